@@ -1,0 +1,5 @@
+"""Compatibility path: ``from pytest_mrt.core.detector import RiskWarning``."""
+
+from ..models import RiskWarning
+
+__all__ = ["RiskWarning"]

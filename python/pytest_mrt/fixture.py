@@ -1,0 +1,180 @@
+"""`MRTFixture`: what the ``mrt`` fixture gives a test."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import pytest
+
+from .config import MRTConfig
+from .runner import AlembicRunner, MigrationError
+
+if TYPE_CHECKING:
+    from .dynamic import RollbackChecker
+    from .models import RevisionResult, RiskWarning
+
+
+def _fail(message: str) -> NoReturn:
+    # A failed migration step is the test's verdict, not a bug in the test: no traceback.
+    pytest.fail(f"mrt: {message}", pytrace=False)
+
+
+@contextlib.contextmanager
+def _clean_failures() -> Iterator[None]:
+    """Turn our own errors (Alembic, database, safety) into one-line test failures."""
+    from . import _core
+
+    try:
+        yield
+    except (MigrationError, _core.MRTError) as exc:
+        _fail(str(exc))
+
+
+class MRTFixture:
+    """Migration rollback tester bound to one test database. Get it from the ``mrt`` fixture."""
+
+    def __init__(self, config: MRTConfig, rootdir: Path) -> None:
+        self.config = config
+        self._tmpdir: Path | None = None
+        db_url = config.db_url
+        if not db_url:
+            # The embedded default: a SQLite *file*, so the Rust engine can open it too.
+            self._tmpdir = Path(tempfile.mkdtemp(prefix="mrt-"))
+            db_url = f"sqlite:///{self._tmpdir / 'mrt.db'}"
+        try:
+            self.runner = AlembicRunner(
+                _locate(rootdir, config.alembic_ini, "alembic_ini"),
+                db_url,
+                versions_dir=_locate(rootdir, config.versions_dir, "versions_dir")
+                if config.versions_dir
+                else None,
+                timeout=config.migration_timeout,
+            )
+            self.runner.ping()
+        except BaseException:
+            self._remove_tmpdir()
+            raise
+        self._checker: RollbackChecker | None = None
+
+    # -- migration control ------------------------------------------------------------
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Run ``alembic upgrade <revision>`` on the test database."""
+        with _clean_failures():
+            self.runner.upgrade(revision)
+
+    def downgrade(self, revision: str = "-1") -> None:
+        """Run ``alembic downgrade <revision>`` (one step back by default)."""
+        with _clean_failures():
+            self.runner.downgrade(revision)
+
+    # -- static analysis --------------------------------------------------------------
+
+    def versions_dirs(self) -> list[Path]:
+        """The folders holding this project's revision files."""
+        if self.config.versions_dir:
+            return [Path(self.runner.config.get_main_option("version_locations") or "")]
+        return [Path(p) for p in self.runner.script._version_locations]
+
+    def check_static(self, versions_dir: str | Path | None = None) -> list[RiskWarning]:
+        """Scan the migration files (default: the versions folder of alembic.ini)."""
+        from .static import scan
+
+        paths = [Path(versions_dir)] if versions_dir is not None else self.versions_dirs()
+        with _clean_failures():
+            return scan(paths, self.config)
+
+    def assert_no_static_errors(self, versions_dir: str | Path | None = None) -> None:
+        """Fail the test, listing them, when the scan finds error-severity risks."""
+        from .static import format_findings
+
+        errors = [w for w in self.check_static(versions_dir) if w.severity == "error"]
+        if errors:
+            _fail(f"{len(errors)} static error(s):\n{format_findings(errors)}")
+
+    # -- rollback verification --------------------------------------------------------
+
+    @property
+    def checker(self) -> RollbackChecker:
+        if self._checker is None:
+            from .dynamic import RollbackChecker
+
+            with _clean_failures():
+                self._checker = RollbackChecker(self.runner, self.config)
+        return self._checker
+
+    def check_revision(self, revision: str) -> RevisionResult:
+        """Seed, upgrade to ``revision``, downgrade, and compare schema and data."""
+        with _clean_failures():
+            return self.checker.check_revision(revision)
+
+    def check_all(self) -> list[RevisionResult]:
+        """Check every revision from base to head; never stops at the first failure."""
+        with _clean_failures():
+            return self.checker.check_all()
+
+    def assert_reversible(self, revision: str = "head") -> None:
+        """Fail the test unless ``revision`` rolls back with schema and data intact."""
+        result = self.check_revision(revision)
+        if not result.passed and not result.skipped:
+            _fail(result.failure_summary())
+
+    def assert_all_reversible(self) -> None:
+        """Check every revision, print the summary, fail listing every failing revision."""
+        from .summary import render_summary
+
+        results = self.check_all()
+        print(render_summary(results))
+        failing = [r for r in results if not r.passed and not r.skipped]
+        if failing:
+            details = "\n".join(r.failure_summary() for r in failing)
+            _fail(f"{len(failing)} migration(s) are not safely reversible:\n{details}")
+
+    # -- data -------------------------------------------------------------------------
+
+    def seed(self, table: str, rows: list[dict[str, Any]], pk_col: str = "id") -> None:
+        """Insert ``rows`` into ``table`` and remember them for `assert_data_intact`."""
+        with _clean_failures():
+            self.checker.seed(table, rows, pk_col)
+
+    def assert_data_intact(self) -> None:
+        """Fail unless every row given to `seed` is still there with its values."""
+        with _clean_failures():
+            problems = self.checker.data_problems()
+        if problems:
+            _fail("seeded data changed:\n" + "\n".join(f"  - {p}" for p in problems))
+
+    def reset(self) -> None:
+        """Forget seeded rows (done automatically at teardown)."""
+        if self._checker is not None:
+            self._checker.reset()
+
+    def close(self) -> None:
+        try:
+            if self._checker is not None:
+                self._checker.close()
+            self.runner.dispose()
+        finally:
+            self._remove_tmpdir()
+
+    def _remove_tmpdir(self) -> None:
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+
+def _locate(rootdir: Path, value: str | None, key: str) -> Path:
+    """Resolve a configured path against pytest's rootdir (then the working directory)."""
+    assert value is not None
+    path = Path(value)
+    if path.is_absolute():
+        return path
+    for base in (rootdir, Path.cwd()):
+        if (base / path).exists():
+            return base / path
+    return rootdir / path

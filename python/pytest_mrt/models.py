@@ -1,0 +1,104 @@
+"""The values pytest-mrt hands to users: findings, per-revision verdicts, parsed migrations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass
+class RiskWarning:
+    """One static finding. Built by the scanner, and by `custom_checks` functions."""
+
+    revision: str
+    """Revision id, or the file's stem when the file declares none."""
+    file: str
+    """Path of the migration file."""
+    pattern: str
+    """Short pattern name, e.g. ``"DROP COLUMN"``; usable in ``severity_overrides``."""
+    message: str
+    """What is wrong, naming the table and column."""
+    severity: Severity = "error"
+    line: int | None = None
+    rule: str | None = None
+    """Stable rule code such as ``MRT001``; None for custom checks."""
+    column: int | None = None
+    fix: str | None = None
+    """A suggested fix, when there is one."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object `mrt check --format json` prints for this finding."""
+        return {
+            "revision": self.revision,
+            "file": self.file,
+            "pattern": self.pattern,
+            "severity": self.severity,
+            "message": self.message,
+            "line": self.line,
+            "rule": self.rule,
+            "column": self.column,
+            "fix": self.fix,
+        }
+
+
+@dataclass
+class Operation:
+    """One migration operation as the scanner understood it (``op.add_column(...)``, ...)."""
+
+    kind: str
+    """Normalized operation name: ``add_column``, ``drop_table``, ``execute``, ``RunPython`` ..."""
+    table: str | None = None
+    column: str | None = None
+    name: str | None = None
+    """Index, constraint or new name where the operation has one."""
+    line: int | None = None
+    kwargs: dict[str, str] = field(default_factory=dict)
+    """Keyword arguments as source text."""
+    sql: str | None = None
+    """The SQL text of raw-SQL operations."""
+
+
+@dataclass
+class MigrationAST:
+    """A parsed migration file, as `custom_checks` receive it."""
+
+    revision: str
+    down_revision: str | tuple[str, ...] | None
+    filename: str
+    source: str
+    upgrade_ops: list[Operation] = field(default_factory=list)
+    downgrade_ops: list[Operation] = field(default_factory=list)
+    has_downgrade: bool = True
+    kind: Literal["alembic", "django"] = "alembic"
+
+
+@dataclass
+class RevisionResult:
+    """The rollback verdict for one revision."""
+
+    revision: str
+    passed: bool
+    skipped: bool = False
+    skip_reason: str = ""
+    failures: list[str] = field(default_factory=list)
+    down_revision: str | tuple[str, ...] | None = None
+    duration_s: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    """Things that weakened the check without failing it (a table that could not be seeded)."""
+
+    @property
+    def risk_score(self) -> int:
+        """0-100: 25 per failure, capped."""
+        return min(100, 25 * len(self.failures))
+
+    def failure_summary(self) -> str:
+        """All failure lines, one per line, under the revision id."""
+        if self.skipped:
+            return f"{self.revision}: skipped ({self.skip_reason})"
+        if self.passed:
+            return f"{self.revision}: reversible"
+        lines = [f"{self.revision}: {len(self.failures)} rollback failure(s)"]
+        lines += [f"  - {failure}" for failure in self.failures]
+        return "\n".join(lines)

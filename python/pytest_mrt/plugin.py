@@ -1,0 +1,119 @@
+"""The pytest plugin (entry point ``pytest11: mrt``): options, the ``mrt`` marker and fixtures.
+
+Nothing here imports the native module or Alembic at start-up; they load when a test first
+asks for the ``mrt`` fixture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from .config import ConfigError, MRTConfig, merge, read_pyproject
+
+if TYPE_CHECKING:
+    from .fixture import MRTFixture
+
+_PYPROJECT_KEY = pytest.StashKey[MRTConfig | None]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mrt", "migration rollback testing (pytest-mrt)")
+    group.addoption(
+        "--mrt-db-url",
+        dest="mrt_db_url",
+        default=None,
+        metavar="URL",
+        help="SQLAlchemy URL of the test database (overrides MRTConfig.db_url)",
+    )
+    group.addoption(
+        "--mrt-alembic-ini",
+        dest="mrt_alembic_ini",
+        default=None,
+        metavar="PATH",
+        help="path to alembic.ini (overrides MRTConfig.alembic_ini)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "mrt(**fields): migration rollback test; keyword arguments override MRTConfig fields "
+        "for this test",
+    )
+    try:
+        config.stash[_PYPROJECT_KEY] = read_pyproject(config.rootpath)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def resolve_config(
+    config: pytest.Config,
+    fixture_config: MRTConfig | None,
+    marker: pytest.Mark | None = None,
+) -> MRTConfig:
+    """Merge every source, the command line first (see `pytest_mrt.config`)."""
+    command_line = {
+        key: value
+        for key, value in (
+            ("db_url", config.getoption("mrt_db_url")),
+            ("alembic_ini", config.getoption("mrt_alembic_ini")),
+        )
+        if value is not None
+    }
+    conftest = getattr(config, "_mrt_config", None)
+    if conftest is not None and not isinstance(conftest, MRTConfig):
+        raise ConfigError(
+            f"config._mrt_config must be an MRTConfig, got {type(conftest).__name__}"
+        )
+    if fixture_config is not None and not isinstance(fixture_config, MRTConfig):
+        raise ConfigError(
+            f"the mrt_config fixture must return an MRTConfig, got {type(fixture_config).__name__}"
+        )
+    marker_config = (
+        MRTConfig.from_mapping(marker.kwargs, "@pytest.mark.mrt") if marker and marker.kwargs else None
+    )
+    cli_config = MRTConfig.from_mapping(command_line, "command line") if command_line else None
+    return merge(
+        cli_config,
+        marker_config,
+        fixture_config,
+        conftest,
+        config.stash.get(_PYPROJECT_KEY, None),
+    )
+
+
+@pytest.fixture
+def mrt_config() -> MRTConfig | None:
+    """Override point: return an `MRTConfig` to configure the ``mrt`` fixture for these tests.
+
+    It ranks with ``config._mrt_config`` from conftest.py (and wins over it), below the
+    command line and above ``[tool.mrt]`` in pyproject.toml.
+    """
+    return None
+
+
+@pytest.fixture
+def mrt(request: pytest.FixtureRequest, mrt_config: MRTConfig | None) -> Iterator[MRTFixture]:
+    """Migration rollback tester on the test database.
+
+    ``mrt.upgrade()`` / ``mrt.downgrade()`` drive Alembic; ``mrt.check_static()`` scans the
+    migration files; ``mrt.assert_all_reversible()`` seeds rows, upgrades, downgrades and
+    proves that schema and data came back, revision by revision. With no ``db_url`` the
+    database is a temporary SQLite file, removed afterwards.
+    """
+    from .fixture import MRTFixture
+    from .runner import MigrationError
+
+    try:
+        resolved = resolve_config(request.config, mrt_config, request.node.get_closest_marker("mrt"))
+        fixture = MRTFixture(resolved, Path(request.config.rootpath))
+    except (ConfigError, MigrationError) as exc:
+        pytest.fail(f"mrt: {exc}", pytrace=False)
+    try:
+        yield fixture
+    finally:
+        fixture.close()

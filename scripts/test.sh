@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The full test suite, from a fresh machine: venv, native build, database servers, Rust and
+# Python lints, cargo test, pytest. Fails on the first failing step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "database servers"
+bash scripts/services.sh
+step "venv + native module (maturin develop)"
+bash scripts/setup.sh
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy"
+cargo clippy --all-targets --quiet -- -D warnings
+step "cargo test"
+cargo test --quiet
+step "ruff"
+.venv/bin/ruff check python tests examples bench
+.venv/bin/ruff format --check python tests examples bench
+step "mypy"
+.venv/bin/mypy python/pytest_mrt
+step "pytest"
+.venv/bin/pytest "$@"

@@ -1,0 +1,14 @@
+//! The only modules that use pyo3. Each submodule registers its own functions and classes so
+//! the engine's parts stay independent.
+
+mod errors;
+
+use pyo3::prelude::*;
+
+pub use errors::MRTError;
+
+/// Adds every exported function, class and exception to the `_core` module.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    errors::register(m)?;
+    Ok(())
+}

@@ -1,0 +1,30 @@
+//! pytest-mrt's native engine.
+//!
+//! The crate is pure Rust and testable with `cargo test`; only [`bindings`] touches pyo3.
+//! - `scanner` + `rules` + `render`: the static migration scanner (`mrt check`).
+//! - `dialects` + `snapshot` + `seeder`: the dynamic rollback verifier behind the `mrt` fixture.
+
+pub mod bindings;
+pub mod error;
+
+pub use error::Error;
+
+/// The package version in PEP 440 form (Cargo's `0.1.0-alpha.1` becomes `0.1.0a1`).
+#[must_use]
+pub fn version() -> String {
+    let raw = env!("CARGO_PKG_VERSION");
+    raw.replace("-alpha.", "a")
+        .replace("-beta.", "b")
+        .replace("-rc.", "rc")
+}
+
+#[pyo3::pymodule(gil_used = false)]
+mod _core {
+    use pyo3::prelude::*;
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", crate::version())?;
+        crate::bindings::register(m)
+    }
+}
