@@ -17,7 +17,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-POSTGRES_ADMIN = os.environ.get("MRT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN = os.environ.get(
+    "MRT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 MYSQL_ADMIN = os.environ.get("MRT_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/")
 DIALECTS = ("sqlite", "postgresql", "mariadb")
 

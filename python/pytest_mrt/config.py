@@ -47,9 +47,7 @@ class MRTConfig:
     """Rule code (``MRT001``) or pattern name → ``"error"``, ``"warning"`` or ``"off"``."""
     custom_seeds: dict[str, Callable[[], list[dict[str, Any]]]] = field(default_factory=dict)
     """Table → callable returning the rows to seed instead of generated ones."""
-    custom_checks: list[Callable[[MigrationAST], list[RiskWarning]]] = field(
-        default_factory=list
-    )
+    custom_checks: list[Callable[[MigrationAST], list[RiskWarning]]] = field(default_factory=list)
     """Extra static checks: each receives a `MigrationAST` and returns `RiskWarning`s."""
     migration_timeout: int | None = None
     """Seconds one upgrade or downgrade step may take; None means no limit."""
@@ -80,13 +78,12 @@ class MRTConfig:
 
     def explicit_fields(self) -> dict[str, Any]:
         """The fields whose value differs from the default: what this source actually sets."""
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            default = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
-            value = getattr(self, f.name)
-            if value != default:
-                out[f.name] = value
-        return out
+        defaults = MRTConfig()
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) != getattr(defaults, f.name)
+        }
 
 
 def merge(*layers: MRTConfig | None) -> MRTConfig:
@@ -106,7 +103,7 @@ def read_pyproject(rootdir: Path) -> MRTConfig | None:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -124,54 +121,59 @@ def read_pyproject(rootdir: Path) -> MRTConfig | None:
     return MRTConfig.from_mapping(section, f"{path} [tool.mrt]")
 
 
-def _type_name(value: object) -> str:
-    return type(value).__name__
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_str_dict(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
+
+
+# key → (accepts the value?, what is expected). Per-entry checks of dicts come after.
+_VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "alembic_ini": (lambda v: isinstance(v, str), "a string"),
+    "db_url": (lambda v: isinstance(v, str), "a string"),
+    "versions_dir": (lambda v: v is None or isinstance(v, str), "a string or None"),
+    "seed_rows": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "migration_timeout": (
+        lambda v: v is None or ((_is_int(v) or isinstance(v, float)) and v > 0),
+        "a positive number of seconds or None",
+    ),
+    "allow_existing_data": (lambda v: isinstance(v, bool), "True or False"),
+    "skip": (_is_str_dict, "a dict of revision id → reason (both strings)"),
+    "severity_overrides": (
+        lambda v: isinstance(v, dict),
+        "a dict of rule code or pattern name → severity",
+    ),
+    "custom_seeds": (
+        lambda v: isinstance(v, dict),
+        "a dict of table name → callable returning rows",
+    ),
+    "custom_checks": (
+        lambda v: isinstance(v, (list, tuple)) and all(callable(c) for c in v),
+        "a list of callables",
+    ),
+}
 
 
 def _check_field(source: str, key: str, value: Any) -> None:
-    def fail(expected: str) -> None:
+    accepts, expected = _VALIDATORS[key]
+    if not accepts(value):
         raise ConfigError(f"{source}: {key} must be {expected}, got {value!r}")
-
-    if key in ("alembic_ini", "db_url"):
-        if not isinstance(value, str):
-            fail("a string")
-    elif key == "versions_dir":
-        if value is not None and not isinstance(value, str):
-            fail("a string or None")
-    elif key == "seed_rows":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            fail("an integer >= 0")
-    elif key == "migration_timeout":
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0
-        ):
-            fail("a positive number of seconds or None")
-    elif key == "allow_existing_data":
-        if not isinstance(value, bool):
-            fail("True or False")
-    elif key == "skip":
-        if not isinstance(value, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-        ):
-            fail("a dict of revision id → reason (both strings)")
-    elif key == "severity_overrides":
-        if not isinstance(value, dict):
-            fail("a dict of rule code or pattern name → severity")
+    if key == "severity_overrides":
         for rule, severity in value.items():
             if not isinstance(rule, str) or severity not in SEVERITIES:
+                choices = ", ".join(repr(s) for s in SEVERITIES)
                 raise ConfigError(
-                    f"{source}: severity_overrides[{rule!r}] must be one of "
-                    f"{', '.join(repr(s) for s in SEVERITIES)}, got {severity!r}"
+                    f"{source}: severity_overrides[{rule!r}] must be one of {choices}, "
+                    f"got {severity!r}"
                 )
     elif key == "custom_seeds":
-        if not isinstance(value, dict):
-            fail("a dict of table name → callable returning rows")
         for table, seeder in value.items():
             if not isinstance(table, str) or not callable(seeder):
                 raise ConfigError(
                     f"{source}: custom_seeds[{table!r}] must be a callable returning a list "
-                    f"of dicts, got {_type_name(seeder)}"
+                    f"of dicts, got {type(seeder).__name__}"
                 )
-    elif key == "custom_checks":
-        if not isinstance(value, (list, tuple)) or not all(callable(c) for c in value):
-            fail("a list of callables")

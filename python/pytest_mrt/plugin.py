@@ -66,15 +66,15 @@ def resolve_config(
     }
     conftest = getattr(config, "_mrt_config", None)
     if conftest is not None and not isinstance(conftest, MRTConfig):
-        raise ConfigError(
-            f"config._mrt_config must be an MRTConfig, got {type(conftest).__name__}"
-        )
+        raise ConfigError(f"config._mrt_config must be an MRTConfig, got {type(conftest).__name__}")
     if fixture_config is not None and not isinstance(fixture_config, MRTConfig):
         raise ConfigError(
             f"the mrt_config fixture must return an MRTConfig, got {type(fixture_config).__name__}"
         )
     marker_config = (
-        MRTConfig.from_mapping(marker.kwargs, "@pytest.mark.mrt") if marker and marker.kwargs else None
+        MRTConfig.from_mapping(marker.kwargs, "@pytest.mark.mrt")
+        if marker and marker.kwargs
+        else None
     )
     cli_config = MRTConfig.from_mapping(command_line, "command line") if command_line else None
     return merge(
@@ -109,7 +109,9 @@ def mrt(request: pytest.FixtureRequest, mrt_config: MRTConfig | None) -> Iterato
     from .runner import MigrationError
 
     try:
-        resolved = resolve_config(request.config, mrt_config, request.node.get_closest_marker("mrt"))
+        resolved = resolve_config(
+            request.config, mrt_config, request.node.get_closest_marker("mrt")
+        )
         fixture = MRTFixture(resolved, Path(request.config.rootpath))
     except (ConfigError, MigrationError) as exc:
         pytest.fail(f"mrt: {exc}", pytrace=False)

@@ -56,7 +56,9 @@ class AlembicRunner:
         from sqlalchemy.pool import NullPool
 
         if not alembic_ini.is_file():
-            raise MigrationError(f"alembic.ini not found: {alembic_ini} (set MRTConfig.alembic_ini)")
+            raise MigrationError(
+                f"alembic.ini not found: {alembic_ini} (set MRTConfig.alembic_ini)"
+            )
         self.db_url = db_url
         self.timeout = timeout
         self._output = io.StringIO()
@@ -72,8 +74,16 @@ class AlembicRunner:
             raise MigrationError(f"{alembic_ini}: {one_line(exc)}") from None
         try:
             self.engine: Engine = create_engine(db_url, poolclass=NullPool)
-        except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
-            raise MigrationError(f"invalid database URL {redact(db_url)}: {one_line(exc)}") from None
+        except ImportError as exc:
+            extra = "mysql" if "mysql" in db_url.split(":", 1)[0] else "postgres"
+            raise MigrationError(
+                f"no database driver for {redact(db_url)}: {one_line(exc)} "
+                f"(pip install 'pytest-mrt[{extra}]')"
+            ) from None
+        except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+            raise MigrationError(
+                f"invalid database URL {redact(db_url)}: {one_line(exc)}"
+            ) from None
 
     @property
     def url(self) -> str:

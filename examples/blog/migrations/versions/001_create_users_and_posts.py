@@ -3,6 +3,7 @@
 Revision ID: 001
 Revises:
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -3,6 +3,7 @@
 Revision ID: 002
 Revises: 001
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -3,6 +3,7 @@
 Revision ID: 003
 Revises: 002
 """
+
 from alembic import op
 
 revision = "003"

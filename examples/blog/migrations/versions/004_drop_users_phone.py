@@ -3,6 +3,7 @@
 Revision ID: 004
 Revises: 003
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -3,6 +3,7 @@
 Revision ID: 005
 Revises: 004
 """
+
 import sqlalchemy as sa
 from alembic import op
 

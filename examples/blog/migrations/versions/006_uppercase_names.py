@@ -3,6 +3,7 @@
 Revision ID: 006
 Revises: 005
 """
+
 from alembic import op
 
 revision = "006"

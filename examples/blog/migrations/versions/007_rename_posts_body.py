@@ -3,6 +3,8 @@
 Revision ID: 007
 Revises: 006
 """
+
+import sqlalchemy as sa
 from alembic import op
 
 revision = "007"
@@ -13,9 +15,13 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("posts") as batch:
-        batch.alter_column("body", new_column_name="content")
+        batch.alter_column(
+            "body", new_column_name="content", existing_type=sa.Text, existing_nullable=True
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("posts") as batch:
-        batch.alter_column("content", new_column_name="body_text")
+        batch.alter_column(
+            "content", new_column_name="body_text", existing_type=sa.Text, existing_nullable=True
+        )

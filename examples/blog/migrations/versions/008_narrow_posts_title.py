@@ -3,6 +3,7 @@
 Revision ID: 008
 Revises: 007
 """
+
 import sqlalchemy as sa
 from alembic import op
 
