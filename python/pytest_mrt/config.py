@@ -22,7 +22,7 @@ SEVERITIES = ("error", "warning", "off")
 
 
 class ConfigError(ValueError):
-    """A configuration value is unknown, of the wrong type or impossible. One line, naming the key."""
+    """A configuration value is unknown, of the wrong type or impossible (one line, naming it)."""
 
 
 @dataclass
