@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Migration Rollback Tester: find migrations whose rollback loses data.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    from . import scaffold
+
+    scaffold.add_parser(sub)
     version = sub.add_parser("version", help="print the installed version")
     version.set_defaults(handler=_cmd_version)
     return parser

@@ -7,10 +7,30 @@ use pyo3::prelude::*;
 
 use crate::Error;
 
-create_exception!(pytest_mrt, MRTError, PyException, "Base class of every pytest-mrt error.");
-create_exception!(pytest_mrt, UsageError, MRTError, "Bad input: a path, option or value.");
-create_exception!(pytest_mrt, DatabaseError, MRTError, "A database could not be used.");
-create_exception!(pytest_mrt, SafetyError, MRTError, "The run would touch data it did not create.");
+create_exception!(
+    pytest_mrt,
+    MRTError,
+    PyException,
+    "Base class of every pytest-mrt error."
+);
+create_exception!(
+    pytest_mrt,
+    UsageError,
+    MRTError,
+    "Bad input: a path, option or value."
+);
+create_exception!(
+    pytest_mrt,
+    DatabaseError,
+    MRTError,
+    "A database could not be used."
+);
+create_exception!(
+    pytest_mrt,
+    SafetyError,
+    MRTError,
+    "The run would touch data it did not create."
+);
 
 impl From<Error> for PyErr {
     fn from(err: Error) -> PyErr {
