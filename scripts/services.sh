@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure PostgreSQL (127.0.0.1:5432, user postgres, trust) and MariaDB (127.0.0.1:3306, root,
-# no password) answer. Installs the Debian packages when they are missing, starts the servers
-# when they are down, and opens local TCP access the way the tests expect. Idempotent.
+# no password) answer, and that headless Chromium (for the report tests) is installed. Installs
+# the Debian packages when they are missing, starts the servers when they are down, and opens
+# local TCP access the way the tests expect. Idempotent.
 set -euo pipefail
 
 log() { printf 'services: %s\n' "$*" >&2; }
@@ -57,6 +58,7 @@ start_mariadb() {
 
 if ! command -v psql >/dev/null; then apt_install postgresql-client; fi
 if ! command -v mariadb >/dev/null; then apt_install mariadb-client; fi
+if ! command -v chromium >/dev/null; then log "installing chromium (report tests)"; apt_install chromium; fi
 start_postgres
 start_mariadb
 log "postgresql and mariadb are up"

@@ -1,0 +1,289 @@
+"""``mrt report``: one self-contained HTML file (inline CSS and JS, no network).
+
+A card per revision in graph order with its static findings and, when known, its rollback
+verdict; severity counts and filters; the revision graph as inline SVG. Every piece of user
+text goes through `html.escape`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+from .models import RevisionResult, RiskWarning
+
+ROW_HEIGHT = 28
+LANE_WIDTH = 18
+
+
+@dataclass
+class RevisionNode:
+    """One revision as the report shows it."""
+
+    revision: str
+    parents: tuple[str, ...]
+    file: str
+    title: str = ""
+    findings: list[RiskWarning] = field(default_factory=list)
+    verdict: RevisionResult | None = None
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+    @property
+    def status(self) -> str:
+        """error / warning / clean from the scan; a failed rollback counts as an error."""
+        if self.errors or (self.verdict and not self.verdict.passed and not self.verdict.skipped):
+            return "error"
+        return "warning" if self.warnings else "clean"
+
+
+_DOCSTRING = re.compile(r'^\s*(?:[rRuU]?("""|\'\'\'))\s*(?P<first>[^\n]*)', re.DOTALL)
+
+
+def docstring_title(source: str) -> str:
+    """First line of a module docstring (Alembic puts the revision message there)."""
+    # Skip a coding line or comments before the docstring.
+    body = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("#"))
+    match = _DOCSTRING.match(body)
+    if not match:
+        return ""
+    return match.group("first").rstrip("\"' ").strip()
+
+
+def parents_of(down_revision: str | Sequence[str] | None) -> tuple[str, ...]:
+    if down_revision is None:
+        return ()
+    if isinstance(down_revision, str):
+        return (down_revision,)
+    return tuple(down_revision)
+
+
+def graph_order(nodes: Sequence[RevisionNode]) -> list[RevisionNode]:
+    """Parents before children (Kahn's algorithm, ties by file name); leftovers of a cycle last."""
+    by_id = {n.revision: n for n in nodes}
+    children: dict[str, list[str]] = {n.revision: [] for n in nodes}
+    waiting = {n.revision: 0 for n in nodes}
+    for node in nodes:
+        for parent in node.parents:
+            if parent in by_id:
+                children[parent].append(node.revision)
+                waiting[node.revision] += 1
+    ready = sorted((n for n in nodes if waiting[n.revision] == 0), key=lambda n: n.file)
+    ordered: list[RevisionNode] = []
+    while ready:
+        node = ready.pop(0)
+        ordered.append(node)
+        released = []
+        for child in children[node.revision]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                released.append(by_id[child])
+        ready = sorted(ready + released, key=lambda n: n.file)
+    placed = {n.revision for n in ordered}
+    ordered += sorted((n for n in nodes if n.revision not in placed), key=lambda n: n.file)
+    return ordered
+
+
+def _layout(ordered: Sequence[RevisionNode]) -> tuple[dict[str, int], list[str], int]:
+    """Lane per revision and SVG path data for every parent → child edge."""
+    row = {n.revision: i for i, n in enumerate(ordered)}
+    children: dict[str, list[str]] = {n.revision: [] for n in ordered}
+    for node in ordered:
+        for parent in node.parents:
+            if parent in children:
+                children[parent].append(node.revision)
+    lanes: list[str | None] = []  # lane → the revision it is waiting for
+    lane_of: dict[str, int] = {}
+    reserved: dict[tuple[str, str], int] = {}  # (parent, child) → lane the edge runs down
+    for node in ordered:
+        waiting = [i for i, want in enumerate(lanes) if want == node.revision]
+        if waiting:
+            lane = waiting[0]
+            for other in waiting[1:]:
+                lanes[other] = None
+        else:
+            lane = lanes.index(None) if None in lanes else len(lanes)
+            if lane == len(lanes):
+                lanes.append(None)
+        lane_of[node.revision] = lane
+        lanes[lane] = None
+        for index, child in enumerate(children[node.revision]):
+            if index == 0:
+                target = lane
+            else:
+                target = lanes.index(None) if None in lanes else len(lanes)
+                if target == len(lanes):
+                    lanes.append(None)
+            lanes[target] = child
+            reserved[(node.revision, child)] = target
+    paths = []
+    x = lambda lane: LANE_WIDTH * lane + LANE_WIDTH // 2 + 2  # noqa: E731
+    y = lambda r: ROW_HEIGHT * r + ROW_HEIGHT // 2  # noqa: E731
+    for (parent, child), via in reserved.items():
+        r1, r2 = row[parent], row[child]
+        x1, xv, x2 = x(lane_of[parent]), x(via), x(lane_of[child])
+        d = f"M{x1} {y(r1)}"
+        start = y(r1)
+        if xv != x1:  # branch out right below the parent
+            d += f" C{x1} {y(r1) + ROW_HEIGHT // 2} {xv} {y(r1) + ROW_HEIGHT // 2} {xv} {y(r1 + 1)}"
+            start = y(r1 + 1)
+        end = y(r2 - 1) if x2 != xv else y(r2)
+        if end > start:
+            d += f" L{xv} {end}"
+        if x2 != xv:  # merge in right above the child
+            d += f" C{xv} {end + ROW_HEIGHT // 2} {x2} {end + ROW_HEIGHT // 2} {x2} {y(r2)}"
+        paths.append(d)
+    width = LANE_WIDTH * max(1, len(lanes)) + 4
+    return lane_of, paths, width
+
+
+def _graph_svg(ordered: Sequence[RevisionNode]) -> str:
+    lane_of, paths, lanes_width = _layout(ordered)
+    height = ROW_HEIGHT * max(1, len(ordered))
+    width = lanes_width + 520
+    parts = [
+        f'<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="revision graph">'
+    ]
+    parts += [f'<path class="edge" d="{d}"/>' for d in paths]
+    for index, node in enumerate(ordered):
+        cx = LANE_WIDTH * lane_of[node.revision] + LANE_WIDTH // 2 + 2
+        cy = ROW_HEIGHT * index + ROW_HEIGHT // 2
+        label = escape(node.revision) + (f"  {escape(node.title)}" if node.title else "")
+        parts.append(
+            f'<a href="#rev-{_anchor(node.revision)}" class="node {node.status}" '
+            f'data-revision="{escape(node.revision)}"><circle cx="{cx}" cy="{cy}" r="6"/>'
+            f'<text x="{lanes_width + 8}" y="{cy + 4}">{label}</text></a>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _anchor(revision: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", revision)
+
+
+def _card(node: RevisionNode) -> str:
+    rows = []
+    for f in sorted(node.findings, key=lambda f: (f.line or 0, f.rule or "")):
+        fix = f'<div class="fix">Fix: {escape(f.fix)}</div>' if f.fix else ""
+        rows.append(
+            f'<tr class="finding" data-severity="{escape(f.severity)}">'
+            f'<td><span class="sev {escape(f.severity)}">{escape(f.severity)}</span></td>'
+            f"<td>{escape(f.rule or '')}</td><td>{escape(f.pattern)}</td>"
+            f"<td>{f.line if f.line is not None else ''}</td>"
+            f"<td>{escape(f.message)}{fix}</td></tr>"
+        )
+    table = (
+        '<table class="findings"><thead><tr><th>severity</th><th>rule</th><th>pattern</th>'
+        f"<th>line</th><th>message</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        if rows
+        else '<p class="none">No static findings.</p>'
+    )
+    verdict = ""
+    if node.verdict is not None:
+        v = node.verdict
+        if v.skipped:
+            verdict = (
+                f'<div class="verdict skipped">Rollback: skipped — {escape(v.skip_reason)}</div>'
+            )
+        elif v.passed:
+            verdict = '<div class="verdict passed">Rollback: reversible</div>'
+        else:
+            items = "".join(f"<li>{escape(x)}</li>" for x in v.failures)
+            verdict = f'<div class="verdict failed">Rollback: failed<ul>{items}</ul></div>'
+    parents = ", ".join(escape(p) for p in node.parents) or "base"
+    verdict_state = (
+        "none"
+        if node.verdict is None
+        else "skipped"
+        if node.verdict.skipped
+        else "passed"
+        if node.verdict.passed
+        else "failed"
+    )
+    return (
+        f'<section class="card {node.status}" id="rev-{_anchor(node.revision)}" '
+        f'data-status="{node.status}" data-verdict="{verdict_state}" '
+        f'data-text="{escape((node.revision + " " + node.title + " " + node.file).lower())}">'
+        f"<header><h2><code>{escape(node.revision)}</code> {escape(node.title)}</h2>"
+        f'<div class="counts"><span class="sev error">{node.errors} errors</span>'
+        f'<span class="sev warning">{node.warnings} warnings</span></div></header>'
+        f'<div class="meta">{escape(node.file)} · revises {parents}</div>'
+        f"{verdict}{table}</section>"
+    )
+
+
+def render_report(
+    nodes: Iterable[RevisionNode], *, title: str, generated: _dt.datetime | None = None
+) -> str:
+    """The whole HTML document."""
+    ordered = graph_order(list(nodes))
+    generated = generated or _dt.datetime.now(_dt.timezone.utc)
+    errors = sum(n.errors for n in ordered)
+    warnings = sum(n.warnings for n in ordered)
+    verdicts = [n.verdict for n in ordered if n.verdict is not None]
+    failed = sum(1 for v in verdicts if not v.passed and not v.skipped)
+    stats = [
+        ("revisions", len(ordered), ""),
+        ("errors", errors, "error"),
+        ("warnings", warnings, "warning"),
+    ]
+    if verdicts:
+        stats.append(("rollback failures", failed, "error" if failed else "clean"))
+    tiles = "".join(
+        f'<div class="tile {cls}" data-stat="{escape(name)}"><b>{value}</b>{escape(name)}</div>'
+        for name, value, cls in stats
+    )
+    cards = "".join(_card(n) for n in reversed(ordered))  # newest first, like `alembic history`
+    data = json.dumps({"errors": errors, "warnings": warnings, "revisions": len(ordered)})
+    return _TEMPLATE.format(
+        title=escape(title),
+        generated=escape(generated.strftime("%Y-%m-%d %H:%M UTC")),
+        tiles=tiles,
+        graph=_graph_svg(ordered),
+        cards=cards,
+        data=data.replace("</", "<\\/"),
+        css=_asset("report.css"),
+        js=_asset("report.js"),
+    )
+
+
+def _asset(name: str) -> str:
+    """CSS and JS shipped in the package, inlined so the report needs nothing else."""
+    return (Path(__file__).parent / "assets" / name).read_text(encoding="utf-8")
+
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy"
+ content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<title>Migration safety report — {title}</title><style>{css}</style></head>
+<body>
+<header class="top"><h1>Migration safety report</h1>
+<div class="sub">{title} · generated {generated} by pytest-mrt</div>
+<div class="tiles">{tiles}</div></header>
+<div class="controls">
+<label><input type="checkbox" name="sev" value="error" checked> errors</label>
+<label><input type="checkbox" name="sev" value="warning" checked> warnings</label>
+<label><input type="checkbox" id="clean" checked> clean revisions</label>
+<input type="search" id="q" placeholder="filter by revision, table, text…" aria-label="filter">
+<span id="shown"></span></div>
+<main><div class="graphbox">{graph}</div><div class="cards">{cards}</div></main>
+<script type="application/json" id="mrt-data">{data}</script>
+<script>{js}</script>
+</body></html>
+"""
