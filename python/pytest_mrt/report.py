@@ -128,8 +128,13 @@ def _layout(ordered: Sequence[RevisionNode]) -> tuple[dict[str, int], list[str],
             lanes[target] = child
             reserved[(node.revision, child)] = target
     paths = []
-    x = lambda lane: LANE_WIDTH * lane + LANE_WIDTH // 2 + 2  # noqa: E731
-    y = lambda r: ROW_HEIGHT * r + ROW_HEIGHT // 2  # noqa: E731
+
+    def x(lane: int) -> int:
+        return LANE_WIDTH * lane + LANE_WIDTH // 2 + 2
+
+    def y(r: int) -> int:
+        return ROW_HEIGHT * r + ROW_HEIGHT // 2
+
     for (parent, child), via in reserved.items():
         r1, r2 = row[parent], row[child]
         x1, xv, x2 = x(lane_of[parent]), x(via), x(lane_of[child])

@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", "site-packages"}
 
@@ -115,7 +116,7 @@ def run_init(root: Path, db_url: str | None, force: bool, interactive: bool) -> 
     return list(targets)
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
     parser = sub.add_parser(
         "init", help="scaffold conftest.py and tests/test_migrations.py for this project"
     )
