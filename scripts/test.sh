@@ -19,7 +19,8 @@ cargo test --quiet
 step "ruff"
 .venv/bin/ruff check python tests examples bench
 .venv/bin/ruff format --check python tests examples bench
-step "mypy"
+step "mypy (package and native stubs)"
 .venv/bin/mypy python/pytest_mrt
+.venv/bin/python -m mypy.stubtest pytest_mrt._core --allowlist .mypy-stubtest-allowlist
 step "pytest"
 .venv/bin/pytest "$@"
