@@ -5,7 +5,11 @@
 //! - `dialects` + `snapshot` + `seeder`: the dynamic rollback verifier behind the `mrt` fixture.
 
 pub mod bindings;
+pub mod dialects;
 pub mod error;
+pub mod seeder;
+pub mod snapshot;
+pub mod url;
 
 pub use error::Error;
 

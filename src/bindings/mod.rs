@@ -1,6 +1,7 @@
 //! The only modules that use pyo3. Each submodule registers its own functions and classes so
 //! the engine's parts stay independent.
 
+mod engine;
 mod errors;
 
 use pyo3::prelude::*;
@@ -10,5 +11,6 @@ pub use errors::MRTError;
 /// Adds every exported function, class and exception to the `_core` module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
+    engine::register(m)?;
     Ok(())
 }
