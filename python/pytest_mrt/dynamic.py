@@ -90,11 +90,16 @@ class RollbackChecker:
         self._progress: Callable[[str], None] | None = None
         initial = self.engine.snapshot()
         self._initial_objects = set(initial.tables)
+        if runner.current():
+            self._initial_objects.add(runner.version_table)
         busy = runner.rows_before_first_step
         if busy is None:
             busy = self.engine.tables_with_rows(initial)
         # With data of its own in the database, only what this run created may be dropped.
         self._owns_database = not busy
+        # Tables holding someone else's rows are compared, never written to.
+        self._foreign_tables = set() if self._owns_database else set(initial.tables)
+        self._closed = False
         if busy and not config.allow_existing_data:
             names = ", ".join(f"'{t}'" for t in sorted(busy)[:5])
             more = f" and {len(busy) - 5} more" if len(busy) > 5 else ""
@@ -120,6 +125,8 @@ class RollbackChecker:
         if reason is None:
             reason = next((r for k, r in self.config.skip.items() if rev.startswith(k)), None)
         if reason is not None:
+            # passed=True as in earlier pytest-mrt: a documented skip is not a failure.
+            result.passed = True
             result.skipped = True
             result.skip_reason = reason
             return result
@@ -159,7 +166,8 @@ class RollbackChecker:
             else None
         )
 
-        target = parents[0] if len(parents) == 1 else "-1"
+        # Downgrading to one parent of a merge removes only the merge: the other parent stays.
+        target = parents[0] if parents else "base"
         if not self._step(result, "downgrade", target, "downgrade"):
             return
         after = self.engine.snapshot()
@@ -190,6 +198,7 @@ class RollbackChecker:
         return True
 
     def _seed(self, schema: _core.Schema, tables: list[str], salt: int) -> list[str]:
+        tables = [t for t in tables if t not in self._foreign_tables]
         custom = {
             table: _plain_rows(make())
             for table, make in self.config.custom_seeds.items()
@@ -298,11 +307,14 @@ class RollbackChecker:
 
     def close(self) -> None:
         """Drop what this run created, so the next test starts from a clean database."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             if self._owns_database:
                 self.engine.wipe([])
             else:
-                self.engine.wipe([*sorted(self._initial_objects), self.runner.version_table])
+                self.engine.wipe(sorted(self._initial_objects))
         finally:
             self.engine.close()
 

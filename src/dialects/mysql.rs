@@ -40,10 +40,10 @@ impl Mysql {
                 .tcp_port(url.port.unwrap_or(3306))
                 .prefer_socket(false);
         }
-        let mut conn = Conn::new(b).map_err(|e| url.db_error(e))?;
+        let mut conn = Conn::new(b).map_err(|e| url.db_error(describe(&e)))?;
         let version: Option<String> = conn
             .query_first("SELECT VERSION()")
-            .map_err(|e| url.db_error(e))?;
+            .map_err(|e| url.db_error(describe(&e)))?;
         let mariadb = version
             .unwrap_or_default()
             .to_ascii_lowercase()
@@ -53,6 +53,14 @@ impl Mysql {
             conn,
             mariadb,
         })
+    }
+}
+
+/// The server's message without the driver's wrapping.
+fn describe(e: &mysql::Error) -> String {
+    match e {
+        mysql::Error::MySqlError(m) => format!("{} (error {})", m.message, m.code),
+        other => other.to_string(),
     }
 }
 
@@ -300,10 +308,13 @@ impl Dialect for Mysql {
         );
         let ncols = out.columns.len();
         let url = self.url.clone();
-        let result = self.conn.query_iter(sql).map_err(|e| url.db_error(e))?;
+        let result = self
+            .conn
+            .query_iter(sql)
+            .map_err(|e| url.db_error(describe(&e)))?;
         let mut sink = out.sink();
         for row in result {
-            let row = row.map_err(|e| url.db_error(e))?;
+            let row = row.map_err(|e| url.db_error(describe(&e)))?;
             let mut owned: Vec<Option<Vec<u8>>> = Vec::with_capacity(ncols);
             for i in 0..ncols {
                 owned.push(match row.as_ref(i) {
@@ -319,12 +330,17 @@ impl Dialect for Mysql {
 
     fn execute(&mut self, sql: &str) -> Result<()> {
         let url = self.url.clone();
-        self.conn.query_drop(sql).map_err(|e| url.db_error(e))
+        self.conn
+            .query_drop(sql)
+            .map_err(|e| url.db_error(describe(&e)))
     }
 
     fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
         let url = self.url.clone();
-        let rows: Vec<mysql::Row> = self.conn.query(sql).map_err(|e| url.db_error(e))?;
+        let rows: Vec<mysql::Row> = self
+            .conn
+            .query(sql)
+            .map_err(|e| url.db_error(describe(&e)))?;
         Ok(rows
             .into_iter()
             .map(|r| (0..r.len()).map(|i| r.as_ref(i).and_then(text)).collect())

@@ -170,7 +170,18 @@ fn seed_table(
     let rules = checks::rules(&checks);
     let no_rule = Rule::default();
     let cols: Vec<_> = table.columns.iter().filter(|c| !c.generated).collect();
-    let kinds: Vec<Kind> = cols.iter().map(|c| kind_of(c)).collect();
+    // MariaDB stores JSON as LONGTEXT guarded by CHECK (json_valid(col)).
+    let kinds: Vec<Kind> = cols
+        .iter()
+        .map(|c| {
+            let guard = format!("json_valid({})", c.name.to_ascii_lowercase());
+            if checks.iter().any(|ck| ck.contains(&guard)) {
+                Kind::Json
+            } else {
+                kind_of(c)
+            }
+        })
+        .collect();
     // Integer single-column keys continue after the largest existing value.
     let mut next_id: Option<i64> = None;
     if let [pk] = table.primary_key.as_slice()

@@ -175,6 +175,14 @@ impl Fingerprint {
     }
 }
 
+fn rows(n: u64) -> String {
+    if n == 1 {
+        "1 row".into()
+    } else {
+        format!("{n} rows")
+    }
+}
+
 fn compare_table(
     name: &str,
     before: &TableData,
@@ -251,7 +259,8 @@ fn compare_table(
             ));
         } else if leaked > 0 {
             out.push(format!(
-                "Table '{name}': {leaked} rows leaked after rollback (not there before the upgrade)"
+                "Table '{name}': {} leaked after rollback (not there before the upgrade)",
+                rows(leaked)
             ));
         }
         return;
@@ -320,7 +329,8 @@ fn compare_table(
     }
     if leaked > 0 {
         out.push(format!(
-            "Table '{name}': {leaked} rows leaked after rollback (not there before the upgrade)"
+            "Table '{name}': {} leaked after rollback (not there before the upgrade)",
+            rows(leaked as u64)
         ));
     }
 }
@@ -361,7 +371,7 @@ mod tests {
             vec![
                 "Table 'users': 1/3 rows lost after rollback",
                 "Column 'users.name': values changed after rollback (2 rows)",
-                "Table 'users': 1 rows leaked after rollback (not there before the upgrade)",
+                "Table 'users': 1 row leaked after rollback (not there before the upgrade)",
             ]
         );
         let ignore = after.added_since(&before);
