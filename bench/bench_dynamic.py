@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -32,8 +31,8 @@ POSTGRES_ADMIN = os.environ.get(
     "MRT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 
-sys.path.insert(0, str(ROOT / "python"))
-
+# Whatever pytest_mrt the running interpreter has: the dev venv's editable build, or a
+# release wheel in another venv (see README).
 from pytest_mrt import MRTConfig  # noqa: E402
 from pytest_mrt.dynamic import RollbackChecker  # noqa: E402
 from pytest_mrt.runner import AlembicRunner  # noqa: E402
@@ -168,6 +167,19 @@ def bare_loop(ini: Path, url: str) -> float:
     return elapsed
 
 
+def bare_runner(ini: Path, url: str) -> float:
+    """The same loop through our runner (scripts loaded once): Alembic's share of check_all."""
+    runner = AlembicRunner(ini, url)
+    start = time.perf_counter()
+    for script in runner.walk_revisions():
+        runner.upgrade(script.revision)
+        runner.downgrade(script.down_revision or "base")  # type: ignore[arg-type]
+        runner.upgrade(script.revision)
+    elapsed = time.perf_counter() - start
+    runner.dispose()
+    return elapsed
+
+
 def ours(ini: Path, url: str) -> tuple[float, int]:
     runner = AlembicRunner(ini, url)
     checker = RollbackChecker(runner, MRTConfig())
@@ -198,7 +210,8 @@ def old(ini: Path, url: str) -> str:
     if not python.exists():
         return (
             "not installed (python3 -m venv bench/.cache/venv-old && "
-            "bench/.cache/venv-old/bin/pip install pytest-mrt==1.9.1 psycopg2-binary)"
+            "bench/.cache/venv-old/bin/pip install pytest-mrt==1.9.1 "
+            "psycopg2-binary 'psycopg[binary]')"
         )
     proc = subprocess.run(
         [str(python), "-c", OLD_SCRIPT, str(ini), url],
@@ -259,12 +272,17 @@ def main() -> None:
         try:
             for dialect in args.dialects.split(","):
                 bare = min(bare_loop(ini, dbs.fresh(dialect)) for _ in range(args.repeat))
+                steps = min(bare_runner(ini, dbs.fresh(dialect)) for _ in range(args.repeat))
                 runs = [ours(ini, dbs.fresh(dialect)) for _ in range(args.repeat)]
                 mine, n = min(runs)
                 print(
                     f"{dialect:10s} {n} revisions: bare Alembic up/down/up {bare:.2f} s, "
                     f"check_all {mine:.2f} s -> {mine / bare:.2f}x (target <= 1.3x); "
                     f"{mine / n * 1000:.0f} ms per revision"
+                )
+                print(
+                    f"{'':10s} same steps through our runner (scripts loaded once) {steps:.2f} s "
+                    f"-> check_all is {mine / steps:.2f}x of its own Alembic work"
                 )
                 if not args.skip_old:
                     out = old(ini, dbs.fresh(dialect))

@@ -34,6 +34,9 @@ def one_line(exc: BaseException) -> str:
     """The first meaningful line of an exception, with passwords masked."""
     text = str(getattr(exc, "orig", None) or exc).strip() or type(exc).__name__
     first = text.splitlines()[0].strip()
+    if isinstance(exc, LookupError) and getattr(exc, "orig", None) is None:
+        # str(KeyError('body')) is just "'body'": say what it is.
+        first = f"{type(exc).__name__}: {first}"
     return redact(first)
 
 
