@@ -537,6 +537,9 @@ impl Walker<'_, '_> {
                 }
                 return;
             }
+            "get_bind" | "get_context" | "f" | "inline_literal" | "invoke" | "implementation_for" => {
+                OpKind::Read
+            }
             _ => OpKind::Other,
         };
         let mut op = Operation::new(kind, Origin::Op, range);

@@ -90,6 +90,8 @@ pub enum OpKind {
     DropFunction,
     SetNotNull,
     DropNotNull,
+    /// Reads nothing back into the schema: `SELECT`, `op.get_bind()`, `op.f(...)`.
+    Read,
     /// Any other recognised call (`op.create_table_comment`, `GRANT ...`, ...).
     Other,
     // Django operations.
@@ -149,6 +151,7 @@ impl OpKind {
             OpKind::DropFunction => "drop_function",
             OpKind::SetNotNull => "set_not_null",
             OpKind::DropNotNull => "drop_not_null",
+            OpKind::Read => "read",
             OpKind::Other => "other",
             OpKind::RemoveField => "RemoveField",
             OpKind::DeleteModel => "DeleteModel",
@@ -167,10 +170,11 @@ impl OpKind {
         }
     }
 
-    /// Operations that change nothing in the database (reads, comments).
+    /// Operations that change nothing in the database by themselves. An `execute` is only a
+    /// container: the statements parsed out of it count (see [`Function::changes_something`]).
     #[must_use]
     pub fn is_inert(self) -> bool {
-        matches!(self, OpKind::Other)
+        matches!(self, OpKind::Read | OpKind::Execute)
     }
 }
 
@@ -339,7 +343,12 @@ impl Function {
     /// True when the function changes the database.
     #[must_use]
     pub fn changes_something(&self) -> bool {
-        self.body == BodyKind::Active && self.ops.iter().any(|op| !op.kind.is_inert())
+        // SQL that could not be read may change anything.
+        self.body == BodyKind::Active
+            && self
+                .ops
+                .iter()
+                .any(|op| !op.kind.is_inert() || op.sql_error.is_some())
     }
 }
 

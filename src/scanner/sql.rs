@@ -336,7 +336,7 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
         }
         Statement::Query(q) => {
             // `SELECT setval(...)` / `SELECT nextval(...)`: sequences do not roll back.
-            let mut op = sql_op(OpKind::Other, range, stmt);
+            let mut op = sql_op(OpKind::Read, range, stmt);
             if let SetExpr::Select(select) = q.body.as_ref() {
                 for item in &select.projection {
                     let expr = match item {
@@ -519,7 +519,7 @@ mod tests {
             kinds("ALTER SEQUENCE users_id_seq RESTART WITH 5"),
             vec![OpKind::AlterSequence]
         );
-        assert_eq!(kinds("-- DROP TABLE users\nSELECT 1"), vec![OpKind::Other]);
+        assert_eq!(kinds("-- DROP TABLE users\nSELECT 1"), vec![OpKind::Read]);
         assert_eq!(
             kinds("ALTER TABLE users ALTER COLUMN name SET NOT NULL"),
             vec![OpKind::SetNotNull]
