@@ -537,9 +537,8 @@ impl Walker<'_, '_> {
                 }
                 return;
             }
-            "get_bind" | "get_context" | "f" | "inline_literal" | "invoke" | "implementation_for" => {
-                OpKind::Read
-            }
+            "get_bind" | "get_context" | "f" | "inline_literal" | "invoke"
+            | "implementation_for" => OpKind::Read,
             _ => OpKind::Other,
         };
         let mut op = Operation::new(kind, Origin::Op, range);
