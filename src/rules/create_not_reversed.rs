@@ -37,6 +37,15 @@ fn drops_table(down: &[Operation], table: Option<&String>) -> bool {
 }
 
 fn undone(op: &Operation, down: &[Operation]) -> bool {
+    // A name built at run time cannot be matched: say nothing rather than guess.
+    let known = match op.kind {
+        OpKind::CreateTable => op.table.is_some(),
+        OpKind::AddColumn => op.table.is_some() && op.column.is_some(),
+        _ => op.name.is_some(),
+    };
+    if !known {
+        return true;
+    }
     let named = |kinds: &[OpKind]| down.iter().any(|d| kinds.contains(&d.kind) && same_opt(d.name.as_ref(), op.name.as_ref()));
     match op.kind {
         OpKind::CreateTable => drops_table(down, op.table.as_ref()),

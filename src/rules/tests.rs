@@ -98,6 +98,14 @@ fn fixtures() {
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n\n"));
 }
 
+fn rel(dir: &std::path::Path, file: &str) -> String {
+    let path = std::path::Path::new(file);
+    path.strip_prefix(dir)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
 /// Whole-directory fixtures for the graph rules: `tests/fixtures/graph/<CODE>_<case>/*.py`.
 #[test]
 fn graph_fixtures() {
@@ -118,28 +126,20 @@ fn graph_fixtures() {
         let mut got = BTreeSet::new();
         let mut want = BTreeSet::new();
         for file in &result.files {
-            let fname = std::path::Path::new(&file.path)
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
+            let fname = rel(&dir, &file.path);
             for (line, code) in expected(&file.source) {
                 want.insert((fname.clone(), line, code));
             }
         }
         let mut shown = Vec::new();
         for f in &result.findings {
-            let fname = std::path::Path::new(&f.file)
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
+            let fname = rel(&dir, &f.file);
             shown.push(format!(
                 "{fname}:{}:{} {} {}",
                 f.line,
                 f.column,
                 f.rule.code(),
-                f.message
+                f.message.replace(&format!("{}/", dir.display()), "")
             ));
             got.insert((fname, f.line, f.rule.code().to_string()));
         }

@@ -286,8 +286,8 @@ impl Walker<'_, '_> {
                         (&item.context_expr, item.optional_vars.as_deref())
                     {
                         if self.is_op_call(call, "batch_alter_table")
-                            && let Some(table) =
-                                arg(call, Some(0), "table_name").and_then(literal_str)
+                            && let Some(table) = arg(call, Some(0), "table_name")
+                                .and_then(|t| literal_str(t).or_else(|| python::dotted(t)))
                         {
                             self.batches.push((var.id.as_str().to_string(), table));
                             pushed += 1;

@@ -372,7 +372,7 @@ pub fn scan_paths(paths: &[PathBuf]) -> Result<Vec<FileScan>, Error> {
         }
     }
     scans.retain(|s| s.is_migration);
-    for group in 0..paths.len() {
+    for (group, root) in paths.iter().enumerate() {
         let idx: Vec<usize> = (0..scans.len())
             .filter(|&i| {
                 scans[i].group == group
@@ -382,9 +382,66 @@ pub fn scan_paths(paths: &[PathBuf]) -> Result<Vec<FileScan>, Error> {
                         .is_some_and(|m| m.framework == Framework::Alembic && m.revision_declared)
             })
             .collect();
-        if idx.is_empty() {
-            continue;
+        for part in graph_parts(&scans, &idx, root) {
+            graph_check(&mut scans, &part);
         }
+    }
+    Ok(scans)
+}
+
+/// The revision graphs under one input path. Subfolders normally split one history
+/// (`versions/<release>/*.py`), but sibling folders that declare the same revision ids are
+/// separate histories (one per database dialect, as Prefect ships them).
+fn graph_parts(scans: &[FileScan], idx: &[usize], root: &Path) -> Vec<Vec<usize>> {
+    let top = |i: usize| -> String {
+        let path = Path::new(&scans[i].path);
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        let mut parts = rel.components();
+        match (parts.next(), parts.next()) {
+            (Some(first), Some(_)) => first.as_os_str().to_string_lossy().into_owned(),
+            _ => String::new(),
+        }
+    };
+    let mut owner: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
+    let mut split = false;
+    for &i in idx {
+        let Some(m) = &scans[i].migration else {
+            continue;
+        };
+        let folder = top(i);
+        if let Some(prev) = owner.insert(m.revision.as_str(), folder.clone())
+            && prev != folder
+        {
+            split = true;
+            break;
+        }
+    }
+    let mut parts: std::collections::BTreeMap<String, Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for &i in idx {
+        parts.entry(top(i)).or_default().push(i);
+    }
+    // Separate histories each start at their own base; release folders do not.
+    let own_base = |part: &Vec<usize>| {
+        part.iter().any(|&i| {
+            scans[i]
+                .migration
+                .as_ref()
+                .is_some_and(|m| m.down_revision.ids().is_empty())
+        })
+    };
+    if !split || !parts.values().all(own_base) {
+        return if idx.is_empty() {
+            Vec::new()
+        } else {
+            vec![idx.to_vec()]
+        };
+    }
+    parts.into_values().collect()
+}
+
+fn graph_check(scans: &mut [FileScan], idx: &[usize]) {
+    {
         let found = {
             let migs: Vec<&MigrationAST> = idx
                 .iter()
@@ -396,7 +453,6 @@ pub fn scan_paths(paths: &[PathBuf]) -> Result<Vec<FileScan>, Error> {
             scans[idx[k]].diagnostics.push(d);
         }
     }
-    Ok(scans)
 }
 
 /// Apply the settings and suppressions, and turn diagnostics into located findings.

@@ -65,8 +65,19 @@ pub fn arg<'a>(call: &'a ExprCall, pos: Option<usize>, name: &str) -> Option<&'a
 pub fn str_arg(call: &ExprCall, pos: Option<usize>, name: &str) -> Result<Option<String>, ()> {
     match arg(call, pos, name) {
         Some(Expr::NoneLiteral(_)) => Err(()),
-        Some(expr) => Ok(literal_str(expr)),
+        Some(expr) => Ok(literal_str(expr).or_else(|| dotted(expr))),
         None => Ok(None),
+    }
+}
+
+/// `Model.__tablename__`, `TABLE`: a name written as a dotted expression. Upgrade and
+/// downgrade usually spell it the same way, so it still identifies the object.
+#[must_use]
+pub fn dotted(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Name(n) => Some(n.id.as_str().to_string()),
+        Expr::Attribute(a) => dotted(&a.value).map(|base| format!("{base}.{}", a.attr.as_str())),
+        _ => None,
     }
 }
 

@@ -124,14 +124,45 @@ fn by_keywords(tokens: &[Token], holes: &[String], range: TextRange) -> Option<O
             Token::Word(w) => Some((w.keyword, w.value.clone())),
             _ => None,
         })
-        .take(4)
+        .take(8)
         .collect();
     let kw = |i: usize| words.get(i).map(|w| w.0);
+    // The first word that is not one of these keywords: the object's name.
+    let name_after = |skip: &[Keyword]| {
+        words
+            .iter()
+            .skip(2)
+            .find(|w| !skip.contains(&w.0))
+            .map(|w| restore(&w.1, holes))
+    };
     match (kw(0), kw(1)) {
         (Some(Keyword::ALTER), Some(Keyword::SEQUENCE)) => {
             let mut op = Operation::new(OpKind::AlterSequence, Origin::Sql, range);
             op.name = words.get(2).map(|w| restore(&w.1, holes));
             Some(op)
+        }
+        (Some(Keyword::DROP), Some(Keyword::INDEX)) => {
+            // `DROP INDEX CONCURRENTLY IF EXISTS name` (PostgreSQL) is not in sqlparser.
+            let mut op = Operation::new(OpKind::DropIndex, Origin::Sql, range);
+            op.concurrently = kw(2) == Some(Keyword::CONCURRENTLY);
+            op.name = name_after(&[Keyword::CONCURRENTLY, Keyword::IF, Keyword::EXISTS]);
+            Some(op)
+        }
+        // Statements that read, or tune the session, but change no schema or row.
+        (
+            Some(
+                Keyword::SELECT
+                | Keyword::SHOW
+                | Keyword::EXPLAIN
+                | Keyword::PRAGMA
+                | Keyword::SET
+                | Keyword::REINDEX
+                | Keyword::ANALYZE
+                | Keyword::VACUUM,
+            ),
+            _,
+        ) if !words.iter().any(|w| w.1.eq_ignore_ascii_case("setval")) => {
+            Some(Operation::new(OpKind::Read, Origin::Sql, range))
         }
         _ => None,
     }
@@ -527,6 +558,11 @@ mod tests {
         assert_eq!(
             kinds("CREATE INDEX CONCURRENTLY ix ON users (name)"),
             vec![OpKind::CreateIndex]
+        );
+        assert_eq!(kinds("PRAGMA foreign_keys=OFF"), vec![OpKind::Read]);
+        assert_eq!(
+            kinds("DROP INDEX CONCURRENTLY IF EXISTS ix_a"),
+            vec![OpKind::DropIndex]
         );
     }
 
