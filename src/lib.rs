@@ -5,7 +5,11 @@
 //! - `dialects` + `snapshot` + `seeder`: the dynamic rollback verifier behind the `mrt` fixture.
 
 pub mod bindings;
+pub mod diagnostic;
 pub mod error;
+pub mod render;
+pub mod rules;
+pub mod scanner;
 
 pub use error::Error;
 

@@ -2,6 +2,7 @@
 //! the engine's parts stay independent.
 
 mod errors;
+mod scan;
 
 use pyo3::prelude::*;
 
@@ -10,5 +11,6 @@ pub use errors::MRTError;
 /// Adds every exported function, class and exception to the `_core` module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
+    scan::register(m)?;
     Ok(())
 }
