@@ -124,15 +124,55 @@ def _add_static_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     rules.set_defaults(handler=_cmd_rules)
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .scaffold import cmd_init
+
+    return cmd_init(args)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import cmd_report
+
+    return cmd_report(args)
+
+
+def _add_toolbox_parsers(sub: argparse._SubParsersAction[Any]) -> None:
+    from pathlib import Path
+
+    report = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report of the migrations' risks",
+        description="Scan migrations and write one HTML file (no network needed to view it).",
+    )
+    report.add_argument("paths", nargs="+", metavar="PATH", help="versions folder(s) or files")
+    report.add_argument(
+        "-o", "--output", default="migration_report.html", type=Path, help="HTML file to write"
+    )
+    report.add_argument(
+        "--results",
+        type=Path,
+        metavar="JSON",
+        help="rollback verdicts to include (a JSON list, e.g. from mrt.write_results())",
+    )
+    report.add_argument("--title", default=None, help="heading (default: the first PATH)")
+    report.set_defaults(handler=_cmd_report)
+
+    init = sub.add_parser(
+        "init", help="scaffold conftest.py and tests/test_migrations.py for this project"
+    )
+    init.add_argument("--db-url", default=None, help="test database URL to write in")
+    init.add_argument("--force", action="store_true", help="overwrite existing files")
+    init.add_argument("--dir", default=".", type=Path, help="project folder (default: .)")
+    init.set_defaults(handler=_cmd_init)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mrt",
         description="Migration Rollback Tester: find migrations whose rollback loses data.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    from . import scaffold
-
-    scaffold.add_parser(sub)
+    _add_toolbox_parsers(sub)
     _add_static_parsers(sub)
     version = sub.add_parser("version", help="print the installed version")
     version.set_defaults(handler=_cmd_version)
