@@ -32,7 +32,11 @@ class MigrationTimeout(MigrationError):
 
 def one_line(exc: BaseException) -> str:
     """The first meaningful line of an exception, with passwords masked."""
-    text = str(getattr(exc, "orig", None) or exc).strip() or type(exc).__name__
+    inner = getattr(exc, "orig", None) or exc
+    text = str(inner).strip()
+    if not text or isinstance(inner, (KeyError, AttributeError, IndexError, TypeError)):
+        # Alone, "'body'" (a KeyError from inside Alembic) tells the reader nothing.
+        text = f"{type(inner).__name__}: {text}" if text else type(inner).__name__
     first = text.splitlines()[0].strip()
     return redact(first)
 
