@@ -5,8 +5,12 @@
 //! - `dialects` + `snapshot` + `seeder`: the dynamic rollback verifier behind the `mrt` fixture.
 
 pub mod bindings;
+pub mod diagnostic;
 pub mod dialects;
 pub mod error;
+pub mod render;
+pub mod rules;
+pub mod scanner;
 pub mod seeder;
 pub mod snapshot;
 pub mod url;

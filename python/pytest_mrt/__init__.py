@@ -9,10 +9,12 @@ Importing this package is cheap: the native engine loads on first use.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .config import ConfigError, MRTConfig
-from .models import MigrationAST, Operation, RevisionResult, RiskWarning
+if TYPE_CHECKING:
+    from ._core import DatabaseError, MRTError, SafetyError, UsageError, __version__
+    from .config import ConfigError, MRTConfig
+    from .models import MigrationAST, Operation, RevisionResult, RiskWarning
 
 __all__ = [
     "ConfigError",
@@ -28,14 +30,34 @@ __all__ = [
     "__version__",
 ]
 
-_NATIVE = {"MRTError", "UsageError", "DatabaseError", "SafetyError", "__version__"}
+# Where each public name lives. Nothing is imported until asked for: `python -m pytest_mrt`
+# starts fast, and pytest start-up in projects that merely have pytest-mrt installed does not
+# load the native engine.
+_LOCATIONS = {
+    "ConfigError": "config",
+    "MRTConfig": "config",
+    "MigrationAST": "models",
+    "Operation": "models",
+    "RevisionResult": "models",
+    "RiskWarning": "models",
+    "MRTError": "_core",
+    "UsageError": "_core",
+    "DatabaseError": "_core",
+    "SafetyError": "_core",
+    "__version__": "_core",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The native module is loaded only when one of its names is asked for, so that pytest
-    # start-up in projects that merely have pytest-mrt installed does not pay for it.
-    if name in _NATIVE:
-        from . import _core
+    module = _LOCATIONS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pytest_mrt' has no attribute {name!r}")
+    import importlib
 
-        return getattr(_core, name)
-    raise AttributeError(f"module 'pytest_mrt' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

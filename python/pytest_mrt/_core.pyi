@@ -1,5 +1,7 @@
 """Type stubs for the native engine (src/bindings). Checked by mypy.stubtest in CI."""
 
+from typing import Any, final
+
 __version__: str
 
 # -- errors (src/bindings/errors.rs) -----------------------------------------------------
@@ -16,9 +18,39 @@ class DatabaseError(MRTError):
 class SafetyError(MRTError):
     """The run would touch data it did not create."""
 
-# -- dynamic rollback engine (src/bindings/engine.rs) ------------------------------------
+# -- static scanner (src/bindings/scan.rs) -----------------------------------------------
 
-from typing import Any, final  # noqa: E402  (kept in this section: merges stay additive)
+def check_cli(
+    paths: list[str],
+    format: str = "table",
+    select: list[str] = ...,
+    ignore: list[str] = ...,
+    overrides: list[tuple[str, str]] = ...,
+    skip: list[str] = ...,
+    strict: bool = False,
+    width: int = 80,
+) -> tuple[str, int, list[str]]:
+    """Scan and render in one call: (text, exit code, notes for stderr)."""
+
+def scan(
+    paths: list[str],
+    overrides: list[tuple[str, str]] = ...,
+    skip: list[str] = ...,
+    with_migrations: bool = False,
+) -> tuple[
+    list[tuple[str, str, str, str, str, int, str, int, str | None]],
+    list[dict[str, Any]],
+    list[str],
+]:
+    """(findings in RiskWarning field order, migrations as dicts, unknown override keys)."""
+
+def rules() -> list[tuple[str, str, str, str, str]]:
+    """Every rule: (code, name, pattern, severity, summary)."""
+
+def rule_doc(key: str) -> str:
+    """One rule's documentation, by code, name or pattern name."""
+
+# -- dynamic rollback engine (src/bindings/engine.rs) ------------------------------------
 
 @final
 class Schema:

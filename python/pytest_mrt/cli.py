@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 USAGE_ERROR = 2
 
@@ -31,15 +31,149 @@ def _cmd_version(_args: argparse.Namespace) -> int:
     return 0
 
 
+# -- mrt check / mrt rules (the static scanner) ------------------------------------------
+
+FORMATS = ("table", "json", "sarif", "github")
+
+
+def _terminal_width() -> int:
+    import os
+
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError):
+        return 80  # a pipe: keep the table readable in 80 columns
+
+
+def _codes(values: list[str] | None) -> list[str]:
+    return [c.strip() for v in values or [] for c in v.split(",") if c.strip()]
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import _core
+    from .config import ConfigError, read_pyproject
+
+    try:
+        project = read_pyproject(Path.cwd())
+    except ConfigError as exc:
+        raise UsageExit(str(exc)) from None
+    overrides = list(project.severity_overrides.items()) if project else []
+    skip = list(project.skip) if project else []
+    try:
+        text, code, notes = _core.check_cli(
+            args.paths,
+            args.format,
+            _codes(args.select),
+            _codes(args.ignore),
+            overrides,
+            skip,
+            args.strict,
+            _terminal_width(),
+        )
+    except _core.MRTError as exc:
+        raise UsageExit(str(exc)) from None
+    for note in notes:
+        print(f"mrt: note: {note}", file=sys.stderr)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return code
+
+
+def _cmd_rules(args: argparse.Namespace) -> int:
+    from . import _core
+
+    if args.code:
+        try:
+            sys.stdout.write(_core.rule_doc(args.code))
+        except _core.MRTError as exc:
+            raise UsageExit(str(exc)) from None
+        return 0
+    width = _terminal_width()
+    for code, name, _pattern, severity, summary in _core.rules():
+        head = f"{code}  {name:<32} {severity:<8} "
+        room = max(width - len(head), 20)
+        line = summary if len(summary) <= room else summary[: room - 1] + "…"
+        print(head + line)
+    return 0
+
+
+def _add_static_parsers(sub: argparse._SubParsersAction[Any]) -> None:
+    check = sub.add_parser(
+        "check",
+        help="scan migration files for rollback risks (no database needed)",
+        description="Scan Alembic/Django migrations. Exit 0 safe, 1 findings, 2 bad input.",
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help="versions folder(s) or files")
+    check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    check.add_argument("-f", "--format", choices=FORMATS, default="table", help="output format")
+    check.add_argument(
+        "--select", action="append", metavar="CODES", help="only these rules (comma-separated)"
+    )
+    check.add_argument(
+        "--ignore", action="append", metavar="CODES", help="skip these rules (comma-separated)"
+    )
+    check.set_defaults(handler=_cmd_check)
+    rules = sub.add_parser("rules", help="list the rules, or show one rule's documentation")
+    rules.add_argument("code", nargs="?", metavar="CODE", help="rule code, name or pattern")
+    rules.set_defaults(handler=_cmd_rules)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .scaffold import cmd_init
+
+    return cmd_init(args)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import cmd_report
+
+    return cmd_report(args)
+
+
+def _add_toolbox_parsers(sub: argparse._SubParsersAction[Any]) -> None:
+    from pathlib import Path
+
+    report = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report of the migrations' risks",
+        description="Scan migrations and write one HTML file (no network needed to view it).",
+    )
+    report.add_argument("paths", nargs="+", metavar="PATH", help="versions folder(s) or files")
+    report.add_argument(
+        "-o", "--output", default="migration_report.html", type=Path, help="HTML file to write"
+    )
+    report.add_argument(
+        "--results",
+        type=Path,
+        metavar="JSON",
+        help="rollback verdicts to include (a JSON list, e.g. from mrt.write_results())",
+    )
+    report.add_argument("--title", default=None, help="heading (default: the first PATH)")
+    report.set_defaults(handler=_cmd_report)
+
+    init = sub.add_parser(
+        "init", help="scaffold conftest.py and tests/test_migrations.py for this project"
+    )
+    init.add_argument("--db-url", default=None, help="test database URL to write in")
+    init.add_argument("--force", action="store_true", help="overwrite existing files")
+    init.add_argument("--dir", default=".", type=Path, help="project folder (default: .)")
+    init.set_defaults(handler=_cmd_init)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mrt",
         description="Migration Rollback Tester: find migrations whose rollback loses data.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    from . import scaffold
-
-    scaffold.add_parser(sub)
+    _add_toolbox_parsers(sub)
+    _add_static_parsers(sub)
     version = sub.add_parser("version", help="print the installed version")
     version.set_defaults(handler=_cmd_version)
     return parser

@@ -72,6 +72,8 @@ class MigrationAST:
     downgrade_ops: list[Operation] = field(default_factory=list)
     has_downgrade: bool = True
     kind: Literal["alembic", "django"] = "alembic"
+    branch_labels: list[str] = field(default_factory=list)
+    depends_on: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -32,11 +32,12 @@ class MigrationTimeout(MigrationError):
 
 def one_line(exc: BaseException) -> str:
     """The first meaningful line of an exception, with passwords masked."""
-    text = str(getattr(exc, "orig", None) or exc).strip() or type(exc).__name__
+    inner = getattr(exc, "orig", None) or exc
+    text = str(inner).strip()
+    if not text or isinstance(inner, (KeyError, AttributeError, IndexError, TypeError)):
+        # Alone, "'body'" (a KeyError from inside Alembic) tells the reader nothing.
+        text = f"{type(inner).__name__}: {text}" if text else type(inner).__name__
     first = text.splitlines()[0].strip()
-    if isinstance(exc, LookupError) and getattr(exc, "orig", None) is None:
-        # str(KeyError('body')) is just "'body'": say what it is.
-        first = f"{type(exc).__name__}: {first}"
     return redact(first)
 
 

@@ -3,6 +3,7 @@
 
 mod engine;
 mod errors;
+mod scan;
 
 use pyo3::prelude::*;
 
@@ -11,6 +12,7 @@ pub use errors::MRTError;
 /// Adds every exported function, class and exception to the `_core` module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
+    scan::register(m)?;
     engine::register(m)?;
     Ok(())
 }

@@ -1,0 +1,145 @@
+"""Static analysis: the native scanner plus the user's ``custom_checks``.
+
+The fixture (``mrt.check_static()``) and anything else that wants findings as `RiskWarning`
+objects come through here; the ``mrt check`` CLI calls the native engine directly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import _core
+from .config import MRTConfig
+from .models import MigrationAST, Operation, RiskWarning
+
+
+class CustomCheckError(_core.MRTError):
+    """A function in ``MRTConfig.custom_checks`` raised or returned something unusable."""
+
+
+def _normalize(key: str) -> str:
+    # Same rule as the native side: case, spaces, hyphens and punctuation do not matter.
+    return " ".join(re.sub(r"[^0-9a-zA-Z]+", " ", key).lower().split())
+
+
+def _migration(data: dict[str, Any]) -> MigrationAST:
+    def ops(items: list[dict[str, Any]]) -> list[Operation]:
+        return [
+            Operation(
+                kind=o["kind"],
+                table=o["table"],
+                column=o["column"],
+                name=o["name"],
+                line=o["line"],
+                kwargs=dict(o["kwargs"]),
+                sql=o["sql"],
+            )
+            for o in items
+        ]
+
+    return MigrationAST(
+        revision=data["revision"],
+        down_revision=data["down_revision"],
+        filename=data["filename"],
+        source=data["source"],
+        upgrade_ops=ops(data["upgrade_ops"]),
+        downgrade_ops=ops(data["downgrade_ops"]),
+        has_downgrade=data["has_downgrade"],
+        kind=data["kind"],
+        branch_labels=list(data["branch_labels"]),
+        depends_on=list(data["depends_on"]),
+    )
+
+
+def _check_name(check: Callable[..., Any]) -> str:
+    return getattr(check, "__qualname__", None) or repr(check)
+
+
+def _run_custom(
+    checks: Sequence[Callable[[MigrationAST], list[RiskWarning]]],
+    migrations: list[MigrationAST],
+    overrides: dict[str, str],
+) -> list[RiskWarning]:
+    out: list[RiskWarning] = []
+    for check in checks:
+        name = _check_name(check)
+        for migration in migrations:
+            try:
+                result = check(migration)
+            except Exception as exc:
+                raise CustomCheckError(
+                    f"custom check {name} raised {type(exc).__name__}: {exc} "
+                    f"(on {migration.filename})"
+                ) from None
+            if result is None:
+                continue
+            if not isinstance(result, (list, tuple)) or not all(
+                isinstance(w, RiskWarning) for w in result
+            ):
+                raise CustomCheckError(
+                    f"custom check {name} must return a list of RiskWarning, "
+                    f"got {type(result).__name__} (on {migration.filename})"
+                )
+            for warning in result:
+                severity = overrides.get(_normalize(warning.pattern))
+                if severity == "off":
+                    continue
+                if severity in ("error", "warning"):
+                    warning.severity = severity  # type: ignore[assignment]
+                out.append(warning)
+    return out
+
+
+def scan(paths: list[Path], config: MRTConfig) -> list[RiskWarning]:
+    """Scan migration files or folders; built-in rules first, then ``config.custom_checks``.
+
+    ``config.skip`` revisions are left out and ``config.severity_overrides`` apply (by rule
+    code, rule name or pattern name) to built-in and custom findings alike.
+    """
+    return scan_with_migrations(paths, config, want_migrations=False)[0]
+
+
+def scan_with_migrations(
+    paths: list[Path], config: MRTConfig, *, want_migrations: bool = True
+) -> tuple[list[RiskWarning], list[MigrationAST]]:
+    """Like `scan`, also returning the parsed migrations (for reports and explanations)."""
+    need_parse = want_migrations or bool(config.custom_checks)
+    findings, migrations, _unknown = _core.scan(
+        [str(p) for p in paths],
+        list(config.severity_overrides.items()),
+        list(config.skip),
+        need_parse,
+    )
+    out = [
+        RiskWarning(
+            revision=revision,
+            file=file,
+            pattern=pattern,
+            message=message,
+            severity=severity,  # type: ignore[arg-type]
+            line=line,
+            rule=rule,
+            column=column,
+            fix=fix,
+        )
+        for revision, file, pattern, severity, message, line, rule, column, fix in findings
+    ]
+    parsed = [_migration(m) for m in migrations] if need_parse else []
+    if config.custom_checks:
+        checked = [m for m in parsed if m.revision not in config.skip]
+        overrides = {_normalize(k): v for k, v in config.severity_overrides.items()}
+        out.extend(_run_custom(config.custom_checks, checked, overrides))
+    return out, parsed
+
+
+def format_findings(findings: list[RiskWarning]) -> str:
+    """Plain text, one finding per line: ``file:line: CODE pattern: message``."""
+    lines = []
+    for w in findings:
+        where = f"{w.file}:{w.line}" if w.line is not None else w.file
+        code = f"{w.rule} " if w.rule else ""
+        lines.append(f"{where}: {code}{w.pattern}: {w.message}")
+    return "\n".join(lines)

@@ -1,0 +1,53 @@
+use crate::diagnostic::Diagnostic;
+use crate::scanner::model::{same_opt, MigrationAST, OpKind};
+
+use super::Rule;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags an `upgrade()` that adds a column, copies data into it (`UPDATE` on the same table)
+    /// and drops another column of that table: the classic "add + migrate + drop" in one step.
+    ///
+    /// ## Why is this bad?
+    /// The combined operation cannot be undone: the original column's data only survives inside
+    /// the new one, transformed, and the downgrade has to reconstruct it (if it can at all).
+    ///
+    /// ## Example
+    /// ```python
+    /// def upgrade():
+    ///     op.add_column("users", sa.Column("full_name", sa.String(200)))
+    ///     op.execute("UPDATE users SET full_name = first_name || ' ' || last_name")
+    ///     op.drop_column("users", "first_name")
+    /// ```
+    ///
+    /// Use instead:
+    /// ```python
+    /// # Release N: add full_name and backfill it, keep first_name.
+    /// # Release N+1: drop first_name once nothing reads it.
+    /// ```
+    pub struct AddMigrateDrop;
+}
+
+pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
+    let up = m.upgrade_ops();
+    for drop in up.iter().filter(|o| o.kind == OpKind::DropColumn) {
+        let added = up.iter().find(|a| {
+            a.kind == OpKind::AddColumn && same_opt(a.table.as_ref(), drop.table.as_ref()) && !same_opt(a.column.as_ref(), drop.column.as_ref())
+        });
+        let migrated = up.iter().any(|u| u.kind == OpKind::Update && same_opt(u.table.as_ref(), drop.table.as_ref()));
+        if let (Some(added), true) = (added, migrated) {
+            out.push(
+                Diagnostic::new(
+                    Rule::AddMigrateDrop,
+                    format!(
+                        "upgrade() adds {}, migrates data into it and drops {}: the combined step cannot be undone",
+                        added.target(),
+                        drop.target()
+                    ),
+                    drop.range,
+                )
+                .with_fix("split it: add and backfill in one release, drop the old column in a later one"),
+            );
+        }
+    }
+}

@@ -1,0 +1,60 @@
+use crate::diagnostic::Diagnostic;
+use crate::scanner::model::{same_opt, Framework, MigrationAST, OpKind};
+
+use super::Rule;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags an `UPDATE` in `upgrade()` (raw SQL or SQLAlchemy Core) when `downgrade()` contains
+    /// no `UPDATE` of the same table. Backfills (`UPDATE ... WHERE col IS NULL`) are not
+    /// reported: they only fill gaps, the usual step before `SET NOT NULL`.
+    ///
+    /// ## Why is this bad?
+    /// A data transformation with no reverse is one-way: after a rollback the schema is back but
+    /// the values stay transformed (or, for a lossy change such as `UPPER(name)`, the originals
+    /// are simply gone).
+    ///
+    /// ## Example
+    /// ```python
+    /// def upgrade():
+    ///     op.execute("UPDATE users SET name = UPPER(name)")
+    ///
+    /// def downgrade():
+    ///     pass
+    /// ```
+    ///
+    /// Use instead:
+    /// ```python
+    /// def upgrade():
+    ///     op.add_column("users", sa.Column("name_upper", sa.String(100)))
+    ///     op.execute("UPDATE users SET name_upper = UPPER(name)")
+    /// ```
+    pub struct BulkUpdateWithoutReverse;
+}
+
+pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
+    // Django: RunSQL/RunPython without a reverse are reported by their own rules.
+    if m.framework == Framework::Django {
+        return;
+    }
+    let down = m.downgrade_ops();
+    // A backfill (`... WHERE col IS NULL`) only fills gaps; it is the safe way to add NOT NULL.
+    for op in m.upgrade_ops().iter().filter(|o| o.kind == OpKind::Update && !o.backfill) {
+        let reversed = down.iter().any(|d| d.kind == OpKind::Update && same_opt(d.table.as_ref(), op.table.as_ref()));
+        if reversed {
+            continue;
+        }
+        let scope = if op.has_where { "" } else { " (every row: no WHERE)" };
+        out.push(
+            Diagnostic::new(
+                Rule::BulkUpdateWithoutReverse,
+                format!(
+                    "upgrade() updates {}{scope} and downgrade() has no UPDATE restoring it: a one-way data change",
+                    super::q(op.table.as_ref())
+                ),
+                op.range,
+            )
+            .with_fix("keep the original values (a new column or a backup table) and restore them in downgrade()"),
+        );
+    }
+}

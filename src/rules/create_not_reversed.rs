@@ -1,0 +1,120 @@
+use crate::diagnostic::Diagnostic;
+use crate::scanner::model::{same_opt, MigrationAST, OpKind, Operation};
+
+use super::Rule;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags objects `upgrade()` creates that a (non-empty) `downgrade()` does not remove:
+    /// tables, columns, indexes, constraints, and views, triggers, types, sequences and
+    /// functions created in raw SQL.
+    ///
+    /// ## Why is this bad?
+    /// After a rollback the object is still there. The schema no longer matches the revision the
+    /// database claims to be at, and the next upgrade fails with "already exists".
+    ///
+    /// ## Example
+    /// ```python
+    /// def upgrade():
+    ///     op.add_column("users", sa.Column("age", sa.Integer))
+    ///     op.create_index("ix_users_email", "users", ["email"])
+    ///
+    /// def downgrade():
+    ///     op.drop_column("users", "age")
+    /// ```
+    ///
+    /// Use instead:
+    /// ```python
+    /// def downgrade():
+    ///     op.drop_index("ix_users_email", table_name="users")
+    ///     op.drop_column("users", "age")
+    /// ```
+    pub struct CreateNotReversed;
+}
+
+fn drops_table(down: &[Operation], table: Option<&String>) -> bool {
+    down.iter().any(|d| d.kind == OpKind::DropTable && same_opt(d.table.as_ref(), table))
+}
+
+fn undone(op: &Operation, down: &[Operation]) -> bool {
+    // A name built at run time cannot be matched: say nothing rather than guess.
+    let known = match op.kind {
+        OpKind::CreateTable => op.table.is_some(),
+        OpKind::AddColumn => op.table.is_some() && op.column.is_some(),
+        _ => op.name.is_some(),
+    };
+    if !known {
+        return true;
+    }
+    let named = |kinds: &[OpKind]| down.iter().any(|d| kinds.contains(&d.kind) && same_opt(d.name.as_ref(), op.name.as_ref()));
+    match op.kind {
+        OpKind::CreateTable => drops_table(down, op.table.as_ref()),
+        OpKind::AddColumn => {
+            drops_table(down, op.table.as_ref())
+                || down.iter().any(|d| {
+                    d.kind == OpKind::DropColumn
+                        && same_opt(d.table.as_ref(), op.table.as_ref())
+                        && same_opt(d.column.as_ref(), op.column.as_ref())
+                })
+        }
+        OpKind::CreateIndex => {
+            op.name.is_none() || named(&[OpKind::DropIndex]) || drops_table(down, op.table.as_ref())
+                || dropped_column(op, down)
+        }
+        OpKind::CreateUniqueConstraint | OpKind::CreateForeignKey | OpKind::CreateCheckConstraint | OpKind::CreatePrimaryKey => {
+            op.name.is_none() || named(&[OpKind::DropConstraint, OpKind::DropIndex]) || drops_table(down, op.table.as_ref())
+        }
+        OpKind::CreateView => named(&[OpKind::DropView]),
+        OpKind::CreateTrigger => named(&[OpKind::DropTrigger]) || drops_table(down, op.table.as_ref()),
+        OpKind::CreateType => named(&[OpKind::DropType]),
+        OpKind::CreateSequence => named(&[OpKind::DropSequence]),
+        OpKind::CreateFunction => named(&[OpKind::DropFunction]),
+        _ => true,
+    }
+}
+
+fn dropped_column(op: &Operation, down: &[Operation]) -> bool {
+    down.iter().any(|d| {
+        d.kind == OpKind::DropColumn && same_opt(d.table.as_ref(), op.table.as_ref()) && same_opt(d.column.as_ref(), op.column.as_ref())
+    })
+}
+
+fn what(op: &Operation) -> String {
+    let name = |n: &Option<String>| n.clone().unwrap_or_else(|| "?".into());
+    match op.kind {
+        OpKind::CreateTable => format!("table '{}'", name(&op.table)),
+        OpKind::AddColumn => format!("column '{}'", op.target()),
+        OpKind::CreateIndex => format!("index '{}' on '{}'", name(&op.name), name(&op.table)),
+        OpKind::CreateView => format!("view '{}'", name(&op.name)),
+        OpKind::CreateTrigger => format!("trigger '{}'", name(&op.name)),
+        OpKind::CreateType => format!("type '{}'", name(&op.name)),
+        OpKind::CreateSequence => format!("sequence '{}'", name(&op.name)),
+        OpKind::CreateFunction => format!("function '{}'", name(&op.name)),
+        _ => format!("constraint '{}' on '{}'", name(&op.name), name(&op.table)),
+    }
+}
+
+pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
+    let Some(down) = super::active_downgrade(m) else { return };
+    // SQL we could not read may well undo it: stay quiet rather than guess.
+    if down.iter().any(|d| d.kind == OpKind::Execute && d.sql_error.is_some()) {
+        return;
+    }
+    for op in m.upgrade_ops() {
+        // Objects on a table created here go away with the table; the table itself is
+        // reported when it is not dropped.
+        if op.kind != OpKind::CreateTable && op.table.as_deref().is_some_and(|t| m.creates_table(t)) {
+            continue;
+        }
+        if !undone(op, down) {
+            out.push(
+                Diagnostic::new(
+                    Rule::CreateNotReversed,
+                    format!("upgrade() creates {} but downgrade() does not remove it", what(op)),
+                    op.range,
+                )
+                .with_fix(format!("remove the {} in downgrade()", what(op))),
+            );
+        }
+    }
+}

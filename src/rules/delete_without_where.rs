@@ -1,0 +1,53 @@
+use crate::diagnostic::Diagnostic;
+use crate::scanner::model::{same_opt, MigrationAST, OpKind};
+
+use super::Rule;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags `DELETE` statements without a `WHERE` clause (raw SQL or SQLAlchemy Core
+    /// `table.delete()`), in `upgrade()`, and in `downgrade()` unless the upgrade inserted into
+    /// that table.
+    ///
+    /// ## Why is this bad?
+    /// An unrestricted `DELETE` empties the table. Nothing in the migration can bring the rows back.
+    ///
+    /// ## Example
+    /// ```python
+    /// def upgrade():
+    ///     op.execute("DELETE FROM notifications")
+    /// ```
+    ///
+    /// Use instead:
+    /// ```python
+    /// def upgrade():
+    ///     op.execute("DELETE FROM notifications WHERE read_at < now() - interval '90 days'")
+    /// ```
+    pub struct DeleteWithoutWhere;
+}
+
+pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
+    let unrestricted = |op: &&crate::scanner::model::Operation| op.kind == OpKind::Delete && !op.has_where;
+    for op in m.upgrade_ops().iter().filter(unrestricted) {
+        out.push(message("upgrade", op));
+    }
+    for op in m.downgrade_ops().iter().filter(unrestricted) {
+        // Undoing the upgrade's own inserts is what a downgrade is for.
+        let inserted = m
+            .upgrade_ops()
+            .iter()
+            .any(|u| matches!(u.kind, OpKind::Insert | OpKind::BulkInsert) && same_opt(u.table.as_ref(), op.table.as_ref()));
+        if !inserted {
+            out.push(message("downgrade", op));
+        }
+    }
+}
+
+fn message(func: &str, op: &crate::scanner::model::Operation) -> Diagnostic {
+    Diagnostic::new(
+        Rule::DeleteWithoutWhere,
+        format!("{func}() deletes every row of {} (DELETE without WHERE)", super::q(op.table.as_ref())),
+        op.range,
+    )
+    .with_fix("restrict the DELETE with a WHERE clause")
+}

@@ -1,0 +1,36 @@
+use crate::diagnostic::Diagnostic;
+use crate::scanner::model::{MigrationAST, OpKind};
+
+use super::Rule;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags Django `migrations.DeleteModel(...)` operations.
+    ///
+    /// ## Why is this bad?
+    /// The model's table is dropped with every row. Reversing recreates an empty table.
+    ///
+    /// ## Example
+    /// ```python
+    /// migrations.DeleteModel(name="AuditLog")
+    /// ```
+    ///
+    /// Use instead:
+    /// ```python
+    /// # Keep the model (unused) for a release, archive the rows, then delete it.
+    /// ```
+    pub struct DjangoDeleteModel;
+}
+
+pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
+    for op in m.upgrade_ops().iter().filter(|o| o.kind == OpKind::DeleteModel) {
+        out.push(
+            Diagnostic::new(
+                Rule::DjangoDeleteModel,
+                format!("DeleteModel drops model {} and all its rows: reversing recreates an empty table", super::q(op.table.as_ref())),
+                op.range,
+            )
+            .with_fix("archive the rows and delete the model in a later release"),
+        );
+    }
+}

@@ -1,0 +1,46 @@
+use crate::diagnostic::Diagnostic;
+use crate::scanner::model::{MigrationAST, OpKind};
+
+use super::Rule;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags `upgrade()` code that drops a column: `op.drop_column(...)`, `batch.drop_column(...)`
+    /// inside `batch_alter_table`, helper functions called from `upgrade()`, and
+    /// `ALTER TABLE ... DROP COLUMN` in raw SQL.
+    ///
+    /// ## Why is this bad?
+    /// The column's values are gone the moment the upgrade runs. A downgrade can add the column
+    /// back, but only empty (or filled with a default): rolling back does not restore the data,
+    /// even though `alembic downgrade` exits 0.
+    ///
+    /// ## Example
+    /// ```python
+    /// def upgrade():
+    ///     op.drop_column("users", "phone")
+    /// ```
+    ///
+    /// Use instead:
+    /// ```python
+    /// # Release N: stop reading and writing users.phone (and back it up if it matters).
+    /// # Release N+1, once no rollback past N is possible: drop it, and skip this revision in
+    /// # the rollback test with a documented reason.
+    /// ```
+    pub struct DropColumn;
+}
+
+pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
+    for op in m.upgrade_ops().iter().filter(|op| op.kind == OpKind::DropColumn) {
+        out.push(
+            Diagnostic::new(
+                Rule::DropColumn,
+                format!(
+                    "upgrade() drops column {}: its data is lost and a downgrade can only bring the column back empty",
+                    op.target()
+                ),
+                op.range,
+            )
+            .with_fix("stop using the column first and drop it in a later release; skip the revision with a documented reason if the loss is intended"),
+        );
+    }
+}

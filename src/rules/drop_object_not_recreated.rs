@@ -1,0 +1,66 @@
+use crate::diagnostic::Diagnostic;
+use crate::scanner::model::{same_opt, MigrationAST, OpKind};
+
+use super::Rule;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags views, triggers, types (enums), sequences and functions that `upgrade()` drops (in
+    /// raw SQL) without recreating them, when `downgrade()` does not create them again either.
+    ///
+    /// ## Why is this bad?
+    /// After a rollback the object is missing: application queries against the view fail,
+    /// trigger-maintained data drifts, columns using the type cannot be restored.
+    ///
+    /// ## Example
+    /// ```python
+    /// def upgrade():
+    ///     op.execute("DROP VIEW active_users")
+    ///
+    /// def downgrade():
+    ///     pass
+    /// ```
+    ///
+    /// Use instead:
+    /// ```python
+    /// def downgrade():
+    ///     op.execute("CREATE VIEW active_users AS SELECT * FROM users WHERE active")
+    /// ```
+    pub struct DropObjectNotRecreated;
+}
+
+fn creator(kind: OpKind) -> Option<(OpKind, &'static str)> {
+    Some(match kind {
+        OpKind::DropView => (OpKind::CreateView, "view"),
+        OpKind::DropTrigger => (OpKind::CreateTrigger, "trigger"),
+        OpKind::DropType => (OpKind::CreateType, "type"),
+        OpKind::DropSequence => (OpKind::CreateSequence, "sequence"),
+        OpKind::DropFunction => (OpKind::CreateFunction, "function"),
+        _ => return None,
+    })
+}
+
+pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
+    let Some(down) = super::active_downgrade(m) else { return };
+    if down.iter().any(|d| d.kind == OpKind::Execute && d.sql_error.is_some()) {
+        return;
+    }
+    let up = m.upgrade_ops();
+    for op in up {
+        let Some((create, what)) = creator(op.kind) else { continue };
+        // Dropped and recreated in the upgrade itself (a view rebuilt around a column change).
+        let rebuilt = up.iter().any(|u| u.kind == create && same_opt(u.name.as_ref(), op.name.as_ref()));
+        let recreated = down.iter().any(|d| d.kind == create && same_opt(d.name.as_ref(), op.name.as_ref()));
+        if !rebuilt && !recreated {
+            let name = op.name.as_deref().unwrap_or("?");
+            out.push(
+                Diagnostic::new(
+                    Rule::DropObjectNotRecreated,
+                    format!("upgrade() drops {what} '{name}' and downgrade() does not recreate it"),
+                    op.range,
+                )
+                .with_fix(format!("recreate {what} '{name}' in downgrade() with its original definition")),
+            );
+        }
+    }
+}

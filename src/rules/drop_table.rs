@@ -1,0 +1,42 @@
+use crate::diagnostic::Diagnostic;
+use crate::scanner::model::{MigrationAST, OpKind};
+
+use super::Rule;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags `upgrade()` code that drops a table: `op.drop_table(...)` or `DROP TABLE` in raw SQL.
+    ///
+    /// ## Why is this bad?
+    /// Every row of the table is deleted. A downgrade that recreates the table brings back an
+    /// empty table, so a rollback silently loses all of its data.
+    ///
+    /// ## Example
+    /// ```python
+    /// def upgrade():
+    ///     op.drop_table("audit_log")
+    /// ```
+    ///
+    /// Use instead:
+    /// ```python
+    /// def upgrade():
+    ///     op.rename_table("audit_log", "audit_log_archived")  # drop it in a later release
+    /// ```
+    pub struct DropTable;
+}
+
+pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
+    for op in m.upgrade_ops().iter().filter(|op| op.kind == OpKind::DropTable) {
+        out.push(
+            Diagnostic::new(
+                Rule::DropTable,
+                format!(
+                    "upgrade() drops table {}: every row is lost and a downgrade can only recreate it empty",
+                    super::q(op.table.as_ref())
+                ),
+                op.range,
+            )
+            .with_fix("rename the table aside and drop it in a later release, or skip the revision with a documented reason"),
+        );
+    }
+}

@@ -1,0 +1,80 @@
+use crate::diagnostic::Diagnostic;
+use crate::scanner::model::{BodyKind, MigrationAST, OpKind};
+
+use super::Rule;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags a `downgrade()` whose body does nothing (`pass`, a docstring, `...`) while
+    /// `upgrade()` changes the database.
+    ///
+    /// ## Why is this bad?
+    /// `alembic downgrade` succeeds and records the rollback, but the schema and data stay as the
+    /// upgrade left them. The next upgrade then fails, or the application runs against a schema
+    /// it does not expect.
+    ///
+    /// ## Example
+    /// ```python
+    /// def upgrade():
+    ///     op.create_table("tags", sa.Column("id", sa.Integer, primary_key=True))
+    ///
+    /// def downgrade():
+    ///     pass
+    /// ```
+    ///
+    /// Use instead:
+    /// ```python
+    /// def downgrade():
+    ///     op.drop_table("tags")
+    /// ```
+    pub struct NoopDowngrade;
+}
+
+pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
+    let (Some(up), Some(down)) = (&m.upgrade, &m.downgrade) else { return };
+    if down.body != BodyKind::Empty || !up.changes_something() {
+        return;
+    }
+    let mut d = Diagnostic::new(
+        Rule::NoopDowngrade,
+        "downgrade() does nothing while upgrade() changes the database: the rollback is silently a no-op",
+        down.header,
+    );
+    let inverse = inverse_ops(m);
+    d = if inverse.is_empty() {
+        d.with_fix("implement downgrade() so that it undoes every operation of upgrade()")
+    } else {
+        d.with_fix(format!("implement downgrade(): {}", inverse.join("; ")))
+    };
+    out.push(d);
+}
+
+/// Python statements undoing the upgrade's simple operations, newest first.
+pub(crate) fn inverse_ops(m: &MigrationAST) -> Vec<String> {
+    let mut out = Vec::new();
+    for op in m.upgrade_ops().iter().rev() {
+        let t = op.table.as_deref().unwrap_or("?");
+        let stmt = match op.kind {
+            OpKind::CreateTable => format!("op.drop_table({t:?})"),
+            OpKind::AddColumn if !m.creates_table(t) => {
+                format!("op.drop_column({t:?}, {:?})", op.column.as_deref().unwrap_or("?"))
+            }
+            OpKind::CreateIndex if !m.creates_table(t) => match &op.name {
+                Some(n) => format!("op.drop_index({n:?}, table_name={t:?})"),
+                None => continue,
+            },
+            OpKind::RenameTable => format!(
+                "op.rename_table({:?}, {t:?})",
+                op.new_name.as_deref().unwrap_or("?")
+            ),
+            OpKind::RenameColumn => format!(
+                "op.alter_column({t:?}, {:?}, new_column_name={:?})",
+                op.new_name.as_deref().unwrap_or("?"),
+                op.column.as_deref().unwrap_or("?")
+            ),
+            _ => continue,
+        };
+        out.push(stmt);
+    }
+    out
+}

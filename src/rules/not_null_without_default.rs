@@ -1,0 +1,79 @@
+use crate::diagnostic::Diagnostic;
+use crate::scanner::model::{same_opt, MigrationAST, OpKind, Origin, Value};
+
+use super::Rule;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags a NOT NULL column added to an *existing* table without a `server_default`
+    /// (`op.add_column(..., nullable=False)`, `ADD COLUMN ... NOT NULL` without `DEFAULT`), and
+    /// `alter_column(..., nullable=False)` on an existing table with no backfill `UPDATE` of that
+    /// table before it. Tables created in the same migration are empty and never flagged.
+    ///
+    /// ## Why is this bad?
+    /// On a table that has rows, the database has no value to put in the new column: the
+    /// migration fails in production although it passed on an empty development database.
+    /// A client-side `default=` does not help, only a server default does.
+    ///
+    /// ## Example
+    /// ```python
+    /// op.add_column("users", sa.Column("country", sa.String(2), nullable=False))
+    /// ```
+    ///
+    /// Use instead:
+    /// ```python
+    /// op.add_column("users", sa.Column("country", sa.String(2), nullable=False, server_default="US"))
+    /// ```
+    pub struct NotNullWithoutDefault;
+}
+
+pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
+    let up = m.upgrade_ops();
+    for (i, op) in up.iter().enumerate() {
+        let Some(table) = &op.table else { continue };
+        if m.creates_table(table) {
+            continue;
+        }
+        match op.kind {
+            OpKind::AddColumn => {
+                for col in &op.columns {
+                    if col.nullable == Some(false) && col.server_default.is_none() && !col.primary_key {
+                        out.push(
+                            Diagnostic::new(
+                                Rule::NotNullWithoutDefault,
+                                format!(
+                                    "NOT NULL column {table}.{} added without a server_default: fails on a table that has rows",
+                                    col.name
+                                ),
+                                op.range,
+                            )
+                            .with_fix("add a server_default, or add the column nullable, backfill it, then set NOT NULL"),
+                        );
+                    }
+                }
+            }
+            OpKind::AlterColumn if op.origin == Origin::Op => {
+                if op.kwarg_value("nullable") != Some(&Value::Bool(false)) || op.kwarg("server_default").is_some() {
+                    continue;
+                }
+                let backfilled = up[..i]
+                    .iter()
+                    .any(|u| matches!(u.kind, OpKind::Update | OpKind::Execute) && (u.kind == OpKind::Execute && u.sql_error.is_some() || same_opt(u.table.as_ref(), Some(table))));
+                if !backfilled {
+                    out.push(
+                        Diagnostic::new(
+                            Rule::NotNullWithoutDefault,
+                            format!(
+                                "{} set to NOT NULL without a server_default or a backfill: fails if any row holds NULL",
+                                op.target()
+                            ),
+                            op.range,
+                        )
+                        .with_fix("UPDATE the NULL rows first (or give a server_default), then set nullable=False"),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}

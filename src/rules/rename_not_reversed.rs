@@ -1,0 +1,87 @@
+use crate::diagnostic::Diagnostic;
+use crate::scanner::model::{same_opt, MigrationAST, OpKind, Operation};
+
+use super::Rule;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags renames in `upgrade()` (`op.rename_table`, `alter_column(new_column_name=...)`,
+    /// `ALTER TABLE ... RENAME`) that the downgrade does not undo *by the same names*: the
+    /// downgrade must rename the new name back to the old one.
+    ///
+    /// ## Why is this bad?
+    /// After a rollback the table or column is still under the new name, or under a third one.
+    /// Application code of the previous release, which uses the old name, breaks.
+    ///
+    /// ## Example
+    /// ```python
+    /// def upgrade():
+    ///     with op.batch_alter_table("posts") as batch:
+    ///         batch.alter_column("body", new_column_name="content")
+    ///
+    /// def downgrade():
+    ///     with op.batch_alter_table("posts") as batch:
+    ///         batch.alter_column("content", new_column_name="body_text")
+    /// ```
+    ///
+    /// Use instead:
+    /// ```python
+    /// def downgrade():
+    ///     with op.batch_alter_table("posts") as batch:
+    ///         batch.alter_column("content", new_column_name="body")
+    /// ```
+    pub struct RenameNotReversed;
+}
+
+pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
+    let Some(down) = super::active_downgrade(m) else { return };
+    for op in m.upgrade_ops() {
+        match op.kind {
+            OpKind::RenameTable => {
+                let back = down.iter().any(|d| {
+                    d.kind == OpKind::RenameTable
+                        && same_opt(d.table.as_ref(), op.new_name.as_ref())
+                        && same_opt(d.new_name.as_ref(), op.table.as_ref())
+                });
+                if !back {
+                    let other = down
+                        .iter()
+                        .find(|d| d.kind == OpKind::RenameTable && same_opt(d.table.as_ref(), op.new_name.as_ref()));
+                    out.push(report(op, "table", &op.table, &op.new_name, other));
+                }
+            }
+            OpKind::RenameColumn => {
+                let back = down.iter().any(|d| {
+                    d.kind == OpKind::RenameColumn
+                        && same_opt(d.table.as_ref(), op.table.as_ref())
+                        && same_opt(d.column.as_ref(), op.new_name.as_ref())
+                        && same_opt(d.new_name.as_ref(), op.column.as_ref())
+                });
+                if !back {
+                    let other = down.iter().find(|d| {
+                        d.kind == OpKind::RenameColumn
+                            && same_opt(d.table.as_ref(), op.table.as_ref())
+                            && same_opt(d.column.as_ref(), op.new_name.as_ref())
+                    });
+                    let old = op.column.as_ref().map(|c| format!("{}.{c}", op.table.as_deref().unwrap_or("?")));
+                    out.push(report(op, "column", &old, &op.new_name, other));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn report(op: &Operation, what: &str, old: &Option<String>, new: &Option<String>, other: Option<&Operation>) -> Diagnostic {
+    let old = old.as_deref().unwrap_or("?");
+    let new = new.as_deref().unwrap_or("?");
+    let short_old = old.rsplit('.').next().unwrap_or(old);
+    let message = match other.and_then(|o| o.new_name.as_deref()) {
+        Some(third) => format!(
+            "upgrade() renames {what} {old} to '{new}', but downgrade() renames it to '{third}', not back to '{short_old}'"
+        ),
+        None => format!("upgrade() renames {what} {old} to '{new}', but downgrade() does not rename it back"),
+    };
+    Diagnostic::new(Rule::RenameNotReversed, message, op.range)
+        .with_fix(format!("in downgrade(), rename '{new}' back to '{short_old}'"))
+}

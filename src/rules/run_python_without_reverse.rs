@@ -1,0 +1,42 @@
+use crate::diagnostic::Diagnostic;
+use crate::scanner::model::{MigrationAST, OpKind, Value};
+
+use super::Rule;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags Django `migrations.RunPython(forwards)` without a `reverse_code` (or with
+    /// `reverse_code=None`). `reverse_code=migrations.RunPython.noop` counts as a decision and is
+    /// not flagged.
+    ///
+    /// ## Why is this bad?
+    /// Django refuses to unapply the migration ("is not reversible"), which blocks every rollback
+    /// across it, and the data transformation cannot be undone.
+    ///
+    /// ## Example
+    /// ```python
+    /// migrations.RunPython(fill_slugs)
+    /// ```
+    ///
+    /// Use instead:
+    /// ```python
+    /// migrations.RunPython(fill_slugs, reverse_code=clear_slugs)
+    /// ```
+    pub struct RunPythonWithoutReverse;
+}
+
+pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
+    for op in m.upgrade_ops().iter().filter(|o| o.kind == OpKind::RunPython) {
+        if op.kwarg_value("reverse_code").is_some_and(|v| *v != Value::None) {
+            continue;
+        }
+        out.push(
+            Diagnostic::new(
+                Rule::RunPythonWithoutReverse,
+                "RunPython without reverse_code: the data change cannot be undone and Django refuses to unapply the migration",
+                op.range,
+            )
+            .with_fix("pass reverse_code= a function that undoes it (or migrations.RunPython.noop if nothing needs undoing)"),
+        );
+    }
+}

@@ -1,0 +1,258 @@
+//! Fixture tests: every `tests/fixtures/rules/MRTnnn*.py` file is scanned; lines marked
+//! `# expect: MRTnnn` must produce exactly those findings of the file's rule (so a fixture
+//! cannot pass by finding nothing), and the full output is snapshotted.
+
+use std::collections::BTreeSet;
+
+use crate::diagnostic::Finding;
+use crate::rules::Rule;
+use crate::scanner::scan_source;
+
+/// Findings as users read them: `line:col CODE [severity] pattern: message`.
+pub(crate) fn show(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{} {} [{}] {}: {}",
+                f.line,
+                f.column,
+                f.rule.code(),
+                f.severity.as_str(),
+                f.pattern,
+                f.message
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The findings of `rule` in `source`; fails unless there is at least one.
+pub(crate) fn lint_errors(source: &str, rule: Rule) -> String {
+    let found: Vec<Finding> = scan_source("test.py", source)
+        .into_iter()
+        .filter(|f| f.rule == rule)
+        .collect();
+    assert!(
+        !found.is_empty(),
+        "expected at least one {} finding in:\n{source}",
+        rule.code()
+    );
+    show(&found)
+}
+
+/// Fails unless `source` gives no finding of `rule`.
+pub(crate) fn lint_ok(source: &str, rule: Rule) {
+    let found: Vec<Finding> = scan_source("test.py", source)
+        .into_iter()
+        .filter(|f| f.rule == rule)
+        .collect();
+    assert!(
+        found.is_empty(),
+        "expected no {} finding, got:\n{}",
+        rule.code(),
+        show(&found)
+    );
+}
+
+fn expected(source: &str) -> BTreeSet<(usize, String)> {
+    let mut out = BTreeSet::new();
+    for (i, line) in source.lines().enumerate() {
+        if let Some(pos) = line.find("# expect:") {
+            for code in line[pos + 9..].split(',') {
+                out.insert((i + 1, code.trim().to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn fixtures() {
+    let mismatches = std::cell::RefCell::new(Vec::new());
+    insta::glob!("../../tests/fixtures/rules", "*.py", |path| {
+        let source = std::fs::read_to_string(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let code = name.split(['_', '.']).next().unwrap().to_string();
+        let rule = Rule::lookup(&code);
+        assert_eq!(rule.len(), 1, "fixture {name} must start with a rule code");
+        let findings = scan_source(&name, &source);
+        let got: BTreeSet<(usize, String)> = findings
+            .iter()
+            .map(|f| (f.line, f.rule.code().to_string()))
+            .collect();
+        if got != expected(&source) {
+            mismatches.borrow_mut().push(format!(
+                "{name}: findings differ from the `# expect:` markers\n{}",
+                show(&findings)
+            ));
+        }
+        if !got.iter().any(|(_, c)| *c == code) && !name.contains("_ok") {
+            mismatches
+                .borrow_mut()
+                .push(format!("{name} never triggers {code}"));
+        }
+        insta::assert_snapshot!(show(&findings));
+    });
+    let mismatches = mismatches.into_inner();
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n\n"));
+}
+
+fn rel(dir: &std::path::Path, file: &str) -> String {
+    let path = std::path::Path::new(file);
+    path.strip_prefix(dir)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Whole-directory fixtures for the graph rules: `tests/fixtures/graph/<CODE>_<case>/*.py`.
+#[test]
+fn graph_fixtures() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/graph");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    assert!(!dirs.is_empty());
+    for dir in dirs {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let result = crate::scanner::scan(
+            std::slice::from_ref(&dir),
+            &crate::scanner::Settings::default(),
+        )
+        .unwrap();
+        let mut got = BTreeSet::new();
+        let mut want = BTreeSet::new();
+        for file in &result.files {
+            let fname = rel(&dir, &file.path);
+            for (line, code) in expected(&file.source) {
+                want.insert((fname.clone(), line, code));
+            }
+        }
+        let mut shown = Vec::new();
+        for f in &result.findings {
+            let fname = rel(&dir, &f.file);
+            shown.push(format!(
+                "{fname}:{}:{} {} {}",
+                f.line,
+                f.column,
+                f.rule.code(),
+                f.message.replace(&format!("{}/", dir.display()), "")
+            ));
+            got.insert((fname, f.line, f.rule.code().to_string()));
+        }
+        assert_eq!(
+            got,
+            want,
+            "{name}: findings differ from the markers:\n{}",
+            shown.join("\n")
+        );
+        insta::assert_snapshot!(format!("graph_{name}"), shown.join("\n"));
+    }
+}
+
+#[test]
+fn ten_thousand_revisions() {
+    // A long linear chain must not overflow the stack (graph walks are iterative).
+    let dir = std::env::temp_dir().join(format!("mrt-chain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..10_000 {
+        let parent = if i == 0 {
+            "None".to_string()
+        } else {
+            format!("\"r{}\"", i - 1)
+        };
+        let src = format!(
+            "from alembic import op\nimport sqlalchemy as sa\nrevision = \"r{i}\"\ndown_revision = {parent}\n\ndef upgrade():\n    op.add_column(\"t\", sa.Column(\"c{i}\", sa.Integer))\n\ndef downgrade():\n    op.drop_column(\"t\", \"c{i}\")\n"
+        );
+        std::fs::write(dir.join(format!("r{i:05}.py")), src).unwrap();
+    }
+    std::fs::write(dir.join("r_cycle_a.py"), "revision = 'ca'\ndown_revision = 'cb'\ndef upgrade():\n    pass\ndef downgrade():\n    pass\n").unwrap();
+    std::fs::write(dir.join("r_cycle_b.py"), "revision = 'cb'\ndown_revision = 'ca'\ndef upgrade():\n    pass\ndef downgrade():\n    pass\n").unwrap();
+    let result = crate::scanner::scan(
+        std::slice::from_ref(&dir),
+        &crate::scanner::Settings::default(),
+    )
+    .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(result.files.len(), 10_002);
+    let codes: Vec<&str> = result.findings.iter().map(|f| f.rule.code()).collect();
+    assert_eq!(
+        codes.iter().filter(|c| **c == "MRT063").count(),
+        1,
+        "{codes:?}"
+    );
+    assert!(!codes.contains(&"MRT060"), "{codes:?}");
+}
+
+#[test]
+fn every_rule_has_docs_and_a_fixture() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .chain(std::fs::read_dir(dir.join("../graph")).unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for rule in crate::rules::ALL {
+        let docs = rule.docs();
+        for section in [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "Use instead:",
+        ] {
+            assert!(
+                docs.contains(section),
+                "{} docs lack {section}",
+                rule.code()
+            );
+        }
+        assert!(!rule.summary().is_empty());
+        if !matches!(rule, Rule::UnreadableFile) {
+            assert!(
+                names.iter().any(|n| n.starts_with(rule.code())),
+                "no fixture for {}",
+                rule.code()
+            );
+        }
+    }
+}
+
+#[test]
+fn lookup_accepts_codes_names_and_patterns() {
+    assert_eq!(Rule::lookup("MRT001"), vec![Rule::DropColumn]);
+    assert_eq!(Rule::lookup("mrt001"), vec![Rule::DropColumn]);
+    assert_eq!(Rule::lookup("drop-column"), vec![Rule::DropColumn]);
+    assert_eq!(Rule::lookup("DROP COLUMN"), vec![Rule::DropColumn]);
+    assert_eq!(Rule::lookup("noop downgrade"), vec![Rule::NoopDowngrade]);
+    assert_eq!(Rule::lookup("No-op downgrade"), vec![Rule::NoopDowngrade]);
+    assert_eq!(
+        Rule::lookup("index without concurrently"),
+        vec![Rule::IndexWithoutConcurrently]
+    );
+    assert_eq!(
+        Rule::lookup("RunSQL without reverse"),
+        vec![Rule::RunSqlWithoutReverse]
+    );
+    assert_eq!(Rule::lookup("TRUNCATE in migration"), vec![Rule::Truncate]);
+    assert_eq!(Rule::lookup("ENUM value added"), vec![Rule::EnumValueAdded]);
+    assert_eq!(
+        Rule::lookup("NOT NULL without default"),
+        vec![
+            Rule::NotNullWithoutDefault,
+            Rule::DjangoNotNullWithoutDefault
+        ]
+    );
+    assert!(Rule::lookup("no such rule").is_empty());
+}
+
+#[test]
+fn helpers_cannot_pass_by_accident() {
+    let bad = "revision = 'a'\ndown_revision = None\nfrom alembic import op\ndef upgrade():\n    op.drop_column('users', 'phone')\ndef downgrade():\n    pass\n";
+    insta::assert_snapshot!(lint_errors(bad, Rule::DropColumn), @"5:5 MRT001 [error] DROP COLUMN: upgrade() drops column users.phone: its data is lost and a downgrade can only bring the column back empty");
+    lint_ok(bad, Rule::DropTable);
+    let result = std::panic::catch_unwind(|| lint_ok(bad, Rule::DropColumn));
+    assert!(result.is_err());
+}

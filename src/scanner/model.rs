@@ -1,0 +1,425 @@
+//! The normalized migration model every rule reads. Built once per file by
+//! [`super::alembic`] or [`super::django`]; rules never walk the Python syntax tree.
+
+use ruff_text_size::TextRange;
+
+/// Which framework wrote the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framework {
+    Alembic,
+    Django,
+}
+
+impl Framework {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Framework::Alembic => "alembic",
+            Framework::Django => "django",
+        }
+    }
+}
+
+/// `down_revision`: nothing (a base), one parent, or several (a merge).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Parents {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Parents {
+    #[must_use]
+    pub fn ids(&self) -> Vec<&str> {
+        match self {
+            Parents::None => Vec::new(),
+            Parents::One(id) => vec![id.as_str()],
+            Parents::Many(ids) => ids.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// Where an operation came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// An Alembic `op.*` call (or a batch operation).
+    Op,
+    /// A statement inside raw SQL handed to `execute`.
+    Sql,
+    /// A Django `migrations.*` operation.
+    Django,
+}
+
+/// What an operation does, normalized across Alembic calls, raw SQL and Django.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpKind {
+    AddColumn,
+    DropColumn,
+    AlterColumn,
+    CreateTable,
+    DropTable,
+    RenameTable,
+    RenameColumn,
+    CreateIndex,
+    DropIndex,
+    CreateUniqueConstraint,
+    CreateForeignKey,
+    CreateCheckConstraint,
+    CreatePrimaryKey,
+    DropConstraint,
+    /// `op.execute(...)` / `conn.execute(...)`: the container of raw SQL.
+    Execute,
+    BulkInsert,
+    Truncate,
+    Update,
+    Delete,
+    Insert,
+    CreateView,
+    DropView,
+    CreateTrigger,
+    DropTrigger,
+    CreateType,
+    DropType,
+    AlterTypeAddValue,
+    CreateSequence,
+    DropSequence,
+    AlterSequence,
+    SetVal,
+    CreateFunction,
+    DropFunction,
+    SetNotNull,
+    DropNotNull,
+    /// Reads nothing back into the schema: `SELECT`, `op.get_bind()`, `op.f(...)`.
+    Read,
+    /// Any other recognised call (`op.create_table_comment`, `GRANT ...`, ...).
+    Other,
+    // Django operations.
+    RemoveField,
+    DeleteModel,
+    AddField,
+    AlterField,
+    RenameField,
+    RenameModel,
+    AddIndex,
+    AddIndexConcurrently,
+    RemoveIndex,
+    CreateModel,
+    AddConstraint,
+    RemoveConstraint,
+    RunPython,
+    RunSql,
+}
+
+impl OpKind {
+    /// The name shown to custom checks (`Operation.kind`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpKind::AddColumn => "add_column",
+            OpKind::DropColumn => "drop_column",
+            OpKind::AlterColumn => "alter_column",
+            OpKind::CreateTable => "create_table",
+            OpKind::DropTable => "drop_table",
+            OpKind::RenameTable => "rename_table",
+            OpKind::RenameColumn => "rename_column",
+            OpKind::CreateIndex => "create_index",
+            OpKind::DropIndex => "drop_index",
+            OpKind::CreateUniqueConstraint => "create_unique_constraint",
+            OpKind::CreateForeignKey => "create_foreign_key",
+            OpKind::CreateCheckConstraint => "create_check_constraint",
+            OpKind::CreatePrimaryKey => "create_primary_key",
+            OpKind::DropConstraint => "drop_constraint",
+            OpKind::Execute => "execute",
+            OpKind::BulkInsert => "bulk_insert",
+            OpKind::Truncate => "truncate",
+            OpKind::Update => "update",
+            OpKind::Delete => "delete",
+            OpKind::Insert => "insert",
+            OpKind::CreateView => "create_view",
+            OpKind::DropView => "drop_view",
+            OpKind::CreateTrigger => "create_trigger",
+            OpKind::DropTrigger => "drop_trigger",
+            OpKind::CreateType => "create_type",
+            OpKind::DropType => "drop_type",
+            OpKind::AlterTypeAddValue => "alter_type_add_value",
+            OpKind::CreateSequence => "create_sequence",
+            OpKind::DropSequence => "drop_sequence",
+            OpKind::AlterSequence => "alter_sequence",
+            OpKind::SetVal => "setval",
+            OpKind::CreateFunction => "create_function",
+            OpKind::DropFunction => "drop_function",
+            OpKind::SetNotNull => "set_not_null",
+            OpKind::DropNotNull => "drop_not_null",
+            OpKind::Read => "read",
+            OpKind::Other => "other",
+            OpKind::RemoveField => "RemoveField",
+            OpKind::DeleteModel => "DeleteModel",
+            OpKind::AddField => "AddField",
+            OpKind::AlterField => "AlterField",
+            OpKind::RenameField => "RenameField",
+            OpKind::RenameModel => "RenameModel",
+            OpKind::AddIndex => "AddIndex",
+            OpKind::AddIndexConcurrently => "AddIndexConcurrently",
+            OpKind::RemoveIndex => "RemoveIndex",
+            OpKind::CreateModel => "CreateModel",
+            OpKind::AddConstraint => "AddConstraint",
+            OpKind::RemoveConstraint => "RemoveConstraint",
+            OpKind::RunPython => "RunPython",
+            OpKind::RunSql => "RunSQL",
+        }
+    }
+
+    /// Operations that change nothing in the database by themselves. An `execute` is only a
+    /// container: the statements parsed out of it count (see [`Function::changes_something`]).
+    #[must_use]
+    pub fn is_inert(self) -> bool {
+        matches!(self, OpKind::Read | OpKind::Execute)
+    }
+}
+
+/// A tiny evaluation of a Python expression: enough for rules to reason about literals.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Str(String),
+    Bool(bool),
+    None,
+    Int(i64),
+    /// A call such as `sa.String(50)`: the dotted callee's last part and its positional literals.
+    Call {
+        name: String,
+        args: Vec<Value>,
+    },
+    /// A dotted name such as `sa.Text` or `RunPython.noop`: its last part.
+    Name(String),
+    List(Vec<Value>),
+    /// Anything else; rules only see its source text.
+    Unknown,
+}
+
+impl Value {
+    #[must_use]
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    #[must_use]
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+/// A keyword argument: name, source text and evaluated value.
+#[derive(Clone, Debug)]
+pub struct Kwarg {
+    pub name: String,
+    pub text: String,
+    pub value: Value,
+}
+
+/// A column definition (`sa.Column(...)`, a Django field, or a column in raw SQL).
+#[derive(Clone, Debug, Default)]
+pub struct ColumnSpec {
+    pub name: String,
+    /// The type as evaluated, e.g. `Call { name: "String", args: [Int(50)] }`.
+    pub type_: Option<Value>,
+    /// `Some(false)` for NOT NULL, `None` when not stated.
+    pub nullable: Option<bool>,
+    pub primary_key: bool,
+    pub unique: bool,
+    /// Source text of `server_default` (or SQL `DEFAULT`).
+    pub server_default: Option<String>,
+    /// A client-side `default=` (Python value): does not fill existing rows.
+    pub has_default: bool,
+    /// `ondelete=` of a foreign key declared on the column.
+    pub fk_ondelete: Option<String>,
+    pub range: TextRange,
+}
+
+/// One operation in upgrade() or downgrade(), or one Django operation.
+#[derive(Clone, Debug)]
+pub struct Operation {
+    pub kind: OpKind,
+    pub origin: Origin,
+    pub table: Option<String>,
+    pub column: Option<String>,
+    /// Index, constraint, view, type, sequence or model name.
+    pub name: Option<String>,
+    /// New name of a rename; the added value of `ALTER TYPE ... ADD VALUE`.
+    pub new_name: Option<String>,
+    /// True when a name argument was written as the literal `None`.
+    pub name_is_none: bool,
+    pub kwargs: Vec<Kwarg>,
+    pub columns: Vec<ColumnSpec>,
+    /// SQL text (raw SQL operations) or the source text of the call.
+    pub sql: Option<String>,
+    /// For UPDATE / DELETE: whether a WHERE clause restricts it.
+    pub has_where: bool,
+    /// For CREATE/DROP INDEX: `CONCURRENTLY` (or `postgresql_concurrently=True`).
+    pub concurrently: bool,
+    /// For CREATE INDEX: `UNIQUE`.
+    pub unique: bool,
+    /// For UPDATE: restricted to rows where a column IS NULL (a backfill).
+    pub backfill: bool,
+    /// Statement range: suppressions on any of its lines apply.
+    pub range: TextRange,
+    /// When raw SQL could not be analysed: the parser's complaint.
+    pub sql_error: Option<String>,
+}
+
+impl Operation {
+    #[must_use]
+    pub fn new(kind: OpKind, origin: Origin, range: TextRange) -> Self {
+        Operation {
+            kind,
+            origin,
+            table: None,
+            column: None,
+            name: None,
+            new_name: None,
+            name_is_none: false,
+            kwargs: Vec::new(),
+            columns: Vec::new(),
+            sql: None,
+            has_where: true,
+            concurrently: false,
+            unique: false,
+            backfill: false,
+            range,
+            sql_error: None,
+        }
+    }
+
+    #[must_use]
+    pub fn kwarg(&self, name: &str) -> Option<&Kwarg> {
+        self.kwargs.iter().find(|k| k.name == name)
+    }
+
+    #[must_use]
+    pub fn kwarg_value(&self, name: &str) -> Option<&Value> {
+        self.kwarg(name).map(|k| &k.value)
+    }
+
+    /// `table.column` (or just one of them) for messages.
+    #[must_use]
+    pub fn target(&self) -> String {
+        match (&self.table, &self.column) {
+            (Some(t), Some(c)) => format!("{t}.{c}"),
+            (Some(t), None) => t.clone(),
+            (None, Some(c)) => c.clone(),
+            (None, None) => "?".to_string(),
+        }
+    }
+}
+
+/// What a function body amounts to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyKind {
+    /// Only `pass`, a docstring, `...` or comments.
+    Empty,
+    /// Starts by raising: irreversible by declaration.
+    Raises,
+    /// Does something.
+    Active,
+}
+
+/// `upgrade()` or `downgrade()`.
+#[derive(Clone, Debug)]
+pub struct Function {
+    /// The `def name(...)` header: where function-level findings point.
+    pub header: TextRange,
+    pub body: BodyKind,
+    pub is_async: bool,
+    pub ops: Vec<Operation>,
+}
+
+impl Function {
+    /// True when the function changes the database.
+    #[must_use]
+    pub fn changes_something(&self) -> bool {
+        // SQL that could not be read may change anything.
+        self.body == BodyKind::Active
+            && self
+                .ops
+                .iter()
+                .any(|op| !op.kind.is_inert() || op.sql_error.is_some())
+    }
+}
+
+/// A `# mrt: ignore[...]` / `# noqa: MRT...` comment.
+#[derive(Clone, Debug)]
+pub struct Suppression {
+    pub range: TextRange,
+    /// Upper-case codes; empty means "every rule".
+    pub codes: Vec<String>,
+}
+
+/// One parsed migration file.
+#[derive(Clone, Debug)]
+pub struct MigrationAST {
+    pub path: String,
+    pub source: String,
+    pub framework: Framework,
+    /// `revision` (Alembic) or the file stem (Django, or when none is declared).
+    pub revision: String,
+    pub revision_declared: bool,
+    pub revision_range: TextRange,
+    pub down_revision: Parents,
+    pub branch_labels: Vec<String>,
+    pub depends_on: Vec<String>,
+    pub upgrade: Option<Function>,
+    pub downgrade: Option<Function>,
+    /// Django: `atomic = False` on the Migration class.
+    pub atomic: bool,
+    /// Django: `replaces = [...]` (a squashed migration) and its length.
+    pub replaces: usize,
+    /// Django: the Migration class header.
+    pub class_range: TextRange,
+    pub suppressions: Vec<Suppression>,
+    /// The SQL dialect the file most likely targets (imports, `postgresql_*` arguments).
+    pub dialect: super::sql::DialectHint,
+    /// Tables created by this migration's upgrade (for "existing table" rules).
+    pub created_tables: Vec<String>,
+}
+
+impl MigrationAST {
+    #[must_use]
+    pub fn upgrade_ops(&self) -> &[Operation] {
+        self.upgrade.as_ref().map_or(&[], |f| f.ops.as_slice())
+    }
+
+    #[must_use]
+    pub fn downgrade_ops(&self) -> &[Operation] {
+        self.downgrade.as_ref().map_or(&[], |f| f.ops.as_slice())
+    }
+
+    /// Was `table` created earlier in this same migration's upgrade?
+    #[must_use]
+    pub fn creates_table(&self, table: &str) -> bool {
+        self.created_tables
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(table))
+    }
+}
+
+/// Case-insensitive name equality, ignoring surrounding quotes.
+#[must_use]
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.trim_matches('"')
+        .eq_ignore_ascii_case(b.trim_matches('"'))
+}
+
+/// Compare two optional names.
+#[must_use]
+pub fn same_opt(a: Option<&String>, b: Option<&String>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => same_name(a, b),
+        _ => false,
+    }
+}

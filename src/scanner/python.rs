@@ -1,0 +1,267 @@
+//! Small helpers over ruff's Python AST shared by the Alembic and Django extractors:
+//! literal evaluation, dotted names, argument lookup and string (SQL) resolution.
+
+use std::collections::HashMap;
+
+use ruff_python_ast::{
+    Expr, ExprCall, FStringPart, InterpolatedStringElement, Keyword, Number, Operator,
+};
+use ruff_text_size::Ranged;
+
+use super::model::{ColumnSpec, Kwarg, Value};
+use super::sql::hole;
+
+/// The last part of a dotted callee or name: `sa.Column` → `Column`.
+#[must_use]
+pub fn last_name(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Name(n) => Some(n.id.as_str()),
+        Expr::Attribute(a) => Some(a.attr.as_str()),
+        Expr::Call(c) => last_name(&c.func),
+        _ => None,
+    }
+}
+
+/// Evaluate the literal parts of an expression.
+#[must_use]
+pub fn eval(expr: &Expr) -> Value {
+    match expr {
+        Expr::StringLiteral(s) => Value::Str(s.value.to_str().to_string()),
+        Expr::BooleanLiteral(b) => Value::Bool(b.value),
+        Expr::NoneLiteral(_) => Value::None,
+        Expr::NumberLiteral(n) => match &n.value {
+            Number::Int(i) => i.as_i64().map_or(Value::Unknown, Value::Int),
+            _ => Value::Unknown,
+        },
+        Expr::Call(c) => Value::Call {
+            name: last_name(&c.func).unwrap_or("").to_string(),
+            args: c.arguments.args.iter().map(eval).collect(),
+        },
+        Expr::Name(_) | Expr::Attribute(_) => {
+            Value::Name(last_name(expr).unwrap_or("").to_string())
+        }
+        Expr::List(l) => Value::List(l.elts.iter().map(eval).collect()),
+        Expr::Tuple(t) => Value::List(t.elts.iter().map(eval).collect()),
+        _ => Value::Unknown,
+    }
+}
+
+/// Positional argument `pos`, or the keyword `name` when given by keyword.
+#[must_use]
+pub fn arg<'a>(call: &'a ExprCall, pos: Option<usize>, name: &str) -> Option<&'a Expr> {
+    if let Some(kw) = call
+        .arguments
+        .keywords
+        .iter()
+        .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
+    {
+        return Some(&kw.value);
+    }
+    pos.and_then(|p| call.arguments.args.get(p))
+}
+
+/// A string argument (`"x"`, or `op.f("x")`); `Err(())` when it is the literal `None`.
+#[allow(clippy::result_unit_err)]
+pub fn str_arg(call: &ExprCall, pos: Option<usize>, name: &str) -> Result<Option<String>, ()> {
+    match arg(call, pos, name) {
+        Some(Expr::NoneLiteral(_)) => Err(()),
+        Some(expr) => Ok(literal_str(expr).or_else(|| dotted(expr))),
+        None => Ok(None),
+    }
+}
+
+/// `Model.__tablename__`, `TABLE`: a name written as a dotted expression. Upgrade and
+/// downgrade usually spell it the same way, so it still identifies the object.
+#[must_use]
+pub fn dotted(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Name(n) => Some(n.id.as_str().to_string()),
+        Expr::Attribute(a) => dotted(&a.value).map(|base| format!("{base}.{}", a.attr.as_str())),
+        _ => None,
+    }
+}
+
+/// A plain string, looking through `op.f(...)` / `conv(...)` naming wrappers.
+#[must_use]
+pub fn literal_str(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+        Expr::Call(c) if matches!(last_name(&c.func), Some("f" | "conv")) => {
+            c.arguments.args.first().and_then(literal_str)
+        }
+        _ => None,
+    }
+}
+
+/// Every keyword argument with its source text.
+#[must_use]
+pub fn kwargs(call: &ExprCall, source: &str) -> Vec<Kwarg> {
+    call.arguments
+        .keywords
+        .iter()
+        .filter_map(|k: &Keyword| {
+            k.arg.as_ref().map(|a| Kwarg {
+                name: a.as_str().to_string(),
+                text: source[k.value.range()].to_string(),
+                value: eval(&k.value),
+            })
+        })
+        .collect()
+}
+
+/// `sa.Column("name", sa.String(50), sa.ForeignKey(..., ondelete=...), nullable=False, ...)`.
+#[must_use]
+pub fn column_spec(call: &ExprCall, source: &str) -> Option<ColumnSpec> {
+    if last_name(&call.func) != Some("Column") {
+        return None;
+    }
+    let mut spec = ColumnSpec {
+        range: call.range(),
+        ..ColumnSpec::default()
+    };
+    for (i, a) in call.arguments.args.iter().enumerate() {
+        match a {
+            Expr::StringLiteral(s) if i == 0 => spec.name = s.value.to_str().to_string(),
+            Expr::Call(c) if last_name(&c.func) == Some("ForeignKey") => {
+                spec.fk_ondelete = fk_ondelete(c);
+            }
+            _ if spec.type_.is_none() => spec.type_ = Some(eval(a)),
+            _ => {}
+        }
+    }
+    for kw in &call.arguments.keywords {
+        let Some(name) = kw.arg.as_ref().map(|a| a.as_str()) else {
+            continue;
+        };
+        match name {
+            "name" => spec.name = literal_str(&kw.value).unwrap_or_default(),
+            "type_" => spec.type_ = Some(eval(&kw.value)),
+            "nullable" => spec.nullable = eval(&kw.value).as_bool(),
+            "primary_key" => spec.primary_key = eval(&kw.value).as_bool() == Some(true),
+            "unique" => spec.unique = eval(&kw.value).as_bool() == Some(true),
+            "server_default" if !matches!(kw.value, Expr::NoneLiteral(_)) => {
+                spec.server_default = Some(source[kw.value.range()].to_string());
+            }
+            "default" => spec.has_default = !matches!(kw.value, Expr::NoneLiteral(_)),
+            _ => {}
+        }
+    }
+    Some(spec)
+}
+
+fn fk_ondelete(call: &ExprCall) -> Option<String> {
+    arg(call, None, "ondelete")
+        .and_then(literal_str)
+        .map(|s| s.to_ascii_uppercase())
+}
+
+/// Resolve an expression to SQL text: literals, implicit and `+` concatenation, f-strings
+/// (holes become placeholders), `"...".format(...)`, `text(...)`/`sa.text(...)`,
+/// `textwrap.dedent(...)`, and names bound to such strings.
+pub fn resolve_string(
+    expr: &Expr,
+    source: &str,
+    names: &dyn Fn(&str) -> Option<String>,
+    holes: &mut Vec<String>,
+    depth: usize,
+) -> Option<String> {
+    if depth > 16 {
+        return None;
+    }
+    match expr {
+        Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+        Expr::FString(f) => {
+            let mut out = String::new();
+            for part in f.value.iter() {
+                match part {
+                    FStringPart::Literal(lit) => out.push_str(&lit.value),
+                    FStringPart::FString(fs) => {
+                        for element in fs.elements.iter() {
+                            match element {
+                                InterpolatedStringElement::Literal(l) => out.push_str(&l.value),
+                                InterpolatedStringElement::Interpolation(i) => {
+                                    out.push_str(&hole(holes.len()));
+                                    holes.push(source[i.expression.range()].to_string());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Some(out)
+        }
+        Expr::BinOp(b) if b.op == Operator::Add => {
+            let left = resolve_string(&b.left, source, names, holes, depth + 1)?;
+            let right = resolve_string(&b.right, source, names, holes, depth + 1)?;
+            Some(left + &right)
+        }
+        Expr::BinOp(b) if b.op == Operator::Mod => {
+            // "... %s ..." % value: the value is a hole.
+            let left = resolve_string(&b.left, source, names, holes, depth + 1)?;
+            let mut out = String::new();
+            let mut rest = left.as_str();
+            while let Some(pos) = rest.find("%s") {
+                out.push_str(&rest[..pos]);
+                out.push_str(&hole(holes.len()));
+                holes.push(source[b.right.range()].to_string());
+                rest = &rest[pos + 2..];
+            }
+            out.push_str(rest);
+            Some(out)
+        }
+        Expr::Call(c) => {
+            let callee = last_name(&c.func)?;
+            match callee {
+                "text" | "dedent" | "strip" | "literal_column" => {
+                    if let (Expr::Attribute(a), "strip") = (c.func.as_ref(), callee) {
+                        return resolve_string(&a.value, source, names, holes, depth + 1);
+                    }
+                    resolve_string(c.arguments.args.first()?, source, names, holes, depth + 1)
+                }
+                "format" => {
+                    let Expr::Attribute(a) = c.func.as_ref() else {
+                        return None;
+                    };
+                    let template = resolve_string(&a.value, source, names, holes, depth + 1)?;
+                    Some(format_holes(&template, holes))
+                }
+                _ => None,
+            }
+        }
+        Expr::Name(n) => names(n.id.as_str()),
+        _ => None,
+    }
+}
+
+/// `"DROP TABLE {}".format(x)`: each `{...}` becomes a placeholder.
+fn format_holes(template: &str, holes: &mut Vec<String>) -> String {
+    let mut out = String::new();
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '{' {
+            if chars.peek() == Some(&'{') {
+                chars.next();
+                out.push('{');
+                continue;
+            }
+            let mut inner = String::new();
+            for d in chars.by_ref() {
+                if d == '}' {
+                    break;
+                }
+                inner.push(d);
+            }
+            out.push_str(&hole(holes.len()));
+            holes.push(inner);
+        } else if c == '}' && chars.peek() == Some(&'}') {
+            chars.next();
+            out.push('}');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Module-level `NAME = "..."` string constants, for `op.execute(NAME)`.
+pub type Constants = HashMap<String, String>;

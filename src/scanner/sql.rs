@@ -1,0 +1,588 @@
+//! Raw SQL handed to `execute(...)`, parsed with `sqlparser` and turned into the same
+//! normalized operations Alembic calls produce. Never grepped: comments and string contents
+//! inside the SQL cannot trigger anything.
+
+use ruff_text_size::TextRange;
+use sqlparser::ast::{
+    AlterColumnOperation, AlterTableOperation, AlterTypeOperation, ColumnDef, ColumnOption, Expr,
+    FromTable, ObjectName, ObjectType, ReferentialAction, RenameTableNameKind, SelectItem, SetExpr,
+    Statement, TableConstraint, TableFactor, TableWithJoins,
+};
+use sqlparser::dialect::{Dialect, GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::keywords::Keyword;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, Tokenizer};
+
+use super::model::{ColumnSpec, OpKind, Operation, Origin, Value};
+
+/// Which SQL dialect the file most likely targets (from its imports and keyword arguments).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DialectHint {
+    #[default]
+    Unknown,
+    Postgres,
+    MySql,
+    Sqlite,
+}
+
+/// The placeholder an f-string hole `{...}` becomes: an identifier the parser accepts.
+#[must_use]
+pub fn hole(index: usize) -> String {
+    format!("mrt_hole_{index}_")
+}
+
+/// Put the `{...}` source text back into a name for messages.
+#[must_use]
+pub fn restore(text: &str, holes: &[String]) -> String {
+    let mut out = text.to_string();
+    for (i, src) in holes.iter().enumerate().rev() {
+        out = out.replace(&hole(i), &format!("{{{src}}}"));
+    }
+    out
+}
+
+fn dialects(hint: DialectHint) -> Vec<Box<dyn Dialect>> {
+    let mut out: Vec<Box<dyn Dialect>> = Vec::with_capacity(4);
+    match hint {
+        DialectHint::MySql => out.push(Box::new(MySqlDialect {})),
+        DialectHint::Sqlite => out.push(Box::new(SQLiteDialect {})),
+        DialectHint::Postgres | DialectHint::Unknown => {}
+    }
+    out.push(Box::new(PostgreSqlDialect {}));
+    if hint != DialectHint::MySql {
+        out.push(Box::new(MySqlDialect {}));
+    }
+    out.push(Box::new(GenericDialect {}));
+    if hint != DialectHint::Sqlite {
+        out.push(Box::new(SQLiteDialect {}));
+    }
+    out
+}
+
+/// The operations one piece of raw SQL performs. `Err` carries the parser's complaint for the
+/// first statement no dialect could read; the statements that did parse are still returned.
+pub fn analyse(
+    sql: &str,
+    holes: &[String],
+    hint: DialectHint,
+    range: TextRange,
+) -> (Vec<Operation>, Option<String>) {
+    let dialects = dialects(hint);
+    let mut first_error: Option<String> = None;
+    for dialect in &dialects {
+        match Parser::parse_sql(dialect.as_ref(), sql) {
+            Ok(statements) => {
+                let mut ops = Vec::new();
+                for stmt in &statements {
+                    statement_ops(stmt, holes, range, &mut ops);
+                }
+                return (ops, None);
+            }
+            Err(err) => {
+                if first_error.is_none() {
+                    first_error = Some(err.to_string());
+                }
+            }
+        }
+    }
+    // One statement the parser does not know should not hide the others: parse them one by
+    // one, and recognise a few statements sqlparser cannot read by their leading keywords.
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
+        return (Vec::new(), first_error);
+    };
+    let mut ops = Vec::new();
+    let mut error = None;
+    for chunk in tokens.split(|t| matches!(t, Token::SemiColon)) {
+        let text: String = chunk.iter().map(ToString::to_string).collect();
+        if text.trim().is_empty() {
+            continue;
+        }
+        let parsed = dialects
+            .iter()
+            .find_map(|d| Parser::parse_sql(d.as_ref(), &text).ok());
+        if let Some(statements) = parsed {
+            for stmt in &statements {
+                statement_ops(stmt, holes, range, &mut ops);
+            }
+        } else if let Some(op) = by_keywords(chunk, holes, range) {
+            ops.push(op);
+        } else if error.is_none() {
+            error = Parser::parse_sql(&PostgreSqlDialect {}, &text)
+                .err()
+                .map(|e| e.to_string())
+                .or_else(|| first_error.clone());
+        }
+    }
+    (ops, error)
+}
+
+/// Statements recognised by their first keywords when no dialect parses them.
+fn by_keywords(tokens: &[Token], holes: &[String], range: TextRange) -> Option<Operation> {
+    let words: Vec<(Keyword, String)> = tokens
+        .iter()
+        .filter_map(|t| match t {
+            Token::Word(w) => Some((w.keyword, w.value.clone())),
+            _ => None,
+        })
+        .take(8)
+        .collect();
+    let kw = |i: usize| words.get(i).map(|w| w.0);
+    // The first word that is not one of these keywords: the object's name.
+    let name_after = |skip: &[Keyword]| {
+        words
+            .iter()
+            .skip(2)
+            .find(|w| !skip.contains(&w.0))
+            .map(|w| restore(&w.1, holes))
+    };
+    match (kw(0), kw(1)) {
+        (Some(Keyword::ALTER), Some(Keyword::SEQUENCE)) => {
+            let mut op = Operation::new(OpKind::AlterSequence, Origin::Sql, range);
+            op.name = words.get(2).map(|w| restore(&w.1, holes));
+            Some(op)
+        }
+        (Some(Keyword::DROP), Some(Keyword::INDEX)) => {
+            // `DROP INDEX CONCURRENTLY IF EXISTS name` (PostgreSQL) is not in sqlparser.
+            let mut op = Operation::new(OpKind::DropIndex, Origin::Sql, range);
+            op.concurrently = kw(2) == Some(Keyword::CONCURRENTLY);
+            op.name = name_after(&[Keyword::CONCURRENTLY, Keyword::IF, Keyword::EXISTS]);
+            Some(op)
+        }
+        // Statements that read, or tune the session, but change no schema or row.
+        (
+            Some(
+                Keyword::SELECT
+                | Keyword::SHOW
+                | Keyword::EXPLAIN
+                | Keyword::PRAGMA
+                | Keyword::SET
+                | Keyword::REINDEX
+                | Keyword::ANALYZE
+                | Keyword::VACUUM,
+            ),
+            _,
+        ) if !words.iter().any(|w| w.1.eq_ignore_ascii_case("setval")) => {
+            Some(Operation::new(OpKind::Read, Origin::Sql, range))
+        }
+        _ => None,
+    }
+}
+
+fn name_of(name: &ObjectName, holes: &[String]) -> String {
+    // The last part: `public.users` → `users`, as Alembic calls name tables.
+    let last = name
+        .0
+        .last()
+        .map_or_else(String::new, |p| match p.as_ident() {
+            Some(ident) => ident.value.clone(),
+            None => p.to_string(),
+        });
+    restore(&last, holes)
+}
+
+fn table_of(t: &TableWithJoins, holes: &[String]) -> Option<String> {
+    match &t.relation {
+        TableFactor::Table { name, .. } => Some(name_of(name, holes)),
+        _ => None,
+    }
+}
+
+fn column_spec(def: &ColumnDef, holes: &[String], range: TextRange) -> ColumnSpec {
+    let mut spec = ColumnSpec {
+        name: restore(&def.name.value, holes),
+        type_: Some(Value::Name(def.data_type.to_string())),
+        range,
+        ..ColumnSpec::default()
+    };
+    for opt in &def.options {
+        match &opt.option {
+            ColumnOption::NotNull => spec.nullable = Some(false),
+            ColumnOption::Null => spec.nullable = Some(true),
+            ColumnOption::Default(expr) => spec.server_default = Some(expr.to_string()),
+            ColumnOption::PrimaryKey(_) => spec.primary_key = true,
+            ColumnOption::Unique(_) => spec.unique = true,
+            ColumnOption::ForeignKey(fk) => {
+                spec.fk_ondelete = fk.on_delete.map(|a| referential(a).to_string());
+            }
+            _ => {}
+        }
+    }
+    spec
+}
+
+fn referential(action: ReferentialAction) -> &'static str {
+    match action {
+        ReferentialAction::Cascade => "CASCADE",
+        ReferentialAction::Restrict => "RESTRICT",
+        ReferentialAction::SetNull => "SET NULL",
+        ReferentialAction::NoAction => "NO ACTION",
+        ReferentialAction::SetDefault => "SET DEFAULT",
+    }
+}
+
+fn sql_op(kind: OpKind, range: TextRange, stmt: &Statement) -> Operation {
+    let mut op = Operation::new(kind, Origin::Sql, range);
+    op.sql = Some(stmt.to_string());
+    op
+}
+
+#[allow(clippy::too_many_lines)]
+fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut Vec<Operation>) {
+    match stmt {
+        Statement::Drop {
+            object_type,
+            names,
+            table,
+            ..
+        } => {
+            let kind = match object_type {
+                ObjectType::Table => OpKind::DropTable,
+                ObjectType::View | ObjectType::MaterializedView => OpKind::DropView,
+                ObjectType::Index => OpKind::DropIndex,
+                ObjectType::Sequence => OpKind::DropSequence,
+                ObjectType::Type => OpKind::DropType,
+                _ => OpKind::Other,
+            };
+            for name in names {
+                let mut op = sql_op(kind, range, stmt);
+                if kind == OpKind::DropTable {
+                    op.table = Some(name_of(name, holes));
+                } else {
+                    op.name = Some(name_of(name, holes));
+                    op.table = table.as_ref().map(|t| name_of(t, holes));
+                }
+                out.push(op);
+            }
+        }
+        Statement::DropFunction(f) => {
+            for desc in &f.func_desc {
+                let mut op = sql_op(OpKind::DropFunction, range, stmt);
+                op.name = Some(name_of(&desc.name, holes));
+                out.push(op);
+            }
+        }
+        Statement::DropTrigger(t) => {
+            let mut op = sql_op(OpKind::DropTrigger, range, stmt);
+            op.name = Some(name_of(&t.trigger_name, holes));
+            op.table = t.table_name.as_ref().map(|n| name_of(n, holes));
+            out.push(op);
+        }
+        Statement::Truncate(t) => {
+            for target in &t.table_names {
+                let mut op = sql_op(OpKind::Truncate, range, stmt);
+                op.table = Some(name_of(&target.name, holes));
+                out.push(op);
+            }
+        }
+        Statement::Update(u) => {
+            let mut op = sql_op(OpKind::Update, range, stmt);
+            op.table = table_of(&u.table, holes);
+            op.has_where = u.selection.is_some();
+            op.backfill = matches!(u.selection, Some(Expr::IsNull(_)));
+            out.push(op);
+        }
+        Statement::Delete(d) => {
+            let tables = match &d.from {
+                FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => t,
+            };
+            let mut op = sql_op(OpKind::Delete, range, stmt);
+            op.table = tables.first().and_then(|t| table_of(t, holes));
+            op.has_where = d.selection.is_some() || d.limit.is_some();
+            out.push(op);
+        }
+        Statement::Insert(i) => {
+            let mut op = sql_op(OpKind::Insert, range, stmt);
+            op.table = Some(restore(&i.table.to_string(), holes));
+            out.push(op);
+        }
+        Statement::CreateTable(t) => {
+            let mut op = sql_op(OpKind::CreateTable, range, stmt);
+            op.table = Some(name_of(&t.name, holes));
+            op.columns = t
+                .columns
+                .iter()
+                .map(|c| column_spec(c, holes, range))
+                .collect();
+            out.push(op);
+        }
+        Statement::CreateView(v) => {
+            let mut op = sql_op(OpKind::CreateView, range, stmt);
+            op.name = Some(name_of(&v.name, holes));
+            out.push(op);
+        }
+        Statement::CreateIndex(i) => {
+            let mut op = sql_op(OpKind::CreateIndex, range, stmt);
+            op.name = i.name.as_ref().map(|n| name_of(n, holes));
+            op.table = Some(name_of(&i.table_name, holes));
+            op.concurrently = i.concurrently;
+            op.unique = i.unique;
+            out.push(op);
+        }
+        Statement::CreateTrigger(t) => {
+            let mut op = sql_op(OpKind::CreateTrigger, range, stmt);
+            op.name = Some(name_of(&t.name, holes));
+            out.push(op);
+        }
+        Statement::CreateFunction(f) => {
+            let mut op = sql_op(OpKind::CreateFunction, range, stmt);
+            op.name = Some(name_of(&f.name, holes));
+            out.push(op);
+        }
+        Statement::CreateSequence { name, .. } => {
+            let mut op = sql_op(OpKind::CreateSequence, range, stmt);
+            op.name = Some(name_of(name, holes));
+            out.push(op);
+        }
+        Statement::CreateType { name, .. } => {
+            let mut op = sql_op(OpKind::CreateType, range, stmt);
+            op.name = Some(name_of(name, holes));
+            out.push(op);
+        }
+        Statement::AlterType(t) => {
+            let mut op = sql_op(OpKind::Other, range, stmt);
+            op.name = Some(name_of(&t.name, holes));
+            if let AlterTypeOperation::AddValue(add) = &t.operation {
+                op.kind = OpKind::AlterTypeAddValue;
+                op.new_name = Some(restore(&add.value.value, holes));
+            }
+            out.push(op);
+        }
+        Statement::AlterTable(t) => {
+            let table = name_of(&t.name, holes);
+            for operation in &t.operations {
+                let mut op = sql_op(OpKind::Other, range, stmt);
+                op.table = Some(table.clone());
+                alter_table_op(operation, holes, range, &mut op);
+                if op.kind == OpKind::DropColumn {
+                    // `DROP COLUMN a, DROP b` / multi-column drops: one operation per column.
+                    for col in std::mem::take(&mut op.columns) {
+                        let mut one = op.clone();
+                        one.column = Some(col.name);
+                        out.push(one);
+                    }
+                    continue;
+                }
+                out.push(op);
+            }
+        }
+        Statement::Query(q) => {
+            // `SELECT setval(...)` / `SELECT nextval(...)`: sequences do not roll back.
+            let mut op = sql_op(OpKind::Read, range, stmt);
+            if let SetExpr::Select(select) = q.body.as_ref() {
+                for item in &select.projection {
+                    let expr = match item {
+                        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => e,
+                        _ => continue,
+                    };
+                    if let Expr::Function(f) = expr {
+                        let fname = name_of(&f.name, holes).to_ascii_lowercase();
+                        if fname == "setval" {
+                            op.kind = OpKind::SetVal;
+                        }
+                    }
+                }
+            }
+            out.push(op);
+        }
+        _ => out.push(sql_op(OpKind::Other, range, stmt)),
+    }
+}
+
+fn alter_table_op(
+    operation: &AlterTableOperation,
+    holes: &[String],
+    range: TextRange,
+    op: &mut Operation,
+) {
+    match operation {
+        AlterTableOperation::AddColumn { column_def, .. } => {
+            op.kind = OpKind::AddColumn;
+            op.column = Some(restore(&column_def.name.value, holes));
+            op.columns = vec![column_spec(column_def, holes, range)];
+        }
+        AlterTableOperation::DropColumn { column_names, .. } => {
+            op.kind = OpKind::DropColumn;
+            op.column = column_names.first().map(|c| restore(&c.value, holes));
+            // Several columns: the rest become their own operations via `columns`.
+            op.columns = column_names
+                .iter()
+                .map(|c| ColumnSpec {
+                    name: restore(&c.value, holes),
+                    range,
+                    ..ColumnSpec::default()
+                })
+                .collect();
+        }
+        AlterTableOperation::RenameColumn {
+            old_column_name,
+            new_column_name,
+        } => {
+            op.kind = OpKind::RenameColumn;
+            op.column = Some(restore(&old_column_name.value, holes));
+            op.new_name = Some(restore(&new_column_name.value, holes));
+        }
+        AlterTableOperation::RenameTable { table_name } => {
+            op.kind = OpKind::RenameTable;
+            let (RenameTableNameKind::As(n) | RenameTableNameKind::To(n)) = table_name;
+            op.new_name = Some(name_of(n, holes));
+        }
+        AlterTableOperation::ChangeColumn {
+            old_name,
+            new_name,
+            data_type,
+            ..
+        } => {
+            op.column = Some(restore(&old_name.value, holes));
+            if old_name.value == new_name.value {
+                op.kind = OpKind::AlterColumn;
+                op.columns = vec![ColumnSpec {
+                    name: old_name.value.clone(),
+                    type_: Some(Value::Name(data_type.to_string())),
+                    range,
+                    ..ColumnSpec::default()
+                }];
+            } else {
+                op.kind = OpKind::RenameColumn;
+                op.new_name = Some(restore(&new_name.value, holes));
+            }
+        }
+        AlterTableOperation::ModifyColumn {
+            col_name,
+            data_type,
+            options,
+            ..
+        } => {
+            op.kind = if options.iter().any(|o| matches!(o, ColumnOption::NotNull)) {
+                OpKind::SetNotNull
+            } else {
+                OpKind::AlterColumn
+            };
+            op.column = Some(restore(&col_name.value, holes));
+            op.columns = vec![ColumnSpec {
+                name: col_name.value.clone(),
+                type_: Some(Value::Name(data_type.to_string())),
+                range,
+                ..ColumnSpec::default()
+            }];
+        }
+        AlterTableOperation::AlterColumn {
+            column_name,
+            op: alter,
+        } => {
+            op.column = Some(restore(&column_name.value, holes));
+            op.kind = match alter {
+                AlterColumnOperation::SetNotNull => OpKind::SetNotNull,
+                AlterColumnOperation::DropNotNull => OpKind::DropNotNull,
+                AlterColumnOperation::SetDataType { data_type, .. } => {
+                    op.columns = vec![ColumnSpec {
+                        name: column_name.value.clone(),
+                        type_: Some(Value::Name(data_type.to_string())),
+                        range,
+                        ..ColumnSpec::default()
+                    }];
+                    OpKind::AlterColumn
+                }
+                _ => OpKind::Other,
+            };
+        }
+        AlterTableOperation::AddConstraint { constraint, .. } => {
+            let (kind, name) = match constraint {
+                TableConstraint::Unique(c) => (OpKind::CreateUniqueConstraint, c.name.as_ref()),
+                TableConstraint::PrimaryKey(c) => (OpKind::CreatePrimaryKey, c.name.as_ref()),
+                TableConstraint::ForeignKey(c) => {
+                    if let Some(action) = c.on_delete {
+                        op.columns = vec![ColumnSpec {
+                            name: c
+                                .columns
+                                .first()
+                                .map(|i| i.value.clone())
+                                .unwrap_or_default(),
+                            fk_ondelete: Some(referential(action).to_string()),
+                            range,
+                            ..ColumnSpec::default()
+                        }];
+                    }
+                    (OpKind::CreateForeignKey, c.name.as_ref())
+                }
+                TableConstraint::Check(c) => (OpKind::CreateCheckConstraint, c.name.as_ref()),
+                _ => (OpKind::Other, None),
+            };
+            op.kind = kind;
+            op.name = name.map(|n| restore(&n.value, holes));
+        }
+        AlterTableOperation::DropConstraint { name, .. } => {
+            op.kind = OpKind::DropConstraint;
+            op.name = Some(restore(&name.value, holes));
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(sql: &str) -> Vec<OpKind> {
+        let (ops, err) = analyse(sql, &[], DialectHint::Unknown, TextRange::default());
+        assert!(err.is_none(), "{err:?}");
+        ops.iter().map(|o| o.kind).collect()
+    }
+
+    #[test]
+    fn statements_become_operations() {
+        assert_eq!(
+            kinds("ALTER TABLE users DROP COLUMN phone"),
+            vec![OpKind::DropColumn]
+        );
+        assert_eq!(
+            kinds("TRUNCATE users; DELETE FROM posts"),
+            vec![OpKind::Truncate, OpKind::Delete]
+        );
+        assert_eq!(
+            kinds("ALTER TYPE mood ADD VALUE 'meh'"),
+            vec![OpKind::AlterTypeAddValue]
+        );
+        assert_eq!(
+            kinds("SELECT setval('users_id_seq', 10)"),
+            vec![OpKind::SetVal]
+        );
+        assert_eq!(
+            kinds("ALTER SEQUENCE users_id_seq RESTART WITH 5"),
+            vec![OpKind::AlterSequence]
+        );
+        assert_eq!(kinds("-- DROP TABLE users\nSELECT 1"), vec![OpKind::Read]);
+        assert_eq!(
+            kinds("ALTER TABLE users ALTER COLUMN name SET NOT NULL"),
+            vec![OpKind::SetNotNull]
+        );
+        assert_eq!(
+            kinds("CREATE INDEX CONCURRENTLY ix ON users (name)"),
+            vec![OpKind::CreateIndex]
+        );
+        assert_eq!(kinds("PRAGMA foreign_keys=OFF"), vec![OpKind::Read]);
+        assert_eq!(
+            kinds("DROP INDEX CONCURRENTLY IF EXISTS ix_a"),
+            vec![OpKind::DropIndex]
+        );
+    }
+
+    #[test]
+    fn holes_are_identifiers() {
+        let holes = vec!["table".to_string()];
+        let sql = format!("DROP TABLE {}", hole(0));
+        let (ops, err) = analyse(&sql, &holes, DialectHint::Unknown, TextRange::default());
+        assert!(err.is_none());
+        assert_eq!(ops[0].table.as_deref(), Some("{table}"));
+    }
+
+    #[test]
+    fn garbage_is_reported() {
+        let (_, err) = analyse(
+            "this is not sql",
+            &[],
+            DialectHint::Unknown,
+            TextRange::default(),
+        );
+        assert!(err.is_some());
+    }
+}

@@ -1,0 +1,172 @@
+"""`pytest_mrt.static`: the native scan as `RiskWarning`s, custom checks, config handling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytest_mrt import MigrationAST, MRTConfig, RiskWarning
+from pytest_mrt.static import CustomCheckError, format_findings, scan
+
+ROOT = Path(__file__).resolve().parent.parent
+BLOG = ROOT / "examples" / "blog" / "migrations" / "versions"
+
+
+def test_scan_returns_risk_warnings_with_every_field() -> None:
+    findings = scan([BLOG], MRTConfig())
+    assert all(isinstance(w, RiskWarning) for w in findings)
+    drop = next(w for w in findings if w.rule == "MRT001")
+    assert (drop.revision, drop.pattern, drop.severity, drop.line, drop.column) == (
+        "004",
+        "DROP COLUMN",
+        "error",
+        17,
+        5,
+    )
+    assert drop.file.endswith("004_drop_users_phone.py")
+    assert drop.fix
+    assert drop.to_dict()["rule"] == "MRT001"
+
+
+def test_skip_and_severity_overrides_by_code_and_pattern() -> None:
+    config = MRTConfig(
+        skip={"004": "reviewed: phone numbers moved to the contacts service"},
+        severity_overrides={"no-op downgrade": "warning", "MRT022": "off"},
+    )
+    findings = scan([BLOG], config)
+    assert "004" not in {w.revision for w in findings}
+    assert "MRT022" not in {w.rule for w in findings}
+    noops = [w for w in findings if w.rule == "MRT005"]
+    assert noops and all(w.severity == "warning" for w in noops)
+
+
+def test_custom_checks_receive_the_parsed_migration() -> None:
+    seen: dict[str, MigrationAST] = {}
+
+    def no_truncate(m: MigrationAST) -> list[RiskWarning]:
+        seen[m.revision] = m
+        if any(op.kind == "drop_column" for op in m.upgrade_ops):
+            return [
+                RiskWarning(
+                    revision=m.revision,
+                    file=m.filename,
+                    pattern="Drop column (house rule)",
+                    message="drop columns in the cleanup release only",
+                    severity="warning",
+                )
+            ]
+        return []
+
+    findings = scan([BLOG], MRTConfig(custom_checks=[no_truncate]))
+    assert sorted(seen) == ["001", "002", "003", "004", "005", "006", "007", "008"]
+    m4 = seen["004"]
+    assert (m4.down_revision, m4.kind, m4.has_downgrade) == ("003", "alembic", True)
+    assert "op.drop_column" in m4.source
+    [drop] = m4.upgrade_ops
+    assert (drop.kind, drop.table, drop.column, drop.line) == ("drop_column", "users", "phone", 17)
+    [add] = m4.downgrade_ops
+    assert add.kind == "add_column" and add.column == "phone"
+    m7 = seen["007"]
+    assert m7.upgrade_ops[0].kind == "rename_column"
+    assert m7.upgrade_ops[0].kwargs["new_column_name"] == '"content"'
+    m6 = seen["006"]
+    assert [op.kind for op in m6.upgrade_ops] == ["execute", "update"]
+    assert m6.upgrade_ops[0].sql == "UPDATE users SET name = UPPER(name)"
+    custom = [w for w in findings if w.pattern == "Drop column (house rule)"]
+    assert [w.revision for w in custom] == ["004"]
+    assert custom[0].rule is None
+
+
+def test_overrides_apply_to_custom_patterns_too() -> None:
+    def flag_everything(m: MigrationAST) -> list[RiskWarning]:
+        return [RiskWarning(m.revision, m.filename, "House Rule", "x", "warning")]
+
+    config = MRTConfig(custom_checks=[flag_everything], severity_overrides={"house-rule": "error"})
+    custom = [w for w in scan([BLOG], config) if w.pattern == "House Rule"]
+    assert len(custom) == 8 and {w.severity for w in custom} == {"error"}
+    config = MRTConfig(custom_checks=[flag_everything], severity_overrides={"House Rule": "off"})
+    assert not [w for w in scan([BLOG], config) if w.pattern == "House Rule"]
+
+
+def test_a_failing_custom_check_is_named_not_a_traceback() -> None:
+    def broken_check(m: MigrationAST) -> list[RiskWarning]:
+        raise KeyError("boom")
+
+    with pytest.raises(CustomCheckError) as info:
+        scan([BLOG], MRTConfig(custom_checks=[broken_check]))
+    message = str(info.value)
+    assert "broken_check" in message and "KeyError" in message and "001_create" in message
+
+
+def test_a_custom_check_returning_garbage_is_named() -> None:
+    def sloppy(m: MigrationAST) -> list[RiskWarning]:
+        return "not a list"  # type: ignore[return-value]
+
+    with pytest.raises(CustomCheckError, match="sloppy must return a list of RiskWarning"):
+        scan([BLOG], MRTConfig(custom_checks=[sloppy]))
+
+
+def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    from pytest_mrt import UsageError
+
+    with pytest.raises(UsageError, match="no such file or directory"):
+        scan([tmp_path / "nope"], MRTConfig())
+
+
+def test_format_findings_one_line_each() -> None:
+    findings = [
+        RiskWarning("004", "v/004.py", "DROP COLUMN", "gone", "error", line=17, rule="MRT001"),
+        RiskWarning("x", "v/x.py", "House Rule", "custom", "warning"),
+    ]
+    assert format_findings(findings) == (
+        "v/004.py:17: MRT001 DROP COLUMN: gone\nv/x.py: House Rule: custom"
+    )
+
+
+DJANGO = """\
+from django.db import migrations, models
+
+
+def forwards(apps, schema_editor):
+    pass
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.RemoveField(model_name="order", name="note"),
+        migrations.RunPython(forwards),
+        migrations.RunSQL("DELETE FROM shop_cart", reverse_sql=migrations.RunSQL.noop),
+        migrations.AddField(
+            model_name="order", name="code", field=models.CharField(max_length=8)
+        ),
+    ]
+"""
+
+
+def test_django_migrations(tmp_path: Path) -> None:
+    app = tmp_path / "shop" / "migrations"
+    app.mkdir(parents=True)
+    (app / "__init__.py").write_text("")
+    (app / "0002_cleanup.py").write_text(DJANGO)
+    seen: list[MigrationAST] = []
+    findings = scan([tmp_path], MRTConfig(custom_checks=[lambda m: seen.append(m) or []]))
+    assert sorted((w.rule, w.line) for w in findings) == [
+        ("MRT004", 13),
+        ("MRT040", 11),
+        ("MRT042", 12),
+        ("MRT044", 14),
+    ]
+    [m] = seen
+    assert (m.kind, m.revision, m.down_revision) == (
+        "django",
+        "0002_cleanup",
+        ("shop.0001_initial",),
+    )
+    assert [op.kind for op in m.upgrade_ops] == [
+        "RemoveField",
+        "RunPython",
+        "RunSQL",
+        "delete",
+        "AddField",
+    ]
