@@ -17,7 +17,7 @@ import json
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .models import RevisionResult
@@ -87,7 +87,9 @@ class RollbackChecker:
         # A schema snapshot known to match the database (valid inside check_all only).
         self._known: tuple[tuple[str, ...], _core.Schema] | None = None
         self._dirty = False
-        self._progress: Callable[[str], None] | None = None
+        # Revisions whose upgrade failed from a clean parent state → the failure line: their
+        # descendants cannot be reached, and trying again would only repeat it (or its timeout).
+        self._unreachable: dict[str, str] = {}
         initial = self.engine.snapshot()
         self._initial_objects = set(initial.tables)
         if runner.current():
@@ -154,6 +156,7 @@ class RollbackChecker:
         rows_before = self.engine.fingerprint(before)
 
         if not self._step(result, "upgrade", rev, "upgrade"):
+            self._unreachable[rev] = result.failures[-1]
             return
         upgraded = self.engine.snapshot()
         touched = upgraded.created_or_changed(before)
@@ -223,6 +226,10 @@ class RollbackChecker:
     def _move_to(self, parents: tuple[str, ...]) -> None:
         """Bring the database to exactly ``parents`` (the empty tuple is base)."""
         want = set(parents)
+        if self._unreachable:
+            blocked = sorted(self._ancestors(parents) & set(self._unreachable))
+            if blocked:
+                raise MigrationError(f"{blocked[0]}: {self._unreachable[blocked[0]]}")
         if not self._dirty and self._known is not None and set(self._known[0]) == want:
             return  # the previous check left the database right here
         if not self._dirty:

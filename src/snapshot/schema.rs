@@ -209,6 +209,42 @@ pub fn matching_paren(s: &str, open: usize) -> Option<usize> {
 mod tests {
     use super::*;
 
+    fn table(name: &str, refs: &[&str]) -> Table {
+        Table {
+            name: name.into(),
+            foreign_keys: refs
+                .iter()
+                .map(|r| ForeignKey {
+                    columns: vec![format!("{r}_id")],
+                    ref_table: (*r).into(),
+                    ref_columns: vec!["id".into()],
+                    on_delete: "NO ACTION".into(),
+                    on_update: "NO ACTION".into(),
+                })
+                .collect(),
+            ..Table::default()
+        }
+    }
+
+    #[test]
+    fn parents_come_first_and_cycles_do_not_hang() {
+        let mut s = Schema::default();
+        for t in [
+            table("comments", &["posts", "users"]),
+            table("posts", &["users"]),
+            table("users", &["users"]),
+            table("a", &["b"]),
+            table("b", &["a"]),
+        ] {
+            s.tables.insert(t.name.clone(), t);
+        }
+        let order = s.dependency_order();
+        let pos = |n: &str| order.iter().position(|x| x == n).unwrap();
+        assert_eq!(order.len(), 5);
+        assert!(pos("users") < pos("posts") && pos("posts") < pos("comments"));
+        assert!(order.contains(&"a".to_string()) && order.contains(&"b".to_string()));
+    }
+
     #[test]
     fn normalizes_formatting_only() {
         assert_eq!(
