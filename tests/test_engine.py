@@ -1,0 +1,65 @@
+"""The native engine on its own: SQLAlchemy URL forms, big tables, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import sqlalchemy as sa
+from pytest_mrt import DatabaseError, UsageError, _core
+
+
+def test_driver_suffixes_and_query_options_are_understood(make_db: Callable[[str], str]) -> None:
+    pg = make_db("postgresql")
+    my = make_db("mariadb")
+    for url in (
+        pg.replace("postgresql://", "postgresql+psycopg2://") + "?sslmode=disable",
+        pg.replace("postgresql://", "postgresql+psycopg://") + "?connect_timeout=5",
+        my,  # mysql+pymysql://
+        my.replace("mysql+pymysql://", "mysql+mysqldb://") + "?charset=utf8mb4",
+        my.replace("mysql+pymysql://", "mariadb+pymysql://"),
+    ):
+        engine = _core.Engine(url)
+        assert engine.snapshot().tables == []
+        engine.close()
+
+
+def test_errors_are_one_line_and_masked() -> None:
+    with pytest.raises(UsageError, match=r"unsupported dialect 'oracle'"):
+        _core.Engine("oracle://u:pw@h/db")
+    with pytest.raises(DatabaseError) as err:
+        _core.Engine("postgresql://someone:hunter2@127.0.0.1:1/nowhere")
+    text = str(err.value)
+    assert "hunter2" not in text and "someone:***@" in text and "\n" not in text
+    assert _core.redact_url("x mysql://root:pw@h/db y") == "x mysql://root:***@h/db y"
+
+
+def test_big_tables_are_read_in_parallel_and_counted(make_db: Callable[[str], str]) -> None:
+    url = make_db("postgresql")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for name in ("wide_a", "wide_b"):
+            conn.exec_driver_sql(f"CREATE TABLE {name} (id INT PRIMARY KEY, pad TEXT)")
+            # Over the 16 MB a table needs before it gets its own connection.
+            conn.exec_driver_sql(
+                f"INSERT INTO {name} SELECT g, repeat(md5(g::text), 4) "
+                "FROM generate_series(1, 120000) g"
+            )
+        conn.exec_driver_sql("CREATE TABLE small (id INT PRIMARY KEY)")
+        conn.exec_driver_sql("INSERT INTO small VALUES (1), (2)")
+        size = conn.exec_driver_sql("SELECT pg_relation_size('wide_a')").scalar_one()
+        assert size > 16 * 1024 * 1024, "the table must be big enough to take the parallel path"
+    engine.dispose()
+    native = _core.Engine(url)
+    schema = native.snapshot()
+    before = native.fingerprint(schema)
+    assert [before.row_count(t) for t in ("wide_a", "wide_b", "small")] == [120000, 120000, 2]
+    assert before.compare(native.fingerprint(schema)) == []
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE wide_b SET pad = upper(pad) WHERE id <= 10")
+    engine.dispose()
+    assert before.compare(native.fingerprint(schema)) == [
+        "Column 'wide_b.pad': values changed after rollback (10 rows)"
+    ]
+    native.close()
