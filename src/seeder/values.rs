@@ -9,20 +9,30 @@ use crate::snapshot::schema::Column;
 /// The shape of a column's type, as far as generating values goes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
-    Int { min: i64, max: i64 },
-    Decimal { precision: u32, scale: u32 },
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Decimal {
+        precision: u32,
+        scale: u32,
+    },
     Float,
     Bool,
     Date,
     Time,
     Timestamp,
-    Text { max: Option<usize> },
+    Text {
+        max: Option<usize>,
+    },
     Json,
     Uuid,
     Bytes,
     Enum(Vec<String>),
     Interval,
     Array,
+    /// PostgreSQL INET / CIDR.
+    Inet,
 }
 
 fn args(t: &str) -> Vec<u32> {
@@ -102,6 +112,20 @@ pub fn kind_of(col: &Column) -> Kind {
             return Kind::Bytes;
         }
         "INTERVAL" => return Kind::Interval,
+        "YEAR" => {
+            return Kind::Int {
+                min: 1901,
+                max: 2155,
+            };
+        }
+        "BIT" if a.first().is_none_or(|n| *n == 1) => return Kind::Int { min: 0, max: 1 },
+        "MONEY" => {
+            return Kind::Decimal {
+                precision: 12,
+                scale: 2,
+            };
+        }
+        "INET" | "CIDR" => return Kind::Inet,
         _ => {}
     }
     if base.contains("INT") {
@@ -281,6 +305,7 @@ pub fn value(col: &Column, kind: &Kind, n: u64, row: usize, variant: u32, rule: 
         Kind::Enum(_) => Lit::Null,
         Kind::Interval => Lit::Str(format!("{} seconds", n % 100_000)),
         Kind::Array => Lit::Str("{}".into()),
+        Kind::Inet => Lit::Str(format!("10.{}.{}.0/24", (n >> 8) % 256, n % 256)),
     }
 }
 
@@ -340,5 +365,17 @@ mod tests {
             panic!()
         };
         assert_eq!(e, "v7@.com");
+        assert_eq!(
+            kind_of(&col("y", "YEAR")),
+            Kind::Int {
+                min: 1901,
+                max: 2155
+            }
+        );
+        assert_eq!(kind_of(&col("b", "TINYINT(1)")), Kind::Bool);
+        assert_eq!(kind_of(&col("ip", "INET")), Kind::Inet);
+        let mut e = col("mood", "mood");
+        e.enum_values = Some(vec!["happy".into(), "sad".into()]);
+        assert_eq!(value(&e, &kind_of(&e), 1, 1, 0, &r), Lit::Str("sad".into()));
     }
 }
