@@ -90,6 +90,7 @@ class RollbackChecker:
         # Revisions whose upgrade failed from a clean parent state → the failure line: their
         # descendants cannot be reached, and trying again would only repeat it (or its timeout).
         self._unreachable: dict[str, str] = {}
+        self._walking = False
         initial = self.engine.snapshot()
         self._initial_objects = set(initial.tables)
         if runner.current():
@@ -181,7 +182,9 @@ class RollbackChecker:
             return
         again = self.engine.snapshot()
         result.failures += upgraded.diff(again, "reupgrade")
-        self._known = ((rev,), again)
+        if self._walking:
+            # Nobody else touches the database between two checks of one walk.
+            self._known = ((rev,), again)
 
     def _step(self, result: RevisionResult, command: str, target: str, what: str) -> bool:
         """Run one Alembic step; a failure becomes the result's failure line."""
@@ -266,12 +269,14 @@ class RollbackChecker:
         scripts = self.runner.walk_revisions()
         results = []
         progress = _Progress(len(scripts))
+        self._walking = True
         try:
             for i, script in enumerate(scripts, 1):
                 progress.show(i, script.revision)
                 results.append(self.check_revision(script.revision))
         finally:
             progress.done()
+            self._walking = False
             self._known = None
         return results
 
