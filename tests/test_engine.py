@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -63,3 +64,41 @@ def test_big_tables_are_read_in_parallel_and_counted(make_db: Callable[[str], st
         "Column 'wide_b.pad': values changed after rollback (10 rows)"
     ]
     native.close()
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
+def test_interrupt_cancels_a_blocked_read(make_db: Callable[[str], str], dialect: str) -> None:
+    url = make_db(dialect)
+    holder = sa.create_engine(url)
+    with holder.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE locked (id INT PRIMARY KEY)")
+    native = _core.Engine(url)
+    schema = native.snapshot()
+    conn = holder.connect()
+    # Another session holds the table, so the engine's read waits until it is cancelled.
+    if dialect == "postgresql":
+        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("LOCK TABLE locked IN ACCESS EXCLUSIVE MODE")
+    else:
+        conn.exec_driver_sql("LOCK TABLES locked WRITE")
+    done = threading.Event()
+
+    def keep_interrupting() -> None:
+        while not done.wait(0.2):
+            native.interrupt()
+
+    canceller = threading.Thread(target=keep_interrupting)
+    canceller.start()
+    try:
+        with pytest.raises(DatabaseError, match=r"cancel|interrupt"):
+            native.fingerprint(schema)
+    finally:
+        done.set()
+        canceller.join()
+        if dialect == "postgresql":
+            conn.exec_driver_sql("ROLLBACK")
+        else:
+            conn.exec_driver_sql("UNLOCK TABLES")
+        conn.close()
+        holder.dispose()
+        native.close()

@@ -153,6 +153,8 @@ impl PyFingerprint {
 #[pyclass(name = "Engine", module = "pytest_mrt._core")]
 pub struct PyEngine {
     conn: Arc<Mutex<Option<Box<dyn Dialect>>>>,
+    /// Outside the mutex: it must work while another thread holds the connection.
+    interrupter: dialects::Interrupter,
     url: DbUrl,
     ignore: Vec<String>,
 }
@@ -188,6 +190,7 @@ impl PyEngine {
         let p = parsed.clone();
         let conn = py.detach(move || dialects::connect_parsed(&p))?;
         Ok(PyEngine {
+            interrupter: conn.interrupter(),
             conn: Arc::new(Mutex::new(Some(conn))),
             url: parsed,
             ignore,
@@ -305,6 +308,12 @@ impl PyEngine {
     /// Drop every table, view, enum type and sequence not named in `keep`.
     fn wipe(&self, py: Python<'_>, keep: Vec<String>) -> PyResult<()> {
         self.with(py, move |c| c.wipe(&keep))
+    }
+
+    /// Cancel the statement this engine is running in another thread (it raises
+    /// `DatabaseError`); does nothing when it is idle.
+    fn interrupt(&self, py: Python<'_>) {
+        py.detach(|| (self.interrupter)());
     }
 
     /// Close the connection (further calls raise).

@@ -24,8 +24,14 @@ pub enum Lit {
     Bytes(Vec<u8>),
 }
 
+/// Cancels whatever statement the connection it came from is running (from another thread).
+pub type Interrupter = Box<dyn Fn() + Send + Sync>;
+
 /// What every database backend provides to the engine.
 pub trait Dialect: Send {
+    /// A handle that cancels the running statement of this connection: SQLite's interrupt,
+    /// PostgreSQL's cancel request, MySQL's `KILL QUERY` from a second connection.
+    fn interrupter(&self) -> Interrupter;
     fn backend(&self) -> Backend;
     fn url(&self) -> &DbUrl;
     /// A second, independent connection to the same database (for parallel reads).

@@ -123,6 +123,16 @@ impl Dialect for Mysql {
         &self.url
     }
 
+    fn interrupter(&self) -> super::Interrupter {
+        let id = self.conn.connection_id();
+        let url = self.url.clone();
+        Box::new(move || {
+            if let Ok(mut killer) = Mysql::connect(&url) {
+                let _ = killer.execute(&format!("KILL QUERY {id}"));
+            }
+        })
+    }
+
     fn open_another(&self) -> Result<Box<dyn Dialect>> {
         Ok(Box::new(Mysql::connect(&self.url)?))
     }

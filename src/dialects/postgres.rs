@@ -229,6 +229,14 @@ impl Dialect for Postgres {
         &self.url
     }
 
+    fn interrupter(&self) -> super::Interrupter {
+        let token = self.client.cancel_token();
+        Box::new(move || {
+            // Nothing running, or the server gone: nothing to cancel.
+            let _ = token.cancel_query(NoTls);
+        })
+    }
+
     fn open_another(&self) -> Result<Box<dyn Dialect>> {
         Ok(Box::new(Postgres::connect(&self.url)?))
     }

@@ -115,6 +115,11 @@ impl Dialect for Sqlite {
         &self.url
     }
 
+    fn interrupter(&self) -> super::Interrupter {
+        let handle = self.conn.get_interrupt_handle();
+        Box::new(move || handle.interrupt())
+    }
+
     fn open_another(&self) -> Result<Box<dyn Dialect>> {
         Ok(Box::new(Sqlite::connect(&self.url)?))
     }
