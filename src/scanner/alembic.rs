@@ -454,10 +454,63 @@ impl Walker<'_, '_> {
                 let Some(def) = self.module.helpers.get(name) else {
                     return false;
                 };
-                // A module-level helper called from upgrade(): its operations count as ours.
+                // A module-level helper called from upgrade(): its operations count as ours,
+                // with its parameters bound to the call's literal arguments and batch contexts.
+                let params: Vec<&str> = def
+                    .parameters
+                    .iter_non_variadic_params()
+                    .map(|p| p.parameter.name.as_str())
+                    .collect();
+                let mut strings: Vec<(String, String)> = Vec::new();
+                let mut batches = 0;
+                let bound = call
+                    .arguments
+                    .args
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, a)| params.get(i).map(|p| (*p, a)))
+                    .chain(
+                        call.arguments
+                            .keywords
+                            .iter()
+                            .filter_map(|k| k.arg.as_ref().map(|a| (a.as_str(), &k.value))),
+                    );
+                for (param, value) in bound {
+                    if let Some(s) = literal_str(value) {
+                        strings.push((param.to_string(), s));
+                    } else if let Expr::Name(v) = value
+                        && let Some((_, table)) = self
+                            .batches
+                            .iter()
+                            .rev()
+                            .find(|(var, _)| var == v.id.as_str())
+                    {
+                        let table = table.clone();
+                        self.batches.push((param.to_string(), table));
+                        batches += 1;
+                    }
+                }
                 self.visiting.push(name.to_string());
                 let saved = std::mem::take(&mut self.locals);
+                let first = self.ops.len();
                 self.suite(&def.body);
+                for op in &mut self.ops[first..] {
+                    for field in [
+                        &mut op.table,
+                        &mut op.column,
+                        &mut op.name,
+                        &mut op.new_name,
+                    ] {
+                        if let Some(value) = field
+                            && let Some((_, s)) = strings.iter().find(|(p, _)| p == value)
+                        {
+                            *value = s.clone();
+                        }
+                    }
+                }
+                for _ in 0..batches {
+                    self.batches.pop();
+                }
                 self.locals = saved;
                 self.visiting.pop();
                 true
