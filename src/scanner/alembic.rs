@@ -507,6 +507,11 @@ impl Walker<'_, '_> {
                             *value = s.clone();
                         }
                     }
+                    for col in &mut op.columns {
+                        if let Some((_, s)) = strings.iter().find(|(p, _)| *p == col.name) {
+                            col.name = s.clone();
+                        }
+                    }
                 }
                 for _ in 0..batches {
                     self.batches.pop();
