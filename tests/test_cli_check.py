@@ -270,6 +270,7 @@ def test_pyproject_overrides_and_skip(tmp_path: Path) -> None:
         "[tool.mrt.severity_overrides]\n"
         '"drop column" = "warning"\n"INDEX without CONCURRENTLY" = "off"\n"MRT009" = "warning"\n'
         '"Column type narrowed" = "warning"\n"MRT014" = "off"\n"noop downgrade" = "warning"\n'
+        '"My House Rule" = "error"\n'
     )
     result = mrt("check", str(BLOG), "--format", "json", cwd=tmp_path)
     findings = as_json(result)
@@ -277,6 +278,10 @@ def test_pyproject_overrides_and_skip(tmp_path: Path) -> None:
     assert "005" not in {f["revision"] for f in findings}
     assert "MRT023" not in {f["rule"] for f in findings}
     assert result.returncode == 0  # only warnings, 005 (the no-op downgrade) skipped
+    # A key naming no built-in rule may be a custom check's pattern: a note, not an error.
+    assert result.stderr.strip() == (
+        "mrt: note: severity_overrides: 'My House Rule' names no built-in rule or pattern (ignored)"
+    )
     assert mrt("check", str(BLOG), "--strict", cwd=tmp_path).returncode == 1
 
 

@@ -9,10 +9,13 @@ Importing this package is cheap: the native engine loads on first use.
 
 from __future__ import annotations
 
-from typing import Any
+# Not `from typing import TYPE_CHECKING`: importing typing alone costs the CLI several ms.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-from .config import ConfigError, MRTConfig
-from .models import MigrationAST, Operation, RevisionResult, RiskWarning
+    from .config import ConfigError, MRTConfig
+    from .models import MigrationAST, Operation, RevisionResult, RiskWarning
 
 __all__ = [
     "ConfigError",
@@ -29,6 +32,16 @@ __all__ = [
 ]
 
 _NATIVE = {"MRTError", "UsageError", "DatabaseError", "SafetyError", "__version__"}
+# Python-side names load on first use too: `mrt check` (and `python -m pytest_mrt`) start
+# without paying for dataclasses/typing/pathlib.
+_LAZY = {
+    "ConfigError": "config",
+    "MRTConfig": "config",
+    "MigrationAST": "models",
+    "Operation": "models",
+    "RevisionResult": "models",
+    "RiskWarning": "models",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -38,4 +51,10 @@ def __getattr__(name: str) -> Any:
         from . import _core
 
         return getattr(_core, name)
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'pytest_mrt' has no attribute {name!r}")

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+
+# `typing` is not imported at run time: the CLI's cold start is part of every CI job.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any, NoReturn
 
 USAGE_ERROR = 2
 
@@ -53,18 +57,38 @@ def _codes(values: list[str] | None) -> list[str]:
     return [c.strip() for v in values or [] for c in v.split(",") if c.strip()]
 
 
-def _cmd_check(args: argparse.Namespace) -> int:
+def _project_settings() -> tuple[list[tuple[str, str]], list[str]]:
+    """``severity_overrides`` and ``skip`` from ``[tool.mrt]`` in ./pyproject.toml."""
+    import os
+
+    path = os.path.join(os.getcwd(), "pyproject.toml")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        return [], []
+    except (OSError, UnicodeDecodeError):
+        text = "tool.mrt"  # let read_pyproject report it
+    if "tool.mrt" not in text:
+        # No [tool.mrt]: skip the TOML parser and the config module (cold start).
+        return [], []
     from pathlib import Path
 
-    from . import _core
     from .config import ConfigError, read_pyproject
 
     try:
-        project = read_pyproject(Path.cwd())
+        project = read_pyproject(Path(os.getcwd()))
     except ConfigError as exc:
         raise UsageExit(str(exc)) from None
-    overrides = list(project.severity_overrides.items()) if project else []
-    skip = list(project.skip) if project else []
+    if project is None:
+        return [], []
+    return list(project.severity_overrides.items()), list(project.skip)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from . import _core
+
+    overrides, skip = _project_settings()
     try:
         text, code, notes = _core.check_cli(
             args.paths,
@@ -124,25 +148,30 @@ def _add_static_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     rules.set_defaults(handler=_cmd_rules)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(static_only: bool = False) -> argparse.ArgumentParser:
+    """The full parser; ``static_only`` builds just check/rules (the CI hot path)."""
     parser = _Parser(
         prog="mrt",
         description="Migration Rollback Tester: find migrations whose rollback loses data.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add_static_parsers(sub)
+    if static_only:
+        return parser
     from . import scaffold
 
     scaffold.add_parser(sub)
-    _add_static_parsers(sub)
     version = sub.add_parser("version", help="print the installed version")
     version.set_defaults(handler=_cmd_version)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # `mrt check` runs in every CI job: do not import the other subcommands' modules for it.
+    parser = build_parser(static_only=bool(args_list) and args_list[0] in ("check", "rules"))
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(args_list)
         handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
         if handler is None:
             parser.print_help(sys.stderr)
