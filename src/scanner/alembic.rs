@@ -1,6 +1,7 @@
 //! Alembic revision files → [`MigrationAST`]: identifiers, `upgrade()`/`downgrade()`
 //! operation lists, aliases, batch blocks, helper functions and raw SQL.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtFunctionDef};
@@ -20,7 +21,11 @@ pub struct Module<'a> {
     helpers: HashMap<String, &'a StmtFunctionDef>,
     constants: Constants,
     hint: DialectHint,
+    /// Parsed SQL by text: helpers called several times share one analysis.
+    sql_cache: RefCell<HashMap<(String, Vec<String>), SqlAnalysis>>,
 }
+
+type SqlAnalysis = (Vec<Operation>, Option<String>);
 
 /// The identifiers of a revision file.
 #[derive(Default)]
@@ -104,6 +109,7 @@ impl<'a> Module<'a> {
             helpers: HashMap::new(),
             constants: Constants::new(),
             hint: DialectHint::Unknown,
+            sql_cache: RefCell::new(HashMap::new()),
         };
         for stmt in body {
             match stmt {
@@ -183,6 +189,25 @@ impl<'a> Module<'a> {
                 self.hint = DialectHint::Sqlite;
             }
         }
+    }
+
+    /// [`sql::analyse`], remembered per text: the operations come back with `range`.
+    fn analyse_sql(&self, text: &str, holes: &[String], range: TextRange) -> SqlAnalysis {
+        let key = (text.to_string(), holes.to_vec());
+        if let Some((ops, error)) = self.sql_cache.borrow().get(&key) {
+            let ops = ops
+                .iter()
+                .cloned()
+                .map(|mut op| {
+                    op.range = range;
+                    op
+                })
+                .collect();
+            return (ops, error.clone());
+        }
+        let result = sql::analyse(text, holes, self.hint, range);
+        self.sql_cache.borrow_mut().insert(key, result.clone());
+        result
     }
 
     #[must_use]
@@ -538,7 +563,7 @@ impl Walker<'_, '_> {
         exec.kwargs = kwargs(call, self.module.source);
         match resolved {
             Some(text) => {
-                let (ops, error) = sql::analyse(&text, &holes, self.module.hint, range);
+                let (ops, error) = self.module.analyse_sql(&text, &holes, range);
                 exec.sql = Some(sql::restore(&text, &holes));
                 exec.sql_error = error;
                 self.ops.push(exec);
