@@ -65,7 +65,15 @@ def extract() -> dict[str, Path]:
                         dest = target / name[len(prefix) :]
                         dest.parent.mkdir(parents=True, exist_ok=True)
                         dest.write_bytes(zf.read(name))
-        out[f"{dist} ({wheel.name.split('-')[1]})"] = target
+        label = f"{dist} {wheel.name.split('-')[1]}"
+        subdirs = sorted(d for d in target.iterdir() if d.is_dir() and d.name != "__pycache__")
+        if subdirs and not any(target.glob("*.py")):
+            # One history per database (Prefect): users point `mrt check` at one of them, and
+            # 1.9.1 does not look into subfolders.
+            for d in subdirs:
+                out[f"{label}/{d.name}"] = d
+        else:
+            out[label] = target
     return out
 
 
