@@ -174,7 +174,10 @@ fn by_keywords(tokens: &[Token], holes: &[String], range: TextRange) -> Option<O
             ),
             _,
         ) if !words.iter().any(|w| w.1.eq_ignore_ascii_case("setval")) => {
-            Some(Operation::new(OpKind::Read, Origin::Sql, range))
+            let mut op = Operation::new(OpKind::Read, Origin::Sql, range);
+            // `PRAGMA` only exists on SQLite: it tells the file's dialect.
+            op.name = words.first().map(|w| w.1.to_ascii_uppercase());
+            Some(op)
         }
         _ => None,
     }
