@@ -557,8 +557,13 @@ fn file_findings(scan: &FileScan, settings: &Settings) -> Vec<Finding> {
             if s.codes.is_empty() {
                 blanket_used[i] = true;
                 suppressed = true;
-            } else if s.codes.iter().any(|c| c == d.rule.code()) {
-                used[i].insert(d.rule.code().to_string());
+            } else if let Some(code) = s
+                .codes
+                .iter()
+                .find(|c| *c == d.rule.code() || Rule::lookup(c).contains(&d.rule))
+            {
+                // Our codes, or the 1.9.1 ones (`# noqa: MRT201`) that map to this rule.
+                used[i].insert(code.clone());
                 suppressed = true;
             }
         }
@@ -577,7 +582,7 @@ fn file_findings(scan: &FileScan, settings: &Settings) -> Vec<Finding> {
                 let unknown: Vec<&str> = s
                     .codes
                     .iter()
-                    .filter(|c| Rule::lookup(c).len() != 1)
+                    .filter(|c| Rule::lookup(c).is_empty() && !rules::is_retired_code(c))
                     .map(String::as_str)
                     .collect();
                 let unused: Vec<&str> = s
@@ -585,11 +590,8 @@ fn file_findings(scan: &FileScan, settings: &Settings) -> Vec<Finding> {
                     .iter()
                     .filter(|c| {
                         !used[i].contains(*c)
-                            && Rule::lookup(c)
-                                .first()
-                                .is_some_and(|r| settings.enabled(*r))
+                            && Rule::lookup(c).iter().any(|r| settings.enabled(*r))
                     })
-                    .filter(|c| Rule::lookup(c).len() == 1)
                     .map(String::as_str)
                     .collect();
                 if !unknown.is_empty() {
