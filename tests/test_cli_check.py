@@ -342,3 +342,17 @@ def test_check_cold_path_imports_no_heavy_module() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stderr.strip() == "[]"
+
+
+def test_pytest_mrt_1_9_1_codes_and_patterns_still_work(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.mrt.severity_overrides]\n"
+        '"MRT201" = "warning"\n'  # 1.9.1's code for DROP COLUMN in upgrade
+        '"Data transform without reverse" = "off"\n'  # 1.9.1's name for MRT014
+    )
+    findings = as_json(mrt("check", str(BLOG), "--format", "json", cwd=tmp_path))
+    rules = {f["rule"]: f["severity"] for f in findings}
+    assert rules["MRT001"] == "warning"
+    assert "MRT014" not in rules
+    only = as_json(mrt("check", str(BLOG), "--format", "json", "--select", "MRT407"))
+    assert {f["rule"] for f in only} == {"MRT023"}
