@@ -441,6 +441,12 @@ pub(crate) fn active_downgrade(m: &MigrationAST) -> Option<&[Operation]> {
         .map(|f| f.ops.as_slice())
 }
 
+/// A name we can match between upgrade and downgrade: known, and not built at run time
+/// (`{...}` holes of f-strings whose values we could not see).
+pub(crate) fn known(name: Option<&String>) -> bool {
+    name.is_some_and(|n| !n.contains('{'))
+}
+
 /// Quote a name for messages.
 pub(crate) fn q(name: Option<&String>) -> String {
     name.map_or_else(|| "?".to_string(), |n| format!("'{n}'"))

@@ -40,7 +40,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         if op.kind == OpKind::RenameTable && op.table.as_deref().is_some_and(|t| m.creates_table(t)) {
             continue;
         }
-        if op.table.is_none() || op.new_name.is_none() {
+        if !super::known(op.table.as_ref()) || !super::known(op.new_name.as_ref()) {
             continue;
         }
         match op.kind {

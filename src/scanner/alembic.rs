@@ -563,10 +563,15 @@ impl Walker<'_, '_> {
                         &mut op.name,
                         &mut op.new_name,
                     ] {
-                        if let Some(value) = field
-                            && let Some((_, s)) = strings.iter().find(|(p, _)| p == value)
-                        {
-                            *value = s.clone();
+                        if let Some(value) = field {
+                            for (param, literal) in &strings {
+                                if value == param {
+                                    value.clone_from(literal);
+                                } else if value.contains('{') {
+                                    // An f-string hole naming the parameter: `{table_name}`.
+                                    *value = value.replace(&format!("{{{param}}}"), literal);
+                                }
+                            }
                         }
                     }
                     for col in &mut op.columns {
