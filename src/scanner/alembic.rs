@@ -557,20 +557,19 @@ impl Walker<'_, '_> {
                 let first = self.ops.len();
                 self.suite(&def.body);
                 for op in &mut self.ops[first..] {
-                    for field in [
+                    let fields = [
                         &mut op.table,
                         &mut op.column,
                         &mut op.name,
                         &mut op.new_name,
-                    ] {
-                        if let Some(value) = field {
-                            for (param, literal) in &strings {
-                                if value == param {
-                                    value.clone_from(literal);
-                                } else if value.contains('{') {
-                                    // An f-string hole naming the parameter: `{table_name}`.
-                                    *value = value.replace(&format!("{{{param}}}"), literal);
-                                }
+                    ];
+                    for value in fields.into_iter().flatten() {
+                        for (param, literal) in &strings {
+                            if value == param {
+                                value.clone_from(literal);
+                            } else if value.contains('{') {
+                                // An f-string hole naming the parameter: `{table_name}`.
+                                *value = value.replace(&format!("{{{param}}}"), literal);
                             }
                         }
                     }
