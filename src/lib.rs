@@ -10,6 +10,7 @@ pub mod error;
 pub mod render;
 pub mod rules;
 pub mod scanner;
+pub mod toolbox;
 
 pub use error::Error;
 

@@ -2,6 +2,7 @@
 //! the engine's parts stay independent.
 
 mod errors;
+mod fix;
 mod scan;
 
 use pyo3::prelude::*;
@@ -12,5 +13,6 @@ pub use errors::MRTError;
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     scan::register(m)?;
+    fix::register(m)?;
     Ok(())
 }
