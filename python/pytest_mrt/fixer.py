@@ -50,6 +50,30 @@ def unified_diff(old: str, new: str, name: str) -> str:
     return "".join(out)
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace the file's content, or leave it exactly as it was when anything fails."""
+    import os
+    import shutil
+    import tempfile
+
+    target = path.resolve()
+    if not os.access(target, os.W_OK):
+        raise InputError(f"{path}: cannot write: permission denied")
+    tmp = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            dir=target.parent, prefix=".mrt-fix-", suffix=".py", delete=False
+        ) as fh:
+            tmp = Path(fh.name)
+            fh.write(data)
+        shutil.copymode(target, tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
 def propose(path: Path) -> tuple[str, str, str, str]:
     """``(status, old_text, new_text, message)`` for one file (see `_core.fix_source`)."""
     from . import _core
@@ -80,12 +104,9 @@ def cmd_fix(args: argparse.Namespace) -> int:
                 "empty it (or delete it) first, or copy the proposal from 'mrt fix' without --apply"
             )
         sys.stdout.write(unified_diff(old, new, path.as_posix()))
+        sys.stdout.flush()  # the diff before the summary line on stderr
         if args.apply:
-            try:
-                with path.open("wb") as fh:
-                    fh.write(new.encode("utf-8"))
-            except OSError as exc:
-                raise InputError(f"{path}: cannot write: {exc.strerror}") from None
+            write_atomically(path, new.encode("utf-8"))
             print(f"mrt: wrote {path}: {message}", file=sys.stderr)
         else:
             note = " (--apply would refuse: downgrade() already has code)"

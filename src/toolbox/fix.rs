@@ -764,13 +764,7 @@ fn render(items: &[Item], unit: &str, g: &Gen<'_>) -> Vec<String> {
                 } else {
                     unit.to_string()
                 };
-                for (k, line) in text.lines().enumerate() {
-                    if k == 0 {
-                        lines.push(format!("{indent}{line}"));
-                    } else {
-                        lines.push(line.to_string());
-                    }
-                }
+                lines.push(wrap(text, &indent, unit));
             }
             Item::Comment(text) => {
                 open = None;
@@ -783,7 +777,38 @@ fn render(items: &[Item], unit: &str, g: &Gen<'_>) -> Vec<String> {
     if !has_stmt {
         lines.push(format!("{unit}pass"));
     }
+    // One entry per physical line; text copied from a CRLF file loses its `\r` here and
+    // gets the file's line ending back when joined.
     lines
+        .iter()
+        .flat_map(|l| l.split('\n'))
+        .map(|l| l.trim_end_matches('\r').to_string())
+        .collect()
+}
+
+/// Longest generated line before a call is split one argument per line (black's style).
+const MAX_LINE: usize = 99;
+
+/// `indent + stmt`, or, when too long, the call split one argument per line.
+fn wrap(stmt: &str, indent: &str, unit: &str) -> String {
+    if indent.len() + stmt.len() <= MAX_LINE || stmt.contains('\n') {
+        return format!("{indent}{stmt}");
+    }
+    let Ok(parsed) = ruff_python_parser::parse_expression(stmt) else {
+        return format!("{indent}{stmt}");
+    };
+    let Expr::Call(call) = &*parsed.syntax().body else {
+        return format!("{indent}{stmt}");
+    };
+    let mut ranges: Vec<TextRange> = call.arguments.args.iter().map(Ranged::range).collect();
+    ranges.extend(call.arguments.keywords.iter().map(Ranged::range));
+    ranges.sort_by_key(|r| r.start());
+    let mut out = format!("{indent}{}(\n", &stmt[call.func.range()]);
+    for r in ranges {
+        out.push_str(&format!("{indent}{unit}{},\n", &stmt[r]));
+    }
+    out.push_str(&format!("{indent})"));
+    out
 }
 
 /// The name `from alembic import op [as x]` binds (default `op`).
