@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from pytest_mrt.runner import AlembicRunner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,14 +195,10 @@ def test_noop_downgrade_body_is_the_only_change(tmp_path: Path) -> None:
     ]
     tail = original[original.index(b'"""Nothing yet."""') + len(b'"""Nothing yet."""') :]
     assert tail.endswith(b"HELPER_CONSTANT = 42\n")
-    assert (
-        new
-        == head
-        + (
-            b'\n    op.drop_index(op.f("ix_tags_label"), table_name="tags")\n    op.drop_table("tags")'
-        )
-        + tail
+    body = (
+        b'\n    op.drop_index(op.f("ix_tags_label"), table_name="tags")\n    op.drop_table("tags")'
     )
+    assert new == head + body + tail
 
 
 @pytest.mark.parametrize("fixture", ["add_column", "create_table", "alter_column"])
