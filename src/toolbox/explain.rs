@@ -117,13 +117,20 @@ pub fn describe(op: &Operation) -> String {
     let target = op.target();
     let t = op.table.clone().unwrap_or_else(|| "?".to_string());
     match op.kind {
-        OpKind::AddColumn | OpKind::AddField => match op.columns.first() {
-            Some(spec) => {
-                let (null, ty) = column_words(spec);
-                format!("Adds {null} column {target}{ty}")
+        OpKind::AddColumn | OpKind::AddField => {
+            let what = if op.kind == OpKind::AddField {
+                "field"
+            } else {
+                "column"
+            };
+            match op.columns.first() {
+                Some(spec) => {
+                    let (null, ty) = column_words(spec);
+                    format!("Adds {null} {what} {target}{ty}")
+                }
+                None => format!("Adds {what} {target}"),
             }
-            None => format!("Adds column {target}"),
-        },
+        }
         OpKind::DropColumn => format!("Drops column {target}"),
         OpKind::RemoveField => format!("Removes field {target} (drops its column)"),
         OpKind::AlterColumn | OpKind::AlterField => {
@@ -284,14 +291,10 @@ pub fn describe(op: &Operation) -> String {
         OpKind::CreateFunction => format!("Creates function {}", name_or(op, "?")),
         OpKind::DropFunction => format!("Drops function {}", name_or(op, "?")),
         OpKind::RunPython => {
-            let code = op
-                .sql
-                .as_deref()
-                .map(|s| one_line(s, 60))
-                .unwrap_or_default();
+            let code = op.sql.as_deref().map(first_arg).unwrap_or_default();
             match op.kwarg("reverse_code") {
-                Some(r) => format!("Runs Python code: {code} (reverse: {})", r.text),
-                None => format!("Runs Python code: {code} (no reverse function)"),
+                Some(r) => format!("Runs Python function {code} (reverse: {})", r.text),
+                None => format!("Runs Python function {code} (no reverse function)"),
             }
         }
         OpKind::Execute | OpKind::RunSql => {
@@ -309,6 +312,16 @@ pub fn describe(op: &Operation) -> String {
             ),
         },
     }
+}
+
+/// `migrations.RunPython(forwards, ...)` → `forwards`.
+fn first_arg(call: &str) -> String {
+    let inner = match (call.find('('), call.rfind(')')) {
+        (Some(a), Some(b)) if a < b => &call[a + 1..b],
+        _ => call,
+    };
+    let first = inner.split(',').next().unwrap_or("").trim();
+    one_line(first.strip_prefix("code=").unwrap_or(first), 60)
 }
 
 /// What a step destroys, in words, when it destroys something by itself.
@@ -339,6 +352,8 @@ fn data_loss(op: &Operation, m: &MigrationAST) -> Option<String> {
 }
 
 struct Step<'a> {
+    /// Raw SQL statements run by this step (an `execute` or `RunSQL`).
+    sql: Vec<&'a Operation>,
     section: &'static str,
     number: usize,
     text: String,
@@ -358,10 +373,12 @@ fn steps<'a>(f: &'a Function, section: &'static str, lines: &Lines<'_>) -> Vec<S
             continue;
         }
         let mut text = describe(op);
+        let mut sql = Vec::new();
         if matches!(op.kind, OpKind::Execute | OpKind::RunSql) {
             let mut effects = Vec::new();
             while i < f.ops.len() && f.ops[i].origin == Origin::Sql && f.ops[i].range == op.range {
                 effects.push(sql_effect(&f.ops[i]));
+                sql.push(&f.ops[i]);
                 i += 1;
             }
             if let Some(err) = &op.sql_error {
@@ -373,6 +390,7 @@ fn steps<'a>(f: &'a Function, section: &'static str, lines: &Lines<'_>) -> Vec<S
             }
         }
         out.push(Step {
+            sql,
             section,
             number: out.len() + 1,
             text,
@@ -509,7 +527,12 @@ pub fn explain_source(path: &str, source: &str) -> Result<String, Error> {
     let mut any = false;
     for step in &all_steps {
         let loss = if step.section == "upgrade" {
-            data_loss(step.op, m)
+            let mut parts: Vec<String> = std::iter::once(step.op)
+                .chain(step.sql.iter().copied())
+                .filter_map(|op| data_loss(op, m))
+                .collect();
+            parts.dedup();
+            (!parts.is_empty()).then(|| parts.join("; "))
         } else {
             None
         };
@@ -523,13 +546,13 @@ pub fn explain_source(path: &str, source: &str) -> Result<String, Error> {
         }
         any = true;
         let where_ = if m.framework == Framework::Django {
-            "operation"
+            "operation".to_string()
         } else {
-            step.section
+            format!("{} step", step.section)
         };
         let _ = writeln!(
             out,
-            "  {where_} step {} (line {}): {}",
+            "  {where_} {} (line {}): {}",
             step.number, step.lines.0, step.text
         );
         if let Some(loss) = loss {
