@@ -669,7 +669,12 @@ pub fn fix_source(path: &str, source: &str) -> Result<Outcome, Error> {
                     "{path}: cannot find the end of the downgrade() header"
                 )));
             };
-            let replaced = TextRange::new(colon, def.end());
+            // A comment after the header's colon stays: replace from the end of that line.
+            let body_start = def.body.first().map_or(def.end(), Ranged::start);
+            let start = source[colon.to_usize()..body_start.to_usize()]
+                .find(['\r', '\n'])
+                .map_or(colon, |i| colon + TextSize::try_from(i).unwrap_or_default());
+            let replaced = TextRange::new(start, def.end());
             let old_body: Vec<&str> = source[replaced]
                 .trim_start_matches(['\r', '\n'])
                 .lines()
@@ -687,7 +692,7 @@ pub fn fix_source(path: &str, source: &str) -> Result<Outcome, Error> {
                 Status::Replace
             };
             let mut out = String::with_capacity(source.len() + new_body.len());
-            out.push_str(&source[..colon.to_usize()]);
+            out.push_str(&source[..start.to_usize()]);
             out.push_str(nl);
             out.push_str(&new_body);
             out.push_str(&source[def.end().to_usize()..]);

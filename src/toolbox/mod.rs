@@ -6,6 +6,8 @@
 
 pub mod explain;
 pub mod fix;
+#[cfg(test)]
+mod tests;
 
 use crate::Error;
 use crate::rules::Rule;
