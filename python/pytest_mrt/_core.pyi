@@ -50,15 +50,6 @@ def rules() -> list[tuple[str, str, str, str, str]]:
 def rule_doc(key: str) -> str:
     """One rule's documentation, by code, name or pattern name."""
 
-<<<<<<< HEAD
-# -- mrt fix / mrt explain (src/bindings/fix.rs) -----------------------------------------
-
-def fix_source(path: str, source: str) -> tuple[str, str, str]:
-    """(status: missing|noop|replace|nothing, the whole new file text, one-line summary)."""
-
-def explain_source(path: str, source: str) -> str:
-    """A plain-English account of one migration's text: steps, data at risk, verdict."""
-=======
 # -- dynamic rollback engine (src/bindings/engine.rs) ------------------------------------
 
 @final
@@ -109,4 +100,11 @@ class Engine:
     def close(self) -> None: ...
 
 def redact_url(text: str) -> str: ...
->>>>>>> main
+
+# -- mrt fix / mrt explain (src/bindings/fix.rs) -----------------------------------------
+
+def fix_source(path: str, source: str) -> tuple[str, str, str]:
+    """(status: missing|noop|replace|nothing, the whole new file text, one-line summary)."""
+
+def explain_source(path: str, source: str) -> str:
+    """A plain-English account of one migration's text: steps, data at risk, verdict."""
