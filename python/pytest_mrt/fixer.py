@@ -74,34 +74,34 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
-def propose(path: Path) -> tuple[str, str, str, str]:
-    """``(status, old_text, new_text, message)`` for one file (see `_core.fix_source`)."""
+def propose(path: Path) -> tuple[str, str, str, str, int | None]:
+    """``(status, old_text, new_text, message, existing_line)`` (see `_core.fix_source`)."""
     from . import _core
 
     text = read_migration(path)
     bom = text.startswith(_BOM)
     body = text[1:] if bom else text
     try:
-        status, new, message = _core.fix_source(str(path), body)
+        status, new, message, line = _core.fix_source(str(path), body)
     except _core.MRTError as exc:
         raise InputError(str(exc)) from None
     if bom:
         new = _BOM + new
-    return status, text, new, message
+    return status, text, new, message, line
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
     """``mrt fix <file> [--apply]``: exit 0 proposed/applied/nothing to do, 2 bad input."""
     path: Path = args.file
     try:
-        status, old, new, message = propose(path)
+        status, old, new, message, line = propose(path)
         if status == "nothing":
             print(f"{path}: {message}")
             return 0
-        if args.apply and status == "replace":
+        if status == "replace" and args.apply:
             raise InputError(
-                f"{path}: refusing to rewrite: downgrade() already has code; "
-                "empty it (or delete it) first, or copy the proposal from 'mrt fix' without --apply"
+                f"{path}: refusing to rewrite: downgrade() at line {line} already has code; "
+                "empty or delete it first, or copy the proposal 'mrt fix' prints without --apply"
             )
         sys.stdout.write(unified_diff(old, new, path.as_posix()))
         sys.stdout.flush()  # the diff before the summary line on stderr
@@ -109,8 +109,8 @@ def cmd_fix(args: argparse.Namespace) -> int:
             write_atomically(path, new.encode("utf-8"))
             print(f"mrt: wrote {path}: {message}", file=sys.stderr)
         else:
-            note = " (--apply would refuse: downgrade() already has code)"
-            extra = note if status == "replace" else ""
+            extra = f" (--apply would refuse: downgrade() at line {line} already has code)"
+            extra = extra if status == "replace" else ""
             print(f"mrt: proposed for {path}: {message}{extra}", file=sys.stderr)
     except InputError as exc:
         print(f"mrt: error: {exc}", file=sys.stderr)

@@ -6,11 +6,21 @@ use pyo3::prelude::*;
 use crate::toolbox::{explain, fix};
 
 /// Propose the downgrade for one Alembic file's text:
-/// `(status, new_source, message)`, status one of `missing`, `noop`, `replace`, `nothing`.
+/// `(status, new_source, message, existing_line)`, status one of `missing`, `noop`,
+/// `replace`, `nothing`; `existing_line` is where a downgrade with code starts (`replace`).
 #[pyfunction]
-fn fix_source(py: Python<'_>, path: String, source: String) -> PyResult<(String, String, String)> {
+fn fix_source(
+    py: Python<'_>,
+    path: String,
+    source: String,
+) -> PyResult<(String, String, String, Option<usize>)> {
     let out = py.detach(move || fix::fix_source(&path, &source))?;
-    Ok((out.status.as_str().to_string(), out.new_source, out.message))
+    Ok((
+        out.status.as_str().to_string(),
+        out.new_source,
+        out.message,
+        out.existing_line,
+    ))
 }
 
 /// A plain-English account of one migration file's text.

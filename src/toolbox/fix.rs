@@ -53,6 +53,8 @@ pub struct Outcome {
     pub irreversible: usize,
     /// Operations undone by generated code.
     pub reversed: usize,
+    /// [`Status::Replace`]: the line of the `def downgrade` that already has code.
+    pub existing_line: Option<usize>,
 }
 
 /// Marks every comment `mrt fix` writes, so users can grep for what needs their attention.
@@ -221,15 +223,18 @@ impl<'a> Gen<'a> {
                     .unwrap_or("\"<column>\"");
                 let target = op.target();
                 let add = match table {
-                    Some(t) => format!("{r}.add_column({t}, sa.Column({col}, <type>, nullable=True))"),
-                    None => format!("{r}.add_column(sa.Column({col}, <type>, nullable=True))"),
+                    Some(t) => format!("{r}.add_column({t}, sa.Column({col}, ..., nullable=True))"),
+                    None => format!("{r}.add_column(sa.Column({col}, ..., nullable=True))"),
                 };
-                self.comment(vec![
+                let mut lines = vec![
                     format!("NOT REVERSIBLE: {shown}"),
                     format!("upgrade() deletes column {target} and every value in it; no downgrade can bring the values back."),
-                    "To restore the column's structure (empty), write its definition here:".to_string(),
-                    format!("    {add}"),
-                ]);
+                    "To restore the column's structure (empty), write its definition (type for ...) here:".to_string(),
+                ];
+                // The hint sits behind `# mrt fix: ` (11 columns) in the function body.
+                let hint = wrap_at(&add, "    ", "    ", MAX_LINE - 11 - 4);
+                lines.extend(hint.lines().map(str::to_string));
+                self.comment(lines);
             }
             OpKind::AlterColumn | OpKind::RenameColumn => self.undo_alter(op, call, batch, &r),
             OpKind::CreateTable => {
@@ -559,6 +564,7 @@ pub fn fix_source(path: &str, source: &str) -> Result<Outcome, Error> {
         message,
         irreversible: 0,
         reversed: 0,
+        existing_line: None,
     };
     let Some(upgrade) = &m.upgrade else {
         return Err(Error::Usage(format!(
@@ -662,6 +668,7 @@ pub fn fix_source(path: &str, source: &str) -> Result<Outcome, Error> {
     let lines = render(&items, &unit, &g);
     let new_body = lines.join(nl);
 
+    let mut replace_line = None;
     let (status, new_source) = match (&m.downgrade, find_def("downgrade")) {
         (Some(down), Some(def)) => {
             let Some(colon) = header_end(&parsed, def) else {
@@ -689,6 +696,8 @@ pub fn fix_source(path: &str, source: &str) -> Result<Outcome, Error> {
             let status = if down.body == BodyKind::Empty {
                 Status::Noop
             } else {
+                let line = crate::scanner::source::Lines::new(source).line(def.start());
+                replace_line = Some(line);
                 Status::Replace
             };
             let mut out = String::with_capacity(source.len() + new_body.len());
@@ -738,12 +747,14 @@ pub fn fix_source(path: &str, source: &str) -> Result<Outcome, Error> {
             "downgrade() undoes {r} operation(s); {n} cannot be undone (see the '{MARK}' comments)"
         ),
     };
+
     Ok(Outcome {
         status,
         new_source,
         message,
         irreversible: g.irreversible,
         reversed: g.reversed,
+        existing_line: replace_line,
     })
 }
 
@@ -773,8 +784,17 @@ fn render(items: &[Item], unit: &str, g: &Gen<'_>) -> Vec<String> {
             }
             Item::Comment(text) => {
                 open = None;
+                let room = MAX_LINE.saturating_sub(unit.len() + MARK.len() + 1).max(40);
                 for line in text {
-                    lines.push(format!("{unit}{MARK} {line}").trim_end().to_string());
+                    // Code hints (indented) stay whole; sentences wrap like prose.
+                    let parts = if line.starts_with(' ') {
+                        vec![line.clone()]
+                    } else {
+                        word_wrap(line, room)
+                    };
+                    for part in parts {
+                        lines.push(format!("{unit}{MARK} {part}").trim_end().to_string());
+                    }
                 }
             }
         }
@@ -791,12 +811,35 @@ fn render(items: &[Item], unit: &str, g: &Gen<'_>) -> Vec<String> {
         .collect()
 }
 
+/// Greedy word wrap; a word longer than `width` gets a line of its own.
+fn word_wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() || out.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 /// Longest generated line before a call is split one argument per line (black's style).
 const MAX_LINE: usize = 99;
 
 /// `indent + stmt`, or, when too long, the call split one argument per line.
 fn wrap(stmt: &str, indent: &str, unit: &str) -> String {
-    if indent.len() + stmt.len() <= MAX_LINE || stmt.contains('\n') {
+    wrap_at(stmt, indent, unit, MAX_LINE)
+}
+
+fn wrap_at(stmt: &str, indent: &str, unit: &str, max: usize) -> String {
+    if indent.len() + stmt.len() <= max || stmt.contains('\n') {
         return format!("{indent}{stmt}");
     }
     let Ok(parsed) = ruff_python_parser::parse_expression(stmt) else {

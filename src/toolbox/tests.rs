@@ -151,3 +151,35 @@ fn explain_numbers_steps_and_gives_a_verdict() {
         "{text}"
     );
 }
+
+#[test]
+fn constraints_outside_batch_name_their_table_and_type() {
+    let (_, new) = fixed(
+        "    op.create_foreign_key(\"fk_p_u\", \"posts\", \"users\", [\"user_id\"], [\"id\"], ondelete=\"CASCADE\")\n    op.create_unique_constraint(\"uq_e\", \"users\", [\"email\"])\n    op.create_check_constraint(\"ck_n\", \"users\", \"length(name) > 0\")\n    op.create_primary_key(\"pk_l\", \"links\", [\"a\", \"b\"])\n    op.rename_table(\"a\", \"b\")\n",
+        "def downgrade(): pass\n",
+    );
+    assert_eq!(
+        down(&new),
+        concat!(
+            "    op.rename_table(\"b\", \"a\")\n",
+            "    op.drop_constraint(\"pk_l\", \"links\", type_=\"primary\")\n",
+            "    op.drop_constraint(\"ck_n\", \"users\", type_=\"check\")\n",
+            "    op.drop_constraint(\"uq_e\", \"users\", type_=\"unique\")\n",
+            "    op.drop_constraint(\"fk_p_u\", \"posts\", type_=\"foreignkey\")\n",
+        )
+    );
+}
+
+#[test]
+fn long_comments_wrap_and_long_calls_split() {
+    let (_, new) = fixed(
+        "    op.alter_column(\"a_rather_long_table_name\", \"a_rather_long_column_name\", type_=sa.String(length=200), existing_type=sa.String(length=100))\n    op.drop_column(\"a_rather_long_table_name\", \"another_rather_long_column_name\")\n",
+        "",
+    );
+    let body = down(&new);
+    assert!(body.lines().all(|l| l.len() <= 99), "{body}");
+    assert!(
+        body.contains("    op.alter_column(\n        \"a_rather_long_table_name\",\n        \"a_rather_long_column_name\",\n        type_=sa.String(length=100),\n        existing_type=sa.String(length=200),\n    )\n"),
+        "{body}"
+    );
+}
