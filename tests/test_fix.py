@@ -153,6 +153,40 @@ def test_generated_downgrade_passes_check_and_round_trips(
         runner.dispose()
 
 
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_concurrent_index_is_dropped_inside_an_autocommit_block(
+    tmp_path: Path, make_db: Callable[[str], str], dialect: str
+) -> None:
+    # CREATE/DROP INDEX CONCURRENTLY cannot run in a transaction: the inverse must stay in
+    # autocommit_block(). Alembic runs on its own connection here (env.py's engine path), as
+    # autocommit_block needs; AlembicRunner shares one transaction and cannot run it.
+    from alembic import command
+    from alembic.config import Config
+
+    root = project(tmp_path, "concurrent_index")
+    target = root / "migrations" / "versions" / "concurrent_index.py"
+    assert "MRT006" in codes(target)
+    assert mrt("fix", "--apply", str(target)).returncode == 0
+    down = target.read_text().split("def downgrade() -> None:\n", 1)[1]
+    assert down.startswith(
+        "    with op.get_context().autocommit_block():\n        op.drop_index(\n"
+    )
+    assert "postgresql_concurrently=True," in down and "if_exists=True," in down
+    assert not codes(target) & NEVER_AFTER
+
+    url = make_db(dialect)
+    cfg = Config(str(root / "alembic.ini"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, "base0")
+    at_base = schema(url)
+    command.upgrade(cfg, "head")
+    assert "ix_users_email" in schema(url)["users"]["indexes"]
+    command.downgrade(cfg, "base0")
+    assert schema(url) == at_base
+    command.upgrade(cfg, "head")
+    assert "ix_users_email" in schema(url)["users"]["indexes"]
+
+
 def test_irreversible_operations_become_marked_comments(tmp_path: Path) -> None:
     target = project(tmp_path, "irreversible") / "migrations" / "versions" / "irreversible.py"
     result = mrt("fix", "--apply", str(target))

@@ -86,16 +86,26 @@ impl<'a> Visitor<'a> for Index<'a> {
             && let (Some(first), Some(last)) = (w.body.first(), w.body.last())
         {
             for item in &w.items {
-                if let (Expr::Call(call), Some(Expr::Name(var))) =
-                    (&item.context_expr, item.optional_vars.as_deref())
-                    && let Expr::Attribute(a) = call.func.as_ref()
-                    && a.attr.as_str() == "batch_alter_table"
-                {
-                    self.batches.push(Batch {
+                let Expr::Call(call) = &item.context_expr else {
+                    continue;
+                };
+                let Expr::Attribute(a) = call.func.as_ref() else {
+                    continue;
+                };
+                let body = TextRange::new(first.start(), last.end());
+                match (a.attr.as_str(), item.optional_vars.as_deref()) {
+                    ("batch_alter_table", Some(Expr::Name(var))) => self.batches.push(Batch {
                         call,
                         var: var.id.as_str().to_string(),
-                        body: TextRange::new(first.start(), last.end()),
-                    });
+                        body,
+                    }),
+                    // `with op.get_context().autocommit_block():` (CONCURRENTLY needs it).
+                    ("autocommit_block", None) => self.batches.push(Batch {
+                        call,
+                        var: String::new(),
+                        body,
+                    }),
+                    _ => {}
                 }
             }
         }
@@ -164,6 +174,17 @@ impl<'a> Gen<'a> {
             .map(|(i, _)| i)
     }
 
+    /// The `autocommit_block()` a call sits in: its inverse must run in one too.
+    fn autocommit_of(&self, call: &ExprCall) -> Option<usize> {
+        self.index
+            .batches
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.var.is_empty() && b.body.contains_range(call.range()))
+            .min_by_key(|(_, b)| b.body.len())
+            .map(|(i, _)| i)
+    }
+
     /// The receiver of `op.method(...)` as written (`op`, `o`, `alembic.op`, `batch_op`).
     fn receiver(&self, call: &ExprCall) -> String {
         match call.func.as_ref() {
@@ -195,6 +216,7 @@ impl<'a> Gen<'a> {
     #[allow(clippy::too_many_lines)]
     fn undo_call(&mut self, op: &Operation, call: &'a ExprCall) {
         let batch = self.batch_of(call);
+        let block = batch.or_else(|| self.autocommit_of(call));
         let b = usize::from(batch.is_some());
         let pos = |p: usize| p.checked_sub(b);
         let r = self.receiver(call);
@@ -215,7 +237,7 @@ impl<'a> Gen<'a> {
                     None => format!("{r}.drop_column({}{schema})", py_str(col)),
                 };
                 self.reversed += 1;
-                self.push(batch, stmt);
+                self.push(block, stmt);
             }
             OpKind::DropColumn => {
                 let col = self
@@ -236,11 +258,11 @@ impl<'a> Gen<'a> {
                 lines.extend(hint.lines().map(str::to_string));
                 self.comment(lines);
             }
-            OpKind::AlterColumn | OpKind::RenameColumn => self.undo_alter(op, call, batch, &r),
+            OpKind::AlterColumn | OpKind::RenameColumn => self.undo_alter(op, call, batch, block, &r),
             OpKind::CreateTable => {
                 let t = self.arg(call, Some(0), "table_name").unwrap_or("\"?\"");
                 self.reversed += 1;
-                self.push(None, format!("{r}.drop_table({t}{schema})"));
+                self.push(block, format!("{r}.drop_table({t}{schema})"));
             }
             OpKind::DropTable => {
                 let target = op.table.clone().unwrap_or_else(|| "?".into());
@@ -256,20 +278,23 @@ impl<'a> Gen<'a> {
                     return self.cannot(&shown, "mrt cannot read the table names");
                 };
                 self.reversed += 1;
-                self.push(None, format!("{r}.rename_table({new}, {old}{schema})"));
+                self.push(block, format!("{r}.rename_table({new}, {old}{schema})"));
             }
             OpKind::CreateIndex => {
                 let name = self.arg(call, Some(0), "index_name");
                 let Some(name) = name.filter(|_| !op.name_is_none) else {
                     return self.cannot(&shown, "the index has no name, so it cannot be dropped by name; name it in upgrade()");
                 };
-                let extra = self.passthrough(call, &["schema", "postgresql_concurrently"]);
+                let mut extra = self.passthrough(call, &["schema", "postgresql_concurrently"]);
+                if let Some(t) = self.kw(call, "if_not_exists") {
+                    extra.push_str(&format!(", if_exists={t}"));
+                }
                 let stmt = match self.arg(call, pos(1), "table_name").filter(|_| b == 0) {
                     Some(t) => format!("{r}.drop_index({name}, table_name={t}{extra})"),
                     None => format!("{r}.drop_index({name}{extra})"),
                 };
                 self.reversed += 1;
-                self.push(batch, stmt);
+                self.push(block, stmt);
             }
             OpKind::CreateUniqueConstraint
             | OpKind::CreateForeignKey
@@ -298,7 +323,7 @@ impl<'a> Gen<'a> {
                     None => format!("{r}.drop_constraint({name}, type_={})", py_str(type_)),
                 };
                 self.reversed += 1;
-                self.push(batch, stmt);
+                self.push(block, stmt);
             }
             OpKind::DropIndex => self.comment(vec![
                 format!("NOT REVERSED: {shown}"),
@@ -328,7 +353,14 @@ impl<'a> Gen<'a> {
 
     /// alter_column back: the new name back to the old, `type_` ↔ `existing_type`,
     /// `nullable` ↔ `existing_nullable`, `server_default` ↔ `existing_server_default`.
-    fn undo_alter(&mut self, op: &Operation, call: &'a ExprCall, batch: Option<usize>, r: &str) {
+    fn undo_alter(
+        &mut self,
+        op: &Operation,
+        call: &'a ExprCall,
+        batch: Option<usize>,
+        block: Option<usize>,
+        r: &str,
+    ) {
         let shown = one_line(self.text(call.range()), 100);
         let b = usize::from(batch.is_some());
         let Some(col) = op.column.as_deref() else {
@@ -404,7 +436,7 @@ impl<'a> Gen<'a> {
             return;
         }
         self.reversed += 1;
-        self.push(batch, format!("{r}.alter_column({})", args.join(", ")));
+        self.push(block, format!("{r}.alter_column({})", args.join(", ")));
     }
 
     /// Undo raw SQL: the statements parsed out of one `execute` (or Django `RunSQL`).
@@ -772,7 +804,11 @@ fn render(items: &[Item], unit: &str, g: &Gen<'_>) -> Vec<String> {
                     if let Some(b) = batch {
                         let block = &g.index.batches[*b];
                         let call = g.text(block.call.range());
-                        lines.push(format!("{unit}with {call} as {}:", block.var));
+                        if block.var.is_empty() {
+                            lines.push(format!("{unit}with {call}:"));
+                        } else {
+                            lines.push(format!("{unit}with {call} as {}:", block.var));
+                        }
                     }
                 }
                 let indent = if batch.is_some() {
