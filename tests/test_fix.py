@@ -259,6 +259,16 @@ def test_crlf_file_keeps_crlf_and_every_other_byte(tmp_path: Path, fixture: str)
     assert new.startswith(prefix)
 
 
+def test_bom_is_kept(tmp_path: Path) -> None:
+    lf = (FIXTURES / "add_column.py").read_bytes()
+    target, plain = tmp_path / "bom.py", tmp_path / "plain.py"
+    target.write_bytes(b"\xef\xbb\xbf" + lf)
+    plain.write_bytes(lf)
+    assert mrt("fix", "--apply", str(target)).returncode == 0
+    assert mrt("fix", "--apply", str(plain)).returncode == 0
+    assert target.read_bytes() == b"\xef\xbb\xbf" + plain.read_bytes()
+
+
 def test_tab_indented_file_gets_tabs(tmp_path: Path) -> None:
     target = tmp_path / "tabs.py"
     target.write_text(

@@ -150,10 +150,15 @@ impl<'a> Gen<'a> {
     /// The parsed call behind an `op.*` operation.
     fn call_of(&self, op: &Operation) -> Option<&'a ExprCall> {
         let text = op.sql.as_deref()?;
-        self.index
+        // Calls are collected in source order: skip straight to the statement's start.
+        let first = self
+            .index
             .calls
+            .partition_point(|c| c.start() < op.range.start());
+        self.index.calls[first..]
             .iter()
             .copied()
+            .take_while(|c| c.start() < op.range.end())
             .find(|c| op.range.contains_range(c.range()) && self.text(c.range()) == text)
     }
 
@@ -625,6 +630,8 @@ pub fn fix_source(path: &str, source: &str) -> Result<Outcome, Error> {
     for stmt in body {
         index.visit_stmt(stmt);
     }
+    // Stable: an outer call stays before the inner call that starts at the same offset.
+    index.calls.sort_by_key(|c| c.start());
     let op_name = op_alias(body);
     let mut g = Gen {
         source,
