@@ -64,7 +64,12 @@ def test_001_is_safe() -> None:
         "1. Drops table posts",
         "2. Drops table users",
     ]
-    assert "nothing found: no step destroys data, and no rule fired" in result.stdout
+    risk = result.stdout[result.stdout.index("Data at risk:") :]
+    assert "downgrade step 1 (line 34): Drops table posts" in risk
+    assert (
+        "data: a rollback deletes table posts with the rows stored in it since the upgrade" in risk
+    )
+    assert "MRT" not in risk
     assert result.stdout.rstrip().splitlines()[-1] == "Rollback: safe — no findings"
 
 

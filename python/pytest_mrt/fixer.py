@@ -103,7 +103,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
                 f"{path}: refusing to rewrite: downgrade() at line {line} already has code; "
                 "empty or delete it first, or copy the proposal 'mrt fix' prints without --apply"
             )
-        sys.stdout.write(unified_diff(old, new, path.as_posix()))
+        sys.stdout.write(unified_diff(old, new, path.as_posix().lstrip("/")))
         sys.stdout.flush()  # the diff before the summary line on stderr
         if args.apply:
             write_atomically(path, new.encode("utf-8"))

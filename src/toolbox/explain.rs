@@ -324,6 +324,30 @@ fn first_arg(call: &str) -> String {
     one_line(first.strip_prefix("code=").unwrap_or(first), 60)
 }
 
+/// What a downgrade step destroys: what users stored after the upgrade, or more.
+fn rollback_loss(op: &Operation) -> Option<String> {
+    let t = op.table.clone().unwrap_or_else(|| "?".to_string());
+    Some(match op.kind {
+        OpKind::DropColumn => format!(
+            "a rollback deletes the values stored in {} since the upgrade",
+            op.target()
+        ),
+        OpKind::DropTable => {
+            format!("a rollback deletes table {t} with the rows stored in it since the upgrade")
+        }
+        OpKind::Truncate => format!("a rollback deletes every row of {t}"),
+        OpKind::Delete => format!(
+            "a rollback deletes {} rows of {t}",
+            if op.has_where { "the matching" } else { "all" }
+        ),
+        OpKind::Update if !op.backfill => format!(
+            "a rollback overwrites {} rows of {t}",
+            if op.has_where { "the matching" } else { "all" }
+        ),
+        _ => return None,
+    })
+}
+
 /// What a step destroys, in words, when it destroys something by itself.
 fn data_loss(op: &Operation, m: &MigrationAST) -> Option<String> {
     let t = op.table.clone().unwrap_or_else(|| "?".to_string());
@@ -526,16 +550,19 @@ pub fn explain_source(path: &str, source: &str) -> Result<String, Error> {
     let mut used = vec![false; findings.len()];
     let mut any = false;
     for step in &all_steps {
-        let loss = if step.section == "upgrade" {
-            let mut parts: Vec<String> = std::iter::once(step.op)
-                .chain(step.sql.iter().copied())
-                .filter_map(|op| data_loss(op, m))
-                .collect();
-            parts.dedup();
-            (!parts.is_empty()).then(|| parts.join("; "))
-        } else {
-            None
-        };
+        let upgrade = step.section == "upgrade";
+        let mut parts: Vec<String> = std::iter::once(step.op)
+            .chain(step.sql.iter().copied())
+            .filter_map(|op| {
+                if upgrade {
+                    data_loss(op, m)
+                } else {
+                    rollback_loss(op)
+                }
+            })
+            .collect();
+        parts.dedup();
+        let loss = (!parts.is_empty()).then(|| parts.join("; "));
         let mine: Vec<usize> = (0..findings.len())
             .filter(|&k| {
                 !used[k] && findings[k].line >= step.lines.0 && findings[k].line <= step.lines.1
