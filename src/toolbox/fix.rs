@@ -519,6 +519,22 @@ impl<'a> Gen<'a> {
                     "{o}.execute({})",
                     py_str(&format!("DROP SEQUENCE {n}"))
                 )),
+                // PostgreSQL spelling, as the upgrade's own SQL was.
+                (OpKind::SetNotNull | OpKind::DropNotNull, Some(t), _) => {
+                    s.column.as_deref().map(|c| {
+                        let action = if s.kind == OpKind::SetNotNull {
+                            "DROP"
+                        } else {
+                            "SET"
+                        };
+                        format!(
+                            "{o}.execute({})",
+                            py_str(&format!(
+                                "ALTER TABLE {t} ALTER COLUMN {c} {action} NOT NULL"
+                            ))
+                        )
+                    })
+                }
                 (OpKind::CreateType, _, Some(n)) => Some(format!(
                     "{o}.execute({})",
                     py_str(&format!("DROP TYPE {n}"))
@@ -545,7 +561,26 @@ impl<'a> Gen<'a> {
 /// What a raw SQL statement we cannot invert does to data.
 fn sql_loss(s: &Operation) -> String {
     let t = s.table.clone().unwrap_or_else(|| "the table".into());
+    let name = s.name.clone().unwrap_or_else(|| "it".into());
     match s.kind {
+        OpKind::Update if s.backfill => format!(
+            "it fills NULLs in {t}; which rows were NULL is not recorded, so the downgrade cannot put the NULLs back (often harmless)."
+        ),
+        OpKind::DropView
+        | OpKind::DropTrigger
+        | OpKind::DropType
+        | OpKind::DropSequence
+        | OpKind::DropFunction
+        | OpKind::DropIndex => format!(
+            "it drops {} {name}; mrt cannot see its definition, so re-create it here. No row data is lost.",
+            s.kind.as_str().trim_start_matches("drop_")
+        ),
+        OpKind::DropConstraint => format!(
+            "it drops constraint {name}; mrt cannot see its definition, so re-create it here."
+        ),
+        OpKind::AlterTypeAddValue => format!(
+            "PostgreSQL cannot remove a value from enum type {name}; change the rows using it, then re-create the type without it."
+        ),
         OpKind::Update => format!(
             "it rewrites rows of {t}; the previous values are not kept anywhere, so the downgrade cannot restore them."
         ),

@@ -183,3 +183,20 @@ fn long_comments_wrap_and_long_calls_split() {
         "{body}"
     );
 }
+
+#[test]
+fn not_null_sql_is_inverted_and_drops_say_what_to_recreate() {
+    let (_, new) = fixed(
+        "    op.execute(\"ALTER TABLE users ALTER COLUMN email SET NOT NULL\")\n    op.execute(\"DROP VIEW report\")\n",
+        "def downgrade():\n    pass\n",
+    );
+    let body = down(&new);
+    assert!(
+        body.starts_with("    # mrt fix: NOT REVERSIBLE: SQL: DROP VIEW report\n    # mrt fix: it drops view report; mrt cannot see its definition"),
+        "{body}"
+    );
+    assert!(
+        body.ends_with("    op.execute(\"ALTER TABLE users ALTER COLUMN email DROP NOT NULL\")\n"),
+        "{body}"
+    );
+}
