@@ -42,7 +42,7 @@ def test_004_says_the_phone_data_is_lost() -> None:
     result = explain(BLOG / "004_drop_users_phone.py")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.startswith(f"{BLOG / '004_drop_users_phone.py'}: Alembic migration 004 (parent 003)")
+    assert out.startswith(f"{BLOG / '004_drop_users_phone.py'}: Alembic migration 004, parent 003")
     assert section(out, "upgrade():") == ["1. Drops column users.phone"]
     assert section(out, "downgrade():") == ["1. Adds nullable column users.phone (VARCHAR(30))"]
     risk = out[out.index("Data at risk:") :]
@@ -98,7 +98,7 @@ def test_django_operations_and_what_django_runs_backwards() -> None:
     result = explain(DJANGO)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Django migration 0003_shop (depends on shop.0002_product)" in out
+    assert "Django migration 0003_shop, depends on shop.0002_product" in out
     assert section(out, "Forwards (operations):") == [
         "1. Adds nullable field product.sku (VARCHAR)",
         "2. Runs Python function fill_sku (no reverse function)",

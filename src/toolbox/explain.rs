@@ -408,6 +408,11 @@ fn steps<'a>(f: &'a Function, section: &'static str, lines: &Lines<'_>) -> Vec<S
             if let Some(err) = &op.sql_error {
                 effects.push(format!("mrt could not analyse it ({err})"));
             }
+            // Django's RunSQL: show the SQL, not the Python call around it.
+            let texts: Vec<&str> = sql.iter().filter_map(|o| o.sql.as_deref()).collect();
+            if op.kind == OpKind::RunSql && !texts.is_empty() {
+                text = format!("Runs SQL: {}", one_line(&texts.join("; "), 80));
+            }
             effects.dedup();
             if !effects.is_empty() {
                 let _ = write!(text, " — {}", effects.join("; "));
@@ -490,7 +495,7 @@ pub fn explain_source(path: &str, source: &str) -> Result<String, Error> {
     let mut out = String::new();
     let parents = match &m.down_revision {
         Parents::None if m.framework == Framework::Django => "no dependencies".to_string(),
-        Parents::None => "a base revision (no parent)".to_string(),
+        Parents::None => "a base revision".to_string(),
         Parents::One(p) if m.framework == Framework::Django => format!("depends on {p}"),
         Parents::One(p) => format!("parent {p}"),
         Parents::Many(ps) if m.framework == Framework::Django => {
@@ -500,7 +505,7 @@ pub fn explain_source(path: &str, source: &str) -> Result<String, Error> {
     };
     let _ = writeln!(
         out,
-        "{path}: {} migration {} ({parents})",
+        "{path}: {} migration {}, {parents}",
         framework_name(m.framework),
         m.revision
     );
