@@ -210,6 +210,40 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return cmd_report(args)
 
 
+def _cmd_fix(args: argparse.Namespace) -> int:
+    from .fixer import cmd_fix
+
+    return cmd_fix(args)
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from .fixer import cmd_explain
+
+    return cmd_explain(args)
+
+
+def _add_fix_parsers(sub: argparse._SubParsersAction[Any]) -> None:
+    from pathlib import Path
+
+    fix = sub.add_parser(
+        "fix",
+        help="propose (or write) the downgrade() that undoes upgrade()",
+        description="Print a unified diff adding the downgrade() that undoes upgrade(). "
+        "--apply writes it when downgrade() is missing or only passes. Exit 0, or 2 bad input.",
+    )
+    fix.add_argument("file", type=Path, metavar="MIGRATION", help="an Alembic revision file")
+    fix.add_argument("--apply", action="store_true", help="rewrite the file in place")
+    fix.set_defaults(handler=_cmd_fix)
+    explain = sub.add_parser(
+        "explain",
+        help="explain in plain English what a migration does and what data it risks",
+        description="Step by step: what upgrade() and downgrade() do, the data each step puts "
+        "at risk, and a verdict. Offline.",
+    )
+    explain.add_argument("file", type=Path, metavar="MIGRATION", help="an Alembic or Django file")
+    explain.set_defaults(handler=_cmd_explain)
+
+
 def _add_toolbox_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     from pathlib import Path
 
@@ -252,6 +286,7 @@ def build_parser(static_only: bool = False) -> argparse.ArgumentParser:
     if static_only:
         return parser
     _add_toolbox_parsers(sub)
+    _add_fix_parsers(sub)
     version = sub.add_parser("version", help="print the installed version")
     version.set_defaults(handler=_cmd_version)
     return parser
