@@ -6,10 +6,15 @@
 
 pub mod bindings;
 pub mod diagnostic;
+pub mod dialects;
 pub mod error;
 pub mod render;
 pub mod rules;
 pub mod scanner;
+pub mod seeder;
+pub mod snapshot;
+pub mod toolbox;
+pub mod url;
 
 pub use error::Error;
 

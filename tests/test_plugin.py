@@ -11,7 +11,8 @@ import pytest
 def test_entry_point_registers_fixtures_options_and_marker(pytester: pytest.Pytester) -> None:
     pytester.copy_example("blog")
     fixtures = pytester.runpytest("--fixtures")
-    fixtures.stdout.fnmatch_lines(["*plugins:*mrt-*", "mrt_config -- *", "mrt -- *"])
+    for line in ("*plugins:*mrt-*", "mrt_config -- *", "mrt -- *"):
+        fixtures.stdout.fnmatch_lines([line])
     helptext = pytester.runpytest("--help")
     helptext.stdout.fnmatch_lines(["*--mrt-db-url=URL*", "*--mrt-alembic-ini=PATH*"])
     markers = pytester.runpytest("--markers")

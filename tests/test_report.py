@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,3 +102,80 @@ def test_screenshot(report_file: Path, tmp_path: Path) -> None:
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 20_000  # a rendered page, not a blank canvas
+
+
+BLOG_VERSIONS = Path(__file__).parent.parent / "examples" / "blog" / "migrations" / "versions"
+
+
+def mrt(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_mrt", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_report_of_the_blog_example_with_rollback_results(tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    results.write_text(
+        json.dumps(
+            [
+                {"revision": "001", "passed": True, "failures": []},
+                {
+                    "revision": "004",
+                    "passed": False,
+                    "failures": ["Column 'users.phone': 3/3 values lost after rollback"],
+                },
+                {"revision": "005", "passed": False, "skipped": True, "skip_reason": "ADR-7"},
+            ]
+        )
+    )
+    out = tmp_path / "r.html"
+    done = mrt(
+        "report", str(BLOG_VERSIONS), "-o", str(out), "--results", str(results), cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"wrote {out} (8 revisions, ")
+    dom = rendered_dom(out.as_uri())
+    found = re.findall(r'<section class="card (\w+)" id="rev-(\w+)"', dom)
+    statuses = {rev: status for status, rev in found}
+    assert len(statuses) == 8
+    assert statuses["001"] == "clean"
+    assert statuses["004"] == "error"
+    assert statuses["003"] == "warning"  # index without CONCURRENTLY
+    card_004 = dom[dom.index('id="rev-004"') :].split("</section>", 1)[0]
+    assert "MRT001" in card_004 and "users.phone" in card_004
+    assert "Rollback: failed" in card_004
+    card_005 = dom[dom.index('id="rev-005"') :].split("</section>", 1)[0]
+    assert "Rollback: skipped — ADR-7" in card_005
+    assert "drop users.phone" in dom  # titles come from the migration docstrings
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("report", "missing-dir"), "missing-dir"),
+        (
+            ("report", str(BLOG_VERSIONS), "-o", "/proc/nope/r.html"),
+            "cannot write /proc/nope/r.html",
+        ),
+        (("report", str(BLOG_VERSIONS), "--results", "nothere.json"), "cannot read nothere.json"),
+    ],
+)
+def test_report_bad_input_is_one_line_and_writes_nothing(
+    tmp_path: Path, args: tuple[str, ...], fragment: str
+) -> None:
+    done = mrt(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and fragment in done.stderr, done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_rejects_malformed_results(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text('{"revision": "001"}')
+    done = mrt("report", str(BLOG_VERSIONS), "--results", "bad.json", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "bad.json: expected a JSON list of rollback results" in done.stderr
+    assert not (tmp_path / "migration_report.html").exists()

@@ -14,6 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from ._core import DatabaseError, MRTError, SafetyError, UsageError, __version__
     from .config import ConfigError, MRTConfig
     from .models import MigrationAST, Operation, RevisionResult, RiskWarning
 
@@ -31,30 +32,34 @@ __all__ = [
     "__version__",
 ]
 
-_NATIVE = {"MRTError", "UsageError", "DatabaseError", "SafetyError", "__version__"}
-# Python-side names load on first use too: `mrt check` (and `python -m pytest_mrt`) start
-# without paying for dataclasses/typing/pathlib.
-_LAZY = {
+# Where each public name lives. Nothing is imported until asked for: `python -m pytest_mrt`
+# starts fast, and pytest start-up in projects that merely have pytest-mrt installed does not
+# load the native engine.
+_LOCATIONS = {
     "ConfigError": "config",
     "MRTConfig": "config",
     "MigrationAST": "models",
     "Operation": "models",
     "RevisionResult": "models",
     "RiskWarning": "models",
+    "MRTError": "_core",
+    "UsageError": "_core",
+    "DatabaseError": "_core",
+    "SafetyError": "_core",
+    "__version__": "_core",
 }
 
 
 def __getattr__(name: str) -> Any:
-    # The native module is loaded only when one of its names is asked for, so that pytest
-    # start-up in projects that merely have pytest-mrt installed does not pay for it.
-    if name in _NATIVE:
-        from . import _core
+    module = _LOCATIONS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pytest_mrt' has no attribute {name!r}")
+    import importlib
 
-        return getattr(_core, name)
-    if name in _LAZY:
-        import importlib
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'pytest_mrt' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

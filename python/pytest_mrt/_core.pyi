@@ -1,6 +1,6 @@
 """Type stubs for the native engine (src/bindings). Checked by mypy.stubtest in CI."""
 
-from typing import Any
+from typing import Any, final
 
 __version__: str
 
@@ -49,3 +49,63 @@ def rules() -> list[tuple[str, str, str, str, str]]:
 
 def rule_doc(key: str) -> str:
     """One rule's documentation, by code, name or pattern name."""
+
+# -- dynamic rollback engine (src/bindings/engine.rs) ------------------------------------
+
+@final
+class Schema:
+    """A schema snapshot."""
+
+    @property
+    def tables(self) -> list[str]: ...
+    def diff(self, actual: Schema, moment: str) -> list[str]: ...
+    def created_or_changed(self, before: Schema) -> list[str]: ...
+    def to_json(self) -> str: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class Fingerprint:
+    """Hashes of every row of every table at one moment."""
+
+    def compare(self, after: Fingerprint, ignore: Fingerprint | None = None) -> list[str]: ...
+    def added_since(self, before: Fingerprint) -> Fingerprint: ...
+    def row_count(self, table: str) -> int: ...
+    @property
+    def total_rows(self) -> int: ...
+    @property
+    def tables(self) -> list[str]: ...
+
+@final
+class Engine:
+    """One connection to the test database (its own driver, not SQLAlchemy's)."""
+
+    def __new__(cls, url: str, ignore: list[str] = ...) -> Engine: ...
+    @property
+    def dialect(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    def snapshot(self) -> Schema: ...
+    def fingerprint(self, schema: Schema, tables: list[str] | None = None) -> Fingerprint: ...
+    def seed(
+        self,
+        schema: Schema,
+        tables: list[str],
+        rows: int,
+        salt: int,
+        custom: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> list[str]: ...
+    def insert_rows(self, table: str, rows: list[dict[str, Any]]) -> None: ...
+    def tables_with_rows(self, schema: Schema) -> list[str]: ...
+    def wipe(self, keep: list[str]) -> None: ...
+    def close(self) -> None: ...
+
+def redact_url(text: str) -> str: ...
+
+# -- mrt fix / mrt explain (src/bindings/fix.rs) -----------------------------------------
+
+def fix_source(path: str, source: str) -> tuple[str, str, str, int | None]:
+    """(status: missing|noop|replace|nothing, the whole new file text, one-line summary,
+    line of the existing downgrade() when it already has code)."""
+
+def explain_source(path: str, source: str) -> str:
+    """A plain-English account of one migration's text: steps, data at risk, verdict."""

@@ -198,6 +198,82 @@ def _add_static_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     rules.set_defaults(handler=_cmd_rules)
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .scaffold import cmd_init
+
+    return cmd_init(args)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import cmd_report
+
+    return cmd_report(args)
+
+
+def _cmd_fix(args: argparse.Namespace) -> int:
+    from .fixer import cmd_fix
+
+    return cmd_fix(args)
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from .fixer import cmd_explain
+
+    return cmd_explain(args)
+
+
+def _add_fix_parsers(sub: argparse._SubParsersAction[Any]) -> None:
+    from pathlib import Path
+
+    fix = sub.add_parser(
+        "fix",
+        help="propose (or write) the downgrade() that undoes upgrade()",
+        description="Print a unified diff adding the downgrade() that undoes upgrade(). "
+        "--apply writes it when downgrade() is missing or only passes. Exit 0, or 2 bad input.",
+    )
+    fix.add_argument("file", type=Path, metavar="MIGRATION", help="an Alembic revision file")
+    fix.add_argument("--apply", action="store_true", help="rewrite the file in place")
+    fix.set_defaults(handler=_cmd_fix)
+    explain = sub.add_parser(
+        "explain",
+        help="explain in plain English what a migration does and what data it risks",
+        description="Step by step: what upgrade() and downgrade() do, the data each step puts "
+        "at risk, and a verdict. Offline.",
+    )
+    explain.add_argument("file", type=Path, metavar="MIGRATION", help="an Alembic or Django file")
+    explain.set_defaults(handler=_cmd_explain)
+
+
+def _add_toolbox_parsers(sub: argparse._SubParsersAction[Any]) -> None:
+    from pathlib import Path
+
+    report = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report of the migrations' risks",
+        description="Scan migrations and write one HTML file (no network needed to view it).",
+    )
+    report.add_argument("paths", nargs="+", metavar="PATH", help="versions folder(s) or files")
+    report.add_argument(
+        "-o", "--output", default="migration_report.html", type=Path, help="HTML file to write"
+    )
+    report.add_argument(
+        "--results",
+        type=Path,
+        metavar="JSON",
+        help="rollback verdicts to include (a JSON list, e.g. from mrt.write_results())",
+    )
+    report.add_argument("--title", default=None, help="heading (default: the first PATH)")
+    report.set_defaults(handler=_cmd_report)
+
+    init = sub.add_parser(
+        "init", help="scaffold conftest.py and tests/test_migrations.py for this project"
+    )
+    init.add_argument("--db-url", default=None, help="test database URL to write in")
+    init.add_argument("--force", action="store_true", help="overwrite existing files")
+    init.add_argument("--dir", default=".", type=Path, help="project folder (default: .)")
+    init.set_defaults(handler=_cmd_init)
+
+
 def build_parser(static_only: bool = False) -> argparse.ArgumentParser:
     """The full parser; ``static_only`` builds just check/rules (the CI hot path)."""
     parser_class = _parser_class()
@@ -209,9 +285,8 @@ def build_parser(static_only: bool = False) -> argparse.ArgumentParser:
     _add_static_parsers(sub)
     if static_only:
         return parser
-    from . import scaffold
-
-    scaffold.add_parser(sub)
+    _add_toolbox_parsers(sub)
+    _add_fix_parsers(sub)
     version = sub.add_parser("version", help="print the installed version")
     version.set_defaults(handler=_cmd_version)
     return parser

@@ -36,6 +36,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="path to alembic.ini (overrides MRTConfig.alembic_ini)",
     )
+    group.addoption(
+        "--mrt",
+        dest="mrt_items",
+        action="store_true",
+        default=False,
+        help="collect one test_migration[<revision>] item per Alembic revision",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -119,3 +126,14 @@ def mrt(request: pytest.FixtureRequest, mrt_config: MRTConfig | None) -> Iterato
         yield fixture
     finally:
         fixture.close()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    # tryfirst: the items must exist before -k / -m deselection runs.
+    if config.getoption("mrt_items", False):
+        from .items import collect_migrations
+
+        items.extend(collect_migrations(session))

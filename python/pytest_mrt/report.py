@@ -7,15 +7,17 @@ text goes through `html.escape`.
 
 from __future__ import annotations
 
+import argparse
 import datetime as _dt
 import json
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from .models import RevisionResult, RiskWarning
+from .models import MigrationAST, RevisionResult, RiskWarning
 
 ROW_HEIGHT = 28
 LANE_WIDTH = 18
@@ -292,3 +294,94 @@ _TEMPLATE = """<!DOCTYPE html>
 <script>{js}</script>
 </body></html>
 """
+
+
+# -- building a report from a scan ------------------------------------------------------
+
+
+class ReportError(Exception):
+    """Bad input for ``mrt report``: one line, exit code 2."""
+
+
+def load_results(path: Path) -> list[RevisionResult]:
+    """Rollback verdicts from a JSON list of `RevisionResult` objects (as `mrt` writes them)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ReportError(f"cannot read {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportError(f"{path}: not a JSON file of rollback results ({exc})") from None
+    if not isinstance(data, list):
+        raise ReportError(f"{path}: expected a JSON list of rollback results")
+    results = []
+    for index, item in enumerate(data):
+        if not isinstance(item, dict) or not isinstance(item.get("revision"), str):
+            raise ReportError(f"{path}: item {index} has no 'revision'")
+        failures = item.get("failures", [])
+        if not isinstance(failures, list):
+            raise ReportError(f"{path}: item {index}: 'failures' must be a list")
+        results.append(
+            RevisionResult(
+                revision=item["revision"],
+                passed=bool(item.get("passed", not failures)),
+                skipped=bool(item.get("skipped", False)),
+                skip_reason=str(item.get("skip_reason", "")),
+                failures=[str(f) for f in failures],
+            )
+        )
+    return results
+
+
+def build_nodes(
+    findings: Sequence[RiskWarning],
+    migrations: Sequence[MigrationAST],
+    results: Sequence[RevisionResult] = (),
+) -> list[RevisionNode]:
+    """One node per migration, with its findings and verdict attached."""
+    verdicts = {r.revision: r for r in results}
+    nodes = {
+        m.revision: RevisionNode(
+            revision=m.revision,
+            parents=parents_of(m.down_revision),
+            file=m.filename,
+            title=docstring_title(m.source),
+            verdict=verdicts.get(m.revision),
+        )
+        for m in migrations
+    }
+    for finding in findings:
+        node = nodes.get(finding.revision)
+        if node is None:  # a finding on a file the scanner could not model (syntax error)
+            node = nodes[finding.revision] = RevisionNode(finding.revision, (), finding.file)
+        node.findings.append(finding)
+    return list(nodes.values())
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``mrt report``."""
+    from . import _core
+    from .config import ConfigError, MRTConfig, read_pyproject
+    from .static import scan_with_migrations
+
+    try:
+        config = read_pyproject(Path.cwd()) or MRTConfig()
+        results = load_results(args.results) if args.results else []
+        findings, migrations = scan_with_migrations([Path(p) for p in args.paths], config)
+        html_text = render_report(
+            build_nodes(findings, migrations, results), title=args.title or args.paths[0]
+        )
+        output: Path = args.output
+        if output.is_dir():
+            raise ReportError(f"cannot write {output}: it is a directory")
+        try:
+            output.write_text(html_text, encoding="utf-8")
+        except OSError as exc:
+            raise ReportError(f"cannot write {output}: {exc.strerror}") from None
+    except (ReportError, ConfigError, _core.MRTError) as exc:
+        print(f"mrt: error: {exc}", file=sys.stderr)
+        return 2
+    errors = sum(1 for f in findings if f.severity == "error")
+    print(
+        f"wrote {output} ({len(migrations)} revisions, {len(findings)} findings, {errors} errors)"
+    )
+    return 0

@@ -32,7 +32,11 @@ class MigrationTimeout(MigrationError):
 
 def one_line(exc: BaseException) -> str:
     """The first meaningful line of an exception, with passwords masked."""
-    text = str(getattr(exc, "orig", None) or exc).strip() or type(exc).__name__
+    inner = getattr(exc, "orig", None) or exc
+    text = str(inner).strip()
+    if not text or isinstance(inner, (KeyError, AttributeError, IndexError, TypeError)):
+        # Alone, "'body'" (a KeyError from inside Alembic) tells the reader nothing.
+        text = f"{type(inner).__name__}: {text}" if text else type(inner).__name__
     first = text.splitlines()[0].strip()
     return redact(first)
 
@@ -68,6 +72,10 @@ class AlembicRunner:
         if versions_dir is not None:
             cfg.set_main_option("version_locations", str(versions_dir))
         self.config: Config = cfg
+        self.version_table = "alembic_version"
+        # Tables that held rows before this runner first migrated anything (the safety guard
+        # of dynamic checks reads it); None until the first step.
+        self.rows_before_first_step: list[str] | None = None
         try:
             self.script: ScriptDirectory = ScriptDirectory.from_config(cfg)
         except CommandError as exc:
@@ -134,6 +142,23 @@ class AlembicRunner:
         except Exception as exc:
             raise MigrationError(f"cannot read the current revision: {one_line(exc)}") from None
 
+    def tables_with_rows(self) -> list[str]:
+        """Tables (Alembic's version table aside) that hold at least one row."""
+        from sqlalchemy import inspect, text
+
+        try:
+            with self.engine.connect() as conn:
+                quote = conn.dialect.identifier_preparer.quote
+                found = []
+                for name in inspect(conn).get_table_names():
+                    if name == self.version_table:
+                        continue
+                    if conn.execute(text(f"SELECT 1 FROM {quote(name)} LIMIT 1")).first():
+                        found.append(name)
+                return found
+        except Exception as exc:
+            raise MigrationError(f"cannot read {self.url}: {one_line(exc)}") from None
+
     # -- running --------------------------------------------------------------------------
 
     def upgrade(self, revision: str = "head") -> None:
@@ -144,10 +169,35 @@ class AlembicRunner:
         """``alembic downgrade <revision>``, in-process."""
         self._run("downgrade", revision)
 
-    def _run(self, command_name: str, revision: str) -> None:
-        from alembic import command
+    def _step(self, command_name: str, revision: str) -> None:
+        """What ``alembic.command.upgrade/downgrade`` do, on the scripts loaded once.
 
-        step = getattr(command, command_name)
+        Alembic's command functions reload every revision file on each call; checking a whole
+        history makes three calls per revision, so that reload would dominate the run.
+        """
+        from alembic.runtime.environment import EnvironmentContext
+        from alembic.util.exc import CommandError
+
+        if ":" in revision:
+            raise CommandError("Range revision not allowed")
+        script = self.script
+
+        def upgrade(rev: object, context: object) -> object:
+            return script._upgrade_revs(revision, rev)  # type: ignore[arg-type]
+
+        def downgrade(rev: object, context: object) -> object:
+            return script._downgrade_revs(revision, rev)  # type: ignore[arg-type]
+
+        fn = upgrade if command_name == "upgrade" else downgrade
+        with EnvironmentContext(self.config, script, fn=fn, destination_rev=revision):
+            script.run_env()
+
+    def _run(self, command_name: str, revision: str) -> None:
+        def step(config: Config, target: str) -> None:
+            self._step(command_name, target)
+
+        if self.rows_before_first_step is None:
+            self.rows_before_first_step = self.tables_with_rows()
         try:
             with self._connection() as conn, self._deadline(conn, f"{command_name} {revision}"):
                 self.config.attributes["connection"] = conn

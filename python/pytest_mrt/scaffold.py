@@ -8,7 +8,6 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", "site-packages"}
 
@@ -116,17 +115,8 @@ def run_init(root: Path, db_url: str | None, force: bool, interactive: bool) -> 
     return list(targets)
 
 
-def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
-    parser = sub.add_parser(
-        "init", help="scaffold conftest.py and tests/test_migrations.py for this project"
-    )
-    parser.add_argument("--db-url", default=None, help="test database URL to write in")
-    parser.add_argument("--force", action="store_true", help="overwrite existing files")
-    parser.add_argument("--dir", default=".", type=Path, help="project folder (default: .)")
-    parser.set_defaults(handler=_cmd_init)
-
-
-def _cmd_init(args: argparse.Namespace) -> int:
+def cmd_init(args: argparse.Namespace) -> int:
+    """``mrt init``."""
     root = Path(args.dir).resolve()
     try:
         written = run_init(root, args.db_url, args.force, interactive=sys.stdin.isatty())

@@ -99,11 +99,19 @@ def scan(paths: list[Path], config: MRTConfig) -> list[RiskWarning]:
     ``config.skip`` revisions are left out and ``config.severity_overrides`` apply (by rule
     code, rule name or pattern name) to built-in and custom findings alike.
     """
+    return scan_with_migrations(paths, config, want_migrations=False)[0]
+
+
+def scan_with_migrations(
+    paths: list[Path], config: MRTConfig, *, want_migrations: bool = True
+) -> tuple[list[RiskWarning], list[MigrationAST]]:
+    """Like `scan`, also returning the parsed migrations (for reports and explanations)."""
+    need_parse = want_migrations or bool(config.custom_checks)
     findings, migrations, _unknown = _core.scan(
         [str(p) for p in paths],
         list(config.severity_overrides.items()),
         list(config.skip),
-        bool(config.custom_checks),
+        need_parse,
     )
     out = [
         RiskWarning(
@@ -119,11 +127,12 @@ def scan(paths: list[Path], config: MRTConfig) -> list[RiskWarning]:
         )
         for revision, file, pattern, severity, message, line, rule, column, fix in findings
     ]
+    parsed = [_migration(m) for m in migrations] if need_parse else []
     if config.custom_checks:
-        parsed = [_migration(m) for m in migrations if m["revision"] not in config.skip]
+        checked = [m for m in parsed if m.revision not in config.skip]
         overrides = {_normalize(k): v for k, v in config.severity_overrides.items()}
-        out.extend(_run_custom(config.custom_checks, parsed, overrides))
-    return out
+        out.extend(_run_custom(config.custom_checks, checked, overrides))
+    return out, parsed
 
 
 def format_findings(findings: list[RiskWarning]) -> str:

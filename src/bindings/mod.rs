@@ -1,7 +1,9 @@
 //! The only modules that use pyo3. Each submodule registers its own functions and classes so
 //! the engine's parts stay independent.
 
+mod engine;
 mod errors;
+mod fix;
 mod scan;
 
 use pyo3::prelude::*;
@@ -12,5 +14,7 @@ pub use errors::MRTError;
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     scan::register(m)?;
+    engine::register(m)?;
+    fix::register(m)?;
     Ok(())
 }

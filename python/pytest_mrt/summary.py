@@ -1,0 +1,62 @@
+"""The console summary of a rollback run: one line per revision, then a boxed total."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from .models import RevisionResult
+
+TITLE = " MRT — Migration Rollback Test "
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal (wide East Asian characters count twice)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def verdict(result: RevisionResult) -> str:
+    """``reversible``, ``data loss detected``, ``schema not restored`` or ``rollback failed``."""
+    if result.skipped:
+        return f"skipped: {result.skip_reason}"
+    if result.passed:
+        return "reversible"
+    if any(" failed: " in f or f.startswith("cannot reach") for f in result.failures):
+        return "rollback failed"
+    if any("rows lost" in f or "values changed" in f for f in result.failures):
+        return "data loss detected"
+    return "schema not restored"
+
+
+def render_summary(results: list[RevisionResult]) -> str:
+    """The summary users read after ``assert_all_reversible``, as one string."""
+    rule_width = 56
+    side = (rule_width - _width(TITLE)) // 2
+    lines = ["", "  " + "─" * side + TITLE + "─" * (rule_width - side - _width(TITLE)), ""]
+    for r in results:
+        mark = "-" if r.skipped else ("✓" if r.passed else "✗")
+        lines.append(f"  {mark}  {r.revision}  {verdict(r)}")
+        if not r.passed and not r.skipped:
+            lines += [f"     └─ {failure}" for failure in r.failures]
+        lines += [f"     ! {warning}" for warning in r.warnings]
+    failing = [r for r in results if not r.passed and not r.skipped]
+    skipped = sum(1 for r in results if r.skipped)
+    passed = sum(1 for r in results if r.passed and not r.skipped)
+    if failing:
+        body = [f"{len(failing)} migration(s) will cause data loss on rollback."]
+        for r in failing:
+            body.append(f"  {r.revision}")
+            body += [f"    └─ {failure}" for failure in r.failures]
+    else:
+        body = [f"All {passed} checked migration(s) are reversible."]
+    if skipped:
+        body.append(f"{skipped} skipped.")
+    inner = max(_width(b) for b in body) + 4
+    lines.append("")
+    lines.append("  ╭" + "─" * inner + "╮")
+    lines += ["  │  " + _pad(b, inner - 2) + "│" for b in body]
+    lines.append("  ╰" + "─" * inner + "╯")
+    return "\n".join(lines)

@@ -1,0 +1,333 @@
+//! `Engine`, `Schema` and `Fingerprint`: the dynamic checker's native side. Database work runs
+//! with the GIL released (`py.detach`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString};
+
+use crate::Error;
+use crate::dialects::{self, Dialect, Lit};
+use crate::seeder::{self, CustomRows, Plan};
+use crate::snapshot::diff::{Moment, diff};
+use crate::snapshot::{Fingerprint, Schema};
+use crate::url::{Backend, DbUrl};
+
+fn lit(value: &Bound<'_, PyAny>) -> PyResult<Lit> {
+    if value.is_none() {
+        Ok(Lit::Null)
+    } else if let Ok(b) = value.cast::<PyBool>() {
+        Ok(Lit::Bool(b.is_true()))
+    } else if value.cast::<PyInt>().is_ok() {
+        Ok(Lit::Int(value.extract()?))
+    } else if value.cast::<PyFloat>().is_ok() {
+        Ok(Lit::Num(value.str()?.to_string()))
+    } else if let Ok(s) = value.cast::<PyString>() {
+        Ok(Lit::Str(s.to_string()))
+    } else if let Ok(b) = value.cast::<PyBytes>() {
+        Ok(Lit::Bytes(b.as_bytes().to_vec()))
+    } else {
+        Err(PyValueError::new_err(format!(
+            "cannot store a {} value; convert it to str, int, float, bool, bytes or None",
+            value.get_type().name()?
+        )))
+    }
+}
+
+fn rows_of(rows: &Bound<'_, PyAny>, what: &str) -> PyResult<CustomRows> {
+    let list = rows
+        .cast::<PyList>()
+        .map_err(|_| PyValueError::new_err(format!("{what} must be a list of dicts")))?;
+    let mut out = Vec::with_capacity(list.len());
+    for row in list.iter() {
+        let d = row
+            .cast::<PyDict>()
+            .map_err(|_| PyValueError::new_err(format!("{what} must be a list of dicts")))?;
+        let mut map = BTreeMap::new();
+        for (k, v) in d.iter() {
+            map.insert(k.extract::<String>()?, lit(&v)?);
+        }
+        out.push(map);
+    }
+    Ok(out)
+}
+
+/// A schema snapshot.
+#[pyclass(name = "Schema", module = "pytest_mrt._core", frozen)]
+pub struct PySchema {
+    inner: Arc<Schema>,
+}
+
+#[pymethods]
+impl PySchema {
+    /// Table names, sorted.
+    #[getter]
+    fn tables(&self) -> Vec<String> {
+        self.inner.tables.keys().cloned().collect()
+    }
+
+    /// Plain-English differences from this (expected) schema to `actual`. `moment` is
+    /// "rollback" or "reupgrade".
+    fn diff(&self, actual: &PySchema, moment: &str) -> PyResult<Vec<String>> {
+        let m = match moment {
+            "rollback" => Moment::Rollback,
+            "reupgrade" => Moment::Reupgrade,
+            other => return Err(PyValueError::new_err(format!("unknown moment {other:?}"))),
+        };
+        Ok(diff(&self.inner, &actual.inner, m))
+    }
+
+    /// Tables of this schema that `before` lacks or defines differently.
+    fn created_or_changed(&self, before: &PySchema) -> Vec<String> {
+        self.inner.created_or_changed(&before.inner)
+    }
+
+    fn to_json(&self) -> PyResult<String> {
+        serde_json::to_string_pretty(&*self.inner).map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<PySchema>()
+            .is_ok_and(|o| *o.get().inner == *self.inner)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<Schema {} tables>", self.inner.tables.len())
+    }
+}
+
+/// Hashes of every row of every table at one moment.
+#[pyclass(name = "Fingerprint", module = "pytest_mrt._core", frozen)]
+pub struct PyFingerprint {
+    inner: Arc<Fingerprint>,
+}
+
+#[pymethods]
+impl PyFingerprint {
+    /// Lost, changed and leaked rows from this state to `after`; rows in `ignore` are ours.
+    #[pyo3(signature = (after, ignore=None))]
+    fn compare(
+        &self,
+        py: Python<'_>,
+        after: &PyFingerprint,
+        ignore: Option<&PyFingerprint>,
+    ) -> Vec<String> {
+        let (a, b, i) = (
+            self.inner.clone(),
+            after.inner.clone(),
+            ignore.map(|i| i.inner.clone()),
+        );
+        py.detach(move || a.compare(&b, i.as_deref()))
+    }
+
+    /// The rows of this fingerprint that `before` did not have.
+    fn added_since(&self, before: &PyFingerprint) -> PyFingerprint {
+        PyFingerprint {
+            inner: Arc::new(self.inner.added_since(&before.inner)),
+        }
+    }
+
+    fn row_count(&self, table: &str) -> u64 {
+        self.inner.row_count(table)
+    }
+
+    #[getter]
+    fn total_rows(&self) -> u64 {
+        self.inner.tables.values().map(|t| t.rows).sum()
+    }
+
+    #[getter]
+    fn tables(&self) -> Vec<String> {
+        self.inner.tables.keys().cloned().collect()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<Fingerprint {} tables>", self.inner.tables.len())
+    }
+}
+
+/// One connection to the test database (its own driver, not SQLAlchemy's).
+#[pyclass(name = "Engine", module = "pytest_mrt._core")]
+pub struct PyEngine {
+    conn: Arc<Mutex<Option<Box<dyn Dialect>>>>,
+    url: DbUrl,
+    ignore: Vec<String>,
+}
+
+impl PyEngine {
+    fn with<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut dyn Dialect) -> crate::error::Result<T> + Send,
+    ) -> PyResult<T> {
+        let conn = self.conn.clone();
+        py.detach(move || {
+            let mut guard = conn
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match guard.as_mut() {
+                Some(c) => f(c.as_mut()),
+                None => Err(Error::Usage("the engine is closed".into())),
+            }
+        })
+        .map_err(PyErr::from)
+    }
+}
+
+#[pymethods]
+impl PyEngine {
+    /// Connect to `url` (a SQLAlchemy URL). `ignore` names tables never looked at
+    /// (Alembic's version table).
+    #[new]
+    #[pyo3(signature = (url, ignore=Vec::new()))]
+    fn new(py: Python<'_>, url: &str, ignore: Vec<String>) -> PyResult<PyEngine> {
+        let parsed = DbUrl::parse(url)?;
+        let p = parsed.clone();
+        let conn = py.detach(move || dialects::connect_parsed(&p))?;
+        Ok(PyEngine {
+            conn: Arc::new(Mutex::new(Some(conn))),
+            url: parsed,
+            ignore,
+        })
+    }
+
+    /// `sqlite`, `postgresql` or `mysql`.
+    #[getter]
+    fn dialect(&self) -> &'static str {
+        match self.url.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgresql",
+            Backend::Mysql => "mysql",
+        }
+    }
+
+    /// The URL with its password masked.
+    #[getter]
+    fn url(&self) -> String {
+        self.url.redacted()
+    }
+
+    /// The current schema.
+    fn snapshot(&self, py: Python<'_>) -> PyResult<PySchema> {
+        let ignore = self.ignore.clone();
+        let schema = self.with(py, move |c| c.introspect().map(|s| s.without(&ignore)))?;
+        Ok(PySchema {
+            inner: Arc::new(schema),
+        })
+    }
+
+    /// Hash every row of `tables` (default: every table of `schema`).
+    #[pyo3(signature = (schema, tables=None))]
+    fn fingerprint(
+        &self,
+        py: Python<'_>,
+        schema: &PySchema,
+        tables: Option<Vec<String>>,
+    ) -> PyResult<PyFingerprint> {
+        let s = schema.inner.clone();
+        let fp = self.with(py, move |c| dialects::fingerprint(c, &s, tables.as_deref()))?;
+        Ok(PyFingerprint {
+            inner: Arc::new(fp),
+        })
+    }
+
+    /// Seed `rows` rows into each of `tables`; `custom` maps a table to the rows to use
+    /// instead. Returns one warning per table that could not be (fully) seeded.
+    #[pyo3(signature = (schema, tables, rows, salt, custom=None))]
+    fn seed(
+        &self,
+        py: Python<'_>,
+        schema: &PySchema,
+        tables: Vec<String>,
+        rows: usize,
+        salt: u64,
+        custom: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Vec<String>> {
+        let mut custom_rows: HashMap<String, CustomRows> = HashMap::new();
+        if let Some(d) = custom {
+            for (k, v) in d.iter() {
+                let table: String = k.extract()?;
+                let rows = rows_of(&v, &format!("custom_seeds[{table:?}]"))?;
+                custom_rows.insert(table, rows);
+            }
+        }
+        let s = schema.inner.clone();
+        self.with(py, move |c| {
+            seeder::seed(
+                c,
+                &Plan {
+                    schema: &s,
+                    tables: &tables,
+                    rows,
+                    salt,
+                    custom: &custom_rows,
+                },
+            )
+        })
+    }
+
+    /// Insert the given rows (a list of dicts) into `table`.
+    fn insert_rows(&self, py: Python<'_>, table: String, rows: &Bound<'_, PyAny>) -> PyResult<()> {
+        let rows = rows_of(rows, "rows")?;
+        self.with(py, move |c| {
+            for row in &rows {
+                let cols: Vec<String> = row.keys().map(|k| c.quote(k)).collect();
+                let vals: Vec<String> = row.values().map(|v| c.literal(v)).collect();
+                c.execute(&format!(
+                    "INSERT INTO {} ({}) VALUES ({})",
+                    c.quote(&table),
+                    cols.join(", "),
+                    vals.join(", ")
+                ))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Tables of `schema` that hold at least one row.
+    fn tables_with_rows(&self, py: Python<'_>, schema: &PySchema) -> PyResult<Vec<String>> {
+        let s = schema.inner.clone();
+        self.with(py, move |c| {
+            let mut out = Vec::new();
+            for t in s.tables.keys() {
+                let r = c.query_text(&format!("SELECT 1 FROM {} LIMIT 1", c.quote(t)))?;
+                if !r.is_empty() {
+                    out.push(t.clone());
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Drop every table, view, enum type and sequence not named in `keep`.
+    fn wipe(&self, py: Python<'_>, keep: Vec<String>) -> PyResult<()> {
+        self.with(py, move |c| c.wipe(&keep))
+    }
+
+    /// Close the connection (further calls raise).
+    fn close(&self, py: Python<'_>) {
+        let conn = self.conn.clone();
+        py.detach(move || {
+            conn.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+        });
+    }
+}
+
+/// Mask passwords in every URL inside `text`.
+#[pyfunction]
+fn redact_url(text: &str) -> String {
+    crate::url::redact(text)
+}
+
+pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyEngine>()?;
+    m.add_class::<PySchema>()?;
+    m.add_class::<PyFingerprint>()?;
+    m.add_function(wrap_pyfunction!(redact_url, m)?)?;
+    Ok(())
+}

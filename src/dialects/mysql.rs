@@ -1,0 +1,386 @@
+//! MySQL and MariaDB through the pure-Rust `mysql` crate: `information_schema` for the
+//! database in the URL, the text protocol to stream rows.
+
+use mysql::prelude::Queryable;
+use mysql::{Conn, OptsBuilder, Value};
+
+use super::{Dialect, Lit};
+use crate::error::Result;
+use crate::snapshot::TableData;
+use crate::snapshot::schema::{
+    Column, ForeignKey, Index, Schema, Table, normalize_sql, strip_parens,
+};
+use crate::url::{Backend, DbUrl};
+
+pub struct Mysql {
+    url: DbUrl,
+    conn: Conn,
+    mariadb: bool,
+}
+
+impl Mysql {
+    pub fn connect(url: &DbUrl) -> Result<Mysql> {
+        let mut b = OptsBuilder::new()
+            .user(
+                url.user
+                    .clone()
+                    .or_else(|| url.option("user").map(str::to_string)),
+            )
+            .pass(
+                url.password
+                    .clone()
+                    .or_else(|| url.option("password").map(str::to_string)),
+            )
+            .db_name(Some(url.database.clone()).filter(|d| !d.is_empty()));
+        if let Some(sock) = url.option("unix_socket") {
+            b = b.socket(Some(sock.to_string()));
+        } else {
+            b = b
+                .ip_or_hostname(Some(url.host.clone().unwrap_or_else(|| "localhost".into())))
+                .tcp_port(url.port.unwrap_or(3306))
+                .prefer_socket(false);
+        }
+        let mut conn = Conn::new(b).map_err(|e| url.db_error(describe(&e)))?;
+        let version: Option<String> = conn
+            .query_first("SELECT VERSION()")
+            .map_err(|e| url.db_error(describe(&e)))?;
+        let mariadb = version
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .contains("mariadb");
+        Ok(Mysql {
+            url: url.clone(),
+            conn,
+            mariadb,
+        })
+    }
+}
+
+/// The server's message without the driver's wrapping.
+fn describe(e: &mysql::Error) -> String {
+    match e {
+        mysql::Error::MySqlError(m) => format!("{} (error {})", m.message, m.code),
+        other => other.to_string(),
+    }
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::NULL => None,
+        Value::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        other => Some(other.as_sql(true).trim_matches('\'').to_string()),
+    }
+}
+
+/// `varchar(100)` → `VARCHAR(100)`; enum labels keep their case.
+fn normalize_type(t: &str) -> String {
+    match t.find('(') {
+        Some(p) => format!("{}{}", t[..p].to_ascii_uppercase(), &t[p..]),
+        None => t.to_ascii_uppercase(),
+    }
+}
+
+fn enum_labels(column_type: &str) -> Option<Vec<String>> {
+    let inner = column_type.strip_prefix("enum(")?.strip_suffix(')')?;
+    let mut labels = Vec::new();
+    let mut cur = String::new();
+    let mut in_q = false;
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (in_q, c) {
+            (false, '\'') => in_q = true,
+            (true, '\'') if chars.peek() == Some(&'\'') => {
+                cur.push('\'');
+                chars.next();
+            }
+            (true, '\'') => {
+                in_q = false;
+                labels.push(std::mem::take(&mut cur));
+            }
+            (true, c) => cur.push(c),
+            _ => {}
+        }
+    }
+    Some(labels)
+}
+
+fn normalize_default(d: Option<String>) -> Option<String> {
+    let d = d?;
+    if d.eq_ignore_ascii_case("NULL") {
+        return None;
+    }
+    Some(normalize_sql(
+        &d.replace("current_timestamp()", "CURRENT_TIMESTAMP"),
+    ))
+}
+
+impl Dialect for Mysql {
+    fn backend(&self) -> Backend {
+        Backend::Mysql
+    }
+
+    fn url(&self) -> &DbUrl {
+        &self.url
+    }
+
+    fn open_another(&self) -> Result<Box<dyn Dialect>> {
+        Ok(Box::new(Mysql::connect(&self.url)?))
+    }
+
+    fn quote(&self, ident: &str) -> String {
+        format!("`{}`", ident.replace('`', "``"))
+    }
+
+    fn literal(&self, value: &Lit) -> String {
+        match value {
+            Lit::Str(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''")),
+            Lit::Null => "NULL".into(),
+            Lit::Int(i) => i.to_string(),
+            Lit::Num(n) => n.clone(),
+            Lit::Bool(b) => if *b { "1" } else { "0" }.into(),
+            Lit::Bytes(b) => format!("X'{}'", super::hex(b)),
+        }
+    }
+
+    fn introspect(&mut self) -> Result<Schema> {
+        let mut schema = Schema::default();
+        let cols = self.query_text(
+            "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE, c.COLUMN_DEFAULT, c.EXTRA \
+             FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
+               ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
+             WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
+             ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
+        )?;
+        for r in cols {
+            let table = r[0].clone().unwrap_or_default();
+            let t = schema.tables.entry(table.clone()).or_insert_with(|| Table {
+                name: table.clone(),
+                ..Table::default()
+            });
+            let ctype = r[2].clone().unwrap_or_default();
+            let extra = r[5].clone().unwrap_or_default().to_ascii_lowercase();
+            t.columns.push(Column {
+                name: r[1].clone().unwrap_or_default(),
+                data_type: normalize_type(&ctype),
+                nullable: r[3].as_deref() == Some("YES"),
+                default: normalize_default(r[4].clone()),
+                autoincrement: extra.contains("auto_increment"),
+                generated: extra.contains("generated") || extra.contains("persistent"),
+                enum_values: enum_labels(&ctype),
+            });
+        }
+        let stats = self.query_text(
+            "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART \
+             FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+             ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+        )?;
+        for r in stats {
+            let Some(t) = schema.tables.get_mut(r[0].as_deref().unwrap_or("")) else {
+                continue;
+            };
+            let name = r[1].clone().unwrap_or_default();
+            let mut col = r[3].clone().unwrap_or_default();
+            if let Some(len) = &r[4] {
+                col = format!("{col}({len})");
+            }
+            if name == "PRIMARY" {
+                t.primary_key.push(col);
+                continue;
+            }
+            let idx = t.indexes.entry(name.clone()).or_insert_with(|| Index {
+                name,
+                columns: Vec::new(),
+                unique: r[2].as_deref() == Some("0"),
+                predicate: None,
+            });
+            idx.columns.push(col);
+        }
+        let fks = self.query_text(
+            "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, \
+                    k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, r.DELETE_RULE \
+             FROM information_schema.KEY_COLUMN_USAGE k \
+             JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+               ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+              AND r.TABLE_NAME = k.TABLE_NAME \
+             WHERE k.TABLE_SCHEMA = DATABASE() \
+             ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
+        )?;
+        let mut grouped: Vec<(String, String, ForeignKey)> = Vec::new();
+        for r in fks {
+            let (table, name) = (
+                r[0].clone().unwrap_or_default(),
+                r[1].clone().unwrap_or_default(),
+            );
+            if grouped
+                .last()
+                .is_none_or(|(t, n, _)| *t != table || *n != name)
+            {
+                grouped.push((
+                    table.clone(),
+                    name.clone(),
+                    ForeignKey {
+                        columns: Vec::new(),
+                        ref_table: r[3].clone().unwrap_or_default(),
+                        ref_columns: Vec::new(),
+                        // MySQL reports the default as RESTRICT; they behave the same.
+                        on_delete: r[6]
+                            .clone()
+                            .unwrap_or_default()
+                            .replace("RESTRICT", "NO ACTION"),
+                        on_update: r[5]
+                            .clone()
+                            .unwrap_or_default()
+                            .replace("RESTRICT", "NO ACTION"),
+                    },
+                ));
+            }
+            if let Some((_, _, fk)) = grouped.last_mut() {
+                fk.columns.push(r[2].clone().unwrap_or_default());
+                fk.ref_columns.push(r[4].clone().unwrap_or_default());
+            }
+        }
+        for (table, name, fk) in grouped {
+            if let Some(t) = schema.tables.get_mut(&table) {
+                // The index MySQL creates to back a foreign key belongs to the key.
+                if t.indexes
+                    .get(&name)
+                    .is_some_and(|i| !i.unique && i.columns == fk.columns)
+                {
+                    t.indexes.remove(&name);
+                }
+                t.foreign_keys.insert(fk);
+            }
+        }
+        // Unique indexes are MySQL's unique constraints: compare them by column set too.
+        for t in schema.tables.values_mut() {
+            let uniq: Vec<Vec<String>> = t
+                .indexes
+                .values()
+                .filter(|i| i.unique)
+                .map(|i| i.columns.clone())
+                .collect();
+            t.uniques.extend(uniq);
+        }
+        let checks_sql = if self.mariadb {
+            "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
+             WHERE CONSTRAINT_SCHEMA = DATABASE()"
+        } else {
+            "SELECT tc.TABLE_NAME, cc.CONSTRAINT_NAME, cc.CHECK_CLAUSE \
+             FROM information_schema.TABLE_CONSTRAINTS tc JOIN information_schema.CHECK_CONSTRAINTS cc \
+               ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME \
+             WHERE tc.TABLE_SCHEMA = DATABASE() AND tc.CONSTRAINT_TYPE = 'CHECK'"
+        };
+        for r in self.query_text(checks_sql)? {
+            if let Some(t) = schema.tables.get_mut(r[0].as_deref().unwrap_or("")) {
+                t.checks
+                    .insert(normalize_sql(&strip_parens(r[2].as_deref().unwrap_or(""))));
+            }
+        }
+        for r in self.query_text(
+            "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()",
+        )? {
+            schema.views.insert(
+                r[0].clone().unwrap_or_default(),
+                normalize_sql(r[1].as_deref().unwrap_or("")),
+            );
+        }
+        Ok(schema)
+    }
+
+    fn large_tables(&mut self) -> Result<Vec<String>> {
+        let rows = self.query_text(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
+             AND TABLE_TYPE = 'BASE TABLE' AND DATA_LENGTH > 16 * 1024 * 1024",
+        )?;
+        Ok(rows.into_iter().filter_map(|mut r| r.remove(0)).collect())
+    }
+
+    fn fingerprint_table(&mut self, table: &str, out: &mut TableData) -> Result<()> {
+        let cols: Vec<String> = out.columns.iter().map(|c| self.quote(c)).collect();
+        let sql = format!(
+            "SELECT {} FROM {}",
+            if cols.is_empty() {
+                "1".to_string()
+            } else {
+                cols.join(", ")
+            },
+            self.quote(table)
+        );
+        let ncols = out.columns.len();
+        let url = self.url.clone();
+        let result = self
+            .conn
+            .query_iter(sql)
+            .map_err(|e| url.db_error(describe(&e)))?;
+        let mut sink = out.sink();
+        for row in result {
+            let row = row.map_err(|e| url.db_error(describe(&e)))?;
+            let mut owned: Vec<Option<Vec<u8>>> = Vec::with_capacity(ncols);
+            for i in 0..ncols {
+                owned.push(match row.as_ref(i) {
+                    None | Some(Value::NULL) => None,
+                    Some(Value::Bytes(b)) => Some(b.clone()),
+                    Some(other) => Some(other.as_sql(true).into_bytes()),
+                });
+            }
+            sink.push(owned.iter().map(|v| v.as_deref()));
+        }
+        Ok(())
+    }
+
+    fn execute(&mut self, sql: &str) -> Result<()> {
+        let url = self.url.clone();
+        // Read every result set: the driver drops (and so hides) errors of later statements
+        // in a multi-statement query otherwise.
+        let mut result = self
+            .conn
+            .query_iter(sql)
+            .map_err(|e| url.db_error(describe(&e)))?;
+        while let Some(set) = result.iter() {
+            for row in set {
+                row.map_err(|e| url.db_error(describe(&e)))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+        let url = self.url.clone();
+        let rows: Vec<mysql::Row> = self
+            .conn
+            .query(sql)
+            .map_err(|e| url.db_error(describe(&e)))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (0..r.len()).map(|i| r.as_ref(i).and_then(text)).collect())
+            .collect())
+    }
+
+    fn wipe(&mut self, keep: &[String]) -> Result<()> {
+        let schema = self.introspect()?;
+        let mut sql = String::from("SET FOREIGN_KEY_CHECKS = 0;");
+        for v in schema.views.keys().filter(|v| !keep.contains(v)) {
+            sql.push_str(&format!("DROP VIEW IF EXISTS {};", self.quote(v)));
+        }
+        for t in schema.tables.keys().filter(|t| !keep.contains(t)) {
+            sql.push_str(&format!("DROP TABLE IF EXISTS {};", self.quote(t)));
+        }
+        sql.push_str("SET FOREIGN_KEY_CHECKS = 1;");
+        self.execute(&sql)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_enum_labels() {
+        assert_eq!(
+            enum_labels("enum('a','it''s','B')"),
+            Some(vec!["a".to_string(), "it's".to_string(), "B".to_string()])
+        );
+        assert_eq!(normalize_type("enum('a','B')"), "ENUM('a','B')");
+        assert_eq!(normalize_default(Some("NULL".into())), None);
+    }
+}

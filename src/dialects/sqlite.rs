@@ -1,0 +1,322 @@
+//! SQLite through `rusqlite`, on the same file Alembic migrates (Alembic commits each step
+//! before the engine reads). Introspection uses the PRAGMAs plus the stored `CREATE` text for
+//! CHECK constraints and partial-index predicates.
+
+use rusqlite::Connection;
+use rusqlite::types::ValueRef;
+
+use super::Dialect;
+use crate::error::Result;
+use crate::snapshot::TableData;
+use crate::snapshot::schema::{
+    Column, ForeignKey, Index, Schema, Table, matching_paren, normalize_sql, strip_parens,
+};
+use crate::url::{Backend, DbUrl};
+
+pub struct Sqlite {
+    url: DbUrl,
+    conn: Connection,
+}
+
+impl Sqlite {
+    pub fn connect(url: &DbUrl) -> Result<Sqlite> {
+        let path = std::path::Path::new(&url.database);
+        if !path.exists() {
+            // Alembic would create it; so may we (an empty database).
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+                && !dir.is_dir()
+            {
+                return Err(url.db_error(format!("folder {} does not exist", dir.display())));
+            }
+        }
+        let conn = Connection::open(path).map_err(|e| url.db_error(e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(|e| url.db_error(e))?;
+        Ok(Sqlite {
+            url: url.clone(),
+            conn,
+        })
+    }
+
+    fn rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.url.db_error(e))?;
+        let n = stmt.column_count();
+        let mut out = Vec::new();
+        let mut rows = stmt.query([]).map_err(|e| self.url.db_error(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.url.db_error(e))? {
+            let mut vals = Vec::with_capacity(n);
+            for i in 0..n {
+                vals.push(match row.get_ref(i).map_err(|e| self.url.db_error(e))? {
+                    ValueRef::Null => None,
+                    ValueRef::Integer(v) => Some(v.to_string()),
+                    ValueRef::Real(v) => Some(v.to_string()),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        Some(String::from_utf8_lossy(t).into_owned())
+                    }
+                });
+            }
+            out.push(vals);
+        }
+        Ok(out)
+    }
+}
+
+fn normalize_type(t: &str) -> String {
+    t.trim()
+        .to_ascii_uppercase()
+        .replace(", ", ",")
+        .replace(" (", "(")
+}
+
+/// Every `CHECK (...)` expression in a `CREATE TABLE` statement.
+fn checks_in(create: &str) -> Vec<String> {
+    let lower = create.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(p) = lower[from..].find("check") {
+        let start = from + p;
+        from = start + 5;
+        let before_ok = start == 0
+            || !lower.as_bytes()[start - 1].is_ascii_alphanumeric()
+                && lower.as_bytes()[start - 1] != b'_';
+        if !before_ok {
+            continue;
+        }
+        let rest = &create[from..];
+        let open = rest.len() - rest.trim_start().len();
+        if !rest[open..].starts_with('(') {
+            continue;
+        }
+        let abs = from + open;
+        if let Some(close) = matching_paren(create, abs) {
+            out.push(normalize_sql(&strip_parens(&create[abs..=close])));
+            from = close + 1;
+        }
+    }
+    out
+}
+
+/// The `WHERE` clause of a `CREATE INDEX` statement (partial index).
+fn predicate_in(create: &str) -> Option<String> {
+    let lower = create.to_ascii_lowercase();
+    let close = lower.rfind(')')?;
+    let pos = lower[..]
+        .find(" where ")
+        .filter(|p| *p > close.min(lower.find('(').unwrap_or(0)))?;
+    Some(normalize_sql(&strip_parens(&create[pos + 7..])))
+}
+
+impl Dialect for Sqlite {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn url(&self) -> &DbUrl {
+        &self.url
+    }
+
+    fn open_another(&self) -> Result<Box<dyn Dialect>> {
+        Ok(Box::new(Sqlite::connect(&self.url)?))
+    }
+
+    fn introspect(&mut self) -> Result<Schema> {
+        let mut schema = Schema::default();
+        let objects = self.rows(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master \
+             WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+        )?;
+        let index_sql: std::collections::HashMap<String, String> = objects
+            .iter()
+            .filter(|r| r[0].as_deref() == Some("index"))
+            .filter_map(|r| Some((r[1].clone()?, r[3].clone()?)))
+            .collect();
+        for r in &objects {
+            let name = r[1].clone().unwrap_or_default();
+            let sql = r[3].clone().unwrap_or_default();
+            match r[0].as_deref() {
+                Some("view") => {
+                    let body = sql
+                        .to_ascii_lowercase()
+                        .find(" as ")
+                        .map_or(sql.as_str(), |p| &sql[p + 4..]);
+                    schema.views.insert(name, normalize_sql(body));
+                }
+                Some("table") => {
+                    let mut t = Table {
+                        name: name.clone(),
+                        ..Table::default()
+                    };
+                    let q = self.quote(&name);
+                    let info = self.rows(&format!("PRAGMA table_info({q})"))?;
+                    let mut pk: Vec<(i64, String)> = Vec::new();
+                    for c in &info {
+                        let cname = c[1].clone().unwrap_or_default();
+                        let pk_pos: i64 = c[5].as_deref().unwrap_or("0").parse().unwrap_or(0);
+                        if pk_pos > 0 {
+                            pk.push((pk_pos, cname.clone()));
+                        }
+                        t.columns.push(Column {
+                            name: cname,
+                            data_type: normalize_type(c[2].as_deref().unwrap_or("")),
+                            nullable: c[3].as_deref() != Some("1"),
+                            default: c[4].as_deref().map(|d| normalize_sql(&strip_parens(d))),
+                            autoincrement: false,
+                            generated: false,
+                            enum_values: None,
+                        });
+                    }
+                    pk.sort();
+                    t.primary_key = pk.into_iter().map(|(_, c)| c).collect();
+                    if let [only] = t.primary_key.as_slice() {
+                        let only = only.clone();
+                        if let Some(c) = t.columns.iter_mut().find(|c| c.name == only)
+                            && c.data_type == "INTEGER"
+                        {
+                            // INTEGER PRIMARY KEY is the rowid: SQLite numbers it itself.
+                            c.autoincrement = true;
+                        }
+                    }
+                    let mut fks: std::collections::BTreeMap<String, ForeignKey> =
+                        Default::default();
+                    for f in self.rows(&format!("PRAGMA foreign_key_list({q})"))? {
+                        let id = f[0].clone().unwrap_or_default();
+                        let fk = fks.entry(id).or_insert_with(|| ForeignKey {
+                            columns: Vec::new(),
+                            ref_table: f[2].clone().unwrap_or_default(),
+                            ref_columns: Vec::new(),
+                            on_delete: f[6].clone().unwrap_or_default(),
+                            on_update: f[5].clone().unwrap_or_default(),
+                        });
+                        fk.columns.push(f[3].clone().unwrap_or_default());
+                        fk.ref_columns.push(f[4].clone().unwrap_or_default());
+                    }
+                    t.foreign_keys = fks.into_values().collect();
+                    for i in self.rows(&format!("PRAGMA index_list({q})"))? {
+                        let iname = i[1].clone().unwrap_or_default();
+                        let origin = i[3].clone().unwrap_or_default();
+                        if origin == "pk" {
+                            continue;
+                        }
+                        let cols: Vec<String> = self
+                            .rows(&format!("PRAGMA index_info({})", self.quote(&iname)))?
+                            .into_iter()
+                            .map(|c| c[2].clone().unwrap_or_else(|| "<expression>".into()))
+                            .collect();
+                        if origin == "u" {
+                            t.uniques.insert(cols);
+                        } else {
+                            let predicate = index_sql.get(&iname).and_then(|s| predicate_in(s));
+                            t.indexes.insert(
+                                iname.clone(),
+                                Index {
+                                    name: iname,
+                                    columns: cols,
+                                    unique: i[2].as_deref() == Some("1"),
+                                    predicate,
+                                },
+                            );
+                        }
+                    }
+                    t.checks = checks_in(&sql).into_iter().collect();
+                    schema.tables.insert(name, t);
+                }
+                _ => {}
+            }
+        }
+        // A foreign key naming no target columns points at the target's primary key.
+        let pks: std::collections::HashMap<String, Vec<String>> = schema
+            .tables
+            .iter()
+            .map(|(n, t)| (n.clone(), t.primary_key.clone()))
+            .collect();
+        for t in schema.tables.values_mut() {
+            let fks = std::mem::take(&mut t.foreign_keys);
+            t.foreign_keys = fks
+                .into_iter()
+                .map(|mut fk| {
+                    if fk.ref_columns.iter().all(String::is_empty)
+                        && let Some(pk) = pks.get(&fk.ref_table)
+                    {
+                        fk.ref_columns = pk.clone();
+                    }
+                    fk
+                })
+                .collect();
+        }
+        Ok(schema)
+    }
+
+    fn fingerprint_table(&mut self, table: &str, out: &mut TableData) -> Result<()> {
+        let cols: Vec<String> = out.columns.iter().map(|c| self.quote(c)).collect();
+        let sql = format!(
+            "SELECT {} FROM {}",
+            if cols.is_empty() {
+                "1".to_string()
+            } else {
+                cols.join(", ")
+            },
+            self.quote(table)
+        );
+        let ncols = out.columns.len();
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.url.db_error(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.url.db_error(e))?;
+        let mut sink = out.sink();
+        let mut bufs: Vec<Option<Vec<u8>>> = vec![None; ncols];
+        while let Some(row) = rows.next().map_err(|e| self.url.db_error(e))? {
+            for (i, slot) in bufs.iter_mut().enumerate() {
+                *slot = match row.get_ref(i).map_err(|e| self.url.db_error(e))? {
+                    ValueRef::Null => None,
+                    ValueRef::Integer(v) => Some(v.to_string().into_bytes()),
+                    ValueRef::Real(v) => Some(format!("{v:?}").into_bytes()),
+                    ValueRef::Text(t) => Some(t.to_vec()),
+                    ValueRef::Blob(b) => {
+                        let mut v = b"\x00blob".to_vec();
+                        v.extend_from_slice(b);
+                        Some(v)
+                    }
+                };
+            }
+            sink.push(bufs.iter().map(|b| b.as_deref()));
+        }
+        Ok(())
+    }
+
+    fn execute(&mut self, sql: &str) -> Result<()> {
+        self.conn
+            .execute_batch(sql)
+            .map_err(|e| self.url.db_error(e))
+    }
+
+    fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+        self.rows(sql)
+    }
+
+    fn wipe(&mut self, keep: &[String]) -> Result<()> {
+        let schema = self.introspect()?;
+        let mut sql = String::from("PRAGMA foreign_keys = OFF;");
+        for v in schema.views.keys().filter(|v| !keep.contains(v)) {
+            sql.push_str(&format!("DROP VIEW IF EXISTS {};", self.quote(v)));
+        }
+        for t in schema.tables.keys().filter(|t| !keep.contains(t)) {
+            sql.push_str(&format!("DROP TABLE IF EXISTS {};", self.quote(t)));
+        }
+        self.execute(&sql)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_checks_and_predicates() {
+        let create =
+            "CREATE TABLE t (a INT CHECK (a > 0), b TEXT, CONSTRAINT ck CHECK ( length(b) >= 2 ))";
+        assert_eq!(checks_in(create), vec!["a > 0", "length(b) >= 2"]);
+        assert_eq!(
+            predicate_in("CREATE INDEX ix ON t (a) WHERE a > 5"),
+            Some("a > 5".to_string())
+        );
+        assert_eq!(predicate_in("CREATE INDEX ix ON t (a)"), None);
+    }
+}

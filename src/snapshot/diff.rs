@@ -1,0 +1,306 @@
+//! Schema differences as plain-English lines, one per difference.
+//!
+//! `expected` is the state the database should be in (the parent revision before the upgrade,
+//! or the first upgrade's result), `actual` what it is in now. [`Moment`] words the lines for
+//! the two comparisons a check makes.
+
+use std::collections::BTreeSet;
+
+use super::schema::{Column, ForeignKey, Schema, Table};
+
+/// Which comparison the lines describe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    /// After the downgrade, against the parent revision's schema.
+    Rollback,
+    /// After upgrading again, against the first upgrade's schema.
+    Reupgrade,
+}
+
+impl Moment {
+    fn extra(self) -> &'static str {
+        match self {
+            Moment::Rollback => "still exists after rollback",
+            Moment::Reupgrade => "exists only after the second upgrade",
+        }
+    }
+    fn missing(self) -> &'static str {
+        match self {
+            Moment::Rollback => "missing after rollback",
+            Moment::Reupgrade => "missing after the second upgrade",
+        }
+    }
+    fn suffix(self) -> &'static str {
+        match self {
+            Moment::Rollback => "",
+            Moment::Reupgrade => " on the second upgrade",
+        }
+    }
+}
+
+fn list(cols: &[String]) -> String {
+    cols.join(", ")
+}
+
+fn fk_text(table: &str, fk: &ForeignKey) -> String {
+    let mut s = format!(
+        "{table}({}) → {}({})",
+        list(&fk.columns),
+        fk.ref_table,
+        list(&fk.ref_columns)
+    );
+    if fk.on_delete != "NO ACTION" {
+        s.push_str(&format!(" ON DELETE {}", fk.on_delete));
+    }
+    if fk.on_update != "NO ACTION" {
+        s.push_str(&format!(" ON UPDATE {}", fk.on_update));
+    }
+    s
+}
+
+/// Every difference between `expected` and `actual`.
+#[must_use]
+pub fn diff(expected: &Schema, actual: &Schema, when: Moment) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, table) in &expected.tables {
+        match actual.tables.get(name) {
+            None => out.push(format!("Table '{name}' {}", when.missing())),
+            Some(now) => diff_table(table, now, when, &mut out),
+        }
+    }
+    for name in actual.tables.keys() {
+        if !expected.tables.contains_key(name) {
+            out.push(format!("Table '{name}' {}", when.extra()));
+        }
+    }
+    named_map_diff(
+        "View",
+        &expected.views,
+        &actual.views,
+        when,
+        "definition changed",
+        &mut out,
+    );
+    for (name, labels) in &expected.enums {
+        match actual.enums.get(name) {
+            None => out.push(format!("Enum type '{name}' {}", when.missing())),
+            Some(now) if now != labels => out.push(format!(
+                "Enum type '{name}': values [{}] became [{}]{}",
+                labels.join(", "),
+                now.join(", "),
+                when.suffix()
+            )),
+            Some(_) => {}
+        }
+    }
+    for name in actual.enums.keys() {
+        if !expected.enums.contains_key(name) {
+            out.push(format!("Enum type '{name}' {}", when.extra()));
+        }
+    }
+    named_map_diff(
+        "Sequence",
+        &expected.sequences,
+        &actual.sequences,
+        when,
+        "changed",
+        &mut out,
+    );
+    out
+}
+
+fn named_map_diff(
+    kind: &str,
+    expected: &std::collections::BTreeMap<String, String>,
+    actual: &std::collections::BTreeMap<String, String>,
+    when: Moment,
+    changed: &str,
+    out: &mut Vec<String>,
+) {
+    for (name, def) in expected {
+        match actual.get(name) {
+            None => out.push(format!("{kind} '{name}' {}", when.missing())),
+            Some(now) if now != def => {
+                out.push(format!("{kind} '{name}': {changed}{}", when.suffix()));
+            }
+            Some(_) => {}
+        }
+    }
+    for name in actual.keys() {
+        if !expected.contains_key(name) {
+            out.push(format!("{kind} '{name}' {}", when.extra()));
+        }
+    }
+}
+
+fn diff_column(table: &str, want: &Column, now: &Column, when: Moment, out: &mut Vec<String>) {
+    let name = format!("{table}.{}", want.name);
+    let sfx = when.suffix();
+    if want.data_type != now.data_type {
+        out.push(format!(
+            "Column '{name}': type {} became {}{sfx}",
+            want.data_type, now.data_type
+        ));
+    } else if want.enum_values != now.enum_values {
+        out.push(format!(
+            "Column '{name}': enum values [{}] became [{}]{sfx}",
+            want.enum_values.clone().unwrap_or_default().join(", "),
+            now.enum_values.clone().unwrap_or_default().join(", ")
+        ));
+    }
+    if want.nullable != now.nullable {
+        let word = |n: bool| if n { "nullable" } else { "NOT NULL" };
+        out.push(format!(
+            "Column '{name}': {} became {}{sfx}",
+            word(want.nullable),
+            word(now.nullable)
+        ));
+    }
+    if want.default != now.default {
+        let word = |d: &Option<String>| d.clone().unwrap_or_else(|| "none".to_string());
+        out.push(format!(
+            "Column '{name}': default {} became {}{sfx}",
+            word(&want.default),
+            word(&now.default)
+        ));
+    }
+    if want.autoincrement != now.autoincrement {
+        let what = if want.autoincrement { "lost" } else { "gained" };
+        out.push(format!("Column '{name}': {what} autoincrement{sfx}"));
+    }
+}
+
+fn diff_table(want: &Table, now: &Table, when: Moment, out: &mut Vec<String>) {
+    let t = &want.name;
+    for col in &want.columns {
+        match now.column(&col.name) {
+            None => out.push(format!("Column '{t}.{}' {}", col.name, when.missing())),
+            Some(c) => diff_column(t, col, c, when, out),
+        }
+    }
+    for col in &now.columns {
+        if want.column(&col.name).is_none() {
+            out.push(format!("Column '{t}.{}' {}", col.name, when.extra()));
+        }
+    }
+    if want.primary_key != now.primary_key {
+        out.push(format!(
+            "Table '{t}': primary key ({}) became ({}){}",
+            list(&want.primary_key),
+            list(&now.primary_key),
+            when.suffix()
+        ));
+    }
+    set_diff(&want.uniques, &now.uniques, when, out, |cols| {
+        format!("Unique constraint on {t}({})", list(cols))
+    });
+    for (name, idx) in &want.indexes {
+        match now.indexes.get(name) {
+            None => out.push(format!("Index '{name}' {}", when.missing())),
+            Some(n) if n != idx => {
+                let describe = |i: &super::schema::Index| {
+                    let mut s = format!(
+                        "{}({})",
+                        if i.unique { "UNIQUE " } else { "" },
+                        list(&i.columns)
+                    );
+                    if let Some(p) = &i.predicate {
+                        s.push_str(&format!(" WHERE {p}"));
+                    }
+                    s
+                };
+                out.push(format!(
+                    "Index '{name}': {} became {}{}",
+                    describe(idx),
+                    describe(n),
+                    when.suffix()
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    for name in now.indexes.keys() {
+        if !want.indexes.contains_key(name) {
+            out.push(format!("Index '{name}' {}", when.extra()));
+        }
+    }
+    set_diff(&want.foreign_keys, &now.foreign_keys, when, out, |fk| {
+        format!("Foreign key {}", fk_text(t, fk))
+    });
+    set_diff(&want.checks, &now.checks, when, out, |c| {
+        format!("Check constraint on {t} ({c})")
+    });
+}
+
+fn set_diff<T: Ord>(
+    want: &BTreeSet<T>,
+    now: &BTreeSet<T>,
+    when: Moment,
+    out: &mut Vec<String>,
+    label: impl Fn(&T) -> String,
+) {
+    for item in want.difference(now) {
+        out.push(format!("{} {}", label(item), when.missing()));
+    }
+    for item in now.difference(want) {
+        out.push(format!("{} {}", label(item), when.extra()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::schema::Index;
+    use super::*;
+
+    fn col(name: &str, ty: &str) -> Column {
+        Column {
+            name: name.into(),
+            data_type: ty.into(),
+            nullable: true,
+            default: None,
+            autoincrement: false,
+            generated: false,
+            enum_values: None,
+        }
+    }
+
+    #[test]
+    fn describes_each_difference_in_one_line() {
+        let mut before = Schema::default();
+        let mut orders = Table {
+            name: "orders".into(),
+            columns: vec![col("id", "INTEGER"), col("total", "NUMERIC(10,2)")],
+            primary_key: vec!["id".into()],
+            ..Table::default()
+        };
+        before.tables.insert("orders".into(), orders.clone());
+        orders.columns[1].data_type = "FLOAT".into();
+        orders.indexes.insert(
+            "ix_orders_total".into(),
+            Index {
+                name: "ix_orders_total".into(),
+                columns: vec!["total".into()],
+                unique: false,
+                predicate: None,
+            },
+        );
+        let mut after = Schema::default();
+        after.tables.insert("orders".into(), orders);
+        after.tables.insert(
+            "tags".into(),
+            Table {
+                name: "tags".into(),
+                ..Table::default()
+            },
+        );
+        assert_eq!(
+            diff(&before, &after, Moment::Rollback),
+            vec![
+                "Column 'orders.total': type NUMERIC(10,2) became FLOAT",
+                "Index 'ix_orders_total' still exists after rollback",
+                "Table 'tags' still exists after rollback",
+            ]
+        );
+        assert!(diff(&before, &before, Moment::Rollback).is_empty());
+    }
+}

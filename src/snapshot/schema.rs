@@ -1,0 +1,222 @@
+//! The schema snapshot: everything a rollback must restore, normalized per dialect so that two
+//! equal states compare equal after a round trip (casts in defaults, auto-generated names and
+//! whitespace are normalized away by the dialect that builds it).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+/// One column. `data_type` is the normalized SQL type (`VARCHAR(100)`, `NUMERIC(10,2)`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Column {
+    pub name: String,
+    pub data_type: String,
+    pub nullable: bool,
+    pub default: Option<String>,
+    /// Serial, identity, AUTO_INCREMENT or SQLite's rowid alias.
+    pub autoincrement: bool,
+    /// The database fills it itself and refuses explicit values (GENERATED ALWAYS, computed).
+    pub generated: bool,
+    /// Allowed labels when the type is an enum (PostgreSQL enum type or MySQL ENUM).
+    pub enum_values: Option<Vec<String>>,
+}
+
+/// A named index that is not the implementation of a primary key or unique constraint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Index {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub unique: bool,
+    /// `WHERE` predicate of a partial index.
+    pub predicate: Option<String>,
+}
+
+/// A foreign key, compared by its shape rather than its (often generated) name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ForeignKey {
+    pub columns: Vec<String>,
+    pub ref_table: String,
+    pub ref_columns: Vec<String>,
+    pub on_delete: String,
+    pub on_update: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Table {
+    pub name: String,
+    pub columns: Vec<Column>,
+    pub primary_key: Vec<String>,
+    /// Column sets of unique constraints (names are generated differently per dialect).
+    pub uniques: BTreeSet<Vec<String>>,
+    pub indexes: BTreeMap<String, Index>,
+    pub foreign_keys: BTreeSet<ForeignKey>,
+    /// Normalized CHECK expressions.
+    pub checks: BTreeSet<String>,
+}
+
+impl Table {
+    #[must_use]
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// A whole database schema (the current schema for PostgreSQL, the database for MySQL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Schema {
+    pub tables: BTreeMap<String, Table>,
+    /// View name → normalized definition.
+    pub views: BTreeMap<String, String>,
+    /// PostgreSQL enum type name → labels in order.
+    pub enums: BTreeMap<String, Vec<String>>,
+    /// Free-standing PostgreSQL sequences (not owned by a serial/identity column) → shape.
+    pub sequences: BTreeMap<String, String>,
+}
+
+impl Schema {
+    /// Drop objects the check must not look at (Alembic's version table).
+    pub fn without(mut self, ignore: &[String]) -> Schema {
+        for name in ignore {
+            self.tables.remove(name);
+        }
+        self
+    }
+
+    /// Tables that exist in `self` but not in `before`, or whose definition differs.
+    #[must_use]
+    pub fn created_or_changed(&self, before: &Schema) -> Vec<String> {
+        self.tables
+            .iter()
+            .filter(|(name, table)| before.tables.get(*name) != Some(*table))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Tables ordered so that every table comes after the tables it references (cycles and
+    /// self-references are broken arbitrarily; the seeder handles them with NULL-then-UPDATE).
+    #[must_use]
+    pub fn dependency_order(&self) -> Vec<String> {
+        let mut order = Vec::new();
+        let mut state: BTreeMap<&str, u8> = BTreeMap::new();
+        fn visit<'a>(
+            schema: &'a Schema,
+            name: &'a str,
+            state: &mut BTreeMap<&'a str, u8>,
+            order: &mut Vec<String>,
+        ) {
+            if state.get(name).copied().unwrap_or(0) != 0 {
+                return;
+            }
+            state.insert(name, 1);
+            if let Some(t) = schema.tables.get(name) {
+                for fk in &t.foreign_keys {
+                    if fk.ref_table != name && schema.tables.contains_key(&fk.ref_table) {
+                        visit(schema, &fk.ref_table, state, order);
+                    }
+                }
+            }
+            state.insert(name, 2);
+            order.push(name.to_string());
+        }
+        for name in self.tables.keys() {
+            visit(self, name, &mut state, &mut order);
+        }
+        order
+    }
+}
+
+/// Collapse runs of whitespace, drop spaces next to parentheses and commas, lower-case
+/// outside quotes: the shape of an expression, not its formatting.
+#[must_use]
+pub fn normalize_sql(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quote: Option<char> = None;
+    let mut pending_space = false;
+    for ch in text.trim().chars() {
+        if let Some(q) = quote {
+            out.push(ch);
+            if ch == q {
+                quote = None;
+            }
+            continue;
+        }
+        if ch.is_whitespace() {
+            pending_space = true;
+            continue;
+        }
+        if ch == '"' || ch == '`' {
+            // Identifier quoting differs between dialects and tools; drop it.
+            continue;
+        }
+        if pending_space {
+            let prev = out.chars().last();
+            if !matches!(prev, None | Some('(' | ',')) && !matches!(ch, ')' | ',' | '(') {
+                out.push(' ');
+            }
+            pending_space = false;
+        }
+        if ch == '\'' {
+            quote = Some(ch);
+            out.push(ch);
+        } else {
+            out.push(ch.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// Strip redundant outer parentheses: `((a > 0))` → `a > 0`.
+#[must_use]
+pub fn strip_parens(text: &str) -> String {
+    let mut s = text.trim();
+    loop {
+        if s.starts_with('(') && s.ends_with(')') && matching_paren(s, 0) == Some(s.len() - 1) {
+            s = s[1..s.len() - 1].trim();
+        } else {
+            return s.to_string();
+        }
+    }
+}
+
+/// Index of the parenthesis closing the one at `open`, skipping quoted text.
+#[must_use]
+pub fn matching_paren(s: &str, open: usize) -> Option<usize> {
+    let mut depth = 0i32;
+    let mut quote: Option<u8> = None;
+    for (i, &b) in s.as_bytes().iter().enumerate().skip(open) {
+        if let Some(q) = quote {
+            if b == q {
+                quote = None;
+            }
+            continue;
+        }
+        match b {
+            b'\'' | b'"' | b'`' => quote = Some(b),
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_formatting_only() {
+        assert_eq!(
+            normalize_sql("  CHECK ( \"Price\" >  0 )"),
+            "check(price > 0)"
+        );
+        assert_eq!(normalize_sql("name IN ('A b', 'c')"), "name in('A b','c')");
+        assert_eq!(strip_parens("((a > 0))"), "a > 0");
+        assert_eq!(strip_parens("(a) AND (b)"), "(a) AND (b)");
+    }
+}
