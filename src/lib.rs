@@ -13,6 +13,7 @@ pub mod rules;
 pub mod scanner;
 pub mod seeder;
 pub mod snapshot;
+pub mod toolbox;
 pub mod url;
 
 pub use error::Error;

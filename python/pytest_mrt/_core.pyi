@@ -101,3 +101,12 @@ class Engine:
     def close(self) -> None: ...
 
 def redact_url(text: str) -> str: ...
+
+# -- mrt fix / mrt explain (src/bindings/fix.rs) -----------------------------------------
+
+def fix_source(path: str, source: str) -> tuple[str, str, str, int | None]:
+    """(status: missing|noop|replace|nothing, the whole new file text, one-line summary,
+    line of the existing downgrade() when it already has code)."""
+
+def explain_source(path: str, source: str) -> str:
+    """A plain-English account of one migration's text: steps, data at risk, verdict."""

@@ -3,6 +3,7 @@
 
 mod engine;
 mod errors;
+mod fix;
 mod scan;
 
 use pyo3::prelude::*;
@@ -14,5 +15,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     scan::register(m)?;
     engine::register(m)?;
+    fix::register(m)?;
     Ok(())
 }

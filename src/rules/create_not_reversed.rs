@@ -39,9 +39,9 @@ fn drops_table(down: &[Operation], table: Option<&String>) -> bool {
 fn undone(op: &Operation, down: &[Operation]) -> bool {
     // A name built at run time cannot be matched: say nothing rather than guess.
     let known = match op.kind {
-        OpKind::CreateTable => op.table.is_some(),
-        OpKind::AddColumn => op.table.is_some() && op.column.is_some(),
-        _ => op.name.is_some(),
+        OpKind::CreateTable => super::known(op.table.as_ref()),
+        OpKind::AddColumn => super::known(op.table.as_ref()) && super::known(op.column.as_ref()),
+        _ => super::known(op.name.as_ref()),
     };
     if !known {
         return true;

@@ -42,7 +42,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         OpKind::CreatePrimaryKey,
         OpKind::CreateIndex,
     ];
-    for op in up.iter().filter(|o| o.kind == OpKind::DropConstraint && o.name.is_some()) {
+    for op in up.iter().filter(|o| o.kind == OpKind::DropConstraint && super::known(o.name.as_ref())) {
         let table_dropped = up.iter().any(|u| u.kind == OpKind::DropTable && same_opt(u.table.as_ref(), op.table.as_ref()));
         let rebuilt = up.iter().any(|u| creates.contains(&u.kind) && same_opt(u.name.as_ref(), op.name.as_ref()));
         let recreated = down.iter().any(|d| creates.contains(&d.kind) && same_opt(d.name.as_ref(), op.name.as_ref()));

@@ -35,7 +35,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         return;
     }
     let up = m.upgrade_ops();
-    for op in up.iter().filter(|o| o.kind == OpKind::DropIndex && o.name.is_some()) {
+    for op in up.iter().filter(|o| o.kind == OpKind::DropIndex && super::known(o.name.as_ref())) {
         let table_dropped = up.iter().any(|u| u.kind == OpKind::DropTable && same_opt(u.table.as_ref(), op.table.as_ref()));
         let rebuilt = up.iter().any(|u| u.kind == OpKind::CreateIndex && same_opt(u.name.as_ref(), op.name.as_ref()));
         let recreated = down.iter().any(|d| {

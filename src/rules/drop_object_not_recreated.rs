@@ -47,6 +47,9 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     }
     let up = m.upgrade_ops();
     for op in up {
+        if !super::known(op.name.as_ref()) {
+            continue;
+        }
         let Some((create, what)) = creator(op.kind) else { continue };
         // Dropped and recreated in the upgrade itself (a view rebuilt around a column change).
         let rebuilt = up.iter().any(|u| u.kind == create && same_opt(u.name.as_ref(), op.name.as_ref()));

@@ -1,0 +1,202 @@
+//! Unit tests for `mrt fix` and `mrt explain` on in-memory sources.
+
+use super::explain::explain_source;
+use super::fix::{Status, fix_source};
+use crate::Error;
+
+const HEAD: &str = "import sqlalchemy as sa\nfrom alembic import op\n\nrevision = \"r2\"\ndown_revision = \"r1\"\n\n\n";
+
+fn fixed(upgrade_body: &str, downgrade: &str) -> (Status, String) {
+    let src = format!("{HEAD}def upgrade():\n{upgrade_body}\n{downgrade}");
+    let out = fix_source("m.py", &src).expect("fix");
+    (out.status, out.new_source)
+}
+
+/// The generated downgrade body (everything after the last `def downgrade():` line).
+fn down(new_source: &str) -> &str {
+    let at = new_source.rfind("def downgrade():\n").expect("a downgrade");
+    &new_source[at + "def downgrade():\n".len()..]
+}
+
+#[test]
+fn missing_downgrade_is_appended_in_reverse_order() {
+    let (status, new) = fixed(
+        "    op.add_column(\"users\", sa.Column(\"phone\", sa.String(30)))\n    op.create_index(\"ix_p\", \"users\", [\"phone\"], unique=True)\n",
+        "",
+    );
+    assert_eq!(status, Status::Missing);
+    assert_eq!(
+        down(&new),
+        "    op.drop_index(\"ix_p\", table_name=\"users\")\n    op.drop_column(\"users\", \"phone\")\n"
+    );
+}
+
+#[test]
+fn noop_downgrade_keeps_its_header_and_the_rest_of_the_file() {
+    let src = format!(
+        "{HEAD}def upgrade():\n    op.create_table(\"t\", sa.Column(\"id\", sa.Integer))\n\n\ndef downgrade():  # keep me\n    pass\n\n\nX = 1\n"
+    );
+    let out = fix_source("m.py", &src).unwrap();
+    assert_eq!(out.status, Status::Noop);
+    assert_eq!(
+        out.new_source,
+        src.replace(
+            "  # keep me\n    pass",
+            "  # keep me\n    op.drop_table(\"t\")"
+        )
+    );
+}
+
+#[test]
+fn batch_blocks_stay_batch_blocks_in_reverse() {
+    let (_, new) = fixed(
+        "    with op.batch_alter_table(\"a\") as b:\n        b.add_column(sa.Column(\"x\", sa.Integer))\n        b.create_unique_constraint(\"uq_a_x\", [\"x\"])\n    with op.batch_alter_table(\"b\", recreate=\"always\") as c:\n        c.alter_column(\"y\", new_column_name=\"z\")\n",
+        "def downgrade():\n    pass\n",
+    );
+    assert_eq!(
+        down(&new),
+        "    with op.batch_alter_table(\"b\", recreate=\"always\") as c:\n        c.alter_column(\"z\", new_column_name=\"y\")\n    with op.batch_alter_table(\"a\") as b:\n        b.drop_constraint(\"uq_a_x\", type_=\"unique\")\n        b.drop_column(\"x\")\n"
+    );
+}
+
+#[test]
+fn alter_column_swaps_existing_values_and_marks_what_it_cannot_know() {
+    let (_, new) = fixed(
+        "    op.alter_column(\"t\", \"c\", type_=sa.Text(), nullable=False)\n",
+        "def downgrade():\n    pass\n",
+    );
+    let body = down(&new);
+    assert!(
+        body.contains(
+            "# mrt fix: NOT REVERSED: the type of t.c: upgrade() does not say what it was"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains("    op.alter_column(\"t\", \"c\", existing_type=sa.Text(), nullable=True, existing_nullable=False)\n"),
+        "{body}"
+    );
+}
+
+#[test]
+fn unnamed_index_and_drops_are_comments_not_code() {
+    let (_, new) = fixed(
+        "    op.create_index(None, \"t\", [\"c\"])\n    op.drop_table(\"old\")\n",
+        "def downgrade():\n    pass\n",
+    );
+    let body = down(&new);
+    assert!(body.contains("# mrt fix: NOT REVERSIBLE: op.drop_table(\"old\")"));
+    assert!(body.contains("# mrt fix: NOT REVERSED: op.create_index(None, \"t\", [\"c\"])"));
+    assert!(body.ends_with("    pass\n"), "{body}");
+}
+
+#[test]
+fn crlf_files_get_crlf() {
+    let src = format!(
+        "{HEAD}def upgrade():\n    op.create_table(\"t\")\n\n\ndef downgrade():\n    pass\n"
+    )
+    .replace('\n', "\r\n");
+    let out = fix_source("m.py", &src).unwrap();
+    assert!(
+        out.new_source
+            .ends_with("def downgrade():\r\n    op.drop_table(\"t\")\r\n")
+    );
+    assert_eq!(
+        out.new_source.matches('\n').count(),
+        out.new_source.matches("\r\n").count()
+    );
+}
+
+#[test]
+fn raw_sql_is_inverted_when_simple_and_marked_otherwise() {
+    let (_, new) = fixed(
+        "    op.execute(\"CREATE INDEX ix_a ON a (x)\")\n    op.execute(\"DELETE FROM a WHERE x = 1\")\n",
+        "",
+    );
+    let body = down(&new);
+    assert!(body.starts_with("    # mrt fix: NOT REVERSIBLE: SQL: DELETE FROM a WHERE x = 1\n    # mrt fix: it deletes rows from a; they cannot come back.\n"), "{body}");
+    assert!(
+        body.ends_with("    op.drop_index(\"ix_a\", table_name=\"a\")\n"),
+        "{body}"
+    );
+}
+
+#[test]
+fn nothing_to_fix_and_bad_input() {
+    let src = format!("{HEAD}def upgrade():\n    pass\n");
+    assert_eq!(fix_source("m.py", &src).unwrap().status, Status::Nothing);
+    let err = |src: &str| match fix_source("m.py", src) {
+        Err(Error::Usage(msg)) => msg,
+        other => panic!("expected a usage error, got {other:?}"),
+    };
+    assert!(err("def upgrade(:\n").starts_with("m.py:1:"));
+    assert!(err("x = 1\n").contains("not an Alembic or Django migration"));
+    assert!(err("from django.db import migrations\nclass Migration(migrations.Migration):\n    operations = []\n").contains("Django"));
+}
+
+#[test]
+fn explain_numbers_steps_and_gives_a_verdict() {
+    let src = format!(
+        "{HEAD}def upgrade():\n    op.add_column(\"users\", sa.Column(\"phone\", sa.String(30), nullable=False, server_default=\"x\"))\n    op.execute(\"UPDATE users SET name = UPPER(name)\")\n\n\ndef downgrade():\n    op.drop_column(\"users\", \"phone\")\n"
+    );
+    let text = explain_source("m.py", &src).unwrap();
+    assert!(text.contains("\nupgrade():\n  1. Adds NOT NULL column users.phone (VARCHAR(30), server default \"x\")\n  2. Runs SQL: UPDATE users SET name = UPPER(name) — rewrites every row of users\n"), "{text}");
+    assert!(
+        text.contains("\ndowngrade():\n  1. Drops column users.phone\n"),
+        "{text}"
+    );
+    assert!(text.contains("upgrade step 2 (line 10)"), "{text}");
+    assert!(
+        text.ends_with("Rollback: probably safe — 1 warning to review\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn constraints_outside_batch_name_their_table_and_type() {
+    let (_, new) = fixed(
+        "    op.create_foreign_key(\"fk_p_u\", \"posts\", \"users\", [\"user_id\"], [\"id\"], ondelete=\"CASCADE\")\n    op.create_unique_constraint(\"uq_e\", \"users\", [\"email\"])\n    op.create_check_constraint(\"ck_n\", \"users\", \"length(name) > 0\")\n    op.create_primary_key(\"pk_l\", \"links\", [\"a\", \"b\"])\n    op.rename_table(\"a\", \"b\")\n",
+        "def downgrade(): pass\n",
+    );
+    assert_eq!(
+        down(&new),
+        concat!(
+            "    op.rename_table(\"b\", \"a\")\n",
+            "    op.drop_constraint(\"pk_l\", \"links\", type_=\"primary\")\n",
+            "    op.drop_constraint(\"ck_n\", \"users\", type_=\"check\")\n",
+            "    op.drop_constraint(\"uq_e\", \"users\", type_=\"unique\")\n",
+            "    op.drop_constraint(\"fk_p_u\", \"posts\", type_=\"foreignkey\")\n",
+        )
+    );
+}
+
+#[test]
+fn long_comments_wrap_and_long_calls_split() {
+    let (_, new) = fixed(
+        "    op.alter_column(\"a_rather_long_table_name\", \"a_rather_long_column_name\", type_=sa.String(length=200), existing_type=sa.String(length=100))\n    op.drop_column(\"a_rather_long_table_name\", \"another_rather_long_column_name\")\n",
+        "",
+    );
+    let body = down(&new);
+    assert!(body.lines().all(|l| l.len() <= 99), "{body}");
+    assert!(
+        body.contains("    op.alter_column(\n        \"a_rather_long_table_name\",\n        \"a_rather_long_column_name\",\n        type_=sa.String(length=100),\n        existing_type=sa.String(length=200),\n    )\n"),
+        "{body}"
+    );
+}
+
+#[test]
+fn not_null_sql_is_inverted_and_drops_say_what_to_recreate() {
+    let (_, new) = fixed(
+        "    op.execute(\"ALTER TABLE users ALTER COLUMN email SET NOT NULL\")\n    op.execute(\"DROP VIEW report\")\n",
+        "def downgrade():\n    pass\n",
+    );
+    let body = down(&new);
+    assert!(
+        body.starts_with("    # mrt fix: NOT REVERSIBLE: SQL: DROP VIEW report\n    # mrt fix: it drops view report; mrt cannot see its definition"),
+        "{body}"
+    );
+    assert!(
+        body.ends_with("    op.execute(\"ALTER TABLE users ALTER COLUMN email DROP NOT NULL\")\n"),
+        "{body}"
+    );
+}
