@@ -334,3 +334,26 @@ def test_fixture_seed_and_assert_data_intact(pytester: pytest.Pytester, db_url: 
             "*Column 'accounts.phone': values changed after rollback (1 row*",
         ]
     )
+
+
+def test_custom_version_table_is_neither_seeded_nor_reported(
+    check: Callable[..., RollbackChecker], db_url: str, tmp_path: Path
+) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLES / "dropped_column", project)
+    env = project / "migrations" / "env.py"
+    env.write_text(
+        env.read_text().replace(
+            "connection=connection, target_metadata=target_metadata,",
+            'connection=connection, target_metadata=target_metadata, version_table="my_versions",',
+        )
+    )
+    assert "my_versions" in env.read_text()
+    checker = check(project, db_url)
+    verdicts = _verdicts(checker.check_all())
+    assert checker.runner.version_table == "my_versions"
+    assert verdicts["f001"] == []
+    assert verdicts["f002"] == [
+        "Column 'accounts.phone': values changed after rollback (3 rows, data lost: now NULL)"
+    ]
+    assert checker.runner.current() == ("f002",)

@@ -150,6 +150,7 @@ class RollbackChecker:
             result.failures.append(f"cannot reach the parent revision: {exc}")
             self._dirty = True
             return
+        self.engine.ignore_table(self.runner.version_table)
         before = self._schema(parents)
         self._salt += 2
         seed_warnings = self._seed(before, before.tables, self._salt)
@@ -190,6 +191,7 @@ class RollbackChecker:
         """Run one Alembic step; a failure becomes the result's failure line."""
         try:
             getattr(self.runner, command)(target)
+            self.engine.ignore_table(self.runner.version_table)
         except MigrationError as exc:
             message = str(exc)
             prefix = f"alembic {command} {target}: "
@@ -204,7 +206,8 @@ class RollbackChecker:
         return True
 
     def _seed(self, schema: _core.Schema, tables: list[str], salt: int) -> list[str]:
-        tables = [t for t in tables if t not in self._foreign_tables]
+        skip = self._foreign_tables | {self.runner.version_table}
+        tables = [t for t in tables if t not in skip]
         custom = {
             table: _plain_rows(make())
             for table, make in self.config.custom_seeds.items()

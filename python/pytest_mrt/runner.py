@@ -138,7 +138,11 @@ class AlembicRunner:
 
         try:
             with self.engine.connect() as conn:
-                return tuple(MigrationContext.configure(conn).get_current_heads())
+                return tuple(
+                    MigrationContext.configure(
+                        conn, opts={"version_table": self.version_table}
+                    ).get_current_heads()
+                )
         except Exception as exc:
             raise MigrationError(f"cannot read the current revision: {one_line(exc)}") from None
 
@@ -189,8 +193,11 @@ class AlembicRunner:
             return script._downgrade_revs(revision, rev)  # type: ignore[arg-type]
 
         fn = upgrade if command_name == "upgrade" else downgrade
-        with EnvironmentContext(self.config, script, fn=fn, destination_rev=revision):
+        with EnvironmentContext(self.config, script, fn=fn, destination_rev=revision) as env:
             script.run_env()
+            # env.py may name its own version table (context.configure(version_table=...)).
+            options = getattr(env, "context_opts", None) or {}
+            self.version_table = str(options.get("version_table") or "alembic_version")
 
     def _run(self, command_name: str, revision: str) -> None:
         def step(config: Config, target: str) -> None:

@@ -156,7 +156,7 @@ pub struct PyEngine {
     /// Outside the mutex: it must work while another thread holds the connection.
     interrupter: dialects::Interrupter,
     url: DbUrl,
-    ignore: Vec<String>,
+    ignore: Mutex<Vec<String>>,
 }
 
 impl PyEngine {
@@ -193,7 +193,7 @@ impl PyEngine {
             interrupter: conn.interrupter(),
             conn: Arc::new(Mutex::new(Some(conn))),
             url: parsed,
-            ignore,
+            ignore: Mutex::new(ignore),
         })
     }
 
@@ -213,9 +213,24 @@ impl PyEngine {
         self.url.redacted()
     }
 
+    /// Also leave `table` out of snapshots from now on (a custom Alembic version table).
+    fn ignore_table(&self, table: String) {
+        let mut ignore = self
+            .ignore
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !ignore.contains(&table) {
+            ignore.push(table);
+        }
+    }
+
     /// The current schema.
     fn snapshot(&self, py: Python<'_>) -> PyResult<PySchema> {
-        let ignore = self.ignore.clone();
+        let ignore = self
+            .ignore
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
         let schema = self.with(py, move |c| c.introspect().map(|s| s.without(&ignore)))?;
         Ok(PySchema {
             inner: Arc::new(schema),
