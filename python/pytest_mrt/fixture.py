@@ -33,6 +33,12 @@ def _clean_failures() -> Iterator[None]:
         yield
     except (MigrationError, _core.MRTError) as exc:
         _fail(str(exc))
+    except BaseException as exc:
+        # pyo3 raises a Rust panic as PanicException (a BaseException): a bug of ours, which
+        # the user should see as one line to report, not as a crash of their test run.
+        if type(exc).__name__ != "PanicException":
+            raise
+        _fail(f"internal error (please report it): the engine panicked: {exc}")
 
 
 class MRTFixture:
