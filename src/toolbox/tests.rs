@@ -139,7 +139,9 @@ fn explain_numbers_steps_and_gives_a_verdict() {
     let src = format!(
         "{HEAD}def upgrade():\n    op.add_column(\"users\", sa.Column(\"phone\", sa.String(30), nullable=False, server_default=\"x\"))\n    op.execute(\"UPDATE users SET name = UPPER(name)\")\n\n\ndef downgrade():\n    op.drop_column(\"users\", \"phone\")\n"
     );
-    let text = explain_source("m.py", &src).unwrap();
+    let text = explain_source("m.py", &src, &[]).unwrap();
+    let quiet = explain_source("m.py", &src, &[("MRT014".into(), "off".into())]).unwrap();
+    assert!(quiet.ends_with("Rollback: safe — no findings\n"), "{quiet}");
     assert!(text.contains("\nupgrade():\n  1. Adds NOT NULL column users.phone (VARCHAR(30), server default \"x\")\n  2. Runs SQL: UPDATE users SET name = UPPER(name) — rewrites every row of users\n"), "{text}");
     assert!(
         text.contains("\ndowngrade():\n  1. Drops column users.phone\n"),
