@@ -270,6 +270,7 @@ def test_pyproject_overrides_and_skip(tmp_path: Path) -> None:
         "[tool.mrt.severity_overrides]\n"
         '"drop column" = "warning"\n"INDEX without CONCURRENTLY" = "off"\n"MRT009" = "warning"\n'
         '"Column type narrowed" = "warning"\n"MRT014" = "off"\n"noop downgrade" = "warning"\n'
+        '"My House Rule" = "error"\n'
     )
     result = mrt("check", str(BLOG), "--format", "json", cwd=tmp_path)
     findings = as_json(result)
@@ -277,6 +278,10 @@ def test_pyproject_overrides_and_skip(tmp_path: Path) -> None:
     assert "005" not in {f["revision"] for f in findings}
     assert "MRT023" not in {f["rule"] for f in findings}
     assert result.returncode == 0  # only warnings, 005 (the no-op downgrade) skipped
+    # A key naming no built-in rule may be a custom check's pattern: a note, not an error.
+    assert result.stderr.strip() == (
+        "mrt: note: severity_overrides: 'My House Rule' names no built-in rule or pattern (ignored)"
+    )
     assert mrt("check", str(BLOG), "--strict", cwd=tmp_path).returncode == 1
 
 
@@ -337,3 +342,17 @@ def test_check_cold_path_imports_no_heavy_module() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stderr.strip() == "[]"
+
+
+def test_pytest_mrt_1_9_1_codes_and_patterns_still_work(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.mrt.severity_overrides]\n"
+        '"MRT201" = "warning"\n'  # 1.9.1's code for DROP COLUMN in upgrade
+        '"Data transform without reverse" = "off"\n'  # 1.9.1's name for MRT014
+    )
+    findings = as_json(mrt("check", str(BLOG), "--format", "json", cwd=tmp_path))
+    rules = {f["rule"]: f["severity"] for f in findings}
+    assert rules["MRT001"] == "warning"
+    assert "MRT014" not in rules
+    only = as_json(mrt("check", str(BLOG), "--format", "json", "--select", "MRT407"))
+    assert {f["rule"] for f in only} == {"MRT023"}

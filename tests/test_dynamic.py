@@ -310,3 +310,27 @@ def test_fixture_turns_the_guard_into_a_failure(pytester: pytest.Pytester, db_ur
     result = pytester.runpytest("--mrt-db-url", db_url)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*mrt: refusing to run rollback checks on *allow_existing_data*"])
+
+
+def test_fixture_seed_and_assert_data_intact(pytester: pytest.Pytester, db_url: str) -> None:
+    pytester.copy_example("dropped_column")
+    pytester.makepyfile(
+        test_rollback="""
+        def test_data(mrt):
+            mrt.upgrade("f001")
+            row = {"id": 1, "name": "ann", "email": "ann@example.com", "phone": "1", "rating": 2}
+            mrt.seed("accounts", [row])
+            mrt.assert_data_intact()
+            mrt.upgrade("f002")
+            mrt.downgrade("f001")
+            mrt.assert_data_intact()
+        """
+    )
+    result = pytester.runpytest("--mrt-db-url", db_url)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*seeded data changed:*",
+            "*Column 'accounts.phone': values changed after rollback (1 row*",
+        ]
+    )

@@ -9,9 +9,11 @@ Importing this package is cheap: the native engine loads on first use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+# Not `from typing import TYPE_CHECKING`: importing typing alone costs the CLI several ms.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ._core import DatabaseError, MRTError, SafetyError, UsageError, __version__
     from .config import ConfigError, MRTConfig
     from .models import MigrationAST, Operation, RevisionResult, RiskWarning

@@ -169,10 +169,33 @@ class AlembicRunner:
         """``alembic downgrade <revision>``, in-process."""
         self._run("downgrade", revision)
 
-    def _run(self, command_name: str, revision: str) -> None:
-        from alembic import command
+    def _step(self, command_name: str, revision: str) -> None:
+        """What ``alembic.command.upgrade/downgrade`` do, on the scripts loaded once.
 
-        step = getattr(command, command_name)
+        Alembic's command functions reload every revision file on each call; checking a whole
+        history makes three calls per revision, so that reload would dominate the run.
+        """
+        from alembic.runtime.environment import EnvironmentContext
+        from alembic.util.exc import CommandError
+
+        if ":" in revision:
+            raise CommandError("Range revision not allowed")
+        script = self.script
+
+        def upgrade(rev: object, context: object) -> object:
+            return script._upgrade_revs(revision, rev)  # type: ignore[arg-type]
+
+        def downgrade(rev: object, context: object) -> object:
+            return script._downgrade_revs(revision, rev)  # type: ignore[arg-type]
+
+        fn = upgrade if command_name == "upgrade" else downgrade
+        with EnvironmentContext(self.config, script, fn=fn, destination_rev=revision):
+            script.run_env()
+
+    def _run(self, command_name: str, revision: str) -> None:
+        def step(config: Config, target: str) -> None:
+            self._step(command_name, target)
+
         if self.rows_before_first_step is None:
             self.rows_before_first_step = self.tables_with_rows()
         try:

@@ -239,3 +239,19 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rule_doc, m)?)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::guarded;
+    use crate::Error;
+
+    #[test]
+    fn a_panic_becomes_an_internal_error() {
+        let result: Result<(), Error> = guarded(|| panic!("boom"));
+        let message = result.unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "internal error (please report it): the scanner panicked: boom"
+        );
+    }
+}

@@ -330,9 +330,18 @@ impl Dialect for Mysql {
 
     fn execute(&mut self, sql: &str) -> Result<()> {
         let url = self.url.clone();
-        self.conn
-            .query_drop(sql)
-            .map_err(|e| url.db_error(describe(&e)))
+        // Read every result set: the driver drops (and so hides) errors of later statements
+        // in a multi-statement query otherwise.
+        let mut result = self
+            .conn
+            .query_iter(sql)
+            .map_err(|e| url.db_error(describe(&e)))?;
+        while let Some(set) = result.iter() {
+            for row in set {
+                row.map_err(|e| url.db_error(describe(&e)))?;
+            }
+        }
+        Ok(())
     }
 
     fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {

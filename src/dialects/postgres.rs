@@ -16,6 +16,8 @@ use crate::url::{Backend, DbUrl};
 pub struct Postgres {
     url: DbUrl,
     client: Client,
+    /// The catalog queries, prepared once: planning them costs more than running them.
+    catalog: Vec<postgres::Statement>,
 }
 
 const SEP: char = '\u{1f}';
@@ -76,6 +78,7 @@ impl Postgres {
         Ok(Postgres {
             url: url.clone(),
             client,
+            catalog: Vec::new(),
         })
     }
 
@@ -231,7 +234,38 @@ impl Dialect for Postgres {
     }
 
     fn introspect(&mut self) -> Result<Schema> {
-        let sets = self.result_sets(INTROSPECT)?;
+        if self.catalog.is_empty() {
+            for sql in INTROSPECT
+                .split(";\n")
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                let stmt = self
+                    .client
+                    .prepare(sql)
+                    .map_err(|e| self.url.db_error(describe(&e)))?;
+                self.catalog.push(stmt);
+            }
+        }
+        let mut sets = Vec::with_capacity(self.catalog.len());
+        for stmt in &self.catalog {
+            let rows = self
+                .client
+                .query(stmt, &[])
+                .map_err(|e| self.url.db_error(describe(&e)))?;
+            let mut set = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let mut vals = Vec::with_capacity(r.len());
+                for i in 0..r.len() {
+                    vals.push(
+                        r.try_get::<_, Option<String>>(i)
+                            .map_err(|e| crate::Error::Internal(format!("catalog value: {e}")))?,
+                    );
+                }
+                set.push(vals);
+            }
+            sets.push(set);
+        }
         let [cols, cons, idxs, enums, views, seqs] = <[_; 6]>::try_from(sets)
             .map_err(|_| crate::Error::Internal("catalog query returned too few results".into()))?;
         let mut schema = Schema::default();

@@ -115,29 +115,222 @@ pub fn normalize(key: &str) -> String {
         .join(" ")
 }
 
+/// Codes and pattern names of pytest-mrt 1.9.1, which users already write in
+/// `severity_overrides` and `# noqa:` comments, mapped to the rules that cover them now.
+const LEGACY: &[(&str, &str, Rule)] = &[
+    ("MRT101", "Missing downgrade", Rule::MissingDowngrade),
+    ("MRT102", "No-op downgrade", Rule::NoopDowngrade),
+    (
+        "MRT103",
+        "Data transform without reverse",
+        Rule::BulkUpdateWithoutReverse,
+    ),
+    ("MRT104", "Raw SQL (op.execute)", Rule::UnanalysableSql),
+    (
+        "MRT105",
+        "context.execute without reverse",
+        Rule::UnanalysableSql,
+    ),
+    (
+        "MRT107",
+        "RunPython without reverse_code",
+        Rule::RunPythonWithoutReverse,
+    ),
+    (
+        "MRT108",
+        "RunSQL without reverse_sql",
+        Rule::RunSqlWithoutReverse,
+    ),
+    ("MRT201", "DROP COLUMN in upgrade", Rule::DropColumn),
+    ("MRT202", "DROP TABLE in upgrade", Rule::DropTable),
+    ("MRT203", "TRUNCATE", Rule::Truncate),
+    ("MRT204", "CASCADE DELETE", Rule::OnDeleteCascade),
+    (
+        "MRT205",
+        "DROP FOREIGN KEY without restore",
+        Rule::DropConstraintNotRecreated,
+    ),
+    (
+        "MRT206",
+        "DROP COLUMN in batch_alter_table",
+        Rule::DropColumn,
+    ),
+    (
+        "MRT207",
+        "DROP VIEW without reverse",
+        Rule::DropObjectNotRecreated,
+    ),
+    (
+        "MRT208",
+        "Multi-step destructive migration",
+        Rule::AddMigrateDrop,
+    ),
+    ("MRT209", "RemoveField", Rule::DjangoRemoveField),
+    ("MRT210", "DeleteModel", Rule::DjangoDeleteModel),
+    ("MRT211", "RunSQL DROP TABLE", Rule::DropTable),
+    ("MRT212", "RunSQL TRUNCATE", Rule::Truncate),
+    (
+        "MRT213",
+        "SET NOT NULL on existing column",
+        Rule::NotNullWithoutDefault,
+    ),
+    (
+        "MRT301",
+        "rename_table without reverse",
+        Rule::RenameNotReversed,
+    ),
+    (
+        "MRT302",
+        "rename_column without reverse",
+        Rule::RenameNotReversed,
+    ),
+    ("MRT303", "Column type change", Rule::ColumnTypeChange),
+    ("MRT303", "Column type change", Rule::ColumnTypeNarrowed),
+    ("MRT304", "ENUM value added", Rule::EnumValueAdded),
+    (
+        "MRT305",
+        "RenameModel with data-loss operations",
+        Rule::DjangoRename,
+    ),
+    (
+        "MRT401",
+        "NOT NULL without default",
+        Rule::NotNullWithoutDefault,
+    ),
+    (
+        "MRT402",
+        "NOT NULL without reverting nullable",
+        Rule::NotNullNotRestored,
+    ),
+    (
+        "MRT403",
+        "NOT NULL via raw SQL without reverse",
+        Rule::NotNullRawSql,
+    ),
+    (
+        "MRT404",
+        "ADD COLUMN with volatile DEFAULT",
+        Rule::AddColumnVolatileDefault,
+    ),
+    (
+        "MRT405",
+        "ADD COLUMN with server_default",
+        Rule::AddColumnVolatileDefault,
+    ),
+    (
+        "MRT406",
+        "UNIQUE constraint on existing data",
+        Rule::UniqueConstraintAdded,
+    ),
+    (
+        "MRT407",
+        "INDEX without CONCURRENTLY",
+        Rule::IndexWithoutConcurrently,
+    ),
+    (
+        "MRT408",
+        "DROP INDEX without reverse",
+        Rule::DropIndexNotRecreated,
+    ),
+    (
+        "MRT409",
+        "DROP CONSTRAINT without reverse",
+        Rule::DropConstraintNotRecreated,
+    ),
+    (
+        "MRT410",
+        "DROP CONSTRAINT in batch_alter_table",
+        Rule::DropConstraintNotRecreated,
+    ),
+    (
+        "MRT411",
+        "AddField NOT NULL without default",
+        Rule::DjangoNotNullWithoutDefault,
+    ),
+    (
+        "MRT412",
+        "AlterField to NOT NULL without default",
+        Rule::DjangoNotNullWithoutDefault,
+    ),
+    (
+        "MRT413",
+        "AddIndex without atomic=False",
+        Rule::DjangoAddIndexLocks,
+    ),
+    ("MRT414", "Missing atomic=False", Rule::DjangoAddIndexLocks),
+    ("MRT501", "SEQUENCE modification", Rule::SequenceChange),
+    (
+        "MRT502",
+        "CREATE TRIGGER without DROP TRIGGER",
+        Rule::CreateNotReversed,
+    ),
+    (
+        "MRT503",
+        "CREATE TYPE without DROP TYPE",
+        Rule::CreateNotReversed,
+    ),
+    ("", "Data hole chain", Rule::ColumnDataHole),
+];
+
+/// 1.9.1 codes with no counterpart here (its opt-in rolling-deploy checks and a few others):
+/// suppressions naming them are left alone rather than reported as unknown.
+#[must_use]
+pub fn is_retired_code(code: &str) -> bool {
+    matches!(
+        code,
+        "MRT106"
+            | "MRT601"
+            | "MRT602"
+            | "MRT701"
+            | "MRT702"
+            | "MRT703"
+            | "MRT704"
+            | "MRT705"
+            | "MRT901"
+            | "MRT902"
+    )
+}
+
 impl Rule {
     /// The rules a user-supplied key names: a code (`MRT001`), a code prefix (`MRT0`), a
-    /// kebab name, a pattern name or one of its aliases. Empty when nothing matches.
+    /// kebab name, a pattern name or one of its aliases, or a pytest-mrt 1.9.1 code or
+    /// pattern name. Empty when nothing matches.
     #[must_use]
     pub fn lookup(key: &str) -> Vec<Rule> {
         let key = key.trim();
         let upper = key.to_ascii_uppercase();
         if upper.starts_with("MRT") && upper[3..].chars().all(|c| c.is_ascii_digit()) {
-            return ALL
+            let ours: Vec<Rule> = ALL
                 .iter()
                 .copied()
                 .filter(|r| r.code().starts_with(&upper))
                 .collect();
+            if !ours.is_empty() {
+                return ours;
+            }
+            return LEGACY
+                .iter()
+                .filter(|(code, _, _)| *code == upper)
+                .map(|(_, _, rule)| *rule)
+                .collect();
         }
         let wanted = normalize(key);
-        ALL.iter()
+        let mut found: Vec<Rule> = ALL
+            .iter()
             .copied()
             .filter(|r| {
                 normalize(r.name()) == wanted
                     || normalize(r.pattern()) == wanted
                     || r.aliases().iter().any(|a| normalize(a) == wanted)
             })
-            .collect()
+            .collect();
+        for (_, pattern, rule) in LEGACY {
+            if normalize(pattern) == wanted && !found.contains(rule) {
+                found.push(*rule);
+            }
+        }
+        found.sort();
+        found
     }
 
     /// The first paragraph line of `## What it does`: the one-line summary.

@@ -35,9 +35,20 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     if down.body != BodyKind::Empty || !up.changes_something() {
         return;
     }
+    let opaque: Vec<&str> = up
+        .ops
+        .iter()
+        .filter(|o| o.kind == OpKind::Call)
+        .filter_map(|o| o.name.as_deref())
+        .collect();
+    let what = if opaque.len() == up.ops.len() {
+        format!("calls {}()", opaque.join("(), "))
+    } else {
+        "changes the database".to_string()
+    };
     let mut d = Diagnostic::new(
         Rule::NoopDowngrade,
-        "downgrade() does nothing while upgrade() changes the database: the rollback is silently a no-op",
+        format!("downgrade() does nothing while upgrade() {what}: the rollback is silently a no-op"),
         down.header,
     );
     let inverse = inverse_ops(m);

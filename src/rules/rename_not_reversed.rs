@@ -36,6 +36,13 @@ declare_rule! {
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let Some(down) = super::active_downgrade(m) else { return };
     for op in m.upgrade_ops() {
+        // Rebuilding a table under a temporary name and renaming it into place is not a rename.
+        if op.kind == OpKind::RenameTable && op.table.as_deref().is_some_and(|t| m.creates_table(t)) {
+            continue;
+        }
+        if op.table.is_none() || op.new_name.is_none() {
+            continue;
+        }
         match op.kind {
             OpKind::RenameTable => {
                 let back = down.iter().any(|d| {

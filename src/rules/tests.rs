@@ -246,6 +246,15 @@ fn lookup_accepts_codes_names_and_patterns() {
         ]
     );
     assert!(Rule::lookup("no such rule").is_empty());
+    // pytest-mrt 1.9.1 codes and pattern names keep working.
+    assert_eq!(Rule::lookup("MRT201"), vec![Rule::DropColumn]);
+    assert_eq!(Rule::lookup("mrt407"), vec![Rule::IndexWithoutConcurrently]);
+    assert_eq!(Rule::lookup("CASCADE DELETE"), vec![Rule::OnDeleteCascade]);
+    assert_eq!(
+        Rule::lookup("Column type change"),
+        vec![Rule::ColumnTypeChange, Rule::ColumnTypeNarrowed]
+    );
+    assert!(Rule::lookup("MRT106").is_empty() && crate::rules::is_retired_code("MRT106"));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Alembic revision files → [`MigrationAST`]: identifiers, `upgrade()`/`downgrade()`
 //! operation lists, aliases, batch blocks, helper functions and raw SQL.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtFunctionDef};
@@ -20,7 +21,11 @@ pub struct Module<'a> {
     helpers: HashMap<String, &'a StmtFunctionDef>,
     constants: Constants,
     hint: DialectHint,
+    /// Parsed SQL by text: helpers called several times share one analysis.
+    sql_cache: RefCell<HashMap<(String, Vec<String>), SqlAnalysis>>,
 }
+
+type SqlAnalysis = (Vec<Operation>, Option<String>);
 
 /// The identifiers of a revision file.
 #[derive(Default)]
@@ -104,6 +109,7 @@ impl<'a> Module<'a> {
             helpers: HashMap::new(),
             constants: Constants::new(),
             hint: DialectHint::Unknown,
+            sql_cache: RefCell::new(HashMap::new()),
         };
         for stmt in body {
             match stmt {
@@ -185,6 +191,25 @@ impl<'a> Module<'a> {
         }
     }
 
+    /// [`sql::analyse`], remembered per text: the operations come back with `range`.
+    fn analyse_sql(&self, text: &str, holes: &[String], range: TextRange) -> SqlAnalysis {
+        let key = (text.to_string(), holes.to_vec());
+        if let Some((ops, error)) = self.sql_cache.borrow().get(&key) {
+            let ops = ops
+                .iter()
+                .cloned()
+                .map(|mut op| {
+                    op.range = range;
+                    op
+                })
+                .collect();
+            return (ops, error.clone());
+        }
+        let result = sql::analyse(text, holes, self.hint, range);
+        self.sql_cache.borrow_mut().insert(key, result.clone());
+        result
+    }
+
     #[must_use]
     pub fn hint(&self) -> DialectHint {
         self.hint
@@ -211,6 +236,29 @@ impl<'a> Module<'a> {
         })
     }
 }
+
+/// Builtins called as statements that change no database.
+const BUILTINS: &[&str] = &[
+    "print",
+    "len",
+    "isinstance",
+    "setattr",
+    "delattr",
+    "exec",
+    "eval",
+    "breakpoint",
+    "next",
+    "iter",
+    "sorted",
+    "list",
+    "dict",
+    "set",
+    "tuple",
+    "str",
+    "int",
+    "repr",
+    "format",
+];
 
 /// What a body amounts to: nothing (`pass`, docstring, `...`), a `raise`, or real work.
 #[must_use]
@@ -259,7 +307,21 @@ impl Walker<'_, '_> {
     fn stmt(&mut self, stmt: &Stmt) {
         let range = stmt.range();
         match stmt {
-            Stmt::Expr(e) => self.expr(&e.value, range),
+            Stmt::Expr(e) => {
+                let before = self.ops.len();
+                self.expr(&e.value, range);
+                // `create_run_tables()` imported from elsewhere: its effects are invisible
+                // here, but the upgrade evidently does something.
+                if self.ops.len() == before
+                    && let Expr::Call(c) = e.value.as_ref()
+                    && let Expr::Name(n) = c.func.as_ref()
+                    && !BUILTINS.contains(&n.id.as_str())
+                {
+                    let mut op = Operation::new(OpKind::Call, Origin::Op, range);
+                    op.name = Some(n.id.as_str().to_string());
+                    self.ops.push(op);
+                }
+            }
             Stmt::Assign(a) => {
                 if let [Expr::Name(n)] = a.targets.as_slice() {
                     self.bind_local(n.id.as_str(), &a.value);
@@ -454,10 +516,68 @@ impl Walker<'_, '_> {
                 let Some(def) = self.module.helpers.get(name) else {
                     return false;
                 };
-                // A module-level helper called from upgrade(): its operations count as ours.
+                // A module-level helper called from upgrade(): its operations count as ours,
+                // with its parameters bound to the call's literal arguments and batch contexts.
+                let params: Vec<&str> = def
+                    .parameters
+                    .iter_non_variadic_params()
+                    .map(|p| p.parameter.name.as_str())
+                    .collect();
+                let mut strings: Vec<(String, String)> = Vec::new();
+                let mut batches = 0;
+                let bound = call
+                    .arguments
+                    .args
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, a)| params.get(i).map(|p| (*p, a)))
+                    .chain(
+                        call.arguments
+                            .keywords
+                            .iter()
+                            .filter_map(|k| k.arg.as_ref().map(|a| (a.as_str(), &k.value))),
+                    );
+                for (param, value) in bound {
+                    if let Some(s) = literal_str(value) {
+                        strings.push((param.to_string(), s));
+                    } else if let Expr::Name(v) = value
+                        && let Some((_, table)) = self
+                            .batches
+                            .iter()
+                            .rev()
+                            .find(|(var, _)| var == v.id.as_str())
+                    {
+                        let table = table.clone();
+                        self.batches.push((param.to_string(), table));
+                        batches += 1;
+                    }
+                }
                 self.visiting.push(name.to_string());
                 let saved = std::mem::take(&mut self.locals);
+                let first = self.ops.len();
                 self.suite(&def.body);
+                for op in &mut self.ops[first..] {
+                    for field in [
+                        &mut op.table,
+                        &mut op.column,
+                        &mut op.name,
+                        &mut op.new_name,
+                    ] {
+                        if let Some(value) = field
+                            && let Some((_, s)) = strings.iter().find(|(p, _)| p == value)
+                        {
+                            *value = s.clone();
+                        }
+                    }
+                    for col in &mut op.columns {
+                        if let Some((_, s)) = strings.iter().find(|(p, _)| *p == col.name) {
+                            col.name = s.clone();
+                        }
+                    }
+                }
+                for _ in 0..batches {
+                    self.batches.pop();
+                }
                 self.locals = saved;
                 self.visiting.pop();
                 true
@@ -480,7 +600,7 @@ impl Walker<'_, '_> {
         exec.kwargs = kwargs(call, self.module.source);
         match resolved {
             Some(text) => {
-                let (ops, error) = sql::analyse(&text, &holes, self.module.hint, range);
+                let (ops, error) = self.module.analyse_sql(&text, &holes, range);
                 exec.sql = Some(sql::restore(&text, &holes));
                 exec.sql_error = error;
                 self.ops.push(exec);

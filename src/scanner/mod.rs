@@ -295,6 +295,7 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
                 false,
             ),
         };
+        let dialect = dialect_of(&scan.path, module.hint(), upgrade.iter().chain(&downgrade));
         MigrationAST {
             path: scan.path.clone(),
             source: String::new(),
@@ -311,7 +312,7 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
             replaces: 0,
             class_range: TextRange::default(),
             suppressions,
-            dialect: module.hint(),
+            dialect,
             created_tables: created,
         }
     };
@@ -319,6 +320,38 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
     scan.diagnostics = rules::check_migration(&migration);
     scan.migration = Some(migration);
     scan
+}
+
+/// The dialect a revision targets: its imports and `postgresql_*` arguments, else `PRAGMA`
+/// statements (SQLite only), else a folder named after a database (one history per dialect).
+fn dialect_of<'f>(
+    path: &str,
+    hint: sql::DialectHint,
+    functions: impl Iterator<Item = &'f model::Function>,
+) -> sql::DialectHint {
+    if hint != sql::DialectHint::Unknown {
+        return hint;
+    }
+    let pragma = functions
+        .flat_map(|f| &f.ops)
+        .any(|o| o.kind == model::OpKind::Read && o.name.as_deref() == Some("PRAGMA"));
+    if pragma {
+        return sql::DialectHint::Sqlite;
+    }
+    for part in Path::new(path).components().rev().skip(1) {
+        match part
+            .as_os_str()
+            .to_string_lossy()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "sqlite" | "sqlite3" => return sql::DialectHint::Sqlite,
+            "postgresql" | "postgres" | "pg" => return sql::DialectHint::Postgres,
+            "mysql" | "mariadb" => return sql::DialectHint::MySql,
+            _ => {}
+        }
+    }
+    sql::DialectHint::Unknown
 }
 
 /// Read and scan every file under `paths` (in parallel), then check each input's revision graph.
@@ -524,8 +557,13 @@ fn file_findings(scan: &FileScan, settings: &Settings) -> Vec<Finding> {
             if s.codes.is_empty() {
                 blanket_used[i] = true;
                 suppressed = true;
-            } else if s.codes.iter().any(|c| c == d.rule.code()) {
-                used[i].insert(d.rule.code().to_string());
+            } else if let Some(code) = s
+                .codes
+                .iter()
+                .find(|c| *c == d.rule.code() || Rule::lookup(c).contains(&d.rule))
+            {
+                // Our codes, or the 1.9.1 ones (`# noqa: MRT201`) that map to this rule.
+                used[i].insert(code.clone());
                 suppressed = true;
             }
         }
@@ -544,7 +582,7 @@ fn file_findings(scan: &FileScan, settings: &Settings) -> Vec<Finding> {
                 let unknown: Vec<&str> = s
                     .codes
                     .iter()
-                    .filter(|c| Rule::lookup(c).len() != 1)
+                    .filter(|c| Rule::lookup(c).is_empty() && !rules::is_retired_code(c))
                     .map(String::as_str)
                     .collect();
                 let unused: Vec<&str> = s
@@ -552,11 +590,8 @@ fn file_findings(scan: &FileScan, settings: &Settings) -> Vec<Finding> {
                     .iter()
                     .filter(|c| {
                         !used[i].contains(*c)
-                            && Rule::lookup(c)
-                                .first()
-                                .is_some_and(|r| settings.enabled(*r))
+                            && Rule::lookup(c).iter().any(|r| settings.enabled(*r))
                     })
-                    .filter(|c| Rule::lookup(c).len() == 1)
                     .map(String::as_str)
                     .collect();
                 if !unknown.is_empty() {
@@ -615,3 +650,5 @@ pub fn scan_source(path: &str, source: &str) -> Vec<Finding> {
     }
     findings(&files, &settings)
 }
+#[cfg(test)]
+mod prof_test;

@@ -92,6 +92,8 @@ pub enum OpKind {
     DropNotNull,
     /// Reads nothing back into the schema: `SELECT`, `op.get_bind()`, `op.f(...)`.
     Read,
+    /// A call to a function defined elsewhere (imported): effects unknown, but not nothing.
+    Call,
     /// Any other recognised call (`op.create_table_comment`, `GRANT ...`, ...).
     Other,
     // Django operations.
@@ -152,6 +154,7 @@ impl OpKind {
             OpKind::SetNotNull => "set_not_null",
             OpKind::DropNotNull => "drop_not_null",
             OpKind::Read => "read",
+            OpKind::Call => "call",
             OpKind::Other => "other",
             OpKind::RemoveField => "RemoveField",
             OpKind::DeleteModel => "DeleteModel",

@@ -122,6 +122,10 @@ pub fn column_spec(call: &ExprCall, source: &str) -> Option<ColumnSpec> {
     for (i, a) in call.arguments.args.iter().enumerate() {
         match a {
             Expr::StringLiteral(s) if i == 0 => spec.name = s.value.to_str().to_string(),
+            // `sa.Column(name_variable, sa.Integer)`: the first of several is still the name.
+            Expr::Name(_) | Expr::Attribute(_) if i == 0 && call.arguments.args.len() > 1 => {
+                spec.name = dotted(a).unwrap_or_default();
+            }
             Expr::Call(c) if last_name(&c.func) == Some("ForeignKey") => {
                 spec.fk_ondelete = fk_ondelete(c);
             }

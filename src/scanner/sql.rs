@@ -68,26 +68,30 @@ pub fn analyse(
     range: TextRange,
 ) -> (Vec<Operation>, Option<String>) {
     let dialects = dialects(hint);
-    let mut first_error: Option<String> = None;
-    for dialect in &dialects {
-        match Parser::parse_sql(dialect.as_ref(), sql) {
-            Ok(statements) => {
+    // The likely dialect first, on the whole text (the common case: it parses).
+    let first_error = match Parser::parse_sql(dialects[0].as_ref(), sql) {
+        Ok(statements) => {
+            let mut ops = Vec::new();
+            for stmt in &statements {
+                statement_ops(stmt, holes, range, &mut ops);
+            }
+            return (ops, None);
+        }
+        Err(err) => Some(err.to_string()),
+    };
+    // One statement the parser does not know should not hide the others: parse them one by
+    // one (each with every dialect), and recognise a few statements sqlparser cannot read by
+    // their leading keywords.
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
+        for dialect in &dialects[1..] {
+            if let Ok(statements) = Parser::parse_sql(dialect.as_ref(), sql) {
                 let mut ops = Vec::new();
                 for stmt in &statements {
                     statement_ops(stmt, holes, range, &mut ops);
                 }
                 return (ops, None);
             }
-            Err(err) => {
-                if first_error.is_none() {
-                    first_error = Some(err.to_string());
-                }
-            }
         }
-    }
-    // One statement the parser does not know should not hide the others: parse them one by
-    // one, and recognise a few statements sqlparser cannot read by their leading keywords.
-    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
         return (Vec::new(), first_error);
     };
     let mut ops = Vec::new();
@@ -97,9 +101,20 @@ pub fn analyse(
         if text.trim().is_empty() {
             continue;
         }
-        let parsed = dialects
-            .iter()
-            .find_map(|d| Parser::parse_sql(d.as_ref(), &text).ok());
+        // The two most likely dialects: a statement neither reads is procedural code, and
+        // trying every dialect on each piece of it costs more than it finds.
+        let mut last_error = None;
+        let parsed =
+            dialects
+                .iter()
+                .take(2)
+                .find_map(|d| match Parser::parse_sql(d.as_ref(), &text) {
+                    Ok(statements) => Some(statements),
+                    Err(e) => {
+                        last_error.get_or_insert(e.to_string());
+                        None
+                    }
+                });
         if let Some(statements) = parsed {
             for stmt in &statements {
                 statement_ops(stmt, holes, range, &mut ops);
@@ -107,10 +122,7 @@ pub fn analyse(
         } else if let Some(op) = by_keywords(chunk, holes, range) {
             ops.push(op);
         } else if error.is_none() {
-            error = Parser::parse_sql(&PostgreSqlDialect {}, &text)
-                .err()
-                .map(|e| e.to_string())
-                .or_else(|| first_error.clone());
+            error = last_error.or_else(|| first_error.clone());
         }
     }
     (ops, error)
@@ -162,7 +174,10 @@ fn by_keywords(tokens: &[Token], holes: &[String], range: TextRange) -> Option<O
             ),
             _,
         ) if !words.iter().any(|w| w.1.eq_ignore_ascii_case("setval")) => {
-            Some(Operation::new(OpKind::Read, Origin::Sql, range))
+            let mut op = Operation::new(OpKind::Read, Origin::Sql, range);
+            // `PRAGMA` only exists on SQLite: it tells the file's dialect.
+            op.name = words.first().map(|w| w.1.to_ascii_uppercase());
+            Some(op)
         }
         _ => None,
     }

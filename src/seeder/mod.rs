@@ -40,7 +40,37 @@ struct Deferred {
 }
 
 /// Fill the tables of `plan`; returns warnings (one line each) for tables not fully seeded.
+///
+/// Everything runs in one transaction (one commit, not one per row); each statement sits in a
+/// savepoint so that a refused row does not spoil the rest.
 pub fn seed(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Vec<String>> {
+    conn.execute("BEGIN")?;
+    match seed_all(conn, plan) {
+        Ok(w) => {
+            conn.execute("COMMIT")?;
+            Ok(w)
+        }
+        Err(e) => {
+            let _ = conn.execute("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// Run `sql` inside a savepoint: on failure the transaction carries on as before it.
+fn guarded(conn: &mut dyn Dialect, sql: &str) -> Result<()> {
+    match conn.execute(&format!(
+        "SAVEPOINT mrt_row; {sql}; RELEASE SAVEPOINT mrt_row"
+    )) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = conn.execute("ROLLBACK TO SAVEPOINT mrt_row");
+            Err(e)
+        }
+    }
+}
+
+fn seed_all(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
     let mut deferred: Vec<Deferred> = Vec::new();
     let order: Vec<String> = plan
@@ -55,7 +85,21 @@ pub fn seed(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Vec<String>> {
             continue;
         };
         if let Some(rows) = plan.custom.get(name) {
-            if let Err(e) = insert(conn, table, rows) {
+            // The same rows come back every round: a row already there is not an error.
+            let mut inserted = 0;
+            let mut last_err = None;
+            for row in rows {
+                match insert(conn, table, std::slice::from_ref(row)) {
+                    Ok(()) => inserted += 1,
+                    Err(e) => last_err = Some(e),
+                }
+            }
+            if let Some(e) = last_err
+                && inserted == 0
+                && conn
+                    .query_text(&format!("SELECT 1 FROM {} LIMIT 1", conn.quote(name)))?
+                    .is_empty()
+            {
                 warnings.push(format!(
                     "Table '{name}': custom_seeds rows could not be inserted: {}",
                     message(&e)
@@ -68,19 +112,33 @@ pub fn seed(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Vec<String>> {
         if plan.rows == 0 {
             continue;
         }
+        conn.execute("SAVEPOINT mrt_table")?;
         match seed_table(conn, plan, table, &done, &mut deferred) {
-            Ok(None) => {}
-            Ok(Some(w)) => warnings.push(w),
-            Err(e) => warnings.push(format!(
-                "Table '{name}' could not be seeded: {}",
-                message(&e)
-            )),
+            Ok(None) => conn.execute("RELEASE SAVEPOINT mrt_table")?,
+            Ok(Some(w)) => {
+                conn.execute("RELEASE SAVEPOINT mrt_table")?;
+                warnings.push(w);
+            }
+            Err(e) => {
+                conn.execute("ROLLBACK TO SAVEPOINT mrt_table")?;
+                warnings.push(format!(
+                    "Table '{name}' could not be seeded: {}",
+                    message(&e)
+                ));
+            }
         }
         conn.after_seed(table)?;
         done.push(name.clone());
     }
     for d in deferred {
-        if let Err(e) = fill_reference(conn, plan.schema, &d) {
+        conn.execute("SAVEPOINT mrt_table")?;
+        let filled = fill_reference(conn, plan.schema, &d);
+        conn.execute(if filled.is_ok() {
+            "RELEASE SAVEPOINT mrt_table"
+        } else {
+            "ROLLBACK TO SAVEPOINT mrt_table"
+        })?;
+        if let Err(e) = filled {
             warnings.push(format!(
                 "Table '{}': reference {}({}) left NULL: {}",
                 d.table,
@@ -114,9 +172,38 @@ fn insert(conn: &mut dyn Dialect, table: &Table, rows: &[BTreeMap<String, Lit>])
                 vals.join(", ")
             )
         };
-        conn.execute(&sql)?;
+        guarded(conn, &sql)?;
     }
     Ok(())
+}
+
+/// All `rows` (same columns) in one INSERT statement.
+fn insert_many(
+    conn: &mut dyn Dialect,
+    table: &Table,
+    rows: &[BTreeMap<String, Lit>],
+) -> Result<()> {
+    let Some(first) = rows.first() else {
+        return Ok(());
+    };
+    if first.is_empty() {
+        return insert(conn, table, rows);
+    }
+    let cols: Vec<String> = first.keys().map(|c| conn.quote(c)).collect();
+    let tuples: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let vals: Vec<String> = r.values().map(|v| conn.literal(v)).collect();
+            format!("({})", vals.join(", "))
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO {} ({}) VALUES {}",
+        conn.quote(&table.name),
+        cols.join(", "),
+        tuples.join(", ")
+    );
+    guarded(conn, &sql)
 }
 
 fn is_intlike(kind: &Kind) -> bool {
@@ -235,80 +322,93 @@ fn seed_table(
     let mut inserted_keys: Vec<Vec<Lit>> = Vec::new();
     let mut last_err: Option<crate::Error> = None;
     let mut inserted = 0usize;
-    for row in 0..plan.rows {
+    // One row's values for attempt `variant`, and whether a reference must be filled later.
+    let build = |row: usize, variant: u32| -> (BTreeMap<String, Lit>, bool) {
         let n = plan.salt * 1000 + row as u64 + 1;
-        let mut ok = false;
-        for variant in 0..4u32 {
-            let mut values: Vec<Lit> = cols
+        let mut values: Vec<Lit> = cols
+            .iter()
+            .zip(&kinds)
+            .map(|(c, k)| {
+                let rule = rules.get(&c.name.to_ascii_lowercase()).unwrap_or(&no_rule);
+                value(c, k, n, row, variant, rule)
+            })
+            .collect();
+        if let (Some(id), [pk]) = (next_id, table.primary_key.as_slice())
+            && let Some(i) = cols.iter().position(|c| &c.name == pk)
+        {
+            values[i] = Lit::Int(id + row as i64 + i64::from(variant) * 1000);
+        }
+        let mut needs_update = false;
+        for (fk, rows, later) in &fk_values {
+            let positions: Vec<Option<usize>> = fk
+                .columns
                 .iter()
-                .zip(&kinds)
-                .map(|(c, k)| {
-                    let rule = rules.get(&c.name.to_ascii_lowercase()).unwrap_or(&no_rule);
-                    value(c, k, n, row, variant, rule)
-                })
+                .map(|c| cols.iter().position(|x| &x.name == c))
                 .collect();
-            if let (Some(id), [pk]) = (next_id, table.primary_key.as_slice())
-                && let Some(i) = cols.iter().position(|c| &c.name == pk)
-            {
-                values[i] = Lit::Int(id + row as i64 + i64::from(variant) * 1000);
-            }
-            let mut needs_update = false;
-            for (fk, rows, later) in &fk_values {
-                let positions: Vec<Option<usize>> = fk
-                    .columns
-                    .iter()
-                    .map(|c| cols.iter().position(|x| &x.name == c))
-                    .collect();
-                let self_key_ok = fk.ref_table == table.name && fk.ref_columns == table.primary_key;
-                let nullable = fk
-                    .columns
-                    .iter()
-                    .all(|c| table.column(c).is_none_or(|c| c.nullable));
-                for (k, pos) in positions.iter().enumerate() {
-                    let Some(p) = pos else { continue };
-                    values[*p] = if *later {
-                        if nullable {
-                            needs_update = true;
-                            Lit::Null
-                        } else if self_key_ok {
-                            // A NOT NULL self-reference: the row points at itself.
-                            let key_pos = cols.iter().position(|c| c.name == fk.ref_columns[k]);
-                            key_pos.map_or(Lit::Null, |kp| values[kp].clone())
-                        } else {
-                            Lit::Null
-                        }
-                    } else if rows.is_empty() {
+            let self_key_ok = fk.ref_table == table.name && fk.ref_columns == table.primary_key;
+            let nullable = fk
+                .columns
+                .iter()
+                .all(|c| table.column(c).is_none_or(|c| c.nullable));
+            for (k, pos) in positions.iter().enumerate() {
+                let Some(p) = pos else { continue };
+                values[*p] = if *later {
+                    if nullable {
+                        needs_update = true;
                         Lit::Null
+                    } else if self_key_ok {
+                        // A NOT NULL self-reference: the row points at itself.
+                        let key_pos = cols.iter().position(|c| c.name == fk.ref_columns[k]);
+                        key_pos.map_or(Lit::Null, |kp| values[kp].clone())
                     } else {
-                        rows[(row + variant as usize) % rows.len()][k].clone()
-                    };
-                }
-            }
-            let map: BTreeMap<String, Lit> = cols
-                .iter()
-                .zip(values.iter())
-                .map(|(c, v)| (c.name.clone(), v.clone()))
-                .collect();
-            match insert(conn, table, std::slice::from_ref(&map)) {
-                Ok(()) => {
-                    ok = true;
-                    inserted += 1;
-                    if needs_update && !table.primary_key.is_empty() {
-                        inserted_keys.push(
-                            table
-                                .primary_key
-                                .iter()
-                                .map(|k| map.get(k).cloned().unwrap_or(Lit::Null))
-                                .collect(),
-                        );
+                        Lit::Null
                     }
-                    break;
-                }
-                Err(e) => last_err = Some(e),
+                } else if rows.is_empty() {
+                    Lit::Null
+                } else {
+                    rows[(row + variant as usize) % rows.len()][k].clone()
+                };
             }
         }
-        if !ok {
-            continue;
+        let map: BTreeMap<String, Lit> = cols
+            .iter()
+            .zip(values.iter())
+            .map(|(c, v)| (c.name.clone(), v.clone()))
+            .collect();
+        (map, needs_update)
+    };
+    let key_of = |map: &BTreeMap<String, Lit>| -> Vec<Lit> {
+        table
+            .primary_key
+            .iter()
+            .map(|k| map.get(k).cloned().unwrap_or(Lit::Null))
+            .collect()
+    };
+    // Usually every row goes in with one statement; row by row (with alternatives) otherwise.
+    let first: Vec<(BTreeMap<String, Lit>, bool)> = (0..plan.rows).map(|r| build(r, 0)).collect();
+    let maps: Vec<BTreeMap<String, Lit>> = first.iter().map(|(m, _)| m.clone()).collect();
+    if insert_many(conn, table, &maps).is_ok() {
+        inserted = first.len();
+        for (map, needs_update) in &first {
+            if *needs_update && !table.primary_key.is_empty() {
+                inserted_keys.push(key_of(map));
+            }
+        }
+    } else {
+        for row in 0..plan.rows {
+            for variant in 0..4u32 {
+                let (map, needs_update) = build(row, variant);
+                match insert(conn, table, std::slice::from_ref(&map)) {
+                    Ok(()) => {
+                        inserted += 1;
+                        if needs_update && !table.primary_key.is_empty() {
+                            inserted_keys.push(key_of(&map));
+                        }
+                        break;
+                    }
+                    Err(e) => last_err = Some(e),
+                }
+            }
         }
     }
     for (fk, _, later) in &fk_values {
@@ -373,12 +473,13 @@ fn fill_reference(conn: &mut dyn Dialect, schema: &Schema, d: &Deferred) -> Resu
             .zip(key)
             .map(|(c, v)| format!("{} = {}", conn.quote(c), conn.literal(v)))
             .collect();
-        conn.execute(&format!(
+        let sql = format!(
             "UPDATE {} SET {} WHERE {}",
             conn.quote(&table.name),
             sets.join(", "),
             wheres.join(" AND ")
-        ))?;
+        );
+        guarded(conn, &sql)?;
     }
     Ok(())
 }
