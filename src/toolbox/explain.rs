@@ -304,6 +304,10 @@ pub fn describe(op: &Operation) -> String {
             )
         }
         OpKind::Read => "Reads from the database (changes nothing)".to_string(),
+        OpKind::Call => format!(
+            "Calls {}() (defined elsewhere: mrt cannot see what it does)",
+            name_or(op, "a function")
+        ),
         OpKind::Other => match (op.origin, &op.name) {
             (Origin::Op, Some(m)) => format!("Calls op.{m}(...){}", on_table(op)),
             _ => format!(

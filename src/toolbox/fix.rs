@@ -694,6 +694,14 @@ pub fn fix_source(path: &str, source: &str) -> Result<Outcome, Error> {
             }
             g.undo_sql(op, &stmts);
             i = j;
+        } else if op.kind == OpKind::Call {
+            // A function imported from elsewhere: its effects are invisible here.
+            let name = op.name.clone().unwrap_or_else(|| "a function".into());
+            g.cannot(
+                &format!("{name}()"),
+                &format!("upgrade() calls {name}(), defined outside this file; mrt cannot see what it changes, so undo it here (e.g. call its counterpart)"),
+            );
+            i += 1;
         } else if op.origin == Origin::Sql {
             // A SQLAlchemy Core statement or SQL outside an execute we saw.
             g.undo_sql(op, &[op]);

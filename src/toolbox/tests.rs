@@ -202,3 +202,21 @@ fn not_null_sql_is_inverted_and_drops_say_what_to_recreate() {
         "{body}"
     );
 }
+
+#[test]
+fn imported_helpers_are_named_not_guessed() {
+    let src = format!(
+        "{HEAD}from app.db import create_run_tables\n\n\ndef upgrade():\n    create_run_tables()\n\n\ndef downgrade():\n    pass\n"
+    );
+    let out = fix_source("m.py", &src).unwrap();
+    let body = down(&out.new_source);
+    assert!(body.starts_with("    # mrt fix: NOT REVERSED: create_run_tables()\n    # mrt fix: upgrade() calls create_run_tables(), defined outside this file;"), "{body}");
+    assert!(body.ends_with("    pass\n"), "{body}");
+    let text = explain_source("m.py", &src, &[]).unwrap();
+    assert!(
+        text.contains(
+            "  1. Calls create_run_tables() (defined elsewhere: mrt cannot see what it does)\n"
+        ),
+        "{text}"
+    );
+}
