@@ -220,3 +220,15 @@ fn imported_helpers_are_named_not_guessed() {
         "{text}"
     );
 }
+
+#[test]
+fn if_not_exists_becomes_if_exists() {
+    let (_, new) = fixed(
+        "    op.create_table(\"t\", sa.Column(\"id\", sa.Integer), if_not_exists=True)\n    op.create_index(\"ix_t\", \"t\", [\"id\"], if_not_exists=True)\n",
+        "",
+    );
+    assert_eq!(
+        down(&new),
+        "    op.drop_index(\"ix_t\", table_name=\"t\", if_exists=True)\n    op.drop_table(\"t\", if_exists=True)\n"
+    );
+}
