@@ -121,16 +121,16 @@ def cmd_fix(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     """``mrt explain <file>``: exit 0, or 2 for bad input."""
     from . import _core
-    from .config import ConfigError, read_pyproject
+    from .cli import UsageExit, _project_settings
 
     path: Path = args.file
     try:
         try:
-            project = read_pyproject(Path.cwd())
-        except ConfigError as exc:
+            # The project's severity_overrides, so the verdict agrees with `mrt check`
+            # (read the way `mrt check` reads them: no TOML parser without [tool.mrt]).
+            overrides, _skip = _project_settings()
+        except UsageExit as exc:
             raise InputError(str(exc)) from None
-        # The project's severity_overrides, so the verdict agrees with `mrt check`.
-        overrides = list(project.severity_overrides.items()) if project else []
         text = read_migration(path)
         if text.startswith(_BOM):
             text = text[1:]
