@@ -305,8 +305,8 @@ pub fn describe(op: &Operation) -> String {
         }
         OpKind::Read => "Reads from the database (changes nothing)".to_string(),
         OpKind::Call => format!(
-            "Calls {}() (defined elsewhere: mrt cannot see what it does)",
-            name_or(op, "a function")
+            "Calls {}() (defined elsewhere: its changes are not visible here)",
+            op.name.as_deref().unwrap_or("a function")
         ),
         OpKind::Other => match (op.origin, &op.name) {
             (Origin::Op, Some(m)) => format!("Calls op.{m}(...){}", on_table(op)),

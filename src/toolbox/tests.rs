@@ -215,7 +215,7 @@ fn imported_helpers_are_named_not_guessed() {
     let text = explain_source("m.py", &src, &[]).unwrap();
     assert!(
         text.contains(
-            "  1. Calls create_run_tables() (defined elsewhere: mrt cannot see what it does)\n"
+            "  1. Calls create_run_tables() (defined elsewhere: its changes are not visible here)\n"
         ),
         "{text}"
     );
