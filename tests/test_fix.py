@@ -159,11 +159,8 @@ def test_concurrent_index_is_dropped_inside_an_autocommit_block(
     tmp_path: Path, make_db: Callable[[str], str], dialect: str
 ) -> None:
     # CREATE/DROP INDEX CONCURRENTLY cannot run in a transaction: the inverse must stay in
-    # autocommit_block(). Alembic runs on its own connection here (env.py's engine path), as
-    # autocommit_block needs; AlembicRunner shares one transaction and cannot run it.
-    from alembic import command
-    from alembic.config import Config
-
+    # autocommit_block(), and the in-process runner must leave env.py's transaction to Alembic
+    # so that the block can commit it.
     root = project(tmp_path, "concurrent_index")
     target = root / "migrations" / "versions" / "concurrent_index.py"
     assert "MRT006" in codes(target)
@@ -176,16 +173,18 @@ def test_concurrent_index_is_dropped_inside_an_autocommit_block(
     assert not codes(target) & NEVER_AFTER
 
     url = make_db(dialect)
-    cfg = Config(str(root / "alembic.ini"))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, "base0")
-    at_base = schema(url)
-    command.upgrade(cfg, "head")
-    assert "ix_users_email" in schema(url)["users"]["indexes"]
-    command.downgrade(cfg, "base0")
-    assert schema(url) == at_base
-    command.upgrade(cfg, "head")
-    assert "ix_users_email" in schema(url)["users"]["indexes"]
+    runner = AlembicRunner(root / "alembic.ini", url)
+    try:
+        runner.upgrade("base0")
+        at_base = schema(url)
+        runner.upgrade("head")
+        assert "ix_users_email" in schema(url)["users"]["indexes"]
+        runner.downgrade("base0")
+        assert schema(url) == at_base
+        runner.upgrade("head")
+        assert "ix_users_email" in schema(url)["users"]["indexes"]
+    finally:
+        runner.dispose()
 
 
 def test_irreversible_operations_become_marked_comments(tmp_path: Path) -> None:

@@ -179,3 +179,45 @@ def test_report_rejects_malformed_results(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "bad.json: expected a JSON list of rollback results" in done.stderr
     assert not (tmp_path / "migration_report.html").exists()
+
+
+def test_fixture_writes_results_and_report(pytester: pytest.Pytester) -> None:
+    pytester.copy_example("blog")
+    pytester.makepyfile(
+        test_report="""
+        def test_write(mrt):
+            mrt.check_all()
+            mrt.write_results("results.json")
+            mrt.write_report("from_fixture.html")
+        """
+    )
+    result = pytester.runpytest("test_report.py")
+    result.assert_outcomes(passed=1)
+    results = json.loads((pytester.path / "results.json").read_text())
+    verdicts = {r["revision"]: r["passed"] for r in results}
+    assert verdicts == {
+        "001": True,
+        "002": True,
+        "003": True,
+        "004": False,
+        "005": False,
+        "006": False,
+        "007": False,
+        "008": True,
+    }
+    assert all(r["risk_score"] == min(100, 25 * len(r["failures"])) for r in results)
+    # The same verdicts reach the report whether it is written by the fixture or the CLI.
+    cli = mrt(
+        "report",
+        "migrations/versions",
+        "--results",
+        "results.json",
+        "-o",
+        "from_cli.html",
+        cwd=pytester.path,
+    )
+    assert cli.returncode == 0, cli.stderr
+    for name in ("from_fixture.html", "from_cli.html"):
+        dom = rendered_dom((pytester.path / name).as_uri())
+        assert dom.count("Rollback: failed") == 4, name
+        assert dom.count("Rollback: reversible") == 4, name

@@ -109,5 +109,6 @@ def fix_source(path: str, source: str) -> tuple[str, str, str, int | None]:
     """(status: missing|noop|replace|nothing, the whole new file text, one-line summary,
     line of the existing downgrade() when it already has code)."""
 
-def explain_source(path: str, source: str) -> str:
-    """A plain-English account of one migration's text: steps, data at risk, verdict."""
+def explain_source(path: str, source: str, overrides: list[tuple[str, str]] = ...) -> str:
+    """A plain-English account of one migration's text: steps, data at risk, verdict;
+    ``overrides`` are ``severity_overrides`` pairs (rule code or pattern, severity)."""

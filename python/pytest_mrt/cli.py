@@ -260,7 +260,7 @@ def _add_toolbox_parsers(sub: argparse._SubParsersAction[Any]) -> None:
         "--results",
         type=Path,
         metavar="JSON",
-        help="rollback verdicts to include (a JSON list, e.g. from mrt.write_results())",
+        help="rollback verdicts to include: a JSON list, as mrt.write_results(path) saves it",
     )
     report.add_argument("--title", default=None, help="heading (default: the first PATH)")
     report.set_defaults(handler=_cmd_report)

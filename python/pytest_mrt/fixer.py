@@ -121,14 +121,21 @@ def cmd_fix(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     """``mrt explain <file>``: exit 0, or 2 for bad input."""
     from . import _core
+    from .cli import UsageExit, _project_settings
 
     path: Path = args.file
     try:
+        try:
+            # The project's severity_overrides, so the verdict agrees with `mrt check`
+            # (read the way `mrt check` reads them: no TOML parser without [tool.mrt]).
+            overrides, _skip = _project_settings()
+        except UsageExit as exc:
+            raise InputError(str(exc)) from None
         text = read_migration(path)
         if text.startswith(_BOM):
             text = text[1:]
         try:
-            sys.stdout.write(_core.explain_source(str(path), text))
+            sys.stdout.write(_core.explain_source(str(path), text, overrides))
         except _core.MRTError as exc:
             raise InputError(str(exc)) from None
     except InputError as exc:

@@ -33,6 +33,12 @@ def _clean_failures() -> Iterator[None]:
         yield
     except (MigrationError, _core.MRTError) as exc:
         _fail(str(exc))
+    except BaseException as exc:
+        # pyo3 raises a Rust panic as PanicException (a BaseException): a bug of ours, which
+        # the user should see as one line to report, not as a crash of their test run.
+        if type(exc).__name__ != "PanicException":
+            raise
+        _fail(f"internal error (please report it): the engine panicked: {exc}")
 
 
 class MRTFixture:
@@ -60,6 +66,8 @@ class MRTFixture:
             self._remove_tmpdir()
             raise
         self._checker: RollbackChecker | None = None
+        self._results: dict[str, RevisionResult] = {}
+        """Every verdict this fixture produced, for `write_results` / `write_report`."""
 
     # -- migration control ------------------------------------------------------------
 
@@ -111,12 +119,16 @@ class MRTFixture:
     def check_revision(self, revision: str) -> RevisionResult:
         """Seed, upgrade to ``revision``, downgrade, and compare schema and data."""
         with _clean_failures():
-            return self.checker.check_revision(revision)
+            result = self.checker.check_revision(revision)
+        self._results[result.revision] = result
+        return result
 
     def check_all(self) -> list[RevisionResult]:
         """Check every revision from base to head; never stops at the first failure."""
         with _clean_failures():
-            return self.checker.check_all()
+            results = self.checker.check_all()
+        self._results.update((r.revision, r) for r in results)
+        return results
 
     def assert_reversible(self, revision: str = "head") -> None:
         """Fail the test unless ``revision`` rolls back with schema and data intact."""
@@ -148,6 +160,29 @@ class MRTFixture:
             problems = self.checker.data_problems()
         if problems:
             _fail("seeded data changed:\n" + "\n".join(f"  - {p}" for p in problems))
+
+    # -- reports ------------------------------------------------------------------------
+
+    def write_results(self, path: str | Path) -> Path:
+        """Save this test's rollback verdicts as JSON (``mrt report --results`` reads it)."""
+        import json
+
+        out = Path(path)
+        data = [r.to_dict() for r in self._results.values()]
+        out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        return out
+
+    def write_report(self, path: str | Path = "migration_report.html") -> Path:
+        """Write the HTML report: static findings plus the verdicts of this test's checks."""
+        from .report import build_nodes, render_report
+        from .static import scan_with_migrations
+
+        with _clean_failures():
+            findings, migrations = scan_with_migrations(self.versions_dirs(), self.config)
+        out = Path(path)
+        nodes = build_nodes(findings, migrations, list(self._results.values()))
+        out.write_text(render_report(nodes, title=str(self.versions_dirs()[0])), encoding="utf-8")
+        return out
 
     def reset(self) -> None:
         """Forget seeded rows (done automatically at teardown)."""

@@ -95,6 +95,20 @@ class RevisionResult:
         """0-100: 25 per failure, capped."""
         return min(100, 25 * len(self.failures))
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (what `MRTFixture.write_results` saves)."""
+        return {
+            "revision": self.revision,
+            "down_revision": self.down_revision,
+            "passed": self.passed,
+            "skipped": self.skipped,
+            "skip_reason": self.skip_reason,
+            "failures": list(self.failures),
+            "warnings": list(self.warnings),
+            "risk_score": self.risk_score,
+            "duration_s": round(self.duration_s, 3),
+        }
+
     def failure_summary(self) -> str:
         """All failure lines, one per line, under the revision id."""
         if self.skipped:

@@ -218,10 +218,15 @@ class AlembicRunner:
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[Connection]:
-        # One transaction per step, committed at the end so the Rust engine (its own
-        # connection) sees the result.
-        with self.engine.begin() as conn:
+        # No transaction of ours around the step: env.py's `context.begin_transaction()`
+        # must own it, or `op.get_context().autocommit_block()` (CREATE INDEX CONCURRENTLY)
+        # cannot commit it. Whatever SQLAlchemy auto-began (an env.py without
+        # begin_transaction) is committed afterwards so the Rust engine, on its own
+        # connection, sees the result.
+        with self.engine.connect() as conn:
             yield conn
+            if conn.in_transaction():
+                conn.commit()
 
     @contextlib.contextmanager
     def _deadline(self, conn: Connection, what: str) -> Iterator[None]:

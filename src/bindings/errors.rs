@@ -1,6 +1,10 @@
 //! Python exceptions raised by the native module, and the one `From` impl that maps
 //! [`crate::Error`] onto them.
 
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Once;
+
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -45,10 +49,70 @@ impl From<Error> for PyErr {
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    install_quiet_panic_hook();
     let py = m.py();
     m.add("MRTError", py.get_type::<MRTError>())?;
     m.add("UsageError", py.get_type::<UsageError>())?;
     m.add("DatabaseError", py.get_type::<DatabaseError>())?;
     m.add("SafetyError", py.get_type::<SafetyError>())?;
     Ok(())
+}
+
+thread_local! {
+    /// Where the last panic on this thread happened, for the bug report.
+    static PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Replace Rust's default panic output (a multi-line message on stderr) with a record of
+/// where it happened: every panic that reaches the boundary is reported as one line instead.
+pub(crate) fn install_quiet_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let at = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()));
+            PANIC_LOCATION.with(|slot| *slot.borrow_mut() = at);
+        }));
+    });
+}
+
+/// Run `f`, turning a panic into an internal error: a bug report, never a crash.
+pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(ToString::to_string)
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            let at = PANIC_LOCATION
+                .with(|slot| slot.borrow_mut().take())
+                .map(|at| format!(" at {at}"))
+                .unwrap_or_default();
+            Err(Error::Internal(format!("the engine panicked{at}: {msg}")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{guarded, install_quiet_panic_hook};
+    use crate::Error;
+
+    #[test]
+    fn a_panic_becomes_one_internal_error_line_naming_where() {
+        install_quiet_panic_hook();
+        let result: Result<(), Error> = guarded(|| panic!("boom"));
+        let message = result.unwrap_err().to_string();
+        assert!(
+            message.starts_with(
+                "internal error (please report it): the engine panicked at src/bindings/errors.rs:"
+            ),
+            "{message}"
+        );
+        assert!(message.ends_with(": boom"), "{message}");
+        assert!(!message.contains('\n'));
+    }
 }

@@ -23,10 +23,17 @@ fn fix_source(
     ))
 }
 
-/// A plain-English account of one migration file's text.
+/// A plain-English account of one migration file's text; `overrides` are the project's
+/// `severity_overrides` as `(key, severity)` pairs.
 #[pyfunction]
-fn explain_source(py: Python<'_>, path: String, source: String) -> PyResult<String> {
-    Ok(py.detach(move || explain::explain_source(&path, &source))?)
+#[pyo3(signature = (path, source, overrides=Vec::new()))]
+fn explain_source(
+    py: Python<'_>,
+    path: String,
+    source: String,
+    overrides: Vec<(String, String)>,
+) -> PyResult<String> {
+    Ok(py.detach(move || explain::explain_source(&path, &source, &overrides))?)
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

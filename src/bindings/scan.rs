@@ -2,12 +2,12 @@
 //! hot path), `scan` (findings and, on request, the parsed migrations for `custom_checks`),
 //! `rules` and `rule_doc`.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
+use super::errors::guarded;
 use crate::Error;
 use crate::diagnostic::Finding;
 use crate::render::{self, Format};
@@ -15,21 +15,6 @@ use crate::rules::{ALL, Rule};
 use crate::scanner::model::{Operation, Parents};
 use crate::scanner::source::Lines;
 use crate::scanner::{self, FileScan, Settings};
-
-/// Run `f`, turning a panic into an internal error: a bug report, never a crash.
-fn guarded<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(result) => result,
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(ToString::to_string)
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
-            Err(Error::Internal(format!("the scanner panicked: {msg}")))
-        }
-    }
-}
 
 fn settings(
     select: &[String],
@@ -238,20 +223,4 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rules, m)?)?;
     m.add_function(wrap_pyfunction!(rule_doc, m)?)?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::guarded;
-    use crate::Error;
-
-    #[test]
-    fn a_panic_becomes_an_internal_error() {
-        let result: Result<(), Error> = guarded(|| panic!("boom"));
-        let message = result.unwrap_err().to_string();
-        assert_eq!(
-            message,
-            "internal error (please report it): the scanner panicked: boom"
-        );
-    }
 }

@@ -487,12 +487,19 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// The whole explanation of one file, as text.
-pub fn explain_source(path: &str, source: &str) -> Result<String, Error> {
+///
+/// `overrides` are the user's `severity_overrides` (rule code or pattern → error / warning /
+/// off), so the verdict agrees with `mrt check`.
+pub fn explain_source(
+    path: &str,
+    source: &str,
+    overrides: &[(String, String)],
+) -> Result<String, Error> {
+    let (settings, _unknown) = Settings::from_keys(&[], &[], overrides, &[])?;
     let (mut file, m) = scan_one(path, source)?;
     let lines = Lines::new(source);
     file.migration = Some(m);
-    let findings: Vec<Finding> =
-        scanner::findings(std::slice::from_ref(&file), &Settings::default());
+    let findings: Vec<Finding> = scanner::findings(std::slice::from_ref(&file), &settings);
     let Some(m) = &file.migration else {
         return Err(Error::Internal("migration vanished".into()));
     };

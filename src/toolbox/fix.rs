@@ -217,6 +217,13 @@ impl<'a> Gen<'a> {
         out
     }
 
+    /// `if_not_exists=X` on a create becomes `if_exists=X` on its drop.
+    fn if_exists(&self, call: &ExprCall) -> String {
+        self.kw(call, "if_not_exists")
+            .map(|t| format!(", if_exists={t}"))
+            .unwrap_or_default()
+    }
+
     /// Undo one upgrade operation (the model's view) made by `call`.
     #[allow(clippy::too_many_lines)]
     fn undo_call(&mut self, op: &Operation, call: &'a ExprCall) {
@@ -266,8 +273,9 @@ impl<'a> Gen<'a> {
             OpKind::AlterColumn | OpKind::RenameColumn => self.undo_alter(op, call, batch, block, &r),
             OpKind::CreateTable => {
                 let t = self.arg(call, Some(0), "table_name").unwrap_or("\"?\"");
+                let guard = self.if_exists(call);
                 self.reversed += 1;
-                self.push(block, format!("{r}.drop_table({t}{schema})"));
+                self.push(block, format!("{r}.drop_table({t}{schema}{guard})"));
             }
             OpKind::DropTable => {
                 let target = op.table.clone().unwrap_or_else(|| "?".into());
@@ -291,9 +299,7 @@ impl<'a> Gen<'a> {
                     return self.cannot(&shown, "the index has no name, so it cannot be dropped by name; name it in upgrade()");
                 };
                 let mut extra = self.passthrough(call, &["schema", "postgresql_concurrently"]);
-                if let Some(t) = self.kw(call, "if_not_exists") {
-                    extra.push_str(&format!(", if_exists={t}"));
-                }
+                extra.push_str(&self.if_exists(call));
                 let stmt = match self.arg(call, pos(1), "table_name").filter(|_| b == 0) {
                     Some(t) => format!("{r}.drop_index({name}, table_name={t}{extra})"),
                     None => format!("{r}.drop_index({name}{extra})"),
@@ -694,6 +700,14 @@ pub fn fix_source(path: &str, source: &str) -> Result<Outcome, Error> {
             }
             g.undo_sql(op, &stmts);
             i = j;
+        } else if op.kind == OpKind::Call {
+            // A function imported from elsewhere: its effects are invisible here.
+            let name = op.name.clone().unwrap_or_else(|| "a function".into());
+            g.cannot(
+                &format!("{name}()"),
+                &format!("upgrade() calls {name}(), defined outside this file; mrt cannot see what it changes, so undo it here (e.g. call its counterpart)"),
+            );
+            i += 1;
         } else if op.origin == Origin::Sql {
             // A SQLAlchemy Core statement or SQL outside an execute we saw.
             g.undo_sql(op, &[op]);

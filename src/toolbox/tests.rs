@@ -139,7 +139,9 @@ fn explain_numbers_steps_and_gives_a_verdict() {
     let src = format!(
         "{HEAD}def upgrade():\n    op.add_column(\"users\", sa.Column(\"phone\", sa.String(30), nullable=False, server_default=\"x\"))\n    op.execute(\"UPDATE users SET name = UPPER(name)\")\n\n\ndef downgrade():\n    op.drop_column(\"users\", \"phone\")\n"
     );
-    let text = explain_source("m.py", &src).unwrap();
+    let text = explain_source("m.py", &src, &[]).unwrap();
+    let quiet = explain_source("m.py", &src, &[("MRT014".into(), "off".into())]).unwrap();
+    assert!(quiet.ends_with("Rollback: safe — no findings\n"), "{quiet}");
     assert!(text.contains("\nupgrade():\n  1. Adds NOT NULL column users.phone (VARCHAR(30), server default \"x\")\n  2. Runs SQL: UPDATE users SET name = UPPER(name) — rewrites every row of users\n"), "{text}");
     assert!(
         text.contains("\ndowngrade():\n  1. Drops column users.phone\n"),
@@ -198,5 +200,35 @@ fn not_null_sql_is_inverted_and_drops_say_what_to_recreate() {
     assert!(
         body.ends_with("    op.execute(\"ALTER TABLE users ALTER COLUMN email DROP NOT NULL\")\n"),
         "{body}"
+    );
+}
+
+#[test]
+fn imported_helpers_are_named_not_guessed() {
+    let src = format!(
+        "{HEAD}from app.db import create_run_tables\n\n\ndef upgrade():\n    create_run_tables()\n\n\ndef downgrade():\n    pass\n"
+    );
+    let out = fix_source("m.py", &src).unwrap();
+    let body = down(&out.new_source);
+    assert!(body.starts_with("    # mrt fix: NOT REVERSED: create_run_tables()\n    # mrt fix: upgrade() calls create_run_tables(), defined outside this file;"), "{body}");
+    assert!(body.ends_with("    pass\n"), "{body}");
+    let text = explain_source("m.py", &src, &[]).unwrap();
+    assert!(
+        text.contains(
+            "  1. Calls create_run_tables() (defined elsewhere: its changes are not visible here)\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn if_not_exists_becomes_if_exists() {
+    let (_, new) = fixed(
+        "    op.create_table(\"t\", sa.Column(\"id\", sa.Integer), if_not_exists=True)\n    op.create_index(\"ix_t\", \"t\", [\"id\"], if_not_exists=True)\n",
+        "",
+    );
+    assert_eq!(
+        down(&new),
+        "    op.drop_index(\"ix_t\", table_name=\"t\", if_exists=True)\n    op.drop_table(\"t\", if_exists=True)\n"
     );
 }
