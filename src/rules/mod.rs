@@ -79,6 +79,7 @@ rules! {
     SequenceChange => sequence_change, "MRT027", "sequence-change", "ALTER SEQUENCE / setval", Warning, ["ALTER SEQUENCE", "setval"];
     NotNullRawSql => not_null_raw_sql, "MRT028", "not-null-raw-sql", "NOT NULL via raw SQL without reverse", Warning, [];
     NotNullNotRestored => not_null_not_restored, "MRT029", "not-null-not-restored", "NOT NULL without restoring nullable", Warning, [];
+    AlterColumnResetsNullability => alter_column_resets_nullability, "MRT030", "alter-column-resets-nullability", "ALTER COLUMN without existing_nullable", Warning, [];
     DjangoRemoveField => django_remove_field, "MRT040", "django-remove-field", "RemoveField", Error, [];
     DjangoDeleteModel => django_delete_model, "MRT041", "django-delete-model", "DeleteModel", Error, [];
     RunPythonWithoutReverse => run_python_without_reverse, "MRT042", "runpython-without-reverse", "RunPython without reverse", Error, ["RunPython without reverse_func", "RunPython without reverse_code"];
@@ -388,6 +389,7 @@ const FILE_CHECKS: &[FileCheck] = &[
     sequence_change::check,
     not_null_raw_sql::check,
     not_null_not_restored::check,
+    alter_column_resets_nullability::check,
     django_remove_field::check,
     django_delete_model::check,
     run_python_without_reverse::check,
