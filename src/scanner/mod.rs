@@ -650,5 +650,3 @@ pub fn scan_source(path: &str, source: &str) -> Vec<Finding> {
     }
     findings(&files, &settings)
 }
-#[cfg(test)]
-mod prof_test;
