@@ -51,6 +51,17 @@ pub trait Dialect: Send {
     fn quote(&self, ident: &str) -> String {
         format!("\"{}\"", ident.replace('"', "\"\""))
     }
+
+    /// `SELECT <every column> FROM <table>`, the query row fingerprints stream.
+    fn select_all(&self, table: &str, columns: &[String]) -> String {
+        let list = if columns.is_empty() {
+            "1".to_string()
+        } else {
+            let quoted: Vec<String> = columns.iter().map(|c| self.quote(c)).collect();
+            quoted.join(", ")
+        };
+        format!("SELECT {list} FROM {}", self.quote(table))
+    }
     fn literal(&self, value: &Lit) -> String {
         match value {
             Lit::Null => "NULL".into(),

@@ -379,16 +379,7 @@ impl Dialect for Postgres {
     }
 
     fn fingerprint_table(&mut self, table: &str, out: &mut TableData) -> Result<()> {
-        let cols: Vec<String> = out.columns.iter().map(|c| self.quote(c)).collect();
-        let sql = format!(
-            "COPY (SELECT {} FROM {}) TO STDOUT",
-            if cols.is_empty() {
-                "1".to_string()
-            } else {
-                cols.join(", ")
-            },
-            self.quote(table)
-        );
+        let sql = format!("COPY ({}) TO STDOUT", self.select_all(table, &out.columns));
         let ncols = out.columns.len();
         let reader = self
             .client

@@ -252,16 +252,7 @@ impl Dialect for Sqlite {
     }
 
     fn fingerprint_table(&mut self, table: &str, out: &mut TableData) -> Result<()> {
-        let cols: Vec<String> = out.columns.iter().map(|c| self.quote(c)).collect();
-        let sql = format!(
-            "SELECT {} FROM {}",
-            if cols.is_empty() {
-                "1".to_string()
-            } else {
-                cols.join(", ")
-            },
-            self.quote(table)
-        );
+        let sql = self.select_all(table, &out.columns);
         let ncols = out.columns.len();
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.url.db_error(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.url.db_error(e))?;
