@@ -80,6 +80,7 @@ rules! {
     NotNullRawSql => not_null_raw_sql, "MRT028", "not-null-raw-sql", "NOT NULL via raw SQL without reverse", Warning, [];
     NotNullNotRestored => not_null_not_restored, "MRT029", "not-null-not-restored", "NOT NULL without restoring nullable", Warning, [];
     AlterColumnResetsNullability => alter_column_resets_nullability, "MRT030", "alter-column-resets-nullability", "ALTER COLUMN without existing_nullable", Warning, [];
+    BulkInsertNotReversed => bulk_insert_not_reversed, "MRT031", "bulk-insert-not-reversed", "bulk_insert without reverse", Warning, ["Bulk INSERT without reverse"];
     DjangoRemoveField => django_remove_field, "MRT040", "django-remove-field", "RemoveField", Error, [];
     DjangoDeleteModel => django_delete_model, "MRT041", "django-delete-model", "DeleteModel", Error, [];
     RunPythonWithoutReverse => run_python_without_reverse, "MRT042", "runpython-without-reverse", "RunPython without reverse", Error, ["RunPython without reverse_func", "RunPython without reverse_code"];
@@ -271,6 +272,11 @@ const LEGACY: &[(&str, &str, Rule)] = &[
         Rule::CreateNotReversed,
     ),
     ("", "Data hole chain", Rule::ColumnDataHole),
+    (
+        "MRT106",
+        "bulk_insert without reverse",
+        Rule::BulkInsertNotReversed,
+    ),
 ];
 
 /// 1.9.1 codes with no counterpart here (its opt-in rolling-deploy checks and a few others):
@@ -279,8 +285,7 @@ const LEGACY: &[(&str, &str, Rule)] = &[
 pub fn is_retired_code(code: &str) -> bool {
     matches!(
         code,
-        "MRT106"
-            | "MRT601"
+        "MRT601"
             | "MRT602"
             | "MRT701"
             | "MRT702"
@@ -390,6 +395,7 @@ const FILE_CHECKS: &[FileCheck] = &[
     not_null_raw_sql::check,
     not_null_not_restored::check,
     alter_column_resets_nullability::check,
+    bulk_insert_not_reversed::check,
     django_remove_field::check,
     django_delete_model::check,
     run_python_without_reverse::check,

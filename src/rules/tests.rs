@@ -254,7 +254,8 @@ fn lookup_accepts_codes_names_and_patterns() {
         Rule::lookup("Column type change"),
         vec![Rule::ColumnTypeChange, Rule::ColumnTypeNarrowed]
     );
-    assert!(Rule::lookup("MRT106").is_empty() && crate::rules::is_retired_code("MRT106"));
+    assert_eq!(Rule::lookup("MRT106"), vec![Rule::BulkInsertNotReversed]);
+    assert!(Rule::lookup("MRT601").is_empty() && crate::rules::is_retired_code("MRT601"));
 }
 
 #[test]

@@ -20,6 +20,8 @@ pub struct Module<'a> {
     alembic_names: HashSet<String>,
     helpers: HashMap<String, &'a StmtFunctionDef>,
     constants: Constants,
+    /// `users = sa.table("users", ...)` at module level: variable → table name.
+    tables: HashMap<String, String>,
     hint: DialectHint,
     /// Parsed SQL by text: helpers called several times share one analysis.
     sql_cache: RefCell<HashMap<(String, Vec<String>), SqlAnalysis>>,
@@ -108,6 +110,7 @@ impl<'a> Module<'a> {
             alembic_names: HashSet::new(),
             helpers: HashMap::new(),
             constants: Constants::new(),
+            tables: HashMap::new(),
             hint: DialectHint::Unknown,
             sql_cache: RefCell::new(HashMap::new()),
         };
@@ -157,6 +160,9 @@ impl<'a> Module<'a> {
                 }
                 Stmt::Assign(a) if a.targets.len() == 1 => {
                     if let Expr::Name(n) = &a.targets[0] {
+                        if let Some(table) = table_object_name(&a.value) {
+                            m.tables.insert(n.id.as_str().to_string(), table);
+                        }
                         let mut holes = Vec::new();
                         if let Some(s) =
                             python::resolve_string(&a.value, source, &|_| None, &mut holes, 0)
@@ -286,6 +292,8 @@ enum Local {
     Sql(String, Vec<String>),
     /// `conn = op.get_bind()` and friends.
     Bind,
+    /// `users = sa.table("users", ...)`: the table's name.
+    Table(String),
 }
 
 struct Walker<'m, 'a> {
@@ -402,7 +410,9 @@ impl Walker<'_, '_> {
 
     fn bind_local(&mut self, name: &str, value: &Expr) {
         let mut holes = Vec::new();
-        if let Some(s) = self.resolve_sql(value, &mut holes) {
+        if let Some(table) = table_object_name(value) {
+            self.locals.insert(name.to_string(), Local::Table(table));
+        } else if let Some(s) = self.resolve_sql(value, &mut holes) {
             self.locals.insert(name.to_string(), Local::Sql(s, holes));
         } else if let Expr::Call(c) = value
             && matches!(
@@ -750,9 +760,21 @@ impl Walker<'_, '_> {
                 }
             }
             OpKind::BulkInsert => {
-                if let Some(Expr::Name(n)) = call.arguments.args.first() {
-                    op.table = Some(n.id.as_str().to_string());
-                }
+                op.table = call.arguments.args.first().and_then(|arg| match arg {
+                    Expr::Name(n) => {
+                        let var = n.id.as_str();
+                        Some(match self.locals.get(var) {
+                            Some(Local::Table(t)) => t.clone(),
+                            _ => self
+                                .module
+                                .tables
+                                .get(var)
+                                .cloned()
+                                .unwrap_or_else(|| var.to_string()),
+                        })
+                    }
+                    other => table_object_name(other),
+                });
             }
             _ => {
                 op.name = Some(method.to_string());
@@ -825,4 +847,17 @@ fn core_statement(expr: &Expr, range: TextRange) -> Option<Operation> {
         .iter()
         .any(|m| m == "where" || m == "filter" || m == "filter_by");
     Some(op)
+}
+
+/// `sa.table("users", ...)` / `Table("users", metadata, ...)` → `users`.
+fn table_object_name(expr: &Expr) -> Option<String> {
+    let Expr::Call(call) = expr else { return None };
+    if !matches!(last_name(&call.func), Some("table" | "Table")) {
+        return None;
+    }
+    call.arguments
+        .args
+        .first()
+        .and_then(|a| a.as_string_literal_expr())
+        .map(|s| s.value.to_str().to_string())
 }
