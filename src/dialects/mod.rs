@@ -5,8 +5,6 @@ pub mod mysql;
 pub mod postgres;
 pub mod sqlite;
 
-use std::sync::Mutex;
-
 use crate::error::Result;
 use crate::snapshot::schema::{Schema, Table};
 use crate::snapshot::{Fingerprint, TableData};
@@ -114,12 +112,6 @@ pub fn fingerprint(
         Some(list) => list.iter().filter_map(|n| schema.tables.get(n)).collect(),
         None => schema.tables.values().collect(),
     };
-    let empty = |t: &Table| {
-        TableData::new(
-            t.columns.iter().map(|c| c.name.clone()).collect(),
-            t.primary_key.clone(),
-        )
-    };
     let large = if names.len() > 1 {
         conn.large_tables()?
     } else {
@@ -127,54 +119,41 @@ pub fn fingerprint(
     };
     let (big, small): (Vec<&Table>, Vec<&Table>) =
         names.into_iter().partition(|t| large.contains(&t.name));
-    let mut fp = Fingerprint::default();
-    if big.is_empty() {
-        for t in small {
-            let mut data = empty(t);
-            conn.fingerprint_table(&t.name, &mut data)?;
-            fp.tables.insert(t.name.clone(), data);
-        }
-        return Ok(fp);
-    }
     // Each big table on its own connection; the small ones on ours meanwhile.
-    let results: Mutex<Vec<Result<(String, TableData)>>> = Mutex::new(Vec::new());
     let extra: Vec<Box<dyn Dialect>> = big
         .iter()
         .map(|_| conn.open_another())
         .collect::<Result<_>>()?;
-    std::thread::scope(|s| {
-        for (t, mut c) in big.iter().zip(extra) {
-            let results = &results;
-            let mut data = empty(t);
-            s.spawn(move || {
-                let r = c
-                    .fingerprint_table(&t.name, &mut data)
-                    .map(|()| (t.name.clone(), data));
-                results
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push(r);
-            });
-        }
-        for t in &small {
-            let mut data = empty(t);
-            let r = conn
-                .fingerprint_table(&t.name, &mut data)
-                .map(|()| (t.name.clone(), data));
-            results
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(r);
-        }
+    let read = std::thread::scope(|s| {
+        let handles: Vec<_> = big
+            .iter()
+            .zip(extra)
+            .map(|(t, mut c)| s.spawn(move || read_table(c.as_mut(), t)))
+            .collect();
+        let mut read: Vec<Result<(String, TableData)>> =
+            small.iter().map(|t| read_table(conn, t)).collect();
+        read.extend(handles.into_iter().map(|h| {
+            h.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }));
+        read
     });
-    for r in results
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-    {
+    let mut fp = Fingerprint::default();
+    for r in read {
         let (name, data) = r?;
         fp.tables.insert(name, data);
     }
     Ok(fp)
+}
+
+/// Every row of one table, hashed.
+fn read_table(conn: &mut dyn Dialect, t: &Table) -> Result<(String, TableData)> {
+    let mut data = TableData::new(
+        t.columns.iter().map(|c| c.name.clone()).collect(),
+        t.primary_key.clone(),
+    );
+    conn.fingerprint_table(&t.name, &mut data)?;
+    Ok((t.name.clone(), data))
 }
 
 /// Remove `::type` casts outside quoted text: `'a'::character varying` → `'a'`.
@@ -228,6 +207,31 @@ pub fn strip_casts(text: &str) -> String {
         let ch = text[i..].chars().next().unwrap_or(' ');
         out.push(ch);
         i += ch.len_utf8();
+    }
+    out
+}
+
+/// The single-quoted literals in SQL text, `''` unescaped: `'a', 'it''s'` → `a`, `it's`.
+/// Enum definitions and `IN`/`ANY(ARRAY[...])` lists are written this way.
+pub(crate) fn quoted_literals(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_quote = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (in_quote, c) {
+            (false, '\'') => in_quote = true,
+            (true, '\'') if chars.peek() == Some(&'\'') => {
+                cur.push('\'');
+                chars.next();
+            }
+            (true, '\'') => {
+                in_quote = false;
+                out.push(std::mem::take(&mut cur));
+            }
+            (true, c) => cur.push(c),
+            _ => {}
+        }
     }
     out
 }

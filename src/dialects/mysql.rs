@@ -82,26 +82,7 @@ fn normalize_type(t: &str) -> String {
 
 fn enum_labels(column_type: &str) -> Option<Vec<String>> {
     let inner = column_type.strip_prefix("enum(")?.strip_suffix(')')?;
-    let mut labels = Vec::new();
-    let mut cur = String::new();
-    let mut in_q = false;
-    let mut chars = inner.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (in_q, c) {
-            (false, '\'') => in_q = true,
-            (true, '\'') if chars.peek() == Some(&'\'') => {
-                cur.push('\'');
-                chars.next();
-            }
-            (true, '\'') => {
-                in_q = false;
-                labels.push(std::mem::take(&mut cur));
-            }
-            (true, c) => cur.push(c),
-            _ => {}
-        }
-    }
-    Some(labels)
+    Some(super::quoted_literals(inner))
 }
 
 fn normalize_default(d: Option<String>) -> Option<String> {

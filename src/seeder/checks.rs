@@ -197,25 +197,7 @@ fn any_array(text: &str, out: &mut HashMap<String, Rule>) {
     let Some(end) = text[start..].find(']') else {
         return;
     };
-    let mut values = Vec::new();
-    let mut cur = String::new();
-    let mut in_q = false;
-    let mut chars = text[start..start + end].chars().peekable();
-    while let Some(c) = chars.next() {
-        match (in_q, c) {
-            (false, '\'') => in_q = true,
-            (true, '\'') if chars.peek() == Some(&'\'') => {
-                cur.push('\'');
-                chars.next();
-            }
-            (true, '\'') => {
-                in_q = false;
-                values.push(std::mem::take(&mut cur));
-            }
-            (true, ch) => cur.push(ch),
-            _ => {}
-        }
-    }
+    let values = crate::dialects::quoted_literals(&text[start..start + end]);
     if !col.is_empty() && !values.is_empty() {
         out.entry(col).or_default().one_of = Some(values);
     }
