@@ -10,16 +10,13 @@ from pathlib import Path
 import pytest
 import tomllib
 
+from .cli import run_mrt
+
 ROOT = Path(__file__).parent.parent
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_mrt", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_mrt(*args)
 
 
 def test_version_matches_cargo_toml_in_both_entry_points() -> None:

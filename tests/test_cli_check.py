@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from .cli import run_mrt
+
 ROOT = Path(__file__).resolve().parent.parent
 BLOG = ROOT / "examples" / "blog" / "migrations" / "versions"
 KEYS = ["revision", "file", "pattern", "severity", "message", "line", "rule", "column", "fix"]
@@ -24,17 +26,7 @@ HEADER = (
 def mrt(
     *args: str, cwd: Path | None = None, columns: int | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin"}
-    if columns is not None:
-        env["COLUMNS"] = str(columns)
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_mrt", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or ROOT,
-        env=env,
-        timeout=120,
-    )
+    return run_mrt(*args, cwd=cwd, columns=columns, env={"PATH": "/usr/bin:/bin"})
 
 
 def revision(rev: str, down: str | None, upgrade: str, downgrade: str = "pass") -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from .cli import run_mrt
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOG = ROOT / "examples" / "blog" / "migrations" / "versions"
@@ -16,14 +17,7 @@ DJANGO = ROOT / "tests" / "fixtures" / "explain" / "0003_shop.py"
 
 def explain(path: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     # No network and no API key needed: a bare environment is enough.
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_mrt", "explain", str(path)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={"PATH": "/usr/bin:/bin"},
-        timeout=60,
-    )
+    return run_mrt("explain", str(path), cwd=cwd, env={"PATH": "/usr/bin:/bin"}, timeout=60)
 
 
 def section(text: str, title: str) -> list[str]:

@@ -8,7 +8,6 @@ import json
 import shutil
 import signal
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from pytest_mrt.runner import AlembicRunner
+
+from .cli import run_mrt
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "fix"
@@ -39,14 +40,7 @@ NEVER_AFTER = {"MRT005", "MRT006", "MRT008", "MRT009", "MRT029"}
 
 
 def mrt(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_mrt", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        **kwargs,
-    )
+    return run_mrt(*args, **kwargs)
 
 
 def findings(path: Path) -> list[dict[str, Any]]:

@@ -9,17 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from .cli import run_mrt
+
 BLOG = Path(__file__).parent.parent / "examples" / "blog"
 
 
 def mrt(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_mrt", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_mrt(*args, cwd=cwd)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from pytest_mrt.models import RevisionResult, RiskWarning
 from pytest_mrt.report import RevisionNode, docstring_title, graph_order, render_report
 
 from .browser import rendered_dom, screenshot
+from .cli import run_mrt
 
 
 def _nodes() -> list[RevisionNode]:
@@ -108,13 +108,7 @@ BLOG_VERSIONS = Path(__file__).parent.parent / "examples" / "blog" / "migrations
 
 
 def mrt(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_mrt", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_mrt(*args, cwd=cwd)
 
 
 def test_report_of_the_blog_example_with_rollback_results(tmp_path: Path) -> None:

@@ -198,28 +198,18 @@ def _add_static_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     rules.set_defaults(handler=_cmd_rules)
 
 
-def _cmd_init(args: argparse.Namespace) -> int:
-    from .scaffold import cmd_init
+def _lazy(module: str, function: str) -> Callable[[argparse.Namespace], int]:
+    """A handler that imports its module on use, keeping `mrt check` start-up small."""
 
-    return cmd_init(args)
+    def handler(args: argparse.Namespace) -> int:
+        import importlib
 
+        command: Callable[[argparse.Namespace], int] = getattr(
+            importlib.import_module(f".{module}", __package__), function
+        )
+        return command(args)
 
-def _cmd_report(args: argparse.Namespace) -> int:
-    from .report import cmd_report
-
-    return cmd_report(args)
-
-
-def _cmd_fix(args: argparse.Namespace) -> int:
-    from .fixer import cmd_fix
-
-    return cmd_fix(args)
-
-
-def _cmd_explain(args: argparse.Namespace) -> int:
-    from .fixer import cmd_explain
-
-    return cmd_explain(args)
+    return handler
 
 
 def _add_fix_parsers(sub: argparse._SubParsersAction[Any]) -> None:
@@ -233,7 +223,7 @@ def _add_fix_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     )
     fix.add_argument("file", type=Path, metavar="MIGRATION", help="an Alembic revision file")
     fix.add_argument("--apply", action="store_true", help="rewrite the file in place")
-    fix.set_defaults(handler=_cmd_fix)
+    fix.set_defaults(handler=_lazy("fixer", "cmd_fix"))
     explain = sub.add_parser(
         "explain",
         help="explain in plain English what a migration does and what data it risks",
@@ -241,7 +231,7 @@ def _add_fix_parsers(sub: argparse._SubParsersAction[Any]) -> None:
         "at risk, and a verdict. Offline.",
     )
     explain.add_argument("file", type=Path, metavar="MIGRATION", help="an Alembic or Django file")
-    explain.set_defaults(handler=_cmd_explain)
+    explain.set_defaults(handler=_lazy("fixer", "cmd_explain"))
 
 
 def _add_toolbox_parsers(sub: argparse._SubParsersAction[Any]) -> None:
@@ -263,7 +253,7 @@ def _add_toolbox_parsers(sub: argparse._SubParsersAction[Any]) -> None:
         help="rollback verdicts to include: a JSON list, as mrt.write_results(path) saves it",
     )
     report.add_argument("--title", default=None, help="heading (default: the first PATH)")
-    report.set_defaults(handler=_cmd_report)
+    report.set_defaults(handler=_lazy("report", "cmd_report"))
 
     init = sub.add_parser(
         "init", help="scaffold conftest.py and tests/test_migrations.py for this project"
@@ -271,7 +261,7 @@ def _add_toolbox_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     init.add_argument("--db-url", default=None, help="test database URL to write in")
     init.add_argument("--force", action="store_true", help="overwrite existing files")
     init.add_argument("--dir", default=".", type=Path, help="project folder (default: .)")
-    init.set_defaults(handler=_cmd_init)
+    init.set_defaults(handler=_lazy("scaffold", "cmd_init"))
 
 
 def build_parser(static_only: bool = False) -> argparse.ArgumentParser:
