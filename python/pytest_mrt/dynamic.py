@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .models import RevisionResult
+from .models import RevisionResult, parents_of
 from .runner import AlembicRunner, MigrationError
 
 if TYPE_CHECKING:
@@ -53,15 +53,6 @@ def _plain(value: Any) -> Any:
 
 def _plain_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{str(k): _plain(v) for k, v in row.items()} for row in rows]
-
-
-def _parents(script: Script) -> tuple[str, ...]:
-    down = script.down_revision
-    if down is None:
-        return ()
-    if isinstance(down, str):
-        return (down,)
-    return tuple(down)
 
 
 @dataclasses.dataclass
@@ -143,7 +134,7 @@ class RollbackChecker:
 
     def _check(self, script: Script, result: RevisionResult) -> None:
         rev = script.revision
-        parents = _parents(script)
+        parents = parents_of(script.down_revision)
         try:
             self._move_to(parents)
         except MigrationError as exc:

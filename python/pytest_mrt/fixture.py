@@ -177,11 +177,12 @@ class MRTFixture:
         from .report import build_nodes, render_report
         from .static import scan_with_migrations
 
+        folders = self.versions_dirs()
         with _clean_failures():
-            findings, migrations = scan_with_migrations(self.versions_dirs(), self.config)
+            findings, migrations = scan_with_migrations(folders, self.config)
         out = Path(path)
         nodes = build_nodes(findings, migrations, list(self._results.values()))
-        out.write_text(render_report(nodes, title=str(self.versions_dirs()[0])), encoding="utf-8")
+        out.write_text(render_report(nodes, title=str(folders[0])), encoding="utf-8")
         return out
 
     def reset(self) -> None:

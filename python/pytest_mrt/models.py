@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
+
+
+def parents_of(down_revision: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Alembic's ``down_revision`` (None, one id, or several for a merge) as a tuple."""
+    if down_revision is None:
+        return ()
+    if isinstance(down_revision, str):
+        return (down_revision,)
+    return tuple(down_revision)
 
 
 @dataclass

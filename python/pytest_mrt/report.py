@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from .models import MigrationAST, RevisionResult, RiskWarning
+from .models import MigrationAST, RevisionResult, RiskWarning, parents_of
 
 ROW_HEIGHT = 28
 LANE_WIDTH = 18
@@ -61,14 +61,6 @@ def docstring_title(source: str) -> str:
     if not match:
         return ""
     return match.group("first").rstrip("\"' ").strip()
-
-
-def parents_of(down_revision: str | Sequence[str] | None) -> tuple[str, ...]:
-    if down_revision is None:
-        return ()
-    if isinstance(down_revision, str):
-        return (down_revision,)
-    return tuple(down_revision)
 
 
 def graph_order(nodes: Sequence[RevisionNode]) -> list[RevisionNode]:
