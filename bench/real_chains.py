@@ -41,7 +41,7 @@ STATUSES = ("passed", "failed", "upgrade_fails_on_data", "unverified", "blocked"
 PROJECTS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     # project → (pip requirements, dialects it runs on)
     "mlflow": (
-        ["mlflow-skinny==3.17.2", "psycopg2-binary", "PyMySQL"],
+        ["mlflow-skinny==3.17.2", "alembic", "sqlalchemy", "psycopg2-binary", "PyMySQL"],
         ("sqlite", "postgresql", "mariadb"),
     ),
     "prefect": (
@@ -63,8 +63,9 @@ def ensure_venv(project: str) -> Path:
     if not python.exists():
         print(f"creating {VENVS / project} ...", file=sys.stderr, flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENVS / project)], check=True)
-        requirements = PROJECTS[project][0]
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *requirements], check=True)
+    # Quick when everything is there already.
+    requirements = PROJECTS[project][0]
+    subprocess.run([str(python), "-m", "pip", "install", "-q", *requirements], check=True)
     return python
 
 
