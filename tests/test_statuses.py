@@ -63,7 +63,7 @@ def test_upgrade_failing_on_data_has_its_status_and_later_revisions_their_verdic
     assert len(on_data.failures) == 1
     line = on_data.failures[0]
     assert line.startswith("upgrade fails on data on table 'accounts': "), line
-    assert "custom_seeds={'accounts': " in line
+    assert 'custom_seeds={"accounts": lambda: [' in line
     assert "tier" in line.lower()
     # The revisions after it were really checked: the safe one passes with rows in its
     # tables, the unsafe one is caught.
@@ -128,7 +128,10 @@ def test_touched_table_without_rows_is_unverified_never_passed(
     assert not by["u002"].passed
     assert by["u002"].coverage == {"vault": 0}
     assert any(f.startswith("Table 'vault' ") for f in by["u002"].failures)
-    assert any("custom_seeds={'vault': " in f for f in by["u002"].failures)
+    (line,) = by["u002"].failures
+    # The table, the constraint that refused the rows, a ready custom_seeds entry.
+    assert "Table 'vault' could not be seeded (refused by constraint 'ck_vault_sealed')" in line
+    assert 'custom_seeds={"vault": lambda: [{"secret": ' in line
     summary = render_summary(results)
     assert "?  u002  unverified: data not exercised" in summary
 

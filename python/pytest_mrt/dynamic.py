@@ -177,7 +177,9 @@ class RollbackChecker:
         before = self._schema(parents)
         self._salt += 2
         self._show("seed")
-        seed_warnings = self._seed(before, before.tables, self._salt)
+        seeded = self._seed(before, before.tables, self._salt)
+        seed_warnings = seeded.warnings
+        unseeded = {u.table: u for u in seeded.unseeded}
         rows_before = self.engine.fingerprint(before)
 
         on_data: str | None = None
@@ -198,6 +200,7 @@ class RollbackChecker:
                 result.status = "blocked"
                 return
             seed_warnings = []
+            unseeded = {}
             before = self.engine.snapshot()
             rows_before = self.engine.fingerprint(before)
             self._show("upgrade (empty tables)")
@@ -225,7 +228,10 @@ class RollbackChecker:
         # After an upgrade that fails on data, rows in the parent's tables would make the
         # upgrade after the rollback fail the same way: seed only the tables it created.
         to_seed = touched if on_data is None else [t for t in touched if t not in existing]
-        result.warnings += self._seed(upgraded, to_seed, self._salt + 1)
+        seeded = self._seed(upgraded, to_seed, self._salt + 1)
+        result.warnings += seeded.warnings
+        for refused in seeded.unseeded:
+            unseeded.setdefault(refused.table, refused)
         ours = None
         if touched:
             rows_now = self.engine.fingerprint(upgraded, touched)
@@ -271,7 +277,7 @@ class RollbackChecker:
             result.status = "upgrade_fails_on_data"
         elif empty_tables:
             result.status = "unverified"
-            result.failures += [_unverified_line(t) for t in empty_tables]
+            result.failures += [_unverified_line(t, unseeded.get(t)) for t in empty_tables]
         else:
             result.status = "passed"
 
@@ -289,7 +295,7 @@ class RollbackChecker:
             return False
         return True
 
-    def _seed(self, schema: _core.Schema, tables: list[str], salt: int) -> list[str]:
+    def _seed(self, schema: _core.Schema, tables: list[str], salt: int) -> _core.SeedOutcome:
         skip = self._foreign_tables | {self.runner.version_table}
         tables = [t for t in tables if t not in skip]
         custom = {
@@ -541,12 +547,20 @@ def _fails_on_data_line(exc: MigrationError) -> str:
     return (
         f"upgrade fails on data{where}: {exc.reason}{at}; it succeeds on empty tables, so a "
         f"filled production table would fail too (if the generated rows are unrealistic: "
-        f"custom_seeds={{'{table}': lambda: [...]}})"
+        f'custom_seeds={{"{table}": lambda: [...]}})'
     )
 
 
-def _unverified_line(table: str) -> str:
+def _unverified_line(table: str, refused: _core.Unseeded | None) -> str:
+    """The line of a touched table that held no rows: which constraint refused them, and a
+    ready ``custom_seeds`` entry."""
+    if refused is None:
+        return (
+            f"Table '{table}' held no rows when the revision ran, so its data was not "
+            f'checked; give it rows: custom_seeds={{"{table}": lambda: [...]}}'
+        )
+    by = f" (refused by constraint '{refused.constraint}')" if refused.constraint else ""
     return (
-        f"Table '{table}' held no rows when the revision ran (it could not be seeded), so its "
-        f"data was not checked; give it rows: custom_seeds={{'{table}': lambda: [...]}}"
+        f"Table '{table}' could not be seeded{by}: {refused.reason}; its data was not "
+        f"checked. Give it rows: {refused.snippet}"
     )
