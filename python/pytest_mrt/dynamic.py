@@ -19,6 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .models import RevisionResult, parents_of
@@ -92,6 +93,7 @@ class RollbackChecker:
         self._walking = False
         self._progress: _Progress | None = None
         self._revision_ids: list[str] | None = None
+        self._data_tables: dict[str, set[str]] | None = None
         initial = self.engine.snapshot()
         self._initial_objects = set(initial.tables)
         if runner.current():
@@ -245,6 +247,8 @@ class RollbackChecker:
                 )
         for table in set(before.tables) - set(upgraded.tables):  # dropped by the upgrade
             result.coverage[table] = rows_before.row_count(table)
+        for table in self._tables_named(rev) & set(before.tables) & set(upgraded.tables):
+            result.coverage.setdefault(table, rows_before.row_count(table))
         ignored = self._foreign_tables | {self.runner.version_table}
         empty_tables = [t for t, n in result.coverage.items() if n == 0 and t not in ignored]
 
@@ -309,6 +313,24 @@ class RollbackChecker:
         if self._known is not None and set(self._known[0]) == set(heads):
             return self._known[1]
         return self.engine.snapshot()
+
+    def _tables_named(self, rev: str) -> set[str]:
+        """Tables the revision's upgrade() names (UPDATE/INSERT/DELETE in ``op.execute``,
+        ``bulk_insert``, ...), from the static scanner: a revision that only rewrites rows
+        touches those tables without changing the schema."""
+        if self._data_tables is None:
+            from . import _core
+
+            folders = sorted({str(Path(s.path).parent) for s in self.runner.walk_revisions()})
+            self._data_tables = {}
+            try:
+                _findings, migrations, _unknown = _core.scan(folders, [], [], True)
+            except Exception:  # the scan is a refinement; the snapshot diff still applies
+                return set()
+            for m in migrations:
+                tables = {op.get("table") for op in m.get("upgrade_ops", [])}
+                self._data_tables[str(m.get("revision"))] = {t for t in tables if t}
+        return self._data_tables.get(rev, set())
 
     def _show(self, step: str) -> None:
         if self._progress is not None:
