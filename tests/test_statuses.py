@@ -302,3 +302,44 @@ def test_progress_lines_when_not_a_tty(
     assert err[0].startswith("mrt: 1/4 d001 ")
     assert err[-1].startswith("mrt: 4 revisions checked in ")
     assert "\r" not in "".join(err)
+
+
+# -- report and saved results -----------------------------------------------------------------
+
+
+def test_report_and_saved_results_carry_status_and_coverage(tmp_path: Path) -> None:
+    import json
+
+    from pytest_mrt.report import RevisionNode, load_results, render_report
+
+    unverified = RevisionResult(
+        "u2",
+        False,
+        failures=["Table 'vault' could not be seeded"],
+        status="unverified",
+        coverage={"vault": 0},
+    )
+    on_data = RevisionResult(
+        "d2", False, failures=["upgrade fails on data"], status="upgrade_fails_on_data"
+    )
+    ok = RevisionResult("d1", True, coverage={"accounts": 3})
+    saved = tmp_path / "results.json"
+    saved.write_text(json.dumps([r.to_dict() for r in (ok, on_data, unverified)]))
+    loaded = load_results(saved)
+    assert [(r.status, r.coverage) for r in loaded] == [
+        ("passed", {"accounts": 3}),
+        ("upgrade_fails_on_data", {}),
+        ("unverified", {"vault": 0}),
+    ]
+    html = render_report(
+        [
+            RevisionNode("d1", (), "d1.py", verdict=loaded[0]),
+            RevisionNode("d2", ("d1",), "d2.py", verdict=loaded[1]),
+            RevisionNode("u2", ("d2",), "u2.py", verdict=loaded[2]),
+        ],
+        title="t",
+    )
+    assert 'data-verdict="unverified"' in html and 'data-verdict="upgrade_fails_on_data"' in html
+    assert "Rollback: unverified (data not exercised)" in html
+    assert "Rollback: upgrade fails on data" in html
+    assert "rows: vault 0" in html and "rows: accounts 3" in html
