@@ -296,6 +296,7 @@ def test_progress_lines_when_not_a_tty(
     from pytest_mrt import dynamic
 
     monkeypatch.setattr(dynamic._Progress, "QUIET_FOR_S", 0.0)
+    monkeypatch.setattr(dynamic._Progress, "EVERY_S", 0.0)
     check(EXAMPLES / "upgrade_on_data", f"sqlite:///{tmp_path / 'p.db'}").check_all()
     err = capsys.readouterr().err.splitlines()
     assert [line.split(" ")[1] for line in err[:4]] == ["1/4", "2/4", "3/4", "4/4"]

@@ -495,12 +495,13 @@ class RollbackChecker:
 class _Progress:
     """Where a long `check_all` is: ``mrt: 4/8 abc123 downgrade (12.3 s)``.
 
-    On a terminal's stderr one line, updated at every step; otherwise (CI logs, files) one
-    plain line per revision once the run has lasted a couple of seconds. Nothing for a
-    single revision.
+    On a terminal's stderr one line, updated at every step; otherwise (CI logs, files) a
+    plain line when a revision starts, once the run has lasted a couple of seconds and at
+    most every few seconds. Nothing for a single revision.
     """
 
     QUIET_FOR_S = 2.0
+    EVERY_S = 5.0
 
     def __init__(self, total: int) -> None:
         self.total = total
@@ -510,6 +511,7 @@ class _Progress:
         self.index = 0
         self.rev = ""
         self.wrote = False
+        self.last = -self.EVERY_S
 
     def _line(self, step: str) -> str:
         elapsed = time.monotonic() - self.start
@@ -519,10 +521,12 @@ class _Progress:
         self.index, self.rev = index, revision
         if not self.enabled or self.tty:
             return
-        if time.monotonic() - self.start >= self.QUIET_FOR_S:
+        now = time.monotonic()
+        if now - self.start >= self.QUIET_FOR_S and now - self.last >= self.EVERY_S:
             sys.stderr.write(self._line("checking") + "\n")
             sys.stderr.flush()
             self.wrote = True
+            self.last = now
 
     def step(self, step: str) -> None:
         if self.enabled and self.tty and self.index:
