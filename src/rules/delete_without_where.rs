@@ -28,8 +28,12 @@ declare_rule! {
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let unrestricted = |op: &&crate::scanner::model::Operation| op.kind == OpKind::Delete && !op.has_where;
-    for op in m.upgrade_ops().iter().filter(unrestricted) {
-        out.push(message("upgrade", op));
+    let ups = m.upgrade_ops();
+    for (at, op) in ups.iter().enumerate().filter(|(_, op)| unrestricted(op)) {
+        // Emptying a table this upgrade created (or already emptied) loses nothing.
+        if !super::nothing_to_lose(ups, at, op.table.as_ref()) {
+            out.push(message("upgrade", op));
+        }
     }
     for op in m.downgrade_ops().iter().filter(unrestricted) {
         // Undoing the upgrade's own inserts is what a downgrade is for.

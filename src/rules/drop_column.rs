@@ -30,7 +30,12 @@ declare_rule! {
 }
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
-    for op in m.upgrade_ops().iter().filter(|op| op.kind == OpKind::DropColumn) {
+    let ops = m.upgrade_ops();
+    for (at, op) in ops.iter().enumerate().filter(|(_, op)| op.kind == OpKind::DropColumn) {
+        // A table created or emptied earlier in this upgrade has no data in the column.
+        if super::nothing_to_lose(ops, at, op.table.as_ref()) {
+            continue;
+        }
         out.push(
             Diagnostic::new(
                 Rule::DropColumn,

@@ -26,7 +26,13 @@ declare_rule! {
 }
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
-    for op in m.upgrade_ops().iter().filter(|op| op.kind == OpKind::DropTable) {
+    let ops = m.upgrade_ops();
+    for (at, op) in ops.iter().enumerate().filter(|(_, op)| op.kind == OpKind::DropTable) {
+        // A scratch table created (or a table emptied) earlier in this upgrade holds nothing a
+        // rollback could lose.
+        if super::nothing_to_lose(ops, at, op.table.as_ref()) {
+            continue;
+        }
         out.push(
             Diagnostic::new(
                 Rule::DropTable,

@@ -7,7 +7,9 @@ use std::collections::{HashMap, HashSet};
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
-use super::model::{BodyKind, Function, OpKind, Operation, Origin, Parents, Value};
+use super::model::{
+    BodyKind, ConstraintKind, ConstraintSpec, Function, OpKind, Operation, Origin, Parents, Value,
+};
 use super::python::{self, Constants, arg, column_spec, kwargs, last_name, literal_str, str_arg};
 use super::sql::{self, DialectHint};
 
@@ -377,34 +379,51 @@ impl Walker<'_, '_> {
                 }
             }
             Stmt::If(i) => {
+                let first = self.ops.len();
                 self.suite(&i.body);
                 for clause in &i.elif_else_clauses {
                     self.suite(&clause.body);
                 }
+                self.guard(first);
             }
             Stmt::For(f) => {
+                let first = self.ops.len();
                 self.suite(&f.body);
                 self.suite(&f.orelse);
+                self.guard(first);
             }
             Stmt::While(w) => {
+                let first = self.ops.len();
                 self.suite(&w.body);
                 self.suite(&w.orelse);
+                self.guard(first);
             }
             Stmt::Try(t) => {
+                let first = self.ops.len();
                 self.suite(&t.body);
                 for handler in &t.handlers {
                     let ruff_python_ast::ExceptHandler::ExceptHandler(h) = handler;
                     self.suite(&h.body);
                 }
                 self.suite(&t.orelse);
+                self.guard(first);
                 self.suite(&t.finalbody);
             }
             Stmt::Match(m) => {
+                let first = self.ops.len();
                 for case in &m.cases {
                     self.suite(&case.body);
                 }
+                self.guard(first);
             }
             _ => {}
+        }
+    }
+
+    /// The operations from `first` on ran under a condition, a loop or a `try`.
+    fn guard(&mut self, first: usize) {
+        for op in &mut self.ops[first..] {
+            op.guarded = true;
         }
     }
 
@@ -681,6 +700,9 @@ impl Walker<'_, '_> {
         if let Some(Value::Bool(true)) = op.kwarg_value("postgresql_concurrently") {
             op.concurrently = true;
         }
+        op.if_exists = ["if_exists", "if_not_exists"]
+            .iter()
+            .any(|k| op.kwarg_value(k).is_some_and(|v| *v != Value::Bool(false)));
         match kind {
             OpKind::AddColumn => {
                 op.table = table_at(0, "table_name");
@@ -715,8 +737,11 @@ impl Walker<'_, '_> {
                     if let Expr::Call(col) = a {
                         if let Some(spec) = column_spec(col, source) {
                             op.columns.push(spec);
-                        } else if last_name(&col.func) == Some("UniqueConstraint") {
-                            op.unique = true;
+                        } else if let Some(c) = table_constraint(col) {
+                            if c.kind == ConstraintKind::Unique {
+                                op.unique = true;
+                            }
+                            op.constraints.push(c);
                         }
                     }
                 }
@@ -730,9 +755,17 @@ impl Walker<'_, '_> {
                 self.named(&mut op, call);
                 op.table = table_at(1, "table_name");
                 op.unique = op.kwarg_value("unique").and_then(Value::as_bool) == Some(true);
+                let mut columns = Vec::new();
                 if let Some(Value::List(cols)) = arg(call, pos(2), "columns").map(python::eval) {
                     op.column = cols.first().and_then(|c| c.as_str().map(str::to_string));
+                    columns = strings(&Value::List(cols));
                 }
+                op.constraints.push(ConstraintSpec {
+                    kind: ConstraintKind::Index,
+                    name: op.name.clone(),
+                    columns,
+                    ref_table: None,
+                });
             }
             OpKind::DropIndex => {
                 self.named(&mut op, call);
@@ -751,6 +784,27 @@ impl Walker<'_, '_> {
                 {
                     op.new_name = Some(t.to_string());
                 }
+                let constraint = match kind {
+                    OpKind::CreateUniqueConstraint => Some(ConstraintKind::Unique),
+                    OpKind::CreatePrimaryKey => Some(ConstraintKind::PrimaryKey),
+                    OpKind::CreateCheckConstraint => Some(ConstraintKind::Check),
+                    _ => None,
+                };
+                if let Some(ckind) = constraint {
+                    let columns = if ckind == ConstraintKind::Check {
+                        Vec::new()
+                    } else {
+                        arg(call, pos(2), "columns")
+                            .map(|c| strings(&python::eval(c)))
+                            .unwrap_or_default()
+                    };
+                    op.constraints.push(ConstraintSpec {
+                        kind: ckind,
+                        name: op.name.clone(),
+                        columns,
+                        ref_table: None,
+                    });
+                }
             }
             OpKind::CreateForeignKey => {
                 self.named(&mut op, call);
@@ -758,6 +812,14 @@ impl Walker<'_, '_> {
                 if let Some(ondelete) = op.kwarg_value("ondelete").and_then(Value::as_str) {
                     op.columns.push(python_fk(ondelete, range));
                 }
+                op.constraints.push(ConstraintSpec {
+                    kind: ConstraintKind::ForeignKey,
+                    name: op.name.clone(),
+                    columns: arg(call, pos(3), "local_cols")
+                        .map(|c| strings(&python::eval(c)))
+                        .unwrap_or_default(),
+                    ref_table: str_arg(call, pos(2), "referent_table").ok().flatten(),
+                });
             }
             OpKind::BulkInsert => {
                 op.table = call.arguments.args.first().and_then(|arg| match arg {
@@ -794,6 +856,51 @@ impl Walker<'_, '_> {
             Err(()) => op.name_is_none = true,
         }
     }
+}
+
+/// `sa.ForeignKeyConstraint([...], ["t.id"])`, `sa.PrimaryKeyConstraint(...)`,
+/// `sa.UniqueConstraint(...)`, `sa.CheckConstraint(...)`, `sa.Index(...)` inside `create_table`.
+fn table_constraint(call: &ExprCall) -> Option<ConstraintSpec> {
+    let kind = match last_name(&call.func)? {
+        "ForeignKeyConstraint" => ConstraintKind::ForeignKey,
+        "PrimaryKeyConstraint" => ConstraintKind::PrimaryKey,
+        "UniqueConstraint" => ConstraintKind::Unique,
+        "CheckConstraint" => ConstraintKind::Check,
+        "Index" => ConstraintKind::Index,
+        _ => return None,
+    };
+    // `use_alter=True`: not created with the table but by a later `create_foreign_key`.
+    if arg(call, None, "use_alter").is_some_and(|v| python::eval(v) == Value::Bool(true)) {
+        return None;
+    }
+    let args = &call.arguments.args;
+    let name = arg(call, None, "name").and_then(literal_str);
+    let mut spec = ConstraintSpec {
+        kind,
+        name,
+        columns: Vec::new(),
+        ref_table: None,
+    };
+    match kind {
+        ConstraintKind::ForeignKey => {
+            spec.columns = args
+                .first()
+                .map(|a| strings(&python::eval(a)))
+                .unwrap_or_default();
+            spec.ref_table = args
+                .get(1)
+                .map(|a| strings(&python::eval(a)))
+                .and_then(|targets| targets.first().cloned())
+                .and_then(|t| t.rsplit_once('.').map(|(table, _)| table.to_string()));
+        }
+        ConstraintKind::Index => {
+            spec.name = args.first().and_then(literal_str);
+            spec.columns = args.iter().skip(1).filter_map(literal_str).collect();
+        }
+        ConstraintKind::Check => {}
+        _ => spec.columns = args.iter().filter_map(literal_str).collect(),
+    }
+    Some(spec)
 }
 
 fn python_fk(ondelete: &str, range: TextRange) -> super::model::ColumnSpec {
