@@ -752,8 +752,20 @@ impl Sim<'_> {
         );
     }
 
-    #[allow(clippy::too_many_lines)]
+    /// A statement for some dialects only (`if dialect == "sqlite":`), or inside a `try` that
+    /// swallows its error, may not run: it counts as guarded.
     fn apply(&mut self, op: &Operation) {
+        if !op.guarded && (!op.dialects.is_all() || op.swallowed.is_some()) {
+            let mut maybe = op.clone();
+            maybe.guarded = true;
+            self.apply_op(&maybe);
+        } else {
+            self.apply_op(op);
+        }
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn apply_op(&mut self, op: &Operation) {
         if opaque(op) {
             self.opaque = true;
             if let Some(t) = usable(op.table.as_ref()) {
