@@ -153,11 +153,12 @@ class RollbackChecker:
             return
         upgraded = self.engine.snapshot()
         touched = upgraded.created_or_changed(before)
-        existing = [t for t in touched if t in before.tables]
-        rows_pre = self.engine.fingerprint(upgraded, existing) if existing else None
+        # The rows seeded now are ours wherever the downgrade puts them (a table renamed back,
+        # the old primary key restored): compare() recognises them by content.
+        rows_pre = self.engine.fingerprint(upgraded, touched) if touched else None
         result.warnings += self._seed(upgraded, touched, self._salt + 1)
         ours = (
-            self.engine.fingerprint(upgraded, existing).added_since(rows_pre)
+            self.engine.fingerprint(upgraded, touched).added_since(rows_pre)
             if rows_pre is not None
             else None
         )
