@@ -225,7 +225,9 @@ class RollbackChecker:
         upgraded = self.engine.snapshot()
         touched = upgraded.created_or_changed(before)
         existing = [t for t in touched if t in before.tables]
-        rows_pre = self.engine.fingerprint(upgraded, existing) if existing else None
+        # The rows seeded now are ours wherever the downgrade puts them (a table renamed back,
+        # the old primary key restored): compare() recognises them by key or content.
+        rows_pre = self.engine.fingerprint(upgraded, touched) if touched else None
         self._show("seed")
         # After an upgrade that fails on data, rows in the parent's tables would make the
         # upgrade after the rollback fail the same way: seed only the tables it created.
