@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .urls import redact
+from ._core import redact_url as redact
+from ._core import remember_url
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -63,6 +64,8 @@ class AlembicRunner:
             raise MigrationError(
                 f"alembic.ini not found: {alembic_ini} (set MRTConfig.alembic_ini)"
             )
+        # From now on every message masks this URL's secrets, also outside any URL.
+        remember_url(db_url)
         self.db_url = db_url
         self.timeout = timeout
         self._output = io.StringIO()
