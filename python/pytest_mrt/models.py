@@ -9,6 +9,11 @@ from typing import Any, Literal
 Severity = Literal["error", "warning"]
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 error``, ``2 errors``: the counts users read."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def parents_of(down_revision: str | Sequence[str] | None) -> tuple[str, ...]:
     """Alembic's ``down_revision`` (None, one id, or several for a merge) as a tuple."""
     if down_revision is None:
@@ -125,6 +130,6 @@ class RevisionResult:
             return f"{self.revision}: skipped ({self.skip_reason})"
         if self.passed:
             return f"{self.revision}: reversible"
-        lines = [f"{self.revision}: {len(self.failures)} rollback failure(s)"]
+        lines = [f"{self.revision}: {plural(len(self.failures), 'rollback failure')}"]
         lines += [f"  - {failure}" for failure in self.failures]
         return "\n".join(lines)

@@ -31,6 +31,29 @@ def verdict(result: RevisionResult) -> str:
     return "schema not restored"
 
 
+# What each verdict means in the total: only lost rows are data loss.
+_TOTALS = {
+    "data loss detected": ("loses data on rollback", "lose data on rollback"),
+    "rollback failed": ("fails to roll back", "fail to roll back"),
+    "schema not restored": ("does not restore its schema", "do not restore their schema"),
+}
+
+
+def _failing_total(failing: list[RevisionResult]) -> str:
+    """``2 migrations lose data on rollback; 1 fails to roll back.``"""
+    counts: dict[str, int] = {}
+    for r in failing:
+        kind = verdict(r)
+        counts[kind] = counts.get(kind, 0) + 1
+    parts: list[str] = []
+    for kind, (one, many) in _TOTALS.items():
+        n = counts.get(kind, 0)
+        if n:
+            noun = "" if parts else (" migration" if n == 1 else " migrations")
+            parts.append(f"{n}{noun} {one if n == 1 else many}")
+    return "; ".join(parts) + "."
+
+
 def render_summary(results: list[RevisionResult]) -> str:
     """The summary users read after ``assert_all_reversible``, as one string."""
     rule_width = 56
@@ -46,12 +69,16 @@ def render_summary(results: list[RevisionResult]) -> str:
     skipped = sum(1 for r in results if r.skipped)
     passed = sum(1 for r in results if r.passed and not r.skipped)
     if failing:
-        body = [f"{len(failing)} migration(s) will cause data loss on rollback."]
+        body = [_failing_total(failing)]
         for r in failing:
             body.append(f"  {r.revision}")
             body += [f"    └─ {failure}" for failure in r.failures]
     else:
-        body = [f"All {passed} checked migration(s) are reversible."]
+        body = [
+            f"All {passed} checked migrations are reversible."
+            if passed != 1
+            else "The 1 checked migration is reversible."
+        ]
     if skipped:
         body.append(f"{skipped} skipped.")
     inner = max(_width(b) for b in body) + 4
