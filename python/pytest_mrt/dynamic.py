@@ -144,8 +144,7 @@ class RollbackChecker:
         self.engine.ignore_table(self.runner.version_table)
         before = self._schema(parents)
         self._salt += 2
-        seed_warnings = self._seed(before, before.tables, self._salt)
-        result.warnings += seed_warnings
+        result.warnings += self._seed(before, before.tables, self._salt).warnings
         rows_before = self.engine.fingerprint(before)
 
         if not self._step(result, "upgrade", rev, "upgrade"):
@@ -155,7 +154,7 @@ class RollbackChecker:
         touched = upgraded.created_or_changed(before)
         existing = [t for t in touched if t in before.tables]
         rows_pre = self.engine.fingerprint(upgraded, existing) if existing else None
-        result.warnings += self._seed(upgraded, touched, self._salt + 1)
+        result.warnings += self._seed(upgraded, touched, self._salt + 1).warnings
         ours = (
             self.engine.fingerprint(upgraded, existing).added_since(rows_pre)
             if rows_pre is not None
@@ -196,7 +195,7 @@ class RollbackChecker:
             return False
         return True
 
-    def _seed(self, schema: _core.Schema, tables: list[str], salt: int) -> list[str]:
+    def _seed(self, schema: _core.Schema, tables: list[str], salt: int) -> _core.SeedOutcome:
         skip = self._foreign_tables | {self.runner.version_table}
         tables = [t for t in tables if t not in skip]
         custom = {

@@ -149,6 +149,68 @@ impl PyFingerprint {
     }
 }
 
+/// A table the seeder could not fill with the rows asked for.
+#[pyclass(name = "Unseeded", module = "pytest_mrt._core", frozen, get_all)]
+#[derive(Clone)]
+pub struct PyUnseeded {
+    /// The table.
+    table: String,
+    /// The constraint the database named when it refused the rows, when it named one.
+    constraint: Option<String>,
+    /// One line: how many of the rows went in, and why the others did not.
+    reason: String,
+    /// A ready-to-paste `custom_seeds` entry for the table.
+    snippet: String,
+}
+
+#[pymethods]
+impl PyUnseeded {
+    fn __repr__(&self) -> String {
+        format!(
+            "<Unseeded {:?} constraint={:?}: {}>",
+            self.table, self.constraint, self.reason
+        )
+    }
+}
+
+/// What one `Engine.seed` round did.
+#[pyclass(name = "SeedOutcome", module = "pytest_mrt._core", frozen, get_all)]
+pub struct PySeedOutcome {
+    /// One line per problem (unseeded tables included).
+    warnings: Vec<String>,
+    /// Tables left with fewer rows than asked for.
+    unseeded: Vec<PyUnseeded>,
+}
+
+#[pymethods]
+impl PySeedOutcome {
+    fn __repr__(&self) -> String {
+        format!(
+            "<SeedOutcome {} warnings, {} unseeded>",
+            self.warnings.len(),
+            self.unseeded.len()
+        )
+    }
+}
+
+impl From<seeder::Outcome> for PySeedOutcome {
+    fn from(o: seeder::Outcome) -> Self {
+        PySeedOutcome {
+            warnings: o.warnings,
+            unseeded: o
+                .unseeded
+                .into_iter()
+                .map(|u| PyUnseeded {
+                    table: u.table,
+                    constraint: u.constraint,
+                    reason: crate::url::redact(&u.reason),
+                    snippet: u.snippet,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// One connection to the test database (its own driver, not SQLAlchemy's).
 #[pyclass(name = "Engine", module = "pytest_mrt._core")]
 pub struct PyEngine {
@@ -254,7 +316,7 @@ impl PyEngine {
     }
 
     /// Seed `rows` rows into each of `tables`; `custom` maps a table to the rows to use
-    /// instead. Returns one warning per table that could not be (fully) seeded.
+    /// instead. Reports every table that could not be (fully) seeded.
     #[pyo3(signature = (schema, tables, rows, salt, custom=None))]
     fn seed(
         &self,
@@ -264,7 +326,7 @@ impl PyEngine {
         rows: usize,
         salt: u64,
         custom: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Vec<String>> {
+    ) -> PyResult<PySeedOutcome> {
         let mut custom_rows: HashMap<String, CustomRows> = HashMap::new();
         if let Some(d) = custom {
             for (k, v) in d.iter() {
@@ -286,6 +348,7 @@ impl PyEngine {
                 },
             )
         })
+        .map(PySeedOutcome::from)
     }
 
     /// Insert the given rows (a list of dicts) into `table`.
@@ -360,6 +423,8 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyEngine>()?;
     m.add_class::<PySchema>()?;
     m.add_class::<PyFingerprint>()?;
+    m.add_class::<PySeedOutcome>()?;
+    m.add_class::<PyUnseeded>()?;
     m.add_function(wrap_pyfunction!(redact_url, m)?)?;
     m.add_function(wrap_pyfunction!(remember_url, m)?)?;
     Ok(())

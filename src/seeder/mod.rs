@@ -5,9 +5,11 @@
 //! precision, enums and simple CHECK constraints, and are unique per seeding round. Foreign
 //! keys point at rows that exist; a reference that cannot be satisfied yet (a cycle or a
 //! self-reference) is written as NULL and filled in by an UPDATE once every table is seeded.
-//! A table that cannot be seeded is reported as a warning carrying the database's error.
+//! A table that cannot be seeded is reported as [`Unseeded`]: the table, the constraint the
+//! database named, and a `custom_seeds` entry to paste.
 
 pub mod checks;
+pub mod refusal;
 pub mod values;
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,6 +18,7 @@ use crate::dialects::{Dialect, Lit};
 use crate::error::Result;
 use crate::snapshot::schema::{ForeignKey, Schema, Table};
 use checks::Rule;
+pub use refusal::Unseeded;
 use values::{Kind, kind_of, value};
 
 /// Rows given by the user (`custom_seeds`): column → value.
@@ -39,11 +42,21 @@ struct Deferred {
     keys: Vec<Vec<Lit>>,
 }
 
-/// Fill the tables of `plan`; returns warnings (one line each) for tables not fully seeded.
+/// What one seeding round did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// One line per problem that did not stop the table from holding its rows (a reference
+    /// left NULL, custom rows refused), and one per unseeded table.
+    pub warnings: Vec<String>,
+    /// Tables left with fewer than the requested rows.
+    pub unseeded: Vec<Unseeded>,
+}
+
+/// Fill the tables of `plan`; reports tables not fully seeded.
 ///
 /// Everything runs in one transaction (one commit, not one per row); each statement sits in a
 /// savepoint so that a refused row does not spoil the rest.
-pub fn seed(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Vec<String>> {
+pub fn seed(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Outcome> {
     conn.execute("BEGIN")?;
     match seed_all(conn, plan) {
         Ok(w) => {
@@ -70,8 +83,8 @@ fn guarded(conn: &mut dyn Dialect, sql: &str) -> Result<()> {
     }
 }
 
-fn seed_all(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Vec<String>> {
-    let mut warnings = Vec::new();
+fn seed_all(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Outcome> {
+    let mut out = Outcome::default();
     let mut deferred: Vec<Deferred> = Vec::new();
     let order: Vec<String> = plan
         .schema
@@ -100,7 +113,7 @@ fn seed_all(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Vec<String>> {
                     .query_text(&format!("SELECT 1 FROM {} LIMIT 1", conn.quote(name)))?
                     .is_empty()
             {
-                warnings.push(format!(
+                out.warnings.push(format!(
                     "Table '{name}': custom_seeds rows could not be inserted: {}",
                     message(&e)
                 ));
@@ -112,19 +125,68 @@ fn seed_all(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Vec<String>> {
         if plan.rows == 0 {
             continue;
         }
+        // A NOT NULL reference to a table that could not be filled cannot be satisfied.
+        if let Some(parent) = starved_by(conn, table, &out.unseeded)? {
+            let reason = format!(
+                "0/{} rows inserted: it needs rows in '{parent}', which could not be seeded",
+                plan.rows
+            );
+            out.warnings
+                .push(format!("Table '{name}' could not be seeded: {reason}"));
+            out.unseeded.push(Unseeded {
+                table: name.clone(),
+                constraint: None,
+                reason,
+                snippet: refusal::snippet(table, &BTreeMap::new()),
+            });
+            done.push(name.clone());
+            continue;
+        }
         conn.execute("SAVEPOINT mrt_table")?;
-        match seed_table(conn, plan, table, &done, &mut deferred) {
-            Ok(None) => conn.execute("RELEASE SAVEPOINT mrt_table")?,
-            Ok(Some(w)) => {
+        let filled = seed_table(conn, plan, table, &done, &mut deferred);
+        match filled {
+            Ok(f) => {
                 conn.execute("RELEASE SAVEPOINT mrt_table")?;
-                warnings.push(w);
+                if f.inserted < plan.rows {
+                    let (constraint, why) = match &f.error {
+                        Some(e) => {
+                            let m = message(e);
+                            (refusal::constraint_named(&m), m)
+                        }
+                        None => (None, "no row was accepted".to_string()),
+                    };
+                    out.warnings.push(if f.inserted == 0 {
+                        format!("Table '{name}' could not be seeded: {why}")
+                    } else {
+                        format!(
+                            "Table '{name}': only {}/{} rows seeded: {why}",
+                            f.inserted, plan.rows
+                        )
+                    });
+                    out.unseeded.push(Unseeded {
+                        table: name.clone(),
+                        reason: format!(
+                            "{}/{} rows inserted: {}",
+                            f.inserted,
+                            plan.rows,
+                            one_line(&why)
+                        ),
+                        constraint,
+                        snippet: refusal::snippet(table, &f.sample),
+                    });
+                }
             }
             Err(e) => {
                 conn.execute("ROLLBACK TO SAVEPOINT mrt_table")?;
-                warnings.push(format!(
-                    "Table '{name}' could not be seeded: {}",
-                    message(&e)
-                ));
+                let m = message(&e);
+                out.warnings
+                    .push(format!("Table '{name}' could not be seeded: {m}"));
+                out.unseeded.push(Unseeded {
+                    table: name.clone(),
+                    constraint: refusal::constraint_named(&m),
+                    reason: format!("0/{} rows inserted: {}", plan.rows, one_line(&m)),
+                    snippet: refusal::snippet(table, &BTreeMap::new()),
+                });
             }
         }
         conn.after_seed(table)?;
@@ -139,7 +201,7 @@ fn seed_all(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Vec<String>> {
             "ROLLBACK TO SAVEPOINT mrt_table"
         })?;
         if let Err(e) = filled {
-            warnings.push(format!(
+            out.warnings.push(format!(
                 "Table '{}': reference {}({}) left NULL: {}",
                 d.table,
                 d.fk.ref_table,
@@ -148,7 +210,38 @@ fn seed_all(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Vec<String>> {
             ));
         }
     }
-    Ok(warnings)
+    Ok(out)
+}
+
+/// An empty, unseeded table that `table` needs rows from through a NOT NULL foreign key.
+fn starved_by(
+    conn: &mut dyn Dialect,
+    table: &Table,
+    unseeded: &[Unseeded],
+) -> Result<Option<String>> {
+    for fk in &table.foreign_keys {
+        let required = fk
+            .columns
+            .iter()
+            .any(|c| table.column(c).is_some_and(|c| !c.nullable));
+        if required
+            && fk.ref_table != table.name
+            && unseeded.iter().any(|u| u.table == fk.ref_table)
+            && conn
+                .query_text(&format!(
+                    "SELECT 1 FROM {} LIMIT 1",
+                    conn.quote(&fk.ref_table)
+                ))?
+                .is_empty()
+        {
+            return Ok(Some(fk.ref_table.clone()));
+        }
+    }
+    Ok(None)
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn message(e: &crate::Error) -> String {
@@ -246,13 +339,22 @@ fn existing(
         .collect())
 }
 
+/// How one table's filling went.
+struct Filled {
+    inserted: usize,
+    /// The database's last refusal.
+    error: Option<crate::Error>,
+    /// The first row tried (for the `custom_seeds` snippet).
+    sample: BTreeMap<String, Lit>,
+}
+
 fn seed_table(
     conn: &mut dyn Dialect,
     plan: &Plan<'_>,
     table: &Table,
     done: &[String],
     deferred: &mut Vec<Deferred>,
-) -> Result<Option<String>> {
+) -> Result<Filled> {
     let checks: Vec<&str> = table.checks.iter().map(String::as_str).collect();
     let rules = checks::rules(&checks);
     let no_rule = Rule::default();
@@ -420,19 +522,10 @@ fn seed_table(
             });
         }
     }
-    Ok(match (inserted, last_err) {
-        (0, Some(e)) => Some(format!(
-            "Table '{}' could not be seeded: {}",
-            table.name,
-            message(&e)
-        )),
-        (n, Some(e)) if n < plan.rows => Some(format!(
-            "Table '{}': only {n}/{} rows seeded: {}",
-            table.name,
-            plan.rows,
-            message(&e)
-        )),
-        _ => None,
+    Ok(Filled {
+        inserted,
+        error: last_err,
+        sample: maps.into_iter().next().unwrap_or_default(),
     })
 }
 
