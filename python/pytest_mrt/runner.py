@@ -170,6 +170,8 @@ class AlembicRunner:
         self.setup_database = setup_database
         self.wrap_alembic = wrap_alembic
         self.alembic_db_url = alembic_db_url or None
+        if self.alembic_db_url:
+            remember_url(self.alembic_db_url)
         # setup_database has not run on this database yet (see `set_up`).
         self.needs_setup = setup_database is not None
         self._output = io.StringIO()
