@@ -5,7 +5,7 @@
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::scanner::graph::Graph;
-use crate::scanner::model::{BodyKind, MigrationAST, Operation};
+use crate::scanner::model::{BodyKind, MigrationAST, OpKind, Operation, same_name};
 
 /// Declares a rule's struct and captures its doc comment as `DOCS`, so `mrt rules CODE`
 /// prints exactly what rustdoc shows.
@@ -81,6 +81,7 @@ rules! {
     NotNullNotRestored => not_null_not_restored, "MRT029", "not-null-not-restored", "NOT NULL without restoring nullable", Warning, [];
     AlterColumnResetsNullability => alter_column_resets_nullability, "MRT030", "alter-column-resets-nullability", "ALTER COLUMN without existing_nullable", Warning, [];
     BulkInsertNotReversed => bulk_insert_not_reversed, "MRT031", "bulk-insert-not-reversed", "bulk_insert without reverse", Warning, ["Bulk INSERT without reverse"];
+    DdlErrorSwallowed => ddl_error_swallowed, "MRT032", "ddl-error-swallowed", "DDL error swallowed", Warning, [];
     DjangoRemoveField => django_remove_field, "MRT040", "django-remove-field", "RemoveField", Error, [];
     DjangoDeleteModel => django_delete_model, "MRT041", "django-delete-model", "DeleteModel", Error, [];
     RunPythonWithoutReverse => run_python_without_reverse, "MRT042", "runpython-without-reverse", "RunPython without reverse", Error, ["RunPython without reverse_func", "RunPython without reverse_code"];
@@ -396,6 +397,7 @@ const FILE_CHECKS: &[FileCheck] = &[
     not_null_not_restored::check,
     alter_column_resets_nullability::check,
     bulk_insert_not_reversed::check,
+    ddl_error_swallowed::check,
     django_remove_field::check,
     django_delete_model::check,
     run_python_without_reverse::check,
@@ -417,6 +419,21 @@ const GRAPH_CHECKS: &[GraphCheck] = &[
     orphan_revision::check,
     column_data_hole::check,
 ];
+
+type AppCheck = fn(&[&MigrationAST], &mut Vec<(usize, Diagnostic)>);
+
+/// Rules over one Django app's migrations, in order (field state replayed through them).
+const APP_CHECKS: &[AppCheck] = &[django_not_null_without_default::check_app];
+
+/// Run every Django app rule; each finding names the index of the migration it belongs to.
+#[must_use]
+pub fn check_django_app(migs: &[&MigrationAST]) -> Vec<(usize, Diagnostic)> {
+    let mut out = Vec::new();
+    for check in APP_CHECKS {
+        check(migs, &mut out);
+    }
+    out
+}
 
 /// Run every per-file rule over one migration.
 #[must_use]
@@ -457,10 +474,146 @@ pub(crate) fn known(name: Option<&String>) -> bool {
 
 /// Quote a name for messages.
 pub(crate) fn q(name: Option<&String>) -> String {
-    name.map_or_else(|| "?".to_string(), |n| format!("'{n}'"))
+    name.map_or_else(
+        || "?".to_string(),
+        |n| {
+            if crate::scanner::model::is_unresolved(n) {
+                crate::scanner::model::display_name(n)
+            } else {
+                format!("'{n}'")
+            }
+        },
+    )
 }
 
 mod type_compare;
 
 #[cfg(test)]
 mod tests;
+
+// Following the data: a drop is no loss when the values were moved and come back.
+
+/// Did `ops[..at]` copy the values of `table.column` somewhere else: a statement that reads
+/// the column and writes another place (`UPDATE t SET new = old`, `INSERT INTO t2 SELECT old
+/// FROM t`), or a read (`SELECT id, old FROM t`) followed by a write (rows copied in Python)?
+pub(crate) fn copied_out(ops: &[Operation], at: usize, table: &str, column: &str) -> bool {
+    let before = &ops[..at.min(ops.len())];
+    before.iter().enumerate().any(|(i, op)| {
+        op.reads_column(table, column)
+            && ((!op.writes.is_empty() && !op.writes_column(table, column))
+                || before[i + 1..].iter().any(|w| !w.writes.is_empty()))
+    })
+}
+
+/// Did `ops[..at]` copy every row of `table` somewhere else (`INSERT INTO t2 SELECT ... FROM
+/// t`, `CREATE TABLE t2 AS SELECT ...`, or a `SELECT` from it followed by inserts)?
+pub(crate) fn table_copied_out(ops: &[Operation], at: usize, table: &str) -> bool {
+    let before = &ops[..at.min(ops.len())];
+    before.iter().enumerate().any(|(i, op)| {
+        op.reads.iter().any(|(t, _)| same_name(t, table))
+            && ((!op.writes.is_empty()
+                && !op.table.as_deref().is_some_and(|t| same_name(t, table)))
+                || before[i + 1..].iter().any(|w| !w.writes.is_empty()))
+    })
+}
+
+/// Values written from data (a statement that reads, or that follows a read in Python): not a
+/// constant fill.
+fn writes_data(ops: &[Operation], i: usize) -> bool {
+    !ops[i].reads.is_empty() || ops[..i].iter().any(|o| !o.reads.is_empty())
+}
+
+/// Does a later statement give `table` a column named `column` again, renamed from one the
+/// upgrade wrote before (copy-swap: add `tmp`, copy, drop `column`, rename `tmp` to `column`)?
+pub(crate) fn swapped_in(ops: &[Operation], at: usize, table: &str, column: &str) -> bool {
+    ops.iter().skip(at + 1).any(|r| {
+        r.kind == OpKind::RenameColumn
+            && r.table.as_deref().is_some_and(|t| same_name(t, table))
+            && r.new_name.as_deref().is_some_and(|n| same_name(n, column))
+            && r.column
+                .as_deref()
+                .is_some_and(|tmp| ops[..at].iter().any(|w| w.writes_column(table, tmp)))
+    })
+}
+
+/// Was the column renamed aside earlier in the upgrade (`value` → `value_old`), and its
+/// values copied into a new column under the old name (the copy-swap SQLite batch mode needs)?
+pub(crate) fn renamed_aside(ops: &[Operation], at: usize, table: &str, column: &str) -> bool {
+    let before = &ops[..at.min(ops.len())];
+    before.iter().enumerate().any(|(j, r)| {
+        r.kind == OpKind::RenameColumn
+            && r.table.as_deref().is_some_and(|t| same_name(t, table))
+            && r.new_name.as_deref().is_some_and(|n| same_name(n, column))
+            && r.column.as_deref().is_some_and(|orig| {
+                before[j + 1..]
+                    .iter()
+                    .any(|w| w.writes_column(table, orig) && w.reads_column(table, column))
+            })
+    })
+}
+
+/// Are the values of `table.column`, dropped by `up[at]`, followed and kept: swapped in or
+/// renamed aside (a type change by copy), or moved elsewhere and copied back by `downgrade()`?
+pub(crate) fn column_kept(
+    up: &[Operation],
+    down: &[Operation],
+    at: usize,
+    table: &str,
+    column: &str,
+) -> bool {
+    swapped_in(up, at, table, column)
+        || renamed_aside(up, at, table, column)
+        || copied_out(up, at, table, column) && restores_column(down, table, column)
+}
+
+/// Does `downgrade()` put data back into `table.column`: written from data (a copy back, a
+/// re-join, a re-derivation), directly or into a column it then renames to `column`?
+pub(crate) fn restores_column(down: &[Operation], table: &str, column: &str) -> bool {
+    down.iter().enumerate().any(|(i, op)| {
+        if op.writes_column(table, column) && writes_data(down, i) {
+            return true;
+        }
+        op.kind == OpKind::RenameColumn
+            && op.table.as_deref().is_some_and(|t| same_name(t, table))
+            && op.new_name.as_deref().is_some_and(|n| same_name(n, column))
+            && op.column.as_deref().is_some_and(|tmp| {
+                (0..i).any(|j| down[j].writes_column(table, tmp) && writes_data(down, j))
+            })
+    })
+}
+
+/// Does `downgrade()` fill `table` again from data (`INSERT INTO t SELECT ...`, rows read
+/// and inserted in Python), or rename a table it filled so to `table`?
+pub(crate) fn restores_table(down: &[Operation], table: &str) -> bool {
+    down.iter().enumerate().any(|(i, op)| {
+        let into = |t: &str| {
+            (0..i).any(|j| {
+                down[j].table.as_deref().is_some_and(|x| same_name(x, t))
+                    && !down[j].writes.is_empty()
+                    && writes_data(down, j)
+            })
+        };
+        (op.table.as_deref().is_some_and(|t| same_name(t, table))
+            && !op.writes.is_empty()
+            && writes_data(down, i))
+            || op.kind == OpKind::RenameTable
+                && op.new_name.as_deref().is_some_and(|n| same_name(n, table))
+                && op.table.as_deref().is_some_and(into)
+    })
+}
+
+/// Does a later statement of the upgrade rename a table it filled from `table` to `table`
+/// (the table rebuild: create `t_new`, copy, drop `t`, rename `t_new` to `t`)?
+pub(crate) fn table_swapped_in(ops: &[Operation], at: usize, table: &str) -> bool {
+    ops.iter().skip(at + 1).any(|r| {
+        r.kind == OpKind::RenameTable
+            && r.new_name.as_deref().is_some_and(|n| same_name(n, table))
+            && r.table.as_deref().is_some_and(|tmp| {
+                ops[..at].iter().any(|w| {
+                    w.table.as_deref().is_some_and(|t| same_name(t, tmp))
+                        && !w.writes.is_empty()
+                        && w.reads.iter().any(|(src, _)| same_name(src, table))
+                })
+            })
+    })
+}

@@ -35,9 +35,28 @@ declare_rule! {
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let Some(down) = super::active_downgrade(m) else { return };
-    for op in m.upgrade_ops() {
+    let up = m.upgrade_ops();
+    for (i, op) in up.iter().enumerate() {
         // Rebuilding a table under a temporary name and renaming it into place is not a rename.
         if op.kind == OpKind::RenameTable && op.table.as_deref().is_some_and(|t| m.creates_table(t)) {
+            continue;
+        }
+        // Nor is renaming a column added earlier in this upgrade into place (the copy-swap of a
+        // type change): `create-not-reversed` checks the downgrade removes it.
+        if op.kind == OpKind::RenameColumn
+            && up[..i].iter().any(|a| {
+                a.kind == OpKind::AddColumn && same_opt(a.table.as_ref(), op.table.as_ref()) && same_opt(a.column.as_ref(), op.column.as_ref())
+            })
+        {
+            continue;
+        }
+        // Nor is renaming a column aside to drop it later in this upgrade (`value` →
+        // `value_old`, copied into a new `value`, dropped): `drop-column` follows its data.
+        if op.kind == OpKind::RenameColumn
+            && up[i + 1..].iter().any(|d| {
+                d.kind == OpKind::DropColumn && same_opt(d.table.as_ref(), op.table.as_ref()) && same_opt(d.column.as_ref(), op.new_name.as_ref())
+            })
+        {
             continue;
         }
         if !super::known(op.table.as_ref()) || !super::known(op.new_name.as_ref()) {

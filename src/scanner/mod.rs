@@ -8,6 +8,7 @@ pub mod graph;
 #[cfg(test)]
 mod guard_tests;
 pub mod model;
+pub mod models;
 pub mod python;
 pub mod source;
 pub mod sql;
@@ -251,7 +252,7 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
     let suppressions = source::suppressions(&scan.source, parsed.tokens());
     let file_stem = stem(&scan.path);
     let migration = if let Some(class) = django::migration_class(body) {
-        let d = django::read(class, &scan.source);
+        let d = django::read(class, &scan.source, body);
         let created = d
             .operations
             .ops
@@ -289,7 +290,7 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
             // A helper module next to the revisions (or an empty file): not a migration.
             return scan;
         }
-        let module = alembic::Module::new(&scan.source, body);
+        let module = alembic::Module::new(&scan.source, body).at(&scan.path);
         let upgrade = module.function("upgrade");
         let downgrade = module.function("downgrade");
         let created = upgrade
@@ -349,7 +350,12 @@ fn dialect_of<'f>(
     }
     let pragma = functions
         .flat_map(|f| &f.ops)
-        .any(|o| o.kind == model::OpKind::Read && o.name.as_deref() == Some("PRAGMA"));
+        // A PRAGMA in an `if dialect == "sqlite":` branch says nothing about the file.
+        .any(|o| {
+            o.kind == model::OpKind::Read
+                && o.name.as_deref() == Some("PRAGMA")
+                && o.dialects.is_all()
+        });
     if pragma {
         return sql::DialectHint::Sqlite;
     }
@@ -484,7 +490,40 @@ fn scan_paths_here(paths: &[PathBuf]) -> Result<Vec<FileScan>, Error> {
             graph_check(&mut scans, &part);
         }
     }
+    django_apps(&mut scans);
     Ok(scans)
+}
+
+/// Django migrations grouped by app (their folder), each app in file-name order (Django's
+/// numbering), for the rules that replay an app's field state.
+fn django_apps(scans: &mut [FileScan]) {
+    let mut apps: std::collections::BTreeMap<(usize, PathBuf), Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for (i, s) in scans.iter().enumerate() {
+        if s.migration
+            .as_ref()
+            .is_some_and(|m| m.framework == Framework::Django)
+        {
+            let dir = Path::new(&s.path)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            apps.entry((s.group, dir)).or_default().push(i);
+        }
+    }
+    for mut idx in apps.into_values() {
+        idx.sort_by(|&a, &b| scans[a].path.cmp(&scans[b].path));
+        let found = {
+            let migs: Vec<&MigrationAST> = idx
+                .iter()
+                .filter_map(|&i| scans[i].migration.as_ref())
+                .collect();
+            rules::check_django_app(&migs)
+        };
+        for (k, d) in found {
+            scans[idx[k]].diagnostics.push(d);
+        }
+    }
 }
 
 /// The revision graphs under one input path. Subfolders normally split one history
@@ -715,5 +754,6 @@ pub fn scan_source(path: &str, source: &str) -> Vec<Finding> {
             .diagnostics
             .extend(found.into_iter().map(|(_, d)| d));
     }
+    django_apps(&mut files);
     findings(&files, &settings)
 }

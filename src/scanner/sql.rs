@@ -4,9 +4,9 @@
 
 use ruff_text_size::TextRange;
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, AlterTypeOperation, ColumnDef, ColumnOption, Expr,
-    FromTable, ObjectName, ObjectType, ReferentialAction, RenameTableNameKind, SelectItem, SetExpr,
-    Statement, TableConstraint, TableFactor, TableWithJoins,
+    AlterColumnOperation, AlterTableOperation, AlterTypeOperation, AssignmentTarget, ColumnDef,
+    ColumnOption, Expr, FromTable, ObjectName, ObjectType, ReferentialAction, RenameTableNameKind,
+    SelectItem, SetExpr, Statement, TableConstraint, TableFactor, TableWithJoins,
 };
 use sqlparser::dialect::{Dialect, GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::keywords::Keyword;
@@ -202,6 +202,145 @@ fn table_of(t: &TableWithJoins, holes: &[String]) -> Option<String> {
     }
 }
 
+/// The tables a statement reads from, with their aliases.
+type Scope = Vec<(String, Option<String>)>;
+
+fn scope_of(tables: &[TableWithJoins], holes: &[String], out: &mut Scope) {
+    for t in tables {
+        for relation in std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)) {
+            if let TableFactor::Table { name, alias, .. } = relation {
+                out.push((
+                    name_of(name, holes),
+                    alias.as_ref().map(|a| a.name.value.clone()),
+                ));
+            }
+        }
+    }
+}
+
+/// Words of SQL that are never column names in the expressions we read.
+const NOT_COLUMNS: &[&str] = &[
+    "select", "from", "where", "and", "or", "not", "null", "case", "when", "then", "else", "end",
+    "as", "cast", "is", "in", "true", "false", "join", "on", "left", "right", "inner", "outer",
+    "distinct", "between", "like", "ilike", "exists", "limit", "order", "by", "group", "having",
+    "asc", "desc", "using", "interval", "any", "all", "some", "union", "with", "over",
+];
+
+/// The columns an expression (or a sub-select inside it) reads. Names are matched to the
+/// tables in scope by qualifier or alias; an unqualified name may belong to any of them.
+fn expr_reads(text: &str, scope: &Scope, holes: &[String], out: &mut Vec<(String, String)>) {
+    let Ok(tokens) = Tokenizer::new(&GenericDialect {}, text).tokenize() else {
+        return;
+    };
+    let tokens: Vec<&Token> = tokens
+        .iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    // A sub-select brings its own tables into scope.
+    let mut scope = scope.clone();
+    for (i, t) in tokens.iter().enumerate() {
+        if let Token::Word(w) = t
+            && matches!(w.keyword, Keyword::FROM | Keyword::JOIN)
+            && let Some(Token::Word(name)) = tokens.get(i + 1)
+        {
+            let alias = match tokens.get(i + 2) {
+                Some(Token::Word(a)) if a.keyword == Keyword::AS => match tokens.get(i + 3) {
+                    Some(Token::Word(a)) => Some(a.value.clone()),
+                    _ => None,
+                },
+                Some(Token::Word(a)) if a.keyword == Keyword::NoKeyword => Some(a.value.clone()),
+                _ => None,
+            };
+            scope.push((restore(&name.value, holes), alias));
+        }
+    }
+    let table_named = |q: &str| -> String {
+        scope
+            .iter()
+            .find(|(t, a)| {
+                a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(q)) || t.eq_ignore_ascii_case(q)
+            })
+            .map_or_else(|| q.to_string(), |(t, _)| t.clone())
+    };
+    let mut i = 0;
+    while i < tokens.len() {
+        if let Token::Word(w) = tokens[i] {
+            let lower = w.value.to_ascii_lowercase();
+            let next = tokens.get(i + 1);
+            if matches!(next, Some(Token::Period)) {
+                match tokens.get(i + 2) {
+                    Some(Token::Word(c)) => {
+                        out.push((table_named(&w.value), restore(&c.value, holes)));
+                    }
+                    Some(Token::Mul) => out.push((table_named(&w.value), "*".to_string())),
+                    _ => {}
+                }
+                i += 3;
+                continue;
+            }
+            let function = matches!(next, Some(Token::LParen));
+            let after_from = i > 0
+                && matches!(tokens[i - 1], Token::Word(p) if matches!(p.keyword, Keyword::FROM | Keyword::JOIN | Keyword::AS));
+            if !function
+                && !after_from
+                && (w.quote_style.is_some() || !NOT_COLUMNS.contains(&lower.as_str()))
+            {
+                for (t, _) in &scope {
+                    out.push((t.clone(), restore(&w.value, holes)));
+                }
+            }
+        }
+        i += 1;
+    }
+}
+
+/// The columns a query reads: its projection over its FROM tables (`*` for every column).
+fn query_reads(q: &sqlparser::ast::Query, holes: &[String], out: &mut Vec<(String, String)>) {
+    set_reads(&q.body, holes, out);
+}
+
+fn set_reads(body: &SetExpr, holes: &[String], out: &mut Vec<(String, String)>) {
+    match body {
+        SetExpr::Select(select) => {
+            let mut scope = Vec::new();
+            scope_of(&select.from, holes, &mut scope);
+            for item in &select.projection {
+                match item {
+                    SelectItem::UnnamedExpr(e)
+                    | SelectItem::ExprWithAlias { expr: e, .. }
+                    | SelectItem::ExprWithAliases { expr: e, .. } => {
+                        expr_reads(&e.to_string(), &scope, holes, out);
+                    }
+                    SelectItem::Wildcard(_) => {
+                        out.extend(scope.iter().map(|(t, _)| (t.clone(), "*".to_string())));
+                    }
+                    SelectItem::QualifiedWildcard(kind, _) => {
+                        let q = match kind {
+                            sqlparser::ast::SelectItemQualifiedWildcardKind::ObjectName(n) => {
+                                name_of(n, holes)
+                            }
+                            sqlparser::ast::SelectItemQualifiedWildcardKind::Expr(e) => {
+                                e.to_string()
+                            }
+                        };
+                        let table = scope
+                            .iter()
+                            .find(|(t, a)| a.as_deref() == Some(q.as_str()) || *t == q)
+                            .map_or(q.clone(), |(t, _)| t.clone());
+                        out.push((table, "*".to_string()));
+                    }
+                }
+            }
+        }
+        SetExpr::Query(q) => query_reads(q, holes, out),
+        SetExpr::SetOperation { left, right, .. } => {
+            set_reads(left, holes, out);
+            set_reads(right, holes, out);
+        }
+        _ => {}
+    }
+}
+
 fn column_spec(def: &ColumnDef, holes: &[String], range: TextRange) -> ColumnSpec {
     let mut spec = ColumnSpec {
         name: restore(&def.name.value, holes),
@@ -292,6 +431,24 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
         Statement::Update(u) => {
             let mut op = sql_op(OpKind::Update, range, stmt);
             op.table = table_of(&u.table, holes);
+            let mut scope = Vec::new();
+            scope_of(std::slice::from_ref(&u.table), holes, &mut scope);
+            if let Some(
+                sqlparser::ast::UpdateTableFromKind::BeforeSet(from)
+                | sqlparser::ast::UpdateTableFromKind::AfterSet(from),
+            ) = &u.from
+            {
+                scope_of(from, holes, &mut scope);
+            }
+            for a in &u.assignments {
+                match &a.target {
+                    AssignmentTarget::ColumnName(c) => op.writes.push(name_of(c, holes)),
+                    AssignmentTarget::Tuple(cs) => {
+                        op.writes.extend(cs.iter().map(|c| name_of(c, holes)));
+                    }
+                }
+                expr_reads(&a.value.to_string(), &scope, holes, &mut op.reads);
+            }
             op.has_where = u.selection.is_some();
             op.backfill = matches!(u.selection, Some(Expr::IsNull(_)));
             out.push(op);
@@ -308,6 +465,14 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
         Statement::Insert(i) => {
             let mut op = sql_op(OpKind::Insert, range, stmt);
             op.table = Some(restore(&i.table.to_string(), holes));
+            op.writes = if i.columns.is_empty() {
+                vec!["*".to_string()]
+            } else {
+                i.columns.iter().map(|c| name_of(c, holes)).collect()
+            };
+            if let Some(source) = &i.source {
+                query_reads(source, holes, &mut op.reads);
+            }
             out.push(op);
         }
         Statement::CreateTable(t) => {
@@ -318,6 +483,11 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
                 .iter()
                 .map(|c| column_spec(c, holes, range))
                 .collect();
+            if let Some(query) = &t.query {
+                // `CREATE TABLE new AS SELECT ... FROM old`: a copy.
+                op.writes = vec!["*".to_string()];
+                query_reads(query, holes, &mut op.reads);
+            }
             out.push(op);
         }
         Statement::CreateView(v) => {
@@ -383,6 +553,7 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
         Statement::Query(q) => {
             // `SELECT setval(...)` / `SELECT nextval(...)`: sequences do not roll back.
             let mut op = sql_op(OpKind::Read, range, stmt);
+            query_reads(q, holes, &mut op.reads);
             if let SetExpr::Select(select) = q.body.as_ref() {
                 for item in &select.projection {
                     let expr = match item {
@@ -579,6 +750,33 @@ mod tests {
             kinds("DROP INDEX CONCURRENTLY IF EXISTS ix_a"),
             vec![OpKind::DropIndex]
         );
+    }
+
+    fn flow(sql: &str) -> (Vec<String>, Vec<(String, String)>) {
+        let (ops, err) = analyse(sql, &[], DialectHint::Unknown, TextRange::default());
+        assert!(err.is_none(), "{err:?}");
+        (ops[0].writes.clone(), ops[0].reads.clone())
+    }
+
+    #[test]
+    fn data_flow_of_statements() {
+        let (w, r) = flow("UPDATE variable SET json_value = value WHERE id = 1");
+        assert_eq!(w, vec!["json_value"]);
+        assert_eq!(r, vec![("variable".to_string(), "value".to_string())]);
+        let (w, r) = flow("INSERT INTO new_t (a, b) SELECT o.x, y FROM old_t AS o");
+        assert_eq!(w, vec!["a", "b"]);
+        assert!(r.contains(&("old_t".to_string(), "x".to_string())));
+        assert!(r.contains(&("old_t".to_string(), "y".to_string())));
+        let (w, r) = flow("INSERT INTO new_t SELECT * FROM old_t");
+        assert_eq!(w, vec!["*"]);
+        assert_eq!(r, vec![("old_t".to_string(), "*".to_string())]);
+        let (_, r) = flow("SELECT id, value FROM variable");
+        assert!(r.contains(&("variable".to_string(), "value".to_string())));
+        let (w, r) =
+            flow("UPDATE t SET owner = (SELECT u.name FROM users u WHERE u.id = t.owner_id)");
+        assert_eq!(w, vec!["owner"]);
+        assert!(r.contains(&("users".to_string(), "name".to_string())));
+        assert!(r.contains(&("t".to_string(), "owner_id".to_string())));
     }
 
     #[test]
