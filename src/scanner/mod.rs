@@ -10,6 +10,7 @@ pub mod models;
 pub mod python;
 pub mod source;
 pub mod sql;
+pub mod state;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -514,15 +515,26 @@ fn graph_parts(scans: &[FileScan], idx: &[usize], root: &Path) -> Vec<Vec<usize>
 
 fn graph_check(scans: &mut [FileScan], idx: &[usize]) {
     {
-        let found = {
-            let migs: Vec<&MigrationAST> = idx
+        // Graph indexes count only the files that have a migration.
+        let with_migration: Vec<usize> = idx
+            .iter()
+            .copied()
+            .filter(|&i| scans[i].migration.is_some())
+            .collect();
+        let result = {
+            let migs: Vec<&MigrationAST> = with_migration
                 .iter()
                 .filter_map(|&i| scans[i].migration.as_ref())
                 .collect();
             rules::check_graph(&graph::Graph::new(migs))
         };
-        for (k, d) in found {
-            scans[idx[k]].diagnostics.push(d);
+        for (k, rule, range) in result.cleared {
+            scans[with_migration[k]]
+                .diagnostics
+                .retain(|d| !(d.rule == rule && d.range == range));
+        }
+        for (k, d) in result.found {
+            scans[with_migration[k]].diagnostics.push(d);
         }
     }
 }
@@ -667,26 +679,37 @@ pub fn scan(paths: &[PathBuf], settings: &Settings) -> Result<ScanResult, Error>
     Ok(ScanResult { files, findings })
 }
 
+/// The graph rules and the replay over one file on its own (a chain of one revision).
+/// Without `folder_rules`, rules about the folder's revision graph (missing parents, heads,
+/// ...) are left out: the file was given without its folder.
+pub fn check_alone(file: &mut FileScan, folder_rules: bool) {
+    let Some(m) = file
+        .migration
+        .as_ref()
+        .filter(|m| m.framework == Framework::Alembic && m.revision_declared)
+    else {
+        return;
+    };
+    let result = rules::check_graph(&graph::Graph::new(vec![m]));
+    for (_, rule, range) in result.cleared {
+        file.diagnostics
+            .retain(|d| !(d.rule == rule && d.range == range));
+    }
+    file.diagnostics.extend(
+        result
+            .found
+            .into_iter()
+            .map(|(_, d)| d)
+            .filter(|d| folder_rules || rules::STATE_RULES.contains(&d.rule)),
+    );
+}
+
 /// Convenience for tests: the findings of one in-memory file.
 #[must_use]
 pub fn scan_source(path: &str, source: &str) -> Vec<Finding> {
-    let file = scan_file(path.to_string(), 0, source.as_bytes());
-    let settings = Settings::default();
+    let mut file = scan_file(path.to_string(), 0, source.as_bytes());
+    check_alone(&mut file, true);
     let mut files = vec![file];
-    if files[0]
-        .migration
-        .as_ref()
-        .is_some_and(|m| m.framework == Framework::Alembic && m.revision_declared)
-    {
-        let found = {
-            let migs: Vec<&MigrationAST> =
-                files.iter().filter_map(|f| f.migration.as_ref()).collect();
-            rules::check_graph(&graph::Graph::new(migs))
-        };
-        files[0]
-            .diagnostics
-            .extend(found.into_iter().map(|(_, d)| d));
-    }
     django_apps(&mut files);
-    findings(&files, &settings)
+    findings(&files, &Settings::default())
 }
