@@ -76,7 +76,7 @@ def test_upgrade_failing_on_data_has_its_status_and_later_revisions_their_verdic
     _no_unreachable_parent(results)
     summary = render_summary(results)
     assert "✗  d002  upgrade fails on data" in summary
-    assert "1 upgrade(s) fail when the tables hold rows." in summary
+    assert "1 upgrade fails when the tables hold rows." in summary
 
 
 def test_check_revision_alone_after_the_data_failure(

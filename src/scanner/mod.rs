@@ -5,6 +5,8 @@
 pub mod alembic;
 pub mod django;
 pub mod graph;
+#[cfg(test)]
+mod guard_tests;
 pub mod model;
 pub mod models;
 pub mod python;
@@ -167,7 +169,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<(usize, PathBuf, bool)>, Error>
     for (group, path) in paths.iter().enumerate() {
         let meta = std::fs::metadata(path)
             .map_err(|_| Error::Usage(format!("{}: no such file or directory", path.display())))?;
-        if meta.is_file() {
+        if !meta.is_dir() {
+            source::check_kind(&meta)
+                .map_err(|why| Error::Usage(format!("{}: {why}", path.display())))?;
             out.push((group, path.clone(), true));
             continue;
         }
@@ -221,6 +225,17 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
         }
     };
     scan.source = source;
+    // The parser and the model builder recurse: hostile nesting gets one finding, not a
+    // stack overflow (and Python itself could not import such a file).
+    if let Some((offset, why)) = source::too_deep(&scan.source) {
+        scan.is_migration = true;
+        scan.diagnostics.push(Diagnostic::new(
+            Rule::UnreadableFile,
+            why,
+            TextRange::empty(offset),
+        ));
+        return scan;
+    }
     let parsed = ruff_python_parser::parse_unchecked_source(&scan.source, PySourceType::Python);
     if let Some(err) = parsed.errors().first() {
         scan.is_migration = true;
@@ -361,16 +376,43 @@ fn dialect_of<'f>(
     sql::DialectHint::Unknown
 }
 
+/// The stack of every thread that parses: the parser and the model builder recurse once per
+/// nesting level, and [`source::too_deep`] bounds the levels; 64 MB leaves a wide margin over
+/// what the deepest accepted file needs (measured in `tests::deep_nesting_*`).
+pub const STACK_BYTES: usize = 64 * 1024 * 1024;
+
+static POOL: once_cell::sync::Lazy<Option<rayon::ThreadPool>> = once_cell::sync::Lazy::new(|| {
+    rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_BYTES)
+        .thread_name(|i| format!("mrt-scan-{i}"))
+        .build()
+        .ok()
+});
+
+/// Run `work` on the scanner's threads (large stacks; its `par_iter`s stay in that pool).
+/// Every entry point that parses migration text goes through here, whatever thread calls it
+/// (Python's main thread has a small stack).
+pub fn on_scan_threads<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    match POOL.as_ref() {
+        Some(pool) => pool.install(work),
+        None => work(),
+    }
+}
+
 /// Read and scan every file under `paths` (in parallel), then check each input's revision graph.
 pub fn scan_paths(paths: &[PathBuf]) -> Result<Vec<FileScan>, Error> {
+    on_scan_threads(|| scan_paths_here(paths))
+}
+
+fn scan_paths_here(paths: &[PathBuf]) -> Result<Vec<FileScan>, Error> {
     let files = discover(paths)?;
     let mut scans: Vec<FileScan> = files
         .par_iter()
         .map(|(group, path, _)| {
             let shown = path.to_string_lossy().into_owned();
-            match std::fs::read(path) {
+            match source::read_file(path) {
                 Ok(bytes) => scan_file(shown, *group, &bytes),
-                Err(e) => {
+                Err(why) => {
                     let mut s = FileScan {
                         path: shown,
                         group: *group,
@@ -381,7 +423,7 @@ pub fn scan_paths(paths: &[PathBuf]) -> Result<Vec<FileScan>, Error> {
                     };
                     s.diagnostics.push(Diagnostic::new(
                         Rule::UnreadableFile,
-                        format!("cannot read the file: {e}"),
+                        why,
                         TextRange::default(),
                     ));
                     s
@@ -404,15 +446,38 @@ pub fn scan_paths(paths: &[PathBuf]) -> Result<Vec<FileScan>, Error> {
         }
     }
     for (group, path) in paths.iter().enumerate() {
-        if !scans.iter().any(|s| s.group == group && s.is_migration) {
+        // Binary or special files do not make a folder of migrations: a folder of only those
+        // is bad input (exit 2), not a finding. (A mis-encoded text file still is a finding.)
+        let unreadable = |s: &FileScan| {
+            s.migration.is_none()
+                && s.diagnostics.iter().all(|d| {
+                    d.rule == Rule::UnreadableFile
+                        && (d.message.starts_with(source::BINARY)
+                            || d.message.starts_with(source::NOT_REGULAR))
+                })
+        };
+        if !scans
+            .iter()
+            .any(|s| s.group == group && s.is_migration && !unreadable(s))
+        {
+            let why = scans
+                .iter()
+                .find(|s| s.group == group && s.is_migration)
+                .and_then(|s| Some(format!("; {}: {}", s.path, s.diagnostics.first()?.message)))
+                .unwrap_or_default();
             return Err(Error::Usage(format!(
-                "{}: no migration files found (expected Alembic revisions or Django migrations)",
+                "{}: no migration files found (expected Alembic revisions or Django migrations{why})",
                 path.display()
             )));
         }
     }
     scans.retain(|s| s.is_migration);
     for (group, root) in paths.iter().enumerate() {
+        // A file given on its own is part of a history we do not see: graph rules on it
+        // would report its parent, kept next to it, as missing. Graphs need a folder.
+        if !root.is_dir() {
+            continue;
+        }
         let idx: Vec<usize> = (0..scans.len())
             .filter(|&i| {
                 scans[i].group == group
@@ -542,10 +607,12 @@ fn graph_check(scans: &mut [FileScan], idx: &[usize]) {
 /// Apply the settings and suppressions, and turn diagnostics into located findings.
 #[must_use]
 pub fn findings(scans: &[FileScan], settings: &Settings) -> Vec<Finding> {
-    scans
-        .par_iter()
-        .flat_map_iter(|scan| file_findings(scan, settings))
-        .collect()
+    on_scan_threads(|| {
+        scans
+            .par_iter()
+            .flat_map_iter(|scan| file_findings(scan, settings))
+            .collect()
+    })
 }
 
 fn file_findings(scan: &FileScan, settings: &Settings) -> Vec<Finding> {
