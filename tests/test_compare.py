@@ -251,3 +251,46 @@ def test_mariadb_timestamp_and_datetime_stay_different_types(
     # On MySQL/MariaDB TIMESTAMP converts time zones and ends in 2038: a real change.
     failures = chain(make_db("mariadb"), EVENTS, (NOT_NULL, _back_to("sa.DateTime")))[1]
     assert "Column 'events.created': type TIMESTAMP became DATETIME" in failures
+
+
+# -- primary-key column order ------------------------------------------------------------------
+
+LINKS = (
+    """
+    op.create_table(
+        "links",
+        sa.Column("a", sa.Integer, nullable=False, autoincrement=False),
+        sa.Column("b", sa.Integer, nullable=False, autoincrement=False),
+        sa.Column("label", sa.String(40), nullable=True),
+        sa.PrimaryKeyConstraint("a", "b", name="pk_links"),
+    )
+    """,
+    'op.drop_table("links")',
+)
+ADD_NOTE = """
+with op.batch_alter_table("links") as b:
+    b.add_column(sa.Column("note", sa.String(40), nullable=True))
+"""
+
+
+def _recreate_key(*columns: str) -> str:
+    return f"""
+    with op.batch_alter_table("links") as b:
+        b.drop_column("note")
+    with op.batch_alter_table("links") as b:
+        b.drop_constraint("pk_links", type_="primary")
+        b.create_primary_key("pk_links", {list(columns)!r})
+    """
+
+
+def test_a_primary_key_recreated_in_another_column_order_is_the_same_key(
+    chain: Callable[..., list[list[str]]], db_url: str
+) -> None:
+    assert chain(db_url, LINKS, (ADD_NOTE, _recreate_key("b", "a"))) == [[], []]
+
+
+def test_a_primary_key_recreated_with_fewer_columns_is_reported(
+    chain: Callable[..., list[list[str]]], db_url: str
+) -> None:
+    failures = chain(db_url, LINKS, (ADD_NOTE, _recreate_key("a")), seed_rows=0)[1]
+    assert "Table 'links': primary key (a, b) became (a)" in failures

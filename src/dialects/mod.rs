@@ -148,10 +148,10 @@ pub fn fingerprint(
 
 /// Every row of one table, hashed.
 fn read_table(conn: &mut dyn Dialect, t: &Table) -> Result<(String, TableData)> {
-    let mut data = TableData::new(
-        t.columns.iter().map(|c| c.name.clone()).collect(),
-        t.primary_key.clone(),
-    );
+    // Key columns by name: a key recreated in another column order keys rows the same way.
+    let mut key = t.primary_key.clone();
+    key.sort();
+    let mut data = TableData::new(t.columns.iter().map(|c| c.name.clone()).collect(), key);
     conn.fingerprint_table(&t.name, &mut data)?;
     Ok((t.name.clone(), data))
 }

@@ -170,6 +170,19 @@ fn diff_column(table: &str, want: &Column, now: &Column, when: Moment, out: &mut
     }
 }
 
+/// The same columns in any order. A primary key is compared this way: what it guarantees
+/// (unique, NOT NULL, what foreign keys may reference) does not depend on the order, which
+/// only shapes the index behind it. Alembic's batch mode on SQLite and hand-written
+/// downgrades recreate keys in another order (airflow 05234396c6fc, cf87489a35df); a key
+/// with a column more or less is still reported.
+fn same_columns(a: &[String], b: &[String]) -> bool {
+    let mut a: Vec<&String> = a.iter().collect();
+    let mut b: Vec<&String> = b.iter().collect();
+    a.sort();
+    b.sort();
+    a == b
+}
+
 fn diff_table(want: &Table, now: &Table, when: Moment, out: &mut Vec<String>) {
     let t = &want.name;
     for col in &want.columns {
@@ -183,7 +196,7 @@ fn diff_table(want: &Table, now: &Table, when: Moment, out: &mut Vec<String>) {
             out.push(format!("Column '{t}.{}' {}", col.name, when.extra()));
         }
     }
-    if want.primary_key != now.primary_key {
+    if !same_columns(&want.primary_key, &now.primary_key) {
         out.push(format!(
             "Table '{t}': primary key ({}) became ({}){}",
             list(&want.primary_key),
@@ -302,5 +315,33 @@ mod tests {
             ]
         );
         assert!(diff(&before, &before, Moment::Rollback).is_empty());
+    }
+
+    #[test]
+    fn primary_key_order_is_not_a_difference_but_its_columns_are() {
+        let table = |pk: &[&str]| {
+            let mut s = Schema::default();
+            let t = Table {
+                name: "links".into(),
+                columns: vec![
+                    col("a", "INTEGER"),
+                    col("b", "INTEGER"),
+                    col("c", "INTEGER"),
+                ],
+                primary_key: pk.iter().map(|c| (*c).to_string()).collect(),
+                ..Table::default()
+            };
+            s.tables.insert("links".into(), t);
+            s
+        };
+        assert!(diff(&table(&["a", "b"]), &table(&["b", "a"]), Moment::Rollback).is_empty());
+        assert_eq!(
+            diff(&table(&["a", "b"]), &table(&["b", "c"]), Moment::Rollback),
+            vec!["Table 'links': primary key (a, b) became (b, c)"]
+        );
+        assert_eq!(
+            diff(&table(&["a", "b"]), &table(&["a"]), Moment::Rollback),
+            vec!["Table 'links': primary key (a, b) became (a)"]
+        );
     }
 }
