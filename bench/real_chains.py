@@ -149,6 +149,10 @@ class Scratch:
         self.dialect = dialect
         self.name = f"scratch_walk_{project}_{uuid.uuid4().hex[:8]}"
         self.admin = {"postgresql": POSTGRES_ADMIN, "mariadb": MYSQL_ADMIN}.get(dialect)
+        if dialect == "postgresql":
+            # SQLAlchemy 2.1 picks psycopg (3) for postgresql://; these venvs have psycopg2.
+            admin = sa.make_url(POSTGRES_ADMIN).set(drivername="postgresql+psycopg2")
+            self.admin = admin.render_as_string(hide_password=False)
         if dialect == "sqlite":
             self.url = f"sqlite:///{folder / (self.name + '.db')}"
             return

@@ -16,6 +16,10 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -r requirements-dev.txt
 # `maturin develop` builds src/ into python/pytest_mrt/_core.*.so and installs the package
-# (with its pytest11 entry point and `mrt` script) into the venv in editable mode.
-VIRTUAL_ENV="$PWD/.venv" .venv/bin/maturin develop ${MATURIN_ARGS:-} --quiet 2>&1 | grep -v '^📦\|^🔗\|^🐍\|^💻' >&2 || true
+# (with its pytest11 entry point and `mrt` script) into the venv in editable mode. Cargo's
+# progress stays visible (a first build takes minutes); maturin's banner lines and pip's
+# "Requirement already satisfied" lines do not.
+VIRTUAL_ENV="$PWD/.venv" .venv/bin/maturin develop ${MATURIN_ARGS:-} 2>&1 \
+  | grep --line-buffered -v -e '^📦\|^🔗\|^🐍\|^💻\|^🍹\|^📖\|^📡\|^✏️' \
+      -e '^Requirement already satisfied' -e '^Looking in links' -e "^Ignoring .*: markers" >&2 || true
 .venv/bin/python -c 'import pytest_mrt._core' || { echo "setup: native module failed to build" >&2; exit 1; }

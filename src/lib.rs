@@ -8,6 +8,8 @@ pub mod bindings;
 pub mod diagnostic;
 pub mod dialects;
 pub mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod render;
 pub mod rules;
 pub mod scanner;
@@ -18,7 +20,8 @@ pub mod url;
 
 pub use error::Error;
 
-/// The package version in PEP 440 form (Cargo's `0.1.0-alpha.1` becomes `0.1.0a1`).
+/// The package version in PEP 440 form (Cargo's `2.0.0-alpha.1` becomes `2.0.0a1`, as
+/// maturin writes it into the wheel's metadata).
 #[must_use]
 pub fn version() -> String {
     let raw = env!("CARGO_PKG_VERSION");

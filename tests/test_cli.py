@@ -20,7 +20,9 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_version_matches_cargo_toml_in_both_entry_points() -> None:
-    version = tomllib.loads((ROOT / "Cargo.toml").read_text())["package"]["version"]
+    cargo = tomllib.loads((ROOT / "Cargo.toml").read_text())["package"]["version"]
+    # Cargo's pre-release `2.0.0-alpha.1` is PEP 440's `2.0.0a1`, as maturin writes it.
+    version = cargo.replace("-alpha.", "a").replace("-beta.", "b").replace("-rc.", "rc")
     done = run("version")
     assert (done.returncode, done.stdout, done.stderr) == (0, f"pytest-mrt {version}\n", "")
     script = shutil.which("mrt", path=str(Path(sys.executable).parent))

@@ -327,13 +327,46 @@ def test_suppressions(tmp_path: Path) -> None:
 # -- rules -------------------------------------------------------------------------------------
 
 
-def test_rules_lists_every_rule() -> None:
+def test_rules_lists_every_rule_in_full_when_piped() -> None:
     result = mrt("rules", columns=100)
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0].startswith("MRT001  drop-column")
     assert any(line.startswith("MRT005  noop-downgrade") for line in lines)
+    # Not a terminal: nothing is cut, whatever COLUMNS says.
+    assert "…" not in result.stdout
+    assert any(len(line) > 100 for line in lines)
+
+
+def test_rules_fit_the_terminal() -> None:
+    import os
+    import pty
+
+    main, child = pty.openpty()
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "100"}
+    with subprocess.Popen(
+        [sys.executable, "-m", "pytest_mrt", "rules"],
+        stdout=child,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    ) as proc:
+        os.close(child)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert proc.wait(timeout=60) == 0
+    os.close(main)
+    lines = b"".join(chunks).decode("utf-8").splitlines()
+    assert lines[0].startswith("MRT001  drop-column")
     assert all(len(line) <= 100 for line in lines)
+    assert any(line.endswith("…") for line in lines)
 
 
 def test_rules_shows_one_rule_by_code_or_pattern() -> None:

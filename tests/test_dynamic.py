@@ -62,7 +62,7 @@ def test_safe_chain_passes_without_false_positives(pytester: pytest.Pytester, db
     result = pytester.runpytest("--mrt-db-url", db_url, "-s")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
-        ["*✓  s001  reversible*", "*All 6 checked migration(s) are reversible.*"]
+        ["*✓  s001  reversible*", "*All 6 checked migrations are reversible.*"]
     )
     # Every table was seeded (nothing weakened the check).
     assert "could not be seeded" not in result.stdout.str()
@@ -100,7 +100,7 @@ def test_each_failure_class_is_caught(
             "*✓  f001  reversible*",
             "*✗  f002  *",
             *FAILURES[scenario],
-            "*1 migration(s) are not safely reversible*",
+            "*1 migration is not safely reversible*",
         ]
     )
 
@@ -185,7 +185,7 @@ def test_skip_is_reported_with_its_reason(
     assert results[0].passed
     summary = render_summary(results)
     assert f"-  f002  skipped: {reason}" in summary
-    assert "All 1 checked migration(s) are reversible." in summary
+    assert "The 1 checked migration is reversible." in summary
 
 
 def _dialect(url: str) -> str:

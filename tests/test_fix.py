@@ -275,22 +275,40 @@ def test_tab_indented_file_gets_tabs(tmp_path: Path) -> None:
     assert target.read_text().endswith('def downgrade():\n\top.drop_table("t")\n')
 
 
-def test_apply_refuses_a_real_downgrade_and_changes_nothing(tmp_path: Path) -> None:
+def test_never_proposes_removing_a_working_downgrade(tmp_path: Path) -> None:
     target = tmp_path / "004_drop_users_phone.py"
     shutil.copy(BLOG_VERSIONS / "004_drop_users_phone.py", target)
     original = target.read_bytes()
-    result = mrt("fix", "--apply", str(target))
-    assert result.returncode == 2
-    assert result.stdout == ""
-    assert result.stderr.count("\n") == 1
-    assert "refusing to rewrite: downgrade() at line 20 already has code" in result.stderr
+    for args in (("fix", str(target)), ("fix", "--apply", str(target))):
+        result = mrt(*args)
+        assert result.returncode == 0, result.stderr
+        assert target.read_bytes() == original
+        # No diff, and above all no line of the existing downgrade marked for removal.
+        assert "\n-" not in result.stdout and not result.stdout.startswith("-")
+        assert "@@" not in result.stdout
+        assert "downgrade() at line 20 already has code; mrt fix never rewrites it" in (
+            result.stdout
+        )
+        assert "Nothing to add" in result.stdout
+        assert "NOT REVERSIBLE" in result.stdout  # what it would only note
+
+
+def test_lists_what_an_existing_downgrade_misses(tmp_path: Path) -> None:
+    target = tmp_path / "010_two_tables.py"
+    target.write_text(
+        "import sqlalchemy as sa\nfrom alembic import op\n\n"
+        'revision = "010"\ndown_revision = None\n\n\ndef upgrade():\n'
+        '    op.create_table("a", sa.Column("id", sa.Integer, primary_key=True))\n'
+        '    op.create_table("b", sa.Column("id", sa.Integer, primary_key=True))\n\n\n'
+        'def downgrade():\n    op.drop_table("b")\n'
+    )
+    original = target.read_bytes()
+    result = mrt("fix", str(target))
+    assert result.returncode == 0, result.stderr
     assert target.read_bytes() == original
-    # Without --apply it is only a proposal: a diff, exit 0, the file untouched.
-    proposal = mrt("fix", str(target))
-    assert proposal.returncode == 0
-    assert '+    # mrt fix: NOT REVERSIBLE: op.drop_column("users", "phone")' in proposal.stdout
-    assert "--apply would refuse" in proposal.stderr
-    assert target.read_bytes() == original
+    assert 'op.drop_table("a")' in result.stdout
+    assert 'op.drop_table("b")' not in result.stdout
+    assert "@@" not in result.stdout
 
 
 def test_nothing_to_fix(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ def test_check_static_on_the_blog_example(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         [
             "*checked *",
-            "*mrt: 5 static error(s):*",
+            "*mrt: 5 static errors:*",
             "*004_drop_users_phone.py:17: MRT001 DROP COLUMN: upgrade() drops column users.phone*",
         ]
     )

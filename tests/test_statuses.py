@@ -76,7 +76,7 @@ def test_upgrade_failing_on_data_has_its_status_and_later_revisions_their_verdic
     _no_unreachable_parent(results)
     summary = render_summary(results)
     assert "✗  d002  upgrade fails on data" in summary
-    assert "1 upgrade(s) fail when the tables hold rows." in summary
+    assert "1 upgrade fails when the tables hold rows." in summary
 
 
 def test_check_revision_alone_after_the_data_failure(
@@ -132,6 +132,8 @@ def test_touched_table_without_rows_is_unverified_never_passed(
     # The table, the constraint that refused the rows, a ready custom_seeds entry.
     assert "Table 'vault' could not be seeded (refused by constraint 'ck_vault_sealed')" in line
     assert 'custom_seeds={"vault": lambda: [{"secret": ' in line
+    # A revision that only rewrites rows touches the table its UPDATE names.
+    assert (by["u003"].status, by["u003"].coverage) == ("unverified", {"vault": 0})
     summary = render_summary(results)
     assert "?  u002  unverified: data not exercised" in summary
 
@@ -150,12 +152,12 @@ def test_allow_unverified_counts_it_as_passed_and_keeps_the_line(
 def test_items_map_statuses_to_outcomes(pytester: pytest.Pytester, db_url: str) -> None:
     pytester.copy_example("unverified_table")
     result = pytester.runpytest("--mrt", "--mrt-db-url", db_url, "-k", "test_migration", "-rx")
-    result.assert_outcomes(xfailed=2)
+    result.assert_outcomes(xfailed=3)
     result.stdout.fnmatch_lines(["*XFAIL*test_migration[[]u002[]]*Table 'vault'*"])
     strict = pytester.runpytest(
         "--mrt", "--mrt-db-url", db_url, "-k", "test_migration", "-o", "xfail_strict=true"
     )
-    strict.assert_outcomes(failed=2)
+    strict.assert_outcomes(failed=3)
 
 
 def test_items_fail_on_data_and_blocked(
@@ -294,9 +296,51 @@ def test_progress_lines_when_not_a_tty(
     from pytest_mrt import dynamic
 
     monkeypatch.setattr(dynamic._Progress, "QUIET_FOR_S", 0.0)
+    monkeypatch.setattr(dynamic._Progress, "EVERY_S", 0.0)
     check(EXAMPLES / "upgrade_on_data", f"sqlite:///{tmp_path / 'p.db'}").check_all()
     err = capsys.readouterr().err.splitlines()
     assert [line.split(" ")[1] for line in err[:4]] == ["1/4", "2/4", "3/4", "4/4"]
     assert err[0].startswith("mrt: 1/4 d001 ")
     assert err[-1].startswith("mrt: 4 revisions checked in ")
     assert "\r" not in "".join(err)
+
+
+# -- report and saved results -----------------------------------------------------------------
+
+
+def test_report_and_saved_results_carry_status_and_coverage(tmp_path: Path) -> None:
+    import json
+
+    from pytest_mrt.report import RevisionNode, load_results, render_report
+
+    unverified = RevisionResult(
+        "u2",
+        False,
+        failures=["Table 'vault' could not be seeded"],
+        status="unverified",
+        coverage={"vault": 0},
+    )
+    on_data = RevisionResult(
+        "d2", False, failures=["upgrade fails on data"], status="upgrade_fails_on_data"
+    )
+    ok = RevisionResult("d1", True, coverage={"accounts": 3})
+    saved = tmp_path / "results.json"
+    saved.write_text(json.dumps([r.to_dict() for r in (ok, on_data, unverified)]))
+    loaded = load_results(saved)
+    assert [(r.status, r.coverage) for r in loaded] == [
+        ("passed", {"accounts": 3}),
+        ("upgrade_fails_on_data", {}),
+        ("unverified", {"vault": 0}),
+    ]
+    html = render_report(
+        [
+            RevisionNode("d1", (), "d1.py", verdict=loaded[0]),
+            RevisionNode("d2", ("d1",), "d2.py", verdict=loaded[1]),
+            RevisionNode("u2", ("d2",), "u2.py", verdict=loaded[2]),
+        ],
+        title="t",
+    )
+    assert 'data-verdict="unverified"' in html and 'data-verdict="upgrade_fails_on_data"' in html
+    assert "Rollback: unverified (data not exercised)" in html
+    assert "Rollback: upgrade fails on data" in html
+    assert "rows: vault 0" in html and "rows: accounts 3" in html

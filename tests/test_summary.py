@@ -36,14 +36,17 @@ def test_lists_every_revision_and_boxes_the_failures() -> None:
     box = [line for line in lines if line.startswith(("  ╭", "  │", "  ╰"))]
     assert len({_width(line) for line in box}) == 1, "box edges must line up"
     body = "\n".join(box)
-    assert "2 migration(s) will cause data loss on rollback." in body
+    # Only lost rows count as data loss; a rollback that fails is said to fail.
+    assert "1 migration loses data on rollback; 1 fails to roll back." in body
     assert "    002" in body and "      └─ Table 'tags' still exists after rollback" in body
     assert "1 skipped." in body
 
 
 def test_all_green_summary_and_verdicts() -> None:
     text = render_summary([RevisionResult("001", passed=True)])
-    assert "All 1 checked migration(s) are reversible." in text
+    assert "The 1 checked migration is reversible." in text
+    two = render_summary([RevisionResult("001", passed=True), RevisionResult("002", passed=True)])
+    assert "All 2 checked migrations are reversible." in two
     schema_only = RevisionResult(
         "9", passed=False, failures=["Index 'ix' still exists after rollback"]
     )

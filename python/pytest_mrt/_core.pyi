@@ -1,5 +1,6 @@
 """Type stubs for the native engine (src/bindings). Checked by mypy.stubtest in CI."""
 
+import os
 from typing import Any, final
 
 __version__: str
@@ -124,8 +125,12 @@ class Engine:
     def close(self) -> None: ...
 
 def redact_url(text: str) -> str: ...
+def remember_url(url: str) -> None: ...
 
 # -- mrt fix / mrt explain (src/bindings/fix.rs) -----------------------------------------
+
+def read_source(path: str | os.PathLike[str]) -> bytes:
+    """A migration file's bytes: a regular file of at most 10 MB, else `UsageError`."""
 
 def fix_source(path: str, source: str) -> tuple[str, str, str, int | None]:
     """(status: missing|noop|replace|nothing, the whole new file text, one-line summary,

@@ -74,9 +74,11 @@ def _project_settings() -> tuple[list[tuple[str, str]], list[str]]:
     except FileNotFoundError:
         return [], []
     except (OSError, UnicodeDecodeError):
-        text = "tool.mrt"  # let read_pyproject report it
-    if "tool.mrt" not in text:
-        # No [tool.mrt]: skip the TOML parser and the config module (cold start).
+        text = "mrt"  # let read_pyproject report it
+    if "mrt" not in text.lower() and "\\u" not in text.lower():
+        # No [tool.mrt] in any spelling ([tool."mrt"], [tool] mrt = {...}, an escaped
+        # key): skip the TOML parser and the config module (cold start). Whether the section
+        # is there is decided by the TOML parser alone, in `config.read_pyproject`.
         return [], []
     from pathlib import Path
 
@@ -168,10 +170,12 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         except _core.MRTError as exc:
             raise UsageExit(str(exc)) from None
         return 0
-    width = _terminal_width()
+    # Cut summaries to the terminal's width only on a terminal: piped output (grep, a file,
+    # a CI log) keeps every word.
+    width = _terminal_width() if sys.stdout.isatty() else None
     for code, name, _pattern, severity, summary in _core.rules():
         head = f"{code}  {name:<32} {severity:<8} "
-        room = max(width - len(head), 20)
+        room = max(width - len(head), 20) if width is not None else len(summary)
         line = summary if len(summary) <= room else summary[: room - 1] + "…"
         print(head + line)
     return 0

@@ -74,6 +74,18 @@ class MRTConfig:
     def __post_init__(self) -> None:
         self.validate()
 
+    def __repr__(self) -> str:
+        # Shown by tracebacks (``--showlocals``) and debug prints: never the password.
+        from ._core import redact_url  # lazy: this module loads at pytest start-up
+
+        parts = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name.endswith("db_url") and isinstance(value, str):
+                value = redact_url(value)
+            parts.append(f"{f.name}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
     def validate(self, source: str = "MRTConfig") -> None:
         """Raise `ConfigError` naming the first offending key."""
         for f in dataclasses.fields(self):
@@ -123,7 +135,8 @@ def read_pyproject(rootdir: Path) -> MRTConfig | None:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read [tool.mrt]: {exc}") from None
-    section = data.get("tool", {}).get("mrt")
+    tool = data.get("tool")
+    section = tool.get("mrt") if isinstance(tool, dict) else None
     if section is None:
         return None
     if not isinstance(section, dict):

@@ -19,6 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .models import RevisionResult, parents_of
@@ -92,6 +93,7 @@ class RollbackChecker:
         self._walking = False
         self._progress: _Progress | None = None
         self._revision_ids: list[str] | None = None
+        self._data_tables: dict[str, set[str]] | None = None
         initial = self.engine.snapshot()
         self._initial_objects = set(initial.tables)
         if runner.current():
@@ -223,7 +225,9 @@ class RollbackChecker:
         upgraded = self.engine.snapshot()
         touched = upgraded.created_or_changed(before)
         existing = [t for t in touched if t in before.tables]
-        rows_pre = self.engine.fingerprint(upgraded, existing) if existing else None
+        # The rows seeded now are ours wherever the downgrade puts them (a table renamed back,
+        # the old primary key restored): compare() recognises them by key or content.
+        rows_pre = self.engine.fingerprint(upgraded, touched) if touched else None
         self._show("seed")
         # After an upgrade that fails on data, rows in the parent's tables would make the
         # upgrade after the rollback fail the same way: seed only the tables it created.
@@ -245,6 +249,8 @@ class RollbackChecker:
                 )
         for table in set(before.tables) - set(upgraded.tables):  # dropped by the upgrade
             result.coverage[table] = rows_before.row_count(table)
+        for table in self._tables_named(rev) & set(before.tables) & set(upgraded.tables):
+            result.coverage.setdefault(table, rows_before.row_count(table))
         ignored = self._foreign_tables | {self.runner.version_table}
         empty_tables = [t for t, n in result.coverage.items() if n == 0 and t not in ignored]
 
@@ -309,6 +315,24 @@ class RollbackChecker:
         if self._known is not None and set(self._known[0]) == set(heads):
             return self._known[1]
         return self.engine.snapshot()
+
+    def _tables_named(self, rev: str) -> set[str]:
+        """Tables the revision's upgrade() names (UPDATE/INSERT/DELETE in ``op.execute``,
+        ``bulk_insert``, ...), from the static scanner: a revision that only rewrites rows
+        touches those tables without changing the schema."""
+        if self._data_tables is None:
+            from . import _core
+
+            folders = sorted({str(Path(s.path).parent) for s in self.runner.walk_revisions()})
+            self._data_tables = {}
+            try:
+                _findings, migrations, _unknown = _core.scan(folders, [], [], True)
+            except Exception:  # the scan is a refinement; the snapshot diff still applies
+                return set()
+            for m in migrations:
+                tables = {op.get("table") for op in m.get("upgrade_ops", [])}
+                self._data_tables[str(m.get("revision"))] = {t for t in tables if t}
+        return self._data_tables.get(rev, set())
 
     def _show(self, step: str) -> None:
         if self._progress is not None:
@@ -473,12 +497,13 @@ class RollbackChecker:
 class _Progress:
     """Where a long `check_all` is: ``mrt: 4/8 abc123 downgrade (12.3 s)``.
 
-    On a terminal's stderr one line, updated at every step; otherwise (CI logs, files) one
-    plain line per revision once the run has lasted a couple of seconds. Nothing for a
-    single revision.
+    On a terminal's stderr one line, updated at every step; otherwise (CI logs, files) a
+    plain line when a revision starts, once the run has lasted a couple of seconds and at
+    most every few seconds. Nothing for a single revision.
     """
 
     QUIET_FOR_S = 2.0
+    EVERY_S = 5.0
 
     def __init__(self, total: int) -> None:
         self.total = total
@@ -488,6 +513,7 @@ class _Progress:
         self.index = 0
         self.rev = ""
         self.wrote = False
+        self.last = -self.EVERY_S
 
     def _line(self, step: str) -> str:
         elapsed = time.monotonic() - self.start
@@ -497,10 +523,12 @@ class _Progress:
         self.index, self.rev = index, revision
         if not self.enabled or self.tty:
             return
-        if time.monotonic() - self.start >= self.QUIET_FOR_S:
+        now = time.monotonic()
+        if now - self.start >= self.QUIET_FOR_S and now - self.last >= self.EVERY_S:
             sys.stderr.write(self._line("checking") + "\n")
             sys.stderr.flush()
             self.wrote = True
+            self.last = now
 
     def step(self, step: str) -> None:
         if self.enabled and self.tty and self.index:

@@ -22,12 +22,15 @@ def read_migration(path: Path) -> str:
     """The file's text, byte-exact (line endings kept); bad input is an `InputError`."""
     if path.is_dir():
         raise InputError(f"{path}: is a directory, not a migration file")
+    from . import _core
+
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+        # Only a regular file, of a sane size: a FIFO or /dev/zero named *.py never ends.
+        data = _core.read_source(path)
+    except _core.MRTError as exc:
+        raise InputError(str(exc)) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -51,26 +54,13 @@ def unified_diff(old: str, new: str, name: str) -> str:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Replace the file's content, or leave it exactly as it was when anything fails."""
-    import os
-    import shutil
-    import tempfile
+    """Replace the file's content, or leave it exactly as it was when anything fails; its
+    mode, owner and hard links are kept (see `pytest_mrt.files`)."""
+    from .files import write_atomically as write
 
-    target = path.resolve()
-    if not os.access(target, os.W_OK):
-        raise InputError(f"{path}: cannot write: permission denied")
-    tmp = None
     try:
-        with tempfile.NamedTemporaryFile(
-            dir=target.parent, prefix=".mrt-fix-", suffix=".py", delete=False
-        ) as fh:
-            tmp = Path(fh.name)
-            fh.write(data)
-        shutil.copymode(target, tmp)
-        os.replace(tmp, target)
+        write(path, data)
     except OSError as exc:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
         raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
@@ -91,31 +81,68 @@ def propose(path: Path) -> tuple[str, str, str, str, int | None]:
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
-    """``mrt fix <file> [--apply]``: exit 0 proposed/applied/nothing to do, 2 bad input."""
+    """``mrt fix <file> [--apply]``: exit 0 proposed/applied/nothing to do, 2 bad input. A
+    downgrade() that already has code is never rewritten nor proposed for removal."""
     path: Path = args.file
     try:
         status, old, new, message, line = propose(path)
         if status == "nothing":
             print(f"{path}: {message}")
             return 0
-        if status == "replace" and args.apply:
-            raise InputError(
-                f"{path}: refusing to rewrite: downgrade() at line {line} already has code; "
-                "empty or delete it first, or copy the proposal 'mrt fix' prints without --apply"
-            )
+        if status == "replace":
+            # Working code is never proposed for removal: say what would be added, if anything.
+            sys.stdout.write(_compare_with_existing(path, old, new, line or 1))
+            return 0
         sys.stdout.write(unified_diff(old, new, path.as_posix().lstrip("/")))
         sys.stdout.flush()  # the diff before the summary line on stderr
         if args.apply:
             write_atomically(path, new.encode("utf-8"))
             print(f"mrt: wrote {path}: {message}", file=sys.stderr)
         else:
-            extra = f" (--apply would refuse: downgrade() at line {line} already has code)"
-            extra = extra if status == "replace" else ""
-            print(f"mrt: proposed for {path}: {message}{extra}", file=sys.stderr)
+            print(f"mrt: proposed for {path}: {message}", file=sys.stderr)
     except InputError as exc:
         print(f"mrt: error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _function_body(text: str, line: int) -> list[str]:
+    """The body lines of the function whose ``def`` is on ``line`` (1-based)."""
+    lines = text.splitlines()
+    body = []
+    for current in lines[line:]:
+        if current.strip() and not current[:1].isspace():
+            break
+        body.append(current.rstrip())
+    while body and not body[-1]:
+        body.pop()
+    return body
+
+
+def _compare_with_existing(path: Path, old: str, new: str, line: int) -> str:
+    """The answer when downgrade() already has code: it stays; list only what is missing."""
+    existing = {part.strip() for part in _function_body(old, line)}
+    generated = _function_body(new, line)
+    missing = [
+        part
+        for part in generated
+        if part.strip() and part.strip() not in existing and part.strip() not in ("pass", "...")
+    ]
+    code = [part for part in missing if not part.strip().startswith("#")]
+    head = (
+        f"{path}: downgrade() at line {line} already has code; mrt fix never rewrites it "
+        "(it only fills a missing or empty downgrade())."
+    )
+    if not missing:
+        return f"{head} Nothing to add: it already holds every step mrt fix would write.\n"
+    if not code:
+        notes = "\n".join(missing)
+        return f"{head} Nothing to add; mrt fix would only note:\n{notes}\n"
+    lines = "\n".join(missing)
+    return (
+        f"{head}\nSteps mrt fix would write that this downgrade() does not have "
+        f"(compare and add what applies):\n{lines}\n"
+    )
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

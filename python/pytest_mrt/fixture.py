@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 
 from .config import MRTConfig
+from .models import plural
 from .runner import AlembicRunner, MigrationError
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ class MRTFixture:
 
         errors = [w for w in self.check_static(versions_dir) if w.severity == "error"]
         if errors:
-            _fail(f"{len(errors)} static error(s):\n{format_findings(errors)}")
+            _fail(f"{plural(len(errors), 'static error')}:\n{format_findings(errors)}")
 
     # -- rollback verification --------------------------------------------------------
 
@@ -145,7 +146,9 @@ class MRTFixture:
         failing = [r for r in results if not r.passed and not r.skipped]
         if failing:
             details = "\n".join(r.failure_summary() for r in failing)
-            _fail(f"{len(failing)} migration(s) are not safely reversible:\n{details}")
+            count = plural(len(failing), "migration")
+            verb = "is" if len(failing) == 1 else "are"
+            _fail(f"{count} {verb} not safely reversible:\n{details}")
 
     # -- data -------------------------------------------------------------------------
 
@@ -167,13 +170,16 @@ class MRTFixture:
         """Save this test's rollback verdicts as JSON (``mrt report --results`` reads it)."""
         import json
 
+        from .files import write_atomically
+
         out = Path(path)
         data = [r.to_dict() for r in self._results.values()]
-        out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        write_atomically(out, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
         return out
 
     def write_report(self, path: str | Path = "migration_report.html") -> Path:
         """Write the HTML report: static findings plus the verdicts of this test's checks."""
+        from .files import write_atomically
         from .report import build_nodes, render_report
         from .static import scan_with_migrations
 
@@ -182,7 +188,7 @@ class MRTFixture:
             findings, migrations = scan_with_migrations(folders, self.config)
         out = Path(path)
         nodes = build_nodes(findings, migrations, list(self._results.values()))
-        out.write_text(render_report(nodes, title=str(folders[0])), encoding="utf-8")
+        write_atomically(out, render_report(nodes, title=str(folders[0])).encode("utf-8"))
         return out
 
     def reset(self) -> None:

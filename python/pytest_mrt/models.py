@@ -18,6 +18,11 @@ STATUSES: tuple[Status, ...] = (
 )
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 error``, ``2 errors``: the counts users read."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def parents_of(down_revision: str | Sequence[str] | None) -> tuple[str, ...]:
     """Alembic's ``down_revision`` (None, one id, or several for a merge) as a tuple."""
     if down_revision is None:
@@ -152,7 +157,7 @@ class RevisionResult:
             "upgrade_fails_on_data": "upgrade fails on data",
             "unverified": "unverified (its data could not be exercised)",
             "blocked": "blocked (its parent cannot be reached)",
-        }.get(str(self.status), f"{len(self.failures)} rollback failure(s)")
+        }.get(str(self.status), plural(len(self.failures), "rollback failure"))
         lines = [f"{self.revision}: {label}"]
         lines += [f"  - {failure}" for failure in self.failures]
         return "\n".join(lines)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from .models import STATUSES, MigrationAST, RevisionResult, RiskWarning, parents_of
+from .models import STATUSES, MigrationAST, RevisionResult, RiskWarning, parents_of, plural
 from .summary import coverage_text
 
 ROW_HEIGHT = 28
@@ -223,8 +223,8 @@ def _card(node: RevisionNode) -> str:
         f'data-status="{node.status}" data-verdict="{verdict_state}" '
         f'data-text="{escape((node.revision + " " + node.title + " " + node.file).lower())}">'
         f"<header><h2><code>{escape(node.revision)}</code> {escape(node.title)}</h2>"
-        f'<div class="counts"><span class="sev error">{node.errors} errors</span>'
-        f'<span class="sev warning">{node.warnings} warnings</span></div></header>'
+        f'<div class="counts"><span class="sev error">{plural(node.errors, "error")}</span>'
+        f'<span class="sev warning">{plural(node.warnings, "warning")}</span></div></header>'
         f'<div class="meta">{escape(node.file)} · revises {parents}</div>'
         f"{verdict}{table}</section>"
     )
@@ -248,7 +248,8 @@ def render_report(
     if verdicts:
         stats.append(("rollback failures", failed, "error" if failed else "clean"))
     tiles = "".join(
-        f'<div class="tile {cls}" data-stat="{escape(name)}"><b>{value}</b>{escape(name)}</div>'
+        f'<div class="tile {cls}" data-stat="{escape(name)}"><b>{value}</b>'
+        f"{escape(name if value != 1 else name[:-1])}</div>"
         for name, value, cls in stats
     )
     cards = "".join(_card(n) for n in reversed(ordered))  # newest first, like `alembic history`
@@ -302,11 +303,17 @@ class ReportError(Exception):
 
 def load_results(path: Path) -> list[RevisionResult]:
     """Rollback verdicts from a JSON list of `RevisionResult` objects (as `mrt` writes them)."""
+    if path.exists() and not path.is_file():  # a FIFO would block, /dev/zero never ends
+        raise ReportError(f"cannot read {path}: not a regular file")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ReportError(f"cannot read {path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:
+        raise ReportError(
+            f"{path}: not a JSON file of rollback results (nested too deeply)"
+        ) from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, oversized numbers
         raise ReportError(f"{path}: not a JSON file of rollback results ({exc})") from None
     if not isinstance(data, list):
         raise ReportError(f"{path}: expected a JSON list of rollback results")
@@ -368,6 +375,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """``mrt report``."""
     from . import _core
     from .config import ConfigError, MRTConfig, read_pyproject
+    from .files import write_atomically
     from .static import scan_with_migrations
 
     try:
@@ -381,7 +389,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         if output.is_dir():
             raise ReportError(f"cannot write {output}: it is a directory")
         try:
-            output.write_text(html_text, encoding="utf-8")
+            write_atomically(output, html_text.encode("utf-8"))
         except OSError as exc:
             raise ReportError(f"cannot write {output}: {exc.strerror}") from None
     except (ReportError, ConfigError, _core.MRTError) as exc:
@@ -389,6 +397,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     errors = sum(1 for f in findings if f.severity == "error")
     print(
-        f"wrote {output} ({len(migrations)} revisions, {len(findings)} findings, {errors} errors)"
+        f"wrote {output} ({plural(len(migrations), 'revision')}, "
+        f"{plural(len(findings), 'finding')}, {plural(errors, 'error')})"
     )
     return 0

@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .urls import redact
+from ._core import redact_url as redact
+from ._core import remember_url
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -162,11 +163,15 @@ class AlembicRunner:
             raise MigrationError(
                 f"alembic.ini not found: {alembic_ini} (set MRTConfig.alembic_ini)"
             )
+        # From now on every message masks this URL's secrets, also outside any URL.
+        remember_url(db_url)
         self.db_url = db_url
         self.timeout = timeout
         self.setup_database = setup_database
         self.wrap_alembic = wrap_alembic
         self.alembic_db_url = alembic_db_url or None
+        if self.alembic_db_url:
+            remember_url(self.alembic_db_url)
         # setup_database has not run on this database yet (see `set_up`).
         self.needs_setup = setup_database is not None
         self._output = io.StringIO()

@@ -106,12 +106,16 @@ def run_init(root: Path, db_url: str | None, force: bool, interactive: bool) -> 
     if existing and not force:
         names = ", ".join(str(p.relative_to(root)) for p in existing)
         raise InitError(f"{names} already exist(s); nothing written (use --force to overwrite)")
-    for path, text in targets.items():
-        try:
+    from .files import write_files
+
+    try:
+        for path in targets:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InitError(f"cannot write {path}: {exc.strerror}") from None
+        # All or nothing: a failed write leaves no half-written conftest.py behind.
+        write_files({path: text.encode("utf-8") for path, text in targets.items()})
+    except OSError as exc:
+        where = exc.filename or root
+        raise InitError(f"cannot write {where}: {exc.strerror or exc}") from None
     return list(targets)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from .models import RevisionResult
+from .models import RevisionResult, plural
 
 TITLE = " MRT — Migration Rollback Test "
 
@@ -51,6 +51,29 @@ def coverage_text(result: RevisionResult, limit: int = 4) -> str:
     return f"rows: {shown}{more}"
 
 
+# What each verdict means in the total: only lost rows are data loss.
+_TOTALS = {
+    "data loss detected": ("loses data on rollback", "lose data on rollback"),
+    "rollback failed": ("fails to roll back", "fail to roll back"),
+    "schema not restored": ("does not restore its schema", "do not restore their schema"),
+}
+
+
+def _failing_total(failing: list[RevisionResult]) -> str:
+    """``2 migrations lose data on rollback; 1 fails to roll back.``"""
+    counts: dict[str, int] = {}
+    for r in failing:
+        kind = verdict(r)
+        counts[kind] = counts.get(kind, 0) + 1
+    parts: list[str] = []
+    for kind, (one, many) in _TOTALS.items():
+        n = counts.get(kind, 0)
+        if n:
+            noun = "" if parts else (" migration" if n == 1 else " migrations")
+            parts.append(f"{n}{noun} {one if n == 1 else many}")
+    return "; ".join(parts) + "."
+
+
 def render_summary(results: list[RevisionResult]) -> str:
     """The summary users read after ``assert_all_reversible``, as one string."""
     rule_width = 56
@@ -71,14 +94,14 @@ def render_summary(results: list[RevisionResult]) -> str:
             status: sum(1 for r in failing if r.status == status)
             for status in ("upgrade_fails_on_data", "unverified", "blocked")
         }
-        failed = len(failing) - sum(counts.values())
+        failed = [r for r in failing if r.status not in counts]
         body = []
         if failed:
-            body.append(f"{failed} migration(s) will cause data loss on rollback.")
+            body.append(_failing_total(failed))
         if counts["upgrade_fails_on_data"]:
-            body.append(
-                f"{counts['upgrade_fails_on_data']} upgrade(s) fail when the tables hold rows."
-            )
+            n = counts["upgrade_fails_on_data"]
+            verb = "fails" if n == 1 else "fail"
+            body.append(f"{plural(n, 'upgrade')} {verb} when the tables hold rows.")
         if counts["unverified"]:
             body.append(f"{counts['unverified']} unverified: their data could not be seeded.")
         if counts["blocked"]:
@@ -87,7 +110,11 @@ def render_summary(results: list[RevisionResult]) -> str:
             body.append(f"  {r.revision}")
             body += [f"    └─ {failure}" for failure in r.failures]
     else:
-        body = [f"All {passed} checked migration(s) are reversible."]
+        body = [
+            f"All {passed} checked migrations are reversible."
+            if passed != 1
+            else "The 1 checked migration is reversible."
+        ]
     if skipped:
         body.append(f"{skipped} skipped.")
     inner = max(_width(b) for b in body) + 4

@@ -248,6 +248,7 @@ impl PyEngine {
     #[new]
     #[pyo3(signature = (url, ignore=Vec::new()))]
     fn new(py: Python<'_>, url: &str, ignore: Vec<String>) -> PyResult<PyEngine> {
+        crate::url::remember(url);
         let parsed = DbUrl::parse(url)?;
         let p = parsed.clone();
         let conn = py.detach(move || dialects::connect_parsed(&p))?;
@@ -405,10 +406,17 @@ impl PyEngine {
     }
 }
 
-/// Mask passwords in every URL inside `text`.
+/// `text` with every secret masked: passwords and secret query values of every URL in it,
+/// and the secrets of the URLs given to `remember_url` wherever they appear.
 #[pyfunction]
 fn redact_url(text: &str) -> String {
     crate::url::redact(text)
+}
+
+/// Remember the secrets of a configured database URL: `redact_url` masks them everywhere.
+#[pyfunction]
+fn remember_url(url: &str) {
+    crate::url::remember(url);
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -418,5 +426,6 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySeedOutcome>()?;
     m.add_class::<PyUnseeded>()?;
     m.add_function(wrap_pyfunction!(redact_url, m)?)?;
+    m.add_function(wrap_pyfunction!(remember_url, m)?)?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+use crate::scanner::on_scan_threads;
 use crate::toolbox::{explain, fix};
 
 /// Propose the downgrade for one Alembic file's text:
@@ -14,7 +15,7 @@ fn fix_source(
     path: String,
     source: String,
 ) -> PyResult<(String, String, String, Option<usize>)> {
-    let out = py.detach(move || fix::fix_source(&path, &source))?;
+    let out = py.detach(move || on_scan_threads(|| fix::fix_source(&path, &source)))?;
     Ok((
         out.status.as_str().to_string(),
         out.new_source,
@@ -33,10 +34,25 @@ fn explain_source(
     source: String,
     overrides: Vec<(String, String)>,
 ) -> PyResult<String> {
-    Ok(py.detach(move || explain::explain_source(&path, &source, &overrides))?)
+    let text =
+        py.detach(move || on_scan_threads(|| explain::explain_source(&path, &source, &overrides)))?;
+    // Migration strings reach the terminal: no raw escape sequences.
+    Ok(crate::render::escape_controls_by_line(&text))
+}
+
+/// The bytes of one migration file, read the way the scanner reads files: a regular file of at
+/// most 10 MB (a FIFO or a device named `*.py` is refused before it is opened).
+#[pyfunction]
+fn read_source(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Vec<u8>> {
+    let shown = path.display().to_string();
+    Ok(py.detach(move || {
+        crate::scanner::source::read_file(&path)
+            .map_err(|why| crate::Error::Usage(format!("{shown}: {why}")))
+    })?)
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(read_source, m)?)?;
     m.add_function(wrap_pyfunction!(fix_source, m)?)?;
     m.add_function(wrap_pyfunction!(explain_source, m)?)?;
     Ok(())

@@ -71,3 +71,26 @@ fn sarif_results() {
     // The rule list is long and documented elsewhere; snapshot the results only.
     insta::assert_snapshot!(serde_json::to_string_pretty(&doc["runs"][0]["results"]).unwrap());
 }
+
+#[test]
+fn terminal_formats_escape_control_characters() {
+    let source = SOURCE.replace(
+        r#""users", "phone""#,
+        r#""users\x1b]0;pwned\x07", "ph\rone\u009b""#,
+    );
+    let f = scan_source("versions/004_drop.py", &source);
+    assert!(f.iter().any(|f| f.message.contains('\u{1b}')), "{f:?}");
+    for format in [Format::Table, Format::Github] {
+        let text = render(&f, format, &ctx(80));
+        assert!(
+            !text.contains(['\u{1b}', '\u{7}', '\r', '\u{9b}']),
+            "{text}"
+        );
+        assert!(text.contains(r"users\x1b]0;pwned\x07"), "{text}");
+    }
+    // JSON escapes them itself, and keeps the exact text.
+    let json: serde_json::Value =
+        serde_json::from_str(&render(&f, Format::Json, &ctx(80))).unwrap();
+    assert!(json.to_string().contains(r"\u001b]0;pwned"));
+    assert_eq!(super::escape_controls("a\tb\u{85}"), r"a\tb\x85");
+}

@@ -1,5 +1,5 @@
 use crate::diagnostic::Diagnostic;
-use crate::scanner::model::{same_opt, MigrationAST, OpKind, Operation};
+use crate::scanner::model::{same_name, same_opt, MigrationAST, OpKind, Operation};
 
 use super::Rule;
 
@@ -60,9 +60,13 @@ fn undone(op: &Operation, down: &[Operation]) -> bool {
         OpKind::CreateIndex => {
             op.name.is_none() || named(&[OpKind::DropIndex]) || drops_table(down, op.table.as_ref())
                 || dropped_column(op, down)
+                || drops_a_column_of(op, down)
         }
         OpKind::CreateUniqueConstraint | OpKind::CreateForeignKey | OpKind::CreateCheckConstraint | OpKind::CreatePrimaryKey => {
-            op.name.is_none() || named(&[OpKind::DropConstraint, OpKind::DropIndex]) || drops_table(down, op.table.as_ref())
+            op.name.is_none()
+                || named(&[OpKind::DropConstraint, OpKind::DropIndex])
+                || drops_table(down, op.table.as_ref())
+                || drops_a_column_of(op, down)
         }
         OpKind::CreateView => named(&[OpKind::DropView]),
         OpKind::CreateTrigger => named(&[OpKind::DropTrigger]) || drops_table(down, op.table.as_ref()),
@@ -71,6 +75,15 @@ fn undone(op: &Operation, down: &[Operation]) -> bool {
         OpKind::CreateFunction => named(&[OpKind::DropFunction]),
         _ => true,
     }
+}
+
+/// The downgrade drops a column the index or constraint hangs on: it goes with the column.
+fn drops_a_column_of(op: &Operation, down: &[Operation]) -> bool {
+    op.constraints.iter().flat_map(|c| &c.columns).any(|col| {
+        down.iter().any(|d| {
+            d.kind == OpKind::DropColumn && same_opt(d.table.as_ref(), op.table.as_ref()) && d.column.as_ref().is_some_and(|c| same_name(c, col))
+        })
+    })
 }
 
 /// A table or column created, then renamed into place later in the upgrade (the copy-swap of a
@@ -153,6 +166,10 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     }
     let up = m.upgrade_ops();
     for (i, op) in up.iter().enumerate() {
+        // A scratch table the upgrade itself drops again leaves nothing behind.
+        if op.kind == OpKind::CreateTable && drops_table(&up[i + 1..], op.table.as_ref()) {
+            continue;
+        }
         // Objects on a table created here go away with the table; the table itself is
         // reported when it is not dropped.
         if op.kind != OpKind::CreateTable && op.table.as_deref().is_some_and(|t| m.creates_table(t)) {

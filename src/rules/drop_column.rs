@@ -38,6 +38,10 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let up = m.upgrade_ops();
     let down = m.downgrade_ops();
     for (i, op) in up.iter().enumerate().filter(|(_, op)| op.kind == OpKind::DropColumn) {
+        // A table created or emptied earlier in this upgrade has no data in the column.
+        if super::nothing_to_lose(up, i, op.table.as_ref()) {
+            continue;
+        }
         if let (Some(t), Some(c)) = (&op.table, &op.column)
             && super::column_kept(up, down, i, t, c)
         {

@@ -33,6 +33,11 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let up = m.upgrade_ops();
     let down = m.downgrade_ops();
     for (i, op) in up.iter().enumerate().filter(|(_, op)| op.kind == OpKind::DropTable) {
+        // A scratch table created (or a table emptied) earlier in this upgrade holds nothing a
+        // rollback could lose.
+        if super::nothing_to_lose(up, i, op.table.as_ref()) {
+            continue;
+        }
         if let Some(t) = &op.table
             && (super::table_swapped_in(up, i, t)
                 || super::table_copied_out(up, i, t) && super::restores_table(down, t))

@@ -6,6 +6,7 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::scanner::graph::Graph;
 use crate::scanner::model::{BodyKind, MigrationAST, OpKind, Operation, same_name};
+use crate::scanner::state::{Event, Replay};
 
 /// Declares a rule's struct and captures its doc comment as `DOCS`, so `mrt rules CODE`
 /// prints exactly what rustdoc shows.
@@ -96,6 +97,10 @@ rules! {
     RevisionCycle => revision_cycle, "MRT063", "revision-cycle", "Revision cycle", Error, [];
     OrphanRevision => orphan_revision, "MRT064", "orphan-revision", "Orphan revision", Warning, [];
     ColumnDataHole => column_data_hole, "MRT065", "column-data-hole", "Column dropped and re-added", Warning, [];
+    DowngradeMissingObject => downgrade_missing_object, "MRT066", "downgrade-missing-object", "Downgrade drops a missing object", Error, [];
+    DropReferencedTable => drop_referenced_table, "MRT067", "drop-referenced-table", "Downgrade drops a referenced table", Error, [];
+    DowngradeSchemaDrift => downgrade_schema_drift, "MRT068", "downgrade-schema-drift", "Downgrade does not restore the schema", Warning, [];
+    CreateExistingObject => create_existing_object, "MRT069", "create-existing-object", "Creates an existing object", Error, [];
     SyntaxError => syntax_error, "MRT090", "syntax-error", "Syntax error", Error, [];
     UnreadableFile => unreadable_file, "MRT091", "unreadable-file", "Unreadable file", Error, [];
     UnusedSuppression => unused_suppression, "MRT092", "unused-suppression", "Unused suppression", Warning, [];
@@ -445,14 +450,62 @@ pub fn check_migration(m: &MigrationAST) -> Vec<Diagnostic> {
     out
 }
 
-/// Run every graph rule; each finding names the index of the migration it belongs to.
+/// The rules [`STATE_CHECKS`] report.
+pub const STATE_RULES: &[Rule] = &[
+    Rule::DowngradeMissingObject,
+    Rule::DropReferencedTable,
+    Rule::DowngradeSchemaDrift,
+    Rule::CreateExistingObject,
+];
+
+type StateCheck = fn(&Graph<'_>, &Replay, &mut Vec<(usize, Diagnostic)>);
+
+/// Rules over the symbolic schema the replay builds.
+const STATE_CHECKS: &[StateCheck] = &[
+    downgrade_missing_object::check,
+    drop_referenced_table::check,
+    downgrade_schema_drift::check,
+    create_existing_object::check,
+];
+
+/// What the graph rules found, and the per-file findings the replay proves false.
+pub struct GraphFindings {
+    /// Each finding with the index of the migration it belongs to.
+    pub found: Vec<(usize, Diagnostic)>,
+    /// Per-file findings to withdraw: (migration index, rule, range).
+    pub cleared: Vec<(usize, Rule, ruff_text_size::TextRange)>,
+}
+
+/// Run every graph rule and the replay; each finding names the index of the migration it
+/// belongs to.
 #[must_use]
-pub fn check_graph(graph: &Graph<'_>) -> Vec<(usize, Diagnostic)> {
-    let mut out = Vec::new();
+pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
+    let mut found = Vec::new();
     for check in GRAPH_CHECKS {
-        check(graph, &mut out);
+        check(graph, &mut found);
     }
-    out
+    let replay = Replay::run(graph);
+    for check in STATE_CHECKS {
+        check(graph, &replay, &mut found);
+    }
+    let mut cleared = Vec::new();
+    for &i in &replay.order {
+        let facts = &replay.facts[i];
+        let m = graph.migs[i];
+        if facts.schema_unchanged
+            && let Some(down) = m.downgrade.as_ref().filter(|d| d.body == BodyKind::Empty)
+        {
+            // A repair whose parent already has the schema it produces: nothing to undo.
+            cleared.push((i, Rule::NoopDowngrade, down.header));
+        }
+        for event in &replay.facts[i].events {
+            if let Event::KnownNullable { range } = event {
+                // Restating a column the chain shows nullable cannot make it nullable.
+                cleared.push((i, Rule::AlterColumnResetsNullability, *range));
+            }
+        }
+    }
+    GraphFindings { found, cleared }
 }
 
 // Shared questions rules ask of a migration.
@@ -470,6 +523,18 @@ pub(crate) fn active_downgrade(m: &MigrationAST) -> Option<&[Operation]> {
 /// (`{...}` holes of f-strings whose values we could not see).
 pub(crate) fn known(name: Option<&String>) -> bool {
     name.is_some_and(|n| !n.contains('{'))
+}
+
+/// Nothing left to lose on `table` at position `at` of `ops`: an earlier operation of the same
+/// function created it, or already emptied it (that emptying is reported on its own line).
+pub(crate) fn nothing_to_lose(ops: &[Operation], at: usize, table: Option<&String>) -> bool {
+    use crate::scanner::model::{OpKind, same_opt};
+    table.is_some()
+        && ops[..at].iter().any(|o| {
+            same_opt(o.table.as_ref(), table)
+                && (matches!(o.kind, OpKind::CreateTable | OpKind::Truncate)
+                    || (o.kind == OpKind::Delete && !o.has_where))
+        })
 }
 
 /// Quote a name for messages.

@@ -77,16 +77,19 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                 }
             }
             OpKind::RenameColumn => {
+                // The downgrade may rename the table back first, then the column under the
+                // table's old name.
+                let same_table = |d: &Operation| same_table(m, down, d.table.as_ref(), op.table.as_ref());
                 let back = down.iter().any(|d| {
                     d.kind == OpKind::RenameColumn
-                        && same_opt(d.table.as_ref(), op.table.as_ref())
+                        && same_table(d)
                         && same_opt(d.column.as_ref(), op.new_name.as_ref())
                         && same_opt(d.new_name.as_ref(), op.column.as_ref())
                 });
                 if !back {
                     let other = down.iter().find(|d| {
                         d.kind == OpKind::RenameColumn
-                            && same_opt(d.table.as_ref(), op.table.as_ref())
+                            && same_table(d)
                             && same_opt(d.column.as_ref(), op.new_name.as_ref())
                     });
                     let old = op.column.as_ref().map(|c| format!("{}.{c}", op.table.as_deref().unwrap_or("?")));
@@ -96,6 +99,19 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             _ => {}
         }
     }
+}
+
+/// Do two table names denote the same table in this migration: equal, or one renamed to the
+/// other by the upgrade or the downgrade?
+fn same_table(m: &MigrationAST, down: &[Operation], a: Option<&String>, b: Option<&String>) -> bool {
+    if same_opt(a, b) {
+        return true;
+    }
+    m.upgrade_ops().iter().chain(down).any(|r| {
+        r.kind == OpKind::RenameTable
+            && ((same_opt(r.table.as_ref(), a) && same_opt(r.new_name.as_ref(), b))
+                || (same_opt(r.table.as_ref(), b) && same_opt(r.new_name.as_ref(), a)))
+    })
 }
 
 fn report(op: &Operation, what: &str, old: &Option<String>, new: &Option<String>, other: Option<&Operation>) -> Diagnostic {

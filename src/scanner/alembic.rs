@@ -7,9 +7,12 @@ use std::collections::{HashMap, HashSet};
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
-use super::model::{BodyKind, Dialects, Function, OpKind, Operation, Origin, Parents, Value};
+use super::model::{
+    BodyKind, ConstraintKind, ConstraintSpec, Dialects, Function, OpKind, Operation, Origin,
+    Parents, Value,
+};
 use super::models;
-use super::python::{self, Constants, arg, column_spec, kwargs, last_name, literal_str};
+use super::python::{self, Constants, arg, column_spec, kwargs, last_name, literal_str, str_arg};
 use super::sql::{self, DialectHint};
 
 /// Module-level facts the function bodies are read against.
@@ -488,6 +491,7 @@ impl Walker<'_, '_> {
                 // `if dialect == "sqlite": ... elif ...: ... else: ...`: each branch runs on the
                 // dialects its test leaves.
                 let outer = self.dialects;
+                let first = self.ops.len();
                 let mut rest = Dialects::ALL;
                 let test = dialect_test(&i.test, self.module.source);
                 self.dialects = outer.and(test.unwrap_or(Dialects::ALL));
@@ -511,6 +515,10 @@ impl Walker<'_, '_> {
                     }
                 }
                 self.dialects = outer;
+                // Any other condition (`if has_table(...)`): the statements may not run.
+                if test.is_none() {
+                    self.guard(first);
+                }
             }
             Stmt::For(f) => {
                 // `for row in conn.execute(t.select()):` reads before the body runs.
@@ -539,6 +547,7 @@ impl Walker<'_, '_> {
                         };
                     }
                 } else {
+                    let first = self.ops.len();
                     for n in names_in(&f.target) {
                         self.locals.remove(&n);
                     }
@@ -549,12 +558,15 @@ impl Walker<'_, '_> {
                             .insert(var.id.to_string(), Local::Rows { table, filtered });
                     }
                     self.block(&f.body, false);
+                    self.guard(first);
                 }
                 self.block(&f.orelse, false);
             }
             Stmt::While(w) => {
+                let first = self.ops.len();
                 self.block(&w.body, false);
                 self.block(&w.orelse, false);
+                self.guard(first);
             }
             Stmt::Try(t) => {
                 let first = self.ops.len();
@@ -574,14 +586,24 @@ impl Walker<'_, '_> {
                     self.block(&h.body, false);
                 }
                 self.block(&t.orelse, false);
+                self.guard(first);
                 self.block(&t.finalbody, false);
             }
             Stmt::Match(m) => {
+                let first = self.ops.len();
                 for case in &m.cases {
                     self.block(&case.body, false);
                 }
+                self.guard(first);
             }
             _ => {}
+        }
+    }
+
+    /// The operations from `first` on ran under a condition, a loop or a `try`.
+    fn guard(&mut self, first: usize) {
+        for op in &mut self.ops[first..] {
+            op.guarded = true;
         }
     }
 
@@ -1306,6 +1328,9 @@ impl Walker<'_, '_> {
         if let Some(Value::Bool(true)) = op.kwarg_value("postgresql_concurrently") {
             op.concurrently = true;
         }
+        op.if_exists = ["if_exists", "if_not_exists"]
+            .iter()
+            .any(|k| op.kwarg_value(k).is_some_and(|v| *v != Value::Bool(false)));
         match kind {
             OpKind::AddColumn => {
                 op.table = table_at(0, "table_name");
@@ -1340,8 +1365,11 @@ impl Walker<'_, '_> {
                     if let Expr::Call(col) = a {
                         if let Some(spec) = self.column(col) {
                             op.columns.push(spec);
-                        } else if last_name(&col.func) == Some("UniqueConstraint") {
-                            op.unique = true;
+                        } else if let Some(c) = table_constraint(col) {
+                            if c.kind == ConstraintKind::Unique {
+                                op.unique = true;
+                            }
+                            op.constraints.push(c);
                         }
                     }
                 }
@@ -1363,9 +1391,17 @@ impl Walker<'_, '_> {
                 self.named(&mut op, call);
                 op.table = table_at(1, "table_name");
                 op.unique = op.kwarg_value("unique").and_then(Value::as_bool) == Some(true);
+                let mut columns = Vec::new();
                 if let Some(Value::List(cols)) = arg(call, pos(2), "columns").map(python::eval) {
                     op.column = cols.first().and_then(|c| c.as_str().map(str::to_string));
+                    columns = strings(&Value::List(cols));
                 }
+                op.constraints.push(ConstraintSpec {
+                    kind: ConstraintKind::Index,
+                    name: op.name.clone(),
+                    columns,
+                    ref_table: None,
+                });
             }
             OpKind::DropIndex => {
                 self.named(&mut op, call);
@@ -1384,6 +1420,27 @@ impl Walker<'_, '_> {
                 {
                     op.new_name = Some(t.to_string());
                 }
+                let constraint = match kind {
+                    OpKind::CreateUniqueConstraint => Some(ConstraintKind::Unique),
+                    OpKind::CreatePrimaryKey => Some(ConstraintKind::PrimaryKey),
+                    OpKind::CreateCheckConstraint => Some(ConstraintKind::Check),
+                    _ => None,
+                };
+                if let Some(ckind) = constraint {
+                    let columns = if ckind == ConstraintKind::Check {
+                        Vec::new()
+                    } else {
+                        arg(call, pos(2), "columns")
+                            .map(|c| strings(&python::eval(c)))
+                            .unwrap_or_default()
+                    };
+                    op.constraints.push(ConstraintSpec {
+                        kind: ckind,
+                        name: op.name.clone(),
+                        columns,
+                        ref_table: None,
+                    });
+                }
             }
             OpKind::CreateForeignKey => {
                 self.named(&mut op, call);
@@ -1391,6 +1448,14 @@ impl Walker<'_, '_> {
                 if let Some(ondelete) = op.kwarg_value("ondelete").and_then(Value::as_str) {
                     op.columns.push(python_fk(ondelete, range));
                 }
+                op.constraints.push(ConstraintSpec {
+                    kind: ConstraintKind::ForeignKey,
+                    name: op.name.clone(),
+                    columns: arg(call, pos(3), "local_cols")
+                        .map(|c| strings(&python::eval(c)))
+                        .unwrap_or_default(),
+                    ref_table: str_arg(call, pos(2), "referent_table").ok().flatten(),
+                });
             }
             OpKind::BulkInsert => {
                 op.table = call
@@ -1418,6 +1483,51 @@ impl Walker<'_, '_> {
             Err(()) => op.name_is_none = true,
         }
     }
+}
+
+/// `sa.ForeignKeyConstraint([...], ["t.id"])`, `sa.PrimaryKeyConstraint(...)`,
+/// `sa.UniqueConstraint(...)`, `sa.CheckConstraint(...)`, `sa.Index(...)` inside `create_table`.
+fn table_constraint(call: &ExprCall) -> Option<ConstraintSpec> {
+    let kind = match last_name(&call.func)? {
+        "ForeignKeyConstraint" => ConstraintKind::ForeignKey,
+        "PrimaryKeyConstraint" => ConstraintKind::PrimaryKey,
+        "UniqueConstraint" => ConstraintKind::Unique,
+        "CheckConstraint" => ConstraintKind::Check,
+        "Index" => ConstraintKind::Index,
+        _ => return None,
+    };
+    // `use_alter=True`: not created with the table but by a later `create_foreign_key`.
+    if arg(call, None, "use_alter").is_some_and(|v| python::eval(v) == Value::Bool(true)) {
+        return None;
+    }
+    let args = &call.arguments.args;
+    let name = arg(call, None, "name").and_then(literal_str);
+    let mut spec = ConstraintSpec {
+        kind,
+        name,
+        columns: Vec::new(),
+        ref_table: None,
+    };
+    match kind {
+        ConstraintKind::ForeignKey => {
+            spec.columns = args
+                .first()
+                .map(|a| strings(&python::eval(a)))
+                .unwrap_or_default();
+            spec.ref_table = args
+                .get(1)
+                .map(|a| strings(&python::eval(a)))
+                .and_then(|targets| targets.first().cloned())
+                .and_then(|t| t.rsplit_once('.').map(|(table, _)| table.to_string()));
+        }
+        ConstraintKind::Index => {
+            spec.name = args.first().and_then(literal_str);
+            spec.columns = args.iter().skip(1).filter_map(literal_str).collect();
+        }
+        ConstraintKind::Check => {}
+        _ => spec.columns = args.iter().filter_map(literal_str).collect(),
+    }
+    Some(spec)
 }
 
 fn python_fk(ondelete: &str, range: TextRange) -> super::model::ColumnSpec {

@@ -5,11 +5,14 @@
 pub mod alembic;
 pub mod django;
 pub mod graph;
+#[cfg(test)]
+mod guard_tests;
 pub mod model;
 pub mod models;
 pub mod python;
 pub mod source;
 pub mod sql;
+pub mod state;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -166,7 +169,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<(usize, PathBuf, bool)>, Error>
     for (group, path) in paths.iter().enumerate() {
         let meta = std::fs::metadata(path)
             .map_err(|_| Error::Usage(format!("{}: no such file or directory", path.display())))?;
-        if meta.is_file() {
+        if !meta.is_dir() {
+            source::check_kind(&meta)
+                .map_err(|why| Error::Usage(format!("{}: {why}", path.display())))?;
             out.push((group, path.clone(), true));
             continue;
         }
@@ -220,6 +225,17 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
         }
     };
     scan.source = source;
+    // The parser and the model builder recurse: hostile nesting gets one finding, not a
+    // stack overflow (and Python itself could not import such a file).
+    if let Some((offset, why)) = source::too_deep(&scan.source) {
+        scan.is_migration = true;
+        scan.diagnostics.push(Diagnostic::new(
+            Rule::UnreadableFile,
+            why,
+            TextRange::empty(offset),
+        ));
+        return scan;
+    }
     let parsed = ruff_python_parser::parse_unchecked_source(&scan.source, PySourceType::Python);
     if let Some(err) = parsed.errors().first() {
         scan.is_migration = true;
@@ -360,16 +376,43 @@ fn dialect_of<'f>(
     sql::DialectHint::Unknown
 }
 
+/// The stack of every thread that parses: the parser and the model builder recurse once per
+/// nesting level, and [`source::too_deep`] bounds the levels; 64 MB leaves a wide margin over
+/// what the deepest accepted file needs (measured in `tests::deep_nesting_*`).
+pub const STACK_BYTES: usize = 64 * 1024 * 1024;
+
+static POOL: once_cell::sync::Lazy<Option<rayon::ThreadPool>> = once_cell::sync::Lazy::new(|| {
+    rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_BYTES)
+        .thread_name(|i| format!("mrt-scan-{i}"))
+        .build()
+        .ok()
+});
+
+/// Run `work` on the scanner's threads (large stacks; its `par_iter`s stay in that pool).
+/// Every entry point that parses migration text goes through here, whatever thread calls it
+/// (Python's main thread has a small stack).
+pub fn on_scan_threads<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    match POOL.as_ref() {
+        Some(pool) => pool.install(work),
+        None => work(),
+    }
+}
+
 /// Read and scan every file under `paths` (in parallel), then check each input's revision graph.
 pub fn scan_paths(paths: &[PathBuf]) -> Result<Vec<FileScan>, Error> {
+    on_scan_threads(|| scan_paths_here(paths))
+}
+
+fn scan_paths_here(paths: &[PathBuf]) -> Result<Vec<FileScan>, Error> {
     let files = discover(paths)?;
     let mut scans: Vec<FileScan> = files
         .par_iter()
         .map(|(group, path, _)| {
             let shown = path.to_string_lossy().into_owned();
-            match std::fs::read(path) {
+            match source::read_file(path) {
                 Ok(bytes) => scan_file(shown, *group, &bytes),
-                Err(e) => {
+                Err(why) => {
                     let mut s = FileScan {
                         path: shown,
                         group: *group,
@@ -380,7 +423,7 @@ pub fn scan_paths(paths: &[PathBuf]) -> Result<Vec<FileScan>, Error> {
                     };
                     s.diagnostics.push(Diagnostic::new(
                         Rule::UnreadableFile,
-                        format!("cannot read the file: {e}"),
+                        why,
                         TextRange::default(),
                     ));
                     s
@@ -403,15 +446,38 @@ pub fn scan_paths(paths: &[PathBuf]) -> Result<Vec<FileScan>, Error> {
         }
     }
     for (group, path) in paths.iter().enumerate() {
-        if !scans.iter().any(|s| s.group == group && s.is_migration) {
+        // Binary or special files do not make a folder of migrations: a folder of only those
+        // is bad input (exit 2), not a finding. (A mis-encoded text file still is a finding.)
+        let unreadable = |s: &FileScan| {
+            s.migration.is_none()
+                && s.diagnostics.iter().all(|d| {
+                    d.rule == Rule::UnreadableFile
+                        && (d.message.starts_with(source::BINARY)
+                            || d.message.starts_with(source::NOT_REGULAR))
+                })
+        };
+        if !scans
+            .iter()
+            .any(|s| s.group == group && s.is_migration && !unreadable(s))
+        {
+            let why = scans
+                .iter()
+                .find(|s| s.group == group && s.is_migration)
+                .and_then(|s| Some(format!("; {}: {}", s.path, s.diagnostics.first()?.message)))
+                .unwrap_or_default();
             return Err(Error::Usage(format!(
-                "{}: no migration files found (expected Alembic revisions or Django migrations)",
+                "{}: no migration files found (expected Alembic revisions or Django migrations{why})",
                 path.display()
             )));
         }
     }
     scans.retain(|s| s.is_migration);
     for (group, root) in paths.iter().enumerate() {
+        // A file given on its own is part of a history we do not see: graph rules on it
+        // would report its parent, kept next to it, as missing. Graphs need a folder.
+        if !root.is_dir() {
+            continue;
+        }
         let idx: Vec<usize> = (0..scans.len())
             .filter(|&i| {
                 scans[i].group == group
@@ -514,15 +580,26 @@ fn graph_parts(scans: &[FileScan], idx: &[usize], root: &Path) -> Vec<Vec<usize>
 
 fn graph_check(scans: &mut [FileScan], idx: &[usize]) {
     {
-        let found = {
-            let migs: Vec<&MigrationAST> = idx
+        // Graph indexes count only the files that have a migration.
+        let with_migration: Vec<usize> = idx
+            .iter()
+            .copied()
+            .filter(|&i| scans[i].migration.is_some())
+            .collect();
+        let result = {
+            let migs: Vec<&MigrationAST> = with_migration
                 .iter()
                 .filter_map(|&i| scans[i].migration.as_ref())
                 .collect();
             rules::check_graph(&graph::Graph::new(migs))
         };
-        for (k, d) in found {
-            scans[idx[k]].diagnostics.push(d);
+        for (k, rule, range) in result.cleared {
+            scans[with_migration[k]]
+                .diagnostics
+                .retain(|d| !(d.rule == rule && d.range == range));
+        }
+        for (k, d) in result.found {
+            scans[with_migration[k]].diagnostics.push(d);
         }
     }
 }
@@ -530,10 +607,12 @@ fn graph_check(scans: &mut [FileScan], idx: &[usize]) {
 /// Apply the settings and suppressions, and turn diagnostics into located findings.
 #[must_use]
 pub fn findings(scans: &[FileScan], settings: &Settings) -> Vec<Finding> {
-    scans
-        .par_iter()
-        .flat_map_iter(|scan| file_findings(scan, settings))
-        .collect()
+    on_scan_threads(|| {
+        scans
+            .par_iter()
+            .flat_map_iter(|scan| file_findings(scan, settings))
+            .collect()
+    })
 }
 
 fn file_findings(scan: &FileScan, settings: &Settings) -> Vec<Finding> {
@@ -667,26 +746,37 @@ pub fn scan(paths: &[PathBuf], settings: &Settings) -> Result<ScanResult, Error>
     Ok(ScanResult { files, findings })
 }
 
+/// The graph rules and the replay over one file on its own (a chain of one revision).
+/// Without `folder_rules`, rules about the folder's revision graph (missing parents, heads,
+/// ...) are left out: the file was given without its folder.
+pub fn check_alone(file: &mut FileScan, folder_rules: bool) {
+    let Some(m) = file
+        .migration
+        .as_ref()
+        .filter(|m| m.framework == Framework::Alembic && m.revision_declared)
+    else {
+        return;
+    };
+    let result = rules::check_graph(&graph::Graph::new(vec![m]));
+    for (_, rule, range) in result.cleared {
+        file.diagnostics
+            .retain(|d| !(d.rule == rule && d.range == range));
+    }
+    file.diagnostics.extend(
+        result
+            .found
+            .into_iter()
+            .map(|(_, d)| d)
+            .filter(|d| folder_rules || rules::STATE_RULES.contains(&d.rule)),
+    );
+}
+
 /// Convenience for tests: the findings of one in-memory file.
 #[must_use]
 pub fn scan_source(path: &str, source: &str) -> Vec<Finding> {
-    let file = scan_file(path.to_string(), 0, source.as_bytes());
-    let settings = Settings::default();
+    let mut file = scan_file(path.to_string(), 0, source.as_bytes());
+    check_alone(&mut file, true);
     let mut files = vec![file];
-    if files[0]
-        .migration
-        .as_ref()
-        .is_some_and(|m| m.framework == Framework::Alembic && m.revision_declared)
-    {
-        let found = {
-            let migs: Vec<&MigrationAST> =
-                files.iter().filter_map(|f| f.migration.as_ref()).collect();
-            rules::check_graph(&graph::Graph::new(migs))
-        };
-        files[0]
-            .diagnostics
-            .extend(found.into_iter().map(|(_, d)| d));
-    }
     django_apps(&mut files);
-    findings(&files, &settings)
+    findings(&files, &Settings::default())
 }

@@ -90,6 +90,8 @@ pub enum OpKind {
     DropFunction,
     SetNotNull,
     DropNotNull,
+    /// `ALTER INDEX a RENAME TO b`, `ALTER TABLE t RENAME CONSTRAINT a TO b`: `name` → `new_name`.
+    RenameIndex,
     /// Reads nothing back into the schema: `SELECT`, `op.get_bind()`, `op.f(...)`.
     Read,
     /// A call to a function defined elsewhere (imported): effects unknown, but not nothing.
@@ -153,6 +155,7 @@ impl OpKind {
             OpKind::DropFunction => "drop_function",
             OpKind::SetNotNull => "set_not_null",
             OpKind::DropNotNull => "drop_not_null",
+            OpKind::RenameIndex => "rename_index",
             OpKind::Read => "read",
             OpKind::Call => "call",
             OpKind::Other => "other",
@@ -242,7 +245,35 @@ pub struct ColumnSpec {
     pub has_default: bool,
     /// `ondelete=` of a foreign key declared on the column.
     pub fk_ondelete: Option<String>,
+    /// The table a foreign key declared on the column points at (`sa.ForeignKey("t.id")`).
+    pub fk_table: Option<String>,
+    /// `index=True`: an index with a generated name.
+    pub index: bool,
     pub range: TextRange,
+}
+
+/// What a table-level constraint or index is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConstraintKind {
+    PrimaryKey,
+    Unique,
+    ForeignKey,
+    Check,
+    Index,
+}
+
+/// A constraint or index as declared: inside `create_table(...)` (`sa.ForeignKeyConstraint`,
+/// `sa.UniqueConstraint`, ...), or by `create_index` / `create_foreign_key` / ... and their
+/// SQL forms.
+#[derive(Clone, Debug)]
+pub struct ConstraintSpec {
+    pub kind: ConstraintKind,
+    /// `None` when the database generates the name.
+    pub name: Option<String>,
+    /// The columns it hangs on (local columns of a foreign key).
+    pub columns: Vec<String>,
+    /// The referenced table of a foreign key.
+    pub ref_table: Option<String>,
 }
 
 /// The database dialects a statement can run on, from the `if dialect == "sqlite":` branches
@@ -343,6 +374,12 @@ pub struct Operation {
     pub range: TextRange,
     /// When raw SQL could not be analysed: the parser's complaint.
     pub sql_error: Option<String>,
+    /// Table-level constraints and indexes this operation declares (see [`ConstraintSpec`]).
+    pub constraints: Vec<ConstraintSpec>,
+    /// Under an `if`, `try`, loop or `match`: it may not run.
+    pub guarded: bool,
+    /// `IF EXISTS` / `IF NOT EXISTS` (SQL) or `if_exists=True` / `if_not_exists=True`.
+    pub if_exists: bool,
     /// Data flow: the columns of `table` this statement writes (`UPDATE t SET a = ...` → `a`,
     /// `INSERT INTO t (a, b)` → `a`, `b`; `*` when any column may be written).
     pub writes: Vec<String>,
@@ -382,6 +419,9 @@ impl Operation {
             backfill: false,
             range,
             sql_error: None,
+            constraints: Vec::new(),
+            guarded: false,
+            if_exists: false,
             writes: Vec::new(),
             reads: Vec::new(),
             filter_reads: Vec::new(),

@@ -89,7 +89,12 @@ fn read(file: &Path, module: &str) -> Option<Arc<ModelFile>> {
     if let Some(found) = files().lock().ok()?.get(file) {
         return found.clone();
     }
-    let parsed = std::fs::read_to_string(file).ok().and_then(|source| {
+    // Read like a migration: a regular file of sane size, nesting the parser survives.
+    let text = super::source::read_file(file)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|text| super::source::too_deep(text).is_none());
+    let parsed = text.and_then(|source| {
         let parsed = ruff_python_parser::parse_unchecked_source(&source, PySourceType::Python);
         if !parsed.errors().is_empty() {
             return None;

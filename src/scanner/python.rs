@@ -135,6 +135,12 @@ pub fn column_spec(call: &ExprCall, source: &str) -> Option<ColumnSpec> {
             }
             Expr::Call(c) if last_name(&c.func) == Some("ForeignKey") => {
                 spec.fk_ondelete = fk_ondelete(c);
+                spec.fk_table = c
+                    .arguments
+                    .args
+                    .first()
+                    .and_then(literal_str)
+                    .and_then(|target| target.rsplit_once('.').map(|(t, _)| t.to_string()));
             }
             _ if spec.type_.is_none() => spec.type_ = Some(eval(a)),
             _ => {}
@@ -150,6 +156,7 @@ pub fn column_spec(call: &ExprCall, source: &str) -> Option<ColumnSpec> {
             "nullable" => spec.nullable = eval(&kw.value).as_bool(),
             "primary_key" => spec.primary_key = eval(&kw.value).as_bool() == Some(true),
             "unique" => spec.unique = eval(&kw.value).as_bool() == Some(true),
+            "index" => spec.index = eval(&kw.value).as_bool() == Some(true),
             "server_default" if !matches!(kw.value, Expr::NoneLiteral(_)) => {
                 spec.server_default = Some(source[kw.value.range()].to_string());
             }

@@ -7,10 +7,314 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::model::Suppression;
 
+/// The largest migration file the scanner reads (10 MB; real revisions are a few KB, data
+/// migrations with inline rows rarely reach 1 MB).
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// How [`read_file`] starts the message of a device, FIFO or socket.
+pub const NOT_REGULAR: &str = "not a regular file";
+
+/// Read one migration file: only a regular file (a symlink is followed to one), at most
+/// [`MAX_FILE_BYTES`]. A device, FIFO or socket named `*.py` is refused before it is opened
+/// (opening a FIFO would block, reading `/dev/zero` never ends). The error is one line,
+/// without the path.
+pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    check_kind(&meta)?;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    // The path may have been swapped since the first look.
+    check_kind(
+        &file
+            .metadata()
+            .map_err(|e| format!("cannot read the file: {e}"))?,
+    )?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
+fn too_big() -> String {
+    format!(
+        "larger than {} MB: not read (a migration file is source code, not data)",
+        MAX_FILE_BYTES / (1024 * 1024)
+    )
+}
+
+pub fn check_kind(meta: &std::fs::Metadata) -> Result<(), String> {
+    let ft = meta.file_type();
+    if ft.is_file() {
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_big());
+        }
+        return Ok(());
+    }
+    Err(format!("{NOT_REGULAR} ({}): not read", kind_of(ft)))
+}
+
+#[cfg(unix)]
+fn kind_of(ft: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn kind_of(ft: std::fs::FileType) -> &'static str {
+    if ft.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
+}
+
+/// The deepest bracket nesting the scanner parses. CPython itself refuses more than 200
+/// nested brackets ("too many nested parentheses"), so no importable migration is refused.
+pub const MAX_NESTING: usize = 200;
+
+/// The deepest block nesting (indentation levels) the scanner parses; CPython's own limit.
+pub const MAX_BLOCKS: usize = 100;
+
+/// The deepest expression the scanner parses, estimated as operators, calls and subscripts
+/// chained along one path (`not not …`, `a + a + …`, `a.b.c…`, `f()()…`, `x if c else …`).
+/// Each is a level of recursion in the parser or in the tree it builds; real migrations stay
+/// far below (a long `and` chain in a data migration is a few dozen).
+pub const MAX_EXPRESSION_DEPTH: usize = 1000;
+
+/// One open bracket level of [`too_deep`]'s pass.
+#[derive(Default)]
+struct Level {
+    /// Chain tokens of the current element (since the last `,`).
+    ops: usize,
+    /// Deepest bracketed sub-expression of the current element.
+    inner: usize,
+    /// Deepest element of this level so far.
+    best: usize,
+}
+
+impl Level {
+    fn current(&self) -> usize {
+        self.ops + self.inner
+    }
+    fn depth(&self) -> usize {
+        self.best.max(self.current())
+    }
+    fn separate(&mut self) {
+        self.best = self.depth();
+        self.ops = 0;
+        self.inner = 0;
+    }
+}
+
+/// Where `source` nests deeper than the scanner will parse, with a one-line reason: a cheap
+/// pass over the text before the (recursive) parser sees it, so that hostile input gives a
+/// finding instead of a stack overflow. Strings and comments are skipped; brackets inside
+/// f-strings count.
+#[must_use]
+pub fn too_deep(source: &str) -> Option<(TextSize, String)> {
+    let bytes = source.as_bytes();
+    let at = |i: usize| TextSize::try_from(i).unwrap_or_default();
+    let expression = |i: usize| {
+        Some((
+            at(i),
+            format!(
+                "expression nested more than {MAX_EXPRESSION_DEPTH} levels deep (operators, \
+                 calls or brackets chained): not parsed"
+            ),
+        ))
+    };
+    let mut levels: Vec<Level> = vec![Level::default()];
+    let mut indents: Vec<usize> = vec![0];
+    let mut line_start = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if line_start && levels.len() == 1 {
+            line_start = false;
+            let width = bytes[i..]
+                .iter()
+                .take_while(|c| matches!(c, b' ' | b'\t' | b'\x0c'))
+                .count();
+            let next = bytes.get(i + width).copied();
+            if !matches!(next, None | Some(b'\n' | b'\r' | b'#')) {
+                while width < *indents.last().unwrap_or(&0) {
+                    indents.pop();
+                }
+                if width > *indents.last().unwrap_or(&0) {
+                    indents.push(width);
+                }
+                if indents.len() > MAX_BLOCKS + 1 {
+                    return Some((
+                        at(i),
+                        format!(
+                            "blocks nested more than {MAX_BLOCKS} deep: not parsed (Python \
+                                 itself refuses this file)"
+                        ),
+                    ));
+                }
+            }
+            i += width;
+            continue;
+        }
+        let top = levels.len() - 1;
+        match b {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'\'' | b'"' => {
+                let (end, inner) = skip_string(bytes, i, is_fstring_prefix(bytes, i));
+                if levels.len() + inner > MAX_NESTING + 1 {
+                    return Some((at(i), nesting_message()));
+                }
+                levels[top].inner = levels[top].inner.max(inner);
+                i = end;
+                continue;
+            }
+            b'(' | b'[' | b'{' => {
+                levels[top].ops += 1;
+                levels.push(Level::default());
+                if levels.len() > MAX_NESTING + 1 {
+                    return Some((at(i), nesting_message()));
+                }
+            }
+            b')' | b']' | b'}' if levels.len() > 1 => {
+                let inner = levels.pop().map_or(0, |l| l.depth());
+                let outer = levels.len() - 1;
+                levels[outer].inner = levels[outer].inner.max(inner);
+            }
+            b',' | b';' => levels[top].separate(),
+            b'\n' if levels.len() == 1 => {
+                levels[0].separate();
+                line_start = true;
+            }
+            b'\\' => i += 1, // a line continuation: the next line is not a new statement
+            b'-' | b'+' | b'~' | b'*' | b'/' | b'%' | b'@' | b'&' | b'|' | b'^' | b'<' | b'>'
+            | b'.' => levels[top].ops += 1,
+            _ if b.is_ascii_alphabetic() || b == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                if matches!(
+                    &source[start..i],
+                    "not"
+                        | "and"
+                        | "or"
+                        | "in"
+                        | "is"
+                        | "await"
+                        | "lambda"
+                        | "if"
+                        | "else"
+                        | "yield"
+                ) {
+                    levels[top].ops += 1;
+                }
+                if levels[top].current() > MAX_EXPRESSION_DEPTH {
+                    return expression(start);
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if levels
+            .last()
+            .is_some_and(|l| l.current() > MAX_EXPRESSION_DEPTH)
+        {
+            return expression(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+fn nesting_message() -> String {
+    format!(
+        "brackets nested more than {MAX_NESTING} deep: not parsed (Python itself refuses this \
+         file)"
+    )
+}
+
+/// Whether the quote at `i` opens an f-string (or t-string): its prefix holds `f` or `t`.
+fn is_fstring_prefix(bytes: &[u8], i: usize) -> bool {
+    let mut j = i;
+    while j > 0 && bytes[j - 1].is_ascii_alphabetic() && i - j < 3 {
+        j -= 1;
+    }
+    if j > 0 && (bytes[j - 1].is_ascii_alphanumeric() || bytes[j - 1] == b'_') {
+        return false;
+    }
+    bytes[j..i]
+        .iter()
+        .any(|c| matches!(c.to_ascii_lowercase(), b'f' | b't'))
+}
+
+/// The end of the string literal opening at `i`, and for an f-string the deepest bracket
+/// nesting inside its replacement fields.
+fn skip_string(bytes: &[u8], i: usize, fstring: bool) -> (usize, usize) {
+    let quote = bytes[i];
+    let triple = bytes.len() >= i + 3 && bytes[i + 1] == quote && bytes[i + 2] == quote;
+    let mut j = if triple { i + 3 } else { i + 1 };
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    while j < bytes.len() {
+        let b = bytes[j];
+        if b == b'\\' {
+            j += 2;
+            continue;
+        }
+        if b == quote && (!triple || bytes.get(j + 1..j + 3) == Some(&[quote, quote][..])) {
+            return (j + if triple { 3 } else { 1 }, deepest);
+        }
+        if b == b'\n' && !triple {
+            return (j, deepest);
+        }
+        if fstring {
+            match b {
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        j += 1;
+    }
+    (bytes.len(), deepest)
+}
+
+/// How [`decode`] and [`read_file`] start the message of a file that is no source at all.
+pub const BINARY: &str = "binary data";
+
 /// Decode a Python source file the way the interpreter would: UTF-8 unless a PEP 263
 /// declaration on line 1 or 2 names another codec. The error is one line (without the path).
 pub fn decode(bytes: &[u8]) -> Result<String, String> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+        // Python refuses NUL bytes in source whatever the encoding.
+        return Err(format!(
+            "{BINARY} (a NUL byte at offset {pos}), not Python source"
+        ));
+    }
     let codec = coding_declaration(bytes).map(|c| c.to_ascii_lowercase().replace('_', "-"));
     match codec.as_deref() {
         None | Some("utf-8" | "utf8" | "utf-8-sig") => match std::str::from_utf8(bytes) {

@@ -4,16 +4,17 @@
 
 use ruff_text_size::TextRange;
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, AlterTypeOperation, AssignmentTarget, ColumnDef,
-    ColumnOption, Expr, FromTable, ObjectName, ObjectType, ReferentialAction, RenameTableNameKind,
-    SelectItem, SetExpr, Statement, TableConstraint, TableFactor, TableWithJoins,
+    AlterColumnOperation, AlterIndexOperation, AlterTableOperation, AlterTypeOperation,
+    AssignmentTarget, ColumnDef, ColumnOption, Expr, FromTable, ObjectName, ObjectType,
+    ReferentialAction, RenameTableNameKind, SelectItem, SetExpr, Statement, TableConstraint,
+    TableFactor, TableWithJoins,
 };
 use sqlparser::dialect::{Dialect, GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
-use super::model::{ColumnSpec, OpKind, Operation, Origin, Value};
+use super::model::{ColumnSpec, ConstraintKind, ConstraintSpec, OpKind, Operation, Origin, Value};
 
 /// Which SQL dialect the file most likely targets (from its imports and keyword arguments).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -357,11 +358,53 @@ fn column_spec(def: &ColumnDef, holes: &[String], range: TextRange) -> ColumnSpe
             ColumnOption::Unique(_) => spec.unique = true,
             ColumnOption::ForeignKey(fk) => {
                 spec.fk_ondelete = fk.on_delete.map(|a| referential(a).to_string());
+                spec.fk_table = Some(name_of(&fk.foreign_table, holes));
             }
             _ => {}
         }
     }
     spec
+}
+
+/// A table constraint of `CREATE TABLE` / `ALTER TABLE ... ADD CONSTRAINT`.
+fn constraint_spec(constraint: &TableConstraint, holes: &[String]) -> Option<ConstraintSpec> {
+    let ident = |i: &sqlparser::ast::Ident| restore(&i.value, holes);
+    let index_cols = |cols: &[sqlparser::ast::IndexColumn]| -> Vec<String> {
+        cols.iter()
+            .filter_map(|c| match &c.column.expr {
+                Expr::Identifier(i) => Some(ident(i)),
+                _ => None,
+            })
+            .collect()
+    };
+    let spec = match constraint {
+        TableConstraint::Unique(c) => ConstraintSpec {
+            kind: ConstraintKind::Unique,
+            name: c.name.as_ref().map(ident),
+            columns: index_cols(&c.columns),
+            ref_table: None,
+        },
+        TableConstraint::PrimaryKey(c) => ConstraintSpec {
+            kind: ConstraintKind::PrimaryKey,
+            name: c.name.as_ref().map(ident),
+            columns: index_cols(&c.columns),
+            ref_table: None,
+        },
+        TableConstraint::ForeignKey(c) => ConstraintSpec {
+            kind: ConstraintKind::ForeignKey,
+            name: c.name.as_ref().map(ident),
+            columns: c.columns.iter().map(ident).collect(),
+            ref_table: Some(name_of(&c.foreign_table, holes)),
+        },
+        TableConstraint::Check(c) => ConstraintSpec {
+            kind: ConstraintKind::Check,
+            name: c.name.as_ref().map(ident),
+            columns: Vec::new(),
+            ref_table: None,
+        },
+        _ => return None,
+    };
+    Some(spec)
 }
 
 fn referential(action: ReferentialAction) -> &'static str {
@@ -387,6 +430,7 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
             object_type,
             names,
             table,
+            if_exists,
             ..
         } => {
             let kind = match object_type {
@@ -399,6 +443,7 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
             };
             for name in names {
                 let mut op = sql_op(kind, range, stmt);
+                op.if_exists = *if_exists;
                 if kind == OpKind::DropTable {
                     op.table = Some(name_of(name, holes));
                 } else {
@@ -490,6 +535,12 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
                 .iter()
                 .map(|c| column_spec(c, holes, range))
                 .collect();
+            op.constraints = t
+                .constraints
+                .iter()
+                .filter_map(|c| constraint_spec(c, holes))
+                .collect();
+            op.if_exists = t.if_not_exists;
             if let Some(query) = &t.query {
                 // `CREATE TABLE new AS SELECT ... FROM old`: a copy.
                 op.writes = vec!["*".to_string()];
@@ -508,6 +559,20 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
             op.table = Some(name_of(&i.table_name, holes));
             op.concurrently = i.concurrently;
             op.unique = i.unique;
+            op.if_exists = i.if_not_exists;
+            op.constraints.push(ConstraintSpec {
+                kind: ConstraintKind::Index,
+                name: op.name.clone(),
+                columns: i
+                    .columns
+                    .iter()
+                    .filter_map(|c| match &c.column.expr {
+                        Expr::Identifier(id) => Some(restore(&id.value, holes)),
+                        _ => None,
+                    })
+                    .collect(),
+                ref_table: None,
+            });
             out.push(op);
         }
         Statement::CreateTrigger(t) => {
@@ -537,6 +602,15 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
                 op.kind = OpKind::AlterTypeAddValue;
                 op.new_name = Some(restore(&add.value.value, holes));
             }
+            out.push(op);
+        }
+        Statement::AlterIndex {
+            name,
+            operation: AlterIndexOperation::RenameIndex { index_name },
+        } => {
+            let mut op = sql_op(OpKind::RenameIndex, range, stmt);
+            op.name = Some(name_of(name, holes));
+            op.new_name = Some(name_of(index_name, holes));
             out.push(op);
         }
         Statement::AlterTable(t) => {
@@ -702,8 +776,21 @@ fn alter_table_op(
             };
             op.kind = kind;
             op.name = name.map(|n| restore(&n.value, holes));
+            op.constraints.extend(constraint_spec(constraint, holes));
         }
-        AlterTableOperation::DropConstraint { name, .. } => {
+        AlterTableOperation::DropConstraint {
+            name, if_exists, ..
+        } => {
+            op.kind = OpKind::DropConstraint;
+            op.name = Some(restore(&name.value, holes));
+            op.if_exists = *if_exists;
+        }
+        AlterTableOperation::RenameConstraint { old_name, new_name } => {
+            op.kind = OpKind::RenameIndex;
+            op.name = Some(restore(&old_name.value, holes));
+            op.new_name = Some(restore(&new_name.value, holes));
+        }
+        AlterTableOperation::DropForeignKey { name, .. } => {
             op.kind = OpKind::DropConstraint;
             op.name = Some(restore(&name.value, holes));
         }
