@@ -499,9 +499,16 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
             cleared.push((i, Rule::NoopDowngrade, down.header));
         }
         for event in &replay.facts[i].events {
-            if let Event::KnownNullable { range } = event {
+            match event {
                 // Restating a column the chain shows nullable cannot make it nullable.
-                cleared.push((i, Rule::AlterColumnResetsNullability, *range));
+                Event::KnownNullable { range } => {
+                    cleared.push((i, Rule::AlterColumnResetsNullability, *range));
+                }
+                // Re-creating what was already there leaves nothing behind.
+                Event::AlreadyThere { range } if !facts.opaque => {
+                    cleared.push((i, Rule::CreateNotReversed, *range));
+                }
+                _ => {}
             }
         }
     }

@@ -421,6 +421,9 @@ pub enum Event {
     },
     /// The operation alters a column the chain shows nullable, without changing that.
     KnownNullable { range: TextRange },
+    /// The upgrade creates an index or constraint that was already there (batch mode on
+    /// SQLite restates it): leaving it after the downgrade restores the state before.
+    AlreadyThere { range: TextRange },
 }
 
 /// The downgrade leaves the schema different from the state before the upgrade.
@@ -1203,10 +1206,15 @@ impl Sim<'_> {
             return;
         }
         if let Some(n) = &name {
+            if phase == Phase::Upgrade && table.object(n).is_some() {
+                self.events.push(Event::AlreadyThere { range: op.range });
+            }
+            // SQLite batch mode restates constraints when it rebuilds the table.
             if let Some(existing) = table.object(n)
                 && existing.sure
                 && !guarded
                 && !touched
+                && !self.sqlite
             {
                 self.events.push(Event::Exists {
                     phase,
