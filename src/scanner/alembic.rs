@@ -490,6 +490,27 @@ impl Walker<'_, '_> {
             Stmt::If(i) => {
                 // `if dialect == "sqlite": ... elif ...: ... else: ...`: each branch runs on the
                 // dialects its test leaves.
+                // Rows deleted under a condition (`if record.x is None: session.delete(record)`)
+                // are restricted.
+                let unfiltered: Vec<String> = self
+                    .locals
+                    .iter()
+                    .filter(|(_, l)| {
+                        matches!(
+                            l,
+                            Local::Rows {
+                                filtered: false,
+                                ..
+                            }
+                        )
+                    })
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                for n in &unfiltered {
+                    if let Some(Local::Rows { filtered, .. }) = self.locals.get_mut(n) {
+                        *filtered = true;
+                    }
+                }
                 let outer = self.dialects;
                 let first = self.ops.len();
                 let mut rest = Dialects::ALL;
@@ -515,6 +536,11 @@ impl Walker<'_, '_> {
                     }
                 }
                 self.dialects = outer;
+                for n in &unfiltered {
+                    if let Some(Local::Rows { filtered, .. }) = self.locals.get_mut(n) {
+                        *filtered = false;
+                    }
+                }
                 // Any other condition (`if has_table(...)`): the statements may not run.
                 if test.is_none() {
                     self.guard(first);
