@@ -490,6 +490,27 @@ impl Walker<'_, '_> {
             Stmt::If(i) => {
                 // `if dialect == "sqlite": ... elif ...: ... else: ...`: each branch runs on the
                 // dialects its test leaves.
+                // Rows deleted under a condition (`if record.x is None: session.delete(record)`)
+                // are restricted.
+                let unfiltered: Vec<String> = self
+                    .locals
+                    .iter()
+                    .filter(|(_, l)| {
+                        matches!(
+                            l,
+                            Local::Rows {
+                                filtered: false,
+                                ..
+                            }
+                        )
+                    })
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                for n in &unfiltered {
+                    if let Some(Local::Rows { filtered, .. }) = self.locals.get_mut(n) {
+                        *filtered = true;
+                    }
+                }
                 let outer = self.dialects;
                 let first = self.ops.len();
                 let mut rest = Dialects::ALL;
@@ -515,12 +536,19 @@ impl Walker<'_, '_> {
                     }
                 }
                 self.dialects = outer;
+                for n in &unfiltered {
+                    if let Some(Local::Rows { filtered, .. }) = self.locals.get_mut(n) {
+                        *filtered = false;
+                    }
+                }
                 // Any other condition (`if has_table(...)`): the statements may not run.
                 if test.is_none() {
                     self.guard(first);
                 }
             }
             Stmt::For(f) => {
+                // `for row in conn.execute(t.select()):` reads before the body runs.
+                self.expr(&f.iter, range);
                 if let Some(items) = self.literal_items(&f.iter)
                     && !items.is_empty()
                     && items.len() <= MAX_UNROLL
@@ -875,6 +903,29 @@ impl Walker<'_, '_> {
             Expr::Attribute(attr) if matches!(attr.attr.as_str(), "delete" | "update") => {
                 self.orm_write(call, attr.attr.as_str(), range)
             }
+            Expr::Attribute(attr)
+                if matches!(
+                    attr.attr.as_str(),
+                    "all"
+                        | "first"
+                        | "one"
+                        | "one_or_none"
+                        | "yield_per"
+                        | "query"
+                        | "filter"
+                        | "filter_by"
+                ) =>
+            {
+                // `session.query(Model).all()`: rows read into Python (and maybe written
+                // elsewhere next).
+                let Some((table, _)) = self.orm_query(&Expr::Call(call.clone())) else {
+                    return false;
+                };
+                let mut op = Operation::new(OpKind::Read, Origin::Op, range);
+                op.reads.push((table, "*".to_string()));
+                self.ops.push(op);
+                true
+            }
             Expr::Name(n) => self.helper(n.id.as_str(), call, range),
             _ => false,
         }
@@ -893,11 +944,12 @@ impl Walker<'_, '_> {
                 "query" => {
                     let model = c.arguments.args.first()?;
                     let table = match model {
-                        Expr::Name(n) => {
-                            self.module.model_table(n.id.as_str()).unwrap_or_else(|| {
+                        Expr::Name(n) => self
+                            .table_expr(model)
+                            .or_else(|| self.module.model_table(n.id.as_str()))
+                            .unwrap_or_else(|| {
                                 python::unresolved(&format!("{}.__tablename__", n.id))
-                            })
-                        }
+                            }),
                         _ => return None,
                     };
                     return Some((table, filtered));
@@ -1118,6 +1170,28 @@ impl Walker<'_, '_> {
         None
     }
 
+    /// Every `t.c.col` (and `Model.col`) inside a Core expression.
+    fn core_reads(&self, expr: &Expr, out: &mut Vec<(String, String)>) {
+        use ruff_python_ast::visitor::{Visitor, walk_expr};
+        struct Columns<'w, 'm, 'a> {
+            walker: &'w Walker<'m, 'a>,
+            out: &'w mut Vec<(String, String)>,
+        }
+        impl<'x> Visitor<'x> for Columns<'_, '_, '_> {
+            fn visit_expr(&mut self, expr: &'x Expr) {
+                if matches!(expr, Expr::Attribute(_) | Expr::Subscript(_))
+                    && let Some(read) = self.walker.core_column(expr)
+                    && read.1 != "*"
+                {
+                    self.out.push(read);
+                    return;
+                }
+                walk_expr(self, expr);
+            }
+        }
+        Columns { walker: self, out }.visit_expr(expr);
+    }
+
     /// `t.c.col`, `t.c["col"]`, `Model.col` of a model we can read, or a whole table `t`.
     fn core_column(&self, expr: &Expr) -> Option<(String, String)> {
         match expr {
@@ -1154,11 +1228,30 @@ impl Walker<'_, '_> {
         let mut table: Option<String> = None;
         let mut table_expr: Option<&Expr> = None;
         let mut writes = Vec::new();
+        let mut reads = Vec::new();
+        let mut filter_reads = Vec::new();
         while let Expr::Call(c) = cur {
             match c.func.as_ref() {
                 Expr::Attribute(a) => {
                     let method = a.attr.as_str();
                     methods.push(method);
+                    if matches!(method, "values" | "where" | "filter") {
+                        // `.values(x=t.c.y)` reads values; `.where(t.c.name == ...)` the key
+                        // of a re-join.
+                        let into = if method == "values" {
+                            &mut reads
+                        } else {
+                            &mut filter_reads
+                        };
+                        for a in c
+                            .arguments
+                            .args
+                            .iter()
+                            .chain(c.arguments.keywords.iter().map(|k| &k.value))
+                        {
+                            self.core_reads(a, into);
+                        }
+                    }
                     if method == "values" {
                         for k in &c.arguments.keywords {
                             match &k.arg {
@@ -1209,6 +1302,8 @@ impl Walker<'_, '_> {
             .any(|m| matches!(*m, "where" | "filter" | "filter_by"));
         // `.where(t.c.x.is_(None))` / `.where(t.c.x == None)`: a backfill of NULLs.
         op.backfill = kind == OpKind::Update && where_is_null(expr, self.module.source);
+        op.reads = reads;
+        op.filter_reads = filter_reads;
         op.writes = if kind == OpKind::Insert && writes.is_empty() {
             vec!["*".to_string()]
         } else {

@@ -386,6 +386,9 @@ pub struct Operation {
     /// Data flow: the columns this statement reads, as (table, column); `*` for every column
     /// (`INSERT INTO t SELECT * FROM s`, `SELECT id, value FROM variable`).
     pub reads: Vec<(String, String)>,
+    /// Data flow: the columns the WHERE of a write reads (the key of a re-join: the rows
+    /// written depend on them, the values do not).
+    pub filter_reads: Vec<(String, String)>,
     /// Django `RunPython`: the first call in its function that writes rows (`.save()`) and
     /// where it is.
     pub data_write: Option<(String, TextRange)>,
@@ -421,6 +424,7 @@ impl Operation {
             if_exists: false,
             writes: Vec::new(),
             reads: Vec::new(),
+            filter_reads: Vec::new(),
             data_write: None,
             dialects: Dialects::ALL,
             swallowed: None,
@@ -432,6 +436,7 @@ impl Operation {
     pub fn reads_column(&self, table: &str, column: &str) -> bool {
         self.reads
             .iter()
+            .chain(&self.filter_reads)
             .any(|(t, c)| same_name(t, table) && (c == "*" || same_name(c, column)))
     }
 

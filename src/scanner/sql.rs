@@ -494,6 +494,13 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
                 }
                 expr_reads(&a.value.to_string(), &scope, holes, &mut op.reads);
             }
+            // A re-join (`... FROM b WHERE b.name = t.b_name`): the rows written depend on the
+            // columns the WHERE reads.
+            if !op.writes.is_empty()
+                && let Some(selection) = &u.selection
+            {
+                expr_reads(&selection.to_string(), &scope, holes, &mut op.filter_reads);
+            }
             op.has_where = u.selection.is_some();
             op.backfill = matches!(u.selection, Some(Expr::IsNull(_)));
             out.push(op);
