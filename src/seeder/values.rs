@@ -311,6 +311,9 @@ fn clock(n: u64, frac: u32, strategy: Strategy) -> String {
 
 const OFFSET: &str = "+02:00";
 
+/// The first row's text fills the column up to this many characters.
+const LONG: usize = 40;
+
 /// Distinct text for round-and-row `n`: `Zoë Ångström Email-3f` (cut from the middle when the
 /// column is narrower, so that it keeps its mixed case, its non-ASCII letters and its tail).
 fn rich_text(col: &str, n: u64, long: bool) -> String {
@@ -426,8 +429,10 @@ fn text(
             && row == 0
             && let Some(w) = width
         {
+            // Long enough to show a cut to a short width, not so long that every narrowing
+            // of a wide column refuses the round's rows.
             let filler = " Zoë Ångström Æble Øre";
-            while s.chars().count() < w.min(512) {
+            while s.chars().count() < w.min(LONG) {
                 s.push_str(filler);
             }
         }
@@ -870,13 +875,13 @@ mod tests {
         assert!(t.to_lowercase() != t && t.to_uppercase() != t, "{t}");
         let wide = text_of(value(
             "title",
-            &Kind::Text { max: Some(40) },
+            &Kind::Text { max: Some(30) },
             &none,
             123,
             0,
             Strategy::Rich,
         ));
-        assert_eq!(wide.chars().count(), 40, "{wide}");
+        assert_eq!(wide.chars().count(), 30, "{wide}");
         assert!(wide.ends_with("-3f"), "{wide}");
         let narrow = text_of(value(
             "title",
