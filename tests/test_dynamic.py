@@ -39,7 +39,7 @@ def check() -> Iterator[Callable[..., RollbackChecker]]:
 
     def make(project: Path, url: str, **fields: object) -> RollbackChecker:
         config = MRTConfig(**fields)  # type: ignore[arg-type]
-        runner = AlembicRunner(project / "alembic.ini", url, timeout=config.migration_timeout)
+        runner = AlembicRunner.for_config(project / "alembic.ini", url, config)
         checker = RollbackChecker(runner, config)
         opened.append((checker, runner))
         return checker

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from .models import MigrationAST, RiskWarning
 
 SEVERITIES = ("error", "warning", "off")
@@ -55,6 +57,19 @@ class MRTConfig:
     """Override the versions folder that alembic.ini names."""
     allow_existing_data: bool = False
     """Let dynamic checks run on a database holding rows this run did not create."""
+    setup_database: Callable[[Connection], None] | None = None
+    """Called with a SQLAlchemy Connection on every freshly created or rebuilt (empty) test
+    database before the first upgrade, committed afterwards: pre-Alembic tables, extensions,
+    roles (e.g. mlflow's ``initial_models``)."""
+    wrap_alembic: Callable[[Callable[[], Any]], Any] | None = None
+    """Runs each in-process Alembic command through this wrapper, e.g.
+    ``lambda call: anyio.run(anyio.to_thread.run_sync, call)`` for an env.py that needs an
+    AnyIO worker thread."""
+    alembic_db_url: str | None = None
+    """The URL env.py receives when it differs from ``db_url`` (async templates:
+    ``postgresql+asyncpg://…``, ``sqlite+aiosqlite://…``); the engine keeps ``db_url``."""
+    allow_unverified: bool = False
+    """Count a revision whose data could not be exercised (``unverified``) as passed."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -113,7 +128,7 @@ def read_pyproject(rootdir: Path) -> MRTConfig | None:
         return None
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [tool.mrt] must be a table")
-    for key in ("custom_seeds", "custom_checks"):
+    for key in ("custom_seeds", "custom_checks", "setup_database", "wrap_alembic"):
         if key in section:
             raise ConfigError(
                 f"{path}: [tool.mrt] {key} holds Python callables; set it in conftest.py"
@@ -142,6 +157,16 @@ _VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
         "a positive number of seconds or None",
     ),
     "allow_existing_data": (lambda v: isinstance(v, bool), "True or False"),
+    "allow_unverified": (lambda v: isinstance(v, bool), "True or False"),
+    "alembic_db_url": (lambda v: v is None or isinstance(v, str), "a string or None"),
+    "setup_database": (
+        lambda v: v is None or callable(v),
+        "a callable taking a SQLAlchemy Connection, or None",
+    ),
+    "wrap_alembic": (
+        lambda v: v is None or callable(v),
+        "a callable taking the Alembic call to run, or None",
+    ),
     "skip": (_is_str_dict, "a dict of revision id → reason (both strings)"),
     "severity_overrides": (
         lambda v: isinstance(v, dict),

@@ -10,6 +10,7 @@ database upgraded to the next revision's parent).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import decimal
@@ -17,7 +18,8 @@ import json
 import sys
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .models import RevisionResult, parents_of
@@ -63,6 +65,11 @@ class _UserSeed:
     before: _core.Fingerprint
 
 
+class _Blocked(Exception):
+    """The parent cannot be reached even on an empty database; the message names the
+    ancestor at fault."""
+
+
 class RollbackChecker:
     """Checks revisions on the runner's database. Refuses a database holding data it did not
     create (unless ``allow_existing_data``)."""
@@ -77,11 +84,16 @@ class RollbackChecker:
         self._user_seeds: list[_UserSeed] = []
         # A schema snapshot known to match the database (valid inside check_all only).
         self._known: tuple[tuple[str, ...], _core.Schema] | None = None
+        # After a failed downgrade: where the database may still be (checked before use).
+        self._maybe: tuple[tuple[str, ...], _core.Schema] | None = None
         self._dirty = False
-        # Revisions whose upgrade failed from a clean parent state → the failure line: their
-        # descendants cannot be reached, and trying again would only repeat it (or its timeout).
+        # Revisions whose upgrade fails even from an empty parent → the reason: their
+        # descendants are blocked, and trying again would only repeat it (or its timeout).
         self._unreachable: dict[str, str] = {}
         self._walking = False
+        self._progress: _Progress | None = None
+        self._revision_ids: list[str] | None = None
+        self._data_tables: dict[str, set[str]] | None = None
         initial = self.engine.snapshot()
         self._initial_objects = set(initial.tables)
         if runner.current():
@@ -102,6 +114,8 @@ class RollbackChecker:
                 "already hold rows this run did not create; point db_url at a throwaway test "
                 "database or set MRTConfig(allow_existing_data=True)"
             )
+        if runner.needs_setup and not initial.tables:
+            runner.set_up()  # a freshly created database
 
     # -- one revision ---------------------------------------------------------------------
 
@@ -115,67 +129,163 @@ class RollbackChecker:
             passed=False,
             down_revision=tuple(down) if isinstance(down, (list, tuple)) else down,
         )
-        reason = self.config.skip.get(rev)
-        if reason is None:
-            reason = next((r for k, r in self.config.skip.items() if rev.startswith(k)), None)
+        reason = self._skip_reason(rev)
         if reason is not None:
             # passed=True as in earlier pytest-mrt: a documented skip is not a failure.
             result.passed = True
             result.skipped = True
             result.skip_reason = reason
+            result.status = "skipped"
             return result
         start = time.perf_counter()
         try:
             self._check(script, result)
         finally:
             result.duration_s = time.perf_counter() - start
-        result.passed = not result.failures
+        if result.status == "unverified" and self.config.allow_unverified:
+            # Allowed: the lines stay visible, as warnings.
+            result.warnings += result.failures
+            result.failures = []
+            result.passed = True
+        else:
+            result.passed = result.status == "passed"
         return result
+
+    def _skip_reason(self, rev: str) -> str | None:
+        """``skip`` entries match a revision by its exact id or by a unique prefix."""
+        skip = self.config.skip
+        if rev in skip:
+            return skip[rev]
+        for key, reason in skip.items():
+            if key and rev.startswith(key):
+                if self._revision_ids is None:
+                    self._revision_ids = [s.revision for s in self.runner.walk_revisions()]
+                if sum(1 for r in self._revision_ids if r.startswith(key)) == 1:
+                    return reason
+        return None
 
     def _check(self, script: Script, result: RevisionResult) -> None:
         rev = script.revision
         parents = parents_of(script.down_revision)
+        self._show("reach the parent")
         try:
             self._move_to(parents)
-        except MigrationError as exc:
-            result.failures.append(f"cannot reach the parent revision: {exc}")
+        except _Blocked as exc:
+            result.failures.append(str(exc))
+            result.status = "blocked"
             self._dirty = True
             return
         self.engine.ignore_table(self.runner.version_table)
         before = self._schema(parents)
         self._salt += 2
-        result.warnings += self._seed(before, before.tables, self._salt).warnings
+        self._show("seed")
+        seeded = self._seed(before, before.tables, self._salt)
+        seed_warnings = seeded.warnings
+        unseeded = {u.table: u for u in seeded.unseeded}
         rows_before = self.engine.fingerprint(before)
 
-        if not self._step(result, "upgrade", rev, "upgrade"):
-            self._unreachable[rev] = result.failures[-1]
-            return
+        on_data: str | None = None
+        self._show("upgrade")
+        try:
+            self.runner.upgrade(rev)
+        except MigrationError as exc:
+            if exc.in_env_py:
+                raise  # a configuration problem, the same for every revision: stop here
+            # Judged on its own: the same upgrade from the parent with empty tables.
+            self._dirty = True
+            self._known = None
+            self._show("rebuild the parent without rows")
+            try:
+                self._rebuild(parents)
+            except _Blocked as blocked:
+                result.failures.append(str(blocked))
+                result.status = "blocked"
+                return
+            seed_warnings = []
+            unseeded = {}
+            before = self.engine.snapshot()
+            rows_before = self.engine.fingerprint(before)
+            self._show("upgrade (empty tables)")
+            try:
+                self.runner.upgrade(rev)
+            except MigrationError as empty:
+                if empty.in_env_py:
+                    raise
+                self._dirty = True
+                self._known = None
+                self._unreachable[rev] = empty.reason
+                result.failures.append(f"upgrade failed: {empty.reason}")
+                result.status = "failed"
+                return
+            on_data = _fails_on_data_line(exc)
+            result.failures.append(on_data)
+        self.engine.ignore_table(self.runner.version_table)
+        result.warnings += seed_warnings
+
         upgraded = self.engine.snapshot()
         touched = upgraded.created_or_changed(before)
         existing = [t for t in touched if t in before.tables]
-        rows_pre = self.engine.fingerprint(upgraded, existing) if existing else None
-        result.warnings += self._seed(upgraded, touched, self._salt + 1).warnings
-        ours = (
-            self.engine.fingerprint(upgraded, existing).added_since(rows_pre)
-            if rows_pre is not None
-            else None
-        )
+        # The rows seeded now are ours wherever the downgrade puts them (a table renamed back,
+        # the old primary key restored): compare() recognises them by key or content.
+        rows_pre = self.engine.fingerprint(upgraded, touched) if touched else None
+        self._show("seed")
+        # After an upgrade that fails on data, rows in the parent's tables would make the
+        # upgrade after the rollback fail the same way: seed only the tables it created.
+        to_seed = touched if on_data is None else [t for t in touched if t not in existing]
+        seeded = self._seed(upgraded, to_seed, self._salt + 1)
+        result.warnings += seeded.warnings
+        for refused in seeded.unseeded:
+            unseeded.setdefault(refused.table, refused)
+        ours = None
+        if touched:
+            rows_now = self.engine.fingerprint(upgraded, touched)
+            if rows_pre is not None:
+                ours = rows_now.added_since(rows_pre)
+            for table in touched:
+                result.coverage[table] = (
+                    rows_before.row_count(table)
+                    if table in before.tables
+                    else rows_now.row_count(table)
+                )
+        for table in set(before.tables) - set(upgraded.tables):  # dropped by the upgrade
+            result.coverage[table] = rows_before.row_count(table)
+        for table in self._tables_named(rev) & set(before.tables) & set(upgraded.tables):
+            result.coverage.setdefault(table, rows_before.row_count(table))
+        ignored = self._foreign_tables | {self.runner.version_table}
+        empty_tables = [t for t, n in result.coverage.items() if n == 0 and t not in ignored]
 
         # Downgrading to one parent of a merge removes only the merge: the other parent stays.
         target = parents[0] if parents else "base"
+        self._show("downgrade")
         if not self._step(result, "downgrade", target, "downgrade"):
+            self._maybe = ((rev,), upgraded)
+            result.status = "failed"
             return
+        self._show("compare")
         after = self.engine.snapshot()
         result.failures += before.diff(after, "rollback")
         result.failures += rows_before.compare(self.engine.fingerprint(after), ours)
 
+        self._show("upgrade again")
         if not self._step(result, "upgrade", rev, "upgrade after the rollback"):
+            result.status = "failed"
             return
+        self._show("compare")
         again = self.engine.snapshot()
         result.failures += upgraded.diff(again, "reupgrade")
         if self._walking:
             # Nobody else touches the database between two checks of one walk.
             self._known = ((rev,), again)
+        rollback_failures = [f for f in result.failures if f != on_data]
+        if rollback_failures:
+            result.status = "failed"
+        elif on_data is not None:
+            result.status = "upgrade_fails_on_data"
+        elif empty_tables:
+            result.status = "unverified"
+            result.failures += [_unverified_line(t, unseeded.get(t)) for t in empty_tables]
+        else:
+            result.status = "passed"
 
     def _step(self, result: RevisionResult, command: str, target: str, what: str) -> bool:
         """Run one Alembic step; a failure becomes the result's failure line."""
@@ -183,13 +293,9 @@ class RollbackChecker:
             getattr(self.runner, command)(target)
             self.engine.ignore_table(self.runner.version_table)
         except MigrationError as exc:
-            message = str(exc)
-            prefix = f"alembic {command} {target}: "
-            if message.startswith(prefix):
-                message = message[len(prefix) :]
-            elif message.startswith(f"{command} {target}: "):
-                message = message[len(f"{command} {target}: ") :]
-            result.failures.append(f"{what} failed: {message}")
+            if exc.in_env_py:
+                raise
+            result.failures.append(f"{what} failed: {exc.reason}")
             self._dirty = True
             self._known = None
             return False
@@ -210,6 +316,28 @@ class RollbackChecker:
             return self._known[1]
         return self.engine.snapshot()
 
+    def _tables_named(self, rev: str) -> set[str]:
+        """Tables the revision's upgrade() names (UPDATE/INSERT/DELETE in ``op.execute``,
+        ``bulk_insert``, ...), from the static scanner: a revision that only rewrites rows
+        touches those tables without changing the schema."""
+        if self._data_tables is None:
+            from . import _core
+
+            folders = sorted({str(Path(s.path).parent) for s in self.runner.walk_revisions()})
+            self._data_tables = {}
+            try:
+                _findings, migrations, _unknown = _core.scan(folders, [], [], True)
+            except Exception:  # the scan is a refinement; the snapshot diff still applies
+                return set()
+            for m in migrations:
+                tables = {op.get("table") for op in m.get("upgrade_ops", [])}
+                self._data_tables[str(m.get("revision"))] = {t for t in tables if t}
+        return self._data_tables.get(rev, set())
+
+    def _show(self, step: str) -> None:
+        if self._progress is not None:
+            self._progress.step(step)
+
     # -- moving the database --------------------------------------------------------------
 
     def _ancestors(self, revisions: Iterable[str]) -> set[str]:
@@ -220,40 +348,79 @@ class RollbackChecker:
         return seen
 
     def _move_to(self, parents: tuple[str, ...]) -> None:
-        """Bring the database to exactly ``parents`` (the empty tuple is base)."""
+        """Bring the database to exactly ``parents`` (the empty tuple is base): by the
+        seeded route when it works, else rebuilt from an empty database; `_Blocked` when
+        even that fails."""
         want = set(parents)
         if self._unreachable:
-            blocked = sorted(self._ancestors(parents) & set(self._unreachable))
-            if blocked:
-                raise MigrationError(f"{blocked[0]}: {self._unreachable[blocked[0]]}")
+            at_fault = sorted(self._ancestors(parents) & set(self._unreachable))
+            if at_fault:
+                raise _Blocked(_blocked_line(at_fault[0], self._unreachable[at_fault[0]]))
         if not self._dirty and self._known is not None and set(self._known[0]) == want:
             return  # the previous check left the database right here
+        maybe, self._maybe = self._maybe, None
+        if self._dirty and maybe is not None and set(maybe[0]) == want:
+            # A failed downgrade that changed nothing (transactional DDL): still usable.
+            with _unless_env_py():
+                if set(self.runner.current()) == want and self.engine.snapshot() == maybe[1]:
+                    self._dirty = False
+                    if self._walking:
+                        self._known = maybe
+                    return
         if not self._dirty:
-            current = set(self.runner.current())
-            if current == want:
-                return
-            if current <= self._ancestors(parents):
-                for parent in parents:
-                    self.runner.upgrade(parent)
-                return
-            if len(parents) <= 1:
-                # Usually one step ahead (the user upgraded): go back down.
-                try:
+            with _unless_env_py():
+                current = set(self.runner.current())
+                if current == want:
+                    return
+                if current <= self._ancestors(parents):
+                    for parent in parents:
+                        self.runner.upgrade(parent)
+                    return
+                if len(parents) <= 1:
+                    # Usually one step ahead (the user upgraded): go back down.
                     self.runner.downgrade(parents[0] if parents else "base")
                     if set(self.runner.current()) == want:
                         return
-                except MigrationError:
-                    pass
         self._rebuild(parents)
 
     def _rebuild(self, parents: tuple[str, ...]) -> None:
-        """An emptied database, upgraded to ``parents``."""
+        """An emptied database (plus ``setup_database``), upgraded to ``parents`` without
+        rows; `_Blocked`, naming the revision at fault, when even that fails."""
         self._known = None
+        self._dirty = True
+        self._wipe()
+        try:
+            for parent in parents:
+                self.runner.upgrade(parent)
+        except MigrationError as exc:
+            if exc.in_env_py:
+                raise
+            self._blame(parents)
+        self._dirty = False
+
+    def _wipe(self) -> None:
         keep = [] if self._owns_database else sorted(self._initial_objects)
         self.engine.wipe(keep)
+        self.runner.set_up()
+
+    def _blame(self, parents: tuple[str, ...]) -> None:
+        """Upgrade an emptied database one revision at a time towards ``parents``; the
+        first revision that fails is recorded as unreachable and raised as `_Blocked`."""
+        self._wipe()
+        done: set[str] = set()
         for parent in parents:
-            self.runner.upgrade(parent)
-        self._dirty = False
+            path = reversed(list(self.runner.script.walk_revisions("base", parent)))
+            for script in path:
+                if script.revision in done:
+                    continue
+                try:
+                    self.runner.upgrade(script.revision)
+                except MigrationError as exc:
+                    if exc.in_env_py:
+                        raise
+                    self._unreachable[script.revision] = exc.reason
+                    raise _Blocked(_blocked_line(script.revision, exc.reason)) from None
+                done.add(script.revision)
 
     # -- the whole history ----------------------------------------------------------------
 
@@ -261,14 +428,15 @@ class RollbackChecker:
         """Every revision from base to the heads, each from its own parent state."""
         scripts = self.runner.walk_revisions()
         results = []
-        progress = _Progress(len(scripts))
+        self._progress = _Progress(len(scripts))
         self._walking = True
         try:
             for i, script in enumerate(scripts, 1):
-                progress.show(i, script.revision)
+                self._progress.revision(i, script.revision)
                 results.append(self.check_revision(script.revision))
         finally:
-            progress.done()
+            self._progress.done()
+            self._progress = None
             self._walking = False
             self._known = None
         return results
@@ -327,18 +495,100 @@ class RollbackChecker:
 
 
 class _Progress:
-    """``checking 004 (4/8)`` on a terminal's stderr during long runs; nothing otherwise."""
+    """Where a long `check_all` is: ``mrt: 4/8 abc123 downgrade (12.3 s)``.
+
+    On a terminal's stderr one line, updated at every step; otherwise (CI logs, files) a
+    plain line when a revision starts, once the run has lasted a couple of seconds and at
+    most every few seconds. Nothing for a single revision.
+    """
+
+    QUIET_FOR_S = 2.0
+    EVERY_S = 5.0
 
     def __init__(self, total: int) -> None:
         self.total = total
-        self.enabled = total > 1 and sys.stderr.isatty()
+        self.tty = sys.stderr.isatty()
+        self.enabled = total > 1
+        self.start = time.monotonic()
+        self.index = 0
+        self.rev = ""
+        self.wrote = False
+        self.last = -self.EVERY_S
 
-    def show(self, index: int, revision: str) -> None:
-        if self.enabled:
-            sys.stderr.write(f"\r\x1b[2K  mrt: checking {revision} ({index}/{self.total})")
+    def _line(self, step: str) -> str:
+        elapsed = time.monotonic() - self.start
+        return f"mrt: {self.index}/{self.total} {self.rev} {step} ({elapsed:.1f} s)"
+
+    def revision(self, index: int, revision: str) -> None:
+        self.index, self.rev = index, revision
+        if not self.enabled or self.tty:
+            return
+        now = time.monotonic()
+        if now - self.start >= self.QUIET_FOR_S and now - self.last >= self.EVERY_S:
+            sys.stderr.write(self._line("checking") + "\n")
             sys.stderr.flush()
+            self.wrote = True
+            self.last = now
+
+    def step(self, step: str) -> None:
+        if self.enabled and self.tty and self.index:
+            sys.stderr.write("\r\x1b[2K  " + self._line(step))
+            sys.stderr.flush()
+            self.wrote = True
 
     def done(self) -> None:
-        if self.enabled:
+        if not self.wrote:
+            return
+        if self.tty:
             sys.stderr.write("\r\x1b[2K")
-            sys.stderr.flush()
+        else:
+            elapsed = time.monotonic() - self.start
+            sys.stderr.write(f"mrt: {self.total} revisions checked in {elapsed:.1f} s\n")
+        sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def _unless_env_py() -> Iterator[None]:
+    """Swallow a failed step (the caller has another route), but not an env.py error."""
+    try:
+        yield
+    except MigrationError as exc:
+        if exc.in_env_py:
+            raise
+
+
+def _blocked_line(ancestor: str, reason: str) -> str:
+    return (
+        f"blocked: ancestor {ancestor}'s upgrade fails even on an empty database "
+        f"(so this revision's parent cannot be reached): {reason}"
+    )
+
+
+def _fails_on_data_line(exc: MigrationError) -> str:
+    """The line of an upgrade that raised on seeded rows but runs on empty tables."""
+    where = f" on table '{exc.table}'" if exc.table else ""
+    statement = exc.statement or ""
+    if len(statement) > 100:
+        statement = statement[:97] + "..."
+    at = f" at `{statement}`" if statement else ""
+    table = exc.table or "<table>"
+    return (
+        f"upgrade fails on data{where}: {exc.reason}{at}; it succeeds on empty tables, so a "
+        f"filled production table would fail too (if the generated rows are unrealistic: "
+        f'custom_seeds={{"{table}": lambda: [...]}})'
+    )
+
+
+def _unverified_line(table: str, refused: _core.Unseeded | None) -> str:
+    """The line of a touched table that held no rows: which constraint refused them, and a
+    ready ``custom_seeds`` entry."""
+    if refused is None:
+        return (
+            f"Table '{table}' held no rows when the revision ran, so its data was not "
+            f'checked; give it rows: custom_seeds={{"{table}": lambda: [...]}}'
+        )
+    by = f" (refused by constraint '{refused.constraint}')" if refused.constraint else ""
+    return (
+        f"Table '{table}' could not be seeded{by}: {refused.reason}; its data was not "
+        f"checked. Give it rows: {refused.snippet}"
+    )

@@ -53,13 +53,13 @@ class MRTFixture:
             self._tmpdir = Path(tempfile.mkdtemp(prefix="mrt-"))
             db_url = f"sqlite:///{self._tmpdir / 'mrt.db'}"
         try:
-            self.runner = AlembicRunner(
+            self.runner = AlembicRunner.for_config(
                 _locate(rootdir, config.alembic_ini, "alembic_ini"),
                 db_url,
+                config,
                 versions_dir=_locate(rootdir, config.versions_dir, "versions_dir")
                 if config.versions_dir
                 else None,
-                timeout=config.migration_timeout,
             )
             self.runner.ping()
         except BaseException:

@@ -7,6 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
+Status = Literal["passed", "failed", "upgrade_fails_on_data", "unverified", "blocked", "skipped"]
+STATUSES: tuple[Status, ...] = (
+    "passed",
+    "failed",
+    "upgrade_fails_on_data",
+    "unverified",
+    "blocked",
+    "skipped",
+)
 
 
 def parents_of(down_revision: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -99,6 +108,16 @@ class RevisionResult:
     duration_s: float = 0.0
     warnings: list[str] = field(default_factory=list)
     """Things that weakened the check without failing it (a table that could not be seeded)."""
+    status: Status | None = None
+    """``passed``, ``failed``, ``upgrade_fails_on_data``, ``unverified``, ``blocked`` or
+    ``skipped`` (see SPEC); derived from ``passed``/``skipped`` when not given."""
+    coverage: dict[str, int] = field(default_factory=dict)
+    """Table → rows present when the upgrade ran, for every table the revision touches
+    (for a table the revision creates: the rows seeded into it before the downgrade)."""
+
+    def __post_init__(self) -> None:
+        if self.status is None:
+            self.status = "skipped" if self.skipped else ("passed" if self.passed else "failed")
 
     @property
     def risk_score(self) -> int:
@@ -111,10 +130,12 @@ class RevisionResult:
             "revision": self.revision,
             "down_revision": self.down_revision,
             "passed": self.passed,
+            "status": self.status,
             "skipped": self.skipped,
             "skip_reason": self.skip_reason,
             "failures": list(self.failures),
             "warnings": list(self.warnings),
+            "coverage": dict(self.coverage),
             "risk_score": self.risk_score,
             "duration_s": round(self.duration_s, 3),
         }
@@ -124,7 +145,14 @@ class RevisionResult:
         if self.skipped:
             return f"{self.revision}: skipped ({self.skip_reason})"
         if self.passed:
+            if self.status == "unverified":
+                return f"{self.revision}: unverified, allowed by allow_unverified"
             return f"{self.revision}: reversible"
-        lines = [f"{self.revision}: {len(self.failures)} rollback failure(s)"]
+        label = {
+            "upgrade_fails_on_data": "upgrade fails on data",
+            "unverified": "unverified (its data could not be exercised)",
+            "blocked": "blocked (its parent cannot be reached)",
+        }.get(str(self.status), f"{len(self.failures)} rollback failure(s)")
+        lines = [f"{self.revision}: {label}"]
         lines += [f"  - {failure}" for failure in self.failures]
         return "\n".join(lines)

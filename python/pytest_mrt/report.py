@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from .models import MigrationAST, RevisionResult, RiskWarning, parents_of
+from .models import STATUSES, MigrationAST, RevisionResult, RiskWarning, parents_of
+from .summary import coverage_text
 
 ROW_HEIGHT = 28
 LANE_WIDTH = 18
@@ -194,25 +195,29 @@ def _card(node: RevisionNode) -> str:
     verdict = ""
     if node.verdict is not None:
         v = node.verdict
+        cover = coverage_text(v, limit=12)
+        cover_html = f'<div class="coverage">{escape(cover)}</div>' if cover else ""
         if v.skipped:
             verdict = (
                 f'<div class="verdict skipped">Rollback: skipped — {escape(v.skip_reason)}</div>'
             )
-        elif v.passed:
-            verdict = '<div class="verdict passed">Rollback: reversible</div>'
+        elif v.passed and v.status != "unverified":
+            verdict = f'<div class="verdict passed">Rollback: reversible{cover_html}</div>'
         else:
-            items = "".join(f"<li>{escape(x)}</li>" for x in v.failures)
-            verdict = f'<div class="verdict failed">Rollback: failed<ul>{items}</ul></div>'
+            lines = v.failures if not v.passed else v.warnings
+            items = "".join(f"<li>{escape(x)}</li>" for x in lines)
+            label = {
+                "upgrade_fails_on_data": "upgrade fails on data",
+                "unverified": "unverified (data not exercised)",
+                "blocked": "blocked",
+            }.get(str(v.status), "failed")
+            css = "skipped" if v.status == "unverified" else "failed"
+            verdict = (
+                f'<div class="verdict {css}" data-rollback="{escape(str(v.status))}">'
+                f"Rollback: {escape(label)}<ul>{items}</ul>{cover_html}</div>"
+            )
     parents = ", ".join(escape(p) for p in node.parents) or "base"
-    verdict_state = (
-        "none"
-        if node.verdict is None
-        else "skipped"
-        if node.verdict.skipped
-        else "passed"
-        if node.verdict.passed
-        else "failed"
-    )
+    verdict_state = "none" if node.verdict is None else str(node.verdict.status)
     return (
         f'<section class="card {node.status}" id="rev-{_anchor(node.revision)}" '
         f'data-status="{node.status}" data-verdict="{verdict_state}" '
@@ -312,6 +317,13 @@ def load_results(path: Path) -> list[RevisionResult]:
         failures = item.get("failures", [])
         if not isinstance(failures, list):
             raise ReportError(f"{path}: item {index}: 'failures' must be a list")
+        status = item.get("status")
+        raw_coverage = item.get("coverage") or {}
+        coverage = (
+            {str(k): int(v) for k, v in raw_coverage.items() if isinstance(v, int)}
+            if isinstance(raw_coverage, dict)
+            else {}
+        )
         results.append(
             RevisionResult(
                 revision=item["revision"],
@@ -319,6 +331,9 @@ def load_results(path: Path) -> list[RevisionResult]:
                 skipped=bool(item.get("skipped", False)),
                 skip_reason=str(item.get("skip_reason", "")),
                 failures=[str(f) for f in failures],
+                warnings=[str(w) for w in item.get("warnings", []) or []],
+                status=status if status in STATUSES else None,
+                coverage=coverage,
             )
         )
     return results

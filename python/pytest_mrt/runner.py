@@ -2,17 +2,20 @@
 
 The database URL reaches the user's env.py twice, so both common env.py shapes work: as
 ``sqlalchemy.url`` (env.py calling ``engine_from_config``) and as an open connection in
-``config.attributes["connection"]`` (the pytest-alembic / Alembic cookbook pattern).
+``config.attributes["connection"]`` (the pytest-alembic / Alembic cookbook pattern). With
+``alembic_db_url`` (async templates) env.py gets only that URL, and no connection.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import re
 import threading
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .urls import redact
 
@@ -21,9 +24,32 @@ if TYPE_CHECKING:
     from alembic.script import Script, ScriptDirectory
     from sqlalchemy.engine import Connection, Engine
 
+    from .config import MRTConfig
+
 
 class MigrationError(Exception):
-    """An Alembic step or the database behind it failed. The message is one redacted line."""
+    """An Alembic step or the database behind it failed. The message is one redacted line.
+
+    What failed is carried as data too: ``statement`` (the SQL the database refused, one
+    line), ``table`` (the table it names) and ``in_env_py`` (the error came from env.py
+    itself, not from a revision).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str | None = None,
+        statement: str | None = None,
+        table: str | None = None,
+        in_env_py: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason if reason is not None else message
+        """The error alone, without the command in front (one line)."""
+        self.statement = statement
+        self.table = table
+        self.in_env_py = in_env_py
 
 
 class MigrationTimeout(MigrationError):
@@ -41,6 +67,76 @@ def one_line(exc: BaseException) -> str:
     return redact(first)
 
 
+_TMP_PREFIX = "_alembic_tmp_"  # batch mode's copy of a table
+_TABLE_IN_ERROR = (
+    re.compile(
+        r"constraint failed: [`\"]?([\w$]+)[`\"]?\."
+    ),  # SQLite: NOT NULL constraint failed: t.c
+    re.compile(r'of relation "([^"]+)"'),  # PostgreSQL
+    re.compile(r"""table [`'"]?(?:[\w$]+[`'"]?\.[`'"]?)?([\w$]+)[`'"]?""", re.IGNORECASE),
+)
+_TABLE_IN_STATEMENT = re.compile(
+    r"""^\s*(?:ALTER\s+TABLE|INSERT\s+(?:IGNORE\s+)?INTO|UPDATE|DELETE\s+FROM|"""
+    r"""CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?\S+\s+ON)"""
+    r"""\s+(?:ONLY\s+)?(?:[`"]?[\w$]+[`"]?\.)?[`"]?([\w$]+)[`"]?""",
+    re.IGNORECASE,
+)
+
+# Errors from inside env.py that a config option answers → the hint.
+_ENV_HINTS = (
+    (
+        "Not running inside an AnyIO worker thread",
+        "env.py needs an AnyIO worker thread: set MRTConfig(wrap_alembic=lambda call: "
+        "anyio.run(anyio.to_thread.run_sync, call))",
+    ),
+    (
+        "requires an async driver",
+        "env.py builds an async engine: set MRTConfig(alembic_db_url=...) to the same "
+        "database with an async driver (postgresql+asyncpg://, sqlite+aiosqlite://, "
+        "mysql+aiomysql://)",
+    ),
+    (
+        "greenlet_spawn has not been called",
+        "env.py runs async code on a sync URL: set MRTConfig(alembic_db_url=...) to the same "
+        "database with an async driver",
+    ),
+    (
+        "is not async",
+        "env.py builds an async engine: set MRTConfig(alembic_db_url=...) to the same "
+        "database with an async driver (postgresql+asyncpg://, sqlite+aiosqlite://, "
+        "mysql+aiomysql://)",
+    ),
+)
+
+
+def _one_statement(statement: str) -> str:
+    text = " ".join(statement.split())
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _table_of(exc: BaseException, statement: str | None) -> str | None:
+    """The table a database error names: from the driver's diagnostics, the message, or
+    the statement it refused (batch mode's temporary copy counts as the table itself)."""
+    inner = getattr(exc, "orig", None) or exc
+    found: str | None = None
+    diag = getattr(inner, "diag", None)
+    found = getattr(diag, "table_name", None) or getattr(inner, "table_name", None)
+    if not found:
+        text = str(inner)
+        for pattern in _TABLE_IN_ERROR:
+            match = pattern.search(text)
+            if match:
+                found = match.group(1)
+                break
+    if not found and statement:
+        match = _TABLE_IN_STATEMENT.search(statement)
+        if match:
+            found = match.group(1)
+    if found and found.startswith(_TMP_PREFIX):
+        found = found[len(_TMP_PREFIX) :]
+    return found or None
+
+
 class AlembicRunner:
     """One alembic.ini, one `ScriptDirectory`, one engine on the test database."""
 
@@ -51,6 +147,9 @@ class AlembicRunner:
         *,
         versions_dir: Path | None = None,
         timeout: float | None = None,
+        setup_database: Callable[[Connection], None] | None = None,
+        wrap_alembic: Callable[[Callable[[], Any]], Any] | None = None,
+        alembic_db_url: str | None = None,
     ) -> None:
         from alembic.config import Config
         from alembic.script import ScriptDirectory
@@ -65,10 +164,16 @@ class AlembicRunner:
             )
         self.db_url = db_url
         self.timeout = timeout
+        self.setup_database = setup_database
+        self.wrap_alembic = wrap_alembic
+        self.alembic_db_url = alembic_db_url or None
+        # setup_database has not run on this database yet (see `set_up`).
+        self.needs_setup = setup_database is not None
         self._output = io.StringIO()
         cfg = Config(str(alembic_ini), stdout=self._output)
         # ConfigParser interpolation treats '%' specially; URL-encoded passwords contain it.
-        cfg.set_main_option("sqlalchemy.url", db_url.replace("%", "%%"))
+        env_url = self.alembic_db_url or db_url
+        cfg.set_main_option("sqlalchemy.url", env_url.replace("%", "%%"))
         if versions_dir is not None:
             cfg.set_main_option("version_locations", str(versions_dir))
         self.config: Config = cfg
@@ -92,6 +197,21 @@ class AlembicRunner:
             raise MigrationError(
                 f"invalid database URL {redact(db_url)}: {one_line(exc)}"
             ) from None
+
+    @classmethod
+    def for_config(
+        cls, alembic_ini: Path, db_url: str, config: MRTConfig, versions_dir: Path | None = None
+    ) -> AlembicRunner:
+        """A runner with the Alembic-related options of ``config``."""
+        return cls(
+            alembic_ini,
+            db_url,
+            versions_dir=versions_dir,
+            timeout=config.migration_timeout,
+            setup_database=config.setup_database,
+            wrap_alembic=config.wrap_alembic,
+            alembic_db_url=config.alembic_db_url,
+        )
 
     @property
     def url(self) -> str:
@@ -145,6 +265,27 @@ class AlembicRunner:
                 )
         except Exception as exc:
             raise MigrationError(f"cannot read the current revision: {one_line(exc)}") from None
+
+    def set_up(self) -> None:
+        """Run ``setup_database`` on the (empty) test database, committed afterwards."""
+        self.needs_setup = False
+        if self.setup_database is None:
+            return
+        try:
+            with self.engine.begin() as conn:
+                self.setup_database(conn)
+        except Exception as exc:
+            raise MigrationError(f"setup_database failed: {one_line(exc)}") from None
+
+    def table_names(self) -> list[str]:
+        """Every table of the test database."""
+        from sqlalchemy import inspect
+
+        try:
+            with self.engine.connect() as conn:
+                return list(inspect(conn).get_table_names())
+        except Exception as exc:
+            raise MigrationError(f"cannot read {self.url}: {one_line(exc)}") from None
 
     def tables_with_rows(self) -> list[str]:
         """Tables (Alembic's version table aside) that hold at least one row."""
@@ -205,16 +346,61 @@ class AlembicRunner:
 
         if self.rows_before_first_step is None:
             self.rows_before_first_step = self.tables_with_rows()
+            if self.needs_setup and not self.table_names():
+                self.set_up()
+
+        def call() -> None:
+            step(self.config, revision)
+
         try:
             with self._connection() as conn, self._deadline(conn, f"{command_name} {revision}"):
-                self.config.attributes["connection"] = conn
-                step(self.config, revision)
+                if self.alembic_db_url is None:
+                    self.config.attributes["connection"] = conn
+                if self.wrap_alembic is not None:
+                    self.wrap_alembic(call)
+                else:
+                    call()
         except MigrationError:
             raise
         except Exception as exc:
-            raise MigrationError(f"alembic {command_name} {revision}: {one_line(exc)}") from None
+            raise self._error(exc, f"alembic {command_name} {revision}") from None
         finally:
             self.config.attributes.pop("connection", None)
+
+    def _error(self, exc: BaseException, what: str) -> MigrationError:
+        """One line for a failed step; env.py's own errors name env.py and the option."""
+        reason = one_line(exc)
+        env_line = self._env_py_frame(exc)
+        if env_line is not None:
+            hint = next((h for text, h in _ENV_HINTS if text in str(exc)), None)
+            reason = f"{env_line} raised: {reason}"
+            if hint:
+                reason += f" ({hint})"
+            return MigrationError(f"{what}: {reason}", reason=reason, in_env_py=True)
+        raw = getattr(exc, "statement", None)
+        statement = _one_statement(raw) if isinstance(raw, str) and raw.strip() else None
+        return MigrationError(
+            f"{what}: {reason}",
+            reason=reason,
+            statement=redact(statement) if statement else None,
+            table=_table_of(exc, raw if isinstance(raw, str) else None),
+        )
+
+    def _env_py_frame(self, exc: BaseException) -> str | None:
+        """``env.py:<line>`` when the exception was raised by env.py (or code it called),
+        not by a revision's upgrade()/downgrade(); None otherwise."""
+        env_py = str(Path(self.script.env_py_location).resolve())
+        frames = traceback.extract_tb(exc.__traceback__)
+        env_at = [i for i, f in enumerate(frames) if _same_file(f.filename, env_py)]
+        if not env_at:
+            return None
+        revision_files = {
+            str(Path(s.path).resolve()) for s in self.script.walk_revisions("base", "heads")
+        }
+        after = frames[env_at[-1] + 1 :]
+        if any(str(Path(f.filename).resolve()) in revision_files for f in after):
+            return None
+        return f"env.py ({self.script.env_py_location}:{frames[env_at[-1]].lineno})"
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[Connection]:
@@ -242,12 +428,18 @@ class AlembicRunner:
             yield
         except Exception:
             if timed_out.is_set():
-                raise MigrationTimeout(f"{what}: timed out after {self.timeout:g} s") from None
+                raise MigrationTimeout(
+                    f"{what}: timed out after {self.timeout:g} s",
+                    reason=f"timed out after {self.timeout:g} s",
+                ) from None
             raise
         finally:
             timer.cancel()
         if timed_out.is_set():
-            raise MigrationTimeout(f"{what}: timed out after {self.timeout:g} s")
+            raise MigrationTimeout(
+                f"{what}: timed out after {self.timeout:g} s",
+                reason=f"timed out after {self.timeout:g} s",
+            )
 
     def _interrupt(self, conn: Connection, timed_out: threading.Event) -> None:
         """Cancel the statement running on ``conn`` from the timer thread."""
@@ -266,3 +458,10 @@ class AlembicRunner:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return str(Path(a).resolve()) == b
+    except OSError:
+        return False

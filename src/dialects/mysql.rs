@@ -8,7 +8,7 @@ use super::{Dialect, Lit};
 use crate::error::Result;
 use crate::snapshot::TableData;
 use crate::snapshot::schema::{
-    Column, ForeignKey, Index, Schema, Table, normalize_sql, strip_parens,
+    Column, ForeignKey, Index, Schema, Table, normalize_sql, strip_parens, unquote_number,
 };
 use crate::url::{Backend, DbUrl};
 
@@ -85,14 +85,43 @@ fn enum_labels(column_type: &str) -> Option<Vec<String>> {
     Some(super::quoted_literals(inner))
 }
 
-fn normalize_default(d: Option<String>) -> Option<String> {
+/// The default as the server stores it. In a numeric column (`BOOLEAN` is `TINYINT(1)`)
+/// `TRUE`/`FALSE` are MySQL's names for 1 and 0 and a quoted number is the number. Text
+/// columns keep their text: MySQL 8 shows string defaults unquoted, so `'true'` must not
+/// become 1 there.
+fn normalize_default(d: Option<String>, column_type: &str) -> Option<String> {
     let d = d?;
     if d.eq_ignore_ascii_case("NULL") {
         return None;
     }
-    Some(normalize_sql(
-        &d.replace("current_timestamp()", "CURRENT_TIMESTAMP"),
-    ))
+    let d = normalize_sql(&d.replace("current_timestamp()", "CURRENT_TIMESTAMP"));
+    let t = column_type.to_ascii_lowercase();
+    let base = t.split(['(', ' ']).next().unwrap_or("");
+    let numeric = [
+        "tinyint",
+        "smallint",
+        "mediumint",
+        "int",
+        "integer",
+        "bigint",
+        "bit",
+        "decimal",
+        "numeric",
+        "float",
+        "double",
+        "real",
+        "bool",
+        "boolean",
+    ]
+    .contains(&base);
+    if !numeric {
+        return Some(d);
+    }
+    Some(match d.as_str() {
+        "true" => "1".into(),
+        "false" => "0".into(),
+        _ => unquote_number(&d),
+    })
 }
 
 impl Dialect for Mysql {
@@ -154,7 +183,7 @@ impl Dialect for Mysql {
                 name: r[1].clone().unwrap_or_default(),
                 data_type: normalize_type(&ctype),
                 nullable: r[3].as_deref() == Some("YES"),
-                default: normalize_default(r[4].clone()),
+                default: normalize_default(r[4].clone(), &ctype),
                 autoincrement: extra.contains("auto_increment"),
                 generated: extra.contains("generated") || extra.contains("persistent"),
                 enum_values: enum_labels(&ctype),
@@ -366,6 +395,18 @@ mod tests {
             Some(vec!["a".to_string(), "it's".to_string(), "B".to_string()])
         );
         assert_eq!(normalize_type("enum('a','B')"), "ENUM('a','B')");
-        assert_eq!(normalize_default(Some("NULL".into())), None);
+        assert_eq!(normalize_default(Some("NULL".into()), "int(11)"), None);
+    }
+
+    #[test]
+    fn numeric_defaults_by_value_text_defaults_by_text() {
+        let d = |v: &str, t: &str| normalize_default(Some(v.into()), t);
+        assert_eq!(d("false", "tinyint(1)"), d("0", "tinyint(1)"));
+        assert_eq!(d("'-1'", "int(11)"), d("-1", "int(11)"));
+        // Real changes stay visible.
+        assert_ne!(d("true", "tinyint(1)"), d("0", "tinyint(1)"));
+        assert_ne!(d("'-1'", "int(11)"), d("-2", "int(11)"));
+        assert_eq!(d("true", "varchar(10)"), Some("true".into()));
+        assert_eq!(d("'01'", "varchar(10)"), Some("'01'".into()));
     }
 }

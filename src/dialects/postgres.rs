@@ -9,7 +9,7 @@ use super::{Dialect, Lit, strip_casts};
 use crate::error::Result;
 use crate::snapshot::TableData;
 use crate::snapshot::schema::{
-    Column, Domain, ForeignKey, Index, Schema, Table, normalize_sql, strip_parens,
+    Column, Domain, ForeignKey, Index, Schema, Table, normalize_sql, strip_parens, unquote_number,
 };
 use crate::url::{Backend, DbUrl};
 
@@ -300,7 +300,10 @@ impl Dialect for Postgres {
                 default: if serial {
                     None
                 } else {
-                    raw_default.as_deref().map(normalize_expr)
+                    // `'-1'::integer` and `-1` are one default.
+                    raw_default
+                        .as_deref()
+                        .map(|d| unquote_number(&normalize_expr(d)))
                 },
                 autoincrement: serial || !identity.is_empty(),
                 generated: identity == "a" || !r[6].as_deref().unwrap_or("").is_empty(),

@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::snapshot::TableData;
 use crate::snapshot::schema::{
     Column, ForeignKey, Index, Schema, Table, matching_paren, normalize_sql, strip_parens,
+    unquote_number,
 };
 use crate::url::{Backend, DbUrl};
 
@@ -61,11 +62,46 @@ impl Sqlite {
     }
 }
 
+/// The declared type, upper-cased and without spaces around arguments. `TIMESTAMP` is read
+/// as `DATETIME`: SQLite gives both NUMERIC affinity and SQLAlchemy reads and writes both
+/// through the same `DATETIME` storage format, so a batch-mode rebuild that redeclares one as
+/// the other changes nothing. Other aliases stay apart: `INT` is not `INTEGER` (only
+/// `INTEGER PRIMARY KEY` is the rowid), and `VARCHAR(n)`, `TEXT` and `DATE` read differently.
 fn normalize_type(t: &str) -> String {
-    t.trim()
+    let t = t
+        .trim()
         .to_ascii_uppercase()
         .replace(", ", ",")
-        .replace(" (", "(")
+        .replace(" (", "(");
+    if t == "TIMESTAMP" {
+        "DATETIME".into()
+    } else {
+        t
+    }
+}
+
+/// SQLite's type affinity rule 5 (no INT, CHAR/CLOB/TEXT, REAL/FLOA/DOUB, and BLOB or no type):
+/// values are stored as given, so `'1'` and `1` stay different.
+fn blob_affinity(t: &str) -> bool {
+    let t = t.to_ascii_uppercase();
+    !t.contains("INT") && (t.is_empty() || t.contains("BLOB"))
+}
+
+/// A column default as SQLite stores it: `'-1'` is `-1` (the column converts it) and the
+/// keywords `TRUE`/`FALSE` are `1`/`0` (SQLite has no boolean values), except with BLOB
+/// affinity where the quoted text stays text.
+fn normalize_default(raw: &str, declared_type: &str) -> String {
+    let d = normalize_sql(&strip_parens(raw));
+    match d.as_str() {
+        "true" => return "1".into(),
+        "false" => return "0".into(),
+        _ => {}
+    }
+    if blob_affinity(declared_type) {
+        d
+    } else {
+        unquote_number(&d)
+    }
 }
 
 /// Every `CHECK (...)` expression in a `CREATE TABLE` statement.
@@ -194,7 +230,9 @@ impl Dialect for Sqlite {
                             name: cname,
                             data_type: normalize_type(c[2].as_deref().unwrap_or("")),
                             nullable: c[3].as_deref() != Some("1"),
-                            default: c[4].as_deref().map(|d| normalize_sql(&strip_parens(d))),
+                            default: c[4]
+                                .as_deref()
+                                .map(|d| normalize_default(d, c[2].as_deref().unwrap_or(""))),
                             autoincrement: false,
                             generated: false,
                             enum_values: None,
@@ -359,5 +397,25 @@ mod tests {
             Some("a > 5".to_string())
         );
         assert_eq!(predicate_in("CREATE INDEX ix ON t (a)"), None);
+    }
+
+    #[test]
+    fn equal_defaults_and_types_read_alike_real_changes_do_not() {
+        let d = normalize_default;
+        assert_eq!(d("'-1'", "INTEGER"), d("-1", "INTEGER"));
+        assert_eq!(d("'-1'", "VARCHAR(10)"), d("-1", "VARCHAR(10)"));
+        assert_eq!(d("false", "BOOLEAN"), d("0", "BOOLEAN"));
+        assert_eq!(d("(TRUE)", "BOOLEAN"), d("'1'", "BOOLEAN"));
+        assert_ne!(d("'-1'", "INTEGER"), d("-2", "INTEGER"));
+        assert_ne!(d("0", "BOOLEAN"), d("1", "BOOLEAN"));
+        assert_ne!(d("'01'", "VARCHAR(10)"), d("1", "VARCHAR(10)"));
+        // BLOB affinity stores text as text and numbers as numbers.
+        assert_ne!(d("'1'", "BLOB"), d("1", "BLOB"));
+        assert_ne!(d("'1'", ""), d("1", ""));
+        assert_eq!(normalize_type("timestamp"), normalize_type("DATETIME"));
+        for other in ["DATE", "TIME", "VARCHAR(20)", "TEXT", "INT"] {
+            assert_ne!(normalize_type(other), normalize_type("DATETIME"));
+        }
+        assert_ne!(normalize_type("INT"), normalize_type("INTEGER"));
     }
 }

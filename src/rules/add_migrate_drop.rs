@@ -25,12 +25,22 @@ declare_rule! {
     /// # Release N: add full_name and backfill it, keep first_name.
     /// # Release N+1: drop first_name once nothing reads it.
     /// ```
+    ///
+    /// Not reported when the values are kept: `downgrade()` copies them back into the dropped
+    /// column, or the new column takes the old one's name (a type change by copy).
     pub struct AddMigrateDrop;
 }
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let up = m.upgrade_ops();
-    for drop in up.iter().filter(|o| o.kind == OpKind::DropColumn) {
+    let down = m.downgrade_ops();
+    for (i, drop) in up.iter().enumerate().filter(|(_, o)| o.kind == OpKind::DropColumn) {
+        if let (Some(t), Some(c)) = (&drop.table, &drop.column)
+            && super::column_kept(up, down, i, t, c)
+        {
+            // A type change by copy, or values the downgrade copies back: it can be undone.
+            continue;
+        }
         let added = up.iter().find(|a| {
             a.kind == OpKind::AddColumn && same_opt(a.table.as_ref(), drop.table.as_ref()) && !same_opt(a.column.as_ref(), drop.column.as_ref())
         });

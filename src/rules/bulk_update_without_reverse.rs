@@ -1,5 +1,5 @@
 use crate::diagnostic::Diagnostic;
-use crate::scanner::model::{same_opt, Framework, MigrationAST, OpKind};
+use crate::scanner::model::{same_opt, Framework, MigrationAST, OpKind, Value};
 
 use super::Rule;
 
@@ -29,12 +29,33 @@ declare_rule! {
     ///     op.add_column("users", sa.Column("name_upper", sa.String(100)))
     ///     op.execute("UPDATE users SET name_upper = UPPER(name)")
     /// ```
+    ///
+    /// In Django, a `RunPython(forward, RunPython.noop)` whose `forward` writes rows (`.save()`,
+    /// a queryset `.update(...)` or `.delete()`, `bulk_update`, `bulk_create`, raw SQL through
+    /// `cursor.execute`) is the same one-way change: the finding points at the writing call.
+    /// A `RunPython` without any reverse is `MRT042`.
     pub struct BulkUpdateWithoutReverse;
 }
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
-    // Django: RunSQL/RunPython without a reverse are reported by their own rules.
+    // Django: RunSQL/RunPython without a reverse are reported by their own rules; a no-op
+    // reverse of a function that writes rows is reported here.
     if m.framework == Framework::Django {
+        for op in m.upgrade_ops().iter().filter(|o| o.kind == OpKind::RunPython) {
+            let noop = matches!(op.kwarg_value("reverse_code"), Some(Value::Name(n)) if n == "noop");
+            let (Some((call, range)), true) = (&op.data_write, noop) else { continue };
+            out.push(
+                Diagnostic::new(
+                    Rule::BulkUpdateWithoutReverse,
+                    format!(
+                        "RunPython({}, RunPython.noop) writes rows ({call}) and its reverse does nothing: unapplying keeps the changed data",
+                        op.name.as_deref().unwrap_or("?")
+                    ),
+                    *range,
+                )
+                .with_fix("give RunPython a reverse_code that restores the rows (or document why the change is harmless after a rollback)"),
+            );
+        }
         return;
     }
     let down = m.downgrade_ops();

@@ -1,5 +1,5 @@
 use crate::diagnostic::Diagnostic;
-use crate::scanner::model::{same_opt, MigrationAST, OpKind, Operation};
+use crate::scanner::model::{same_name, same_opt, MigrationAST, OpKind, Operation};
 
 use super::Rule;
 
@@ -60,9 +60,13 @@ fn undone(op: &Operation, down: &[Operation]) -> bool {
         OpKind::CreateIndex => {
             op.name.is_none() || named(&[OpKind::DropIndex]) || drops_table(down, op.table.as_ref())
                 || dropped_column(op, down)
+                || drops_a_column_of(op, down)
         }
         OpKind::CreateUniqueConstraint | OpKind::CreateForeignKey | OpKind::CreateCheckConstraint | OpKind::CreatePrimaryKey => {
-            op.name.is_none() || named(&[OpKind::DropConstraint, OpKind::DropIndex]) || drops_table(down, op.table.as_ref())
+            op.name.is_none()
+                || named(&[OpKind::DropConstraint, OpKind::DropIndex])
+                || drops_table(down, op.table.as_ref())
+                || drops_a_column_of(op, down)
         }
         OpKind::CreateView => named(&[OpKind::DropView]),
         OpKind::CreateTrigger => named(&[OpKind::DropTrigger]) || drops_table(down, op.table.as_ref()),
@@ -70,6 +74,66 @@ fn undone(op: &Operation, down: &[Operation]) -> bool {
         OpKind::CreateSequence => named(&[OpKind::DropSequence]),
         OpKind::CreateFunction => named(&[OpKind::DropFunction]),
         _ => true,
+    }
+}
+
+/// The downgrade drops a column the index or constraint hangs on: it goes with the column.
+fn drops_a_column_of(op: &Operation, down: &[Operation]) -> bool {
+    op.constraints.iter().flat_map(|c| &c.columns).any(|col| {
+        down.iter().any(|d| {
+            d.kind == OpKind::DropColumn && same_opt(d.table.as_ref(), op.table.as_ref()) && d.column.as_ref().is_some_and(|c| same_name(c, col))
+        })
+    })
+}
+
+/// A table or column created, then renamed into place later in the upgrade (the copy-swap of a
+/// column, the rebuild of a table): it replaces what it is renamed to. A rebuilt table that
+/// replaces one dropped before is not new; otherwise the downgrade must remove it under its
+/// final name (or rename it away).
+fn undone_renamed(up: &[Operation], at: usize, down: &[Operation]) -> bool {
+    let op = &up[at];
+    match op.kind {
+        OpKind::CreateTable => {
+            let Some(mut name) = op.table.clone() else { return false };
+            let mut renamed = false;
+            for r in &up[at + 1..] {
+                if r.kind == OpKind::RenameTable
+                    && same_opt(r.table.as_ref(), Some(&name))
+                    && let Some(new) = &r.new_name
+                {
+                    name.clone_from(new);
+                    renamed = true;
+                }
+            }
+            let replaced = up[..at]
+                .iter()
+                .chain(&up[at + 1..])
+                .any(|d| d.kind == OpKind::DropTable && same_opt(d.table.as_ref(), Some(&name)));
+            renamed && (replaced || drops_table(down, Some(&name)))
+        }
+        OpKind::AddColumn => {
+            let (Some(table), Some(mut name)) = (op.table.clone(), op.column.clone()) else {
+                return false;
+            };
+            let mut renamed = false;
+            for r in &up[at + 1..] {
+                if r.kind == OpKind::RenameColumn
+                    && same_opt(r.table.as_ref(), Some(&table))
+                    && same_opt(r.column.as_ref(), Some(&name))
+                    && let Some(new) = &r.new_name
+                {
+                    name.clone_from(new);
+                    renamed = true;
+                }
+            }
+            renamed
+                && down.iter().any(|d| {
+                    same_opt(d.table.as_ref(), Some(&table))
+                        && same_opt(d.column.as_ref(), Some(&name))
+                        && matches!(d.kind, OpKind::DropColumn | OpKind::RenameColumn)
+                })
+        }
+        _ => false,
     }
 }
 
@@ -100,13 +164,18 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     if down.iter().any(|d| d.kind == OpKind::Execute && d.sql_error.is_some()) {
         return;
     }
-    for op in m.upgrade_ops() {
+    let up = m.upgrade_ops();
+    for (i, op) in up.iter().enumerate() {
+        // A scratch table the upgrade itself drops again leaves nothing behind.
+        if op.kind == OpKind::CreateTable && drops_table(&up[i + 1..], op.table.as_ref()) {
+            continue;
+        }
         // Objects on a table created here go away with the table; the table itself is
         // reported when it is not dropped.
         if op.kind != OpKind::CreateTable && op.table.as_deref().is_some_and(|t| m.creates_table(t)) {
             continue;
         }
-        if !undone(op, down) {
+        if !undone(op, down) && !undone_renamed(up, i, down) {
             out.push(
                 Diagnostic::new(
                     Rule::CreateNotReversed,

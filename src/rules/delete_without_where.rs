@@ -28,8 +28,17 @@ declare_rule! {
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let unrestricted = |op: &&crate::scanner::model::Operation| op.kind == OpKind::Delete && !op.has_where;
-    for op in m.upgrade_ops().iter().filter(unrestricted) {
-        out.push(message("upgrade", op));
+    let ups = m.upgrade_ops();
+    for (at, op) in ups.iter().enumerate().filter(|(_, op)| unrestricted(op)) {
+        // Emptying a table this upgrade created loses nothing. (A second delete after a first
+        // stays reported: each is its own statement to fix.)
+        let created = ups[..at].iter().any(|c| {
+            c.kind == OpKind::CreateTable
+                && crate::scanner::model::same_opt(c.table.as_ref(), op.table.as_ref())
+        });
+        if !created {
+            out.push(message("upgrade", op));
+        }
     }
     for op in m.downgrade_ops().iter().filter(unrestricted) {
         // Undoing the upgrade's own inserts is what a downgrade is for.

@@ -26,11 +26,29 @@ declare_rule! {
     /// # Release N+1, once no rollback past N is possible: drop it, and skip this revision in
     /// # the rollback test with a documented reason.
     /// ```
+    ///
+    /// Not reported when the data is followed and survives: the upgrade copies the values
+    /// elsewhere first (`UPDATE t SET new = old`, `INSERT INTO t2 SELECT old FROM t`, or rows
+    /// read and written back in Python) and `downgrade()` copies them back; or the column is
+    /// replaced by a copy renamed to its name (the copy-swap of a type change).
     pub struct DropColumn;
 }
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
-    for op in m.upgrade_ops().iter().filter(|op| op.kind == OpKind::DropColumn) {
+    let up = m.upgrade_ops();
+    let down = m.downgrade_ops();
+    for (i, op) in up.iter().enumerate().filter(|(_, op)| op.kind == OpKind::DropColumn) {
+        // A table created or emptied earlier in this upgrade has no data in the column.
+        if super::nothing_to_lose(up, i, op.table.as_ref()) {
+            continue;
+        }
+        if let (Some(t), Some(c)) = (&op.table, &op.column)
+            && super::column_kept(up, down, i, t, c)
+        {
+            // The values were moved, and the downgrade copies them back (or the column is
+            // the copy-swap of a type change): nothing is lost.
+            continue;
+        }
         out.push(
             Diagnostic::new(
                 Rule::DropColumn,

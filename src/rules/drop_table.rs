@@ -22,11 +22,29 @@ declare_rule! {
     /// def upgrade():
     ///     op.rename_table("audit_log", "audit_log_archived")  # drop it in a later release
     /// ```
+    ///
+    /// Not reported when the rows are followed and survive: a rebuild that copies the table,
+    /// drops it and renames the copy to its name, or rows copied into another table that
+    /// `downgrade()` copies back.
     pub struct DropTable;
 }
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
-    for op in m.upgrade_ops().iter().filter(|op| op.kind == OpKind::DropTable) {
+    let up = m.upgrade_ops();
+    let down = m.downgrade_ops();
+    for (i, op) in up.iter().enumerate().filter(|(_, op)| op.kind == OpKind::DropTable) {
+        // A scratch table created (or a table emptied) earlier in this upgrade holds nothing a
+        // rollback could lose.
+        if super::nothing_to_lose(up, i, op.table.as_ref()) {
+            continue;
+        }
+        if let Some(t) = &op.table
+            && (super::table_swapped_in(up, i, t)
+                || super::table_copied_out(up, i, t) && super::restores_table(down, t))
+        {
+            // A table rebuild (copy, drop, rename the copy), or rows moved and copied back.
+            continue;
+        }
         out.push(
             Diagnostic::new(
                 Rule::DropTable,

@@ -5,7 +5,8 @@
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::scanner::graph::Graph;
-use crate::scanner::model::{BodyKind, MigrationAST, Operation};
+use crate::scanner::model::{BodyKind, MigrationAST, OpKind, Operation, same_name};
+use crate::scanner::state::{Event, Replay};
 
 /// Declares a rule's struct and captures its doc comment as `DOCS`, so `mrt rules CODE`
 /// prints exactly what rustdoc shows.
@@ -81,6 +82,7 @@ rules! {
     NotNullNotRestored => not_null_not_restored, "MRT029", "not-null-not-restored", "NOT NULL without restoring nullable", Warning, [];
     AlterColumnResetsNullability => alter_column_resets_nullability, "MRT030", "alter-column-resets-nullability", "ALTER COLUMN without existing_nullable", Warning, [];
     BulkInsertNotReversed => bulk_insert_not_reversed, "MRT031", "bulk-insert-not-reversed", "bulk_insert without reverse", Warning, ["Bulk INSERT without reverse"];
+    DdlErrorSwallowed => ddl_error_swallowed, "MRT032", "ddl-error-swallowed", "DDL error swallowed", Warning, [];
     DjangoRemoveField => django_remove_field, "MRT040", "django-remove-field", "RemoveField", Error, [];
     DjangoDeleteModel => django_delete_model, "MRT041", "django-delete-model", "DeleteModel", Error, [];
     RunPythonWithoutReverse => run_python_without_reverse, "MRT042", "runpython-without-reverse", "RunPython without reverse", Error, ["RunPython without reverse_func", "RunPython without reverse_code"];
@@ -95,6 +97,10 @@ rules! {
     RevisionCycle => revision_cycle, "MRT063", "revision-cycle", "Revision cycle", Error, [];
     OrphanRevision => orphan_revision, "MRT064", "orphan-revision", "Orphan revision", Warning, [];
     ColumnDataHole => column_data_hole, "MRT065", "column-data-hole", "Column dropped and re-added", Warning, [];
+    DowngradeMissingObject => downgrade_missing_object, "MRT066", "downgrade-missing-object", "Downgrade drops a missing object", Error, [];
+    DropReferencedTable => drop_referenced_table, "MRT067", "drop-referenced-table", "Downgrade drops a referenced table", Error, [];
+    DowngradeSchemaDrift => downgrade_schema_drift, "MRT068", "downgrade-schema-drift", "Downgrade does not restore the schema", Warning, [];
+    CreateExistingObject => create_existing_object, "MRT069", "create-existing-object", "Creates an existing object", Error, [];
     SyntaxError => syntax_error, "MRT090", "syntax-error", "Syntax error", Error, [];
     UnreadableFile => unreadable_file, "MRT091", "unreadable-file", "Unreadable file", Error, [];
     UnusedSuppression => unused_suppression, "MRT092", "unused-suppression", "Unused suppression", Warning, [];
@@ -396,6 +402,7 @@ const FILE_CHECKS: &[FileCheck] = &[
     not_null_not_restored::check,
     alter_column_resets_nullability::check,
     bulk_insert_not_reversed::check,
+    ddl_error_swallowed::check,
     django_remove_field::check,
     django_delete_model::check,
     run_python_without_reverse::check,
@@ -418,6 +425,21 @@ const GRAPH_CHECKS: &[GraphCheck] = &[
     column_data_hole::check,
 ];
 
+type AppCheck = fn(&[&MigrationAST], &mut Vec<(usize, Diagnostic)>);
+
+/// Rules over one Django app's migrations, in order (field state replayed through them).
+const APP_CHECKS: &[AppCheck] = &[django_not_null_without_default::check_app];
+
+/// Run every Django app rule; each finding names the index of the migration it belongs to.
+#[must_use]
+pub fn check_django_app(migs: &[&MigrationAST]) -> Vec<(usize, Diagnostic)> {
+    let mut out = Vec::new();
+    for check in APP_CHECKS {
+        check(migs, &mut out);
+    }
+    out
+}
+
 /// Run every per-file rule over one migration.
 #[must_use]
 pub fn check_migration(m: &MigrationAST) -> Vec<Diagnostic> {
@@ -428,14 +450,62 @@ pub fn check_migration(m: &MigrationAST) -> Vec<Diagnostic> {
     out
 }
 
-/// Run every graph rule; each finding names the index of the migration it belongs to.
+/// The rules [`STATE_CHECKS`] report.
+pub const STATE_RULES: &[Rule] = &[
+    Rule::DowngradeMissingObject,
+    Rule::DropReferencedTable,
+    Rule::DowngradeSchemaDrift,
+    Rule::CreateExistingObject,
+];
+
+type StateCheck = fn(&Graph<'_>, &Replay, &mut Vec<(usize, Diagnostic)>);
+
+/// Rules over the symbolic schema the replay builds.
+const STATE_CHECKS: &[StateCheck] = &[
+    downgrade_missing_object::check,
+    drop_referenced_table::check,
+    downgrade_schema_drift::check,
+    create_existing_object::check,
+];
+
+/// What the graph rules found, and the per-file findings the replay proves false.
+pub struct GraphFindings {
+    /// Each finding with the index of the migration it belongs to.
+    pub found: Vec<(usize, Diagnostic)>,
+    /// Per-file findings to withdraw: (migration index, rule, range).
+    pub cleared: Vec<(usize, Rule, ruff_text_size::TextRange)>,
+}
+
+/// Run every graph rule and the replay; each finding names the index of the migration it
+/// belongs to.
 #[must_use]
-pub fn check_graph(graph: &Graph<'_>) -> Vec<(usize, Diagnostic)> {
-    let mut out = Vec::new();
+pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
+    let mut found = Vec::new();
     for check in GRAPH_CHECKS {
-        check(graph, &mut out);
+        check(graph, &mut found);
     }
-    out
+    let replay = Replay::run(graph);
+    for check in STATE_CHECKS {
+        check(graph, &replay, &mut found);
+    }
+    let mut cleared = Vec::new();
+    for &i in &replay.order {
+        let facts = &replay.facts[i];
+        let m = graph.migs[i];
+        if facts.schema_unchanged
+            && let Some(down) = m.downgrade.as_ref().filter(|d| d.body == BodyKind::Empty)
+        {
+            // A repair whose parent already has the schema it produces: nothing to undo.
+            cleared.push((i, Rule::NoopDowngrade, down.header));
+        }
+        for event in &replay.facts[i].events {
+            if let Event::KnownNullable { range } = event {
+                // Restating a column the chain shows nullable cannot make it nullable.
+                cleared.push((i, Rule::AlterColumnResetsNullability, *range));
+            }
+        }
+    }
+    GraphFindings { found, cleared }
 }
 
 // Shared questions rules ask of a migration.
@@ -455,12 +525,160 @@ pub(crate) fn known(name: Option<&String>) -> bool {
     name.is_some_and(|n| !n.contains('{'))
 }
 
+/// Nothing left to lose on `table` at position `at` of `ops`: an earlier operation of the same
+/// function created it, or already emptied it (that emptying is reported on its own line).
+pub(crate) fn nothing_to_lose(ops: &[Operation], at: usize, table: Option<&String>) -> bool {
+    use crate::scanner::model::{OpKind, same_opt};
+    table.is_some()
+        && ops[..at].iter().any(|o| {
+            same_opt(o.table.as_ref(), table)
+                && (matches!(o.kind, OpKind::CreateTable | OpKind::Truncate)
+                    || (o.kind == OpKind::Delete && !o.has_where))
+        })
+}
+
 /// Quote a name for messages.
 pub(crate) fn q(name: Option<&String>) -> String {
-    name.map_or_else(|| "?".to_string(), |n| format!("'{n}'"))
+    name.map_or_else(
+        || "?".to_string(),
+        |n| {
+            if crate::scanner::model::is_unresolved(n) {
+                crate::scanner::model::display_name(n)
+            } else {
+                format!("'{n}'")
+            }
+        },
+    )
 }
 
 mod type_compare;
 
 #[cfg(test)]
 mod tests;
+
+// Following the data: a drop is no loss when the values were moved and come back.
+
+/// Did `ops[..at]` copy the values of `table.column` somewhere else: a statement that reads
+/// the column and writes another place (`UPDATE t SET new = old`, `INSERT INTO t2 SELECT old
+/// FROM t`), or a read (`SELECT id, old FROM t`) followed by a write (rows copied in Python)?
+pub(crate) fn copied_out(ops: &[Operation], at: usize, table: &str, column: &str) -> bool {
+    let before = &ops[..at.min(ops.len())];
+    before.iter().enumerate().any(|(i, op)| {
+        op.reads_column(table, column)
+            && ((!op.writes.is_empty() && !op.writes_column(table, column))
+                || before[i + 1..].iter().any(|w| !w.writes.is_empty()))
+    })
+}
+
+/// Did `ops[..at]` copy every row of `table` somewhere else (`INSERT INTO t2 SELECT ... FROM
+/// t`, `CREATE TABLE t2 AS SELECT ...`, or a `SELECT` from it followed by inserts)?
+pub(crate) fn table_copied_out(ops: &[Operation], at: usize, table: &str) -> bool {
+    let before = &ops[..at.min(ops.len())];
+    before.iter().enumerate().any(|(i, op)| {
+        op.reads.iter().any(|(t, _)| same_name(t, table))
+            && ((!op.writes.is_empty()
+                && !op.table.as_deref().is_some_and(|t| same_name(t, table)))
+                || before[i + 1..].iter().any(|w| !w.writes.is_empty()))
+    })
+}
+
+/// Values written from data (a statement that reads, or that follows a read in Python): not a
+/// constant fill.
+fn writes_data(ops: &[Operation], i: usize) -> bool {
+    !ops[i].reads.is_empty() || ops[..i].iter().any(|o| !o.reads.is_empty())
+}
+
+/// Does a later statement give `table` a column named `column` again, renamed from one the
+/// upgrade wrote before (copy-swap: add `tmp`, copy, drop `column`, rename `tmp` to `column`)?
+pub(crate) fn swapped_in(ops: &[Operation], at: usize, table: &str, column: &str) -> bool {
+    ops.iter().skip(at + 1).any(|r| {
+        r.kind == OpKind::RenameColumn
+            && r.table.as_deref().is_some_and(|t| same_name(t, table))
+            && r.new_name.as_deref().is_some_and(|n| same_name(n, column))
+            && r.column
+                .as_deref()
+                .is_some_and(|tmp| ops[..at].iter().any(|w| w.writes_column(table, tmp)))
+    })
+}
+
+/// Was the column renamed aside earlier in the upgrade (`value` → `value_old`), and its
+/// values copied into a new column under the old name (the copy-swap SQLite batch mode needs)?
+pub(crate) fn renamed_aside(ops: &[Operation], at: usize, table: &str, column: &str) -> bool {
+    let before = &ops[..at.min(ops.len())];
+    before.iter().enumerate().any(|(j, r)| {
+        r.kind == OpKind::RenameColumn
+            && r.table.as_deref().is_some_and(|t| same_name(t, table))
+            && r.new_name.as_deref().is_some_and(|n| same_name(n, column))
+            && r.column.as_deref().is_some_and(|orig| {
+                before[j + 1..]
+                    .iter()
+                    .any(|w| w.writes_column(table, orig) && w.reads_column(table, column))
+            })
+    })
+}
+
+/// Are the values of `table.column`, dropped by `up[at]`, followed and kept: swapped in or
+/// renamed aside (a type change by copy), or moved elsewhere and copied back by `downgrade()`?
+pub(crate) fn column_kept(
+    up: &[Operation],
+    down: &[Operation],
+    at: usize,
+    table: &str,
+    column: &str,
+) -> bool {
+    swapped_in(up, at, table, column)
+        || renamed_aside(up, at, table, column)
+        || copied_out(up, at, table, column) && restores_column(down, table, column)
+}
+
+/// Does `downgrade()` put data back into `table.column`: written from data (a copy back, a
+/// re-join, a re-derivation), directly or into a column it then renames to `column`?
+pub(crate) fn restores_column(down: &[Operation], table: &str, column: &str) -> bool {
+    down.iter().enumerate().any(|(i, op)| {
+        if op.writes_column(table, column) && writes_data(down, i) {
+            return true;
+        }
+        op.kind == OpKind::RenameColumn
+            && op.table.as_deref().is_some_and(|t| same_name(t, table))
+            && op.new_name.as_deref().is_some_and(|n| same_name(n, column))
+            && op.column.as_deref().is_some_and(|tmp| {
+                (0..i).any(|j| down[j].writes_column(table, tmp) && writes_data(down, j))
+            })
+    })
+}
+
+/// Does `downgrade()` fill `table` again from data (`INSERT INTO t SELECT ...`, rows read
+/// and inserted in Python), or rename a table it filled so to `table`?
+pub(crate) fn restores_table(down: &[Operation], table: &str) -> bool {
+    down.iter().enumerate().any(|(i, op)| {
+        let into = |t: &str| {
+            (0..i).any(|j| {
+                down[j].table.as_deref().is_some_and(|x| same_name(x, t))
+                    && !down[j].writes.is_empty()
+                    && writes_data(down, j)
+            })
+        };
+        (op.table.as_deref().is_some_and(|t| same_name(t, table))
+            && !op.writes.is_empty()
+            && writes_data(down, i))
+            || op.kind == OpKind::RenameTable
+                && op.new_name.as_deref().is_some_and(|n| same_name(n, table))
+                && op.table.as_deref().is_some_and(into)
+    })
+}
+
+/// Does a later statement of the upgrade rename a table it filled from `table` to `table`
+/// (the table rebuild: create `t_new`, copy, drop `t`, rename `t_new` to `t`)?
+pub(crate) fn table_swapped_in(ops: &[Operation], at: usize, table: &str) -> bool {
+    ops.iter().skip(at + 1).any(|r| {
+        r.kind == OpKind::RenameTable
+            && r.new_name.as_deref().is_some_and(|n| same_name(n, table))
+            && r.table.as_deref().is_some_and(|tmp| {
+                ops[..at].iter().any(|w| {
+                    w.table.as_deref().is_some_and(|t| same_name(t, tmp))
+                        && !w.writes.is_empty()
+                        && w.reads.iter().any(|(src, _)| same_name(src, table))
+                })
+            })
+    })
+}

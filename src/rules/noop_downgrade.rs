@@ -35,6 +35,20 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     if down.body != BodyKind::Empty || !up.changes_something() {
         return;
     }
+    // A data-only clean-up has no schema to restore: what it deletes or rewrites is reported
+    // on its own statement (MRT004, MRT014), and an empty downgrade is the honest reverse.
+    // A rewrite of every row stays reported here: nothing else says the rollback keeps it.
+    let data_only = up.ops.iter().all(|o| {
+        o.sql_error.is_none()
+            && match o.kind {
+                OpKind::Update | OpKind::Delete => o.has_where,
+                OpKind::Insert | OpKind::BulkInsert | OpKind::Read | OpKind::Execute => true,
+                _ => false,
+            }
+    });
+    if data_only {
+        return;
+    }
     let opaque: Vec<&str> = up
         .ops
         .iter()

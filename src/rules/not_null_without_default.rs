@@ -9,6 +9,8 @@ declare_rule! {
     /// (`op.add_column(..., nullable=False)`, `ADD COLUMN ... NOT NULL` without `DEFAULT`), and
     /// `alter_column(..., nullable=False)` on an existing table with no backfill `UPDATE` of that
     /// table before it. Tables created in the same migration are empty and never flagged.
+    /// `downgrade()` is read too: re-adding a dropped NOT NULL column without a default makes
+    /// the rollback itself fail once the table has rows.
     ///
     /// ## Why is this bad?
     /// On a table that has rows, the database has no value to put in the new column: the
@@ -74,6 +76,33 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                 }
             }
             _ => {}
+        }
+    }
+    // The downgrade re-adding a column the upgrade dropped: the rollback itself fails on a
+    // table with rows.
+    let down = m.downgrade_ops();
+    for (i, op) in down.iter().enumerate().filter(|(_, o)| o.kind == OpKind::AddColumn) {
+        let Some(table) = &op.table else { continue };
+        let created = down[..i]
+            .iter()
+            .any(|d| d.kind == OpKind::CreateTable && same_opt(d.table.as_ref(), Some(table)));
+        if created || crate::scanner::model::is_unresolved(table) {
+            continue;
+        }
+        for col in &op.columns {
+            if col.nullable == Some(false) && col.server_default.is_none() && !col.primary_key {
+                out.push(
+                    Diagnostic::new(
+                        Rule::NotNullWithoutDefault,
+                        format!(
+                            "downgrade() adds NOT NULL column {table}.{} without a server_default: the rollback fails on a table that has rows",
+                            col.name
+                        ),
+                        op.range,
+                    )
+                    .with_fix("add the column with a server_default (or nullable, backfill, then set NOT NULL)"),
+                );
+            }
         }
     }
 }

@@ -35,9 +35,28 @@ declare_rule! {
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let Some(down) = super::active_downgrade(m) else { return };
-    for op in m.upgrade_ops() {
+    let up = m.upgrade_ops();
+    for (i, op) in up.iter().enumerate() {
         // Rebuilding a table under a temporary name and renaming it into place is not a rename.
         if op.kind == OpKind::RenameTable && op.table.as_deref().is_some_and(|t| m.creates_table(t)) {
+            continue;
+        }
+        // Nor is renaming a column added earlier in this upgrade into place (the copy-swap of a
+        // type change): `create-not-reversed` checks the downgrade removes it.
+        if op.kind == OpKind::RenameColumn
+            && up[..i].iter().any(|a| {
+                a.kind == OpKind::AddColumn && same_opt(a.table.as_ref(), op.table.as_ref()) && same_opt(a.column.as_ref(), op.column.as_ref())
+            })
+        {
+            continue;
+        }
+        // Nor is renaming a column aside to drop it later in this upgrade (`value` →
+        // `value_old`, copied into a new `value`, dropped): `drop-column` follows its data.
+        if op.kind == OpKind::RenameColumn
+            && up[i + 1..].iter().any(|d| {
+                d.kind == OpKind::DropColumn && same_opt(d.table.as_ref(), op.table.as_ref()) && same_opt(d.column.as_ref(), op.new_name.as_ref())
+            })
+        {
             continue;
         }
         if !super::known(op.table.as_ref()) || !super::known(op.new_name.as_ref()) {
@@ -58,16 +77,19 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                 }
             }
             OpKind::RenameColumn => {
+                // The downgrade may rename the table back first, then the column under the
+                // table's old name.
+                let same_table = |d: &Operation| same_table(m, down, d.table.as_ref(), op.table.as_ref());
                 let back = down.iter().any(|d| {
                     d.kind == OpKind::RenameColumn
-                        && same_opt(d.table.as_ref(), op.table.as_ref())
+                        && same_table(d)
                         && same_opt(d.column.as_ref(), op.new_name.as_ref())
                         && same_opt(d.new_name.as_ref(), op.column.as_ref())
                 });
                 if !back {
                     let other = down.iter().find(|d| {
                         d.kind == OpKind::RenameColumn
-                            && same_opt(d.table.as_ref(), op.table.as_ref())
+                            && same_table(d)
                             && same_opt(d.column.as_ref(), op.new_name.as_ref())
                     });
                     let old = op.column.as_ref().map(|c| format!("{}.{c}", op.table.as_deref().unwrap_or("?")));
@@ -77,6 +99,19 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             _ => {}
         }
     }
+}
+
+/// Do two table names denote the same table in this migration: equal, or one renamed to the
+/// other by the upgrade or the downgrade?
+fn same_table(m: &MigrationAST, down: &[Operation], a: Option<&String>, b: Option<&String>) -> bool {
+    if same_opt(a, b) {
+        return true;
+    }
+    m.upgrade_ops().iter().chain(down).any(|r| {
+        r.kind == OpKind::RenameTable
+            && ((same_opt(r.table.as_ref(), a) && same_opt(r.new_name.as_ref(), b))
+                || (same_opt(r.table.as_ref(), b) && same_opt(r.new_name.as_ref(), a)))
+    })
 }
 
 fn report(op: &Operation, what: &str, old: &Option<String>, new: &Option<String>, other: Option<&Operation>) -> Diagnostic {

@@ -7,7 +7,11 @@ use std::collections::{HashMap, HashSet};
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
-use super::model::{BodyKind, Function, OpKind, Operation, Origin, Parents, Value};
+use super::model::{
+    BodyKind, ConstraintKind, ConstraintSpec, Dialects, Function, OpKind, Operation, Origin,
+    Parents, Value,
+};
+use super::models;
 use super::python::{self, Constants, arg, column_spec, kwargs, last_name, literal_str, str_arg};
 use super::sql::{self, DialectHint};
 
@@ -22,6 +26,14 @@ pub struct Module<'a> {
     constants: Constants,
     /// `users = sa.table("users", ...)` at module level: variable → table name.
     tables: HashMap<String, String>,
+    /// Module-level literal lists and tuples (`TABLES = ("a", "b")`), for `for` loops.
+    values: HashMap<String, Value>,
+    /// `class Model(Base): __tablename__ = "t"` defined in this file.
+    classes: HashMap<String, String>,
+    /// `from pkg.models import Model as M`: bound name → (module, imported name).
+    imports: HashMap<String, (String, String)>,
+    /// The file's path: imported models are looked up on disk next to it.
+    path: Option<std::path::PathBuf>,
     hint: DialectHint,
     /// Parsed SQL by text: helpers called several times share one analysis.
     sql_cache: RefCell<HashMap<(String, Vec<String>), SqlAnalysis>>,
@@ -111,6 +123,10 @@ impl<'a> Module<'a> {
             helpers: HashMap::new(),
             constants: Constants::new(),
             tables: HashMap::new(),
+            values: HashMap::new(),
+            classes: HashMap::new(),
+            imports: HashMap::new(),
+            path: None,
             hint: DialectHint::Unknown,
             sql_cache: RefCell::new(HashMap::new()),
         };
@@ -127,6 +143,9 @@ impl<'a> Module<'a> {
                             .to_string();
                         if module == "alembic" && alias.name.as_str() == "op" {
                             m.op_names.insert(bound);
+                        } else if i.level == 0 && !module.is_empty() {
+                            m.imports
+                                .insert(bound, (module.to_string(), alias.name.to_string()));
                         }
                     }
                     m.note_dialect(module);
@@ -158,8 +177,17 @@ impl<'a> Module<'a> {
                 Stmt::FunctionDef(f) => {
                     m.helpers.insert(f.name.as_str().to_string(), f);
                 }
+                Stmt::ClassDef(c) => {
+                    if let Some(table) = models::tablename(&c.body) {
+                        m.classes.insert(c.name.to_string(), table);
+                    }
+                }
                 Stmt::Assign(a) if a.targets.len() == 1 => {
                     if let Expr::Name(n) = &a.targets[0] {
+                        if matches!(a.value.as_ref(), Expr::List(_) | Expr::Tuple(_)) {
+                            m.values
+                                .insert(n.id.as_str().to_string(), python::eval(&a.value));
+                        }
                         if let Some(table) = table_object_name(&a.value) {
                             m.tables.insert(n.id.as_str().to_string(), table);
                         }
@@ -183,6 +211,23 @@ impl<'a> Module<'a> {
             m.hint = DialectHint::Postgres;
         }
         m
+    }
+
+    /// Where the file lives: models imported from the project are read from disk.
+    #[must_use]
+    pub fn at(mut self, path: &str) -> Self {
+        self.path = Some(std::path::PathBuf::from(path));
+        self
+    }
+
+    /// The table name of a model class: defined in this file, or imported from a module of
+    /// the project found on disk above the file.
+    fn model_table(&self, class: &str) -> Option<String> {
+        if let Some(t) = self.classes.get(class) {
+            return Some(t.clone());
+        }
+        let (module, name) = self.imports.get(class)?;
+        models::imported_tablename(self.path.as_deref()?, module, name)
     }
 
     fn note_dialect(&mut self, module: &str) {
@@ -231,12 +276,20 @@ impl<'a> Module<'a> {
             locals: HashMap::new(),
             ops: Vec::new(),
             visiting: vec![name.to_string()],
+            raised: false,
+            dialects: Dialects::ALL,
         };
         walker.suite(&def.body);
         let header_end = def.name.range().end();
+        let mut body = body_kind(&def.body);
+        // `log(...); raise NotImplementedError`: nothing reaches the database before the raise.
+        if walker.raised && body == BodyKind::Active && walker.ops.iter().all(|o| o.kind.is_inert())
+        {
+            body = BodyKind::Raises;
+        }
         Some(Function {
             header: TextRange::new(def.range.start(), header_end),
-            body: body_kind(&def.body),
+            body,
             is_async: def.is_async,
             ops: walker.ops,
         })
@@ -289,12 +342,24 @@ pub fn body_kind(body: &[Stmt]) -> BodyKind {
 }
 
 enum Local {
+    /// A string (a literal, a loop variable, a helper's parameter, SQL built in Python).
     Sql(String, Vec<String>),
     /// `conn = op.get_bind()` and friends.
     Bind,
     /// `users = sa.table("users", ...)`: the table's name.
     Table(String),
+    /// `for x in (...)` over tuples: one value per target name is bound separately; a tuple
+    /// value bound to one name is kept for later unpacking.
+    Tuple(Vec<Value>),
+    /// `for row in session.query(Model)...:`: rows of a table (`filtered` when the query
+    /// restricts them), for `session.delete(row)`.
+    Rows { table: String, filtered: bool },
 }
+
+/// How many iterations of a `for` loop over a literal are unrolled.
+const MAX_UNROLL: usize = 64;
+/// How deep helper functions may call each other.
+const MAX_HELPER_DEPTH: usize = 8;
 
 struct Walker<'m, 'a> {
     module: &'m Module<'a>,
@@ -303,15 +368,42 @@ struct Walker<'m, 'a> {
     locals: HashMap<String, Local>,
     ops: Vec<Operation>,
     visiting: Vec<String>,
+    /// The function body (not a nested block) reached a `raise`.
+    raised: bool,
+    /// The dialects the statements being read run on (from enclosing `if` branches).
+    dialects: Dialects,
 }
 
 impl Walker<'_, '_> {
     fn suite(&mut self, body: &[Stmt]) {
+        self.block(body, true);
+    }
+
+    /// Walk statements in order. A `raise` or `return` ends the block: what follows it is
+    /// unreachable and never runs.
+    fn block(&mut self, body: &[Stmt], top: bool) {
         for stmt in body {
+            let first = self.ops.len();
             self.stmt(stmt);
+            if !self.dialects.is_all() {
+                for op in &mut self.ops[first..] {
+                    op.dialects = op.dialects.and(self.dialects);
+                }
+            }
+            match stmt {
+                Stmt::Raise(_) => {
+                    if top && self.visiting.len() == 1 {
+                        self.raised = true;
+                    }
+                    return;
+                }
+                Stmt::Return(_) => return,
+                _ => {}
+            }
         }
     }
 
+    #[allow(clippy::too_many_lines)]
     fn stmt(&mut self, stmt: &Stmt) {
         let range = stmt.range();
         match stmt {
@@ -331,8 +423,27 @@ impl Walker<'_, '_> {
                 }
             }
             Stmt::Assign(a) => {
-                if let [Expr::Name(n)] = a.targets.as_slice() {
-                    self.bind_local(n.id.as_str(), &a.value);
+                match a.targets.as_slice() {
+                    [Expr::Name(n)] => self.bind_local(n.id.as_str(), &a.value),
+                    [Expr::Tuple(t)] => {
+                        // `a, b = "x", "y"`
+                        if let Expr::Tuple(values) = a.value.as_ref()
+                            && values.elts.len() == t.elts.len()
+                        {
+                            for (target, value) in t.elts.iter().zip(&values.elts) {
+                                if let Expr::Name(n) = target {
+                                    self.bind_local(n.id.as_str(), value);
+                                }
+                            }
+                        } else {
+                            for target in &t.elts {
+                                if let Expr::Name(n) = target {
+                                    self.locals.remove(n.id.as_str());
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
                 }
                 self.expr(&a.value, range);
             }
@@ -356,8 +467,8 @@ impl Walker<'_, '_> {
                         (&item.context_expr, item.optional_vars.as_deref())
                     {
                         if self.is_op_call(call, "batch_alter_table")
-                            && let Some(table) = arg(call, Some(0), "table_name")
-                                .and_then(|t| literal_str(t).or_else(|| python::dotted(t)))
+                            && let Some(table) =
+                                arg(call, Some(0), "table_name").and_then(|t| self.name(t))
                         {
                             self.batches.push((var.id.as_str().to_string(), table));
                             pushed += 1;
@@ -371,65 +482,308 @@ impl Walker<'_, '_> {
                     }
                     self.expr(&item.context_expr, range);
                 }
-                self.suite(&w.body);
+                self.block(&w.body, false);
                 for _ in 0..pushed {
                     self.batches.pop();
                 }
             }
             Stmt::If(i) => {
-                self.suite(&i.body);
+                // `if dialect == "sqlite": ... elif ...: ... else: ...`: each branch runs on the
+                // dialects its test leaves.
+                let outer = self.dialects;
+                let first = self.ops.len();
+                let mut rest = Dialects::ALL;
+                let test = dialect_test(&i.test, self.module.source);
+                self.dialects = outer.and(test.unwrap_or(Dialects::ALL));
+                self.block(&i.body, false);
+                if let Some(t) = test {
+                    rest = rest.and(t.complement());
+                }
                 for clause in &i.elif_else_clauses {
-                    self.suite(&clause.body);
+                    let test = clause
+                        .test
+                        .as_ref()
+                        .map(|t| dialect_test(t, self.module.source));
+                    let this = match test {
+                        Some(Some(t)) => rest.and(t),
+                        _ => rest,
+                    };
+                    self.dialects = outer.and(this);
+                    self.block(&clause.body, false);
+                    if let Some(Some(t)) = test {
+                        rest = rest.and(t.complement());
+                    }
+                }
+                self.dialects = outer;
+                // Any other condition (`if has_table(...)`): the statements may not run.
+                if test.is_none() {
+                    self.guard(first);
                 }
             }
             Stmt::For(f) => {
-                self.suite(&f.body);
-                self.suite(&f.orelse);
+                if let Some(items) = self.literal_items(&f.iter)
+                    && !items.is_empty()
+                    && items.len() <= MAX_UNROLL
+                {
+                    // `for table in ("a", "b"):` / `for table, col in [("a", "x"), ...]`:
+                    // the body runs once per item with the names bound.
+                    let saved: Vec<(String, Option<Local>)> = names_in(&f.target)
+                        .into_iter()
+                        .map(|n| {
+                            let old = self.locals.remove(&n);
+                            (n, old)
+                        })
+                        .collect();
+                    for item in &items {
+                        self.bind_target(&f.target, item);
+                        self.block(&f.body, false);
+                    }
+                    for (n, old) in saved {
+                        match old {
+                            Some(l) => self.locals.insert(n, l),
+                            None => self.locals.remove(&n),
+                        };
+                    }
+                } else {
+                    let first = self.ops.len();
+                    for n in names_in(&f.target) {
+                        self.locals.remove(&n);
+                    }
+                    if let (Expr::Name(var), Some((table, filtered))) =
+                        (f.target.as_ref(), self.orm_query(&f.iter))
+                    {
+                        self.locals
+                            .insert(var.id.to_string(), Local::Rows { table, filtered });
+                    }
+                    self.block(&f.body, false);
+                    self.guard(first);
+                }
+                self.block(&f.orelse, false);
             }
             Stmt::While(w) => {
-                self.suite(&w.body);
-                self.suite(&w.orelse);
+                let first = self.ops.len();
+                self.block(&w.body, false);
+                self.block(&w.orelse, false);
+                self.guard(first);
             }
             Stmt::Try(t) => {
-                self.suite(&t.body);
+                let first = self.ops.len();
+                self.block(&t.body, false);
+                if !t.handlers.is_empty()
+                    && t.handlers.iter().all(|h| {
+                        let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
+                        swallows(&h.body)
+                    })
+                {
+                    for op in &mut self.ops[first..] {
+                        op.swallowed.get_or_insert(range);
+                    }
+                }
                 for handler in &t.handlers {
                     let ruff_python_ast::ExceptHandler::ExceptHandler(h) = handler;
-                    self.suite(&h.body);
+                    self.block(&h.body, false);
                 }
-                self.suite(&t.orelse);
-                self.suite(&t.finalbody);
+                self.block(&t.orelse, false);
+                self.guard(first);
+                self.block(&t.finalbody, false);
             }
             Stmt::Match(m) => {
+                let first = self.ops.len();
                 for case in &m.cases {
-                    self.suite(&case.body);
+                    self.block(&case.body, false);
                 }
+                self.guard(first);
             }
             _ => {}
         }
     }
 
+    /// The operations from `first` on ran under a condition, a loop or a `try`.
+    fn guard(&mut self, first: usize) {
+        for op in &mut self.ops[first..] {
+            op.guarded = true;
+        }
+    }
+
+    /// The items of a literal sequence: `("a", "b")`, `[("a", "x"), ...]`, a module-level
+    /// constant holding one, or `.items()` of... nothing else: unknown sequences are `None`.
+    fn literal_items(&self, expr: &Expr) -> Option<Vec<Value>> {
+        let value = match expr {
+            Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) => python::eval(expr),
+            Expr::Name(n) => match self.locals.get(n.id.as_str()) {
+                Some(Local::Tuple(items)) => Value::List(items.clone()),
+                Some(_) => return None,
+                None => self.module.values.get(n.id.as_str())?.clone(),
+            },
+            _ => return None,
+        };
+        let Value::List(items) = value else {
+            return None;
+        };
+        // Only strings (or tuples of strings) are worth binding; `Unknown` items stay unbound.
+        Some(items)
+    }
+
+    /// Bind a loop target to one item.
+    fn bind_target(&mut self, target: &Expr, item: &Value) {
+        match (target, item) {
+            (Expr::Name(n), Value::Str(s)) => {
+                self.locals
+                    .insert(n.id.as_str().to_string(), Local::Sql(s.clone(), Vec::new()));
+            }
+            (Expr::Name(n), Value::List(items)) => {
+                self.locals
+                    .insert(n.id.as_str().to_string(), Local::Tuple(items.clone()));
+            }
+            (Expr::Tuple(t), Value::List(items)) if t.elts.len() == items.len() => {
+                for (target, item) in t.elts.iter().zip(items) {
+                    self.bind_target(target, item);
+                }
+            }
+            (Expr::List(t), Value::List(items)) if t.elts.len() == items.len() => {
+                for (target, item) in t.elts.iter().zip(items) {
+                    self.bind_target(target, item);
+                }
+            }
+            _ => {
+                for n in names_in(target) {
+                    self.locals.remove(&n);
+                }
+            }
+        }
+    }
+
     fn bind_local(&mut self, name: &str, value: &Expr) {
         let mut holes = Vec::new();
-        if let Some(table) = table_object_name(value) {
+        if let Some(table) = self.table_expr(value) {
             self.locals.insert(name.to_string(), Local::Table(table));
         } else if let Some(s) = self.resolve_sql(value, &mut holes) {
             self.locals.insert(name.to_string(), Local::Sql(s, holes));
         } else if let Expr::Call(c) = value
             && matches!(
                 last_name(&c.func),
-                Some("get_bind" | "connect" | "begin" | "get_context")
+                Some("get_bind" | "connect" | "begin" | "get_context" | "connection")
             )
         {
             self.locals.insert(name.to_string(), Local::Bind);
+        } else if let Expr::Name(other) = value
+            && matches!(self.locals.get(other.id.as_str()), Some(Local::Bind))
+        {
+            self.locals.insert(name.to_string(), Local::Bind);
+        } else {
+            // Rebound to something we cannot see (a reflection, a query): forget the old value.
+            self.locals.remove(name);
+        }
+    }
+
+    /// A name (table, column, index, constraint) written as an expression: a literal, a
+    /// constant, a bound variable, an f-string over known values, or a model's table name.
+    /// What cannot be resolved comes back as `{expr}`: the same expression is the same unknown
+    /// object within the file, and rules never treat it as a real name.
+    fn name(&self, expr: &Expr) -> Option<String> {
+        if let Some(s) = literal_str(expr) {
+            return Some(s);
+        }
+        if let Expr::Call(c) = expr
+            && matches!(last_name(&c.func), Some("f" | "conv" | "quoted_name"))
+        {
+            return c.arguments.args.first().and_then(|a| self.name(a));
+        }
+        if let Some(t) = self.model_attr(expr) {
+            return Some(t);
+        }
+        let mut holes = Vec::new();
+        if let Some(s) = self.resolve_sql(expr, &mut holes) {
+            return Some(sql::restore(&s, &holes));
+        }
+        match expr {
+            Expr::Name(_) | Expr::Attribute(_) => {
+                python::dotted(expr).map(|d| python::unresolved(&d))
+            }
+            _ => None,
+        }
+    }
+
+    /// `sa.Column(...)` with its name resolved like any other name (`sa.Column(column, ...)`
+    /// in a helper gets the caller's argument).
+    fn column(&self, call: &ExprCall) -> Option<super::model::ColumnSpec> {
+        let mut spec = column_spec(call, self.module.source)?;
+        if let Some(first) = call.arguments.args.first()
+            && call.arguments.args.len() > 1
+            && !matches!(first, Expr::StringLiteral(_))
+            && let Some(name) = self.name(first)
+        {
+            spec.name = name;
+        }
+        Some(spec)
+    }
+
+    /// A name argument; `Err(())` when it is the literal `None`.
+    fn name_arg(
+        &self,
+        call: &ExprCall,
+        pos: Option<usize>,
+        kw: &str,
+    ) -> Result<Option<String>, ()> {
+        match arg(call, pos, kw) {
+            Some(Expr::NoneLiteral(_)) => Err(()),
+            Some(expr) => Ok(self.name(expr)),
+            None => Ok(None),
+        }
+    }
+
+    /// `Model.__tablename__` / `Model.__table__.name` of a model we can read.
+    fn model_attr(&self, expr: &Expr) -> Option<String> {
+        let Expr::Attribute(a) = expr else {
+            return None;
+        };
+        let class = match (a.attr.as_str(), a.value.as_ref()) {
+            ("__tablename__", Expr::Name(n)) => n.id.as_str(),
+            ("name", Expr::Attribute(inner)) if inner.attr.as_str() == "__table__" => {
+                let Expr::Name(n) = inner.value.as_ref() else {
+                    return None;
+                };
+                n.id.as_str()
+            }
+            _ => return None,
+        };
+        self.module.model_table(class)
+    }
+
+    /// A table object: `sa.table("t", ...)`, a variable bound to one, `Model.__table__`.
+    fn table_expr(&self, expr: &Expr) -> Option<String> {
+        match expr {
+            Expr::Name(n) => match self.locals.get(n.id.as_str()) {
+                Some(Local::Table(t)) => Some(t.clone()),
+                Some(_) => None,
+                None => self.module.tables.get(n.id.as_str()).cloned(),
+            },
+            Expr::Attribute(a) if a.attr.as_str() == "__table__" => {
+                let Expr::Name(n) = a.value.as_ref() else {
+                    return None;
+                };
+                self.module.model_table(n.id.as_str())
+            }
+            Expr::Call(c) if matches!(last_name(&c.func), Some("table" | "Table")) => c
+                .arguments
+                .args
+                .first()
+                .and_then(|a| self.name(a))
+                .filter(|n| !n.starts_with('{')),
+            _ => None,
         }
     }
 
     fn resolve_sql(&self, expr: &Expr, holes: &mut Vec<String>) -> Option<String> {
-        let lookup = |name: &str| -> Option<String> {
-            match self.locals.get(name) {
-                Some(Local::Sql(s, h)) if h.is_empty() => Some(s.clone()),
-                Some(_) => None,
-                None => self.module.constants.get(name).cloned(),
+        let lookup = |e: &Expr| -> Option<String> {
+            match e {
+                Expr::Name(n) => match self.locals.get(n.id.as_str()) {
+                    Some(Local::Sql(s, h)) if h.is_empty() => Some(s.clone()),
+                    Some(_) => None,
+                    None => self.module.constants.get(n.id.as_str()).cloned(),
+                },
+                Expr::Attribute(_) => self.model_attr(e),
+                _ => None,
             }
         };
         python::resolve_string(expr, self.module.source, &lookup, holes, 0)
@@ -518,86 +872,169 @@ impl Walker<'_, '_> {
                 }
                 false
             }
-            Expr::Name(n) => {
-                let name = n.id.as_str();
-                if self.visiting.iter().any(|v| v == name) || self.visiting.len() > 8 {
-                    return false;
-                }
-                let Some(def) = self.module.helpers.get(name) else {
-                    return false;
-                };
-                // A module-level helper called from upgrade(): its operations count as ours,
-                // with its parameters bound to the call's literal arguments and batch contexts.
-                let params: Vec<&str> = def
-                    .parameters
-                    .iter_non_variadic_params()
-                    .map(|p| p.parameter.name.as_str())
-                    .collect();
-                let mut strings: Vec<(String, String)> = Vec::new();
-                let mut batches = 0;
-                let bound = call
-                    .arguments
-                    .args
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, a)| params.get(i).map(|p| (*p, a)))
-                    .chain(
-                        call.arguments
-                            .keywords
-                            .iter()
-                            .filter_map(|k| k.arg.as_ref().map(|a| (a.as_str(), &k.value))),
-                    );
-                for (param, value) in bound {
-                    if let Some(s) = literal_str(value) {
-                        strings.push((param.to_string(), s));
-                    } else if let Expr::Name(v) = value
-                        && let Some((_, table)) = self
-                            .batches
-                            .iter()
-                            .rev()
-                            .find(|(var, _)| var == v.id.as_str())
-                    {
-                        let table = table.clone();
-                        self.batches.push((param.to_string(), table));
-                        batches += 1;
-                    }
-                }
-                self.visiting.push(name.to_string());
-                let saved = std::mem::take(&mut self.locals);
-                let first = self.ops.len();
-                self.suite(&def.body);
-                for op in &mut self.ops[first..] {
-                    let fields = [
-                        &mut op.table,
-                        &mut op.column,
-                        &mut op.name,
-                        &mut op.new_name,
-                    ];
-                    for value in fields.into_iter().flatten() {
-                        for (param, literal) in &strings {
-                            if value == param {
-                                value.clone_from(literal);
-                            } else if value.contains('{') {
-                                // An f-string hole naming the parameter: `{table_name}`.
-                                *value = value.replace(&format!("{{{param}}}"), literal);
-                            }
-                        }
-                    }
-                    for col in &mut op.columns {
-                        if let Some((_, s)) = strings.iter().find(|(p, _)| *p == col.name) {
-                            col.name = s.clone();
-                        }
-                    }
-                }
-                for _ in 0..batches {
-                    self.batches.pop();
-                }
-                self.locals = saved;
-                self.visiting.pop();
-                true
+            Expr::Attribute(attr) if matches!(attr.attr.as_str(), "delete" | "update") => {
+                self.orm_write(call, attr.attr.as_str(), range)
             }
+            Expr::Name(n) => self.helper(n.id.as_str(), call, range),
             _ => false,
         }
+    }
+
+    /// `session.query(Model).filter(...)` (also `.all()`, `.yield_per(...)`): the model's table
+    /// and whether the rows are restricted.
+    fn orm_query(&self, expr: &Expr) -> Option<(String, bool)> {
+        let mut cur = expr;
+        let mut filtered = false;
+        while let Expr::Call(c) = cur {
+            let Expr::Attribute(a) = c.func.as_ref() else {
+                return None;
+            };
+            match a.attr.as_str() {
+                "query" => {
+                    let model = c.arguments.args.first()?;
+                    let table = match model {
+                        Expr::Name(n) => {
+                            self.module.model_table(n.id.as_str()).unwrap_or_else(|| {
+                                python::unresolved(&format!("{}.__tablename__", n.id))
+                            })
+                        }
+                        _ => return None,
+                    };
+                    return Some((table, filtered));
+                }
+                "filter" | "filter_by" | "where" | "limit" | "first" | "one" | "get"
+                | "one_or_none" => filtered = true,
+                _ => {}
+            }
+            cur = &a.value;
+        }
+        None
+    }
+
+    /// ORM writes: `session.query(Model)...delete()` / `.update({...})`, and
+    /// `session.delete(row)` for a row of a loop over such a query.
+    fn orm_write(&mut self, call: &ExprCall, method: &str, range: TextRange) -> bool {
+        let Expr::Attribute(attr) = call.func.as_ref() else {
+            return false;
+        };
+        let kind = if method == "delete" {
+            OpKind::Delete
+        } else {
+            OpKind::Update
+        };
+        let target = if let Some((table, filtered)) = self.orm_query(&attr.value) {
+            Some((table, filtered))
+        } else if method == "delete"
+            && let Some(Expr::Name(row)) = call.arguments.args.first()
+            && let Some(Local::Rows { table, filtered }) = self.locals.get(row.id.as_str())
+        {
+            Some((table.clone(), *filtered))
+        } else {
+            None
+        };
+        let Some((table, filtered)) = target else {
+            return false;
+        };
+        let mut op = Operation::new(kind, Origin::Op, range);
+        op.table = Some(table);
+        op.has_where = filtered;
+        op.sql = Some(self.module.source[call.range()].to_string());
+        if kind == OpKind::Update {
+            op.writes = vec!["*".to_string()];
+        }
+        self.ops.push(op);
+        true
+    }
+
+    /// A module-level helper called from upgrade(): its operations count as ours, with its
+    /// parameters bound to the call's arguments (strings, tables, connections, batch
+    /// contexts) and to their defaults.
+    fn helper(&mut self, name: &str, call: &ExprCall, _range: TextRange) -> bool {
+        if self.visiting.iter().any(|v| v == name) || self.visiting.len() > MAX_HELPER_DEPTH {
+            return false;
+        }
+        let Some(def) = self.module.helpers.get(name) else {
+            return false;
+        };
+        let params: Vec<&ruff_python_ast::ParameterWithDefault> =
+            def.parameters.iter_non_variadic_params().collect();
+        let mut bound: Vec<(String, &Expr)> = Vec::new();
+        for (i, a) in call.arguments.args.iter().enumerate() {
+            if matches!(a, Expr::Starred(_)) {
+                break;
+            }
+            if let Some(p) = params.get(i) {
+                bound.push((p.parameter.name.to_string(), a));
+            }
+        }
+        for k in &call.arguments.keywords {
+            if let Some(a) = &k.arg {
+                bound.push((a.to_string(), &k.value));
+            }
+        }
+        for p in &params {
+            let pname = p.parameter.name.as_str();
+            if let Some(default) = p.default.as_deref()
+                && !bound.iter().any(|(n, _)| n == pname)
+            {
+                bound.push((pname.to_string(), default));
+            }
+        }
+        // Evaluate the arguments in the caller's scope.
+        let mut locals: HashMap<String, Local> = HashMap::new();
+        let mut batches = Vec::new();
+        for (param, value) in bound {
+            if let Expr::Name(v) = value
+                && let Some((_, table)) = self
+                    .batches
+                    .iter()
+                    .rev()
+                    .find(|(var, _)| var == v.id.as_str())
+            {
+                batches.push((param, table.clone()));
+                continue;
+            }
+            if let Some(table) = self.table_expr(value) {
+                locals.insert(param, Local::Table(table));
+                continue;
+            }
+            if let Expr::Name(v) = value {
+                match self.locals.get(v.id.as_str()) {
+                    Some(Local::Bind) => {
+                        locals.insert(param, Local::Bind);
+                        continue;
+                    }
+                    Some(Local::Tuple(items)) => {
+                        locals.insert(param, Local::Tuple(items.clone()));
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            if matches!(value, Expr::List(_) | Expr::Tuple(_)) {
+                if let Value::List(items) = python::eval(value) {
+                    locals.insert(param, Local::Tuple(items));
+                }
+                continue;
+            }
+            let mut holes = Vec::new();
+            if let Some(s) = self.resolve_sql(value, &mut holes) {
+                locals.insert(param, Local::Sql(s, holes));
+            } else if let Some(s) = self.model_attr(value) {
+                locals.insert(param, Local::Sql(s, Vec::new()));
+            }
+        }
+        self.visiting.push(name.to_string());
+        let saved = std::mem::replace(&mut self.locals, locals);
+        let pushed = batches.len();
+        self.batches.extend(batches);
+        self.block(&def.body, false);
+        for _ in 0..pushed {
+            self.batches.pop();
+        }
+        self.locals = saved;
+        self.visiting.pop();
+        true
     }
 
     /// Raw SQL (or a SQLAlchemy Core statement) handed to `execute`.
@@ -622,7 +1059,10 @@ impl Walker<'_, '_> {
                 true
             }
             None => {
-                if let Some(op) = core_statement(sql_expr, range) {
+                if let Some(op) = self
+                    .core_statement(sql_expr, range)
+                    .or_else(|| self.core_select(sql_expr, range))
+                {
                     exec.sql = Some(self.module.source[sql_expr.range()].to_string());
                     self.ops.push(exec);
                     self.ops.push(op);
@@ -639,6 +1079,144 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// `sa.select(t.c.id, t.c.value).where(...)`, `t.select()`: a read of those columns (data
+    /// that Python may write elsewhere next).
+    fn core_select(&self, expr: &Expr, range: TextRange) -> Option<Operation> {
+        let mut cur = expr;
+        while let Expr::Call(c) = cur {
+            let (method, receiver) = match c.func.as_ref() {
+                Expr::Attribute(a) => (a.attr.as_str(), Some(a.value.as_ref())),
+                Expr::Name(n) => (n.id.as_str(), None),
+                _ => return None,
+            };
+            if method == "select" {
+                let mut op = Operation::new(OpKind::Read, Origin::Sql, range);
+                match receiver {
+                    Some(r) if !is_module_name(r) => {
+                        if let Some(t) = self.table_expr(r) {
+                            op.reads.push((t, "*".to_string()));
+                        }
+                    }
+                    _ => {
+                        for a in &c.arguments.args {
+                            let items: Vec<&Expr> = match a {
+                                Expr::List(l) => l.elts.iter().collect(),
+                                other => vec![other],
+                            };
+                            for item in items {
+                                if let Some(read) = self.core_column(item) {
+                                    op.reads.push(read);
+                                }
+                            }
+                        }
+                    }
+                }
+                return Some(op);
+            }
+            cur = receiver?;
+        }
+        None
+    }
+
+    /// `t.c.col`, `t.c["col"]`, `Model.col` of a model we can read, or a whole table `t`.
+    fn core_column(&self, expr: &Expr) -> Option<(String, String)> {
+        match expr {
+            Expr::Attribute(a) => {
+                if let Expr::Attribute(c) = a.value.as_ref()
+                    && c.attr.as_str() == "c"
+                {
+                    return Some((self.table_expr(&c.value)?, a.attr.to_string()));
+                }
+                if let Expr::Name(n) = a.value.as_ref() {
+                    return Some((self.module.model_table(n.id.as_str())?, a.attr.to_string()));
+                }
+                None
+            }
+            Expr::Subscript(s) => {
+                let Expr::Attribute(c) = s.value.as_ref() else {
+                    return None;
+                };
+                if c.attr.as_str() != "c" {
+                    return None;
+                }
+                Some((self.table_expr(&c.value)?, literal_str(&s.slice)?))
+            }
+            other => self.table_expr(other).map(|t| (t, "*".to_string())),
+        }
+    }
+
+    /// `table.update().where(...).values(x=None)`, `sa.delete(table)`, `sa.insert(t)`,
+    /// `Model.__table__.delete()`: SQLAlchemy Core statements, as the same operations raw SQL
+    /// gives (table, WHERE or not, the columns written).
+    fn core_statement(&self, expr: &Expr, range: TextRange) -> Option<Operation> {
+        let mut methods: Vec<&str> = Vec::new();
+        let mut cur = expr;
+        let mut table: Option<String> = None;
+        let mut table_expr: Option<&Expr> = None;
+        let mut writes = Vec::new();
+        while let Expr::Call(c) = cur {
+            match c.func.as_ref() {
+                Expr::Attribute(a) => {
+                    let method = a.attr.as_str();
+                    methods.push(method);
+                    if method == "values" {
+                        for k in &c.arguments.keywords {
+                            match &k.arg {
+                                Some(name) => writes.push(name.to_string()),
+                                None => writes.push("*".to_string()),
+                            }
+                        }
+                        if !c.arguments.args.is_empty() {
+                            writes.push("*".to_string());
+                        }
+                    }
+                    if matches!(method, "update" | "delete" | "insert") {
+                        // `t.update()` or `sa.update(t)`.
+                        match c.arguments.args.first() {
+                            Some(first) if is_module_name(&a.value) => table_expr = Some(first),
+                            _ => table_expr = Some(&a.value),
+                        }
+                    }
+                    cur = &a.value;
+                }
+                Expr::Name(n) => {
+                    let method = n.id.as_str();
+                    methods.push(method);
+                    if matches!(method, "update" | "delete" | "insert") {
+                        table_expr = c.arguments.args.first();
+                    }
+                    break;
+                }
+                _ => break,
+            }
+        }
+        let kind = if methods.contains(&"update") {
+            OpKind::Update
+        } else if methods.contains(&"delete") {
+            OpKind::Delete
+        } else if methods.contains(&"insert") {
+            OpKind::Insert
+        } else {
+            return None;
+        };
+        if let Some(t) = table_expr {
+            table = self.table_expr(t).or_else(|| self.name(t));
+        }
+        let mut op = Operation::new(kind, Origin::Sql, range);
+        op.table = table;
+        op.has_where = methods
+            .iter()
+            .any(|m| matches!(*m, "where" | "filter" | "filter_by"));
+        // `.where(t.c.x.is_(None))` / `.where(t.c.x == None)`: a backfill of NULLs.
+        op.backfill = kind == OpKind::Update && where_is_null(expr, self.module.source);
+        op.writes = if kind == OpKind::Insert && writes.is_empty() {
+            vec!["*".to_string()]
+        } else {
+            writes
+        };
+        Some(op)
+    }
+
     #[allow(clippy::too_many_lines)]
     fn op_call(&mut self, method: &str, call: &ExprCall, batch: Option<String>, range: TextRange) {
         let source = self.module.source;
@@ -648,7 +1226,7 @@ impl Walker<'_, '_> {
         let table_at = |p: usize, kw: &str| -> Option<String> {
             batch
                 .clone()
-                .or_else(|| str_arg(call, Some(p), kw).ok().flatten())
+                .or_else(|| self.name_arg(call, Some(p), kw).ok().flatten())
         };
         let kind = match method {
             "add_column" => OpKind::AddColumn,
@@ -681,11 +1259,14 @@ impl Walker<'_, '_> {
         if let Some(Value::Bool(true)) = op.kwarg_value("postgresql_concurrently") {
             op.concurrently = true;
         }
+        op.if_exists = ["if_exists", "if_not_exists"]
+            .iter()
+            .any(|k| op.kwarg_value(k).is_some_and(|v| *v != Value::Bool(false)));
         match kind {
             OpKind::AddColumn => {
                 op.table = table_at(0, "table_name");
                 if let Some(Expr::Call(col)) = arg(call, pos(1), "column")
-                    && let Some(spec) = column_spec(col, source)
+                    && let Some(spec) = self.column(col)
                 {
                     op.column = Some(spec.name.clone());
                     op.columns.push(spec);
@@ -693,15 +1274,15 @@ impl Walker<'_, '_> {
             }
             OpKind::DropColumn => {
                 op.table = table_at(0, "table_name");
-                op.column = str_arg(call, pos(1), "column_name").ok().flatten();
+                op.column = self.name_arg(call, pos(1), "column_name").ok().flatten();
             }
             OpKind::AlterColumn => {
                 op.table = table_at(0, "table_name");
-                op.column = str_arg(call, pos(1), "column_name").ok().flatten();
-                if let Some(new) = op.kwarg_value("new_column_name").and_then(Value::as_str) {
+                op.column = self.name_arg(call, pos(1), "column_name").ok().flatten();
+                if let Ok(Some(new)) = self.name_arg(call, None, "new_column_name") {
                     let mut rename = op.clone();
                     rename.kind = OpKind::RenameColumn;
-                    rename.new_name = Some(new.to_string());
+                    rename.new_name = Some(new);
                     self.ops.push(rename);
                     let changes = ["type_", "nullable", "server_default"];
                     if !op.kwargs.iter().any(|k| changes.contains(&k.name.as_str())) {
@@ -710,35 +1291,54 @@ impl Walker<'_, '_> {
                 }
             }
             OpKind::CreateTable => {
-                op.table = str_arg(call, Some(0), "table_name").ok().flatten();
+                op.table = self.name_arg(call, Some(0), "table_name").ok().flatten();
                 for a in call.arguments.args.iter().skip(1) {
                     if let Expr::Call(col) = a {
-                        if let Some(spec) = column_spec(col, source) {
+                        if let Some(spec) = self.column(col) {
                             op.columns.push(spec);
-                        } else if last_name(&col.func) == Some("UniqueConstraint") {
-                            op.unique = true;
+                        } else if let Some(c) = table_constraint(col) {
+                            if c.kind == ConstraintKind::Unique {
+                                op.unique = true;
+                            }
+                            op.constraints.push(c);
                         }
                     }
                 }
             }
-            OpKind::DropTable => op.table = str_arg(call, Some(0), "table_name").ok().flatten(),
+            OpKind::DropTable => {
+                op.table = self.name_arg(call, Some(0), "table_name").ok().flatten()
+            }
             OpKind::RenameTable => {
-                op.table = str_arg(call, Some(0), "old_table_name").ok().flatten();
-                op.new_name = str_arg(call, Some(1), "new_table_name").ok().flatten();
+                op.table = self
+                    .name_arg(call, Some(0), "old_table_name")
+                    .ok()
+                    .flatten();
+                op.new_name = self
+                    .name_arg(call, Some(1), "new_table_name")
+                    .ok()
+                    .flatten();
             }
             OpKind::CreateIndex => {
                 self.named(&mut op, call);
                 op.table = table_at(1, "table_name");
                 op.unique = op.kwarg_value("unique").and_then(Value::as_bool) == Some(true);
+                let mut columns = Vec::new();
                 if let Some(Value::List(cols)) = arg(call, pos(2), "columns").map(python::eval) {
                     op.column = cols.first().and_then(|c| c.as_str().map(str::to_string));
+                    columns = strings(&Value::List(cols));
                 }
+                op.constraints.push(ConstraintSpec {
+                    kind: ConstraintKind::Index,
+                    name: op.name.clone(),
+                    columns,
+                    ref_table: None,
+                });
             }
             OpKind::DropIndex => {
                 self.named(&mut op, call);
                 op.table = batch
                     .clone()
-                    .or_else(|| str_arg(call, Some(1), "table_name").ok().flatten());
+                    .or_else(|| self.name_arg(call, Some(1), "table_name").ok().flatten());
             }
             OpKind::CreateUniqueConstraint
             | OpKind::CreateCheckConstraint
@@ -751,6 +1351,27 @@ impl Walker<'_, '_> {
                 {
                     op.new_name = Some(t.to_string());
                 }
+                let constraint = match kind {
+                    OpKind::CreateUniqueConstraint => Some(ConstraintKind::Unique),
+                    OpKind::CreatePrimaryKey => Some(ConstraintKind::PrimaryKey),
+                    OpKind::CreateCheckConstraint => Some(ConstraintKind::Check),
+                    _ => None,
+                };
+                if let Some(ckind) = constraint {
+                    let columns = if ckind == ConstraintKind::Check {
+                        Vec::new()
+                    } else {
+                        arg(call, pos(2), "columns")
+                            .map(|c| strings(&python::eval(c)))
+                            .unwrap_or_default()
+                    };
+                    op.constraints.push(ConstraintSpec {
+                        kind: ckind,
+                        name: op.name.clone(),
+                        columns,
+                        ref_table: None,
+                    });
+                }
             }
             OpKind::CreateForeignKey => {
                 self.named(&mut op, call);
@@ -758,23 +1379,22 @@ impl Walker<'_, '_> {
                 if let Some(ondelete) = op.kwarg_value("ondelete").and_then(Value::as_str) {
                     op.columns.push(python_fk(ondelete, range));
                 }
+                op.constraints.push(ConstraintSpec {
+                    kind: ConstraintKind::ForeignKey,
+                    name: op.name.clone(),
+                    columns: arg(call, pos(3), "local_cols")
+                        .map(|c| strings(&python::eval(c)))
+                        .unwrap_or_default(),
+                    ref_table: str_arg(call, pos(2), "referent_table").ok().flatten(),
+                });
             }
             OpKind::BulkInsert => {
-                op.table = call.arguments.args.first().and_then(|arg| match arg {
-                    Expr::Name(n) => {
-                        let var = n.id.as_str();
-                        Some(match self.locals.get(var) {
-                            Some(Local::Table(t)) => t.clone(),
-                            _ => self
-                                .module
-                                .tables
-                                .get(var)
-                                .cloned()
-                                .unwrap_or_else(|| var.to_string()),
-                        })
-                    }
-                    other => table_object_name(other),
-                });
+                op.table = call
+                    .arguments
+                    .args
+                    .first()
+                    .and_then(|arg| self.table_expr(arg).or_else(|| self.name(arg)));
+                op.writes = vec!["*".to_string()];
             }
             _ => {
                 op.name = Some(method.to_string());
@@ -789,11 +1409,56 @@ impl Walker<'_, '_> {
             OpKind::CreateIndex | OpKind::DropIndex => "index_name",
             _ => "constraint_name",
         };
-        match str_arg(call, Some(0), kw) {
+        match self.name_arg(call, Some(0), kw) {
             Ok(name) => op.name = name,
             Err(()) => op.name_is_none = true,
         }
     }
+}
+
+/// `sa.ForeignKeyConstraint([...], ["t.id"])`, `sa.PrimaryKeyConstraint(...)`,
+/// `sa.UniqueConstraint(...)`, `sa.CheckConstraint(...)`, `sa.Index(...)` inside `create_table`.
+fn table_constraint(call: &ExprCall) -> Option<ConstraintSpec> {
+    let kind = match last_name(&call.func)? {
+        "ForeignKeyConstraint" => ConstraintKind::ForeignKey,
+        "PrimaryKeyConstraint" => ConstraintKind::PrimaryKey,
+        "UniqueConstraint" => ConstraintKind::Unique,
+        "CheckConstraint" => ConstraintKind::Check,
+        "Index" => ConstraintKind::Index,
+        _ => return None,
+    };
+    // `use_alter=True`: not created with the table but by a later `create_foreign_key`.
+    if arg(call, None, "use_alter").is_some_and(|v| python::eval(v) == Value::Bool(true)) {
+        return None;
+    }
+    let args = &call.arguments.args;
+    let name = arg(call, None, "name").and_then(literal_str);
+    let mut spec = ConstraintSpec {
+        kind,
+        name,
+        columns: Vec::new(),
+        ref_table: None,
+    };
+    match kind {
+        ConstraintKind::ForeignKey => {
+            spec.columns = args
+                .first()
+                .map(|a| strings(&python::eval(a)))
+                .unwrap_or_default();
+            spec.ref_table = args
+                .get(1)
+                .map(|a| strings(&python::eval(a)))
+                .and_then(|targets| targets.first().cloned())
+                .and_then(|t| t.rsplit_once('.').map(|(table, _)| table.to_string()));
+        }
+        ConstraintKind::Index => {
+            spec.name = args.first().and_then(literal_str);
+            spec.columns = args.iter().skip(1).filter_map(literal_str).collect();
+        }
+        ConstraintKind::Check => {}
+        _ => spec.columns = args.iter().filter_map(literal_str).collect(),
+    }
+    Some(spec)
 }
 
 fn python_fk(ondelete: &str, range: TextRange) -> super::model::ColumnSpec {
@@ -804,49 +1469,27 @@ fn python_fk(ondelete: &str, range: TextRange) -> super::model::ColumnSpec {
     }
 }
 
-/// `table.update().where(...)`, `sa.delete(table)`, ...: SQLAlchemy Core statements.
-fn core_statement(expr: &Expr, range: TextRange) -> Option<Operation> {
-    let mut methods = Vec::new();
-    let mut cur = expr;
-    let mut table = None;
-    while let Expr::Call(c) = cur {
-        let Expr::Attribute(a) = c.func.as_ref() else {
-            if let Expr::Name(n) = c.func.as_ref() {
-                methods.push(n.id.as_str().to_string());
-                if let Some(Expr::Name(t)) = c.arguments.args.first() {
-                    table = Some(t.id.as_str().to_string());
-                }
-            }
-            break;
-        };
-        methods.push(a.attr.as_str().to_string());
-        if matches!(a.attr.as_str(), "update" | "delete" | "insert") {
-            match a.value.as_ref() {
-                Expr::Name(t) => table = Some(t.id.as_str().to_string()),
-                _ => {
-                    if let Some(Expr::Name(t)) = c.arguments.args.first() {
-                        table = Some(t.id.as_str().to_string());
-                    }
-                }
-            }
-        }
-        cur = &a.value;
+/// `sa` / `sqlalchemy` / `expression`: `sa.update(t)` takes the table as its argument.
+fn is_module_name(expr: &Expr) -> bool {
+    match expr {
+        Expr::Name(n) => matches!(
+            n.id.as_str(),
+            "sa" | "sqlalchemy" | "expression" | "sql" | "db"
+        ),
+        Expr::Attribute(a) => matches!(a.attr.as_str(), "sql" | "expression"),
+        _ => false,
     }
-    let kind = if methods.iter().any(|m| m == "update") {
-        OpKind::Update
-    } else if methods.iter().any(|m| m == "delete") {
-        OpKind::Delete
-    } else if methods.iter().any(|m| m == "insert") {
-        OpKind::Insert
-    } else {
-        return None;
-    };
-    let mut op = Operation::new(kind, Origin::Sql, range);
-    op.table = table;
-    op.has_where = methods
-        .iter()
-        .any(|m| m == "where" || m == "filter" || m == "filter_by");
-    Some(op)
+}
+
+/// Every plain name a `for` target binds.
+fn names_in(target: &Expr) -> Vec<String> {
+    match target {
+        Expr::Name(n) => vec![n.id.as_str().to_string()],
+        Expr::Tuple(t) => t.elts.iter().flat_map(names_in).collect(),
+        Expr::List(l) => l.elts.iter().flat_map(names_in).collect(),
+        Expr::Starred(s) => names_in(&s.value),
+        _ => Vec::new(),
+    }
 }
 
 /// `sa.table("users", ...)` / `Table("users", metadata, ...)` → `users`.
@@ -860,4 +1503,123 @@ fn table_object_name(expr: &Expr) -> Option<String> {
         .first()
         .and_then(|a| a.as_string_literal_expr())
         .map(|s| s.value.to_str().to_string())
+}
+
+/// The dialects for which an `if` test holds, when it is a test of the dialect:
+/// `dialect == "sqlite"`, `conn.dialect.name != "mysql"`, `dialect in ("mysql", "mssql")`,
+/// `"sqlite" in inspector.dialect.dialect_description`, `isinstance(bind.dialect, SQLiteDialect)`,
+/// `not ...`, `and`/`or` of those. `None` for any other test.
+fn dialect_test(test: &Expr, source: &str) -> Option<Dialects> {
+    use ruff_python_ast::{BoolOp, CmpOp, UnaryOp};
+    let names = |e: &Expr| -> Option<Dialects> {
+        match e {
+            Expr::StringLiteral(s) => Dialects::named(s.value.to_str()),
+            Expr::Tuple(_) | Expr::List(_) | Expr::Set(_) => {
+                let elts: &[Expr] = match e {
+                    Expr::Tuple(t) => &t.elts,
+                    Expr::List(l) => &l.elts,
+                    Expr::Set(s) => &s.elts,
+                    _ => &[],
+                };
+                elts.iter().try_fold(Dialects(0), |acc, x| match x {
+                    Expr::StringLiteral(s) => Dialects::named(s.value.to_str()).map(|d| acc.or(d)),
+                    _ => None,
+                })
+            }
+            _ => None,
+        }
+    };
+    let about_dialect = |e: &Expr| {
+        let text = source[e.range()].to_ascii_lowercase();
+        text.contains("dialect") || text.contains("engine.name") || text.contains("db_type")
+    };
+    match test {
+        Expr::Compare(c) if c.ops.len() == 1 && c.comparators.len() == 1 => {
+            let right = &c.comparators[0];
+            let (subject, value) = match c.ops[0] {
+                // `"sqlite" in inspector.dialect.dialect_description`
+                CmpOp::In | CmpOp::NotIn if matches!(c.left.as_ref(), Expr::StringLiteral(_)) => {
+                    (right, c.left.as_ref())
+                }
+                _ => (&c.left as &Expr, right),
+            };
+            let subject: &Expr = subject;
+            if !about_dialect(subject) {
+                return None;
+            }
+            let d = names(value)?;
+            match c.ops[0] {
+                CmpOp::Eq | CmpOp::Is | CmpOp::In => Some(d),
+                CmpOp::NotEq | CmpOp::IsNot | CmpOp::NotIn => Some(d.complement()),
+                _ => None,
+            }
+        }
+        Expr::Call(call) if last_name(&call.func) == Some("isinstance") => {
+            let [subject, class] = call.arguments.args.as_ref() else {
+                return None;
+            };
+            if !about_dialect(subject) {
+                return None;
+            }
+            let classes: Vec<&Expr> = match class {
+                Expr::Tuple(t) => t.elts.iter().collect(),
+                other => vec![other],
+            };
+            classes.iter().try_fold(Dialects(0), |acc, c| {
+                Dialects::named(&source[c.range()]).map(|d| acc.or(d))
+            })
+        }
+        Expr::UnaryOp(u) if u.op == UnaryOp::Not => {
+            dialect_test(&u.operand, source).map(Dialects::complement)
+        }
+        Expr::BoolOp(b) => {
+            let parts: Vec<Option<Dialects>> =
+                b.values.iter().map(|v| dialect_test(v, source)).collect();
+            match b.op {
+                // `dialect == "postgresql" and not offline`: at most the dialect's branch.
+                BoolOp::And => parts.into_iter().flatten().reduce(Dialects::and),
+                BoolOp::Or => parts
+                    .into_iter()
+                    .try_fold(Dialects(0), |acc, p| p.map(|d| acc.or(d))),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// An `except` body that carries on as if nothing happened: `pass`, `continue`, `...`, a log or
+/// print call; nothing re-raised.
+fn swallows(body: &[Stmt]) -> bool {
+    body.iter().all(|stmt| match stmt {
+        Stmt::Pass(_) | Stmt::Continue(_) => true,
+        Stmt::Expr(e) => match e.value.as_ref() {
+            Expr::StringLiteral(_) | Expr::EllipsisLiteral(_) => true,
+            Expr::Call(c) => matches!(
+                last_name(&c.func),
+                Some("print" | "debug" | "info" | "warning" | "warn" | "error" | "exception")
+            ),
+            _ => false,
+        },
+        _ => false,
+    })
+}
+
+/// Does a Core statement chain restrict its rows to `... IS NULL` only?
+fn where_is_null(expr: &Expr, source: &str) -> bool {
+    let mut cur = expr;
+    while let Expr::Call(c) = cur {
+        let Expr::Attribute(a) = c.func.as_ref() else {
+            return false;
+        };
+        if a.attr.as_str() == "where"
+            && let [cond] = c.arguments.args.as_ref()
+        {
+            let text: String = source[cond.range()].split_whitespace().collect();
+            return text.ends_with(".is_(None)")
+                || text.ends_with("==None")
+                || text.ends_with(".is_(sa.null())");
+        }
+        cur = &a.value;
+    }
+    false
 }

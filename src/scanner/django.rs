@@ -1,6 +1,8 @@
 //! Django migration files: `class Migration(migrations.Migration)` → `operations = [...]`.
 
-use ruff_python_ast::{Expr, ExprCall, Stmt, StmtClassDef};
+use std::collections::HashMap;
+
+use ruff_python_ast::{Expr, ExprCall, Stmt, StmtClassDef, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::model::{
@@ -34,9 +36,20 @@ pub struct DjangoMigration {
     pub header: TextRange,
 }
 
-/// Read the class body.
+/// Read the class body; `module` is the file's top level, where `RunPython` functions live.
 #[must_use]
-pub fn read(class: &StmtClassDef, source: &str) -> DjangoMigration {
+pub fn read(class: &StmtClassDef, source: &str, module: &[Stmt]) -> DjangoMigration {
+    let functions: HashMap<&str, &StmtFunctionDef> = module
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::FunctionDef(f) => Some((f.name.as_str(), f)),
+            _ => None,
+        })
+        .collect();
+    let ctx = Ctx {
+        source,
+        functions: &functions,
+    };
     let header = TextRange::new(class.range.start(), class.name.range().end());
     let mut out = DjangoMigration {
         operations: Function {
@@ -95,7 +108,7 @@ pub fn read(class: &StmtClassDef, source: &str) -> DjangoMigration {
                 };
                 for e in elts {
                     if let Expr::Call(call) = e {
-                        operation(call, source, &mut out.operations.ops);
+                        operation(call, &ctx, &mut out.operations.ops);
                     }
                 }
                 if !out.operations.ops.is_empty() {
@@ -135,7 +148,14 @@ fn field_spec(name: Option<String>, field: Option<&Expr>) -> ColumnSpec {
         let null = arg(f, None, "null").map(eval).and_then(|v| v.as_bool());
         // ManyToMany fields live in their own table: never NOT NULL on this one.
         spec.nullable = Some(null == Some(true) || class == "ManyToManyField");
-        spec.has_default = arg(f, None, "default").is_some();
+        let flag =
+            |name: &str| arg(f, None, name).map(eval).and_then(|v| v.as_bool()) == Some(true);
+        // Django fills existing rows with the field's effective default: `default=`, `''` for
+        // a `blank=True` string field, now() for `auto_now`/`auto_now_add`.
+        spec.has_default = arg(f, None, "default").is_some()
+            || flag("blank") && STRING_FIELDS.contains(&class)
+            || flag("auto_now")
+            || flag("auto_now_add");
         spec.server_default = arg(f, None, "db_default").map(|_| "db_default".to_string());
         spec.primary_key = arg(f, None, "primary_key")
             .map(eval)
@@ -149,7 +169,14 @@ fn field_spec(name: Option<String>, field: Option<&Expr>) -> ColumnSpec {
     spec
 }
 
-fn operation(call: &ExprCall, source: &str, out: &mut Vec<Operation>) {
+/// What operations are read against: the source and the module's functions.
+struct Ctx<'a> {
+    source: &'a str,
+    functions: &'a HashMap<&'a str, &'a StmtFunctionDef>,
+}
+
+fn operation(call: &ExprCall, ctx: &Ctx<'_>, out: &mut Vec<Operation>) {
+    let source = ctx.source;
     let name = last_name(&call.func).unwrap_or("");
     let kind = match name {
         "RemoveField" => OpKind::RemoveField,
@@ -168,11 +195,14 @@ fn operation(call: &ExprCall, source: &str, out: &mut Vec<Operation>) {
         "RunSQL" => OpKind::RunSql,
         "SeparateDatabaseAndState" => {
             // Only the database half touches the database.
-            if let Some(Expr::List(l)) = arg(call, None, "database_operations") {
-                for e in &l.elts {
-                    if let Expr::Call(c) = e {
-                        operation(c, source, out);
-                    }
+            let elts = match arg(call, None, "database_operations") {
+                Some(Expr::List(l)) => &l.elts,
+                Some(Expr::Tuple(t)) => &t.elts,
+                _ => return,
+            };
+            for e in elts {
+                if let Expr::Call(c) = e {
+                    operation(c, ctx, out);
                 }
             }
             return;
@@ -192,7 +222,22 @@ fn operation(call: &ExprCall, source: &str, out: &mut Vec<Operation>) {
                     .push(field_spec(op.column.clone(), arg(call, Some(2), "field")));
             }
         }
-        OpKind::DeleteModel | OpKind::CreateModel => op.table = str_kw(call, 0, "name"),
+        OpKind::DeleteModel => op.table = str_kw(call, 0, "name"),
+        OpKind::CreateModel => {
+            op.table = str_kw(call, 0, "name");
+            let fields = match arg(call, Some(1), "fields") {
+                Some(Expr::List(l)) => l.elts.as_slice(),
+                Some(Expr::Tuple(t)) => t.elts.as_slice(),
+                _ => &[],
+            };
+            for f in fields {
+                if let Expr::Tuple(pair) = f
+                    && let [name, field] = pair.elts.as_slice()
+                {
+                    op.columns.push(field_spec(literal_str(name), Some(field)));
+                }
+            }
+        }
         OpKind::RenameField => {
             op.table = str_kw(call, 0, "model_name");
             op.column = str_kw(call, 1, "old_name");
@@ -217,6 +262,13 @@ fn operation(call: &ExprCall, source: &str, out: &mut Vec<Operation>) {
         OpKind::RunPython => {
             if let Some(reverse) = arg(call, Some(1), "reverse_code") {
                 set_kwarg(&mut op, "reverse_code", reverse, source);
+            }
+            if let Some(Expr::Name(code)) = arg(call, Some(0), "code")
+                && let Some(def) = ctx.functions.get(code.id.as_str())
+            {
+                op.name = Some(code.id.to_string());
+                let mut visiting = vec![code.id.to_string()];
+                op.data_write = data_write(&def.body, ctx, &mut visiting);
             }
         }
         OpKind::RunSql => {
@@ -249,4 +301,181 @@ fn operation(call: &ExprCall, source: &str, out: &mut Vec<Operation>) {
         _ => {}
     }
     out.push(op);
+}
+
+/// Field classes whose `blank=True` makes Django's effective default `''` (empty strings are
+/// allowed), including common third-party subclasses of `TextField`.
+const STRING_FIELDS: &[&str] = &[
+    "CharField",
+    "TextField",
+    "SlugField",
+    "EmailField",
+    "URLField",
+    "FilePathField",
+    "FileField",
+    "ImageField",
+    "BinaryField",
+    "RichTextField",
+    "CICharField",
+    "CITextField",
+    "CIEmailField",
+];
+
+/// How deep functions called from a `RunPython` function are followed.
+const MAX_CALL_DEPTH: usize = 6;
+
+/// The first call in a `RunPython` function (or a module function it calls) that writes rows:
+/// `.save()`, `.delete()`, a queryset `.update(...)`, `bulk_update`/`bulk_create`,
+/// `objects.create(...)`, raw SQL through `.execute(...)`.
+fn data_write(
+    body: &[Stmt],
+    ctx: &Ctx<'_>,
+    visiting: &mut Vec<String>,
+) -> Option<(String, TextRange)> {
+    let mut found = None;
+    let mut visit = |expr: &Expr| {
+        if found.is_none() {
+            found = find_write(expr, ctx, visiting);
+        }
+    };
+    for stmt in body {
+        for_each_expr(stmt, &mut visit);
+    }
+    found
+}
+
+fn find_write(
+    expr: &Expr,
+    ctx: &Ctx<'_>,
+    visiting: &mut Vec<String>,
+) -> Option<(String, TextRange)> {
+    let Expr::Call(call) = expr else {
+        return None;
+    };
+    match call.func.as_ref() {
+        Expr::Attribute(a) => {
+            let method = a.attr.as_str();
+            let args = &call.arguments;
+            let receiver_is_query = matches!(a.value.as_ref(), Expr::Call(_))
+                || matches!(a.value.as_ref(), Expr::Attribute(r) if r.attr.as_str() == "objects");
+            let writes = match method {
+                "save" | "bulk_update" | "bulk_create" | "execute" | "executemany" => true,
+                "delete" => args.args.is_empty(),
+                // QuerySet.update(field=value); dict.update({...}) takes a positional mapping.
+                "update" => args.args.is_empty() && !args.keywords.is_empty(),
+                "create" | "get_or_create" | "update_or_create" => receiver_is_query,
+                _ => false,
+            };
+            if writes {
+                return Some((format!(".{method}()"), call.range()));
+            }
+        }
+        Expr::Name(n) => {
+            let name = n.id.as_str();
+            if visiting.len() < MAX_CALL_DEPTH
+                && !visiting.iter().any(|v| v == name)
+                && let Some(def) = ctx.functions.get(name)
+            {
+                visiting.push(name.to_string());
+                let found = data_write(&def.body, ctx, visiting);
+                visiting.pop();
+                if let Some((what, _)) = found {
+                    // Point at the call in the function RunPython names.
+                    return Some((what, call.range()));
+                }
+            }
+        }
+        _ => {}
+    }
+    None
+}
+
+/// Every call expression in a statement, nested ones included, in source order.
+fn for_each_expr(stmt: &Stmt, visit: &mut dyn FnMut(&Expr)) {
+    use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+    struct Calls<'v> {
+        visit: &'v mut dyn FnMut(&Expr),
+    }
+    impl<'x> Visitor<'x> for Calls<'_> {
+        fn visit_stmt(&mut self, stmt: &'x Stmt) {
+            // Nested function and class definitions run only when called.
+            if !matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+                walk_stmt(self, stmt);
+            }
+        }
+        fn visit_expr(&mut self, expr: &'x Expr) {
+            if matches!(expr, Expr::Call(_)) {
+                (self.visit)(expr);
+            }
+            walk_expr(self, expr);
+        }
+    }
+    Calls { visit }.visit_stmt(stmt);
+}
+
+/// The nullability of every field of one app, replayed through its migrations in order.
+/// Unknown fields (created by a migration we did not read) answer `None`.
+#[derive(Default)]
+pub struct FieldState {
+    /// (model, field), lower-case → nullable.
+    fields: HashMap<(String, String), Option<bool>>,
+}
+
+fn key(model: &str, field: &str) -> (String, String) {
+    (model.to_ascii_lowercase(), field.to_ascii_lowercase())
+}
+
+impl FieldState {
+    /// `Some(false)` when the field is known to be NOT NULL at this point.
+    #[must_use]
+    pub fn nullable(&self, model: &str, field: &str) -> Option<bool> {
+        self.fields.get(&key(model, field)).copied().flatten()
+    }
+
+    /// Apply one operation.
+    pub fn apply(&mut self, op: &Operation) {
+        let (Some(model), column) = (op.table.as_deref(), op.column.as_deref()) else {
+            return;
+        };
+        match op.kind {
+            OpKind::CreateModel => {
+                for c in &op.columns {
+                    self.fields.insert(key(model, &c.name), c.nullable);
+                }
+            }
+            OpKind::AddField | OpKind::AlterField => {
+                if let (Some(field), Some(spec)) = (column, op.columns.first()) {
+                    self.fields.insert(key(model, field), spec.nullable);
+                }
+            }
+            OpKind::RemoveField => {
+                if let Some(field) = column {
+                    self.fields.remove(&key(model, field));
+                }
+            }
+            OpKind::RenameField => {
+                if let (Some(old), Some(new)) = (column, op.new_name.as_deref())
+                    && let Some(v) = self.fields.remove(&key(model, old))
+                {
+                    self.fields.insert(key(model, new), v);
+                }
+            }
+            OpKind::RenameModel | OpKind::DeleteModel => {
+                let old = model.to_ascii_lowercase();
+                let moved: Vec<((String, String), Option<bool>)> = self
+                    .fields
+                    .iter()
+                    .filter(|((m, _), _)| *m == old)
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect();
+                for (k, v) in moved {
+                    self.fields.remove(&k);
+                    if let (OpKind::RenameModel, Some(new)) = (op.kind, op.new_name.as_deref()) {
+                        self.fields.insert(key(new, &k.1), v);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }

@@ -6,9 +6,11 @@ pub mod alembic;
 pub mod django;
 pub mod graph;
 pub mod model;
+pub mod models;
 pub mod python;
 pub mod source;
 pub mod sql;
+pub mod state;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -236,7 +238,7 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
     let suppressions = source::suppressions(&scan.source, parsed.tokens());
     let file_stem = stem(&scan.path);
     let migration = if let Some(class) = django::migration_class(body) {
-        let d = django::read(class, &scan.source);
+        let d = django::read(class, &scan.source, body);
         let created = d
             .operations
             .ops
@@ -274,7 +276,7 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
             // A helper module next to the revisions (or an empty file): not a migration.
             return scan;
         }
-        let module = alembic::Module::new(&scan.source, body);
+        let module = alembic::Module::new(&scan.source, body).at(&scan.path);
         let upgrade = module.function("upgrade");
         let downgrade = module.function("downgrade");
         let created = upgrade
@@ -334,7 +336,12 @@ fn dialect_of<'f>(
     }
     let pragma = functions
         .flat_map(|f| &f.ops)
-        .any(|o| o.kind == model::OpKind::Read && o.name.as_deref() == Some("PRAGMA"));
+        // A PRAGMA in an `if dialect == "sqlite":` branch says nothing about the file.
+        .any(|o| {
+            o.kind == model::OpKind::Read
+                && o.name.as_deref() == Some("PRAGMA")
+                && o.dialects.is_all()
+        });
     if pragma {
         return sql::DialectHint::Sqlite;
     }
@@ -419,7 +426,40 @@ pub fn scan_paths(paths: &[PathBuf]) -> Result<Vec<FileScan>, Error> {
             graph_check(&mut scans, &part);
         }
     }
+    django_apps(&mut scans);
     Ok(scans)
+}
+
+/// Django migrations grouped by app (their folder), each app in file-name order (Django's
+/// numbering), for the rules that replay an app's field state.
+fn django_apps(scans: &mut [FileScan]) {
+    let mut apps: std::collections::BTreeMap<(usize, PathBuf), Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for (i, s) in scans.iter().enumerate() {
+        if s.migration
+            .as_ref()
+            .is_some_and(|m| m.framework == Framework::Django)
+        {
+            let dir = Path::new(&s.path)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            apps.entry((s.group, dir)).or_default().push(i);
+        }
+    }
+    for mut idx in apps.into_values() {
+        idx.sort_by(|&a, &b| scans[a].path.cmp(&scans[b].path));
+        let found = {
+            let migs: Vec<&MigrationAST> = idx
+                .iter()
+                .filter_map(|&i| scans[i].migration.as_ref())
+                .collect();
+            rules::check_django_app(&migs)
+        };
+        for (k, d) in found {
+            scans[idx[k]].diagnostics.push(d);
+        }
+    }
 }
 
 /// The revision graphs under one input path. Subfolders normally split one history
@@ -475,15 +515,26 @@ fn graph_parts(scans: &[FileScan], idx: &[usize], root: &Path) -> Vec<Vec<usize>
 
 fn graph_check(scans: &mut [FileScan], idx: &[usize]) {
     {
-        let found = {
-            let migs: Vec<&MigrationAST> = idx
+        // Graph indexes count only the files that have a migration.
+        let with_migration: Vec<usize> = idx
+            .iter()
+            .copied()
+            .filter(|&i| scans[i].migration.is_some())
+            .collect();
+        let result = {
+            let migs: Vec<&MigrationAST> = with_migration
                 .iter()
                 .filter_map(|&i| scans[i].migration.as_ref())
                 .collect();
             rules::check_graph(&graph::Graph::new(migs))
         };
-        for (k, d) in found {
-            scans[idx[k]].diagnostics.push(d);
+        for (k, rule, range) in result.cleared {
+            scans[with_migration[k]]
+                .diagnostics
+                .retain(|d| !(d.rule == rule && d.range == range));
+        }
+        for (k, d) in result.found {
+            scans[with_migration[k]].diagnostics.push(d);
         }
     }
 }
@@ -628,25 +679,37 @@ pub fn scan(paths: &[PathBuf], settings: &Settings) -> Result<ScanResult, Error>
     Ok(ScanResult { files, findings })
 }
 
+/// The graph rules and the replay over one file on its own (a chain of one revision).
+/// Without `folder_rules`, rules about the folder's revision graph (missing parents, heads,
+/// ...) are left out: the file was given without its folder.
+pub fn check_alone(file: &mut FileScan, folder_rules: bool) {
+    let Some(m) = file
+        .migration
+        .as_ref()
+        .filter(|m| m.framework == Framework::Alembic && m.revision_declared)
+    else {
+        return;
+    };
+    let result = rules::check_graph(&graph::Graph::new(vec![m]));
+    for (_, rule, range) in result.cleared {
+        file.diagnostics
+            .retain(|d| !(d.rule == rule && d.range == range));
+    }
+    file.diagnostics.extend(
+        result
+            .found
+            .into_iter()
+            .map(|(_, d)| d)
+            .filter(|d| folder_rules || rules::STATE_RULES.contains(&d.rule)),
+    );
+}
+
 /// Convenience for tests: the findings of one in-memory file.
 #[must_use]
 pub fn scan_source(path: &str, source: &str) -> Vec<Finding> {
-    let file = scan_file(path.to_string(), 0, source.as_bytes());
-    let settings = Settings::default();
+    let mut file = scan_file(path.to_string(), 0, source.as_bytes());
+    check_alone(&mut file, true);
     let mut files = vec![file];
-    if files[0]
-        .migration
-        .as_ref()
-        .is_some_and(|m| m.framework == Framework::Alembic && m.revision_declared)
-    {
-        let found = {
-            let migs: Vec<&MigrationAST> =
-                files.iter().filter_map(|f| f.migration.as_ref()).collect();
-            rules::check_graph(&graph::Graph::new(migs))
-        };
-        files[0]
-            .diagnostics
-            .extend(found.into_iter().map(|(_, d)| d));
-    }
-    findings(&files, &settings)
+    django_apps(&mut files);
+    findings(&files, &Settings::default())
 }

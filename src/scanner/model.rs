@@ -90,6 +90,8 @@ pub enum OpKind {
     DropFunction,
     SetNotNull,
     DropNotNull,
+    /// `ALTER INDEX a RENAME TO b`, `ALTER TABLE t RENAME CONSTRAINT a TO b`: `name` → `new_name`.
+    RenameIndex,
     /// Reads nothing back into the schema: `SELECT`, `op.get_bind()`, `op.f(...)`.
     Read,
     /// A call to a function defined elsewhere (imported): effects unknown, but not nothing.
@@ -153,6 +155,7 @@ impl OpKind {
             OpKind::DropFunction => "drop_function",
             OpKind::SetNotNull => "set_not_null",
             OpKind::DropNotNull => "drop_not_null",
+            OpKind::RenameIndex => "rename_index",
             OpKind::Read => "read",
             OpKind::Call => "call",
             OpKind::Other => "other",
@@ -242,7 +245,104 @@ pub struct ColumnSpec {
     pub has_default: bool,
     /// `ondelete=` of a foreign key declared on the column.
     pub fk_ondelete: Option<String>,
+    /// The table a foreign key declared on the column points at (`sa.ForeignKey("t.id")`).
+    pub fk_table: Option<String>,
+    /// `index=True`: an index with a generated name.
+    pub index: bool,
     pub range: TextRange,
+}
+
+/// What a table-level constraint or index is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConstraintKind {
+    PrimaryKey,
+    Unique,
+    ForeignKey,
+    Check,
+    Index,
+}
+
+/// A constraint or index as declared: inside `create_table(...)` (`sa.ForeignKeyConstraint`,
+/// `sa.UniqueConstraint`, ...), or by `create_index` / `create_foreign_key` / ... and their
+/// SQL forms.
+#[derive(Clone, Debug)]
+pub struct ConstraintSpec {
+    pub kind: ConstraintKind,
+    /// `None` when the database generates the name.
+    pub name: Option<String>,
+    /// The columns it hangs on (local columns of a foreign key).
+    pub columns: Vec<String>,
+    /// The referenced table of a foreign key.
+    pub ref_table: Option<String>,
+}
+
+/// The database dialects a statement can run on, from the `if dialect == "sqlite":` branches
+/// around it (a bit set; every bit when unconditional).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Dialects(pub u8);
+
+impl Dialects {
+    pub const POSTGRES: Dialects = Dialects(1);
+    pub const MYSQL: Dialects = Dialects(2);
+    pub const SQLITE: Dialects = Dialects(4);
+    pub const MSSQL: Dialects = Dialects(8);
+    pub const OTHER: Dialects = Dialects(16);
+    pub const ALL: Dialects = Dialects(31);
+
+    /// The dialect a name such as `"postgresql"` or `SQLiteDialect` stands for.
+    #[must_use]
+    pub fn named(name: &str) -> Option<Dialects> {
+        let n = name.to_ascii_lowercase();
+        if n.contains("sqlite") {
+            Some(Dialects::SQLITE)
+        } else if n.contains("postgres")
+            || n == "pg"
+            || n.starts_with("pgdialect")
+            || n.contains("psycopg")
+        {
+            Some(Dialects::POSTGRES)
+        } else if n.contains("mysql") || n.contains("mariadb") {
+            Some(Dialects::MYSQL)
+        } else if n.contains("mssql") {
+            Some(Dialects::MSSQL)
+        } else if n.contains("oracle") {
+            Some(Dialects::OTHER)
+        } else {
+            None
+        }
+    }
+
+    #[must_use]
+    pub fn and(self, other: Dialects) -> Dialects {
+        Dialects(self.0 & other.0)
+    }
+
+    #[must_use]
+    pub fn or(self, other: Dialects) -> Dialects {
+        Dialects(self.0 | other.0)
+    }
+
+    #[must_use]
+    pub fn complement(self) -> Dialects {
+        Dialects(!self.0 & Dialects::ALL.0)
+    }
+
+    /// Can a statement on `self` and one on `other` run in the same database?
+    #[must_use]
+    pub fn meets(self, other: Dialects) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    #[must_use]
+    pub fn is_all(self) -> bool {
+        self == Dialects::ALL
+    }
+}
+
+impl Default for Dialects {
+    fn default() -> Self {
+        Dialects::ALL
+    }
 }
 
 /// One operation in upgrade() or downgrade(), or one Django operation.
@@ -274,6 +374,26 @@ pub struct Operation {
     pub range: TextRange,
     /// When raw SQL could not be analysed: the parser's complaint.
     pub sql_error: Option<String>,
+    /// Table-level constraints and indexes this operation declares (see [`ConstraintSpec`]).
+    pub constraints: Vec<ConstraintSpec>,
+    /// Under an `if`, `try`, loop or `match`: it may not run.
+    pub guarded: bool,
+    /// `IF EXISTS` / `IF NOT EXISTS` (SQL) or `if_exists=True` / `if_not_exists=True`.
+    pub if_exists: bool,
+    /// Data flow: the columns of `table` this statement writes (`UPDATE t SET a = ...` → `a`,
+    /// `INSERT INTO t (a, b)` → `a`, `b`; `*` when any column may be written).
+    pub writes: Vec<String>,
+    /// Data flow: the columns this statement reads, as (table, column); `*` for every column
+    /// (`INSERT INTO t SELECT * FROM s`, `SELECT id, value FROM variable`).
+    pub reads: Vec<(String, String)>,
+    /// Django `RunPython`: the first call in its function that writes rows (`.save()`) and
+    /// where it is.
+    pub data_write: Option<(String, TextRange)>,
+    /// The dialects the statement runs on (`if dialect == "sqlite": ...` around it).
+    pub dialects: Dialects,
+    /// Inside a `try:` whose `except` handlers swallow the error (`pass`, a log line): the
+    /// range of that `try` statement.
+    pub swallowed: Option<TextRange>,
 }
 
 impl Operation {
@@ -296,7 +416,30 @@ impl Operation {
             backfill: false,
             range,
             sql_error: None,
+            constraints: Vec::new(),
+            guarded: false,
+            if_exists: false,
+            writes: Vec::new(),
+            reads: Vec::new(),
+            data_write: None,
+            dialects: Dialects::ALL,
+            swallowed: None,
         }
+    }
+
+    /// Does this statement read `table.column` (or every column of `table`)?
+    #[must_use]
+    pub fn reads_column(&self, table: &str, column: &str) -> bool {
+        self.reads
+            .iter()
+            .any(|(t, c)| same_name(t, table) && (c == "*" || same_name(c, column)))
+    }
+
+    /// Does this statement write `table.column` (or possibly every column of `table`)?
+    #[must_use]
+    pub fn writes_column(&self, table: &str, column: &str) -> bool {
+        self.table.as_deref().is_some_and(|t| same_name(t, table))
+            && self.writes.iter().any(|c| c == "*" || same_name(c, column))
     }
 
     #[must_use]
@@ -313,9 +456,12 @@ impl Operation {
     #[must_use]
     pub fn target(&self) -> String {
         match (&self.table, &self.column) {
+            (Some(t), Some(c)) if is_unresolved(t) || is_unresolved(c) => {
+                format!("{}.{}", display_name(t), display_name(c))
+            }
             (Some(t), Some(c)) => format!("{t}.{c}"),
-            (Some(t), None) => t.clone(),
-            (None, Some(c)) => c.clone(),
+            (Some(t), None) => display_name(t),
+            (None, Some(c)) => display_name(c),
             (None, None) => "?".to_string(),
         }
     }
@@ -408,6 +554,25 @@ impl MigrationAST {
         self.created_tables
             .iter()
             .any(|t| t.eq_ignore_ascii_case(table))
+    }
+}
+
+/// A name that is a Python expression only known at run time (`{fk_name}`,
+/// `{Model.__tablename__}` when the model could not be read): see [`super::python::unresolved`].
+#[must_use]
+pub fn is_unresolved(name: &str) -> bool {
+    name.starts_with('{')
+        && name.ends_with('}')
+        && name[1..].find(['{', '}']) == Some(name.len() - 2)
+}
+
+/// A name for messages: an unresolved expression is shown as written, marked `(unresolved)`.
+#[must_use]
+pub fn display_name(name: &str) -> String {
+    if is_unresolved(name) {
+        format!("{} (unresolved)", &name[1..name.len() - 1])
+    } else {
+        name.to_string()
     }
 }
 

@@ -81,6 +81,13 @@ pub fn dotted(expr: &Expr) -> Option<String> {
     }
 }
 
+/// An expression whose value is only known at run time, written as a name: `{expr}`.
+/// Rules never match it against a real name ([`super::model::is_unresolved`]).
+#[must_use]
+pub fn unresolved(expr_text: &str) -> String {
+    format!("{{{expr_text}}}")
+}
+
 /// A plain string, looking through `op.f(...)` / `conv(...)` naming wrappers.
 #[must_use]
 pub fn literal_str(expr: &Expr) -> Option<String> {
@@ -128,6 +135,12 @@ pub fn column_spec(call: &ExprCall, source: &str) -> Option<ColumnSpec> {
             }
             Expr::Call(c) if last_name(&c.func) == Some("ForeignKey") => {
                 spec.fk_ondelete = fk_ondelete(c);
+                spec.fk_table = c
+                    .arguments
+                    .args
+                    .first()
+                    .and_then(literal_str)
+                    .and_then(|target| target.rsplit_once('.').map(|(t, _)| t.to_string()));
             }
             _ if spec.type_.is_none() => spec.type_ = Some(eval(a)),
             _ => {}
@@ -143,6 +156,7 @@ pub fn column_spec(call: &ExprCall, source: &str) -> Option<ColumnSpec> {
             "nullable" => spec.nullable = eval(&kw.value).as_bool(),
             "primary_key" => spec.primary_key = eval(&kw.value).as_bool() == Some(true),
             "unique" => spec.unique = eval(&kw.value).as_bool() == Some(true),
+            "index" => spec.index = eval(&kw.value).as_bool() == Some(true),
             "server_default" if !matches!(kw.value, Expr::NoneLiteral(_)) => {
                 spec.server_default = Some(source[kw.value.range()].to_string());
             }
@@ -165,7 +179,7 @@ fn fk_ondelete(call: &ExprCall) -> Option<String> {
 pub fn resolve_string(
     expr: &Expr,
     source: &str,
-    names: &dyn Fn(&str) -> Option<String>,
+    names: &dyn Fn(&Expr) -> Option<String>,
     holes: &mut Vec<String>,
     depth: usize,
 ) -> Option<String> {
@@ -183,6 +197,16 @@ pub fn resolve_string(
                         for element in fs.elements.iter() {
                             match element {
                                 InterpolatedStringElement::Literal(l) => out.push_str(&l.value),
+                                InterpolatedStringElement::Interpolation(i)
+                                    if i.format_spec.is_none()
+                                        && i.conversion
+                                            == ruff_python_ast::ConversionFlag::None
+                                        && let Some(known) = names(&i.expression) =>
+                                {
+                                    // `{TABLE}` bound to a literal (a constant, a loop variable,
+                                    // a helper's parameter): the text is known.
+                                    out.push_str(&known);
+                                }
                                 InterpolatedStringElement::Interpolation(i) => {
                                     out.push_str(&hole(holes.len()));
                                     holes.push(source[i.expression.range()].to_string());
@@ -200,14 +224,31 @@ pub fn resolve_string(
             Some(left + &right)
         }
         Expr::BinOp(b) if b.op == Operator::Mod => {
-            // "... %s ..." % value: the value is a hole.
+            // "... %s ..." % value (or a tuple of values): each known value is inlined, the
+            // others become holes.
             let left = resolve_string(&b.left, source, names, holes, depth + 1)?;
+            let values: Vec<&Expr> = match b.right.as_ref() {
+                Expr::Tuple(t) => t.elts.iter().collect(),
+                other => vec![other],
+            };
             let mut out = String::new();
             let mut rest = left.as_str();
+            let mut i = 0;
             while let Some(pos) = rest.find("%s") {
                 out.push_str(&rest[..pos]);
-                out.push_str(&hole(holes.len()));
-                holes.push(source[b.right.range()].to_string());
+                let value = values
+                    .get(i)
+                    .copied()
+                    .filter(|_| values.len() > 1 || i == 0);
+                match value.and_then(|v| known_text(v, names)) {
+                    Some(text) => out.push_str(&text),
+                    None => {
+                        out.push_str(&hole(holes.len()));
+                        let src = value.unwrap_or(b.right.as_ref());
+                        holes.push(source[src.range()].to_string());
+                    }
+                }
+                i += 1;
                 rest = &rest[pos + 2..];
             }
             out.push_str(rest);
@@ -227,20 +268,40 @@ pub fn resolve_string(
                         return None;
                     };
                     let template = resolve_string(&a.value, source, names, holes, depth + 1)?;
-                    Some(format_holes(&template, holes))
+                    Some(format_holes(&template, c, source, names, holes))
                 }
                 _ => None,
             }
         }
-        Expr::Name(n) => names(n.id.as_str()),
+        Expr::Name(_) | Expr::Attribute(_) => names(expr),
         _ => None,
     }
 }
 
-/// `"DROP TABLE {}".format(x)`: each `{...}` becomes a placeholder.
-fn format_holes(template: &str, holes: &mut Vec<String>) -> String {
+/// A string literal, a name bound to one, or a `+` of those.
+fn known_text(expr: &Expr, names: &dyn Fn(&Expr) -> Option<String>) -> Option<String> {
+    match expr {
+        Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+        Expr::Name(_) | Expr::Attribute(_) => names(expr),
+        Expr::BinOp(b) if b.op == Operator::Add => {
+            Some(known_text(&b.left, names)? + &known_text(&b.right, names)?)
+        }
+        _ => None,
+    }
+}
+
+/// `"DROP TABLE {}".format(x)`: each `{...}` is the argument it names when that is known,
+/// else a placeholder.
+fn format_holes(
+    template: &str,
+    call: &ExprCall,
+    source: &str,
+    names: &dyn Fn(&Expr) -> Option<String>,
+    holes: &mut Vec<String>,
+) -> String {
     let mut out = String::new();
     let mut chars = template.chars().peekable();
+    let mut auto = 0;
     while let Some(c) = chars.next() {
         if c == '{' {
             if chars.peek() == Some(&'{') {
@@ -255,8 +316,26 @@ fn format_holes(template: &str, holes: &mut Vec<String>) -> String {
                 }
                 inner.push(d);
             }
-            out.push_str(&hole(holes.len()));
-            holes.push(inner);
+            let key = inner.split([':', '!']).next().unwrap_or("");
+            let value = if key.is_empty() {
+                auto += 1;
+                call.arguments.args.get(auto - 1)
+            } else if let Ok(i) = key.parse::<usize>() {
+                call.arguments.args.get(i)
+            } else {
+                arg(call, None, key)
+            };
+            match value.map(|v| (v, known_text(v, names))) {
+                Some((_, Some(text))) => out.push_str(&text),
+                Some((v, None)) => {
+                    out.push_str(&hole(holes.len()));
+                    holes.push(source[v.range()].to_string());
+                }
+                None => {
+                    out.push_str(&hole(holes.len()));
+                    holes.push(inner);
+                }
+            }
         } else if c == '}' && chars.peek() == Some(&'}') {
             chars.next();
             out.push('}');

@@ -4,16 +4,17 @@
 
 use ruff_text_size::TextRange;
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, AlterTypeOperation, ColumnDef, ColumnOption, Expr,
-    FromTable, ObjectName, ObjectType, ReferentialAction, RenameTableNameKind, SelectItem, SetExpr,
-    Statement, TableConstraint, TableFactor, TableWithJoins,
+    AlterColumnOperation, AlterIndexOperation, AlterTableOperation, AlterTypeOperation,
+    AssignmentTarget, ColumnDef, ColumnOption, Expr, FromTable, ObjectName, ObjectType,
+    ReferentialAction, RenameTableNameKind, SelectItem, SetExpr, Statement, TableConstraint,
+    TableFactor, TableWithJoins,
 };
 use sqlparser::dialect::{Dialect, GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
-use super::model::{ColumnSpec, OpKind, Operation, Origin, Value};
+use super::model::{ColumnSpec, ConstraintKind, ConstraintSpec, OpKind, Operation, Origin, Value};
 
 /// Which SQL dialect the file most likely targets (from its imports and keyword arguments).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -202,6 +203,145 @@ fn table_of(t: &TableWithJoins, holes: &[String]) -> Option<String> {
     }
 }
 
+/// The tables a statement reads from, with their aliases.
+type Scope = Vec<(String, Option<String>)>;
+
+fn scope_of(tables: &[TableWithJoins], holes: &[String], out: &mut Scope) {
+    for t in tables {
+        for relation in std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)) {
+            if let TableFactor::Table { name, alias, .. } = relation {
+                out.push((
+                    name_of(name, holes),
+                    alias.as_ref().map(|a| a.name.value.clone()),
+                ));
+            }
+        }
+    }
+}
+
+/// Words of SQL that are never column names in the expressions we read.
+const NOT_COLUMNS: &[&str] = &[
+    "select", "from", "where", "and", "or", "not", "null", "case", "when", "then", "else", "end",
+    "as", "cast", "is", "in", "true", "false", "join", "on", "left", "right", "inner", "outer",
+    "distinct", "between", "like", "ilike", "exists", "limit", "order", "by", "group", "having",
+    "asc", "desc", "using", "interval", "any", "all", "some", "union", "with", "over",
+];
+
+/// The columns an expression (or a sub-select inside it) reads. Names are matched to the
+/// tables in scope by qualifier or alias; an unqualified name may belong to any of them.
+fn expr_reads(text: &str, scope: &Scope, holes: &[String], out: &mut Vec<(String, String)>) {
+    let Ok(tokens) = Tokenizer::new(&GenericDialect {}, text).tokenize() else {
+        return;
+    };
+    let tokens: Vec<&Token> = tokens
+        .iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    // A sub-select brings its own tables into scope.
+    let mut scope = scope.clone();
+    for (i, t) in tokens.iter().enumerate() {
+        if let Token::Word(w) = t
+            && matches!(w.keyword, Keyword::FROM | Keyword::JOIN)
+            && let Some(Token::Word(name)) = tokens.get(i + 1)
+        {
+            let alias = match tokens.get(i + 2) {
+                Some(Token::Word(a)) if a.keyword == Keyword::AS => match tokens.get(i + 3) {
+                    Some(Token::Word(a)) => Some(a.value.clone()),
+                    _ => None,
+                },
+                Some(Token::Word(a)) if a.keyword == Keyword::NoKeyword => Some(a.value.clone()),
+                _ => None,
+            };
+            scope.push((restore(&name.value, holes), alias));
+        }
+    }
+    let table_named = |q: &str| -> String {
+        scope
+            .iter()
+            .find(|(t, a)| {
+                a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(q)) || t.eq_ignore_ascii_case(q)
+            })
+            .map_or_else(|| q.to_string(), |(t, _)| t.clone())
+    };
+    let mut i = 0;
+    while i < tokens.len() {
+        if let Token::Word(w) = tokens[i] {
+            let lower = w.value.to_ascii_lowercase();
+            let next = tokens.get(i + 1);
+            if matches!(next, Some(Token::Period)) {
+                match tokens.get(i + 2) {
+                    Some(Token::Word(c)) => {
+                        out.push((table_named(&w.value), restore(&c.value, holes)));
+                    }
+                    Some(Token::Mul) => out.push((table_named(&w.value), "*".to_string())),
+                    _ => {}
+                }
+                i += 3;
+                continue;
+            }
+            let function = matches!(next, Some(Token::LParen));
+            let after_from = i > 0
+                && matches!(tokens[i - 1], Token::Word(p) if matches!(p.keyword, Keyword::FROM | Keyword::JOIN | Keyword::AS));
+            if !function
+                && !after_from
+                && (w.quote_style.is_some() || !NOT_COLUMNS.contains(&lower.as_str()))
+            {
+                for (t, _) in &scope {
+                    out.push((t.clone(), restore(&w.value, holes)));
+                }
+            }
+        }
+        i += 1;
+    }
+}
+
+/// The columns a query reads: its projection over its FROM tables (`*` for every column).
+fn query_reads(q: &sqlparser::ast::Query, holes: &[String], out: &mut Vec<(String, String)>) {
+    set_reads(&q.body, holes, out);
+}
+
+fn set_reads(body: &SetExpr, holes: &[String], out: &mut Vec<(String, String)>) {
+    match body {
+        SetExpr::Select(select) => {
+            let mut scope = Vec::new();
+            scope_of(&select.from, holes, &mut scope);
+            for item in &select.projection {
+                match item {
+                    SelectItem::UnnamedExpr(e)
+                    | SelectItem::ExprWithAlias { expr: e, .. }
+                    | SelectItem::ExprWithAliases { expr: e, .. } => {
+                        expr_reads(&e.to_string(), &scope, holes, out);
+                    }
+                    SelectItem::Wildcard(_) => {
+                        out.extend(scope.iter().map(|(t, _)| (t.clone(), "*".to_string())));
+                    }
+                    SelectItem::QualifiedWildcard(kind, _) => {
+                        let q = match kind {
+                            sqlparser::ast::SelectItemQualifiedWildcardKind::ObjectName(n) => {
+                                name_of(n, holes)
+                            }
+                            sqlparser::ast::SelectItemQualifiedWildcardKind::Expr(e) => {
+                                e.to_string()
+                            }
+                        };
+                        let table = scope
+                            .iter()
+                            .find(|(t, a)| a.as_deref() == Some(q.as_str()) || *t == q)
+                            .map_or(q.clone(), |(t, _)| t.clone());
+                        out.push((table, "*".to_string()));
+                    }
+                }
+            }
+        }
+        SetExpr::Query(q) => query_reads(q, holes, out),
+        SetExpr::SetOperation { left, right, .. } => {
+            set_reads(left, holes, out);
+            set_reads(right, holes, out);
+        }
+        _ => {}
+    }
+}
+
 fn column_spec(def: &ColumnDef, holes: &[String], range: TextRange) -> ColumnSpec {
     let mut spec = ColumnSpec {
         name: restore(&def.name.value, holes),
@@ -218,11 +358,53 @@ fn column_spec(def: &ColumnDef, holes: &[String], range: TextRange) -> ColumnSpe
             ColumnOption::Unique(_) => spec.unique = true,
             ColumnOption::ForeignKey(fk) => {
                 spec.fk_ondelete = fk.on_delete.map(|a| referential(a).to_string());
+                spec.fk_table = Some(name_of(&fk.foreign_table, holes));
             }
             _ => {}
         }
     }
     spec
+}
+
+/// A table constraint of `CREATE TABLE` / `ALTER TABLE ... ADD CONSTRAINT`.
+fn constraint_spec(constraint: &TableConstraint, holes: &[String]) -> Option<ConstraintSpec> {
+    let ident = |i: &sqlparser::ast::Ident| restore(&i.value, holes);
+    let index_cols = |cols: &[sqlparser::ast::IndexColumn]| -> Vec<String> {
+        cols.iter()
+            .filter_map(|c| match &c.column.expr {
+                Expr::Identifier(i) => Some(ident(i)),
+                _ => None,
+            })
+            .collect()
+    };
+    let spec = match constraint {
+        TableConstraint::Unique(c) => ConstraintSpec {
+            kind: ConstraintKind::Unique,
+            name: c.name.as_ref().map(ident),
+            columns: index_cols(&c.columns),
+            ref_table: None,
+        },
+        TableConstraint::PrimaryKey(c) => ConstraintSpec {
+            kind: ConstraintKind::PrimaryKey,
+            name: c.name.as_ref().map(ident),
+            columns: index_cols(&c.columns),
+            ref_table: None,
+        },
+        TableConstraint::ForeignKey(c) => ConstraintSpec {
+            kind: ConstraintKind::ForeignKey,
+            name: c.name.as_ref().map(ident),
+            columns: c.columns.iter().map(ident).collect(),
+            ref_table: Some(name_of(&c.foreign_table, holes)),
+        },
+        TableConstraint::Check(c) => ConstraintSpec {
+            kind: ConstraintKind::Check,
+            name: c.name.as_ref().map(ident),
+            columns: Vec::new(),
+            ref_table: None,
+        },
+        _ => return None,
+    };
+    Some(spec)
 }
 
 fn referential(action: ReferentialAction) -> &'static str {
@@ -248,6 +430,7 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
             object_type,
             names,
             table,
+            if_exists,
             ..
         } => {
             let kind = match object_type {
@@ -260,6 +443,7 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
             };
             for name in names {
                 let mut op = sql_op(kind, range, stmt);
+                op.if_exists = *if_exists;
                 if kind == OpKind::DropTable {
                     op.table = Some(name_of(name, holes));
                 } else {
@@ -292,6 +476,24 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
         Statement::Update(u) => {
             let mut op = sql_op(OpKind::Update, range, stmt);
             op.table = table_of(&u.table, holes);
+            let mut scope = Vec::new();
+            scope_of(std::slice::from_ref(&u.table), holes, &mut scope);
+            if let Some(
+                sqlparser::ast::UpdateTableFromKind::BeforeSet(from)
+                | sqlparser::ast::UpdateTableFromKind::AfterSet(from),
+            ) = &u.from
+            {
+                scope_of(from, holes, &mut scope);
+            }
+            for a in &u.assignments {
+                match &a.target {
+                    AssignmentTarget::ColumnName(c) => op.writes.push(name_of(c, holes)),
+                    AssignmentTarget::Tuple(cs) => {
+                        op.writes.extend(cs.iter().map(|c| name_of(c, holes)));
+                    }
+                }
+                expr_reads(&a.value.to_string(), &scope, holes, &mut op.reads);
+            }
             op.has_where = u.selection.is_some();
             op.backfill = matches!(u.selection, Some(Expr::IsNull(_)));
             out.push(op);
@@ -308,6 +510,14 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
         Statement::Insert(i) => {
             let mut op = sql_op(OpKind::Insert, range, stmt);
             op.table = Some(restore(&i.table.to_string(), holes));
+            op.writes = if i.columns.is_empty() {
+                vec!["*".to_string()]
+            } else {
+                i.columns.iter().map(|c| name_of(c, holes)).collect()
+            };
+            if let Some(source) = &i.source {
+                query_reads(source, holes, &mut op.reads);
+            }
             out.push(op);
         }
         Statement::CreateTable(t) => {
@@ -318,6 +528,17 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
                 .iter()
                 .map(|c| column_spec(c, holes, range))
                 .collect();
+            op.constraints = t
+                .constraints
+                .iter()
+                .filter_map(|c| constraint_spec(c, holes))
+                .collect();
+            op.if_exists = t.if_not_exists;
+            if let Some(query) = &t.query {
+                // `CREATE TABLE new AS SELECT ... FROM old`: a copy.
+                op.writes = vec!["*".to_string()];
+                query_reads(query, holes, &mut op.reads);
+            }
             out.push(op);
         }
         Statement::CreateView(v) => {
@@ -331,6 +552,20 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
             op.table = Some(name_of(&i.table_name, holes));
             op.concurrently = i.concurrently;
             op.unique = i.unique;
+            op.if_exists = i.if_not_exists;
+            op.constraints.push(ConstraintSpec {
+                kind: ConstraintKind::Index,
+                name: op.name.clone(),
+                columns: i
+                    .columns
+                    .iter()
+                    .filter_map(|c| match &c.column.expr {
+                        Expr::Identifier(id) => Some(restore(&id.value, holes)),
+                        _ => None,
+                    })
+                    .collect(),
+                ref_table: None,
+            });
             out.push(op);
         }
         Statement::CreateTrigger(t) => {
@@ -362,6 +597,15 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
             }
             out.push(op);
         }
+        Statement::AlterIndex {
+            name,
+            operation: AlterIndexOperation::RenameIndex { index_name },
+        } => {
+            let mut op = sql_op(OpKind::RenameIndex, range, stmt);
+            op.name = Some(name_of(name, holes));
+            op.new_name = Some(name_of(index_name, holes));
+            out.push(op);
+        }
         Statement::AlterTable(t) => {
             let table = name_of(&t.name, holes);
             for operation in &t.operations {
@@ -383,6 +627,7 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
         Statement::Query(q) => {
             // `SELECT setval(...)` / `SELECT nextval(...)`: sequences do not roll back.
             let mut op = sql_op(OpKind::Read, range, stmt);
+            query_reads(q, holes, &mut op.reads);
             if let SetExpr::Select(select) = q.body.as_ref() {
                 for item in &select.projection {
                     let expr = match item {
@@ -524,8 +769,21 @@ fn alter_table_op(
             };
             op.kind = kind;
             op.name = name.map(|n| restore(&n.value, holes));
+            op.constraints.extend(constraint_spec(constraint, holes));
         }
-        AlterTableOperation::DropConstraint { name, .. } => {
+        AlterTableOperation::DropConstraint {
+            name, if_exists, ..
+        } => {
+            op.kind = OpKind::DropConstraint;
+            op.name = Some(restore(&name.value, holes));
+            op.if_exists = *if_exists;
+        }
+        AlterTableOperation::RenameConstraint { old_name, new_name } => {
+            op.kind = OpKind::RenameIndex;
+            op.name = Some(restore(&old_name.value, holes));
+            op.new_name = Some(restore(&new_name.value, holes));
+        }
+        AlterTableOperation::DropForeignKey { name, .. } => {
             op.kind = OpKind::DropConstraint;
             op.name = Some(restore(&name.value, holes));
         }
@@ -579,6 +837,33 @@ mod tests {
             kinds("DROP INDEX CONCURRENTLY IF EXISTS ix_a"),
             vec![OpKind::DropIndex]
         );
+    }
+
+    fn flow(sql: &str) -> (Vec<String>, Vec<(String, String)>) {
+        let (ops, err) = analyse(sql, &[], DialectHint::Unknown, TextRange::default());
+        assert!(err.is_none(), "{err:?}");
+        (ops[0].writes.clone(), ops[0].reads.clone())
+    }
+
+    #[test]
+    fn data_flow_of_statements() {
+        let (w, r) = flow("UPDATE variable SET json_value = value WHERE id = 1");
+        assert_eq!(w, vec!["json_value"]);
+        assert_eq!(r, vec![("variable".to_string(), "value".to_string())]);
+        let (w, r) = flow("INSERT INTO new_t (a, b) SELECT o.x, y FROM old_t AS o");
+        assert_eq!(w, vec!["a", "b"]);
+        assert!(r.contains(&("old_t".to_string(), "x".to_string())));
+        assert!(r.contains(&("old_t".to_string(), "y".to_string())));
+        let (w, r) = flow("INSERT INTO new_t SELECT * FROM old_t");
+        assert_eq!(w, vec!["*"]);
+        assert_eq!(r, vec![("old_t".to_string(), "*".to_string())]);
+        let (_, r) = flow("SELECT id, value FROM variable");
+        assert!(r.contains(&("variable".to_string(), "value".to_string())));
+        let (w, r) =
+            flow("UPDATE t SET owner = (SELECT u.name FROM users u WHERE u.id = t.owner_id)");
+        assert_eq!(w, vec!["owner"]);
+        assert!(r.contains(&("users".to_string(), "name".to_string())));
+        assert!(r.contains(&("t".to_string(), "owner_id".to_string())));
     }
 
     #[test]

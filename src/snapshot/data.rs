@@ -2,8 +2,13 @@
 //!
 //! Rows of a table with a primary key are keyed by the hash of their key columns and keep one
 //! hash per column, so a comparison can name lost rows, leaked rows and the columns whose
-//! values changed. Tables without a primary key keep a multiset of whole-row hashes. Memory is
-//! a few machine words per row whatever the row's size; values themselves are never kept.
+//! values changed. Tables without a primary key keep a multiset of whole-row hashes (plus one
+//! set of column hashes per distinct row). Memory is a few machine words per column and row
+//! whatever the values' size; values themselves are never kept.
+//!
+//! Rows we seed after the upgrade are recognised after the downgrade by their content, not by
+//! their table or key: a downgrade that renames the table back, renames a column back or
+//! restores the old primary key still brings our rows along, and they are not leaks.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -50,6 +55,9 @@ pub struct TableData {
     /// Whole-row hash (columns in name order) → count, for tables without a key.
     #[serde(skip)]
     pub bag: HashMap<u64, u32>,
+    /// Whole-row hash → the row's column hashes (`columns` order), for tables without a key.
+    #[serde(skip)]
+    pub bag_rows: HashMap<u64, Vec<u64>>,
     pub rows: u64,
     /// Keys that appeared twice (a key that is not unique in practice): counted, not compared.
     pub duplicate_keys: u64,
@@ -78,6 +86,7 @@ impl TableData {
         if key_pos.is_empty() {
             let row = combine(name_order.iter().map(|&i| hashes[i]));
             *self.bag.entry(row).or_insert(0) += 1;
+            self.bag_rows.entry(row).or_insert(hashes);
         } else {
             let key = combine(key_pos.iter().map(|&i| hashes[i]));
             if self.keyed.insert(key, hashes).is_some() {
@@ -143,6 +152,9 @@ impl Fingerprint {
                 let had = prev.and_then(|p| p.bag.get(h)).copied().unwrap_or(0);
                 if *n > had {
                     added.bag.insert(*h, n - had);
+                    if let Some(values) = now.bag_rows.get(h) {
+                        added.bag_rows.insert(*h, values.clone());
+                    }
                 }
             }
             added.rows =
@@ -153,11 +165,13 @@ impl Fingerprint {
     }
 
     /// Plain-English differences between the rows before the upgrade (`self`) and after the
-    /// downgrade (`after`). Rows in `ignore` (seeded by us after the upgrade) are not leaks.
+    /// downgrade (`after`). Rows in `ignore` (seeded by us after the upgrade) are not leaks,
+    /// in whichever table they are found after the downgrade (see [`OwnRows`]).
     /// Tables missing on either side are left to the schema diff.
     #[must_use]
     pub fn compare(&self, after: &Fingerprint, ignore: Option<&Fingerprint>) -> Vec<String> {
         let mut out = Vec::new();
+        let mut ours = OwnRows::new(ignore);
         for (name, before) in &self.tables {
             let Some(now) = after.tables.get(name) else {
                 if before.rows > 0 {
@@ -169,10 +183,126 @@ impl Fingerprint {
                 continue;
             };
             let ignored = ignore.and_then(|i| i.tables.get(name));
-            compare_table(name, before, now, ignored, &mut out);
+            compare_table(name, before, now, ignored, &mut ours, &mut out);
         }
         out
     }
+}
+
+/// The rows we seeded after the upgrade, recognised wherever the downgrade puts them: the
+/// table renamed back, columns renamed back, the old primary key restored (which re-keys
+/// every row), a column the upgrade added dropped again.
+///
+/// A row found after the downgrade is one of ours when
+/// - its table's key columns all existed where the row was seeded and hold the same values
+///   there (the key as it was before the upgrade: seeded keys are salted per revision, so
+///   they do not collide with rows a migration writes), or
+/// - its non-NULL values are among the values of one seeded row, except at most one value
+///   per column its table has and the seeded row's table had not (a column re-added with a
+///   default, or renamed), and those exceptions are fewer than the values that match.
+///
+/// Each seeded row accounts for one row at most.
+struct OwnRows<'a> {
+    rows: Vec<Own<'a>>,
+}
+
+struct Own<'a> {
+    /// Columns of the table the row was seeded into, and its value hashes in that order.
+    columns: &'a [String],
+    values: &'a [u64],
+    /// The non-NULL value hashes, sorted.
+    sorted: Vec<u64>,
+    used: bool,
+}
+
+fn non_null_sorted(values: &[u64]) -> Vec<u64> {
+    let mut v: Vec<u64> = values.iter().copied().filter(|h| *h != NULL_HASH).collect();
+    v.sort_unstable();
+    v
+}
+
+impl<'a> OwnRows<'a> {
+    fn new(ours: Option<&'a Fingerprint>) -> OwnRows<'a> {
+        let mut rows = Vec::new();
+        for t in ours.iter().flat_map(|f| f.tables.values()) {
+            let columns = t.columns.as_slice();
+            let unkeyed = t
+                .bag
+                .iter()
+                .filter_map(|(h, n)| Some((*n, t.bag_rows.get(h)?)));
+            for (n, values) in t.keyed.values().map(|v| (1, v)).chain(unkeyed) {
+                for _ in 0..n {
+                    rows.push(Own {
+                        columns,
+                        values,
+                        sorted: non_null_sorted(values),
+                        used: false,
+                    });
+                }
+            }
+        }
+        OwnRows { rows }
+    }
+
+    /// Claim the seeded row that `values` (hashes in `columns` order, `key` its table's
+    /// primary key) is, if any.
+    fn take(&mut self, columns: &[String], key: &[String], values: &[u64]) -> bool {
+        if self.rows.is_empty() {
+            return false;
+        }
+        let found = non_null_sorted(values);
+        let key_values: Vec<(usize, u64)> = key
+            .iter()
+            .filter_map(|k| {
+                let i = columns.iter().position(|c| c == k)?;
+                Some((i, values[i]))
+            })
+            .collect();
+        let same_key = |own: &Own<'_>| {
+            !key_values.is_empty()
+                && key_values.iter().all(|(i, h)| {
+                    own.columns
+                        .iter()
+                        .position(|c| *c == columns[*i])
+                        .is_some_and(|j| own.values[j] == *h)
+                })
+        };
+        let same_content = |own: &Own<'_>| {
+            let new_columns = columns.iter().filter(|c| !own.columns.contains(c)).count();
+            let unmatched = multiset_excess(&found, &own.sorted);
+            unmatched <= new_columns && found.len() - unmatched > unmatched
+        };
+        let hit = self
+            .rows
+            .iter()
+            .position(|own| !own.used && same_key(own))
+            .or_else(|| {
+                self.rows
+                    .iter()
+                    .position(|own| !own.used && same_content(own))
+            });
+        if let Some(i) = hit {
+            self.rows[i].used = true;
+        }
+        hit.is_some()
+    }
+}
+
+/// How many elements of sorted `a` are not matched by an element of sorted `b` (multisets).
+fn multiset_excess(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut excess) = (0, 0, 0);
+    while i < a.len() {
+        if j >= b.len() || a[i] < b[j] {
+            excess += 1;
+            i += 1;
+        } else if a[i] > b[j] {
+            j += 1;
+        } else {
+            i += 1;
+            j += 1;
+        }
+    }
+    excess
 }
 
 fn rows(n: u64) -> String {
@@ -183,11 +313,31 @@ fn rows(n: u64) -> String {
     }
 }
 
+/// Whole-row hash over `common` columns → (count, one such row's column hashes).
+fn bag_over<'t>(t: &'t TableData, common: &[&String]) -> HashMap<u64, (u32, &'t [u64])> {
+    let pos: Vec<usize> = common
+        .iter()
+        .map(|c| t.columns.iter().position(|x| x == *c).unwrap_or(0))
+        .collect();
+    let mut bag: HashMap<u64, (u32, &[u64])> = HashMap::new();
+    let keyed = t.keyed.values().map(|row| (1, row));
+    let unkeyed = t
+        .bag
+        .iter()
+        .filter_map(|(h, n)| Some((*n, t.bag_rows.get(h)?)));
+    for (n, row) in keyed.chain(unkeyed) {
+        let h = combine(pos.iter().map(|&i| row[i]));
+        bag.entry(h).or_insert((0, row.as_slice())).0 += n;
+    }
+    bag
+}
+
 fn compare_table(
     name: &str,
     before: &TableData,
     now: &TableData,
     ignored: Option<&TableData>,
+    ours: &mut OwnRows<'_>,
     out: &mut Vec<String>,
 ) {
     let same_key = !before.key.is_empty() && before.key == now.key;
@@ -202,49 +352,21 @@ fn compare_table(
             c.sort();
             c
         };
-        let bag_of = |t: &TableData| -> HashMap<u64, u32> {
-            if !t.key.is_empty() || common.len() != t.columns.len() {
-                let pos: Vec<usize> = common
-                    .iter()
-                    .map(|c| t.columns.iter().position(|x| x == *c).unwrap_or(0))
-                    .collect();
-                let mut bag = HashMap::new();
-                for row in t.keyed.values() {
-                    *bag.entry(combine(pos.iter().map(|&i| row[i]))).or_insert(0) += 1;
-                }
-                if t.key.is_empty() {
-                    // Unkeyed with other columns: only counts can be compared.
-                    return HashMap::new();
-                }
-                bag
-            } else {
-                t.bag.clone()
-            }
-        };
-        let (b, n) = (bag_of(before), bag_of(now));
-        if b.is_empty() && n.is_empty() {
-            if now.rows < before.rows {
-                out.push(format!(
-                    "Table '{name}': {}/{} rows lost after rollback",
-                    before.rows - now.rows,
-                    before.rows
-                ));
-            }
-            return;
-        }
-        let ign = ignored.map(|t| t.bag.clone()).unwrap_or_default();
+        let (b, n) = (bag_over(before, &common), bag_over(now, &common));
         let mut lost = 0u64;
         let mut leaked = 0u64;
-        for (h, c) in &b {
-            let m = n.get(h).copied().unwrap_or(0);
+        for (h, (c, _)) in &b {
+            let m = n.get(h).map_or(0, |e| e.0);
             if m < *c {
                 lost += u64::from(c - m);
             }
         }
-        for (h, c) in &n {
-            let m = b.get(h).copied().unwrap_or(0) + ign.get(h).copied().unwrap_or(0);
-            if *c > m {
-                leaked += u64::from(c - m);
+        for (h, (c, row)) in &n {
+            let m = b.get(h).map_or(0, |e| e.0);
+            for _ in m..*c {
+                if !ours.take(&now.columns, &now.key, row) {
+                    leaked += 1;
+                }
             }
         }
         if lost > 0 && leaked > 0 {
@@ -296,9 +418,11 @@ fn compare_table(
     }
     let leaked = now
         .keyed
-        .keys()
-        .filter(|k| {
-            !before.keyed.contains_key(k) && ignored.is_none_or(|t| !t.keyed.contains_key(k))
+        .iter()
+        .filter(|(k, row)| {
+            !before.keyed.contains_key(k)
+                && ignored.is_none_or(|t| !t.keyed.contains_key(k))
+                && !ours.take(&now.columns, &now.key, row)
         })
         .count();
     if lost > 0 {
@@ -390,6 +514,137 @@ mod tests {
             b.compare(&a, None),
             vec![
                 "Table 'users': 1/1 rows lost or changed after rollback (no primary key to tell which)"
+            ]
+        );
+    }
+    fn data(columns: &[&str], key: &[&str], rows: &[&[Option<&str>]]) -> TableData {
+        let mut t = TableData::new(
+            columns.iter().map(|c| (*c).to_string()).collect(),
+            key.iter().map(|c| (*c).to_string()).collect(),
+        );
+        let mut sink = t.sink();
+        for r in rows {
+            sink.push(r.iter().map(|v| v.map(str::as_bytes)));
+        }
+        t
+    }
+
+    fn db(tables: Vec<(&str, TableData)>) -> Fingerprint {
+        let mut f = Fingerprint::default();
+        for (name, t) in tables {
+            f.tables.insert(name.into(), t);
+        }
+        f
+    }
+
+    const PARENT_ROWS: &[&[Option<&str>]] = &[&[Some("1"), Some("a")], &[Some("2"), Some("b")]];
+
+    #[test]
+    fn our_rows_come_back_from_a_renamed_table() {
+        // Upgrade: users → people; we seed 1001 into people; downgrade renames it back.
+        let before = db(vec![("users", data(&["id", "name"], &["id"], PARENT_ROWS))]);
+        let pre = db(vec![(
+            "people",
+            data(&["id", "name"], &["id"], PARENT_ROWS),
+        )]);
+        let seeded = db(vec![(
+            "people",
+            data(
+                &["id", "name"],
+                &["id"],
+                &[PARENT_ROWS[0], PARENT_ROWS[1], &[Some("1001"), Some("z")]],
+            ),
+        )]);
+        let ours = seeded.added_since(&pre);
+        assert_eq!(ours.row_count("people"), 1);
+        let back = |extra: &[&[Option<&str>]]| {
+            let mut rows = PARENT_ROWS.to_vec();
+            rows.extend_from_slice(extra);
+            db(vec![("users", data(&["id", "name"], &["id"], &rows))])
+        };
+        let after = back(&[&[Some("1001"), Some("z")]]);
+        assert!(before.compare(&after, Some(&ours)).is_empty());
+        // Without knowing what we seeded it is a leak, and so is a row we never seeded.
+        let leak = "Table 'users': 1 row leaked after rollback (not there before the upgrade)";
+        assert_eq!(before.compare(&after, None), vec![leak]);
+        let after = back(&[&[Some("1001"), Some("z")], &[Some("7"), Some("migration")]]);
+        assert_eq!(before.compare(&after, Some(&ours)), vec![leak]);
+        // One seeded row accounts for one row only.
+        let after = back(&[&[Some("1001"), Some("z")], &[Some("1002"), Some("z")]]);
+        assert_eq!(before.compare(&after, Some(&ours)), vec![leak]);
+        // Loss is still loss.
+        let after = db(vec![(
+            "users",
+            data(
+                &["id", "name"],
+                &["id"],
+                &[PARENT_ROWS[0], &[Some("1001"), Some("z")]],
+            ),
+        )]);
+        assert_eq!(
+            before.compare(&after, Some(&ours)),
+            vec!["Table 'users': 1/2 rows lost after rollback"]
+        );
+    }
+
+    #[test]
+    fn our_rows_survive_a_primary_key_change_and_a_column_rename() {
+        // Upgrade: key (id) → (id, version) with a new column; name renamed to title.
+        let before = db(vec![("runs", data(&["id", "name"], &["id"], PARENT_ROWS))]);
+        let cols = ["id", "title", "version"];
+        let pre_rows: &[&[Option<&str>]] = &[
+            &[Some("1"), Some("a"), Some("0")],
+            &[Some("2"), Some("b"), Some("0")],
+        ];
+        let pre = db(vec![("runs", data(&cols, &["id", "version"], pre_rows))]);
+        let mut rows = pre_rows.to_vec();
+        rows.push(&[Some("1001"), Some("z"), Some("3")]);
+        let ours = db(vec![("runs", data(&cols, &["id", "version"], &rows))]).added_since(&pre);
+        let mut back = PARENT_ROWS.to_vec();
+        back.push(&[Some("1001"), Some("z")]);
+        let after = db(vec![("runs", data(&["id", "name"], &["id"], &back))]);
+        assert!(before.compare(&after, Some(&ours)).is_empty());
+        // Matched on the key they had before the upgrade even when the downgrade changed them.
+        back[2] = &[Some("1001"), Some("changed")];
+        let after = db(vec![("runs", data(&["id", "name"], &["id"], &back))]);
+        assert!(before.compare(&after, Some(&ours)).is_empty());
+        // A value the downgrade really changed is still reported.
+        back[0] = &[Some("1"), Some("A")];
+        let after = db(vec![("runs", data(&["id", "name"], &["id"], &back))]);
+        assert_eq!(
+            before.compare(&after, Some(&ours)),
+            vec!["Column 'runs.name': values changed after rollback (1 row)"]
+        );
+    }
+
+    #[test]
+    fn unkeyed_tables_compare_over_common_columns() {
+        let before = db(vec![(
+            "log",
+            data(&["msg"], &[], &[&[Some("x")], &[Some("y")]]),
+        )]);
+        // The downgrade left a column behind (the schema diff says so); the rows are intact.
+        let after = db(vec![(
+            "log",
+            data(
+                &["msg", "extra"],
+                &[],
+                &[&[Some("x"), None], &[Some("y"), None]],
+            ),
+        )]);
+        assert!(before.compare(&after, None).is_empty());
+        let after = db(vec![(
+            "log",
+            data(
+                &["msg", "extra"],
+                &[],
+                &[&[Some("x"), None], &[Some("Y"), None]],
+            ),
+        )]);
+        assert_eq!(
+            before.compare(&after, None),
+            vec![
+                "Table 'log': 1/2 rows lost or changed after rollback (no primary key to tell which)"
             ]
         );
     }

@@ -199,6 +199,33 @@ pub fn normalize_sql(text: &str) -> String {
     out
 }
 
+/// A default written as a quoted number is the number: `'-1'` → `-1`, `'0.5'` → `0.5`.
+///
+/// Tools write the same default both ways (SQLAlchemy renders `server_default="-1"` quoted and
+/// `sa.text("-1")` bare; PostgreSQL shows `'-1'::integer` for `DEFAULT -1`), and the database
+/// stores the same value: the quoted text is converted to the column's type on insert. Only
+/// the exact text of a plain number is unquoted, so `'01'` stays `'01'` (a different string in
+/// a text column) and `'-1'` never equals `'-2'`. Callers skip it where no conversion happens
+/// (SQLite's BLOB affinity).
+#[must_use]
+pub fn unquote_number(default: &str) -> String {
+    let Some(inner) = default
+        .strip_prefix('\'')
+        .and_then(|d| d.strip_suffix('\''))
+    else {
+        return default.to_string();
+    };
+    let digits = inner.strip_prefix('-').unwrap_or(inner);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+    let plain = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let canonical = int == "0" || !int.starts_with('0');
+    if plain(int) && plain(frac) && canonical {
+        inner.to_string()
+    } else {
+        default.to_string()
+    }
+}
+
 /// Strip redundant outer parentheses: `((a > 0))` → `a > 0`.
 #[must_use]
 pub fn strip_parens(text: &str) -> String {
@@ -288,5 +315,21 @@ mod tests {
         assert_eq!(normalize_sql("name IN ('A b', 'c')"), "name in('A b','c')");
         assert_eq!(strip_parens("((a > 0))"), "a > 0");
         assert_eq!(strip_parens("(a) AND (b)"), "(a) AND (b)");
+    }
+
+    #[test]
+    fn quoted_numbers_are_numbers_but_other_text_stays() {
+        assert_eq!(unquote_number("'-1'"), "-1");
+        assert_eq!(unquote_number("'0'"), "0");
+        assert_eq!(unquote_number("'12.50'"), "12.50");
+        assert_eq!(unquote_number("-1"), "-1");
+        // Real drift and real strings are kept apart.
+        assert_ne!(unquote_number("'-1'"), unquote_number("'-2'"));
+        assert_ne!(unquote_number("'-1'"), unquote_number("'x'"));
+        for kept in [
+            "'01'", "'1e3'", "'-'", "''", "'1.'", "'.5'", "'1 '", "'abc'",
+        ] {
+            assert_eq!(unquote_number(kept), kept);
+        }
     }
 }

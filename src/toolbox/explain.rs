@@ -163,6 +163,11 @@ pub fn describe(op: &Operation) -> String {
             }
         }
         OpKind::SetNotNull => format!("Sets column {target} NOT NULL"),
+        OpKind::RenameIndex => format!(
+            "Renames index or constraint {} to '{}'",
+            name_or(op, "?"),
+            op.new_name.as_deref().unwrap_or("?")
+        ),
         OpKind::DropNotNull => format!("Allows NULL in column {target}"),
         OpKind::CreateTable => {
             let cols: Vec<&str> = op.columns.iter().map(|c| c.name.as_str()).collect();
@@ -499,7 +504,13 @@ pub fn explain_source(
     let (mut file, m) = scan_one(path, source)?;
     let lines = Lines::new(source);
     file.migration = Some(m);
-    let findings: Vec<Finding> = scanner::findings(std::slice::from_ref(&file), &settings);
+    scanner::check_alone(&mut file, false);
+    let mut findings: Vec<Finding> = scanner::findings(std::slice::from_ref(&file), &settings);
+    if let Some(chain) = chain_findings(path, source, &settings) {
+        // The revision graph's rules (and the replay) speak about this file too: the verdict
+        // must agree with `mrt check` on the folder.
+        findings = chain;
+    }
     let Some(m) = &file.migration else {
         return Err(Error::Internal("migration vanished".into()));
     };
@@ -640,6 +651,31 @@ pub fn explain_source(
     };
     let _ = writeln!(out, "\n{verdict}");
     Ok(out)
+}
+
+/// The findings `mrt check` gives this file when its folder is scanned (chain rules
+/// included), or `None` when the file is not on disk as given.
+fn chain_findings(path: &str, source: &str, settings: &Settings) -> Option<Vec<Finding>> {
+    let file = std::path::Path::new(path);
+    if std::fs::read_to_string(file).ok()? != source {
+        return None;
+    }
+    let dir = file.parent().filter(|d| !d.as_os_str().is_empty())?;
+    let wanted = file.canonicalize().ok()?;
+    let result = scanner::scan(&[dir.to_path_buf()], settings).ok()?;
+    let mut found: Vec<Finding> = result
+        .findings
+        .into_iter()
+        .filter(|f| {
+            std::path::Path::new(&f.file)
+                .canonicalize()
+                .is_ok_and(|p| p == wanted)
+        })
+        .collect();
+    for f in &mut found {
+        f.file = path.to_string();
+    }
+    Some(found)
 }
 
 /// One function's numbered steps, written to `out`.

@@ -232,3 +232,22 @@ fn if_not_exists_becomes_if_exists() {
         "    op.drop_index(\"ix_t\", table_name=\"t\", if_exists=True)\n    op.drop_table(\"t\", if_exists=True)\n"
     );
 }
+
+#[test]
+fn explain_agrees_with_the_chain_rules_of_the_folder() {
+    // airflow 4bc4d934e2bc's shape: the file alone looks fine; the replay of its folder shows
+    // the downgrade dropping an index on a table that never existed.
+    let dir = std::env::temp_dir().join(format!("mrt-explain-chain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = "import sqlalchemy as sa\nfrom alembic import op\n\nrevision = \"a\"\ndown_revision = None\n\n\ndef upgrade():\n    op.create_table(\"dag\", sa.Column(\"dag_id\", sa.String(250), primary_key=True))\n\n\ndef downgrade():\n    op.drop_index(\"sm_dag\", table_name=\"sla_miss\")\n    op.drop_table(\"dag\")\n";
+    let path = dir.join("a_base.py");
+    std::fs::write(&path, src).unwrap();
+    let shown = path.to_string_lossy().into_owned();
+    let text = explain_source(&shown, src, &[]).unwrap();
+    let alone = explain_source("elsewhere/a_base.py", src, &[]).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(text.contains("MRT066"), "{text}");
+    assert!(text.ends_with("Rollback: NOT safe — 1 error\n"), "{text}");
+    // Not on disk as given: only the file's own rules (the single-file chain still replays).
+    assert!(!alone.contains("Rollback: safe"), "{alone}");
+}

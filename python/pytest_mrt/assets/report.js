@@ -9,7 +9,7 @@
       rows.forEach(function(r){var on=!!s[r.dataset.severity];r.hidden=!on;if(on)visible++});
       // A failed rollback always shows; otherwise a card shows when one of its findings
       // passes the severity filter, or when it has none and clean revisions are wanted.
-      var keep=c.dataset.verdict==='failed'||(rows.length?visible>0:clean.checked);
+      var keep=['failed','upgrade_fails_on_data','unverified','blocked'].indexOf(c.dataset.verdict)>=0||(rows.length?visible>0:clean.checked);
       if(text&&c.dataset.text.indexOf(text)<0&&c.textContent.toLowerCase().indexOf(text)<0)keep=false;
       c.hidden=!keep;if(keep)shown++;else hidden[c.id]=1;
     });

@@ -1,0 +1,249 @@
+"""Findings of `mrt check` on real projects' migration folders, and precision on a judged sample.
+
+Takes the migrations of airflow-core 3.3.2, mlflow 3.18.0, prefect 3.9.1 (its sqlite and
+postgresql histories), superset 6.1.0, dagster 1.13.29 and wagtail 8.0.1 (Django) from their
+wheels (`pip download --no-deps` into bench/.cache, as bench_scan.py does). mlflow's whole
+package is extracted, so that names given through its models (`__tablename__`) can resolve.
+
+Modes:
+- default: findings per rule per project, and the wall time of each scan;
+- `--sample N --seed S`: draw N ERROR findings, stratified by rule (round robin over the rules,
+  random within a rule), and print them as JSON rows to judge;
+- `--judged bench/judged_sample.json`: re-scan, then print precision = real / total over the
+  judged findings that still fire, the judged-real findings that no longer fire (lost recall),
+  and the error findings that are not judged yet.
+
+A finding is keyed by (project, revision, rule, line of the statement's first token, object):
+the key survives unrelated edits of the message.
+
+Run: `.venv/bin/python bench/corpus_findings.py [--judged bench/judged_sample.json]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import subprocess
+import sys
+import time
+import zipfile
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+WHEELS = CACHE / "wheels"
+CORPUS = CACHE / "corpus"
+PACKAGES = {
+    "apache-airflow-core": "3.3.2",
+    "mlflow": "3.18.0",
+    "prefect": "3.9.1",
+    "apache-superset": "6.1.0",
+    "dagster": "1.13.29",
+    "wagtail": "8.0.1",
+}
+# What to extract from each wheel (a prefix: whole package for mlflow) and the folders to scan.
+LAYOUT: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "apache_airflow_core": (
+        "airflow/migrations/",
+        [("airflow", "airflow/migrations/versions")],
+    ),
+    "mlflow": ("mlflow/", [("mlflow", "mlflow/store/db_migrations/versions")]),
+    "prefect": (
+        "prefect/server/database/",
+        [
+            ("prefect/sqlite", "prefect/server/database/_migrations/versions/sqlite"),
+            ("prefect/postgresql", "prefect/server/database/_migrations/versions/postgresql"),
+        ],
+    ),
+    "apache_superset": (
+        "superset/migrations/",
+        [("superset", "superset/migrations/versions")],
+    ),
+    "dagster": (
+        "dagster/_core/storage/alembic/",
+        [("dagster", "dagster/_core/storage/alembic/versions")],
+    ),
+    "wagtail": ("wagtail/", [("wagtail", "wagtail")]),
+}
+
+
+def download() -> None:
+    WHEELS.mkdir(parents=True, exist_ok=True)
+    for name, version in PACKAGES.items():
+        dist = name.replace("-", "_")
+        if any(WHEELS.glob(f"{dist}-{version}-*.whl")):
+            continue
+        print(f"downloading {name}=={version} ...", file=sys.stderr, flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary",
+             ":all:", "-d", str(WHEELS), f"{name}=={version}"],
+            check=True,
+        )  # fmt: skip
+
+
+def extract() -> dict[str, Path]:
+    """Project label → folder to scan."""
+    out: dict[str, Path] = {}
+    for name, version in PACKAGES.items():
+        dist = name.replace("-", "_")
+        wheel = next(WHEELS.glob(f"{dist}-{version}-*.whl"))
+        prefix, folders = LAYOUT[dist]
+        target = CORPUS / f"{dist}-{version}"
+        if not target.exists():
+            with zipfile.ZipFile(wheel) as zf:
+                for member in zf.namelist():
+                    if member.startswith(prefix) and member.endswith(".py"):
+                        dest = target / member
+                        dest.parent.mkdir(parents=True, exist_ok=True)
+                        dest.write_bytes(zf.read(member))
+        for label, rel in folders:
+            path = target / rel
+            if dist == "wagtail":
+                # Every app's migrations folder; the scanner walks them all under one path.
+                path = target / "wagtail"
+            out[label] = path
+    return out
+
+
+def scan(folders: dict[str, Path]) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    from pytest_mrt import _core
+
+    rows: list[dict[str, Any]] = []
+    times: dict[str, float] = {}
+    for label, path in folders.items():
+        paths = [str(path)]
+        if label == "wagtail":
+            paths = sorted(
+                str(p)
+                for p in path.rglob("migrations")
+                if p.is_dir() and any(f.name[:4].isdigit() for f in p.glob("*.py"))
+            )
+        start = time.perf_counter()
+        out, _code, _notes = _core.check_cli(paths, "json")
+        times[label] = time.perf_counter() - start
+        for f in json.loads(out):
+            f["project"] = label
+            rows.append(f)
+    return rows, times
+
+
+def line_text(f: dict[str, Any]) -> str:
+    try:
+        lines = Path(f["file"]).read_text(encoding="utf-8").splitlines()
+        return lines[f["line"] - 1].strip()
+    except (OSError, IndexError, UnicodeDecodeError):
+        return ""
+
+
+def key(f: dict[str, Any]) -> str:
+    """Stable identity of a finding: project, revision, rule, statement text."""
+    quoted = re.findall(r"'([^']*)'", f["message"])
+    obj = quoted[0] if quoted else ""
+    return f"{f['project']}|{f['revision']}|{f['rule']}|{line_text(f)}|{obj}"
+
+
+def per_rule(rows: list[dict[str, Any]], times: dict[str, float]) -> None:
+    projects = list(times)
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for f in rows:
+        counts[f"{f['rule']} {f['severity'][0].upper()}"][f["project"]] += 1
+    width = max(len(p) for p in projects) + 2
+    print(f"{'rule':<10}" + "".join(f"{p:>{width}}" for p in projects) + f"{'total':>8}")
+    for rule in sorted(counts):
+        c = counts[rule]
+        print(
+            f"{rule:<10}" + "".join(f"{c[p]:>{width}}" for p in projects) + f"{sum(c.values()):>8}"
+        )
+    for sev in ("error", "warning"):
+        c = Counter(f["project"] for f in rows if f["severity"] == sev)
+        print(
+            f"{sev + 's':<10}"
+            + "".join(f"{c[p]:>{width}}" for p in projects)
+            + f"{sum(c.values()):>8}"
+        )
+    print(f"{'ms':<10}" + "".join(f"{times[p] * 1000:>{width}.0f}" for p in projects))
+
+
+def sample(rows: list[dict[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
+    errors = sorted((f for f in rows if f["severity"] == "error"), key=key)
+    by_rule: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in errors:
+        by_rule[f["rule"]].append(f)
+    rng = random.Random(seed)
+    for fs in by_rule.values():
+        rng.shuffle(fs)
+    picked: list[dict[str, Any]] = []
+    while len(picked) < n and any(by_rule.values()):
+        for rule in sorted(by_rule):
+            if by_rule[rule] and len(picked) < n:
+                picked.append(by_rule[rule].pop())
+    return [
+        {
+            "key": key(f),
+            "project": f["project"],
+            "revision": f["revision"],
+            "rule": f["rule"],
+            "file": str(Path(f["file"]).relative_to(CORPUS)),
+            "line": f["line"],
+            "message": f["message"],
+            "verdict": "",
+            "reason": "",
+        }
+        for f in picked
+    ]
+
+
+def precision(rows: list[dict[str, Any]], judged_path: Path) -> None:
+    judged = json.loads(judged_path.read_text())
+    firing = {key(f) for f in rows if f["severity"] == "error"}
+    still = [j for j in judged if j["key"] in firing]
+    real = [j for j in still if j["verdict"] == "real"]
+    warn = [j for j in still if j["verdict"] == "true-but-warning"]
+    false = [j for j in still if j["verdict"] == "false"]
+    lost = [j for j in judged if j["verdict"] == "real" and j["key"] not in firing]
+    judged_keys = {j["key"] for j in judged}
+    unjudged = [f for f in rows if f["severity"] == "error" and key(f) not in judged_keys]
+    total = len(still)
+    print(f"\njudged findings still firing as errors: {total} of {len(judged)}")
+    if total:
+        print(f"  real {len(real)}, true-but-warning {len(warn)}, false {len(false)}")
+        print(f"  precision (real / total): {len(real) / total:.0%}")
+    print(f"judged-real findings that no longer fire (lost recall): {len(lost)}")
+    for j in lost:
+        print(f"  {j['key']}")
+    for j in false:
+        print(f"  still false: {j['key']} ({j['reason']})")
+    print(f"error findings not in the judged sample: {len(unjudged)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--judged", type=Path, help="judged sample (JSON) to measure precision")
+    parser.add_argument("--sample", type=int, help="draw this many ERROR findings to judge")
+    parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--list", metavar="PROJECT", help="print every finding of a project")
+    args = parser.parse_args()
+    download()
+    folders = extract()
+    rows, times = scan(folders)
+    if args.sample:
+        print(json.dumps(sample(rows, args.sample, args.seed), indent=1))
+        return 0
+    if args.list:
+        for f in rows:
+            if f["project"] == args.list:
+                sev = f["severity"][0].upper()
+                print(f"{sev} {f['rule']} {f['revision']}:{f['line']} {f['message']}")
+        return 0
+    per_rule(rows, times)
+    if args.judged:
+        precision(rows, args.judged)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1765 @@
+//! The symbolic schema: the operations of every revision replayed in graph order (one linear
+//! pass), so that rules can ask what exists at each point of the chain.
+//!
+//! For each revision the replay applies `upgrade()` to the state of its ancestors, then runs
+//! `downgrade()` on a journal over that state, compares the touched objects with the state
+//! before the upgrade, and rolls the downgrade back. The work per revision is proportional to
+//! what the revision touches, not to the size of the schema.
+//!
+//! Precision before recall: anything the replay cannot model makes the object it touches
+//! *unknown* (or the whole revision, when the target cannot be named), and rules never fire on
+//! unknown objects. A chain whose base does not create tables starts *open*: tables it has not
+//! seen are unknown, never missing.
+
+use std::collections::{HashMap, HashSet};
+
+use ruff_text_size::TextRange;
+
+use super::graph::Graph;
+use super::model::{
+    BodyKind, ColumnSpec, ConstraintKind, ConstraintSpec, Function, MigrationAST, OpKind,
+    Operation, Value,
+};
+
+/// One column of a table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub type_: Option<Value>,
+    /// `None`: not known.
+    pub nullable: Option<bool>,
+    /// Source text of the server default; `None` is "none" only when `default_known`.
+    pub default: Option<String>,
+    pub default_known: bool,
+}
+
+/// An index or a constraint of a table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Object {
+    pub kind: ConstraintKind,
+    /// `None`: named by the database or a naming convention.
+    pub name: Option<String>,
+    pub columns: Vec<String>,
+    pub ref_table: Option<String>,
+    /// False when code we could not read may have dropped it.
+    pub sure: bool,
+}
+
+/// A table as far as the replay knows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    pub name: String,
+    /// Created (or last renamed) by an operation the replay read, unconditionally.
+    pub sure: bool,
+    /// Its columns, indexes and constraints are all known.
+    pub complete: bool,
+    /// Some index or constraint has a generated name (the set of names is not closed).
+    pub generated_names: bool,
+    pub columns: Vec<Column>,
+    pub objects: Vec<Object>,
+    /// The revision (graph index) whose upgrade created it.
+    pub created_by: usize,
+}
+
+impl Table {
+    #[must_use]
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns
+            .iter_mut()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    #[must_use]
+    pub fn object(&self, name: &str) -> Option<&Object> {
+        self.objects.iter().find(|o| {
+            o.name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// Foreign keys known to point at `target` (self references excluded).
+    pub fn references<'t>(&'t self, target: &'t str) -> impl Iterator<Item = &'t Object> + 't {
+        self.objects.iter().filter(move |o| {
+            o.kind == ConstraintKind::ForeignKey
+                && o.sure
+                && !self.name.eq_ignore_ascii_case(target)
+                && o.ref_table
+                    .as_deref()
+                    .is_some_and(|r| r.eq_ignore_ascii_case(target))
+        })
+    }
+}
+
+/// A slot of the state: present, or known to be gone.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Slot<T> {
+    Present(T),
+    /// Dropped by an operation the replay read: certainly absent.
+    Gone,
+}
+
+/// Views, types and sequences: existence only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OtherKind {
+    View,
+    Type,
+    Sequence,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Other {
+    pub sure: bool,
+    pub created_by: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    Table(String),
+    Other(OtherKind, String),
+}
+
+#[derive(Clone, Debug)]
+enum Saved {
+    Table(String, Option<Slot<Table>>),
+    Other(OtherKind, String, Option<Slot<Other>>),
+    Closed(bool),
+}
+
+/// The symbolic schema at one point of the chain.
+#[derive(Clone, Debug, Default)]
+pub struct Schema {
+    tables: HashMap<String, Slot<Table>>,
+    others: HashMap<(OtherKind, String), Slot<Other>>,
+    /// Every object that exists was created by an operation the replay read: an object it has
+    /// not seen is absent. False for chains whose base starts on existing tables, and after
+    /// code that may create anything.
+    pub closed: bool,
+    journal: Option<Vec<Saved>>,
+    saved_keys: HashSet<Key>,
+    /// Referenced table → tables that declared a foreign key to it at some point (a superset:
+    /// checked against the tables on use, never pruned).
+    fk_sources: HashMap<String, Vec<String>>,
+}
+
+fn key(name: &str) -> String {
+    name.trim_matches('"')
+        .trim_matches('`')
+        .to_ascii_lowercase()
+}
+
+/// A name the replay can use: a literal, not built at run time nor an unresolved expression.
+#[must_use]
+pub fn usable(name: Option<&String>) -> Option<&str> {
+    let n = name?.as_str();
+    if n.is_empty() || n.contains(['{', '(', ' ']) || n.contains("__tablename__") {
+        None
+    } else {
+        Some(n)
+    }
+}
+
+/// What the replay knows about whether an object exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Existence {
+    Present,
+    Absent,
+    Unknown,
+}
+
+impl Schema {
+    fn save(&mut self, k: Key) {
+        let Some(journal) = self.journal.as_mut() else {
+            return;
+        };
+        if !self.saved_keys.insert(k.clone()) {
+            return;
+        }
+        journal.push(match k {
+            Key::Table(name) => {
+                let old = self.tables.get(&name).cloned();
+                Saved::Table(name, old)
+            }
+            Key::Other(kind, name) => {
+                let old = self.others.get(&(kind, name.clone())).cloned();
+                Saved::Other(kind, name, old)
+            }
+        });
+    }
+
+    fn start_journal(&mut self) {
+        self.journal = Some(vec![Saved::Closed(self.closed)]);
+        self.saved_keys.clear();
+    }
+
+    fn take_journal(&mut self) -> Vec<Saved> {
+        self.saved_keys.clear();
+        self.journal.take().unwrap_or_default()
+    }
+
+    fn rollback(&mut self, journal: Vec<Saved>) {
+        for saved in journal.into_iter().rev() {
+            match saved {
+                Saved::Table(name, Some(slot)) => {
+                    self.tables.insert(name, slot);
+                }
+                Saved::Table(name, None) => {
+                    self.tables.remove(&name);
+                }
+                Saved::Other(kind, name, Some(slot)) => {
+                    self.others.insert((kind, name), slot);
+                }
+                Saved::Other(kind, name, None) => {
+                    self.others.remove(&(kind, name));
+                }
+                Saved::Closed(c) => self.closed = c,
+            }
+        }
+    }
+
+    /// The table, when present.
+    #[must_use]
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        match self.tables.get(&key(name)) {
+            Some(Slot::Present(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    fn table_mut(&mut self, name: &str) -> Option<&mut Table> {
+        let k = key(name);
+        self.save(Key::Table(k.clone()));
+        match self.tables.get_mut(&k) {
+            Some(Slot::Present(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    fn set_table(&mut self, name: &str, slot: Option<Slot<Table>>) {
+        let k = key(name);
+        self.save(Key::Table(k.clone()));
+        match slot {
+            Some(s) => {
+                if let Slot::Present(t) = &s {
+                    self.index_fks(t);
+                }
+                self.tables.insert(k, s);
+            }
+            None => {
+                self.tables.remove(&k);
+            }
+        }
+    }
+
+    /// Does the table exist here?
+    #[must_use]
+    pub fn table_exists(&self, name: &str) -> Existence {
+        match self.tables.get(&key(name)) {
+            Some(Slot::Present(t)) if t.sure => Existence::Present,
+            Some(Slot::Present(_)) => Existence::Unknown,
+            Some(Slot::Gone) => Existence::Absent,
+            None if self.closed => Existence::Absent,
+            None => Existence::Unknown,
+        }
+    }
+
+    fn other_exists(&self, kind: OtherKind, name: &str) -> Existence {
+        match self.others.get(&(kind, key(name))) {
+            Some(Slot::Present(o)) if o.sure => Existence::Present,
+            Some(Slot::Present(_)) => Existence::Unknown,
+            Some(Slot::Gone) => Existence::Absent,
+            // Enum types and sequences also come with columns (`sa.Enum(name=...)`, SERIAL):
+            // never seen is not absent.
+            None if self.closed && kind == OtherKind::View => Existence::Absent,
+            None => Existence::Unknown,
+        }
+    }
+
+    fn set_other(&mut self, kind: OtherKind, name: &str, slot: Option<Slot<Other>>) {
+        let k = key(name);
+        self.save(Key::Other(kind, k.clone()));
+        match slot {
+            Some(s) => {
+                self.others.insert((kind, k), s);
+            }
+            None => {
+                self.others.remove(&(kind, k));
+            }
+        }
+    }
+
+    fn index_fks(&mut self, t: &Table) {
+        for o in &t.objects {
+            if let Some(target) = &o.ref_table {
+                let sources = self.fk_sources.entry(key(target)).or_default();
+                let k = key(&t.name);
+                if !sources.contains(&k) {
+                    sources.push(k);
+                }
+            }
+        }
+    }
+
+    /// Is an index or constraint of that name anywhere (index names are per schema on
+    /// PostgreSQL, whatever `table_name=` says)?
+    fn object_anywhere(&self, name: &str) -> bool {
+        self.tables.values().any(|slot| match slot {
+            Slot::Present(t) => t.object(name).is_some(),
+            Slot::Gone => false,
+        })
+    }
+
+    /// Every table becomes unknown: code that may drop or rename any of them ran.
+    fn forget_all(&mut self) {
+        let names: Vec<String> = self.tables.keys().cloned().collect();
+        for name in names {
+            if let Some(t) = self.table_mut(&name) {
+                t.sure = false;
+                t.complete = false;
+            } else {
+                self.set_table(&name, None);
+            }
+        }
+        self.closed = false;
+    }
+
+    /// Tables that still hold a foreign key to `target`.
+    #[must_use]
+    pub fn referencing<'s>(&'s self, target: &'s str) -> Vec<(&'s Table, &'s Object)> {
+        let mut out = Vec::new();
+        let Some(sources) = self.fk_sources.get(&key(target)) else {
+            return out;
+        };
+        for source in sources {
+            if let Some(Slot::Present(t)) = self.tables.get(source)
+                && t.sure
+            {
+                for fk in t.references(target) {
+                    out.push((t, fk));
+                }
+            }
+        }
+        out.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        out
+    }
+}
+
+/// `upgrade()` or `downgrade()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Upgrade,
+    Downgrade,
+}
+
+/// What kind of object an event is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum What {
+    Table,
+    Column,
+    Index,
+    Constraint,
+    View,
+    Type,
+    Sequence,
+}
+
+impl What {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            What::Table => "table",
+            What::Column => "column",
+            What::Index => "index",
+            What::Constraint => "constraint",
+            What::View => "view",
+            What::Type => "type",
+            What::Sequence => "sequence",
+        }
+    }
+}
+
+/// A fact the replay established at one operation.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// The operation drops, alters or renames an object that certainly does not exist there.
+    Missing {
+        phase: Phase,
+        /// `drops`, `alters`, `renames`.
+        verb: &'static str,
+        what: What,
+        name: String,
+        table: Option<String>,
+        /// It is the table itself that does not exist.
+        table_missing: bool,
+        /// The same kind of object on the same table that the upgrade created under another
+        /// name, if any (a name that differs from the upgrade's).
+        upgrade_name: Option<String>,
+        range: TextRange,
+    },
+    /// The operation drops a table that another table's foreign key still references.
+    Referenced {
+        phase: Phase,
+        table: String,
+        by: String,
+        fk: Option<String>,
+        range: TextRange,
+    },
+    /// The operation creates an object that already exists (created by an earlier revision).
+    Exists {
+        phase: Phase,
+        what: What,
+        name: String,
+        table: Option<String>,
+        created_by: usize,
+        range: TextRange,
+    },
+    /// The operation alters a column the chain shows nullable, without changing that.
+    KnownNullable { range: TextRange },
+}
+
+/// The downgrade leaves the schema different from the state before the upgrade.
+#[derive(Clone, Debug)]
+pub enum Drift {
+    /// Present before the upgrade, absent after the downgrade.
+    NotRecreated {
+        what: What,
+        name: String,
+        table: Option<String>,
+    },
+    /// A column attribute is not restored.
+    Column {
+        table: String,
+        column: String,
+        attribute: &'static str,
+        before: String,
+        after: String,
+    },
+    NullableNotRestored {
+        table: String,
+        column: String,
+        before: bool,
+    },
+    TypeNotRestored {
+        table: String,
+        column: String,
+        before: Value,
+        after: Value,
+    },
+}
+
+/// What the replay found for one revision.
+#[derive(Clone, Debug, Default)]
+pub struct RevisionFacts {
+    pub events: Vec<Event>,
+    pub drift: Vec<Drift>,
+    /// Some operation could not be modelled: rules stay quiet on the whole revision.
+    pub opaque: bool,
+    /// The upgrade changed nothing the replay can see, on objects it knows (a repair or a
+    /// data-only migration).
+    pub schema_unchanged: bool,
+}
+
+/// The replay of one revision graph.
+#[derive(Debug, Default)]
+pub struct Replay {
+    /// Per graph index (same order as [`Graph::migs`]).
+    pub facts: Vec<RevisionFacts>,
+    /// Graph indexes in replay order.
+    pub order: Vec<usize>,
+}
+
+/// Graph indexes in topological order (parents first), deterministic; revisions in a cycle
+/// and later duplicates of an id are left out.
+fn topo_order(g: &Graph<'_>) -> Vec<usize> {
+    let n = g.migs.len();
+    let mut indegree: Vec<usize> = (0..n).map(|i| g.parents[i].len()).collect();
+    let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<usize>> = (0..n)
+        .filter(|&i| indegree[i] == 0)
+        .map(std::cmp::Reverse)
+        .collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(std::cmp::Reverse(i)) = ready.pop() {
+        order.push(i);
+        for &c in &g.children[i] {
+            indegree[c] -= 1;
+            if indegree[c] == 0 {
+                ready.push(std::cmp::Reverse(c));
+            }
+        }
+    }
+    order.retain(|&i| g.is_canonical(i));
+    order
+}
+
+/// An operation whose effect on the schema the replay cannot model.
+fn opaque(op: &Operation) -> bool {
+    match op.kind {
+        OpKind::Call => true,
+        OpKind::Other => {
+            op.table.is_none()
+                && match op.origin {
+                    super::model::Origin::Sql => op.sql.as_deref().is_none_or(|s| !harmless_sql(s)),
+                    _ => !op.name.as_deref().is_some_and(|n| n.contains("comment")),
+                }
+        }
+        OpKind::Execute => op.sql_error.is_some(),
+        _ => false,
+    }
+}
+
+/// SQL statements that change no schema the replay models.
+fn harmless_sql(sql: &str) -> bool {
+    let head = sql.trim_start().to_ascii_uppercase();
+    [
+        "COMMENT",
+        "GRANT",
+        "REVOKE",
+        "SET ",
+        "ANALYZE",
+        "VACUUM",
+        "REINDEX",
+        "COMMIT",
+        "BEGIN",
+        "SELECT",
+        "PRAGMA",
+        "CREATE EXTENSION",
+        "DROP EXTENSION",
+        "LOCK",
+        "REFRESH",
+    ]
+    .iter()
+    .any(|p| head.starts_with(p))
+}
+
+fn column_of(spec: &ColumnSpec, in_create: bool) -> Column {
+    Column {
+        name: spec.name.clone(),
+        type_: spec.type_.clone().filter(|t| *t != Value::Unknown),
+        nullable: match spec.nullable {
+            Some(n) => Some(n),
+            None if spec.primary_key => Some(false),
+            // SQLAlchemy's default: nullable unless primary key.
+            None if in_create || !spec.name.is_empty() => Some(true),
+            None => None,
+        },
+        default: spec.server_default.clone(),
+        default_known: true,
+    }
+}
+
+/// Objects a column definition declares inline (FK, unique, index).
+fn inline_objects(spec: &ColumnSpec) -> Vec<Object> {
+    let mut out = Vec::new();
+    if spec.fk_table.is_some() || spec.fk_ondelete.is_some() {
+        out.push(Object {
+            kind: ConstraintKind::ForeignKey,
+            name: None,
+            columns: vec![spec.name.clone()],
+            ref_table: spec.fk_table.clone(),
+            sure: spec.fk_table.is_some(),
+        });
+    }
+    if spec.unique {
+        out.push(Object {
+            kind: ConstraintKind::Unique,
+            name: None,
+            columns: vec![spec.name.clone()],
+            ref_table: None,
+            sure: true,
+        });
+    }
+    if spec.index {
+        out.push(Object {
+            kind: ConstraintKind::Index,
+            name: None,
+            columns: vec![spec.name.clone()],
+            ref_table: None,
+            sure: true,
+        });
+    }
+    if spec.primary_key {
+        out.push(Object {
+            kind: ConstraintKind::PrimaryKey,
+            name: None,
+            columns: vec![spec.name.clone()],
+            ref_table: None,
+            sure: true,
+        });
+    }
+    out
+}
+
+fn object_of(c: &ConstraintSpec) -> Object {
+    Object {
+        kind: c.kind,
+        name: c.name.clone().filter(|n| usable(Some(n)).is_some()),
+        columns: c.columns.clone(),
+        ref_table: c.ref_table.clone(),
+        sure: true,
+    }
+}
+
+/// A primary key without a name gets `<table>_pkey` (PostgreSQL) or `PRIMARY` (MySQL); names
+/// that look like it are never reported missing.
+fn pk_like(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.contains("pk") || lower.contains("primary")
+}
+
+struct Sim<'s> {
+    schema: &'s mut Schema,
+    rev: usize,
+    phase: Phase,
+    events: Vec<Event>,
+    /// Tables this function has already touched (a dialect branch may create or drop the same
+    /// object twice): no existence finding about them.
+    touched: HashSet<String>,
+    /// Names of objects this function has already touched.
+    touched_objects: HashSet<String>,
+    /// Objects the upgrade of this revision created, per lower-case table, for messages.
+    created: &'s [(String, What, String)],
+    opaque: bool,
+    sqlite: bool,
+}
+
+impl Sim<'_> {
+    fn missing(&mut self, what: What, name: &str, table: Option<&str>, op: &Operation) {
+        self.missing_in(what, name, table, false, op);
+    }
+
+    fn missing_in(
+        &mut self,
+        what: What,
+        name: &str,
+        table: Option<&str>,
+        table_missing: bool,
+        op: &Operation,
+    ) {
+        if op.guarded || op.if_exists {
+            return;
+        }
+        let verb = match op.kind {
+            OpKind::AlterColumn | OpKind::SetNotNull | OpKind::DropNotNull => "alters",
+            OpKind::RenameColumn | OpKind::RenameTable => "renames",
+            OpKind::AddColumn
+            | OpKind::CreateIndex
+            | OpKind::CreateUniqueConstraint
+            | OpKind::CreateForeignKey
+            | OpKind::CreateCheckConstraint
+            | OpKind::CreatePrimaryKey => "adds to",
+            _ => "drops",
+        };
+        let upgrade_name = table.and_then(|t| {
+            self.created
+                .iter()
+                .find(|(ct, cw, cn)| {
+                    ct.eq_ignore_ascii_case(t) && *cw == what && !cn.eq_ignore_ascii_case(name)
+                })
+                .map(|(_, _, n)| n.clone())
+        });
+        self.events.push(Event::Missing {
+            phase: self.phase,
+            verb,
+            what,
+            name: name.to_string(),
+            table: table.map(str::to_string),
+            table_missing,
+            upgrade_name,
+            range: op.range,
+        });
+    }
+
+    /// The table an operation works on, when it can be named; otherwise the state forgets
+    /// what the operation may have changed.
+    fn target(&mut self, op: &Operation) -> Option<String> {
+        if let Some(t) = usable(op.table.as_ref()) {
+            return Some(t.to_string());
+        }
+        self.opaque = true;
+        match op.kind {
+            OpKind::DropTable | OpKind::RenameTable => self.schema.forget_all(),
+            OpKind::CreateTable => self.schema.closed = false,
+            _ => {
+                // Some table's columns or constraints changed: none is complete any more.
+                let names: Vec<String> = self.schema.tables.keys().cloned().collect();
+                for n in names {
+                    if let Some(t) = self.schema.table_mut(&n) {
+                        t.complete = false;
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The table for an operation that needs it to exist; an unseen table in an open world
+    /// (or one the upgrade uses although the replay thought it absent) becomes unknown.
+    fn existing(&mut self, table: &str, op: &Operation) -> bool {
+        match self.schema.table_exists(table) {
+            Existence::Present => true,
+            Existence::Unknown => {
+                if self.schema.table(table).is_none() {
+                    self.add_unknown(table);
+                }
+                false
+            }
+            Existence::Absent => {
+                if self.phase == Phase::Downgrade && !self.touched.contains(&key(table)) {
+                    let (what, name) = match op.kind {
+                        OpKind::DropIndex | OpKind::CreateIndex => (What::Index, op.name.clone()),
+                        OpKind::DropConstraint
+                        | OpKind::CreateUniqueConstraint
+                        | OpKind::CreateForeignKey
+                        | OpKind::CreateCheckConstraint
+                        | OpKind::CreatePrimaryKey => (What::Constraint, op.name.clone()),
+                        OpKind::DropTable | OpKind::RenameTable => (What::Table, None),
+                        _ => (What::Column, op.column.clone()),
+                    };
+                    match name.filter(|n| usable(Some(n)).is_some()) {
+                        Some(n) if what != What::Table => {
+                            self.missing_in(what, &n, Some(table), true, op);
+                        }
+                        _ => self.missing_in(What::Table, table, None, true, op),
+                    }
+                } else {
+                    // The upgrade evidently sees a table the replay does not know: trust it.
+                    self.add_unknown(table);
+                }
+                false
+            }
+        }
+    }
+
+    fn add_unknown(&mut self, table: &str) {
+        let rev = self.rev;
+        self.schema.set_table(
+            table,
+            Some(Slot::Present(Table {
+                name: table.to_string(),
+                sure: false,
+                complete: false,
+                generated_names: true,
+                columns: Vec::new(),
+                objects: Vec::new(),
+                created_by: rev,
+            })),
+        );
+    }
+
+    /// A statement for some dialects only (`if dialect == "sqlite":`), or inside a `try` that
+    /// swallows its error, may not run: it counts as guarded.
+    fn apply(&mut self, op: &Operation) {
+        if !op.guarded && (!op.dialects.is_all() || op.swallowed.is_some()) {
+            let mut maybe = op.clone();
+            maybe.guarded = true;
+            self.apply_op(&maybe);
+        } else {
+            self.apply_op(op);
+        }
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn apply_op(&mut self, op: &Operation) {
+        if opaque(op) {
+            self.opaque = true;
+            if let Some(t) = usable(op.table.as_ref()) {
+                if let Some(table) = self.schema.table_mut(t) {
+                    table.complete = false;
+                    table.sure = false;
+                }
+            } else {
+                self.schema.closed = false;
+            }
+            return;
+        }
+        match op.kind {
+            OpKind::CreateTable => self.create_table(op),
+            OpKind::DropTable => {
+                let Some(t) = self.target(op) else { return };
+                let k = key(&t);
+                if self.existing(&t, op) && !op.guarded {
+                    let cascade = op
+                        .sql
+                        .as_deref()
+                        .is_some_and(|s| s.to_ascii_uppercase().contains("CASCADE"));
+                    if !cascade && !self.sqlite && !self.touched.contains(&k) {
+                        let refs: Vec<(String, Option<String>)> = self
+                            .schema
+                            .referencing(&t)
+                            .into_iter()
+                            .map(|(tab, fk)| (tab.name.clone(), fk.name.clone()))
+                            .collect();
+                        if let Some((by, fk)) = refs.into_iter().next() {
+                            self.events.push(Event::Referenced {
+                                phase: self.phase,
+                                table: t.clone(),
+                                by,
+                                fk,
+                                range: op.range,
+                            });
+                        }
+                    }
+                }
+                self.touched.insert(k);
+                if op.guarded {
+                    if let Some(table) = self.schema.table_mut(&t) {
+                        table.sure = false;
+                    }
+                } else {
+                    self.schema.set_table(&t, Some(Slot::Gone));
+                }
+            }
+            OpKind::RenameTable => {
+                let Some(t) = self.target(op) else { return };
+                let Some(new) = usable(op.new_name.as_ref()).map(str::to_string) else {
+                    self.opaque = true;
+                    self.schema.forget_all();
+                    return;
+                };
+                let present = self.existing(&t, op);
+                self.touched.insert(key(&t));
+                self.touched.insert(key(&new));
+                let old = self.schema.table(&t).cloned();
+                self.schema.set_table(&t, Some(Slot::Gone));
+                let mut moved = old.unwrap_or_else(|| Table {
+                    name: new.clone(),
+                    sure: false,
+                    complete: false,
+                    generated_names: true,
+                    columns: Vec::new(),
+                    objects: Vec::new(),
+                    created_by: self.rev,
+                });
+                moved.name.clone_from(&new);
+                moved.sure = moved.sure && present && !op.guarded;
+                self.schema.set_table(&new, Some(Slot::Present(moved)));
+                // Foreign keys follow the table.
+                let names: Vec<String> = self
+                    .schema
+                    .fk_sources
+                    .get(&key(&t))
+                    .cloned()
+                    .unwrap_or_default();
+                for n in names {
+                    let refers = self.schema.table(&n).is_some_and(|tab| {
+                        tab.objects.iter().any(|o| {
+                            o.ref_table
+                                .as_deref()
+                                .is_some_and(|r| r.eq_ignore_ascii_case(&t))
+                        })
+                    });
+                    if refers && let Some(tab) = self.schema.table_mut(&n) {
+                        for o in &mut tab.objects {
+                            if o.ref_table
+                                .as_deref()
+                                .is_some_and(|r| r.eq_ignore_ascii_case(&t))
+                            {
+                                o.ref_table = Some(new.clone());
+                            }
+                        }
+                        let sources = self.schema.fk_sources.entry(key(&new)).or_default();
+                        if !sources.contains(&n) {
+                            sources.push(n.clone());
+                        }
+                    }
+                }
+            }
+            OpKind::AddColumn => {
+                let Some(t) = self.target(op) else { return };
+                let Some(spec) = op.columns.first() else {
+                    self.forget_table(&t);
+                    return;
+                };
+                if usable(Some(&spec.name)).is_none() {
+                    self.forget_table(&t);
+                    return;
+                }
+                if !self.existing(&t, op) {
+                    return;
+                }
+                let guarded = op.guarded || op.if_exists;
+                let touched = self.touched.contains(&key(&t));
+                let phase = self.phase;
+                let table = self.schema.table_mut(&t).expect("present");
+                if table.column(&spec.name).is_some() {
+                    if table.complete && !guarded && !touched {
+                        self.events.push(Event::Exists {
+                            phase,
+                            what: What::Column,
+                            name: format!("{}.{}", table.name, spec.name),
+                            table: Some(t.clone()),
+                            created_by: table.created_by,
+                            range: op.range,
+                        });
+                    }
+                    return;
+                }
+                let mut col = column_of(spec, false);
+                col.nullable = spec.nullable.or(Some(true));
+                table.columns.push(col);
+                for mut o in inline_objects(spec) {
+                    if o.name.is_none() && o.kind != ConstraintKind::PrimaryKey {
+                        table.generated_names = true;
+                    }
+                    o.sure = o.sure && !guarded;
+                    table.objects.push(o);
+                }
+                if guarded {
+                    table.complete = false;
+                }
+                let table = table.clone();
+                self.schema.index_fks(&table);
+            }
+            OpKind::DropColumn => {
+                let Some(t) = self.target(op) else { return };
+                let Some(c) = usable(op.column.as_ref()).map(str::to_string) else {
+                    self.forget_table(&t);
+                    return;
+                };
+                if !self.existing(&t, op) {
+                    return;
+                }
+                let touched = self.touched.contains(&key(&t));
+                let table = self.schema.table(&t).expect("present");
+                if table.column(&c).is_none() {
+                    if table.complete && !touched {
+                        let name = format!("{}.{c}", table.name);
+                        self.missing(What::Column, &name, Some(&t), op);
+                    }
+                    return;
+                }
+                let guarded = op.guarded;
+                let table = self.schema.table_mut(&t).expect("present");
+                if guarded {
+                    table.complete = false;
+                    return;
+                }
+                table
+                    .columns
+                    .retain(|col| !col.name.eq_ignore_ascii_case(&c));
+                // Indexes and constraints on the column go with it.
+                table
+                    .objects
+                    .retain(|o| !o.columns.iter().any(|oc| oc.eq_ignore_ascii_case(&c)));
+            }
+            OpKind::RenameColumn => {
+                let Some(t) = self.target(op) else { return };
+                let (Some(c), Some(new)) = (
+                    usable(op.column.as_ref()).map(str::to_string),
+                    usable(op.new_name.as_ref()).map(str::to_string),
+                ) else {
+                    self.forget_table(&t);
+                    return;
+                };
+                if !self.existing(&t, op) {
+                    return;
+                }
+                let touched = self.touched.contains(&key(&t));
+                let table = self.schema.table(&t).expect("present");
+                if table.column(&c).is_none() {
+                    if table.complete && !touched && table.column(&new).is_none() {
+                        let name = format!("{}.{c}", table.name);
+                        self.missing(What::Column, &name, Some(&t), op);
+                    }
+                    return;
+                }
+                if table.column(&c).and_then(|col| col.nullable) == Some(true) {
+                    self.events.push(Event::KnownNullable { range: op.range });
+                }
+                let table = self.schema.table_mut(&t).expect("present");
+                if let Some(col) = table.column_mut(&c) {
+                    col.name.clone_from(&new);
+                }
+                for o in &mut table.objects {
+                    for oc in &mut o.columns {
+                        if oc.eq_ignore_ascii_case(&c) {
+                            oc.clone_from(&new);
+                        }
+                    }
+                }
+            }
+            OpKind::AlterColumn | OpKind::SetNotNull | OpKind::DropNotNull => {
+                let Some(t) = self.target(op) else { return };
+                // `alter_column(old, new_column_name=new, type_=...)`: the scanner emits the
+                // rename first, so the rest of the change applies to the new name.
+                let renamed = op
+                    .kwarg_value("new_column_name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                let Some(c) = renamed.or_else(|| usable(op.column.as_ref()).map(str::to_string))
+                else {
+                    self.forget_table(&t);
+                    return;
+                };
+                if !self.existing(&t, op) {
+                    return;
+                }
+                let touched = self.touched.contains(&key(&t));
+                let table = self.schema.table(&t).expect("present");
+                let Some(col) = table.column(&c) else {
+                    if table.complete && !touched {
+                        let name = format!("{}.{c}", table.name);
+                        self.missing(What::Column, &name, Some(&t), op);
+                    }
+                    return;
+                };
+                let sets_nullable = op.kwarg("nullable").is_some()
+                    || matches!(op.kind, OpKind::SetNotNull | OpKind::DropNotNull);
+                if col.nullable == Some(true) && !sets_nullable {
+                    self.events.push(Event::KnownNullable { range: op.range });
+                }
+                let guarded = op.guarded;
+                let table = self.schema.table_mut(&t).expect("present");
+                let col = table.column_mut(&c).expect("present");
+                alter(col, op, guarded);
+            }
+            OpKind::CreateIndex
+            | OpKind::CreateUniqueConstraint
+            | OpKind::CreateForeignKey
+            | OpKind::CreateCheckConstraint
+            | OpKind::CreatePrimaryKey => self.create_object(op),
+            OpKind::DropIndex | OpKind::DropConstraint => self.drop_object(op),
+            OpKind::CreateView | OpKind::CreateType | OpKind::CreateSequence => {
+                let kind = other_kind(op.kind);
+                let Some(name) = usable(op.name.as_ref()).map(str::to_string) else {
+                    self.schema.closed = false;
+                    return;
+                };
+                let replace = op
+                    .sql
+                    .as_deref()
+                    .is_some_and(|s| s.to_ascii_uppercase().contains("OR REPLACE"));
+                let sure = !op.guarded && !op.if_exists;
+                self.touched_objects.insert(key(&name));
+                if !replace || self.schema.other_exists(kind, &name) != Existence::Present {
+                    let rev = self.rev;
+                    self.schema.set_other(
+                        kind,
+                        &name,
+                        Some(Slot::Present(Other {
+                            sure,
+                            created_by: rev,
+                        })),
+                    );
+                }
+            }
+            OpKind::RenameIndex => self.rename_object(op),
+            OpKind::Other => {
+                // An ALTER TABLE the replay does not model: the table's shape is not known.
+                if let Some(t) = usable(op.table.as_ref()).map(str::to_string)
+                    && let Some(table) = self.schema.table_mut(&t)
+                {
+                    table.complete = false;
+                }
+            }
+            OpKind::DropView | OpKind::DropType | OpKind::DropSequence => {
+                let kind = other_kind(op.kind);
+                let Some(name) = usable(op.name.as_ref()).map(str::to_string) else {
+                    return;
+                };
+                let k = key(&name);
+                if self.schema.other_exists(kind, &name) == Existence::Absent
+                    && self.phase == Phase::Downgrade
+                    && !self.touched_objects.contains(&k)
+                {
+                    let what = match kind {
+                        OtherKind::View => What::View,
+                        OtherKind::Type => What::Type,
+                        OtherKind::Sequence => What::Sequence,
+                    };
+                    self.missing(what, &name, None, op);
+                }
+                self.touched_objects.insert(k);
+                if op.guarded || op.if_exists {
+                    self.schema.set_other(
+                        kind,
+                        &name,
+                        Some(Slot::Present(Other {
+                            sure: false,
+                            created_by: self.rev,
+                        })),
+                    );
+                } else {
+                    self.schema.set_other(kind, &name, Some(Slot::Gone));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn forget_table(&mut self, t: &str) {
+        self.opaque = true;
+        if let Some(table) = self.schema.table_mut(t) {
+            table.complete = false;
+        }
+    }
+
+    fn create_table(&mut self, op: &Operation) {
+        let Some(t) = self.target(op) else { return };
+        let k = key(&t);
+        let guarded = op.guarded || op.if_exists;
+        if self.schema.table_exists(&t) == Existence::Present
+            && !guarded
+            && !self.touched.contains(&k)
+        {
+            let by = self.schema.table(&t).map_or(self.rev, |tab| tab.created_by);
+            self.events.push(Event::Exists {
+                phase: self.phase,
+                what: What::Table,
+                name: t.clone(),
+                table: None,
+                created_by: by,
+                range: op.range,
+            });
+        }
+        self.touched.insert(k);
+        let complete = !op.columns.is_empty()
+            && op.columns.iter().all(|c| usable(Some(&c.name)).is_some())
+            && !guarded;
+        let mut table = Table {
+            name: t.clone(),
+            sure: !guarded,
+            complete,
+            generated_names: false,
+            columns: op.columns.iter().map(|c| column_of(c, true)).collect(),
+            objects: Vec::new(),
+            created_by: self.rev,
+        };
+        for spec in &op.columns {
+            table.objects.extend(inline_objects(spec));
+        }
+        table.objects.extend(op.constraints.iter().map(object_of));
+        for pk in op
+            .constraints
+            .iter()
+            .filter(|c| c.kind == ConstraintKind::PrimaryKey)
+        {
+            for c in &pk.columns {
+                if let Some(col) = table.column_mut(c) {
+                    col.nullable = Some(false);
+                }
+            }
+        }
+        table.generated_names = table
+            .objects
+            .iter()
+            .any(|o| o.name.is_none() && o.kind != ConstraintKind::PrimaryKey);
+        self.schema.set_table(&t, Some(Slot::Present(table)));
+    }
+
+    fn create_object(&mut self, op: &Operation) {
+        let Some(t) = self.target(op) else { return };
+        if !self.existing(&t, op) {
+            return;
+        }
+        let name = usable(op.name.as_ref()).map(str::to_string);
+        let what = if op.kind == OpKind::CreateIndex {
+            What::Index
+        } else {
+            What::Constraint
+        };
+        let guarded = op.guarded || op.if_exists;
+        let mut object = op.constraints.first().map_or_else(
+            || Object {
+                kind: match op.kind {
+                    OpKind::CreateIndex => ConstraintKind::Index,
+                    OpKind::CreateUniqueConstraint => ConstraintKind::Unique,
+                    OpKind::CreateForeignKey => ConstraintKind::ForeignKey,
+                    OpKind::CreateCheckConstraint => ConstraintKind::Check,
+                    _ => ConstraintKind::PrimaryKey,
+                },
+                name: name.clone(),
+                columns: op.column.iter().cloned().collect(),
+                ref_table: None,
+                sure: true,
+            },
+            object_of,
+        );
+        object.name.clone_from(&name);
+        object.sure = !guarded;
+        let phase = self.phase;
+        let touched = name
+            .as_deref()
+            .is_some_and(|n| self.touched_objects.contains(&key(n)));
+        let table = self.schema.table_mut(&t).expect("present");
+        if object.kind == ConstraintKind::PrimaryKey {
+            // A table has one primary key; batch mode replaces it (SQLite recreates the table).
+            table
+                .objects
+                .retain(|o| o.kind != ConstraintKind::PrimaryKey);
+            // Its columns become NOT NULL.
+            for c in &object.columns {
+                if let Some(col) = table.column_mut(c) {
+                    col.nullable = Some(false);
+                }
+            }
+            table.objects.push(object);
+            return;
+        }
+        if let Some(n) = &name {
+            if let Some(existing) = table.object(n)
+                && existing.sure
+                && !guarded
+                && !touched
+            {
+                self.events.push(Event::Exists {
+                    phase,
+                    what,
+                    name: n.clone(),
+                    table: Some(t.clone()),
+                    created_by: table.created_by,
+                    range: op.range,
+                });
+            }
+            table.objects.retain(|o| {
+                !o.name
+                    .as_deref()
+                    .is_some_and(|on| on.eq_ignore_ascii_case(n))
+            });
+            self.touched_objects.insert(key(n));
+        } else if object.kind != ConstraintKind::PrimaryKey {
+            table.generated_names = true;
+        }
+        table.objects.push(object);
+        let table = table.clone();
+        self.schema.index_fks(&table);
+    }
+
+    /// `ALTER INDEX a RENAME TO b` / `RENAME CONSTRAINT`: the object keeps its table.
+    fn rename_object(&mut self, op: &Operation) {
+        let (Some(old), Some(new)) = (
+            usable(op.name.as_ref()).map(str::to_string),
+            usable(op.new_name.as_ref()).map(str::to_string),
+        ) else {
+            self.opaque = true;
+            return;
+        };
+        self.touched_objects.insert(key(&old));
+        self.touched_objects.insert(key(&new));
+        let owner = match usable(op.table.as_ref()) {
+            Some(t) => Some(t.to_string()),
+            None => self.schema.tables.values().find_map(|slot| match slot {
+                Slot::Present(t) if t.object(&old).is_some() => Some(t.name.clone()),
+                _ => None,
+            }),
+        };
+        let Some(owner) = owner else { return };
+        if let Some(table) = self.schema.table_mut(&owner) {
+            for o in &mut table.objects {
+                if o.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(&old))
+                {
+                    o.name = Some(new.clone());
+                }
+            }
+        }
+    }
+
+    fn drop_object(&mut self, op: &Operation) {
+        let what = if op.kind == OpKind::DropIndex {
+            What::Index
+        } else {
+            What::Constraint
+        };
+        let Some(name) = usable(op.name.as_ref()).map(str::to_string) else {
+            // `drop_constraint(None, ...)` or a name built at run time.
+            if let Some(t) = usable(op.table.as_ref()).map(str::to_string) {
+                self.forget_table(&t);
+            } else {
+                self.opaque = true;
+            }
+            return;
+        };
+        let k = key(&name);
+        let touched = self.touched_objects.contains(&k);
+        self.touched_objects.insert(k);
+        let table_name = match usable(op.table.as_ref()) {
+            Some(t) => t.to_string(),
+            None => {
+                // `DROP INDEX name` with no table: find it anywhere.
+                let owner = self.schema.tables.values().find_map(|slot| match slot {
+                    Slot::Present(t) if t.object(&name).is_some() => Some(t.name.clone()),
+                    _ => None,
+                });
+                match owner {
+                    Some(o) => o,
+                    None => return,
+                }
+            }
+        };
+        if !self.existing(&table_name, op) {
+            return;
+        }
+        let table = self.schema.table(&table_name).expect("present");
+        if table.object(&name).is_none() {
+            let possible = !table.complete
+                || table.generated_names
+                || pk_like(&name)
+                || self.schema.object_anywhere(&name);
+            if !possible && self.phase == Phase::Downgrade && !touched {
+                self.missing(what, &name, Some(&table_name), op);
+            }
+            // Whatever it was, an unnamed object of the table may have been the one dropped.
+            let table = self.schema.table_mut(&table_name).expect("present");
+            for o in &mut table.objects {
+                if o.name.is_none() {
+                    o.sure = false;
+                }
+            }
+            return;
+        }
+        let guarded = op.guarded || op.if_exists;
+        let table = self.schema.table_mut(&table_name).expect("present");
+        if guarded {
+            for o in &mut table.objects {
+                if o.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(&name))
+                {
+                    o.sure = false;
+                }
+            }
+        } else {
+            table.objects.retain(|o| {
+                !o.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(&name))
+            });
+        }
+    }
+}
+
+fn other_kind(kind: OpKind) -> OtherKind {
+    match kind {
+        OpKind::CreateView | OpKind::DropView => OtherKind::View,
+        OpKind::CreateType | OpKind::DropType => OtherKind::Type,
+        _ => OtherKind::Sequence,
+    }
+}
+
+/// `alter_column(...)` / `SET NOT NULL` on a known column.
+fn alter(col: &mut Column, op: &Operation, guarded: bool) {
+    if guarded {
+        col.nullable = None;
+        col.type_ = None;
+        col.default_known = false;
+        return;
+    }
+    match op.kind {
+        OpKind::SetNotNull => col.nullable = Some(false),
+        OpKind::DropNotNull => col.nullable = Some(true),
+        _ => {
+            if let Some(n) = op.kwarg_value("nullable") {
+                col.nullable = n.as_bool();
+            } else if col.nullable.is_none() {
+                col.nullable = op.kwarg_value("existing_nullable").and_then(Value::as_bool);
+            }
+            let new_type = op
+                .kwarg_value("type_")
+                .cloned()
+                .or_else(|| op.columns.first().and_then(|c| c.type_.clone()));
+            if let Some(ty) = new_type {
+                col.type_ = Some(ty).filter(|t| *t != Value::Unknown);
+            } else if col.type_.is_none() {
+                col.type_ = op
+                    .kwarg_value("existing_type")
+                    .cloned()
+                    .filter(|t| *t != Value::Unknown);
+            }
+            if let Some(d) = op.kwarg("server_default") {
+                col.default = (d.value != Value::None).then(|| d.text.clone());
+                col.default_known = !matches!(d.value, Value::Unknown) || d.value == Value::None;
+                if d.value != Value::None {
+                    col.default_known = true;
+                }
+            }
+        }
+    }
+}
+
+/// Does the function only read, with nothing the replay cannot model?
+fn ops_of(f: Option<&Function>) -> &[Operation] {
+    match f {
+        Some(f) if f.body == BodyKind::Active => &f.ops,
+        _ => &[],
+    }
+}
+
+/// Does this base start from an empty database (it creates tables)?
+fn creates_tables(m: &MigrationAST) -> bool {
+    m.upgrade_ops()
+        .iter()
+        .any(|o| o.kind == OpKind::CreateTable && !o.guarded)
+}
+
+impl Replay {
+    /// Replay every revision of the graph once, in topological order.
+    #[must_use]
+    pub fn run(g: &Graph<'_>) -> Replay {
+        let order = topo_order(g);
+        let mut facts = vec![RevisionFacts::default(); g.migs.len()];
+        let bases: Vec<usize> = order
+            .iter()
+            .copied()
+            .filter(|&i| g.parents[i].is_empty())
+            .collect();
+        let mut schema = Schema {
+            closed: !bases.is_empty() && bases.iter().all(|&b| creates_tables(g.migs[b])),
+            ..Schema::default()
+        };
+        for &i in &order {
+            facts[i] = replay_revision(&mut schema, g.migs[i], i);
+        }
+        Replay { facts, order }
+    }
+}
+
+fn replay_revision(schema: &mut Schema, m: &MigrationAST, rev: usize) -> RevisionFacts {
+    let sqlite = m.dialect == super::sql::DialectHint::Sqlite;
+    let up_ops = ops_of(m.upgrade.as_ref());
+    let created: Vec<(String, What, String)> = up_ops
+        .iter()
+        .filter_map(|o| {
+            let what = match o.kind {
+                OpKind::CreateIndex => What::Index,
+                OpKind::CreateUniqueConstraint
+                | OpKind::CreateForeignKey
+                | OpKind::CreateCheckConstraint
+                | OpKind::CreatePrimaryKey => What::Constraint,
+                _ => return None,
+            };
+            Some((o.table.clone()?, what, o.name.clone()?))
+        })
+        .collect();
+    schema.start_journal();
+    let mut sim = Sim {
+        schema,
+        rev,
+        phase: Phase::Upgrade,
+        events: Vec::new(),
+        touched: HashSet::new(),
+        touched_objects: HashSet::new(),
+        created: &created,
+        opaque: false,
+        sqlite,
+    };
+    for op in up_ops {
+        sim.apply(op);
+    }
+    let mut events = std::mem::take(&mut sim.events);
+    let mut opaque = sim.opaque;
+    let up_journal = sim.schema.take_journal();
+    let modelled = up_ops.iter().all(|o| {
+        !matches!(
+            o.kind,
+            OpKind::CreateTrigger
+                | OpKind::DropTrigger
+                | OpKind::CreateFunction
+                | OpKind::DropFunction
+                | OpKind::AlterTypeAddValue
+                | OpKind::AlterSequence
+                | OpKind::SetVal
+                | OpKind::Truncate
+                | OpKind::Other
+                | OpKind::Call
+        )
+    });
+    // A repair: schema operations that find the schema already as they leave it, and no
+    // rewrite of whole tables (that is data to restore, not schema).
+    let data = |o: &&Operation| {
+        matches!(
+            o.kind,
+            OpKind::Update
+                | OpKind::Delete
+                | OpKind::Insert
+                | OpKind::BulkInsert
+                | OpKind::Read
+                | OpKind::Execute
+        )
+    };
+    let repair = up_ops.iter().any(|o| !data(&o))
+        && up_ops
+            .iter()
+            .filter(data)
+            .all(|o| o.has_where || !matches!(o.kind, OpKind::Update | OpKind::Delete));
+    let schema_unchanged = !opaque
+        && modelled
+        && repair
+        && up_journal.iter().all(|s| match s {
+            Saved::Closed(_) => true,
+            Saved::Table(name, before) => before.as_ref() == sim.schema.tables.get(name),
+            Saved::Other(kind, name, before) => {
+                before.as_ref() == sim.schema.others.get(&(*kind, name.clone()))
+            }
+        });
+    let mut drift = Vec::new();
+    if let Some(down) = m.downgrade.as_ref().filter(|f| f.body == BodyKind::Active) {
+        sim.schema.start_journal();
+        sim.phase = Phase::Downgrade;
+        sim.touched.clear();
+        sim.touched_objects.clear();
+        sim.opaque = false;
+        for op in &down.ops {
+            sim.apply(op);
+        }
+        events.append(&mut sim.events);
+        opaque |= sim.opaque;
+        let down_journal = sim.schema.take_journal();
+        if !opaque {
+            drift = compare(sim.schema, &up_journal, &down_journal);
+        }
+        sim.schema.rollback(down_journal);
+    }
+    RevisionFacts {
+        events,
+        drift,
+        opaque,
+        schema_unchanged,
+    }
+}
+
+/// The objects either function touched: before the upgrade against after the downgrade.
+fn compare(schema: &Schema, up: &[Saved], down: &[Saved]) -> Vec<Drift> {
+    let mut before: HashMap<&str, Option<&Slot<Table>>> = HashMap::new();
+    for s in down.iter().chain(up) {
+        // Upgrade entries win: they hold the state before the upgrade.
+        if let Saved::Table(name, slot) = s {
+            before.insert(name.as_str(), slot.as_ref());
+        }
+    }
+    let mut names: Vec<&&str> = before.keys().collect();
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        let Some(Some(Slot::Present(old))) = before.get(*name) else {
+            continue;
+        };
+        if !old.sure || !old.complete {
+            continue;
+        }
+        let name: &str = name;
+        match schema.tables.get(name) {
+            Some(Slot::Present(new)) => {
+                if !new.sure {
+                    continue;
+                }
+                for oc in &old.columns {
+                    let Some(nc) = new.column(&oc.name) else {
+                        if new.complete {
+                            out.push(Drift::NotRecreated {
+                                what: What::Column,
+                                name: format!("{}.{}", old.name, oc.name),
+                                table: Some(old.name.clone()),
+                            });
+                        }
+                        continue;
+                    };
+                    if let (Some(false), Some(true)) = (oc.nullable, nc.nullable) {
+                        out.push(Drift::NullableNotRestored {
+                            table: old.name.clone(),
+                            column: oc.name.clone(),
+                            before: false,
+                        });
+                    }
+                    if let (Some(a), Some(b)) = (&oc.type_, &nc.type_)
+                        && a != b
+                    {
+                        out.push(Drift::TypeNotRestored {
+                            table: old.name.clone(),
+                            column: oc.name.clone(),
+                            before: a.clone(),
+                            after: b.clone(),
+                        });
+                    }
+                    if oc.default_known
+                        && nc.default_known
+                        && oc.default.is_some()
+                        && nc.default.is_none()
+                    {
+                        out.push(Drift::Column {
+                            table: old.name.clone(),
+                            column: oc.name.clone(),
+                            attribute: "server default",
+                            before: oc.default.clone().unwrap_or_default(),
+                            after: "none".to_string(),
+                        });
+                    }
+                }
+                for o in &old.objects {
+                    let Some(n) = &o.name else { continue };
+                    // Recreated without a name: the database names it (`<table>_pkey`, ...).
+                    let unnamed_twin = new.objects.iter().any(|x| {
+                        x.name.is_none()
+                            && x.kind == o.kind
+                            && (o.kind == ConstraintKind::PrimaryKey
+                                || x.columns.len() == o.columns.len()
+                                    && x.columns
+                                        .iter()
+                                        .zip(&o.columns)
+                                        .all(|(a, b)| a.eq_ignore_ascii_case(b)))
+                    });
+                    if o.sure && new.object(n).is_none() && !new.generated_names && !unnamed_twin {
+                        out.push(Drift::NotRecreated {
+                            what: if o.kind == ConstraintKind::Index {
+                                What::Index
+                            } else {
+                                What::Constraint
+                            },
+                            name: n.clone(),
+                            table: Some(old.name.clone()),
+                        });
+                    }
+                }
+            }
+            Some(Slot::Gone) => out.push(Drift::NotRecreated {
+                what: What::Table,
+                name: old.name.clone(),
+                table: None,
+            }),
+            None => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scanner::scan_file;
+
+    fn replay(files: &[&str]) -> (Vec<MigrationAST>, Replay) {
+        let migs: Vec<MigrationAST> = files
+            .iter()
+            .enumerate()
+            .map(|(i, src)| {
+                scan_file(format!("r{i}.py"), 0, src.as_bytes())
+                    .migration
+                    .expect("a migration")
+            })
+            .collect();
+        let replay = Replay::run(&Graph::new(migs.iter().collect()));
+        (migs, replay)
+    }
+
+    const BASE: &str = "revision = 'a'\ndown_revision = None\nfrom alembic import op\nimport sqlalchemy as sa\n\ndef upgrade():\n    op.create_table('parent', sa.Column('id', sa.Integer, primary_key=True), sa.Column('name', sa.String(50), nullable=False))\n    op.create_table('child', sa.Column('id', sa.Integer, primary_key=True), sa.Column('parent_id', sa.Integer, sa.ForeignKey('parent.id')))\n    op.create_index('ix_child_parent', 'child', ['parent_id'])\n\ndef downgrade():\n    op.drop_index('ix_child_parent', table_name='child')\n    op.drop_table('child')\n    op.drop_table('parent')\n";
+
+    #[test]
+    fn a_clean_chain_has_no_events() {
+        let (_, r) = replay(&[BASE]);
+        assert!(r.facts[0].events.is_empty(), "{:?}", r.facts[0].events);
+        assert!(r.facts[0].drift.is_empty(), "{:?}", r.facts[0].drift);
+        assert!(!r.facts[0].opaque);
+    }
+
+    #[test]
+    fn dropping_the_parent_first_is_referenced() {
+        let src = BASE.replace(
+            "    op.drop_table('child')\n    op.drop_table('parent')\n",
+            "    op.drop_table('parent')\n    op.drop_table('child')\n",
+        );
+        let (_, r) = replay(&[&src]);
+        assert!(
+            matches!(&r.facts[0].events[..], [Event::Referenced { table, by, .. }] if table == "parent" && by == "child"),
+            "{:?}",
+            r.facts[0].events
+        );
+    }
+
+    #[test]
+    fn a_never_created_index_is_missing_and_columns_take_their_indexes_along() {
+        let base = BASE.replace(
+            "    op.create_index('ix_child_parent'",
+            "    op.create_index('ix_parent_name', 'parent', ['name'])\n    op.create_index('ix_child_parent'",
+        );
+        let next = "revision = 'b'\ndown_revision = 'a'\nfrom alembic import op\nimport sqlalchemy as sa\n\ndef upgrade():\n    op.drop_column('parent', 'name')\n\ndef downgrade():\n    op.add_column('parent', sa.Column('name', sa.String(50)))\n    op.drop_index('sm_dag', table_name='sla_miss')\n    op.drop_index('ix_parent_name', table_name='parent')\n    op.drop_index('ix_child_other', table_name='child')\n";
+        let (_, r) = replay(&[&base, next]);
+        let missing: Vec<String> = r.facts[1]
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Missing { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        // `child` has a foreign key with a generated name: its index names are not closed.
+        assert_eq!(missing, vec!["sm_dag", "ix_parent_name"]);
+    }
+
+    #[test]
+    fn renames_carry_foreign_keys_and_downgrade_state_is_rolled_back() {
+        let next = "revision = 'b'\ndown_revision = 'a'\nfrom alembic import op\n\ndef upgrade():\n    op.rename_table('parent', 'owner')\n\ndef downgrade():\n    op.rename_table('owner', 'parent')\n";
+        let last = "revision = 'c'\ndown_revision = 'b'\nfrom alembic import op\n\ndef upgrade():\n    op.drop_table('owner')\n\ndef downgrade():\n    pass\n";
+        let (_, r) = replay(&[BASE, next, last]);
+        assert!(r.facts[1].events.is_empty(), "{:?}", r.facts[1].events);
+        assert!(
+            matches!(&r.facts[2].events[..], [Event::Referenced { table, .. }] if table == "owner"),
+            "{:?}",
+            r.facts[2].events
+        );
+    }
+
+    #[test]
+    fn an_open_world_never_reports_missing_tables() {
+        let src = "revision = 'a'\ndown_revision = None\nfrom alembic import op\n\ndef upgrade():\n    op.add_column('legacy', sa.Column('x', sa.Integer))\n\ndef downgrade():\n    op.drop_index('ix_other', table_name='other')\n    op.drop_column('legacy', 'x')\n";
+        let (_, r) = replay(&[src]);
+        assert!(r.facts[0].events.is_empty(), "{:?}", r.facts[0].events);
+    }
+
+    #[test]
+    fn unreadable_code_makes_the_revision_opaque() {
+        let next = "revision = 'b'\ndown_revision = 'a'\nfrom alembic import op\nfrom helpers import rebuild\n\ndef upgrade():\n    rebuild()\n\ndef downgrade():\n    op.drop_index('whatever', table_name='nothing')\n";
+        let (_, r) = replay(&[BASE, next]);
+        assert!(r.facts[1].opaque);
+    }
+
+    #[test]
+    fn nullability_not_restored_is_drift() {
+        let next = "revision = 'b'\ndown_revision = 'a'\nfrom alembic import op\nimport sqlalchemy as sa\n\ndef upgrade():\n    op.alter_column('parent', 'name', nullable=True)\n\ndef downgrade():\n    pass\n";
+        let (_, r) = replay(&[BASE, next]);
+        assert!(
+            r.facts[1].drift.is_empty(),
+            "an empty downgrade is another rule's"
+        );
+        let next = next.replace(
+            "    pass\n",
+            "    op.alter_column('parent', 'name', type_=sa.String(50))\n",
+        );
+        let (_, r) = replay(&[BASE, &next]);
+        assert!(
+            matches!(&r.facts[1].drift[..], [Drift::NullableNotRestored { column, .. }] if column == "name"),
+            "{:?}",
+            r.facts[1].drift
+        );
+    }
+
+    #[test]
+    fn long_chains_replay_linearly() {
+        // 2,000 here (each file is parsed in a debug build); rules::tests runs 10,000.
+        let mut files = vec![BASE.to_string()];
+        for i in 1..2_000 {
+            let parent = if i == 1 {
+                "a".to_string()
+            } else {
+                format!("r{}", i - 1)
+            };
+            files.push(format!(
+                "revision = 'r{i}'\ndown_revision = '{parent}'\nfrom alembic import op\nimport sqlalchemy as sa\n\ndef upgrade():\n    op.create_table('t{i}', sa.Column('id', sa.Integer, primary_key=True), sa.Column('p', sa.Integer, sa.ForeignKey('parent.id')))\n\ndef downgrade():\n    op.drop_table('t{i}')\n"
+            ));
+        }
+        let refs: Vec<&str> = files.iter().map(String::as_str).collect();
+        let (_, r) = replay(&refs);
+        assert_eq!(r.order.len(), 2_000);
+        assert!(
+            r.facts
+                .iter()
+                .all(|f| f.events.is_empty() && f.drift.is_empty())
+        );
+    }
+}

@@ -1,0 +1,253 @@
+"""Comparison by meaning on real databases: row identity that follows the schema (renamed
+tables, changed primary keys) and schema artefacts the database treats as equal (Alembic
+batch-mode rebuilds on SQLite, quoted vs bare defaults). Every rule is paired with the real
+drift it must still report.
+
+Each test writes a two-revision Alembic project: ``r1`` creates the schema, ``r2`` is the
+revision under test.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from pytest_mrt import MRTConfig
+from pytest_mrt.dynamic import RollbackChecker
+from pytest_mrt.runner import AlembicRunner
+
+TEMPLATE = Path(__file__).parent.parent / "examples" / "leaked_rows"
+
+REVISION = """\
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{rev}"
+down_revision = {down!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+{upgrade}
+
+
+def downgrade() -> None:
+{downgrade}
+"""
+
+
+def _body(code: str) -> str:
+    return textwrap.indent(textwrap.dedent(code).strip() or "pass", "    ")
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> Iterator[Callable[..., list[list[str]]]]:
+    """``chain(url, (up1, down1), (up2, down2))`` → each revision's failure lines."""
+    opened: list[tuple[RollbackChecker, AlembicRunner]] = []
+    count = iter(range(1000))
+
+    def run(url: str, *revisions: tuple[str, str], **fields: object) -> list[list[str]]:
+        project = tmp_path / f"p{next(count)}"
+        shutil.copytree(TEMPLATE / "migrations", project / "migrations")
+        shutil.rmtree(project / "migrations" / "versions")
+        (project / "migrations" / "versions").mkdir()
+        shutil.copy(TEMPLATE / "alembic.ini", project / "alembic.ini")
+        for i, (up, down) in enumerate(revisions, 1):
+            text = REVISION.format(
+                rev=f"r{i}",
+                down=f"r{i - 1}" if i > 1 else None,
+                upgrade=_body(up),
+                downgrade=_body(down),
+            )
+            (project / "migrations" / "versions" / f"r{i}.py").write_text(text)
+        config = MRTConfig(**fields)  # type: ignore[arg-type]
+        runner = AlembicRunner(project / "alembic.ini", url)
+        checker = RollbackChecker(runner, config)
+        opened.append((checker, runner))
+        results = checker.check_all()
+        assert [r.revision for r in results] == [f"r{i}" for i in range(1, len(revisions) + 1)]
+        checker.close()
+        return [r.failures for r in results]
+
+    yield run
+    for checker, runner in opened:
+        checker.close()
+        runner.dispose()
+
+
+USERS = (
+    """
+    op.create_table(
+        "users",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(80), nullable=False),
+    )
+    """,
+    'op.drop_table("users")',
+)
+
+# -- row identity ----------------------------------------------------------------------------
+
+
+def test_rows_seeded_into_a_renamed_table_are_ours_after_it_is_renamed_back(
+    chain: Callable[..., list[list[str]]], db_url: str
+) -> None:
+    rename = ('op.rename_table("users", "people")', 'op.rename_table("people", "users")')
+    assert chain(db_url, USERS, rename) == [[], []]
+
+
+def test_a_row_the_downgrade_leaves_in_a_renamed_table_is_still_a_leak(
+    chain: Callable[..., list[list[str]]], db_url: str
+) -> None:
+    rename = (
+        'op.rename_table("users", "people")',
+        """
+        op.rename_table("people", "users")
+        op.execute("INSERT INTO users (id, name) VALUES (987654, 'left behind')")
+        """,
+    )
+    assert chain(db_url, USERS, rename)[1] == [
+        "Table 'users': 1 row leaked after rollback (not there before the upgrade)"
+    ]
+
+
+MEMBERS = (
+    """
+    op.create_table(
+        "members",
+        sa.Column("id", sa.Integer, nullable=False, autoincrement=False),
+        sa.Column("name", sa.String(80), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_members"),
+    )
+    """,
+    'op.drop_table("members")',
+)
+
+# The primary key gains a column (mlflow 1b5f0d9ad7c1's workspaces), and loses it again.
+WIDER_KEY = """
+with op.batch_alter_table("members") as b:
+    b.add_column(
+        sa.Column("workspace", sa.String(30), nullable=False, server_default="default")
+    )
+with op.batch_alter_table("members") as b:
+    b.drop_constraint("pk_members", type_="primary")
+    b.create_primary_key("pk_members", ["workspace", "id"])
+"""
+NARROWER_KEY = """
+with op.batch_alter_table("members") as b:
+    b.drop_constraint("pk_members", type_="primary")
+    b.create_primary_key("pk_members", ["id"])
+with op.batch_alter_table("members") as b:
+    b.drop_column("workspace")
+"""
+
+
+def test_rows_seeded_under_a_changed_primary_key_are_ours_after_the_downgrade(
+    chain: Callable[..., list[list[str]]], db_url: str
+) -> None:
+    assert chain(db_url, MEMBERS, (WIDER_KEY, NARROWER_KEY)) == [[], []]
+
+
+def test_a_primary_key_change_still_reports_changed_values(
+    chain: Callable[..., list[list[str]]], db_url: str
+) -> None:
+    lossy = NARROWER_KEY + "\nop.execute(\"UPDATE members SET name = 'same'\")"
+    failures = chain(db_url, MEMBERS, (WIDER_KEY, lossy))[1]
+    assert failures == ["Column 'members.name': values changed after rollback (3 rows)"]
+
+
+# -- defaults and types by meaning ------------------------------------------------------------
+
+JOBS = (
+    """
+    op.create_table(
+        "jobs",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("map_index", sa.Integer, nullable=False, server_default="-1"),
+        sa.Column("flag", sa.Boolean, nullable=False, server_default=sa.text("false")),
+    )
+    """,
+    'op.drop_table("jobs")',
+)
+
+NEW_DEFAULTS = """
+with op.batch_alter_table("jobs") as b:
+    b.alter_column("map_index", existing_type=sa.Integer, server_default="0")
+    b.alter_column("flag", existing_type=sa.Boolean, server_default=sa.true())
+"""
+
+
+def _restore_defaults(map_index: str, flag: str) -> str:
+    return f"""
+    with op.batch_alter_table("jobs") as b:
+        b.alter_column("map_index", existing_type=sa.Integer, server_default={map_index})
+        b.alter_column("flag", existing_type=sa.Boolean, server_default={flag})
+    """
+
+
+def test_a_default_restored_as_a_bare_literal_is_the_same_default(
+    chain: Callable[..., list[list[str]]], db_url: str
+) -> None:
+    # '-1' came back as -1 and the keyword false as SQLAlchemy's false() (0 on SQLite).
+    down = _restore_defaults('sa.text("-1")', "sa.false()")
+    assert chain(db_url, JOBS, (NEW_DEFAULTS, down)) == [[], []]
+
+
+def test_a_default_restored_to_another_value_is_reported(
+    chain: Callable[..., list[list[str]]], db_url: str
+) -> None:
+    down = _restore_defaults('sa.text("-2")', "sa.true()")
+    failures = chain(db_url, JOBS, (NEW_DEFAULTS, down))[1]
+    assert len(failures) == 2, failures
+    assert failures[0] == "Column 'jobs.map_index': default -1 became -2"
+    assert failures[1].startswith("Column 'jobs.flag': default ")
+
+
+EVENTS = (
+    """
+    op.create_table(
+        "events",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("created", sa.TIMESTAMP, nullable=True),
+    )
+    """,
+    'op.drop_table("events")',
+)
+NOT_NULL = """
+with op.batch_alter_table("events") as b:
+    b.alter_column("created", existing_type=sa.TIMESTAMP, nullable=False)
+"""
+
+
+def _back_to(type_: str) -> str:
+    # The downgrade names the type again, as autogenerate's batch mode does.
+    return f"""
+    with op.batch_alter_table("events") as b:
+        b.alter_column("created", existing_type=sa.TIMESTAMP, type_={type_}, nullable=True)
+    """
+
+
+def test_sqlite_timestamp_redeclared_as_datetime_is_the_same_type(
+    chain: Callable[..., list[list[str]]], make_db: Callable[[str], str]
+) -> None:
+    # SQLite gives both NUMERIC affinity and SQLAlchemy reads both as DATETIME.
+    assert chain(make_db("sqlite"), EVENTS, (NOT_NULL, _back_to("sa.DateTime"))) == [[], []]
+
+
+def test_sqlite_timestamp_restored_as_another_type_is_reported(
+    chain: Callable[..., list[list[str]]], make_db: Callable[[str], str]
+) -> None:
+    failures = chain(make_db("sqlite"), EVENTS, (NOT_NULL, _back_to("sa.Date")))[1]
+    assert "Column 'events.created': type DATETIME became DATE" in failures
+
+
+def test_mariadb_timestamp_and_datetime_stay_different_types(
+    chain: Callable[..., list[list[str]]], make_db: Callable[[str], str]
+) -> None:
+    # On MySQL/MariaDB TIMESTAMP converts time zones and ends in 2038: a real change.
+    failures = chain(make_db("mariadb"), EVENTS, (NOT_NULL, _back_to("sa.DateTime")))[1]
+    assert "Column 'events.created': type TIMESTAMP became DATETIME" in failures

@@ -1,0 +1,346 @@
+"""Each revision judged on its own: statuses, the walk after a failure, and integration
+options (setup_database, wrap_alembic, alembic_db_url, async env.py), on SQLite, PostgreSQL
+and MariaDB. One example project per status (examples/<name>/)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+# Imported up front, see test_dynamic.py (pytester's in-process runs and dialect warnings).
+import sqlalchemy.dialects.mysql
+import sqlalchemy.dialects.postgresql
+from pytest_mrt import MRTConfig
+from pytest_mrt.dynamic import RollbackChecker
+from pytest_mrt.models import RevisionResult
+from pytest_mrt.runner import AlembicRunner, MigrationError
+from pytest_mrt.summary import render_summary
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+@pytest.fixture
+def check() -> Iterator[Callable[..., RollbackChecker]]:
+    """``check(project_dir, url, **config)`` → a RollbackChecker, closed afterwards."""
+    opened: list[tuple[RollbackChecker, AlembicRunner]] = []
+
+    def make(project: Path, url: str, **fields: object) -> RollbackChecker:
+        config = MRTConfig(**fields)  # type: ignore[arg-type]
+        runner = AlembicRunner.for_config(project / "alembic.ini", url, config)
+        checker = RollbackChecker(runner, config)
+        opened.append((checker, runner))
+        return checker
+
+    yield make
+    for checker, runner in opened:
+        checker.close()
+        runner.dispose()
+
+
+def _by_rev(results: list[RevisionResult]) -> dict[str, RevisionResult]:
+    return {r.revision: r for r in results}
+
+
+def _no_unreachable_parent(results: list[RevisionResult]) -> None:
+    for r in results:
+        assert not any("cannot reach the parent" in f for f in r.failures), r
+
+
+# -- upgrade_fails_on_data, and the walk after it -------------------------------------------
+
+
+def test_upgrade_failing_on_data_has_its_status_and_later_revisions_their_verdicts(
+    check: Callable[..., RollbackChecker], db_url: str
+) -> None:
+    results = check(EXAMPLES / "upgrade_on_data", db_url).check_all()
+    by = _by_rev(results)
+    assert [r.status for r in results] == ["passed", "upgrade_fails_on_data", "passed", "failed"]
+    on_data = by["d002"]
+    assert not on_data.passed
+    assert len(on_data.failures) == 1
+    line = on_data.failures[0]
+    assert line.startswith("upgrade fails on data on table 'accounts': "), line
+    assert 'custom_seeds={"accounts": lambda: [' in line
+    assert "tier" in line.lower()
+    # The revisions after it were really checked: the safe one passes with rows in its
+    # tables, the unsafe one is caught.
+    assert by["d003"].coverage == {"tags": 3}
+    # accounts holds d003's and d004's seeded rows (the walk goes on from d002's state).
+    assert by["d004"].failures == [
+        "Column 'accounts.phone': values changed after rollback (6 rows, data lost: now NULL)"
+    ]
+    assert by["d004"].coverage == {"accounts": 6}
+    _no_unreachable_parent(results)
+    summary = render_summary(results)
+    assert "✗  d002  upgrade fails on data" in summary
+    assert "1 upgrade(s) fail when the tables hold rows." in summary
+
+
+def test_check_revision_alone_after_the_data_failure(
+    check: Callable[..., RollbackChecker], db_url: str
+) -> None:
+    checker = check(EXAMPLES / "upgrade_on_data", db_url)
+    checker.runner.upgrade("d001")
+    assert checker.check_revision("d002").status == "upgrade_fails_on_data"
+    # The database is left at d002, ready for its child.
+    assert checker.runner.current() == ("d002",)
+    assert checker.check_revision("d003").status == "passed"
+
+
+# -- blocked ----------------------------------------------------------------------------------
+
+
+def test_parent_unreachable_even_empty_is_blocked_naming_the_ancestor(
+    check: Callable[..., RollbackChecker], db_url: str
+) -> None:
+    results = check(EXAMPLES / "blocked_chain", db_url).check_all()
+    by = _by_rev(results)
+    assert [r.status for r in results] == ["passed", "failed", "blocked"]
+    assert len(by["k002"].failures) == 1
+    assert by["k002"].failures[0].startswith("upgrade failed: ")
+    assert "ghosts" in by["k002"].failures[0]
+    (blocked,) = by["k003"].failures
+    assert blocked.startswith("blocked: ancestor k002's upgrade fails even on an empty database")
+    assert not by["k003"].passed
+    _no_unreachable_parent(results)
+
+
+def test_blocked_found_by_check_revision_alone(
+    check: Callable[..., RollbackChecker], db_url: str
+) -> None:
+    result = check(EXAMPLES / "blocked_chain", db_url).check_revision("k003")
+    assert result.status == "blocked"
+    assert "ancestor k002's upgrade fails" in result.failures[0]
+
+
+# -- unverified -------------------------------------------------------------------------------
+
+
+def test_touched_table_without_rows_is_unverified_never_passed(
+    check: Callable[..., RollbackChecker], db_url: str
+) -> None:
+    results = check(EXAMPLES / "unverified_table", db_url).check_all()
+    by = _by_rev(results)
+    assert by["u002"].status == "unverified"
+    assert not by["u002"].passed
+    assert by["u002"].coverage == {"vault": 0}
+    assert any(f.startswith("Table 'vault' ") for f in by["u002"].failures)
+    (line,) = by["u002"].failures
+    # The table, the constraint that refused the rows, a ready custom_seeds entry.
+    assert "Table 'vault' could not be seeded (refused by constraint 'ck_vault_sealed')" in line
+    assert 'custom_seeds={"vault": lambda: [{"secret": ' in line
+    # A revision that only rewrites rows touches the table its UPDATE names.
+    assert (by["u003"].status, by["u003"].coverage) == ("unverified", {"vault": 0})
+    summary = render_summary(results)
+    assert "?  u002  unverified: data not exercised" in summary
+
+
+def test_allow_unverified_counts_it_as_passed_and_keeps_the_line(
+    check: Callable[..., RollbackChecker], db_url: str
+) -> None:
+    results = check(EXAMPLES / "unverified_table", db_url, allow_unverified=True).check_all()
+    u002 = _by_rev(results)["u002"]
+    assert (u002.status, u002.passed, u002.failures) == ("unverified", True, [])
+    assert any(w.startswith("Table 'vault' ") for w in u002.warnings)
+    assert u002.to_dict()["status"] == "unverified"
+    assert u002.to_dict()["coverage"] == {"vault": 0}
+
+
+def test_items_map_statuses_to_outcomes(pytester: pytest.Pytester, db_url: str) -> None:
+    pytester.copy_example("unverified_table")
+    result = pytester.runpytest("--mrt", "--mrt-db-url", db_url, "-k", "test_migration", "-rx")
+    result.assert_outcomes(xfailed=3)
+    result.stdout.fnmatch_lines(["*XFAIL*test_migration[[]u002[]]*Table 'vault'*"])
+    strict = pytester.runpytest(
+        "--mrt", "--mrt-db-url", db_url, "-k", "test_migration", "-o", "xfail_strict=true"
+    )
+    strict.assert_outcomes(failed=3)
+
+
+def test_items_fail_on_data_and_blocked(
+    pytester: pytest.Pytester, make_db: Callable[[str], str]
+) -> None:
+    pytester.copy_example("blocked_chain")
+    result = pytester.runpytest(
+        "--mrt", "--mrt-db-url", make_db("postgresql"), "-k", "test_migration"
+    )
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(["*blocked: ancestor k002's upgrade fails*"])
+
+
+# -- skip matching ----------------------------------------------------------------------------
+
+
+def test_skip_matches_exact_ids_and_unique_prefixes_only(
+    check: Callable[..., RollbackChecker], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'skip.db'}"
+    results = check(EXAMPLES / "upgrade_on_data", url, skip={"d00": "ambiguous", "d004": "why"})
+    statuses = [r.status for r in results.check_all()]
+    assert statuses == ["passed", "upgrade_fails_on_data", "passed", "skipped"]
+    other = f"sqlite:///{tmp_path / 'skip2.db'}"
+    unique = check(EXAMPLES / "blocked_chain", other, skip={"k00": "x", "k0": "y", "k003": "z"})
+    assert [r.status for r in unique.check_all()] == ["passed", "failed", "skipped"]
+
+
+# -- setup_database ---------------------------------------------------------------------------
+
+
+def test_setup_database_runs_on_fresh_and_rebuilt_databases(
+    pytester: pytest.Pytester, db_url: str
+) -> None:
+    pytester.copy_example("setup_database")
+    result = pytester.runpytest("--mrt-db-url", db_url, "-s")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*✓  p001  reversible  [[]rows: legacy 3[]]*",
+            "*✗  p002  *",
+            "*Column 'legacy.name': values changed after rollback (9 rows, data lost: now NULL)*",
+        ]
+    )
+
+
+def test_setup_database_after_a_rebuild(check: Callable[..., RollbackChecker], db_url: str) -> None:
+    calls: list[list[str]] = []
+
+    def setup(connection: sqlalchemy.engine.Connection) -> None:
+        calls.append(sqlalchemy.inspect(connection).get_table_names())
+
+    checker = check(EXAMPLES / "upgrade_on_data", db_url, setup_database=setup)
+    assert calls == [[]]  # a fresh database
+    results = checker.check_all()
+    assert [r.status for r in results][1] == "upgrade_fails_on_data"
+    # d002 was judged again on a rebuilt database: emptied, then set up again.
+    assert calls == [[], []]
+
+
+# -- async env.py, wrap_alembic, env.py errors ------------------------------------------------
+
+
+def test_async_template_runs_through_alembic_db_url(pytester: pytest.Pytester, db_url: str) -> None:
+    pytester.copy_example("async_template")
+    result = pytester.runpytest("--mrt-db-url", db_url, "-s")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*✓  a001  reversible*",
+            "*✗  a002  *",
+            "*accounts.phone*values changed after rollback (3 rows, data lost: now NULL)*",
+        ]
+    )
+
+
+def test_async_env_py_without_alembic_db_url_names_env_py_and_the_option(
+    check: Callable[..., RollbackChecker], db_url: str
+) -> None:
+    # A sync driver (psycopg can serve async engines too, so name psycopg2).
+    sync_url = db_url.replace("postgresql://", "postgresql+psycopg2://", 1)
+    checker = check(EXAMPLES / "async_template", sync_url)
+    with pytest.raises(MigrationError) as err:
+        checker.check_all()
+    message = str(err.value)
+    assert "env.py (" in message and "env.py:" in message, message
+    assert "alembic_db_url" in message
+    assert "\n" not in message and "Traceback" not in message
+
+
+def _anyio_project(tmp_path: Path) -> Path:
+    project = tmp_path / "anyio_project"
+    shutil.copytree(EXAMPLES / "dropped_column", project)
+    env = project / "migrations" / "env.py"
+    env.write_text(
+        env.read_text().replace(
+            "def _run(connection) -> None:\n",
+            "def _run(connection) -> None:\n"
+            "    import anyio.from_thread\n\n"
+            "    anyio.from_thread.run_sync(lambda: None)  # like prefect: needs a worker thread\n",
+        )
+    )
+    assert "anyio.from_thread" in env.read_text()
+    return project
+
+
+def test_env_py_needing_an_anyio_worker_thread(
+    check: Callable[..., RollbackChecker], tmp_path: Path
+) -> None:
+    project = _anyio_project(tmp_path)
+    bare = check(project, f"sqlite:///{tmp_path / 'bare.db'}")
+    with pytest.raises(MigrationError) as err:
+        bare.check_all()
+    assert "env.py (" in str(err.value) and "wrap_alembic=" in str(err.value)
+
+    import anyio
+    import anyio.to_thread
+
+    wrapped = check(
+        project,
+        f"sqlite:///{tmp_path / 'wrapped.db'}",
+        wrap_alembic=lambda call: anyio.run(anyio.to_thread.run_sync, call),
+    )
+    assert [r.status for r in wrapped.check_all()] == ["passed", "failed"]
+
+
+# -- progress ---------------------------------------------------------------------------------
+
+
+def test_progress_lines_when_not_a_tty(
+    check: Callable[..., RollbackChecker],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pytest_mrt import dynamic
+
+    monkeypatch.setattr(dynamic._Progress, "QUIET_FOR_S", 0.0)
+    monkeypatch.setattr(dynamic._Progress, "EVERY_S", 0.0)
+    check(EXAMPLES / "upgrade_on_data", f"sqlite:///{tmp_path / 'p.db'}").check_all()
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(" ")[1] for line in err[:4]] == ["1/4", "2/4", "3/4", "4/4"]
+    assert err[0].startswith("mrt: 1/4 d001 ")
+    assert err[-1].startswith("mrt: 4 revisions checked in ")
+    assert "\r" not in "".join(err)
+
+
+# -- report and saved results -----------------------------------------------------------------
+
+
+def test_report_and_saved_results_carry_status_and_coverage(tmp_path: Path) -> None:
+    import json
+
+    from pytest_mrt.report import RevisionNode, load_results, render_report
+
+    unverified = RevisionResult(
+        "u2",
+        False,
+        failures=["Table 'vault' could not be seeded"],
+        status="unverified",
+        coverage={"vault": 0},
+    )
+    on_data = RevisionResult(
+        "d2", False, failures=["upgrade fails on data"], status="upgrade_fails_on_data"
+    )
+    ok = RevisionResult("d1", True, coverage={"accounts": 3})
+    saved = tmp_path / "results.json"
+    saved.write_text(json.dumps([r.to_dict() for r in (ok, on_data, unverified)]))
+    loaded = load_results(saved)
+    assert [(r.status, r.coverage) for r in loaded] == [
+        ("passed", {"accounts": 3}),
+        ("upgrade_fails_on_data", {}),
+        ("unverified", {"vault": 0}),
+    ]
+    html = render_report(
+        [
+            RevisionNode("d1", (), "d1.py", verdict=loaded[0]),
+            RevisionNode("d2", ("d1",), "d2.py", verdict=loaded[1]),
+            RevisionNode("u2", ("d2",), "u2.py", verdict=loaded[2]),
+        ],
+        title="t",
+    )
+    assert 'data-verdict="unverified"' in html and 'data-verdict="upgrade_fails_on_data"' in html
+    assert "Rollback: unverified (data not exercised)" in html
+    assert "Rollback: upgrade fails on data" in html
+    assert "rows: vault 0" in html and "rows: accounts 3" in html
