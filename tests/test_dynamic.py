@@ -216,7 +216,7 @@ def test_unseedable_table_is_a_visible_warning(
             'sa.Column("rating", sa.Integer, nullable=True),',
             # NOT NULL: a nullable column would be seeded with NULL, which the CHECK lets by.
             'sa.Column("rating", sa.Integer, nullable=False),\n'
-            '        sa.CheckConstraint("rating > 10 AND rating < 5", name="ck_impossible"),
+            '        sa.CheckConstraint("rating > 10 AND rating < 5", name="ck_impossible"),',
         )
     )
     result = check(project, db_url).check_revision("f002")

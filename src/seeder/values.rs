@@ -402,7 +402,7 @@ fn text(
     };
     let tail = format!("-{}", base36(n));
     let body = match strategy {
-        Strategy::Rich => rich_text(col, n, row == 0),
+        Strategy::Rich => rich_text(col, n, false),
         Strategy::Plain => plain_text(col, n),
         Strategy::Minimal => format!("v{}", base36(n)),
     };
