@@ -73,7 +73,7 @@ def test_safe_chain_passes_without_false_positives(pytester: pytest.Pytester, db
 
 FAILURES = {
     "dropped_column": [
-        "*Column 'accounts.phone': values changed after rollback (3 rows, data lost: now NULL)*"
+        "*Column 'accounts.phone': values changed after rollback (2 rows, data lost: now NULL)*"
     ],
     "table_recreated": ["*Table 'accounts': 3/3 rows lost after rollback*"],
     "noop_downgrade": ["*Table 'tags' still exists after rollback*"],
@@ -214,7 +214,8 @@ def test_unseedable_table_is_a_visible_warning(
     first.write_text(
         first.read_text().replace(
             'sa.Column("rating", sa.Integer, nullable=True),',
-            'sa.Column("rating", sa.Integer, nullable=True),\n'
+            # NOT NULL: a nullable column would be seeded with NULL, which the CHECK lets by.
+            'sa.Column("rating", sa.Integer, nullable=False),\n'
             '        sa.CheckConstraint("rating > 10 AND rating < 5", name="ck_impossible"),',
         )
     )
@@ -354,6 +355,6 @@ def test_custom_version_table_is_neither_seeded_nor_reported(
     assert checker.runner.version_table == "my_versions"
     assert verdicts["f001"] == []
     assert verdicts["f002"] == [
-        "Column 'accounts.phone': values changed after rollback (3 rows, data lost: now NULL)"
+        "Column 'accounts.phone': values changed after rollback (2 rows, data lost: now NULL)"
     ]
     assert checker.runner.current() == ("f002",)

@@ -9,9 +9,11 @@ from pytest_mrt import _core
 
 def _create(url: str, *statements: str) -> None:
     engine = sa.create_engine(url)
+    # The server drivers format parameters with %: a literal % is written %%.
+    percent = "%" if url.startswith("sqlite") else "%%"
     with engine.begin() as conn:
         for sql in statements:
-            conn.exec_driver_sql(sql)
+            conn.exec_driver_sql(sql.replace("%", percent))
     engine.dispose()
 
 
@@ -50,3 +52,113 @@ def test_a_table_that_refuses_every_row_is_unseeded_with_its_constraint(db_url: 
     assert '"never_id": ' in unseeded["child"].snippet
     assert any(w.startswith("Table 'never' could not be seeded: ") for w in outcome.warnings)
     assert _count(db_url, "fine") == 3 and _count(db_url, "never") == 0
+
+
+_COMMON = """
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  email VARCHAR(80) NOT NULL,
+  status VARCHAR(10) NOT NULL,
+  age INTEGER NOT NULL,
+  code VARCHAR(6) NOT NULL,
+  nickname VARCHAR(30),
+  start_at {ts} NOT NULL,
+  end_at {ts} NOT NULL,
+  {extra}
+  CONSTRAINT ck_users_email CHECK (email LIKE '%@%'),
+  CONSTRAINT ck_users_status CHECK (status IN ('active', 'banned')),
+  CONSTRAINT ck_users_age CHECK (age BETWEEN 18 AND 130),
+  CONSTRAINT ck_users_code CHECK (upper(code) = code AND {len}(code) >= 4),
+  CONSTRAINT ck_users_nick CHECK ({len}(nickname) > 12),
+  CONSTRAINT ck_users_period CHECK (start_at < end_at)
+);
+CREATE TABLE posts (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  parent_id INTEGER REFERENCES posts (id),
+  title VARCHAR(50) NOT NULL,
+  score NUMERIC(6, 2),
+  published BOOLEAN,
+  CONSTRAINT ck_posts_score CHECK (score >= 0)
+)
+"""
+
+_EXTRA = {
+    "sqlite": (
+        [],
+        "flag BOOLEAN NOT NULL CHECK (flag IN (0, 1)), "
+        "tag TEXT NOT NULL CHECK (tag GLOB '[A-Z][a-z]*'), "
+        "doc TEXT NOT NULL CHECK (json_valid(doc) AND json_type(doc) = 'object'),",
+    ),
+    "postgresql": (
+        [
+            "CREATE DOMAIN slug AS text CHECK (VALUE ~ '^[a-z0-9-]+$')",
+            "CREATE TYPE mood AS ENUM ('happy', 'sad')",
+        ],
+        "handle slug NOT NULL, mood mood NOT NULL, "
+        "tags text[] NOT NULL CHECK (array_length(tags, 1) > 0), "
+        "ids integer[] NOT NULL CHECK (cardinality(ids) >= 2), "
+        "prefs jsonb NOT NULL CHECK (jsonb_typeof(prefs) = 'object'), "
+        "ref VARCHAR(12) NOT NULL CHECK (ref ~* '^ref-[0-9]{3}$'), "
+        "kind TEXT NOT NULL CHECK (kind SIMILAR TO '(alpha|beta)%'), "
+        "name TEXT NOT NULL CHECK (name ILIKE 'n%'), "
+        "addr inet NOT NULL, during tstzrange NOT NULL, wait interval NOT NULL, "
+        "blob bytea NOT NULL, at timestamptz NOT NULL,",
+    ),
+    "mariadb": (
+        [],
+        "plan ENUM('free', 'pro') NOT NULL, perms SET('read', 'write') NOT NULL, "
+        "doc JSON NOT NULL CHECK (json_type(doc) = 'OBJECT'), "
+        "zip VARCHAR(5) NOT NULL CHECK (zip REGEXP '^[0-9]{5}$'), "
+        "sku VARCHAR(10) NOT NULL CHECK (sku RLIKE '^S-[0-9]+$'),",
+    ),
+}
+
+
+def _dialect(url: str) -> str:
+    return "mariadb" if url.startswith("mysql") else url.split(":", 1)[0].split("+")[0]
+
+
+def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.exec_driver_sql(sql)]
+    engine.dispose()
+    return rows
+
+
+def test_a_check_heavy_schema_is_filled_with_values_that_expose_loss(db_url: str) -> None:
+    dialect = _dialect(db_url)
+    before, extra = _EXTRA[dialect]
+    length = "length" if dialect == "sqlite" else "char_length"
+    _create(
+        db_url,
+        *before,
+        *_COMMON.format(
+            len=length, extra=extra, ts="DATETIME(6)" if dialect == "mariadb" else "TIMESTAMP"
+        ).split(";"),
+    )
+    engine = _core.Engine(db_url)
+    schema = engine.snapshot()
+    outcome = engine.seed(schema, schema.tables, 3, 1)
+    engine.close()
+    assert outcome.unseeded == [] and outcome.warnings == []
+    assert _count(db_url, "users") == 3 and _count(db_url, "posts") == 3
+    titles = [t for (t,) in _rows(db_url, "SELECT title FROM posts")]
+    # Mixed case, non-ASCII, longer than 10 characters: an UPDATE that lower-cases, strips
+    # accents or cuts the text changes every row.
+    assert all(
+        isinstance(t, str) and t.lower() != t and not t.isascii() and len(t) > 10 for t in titles
+    ), titles
+    # Nullable columns: filled in some rows, NULL in another; booleans take both values.
+    for column in ("nickname", "score", "published", "parent_id"):
+        table = "users" if column == "nickname" else "posts"
+        values = [v for (v,) in _rows(db_url, f"SELECT {column} FROM {table}")]
+        assert None in values and any(v is not None for v in values), (column, values)
+    published = {v for (v,) in _rows(db_url, "SELECT published FROM posts") if v is not None}
+    assert published == {True, False}
+    scores = [str(v) for (v,) in _rows(db_url, "SELECT score FROM posts") if v is not None]
+    assert all(s.split(".")[1][-1] != "0" for s in scores), scores
+    # A self-reference points at another row.
+    linked = _rows(db_url, "SELECT COUNT(*) FROM posts WHERE parent_id IS NOT NULL")
+    assert linked == [(2,)]

@@ -292,8 +292,11 @@ impl Dialect for Mysql {
         };
         for r in self.query_text(checks_sql)? {
             if let Some(t) = schema.tables.get_mut(r[0].as_deref().unwrap_or("")) {
-                t.checks
-                    .insert(normalize_sql(&strip_parens(r[2].as_deref().unwrap_or(""))));
+                let expr = normalize_sql(&strip_parens(r[2].as_deref().unwrap_or("")));
+                if let Some(name) = &r[1] {
+                    t.check_names.0.insert(name.clone(), expr.clone());
+                }
+                t.checks.insert(expr);
             }
         }
         for r in self.query_text(

@@ -9,7 +9,7 @@ use super::{Dialect, Lit, strip_casts};
 use crate::error::Result;
 use crate::snapshot::TableData;
 use crate::snapshot::schema::{
-    Column, ForeignKey, Index, Schema, Table, normalize_sql, strip_parens, unquote_number,
+    Column, Domain, ForeignKey, Index, Schema, Table, normalize_sql, strip_parens, unquote_number,
 };
 use crate::url::{Backend, DbUrl};
 
@@ -218,6 +218,11 @@ SELECT s.sequencename, s.data_type::text || ' start ' || s.start_value || ' incr
    AND NOT EXISTS (SELECT 1 FROM pg_depend d
                     WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass
                       AND d.deptype IN ('a', 'i'));
+SELECT t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull::text, con.conname,
+       pg_get_constraintdef(con.oid)
+  FROM pg_type t
+  LEFT JOIN pg_constraint con ON con.contypid = t.oid AND con.contype = 'c'
+ WHERE t.typtype = 'd' AND t.typnamespace = current_schema()::regnamespace;
 ";
 
 impl Dialect for Postgres {
@@ -274,7 +279,7 @@ impl Dialect for Postgres {
             }
             sets.push(set);
         }
-        let [cols, cons, idxs, enums, views, seqs] = <[_; 6]>::try_from(sets)
+        let [cols, cons, idxs, enums, views, seqs, domains] = <[_; 7]>::try_from(sets)
             .map_err(|_| crate::Error::Internal("catalog query returned too few results".into()))?;
         let mut schema = Schema::default();
         for r in cols {
@@ -331,6 +336,9 @@ impl Dialect for Postgres {
                     let body = def.strip_prefix("CHECK ").unwrap_or(def);
                     let body = body.strip_suffix(" NOT VALID").unwrap_or(body);
                     t.checks.insert(normalize_expr(body));
+                    if let Some(name) = &r[1] {
+                        t.check_names.0.insert(name.clone(), normalize_expr(body));
+                    }
                 }
                 _ => {}
             }
@@ -363,6 +371,21 @@ impl Dialect for Postgres {
                 r[0].clone().unwrap_or_default(),
                 normalize_expr(r[1].as_deref().unwrap_or("").trim_end_matches(';')),
             );
+        }
+        for r in domains {
+            let d = schema
+                .domains
+                .entry(r[0].clone().unwrap_or_default())
+                .or_insert_with(|| Domain {
+                    base_type: normalize_type(r[1].as_deref().unwrap_or("")),
+                    not_null: r[2].as_deref() == Some("true"),
+                    checks: Default::default(),
+                });
+            if let (Some(name), Some(def)) = (&r[3], &r[4]) {
+                let body = def.strip_prefix("CHECK ").unwrap_or(def);
+                let body = body.strip_suffix(" NOT VALID").unwrap_or(body);
+                d.checks.insert(name.clone(), normalize_expr(body));
+            }
         }
         for r in seqs {
             schema.sequences.insert(

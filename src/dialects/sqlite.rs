@@ -105,7 +105,34 @@ fn normalize_default(raw: &str, declared_type: &str) -> String {
 }
 
 /// Every `CHECK (...)` expression in a `CREATE TABLE` statement.
+#[cfg(test)]
 fn checks_in(create: &str) -> Vec<String> {
+    named_checks_in(create)
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect()
+}
+
+/// The name a `CONSTRAINT name` just before position `at` gives.
+fn constraint_name_before(create: &str, at: usize) -> Option<String> {
+    let head = create[..at].trim_end();
+    let word_start = head
+        .rfind(|c: char| c.is_whitespace() || c == ',' || c == '(')
+        .map_or(0, |p| p + 1);
+    let name = &head[word_start..];
+    let before = head[..word_start].trim_end();
+    before
+        .to_ascii_lowercase()
+        .ends_with("constraint")
+        .then(|| {
+            name.trim_matches(|c| c == '"' || c == '`' || c == '[' || c == ']')
+                .to_string()
+        })
+        .filter(|n| !n.is_empty())
+}
+
+/// `(name, expression)` of every `CHECK (...)` in a `CREATE TABLE` statement.
+fn named_checks_in(create: &str) -> Vec<(Option<String>, String)> {
     let lower = create.to_ascii_lowercase();
     let mut out = Vec::new();
     let mut from = 0;
@@ -125,7 +152,10 @@ fn checks_in(create: &str) -> Vec<String> {
         }
         let abs = from + open;
         if let Some(close) = matching_paren(create, abs) {
-            out.push(normalize_sql(&strip_parens(&create[abs..=close])));
+            out.push((
+                constraint_name_before(create, start),
+                normalize_sql(&strip_parens(&create[abs..=close])),
+            ));
             from = close + 1;
         }
     }
@@ -260,7 +290,12 @@ impl Dialect for Sqlite {
                             );
                         }
                     }
-                    t.checks = checks_in(&sql).into_iter().collect();
+                    for (name, expr) in named_checks_in(&sql) {
+                        if let Some(name) = name {
+                            t.check_names.0.insert(name, expr.clone());
+                        }
+                        t.checks.insert(expr);
+                    }
                     schema.tables.insert(name, t);
                 }
                 _ => {}
@@ -347,6 +382,16 @@ mod tests {
         let create =
             "CREATE TABLE t (a INT CHECK (a > 0), b TEXT, CONSTRAINT ck CHECK ( length(b) >= 2 ))";
         assert_eq!(checks_in(create), vec!["a > 0", "length(b) >= 2"]);
+        let named = named_checks_in(
+            "CREATE TABLE t (a INT, CONSTRAINT \"ck_a\" CHECK (a > 0), b INT CHECK (b < 2))",
+        );
+        assert_eq!(
+            named,
+            vec![
+                (Some("ck_a".to_string()), "a > 0".to_string()),
+                (None, "b < 2".to_string())
+            ]
+        );
         assert_eq!(
             predicate_in("CREATE INDEX ix ON t (a) WHERE a > 5"),
             Some("a > 5".to_string())

@@ -1,14 +1,21 @@
 //! The seeder: writes `rows` rows into each table, planned from the schema snapshot.
 //!
-//! Tables are filled parents first (foreign-key order). Every column gets a value, nullable
-//! ones included, so that losing nullable data is visible too; values respect type, length,
-//! precision, enums and simple CHECK constraints, and are unique per seeding round. Foreign
-//! keys point at rows that exist; a reference that cannot be satisfied yet (a cycle or a
-//! self-reference) is written as NULL and filled in by an UPDATE once every table is seeded.
-//! A table that cannot be seeded is reported as [`Unseeded`]: the table, the constraint the
+//! Tables are filled parents first (foreign-key order). Values follow the table's constraint
+//! model ([`checks`]: CHECKs read with the dialect's SQL parser, domains, enums) and are chosen
+//! to expose loss ([`values`]): across a round every nullable column is filled in some rows and
+//! NULL in the last one, text is mixed-case with non-ASCII letters up to the column's width,
+//! decimals use their whole scale, booleans take both values. Foreign keys point at rows that
+//! exist; a reference that cannot be satisfied yet (a cycle or a self-reference) is written as
+//! NULL and filled in by an UPDATE once every table is seeded, so child rows point at a parent.
+//!
+//! All rows of a table go in with one INSERT when they can. Otherwise each row goes in its own
+//! savepoint; on a refusal the constraint the database names picks the columns that move one
+//! step down the ladder of strategies (another value, plain ASCII, minimal, NULL). A table that
+//! still holds fewer rows than asked is reported as [`Unseeded`]: the table, the constraint the
 //! database named, and a `custom_seeds` entry to paste.
 
 pub mod checks;
+pub mod pattern;
 pub mod refusal;
 pub mod values;
 
@@ -16,10 +23,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::dialects::{Dialect, Lit};
 use crate::error::Result;
-use crate::snapshot::schema::{ForeignKey, Schema, Table};
-use checks::Rule;
+use crate::snapshot::schema::{Column, ForeignKey, Schema, Table};
+use crate::url::Backend;
+use checks::{Cmp, Model, Rule};
 pub use refusal::Unseeded;
-use values::{Kind, kind_of, value};
+use values::{Kind, Strategy, kind_of, value};
 
 /// Rows given by the user (`custom_seeds`): column → value.
 pub type CustomRows = Vec<BTreeMap<String, Lit>>;
@@ -348,6 +356,215 @@ struct Filled {
     sample: BTreeMap<String, Lit>,
 }
 
+/// The kind of a column's values: domains resolved to their base type, enum labels (arrays of
+/// enums too) from the schema, JSON kept in text columns that `json_valid` guards.
+fn kind_for(schema: &Schema, backend: Backend, col: &Column, rule: Option<&Rule>) -> Kind {
+    let data_type = schema
+        .domains
+        .get(&col.data_type)
+        .map_or(col.data_type.as_str(), |d| d.base_type.as_str());
+    let kind = kind_of(data_type, col.enum_values.as_ref(), backend, &|t| {
+        schema.enums.get(t).cloned()
+    });
+    match (kind, rule) {
+        (Kind::Text { .. }, Some(r)) if r.json || r.json_type.is_some() => Kind::Json,
+        (k, _) => k,
+    }
+}
+
+/// Rows for one table: where each column stands on the ladder of strategies.
+///
+/// Level 0 is the value that exposes loss best (NULL for a nullable column in the round's
+/// NULL row), 1 another such value, 2 plain ASCII, 3 minimal, 4 NULL when allowed.
+const TOP: u8 = 4;
+
+struct Planner<'a> {
+    table: &'a Table,
+    cols: Vec<&'a Column>,
+    kinds: Vec<Kind>,
+    rules: Vec<Rule>,
+    nullable: Vec<bool>,
+    model: Model,
+    next_id: Option<i64>,
+    /// Foreign-key sources: the key values of referenced rows, and whether the reference is
+    /// filled in later (NULL first, UPDATE once every table is seeded).
+    fk_values: Vec<(ForeignKey, Vec<Vec<Lit>>, bool)>,
+    salt: u64,
+    rows: usize,
+}
+
+impl Planner<'_> {
+    fn null_row(&self, row: usize) -> bool {
+        self.rows >= 2 && row == self.rows - 1
+    }
+
+    fn value(&self, i: usize, row: usize, level: u8) -> Lit {
+        let rule = &self.rules[i];
+        let nullable = self.nullable[i];
+        if rule.null && nullable {
+            return Lit::Null;
+        }
+        let null_row = self.null_row(row) && nullable && !rule.not_null;
+        // The NULL row climbs the same ladder one step behind: NULL first, then values.
+        let level = if null_row {
+            if level == 0 {
+                return Lit::Null;
+            }
+            level - 1
+        } else {
+            level
+        };
+        if level >= TOP && nullable {
+            return Lit::Null;
+        }
+        let n = self.salt * 1000 + row as u64 + 1;
+        let (n, strategy) = match level {
+            0 => (n, Strategy::Rich),
+            1 => (n + 500, Strategy::Rich),
+            2 => (n + 700, Strategy::Plain),
+            _ => (n + 900, Strategy::Minimal),
+        };
+        value(&self.cols[i].name, &self.kinds[i], rule, n, row, strategy)
+    }
+
+    /// One row's values at `levels`, and whether a reference must be filled in later.
+    fn build(&self, row: usize, levels: &[u8]) -> (BTreeMap<String, Lit>, bool) {
+        let table = self.table;
+        let cols = &self.cols;
+        let mut values: Vec<Lit> = (0..cols.len())
+            .map(|i| self.value(i, row, levels[i]))
+            .collect();
+        if let (Some(id), [pk]) = (self.next_id, table.primary_key.as_slice())
+            && let Some(i) = cols.iter().position(|c| &c.name == pk)
+        {
+            values[i] = Lit::Int(id + row as i64 + i64::from(levels[i]) * 1000);
+        }
+        let mut needs_update = false;
+        for (fk, rows, later) in &self.fk_values {
+            let positions: Vec<Option<usize>> = fk
+                .columns
+                .iter()
+                .map(|c| cols.iter().position(|x| &x.name == c))
+                .collect();
+            let self_key_ok = fk.ref_table == table.name && fk.ref_columns == table.primary_key;
+            let nullable = positions.iter().all(|p| p.is_none_or(|p| self.nullable[p]));
+            let shift = positions
+                .iter()
+                .flatten()
+                .map(|p| levels[*p] as usize)
+                .max()
+                .unwrap_or(0);
+            let leave_null = nullable && self.null_row(row) && shift == 0;
+            for (k, pos) in positions.iter().enumerate() {
+                let Some(p) = pos else { continue };
+                values[*p] = if leave_null {
+                    Lit::Null
+                } else if *later {
+                    if nullable {
+                        needs_update = true;
+                        Lit::Null
+                    } else if self_key_ok {
+                        // A NOT NULL self-reference: the row points at itself.
+                        let key_pos = cols.iter().position(|c| c.name == fk.ref_columns[k]);
+                        key_pos.map_or(Lit::Null, |kp| values[kp].clone())
+                    } else {
+                        Lit::Null
+                    }
+                } else if rows.is_empty() {
+                    Lit::Null
+                } else {
+                    rows[(row + shift) % rows.len()][k].clone()
+                };
+            }
+        }
+        self.relate(&mut values);
+        let map = cols
+            .iter()
+            .zip(values)
+            .map(|(c, v)| (c.name.clone(), v))
+            .collect();
+        (map, needs_update)
+    }
+
+    /// Make comparisons between columns of the row hold (`start_at < end_at`).
+    fn relate(&self, values: &mut [Lit]) {
+        let pos = |name: &str| {
+            self.cols
+                .iter()
+                .position(|c| c.name.eq_ignore_ascii_case(name))
+        };
+        for rel in &self.model.relations {
+            let (Some(l), Some(r)) = (pos(&rel.left), pos(&rel.right)) else {
+                continue;
+            };
+            let Some(ord) = values::ordering(&values[l], &values[r]) else {
+                continue;
+            };
+            use std::cmp::Ordering::{Equal, Greater, Less};
+            let (ok, step) = match rel.op {
+                Cmp::Lt => (ord == Less, 1),
+                Cmp::Le => (ord != Greater, 1),
+                Cmp::Gt => (ord == Greater, -1),
+                Cmp::Ge => (ord != Less, -1),
+                Cmp::Eq => (ord == Equal, 0),
+                Cmp::Ne => (ord != Equal, 1),
+            };
+            if ok {
+                continue;
+            }
+            let key = |i: usize| {
+                self.table.primary_key.contains(&self.cols[i].name)
+                    || self
+                        .table
+                        .foreign_keys
+                        .iter()
+                        .any(|fk| fk.columns.contains(&self.cols[i].name))
+            };
+            if key(r) && !key(l) {
+                if let Some(v) = values::shifted(&values[r], -step) {
+                    values[l] = v;
+                }
+            } else if let Some(v) = values::shifted(&values[l], step) {
+                values[r] = v;
+            }
+        }
+    }
+
+    /// Columns a refusal points at: the named CHECK's columns, a NOT NULL column, the columns
+    /// of a domain's CHECK; every column when the name says nothing we know.
+    fn culprits(&self, schema: &Schema, constraint: Option<&str>) -> Vec<usize> {
+        let all: Vec<usize> = (0..self.cols.len()).collect();
+        let Some(name) = constraint else {
+            return all;
+        };
+        let names: Vec<String> = self.cols.iter().map(|c| c.name.clone()).collect();
+        let mut found: Vec<String> = Vec::new();
+        if let Some(expr) = self.table.check_names.0.get(name) {
+            found = checks::columns_in(expr, &names);
+        } else if let Some(col) = name.strip_suffix(" NOT NULL") {
+            let col = col.rsplit('.').next().unwrap_or(col);
+            found = checks::columns_in(col, &names);
+        } else if let Some(cols) = name.strip_suffix(" UNIQUE") {
+            found = checks::columns_in(&cols.replace('.', " "), &names);
+        } else {
+            for c in &self.cols {
+                if schema
+                    .domains
+                    .get(&c.data_type)
+                    .is_some_and(|d| d.checks.contains_key(name))
+                {
+                    found.push(c.name.clone());
+                }
+            }
+        }
+        let picked: Vec<usize> = found
+            .iter()
+            .filter_map(|f| self.cols.iter().position(|c| &c.name == f))
+            .collect();
+        if picked.is_empty() { all } else { picked }
+    }
+}
+
 fn seed_table(
     conn: &mut dyn Dialect,
     plan: &Plan<'_>,
@@ -355,20 +572,34 @@ fn seed_table(
     done: &[String],
     deferred: &mut Vec<Deferred>,
 ) -> Result<Filled> {
+    let backend = conn.backend();
+    let cols: Vec<&Column> = table.columns.iter().filter(|c| !c.generated).collect();
     let checks: Vec<&str> = table.checks.iter().map(String::as_str).collect();
-    let rules = checks::rules(&checks);
-    let no_rule = Rule::default();
-    let cols: Vec<_> = table.columns.iter().filter(|c| !c.generated).collect();
-    // MariaDB stores JSON as LONGTEXT guarded by CHECK (json_valid(col)).
+    let domain_checks: Vec<(&str, &str)> = cols
+        .iter()
+        .filter_map(|c| plan.schema.domains.get(&c.data_type).map(|d| (c, d)))
+        .flat_map(|(c, d)| d.checks.values().map(|e| (c.name.as_str(), e.as_str())))
+        .collect();
+    let model = checks::model(backend, &checks, &domain_checks);
+    let rules: Vec<Rule> = cols
+        .iter()
+        .map(|c| model.rule(&c.name).cloned().unwrap_or_default())
+        .collect();
     let kinds: Vec<Kind> = cols
         .iter()
+        .zip(&rules)
+        .map(|(c, r)| kind_for(plan.schema, backend, c, Some(r)))
+        .collect();
+    let nullable: Vec<bool> = cols
+        .iter()
         .map(|c| {
-            let guard = format!("json_valid({})", c.name.to_ascii_lowercase());
-            if checks.iter().any(|ck| ck.contains(&guard)) {
-                Kind::Json
-            } else {
-                kind_of(c)
-            }
+            c.nullable
+                && !table.primary_key.contains(&c.name)
+                && plan
+                    .schema
+                    .domains
+                    .get(&c.data_type)
+                    .is_none_or(|d| !d.not_null)
         })
         .collect();
     // Integer single-column keys continue after the largest existing value.
@@ -389,7 +620,6 @@ fn seed_table(
             .unwrap_or(0);
         next_id = Some(max + 1);
     }
-    // Foreign-key sources: rows of the referenced table, or NULL-then-UPDATE.
     let mut fk_values: Vec<(ForeignKey, Vec<Vec<Lit>>, bool)> = Vec::new();
     for fk in &table.foreign_keys {
         let Some(target) = plan.schema.tables.get(&fk.ref_table) else {
@@ -398,7 +628,11 @@ fn seed_table(
         let ref_kinds: Vec<Kind> = fk
             .ref_columns
             .iter()
-            .map(|c| target.column(c).map_or(Kind::Text { max: None }, kind_of))
+            .map(|c| {
+                target.column(c).map_or(Kind::Text { max: None }, |c| {
+                    kind_for(plan.schema, backend, c, None)
+                })
+            })
             .collect();
         let self_ref = fk.ref_table == table.name;
         let ready =
@@ -409,75 +643,24 @@ fn seed_table(
                 &fk.ref_table,
                 &fk.ref_columns,
                 &ref_kinds,
-                plan.rows.max(1),
+                plan.rows.max(1) + 2,
             )?
         } else {
             Vec::new()
         };
-        let nullable = fk
-            .columns
-            .iter()
-            .all(|c| table.column(c).is_none_or(|c| c.nullable));
         fk_values.push((fk.clone(), rows, self_ref || !ready));
-        let _ = nullable;
     }
-    let mut inserted_keys: Vec<Vec<Lit>> = Vec::new();
-    let mut last_err: Option<crate::Error> = None;
-    let mut inserted = 0usize;
-    // One row's values for attempt `variant`, and whether a reference must be filled later.
-    let build = |row: usize, variant: u32| -> (BTreeMap<String, Lit>, bool) {
-        let n = plan.salt * 1000 + row as u64 + 1;
-        let mut values: Vec<Lit> = cols
-            .iter()
-            .zip(&kinds)
-            .map(|(c, k)| {
-                let rule = rules.get(&c.name.to_ascii_lowercase()).unwrap_or(&no_rule);
-                value(c, k, n, row, variant, rule)
-            })
-            .collect();
-        if let (Some(id), [pk]) = (next_id, table.primary_key.as_slice())
-            && let Some(i) = cols.iter().position(|c| &c.name == pk)
-        {
-            values[i] = Lit::Int(id + row as i64 + i64::from(variant) * 1000);
-        }
-        let mut needs_update = false;
-        for (fk, rows, later) in &fk_values {
-            let positions: Vec<Option<usize>> = fk
-                .columns
-                .iter()
-                .map(|c| cols.iter().position(|x| &x.name == c))
-                .collect();
-            let self_key_ok = fk.ref_table == table.name && fk.ref_columns == table.primary_key;
-            let nullable = fk
-                .columns
-                .iter()
-                .all(|c| table.column(c).is_none_or(|c| c.nullable));
-            for (k, pos) in positions.iter().enumerate() {
-                let Some(p) = pos else { continue };
-                values[*p] = if *later {
-                    if nullable {
-                        needs_update = true;
-                        Lit::Null
-                    } else if self_key_ok {
-                        // A NOT NULL self-reference: the row points at itself.
-                        let key_pos = cols.iter().position(|c| c.name == fk.ref_columns[k]);
-                        key_pos.map_or(Lit::Null, |kp| values[kp].clone())
-                    } else {
-                        Lit::Null
-                    }
-                } else if rows.is_empty() {
-                    Lit::Null
-                } else {
-                    rows[(row + variant as usize) % rows.len()][k].clone()
-                };
-            }
-        }
-        let map: BTreeMap<String, Lit> = cols
-            .iter()
-            .zip(values.iter())
-            .map(|(c, v)| (c.name.clone(), v.clone()))
-            .collect();
-        (map, needs_update)
+    let planner = Planner {
+        table,
+        cols,
+        kinds,
+        rules,
+        nullable,
+        model,
+        next_id,
+        fk_values,
+        salt: plan.salt,
+        rows: plan.rows,
     };
     let key_of = |map: &BTreeMap<String, Lit>| -> Vec<Lit> {
         table
@@ -486,8 +669,15 @@ fn seed_table(
             .map(|k| map.get(k).cloned().unwrap_or(Lit::Null))
             .collect()
     };
-    // Usually every row goes in with one statement; row by row (with alternatives) otherwise.
-    let first: Vec<(BTreeMap<String, Lit>, bool)> = (0..plan.rows).map(|r| build(r, 0)).collect();
+    let width = planner.cols.len();
+    let mut inserted_keys: Vec<Vec<Lit>> = Vec::new();
+    let mut last_err: Option<crate::Error> = None;
+    let mut inserted = 0usize;
+    // Usually every row goes in with one statement; row by row, climbing the ladder for the
+    // columns the database names, otherwise.
+    let first: Vec<(BTreeMap<String, Lit>, bool)> = (0..plan.rows)
+        .map(|r| planner.build(r, &vec![0; width]))
+        .collect();
     let maps: Vec<BTreeMap<String, Lit>> = first.iter().map(|(m, _)| m.clone()).collect();
     if insert_many(conn, table, &maps).is_ok() {
         inserted = first.len();
@@ -498,8 +688,9 @@ fn seed_table(
         }
     } else {
         for row in 0..plan.rows {
-            for variant in 0..4u32 {
-                let (map, needs_update) = build(row, variant);
+            let mut levels = vec![0u8; width];
+            for _attempt in 0..12 {
+                let (map, needs_update) = planner.build(row, &levels);
                 match insert(conn, table, std::slice::from_ref(&map)) {
                     Ok(()) => {
                         inserted += 1;
@@ -508,12 +699,25 @@ fn seed_table(
                         }
                         break;
                     }
-                    Err(e) => last_err = Some(e),
+                    Err(e) => {
+                        let named = refusal::constraint_named(&message(&e));
+                        last_err = Some(e);
+                        let mut targets = planner.culprits(plan.schema, named.as_deref());
+                        if targets.iter().all(|i| levels[*i] >= TOP) {
+                            targets = (0..width).collect();
+                        }
+                        if targets.iter().all(|i| levels[*i] >= TOP) {
+                            break;
+                        }
+                        for i in targets {
+                            levels[i] = (levels[i] + 1).min(TOP);
+                        }
+                    }
                 }
             }
         }
     }
-    for (fk, _, later) in &fk_values {
+    for (fk, _, later) in &planner.fk_values {
         if *later && !inserted_keys.is_empty() {
             deferred.push(Deferred {
                 table: table.name.clone(),
@@ -524,7 +728,7 @@ fn seed_table(
     }
     Ok(Filled {
         inserted,
-        error: last_err,
+        error: if inserted < plan.rows { last_err } else { None },
         sample: maps.into_iter().next().unwrap_or_default(),
     })
 }
@@ -539,7 +743,11 @@ fn fill_reference(conn: &mut dyn Dialect, schema: &Schema, d: &Deferred) -> Resu
     let kinds: Vec<Kind> =
         d.fk.ref_columns
             .iter()
-            .map(|c| target.column(c).map_or(Kind::Text { max: None }, kind_of))
+            .map(|c| {
+                target.column(c).map_or(Kind::Text { max: None }, |c| {
+                    kind_for(schema, conn.backend(), c, None)
+                })
+            })
             .collect();
     let targets = existing(
         conn,
@@ -575,4 +783,126 @@ fn fill_reference(conn: &mut dyn Dialect, schema: &Schema, d: &Deferred) -> Resu
         guarded(conn, &sql)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialects;
+
+    /// A scratch SQLite database holding `ddl`, seeded with 3 rows per table.
+    fn seeded(name: &str, ddl: &str) -> (Box<dyn Dialect>, Outcome) {
+        let path =
+            std::env::temp_dir().join(format!("mrt-seeder-{name}-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let mut conn = dialects::connect(&format!("sqlite:///{}", path.display())).unwrap();
+        conn.execute(ddl).unwrap();
+        let schema = conn.introspect().unwrap();
+        let tables: Vec<String> = schema.tables.keys().cloned().collect();
+        let custom = HashMap::new();
+        let outcome = seed(
+            conn.as_mut(),
+            &Plan {
+                schema: &schema,
+                tables: &tables,
+                rows: 3,
+                salt: 4,
+                custom: &custom,
+            },
+        )
+        .unwrap();
+        (conn, outcome)
+    }
+
+    fn column(conn: &mut dyn Dialect, sql: &str) -> Vec<Option<String>> {
+        conn.query_text(sql)
+            .unwrap()
+            .into_iter()
+            .map(|mut r| r.remove(0))
+            .collect()
+    }
+
+    #[test]
+    fn every_check_form_sqlite_has_is_satisfied() {
+        let (mut conn, outcome) = seeded(
+            "forms",
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY,
+               email VARCHAR(40) NOT NULL CONSTRAINT ck_email CHECK (email LIKE '%@%'),
+               status TEXT NOT NULL CHECK (status IN ('new', 'done')),
+               qty INTEGER NOT NULL CHECK (qty BETWEEN 2 AND 4),
+               price NUMERIC(8,2) NOT NULL CHECK (price > 0 AND price < 10),
+               code VARCHAR(8) NOT NULL CHECK (upper(code) = code) CHECK (length(code) >= 3),
+               handle TEXT NOT NULL CHECK (lower(handle) = handle),
+               tag TEXT NOT NULL CHECK (tag GLOB '[A-Z][0-9]*'),
+               doc TEXT NOT NULL CHECK (json_valid(doc) AND json_type(doc) = 'array'),
+               start_at DATETIME NOT NULL, end_at DATETIME NOT NULL,
+               note TEXT CHECK (note IS NULL OR length(note) > 12),
+               flag BOOLEAN NOT NULL CHECK (flag IN (0, 1)),
+               CONSTRAINT ck_period CHECK (start_at < end_at));
+             CREATE TABLE child (id INTEGER PRIMARY KEY,
+               parent_id INTEGER NOT NULL REFERENCES parent (id),
+               up INTEGER REFERENCES child (id),
+               label VARCHAR(12),
+               total NUMERIC(10,2) NOT NULL,
+               CONSTRAINT uq_child UNIQUE (parent_id, label));",
+        );
+        assert!(outcome.unseeded.is_empty(), "{:?}", outcome.unseeded);
+        assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+        for t in ["parent", "child"] {
+            let n = column(conn.as_mut(), &format!("SELECT COUNT(*) FROM {t}"));
+            assert_eq!(n, vec![Some("3".into())], "{t}");
+        }
+        // Nullable columns: filled in the first rows, NULL in the last one.
+        let labels = column(conn.as_mut(), "SELECT label FROM child ORDER BY id");
+        assert!(labels[0].is_some() && labels[1].is_some() && labels[2].is_none());
+        let label = labels[0].clone().unwrap();
+        assert!(label.chars().count() <= 12 && !label.is_ascii(), "{label}");
+        assert!(label.to_lowercase() != label && label.to_uppercase() != label);
+        // A self-reference points at another seeded row.
+        let up = column(
+            conn.as_mut(),
+            "SELECT COUNT(*) FROM child c JOIN child p ON c.up = p.id WHERE c.up <> c.id",
+        );
+        assert_eq!(up, vec![Some("2".into())]);
+        let totals = column(conn.as_mut(), "SELECT CAST(total AS TEXT) FROM child");
+        for t in totals.into_iter().flatten() {
+            let (_, cents) = t.split_once('.').unwrap_or(("", ""));
+            assert!(cents.len() == 2 && !cents.ends_with('0'), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_the_model_does_not_foresee_is_retried_with_plain_values() {
+        // Only printable ASCII: the first (non-ASCII) text is refused, the named constraint
+        // points at `name`, and the plain value goes in.
+        let (mut conn, outcome) = seeded(
+            "retry",
+            "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL,
+               nick TEXT, CONSTRAINT ck_ascii CHECK (name NOT GLOB '*[^ -~]*'))",
+        );
+        assert!(outcome.unseeded.is_empty(), "{:?}", outcome.unseeded);
+        let names = column(conn.as_mut(), "SELECT name FROM people");
+        assert_eq!(names.len(), 3);
+        assert!(names.iter().flatten().all(|n| n.is_ascii()));
+        // Other columns keep their first choice.
+        let nicks = column(
+            conn.as_mut(),
+            "SELECT nick FROM people WHERE nick IS NOT NULL",
+        );
+        assert!(nicks.iter().flatten().all(|n| !n.is_ascii()), "{nicks:?}");
+    }
+
+    #[test]
+    fn an_impossible_check_is_reported_with_its_name() {
+        let (_conn, outcome) = seeded(
+            "never",
+            "CREATE TABLE never (id INTEGER PRIMARY KEY, x INTEGER NOT NULL,
+               CONSTRAINT ck_never CHECK (x <> x))",
+        );
+        let [u] = outcome.unseeded.as_slice() else {
+            panic!("{:?}", outcome.unseeded)
+        };
+        assert_eq!(u.constraint.as_deref(), Some("ck_never"));
+        assert!(u.reason.starts_with("0/3 rows inserted: "), "{}", u.reason);
+    }
 }

@@ -41,6 +41,34 @@ pub struct ForeignKey {
     pub on_update: String,
 }
 
+/// Constraint names, kept to understand a database's refusal (a name in an error message) but
+/// never compared: constraints are compared by their shape, and generated names differ.
+#[derive(Debug, Clone, Eq, Serialize, Default)]
+#[serde(transparent)]
+pub struct Names(pub BTreeMap<String, String>);
+
+impl PartialEq for Names {
+    fn eq(&self, _: &Names) -> bool {
+        true
+    }
+}
+
+impl Names {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A PostgreSQL domain: a base type with its own NOT NULL and CHECK constraints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Domain {
+    /// The normalized base type (`TEXT`, `VARCHAR(20)`).
+    pub base_type: String,
+    pub not_null: bool,
+    /// Constraint name → normalized expression over `VALUE`.
+    pub checks: BTreeMap<String, String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct Table {
     pub name: String,
@@ -52,6 +80,9 @@ pub struct Table {
     pub foreign_keys: BTreeSet<ForeignKey>,
     /// Normalized CHECK expressions.
     pub checks: BTreeSet<String>,
+    /// CHECK constraint name → its normalized expression, where the database names them.
+    #[serde(skip_serializing_if = "Names::is_empty")]
+    pub check_names: Names,
 }
 
 impl Table {
@@ -71,6 +102,9 @@ pub struct Schema {
     pub enums: BTreeMap<String, Vec<String>>,
     /// Free-standing PostgreSQL sequences (not owned by a serial/identity column) → shape.
     pub sequences: BTreeMap<String, String>,
+    /// PostgreSQL domain type name → definition.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub domains: BTreeMap<String, Domain>,
 }
 
 impl Schema {
