@@ -234,8 +234,16 @@ def _back_to(type_: str) -> str:
 def test_sqlite_timestamp_redeclared_as_datetime_is_the_same_type(
     chain: Callable[..., list[list[str]]], make_db: Callable[[str], str]
 ) -> None:
-    # SQLite gives both NUMERIC affinity and SQLAlchemy reads both as DATETIME.
-    assert chain(make_db("sqlite"), EVENTS, (NOT_NULL, _back_to("sa.DateTime"))) == [[], []]
+    # SQLite gives both NUMERIC affinity and SQLAlchemy reads both as DATETIME. The rows carry
+    # a time: a NULL one would (rightly) make the NOT NULL upgrade fail on data.
+    rows = [{"id": i, "created": f"2024-01-0{i} 03:04:05"} for i in (1, 2, 3)]
+    failures = chain(
+        make_db("sqlite"),
+        EVENTS,
+        (NOT_NULL, _back_to("sa.DateTime")),
+        custom_seeds={"events": lambda: rows},
+    )
+    assert failures == [[], []]
 
 
 def test_sqlite_timestamp_restored_as_another_type_is_reported(
