@@ -13,6 +13,12 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
   }
 fi
+# The native module links the system SQLite, the library Python's sqlite3 module uses.
+if ! compgen -G "/usr/lib/*/libsqlite3.so" >/dev/null && [ ! -e /usr/lib/libsqlite3.so ]; then
+  echo "setup: installing libsqlite3-dev" >&2
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libsqlite3-dev >/dev/null
+  else sudo apt-get update -qq && sudo apt-get install -y -qq libsqlite3-dev >/dev/null; fi
+fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -r requirements-dev.txt
 # `maturin develop` builds src/ into python/pytest_mrt/_core.*.so and installs the package

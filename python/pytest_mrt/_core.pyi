@@ -126,6 +126,8 @@ class Engine:
 
 def redact_url(text: str) -> str: ...
 def remember_url(url: str) -> None: ...
+def sqlite_library_shared() -> bool:
+    """Whether Python's ``sqlite3`` module runs on the engine's own SQLite library."""
 
 # -- mrt fix / mrt explain (src/bindings/fix.rs) -----------------------------------------
 

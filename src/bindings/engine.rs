@@ -250,6 +250,9 @@ impl PyEngine {
     fn new(py: Python<'_>, url: &str, ignore: Vec<String>) -> PyResult<PyEngine> {
         crate::url::remember(url);
         let parsed = DbUrl::parse(url)?;
+        if parsed.backend == Backend::Sqlite {
+            dialects::sqlite::SHARED_WITH_PYTHON.get_or_init(|| sqlite_library_shared(py));
+        }
         let p = parsed.clone();
         let conn = py.detach(move || dialects::connect_parsed(&p))?;
         Ok(PyEngine {
@@ -413,6 +416,29 @@ fn redact_url(text: &str) -> String {
     crate::url::redact(text)
 }
 
+/// Whether Python's `sqlite3` module runs on the same SQLite library as the engine: the
+/// address of `sqlite3_libversion` as Python's `_sqlite3` resolves it, against ours. A Python
+/// without `sqlite3` cannot open the file, so there is nothing to share.
+#[pyfunction]
+fn sqlite_library_shared(py: Python<'_>) -> bool {
+    let ours = rusqlite::ffi::sqlite3_libversion as *const () as usize;
+    let Ok(module) = py.import("_sqlite3") else {
+        return true;
+    };
+    let theirs = (|| -> PyResult<usize> {
+        let file: String = module.getattr("__file__")?.extract()?;
+        let ctypes = py.import("ctypes")?;
+        let function = ctypes
+            .call_method1("CDLL", (file,))?
+            .getattr("sqlite3_libversion")?;
+        ctypes
+            .call_method1("cast", (function, ctypes.getattr("c_void_p")?))?
+            .getattr("value")?
+            .extract()
+    })();
+    theirs.is_ok_and(|address| address == ours)
+}
+
 /// Remember the secrets of a configured database URL: `redact_url` masks them everywhere.
 #[pyfunction]
 fn remember_url(url: &str) {
@@ -427,5 +453,6 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyUnseeded>()?;
     m.add_function(wrap_pyfunction!(redact_url, m)?)?;
     m.add_function(wrap_pyfunction!(remember_url, m)?)?;
+    m.add_function(wrap_pyfunction!(sqlite_library_shared, m)?)?;
     Ok(())
 }

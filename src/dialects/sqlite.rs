@@ -2,6 +2,7 @@
 //! before the engine reads). Introspection uses the PRAGMAs plus the stored `CREATE` text for
 //! CHECK constraints and partial-index predicates.
 
+use once_cell::sync::OnceCell;
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 
@@ -19,7 +20,56 @@ pub struct Sqlite {
     conn: Connection,
 }
 
+/// Whether Python's `sqlite3` module runs on the same SQLite library as this crate (set once by
+/// the bindings; unset means no Python, so one library).
+///
+/// Alembic reaches the file through Python's `sqlite3`, the engine through `rusqlite`, in one
+/// process. One library shares its table of open files, so each connection sees the others'
+/// locks. Two libraries do not: POSIX locks never conflict within a process, and closing either
+/// library's descriptor drops the other's locks. In rollback-journal mode that is harmless here,
+/// since the two never write at the same time. In WAL mode it corrupts the database: each library
+/// takes itself for the only connection, re-initialises the shared WAL index and deletes the WAL
+/// on close, so the other reads stale or "malformed" pages. The crate therefore links the
+/// system's `libsqlite3` (the one Python's `sqlite3` loads), and refuses a WAL database when a
+/// build still ends up with two.
+pub static SHARED_WITH_PYTHON: OnceCell<bool> = OnceCell::new();
+
+/// The library version this crate runs on (`3.40.1`).
+#[must_use]
+pub fn library_version() -> &'static str {
+    rusqlite::version()
+}
+
+/// Refuse a WAL database when Python's `sqlite3` is another SQLite library (see
+/// [`SHARED_WITH_PYTHON`]): reading or writing it from both would corrupt it.
+fn refuse_wal_across_libraries(path: &std::path::Path, shared: bool) -> Result<()> {
+    if shared {
+        return Ok(());
+    }
+    // Bytes 18 and 19 of the header (file format read and write versions) are 2 in WAL mode.
+    let mut header = [0u8; 20];
+    let in_wal_mode = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header))
+        .is_ok_and(|()| header[18] == 2 && header[19] == 2);
+    if in_wal_mode {
+        return Err(crate::error::Error::Safety(format!(
+            "SQLite database {} is in WAL mode, and Python's sqlite3 module runs on another \
+             SQLite library than pytest-mrt's (SQLite {}): two libraries in one process corrupt \
+             a WAL database. Test it in journal_mode=DELETE, or use a Python whose sqlite3 \
+             module links the system libsqlite3",
+            path.display(),
+            library_version()
+        )));
+    }
+    Ok(())
+}
+
 impl Sqlite {
+    fn refuse_wal_across_libraries(&self) -> Result<()> {
+        let shared = SHARED_WITH_PYTHON.get().copied().unwrap_or(true);
+        refuse_wal_across_libraries(std::path::Path::new(&self.url.database), shared)
+    }
+
     pub fn connect(url: &DbUrl) -> Result<Sqlite> {
         let path = std::path::Path::new(&url.database);
         if !path.exists() {
@@ -31,15 +81,20 @@ impl Sqlite {
             }
         }
         let conn = Connection::open(path).map_err(|e| url.db_error(e))?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))
+        // The PRAGMA, not rusqlite's `busy_timeout`: that one records the handler through
+        // `sqlite3_set_clientdata`, which needs SQLite 3.44, and the system library may be older.
+        conn.execute_batch("PRAGMA busy_timeout = 30000")
             .map_err(|e| url.db_error(e))?;
-        Ok(Sqlite {
+        let sqlite = Sqlite {
             url: url.clone(),
             conn,
-        })
+        };
+        sqlite.refuse_wal_across_libraries()?;
+        Ok(sqlite)
     }
 
     fn rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+        self.refuse_wal_across_libraries()?;
         let mut stmt = self.conn.prepare(sql).map_err(|e| self.url.db_error(e))?;
         let n = stmt.column_count();
         let mut out = Vec::new();
@@ -325,6 +380,7 @@ impl Dialect for Sqlite {
     }
 
     fn fingerprint_table(&mut self, table: &str, out: &mut TableData) -> Result<()> {
+        self.refuse_wal_across_libraries()?;
         let sql = self.select_all(table, &out.columns);
         let ncols = out.columns.len();
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.url.db_error(e))?;
@@ -351,6 +407,7 @@ impl Dialect for Sqlite {
     }
 
     fn execute(&mut self, sql: &str) -> Result<()> {
+        self.refuse_wal_across_libraries()?;
         self.conn
             .execute_batch(sql)
             .map_err(|e| self.url.db_error(e))
@@ -376,6 +433,25 @@ impl Dialect for Sqlite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wal_database_is_refused_only_across_two_libraries() {
+        let dir = std::env::temp_dir().join(format!("mrt-wal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (wal, plain) = (dir.join("wal.db"), dir.join("plain.db"));
+        for (path, mode) in [(&wal, "WAL"), (&plain, "DELETE")] {
+            let conn = Connection::open(path).unwrap();
+            conn.execute_batch(&format!("PRAGMA journal_mode={mode}; CREATE TABLE t (x)"))
+                .unwrap();
+        }
+        let refused = refuse_wal_across_libraries(&wal, false).unwrap_err();
+        assert!(refused.to_string().contains("is in WAL mode"), "{refused}");
+        assert!(!refused.to_string().contains('\n'));
+        assert!(refuse_wal_across_libraries(&wal, true).is_ok());
+        assert!(refuse_wal_across_libraries(&plain, false).is_ok());
+        assert!(refuse_wal_across_libraries(&dir.join("missing.db"), false).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn finds_checks_and_predicates() {
