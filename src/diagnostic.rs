@@ -29,6 +29,10 @@ pub struct Diagnostic {
     pub message: String,
     pub fix: Option<String>,
     pub range: TextRange,
+    /// This case's severity when it differs from the rule's default (a rule whose cases are
+    /// not equally bad, e.g. MRT013 inside a swallowing `try`). A `severity_overrides` entry
+    /// for the rule still wins.
+    pub severity: Option<Severity>,
 }
 
 impl Diagnostic {
@@ -39,7 +43,15 @@ impl Diagnostic {
             message: message.into(),
             fix: None,
             range,
+            severity: None,
         }
+    }
+
+    /// Reports this case at `severity` instead of the rule's default.
+    #[must_use]
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = Some(severity);
+        self
     }
 
     #[must_use]

@@ -1,4 +1,4 @@
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::scanner::model::{MigrationAST, OpKind};
 
 use super::Rule;
@@ -10,6 +10,11 @@ declare_rule! {
     /// ## Why is this bad?
     /// Alembic cannot drop a constraint without a name: the migration fails at run time, in
     /// whichever direction contains it, typically during a rollback when it is needed most.
+    ///
+    /// ## Severity
+    /// An error: the statement raises. A warning when it sits in a `try:` whose `except`
+    /// swallows the error (`pass`, a log line): the migration goes on, only the constraint
+    /// stays in place, which needs a human look but fails nothing.
     ///
     /// ## Example
     /// ```python
@@ -28,7 +33,17 @@ declare_rule! {
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     for (func, ops) in [("upgrade", m.upgrade_ops()), ("downgrade", m.downgrade_ops())] {
         for op in ops.iter().filter(|o| o.kind == OpKind::DropConstraint && o.name_is_none) {
-            out.push(
+            let d = if op.swallowed.is_some() {
+                Diagnostic::new(
+                    Rule::DropConstraintNone,
+                    format!(
+                        "{func}() drops a constraint named None on {}: Alembic raises, the `try` swallows it and the constraint stays",
+                        super::q(op.table.as_ref())
+                    ),
+                    op.range,
+                )
+                .with_severity(Severity::Warning)
+            } else {
                 Diagnostic::new(
                     Rule::DropConstraintNone,
                     format!(
@@ -37,8 +52,10 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                     ),
                     op.range,
                 )
-                .with_fix("name the constraint (set a naming convention on MetaData) and pass that name"),
-            );
+            };
+            out.push(d.with_fix(
+                "name the constraint (set a naming convention on MetaData) and pass that name",
+            ));
         }
     }
 }

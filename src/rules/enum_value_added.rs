@@ -12,6 +12,11 @@ declare_rule! {
     /// back is to rebuild the type and rewrite every column using it, which a downgrade rarely
     /// does. The rollback leaves the value in place, or fails.
     ///
+    /// ## Severity
+    /// A warning: the value staying behind is inherent to PostgreSQL enums, and a downgrade
+    /// that leaves it runs. When a downgrade does try to drop or recreate the type while
+    /// columns still use it, the chain rules report that statement (MRT066-MRT068).
+    ///
     /// ## Example
     /// ```python
     /// def upgrade():

@@ -63,7 +63,7 @@ rules! {
     CreateNotReversed => create_not_reversed, "MRT008", "create-not-reversed", "CREATE not reversed", Error, ["create not undone in downgrade"];
     RenameNotReversed => rename_not_reversed, "MRT009", "rename-not-reversed", "RENAME not reversed", Error, ["rename_table without reverse", "rename_column without reverse"];
     DropObjectNotRecreated => drop_object_not_recreated, "MRT010", "drop-object-not-recreated", "DROP VIEW without recreating", Error, ["DROP VIEW not recreated", "DROP TRIGGER without recreating", "DROP TYPE without recreating", "DROP SEQUENCE without recreating", "DROP FUNCTION without recreating"];
-    EnumValueAdded => enum_value_added, "MRT011", "enum-value-added", "ENUM value added", Error, ["ALTER TYPE ... ADD VALUE"];
+    EnumValueAdded => enum_value_added, "MRT011", "enum-value-added", "ENUM value added", Warning, ["ALTER TYPE ... ADD VALUE"];
     AddMigrateDrop => add_migrate_drop, "MRT012", "add-migrate-drop", "Add + migrate + drop", Error, ["Add + migrate data + drop original"];
     DropConstraintNone => drop_constraint_none, "MRT013", "drop-constraint-none", "DROP CONSTRAINT None", Error, [];
     BulkUpdateWithoutReverse => bulk_update_without_reverse, "MRT014", "bulk-update-without-reverse", "Bulk UPDATE without reverse", Warning, ["Bulk UPDATE without reverse UPDATE", "UPDATE without WHERE"];

@@ -1,4 +1,4 @@
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::scanner::model::{BodyKind, MigrationAST, OpKind};
 
 use super::Rule;
@@ -12,6 +12,17 @@ declare_rule! {
     /// `alembic downgrade` succeeds and records the rollback, but the schema and data stay as the
     /// upgrade left them. The next upgrade then fails, or the application runs against a schema
     /// it does not expect.
+    ///
+    /// ## Severity
+    /// An error when the upgrade creates, drops or renames a schema object (a table, column,
+    /// index, constraint, view, type, sequence) unconditionally: after the empty rollback the
+    /// next `alembic upgrade` runs the same statement against an object that is already there
+    /// (or already gone) and fails. Also an error when the upgrade rewrites or deletes every
+    /// row of a table: the rollback reports success while the old values are gone. A warning when the upgrade only alters columns (a type
+    /// widening, a default), adds enum values, or calls a helper whose statements are not
+    /// visible in the file, or when every create is guarded (`if not has_table(...)`, `IF NOT
+    /// EXISTS`, a swallowing `try`): the rollback and the next upgrade both run, and the
+    /// schema left in place needs a human look rather than failing anything.
     ///
     /// ## Example
     /// ```python
@@ -60,6 +71,36 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     } else {
         "changes the database".to_string()
     };
+    let reupgrade_fails = up.ops.iter().any(|o| {
+        !o.guarded
+            && !o.if_exists
+            && o.swallowed.is_none()
+            && o.sql_error.is_none()
+            && matches!(
+                o.kind,
+                OpKind::CreateTable
+                    | OpKind::DropTable
+                    | OpKind::RenameTable
+                    | OpKind::AddColumn
+                    | OpKind::DropColumn
+                    | OpKind::RenameColumn
+                    | OpKind::CreateIndex
+                    | OpKind::DropIndex
+                    | OpKind::CreateUniqueConstraint
+                    | OpKind::CreateForeignKey
+                    | OpKind::CreateCheckConstraint
+                    | OpKind::CreatePrimaryKey
+                    | OpKind::DropConstraint
+                    | OpKind::CreateView
+                    | OpKind::DropView
+                    | OpKind::CreateType
+                    | OpKind::DropType
+                    | OpKind::CreateSequence
+                    | OpKind::DropSequence
+                    | OpKind::Truncate
+            )
+            || (matches!(o.kind, OpKind::Update | OpKind::Delete) && !o.has_where && !o.guarded)
+    });
     let mut d = Diagnostic::new(
         Rule::NoopDowngrade,
         format!("downgrade() does nothing while upgrade() {what}: the rollback is silently a no-op"),
@@ -71,6 +112,9 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     } else {
         d.with_fix(format!("implement downgrade(): {}", inverse.join("; ")))
     };
+    if !reupgrade_fails {
+        d = d.with_severity(Severity::Warning);
+    }
     out.push(d);
 }
 

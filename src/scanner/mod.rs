@@ -112,7 +112,14 @@ impl Settings {
     /// The severity after overrides; None when turned off.
     #[must_use]
     pub fn severity(&self, rule: Rule) -> Option<Severity> {
-        let mut sev = Some(rule.default_severity());
+        self.severity_of_case(rule, None)
+    }
+
+    /// The severity of one finding after overrides: `case` is the rule's own severity for
+    /// that case (see [`Diagnostic::severity`]); an override of the rule wins over both.
+    #[must_use]
+    pub fn severity_of_case(&self, rule: Rule, case: Option<Severity>) -> Option<Severity> {
+        let mut sev = Some(case.unwrap_or(rule.default_severity()));
         for (r, s) in &self.overrides {
             if *r == rule {
                 sev = *s;
@@ -639,11 +646,12 @@ fn file_findings(scan: &FileScan, settings: &Settings) -> Vec<Finding> {
     let mut blanket_used = vec![false; suppressions.len()];
     let mut out = Vec::new();
     let emit = |rule: Rule,
+                case: Option<Severity>,
                 message: String,
                 fix: Option<String>,
                 range: TextRange,
                 out: &mut Vec<Finding>| {
-        let Some(severity) = settings.severity(rule) else {
+        let Some(severity) = settings.severity_of_case(rule, case) else {
             return;
         };
         let (line, column) = lines.line_col(range.start());
@@ -686,7 +694,14 @@ fn file_findings(scan: &FileScan, settings: &Settings) -> Vec<Finding> {
             }
         }
         if !suppressed {
-            emit(d.rule, d.message.clone(), d.fix.clone(), d.range, &mut out);
+            emit(
+                d.rule,
+                d.severity,
+                d.message.clone(),
+                d.fix.clone(),
+                d.range,
+                &mut out,
+            );
         }
     }
     if settings.enabled(Rule::UnusedSuppression) {
@@ -728,6 +743,7 @@ fn file_findings(scan: &FileScan, settings: &Settings) -> Vec<Finding> {
             };
             emit(
                 Rule::UnusedSuppression,
+                None,
                 message,
                 Some("remove the stale suppression comment".to_string()),
                 s.range,
