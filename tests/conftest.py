@@ -12,9 +12,13 @@ import itertools
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from pytest_mrt import MRTConfig
+from pytest_mrt.dynamic import RollbackChecker
+from pytest_mrt.runner import AlembicRunner
 from sqlalchemy.engine import make_url
 
 POSTGRES_ADMIN = os.environ.get(
@@ -84,3 +88,21 @@ def make_db(databases: ThrowawayDatabases) -> Callable[[str], str]:
 def db_url(request: pytest.FixtureRequest, databases: ThrowawayDatabases) -> str:
     """A fresh empty database on each of SQLite, PostgreSQL and MariaDB."""
     return databases.create(request.param)
+
+
+@pytest.fixture
+def check() -> Iterator[Callable[..., RollbackChecker]]:
+    """``check(project_dir, url, **config)`` → a RollbackChecker, closed afterwards."""
+    opened: list[tuple[RollbackChecker, AlembicRunner]] = []
+
+    def make(project: Path, url: str, **fields: object) -> RollbackChecker:
+        config = MRTConfig(**fields)  # type: ignore[arg-type]
+        runner = AlembicRunner.for_config(project / "alembic.ini", url, config)
+        checker = RollbackChecker(runner, config)
+        opened.append((checker, runner))
+        return checker
+
+    yield make
+    for checker, runner in opened:
+        checker.close()
+        runner.dispose()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,10 +19,9 @@ import sqlalchemy as sa
 # twice, and warnings are errors here.
 import sqlalchemy.dialects.mysql
 import sqlalchemy.dialects.postgresql
-from pytest_mrt import MRTConfig, SafetyError
+from pytest_mrt import SafetyError
 from pytest_mrt.dynamic import RollbackChecker
 from pytest_mrt.models import RevisionResult
-from pytest_mrt.runner import AlembicRunner
 from pytest_mrt.summary import render_summary
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -30,24 +29,6 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 
 def _is_mysql(url: str) -> bool:
     return url.split(":", 1)[0].split("+")[0] in ("mysql", "mariadb")
-
-
-@pytest.fixture
-def check() -> Iterator[Callable[..., RollbackChecker]]:
-    """``check(project_dir, url, **config)`` → a RollbackChecker, closed afterwards."""
-    opened: list[tuple[RollbackChecker, AlembicRunner]] = []
-
-    def make(project: Path, url: str, **fields: object) -> RollbackChecker:
-        config = MRTConfig(**fields)  # type: ignore[arg-type]
-        runner = AlembicRunner.for_config(project / "alembic.ini", url, config)
-        checker = RollbackChecker(runner, config)
-        opened.append((checker, runner))
-        return checker
-
-    yield make
-    for checker, runner in opened:
-        checker.close()
-        runner.dispose()
 
 
 def _verdicts(results: list[RevisionResult]) -> dict[str, list[str]]:

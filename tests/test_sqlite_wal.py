@@ -11,33 +11,15 @@ database in one line when it cannot.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pytest_mrt import MRTConfig, _core
+from pytest_mrt import _core
 from pytest_mrt.dynamic import RollbackChecker
 from pytest_mrt.models import RevisionResult
-from pytest_mrt.runner import AlembicRunner
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
-
-
-@pytest.fixture
-def check() -> Iterator[Callable[..., RollbackChecker]]:
-    opened: list[tuple[RollbackChecker, AlembicRunner]] = []
-
-    def make(project: Path, url: str, **fields: object) -> RollbackChecker:
-        config = MRTConfig(**fields)  # type: ignore[arg-type]
-        runner = AlembicRunner.for_config(project / "alembic.ini", url, config)
-        checker = RollbackChecker(runner, config)
-        opened.append((checker, runner))
-        return checker
-
-    yield make
-    for checker, runner in opened:
-        checker.close()
-        runner.dispose()
 
 
 def _wal_database(path: Path) -> str:

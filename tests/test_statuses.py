@@ -5,7 +5,7 @@ and MariaDB. One example project per status (examples/<name>/)."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,31 +13,12 @@ import pytest
 # Imported up front, see test_dynamic.py (pytester's in-process runs and dialect warnings).
 import sqlalchemy.dialects.mysql
 import sqlalchemy.dialects.postgresql
-from pytest_mrt import MRTConfig
 from pytest_mrt.dynamic import RollbackChecker
 from pytest_mrt.models import RevisionResult
-from pytest_mrt.runner import AlembicRunner, MigrationError
+from pytest_mrt.runner import MigrationError
 from pytest_mrt.summary import render_summary
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
-
-
-@pytest.fixture
-def check() -> Iterator[Callable[..., RollbackChecker]]:
-    """``check(project_dir, url, **config)`` → a RollbackChecker, closed afterwards."""
-    opened: list[tuple[RollbackChecker, AlembicRunner]] = []
-
-    def make(project: Path, url: str, **fields: object) -> RollbackChecker:
-        config = MRTConfig(**fields)  # type: ignore[arg-type]
-        runner = AlembicRunner.for_config(project / "alembic.ini", url, config)
-        checker = RollbackChecker(runner, config)
-        opened.append((checker, runner))
-        return checker
-
-    yield make
-    for checker, runner in opened:
-        checker.close()
-        runner.dispose()
 
 
 def _by_rev(results: list[RevisionResult]) -> dict[str, RevisionResult]:
