@@ -162,3 +162,78 @@ def test_a_check_heavy_schema_is_filled_with_values_that_expose_loss(db_url: str
     # A self-reference points at another row.
     linked = _rows(db_url, "SELECT COUNT(*) FROM posts WHERE parent_id IS NOT NULL")
     assert linked == [(2,)]
+
+
+def _seed(url: str, rows: int) -> _core.SeedOutcome:
+    engine = _core.Engine(url)
+    schema = engine.snapshot()
+    outcome = engine.seed(schema, schema.tables, rows, 1)
+    engine.close()
+    return outcome
+
+
+def test_a_check_that_two_references_differ_gets_distinct_parent_rows(db_url: str) -> None:
+    # Both references point at `block`, and each CHECK forbids the same row for both: the
+    # seeder must pick two different parent rows (prefect's block_document_reference). Text
+    # keys, as prefect's UUIDs: no arithmetic turns one key into another that exists.
+    _create(
+        db_url,
+        "CREATE TABLE block (id VARCHAR(40) PRIMARY KEY, name VARCHAR(40))",
+        *(
+            f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, "
+            "parent_id VARCHAR(40) NOT NULL REFERENCES block (id), "
+            "ref_id VARCHAR(40) NOT NULL REFERENCES block (id), "
+            f"CONSTRAINT ck_{name} CHECK ({check}))"
+            for name, check in [
+                ("ref_ne", "parent_id <> ref_id"),
+                ("ref_bang", "parent_id != ref_id"),
+                ("ref_not", "NOT (parent_id = ref_id)"),
+            ]
+        ),
+    )
+    outcome = _seed(db_url, 3)
+    assert outcome.unseeded == [] and outcome.warnings == []
+    for name in ("ref_ne", "ref_bang", "ref_not"):
+        assert _count(db_url, name) == 3
+        rows = _rows(db_url, f"SELECT COUNT(*) FROM {name} WHERE parent_id <> ref_id")
+        assert rows == [(3,)], name
+
+
+def test_distinct_parent_rows_with_one_seed_row_seed_two_parents(db_url: str) -> None:
+    _create(
+        db_url,
+        "CREATE TABLE block (id VARCHAR(40) PRIMARY KEY, name VARCHAR(40))",
+        "CREATE TABLE ref (id INTEGER PRIMARY KEY, "
+        "parent_id VARCHAR(40) NOT NULL REFERENCES block (id), "
+        "ref_id VARCHAR(40) NOT NULL REFERENCES block (id), "
+        "CONSTRAINT ck_ref CHECK (parent_id <> ref_id))",
+    )
+    outcome = _seed(db_url, 1)
+    assert outcome.unseeded == [] and outcome.warnings == []
+    assert _count(db_url, "block") == 2 and _count(db_url, "ref") == 1
+
+
+def test_a_foreign_key_cycle_is_broken_at_the_nullable_reference(db_url: str) -> None:
+    # run.state_id (nullable) -> run_state, run_state.run_id (NOT NULL) -> run, as prefect's
+    # flow_run / flow_run_state. By name `run` comes first, yet `run_state` cannot go in
+    # before it: `run` goes in with state_id NULL and is pointed at a state afterwards.
+    # SQLite resolves a reference when a row is written, so it may name a later table; the
+    # servers add the closing reference once both tables exist.
+    sqlite = db_url.startswith("sqlite")
+    ref = " REFERENCES run_state (id)" if sqlite else ""
+    close = "ALTER TABLE run ADD CONSTRAINT fk_run_state FOREIGN KEY (state_id) REFERENCES "
+    _create(
+        db_url,
+        "CREATE TABLE run (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL, "
+        f"state_id INTEGER{ref})",
+        "CREATE TABLE run_state (id INTEGER PRIMARY KEY, "
+        "run_id INTEGER NOT NULL REFERENCES run (id), name VARCHAR(40) NOT NULL)",
+        *([] if sqlite else [close + "run_state (id)"]),
+    )
+    outcome = _seed(db_url, 3)
+    assert outcome.unseeded == [] and outcome.warnings == []
+    assert _count(db_url, "run") == 3 and _count(db_url, "run_state") == 3
+    # Every state belongs to a run; the runs but the NULL row point at a state.
+    joined = "SELECT COUNT(*) FROM run r JOIN run_state s ON r.state_id = s.id"
+    assert _rows(db_url, joined) == [(2,)]
+    assert _rows(db_url, "SELECT COUNT(*) FROM run WHERE state_id IS NULL") == [(1,)]

@@ -33,6 +33,7 @@ use values::{Kind, Strategy, kind_of, value};
 pub type CustomRows = Vec<BTreeMap<String, Lit>>;
 
 /// What to seed.
+#[derive(Clone, Copy)]
 pub struct Plan<'a> {
     pub schema: &'a Schema,
     /// Tables to fill (in any order); others are only read for foreign-key targets.
@@ -94,12 +95,8 @@ fn guarded(conn: &mut dyn Dialect, sql: &str) -> Result<()> {
 fn seed_all(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Outcome> {
     let mut out = Outcome::default();
     let mut deferred: Vec<Deferred> = Vec::new();
-    let order: Vec<String> = plan
-        .schema
-        .dependency_order()
-        .into_iter()
-        .filter(|t| plan.tables.contains(t))
-        .collect();
+    let order = seed_order(plan.schema, plan.tables);
+    let wanted = rows_wanted(conn.backend(), plan);
     let mut done: Vec<String> = Vec::new();
     for name in &order {
         let Some(table) = plan.schema.tables.get(name) else {
@@ -151,7 +148,11 @@ fn seed_all(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Outcome> {
             continue;
         }
         conn.execute("SAVEPOINT mrt_table")?;
-        let filled = seed_table(conn, plan, table, &done, &mut deferred);
+        let own = Plan {
+            rows: wanted.get(name).copied().unwrap_or(plan.rows),
+            ..*plan
+        };
+        let filled = seed_table(conn, &own, table, &done, &mut deferred);
         match filled {
             Ok(f) => {
                 conn.execute("RELEASE SAVEPOINT mrt_table")?;
@@ -219,6 +220,93 @@ fn seed_all(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Outcome> {
         }
     }
     Ok(out)
+}
+
+/// Whether `a op b` holds; a pair that cannot be ordered (NULL, unknown kinds) is left be.
+fn holds(op: Cmp, a: &Lit, b: &Lit) -> bool {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let Some(ord) = values::ordering(a, b) else {
+        return true;
+    };
+    match op {
+        Cmp::Lt => ord == Less,
+        Cmp::Le => ord != Greater,
+        Cmp::Gt => ord == Greater,
+        Cmp::Ge => ord != Less,
+        Cmp::Eq => ord == Equal,
+        Cmp::Ne => ord != Equal,
+    }
+}
+
+/// Whether every column of `fk` may hold NULL (the reference can be filled in later).
+fn nullable_fk(table: &Table, fk: &ForeignKey) -> bool {
+    fk.columns.iter().all(|c| {
+        table
+            .column(c)
+            .is_none_or(|c| c.nullable && !table.primary_key.contains(&c.name))
+    })
+}
+
+/// The order to fill `tables` in: every table after the tables it references.
+///
+/// A cycle of foreign keys is broken at a reference that may be NULL: of the tables whose NOT
+/// NULL references are all met, the first by name goes next, its nullable references to
+/// tables not yet filled are written NULL and filled in by an UPDATE at the end. Only a cycle
+/// made of NOT NULL references alone has no such table; then the first by name goes next.
+fn seed_order(schema: &Schema, tables: &[String]) -> Vec<String> {
+    let mut remaining: Vec<&Table> = schema
+        .tables
+        .values()
+        .filter(|t| tables.contains(&t.name))
+        .collect();
+    let mut order = Vec::with_capacity(remaining.len());
+    while !remaining.is_empty() {
+        let waits = |t: &Table, required_only: bool| {
+            t.foreign_keys.iter().any(|fk| {
+                fk.ref_table != t.name
+                    && remaining.iter().any(|r| r.name == fk.ref_table)
+                    && !(required_only && nullable_fk(t, fk))
+            })
+        };
+        let pick = remaining
+            .iter()
+            .position(|t| !waits(t, false))
+            .or_else(|| remaining.iter().position(|t| !waits(t, true)))
+            .unwrap_or(0);
+        order.push(remaining.remove(pick).name.clone());
+    }
+    order
+}
+
+/// Rows to seed per table: `plan.rows`, and at least two in a table that a CHECK needs two
+/// distinct rows of (`CHECK (parent_id <> child_id)` with both referencing it).
+fn rows_wanted(backend: Backend, plan: &Plan<'_>) -> HashMap<String, usize> {
+    let mut wanted: HashMap<String, usize> = HashMap::new();
+    if plan.rows == 0 {
+        return wanted;
+    }
+    for t in plan.schema.tables.values() {
+        let checks: Vec<&str> = t.checks.iter().map(String::as_str).collect();
+        let model = checks::model(backend, &checks, &[]);
+        for rel in &model.relations {
+            if let (Some(l), Some(r)) = (fk_of(t, &rel.left), fk_of(t, &rel.right))
+                && l.ref_table == r.ref_table
+                && l.ref_table != t.name
+                && !std::ptr::eq(l, r)
+            {
+                wanted.insert(l.ref_table.clone(), plan.rows.max(2));
+            }
+        }
+    }
+    wanted
+}
+
+/// The foreign key of `table` that `column` (a name from the constraint model) belongs to.
+fn fk_of<'t>(table: &'t Table, column: &str) -> Option<&'t ForeignKey> {
+    table
+        .foreign_keys
+        .iter()
+        .find(|fk| fk.columns.iter().any(|c| c.eq_ignore_ascii_case(column)))
 }
 
 /// An empty, unseeded table that `table` needs rows from through a NOT NULL foreign key.
@@ -440,7 +528,9 @@ impl Planner<'_> {
             values[i] = Lit::Int(id + row as i64 + i64::from(levels[i]) * 1000);
         }
         let mut needs_update = false;
-        for (fk, rows, later) in &self.fk_values {
+        // Which referenced row each foreign key took, by index into its rows.
+        let mut picked: Vec<Option<usize>> = vec![None; self.fk_values.len()];
+        for (j, (fk, rows, later)) in self.fk_values.iter().enumerate() {
             let positions: Vec<Option<usize>> = fk
                 .columns
                 .iter()
@@ -473,10 +563,13 @@ impl Planner<'_> {
                 } else if rows.is_empty() {
                     Lit::Null
                 } else {
-                    rows[(row + shift) % rows.len()][k].clone()
+                    let at = (row + shift) % rows.len();
+                    picked[j] = Some(at);
+                    rows[at][k].clone()
                 };
             }
         }
+        self.pick_apart(&mut values, &picked);
         self.relate(&mut values);
         let map = cols
             .iter()
@@ -484,6 +577,52 @@ impl Planner<'_> {
             .map(|(c, v)| (c.name.clone(), v))
             .collect();
         (map, needs_update)
+    }
+
+    /// Make comparisons between two foreign keys hold by picking other referenced rows
+    /// (`CHECK (parent_id <> child_id)` with both referencing one table): the right-hand
+    /// reference moves on to the next row that satisfies it, else the left-hand one.
+    fn pick_apart(&self, values: &mut [Lit], picked: &[Option<usize>]) {
+        let pos = |name: &str| {
+            self.cols
+                .iter()
+                .position(|c| c.name.eq_ignore_ascii_case(name))
+        };
+        let fk_at = |name: &str| {
+            self.fk_values
+                .iter()
+                .position(|(fk, _, _)| fk.columns.iter().any(|c| c.eq_ignore_ascii_case(name)))
+        };
+        let mut picked = picked.to_vec();
+        for rel in &self.model.relations {
+            let (Some(l), Some(r)) = (pos(&rel.left), pos(&rel.right)) else {
+                continue;
+            };
+            let (Some(fl), Some(fr)) = (fk_at(&rel.left), fk_at(&rel.right)) else {
+                continue;
+            };
+            if fl == fr || holds(rel.op, &values[l], &values[r]) {
+                continue;
+            }
+            'sides: for f in [fr, fl] {
+                let Some(start) = picked[f] else { continue };
+                let (fk, rows, _) = &self.fk_values[f];
+                for step in 1..rows.len() {
+                    let at = (start + step) % rows.len();
+                    let mut trial = values.to_vec();
+                    for (k, c) in fk.columns.iter().enumerate() {
+                        if let Some(i) = pos(c) {
+                            trial[i] = rows[at][k].clone();
+                        }
+                    }
+                    if holds(rel.op, &trial[l], &trial[r]) {
+                        values.clone_from_slice(&trial);
+                        picked[f] = Some(at);
+                        break 'sides;
+                    }
+                }
+            }
+        }
     }
 
     /// Make comparisons between columns of the row hold (`start_at < end_at`).
