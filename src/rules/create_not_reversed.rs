@@ -13,6 +13,11 @@ declare_rule! {
     /// After a rollback the object is still there. The schema no longer matches the revision the
     /// database claims to be at, and the next upgrade fails with "already exists".
     ///
+    /// An index or constraint is taken as undone when the downgrade drops its table, a column it
+    /// hangs on, or an object of the same kind on the same table under a name read at run time
+    /// (`generic_find_fk_constraint_name(...)`, `find_name() or "literal"`): that name is
+    /// unknown here, and an unknown object never fires a rule.
+    ///
     /// ## Example
     /// ```python
     /// def upgrade():
@@ -58,13 +63,17 @@ fn undone(op: &Operation, down: &[Operation]) -> bool {
                 })
         }
         OpKind::CreateIndex => {
-            op.name.is_none() || named(&[OpKind::DropIndex]) || drops_table(down, op.table.as_ref())
+            op.name.is_none()
+                || named(&[OpKind::DropIndex])
+                || drops_unknown(op, down, OpKind::DropIndex)
+                || drops_table(down, op.table.as_ref())
                 || dropped_column(op, down)
                 || drops_a_column_of(op, down)
         }
         OpKind::CreateUniqueConstraint | OpKind::CreateForeignKey | OpKind::CreateCheckConstraint | OpKind::CreatePrimaryKey => {
             op.name.is_none()
                 || named(&[OpKind::DropConstraint, OpKind::DropIndex])
+                || drops_unknown(op, down, OpKind::DropConstraint)
                 || drops_table(down, op.table.as_ref())
                 || drops_a_column_of(op, down)
         }
@@ -75,6 +84,38 @@ fn undone(op: &Operation, down: &[Operation]) -> bool {
         OpKind::CreateFunction => named(&[OpKind::DropFunction]),
         _ => true,
     }
+}
+
+/// `up[at]` creates an index or constraint that an earlier statement of the upgrade dropped
+/// under the same name on the same table.
+fn recreated(up: &[Operation], at: usize) -> bool {
+    let op = &up[at];
+    let drop = match op.kind {
+        OpKind::CreateIndex => OpKind::DropIndex,
+        OpKind::CreateUniqueConstraint
+        | OpKind::CreateForeignKey
+        | OpKind::CreateCheckConstraint
+        | OpKind::CreatePrimaryKey => OpKind::DropConstraint,
+        _ => return false,
+    };
+    super::known(op.name.as_ref())
+        && up[..at].iter().any(|d| {
+            d.kind == drop
+                && same_opt(d.name.as_ref(), op.name.as_ref())
+                && same_opt(d.table.as_ref(), op.table.as_ref())
+        })
+}
+
+/// The downgrade drops an object of `kind` on the same table under a name the scanner cannot
+/// read (a reflection helper's result, `find_name() or "literal"`, a variable): it may be the
+/// undo of `op`, and an unknown object never fires a rule. A literal `None` is not unknown.
+fn drops_unknown(op: &Operation, down: &[Operation], kind: OpKind) -> bool {
+    down.iter().any(|d| {
+        d.kind == kind
+            && !d.name_is_none
+            && !super::known(d.name.as_ref())
+            && same_opt(d.table.as_ref(), op.table.as_ref())
+    })
 }
 
 /// The downgrade drops a column the index or constraint hangs on: it goes with the column.
@@ -173,6 +214,11 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         // Objects on a table created here go away with the table; the table itself is
         // reported when it is not dropped.
         if op.kind != OpKind::CreateTable && op.table.as_deref().is_some_and(|t| m.creates_table(t)) {
+            continue;
+        }
+        // An index or constraint the upgrade dropped earlier and creates again under the same
+        // name existed before the upgrade: the downgrade rightly leaves it (prefect 33439667aeea).
+        if recreated(up, i) {
             continue;
         }
         if !undone(op, down) && !undone_renamed(up, i, down) {
