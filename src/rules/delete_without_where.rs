@@ -12,6 +12,12 @@ declare_rule! {
     /// ## Why is this bad?
     /// An unrestricted `DELETE` empties the table. Nothing in the migration can bring the rows back.
     ///
+    /// Not reported: emptying a table the upgrade created; rows the upgrade copied elsewhere
+    /// first and the downgrade copies back (moved, not lost); a downgrade undoing the upgrade's
+    /// own inserts; a `DELETE` only Alembic's offline mode runs (`if context.is_offline_mode():`
+    /// branches, which emit a SQL script and cannot move data; the online path is what a
+    /// rollback runs).
+    ///
     /// ## Example
     /// ```python
     /// def upgrade():
@@ -27,7 +33,11 @@ declare_rule! {
 }
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
-    let unrestricted = |op: &&crate::scanner::model::Operation| op.kind == OpKind::Delete && !op.has_where;
+    // A DELETE only offline mode runs (`if context.is_offline_mode():`, where a script cannot
+    // move rows) is not what an online rollback does (airflow e812941398f4).
+    let unrestricted = |op: &&crate::scanner::model::Operation| {
+        op.kind == OpKind::Delete && !op.has_where && !op.offline
+    };
     let ups = m.upgrade_ops();
     for (at, op) in ups.iter().enumerate().filter(|(_, op)| unrestricted(op)) {
         // Emptying a table this upgrade created loses nothing. (A second delete after a first
@@ -36,7 +46,13 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             c.kind == OpKind::CreateTable
                 && crate::scanner::model::same_opt(c.table.as_ref(), op.table.as_ref())
         });
-        if !created {
+        // Rows copied elsewhere before the DELETE and copied back by the downgrade were moved,
+        // not lost (prefect 9e83011d1f2a moves V1 limits into concurrency_limit_v2).
+        let moved = op.table.as_deref().is_some_and(|t| {
+            super::table_copied_out(ups, at, t)
+                && super::restores_table(m.downgrade_ops(), t)
+        });
+        if !created && !moved {
             out.push(message("upgrade", op));
         }
     }

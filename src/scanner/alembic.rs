@@ -517,6 +517,13 @@ impl Walker<'_, '_> {
                 let test = dialect_test(&i.test, self.module.source);
                 self.dialects = outer.and(test.unwrap_or(Dialects::ALL));
                 self.block(&i.body, false);
+                let offline = offline_test(&i.test, self.module.source);
+                let body_end = self.ops.len();
+                if offline == Some(true) {
+                    for op in &mut self.ops[first..body_end] {
+                        op.offline = true;
+                    }
+                }
                 if let Some(t) = test {
                     rest = rest.and(t.complement());
                 }
@@ -536,6 +543,11 @@ impl Walker<'_, '_> {
                     }
                 }
                 self.dialects = outer;
+                if offline == Some(false) {
+                    for op in &mut self.ops[body_end..] {
+                        op.offline = true;
+                    }
+                }
                 for n in &unfiltered {
                     if let Some(Local::Rows { filtered, .. }) = self.locals.get_mut(n) {
                         *filtered = false;
@@ -1598,6 +1610,21 @@ fn table_object_name(expr: &Expr) -> Option<String> {
         .first()
         .and_then(|a| a.as_string_literal_expr())
         .map(|s| s.value.to_str().to_string())
+}
+
+/// `Some(true)` when an `if` test is `context.is_offline_mode()` (any receiver), `Some(false)`
+/// when it is `not ...is_offline_mode()`: the branch taken only in offline mode.
+fn offline_test(test: &Expr, source: &str) -> Option<bool> {
+    match test {
+        Expr::UnaryOp(u) if u.op == ruff_python_ast::UnaryOp::Not => {
+            offline_test(&u.operand, source).map(|b| !b)
+        }
+        Expr::Call(c) if c.arguments.is_empty() => {
+            let callee = &source[c.func.range()];
+            callee.ends_with("is_offline_mode").then_some(true)
+        }
+        _ => None,
+    }
 }
 
 /// The dialects for which an `if` test holds, when it is a test of the dialect:

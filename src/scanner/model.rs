@@ -397,6 +397,9 @@ pub struct Operation {
     /// Inside a `try:` whose `except` handlers swallow the error (`pass`, a log line): the
     /// range of that `try` statement.
     pub swallowed: Option<TextRange>,
+    /// Only runs in Alembic's offline mode (`if context.is_offline_mode():`), where a
+    /// migration emits SQL for a script instead of running it and cannot move data.
+    pub offline: bool,
 }
 
 impl Operation {
@@ -428,6 +431,7 @@ impl Operation {
             data_write: None,
             dialects: Dialects::ALL,
             swallowed: None,
+            offline: false,
         }
     }
 
