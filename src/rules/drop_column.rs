@@ -30,7 +30,15 @@ declare_rule! {
     /// Not reported when the data is followed and survives: the upgrade copies the values
     /// elsewhere first (`UPDATE t SET new = old`, `INSERT INTO t2 SELECT old FROM t`, or rows
     /// read and written back in Python) and `downgrade()` copies them back; or the column is
-    /// replaced by a copy renamed to its name (the copy-swap of a type change).
+    /// replaced by a copy renamed to its name (the copy-swap of a type change); or `downgrade()`
+    /// re-derives the values from other columns of the same rows that the upgrade keeps
+    /// (`SET external_trigger = CASE WHEN run_type = 'manual' ...`). A constant fill is no
+    /// restore.
+    ///
+    /// ## Severity
+    /// An error: `downgrade()` brings the column back and claims the old state, but the values
+    /// are lost. Whether they mattered (a cache the application refills, a feature removed on
+    /// purpose) needs the project's knowledge: skip the revision with a documented reason.
     pub struct DropColumn;
 }
 

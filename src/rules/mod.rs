@@ -636,6 +636,27 @@ pub(crate) fn column_kept(
     swapped_in(up, at, table, column)
         || renamed_aside(up, at, table, column)
         || copied_out(up, at, table, column) && restores_column(down, table, column)
+        || rederived(up, down, table, column)
+}
+
+/// Does `downgrade()` re-derive `table.column` from other columns of the same rows that the
+/// upgrade keeps (`UPDATE dag_run SET external_trigger = CASE WHEN run_type = 'manual' ...`,
+/// airflow e00344393f31)? A constant fill reads nothing and is no restore.
+pub(crate) fn rederived(up: &[Operation], down: &[Operation], table: &str, column: &str) -> bool {
+    let dropped = |c: &str| {
+        up.iter().any(|d| {
+            d.kind == OpKind::DropColumn
+                && d.table.as_deref().is_some_and(|t| same_name(t, table))
+                && d.column.as_deref().is_some_and(|x| same_name(x, c))
+        })
+    };
+    down.iter().any(|op| {
+        op.writes_column(table, column)
+            && !op.reads.is_empty()
+            && op.reads.iter().all(|(t, c)| {
+                same_name(t, table) && c != "*" && !same_name(c, column) && !dropped(c)
+            })
+    })
 }
 
 /// Does `downgrade()` put data back into `table.column`: written from data (a copy back, a
