@@ -108,6 +108,13 @@ def table(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
         stuck = sum(1 for r in results if "cannot reach the parent" in r["first"])
         if stuck:
             details.append(f"{project}/{dialect}: {stuck} revision(s) at 'cannot reach the parent'")
+        # A pass is only worth something if every table the revision touched held rows.
+        hollow = [r["revision"] for r in results if r["status"] == "passed" and r["coverage_zero"]]
+        if hollow:
+            details.append(
+                f"{project}/{dialect}: {len(hollow)} passed with a touched table empty: "
+                + ", ".join(hollow)
+            )
         for r in results:
             if r["status"] not in ("passed", "skipped"):
                 first = r["first"] if len(r["first"]) <= 220 else r["first"][:217] + "..."
