@@ -302,3 +302,26 @@ def test_a_primary_key_recreated_with_fewer_columns_is_reported(
 ) -> None:
     failures = chain(db_url, LINKS, (ADD_NOTE, _recreate_key("a")), seed_rows=0)[1]
     assert "Table 'links': primary key (a, b) became (a)" in failures
+
+
+def test_the_index_mariadb_made_for_a_foreign_key_is_not_drift_when_it_drops_it_silently(
+    chain: Callable[..., list[list[str]]], make_db: Callable[[str], str]
+) -> None:
+    # The primary key does not start with parent_id, so MariaDB backs the key with an index of
+    # its own, named `parent_id`; once ix_child_parent exists it drops that one silently.
+    tables = (
+        """
+        op.create_table("parent", sa.Column("id", sa.Integer, primary_key=True))
+        op.create_table(
+            "child",
+            sa.Column("key", sa.String(50), primary_key=True),
+            sa.Column("parent_id", sa.Integer, sa.ForeignKey("parent.id"), primary_key=True),
+        )
+        """,
+        'op.drop_table("child")\nop.drop_table("parent")',
+    )
+    index_left_behind = ('op.create_index("ix_child_parent", "child", ["parent_id"])', "pass")
+    failures = chain(make_db("mariadb"), tables, index_left_behind)[1]
+    assert [f for f in failures if f.startswith("Index")] == [
+        "Index 'ix_child_parent' still exists after rollback"
+    ]

@@ -261,12 +261,20 @@ impl Dialect for Mysql {
         }
         for (table, name, fk) in grouped {
             if let Some(t) = schema.tables.get_mut(&table) {
-                // The index MySQL creates to back a foreign key belongs to the key.
-                if t.indexes
-                    .get(&name)
-                    .is_some_and(|i| !i.unique && i.columns == fk.columns)
-                {
-                    t.indexes.remove(&name);
+                // The index MySQL creates to back a foreign key belongs to the key. It takes
+                // the constraint's name, or the first column's when the name was generated
+                // (`<table>_ibfk_<n>`), and MySQL drops it silently once another index or the
+                // primary key can serve the key: comparing it would report that as drift.
+                let generated = name.starts_with(&format!("{table}_ibfk_"));
+                let implicit = std::iter::once(name.as_str())
+                    .chain(fk.columns.first().map(String::as_str).filter(|_| generated));
+                for index_name in implicit.map(str::to_string).collect::<Vec<_>>() {
+                    if t.indexes
+                        .get(&index_name)
+                        .is_some_and(|i| !i.unique && i.columns == fk.columns)
+                    {
+                        t.indexes.remove(&index_name);
+                    }
                 }
                 t.foreign_keys.insert(fk);
             }
