@@ -71,6 +71,93 @@ def test_check_revision_alone_after_the_data_failure(
     assert checker.check_revision("d003").status == "passed"
 
 
+_PYTHON_RAISES = {
+    "p001": """
+def upgrade() -> None:
+    op.create_table("spans", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("content", sa.String(200), nullable=False))
+    op.create_table("traces", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("name", sa.String(80), nullable=False))
+    op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("body", sa.String(80), nullable=False))
+
+
+def downgrade() -> None:
+    for table in ("notes", "traces", "spans"):
+        op.drop_table(table)
+""",
+    # Like mlflow 75868b020152: validates rows in Python; the message names the table.
+    "p002": """
+def upgrade() -> None:
+    op.add_column("traces", sa.Column("kind", sa.String(20), nullable=True))
+    for span_id, content in op.get_bind().execute(sa.text("SELECT id, content FROM spans")):
+        if not content.startswith("{"):
+            raise ValueError(f"Cannot convert spans.content: unsupported span {span_id}")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("traces") as batch:
+        batch.drop_column("kind")
+""",
+    # The message names no table: the line names the tables the revision touches that
+    # held rows (notes, changed; traces, read).
+    "p003": """
+def upgrade() -> None:
+    op.add_column("notes", sa.Column("lang", sa.String(8), nullable=True))
+    if op.get_bind().execute(sa.text("SELECT COUNT(*) FROM traces")).scalar():
+        raise RuntimeError("legacy rows found, migrate them first")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("notes") as batch:
+        batch.drop_column("lang")
+""",
+}
+
+
+def _python_raises_project(tmp_path: Path) -> Path:
+    project = tmp_path / "python_raises"
+    shutil.copytree(EXAMPLES / "upgrade_on_data", project)
+    versions = project / "migrations" / "versions"
+    shutil.rmtree(versions)
+    versions.mkdir()
+    parent = None
+    for rev, body in _PYTHON_RAISES.items():
+        (versions / f"{rev}.py").write_text(
+            f'"""{rev}"""\n\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
+            f"revision = {rev!r}\ndown_revision = {parent!r}\n"
+            "branch_labels = None\ndepends_on = None\n" + body
+        )
+        parent = rev
+    return project
+
+
+def test_an_upgrade_raising_in_python_on_data_names_the_tables_whose_rows_did_it(
+    check: Callable[..., RollbackChecker], db_url: str, tmp_path: Path
+) -> None:
+    results = check(_python_raises_project(tmp_path), db_url).check_all()
+    by = _by_rev(results)
+    assert [r.status for r in results] == [
+        "passed",
+        "upgrade_fails_on_data",
+        "upgrade_fails_on_data",
+    ]
+    [named] = by["p002"].failures
+    assert named.startswith(
+        "upgrade fails on data on table 'spans': Cannot convert spans.content: unsupported span "
+    ), named
+    assert named.endswith('custom_seeds={"spans": lambda: [...]})'), named
+    [touched] = by["p003"].failures
+    assert touched.startswith(
+        "upgrade fails on data on tables 'notes', 'traces' (the tables the revision touches "
+        "that held rows): legacy rows found, migrate them first; "
+    ), touched
+    assert touched.endswith('custom_seeds={"notes": lambda: [...], "traces": lambda: [...]})'), (
+        touched
+    )
+    _no_unreachable_parent(results)
+
+
 # -- blocked ----------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ import dataclasses
 import datetime
 import decimal
 import json
+import re
 import sys
 import time
 import uuid
@@ -185,12 +186,15 @@ class RollbackChecker:
         rows_before = self.engine.fingerprint(before)
 
         on_data: str | None = None
+        on_data_error: MigrationError | None = None
+        held: set[str] = set()
         self._show("upgrade")
         try:
             self.runner.upgrade(rev)
         except MigrationError as exc:
             if exc.in_env_py:
                 raise  # a configuration problem, the same for every revision: stop here
+            held = {t for t in before.tables if rows_before.row_count(t) > 0}
             # Judged on its own: the same upgrade from the parent with empty tables.
             self._dirty = True
             self._known = None
@@ -217,14 +221,24 @@ class RollbackChecker:
                 result.failures.append(f"upgrade failed: {empty.reason}")
                 result.status = "failed"
                 return
-            on_data = _fails_on_data_line(exc)
-            result.failures.append(on_data)
+            on_data_error = exc
         self.engine.ignore_table(self.runner.version_table)
         result.warnings += seed_warnings
 
         upgraded = self.engine.snapshot()
         touched = upgraded.created_or_changed(before)
         existing = [t for t in touched if t in before.tables]
+        if on_data_error is not None:
+            # An error raised in Python names no table: suspect the tables the revision
+            # touches (changes, drops, or names in its upgrade) that held rows.
+            touches = (
+                set(existing)
+                | (set(before.tables) - set(upgraded.tables))
+                | self._tables_named(rev)
+                | _named_outside_downgrade(Path(script.path), held)
+            )
+            on_data = _fails_on_data_line(on_data_error, sorted(touches & held), held)
+            result.failures.append(on_data)
         # The rows seeded now are ours wherever the downgrade puts them (a table renamed back,
         # the old primary key restored): compare() recognises them by key or content.
         rows_pre = self.engine.fingerprint(upgraded, touched) if touched else None
@@ -564,18 +578,67 @@ def _blocked_line(ancestor: str, reason: str) -> str:
     )
 
 
-def _fails_on_data_line(exc: MigrationError) -> str:
+def _named_outside_downgrade(path: Path, tables: set[str]) -> set[str]:
+    """Of ``tables``, those named as a word in a string of the revision file outside its
+    ``downgrade()``: ``op.add_column("notes", ...)``, ``sa.text("SELECT ... FROM traces")``,
+    ``sa.table("spans", ...)``, also in the helpers the upgrade calls."""
+    import ast
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return set()
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "downgrade":
+            skip |= {id(n) for n in ast.walk(node)}
+    words: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
+            words |= {w.lower() for w in re.findall(r"\w+", node.value)}
+    return {t for t in tables if t.lower() in words}
+
+
+def _suspects(
+    exc: MigrationError, touched_with_rows: list[str], held: set[str]
+) -> tuple[list[str], str]:
+    """The tables whose rows made the upgrade fail, and how they were found.
+
+    The table the refused statement names, when the database refused one. Otherwise (an error
+    raised in Python): the tables that held rows and that the error message names as a word
+    (``Cannot drop spans.dimension_attributes``), those the revision touches first; else every
+    table the revision touches (changes, drops, names in its upgrade) that held rows.
+    """
+    if exc.table:
+        return [exc.table], ""
+
+    def named(tables: Iterable[str]) -> list[str]:
+        return sorted(
+            t
+            for t in tables
+            if re.search(rf"(?<![\w]){re.escape(t)}(?![\w])", exc.reason, re.IGNORECASE)
+        )
+
+    found = named(touched_with_rows) or named(held)
+    if found:
+        return found, ""
+    return touched_with_rows, " (the tables the revision touches that held rows)"
+
+
+def _fails_on_data_line(exc: MigrationError, touched_with_rows: list[str], held: set[str]) -> str:
     """The line of an upgrade that raised on seeded rows but runs on empty tables."""
-    where = f" on table '{exc.table}'" if exc.table else ""
+    tables, how = _suspects(exc, touched_with_rows, held)
+    quoted = ", ".join(f"'{t}'" for t in tables)
+    where = f" on table{'s' if len(tables) > 1 else ''} {quoted}{how}" if tables else ""
     statement = exc.statement or ""
     if len(statement) > 100:
         statement = statement[:97] + "..."
     at = f" at `{statement}`" if statement else ""
-    table = exc.table or "<table>"
+    entries = ", ".join(f'"{t}": lambda: [...]' for t in tables or ["<table>"])
     return (
         f"upgrade fails on data{where}: {exc.reason}{at}; it succeeds on empty tables, so a "
         f"filled production table would fail too (if the generated rows are unrealistic: "
-        f'custom_seeds={{"{table}": lambda: [...]}})'
+        f"custom_seeds={{{entries}}})"
     )
 
 
