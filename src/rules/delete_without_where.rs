@@ -1,4 +1,4 @@
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::scanner::model::{same_opt, MigrationAST, OpKind};
 
 use super::Rule;
@@ -17,6 +17,15 @@ declare_rule! {
     /// own inserts; a `DELETE` only Alembic's offline mode runs (`if context.is_offline_mode():`
     /// branches, which emit a SQL script and cannot move data; the online path is what a
     /// rollback runs).
+    ///
+    /// ## Severity
+    /// In `downgrade()` an error: the rollback itself empties a table that existed at the
+    /// revision it returns to (it was neither created nor filled by the upgrade), so rows the
+    /// parent revision held are gone after a rollback that claims to restore it (prefect
+    /// b9bda9f142f1 deletes every work pool). In `upgrade()` a warning: the schema stays, no
+    /// downgrade claims the rows back, and emptying a table on purpose (a cache the application
+    /// refills, a queue of transient requests, import errors) is common; whether the rows
+    /// mattered needs a human look.
     ///
     /// ## Example
     /// ```python
@@ -53,7 +62,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                 && super::restores_table(m.downgrade_ops(), t)
         });
         if !created && !moved {
-            out.push(message("upgrade", op));
+            out.push(message("upgrade", op).with_severity(Severity::Warning));
         }
     }
     for op in m.downgrade_ops().iter().filter(unrestricted) {
