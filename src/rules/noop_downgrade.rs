@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::scanner::model::{BodyKind, MigrationAST, OpKind};
+use crate::scanner::model::{BodyKind, MigrationAST, OpKind, Operation, same_name};
 
 use super::Rule;
 
@@ -17,8 +17,10 @@ declare_rule! {
     /// An error when the upgrade creates, drops or renames a schema object (a table, column,
     /// index, constraint, view, type, sequence) unconditionally: after the empty rollback the
     /// next `alembic upgrade` runs the same statement against an object that is already there
-    /// (or already gone) and fails. Also an error when the upgrade rewrites or deletes every
-    /// row of a table: the rollback reports success while the old values are gone. A warning when the upgrade only alters columns (a type
+    /// (or already gone) and fails. A table rebuild (create `t_new`, copy, drop `t`, rename)
+    /// leaves the same tables and runs again. Also an error when the upgrade rewrites every row
+    /// of a table: the rollback reports success while the old values are gone. An upgrade that
+    /// only empties a table is a clean-up (MRT004 names the statement). A warning when the upgrade only alters columns (a type
     /// widening, a default), adds enum values, or calls a helper whose statements are not
     /// visible in the file, or when every create is guarded (`if not has_table(...)`, `IF NOT
     /// EXISTS`, a swallowing `try`): the rollback and the next upgrade both run, and the
@@ -71,8 +73,9 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     } else {
         "changes the database".to_string()
     };
-    let reupgrade_fails = up.ops.iter().any(|o| {
-        !o.guarded
+    let reupgrade_fails = up.ops.iter().enumerate().any(|(i, o)| {
+        !rebuild_step(&up.ops, i)
+            && !o.guarded
             && !o.if_exists
             && o.swallowed.is_none()
             && o.sql_error.is_none()
@@ -99,7 +102,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                     | OpKind::DropSequence
                     | OpKind::Truncate
             )
-            || (matches!(o.kind, OpKind::Update | OpKind::Delete) && !o.has_where && !o.guarded)
+            || (o.kind == OpKind::Update && !o.has_where && !o.guarded)
     });
     let mut d = Diagnostic::new(
         Rule::NoopDowngrade,
@@ -116,6 +119,30 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         d = d.with_severity(Severity::Warning);
     }
     out.push(d);
+}
+
+/// A step of a table rebuild (create `t_new`, copy, drop `t`, rename `t_new` to `t`, as SQLite
+/// needs; airflow 686269002441): the table set is the same afterwards, and the next upgrade
+/// rebuilds it again without failing.
+fn rebuild_step(ops: &[Operation], at: usize) -> bool {
+    let op = &ops[at];
+    let swapped = |t: &str| {
+        ops.iter()
+            .enumerate()
+            .any(|(i, d)| d.kind == OpKind::DropTable && d.table.as_deref().is_some_and(|x| same_name(x, t)) && super::table_swapped_in(ops, i, t))
+    };
+    match op.kind {
+        OpKind::DropTable => op.table.as_deref().is_some_and(swapped),
+        OpKind::RenameTable => op.new_name.as_deref().is_some_and(swapped),
+        OpKind::CreateTable => op.table.as_deref().is_some_and(|tmp| {
+            ops[at + 1..].iter().any(|r| {
+                r.kind == OpKind::RenameTable
+                    && r.table.as_deref().is_some_and(|x| same_name(x, tmp))
+                    && r.new_name.as_deref().is_some_and(swapped)
+            })
+        }),
+        _ => false,
+    }
 }
 
 /// Python statements undoing the upgrade's simple operations, newest first.
