@@ -34,7 +34,9 @@ declare_rule! {
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let up = m.upgrade_ops();
     let down = m.downgrade_ops();
-    for (i, drop) in up.iter().enumerate().filter(|(_, o)| o.kind == OpKind::DropColumn) {
+    // Offline mode (`if context.is_offline_mode():`) is another path through the upgrade:
+    // its statements never combine with the online ones (airflow 808787349f22).
+    for (i, drop) in up.iter().enumerate().filter(|(_, o)| o.kind == OpKind::DropColumn && !o.offline) {
         if let (Some(t), Some(c)) = (&drop.table, &drop.column)
             && super::column_kept(up, down, i, t, c)
         {
@@ -42,9 +44,9 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let added = up.iter().find(|a| {
-            a.kind == OpKind::AddColumn && same_opt(a.table.as_ref(), drop.table.as_ref()) && !same_opt(a.column.as_ref(), drop.column.as_ref())
+            a.kind == OpKind::AddColumn && !a.offline && same_opt(a.table.as_ref(), drop.table.as_ref()) && !same_opt(a.column.as_ref(), drop.column.as_ref())
         });
-        let migrated = up.iter().any(|u| u.kind == OpKind::Update && same_opt(u.table.as_ref(), drop.table.as_ref()));
+        let migrated = up.iter().any(|u| u.kind == OpKind::Update && !u.offline && same_opt(u.table.as_ref(), drop.table.as_ref()));
         if let (Some(added), true) = (added, migrated) {
             out.push(
                 Diagnostic::new(
