@@ -42,6 +42,19 @@ def test_lists_every_revision_and_boxes_the_failures() -> None:
     assert "1 skipped." in body
 
 
+def test_long_failure_lines_wrap_inside_a_box_that_fits_the_width() -> None:
+    long = "Foreign key trace_request_metadata(request_id) → trace_info(request_id): " * 6
+    text = render_summary([RevisionResult("5b0e", passed=False, failures=[long.strip()])], 80)
+    box = [line for line in text.splitlines() if line.startswith(("  ╭", "  │", "  ╰"))]
+    assert len({_width(line) for line in box}) == 1, "box edges must line up"
+    assert _width(box[0]) <= 80
+    inside = [line[5:-1].rstrip() for line in box[1:-1]]
+    # Nothing is lost: the wrapped pieces give the failure back word for word.
+    start = next(i for i, line in enumerate(inside) if "└─" in line)
+    pieces = [inside[start].split("└─ ", 1)[1]] + [p.strip() for p in inside[start + 1 :]]
+    assert " ".join(pieces) == long.strip()
+
+
 def test_all_green_summary_and_verdicts() -> None:
     text = render_summary([RevisionResult("001", passed=True)])
     assert "The 1 checked migration is reversible." in text

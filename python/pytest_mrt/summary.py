@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 import unicodedata
 
 from .models import RevisionResult, plural
@@ -74,8 +76,21 @@ def _failing_total(failing: list[RevisionResult]) -> str:
     return "; ".join(parts) + "."
 
 
-def render_summary(results: list[RevisionResult]) -> str:
-    """The summary users read after ``assert_all_reversible``, as one string."""
+def _wrap(line: str, width: int) -> list[str]:
+    """``line`` cut into pieces of at most ``width`` columns, continued under its text."""
+    if _width(line) <= width:
+        return [line]
+    lead = " " * (len(line) - len(line.lstrip(" ")))
+    if line.lstrip(" ").startswith("└─ "):
+        lead += "   "
+    return textwrap.wrap(
+        line, width, subsequent_indent=lead, break_long_words=True, break_on_hyphens=False
+    ) or [line]
+
+
+def render_summary(results: list[RevisionResult], width: int | None = None) -> str:
+    """The summary users read after ``assert_all_reversible``, as one string. The box fits
+    ``width`` columns (the terminal's, 100 when not a terminal); longer lines wrap inside."""
     rule_width = 56
     side = (rule_width - _width(TITLE)) // 2
     lines = ["", "  " + "─" * side + TITLE + "─" * (rule_width - side - _width(TITLE)), ""]
@@ -117,6 +132,9 @@ def render_summary(results: list[RevisionResult]) -> str:
         ]
     if skipped:
         body.append(f"{skipped} skipped.")
+    columns = width or shutil.get_terminal_size((100, 24)).columns
+    widest = max(24, columns - 5)  # "  │  " … "│" around each line
+    body = [piece for b in body for piece in _wrap(b, widest - 4)]
     inner = max(_width(b) for b in body) + 4
     lines.append("")
     lines.append("  ╭" + "─" * inner + "╮")

@@ -237,12 +237,61 @@ fn diff_table(want: &Table, now: &Table, when: Moment, out: &mut Vec<String>) {
             out.push(format!("Index '{name}' {}", when.extra()));
         }
     }
-    set_diff(&want.foreign_keys, &now.foreign_keys, when, out, |fk| {
-        format!("Foreign key {}", fk_text(t, fk))
-    });
+    diff_foreign_keys(t, want, now, when, out);
     set_diff(&want.checks, &now.checks, when, out, |c| {
         format!("Check constraint on {t} ({c})")
     });
+}
+
+/// A key on the same columns and target whose ON DELETE / ON UPDATE changed is one line
+/// (`ON DELETE NO ACTION became ON DELETE CASCADE`), not a key missing plus a key left behind.
+fn diff_foreign_keys(t: &str, want: &Table, now: &Table, when: Moment, out: &mut Vec<String>) {
+    let target = |fk: &ForeignKey| {
+        (
+            fk.columns.clone(),
+            fk.ref_table.clone(),
+            fk.ref_columns.clone(),
+        )
+    };
+    let gone: Vec<&ForeignKey> = want.foreign_keys.difference(&now.foreign_keys).collect();
+    let new: Vec<&ForeignKey> = now.foreign_keys.difference(&want.foreign_keys).collect();
+    let mut paired: BTreeSet<&ForeignKey> = BTreeSet::new();
+    for old in &gone {
+        let same_target: Vec<&&ForeignKey> =
+            new.iter().filter(|n| target(n) == target(old)).collect();
+        if let [changed] = same_target.as_slice()
+            && gone.iter().filter(|g| target(g) == target(old)).count() == 1
+        {
+            let shape = ForeignKey {
+                on_delete: "NO ACTION".into(),
+                on_update: "NO ACTION".into(),
+                ..(*old).clone()
+            };
+            let mut changes = Vec::new();
+            for (what, was, is) in [
+                ("ON DELETE", &old.on_delete, &changed.on_delete),
+                ("ON UPDATE", &old.on_update, &changed.on_update),
+            ] {
+                if was != is {
+                    changes.push(format!("{what} {was} became {what} {is}"));
+                }
+            }
+            out.push(format!(
+                "Foreign key {}: {}{}",
+                fk_text(t, &shape),
+                changes.join(", "),
+                when.suffix()
+            ));
+            paired.insert(old);
+            paired.insert(changed);
+        }
+    }
+    for fk in gone.iter().filter(|fk| !paired.contains(*fk)) {
+        out.push(format!("Foreign key {} {}", fk_text(t, fk), when.missing()));
+    }
+    for fk in new.iter().filter(|fk| !paired.contains(*fk)) {
+        out.push(format!("Foreign key {} {}", fk_text(t, fk), when.extra()));
+    }
 }
 
 fn set_diff<T: Ord>(
@@ -342,6 +391,49 @@ mod tests {
         assert_eq!(
             diff(&table(&["a", "b"]), &table(&["a"]), Moment::Rollback),
             vec!["Table 'links': primary key (a, b) became (a)"]
+        );
+    }
+
+    #[test]
+    fn a_foreign_key_whose_action_changed_is_one_line_and_a_moved_key_two() {
+        let key = |ref_table: &str, on_delete: &str| ForeignKey {
+            columns: vec!["request_id".into()],
+            ref_table: ref_table.into(),
+            ref_columns: vec!["request_id".into()],
+            on_delete: on_delete.into(),
+            on_update: "NO ACTION".into(),
+        };
+        let schema = |fk: ForeignKey| {
+            let mut s = Schema::default();
+            let mut t = Table {
+                name: "tags".into(),
+                ..Table::default()
+            };
+            t.foreign_keys.insert(fk);
+            s.tables.insert("tags".into(), t);
+            s
+        };
+        assert_eq!(
+            diff(
+                &schema(key("traces", "NO ACTION")),
+                &schema(key("traces", "CASCADE")),
+                Moment::Rollback
+            ),
+            vec![
+                "Foreign key tags(request_id) → traces(request_id): ON DELETE NO ACTION became \
+                 ON DELETE CASCADE"
+            ]
+        );
+        assert_eq!(
+            diff(
+                &schema(key("traces", "NO ACTION")),
+                &schema(key("spans", "NO ACTION")),
+                Moment::Rollback
+            ),
+            vec![
+                "Foreign key tags(request_id) → traces(request_id) missing after rollback",
+                "Foreign key tags(request_id) → spans(request_id) still exists after rollback",
+            ]
         );
     }
 }
