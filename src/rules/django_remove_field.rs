@@ -21,11 +21,23 @@ declare_rule! {
     /// # Release N: stop using the field (keep it in the model, nullable).
     /// # Release N+1: remove it, once rolling back past N is no longer an option.
     /// ```
+    ///
+    /// Not reported when the same migration deletes the model afterwards (wagtail search 0008
+    /// removes `querydailyhits.query`, then `QueryDailyHits`): MRT041 reports that loss once.
     pub struct DjangoRemoveField;
 }
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
-    for op in m.upgrade_ops().iter().filter(|o| o.kind == OpKind::RemoveField) {
+    let ops = m.upgrade_ops();
+    for (i, op) in ops.iter().enumerate().filter(|(_, o)| o.kind == OpKind::RemoveField) {
+        // The same migration deletes the whole model afterwards: MRT041 reports that loss once.
+        let model_deleted = ops[i + 1..].iter().any(|d| {
+            d.kind == OpKind::DeleteModel
+                && matches!((&d.table, &op.table), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
+        });
+        if model_deleted {
+            continue;
+        }
         out.push(
             Diagnostic::new(
                 Rule::DjangoRemoveField,
