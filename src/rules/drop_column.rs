@@ -1,4 +1,4 @@
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::scanner::model::{MigrationAST, OpKind};
 
 use super::Rule;
@@ -36,9 +36,13 @@ declare_rule! {
     /// restore.
     ///
     /// ## Severity
-    /// An error: `downgrade()` brings the column back and claims the old state, but the values
-    /// are lost. Whether they mattered (a cache the application refills, a feature removed on
-    /// purpose) needs the project's knowledge: skip the revision with a documented reason.
+    /// An error when `downgrade()` adds the column back (or calls code that may): it claims the
+    /// old state, but the values are lost. Whether they mattered (a cache the application
+    /// refills, a feature removed on purpose) needs the project's knowledge: skip the revision
+    /// with a documented reason. A warning when the drop is conditional (`if has_column(...)`)
+    /// and the downgrade does not bring the column back: a clean-up of leftovers that claims
+    /// no restore. An unconditional drop the downgrade does not undo stays an error: the
+    /// rollback then also leaves the old revision without its column.
     pub struct DropColumn;
 }
 
@@ -57,6 +61,9 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             // the copy-swap of a type change): nothing is lost.
             continue;
         }
+        // Dropped only if present (`if has_table(...)`), and the downgrade does not bring it
+        // back: a clean-up of leftovers, which claims no restore of these rows.
+        let claimed = op.table.as_deref().is_some_and(|t| super::downgrade_recreates(down, t, op.column.as_deref()));
         out.push(
             Diagnostic::new(
                 Rule::DropColumn,
@@ -68,5 +75,11 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             )
             .with_fix("stop using the column first and drop it in a later release; skip the revision with a documented reason if the loss is intended"),
         );
+        if op.guarded
+            && !claimed
+            && let Some(d) = out.last_mut()
+        {
+            d.severity = Some(Severity::Warning);
+        }
     }
 }

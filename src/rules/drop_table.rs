@@ -1,4 +1,4 @@
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::scanner::model::{MigrationAST, OpKind};
 
 use super::Rule;
@@ -26,6 +26,14 @@ declare_rule! {
     /// Not reported when the rows are followed and survive: a rebuild that copies the table,
     /// drops it and renames the copy to its name, or rows copied into another table that
     /// `downgrade()` copies back.
+    ///
+    /// ## Severity
+    /// An error when `downgrade()` creates the table again (or calls code that may): it claims
+    /// the old state, but the rows are gone. A warning when the drop is conditional and the
+    /// downgrade does not bring the table back (superset f92a3124dd66 drops leftover tables of
+    /// removed features behind `if table in tables:` and its downgrade is `pass`): a clean-up
+    /// that claims no restore. An unconditional drop the downgrade does not undo stays an
+    /// error: the rollback then also leaves the old revision without its table.
     pub struct DropTable;
 }
 
@@ -45,6 +53,9 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             // A table rebuild (copy, drop, rename the copy), or rows moved and copied back.
             continue;
         }
+        // Dropped only if present (`if has_table(...)`), and the downgrade does not bring it
+        // back: a clean-up of leftovers, which claims no restore of these rows.
+        let claimed = op.table.as_deref().is_some_and(|t| super::downgrade_recreates(down, t, None));
         out.push(
             Diagnostic::new(
                 Rule::DropTable,
@@ -56,5 +67,11 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             )
             .with_fix("rename the table aside and drop it in a later release, or skip the revision with a documented reason"),
         );
+        if op.guarded
+            && !claimed
+            && let Some(d) = out.last_mut()
+        {
+            d.severity = Some(Severity::Warning);
+        }
     }
 }

@@ -639,6 +639,25 @@ pub(crate) fn column_kept(
         || rederived(up, down, table, column)
 }
 
+/// Does `downgrade()` bring `table` (or `table.column`) back, and so claim to restore what the
+/// upgrade dropped: a `create_table` / `add_column` of it, or a statement whose effect is not
+/// visible (a helper call, SQL that could not be read), which may well do it?
+pub(crate) fn downgrade_recreates(down: &[Operation], table: &str, column: Option<&str>) -> bool {
+    down.iter().any(|d| {
+        let on_table = d.table.as_deref().is_some_and(|t| same_name(t, table));
+        match d.kind {
+            OpKind::Call => true,
+            OpKind::Execute => d.sql_error.is_some(),
+            OpKind::CreateTable => on_table,
+            OpKind::AddColumn => {
+                on_table
+                    && column.is_some_and(|c| d.column.as_deref().is_some_and(|x| same_name(x, c)))
+            }
+            _ => false,
+        }
+    })
+}
+
 /// Does `downgrade()` re-derive `table.column` from other columns of the same rows that the
 /// upgrade keeps (`UPDATE dag_run SET external_trigger = CASE WHEN run_type = 'manual' ...`,
 /// airflow e00344393f31)? A constant fill reads nothing and is no restore.
