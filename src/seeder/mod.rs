@@ -399,22 +399,40 @@ fn is_intlike(kind: &Kind) -> bool {
     matches!(kind, Kind::Int { .. })
 }
 
-/// Existing values of `cols` in `table`, newest first, as literals for `kinds`.
+/// Existing values of `cols` in `table`, largest first, as literals for `kinds`.
+///
+/// With `unused_by` (a referencing table and its columns), the values that table does not
+/// reference yet come first: a later seeding round then points unique references (a UNIQUE
+/// foreign key, a primary key made of foreign keys) at rows the earlier rounds left free.
 fn existing(
     conn: &mut dyn Dialect,
     table: &str,
     cols: &[String],
     kinds: &[Kind],
     limit: usize,
+    unused_by: Option<(&str, &[String])>,
 ) -> Result<Vec<Vec<Lit>>> {
     let q: Vec<String> = cols.iter().map(|c| conn.quote(c)).collect();
-    let not_null: Vec<String> = q.iter().map(|c| format!("{c} IS NOT NULL")).collect();
+    let not_null: Vec<String> = q.iter().map(|c| format!("p.{c} IS NOT NULL")).collect();
+    let qualified: Vec<String> = q.iter().map(|c| format!("p.{c}")).collect();
+    let mut order = format!("{} DESC", qualified.join(" DESC, "));
+    if let Some((child, child_cols)) = unused_by {
+        let same: Vec<String> = child_cols
+            .iter()
+            .zip(&qualified)
+            .map(|(c, p)| format!("c.{} = {p}", conn.quote(c)))
+            .collect();
+        order = format!(
+            "CASE WHEN EXISTS (SELECT 1 FROM {} c WHERE {}) THEN 1 ELSE 0 END, {order}",
+            conn.quote(child),
+            same.join(" AND ")
+        );
+    }
     let rows = conn.query_text(&format!(
-        "SELECT {} FROM {} WHERE {} ORDER BY {} DESC LIMIT {limit}",
-        q.join(", "),
+        "SELECT {} FROM {} p WHERE {} ORDER BY {order} LIMIT {limit}",
+        qualified.join(", "),
         conn.quote(table),
         not_null.join(" AND "),
-        q.join(" DESC, ")
     ))?;
     Ok(rows
         .into_iter()
@@ -783,6 +801,7 @@ fn seed_table(
                 &fk.ref_columns,
                 &ref_kinds,
                 plan.rows.max(1) + 2,
+                Some((&table.name, &fk.columns)),
             )?
         } else {
             Vec::new()
@@ -894,6 +913,7 @@ fn fill_reference(conn: &mut dyn Dialect, schema: &Schema, d: &Deferred) -> Resu
         &d.fk.ref_columns,
         &kinds,
         d.keys.len() + 1,
+        None,
     )?;
     if targets.is_empty() {
         return Ok(());
