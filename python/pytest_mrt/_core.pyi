@@ -120,6 +120,24 @@ class Engine:
     ) -> SeedOutcome: ...
     def insert_rows(self, table: str, rows: list[dict[str, Any]]) -> None: ...
     def tables_with_rows(self, schema: Schema) -> list[str]: ...
+    def inventory(self) -> list[tuple[str, str, str, str]]:
+        """Every object the user can see, of every kind and in every schema, as
+        ``(kind, schema, name, table)`` (table: a trigger's table, else empty), sorted; the
+        marker table ``_mrt_run`` is left out."""
+    def tables_holding_rows(
+        self, objects: list[tuple[str, str, str, str]]
+    ) -> list[tuple[str, str, str, str]]:
+        """The tables among ``objects`` that hold at least one row (unreadable: counted)."""
+    def drop_objects(self, objects: list[tuple[str, str, str, str]]) -> list[str]:
+        """Drop exactly ``objects`` (no CASCADE); one line per object that could not go."""
+    def recorded_runs(self) -> list[tuple[str, int, str, list[tuple[str, str, str, str]]]]:
+        """The runs in the marker table: (run id, pid, host, objects before the run)."""
+    def record_run(
+        self, run: str, pid: int, host: str, before: list[tuple[str, str, str, str]]
+    ) -> None:
+        """Record a run in the marker table (created when missing)."""
+    def forget_run(self, run: str) -> None:
+        """Remove a run from the marker table; drop the table once it is empty."""
     def wipe(self, keep: list[str]) -> None: ...
     def interrupt(self) -> None: ...
     def close(self) -> None: ...

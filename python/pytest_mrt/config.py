@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest import UsageError
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
@@ -23,7 +25,10 @@ if TYPE_CHECKING:
 SEVERITIES = ("error", "warning", "off")
 
 
-class ConfigError(ValueError):
+# pytest marks UsageError @final for type checkers only; subclassing it is what makes pytest
+# print an invalid MRTConfig built in a conftest's pytest_configure as one line (exit 4)
+# instead of a 27-line INTERNALERROR traceback.
+class ConfigError(ValueError, UsageError):  # type: ignore[misc]
     """A configuration value is unknown, of the wrong type or impossible (one line, naming it)."""
 
 
@@ -72,6 +77,7 @@ class MRTConfig:
     """Count a revision whose data could not be exercised (``unverified``) as passed."""
 
     def __post_init__(self) -> None:
+        __tracebackhide__ = True  # a conftest's traceback shows the user's line, not ours
         self.validate()
 
     def __repr__(self) -> str:
@@ -88,6 +94,7 @@ class MRTConfig:
 
     def validate(self, source: str = "MRTConfig") -> None:
         """Raise `ConfigError` naming the first offending key."""
+        __tracebackhide__ = True
         for f in dataclasses.fields(self):
             _check_field(source, f.name, getattr(self, f.name))
 
@@ -197,6 +204,7 @@ _VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
 
 
 def _check_field(source: str, key: str, value: Any) -> None:
+    __tracebackhide__ = True
     accepts, expected = _VALIDATORS[key]
     if not accepts(value):
         raise ConfigError(f"{source}: {key} must be {expected}, got {value!r}")

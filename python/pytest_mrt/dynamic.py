@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from . import _core
     from .config import MRTConfig
+    from .safety import Run
 
 
 def _plain(value: Any) -> Any:
@@ -96,27 +97,19 @@ class RollbackChecker:
         self._revision_ids: list[str] | None = None
         self._data_tables: dict[str, set[str]] | None = None
         initial = self.engine.snapshot()
-        self._initial_objects = set(initial.tables)
-        if runner.current():
-            self._initial_objects.add(runner.version_table)
-        busy = runner.rows_before_first_step
-        if busy is None:
-            busy = self.engine.tables_with_rows(initial)
-        # With data of its own in the database, only what this run created may be dropped.
-        self._owns_database = not busy
-        # Tables holding someone else's rows are compared, never written to.
-        self._foreign_tables = set() if self._owns_database else set(initial.tables)
+        self.run = runner.begin_run(self.engine, self._guard)
+        # Tables that were there before the run are the user's: compared, never written to.
+        mine = {name for kind, _schema, name, _t in self.run.before if kind == "table"}
+        self._foreign_tables = set(initial.tables) & mine
         self._closed = False
-        if busy and not config.allow_existing_data:
-            names = ", ".join(f"'{t}'" for t in sorted(busy)[:5])
-            more = f" and {len(busy) - 5} more" if len(busy) > 5 else ""
-            raise _core.SafetyError(
-                f"refusing to run rollback checks on {runner.url}: table(s) {names}{more} "
-                "already hold rows this run did not create; point db_url at a throwaway test "
-                "database or set MRTConfig(allow_existing_data=True)"
-            )
-        if runner.needs_setup and not initial.tables:
-            runner.set_up()  # a freshly created database
+
+    def _guard(self, run: Run) -> None:
+        """Refuse a database holding what this run did not create (see `pytest_mrt.safety`)."""
+        from . import _core
+
+        refusal = run.refusal()
+        if refusal is not None and not self.config.allow_existing_data:
+            raise _core.SafetyError(refusal)
 
     # -- one revision ---------------------------------------------------------------------
 
@@ -413,9 +406,13 @@ class RollbackChecker:
         self._dirty = False
 
     def _wipe(self) -> None:
-        keep = [] if self._owns_database else sorted(self._initial_objects)
-        self.engine.wipe(keep)
-        self.runner.set_up()
+        """Drop what the run created; ``setup_database`` again (which never sees the marker
+        table)."""
+        self.run.drop_created(self.engine)
+        if self.runner.setup_database is not None:
+            self.run.forget(self.engine)
+            self.runner.set_up()
+            self.run.record(self.engine)
 
     def _blame(self, parents: tuple[str, ...]) -> None:
         """Upgrade an emptied database one revision at a time towards ``parents``; the
@@ -500,10 +497,7 @@ class RollbackChecker:
             return
         self._closed = True
         try:
-            if self._owns_database:
-                self.engine.wipe([])
-            else:
-                self.engine.wipe(sorted(self._initial_objects))
+            self.run.finish(self.engine)
         finally:
             self.engine.close()
 

@@ -21,8 +21,11 @@ if TYPE_CHECKING:
 
 
 def _fail(message: str) -> NoReturn:
-    # A failed migration step is the test's verdict, not a bug in the test: no traceback.
-    pytest.fail(f"mrt: {message}", pytrace=False)
+    """Fail the test with one line. A failed migration step is the test's verdict, not a bug
+    in the test: no traceback, and (``from None``) no "During handling of the above
+    exception" chain either, even when called inside an ``except`` block."""
+    __tracebackhide__ = True
+    raise pytest.fail.Exception(f"mrt: {message}", pytrace=False) from None
 
 
 @contextlib.contextmanager
@@ -197,11 +200,15 @@ class MRTFixture:
             self._checker.reset()
 
     def close(self) -> None:
+        """Drop what this run created (one line, no traceback, when that fails)."""
         try:
-            if self._checker is not None:
-                self._checker.close()
-            self.runner.dispose()
+            with _clean_failures():
+                if self._checker is not None:
+                    self._checker.close()
+                elif self.runner.run is not None:
+                    self.runner.run.finish()
         finally:
+            self.runner.dispose()
             self._remove_tmpdir()
 
     def _remove_tmpdir(self) -> None:

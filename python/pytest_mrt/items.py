@@ -42,8 +42,18 @@ def _shared_fixture(config: pytest.Config) -> MRTFixture:
     if fixture is None:
         fixture = MRTFixture(resolve_config(config, None), Path(config.rootpath))
         config.stash[_SHARED] = fixture
-        config.add_cleanup(fixture.close)
+        config.add_cleanup(lambda: _close(fixture))
     return fixture
+
+
+def _close(fixture: MRTFixture) -> None:
+    """At the end of the session: a failed cleanup is one line on stderr, not a crash."""
+    import sys
+
+    try:
+        fixture.close()
+    except pytest.fail.Exception as exc:
+        sys.stderr.write(f"{exc.msg}\n")
 
 
 class MigrationItem(pytest.Item):
@@ -55,12 +65,13 @@ class MigrationItem(pytest.Item):
 
     def runtest(self) -> None:
         from .config import ConfigError
+        from .fixture import _fail
         from .runner import MigrationError
 
         try:
             fixture = _shared_fixture(self.config)
         except (ConfigError, MigrationError) as exc:
-            pytest.fail(f"mrt: {exc}", pytrace=False)
+            _fail(str(exc))
         result = fixture.check_revision(self.revision)
         for warning in result.warnings:
             self.add_report_section("call", "mrt warnings", warning)

@@ -112,7 +112,7 @@ def mrt(request: pytest.FixtureRequest, mrt_config: MRTConfig | None) -> Iterato
     proves that schema and data came back, revision by revision. With no ``db_url`` the
     database is a temporary SQLite file, removed afterwards.
     """
-    from .fixture import MRTFixture
+    from .fixture import MRTFixture, _fail
     from .runner import MigrationError
 
     try:
@@ -121,7 +121,7 @@ def mrt(request: pytest.FixtureRequest, mrt_config: MRTConfig | None) -> Iterato
         )
         fixture = MRTFixture(resolved, Path(request.config.rootpath))
     except (ConfigError, MigrationError) as exc:
-        pytest.fail(f"mrt: {exc}", pytrace=False)
+        _fail(str(exc))
     try:
         yield fixture
     finally:

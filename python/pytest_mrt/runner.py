@@ -20,12 +20,16 @@ from typing import TYPE_CHECKING, Any
 from ._core import redact_url as redact
 from ._core import remember_url
 
+MARKER = "_mrt_run"  # pytest_mrt.safety.MARKER, without importing it at start-up
+
 if TYPE_CHECKING:
     from alembic.config import Config
     from alembic.script import Script, ScriptDirectory
     from sqlalchemy.engine import Connection, Engine
 
+    from . import _core
     from .config import MRTConfig
+    from .safety import Run
 
 
 class MigrationError(Exception):
@@ -183,9 +187,9 @@ class AlembicRunner:
             cfg.set_main_option("version_locations", str(versions_dir))
         self.config: Config = cfg
         self.version_table = "alembic_version"
-        # Tables that held rows before this runner first migrated anything (the safety guard
-        # of dynamic checks reads it); None until the first step.
-        self.rows_before_first_step: list[str] | None = None
+        # What was in the database before this runner first migrated anything (the safety
+        # guard and cleanup read it); None until the first step.
+        self.run: Run | None = None
         try:
             self.script: ScriptDirectory = ScriptDirectory.from_config(cfg)
         except CommandError as exc:
@@ -271,6 +275,26 @@ class AlembicRunner:
         except Exception as exc:
             raise MigrationError(f"cannot read the current revision: {one_line(exc)}") from None
 
+    def begin_run(
+        self, engine: _core.Engine | None = None, guard: Callable[[Run], None] | None = None
+    ) -> Run:
+        """Start the run: take the inventory (see `pytest_mrt.safety`), let ``guard`` refuse
+        it, run ``setup_database`` on an empty database, then record the run in the marker
+        table."""
+        from .safety import Run
+
+        if self.run is None:
+            run = Run.begin(self.db_url, self.version_table, engine)
+            if guard is not None:
+                guard(run)
+            self.run = run
+            if self.needs_setup and not self.table_names():
+                self.set_up()
+            run.record(engine)
+        elif guard is not None:
+            guard(self.run)
+        return self.run
+
     def set_up(self) -> None:
         """Run ``setup_database`` on the (empty) test database, committed afterwards."""
         self.needs_setup = False
@@ -288,7 +312,7 @@ class AlembicRunner:
 
         try:
             with self.engine.connect() as conn:
-                return list(inspect(conn).get_table_names())
+                return [t for t in inspect(conn).get_table_names() if t != MARKER]
         except Exception as exc:
             raise MigrationError(f"cannot read {self.url}: {one_line(exc)}") from None
 
@@ -301,7 +325,7 @@ class AlembicRunner:
                 quote = conn.dialect.identifier_preparer.quote
                 found = []
                 for name in inspect(conn).get_table_names():
-                    if name == self.version_table:
+                    if name in (self.version_table, MARKER):
                         continue
                     if conn.execute(text(f"SELECT 1 FROM {quote(name)} LIMIT 1")).first():
                         found.append(name)
@@ -349,10 +373,8 @@ class AlembicRunner:
         def step(config: Config, target: str) -> None:
             self._step(command_name, target)
 
-        if self.rows_before_first_step is None:
-            self.rows_before_first_step = self.tables_with_rows()
-            if self.needs_setup and not self.table_names():
-                self.set_up()
+        if self.run is None:
+            self.begin_run()
 
         def call() -> None:
             step(self.config, revision)

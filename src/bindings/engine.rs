@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString};
 
 use crate::Error;
+use crate::dialects::objects::{self, Object};
 use crate::dialects::{self, Dialect, Lit};
 use crate::seeder::{self, CustomRows, Plan};
 use crate::snapshot::diff::{Moment, diff};
@@ -249,6 +250,8 @@ impl PyEngine {
     #[pyo3(signature = (url, ignore=Vec::new()))]
     fn new(py: Python<'_>, url: &str, ignore: Vec<String>) -> PyResult<PyEngine> {
         crate::url::remember(url);
+        let mut ignore = ignore;
+        ignore.push(objects::MARKER.to_string());
         let parsed = DbUrl::parse(url)?;
         if parsed.backend == Backend::Sqlite {
             dialects::sqlite::SHARED_WITH_PYTHON.get_or_init(|| sqlite_library_shared(py));
@@ -387,6 +390,79 @@ impl PyEngine {
         })
     }
 
+    /// Every object the user can see, of every kind and in every schema, as
+    /// `(kind, schema, name, table)` (table: a trigger's table, else empty), sorted. The
+    /// marker table is left out.
+    fn inventory(&self, py: Python<'_>) -> PyResult<Vec<ObjectTuple>> {
+        let found = self.with(py, objects::inventory)?;
+        Ok(found.into_iter().map(tuple_of).collect())
+    }
+
+    /// The tables among `objects` that hold at least one row (one that cannot be read
+    /// counts as holding rows).
+    fn tables_holding_rows(
+        &self,
+        py: Python<'_>,
+        objects: Vec<ObjectTuple>,
+    ) -> PyResult<Vec<ObjectTuple>> {
+        let tables: Vec<Object> = objects
+            .into_iter()
+            .map(object_of)
+            .filter(Object::is_table)
+            .collect();
+        let found = self.with(py, move |c| Ok(objects::tables_with_rows(c, &tables)))?;
+        Ok(found.into_iter().map(tuple_of).collect())
+    }
+
+    /// Drop exactly `objects` (no CASCADE); one line per object that could not be dropped.
+    fn drop_objects(&self, py: Python<'_>, objects: Vec<ObjectTuple>) -> PyResult<Vec<String>> {
+        let list: Vec<Object> = objects.into_iter().map(object_of).collect();
+        let failed = self.with(py, move |c| Ok(objects::drop_objects(c, &list)))?;
+        Ok(failed
+            .into_iter()
+            .map(|(o, why)| format!("{}: {why}", o.describe()))
+            .collect())
+    }
+
+    /// The runs recorded in the marker table: `(run id, pid, host, objects before it)`.
+    fn recorded_runs(&self, py: Python<'_>) -> PyResult<Vec<RunTuple>> {
+        let runs = self.with(py, objects::recorded_runs)?;
+        Ok(runs
+            .into_iter()
+            .map(|r| {
+                (
+                    r.id,
+                    r.pid,
+                    r.host,
+                    r.before.into_iter().map(tuple_of).collect(),
+                )
+            })
+            .collect())
+    }
+
+    /// Record a run in the marker table (created when missing).
+    fn record_run(
+        &self,
+        py: Python<'_>,
+        run: String,
+        pid: i64,
+        host: String,
+        before: Vec<ObjectTuple>,
+    ) -> PyResult<()> {
+        let r = objects::Run {
+            id: run,
+            pid,
+            host,
+            before: before.into_iter().map(object_of).collect(),
+        };
+        self.with(py, move |c| objects::record_run(c, &r))
+    }
+
+    /// Remove a run from the marker table; drop the table once it is empty.
+    fn forget_run(&self, py: Python<'_>, run: String) -> PyResult<()> {
+        self.with(py, move |c| objects::forget_run(c, &run))
+    }
+
     /// Drop every table, view, enum type and sequence not named in `keep`.
     fn wipe(&self, py: Python<'_>, keep: Vec<String>) -> PyResult<()> {
         self.with(py, move |c| c.wipe(&keep))
@@ -406,6 +482,22 @@ impl PyEngine {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .take();
         });
+    }
+}
+
+type ObjectTuple = (String, String, String, String);
+type RunTuple = (String, i64, String, Vec<ObjectTuple>);
+
+fn tuple_of(o: Object) -> ObjectTuple {
+    (o.kind, o.schema, o.name, o.table)
+}
+
+fn object_of(t: ObjectTuple) -> Object {
+    Object {
+        kind: t.0,
+        schema: t.1,
+        name: t.2,
+        table: t.3,
     }
 }
 

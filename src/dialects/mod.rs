@@ -2,6 +2,7 @@
 //! fingerprint, run the seeder's statements, and drop what a run created.
 
 pub mod mysql;
+pub mod objects;
 pub mod postgres;
 pub mod sqlite;
 

@@ -1,0 +1,209 @@
+"""What a run may touch (see SPEC "Safety").
+
+A run starts when its runner first migrates or its checker first looks at the database,
+whichever comes first. It takes the inventory of every object the user can see (every
+schema, every kind: tables, views, materialized views, sequences, types, domains, functions,
+triggers; the native ``Engine.inventory``) and records it in the marker table ``_mrt_run``.
+Everything not in that inventory is the run's own: cleanup drops exactly that, never what was
+there before.
+
+The marker lets a later run recognise what an earlier pytest-mrt run made: a run of this
+process that is still open (``pytest --mrt`` items, then the ``mrt`` fixture on the same
+database) made objects that are not user data; a run whose process is gone (killed, server
+restarted) left leftovers, which are removed with one line saying so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+import uuid
+from collections.abc import Iterator
+
+from . import _core
+
+MARKER = "_mrt_run"
+
+Obj = tuple[str, str, str, str]
+"""(kind, schema, name, table): table is a trigger's table, else empty."""
+
+_LIVE: set[str] = set()
+"""Ids of the runs of this process that have not finished."""
+
+_SHOWN = 5
+
+
+def describe(obj: Obj, dialect: str = "") -> str:
+    """``view reporting.totals``, ``'accounts'`` (a table), ``trigger audit on accounts``:
+    the schema only when it is not the default one (MySQL: always the database)."""
+    kind, schema, name, table = obj
+    if table:
+        return f"{kind} {name} on {table}"
+    plain = dialect == "mysql" or schema in ("", "main", "public")
+    if kind == "table":
+        return f"'{name}'" if plain else f"'{schema}.{name}'"
+    return f"{kind} {name}" if plain else f"{kind} {schema}.{name}"
+
+
+def _some(items: list[str]) -> str:
+    more = f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else ""
+    return ", ".join(items[:_SHOWN]) + more
+
+
+def _alive(pid: int, host: str) -> bool | None:
+    """Whether the process that recorded a run still runs; None when it ran elsewhere."""
+    if host != socket.gethostname():
+        return None
+    if pid == os.getpid():
+        return False  # this process, a run no longer open (the caller checked `_LIVE`)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _engine(url: str, engine: _core.Engine | None) -> Iterator[_core.Engine]:
+    if engine is not None:
+        yield engine
+        return
+    own = _core.Engine(url)
+    try:
+        yield own
+    finally:
+        own.close()
+
+
+class Run:
+    """One pytest-mrt run on one database: what was there before it, and its record."""
+
+    def __init__(
+        self, url: str, dialect: str, before: set[Obj], busy: list[Obj], others: list[Obj]
+    ) -> None:
+        self.id = uuid.uuid4().hex
+        self.url = url
+        self.dialect = dialect
+        self.before = before
+        """Every object there before the run (earlier pytest-mrt runs' objects aside)."""
+        self.busy = busy
+        """Tables of `before` that hold rows (Alembic's version table aside)."""
+        self.others = others
+        """Objects of `before` that are not tables: views, sequences, types, functions..."""
+        self.finished = False
+
+    @classmethod
+    def begin(cls, url: str, version_table: str, engine: _core.Engine | None = None) -> Run:
+        """Take the inventory; remove the leftovers of earlier runs whose process is gone."""
+        with _engine(url, engine) as eng:
+            now = {tuple(o) for o in eng.inventory()}
+            before: set[Obj] = set(now)  # type: ignore[arg-type]
+            leftovers: set[Obj] = set()
+            dead: list[tuple[str, int]] = []
+            for run_id, pid, host, recorded in eng.recorded_runs():
+                theirs: set[Obj] = {tuple(o) for o in recorded}  # type: ignore[misc]
+                if run_id in _LIVE:
+                    before &= theirs  # an open run of this session: its objects are ours
+                    continue
+                alive = _alive(pid, host)
+                if alive is not False:
+                    where = f"pid {pid}" if alive else f"pid {pid} on {host}"
+                    raise _core.SafetyError(
+                        f"refusing to use {eng.url}: another pytest-mrt run ({where}) is "
+                        f"using it; wait for it to finish, or if it is gone, drop the table "
+                        f"{MARKER}"
+                    )
+                leftovers |= before - theirs
+                before &= theirs
+                dead.append((run_id, pid))
+            if dead:
+                failed = eng.drop_objects(sorted(leftovers))
+                for run_id, _pid in dead:
+                    eng.forget_run(run_id)
+                if failed:
+                    raise _core.SafetyError(
+                        f"cannot remove what an earlier pytest-mrt run left in {eng.url}: "
+                        f"{failed[0]}"
+                    )
+                pids = ", ".join(str(p) for _r, p in dead)
+                names = _some([describe(o, eng.dialect) for o in sorted(leftovers)]) or "nothing"
+                sys.stderr.write(
+                    f"mrt: removed what an earlier pytest-mrt run (pid {pids}) left in "
+                    f"{eng.url} when it was stopped: {names}\n"
+                )
+            tables = [o for o in sorted(before) if o[0] == "table" and o[2] != version_table]
+            busy = [tuple(o) for o in eng.tables_holding_rows(tables)] if tables else []
+            others = [o for o in sorted(before) if o[0] not in ("table", "schema")]
+            dialect = eng.dialect
+        return cls(url, dialect, before, busy, others)  # type: ignore[arg-type]
+
+    def refusal(self) -> str | None:
+        """The guard's line when the database holds what this run did not create."""
+        parts = []
+        if self.busy:
+            tables = _some([describe(t, self.dialect) for t in self.busy])
+            parts.append(f"table(s) {tables} already hold rows")
+        if self.others:
+            names = _some([describe(o, self.dialect) for o in self.others])
+            parts.append(f"{names} already exist{'s' if len(self.others) == 1 else ''}")
+        if not parts:
+            return None
+        redacted = _core.redact_url(self.url)
+        return (
+            f"refusing to run rollback checks on {redacted}: {' and '.join(parts)}, which this "
+            "run did not create; point db_url at a throwaway test database or set "
+            "MRTConfig(allow_existing_data=True)"
+        )
+
+    def record(self, engine: _core.Engine | None = None) -> None:
+        """Write the run into the marker table."""
+        with _engine(self.url, engine) as eng:
+            eng.record_run(self.id, os.getpid(), socket.gethostname(), sorted(self.before))
+        _LIVE.add(self.id)
+
+    def forget(self, engine: _core.Engine | None = None) -> None:
+        """Take the run out of the marker table (dropped once empty)."""
+        with _engine(self.url, engine) as eng:
+            eng.forget_run(self.id)
+
+    def drop_created(self, engine: _core.Engine | None = None) -> None:
+        """Drop every object the run created (never one that was there before it)."""
+        with _engine(self.url, engine) as eng:
+            created = sorted({tuple(o) for o in eng.inventory()} - self.before)
+            failed = eng.drop_objects(created) if created else []  # type: ignore[arg-type]
+        if failed:
+            raise _core.DatabaseError(
+                f"cannot drop what this run created in {_core.redact_url(self.url)}: {failed[0]}"
+            )
+
+    def finish(self, engine: _core.Engine | None = None) -> None:
+        """Drop what the run created and take it out of the marker table."""
+        if self.finished:
+            return
+        try:
+            with _engine(self.url, engine) as eng:
+                self.drop_created(eng)
+                self.forget(eng)
+        except _core.DatabaseError as exc:
+            if engine is None:
+                raise self._unfinished(exc) from None
+            # The connection may be gone (server restarted, session killed): a new one.
+            try:
+                with _engine(self.url, None) as eng:
+                    self.drop_created(eng)
+                    self.forget(eng)
+            except _core.DatabaseError as again:
+                raise self._unfinished(again) from None
+        self.finished = True
+        _LIVE.discard(self.id)
+
+    def _unfinished(self, exc: Exception) -> _core.DatabaseError:
+        _LIVE.discard(self.id)  # the next run treats what is left as leftovers
+        return _core.DatabaseError(
+            f"could not drop what this run created: {exc} (the next run on this database "
+            "removes it)"
+        )

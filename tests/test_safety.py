@@ -1,0 +1,394 @@
+"""Safety on real databases: the guard sees every schema and every kind of object, cleanup
+drops only what the run created, leftovers of a killed run are recognised; plus the one-line
+errors of an invalid config, a fixture error and a server that went away mid-check."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+# Imported up front (see tests/test_dynamic.py): pytester's in-process runs must not import
+# the dialects a second time.
+import sqlalchemy.dialects.mysql
+import sqlalchemy.dialects.postgresql
+from pytest_mrt import MRTConfig, SafetyError
+from pytest_mrt.dynamic import RollbackChecker
+from pytest_mrt.runner import AlembicRunner
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+PROJECT = EXAMPLES / "dropped_column"
+
+
+@pytest.fixture
+def check() -> Iterator[Callable[..., RollbackChecker]]:
+    """``check(url, **config)`` → a RollbackChecker on examples/dropped_column, closed after."""
+    opened: list[tuple[RollbackChecker, AlembicRunner]] = []
+
+    def make(url: str, **fields: object) -> RollbackChecker:
+        config = MRTConfig(**fields)  # type: ignore[arg-type]
+        runner = AlembicRunner.for_config(PROJECT / "alembic.ini", url, config)
+        checker = RollbackChecker(runner, config)
+        opened.append((checker, runner))
+        return checker
+
+    yield make
+    for checker, runner in opened:
+        checker.close()
+        runner.dispose()
+
+
+def _run_sql(url: str, *statements: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+
+
+def _query(url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.exec_driver_sql(sql).all()]
+    finally:
+        engine.dispose()
+
+
+def _tables(url: str, schema: str | None = None) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names(schema=schema))
+    finally:
+        engine.dispose()
+
+
+# -- R5, R8: one line, no traceback --------------------------------------------------------
+
+
+def test_an_invalid_config_in_conftest_is_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        from pytest_mrt import MRTConfig
+
+        def pytest_configure(config):
+            config._mrt_config = MRTConfig(seed_rows=-1)
+        """
+    )
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    output = result.stdout.str() + result.stderr.str()
+    assert "ERROR: MRTConfig: seed_rows must be an integer >= 0, got -1" in output
+    assert "INTERNALERROR" not in output and "Traceback" not in output
+
+
+def test_an_invalid_config_at_conftest_import_shows_the_users_line_only(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest("from pytest_mrt import MRTConfig\nCONFIG = MRTConfig(seed_rows=-1)\n")
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    output = result.stdout.str() + result.stderr.str()
+    assert "MRTConfig: seed_rows must be an integer >= 0, got -1" in output
+    assert "CONFIG = MRTConfig(seed_rows=-1)" in output
+    assert "pytest_mrt/config.py" not in output and "INTERNALERROR" not in output
+
+
+def test_fixture_errors_print_once(pytester: pytest.Pytester) -> None:
+    pytester.copy_example("dropped_column")
+    pytester.makepyfile(
+        test_errors="""
+        import pytest
+
+        @pytest.mark.mrt(alembic_ini="nope.ini")
+        def test_no_ini(mrt):
+            pass
+
+        def test_bad_revision(mrt):
+            mrt.upgrade("zzz")
+        """
+    )
+    result = pytester.runpytest("test_errors.py")
+    result.assert_outcomes(failed=1, errors=1)
+    out = result.stdout.str()
+    assert "During handling of the above exception" not in out
+    assert out.count("alembic.ini not found") == 2  # the error, and its summary line
+    assert out.count("Can't locate revision identified by 'zzz'") == 1
+
+
+# -- R3: the server went away mid-check ----------------------------------------------------
+
+KILL = """
+import sqlalchemy as sa
+
+ADMIN = {admin!r}
+
+def _terminate(drop):
+    admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        n = conn.exec_driver_sql(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ).scalar()
+        if drop:
+            conn.exec_driver_sql("DROP DATABASE {name} WITH (FORCE)")
+    admin.dispose()
+    return n
+
+def test_killed(mrt):
+    mrt.check_revision("f001")
+    # The engine's session (and any of Alembic's) killed, as by a server restart.
+    assert _terminate({drop!r}) >= 1
+"""
+
+
+@pytest.mark.parametrize("drop", [False, True], ids=["restarted", "gone"])
+def test_server_killed_mid_check_is_one_line_at_teardown(
+    pytester: pytest.Pytester, make_db: Callable[[str], str], drop: bool
+) -> None:
+    from tests.conftest import POSTGRES_ADMIN
+
+    url = make_db("postgresql")
+    name = url.rsplit("/", 1)[1]
+    pytester.copy_example("dropped_column")
+    pytester.makepyfile(test_rollback=KILL.format(admin=POSTGRES_ADMIN, name=name, drop=drop))
+    result = pytester.runpytest("--mrt-db-url", url)
+    out = result.stdout.str()
+    assert "Traceback" not in out and "dynamic.py" not in out and "DatabaseError" not in out
+    if drop:
+        # Nothing left to clean up with: one line says so.
+        result.assert_outcomes(passed=1, errors=1)
+        result.stdout.fnmatch_lines(["*mrt: could not drop what this run created: *"])
+    else:
+        # The cleanup reconnects and drops what the run created.
+        result.assert_outcomes(passed=1)
+        assert _tables(url) == set()
+
+
+# -- S4: the guard sees every schema and every kind ----------------------------------------
+
+POSTGRES_OBJECTS = {
+    "view": ["CREATE VIEW v AS SELECT 1 AS one"],
+    "materialized view": ["CREATE MATERIALIZED VIEW mv AS SELECT 1 AS one"],
+    "sequence": ["CREATE SEQUENCE invoice_numbers"],
+    "enum": ["CREATE TYPE mood AS ENUM ('ok', 'sad')"],
+    "domain": ["CREATE DOMAIN email AS TEXT CHECK (position('@' in VALUE) > 0)"],
+    "function": ["CREATE FUNCTION answer() RETURNS int LANGUAGE sql AS 'SELECT 42'"],
+    "trigger": [
+        "CREATE TABLE audited (id int)",
+        "CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'",
+        "CREATE TRIGGER audit BEFORE INSERT ON audited FOR EACH ROW EXECUTE FUNCTION noop()",
+    ],
+    "other schema": [
+        "CREATE SCHEMA vault",
+        "CREATE TABLE vault.secrets (id int)",
+        "INSERT INTO vault.secrets VALUES (1)",
+    ],
+}
+MARIADB_OBJECTS = {
+    "view": ["CREATE VIEW v AS SELECT 1 AS one"],
+    "sequence": ["CREATE SEQUENCE invoice_numbers"],
+    "function": ["CREATE FUNCTION answer() RETURNS int DETERMINISTIC RETURN 42"],
+    "trigger": [
+        "CREATE TABLE audited (id int)",
+        "CREATE TRIGGER audit BEFORE INSERT ON audited FOR EACH ROW SET NEW.id = NEW.id",
+    ],
+}
+SQLITE_OBJECTS = {
+    "view": ["CREATE VIEW v AS SELECT 1 AS one"],
+    "trigger": [
+        "CREATE TABLE audited (id int)",
+        "CREATE TRIGGER audit BEFORE INSERT ON audited BEGIN SELECT 1; END",
+    ],
+}
+CASES = [
+    *(("postgresql", kind) for kind in POSTGRES_OBJECTS),
+    *(("mariadb", kind) for kind in MARIADB_OBJECTS),
+    *(("sqlite", kind) for kind in SQLITE_OBJECTS),
+]
+STATEMENTS = {"postgresql": POSTGRES_OBJECTS, "mariadb": MARIADB_OBJECTS, "sqlite": SQLITE_OBJECTS}
+
+
+@pytest.mark.parametrize(("dialect", "kind"), CASES)
+def test_the_guard_refuses_every_kind_of_object_it_did_not_create(
+    check: Callable[..., RollbackChecker],
+    make_db: Callable[[str], str],
+    dialect: str,
+    kind: str,
+) -> None:
+    url = make_db(dialect)
+    _run_sql(url, *STATEMENTS[dialect][kind])
+    with pytest.raises(SafetyError, match="refusing to run rollback checks") as refused:
+        check(url)
+    line = str(refused.value)
+    assert "\n" not in line and "allow_existing_data=True" in line
+    expected = {
+        "view": "view v",
+        "materialized view": "materialized view mv",
+        "sequence": "sequence invoice_numbers",
+        "enum": "type mood",
+        "domain": "domain email",
+        "function": "function answer",
+        "trigger": "trigger audit on audited",
+        "other schema": "table(s) 'vault.secrets' already hold rows",
+    }[kind]
+    assert expected in line
+
+
+def test_empty_public_with_data_behind_a_view_is_refused_and_left_alone(
+    check: Callable[..., RollbackChecker], make_db: Callable[[str], str]
+) -> None:
+    url = make_db("postgresql")
+    _run_sql(
+        url,
+        "CREATE SCHEMA vault",
+        "CREATE TABLE vault.secrets (id int PRIMARY KEY, secret text)",
+        "INSERT INTO vault.secrets VALUES (1, 'kept')",
+        "CREATE TABLE public.accounts_archive (id int)",
+        "CREATE VIEW public.secrets AS SELECT * FROM vault.secrets",
+    )
+    with pytest.raises(SafetyError) as refused:
+        check(url)
+    assert "'vault.secrets' already hold rows" in str(refused.value)
+    assert "view secrets" in str(refused.value)
+    assert _query(url, "SELECT secret FROM public.secrets") == [("kept",)]
+    assert _tables(url) == {"accounts_archive"}
+
+
+def test_allow_existing_data_keeps_every_object_of_the_user(
+    check: Callable[..., RollbackChecker], make_db: Callable[[str], str]
+) -> None:
+    url = make_db("postgresql")
+    _run_sql(
+        url,
+        "CREATE TABLE customers (id int PRIMARY KEY, name text)",
+        "INSERT INTO customers VALUES (1, 'kept')",
+        "CREATE VIEW customer_names AS SELECT name FROM customers",
+        "CREATE SEQUENCE invoice_numbers",
+        "CREATE TYPE mood AS ENUM ('ok', 'sad')",
+        "CREATE FUNCTION answer() RETURNS int LANGUAGE sql AS 'SELECT 42'",
+    )
+    checker = check(url, allow_existing_data=True)
+    assert [r.passed for r in checker.check_all()] == [True, False]
+    checker.close()
+    assert _query(url, "SELECT name FROM customer_names") == [("kept",)]
+    assert _query(url, "SELECT nextval('invoice_numbers'), answer(), 'ok'::mood") == [(1, 42, "ok")]
+    assert _tables(url) == {"customers"}
+
+
+def test_allow_existing_data_keeps_the_users_view_on_mariadb(
+    check: Callable[..., RollbackChecker], make_db: Callable[[str], str]
+) -> None:
+    url = make_db("mariadb")
+    _run_sql(
+        url,
+        "CREATE TABLE customers (id int PRIMARY KEY, name text)",
+        "INSERT INTO customers VALUES (1, 'kept')",
+        "CREATE VIEW customer_names AS SELECT name FROM customers",
+    )
+    checker = check(url, allow_existing_data=True)
+    checker.check_all()
+    checker.close()
+    assert _query(url, "SELECT name FROM customer_names") == [("kept",)]
+
+
+# -- the run's record: leftovers of a killed run, runs of the same session ------------------
+
+KILLED_RUN = """
+import os, sys
+from pathlib import Path
+from pytest_mrt import MRTConfig
+from pytest_mrt.dynamic import RollbackChecker
+from pytest_mrt.runner import AlembicRunner
+
+config = MRTConfig()
+runner = AlembicRunner.for_config(Path(sys.argv[1]), sys.argv[2], config)
+checker = RollbackChecker(runner, config)
+checker.check_revision("f002")
+os._exit(0)  # killed: no cleanup
+"""
+
+
+def test_leftovers_of_a_killed_run_are_recognised_and_removed(
+    check: Callable[..., RollbackChecker],
+    db_url: str,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, str(PROJECT / "alembic.ini"), db_url], check=True
+    )
+    assert {"accounts", "alembic_version", "_mrt_run"} <= _tables(db_url)
+    assert _query(db_url, "SELECT COUNT(*) FROM accounts") != [(0,)]
+    capfd.readouterr()
+    checker = check(db_url)  # not refused: the rows are this tool's own
+    err = capfd.readouterr().err
+    assert "mrt: removed what an earlier pytest-mrt run (pid " in err
+    assert "left in" in err and "when it was stopped: 'accounts', 'alembic_version'" in err
+    assert [r.passed for r in checker.check_all()] == [True, False]
+    checker.close()
+    assert _tables(db_url) == set()
+
+
+def test_a_killed_run_never_takes_the_users_objects_with_it(
+    check: Callable[..., RollbackChecker], make_db: Callable[[str], str]
+) -> None:
+    url = make_db("postgresql")
+    _run_sql(
+        url,
+        "CREATE TABLE customers (id int PRIMARY KEY)",
+        "INSERT INTO customers VALUES (1)",
+        "CREATE TYPE mood AS ENUM ('ok')",
+    )
+    script = KILLED_RUN.replace("MRTConfig()", "MRTConfig(allow_existing_data=True)")
+    subprocess.run([sys.executable, "-c", script, str(PROJECT / "alembic.ini"), url], check=True)
+    with pytest.raises(SafetyError, match=r"'customers' already hold rows and type mood"):
+        check(url)
+    # The leftovers went; the user's objects did not.
+    assert _tables(url) == {"customers"}
+    assert _query(url, "SELECT 'ok'::mood, (SELECT COUNT(*) FROM customers)") == [("ok", 1)]
+
+
+def test_items_then_the_fixture_in_one_session_share_the_database(
+    pytester: pytest.Pytester, db_url: str
+) -> None:
+    pytester.copy_example("dropped_column")
+    # The per-revision items first, then the fixture test, on one database.
+    pytester.makeconftest(
+        textwrap.dedent(
+            """
+            import pytest
+
+            @pytest.hookimpl(trylast=True)
+            def pytest_collection_modifyitems(items):
+                items.sort(key=lambda item: not item.name.startswith("test_migration"))
+            """
+        )
+    )
+    result = pytester.runpytest("--mrt", "--mrt-db-url", db_url, "-p", "no:randomly")
+    out = result.stdout.str()
+    assert "refusing" not in out
+    # f002 is unsafe: its item and the fixture's whole-history test fail on it, nothing else.
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(["*Column 'accounts.phone': values changed after rollback*"])
+    assert _tables(db_url) == set()
+
+
+def test_the_marker_table_is_never_seen_by_snapshots_or_the_seeder(
+    check: Callable[..., RollbackChecker], db_url: str
+) -> None:
+    checker = check(db_url)
+    checker.runner.upgrade("f001")
+    assert "_mrt_run" in _tables(db_url)
+    assert "_mrt_run" not in checker.engine.snapshot().tables
+    assert checker.check_revision("f001").passed
+    checker.close()
+    assert _tables(db_url) == set()
