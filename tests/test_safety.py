@@ -392,3 +392,84 @@ def test_the_marker_table_is_never_seen_by_snapshots_or_the_seeder(
     assert checker.check_revision("f001").passed
     checker.close()
     assert _tables(db_url) == set()
+
+
+# -- allow_existing_data never destroys real data --------------------------------------------
+
+
+def _at_head_with_rows(url: str) -> None:
+    runner = AlembicRunner.for_config(PROJECT / "alembic.ini", url, MRTConfig())
+    try:
+        runner.upgrade("head")
+    finally:
+        runner.dispose()
+    _run_sql(
+        url,
+        "DROP TABLE _mrt_run",  # as if Alembic alone had made it
+        "INSERT INTO accounts (id, name, email) VALUES (1, 'ann', 'ann@example.com')",
+    )
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_allow_existing_data_checks_a_copy_and_leaves_the_database_as_it_was(
+    check: Callable[..., RollbackChecker],
+    make_db: Callable[[str], str],
+    dialect: str,
+) -> None:
+    url = make_db(dialect)
+    _at_head_with_rows(url)
+    checker = check(url, allow_existing_data=True)
+    assert checker.runner.db_url != url  # working on the copy
+    copy_url = checker.runner.db_url
+    results = checker.check_all()
+    assert [r.revision for r in results] == ["f001", "f002"]
+    assert not results[1].passed  # f002 drops a column: still found, on the copy
+    checker.close()
+    # The user's database: still at head, its row intact; the copy is gone.
+    assert _query(url, "SELECT version_num FROM alembic_version") == [("f002",)]
+    assert _query(url, "SELECT id, name FROM accounts") == [(1, "ann")]
+    assert _tables(url) == {"accounts", "alembic_version"}
+    if dialect == "sqlite":
+        assert not Path(copy_url.split("///", 1)[1]).exists()
+    else:
+        copy_name = copy_url.rsplit("/", 1)[1]
+        assert _query(url, f"SELECT COUNT(*) FROM pg_database WHERE datname = '{copy_name}'") == [
+            (0,)
+        ]
+
+
+def test_allow_existing_data_on_postgres_needs_the_source_to_itself(
+    check: Callable[..., RollbackChecker], make_db: Callable[[str], str]
+) -> None:
+    url = make_db("postgresql")
+    _at_head_with_rows(url)
+    other = sa.create_engine(url)
+    try:
+        # Another session on the source: no copy can be made.
+        with (
+            other.connect(),
+            pytest.raises(SafetyError, match=r"cannot copy .* to check it safely") as err,
+        ):
+            check(url, allow_existing_data=True)
+    finally:
+        other.dispose()
+    assert "\n" not in str(err.value) and "close the other sessions" in str(err.value)
+    assert _query(url, "SELECT id FROM accounts") == [(1,)]
+
+
+def test_allow_existing_data_on_mariadb_refuses_to_downgrade_past_the_rows(
+    check: Callable[..., RollbackChecker], make_db: Callable[[str], str]
+) -> None:
+    url = make_db("mariadb")
+    _at_head_with_rows(url)
+    checker = check(url, allow_existing_data=True)
+    with pytest.raises(SafetyError) as err:
+        checker.check_all()
+    line = str(err.value)
+    assert line.startswith("refusing to check f001 on ")
+    assert "below revision f002" in line and "cannot copy a database" in line
+    with pytest.raises(SafetyError, match="refusing to check f002 "):
+        checker.check_revision("f002")
+    checker.close()
+    assert _query(url, "SELECT version_num FROM alembic_version") == [("f002",)]
+    assert _query(url, "SELECT id, name FROM accounts") == [(1, "ann")]

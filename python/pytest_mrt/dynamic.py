@@ -96,11 +96,19 @@ class RollbackChecker:
         self._progress: _Progress | None = None
         self._revision_ids: list[str] | None = None
         self._data_tables: dict[str, set[str]] | None = None
-        initial = self.engine.snapshot()
         self.run = runner.begin_run(self.engine, self._guard)
-        # Tables that were there before the run are the user's: compared, never written to.
+        # allow_existing_data: the user's database when working on a copy of it (PostgreSQL,
+        # SQLite); on MySQL/MariaDB the revisions whose check would downgrade past its rows.
+        self._original: tuple[str, Run] | None = None
+        self._floor: set[str] = set()
+        self._floor_heads: tuple[str, ...] = ()
+        if self.run.busy or self.run.others:
+            self._protect_existing_data()
+        initial = self.engine.snapshot()
+        # Tables that were there before the run are the user's: compared, never written to
+        # (on a copy, which is dropped afterwards, every table is seeded).
         mine = {name for kind, _schema, name, _t in self.run.before if kind == "table"}
-        self._foreign_tables = set(initial.tables) & mine
+        self._foreign_tables = set() if self._original else set(initial.tables) & mine
         self._closed = False
 
     def _guard(self, run: Run) -> None:
@@ -110,6 +118,42 @@ class RollbackChecker:
         refusal = run.refusal()
         if refusal is not None and not self.config.allow_existing_data:
             raise _core.SafetyError(refusal)
+
+    def _protect_existing_data(self) -> None:
+        """``allow_existing_data`` on a database holding data: never destroy it. PostgreSQL
+        and SQLite: work on a copy, dropped at `close`. MySQL/MariaDB cannot copy a database:
+        the revisions applied before the run are refused (their check downgrades past rows
+        that could not be restored)."""
+        from sqlalchemy.engine import make_url
+
+        from . import _core, safety
+
+        if self.engine.dialect == "mysql":
+            current = self.runner.current()
+            self._floor = self._ancestors(current) if current else set()
+            self._floor_heads = current
+            return
+        original_url = self.runner.db_url
+        self.engine.close()
+        copy = safety.copy_database(original_url)
+        self._original = (make_url(original_url).database or "", self.run)
+        self.runner.repoint(copy)
+        self.engine = _core.Engine(self.runner.db_url, [self.runner.version_table])
+        self.runner.run = None
+        self.run = self.runner.begin_run(self.engine)
+
+    def _refuse_below_floor(self, revisions: Iterable[str]) -> None:
+        from . import _core
+
+        below = [r for r in revisions if r in self._floor]
+        if below:
+            at = ", ".join(self._floor_heads)
+            raise _core.SafetyError(
+                f"refusing to check {below[0]} on {self.runner.url}: its check downgrades "
+                f"below revision {at}, where rows this run did not create live, and MySQL/"
+                "MariaDB cannot copy a database to restore them (allow_existing_data checks a "
+                "copy on PostgreSQL and SQLite); point db_url at a throwaway test database"
+            )
 
     # -- one revision ---------------------------------------------------------------------
 
@@ -124,6 +168,8 @@ class RollbackChecker:
             down_revision=tuple(down) if isinstance(down, (list, tuple)) else down,
         )
         reason = self._skip_reason(rev)
+        if reason is None and self._floor:
+            self._refuse_below_floor([rev])
         if reason is not None:
             # passed=True as in earlier pytest-mrt: a documented skip is not a failure.
             result.passed = True
@@ -438,6 +484,10 @@ class RollbackChecker:
     def check_all(self) -> list[RevisionResult]:
         """Every revision from base to the heads, each from its own parent state."""
         scripts = self.runner.walk_revisions()
+        if self._floor:
+            self._refuse_below_floor(
+                s.revision for s in scripts if self._skip_reason(s.revision) is None
+            )
         results = []
         self._progress = _Progress(len(scripts))
         self._walking = True
@@ -496,10 +546,22 @@ class RollbackChecker:
         if self._closed:
             return
         self._closed = True
-        try:
-            self.run.finish(self.engine)
-        finally:
-            self.engine.close()
+        if self._original is None:
+            try:
+                self.run.finish(self.engine)
+            finally:
+                self.engine.close()
+            return
+        from . import safety
+
+        # Working on a copy: drop it, then end the run on the user's database.
+        self.engine.close()
+        self.run.abandon()
+        copy_url = self.runner.db_url
+        database, run = self._original
+        self.runner.repoint(database)
+        safety.drop_copy(copy_url)
+        run.finish()
 
 
 class _Progress:

@@ -222,6 +222,26 @@ class AlembicRunner:
             alembic_db_url=config.alembic_db_url,
         )
 
+    def repoint(self, database: str) -> None:
+        """Run on another database of the same server (or another SQLite file) from now on:
+        ``allow_existing_data`` works on a copy of the user's database."""
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.pool import NullPool
+
+        def moved(url: str) -> str:
+            return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+        self.engine.dispose()
+        self.db_url = moved(self.db_url)
+        remember_url(self.db_url)
+        if self.alembic_db_url:
+            self.alembic_db_url = moved(self.alembic_db_url)
+            remember_url(self.alembic_db_url)
+        env_url = self.alembic_db_url or self.db_url
+        self.config.set_main_option("sqlalchemy.url", env_url.replace("%", "%%"))
+        self.engine = create_engine(self.db_url, poolclass=NullPool)
+
     @property
     def url(self) -> str:
         """The database URL with its password masked."""

@@ -201,9 +201,89 @@ class Run:
         self.finished = True
         _LIVE.discard(self.id)
 
+    def abandon(self) -> None:
+        """End a run whose database is about to be dropped (a copy)."""
+        self.finished = True
+        _LIVE.discard(self.id)
+
     def _unfinished(self, exc: Exception) -> _core.DatabaseError:
         _LIVE.discard(self.id)  # the next run treats what is left as leftovers
         return _core.DatabaseError(
             f"could not drop what this run created: {exc} (the next run on this database "
             "removes it)"
         )
+
+
+def copy_database(url: str) -> str:
+    """Copy the database of ``url`` for ``allow_existing_data``: PostgreSQL ``CREATE DATABASE
+    <copy> TEMPLATE <db>`` (no other session may use the source meanwhile), SQLite ``VACUUM
+    INTO`` a file beside it. Returns the copy's database (name or path); `SafetyError` with one
+    line when it cannot be made."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    source = parsed.database or ""
+    suffix = uuid.uuid4().hex[:8]
+    redacted = _core.redact_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        import sqlite3
+
+        if not source or source == ":memory:":
+            raise _core.SafetyError(f"cannot copy {redacted} to check it safely: not a file")
+        target = f"{source}.mrt-copy-{suffix}"
+        try:
+            with contextlib.closing(sqlite3.connect(source)) as conn:
+                conn.execute("VACUUM INTO ?", (target,))
+        except sqlite3.Error as exc:
+            raise _core.SafetyError(
+                f"cannot copy {redacted} to check it safely (allow_existing_data): {exc}"
+            ) from None
+        return target
+    target = f"{source[:40]}_mrt_copy_{suffix}"
+    admin = create_engine(
+        parsed.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
+    try:
+        with admin.connect() as conn:
+            quote = conn.dialect.identifier_preparer.quote
+            conn.exec_driver_sql(f"CREATE DATABASE {quote(target)} TEMPLATE {quote(source)}")
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise _core.SafetyError(
+            f"cannot copy {redacted} to check it safely (allow_existing_data runs on a copy "
+            f"on PostgreSQL): {_core.redact_url(reason)}; close the other sessions on it, or "
+            "point db_url at a throwaway test database"
+        ) from None
+    finally:
+        admin.dispose()
+    return target
+
+
+def drop_copy(url: str) -> None:
+    """Drop a copy made by `copy_database` (``url`` points at the copy)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite":
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(name)
+        return
+    admin = create_engine(
+        parsed.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
+    try:
+        with admin.connect() as conn:
+            quote = conn.dialect.identifier_preparer.quote
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(name)} WITH (FORCE)")
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise _core.DatabaseError(
+            f"cannot drop the copy {_core.redact_url(url)}: {_core.redact_url(reason)}"
+        ) from None
+    finally:
+        admin.dispose()
