@@ -24,6 +24,10 @@ declare_rule! {
     /// # Check the data first: SELECT count(*) FROM posts WHERE length(title) > 50
     /// # and keep the wider type if anything would be cut.
     /// ```
+    ///
+    /// The old type is the one the revision chain shows when it knows it: an `existing_type`
+    /// that disagrees with the chain (airflow b12d4f98a91e writes `sa.String()` for a `Uuid`
+    /// column it turns into `String(50)`, which holds every UUID) is not taken at its word.
     pub struct ColumnTypeNarrowed;
 }
 

@@ -106,9 +106,15 @@ pub(crate) fn compare(old: Option<&Value>, new: &Value) -> Change {
         },
         (Float | Numeric(..), Int(_)) | (DateTime, Date) => Change::Narrowing,
         (Int(_), Numeric(..) | Float | Text(None)) | (Date, DateTime) => Change::Widening,
+        // A UUID's text form is 36 characters: a string that long or longer holds every value.
+        (Other(u), Text(n)) if is_uuid(u) && n.is_none_or(|n| n >= 36) => Change::Widening,
         (Other(a), Other(b)) if a == b => Change::Same,
         _ => Change::Unknown,
     }
+}
+
+fn is_uuid(name: &str) -> bool {
+    matches!(name, "UUID" | "UUIDTYPE" | "UUIDFIELD")
 }
 
 /// Human form of a type for messages.

@@ -421,6 +421,10 @@ pub enum Event {
     },
     /// The operation alters a column the chain shows nullable, without changing that.
     KnownNullable { range: TextRange },
+    /// The operation changes a column's type to one at least as wide as the type the chain
+    /// shows (the file's `existing_type` said otherwise: airflow b12d4f98a91e writes
+    /// `existing_type=sa.String()` for a `Uuid` column it turns into `String(50)`).
+    KnownNotNarrowed { range: TextRange },
     /// The upgrade creates an index or constraint that was already there (batch mode on
     /// SQLite restates it): leaving it after the downgrade restores the state before.
     AlreadyThere { range: TextRange },
@@ -1016,6 +1020,17 @@ impl Sim<'_> {
                     || matches!(op.kind, OpKind::SetNotNull | OpKind::DropNotNull);
                 if col.nullable == Some(true) && !sets_nullable {
                     self.events.push(Event::KnownNullable { range: op.range });
+                }
+                if let (Some(known), Some(new)) = (col.type_.as_ref(), op.kwarg_value("type_"))
+                    && !op.guarded
+                    && matches!(
+                        crate::rules::type_compare::compare(Some(known), new),
+                        crate::rules::type_compare::Change::Same
+                            | crate::rules::type_compare::Change::Widening
+                    )
+                {
+                    self.events
+                        .push(Event::KnownNotNarrowed { range: op.range });
                 }
                 let guarded = op.guarded;
                 let table = self.schema.table_mut(&t).expect("present");
