@@ -149,6 +149,44 @@ def test_generated_downgrade_passes_check_and_round_trips(
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_what_upgrade_does_not_say_comes_from_the_chain(
+    tmp_path: Path, make_db: Callable[[str], str], dialect: str
+) -> None:
+    """The old type of an altered column and the definition of a dropped one are read from
+    the revision that created them; the downgrade then restores the schema exactly."""
+    root = project(tmp_path, "from_chain")
+    target = root / "migrations" / "versions" / "from_chain.py"
+    result = mrt("fix", "--apply", str(target))
+    assert result.returncode == 0, result.stderr
+    text = target.read_text()
+    assert "type_=sa.String(100)" in text and "existing_type=sa.Text()" in text
+    assert 'op.add_column("users", sa.Column("email", sa.String(200), nullable=True))' in text
+    assert "NOT REVERSIBLE" in text  # the e-mail addresses themselves stay lost
+
+    url = make_db(dialect)
+    runner = AlembicRunner(root / "alembic.ini", url)
+    try:
+        runner.upgrade("base0")
+        at_base = schema(url)
+        runner.upgrade("head")
+        runner.downgrade("base0")
+        assert schema(url) == at_base
+        runner.upgrade("head")
+    finally:
+        runner.dispose()
+
+
+def test_without_its_chain_fix_says_what_it_cannot_know(tmp_path: Path) -> None:
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(FIXTURES / "from_chain.py", alone / "from_chain.py")
+    result = mrt("fix", str(alone / "from_chain.py"))
+    assert result.returncode == 0, result.stderr
+    assert "upgrade() does not say what it was" in result.stdout
+    assert 'sa.Column("email", ..., nullable=True)' in result.stdout
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_concurrent_index_is_dropped_inside_an_autocommit_block(
     tmp_path: Path, make_db: Callable[[str], str], dialect: str
 ) -> None:

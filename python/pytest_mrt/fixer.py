@@ -94,6 +94,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
             sys.stdout.write(_compare_with_existing(path, old, new, line or 1))
             return 0
         sys.stdout.write(unified_diff(old, new, path.as_posix().lstrip("/")))
+        sys.stdout.flush()  # the diff before the status line on stderr
         sys.stdout.flush()  # the diff before the summary line on stderr
         if args.apply:
             write_atomically(path, new.encode("utf-8"))

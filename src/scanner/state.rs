@@ -33,6 +33,15 @@ pub struct Column {
     pub default_known: bool,
 }
 
+/// Where the current definition of a column was written: the revision (graph index) whose
+/// upgrade wrote it, and the range of its `Column(...)` call in that file. `mrt fix` copies it
+/// to bring a dropped column back, or reads the old type of an altered one from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Definition {
+    pub rev: usize,
+    pub range: TextRange,
+}
+
 /// An index or a constraint of a table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Object {
@@ -146,6 +155,9 @@ pub struct Schema {
     /// Referenced table → tables that declared a foreign key to it at some point (a superset:
     /// checked against the tables on use, never pruned).
     fk_sources: HashMap<String, Vec<String>>,
+    /// (table, column), lower-case → where its definition was written. Kept apart from the
+    /// tables: it is for `mrt fix`, and never part of comparing two states.
+    definitions: HashMap<(String, String), Definition>,
 }
 
 fn key(name: &str) -> String {
@@ -219,6 +231,72 @@ impl Schema {
                     self.others.remove(&(kind, name));
                 }
                 Saved::Closed(c) => self.closed = c,
+            }
+        }
+    }
+
+    /// Where the column's current definition was written, when one `Column(...)` call of an
+    /// upgrade says it all (not altered or renamed since).
+    #[must_use]
+    pub fn definition(&self, table: &str, column: &str) -> Option<Definition> {
+        self.definitions.get(&(key(table), key(column))).copied()
+    }
+
+    /// Follow one upgrade's operations for [`Schema::definition`]: columns created by
+    /// `create_table`/`add_column` are defined there; altering, renaming or dropping a column
+    /// forgets it (its text no longer says what it is).
+    fn note_definitions(&mut self, ops: &[Operation], rev: usize) {
+        for op in ops {
+            let Some(table) = usable(op.table.as_ref()).map(key) else {
+                continue;
+            };
+            let forget_table = |defs: &mut HashMap<(String, String), Definition>| {
+                defs.retain(|(t, _), _| *t != table);
+            };
+            match op.kind {
+                OpKind::CreateTable | OpKind::AddColumn => {
+                    if op.kind == OpKind::CreateTable {
+                        forget_table(&mut self.definitions);
+                    }
+                    for spec in &op.columns {
+                        let Some(column) = usable(Some(&spec.name)).map(key) else {
+                            continue;
+                        };
+                        if op.guarded || op.origin != super::model::Origin::Op {
+                            self.definitions.remove(&(table.clone(), column));
+                        } else {
+                            let at = Definition {
+                                rev,
+                                range: spec.range,
+                            };
+                            self.definitions.insert((table.clone(), column), at);
+                        }
+                    }
+                }
+                OpKind::AlterColumn | OpKind::RenameColumn | OpKind::DropColumn => {
+                    match usable(op.column.as_ref()) {
+                        Some(column) => {
+                            self.definitions.remove(&(table, key(column)));
+                        }
+                        None => forget_table(&mut self.definitions),
+                    }
+                }
+                OpKind::RenameTable => {
+                    let moved: Vec<_> = self
+                        .definitions
+                        .iter()
+                        .filter(|((t, _), _)| *t == table)
+                        .map(|((_, c), d)| (c.clone(), *d))
+                        .collect();
+                    forget_table(&mut self.definitions);
+                    if let Some(new) = usable(op.new_name.as_ref()).map(key) {
+                        for (column, at) in moved {
+                            self.definitions.insert((new.clone(), column), at);
+                        }
+                    }
+                }
+                OpKind::DropTable => forget_table(&mut self.definitions),
+                _ => {}
             }
         }
     }
@@ -1423,6 +1501,29 @@ fn creates_tables(m: &MigrationAST) -> bool {
 }
 
 impl Replay {
+    /// The state just before `target`'s upgrade runs: its ancestors replayed in graph order.
+    #[must_use]
+    pub fn schema_before(g: &Graph<'_>, target: usize) -> Schema {
+        let ancestors: HashSet<usize> = g.ancestors(target).collect();
+        let order: Vec<usize> = topo_order(g)
+            .into_iter()
+            .filter(|i| ancestors.contains(i))
+            .collect();
+        let bases: Vec<usize> = order
+            .iter()
+            .copied()
+            .filter(|&i| g.parents[i].is_empty())
+            .collect();
+        let mut schema = Schema {
+            closed: !bases.is_empty() && bases.iter().all(|&b| creates_tables(g.migs[b])),
+            ..Schema::default()
+        };
+        for &i in &order {
+            replay_revision(&mut schema, g.migs[i], i);
+        }
+        schema
+    }
+
     /// Replay every revision of the graph once, in topological order.
     #[must_use]
     pub fn run(g: &Graph<'_>) -> Replay {
@@ -1476,6 +1577,7 @@ fn replay_revision(schema: &mut Schema, m: &MigrationAST, rev: usize) -> Revisio
     for op in up_ops {
         sim.apply(op);
     }
+    sim.schema.note_definitions(up_ops, rev);
     let mut events = std::mem::take(&mut sim.events);
     let mut opaque = sim.opaque;
     let up_journal = sim.schema.take_journal();

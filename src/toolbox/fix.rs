@@ -14,6 +14,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ExprCall, PySourceType, Stmt, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
+use super::chain::{ColumnBefore, columns_before};
 use super::{one_line, py_str, scan_one};
 use crate::Error;
 use crate::scanner::model::{BodyKind, Framework, OpKind, Operation, Origin, Value};
@@ -131,11 +132,25 @@ struct Gen<'a> {
     /// Batch blocks used by the downgrade, by index into `index.batches`.
     irreversible: usize,
     reversed: usize,
+    /// The chain's definitions of the columns this upgrade drops or alters.
+    before: std::collections::HashMap<(String, String), ColumnBefore>,
 }
 
 impl<'a> Gen<'a> {
     fn text(&self, range: TextRange) -> &'a str {
         &self.source[range]
+    }
+
+    /// The chain's definition of the column `op` drops or alters, when this file can use its
+    /// text as it stands: every name it starts from (`sa`, `String`) is imported here.
+    fn column_before(&self, op: &Operation) -> Option<&ColumnBefore> {
+        let key = (
+            op.table.as_deref()?.to_ascii_lowercase(),
+            op.column.as_deref()?.to_ascii_lowercase(),
+        );
+        self.before
+            .get(&key)
+            .filter(|c| names_imported(self.source, &c.definition))
     }
 
     /// Positional argument `pos` or keyword `kw`, as source text.
@@ -256,14 +271,43 @@ impl<'a> Gen<'a> {
                     .arg(call, pos(1), "column_name")
                     .unwrap_or("\"<column>\"");
                 let target = op.target();
+                let known = self.column_before(op).cloned();
+                let loss = format!("upgrade() deletes column {target} and every value in it; no downgrade can bring the values back.");
+                // Re-adding a NOT NULL column without a server default fails on a filled table:
+                // such a definition stays a hint.
+                if let Some(c) = known
+                    .as_ref()
+                    .filter(|c| c.nullable == "True" || c.server_default != "None")
+                {
+                    let add = match table {
+                        Some(t) => format!("{r}.add_column({t}, {})", c.definition),
+                        None => format!("{r}.add_column({})", c.definition),
+                    };
+                    self.comment(vec![
+                        format!("NOT REVERSIBLE: {shown}"),
+                        loss,
+                        "The column comes back empty, as the revision that created it defined it:".to_string(),
+                    ]);
+                    self.reversed += 1;
+                    self.push(block, add);
+                    return;
+                }
+                let definition = known.as_ref().map_or_else(
+                    || format!("sa.Column({col}, ..., nullable=True)"),
+                    |c| c.definition.clone(),
+                );
                 let add = match table {
-                    Some(t) => format!("{r}.add_column({t}, sa.Column({col}, ..., nullable=True))"),
-                    None => format!("{r}.add_column(sa.Column({col}, ..., nullable=True))"),
+                    Some(t) => format!("{r}.add_column({t}, {definition})"),
+                    None => format!("{r}.add_column({definition})"),
                 };
                 let mut lines = vec![
                     format!("NOT REVERSIBLE: {shown}"),
-                    format!("upgrade() deletes column {target} and every value in it; no downgrade can bring the values back."),
-                    "To restore the column's structure (empty), write its definition (type for ...) here:".to_string(),
+                    loss,
+                    if known.is_some() {
+                        "Its definition is NOT NULL without a server default, so adding it back fails on a filled table; give it a server_default or make it nullable:".to_string()
+                    } else {
+                        "To restore the column's structure (empty), write its definition (type for ...) here:".to_string()
+                    },
                 ];
                 // The hint sits behind `# mrt fix: ` (11 columns) in the function body.
                 let hint = wrap_at(&add, "    ", "    ", MAX_LINE - 11 - 4);
@@ -396,6 +440,8 @@ impl<'a> Gen<'a> {
             changes += 1;
         }
         let target = op.target();
+        // What upgrade() does not say about the column before it, the chain may.
+        let chain = self.column_before(op).cloned();
         for (now, before, what) in [
             ("type_", "existing_type", "type"),
             ("nullable", "existing_nullable", "nullability"),
@@ -406,7 +452,12 @@ impl<'a> Gen<'a> {
             ),
         ] {
             let new_val = self.kw(call, now);
-            let old_val = self.kw(call, before);
+            let from_chain = chain.as_ref().and_then(|c| match now {
+                "type_" => c.type_.clone(),
+                "nullable" => Some(c.nullable.clone()),
+                _ => Some(c.server_default.clone()),
+            });
+            let old_val = self.kw(call, before).or(from_chain.as_deref());
             match (new_val, old_val) {
                 (Some(n), Some(o)) => {
                     args.push(format!("{now}={o}"));
@@ -682,6 +733,7 @@ pub fn fix_source(path: &str, source: &str) -> Result<Outcome, Error> {
         items: Vec::new(),
         irreversible: 0,
         reversed: 0,
+        before: columns_before(path, source),
     };
     let ops = &upgrade.ops;
     let mut i = 0;
@@ -970,4 +1022,81 @@ fn op_alias(body: &[Stmt]) -> String {
         }
     }
     "op".to_string()
+}
+
+/// Is every name `expr` starts from (`sa` in `sa.Column(...)`, `String` in `String(30)`) bound
+/// by an import of `source`? Text copied from another file may only use names this one has.
+fn names_imported(source: &str, expr: &str) -> bool {
+    let imported: std::collections::HashSet<&str> = source
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with("import ") || l.starts_with("from "))
+        .flat_map(|l| {
+            // `import a.b as c` binds c, `import a.b` binds a, `from m import x as y` binds y.
+            let names = l.split_once(" import ").map_or(&l[7..], |(_, n)| n);
+            names
+                .split(',')
+                .filter_map(|n| {
+                    let n = n.trim().trim_matches(|c| c == '(' || c == ')').trim();
+                    let bound = n.rsplit(" as ").next()?.trim();
+                    bound.split('.').next()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let bytes = expr.as_bytes();
+    let mut roots = Vec::new();
+    let mut in_string: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if let Some(q) = in_string {
+            if c == b'\\' {
+                i += 1;
+            } else if c == q {
+                in_string = None;
+            }
+        } else if c == b'"' || c == b'\'' {
+            in_string = Some(c);
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            while i + 1 < bytes.len()
+                && (bytes[i + 1].is_ascii_alphanumeric() || bytes[i + 1] == b'_')
+            {
+                i += 1;
+            }
+            let preceded_by_dot = start > 0 && bytes[start - 1] == b'.';
+            let keyword = i + 1 < bytes.len() && bytes[i + 1] == b'=';
+            if !preceded_by_dot && !keyword {
+                roots.push(&expr[start..=i]);
+            }
+        }
+        i += 1;
+    }
+    roots
+        .iter()
+        .all(|r| matches!(*r, "True" | "False" | "None") || imported.contains(r))
+}
+
+#[cfg(test)]
+mod chain_text_tests {
+    use super::names_imported;
+
+    #[test]
+    fn copied_text_may_only_use_names_this_file_imports() {
+        let source = "import sqlalchemy as sa\nfrom alembic import op\nfrom x import (A as B, C)\n";
+        assert!(names_imported(
+            source,
+            "sa.Column(\"a\", sa.String(30), nullable=True)"
+        ));
+        assert!(names_imported(
+            source,
+            "sa.Column('a', B, C(1), server_default='x.y')"
+        ));
+        assert!(!names_imported(source, "sa.Column('a', String(30))"));
+        assert!(!names_imported(
+            source,
+            "sa.Column('a', postgresql.JSONB())"
+        ));
+    }
 }

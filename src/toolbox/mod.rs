@@ -4,6 +4,7 @@
 //! in the model lead back to the exact source text of every argument, so a generated
 //! downgrade repeats the user's own expressions (`sa.String(30)`, `Model.__tablename__`).
 
+pub mod chain;
 pub mod explain;
 pub mod fix;
 #[cfg(test)]
