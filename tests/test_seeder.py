@@ -263,3 +263,23 @@ def test_a_later_round_finds_parent_rows_its_unique_references_have_not_used(
         assert outcome.unseeded == [] and outcome.warnings == [], salt
     engine.close()
     assert _count(db_url, "code") == 9 and _count(db_url, "config") == 9
+
+
+def test_generated_uuids_differ_between_tables(db_url: str) -> None:
+    # Real UUIDs never repeat across tables: a data migration that copies rows from one
+    # table into another keyed by UUID (prefect 9e83011d1f2a, concurrency_limit into
+    # concurrency_limit_v2) must not fail on a collision only the seeder made.
+    _create(
+        db_url,
+        "CREATE TABLE limit_v1 (id UUID PRIMARY KEY, other UUID, name VARCHAR(20))",
+        "CREATE TABLE limit_v2 (id UUID PRIMARY KEY, other UUID, name VARCHAR(20))",
+    )
+    outcome = _seed(db_url, 3)
+    assert outcome.unseeded == [] and outcome.warnings == []
+    ids = _rows(
+        db_url,
+        "SELECT id FROM limit_v1 UNION ALL SELECT id FROM limit_v2 "
+        "UNION ALL SELECT other FROM limit_v1 UNION ALL SELECT other FROM limit_v2",
+    )
+    values = [str(v) for (v,) in ids if v is not None]
+    assert len(values) == 10 and len(set(values)) == 10, values

@@ -530,7 +530,12 @@ impl Planner<'_> {
             2 => (n + 700, Strategy::Plain),
             _ => (n + 900, Strategy::Minimal),
         };
-        value(&self.cols[i].name, &self.kinds[i], rule, n, row, strategy)
+        let v = value(&self.cols[i].name, &self.kinds[i], rule, n, row, strategy);
+        if matches!(self.kinds[i], Kind::Uuid) {
+            values::scoped_uuid(v, &format!("{}.{}", self.table.name, self.cols[i].name))
+        } else {
+            v
+        }
     }
 
     /// One row's values at `levels`, and whether a reference must be filled in later.

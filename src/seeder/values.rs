@@ -780,6 +780,33 @@ pub fn ordering(a: &Lit, b: &Lit) -> Option<std::cmp::Ordering> {
     }
 }
 
+/// A generated UUID made unique to `scope` (`table.column`): real UUIDs never repeat across
+/// tables, and a data migration that copies rows from one table into another keyed by UUID
+/// must not fail on a collision only the seeder made. 24 bits of the scope's FNV-1a hash go
+/// in the third and fourth groups (version 4 and variant bits kept).
+#[must_use]
+pub fn scoped_uuid(v: Lit, scope: &str) -> Lit {
+    match v {
+        Lit::Str(s) if s.len() == 36 && s.starts_with(UUID_PREFIX) => {
+            let mut h: u32 = 0x811c_9dc5;
+            for b in scope.bytes() {
+                h ^= u32::from(b);
+                h = h.wrapping_mul(0x0100_0193);
+            }
+            Lit::Str(format!(
+                "{}-4{:03x}-8{:03x}-{}",
+                &s[..13],
+                (h >> 12) & 0xfff,
+                h & 0xfff,
+                &s[24..]
+            ))
+        }
+        other => other,
+    }
+}
+
+const UUID_PREFIX: &str = "6d72742d-";
+
 /// A value of the same kind as `v`, `step` units (days for dates) further.
 #[must_use]
 pub fn shifted(v: &Lit, step: i64) -> Option<Lit> {
