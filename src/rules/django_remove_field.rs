@@ -1,4 +1,4 @@
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::scanner::model::{MigrationAST, OpKind};
 
 use super::Rule;
@@ -24,10 +24,17 @@ declare_rule! {
     ///
     /// Not reported when the same migration deletes the model afterwards (wagtail search 0008
     /// removes `querydailyhits.query`, then `QueryDailyHits`): MRT041 reports that loss once.
+    ///
+    /// ## Severity
+    /// An error: reversing the migration brings the table back empty, so the rows are lost
+    /// under a claimed restore. A warning in a test-suite app
+    /// (`<test|tests>/<app>/migrations/`, such as `wagtail/test/testapp/migrations/`): its rows
+    /// are fixtures, not data anyone keeps.
     pub struct DjangoRemoveField;
 }
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
+    let test_app = super::test_app(m);
     let ops = m.upgrade_ops();
     for (i, op) in ops.iter().enumerate().filter(|(_, o)| o.kind == OpKind::RemoveField) {
         // The same migration deletes the whole model afterwards: MRT041 reports that loss once.
@@ -46,5 +53,10 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             )
             .with_fix("stop using the field first and remove it in a later release"),
         );
+        if test_app
+            && let Some(d) = out.last_mut()
+        {
+            d.severity = Some(Severity::Warning);
+        }
     }
 }

@@ -643,6 +643,20 @@ pub(crate) fn column_kept(
         || rederived(up, down, table, column)
 }
 
+/// A migration of a test-suite app: `<test|tests>/<app>/migrations/<file>.py`, e.g.
+/// `wagtail/test/testapp/migrations/`. Its tables hold fixtures, not data anyone keeps.
+pub(crate) fn test_app(m: &MigrationAST) -> bool {
+    let path = std::path::Path::new(&m.path);
+    fn name(p: Option<&std::path::Path>) -> Option<&str> {
+        p.and_then(std::path::Path::file_name)
+            .and_then(std::ffi::OsStr::to_str)
+    }
+    let migrations = path.parent();
+    let app = migrations.and_then(std::path::Path::parent);
+    let suite = app.and_then(std::path::Path::parent);
+    name(migrations) == Some("migrations") && matches!(name(suite), Some("test" | "tests"))
+}
+
 /// Does `downgrade()` bring `table` (or `table.column`) back, and so claim to restore what the
 /// upgrade dropped: a `create_table` / `add_column` of it, or a statement whose effect is not
 /// visible (a helper call, SQL that could not be read), which may well do it?

@@ -266,3 +266,36 @@ fn helpers_cannot_pass_by_accident() {
     let result = std::panic::catch_unwind(|| lint_ok(bad, Rule::DropColumn));
     assert!(result.is_err());
 }
+
+/// Django data-loss rules in a test-suite app (`<test|tests>/<app>/migrations/`) are warnings;
+/// the same operations in a production app stay errors (wagtail/test/testapp).
+#[test]
+fn test_app_migrations_are_warnings() {
+    use crate::diagnostic::Severity;
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/django_test_app");
+    let result = crate::scanner::scan(&[root], &crate::scanner::Settings::default()).unwrap();
+    let mut got: Vec<(String, &str, Severity)> = result
+        .findings
+        .iter()
+        .filter(|f| matches!(f.rule, Rule::DjangoDeleteModel | Rule::DjangoRemoveField))
+        .map(|f| {
+            let app = if f.file.contains("testapp") {
+                "testapp"
+            } else {
+                "shop"
+            };
+            (app.to_string(), f.rule.code(), f.severity)
+        })
+        .collect();
+    got.sort_by(|a, b| (a.0.as_str(), a.1).cmp(&(b.0.as_str(), b.1)));
+    assert_eq!(
+        got,
+        vec![
+            ("shop".to_string(), "MRT040", Severity::Error),
+            ("shop".to_string(), "MRT041", Severity::Error),
+            ("testapp".to_string(), "MRT040", Severity::Warning),
+            ("testapp".to_string(), "MRT041", Severity::Warning),
+        ]
+    );
+}
