@@ -9,9 +9,10 @@ Modes:
 - default: findings per rule per project, and the wall time of each scan;
 - `--sample N --seed S`: draw N ERROR findings, stratified by rule (round robin over the rules,
   random within a rule), and print them as JSON rows to judge;
-- `--judged bench/judged_sample.json`: re-scan, then print precision = real / total over the
-  judged findings that still fire, the judged-real findings that no longer fire (lost recall),
-  and the error findings that are not judged yet.
+- default, and `--judged FILE`: after the table, precision = real / total over the judged
+  findings of bench/judged_sample.json (or FILE) that still fire as errors, the same weighted
+  by each rule's error count (the sample is stratified by rule), the judged-real findings that
+  no longer fire (lost recall), and the error findings that are not judged yet.
 
 A finding is keyed by (project, revision, rule, line of the statement's first token, object):
 the key survives unrelated edits of the message.
@@ -212,6 +213,27 @@ def precision(rows: list[dict[str, Any]], judged_path: Path) -> None:
     if total:
         print(f"  real {len(real)}, true-but-warning {len(warn)}, false {len(false)}")
         print(f"  precision (real / total): {len(real) / total:.0%}")
+        # The sample is stratified by rule: weight each rule's precision by its error count.
+        errors_by_rule = Counter(f["rule"] for f in rows if f["severity"] == "error")
+        judged_by_rule: dict[str, list[str]] = defaultdict(list)
+        for j in still:
+            judged_by_rule[j["rule"]].append(j["verdict"])
+        covered = sum(errors_by_rule[r] for r in judged_by_rule)
+        if covered:
+            est = sum(
+                errors_by_rule[r] * v.count("real") / len(v) for r, v in judged_by_rule.items()
+            )
+            print(
+                f"  estimated over all errors (each rule's sample precision weighted by its "
+                f"error count, {covered} of {sum(errors_by_rule.values())} errors covered): "
+                f"{est / covered:.0%}"
+            )
+        for rule in sorted(judged_by_rule):
+            v = judged_by_rule[rule]
+            print(
+                f"    {rule}: {v.count('real')}/{len(v)} real of the sample, "
+                f"{errors_by_rule[rule]} errors in all"
+            )
     print(f"judged-real findings that no longer fire (lost recall): {len(lost)}")
     for j in lost:
         print(f"  {j['key']}")
@@ -222,7 +244,12 @@ def precision(rows: list[dict[str, Any]], judged_path: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--judged", type=Path, help="judged sample (JSON) to measure precision")
+    parser.add_argument(
+        "--judged",
+        type=Path,
+        default=HERE / "judged_sample.json",
+        help="judged sample (JSON) to measure precision (default: bench/judged_sample.json)",
+    )
     parser.add_argument("--sample", type=int, help="draw this many ERROR findings to judge")
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--list", metavar="PROJECT", help="print every finding of a project")
@@ -240,7 +267,7 @@ def main() -> int:
                 print(f"{sev} {f['rule']} {f['revision']}:{f['line']} {f['message']}")
         return 0
     per_rule(rows, times)
-    if args.judged:
+    if args.judged and args.judged.exists():
         precision(rows, args.judged)
     return 0
 
