@@ -39,17 +39,18 @@ MYSQL_ADMIN = os.environ.get("MRT_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0
 STATUSES = ("passed", "failed", "upgrade_fails_on_data", "unverified", "blocked", "skipped")
 
 PROJECTS: dict[str, tuple[list[str], tuple[str, ...]]] = {
-    # project → (pip requirements, dialects it runs on)
+    # project → (pip requirements, dialects it runs on). pytest too: pytest_mrt imports it
+    # (its ConfigError is a pytest UsageError).
     "mlflow": (
-        ["mlflow-skinny==3.17.2", "alembic", "sqlalchemy", "psycopg2-binary", "PyMySQL"],
+        ["mlflow-skinny==3.17.2", "alembic", "sqlalchemy", "psycopg2-binary", "PyMySQL", "pytest"],
         ("sqlite", "postgresql", "mariadb"),
     ),
     "prefect": (
-        ["prefect==3.8.8", "asyncpg", "aiosqlite", "psycopg2-binary"],
+        ["prefect==3.8.8", "asyncpg", "aiosqlite", "psycopg2-binary", "pytest"],
         ("sqlite", "postgresql"),
     ),
     "airflow": (
-        ["apache-airflow-core==3.3.2", "psycopg2-binary", "asyncpg"],
+        ["apache-airflow-core==3.3.2", "psycopg2-binary", "asyncpg", "pytest"],
         ("sqlite", "postgresql"),
     ),
 }
