@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest import UsageError
-
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
@@ -25,10 +23,20 @@ if TYPE_CHECKING:
 SEVERITIES = ("error", "warning", "off")
 
 
+def _usage_error() -> tuple[type[Exception], ...]:
+    """pytest's UsageError when pytest is running, else nothing: `mrt check` never imports
+    pytest (it costs the CLI's cold start), and only pytest needs the base."""
+    if "pytest" not in sys.modules:
+        return ()
+    from _pytest.config.exceptions import UsageError
+
+    return (UsageError,)
+
+
 # pytest marks UsageError @final for type checkers only; subclassing it is what makes pytest
 # print an invalid MRTConfig built in a conftest's pytest_configure as one line (exit 4)
 # instead of a 27-line INTERNALERROR traceback.
-class ConfigError(ValueError, UsageError):  # type: ignore[misc]
+class ConfigError(ValueError, *_usage_error()):  # type: ignore[misc]
     """A configuration value is unknown, of the wrong type or impossible (one line, naming it)."""
 
 
