@@ -687,12 +687,21 @@ pub(crate) fn rederived(up: &[Operation], down: &[Operation], table: &str, colum
                 && d.column.as_deref().is_some_and(|x| same_name(x, c))
         })
     };
-    down.iter().any(|op| {
-        op.writes_column(table, column)
-            && !op.reads.is_empty()
-            && op.reads.iter().all(|(t, c)| {
+    let from_kept = |reads: &[(String, String)]| {
+        !reads.is_empty()
+            && reads.iter().all(|(t, c)| {
                 same_name(t, table) && c != "*" && !same_name(c, column) && !dropped(c)
             })
+    };
+    down.iter().enumerate().any(|(i, op)| {
+        op.writes_column(table, column)
+            && (from_kept(&op.reads)
+                // Rows read in Python, then written back one by one (`SELECT id, capabilities`,
+                // `UPDATE ... WHERE id = :id SET type = 'STORAGE'`, prefect 33439667aeea): the
+                // value follows the row's data; a fill of every row (no WHERE) does not.
+                || op.reads.is_empty()
+                    && op.has_where
+                    && down[..i].iter().any(|r| r.kind == OpKind::Read && from_kept(&r.reads)))
     })
 }
 

@@ -810,6 +810,10 @@ impl Walker<'_, '_> {
                 .first()
                 .and_then(|a| self.name(a))
                 .filter(|n| !n.starts_with('{')),
+            // `meta.tables["block_schema"]` after `meta.reflect(...)`: the reflected table.
+            Expr::Subscript(sub) if matches!(sub.value.as_ref(), Expr::Attribute(a) if a.attr.as_str() == "tables") => {
+                self.name(&sub.slice).filter(|n| !n.starts_with('{'))
+            }
             _ => None,
         }
     }
