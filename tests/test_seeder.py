@@ -3,6 +3,8 @@ reports when a table refuses every row."""
 
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 from pytest_mrt import _core
 
@@ -283,3 +285,22 @@ def test_generated_uuids_differ_between_tables(db_url: str) -> None:
     )
     values = [str(v) for (v,) in ids if v is not None]
     assert len(values) == 10 and len(set(values)) == 10, values
+
+
+def test_char_36_keys_hold_uuids_that_differ_between_tables(db_url: str) -> None:
+    # Where there is no UUID type, CHAR(36) holds UUIDs (prefect on SQLite): a data migration
+    # copying ids from concurrency_limit into concurrency_limit_v2 (9e83011d1f2a) must not
+    # fail on a collision only the seeder made.
+    _create(
+        db_url,
+        "CREATE TABLE limit_v1 (id CHAR(36) PRIMARY KEY, name VARCHAR(20))",
+        "CREATE TABLE limit_v2 (id CHAR(36) PRIMARY KEY, name VARCHAR(20))",
+    )
+    outcome = _seed(db_url, 3)
+    assert outcome.unseeded == [] and outcome.warnings == []
+    ids = [
+        str(v)
+        for (v,) in _rows(db_url, "SELECT id FROM limit_v1 UNION ALL SELECT id FROM limit_v2")
+    ]
+    assert len(ids) == 6 and len(set(ids)) == 6, ids
+    assert all(str(uuid.UUID(i)) == i for i in ids), ids

@@ -474,8 +474,29 @@ fn kind_for(schema: &Schema, backend: Backend, col: &Column, rule: Option<&Rule>
     });
     match (kind, rule) {
         (Kind::Text { .. }, Some(r)) if r.json || r.json_type.is_some() => Kind::Json,
+        // CHAR(36) with nothing else asked of it holds UUIDs where the database has no UUID
+        // type (SQLAlchemy's GUID pattern; prefect on SQLite): real keys, unique across tables.
+        (Kind::Text { max: Some(36) }, r) if fixed_char(data_type) && r.is_none_or(free) => {
+            Kind::Uuid
+        }
         (k, _) => k,
     }
+}
+
+/// `CHAR(n)` (not `VARCHAR`).
+fn fixed_char(data_type: &str) -> bool {
+    let t = data_type.to_ascii_uppercase();
+    let base = t.split('(').next().unwrap_or("").trim();
+    matches!(base, "CHAR" | "CHARACTER" | "BPCHAR" | "NCHAR")
+}
+
+/// A rule that asks nothing of a value's text (NULL-ness aside).
+fn free(r: &Rule) -> bool {
+    Rule {
+        not_null: false,
+        null: false,
+        ..r.clone()
+    } == Rule::default()
 }
 
 /// Rows for one table: where each column stands on the ladder of strategies.
