@@ -1,0 +1,187 @@
+//! Model building: parse one file, recognise it as a Django or Alembic migration, build its
+//! [`MigrationAST`] (guessing the SQL dialect it targets) and run the per-file rules.
+
+use std::path::Path;
+
+use ruff_python_ast::PySourceType;
+use ruff_text_size::TextRange;
+
+use super::model::{self, Framework, MigrationAST};
+use super::{FileScan, alembic, django, source, sql, stem};
+use crate::diagnostic::Diagnostic;
+use crate::rules::{self, Rule};
+
+/// Parse one file into its migration model and run the per-file rules.
+#[must_use]
+pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
+    let mut scan = FileScan {
+        path,
+        group,
+        source: String::new(),
+        migration: None,
+        diagnostics: Vec::new(),
+        is_migration: false,
+    };
+    let source = match source::decode(bytes) {
+        Ok(s) => s,
+        Err(msg) => {
+            scan.is_migration = true;
+            scan.diagnostics.push(Diagnostic::new(
+                Rule::UnreadableFile,
+                msg,
+                TextRange::default(),
+            ));
+            return scan;
+        }
+    };
+    scan.source = source;
+    // The parser and the model builder recurse: hostile nesting gets one finding, not a
+    // stack overflow (and Python itself could not import such a file).
+    if let Some((offset, why)) = source::too_deep(&scan.source) {
+        scan.is_migration = true;
+        scan.diagnostics.push(Diagnostic::new(
+            Rule::UnreadableFile,
+            why,
+            TextRange::empty(offset),
+        ));
+        return scan;
+    }
+    let parsed = ruff_python_parser::parse_unchecked_source(&scan.source, PySourceType::Python);
+    if let Some(err) = parsed.errors().first() {
+        scan.is_migration = true;
+        scan.diagnostics.push(
+            Diagnostic::new(
+                Rule::SyntaxError,
+                format!("syntax error: {}", err.error),
+                err.location,
+            )
+            .with_fix("fix the Python syntax; Alembic/Django cannot import this file either"),
+        );
+        return scan;
+    }
+    let body = &parsed.syntax().body;
+    let suppressions = source::suppressions(&scan.source, parsed.tokens());
+    let file_stem = stem(&scan.path);
+    let migration = if let Some(class) = django::migration_class(body) {
+        let d = django::read(class, &scan.source, body);
+        let created = d
+            .operations
+            .ops
+            .iter()
+            .filter(|o| o.kind == model::OpKind::CreateModel)
+            .filter_map(|o| o.table.clone())
+            .collect();
+        let hint = if scan.source.contains("postgres") {
+            sql::DialectHint::Postgres
+        } else {
+            sql::DialectHint::Unknown
+        };
+        MigrationAST {
+            path: scan.path.clone(),
+            source: String::new(),
+            framework: Framework::Django,
+            revision: file_stem,
+            revision_declared: false,
+            revision_range: d.header,
+            down_revision: d.dependencies,
+            branch_labels: Vec::new(),
+            depends_on: Vec::new(),
+            upgrade: Some(d.operations),
+            downgrade: None,
+            atomic: d.atomic,
+            replaces: d.replaces,
+            class_range: d.header,
+            suppressions,
+            dialect: hint,
+            created_tables: created,
+        }
+    } else {
+        let id = alembic::identity(body);
+        if id.revision.is_none() && !id.has_upgrade {
+            // A helper module next to the revisions (or an empty file): not a migration.
+            return scan;
+        }
+        let module = alembic::Module::new(&scan.source, body).at(&scan.path);
+        let upgrade = module.function("upgrade");
+        let downgrade = module.function("downgrade");
+        let created = upgrade
+            .as_ref()
+            .map(|f| {
+                f.ops
+                    .iter()
+                    .filter(|o| o.kind == model::OpKind::CreateTable)
+                    .filter_map(|o| o.table.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (revision, revision_range, declared) = match id.revision {
+            Some((r, range)) => (r, range, true),
+            None => (
+                file_stem,
+                upgrade.as_ref().map(|f| f.header).unwrap_or_default(),
+                false,
+            ),
+        };
+        let dialect = dialect_of(&scan.path, module.hint(), upgrade.iter().chain(&downgrade));
+        MigrationAST {
+            path: scan.path.clone(),
+            source: String::new(),
+            framework: Framework::Alembic,
+            revision,
+            revision_declared: declared,
+            revision_range,
+            down_revision: id.down_revision,
+            branch_labels: id.branch_labels,
+            depends_on: id.depends_on,
+            upgrade,
+            downgrade,
+            atomic: true,
+            replaces: 0,
+            class_range: TextRange::default(),
+            suppressions,
+            dialect,
+            created_tables: created,
+        }
+    };
+    scan.is_migration = true;
+    scan.diagnostics = rules::check_migration(&migration);
+    scan.migration = Some(migration);
+    scan
+}
+
+/// The dialect a revision targets: its imports and `postgresql_*` arguments, else `PRAGMA`
+/// statements (SQLite only), else a folder named after a database (one history per dialect).
+fn dialect_of<'f>(
+    path: &str,
+    hint: sql::DialectHint,
+    functions: impl Iterator<Item = &'f model::Function>,
+) -> sql::DialectHint {
+    if hint != sql::DialectHint::Unknown {
+        return hint;
+    }
+    let pragma = functions
+        .flat_map(|f| &f.ops)
+        // A PRAGMA in an `if dialect == "sqlite":` branch says nothing about the file.
+        .any(|o| {
+            o.kind == model::OpKind::Read
+                && o.name.as_deref() == Some("PRAGMA")
+                && o.dialects.is_all()
+        });
+    if pragma {
+        return sql::DialectHint::Sqlite;
+    }
+    for part in Path::new(path).components().rev().skip(1) {
+        match part
+            .as_os_str()
+            .to_string_lossy()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "sqlite" | "sqlite3" => return sql::DialectHint::Sqlite,
+            "postgresql" | "postgres" | "pg" => return sql::DialectHint::Postgres,
+            "mysql" | "mariadb" => return sql::DialectHint::MySql,
+            _ => {}
+        }
+    }
+    sql::DialectHint::Unknown
+}

@@ -1,0 +1,166 @@
+//! Graph partitioning: the revision graphs under each input folder (one per history), the
+//! Django apps, and the graph rules run over each of them (or over one file on its own).
+
+use std::path::{Path, PathBuf};
+
+use super::model::{Framework, MigrationAST};
+use super::{FileScan, graph};
+use crate::rules;
+
+/// Check the revision graph of every folder input, and the Django apps of every input.
+pub(super) fn check_graphs(scans: &mut [FileScan], paths: &[PathBuf]) {
+    for (group, root) in paths.iter().enumerate() {
+        // A file given on its own is part of a history we do not see: graph rules on it
+        // would report its parent, kept next to it, as missing. Graphs need a folder.
+        if !root.is_dir() {
+            continue;
+        }
+        let idx: Vec<usize> = (0..scans.len())
+            .filter(|&i| {
+                scans[i].group == group
+                    && scans[i]
+                        .migration
+                        .as_ref()
+                        .is_some_and(|m| m.framework == Framework::Alembic && m.revision_declared)
+            })
+            .collect();
+        for part in graph_parts(scans, &idx, root) {
+            graph_check(scans, &part);
+        }
+    }
+    django_apps(scans);
+}
+
+/// Django migrations grouped by app (their folder), each app in file-name order (Django's
+/// numbering), for the rules that replay an app's field state.
+pub(super) fn django_apps(scans: &mut [FileScan]) {
+    let mut apps: std::collections::BTreeMap<(usize, PathBuf), Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for (i, s) in scans.iter().enumerate() {
+        if s.migration
+            .as_ref()
+            .is_some_and(|m| m.framework == Framework::Django)
+        {
+            let dir = Path::new(&s.path)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            apps.entry((s.group, dir)).or_default().push(i);
+        }
+    }
+    for mut idx in apps.into_values() {
+        idx.sort_by(|&a, &b| scans[a].path.cmp(&scans[b].path));
+        let found = {
+            let migs: Vec<&MigrationAST> = idx
+                .iter()
+                .filter_map(|&i| scans[i].migration.as_ref())
+                .collect();
+            rules::check_django_app(&migs)
+        };
+        for (k, d) in found {
+            scans[idx[k]].diagnostics.push(d);
+        }
+    }
+}
+
+/// The revision graphs under one input path. Subfolders normally split one history
+/// (`versions/<release>/*.py`), but sibling folders that declare the same revision ids are
+/// separate histories (one per database dialect, as Prefect ships them).
+fn graph_parts(scans: &[FileScan], idx: &[usize], root: &Path) -> Vec<Vec<usize>> {
+    let top = |i: usize| -> String {
+        let path = Path::new(&scans[i].path);
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        let mut parts = rel.components();
+        match (parts.next(), parts.next()) {
+            (Some(first), Some(_)) => first.as_os_str().to_string_lossy().into_owned(),
+            _ => String::new(),
+        }
+    };
+    let mut owner: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
+    let mut split = false;
+    for &i in idx {
+        let Some(m) = &scans[i].migration else {
+            continue;
+        };
+        let folder = top(i);
+        if let Some(prev) = owner.insert(m.revision.as_str(), folder.clone())
+            && prev != folder
+        {
+            split = true;
+            break;
+        }
+    }
+    let mut parts: std::collections::BTreeMap<String, Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for &i in idx {
+        parts.entry(top(i)).or_default().push(i);
+    }
+    // Separate histories each start at their own base; release folders do not.
+    let own_base = |part: &Vec<usize>| {
+        part.iter().any(|&i| {
+            scans[i]
+                .migration
+                .as_ref()
+                .is_some_and(|m| m.down_revision.ids().is_empty())
+        })
+    };
+    if !split || !parts.values().all(own_base) {
+        return if idx.is_empty() {
+            Vec::new()
+        } else {
+            vec![idx.to_vec()]
+        };
+    }
+    parts.into_values().collect()
+}
+
+fn graph_check(scans: &mut [FileScan], idx: &[usize]) {
+    {
+        // Graph indexes count only the files that have a migration.
+        let with_migration: Vec<usize> = idx
+            .iter()
+            .copied()
+            .filter(|&i| scans[i].migration.is_some())
+            .collect();
+        let result = {
+            let migs: Vec<&MigrationAST> = with_migration
+                .iter()
+                .filter_map(|&i| scans[i].migration.as_ref())
+                .collect();
+            rules::check_graph(&graph::Graph::new(migs))
+        };
+        for (k, rule, range) in result.cleared {
+            scans[with_migration[k]]
+                .diagnostics
+                .retain(|d| !(d.rule == rule && d.range == range));
+        }
+        for (k, d) in result.found {
+            scans[with_migration[k]].diagnostics.push(d);
+        }
+    }
+}
+
+/// The graph rules and the replay over one file on its own (a chain of one revision).
+/// Without `folder_rules`, rules about the folder's revision graph (missing parents, heads,
+/// ...) are left out: the file was given without its folder.
+pub fn check_alone(file: &mut FileScan, folder_rules: bool) {
+    let Some(m) = file
+        .migration
+        .as_ref()
+        .filter(|m| m.framework == Framework::Alembic && m.revision_declared)
+    else {
+        return;
+    };
+    let result = rules::check_graph(&graph::Graph::new(vec![m]));
+    for (_, rule, range) in result.cleared {
+        file.diagnostics
+            .retain(|d| !(d.rule == rule && d.range == range));
+    }
+    file.diagnostics.extend(
+        result
+            .found
+            .into_iter()
+            .map(|(_, d)| d)
+            .filter(|d| folder_rules || rules::STATE_RULES.contains(&d.rule)),
+    );
+}
