@@ -7,15 +7,18 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from pytest_mrt.runner import AlembicRunner, MigrationError
+from pytest_mrt.runner import MARKER, AlembicRunner, MigrationError
 
 BLOG = Path(__file__).parent.parent / "examples" / "blog"
 
 
-def _tables(url: str) -> set[str]:
+def _tables(url: str, *, marker: bool = False) -> set[str]:
+    """The tables, without Alembic's version table and (unless asked) the run's marker table,
+    which exists while a run is open."""
     engine = sa.create_engine(url)
     try:
-        return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+        hidden = {"alembic_version"} | (set() if marker else {MARKER})
+        return set(sa.inspect(engine).get_table_names()) - hidden
     finally:
         engine.dispose()
 
@@ -38,6 +41,8 @@ def test_upgrade_and_downgrade_walk_the_blog_chain(db_url: str) -> None:
         assert _tables(db_url) == {"tags"}
     finally:
         runner.dispose()
+    # Disposing ends the run: its marker goes, what the migrations made stays.
+    assert _tables(db_url, marker=True) == {"tags"}
 
 
 def test_env_py_that_ignores_the_shared_connection_still_uses_the_test_db(

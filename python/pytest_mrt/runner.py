@@ -504,6 +504,8 @@ class AlembicRunner:
                     killer.exec_driver_sql(f"KILL QUERY {int(thread_id)}")
 
     def dispose(self) -> None:
+        if self.run is not None:
+            self.run.release()  # the marker goes; what the migrations made stays
         self.engine.dispose()
 
 

@@ -201,6 +201,16 @@ class Run:
         self.finished = True
         _LIVE.discard(self.id)
 
+    def release(self) -> None:
+        """End a run whose objects stay (a runner disposed without a check's cleanup, as
+        ``mrt.upgrade()`` leaves them): take it out of the marker table, drop nothing else."""
+        if self.finished:
+            return
+        with contextlib.suppress(_core.DatabaseError):
+            self.forget()
+        self.finished = True
+        _LIVE.discard(self.id)
+
     def abandon(self) -> None:
         """End a run whose database is about to be dropped (a copy)."""
         self.finished = True
