@@ -287,7 +287,7 @@ def test_generated_uuids_differ_between_tables(db_url: str) -> None:
     assert len(values) == 10 and len(set(values)) == 10, values
 
 
-def test_char_36_keys_hold_uuids_that_differ_between_tables(db_url: str) -> None:
+def test_char_36_and_char_32_keys_hold_uuids_that_differ_between_tables(db_url: str) -> None:
     # Where there is no UUID type, CHAR(36) holds UUIDs (prefect on SQLite): a data migration
     # copying ids from concurrency_limit into concurrency_limit_v2 (9e83011d1f2a) must not
     # fail on a collision only the seeder made.
@@ -295,6 +295,9 @@ def test_char_36_keys_hold_uuids_that_differ_between_tables(db_url: str) -> None
         db_url,
         "CREATE TABLE limit_v1 (id CHAR(36) PRIMARY KEY, name VARCHAR(20))",
         "CREATE TABLE limit_v2 (id CHAR(36) PRIMARY KEY, name VARCHAR(20))",
+        # SQLAlchemy's Uuid where there is no UUID type: 32 hex digits (airflow's deadline.id,
+        # read back through sa.Uuid by e812941398f4).
+        "CREATE TABLE deadline (id CHAR(32) PRIMARY KEY, name VARCHAR(20))",
     )
     outcome = _seed(db_url, 3)
     assert outcome.unseeded == [] and outcome.warnings == []
@@ -304,3 +307,5 @@ def test_char_36_keys_hold_uuids_that_differ_between_tables(db_url: str) -> None
     ]
     assert len(ids) == 6 and len(set(ids)) == 6, ids
     assert all(str(uuid.UUID(i)) == i for i in ids), ids
+    hex_ids = [str(v) for (v,) in _rows(db_url, "SELECT id FROM deadline")]
+    assert len(set(hex_ids)) == 3 and all(uuid.UUID(h).hex == h for h in hex_ids), hex_ids

@@ -474,9 +474,10 @@ fn kind_for(schema: &Schema, backend: Backend, col: &Column, rule: Option<&Rule>
     });
     match (kind, rule) {
         (Kind::Text { .. }, Some(r)) if r.json || r.json_type.is_some() => Kind::Json,
-        // CHAR(36) with nothing else asked of it holds UUIDs where the database has no UUID
-        // type (SQLAlchemy's GUID pattern; prefect on SQLite): real keys, unique across tables.
-        (Kind::Text { max: Some(36) }, r) if fixed_char(data_type) && r.is_none_or(free) => {
+        // CHAR(36), or CHAR(32) as hex digits, with nothing else asked of it holds UUIDs where
+        // the database has no UUID type (SQLAlchemy's Uuid is CHAR(32), the GUID recipe
+        // CHAR(36); airflow, prefect on SQLite): real keys, unique across tables.
+        (Kind::Text { max: Some(32 | 36) }, r) if fixed_char(data_type) && r.is_none_or(free) => {
             Kind::Uuid
         }
         (k, _) => k,
@@ -552,10 +553,15 @@ impl Planner<'_> {
             _ => (n + 900, Strategy::Minimal),
         };
         let v = value(&self.cols[i].name, &self.kinds[i], rule, n, row, strategy);
-        if matches!(self.kinds[i], Kind::Uuid) {
-            values::scoped_uuid(v, &format!("{}.{}", self.table.name, self.cols[i].name))
-        } else {
-            v
+        if !matches!(self.kinds[i], Kind::Uuid) {
+            return v;
+        }
+        let col = self.cols[i];
+        match values::scoped_uuid(v, &format!("{}.{}", self.table.name, col.name)) {
+            Lit::Str(s) if fixed_char(&col.data_type) && col.data_type.contains("32") => {
+                Lit::Str(s.replace('-', ""))
+            }
+            other => other,
         }
     }
 
