@@ -394,6 +394,30 @@ def test_the_marker_table_is_never_seen_by_snapshots_or_the_seeder(
     assert _tables(db_url) == set()
 
 
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mariadb"])
+def test_cleanup_drops_tables_whose_foreign_keys_form_a_cycle(
+    check: Callable[..., RollbackChecker], make_db: Callable[[str], str], dialect: str
+) -> None:
+    # prefect's flow_run <-> flow_run_state: neither can be dropped first without CASCADE.
+    url = make_db(dialect)
+    checker = check(url)
+    checker.check_all()
+    _run_sql(
+        url,
+        "CREATE TABLE run_a (id INTEGER PRIMARY KEY, b_id INTEGER)",
+        "CREATE TABLE run_b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES run_a (id))",
+        *(
+            []
+            if dialect == "sqlite"
+            else [
+                "ALTER TABLE run_a ADD CONSTRAINT fk_a_b FOREIGN KEY (b_id) REFERENCES run_b (id)"
+            ]
+        ),
+    )
+    checker.close()
+    assert not {"run_a", "run_b", "accounts", "_mrt_run"} & _tables(url)
+
+
 # -- allow_existing_data never destroys real data --------------------------------------------
 
 
