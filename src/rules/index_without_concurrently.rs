@@ -1,6 +1,6 @@
 use crate::diagnostic::Diagnostic;
 use crate::scanner::model::{MigrationAST, OpKind};
-use crate::scanner::sql::DialectHint;
+use crate::scanner::model::DialectHint;
 
 use super::Rule;
 

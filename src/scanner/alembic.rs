@@ -8,12 +8,12 @@ use ruff_python_ast::{Expr, ExprCall, Stmt, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::model::{
-    BodyKind, ConstraintKind, ConstraintSpec, Dialects, Function, OpKind, Operation, Origin,
-    Parents, Value,
+    BodyKind, ConstraintKind, ConstraintSpec, DialectHint, Dialects, Function, OpKind, Operation,
+    Origin, Parents, Value,
 };
 use super::models;
 use super::python::{self, Constants, arg, column_spec, kwargs, last_name, literal_str, str_arg};
-use super::sql::{self, DialectHint};
+use super::sql;
 
 /// Module-level facts the function bodies are read against.
 pub struct Module<'a> {

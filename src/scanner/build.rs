@@ -7,7 +7,7 @@ use ruff_python_ast::PySourceType;
 use ruff_text_size::TextRange;
 
 use super::model::{self, Framework, MigrationAST};
-use super::{FileScan, alembic, django, source, sql, stem};
+use super::{FileScan, alembic, django, source, stem};
 use crate::diagnostic::Diagnostic;
 use crate::rules::{self, Rule};
 
@@ -72,13 +72,12 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
             .filter_map(|o| o.table.clone())
             .collect();
         let hint = if scan.source.contains("postgres") {
-            sql::DialectHint::Postgres
+            model::DialectHint::Postgres
         } else {
-            sql::DialectHint::Unknown
+            model::DialectHint::Unknown
         };
         MigrationAST {
             path: scan.path.clone(),
-            source: String::new(),
             framework: Framework::Django,
             revision: file_stem,
             revision_declared: false,
@@ -125,7 +124,6 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
         let dialect = dialect_of(&scan.path, module.hint(), upgrade.iter().chain(&downgrade));
         MigrationAST {
             path: scan.path.clone(),
-            source: String::new(),
             framework: Framework::Alembic,
             revision,
             revision_declared: declared,
@@ -153,10 +151,10 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
 /// statements (SQLite only), else a folder named after a database (one history per dialect).
 fn dialect_of<'f>(
     path: &str,
-    hint: sql::DialectHint,
+    hint: model::DialectHint,
     functions: impl Iterator<Item = &'f model::Function>,
-) -> sql::DialectHint {
-    if hint != sql::DialectHint::Unknown {
+) -> model::DialectHint {
+    if hint != model::DialectHint::Unknown {
         return hint;
     }
     let pragma = functions
@@ -168,7 +166,7 @@ fn dialect_of<'f>(
                 && o.dialects.is_all()
         });
     if pragma {
-        return sql::DialectHint::Sqlite;
+        return model::DialectHint::Sqlite;
     }
     for part in Path::new(path).components().rev().skip(1) {
         match part
@@ -177,11 +175,11 @@ fn dialect_of<'f>(
             .to_ascii_lowercase()
             .as_str()
         {
-            "sqlite" | "sqlite3" => return sql::DialectHint::Sqlite,
-            "postgresql" | "postgres" | "pg" => return sql::DialectHint::Postgres,
-            "mysql" | "mariadb" => return sql::DialectHint::MySql,
+            "sqlite" | "sqlite3" => return model::DialectHint::Sqlite,
+            "postgresql" | "postgres" | "pg" => return model::DialectHint::Postgres,
+            "mysql" | "mariadb" => return model::DialectHint::MySql,
             _ => {}
         }
     }
-    sql::DialectHint::Unknown
+    model::DialectHint::Unknown
 }

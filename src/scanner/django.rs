@@ -6,10 +6,10 @@ use ruff_python_ast::{Expr, ExprCall, Stmt, StmtClassDef, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::model::{
-    BodyKind, ColumnSpec, Function, Kwarg, OpKind, Operation, Origin, Parents, Value,
+    BodyKind, ColumnSpec, DialectHint, Function, Kwarg, OpKind, Operation, Origin, Parents, Value,
 };
 use super::python::{arg, eval, kwargs, last_name, literal_str, resolve_string};
-use super::sql::{self, DialectHint};
+use super::sql;
 
 /// The module's `class Migration(...)`, when it is a Django migration.
 #[must_use]

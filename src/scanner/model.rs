@@ -518,11 +518,20 @@ pub struct Suppression {
     pub codes: Vec<String>,
 }
 
+/// Which SQL dialect the file most likely targets (from its imports and keyword arguments).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DialectHint {
+    #[default]
+    Unknown,
+    Postgres,
+    MySql,
+    Sqlite,
+}
+
 /// One parsed migration file.
 #[derive(Clone, Debug)]
 pub struct MigrationAST {
     pub path: String,
-    pub source: String,
     pub framework: Framework,
     /// `revision` (Alembic) or the file stem (Django, or when none is declared).
     pub revision: String,
@@ -541,7 +550,7 @@ pub struct MigrationAST {
     pub class_range: TextRange,
     pub suppressions: Vec<Suppression>,
     /// The SQL dialect the file most likely targets (imports, `postgresql_*` arguments).
-    pub dialect: super::sql::DialectHint,
+    pub dialect: DialectHint,
     /// Tables created by this migration's upgrade (for "existing table" rules).
     pub created_tables: Vec<String>,
 }

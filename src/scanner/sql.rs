@@ -14,17 +14,9 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
+// `DialectHint` lives in the model (a field of `MigrationAST`); re-exported for older paths.
+pub use super::model::DialectHint;
 use super::model::{ColumnSpec, ConstraintKind, ConstraintSpec, OpKind, Operation, Origin, Value};
-
-/// Which SQL dialect the file most likely targets (from its imports and keyword arguments).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum DialectHint {
-    #[default]
-    Unknown,
-    Postgres,
-    MySql,
-    Sqlite,
-}
 
 /// The placeholder an f-string hole `{...}` becomes: an identifier the parser accepts.
 #[must_use]

@@ -1546,7 +1546,7 @@ impl Replay {
 }
 
 fn replay_revision(schema: &mut Schema, m: &MigrationAST, rev: usize) -> RevisionFacts {
-    let sqlite = m.dialect == super::sql::DialectHint::Sqlite;
+    let sqlite = m.dialect == super::model::DialectHint::Sqlite;
     let up_ops = ops_of(m.upgrade.as_ref());
     let created: Vec<(String, What, String)> = up_ops
         .iter()
