@@ -1,9 +1,11 @@
-//! The rule registry: stable codes (`MRT001`), kebab names, the pattern names users already
-//! write in `severity_overrides`, default severities, and each rule's documentation (its doc
-//! comment, captured by [`declare_rule!`]). One rule per file; rules read the normalized
-//! [`MigrationAST`] and never walk the Python tree themselves.
+//! The rules: one file per rule, each rule's documentation (its doc comment, captured by
+//! [`declare_rule!`]), lookup by the keys users write, and the checks run over a migration,
+//! a revision graph or a Django app. A rule's identity ([`Rule`]: code, name, pattern,
+//! default severity, aliases) lives one layer down, in [`crate::diagnostic`]. Rules read the
+//! normalized [`MigrationAST`] and never walk the Python tree themselves.
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
+pub use crate::diagnostic::{ALL, Rule};
 use crate::scanner::graph::Graph;
 use crate::scanner::model::{BodyKind, MigrationAST, OpKind, Operation, same_name};
 use crate::scanner::state::{Event, Replay};
@@ -19,32 +21,13 @@ macro_rules! declare_rule {
     };
 }
 
-macro_rules! rules {
+/// The rule files, and each rule's documentation, from the one rule table
+/// ([`crate::diagnostic::rule_table!`]): `pub mod <file>;` for every rule and [`Rule::docs`].
+macro_rules! rule_modules {
     ($($variant:ident => $module:ident, $code:literal, $name:literal, $pattern:literal, $sev:ident, [$($alias:literal),*];)*) => {
         $(pub mod $module;)*
 
-        /// Every rule, by stable code. Never renumber.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Rule { $($variant),* }
-
-        /// All rules in code order.
-        pub const ALL: &[Rule] = &[$(Rule::$variant),*];
-
         impl Rule {
-            /// Stable code, e.g. `MRT001`.
-            #[must_use]
-            pub fn code(self) -> &'static str { match self { $(Rule::$variant => $code),* } }
-            /// Kebab-case name, e.g. `drop-column`.
-            #[must_use]
-            pub fn name(self) -> &'static str { match self { $(Rule::$variant => $name),* } }
-            /// The pattern name shown in JSON `pattern` (and accepted in `severity_overrides`).
-            #[must_use]
-            pub fn pattern(self) -> &'static str { match self { $(Rule::$variant => $pattern),* } }
-            #[must_use]
-            pub fn default_severity(self) -> Severity { match self { $(Rule::$variant => Severity::$sev),* } }
-            /// Other pattern names users of the earlier pytest-mrt wrote for the same thing.
-            #[must_use]
-            pub fn aliases(self) -> &'static [&'static str] { match self { $(Rule::$variant => &[$($alias),*]),* } }
             /// The full documentation (the rule's doc comment).
             #[must_use]
             pub fn docs(self) -> &'static str { match self { $(Rule::$variant => $module::DOCS),* } }
@@ -52,59 +35,7 @@ macro_rules! rules {
     };
 }
 
-rules! {
-    DropColumn => drop_column, "MRT001", "drop-column", "DROP COLUMN", Error, ["DROP COLUMN in upgrade", "op.drop_column() in upgrade"];
-    DropTable => drop_table, "MRT002", "drop-table", "DROP TABLE", Error, ["DROP TABLE in upgrade", "op.drop_table() in upgrade"];
-    Truncate => truncate, "MRT003", "truncate", "TRUNCATE in migration", Error, ["TRUNCATE"];
-    DeleteWithoutWhere => delete_without_where, "MRT004", "delete-without-where", "DELETE without WHERE", Error, [];
-    NoopDowngrade => noop_downgrade, "MRT005", "noop-downgrade", "No-op downgrade", Error, ["noop downgrade", "def downgrade(): pass"];
-    MissingDowngrade => missing_downgrade, "MRT006", "missing-downgrade", "Missing downgrade", Error, ["No downgrade() function", "No downgrade"];
-    DowngradeRaises => downgrade_raises, "MRT007", "downgrade-raises", "Irreversible downgrade", Warning, ["downgrade raises"];
-    CreateNotReversed => create_not_reversed, "MRT008", "create-not-reversed", "CREATE not reversed", Error, ["create not undone in downgrade"];
-    RenameNotReversed => rename_not_reversed, "MRT009", "rename-not-reversed", "RENAME not reversed", Error, ["rename_table without reverse", "rename_column without reverse"];
-    DropObjectNotRecreated => drop_object_not_recreated, "MRT010", "drop-object-not-recreated", "DROP VIEW without recreating", Error, ["DROP VIEW not recreated", "DROP TRIGGER without recreating", "DROP TYPE without recreating", "DROP SEQUENCE without recreating", "DROP FUNCTION without recreating"];
-    EnumValueAdded => enum_value_added, "MRT011", "enum-value-added", "ENUM value added", Warning, ["ALTER TYPE ... ADD VALUE"];
-    AddMigrateDrop => add_migrate_drop, "MRT012", "add-migrate-drop", "Add + migrate + drop", Error, ["Add + migrate data + drop original"];
-    DropConstraintNone => drop_constraint_none, "MRT013", "drop-constraint-none", "DROP CONSTRAINT None", Error, [];
-    BulkUpdateWithoutReverse => bulk_update_without_reverse, "MRT014", "bulk-update-without-reverse", "Bulk UPDATE without reverse", Warning, ["Bulk UPDATE without reverse UPDATE", "UPDATE without WHERE"];
-    UnanalysableSql => unanalysable_sql, "MRT015", "unanalysable-sql", "could not analyse SQL", Warning, ["Raw op.execute()", "op.execute() with raw SQL"];
-    DropIndexNotRecreated => drop_index_not_recreated, "MRT016", "drop-index-not-recreated", "DROP INDEX without recreating", Warning, [];
-    DropConstraintNotRecreated => drop_constraint_not_recreated, "MRT017", "drop-constraint-not-recreated", "DROP CONSTRAINT without recreating", Warning, [];
-    NotNullWithoutDefault => not_null_without_default, "MRT020", "not-null-without-default", "NOT NULL without server_default", Warning, ["NOT NULL without default"];
-    ColumnTypeChange => column_type_change, "MRT021", "column-type-change", "Column type change", Warning, ["ALTER COLUMN type_=..."];
-    ColumnTypeNarrowed => column_type_narrowed, "MRT022", "column-type-narrowed", "Column type narrowed", Error, ["narrowing type change"];
-    IndexWithoutConcurrently => index_without_concurrently, "MRT023", "index-without-concurrently", "INDEX without CONCURRENTLY", Warning, ["CREATE INDEX without CONCURRENTLY", "DROP INDEX without CONCURRENTLY"];
-    AddColumnVolatileDefault => add_column_volatile_default, "MRT024", "add-column-volatile-default", "ADD COLUMN with DEFAULT", Warning, ["ADD COLUMN with volatile default"];
-    UniqueConstraintAdded => unique_constraint_added, "MRT025", "unique-constraint-added", "CREATE UNIQUE CONSTRAINT", Warning, ["unique constraint added"];
-    OnDeleteCascade => on_delete_cascade, "MRT026", "on-delete-cascade", "ON DELETE CASCADE added", Warning, ["ON DELETE CASCADE"];
-    SequenceChange => sequence_change, "MRT027", "sequence-change", "ALTER SEQUENCE / setval", Warning, ["ALTER SEQUENCE", "setval"];
-    NotNullRawSql => not_null_raw_sql, "MRT028", "not-null-raw-sql", "NOT NULL via raw SQL without reverse", Warning, [];
-    NotNullNotRestored => not_null_not_restored, "MRT029", "not-null-not-restored", "NOT NULL without restoring nullable", Warning, [];
-    AlterColumnResetsNullability => alter_column_resets_nullability, "MRT030", "alter-column-resets-nullability", "ALTER COLUMN without existing_nullable", Warning, [];
-    BulkInsertNotReversed => bulk_insert_not_reversed, "MRT031", "bulk-insert-not-reversed", "bulk_insert without reverse", Warning, ["Bulk INSERT without reverse"];
-    DdlErrorSwallowed => ddl_error_swallowed, "MRT032", "ddl-error-swallowed", "DDL error swallowed", Warning, [];
-    DjangoRemoveField => django_remove_field, "MRT040", "django-remove-field", "RemoveField", Error, [];
-    DjangoDeleteModel => django_delete_model, "MRT041", "django-delete-model", "DeleteModel", Error, [];
-    RunPythonWithoutReverse => run_python_without_reverse, "MRT042", "runpython-without-reverse", "RunPython without reverse", Error, ["RunPython without reverse_func", "RunPython without reverse_code"];
-    RunSqlWithoutReverse => run_sql_without_reverse, "MRT043", "runsql-without-reverse", "RunSQL without reverse", Error, ["RunSQL without reverse_sql"];
-    DjangoNotNullWithoutDefault => django_not_null_without_default, "MRT044", "django-not-null-without-default", "AddField NOT NULL without default", Warning, ["NOT NULL without default", "AlterField NOT NULL without default"];
-    DjangoRename => django_rename, "MRT045", "django-rename", "RenameModel/RenameField", Warning, ["RenameField", "RenameModel"];
-    DjangoAddIndexLocks => django_add_index_locks, "MRT046", "django-add-index-locks", "AddIndex without atomic = False", Warning, ["AddIndex"];
-    DjangoSquashed => django_squashed, "MRT047", "django-squashed", "Squashed migration", Warning, [];
-    MultipleHeads => multiple_heads, "MRT060", "multiple-heads", "Multiple heads", Error, [];
-    MissingParent => missing_parent, "MRT061", "missing-parent", "Missing parent revision", Error, [];
-    DuplicateRevision => duplicate_revision, "MRT062", "duplicate-revision", "Duplicate revision id", Error, [];
-    RevisionCycle => revision_cycle, "MRT063", "revision-cycle", "Revision cycle", Error, [];
-    OrphanRevision => orphan_revision, "MRT064", "orphan-revision", "Orphan revision", Warning, [];
-    ColumnDataHole => column_data_hole, "MRT065", "column-data-hole", "Column dropped and re-added", Warning, [];
-    DowngradeMissingObject => downgrade_missing_object, "MRT066", "downgrade-missing-object", "Downgrade drops a missing object", Error, [];
-    DropReferencedTable => drop_referenced_table, "MRT067", "drop-referenced-table", "Downgrade drops a referenced table", Error, [];
-    DowngradeSchemaDrift => downgrade_schema_drift, "MRT068", "downgrade-schema-drift", "Downgrade does not restore the schema", Warning, [];
-    CreateExistingObject => create_existing_object, "MRT069", "create-existing-object", "Creates an existing object", Error, [];
-    SyntaxError => syntax_error, "MRT090", "syntax-error", "Syntax error", Error, [];
-    UnreadableFile => unreadable_file, "MRT091", "unreadable-file", "Unreadable file", Error, [];
-    UnusedSuppression => unused_suppression, "MRT092", "unused-suppression", "Unused suppression", Warning, [];
-}
+crate::diagnostic::rule_table!(rule_modules);
 
 /// Lower-case words only: `No-op downgrade`, `no op  DOWNGRADE` and `no_op_downgrade` match.
 #[must_use]

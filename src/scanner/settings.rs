@@ -96,7 +96,8 @@ impl Settings {
     }
 
     /// The severity of one finding after overrides: `case` is the rule's own severity for
-    /// that case (see [`Diagnostic::severity`]); an override of the rule wins over both.
+    /// that case (see [`crate::diagnostic::Diagnostic::severity`]); an override of the rule
+    /// wins over both.
     #[must_use]
     pub fn severity_of_case(&self, rule: Rule, case: Option<Severity>) -> Option<Severity> {
         let mut sev = Some(case.unwrap_or(rule.default_severity()));
