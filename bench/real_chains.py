@@ -39,8 +39,8 @@ MYSQL_ADMIN = os.environ.get("MRT_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0
 STATUSES = ("passed", "failed", "upgrade_fails_on_data", "unverified", "blocked", "skipped")
 
 PROJECTS: dict[str, tuple[list[str], tuple[str, ...]]] = {
-    # project → (pip requirements, dialects it runs on). pytest too: pytest_mrt imports it
-    # (its ConfigError is a pytest UsageError).
+    # project → (pip requirements, dialects it runs on). pytest too: the workers run this
+    # checkout's pytest_mrt, a pytest plugin.
     "mlflow": (
         ["mlflow-skinny==3.17.2", "alembic", "sqlalchemy", "psycopg2-binary", "PyMySQL", "pytest"],
         ("sqlite", "postgresql", "mariadb"),
