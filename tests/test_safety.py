@@ -495,3 +495,94 @@ def test_allow_existing_data_on_mariadb_refuses_to_downgrade_past_the_rows(
     checker.close()
     assert _query(url, "SELECT version_num FROM alembic_version") == [("f002",)]
     assert _query(url, "SELECT id, name FROM accounts") == [(1, "ann")]
+
+
+# -- R4: migration_timeout is a bound -------------------------------------------------------
+
+SLEEPY = '''"""sleeps in Python, then leaves a trace
+
+Revision ID: t002
+Revises: t001
+"""
+
+import os
+import time
+from pathlib import Path
+
+revision = "t002"
+down_revision = "t001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    try:
+        time.sleep(20)
+    except Exception:  # a migration's own handler must not swallow the timeout
+        pass
+    Path(os.environ["MRT_TEST_TRACE"]).write_text("the step ran to its end")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def test_a_python_step_is_stopped_at_the_timeout(
+    check: Callable[..., RollbackChecker],
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import shutil
+
+    project = tmp_path / "sleepy"
+    shutil.copytree(EXAMPLES / "slow_migration", project)
+    (project / "migrations" / "versions" / "t002.py").write_text(SLEEPY)
+    trace = tmp_path / "trace"
+    monkeypatch.setenv("MRT_TEST_TRACE", str(trace))
+    config = MRTConfig(migration_timeout=1)
+    runner = AlembicRunner.for_config(project / "alembic.ini", db_url, config)
+    checker = RollbackChecker(runner, config)
+    try:
+        results = {r.revision: r for r in checker.check_all()}
+    finally:
+        checker.close()
+        runner.dispose()
+    assert results["t002"].failures == ["upgrade failed: timed out after 1 s"]
+    assert results["t002"].status == "failed"
+    # The sleep was cut short: the code after it never ran (it would have after 20 s).
+    assert not trace.exists()
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
+def test_the_engines_own_statements_are_bounded_on_the_server(
+    make_db: Callable[[str], str], dialect: str
+) -> None:
+    import threading
+
+    from pytest_mrt import DatabaseError, _core
+
+    url = make_db(dialect)
+    _run_sql(url, "CREATE TABLE accounts (id int PRIMARY KEY)", "INSERT INTO accounts VALUES (1)")
+    locker = sa.create_engine(url)
+    conn = locker.connect()
+    lock = {
+        "postgresql": "LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE",
+        "mariadb": "LOCK TABLES accounts WRITE",
+    }[dialect]
+    conn.exec_driver_sql(lock)
+    # Without a bound the read below would wait for the lock: released after 30 s so that a
+    # missing bound fails this test instead of hanging it.
+    release = threading.Timer(30, conn.close)
+    release.start()
+    engine = _core.Engine(url, timeout=1)
+    try:
+        schema = engine.snapshot()
+        with pytest.raises(DatabaseError, match=r"timeout|interrupted|exceeded"):
+            engine.fingerprint(schema)
+    finally:
+        release.cancel()
+        engine.close()
+        conn.close()
+        locker.dispose()

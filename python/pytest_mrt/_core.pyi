@@ -102,7 +102,8 @@ class SeedOutcome:
 class Engine:
     """One connection to the test database (its own driver, not SQLAlchemy's)."""
 
-    def __new__(cls, url: str, ignore: list[str] = ...) -> Engine: ...
+    def __new__(cls, url: str, ignore: list[str] = ..., timeout: float | None = None) -> Engine:
+        """``timeout`` (seconds) bounds each of the engine's statements on the server."""
     @property
     def dialect(self) -> str: ...
     @property

@@ -81,7 +81,9 @@ class RollbackChecker:
 
         self.runner = runner
         self.config = config
-        self.engine = _core.Engine(runner.db_url, [runner.version_table])
+        self.engine = _core.Engine(
+            runner.db_url, [runner.version_table], timeout=config.migration_timeout
+        )
         self._salt = 0
         self._user_seeds: list[_UserSeed] = []
         # A schema snapshot known to match the database (valid inside check_all only).
@@ -138,7 +140,9 @@ class RollbackChecker:
         copy = safety.copy_database(original_url)
         self._original = (make_url(original_url).database or "", self.run)
         self.runner.repoint(copy)
-        self.engine = _core.Engine(self.runner.db_url, [self.runner.version_table])
+        self.engine = _core.Engine(
+            self.runner.db_url, [self.runner.version_table], timeout=self.config.migration_timeout
+        )
         self.runner.run = None
         self.run = self.runner.begin_run(self.engine)
 

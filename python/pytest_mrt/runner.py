@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import signal
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -59,6 +60,38 @@ class MigrationError(Exception):
 
 class MigrationTimeout(MigrationError):
     """A step ran longer than ``migration_timeout`` and was interrupted."""
+
+
+class _OutOfTime(BaseException):
+    """Raised into a step by the ``migration_timeout`` alarm. A BaseException, so that a
+    migration's own ``except Exception`` cannot swallow it."""
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float, on_alarm: Callable[[], None]) -> Iterator[bool]:
+    """Interrupt the main thread after ``seconds`` (SIGALRM): Python code in a step (a
+    ``time.sleep``, a loop) stops there, not when it finishes. Does nothing (yields False) off
+    the main thread, without SIGALRM, or when someone else's alarm is armed."""
+    usable = (
+        hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    )
+    if not usable:
+        yield False
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        on_alarm()
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield True
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def one_line(exc: BaseException) -> str:
@@ -470,10 +503,13 @@ class AlembicRunner:
         timed_out = threading.Event()
         timer = threading.Timer(self.timeout, self._interrupt, args=(conn, timed_out))
         timer.daemon = True
-        timer.start()
         try:
-            yield
-        except Exception:
+            # The timer cancels a running statement (from its own thread, also when the step
+            # sits in C code); the alarm stops Python code (a sleep, a loop) in the main thread.
+            timer.start()
+            with _alarm(self.timeout, lambda: self._interrupt_soon(conn, timed_out)):
+                yield
+        except (Exception, _OutOfTime):
             if timed_out.is_set():
                 raise MigrationTimeout(
                     f"{what}: timed out after {self.timeout:g} s",
@@ -487,6 +523,12 @@ class AlembicRunner:
                 f"{what}: timed out after {self.timeout:g} s",
                 reason=f"timed out after {self.timeout:g} s",
             )
+
+    def _interrupt_soon(self, conn: Connection, timed_out: threading.Event) -> None:
+        """From the alarm: cancel the statement on another thread (a cancel request to a
+        server that does not answer must not block the step's own thread)."""
+        timed_out.set()
+        threading.Thread(target=self._interrupt, args=(conn, timed_out), daemon=True).start()
 
     def _interrupt(self, conn: Connection, timed_out: threading.Event) -> None:
         """Cancel the statement running on ``conn`` from the timer thread."""

@@ -245,10 +245,16 @@ impl PyEngine {
 #[pymethods]
 impl PyEngine {
     /// Connect to `url` (a SQLAlchemy URL). `ignore` names tables never looked at
-    /// (Alembic's version table).
+    /// (Alembic's version table). `timeout` (seconds) bounds each of the engine's statements
+    /// on the server (`migration_timeout`).
     #[new]
-    #[pyo3(signature = (url, ignore=Vec::new()))]
-    fn new(py: Python<'_>, url: &str, ignore: Vec<String>) -> PyResult<PyEngine> {
+    #[pyo3(signature = (url, ignore=Vec::new(), timeout=None))]
+    fn new(
+        py: Python<'_>,
+        url: &str,
+        ignore: Vec<String>,
+        timeout: Option<f64>,
+    ) -> PyResult<PyEngine> {
         crate::url::remember(url);
         let mut ignore = ignore;
         ignore.push(objects::MARKER.to_string());
@@ -257,7 +263,15 @@ impl PyEngine {
             dialects::sqlite::SHARED_WITH_PYTHON.get_or_init(|| sqlite_library_shared(py));
         }
         let p = parsed.clone();
-        let conn = py.detach(move || dialects::connect_parsed(&p))?;
+        let conn = py.detach(move || {
+            let mut conn = dialects::connect_parsed(&p)?;
+            if let Some(t) = timeout.filter(|t| t.is_finite() && *t > 0.0) {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let ms = ((t * 1000.0).ceil() as u64).max(1);
+                conn.set_statement_timeout(ms)?;
+            }
+            Ok::<_, Error>(conn)
+        })?;
         Ok(PyEngine {
             interrupter: conn.interrupter(),
             conn: Arc::new(Mutex::new(Some(conn))),

@@ -39,6 +39,12 @@ pub trait Dialect: Send {
     fn introspect(&mut self) -> Result<Schema>;
     /// Stream every row of `table` into `out` (columns in `out.columns` order).
     fn fingerprint_table(&mut self, table: &str, out: &mut TableData) -> Result<()>;
+    /// Bound every later statement of this connection to `ms` milliseconds, on the server
+    /// (PostgreSQL `statement_timeout` and `lock_timeout`; MariaDB `max_statement_time` and
+    /// lock waits; MySQL `max_execution_time`). SQLite has no server: nothing to set.
+    fn set_statement_timeout(&mut self, _ms: u64) -> Result<()> {
+        Ok(())
+    }
     /// Tables big enough that reading them on parallel connections pays (bytes on disk).
     fn large_tables(&mut self) -> Result<Vec<String>> {
         Ok(Vec::new())

@@ -151,6 +151,23 @@ impl Dialect for Mysql {
         format!("`{}`", ident.replace('`', "``"))
     }
 
+    fn set_statement_timeout(&mut self, ms: u64) -> Result<()> {
+        // Lock waits count in seconds, at least one.
+        let secs = ms.div_ceil(1000).max(1);
+        if self.mariadb {
+            let max = ms as f64 / 1000.0;
+            self.execute(&format!(
+                "SET SESSION max_statement_time = {max}; SET SESSION lock_wait_timeout = {secs}; \
+                 SET SESSION innodb_lock_wait_timeout = {secs}"
+            ))
+        } else {
+            self.execute(&format!(
+                "SET SESSION max_execution_time = {ms}; SET SESSION lock_wait_timeout = {secs}; \
+                 SET SESSION innodb_lock_wait_timeout = {secs}"
+            ))
+        }
+    }
+
     fn literal(&self, value: &Lit) -> String {
         match value {
             Lit::Str(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''")),

@@ -396,6 +396,12 @@ impl Dialect for Postgres {
         Ok(schema)
     }
 
+    fn set_statement_timeout(&mut self, ms: u64) -> Result<()> {
+        self.execute(&format!(
+            "SET statement_timeout = {ms}; SET lock_timeout = {ms}"
+        ))
+    }
+
     fn large_tables(&mut self) -> Result<Vec<String>> {
         let rows = self.query_text(
             "SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace \
