@@ -309,3 +309,20 @@ def test_char_36_and_char_32_keys_hold_uuids_that_differ_between_tables(db_url: 
     assert all(str(uuid.UUID(i)) == i for i in ids), ids
     hex_ids = [str(v) for (v,) in _rows(db_url, "SELECT id FROM deadline")]
     assert len(set(hex_ids)) == 3 and all(uuid.UUID(h).hex == h for h in hex_ids), hex_ids
+
+
+def test_a_uuid_column_named_after_a_table_names_its_rows(db_url: str) -> None:
+    # flow_run_input.flow_run_id has no foreign key yet; prefect 7c453555d3a5 adds it. The
+    # seeded values must name flow_run rows, as the application writes them, or the upgrade
+    # fails on orphans only the seeder made.
+    _create(
+        db_url,
+        "CREATE TABLE flow_run (id UUID PRIMARY KEY, name VARCHAR(20))",
+        "CREATE TABLE flow_run_input (id UUID PRIMARY KEY, flow_run_id UUID NOT NULL)",
+    )
+    outcome = _seed(db_url, 3)
+    assert outcome.unseeded == [] and outcome.warnings == []
+    joined = "SELECT COUNT(*) FROM flow_run_input i JOIN flow_run r ON i.flow_run_id = r.id"
+    assert _rows(db_url, joined) == [(3,)]
+    ids = _rows(db_url, "SELECT id FROM flow_run UNION SELECT id FROM flow_run_input")
+    assert len(ids) == 6

@@ -517,8 +517,29 @@ struct Planner<'a> {
     /// Foreign-key sources: the key values of referenced rows, and whether the reference is
     /// filled in later (NULL first, UPDATE once every table is seeded).
     fk_values: Vec<(ForeignKey, Vec<Vec<Lit>>, bool)>,
+    /// Per column, what its generated UUIDs are unique to (see [`uuid_scope`]).
+    uuid_scopes: Vec<String>,
     salt: u64,
     rows: usize,
+}
+
+/// What the UUIDs generated for `col` of `table` are unique to. A table's own single-column
+/// key: the table, so keys never repeat across tables. A column named after a table whose key
+/// is a single UUID column (`flow_run_id` and `flow_run.id`): that table, so the value names
+/// the row of the same round and position, as a reference written without a foreign key does
+/// (an upgrade that adds the foreign key then finds its rows). Any other column: itself.
+fn uuid_scope(schema: &Schema, table: &Table, col: &str) -> String {
+    if table.primary_key.len() == 1 && table.primary_key[0] == col {
+        return table.name.clone();
+    }
+    if let Some(target) = col
+        .strip_suffix("_id")
+        .and_then(|stem| schema.tables.get(stem))
+        && target.primary_key.len() == 1
+    {
+        return target.name.clone();
+    }
+    format!("{}.{col}", table.name)
 }
 
 impl Planner<'_> {
@@ -557,7 +578,7 @@ impl Planner<'_> {
             return v;
         }
         let col = self.cols[i];
-        match values::scoped_uuid(v, &format!("{}.{}", self.table.name, col.name)) {
+        match values::scoped_uuid(v, &self.uuid_scopes[i]) {
             Lit::Str(s) if fixed_char(&col.data_type) && col.data_type.contains("32") => {
                 Lit::Str(s.replace('-', ""))
             }
@@ -840,6 +861,10 @@ fn seed_table(
         };
         fk_values.push((fk.clone(), rows, self_ref || !ready));
     }
+    let uuid_scopes = cols
+        .iter()
+        .map(|c| uuid_scope(plan.schema, table, &c.name))
+        .collect();
     let planner = Planner {
         table,
         cols,
@@ -849,6 +874,7 @@ fn seed_table(
         model,
         next_id,
         fk_values,
+        uuid_scopes,
         salt: plan.salt,
         rows: plan.rows,
     };
