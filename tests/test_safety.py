@@ -352,7 +352,10 @@ def test_a_killed_run_never_takes_the_users_objects_with_it(
     subprocess.run([sys.executable, "-c", script, str(PROJECT / "alembic.ini"), url], check=True)
     with pytest.raises(SafetyError, match=r"'customers' already hold rows and type mood"):
         check(url)
-    # The leftovers went; the user's objects did not.
+    # The leftovers went, with the copy the killed run had made; the user's objects did not.
+    name = url.rsplit("/", 1)[1]
+    copies = f"SELECT COUNT(*) FROM pg_database WHERE starts_with(datname, '{name}_mrt_copy_')"
+    assert _query(url, copies) == [(0,)]
     assert _tables(url) == {"customers"}
     assert _query(url, "SELECT 'ok'::mood, (SELECT COUNT(*) FROM customers)") == [("ok", 1)]
 

@@ -139,6 +139,8 @@ class RollbackChecker:
         self.engine.close()
         copy = safety.copy_database(original_url)
         self._original = (make_url(original_url).database or "", self.run)
+        if self.engine.dialect == "postgresql":
+            self.run.note_copy(copy)  # a killed run's copy is dropped by the next run
         self.runner.repoint(copy)
         self.engine = _core.Engine(
             self.runner.db_url, [self.runner.version_table], timeout=self.config.migration_timeout
@@ -565,6 +567,8 @@ class RollbackChecker:
         database, run = self._original
         self.runner.repoint(database)
         safety.drop_copy(copy_url)
+        if self.engine.dialect == "postgresql":
+            run.forget_copy()
         run.finish()
 
 

@@ -106,8 +106,11 @@ class Run:
             dead: list[tuple[str, int]] = []
             for run_id, pid, host, recorded in eng.recorded_runs():
                 theirs: set[Obj] = {tuple(o) for o in recorded}  # type: ignore[misc]
+                # A run's copy of this database (allow_existing_data), not an inventory.
+                copies = sorted(o[2] for o in theirs if o[0] == "database")
                 if run_id in _LIVE:
-                    before &= theirs  # an open run of this session: its objects are ours
+                    if not copies:
+                        before &= theirs  # an open run of this session: its objects are ours
                     continue
                 alive = _alive(pid, host)
                 if alive is not False:
@@ -117,6 +120,16 @@ class Run:
                         f"using it; wait for it to finish, or if it is gone, drop the table "
                         f"{MARKER}"
                     )
+                if copies:
+                    for name in copies:
+                        drop_copy(_moved(url, name))
+                    eng.forget_run(run_id)
+                    sys.stderr.write(
+                        f"mrt: dropped {', '.join(copies)}, the copy of {eng.url} that an "
+                        f"earlier pytest-mrt run (pid {pid}) made and did not drop when it was "
+                        "stopped\n"
+                    )
+                    continue
                 leftovers |= before - theirs
                 before &= theirs
                 dead.append((run_id, pid))
@@ -211,6 +224,24 @@ class Run:
         self.finished = True
         _LIVE.discard(self.id)
 
+    def note_copy(self, database: str) -> None:
+        """Record, in this run's database, the copy made of it: a later run drops the copy
+        if this one is killed before it could."""
+        with _engine(self.url, None) as eng:
+            eng.record_run(
+                f"{self.id}-copy",
+                os.getpid(),
+                socket.gethostname(),
+                [("database", "", database, "")],
+            )
+        _LIVE.add(f"{self.id}-copy")
+
+    def forget_copy(self) -> None:
+        """The copy is dropped: take its record out of the marker table."""
+        with _engine(self.url, None) as eng:
+            eng.forget_run(f"{self.id}-copy")
+        _LIVE.discard(f"{self.id}-copy")
+
     def abandon(self) -> None:
         """End a run whose database is about to be dropped (a copy)."""
         self.finished = True
@@ -222,6 +253,12 @@ class Run:
             f"could not drop what this run created: {exc} (the next run on this database "
             "removes it)"
         )
+
+
+def _moved(url: str, database: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
 
 
 def copy_database(url: str) -> str:
