@@ -4,10 +4,11 @@ errors of an invalid config, a fixture error and a server that went away mid-che
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,21 +27,9 @@ PROJECT = EXAMPLES / "dropped_column"
 
 
 @pytest.fixture
-def check() -> Iterator[Callable[..., RollbackChecker]]:
+def check(check: Callable[..., RollbackChecker]) -> Callable[..., RollbackChecker]:
     """``check(url, **config)`` → a RollbackChecker on examples/dropped_column, closed after."""
-    opened: list[tuple[RollbackChecker, AlembicRunner]] = []
-
-    def make(url: str, **fields: object) -> RollbackChecker:
-        config = MRTConfig(**fields)  # type: ignore[arg-type]
-        runner = AlembicRunner.for_config(PROJECT / "alembic.ini", url, config)
-        checker = RollbackChecker(runner, config)
-        opened.append((checker, runner))
-        return checker
-
-    yield make
-    for checker, runner in opened:
-        checker.close()
-        runner.dispose()
+    return functools.partial(check, PROJECT)
 
 
 def _run_sql(url: str, *statements: str) -> None:

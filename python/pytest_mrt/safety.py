@@ -20,7 +20,7 @@ import os
 import socket
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from . import _core
 
@@ -266,7 +266,6 @@ def copy_database(url: str) -> str:
     <copy> TEMPLATE <db>`` (no other session may use the source meanwhile), SQLite ``VACUUM
     INTO`` a file beside it. Returns the copy's database (name or path); `SafetyError` with one
     line when it cannot be made."""
-    from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
@@ -288,29 +287,40 @@ def copy_database(url: str) -> str:
             ) from None
         return target
     target = f"{source[:40]}_mrt_copy_{suffix}"
+    try:
+        _on_server(url, lambda q: f"CREATE DATABASE {q(target)} TEMPLATE {q(source)}")
+    except Exception as exc:
+        raise _core.SafetyError(
+            f"cannot copy {redacted} to check it safely (allow_existing_data runs on a copy "
+            f"on PostgreSQL): {_reason(exc)}; close the other sessions on it, or "
+            "point db_url at a throwaway test database"
+        ) from None
+    return target
+
+
+def _on_server(url: str, statement: Callable[[Callable[[str], str]], str]) -> None:
+    """Run ``statement(quote)`` on the server's ``postgres`` database, outside a transaction."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
     admin = create_engine(
-        parsed.set(database="postgres").render_as_string(hide_password=False),
+        make_url(url).set(database="postgres").render_as_string(hide_password=False),
         isolation_level="AUTOCOMMIT",
     )
     try:
         with admin.connect() as conn:
-            quote = conn.dialect.identifier_preparer.quote
-            conn.exec_driver_sql(f"CREATE DATABASE {quote(target)} TEMPLATE {quote(source)}")
-    except Exception as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise _core.SafetyError(
-            f"cannot copy {redacted} to check it safely (allow_existing_data runs on a copy "
-            f"on PostgreSQL): {_core.redact_url(reason)}; close the other sessions on it, or "
-            "point db_url at a throwaway test database"
-        ) from None
+            conn.exec_driver_sql(statement(conn.dialect.identifier_preparer.quote))
     finally:
         admin.dispose()
-    return target
+
+
+def _reason(exc: Exception) -> str:
+    """The first line of what the server said, redacted."""
+    return _core.redact_url(str(getattr(exc, "orig", exc)).strip().splitlines()[0])
 
 
 def drop_copy(url: str) -> None:
     """Drop a copy made by `copy_database` (``url`` points at the copy)."""
-    from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
@@ -319,18 +329,9 @@ def drop_copy(url: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.remove(name)
         return
-    admin = create_engine(
-        parsed.set(database="postgres").render_as_string(hide_password=False),
-        isolation_level="AUTOCOMMIT",
-    )
     try:
-        with admin.connect() as conn:
-            quote = conn.dialect.identifier_preparer.quote
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(name)} WITH (FORCE)")
+        _on_server(url, lambda q: f"DROP DATABASE IF EXISTS {q(name)} WITH (FORCE)")
     except Exception as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         raise _core.DatabaseError(
-            f"cannot drop the copy {_core.redact_url(url)}: {_core.redact_url(reason)}"
+            f"cannot drop the copy {_core.redact_url(url)}: {_reason(exc)}"
         ) from None
-    finally:
-        admin.dispose()

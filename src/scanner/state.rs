@@ -1500,6 +1500,22 @@ fn creates_tables(m: &MigrationAST) -> bool {
         .any(|o| o.kind == OpKind::CreateTable && !o.guarded)
 }
 
+impl Schema {
+    /// The empty state the replay of `order` starts from: closed (an object it has not seen is
+    /// absent) when every base among them creates its tables.
+    fn at_base(g: &Graph<'_>, order: &[usize]) -> Schema {
+        let mut bases = order
+            .iter()
+            .filter(|&&i| g.parents[i].is_empty())
+            .peekable();
+        let closed = bases.peek().is_some() && bases.all(|&b| creates_tables(g.migs[b]));
+        Schema {
+            closed,
+            ..Schema::default()
+        }
+    }
+}
+
 impl Replay {
     /// The state just before `target`'s upgrade runs: its ancestors replayed in graph order.
     #[must_use]
@@ -1509,15 +1525,7 @@ impl Replay {
             .into_iter()
             .filter(|i| ancestors.contains(i))
             .collect();
-        let bases: Vec<usize> = order
-            .iter()
-            .copied()
-            .filter(|&i| g.parents[i].is_empty())
-            .collect();
-        let mut schema = Schema {
-            closed: !bases.is_empty() && bases.iter().all(|&b| creates_tables(g.migs[b])),
-            ..Schema::default()
-        };
+        let mut schema = Schema::at_base(g, &order);
         for &i in &order {
             replay_revision(&mut schema, g.migs[i], i);
         }
@@ -1529,15 +1537,7 @@ impl Replay {
     pub fn run(g: &Graph<'_>) -> Replay {
         let order = topo_order(g);
         let mut facts = vec![RevisionFacts::default(); g.migs.len()];
-        let bases: Vec<usize> = order
-            .iter()
-            .copied()
-            .filter(|&i| g.parents[i].is_empty())
-            .collect();
-        let mut schema = Schema {
-            closed: !bases.is_empty() && bases.iter().all(|&b| creates_tables(g.migs[b])),
-            ..Schema::default()
-        };
+        let mut schema = Schema::at_base(g, &order);
         for &i in &order {
             facts[i] = replay_revision(&mut schema, g.migs[i], i);
         }
