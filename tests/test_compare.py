@@ -325,3 +325,57 @@ def test_the_index_mariadb_made_for_a_foreign_key_is_not_drift_when_it_drops_it_
     assert [f for f in failures if f.startswith("Index")] == [
         "Index 'ix_child_parent' still exists after rollback"
     ]
+
+
+# -- a CHECK-heavy table: every lossy statement is caught -------------------------------------
+
+_CHECKED_TABLE = """
+CREATE TABLE people (
+    id INTEGER PRIMARY KEY,
+    email VARCHAR(120) NOT NULL CHECK (email LIKE '%@%'),
+    code VARCHAR(10) NOT NULL CHECK (upper(code) = code),
+    price NUMERIC(10, 2) NOT NULL CHECK (price >= 0),
+    title VARCHAR(80) NOT NULL CHECK ({length}(title) >= 3),
+    active BOOLEAN NOT NULL,
+    note TEXT,
+    prefs JSON{extra}
+)"""
+
+# Each is one revision whose downgrade does nothing: every one loses something.
+_LOSSY = {
+    "price": "UPDATE people SET price = ROUND(price)",
+    "title": "UPDATE people SET title = lower(title)",
+    "email": "UPDATE people SET email = 'someone@example.com'",
+    "active": "UPDATE people SET active = (1 = 0)",
+    "note": "UPDATE people SET note = NULL",
+    "prefs": "UPDATE people SET prefs = '{}'",
+}
+_LOSSY_ON_POSTGRES = {
+    "tags": "UPDATE people SET tags = ARRAY['x']",
+    "handle": "UPDATE people SET handle = 'a'",
+}
+
+
+def test_every_lossy_statement_on_a_check_heavy_table_is_caught(
+    chain: Callable[..., list[list[str]]], db_url: str
+) -> None:
+    postgres = db_url.startswith("postgresql")
+    length = "length" if db_url.startswith("sqlite") else "char_length"
+    extra = (
+        ",\n    tags TEXT[] NOT NULL CHECK (cardinality(tags) >= 1),\n    handle slug NOT NULL"
+        if postgres
+        else ""
+    )
+    create = _CHECKED_TABLE.format(length=length, extra=extra)
+    domain = "CREATE DOMAIN slug AS TEXT CHECK (VALUE ~ '^[a-z]+(-[a-z]+)*$')"
+    up = (f"op.execute({domain!r})\n" if postgres else "") + f"op.execute({create!r})"
+    down = 'op.drop_table("people")' + ('\nop.execute("DROP DOMAIN slug")' if postgres else "")
+    lossy = {**_LOSSY, **(_LOSSY_ON_POSTGRES if postgres else {})}
+    revisions = [(up, down), *((f"op.execute({sql!r})", "") for sql in lossy.values())]
+    failures = chain(db_url, *revisions)
+    assert failures[0] == []
+    for column, lines in zip(lossy, failures[1:], strict=True):
+        assert any(
+            line.startswith(f"Column 'people.{column}': values changed after rollback")
+            for line in lines
+        ), (column, lines)
