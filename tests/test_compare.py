@@ -379,3 +379,15 @@ def test_every_lossy_statement_on_a_check_heavy_table_is_caught(
             line.startswith(f"Column 'people.{column}': values changed after rollback")
             for line in lines
         ), (column, lines)
+
+
+def test_a_rollback_failure_comes_before_the_upgrades_hazard_on_filled_tables(
+    chain: Callable[..., list[list[str]]], db_url: str
+) -> None:
+    # The upgrade fails on rows (NOT NULL without a default) and the downgrade does nothing:
+    # the revision is `failed` because of the rollback, so that is its first line.
+    tier = ('op.add_column("users", sa.Column("tier", sa.Integer, nullable=False))', "pass")
+    lines = chain(db_url, USERS, tier)[1]
+    assert lines[0] == "Column 'users.tier' still exists after rollback", lines
+    if not db_url.startswith("mysql"):  # MariaDB fills the new column with 0 instead
+        assert lines[-1].startswith("upgrade fails on data on table 'users'"), lines

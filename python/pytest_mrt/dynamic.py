@@ -318,7 +318,7 @@ class RollbackChecker:
         self._show("downgrade")
         if not self._step(result, "downgrade", target, "downgrade"):
             self._maybe = ((rev,), upgraded)
-            result.status = "failed"
+            _failed_rollback_first(result, on_data)
             return
         self._show("compare")
         after = self.engine.snapshot()
@@ -327,7 +327,7 @@ class RollbackChecker:
 
         self._show("upgrade again")
         if not self._step(result, "upgrade", rev, "upgrade after the rollback"):
-            result.status = "failed"
+            _failed_rollback_first(result, on_data)
             return
         self._show("compare")
         again = self.engine.snapshot()
@@ -337,7 +337,7 @@ class RollbackChecker:
             self._known = ((rev,), again)
         rollback_failures = [f for f in result.failures if f != on_data]
         if rollback_failures:
-            result.status = "failed"
+            _failed_rollback_first(result, on_data)
         elif on_data is not None:
             result.status = "upgrade_fails_on_data"
         elif empty_tables:
@@ -687,6 +687,15 @@ def _suspects(
     if found:
         return found, ""
     return touched_with_rows, " (the tables the revision touches that held rows)"
+
+
+def _failed_rollback_first(result: RevisionResult, on_data: str | None) -> None:
+    """A rollback failure makes the revision ``failed``: its lines come first, and the
+    upgrade's hazard on filled tables (``on_data``) after them."""
+    result.status = "failed"
+    if on_data is not None and on_data in result.failures:
+        result.failures.remove(on_data)
+        result.failures.append(on_data)
 
 
 def _fails_on_data_line(exc: MigrationError, touched_with_rows: list[str], held: set[str]) -> str:
