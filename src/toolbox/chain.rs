@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use ruff_python_ast::Expr;
+use ruff_python_ast::visitor::{self, Visitor};
 use ruff_text_size::Ranged;
 
 use crate::scanner::graph::Graph;
@@ -25,6 +26,9 @@ pub struct ColumnBefore {
     pub nullable: String,
     /// The `server_default=` expression, `None` when it had none.
     pub server_default: String,
+    /// The names the definition starts from (`sa` in `sa.String(30)`): a file may copy it only
+    /// when it binds them all.
+    pub names: Vec<String>,
 }
 
 /// (table, column), lower-case → its definition before `path`'s upgrade. Empty when `source`
@@ -125,7 +129,28 @@ fn parse_column(text: &str) -> Option<ColumnBefore> {
         type_,
         nullable,
         server_default,
+        names: root_names(parsed.expr()),
     })
+}
+
+/// The plain names an expression reads (`sa` in `sa.Column(...)`, `String` in `String(30)`):
+/// not attributes, keywords or the text inside strings.
+#[must_use]
+pub fn root_names(expr: &Expr) -> Vec<String> {
+    struct Names(Vec<String>);
+    impl<'a> Visitor<'a> for Names {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Name(n) = expr {
+                self.0.push(n.id.to_string());
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    let mut names = Names(Vec::new());
+    names.visit_expr(expr);
+    names.0.sort();
+    names.0.dedup();
+    names.0
 }
 
 /// Source text on one line: runs of whitespace become one space, with none just inside

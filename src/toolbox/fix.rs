@@ -134,6 +134,8 @@ struct Gen<'a> {
     reversed: usize,
     /// The chain's definitions of the columns this upgrade drops or alters.
     before: std::collections::HashMap<(String, String), ColumnBefore>,
+    /// The names this file's imports bind: copied definitions may use only these.
+    imported: std::collections::HashSet<String>,
 }
 
 impl<'a> Gen<'a> {
@@ -150,7 +152,7 @@ impl<'a> Gen<'a> {
         );
         self.before
             .get(&key)
-            .filter(|c| names_imported(self.source, &c.definition))
+            .filter(|c| c.names.iter().all(|n| self.imported.contains(n)))
     }
 
     /// Positional argument `pos` or keyword `kw`, as source text.
@@ -734,6 +736,7 @@ pub fn fix_source(path: &str, source: &str) -> Result<Outcome, Error> {
         irreversible: 0,
         reversed: 0,
         before: columns_before(path, source),
+        imported: imported_names(body),
     };
     let ops = &upgrade.ops;
     let mut i = 0;
@@ -1024,63 +1027,43 @@ fn op_alias(body: &[Stmt]) -> String {
     "op".to_string()
 }
 
-/// Is every name `expr` starts from (`sa` in `sa.Column(...)`, `String` in `String(30)`) bound
-/// by an import of `source`? Text copied from another file may only use names this one has.
-fn names_imported(source: &str, expr: &str) -> bool {
-    let imported: std::collections::HashSet<&str> = source
-        .lines()
-        .map(str::trim_start)
-        .filter(|l| l.starts_with("import ") || l.starts_with("from "))
-        .flat_map(|l| {
-            // `import a.b as c` binds c, `import a.b` binds a, `from m import x as y` binds y.
-            let names = l.split_once(" import ").map_or(&l[7..], |(_, n)| n);
-            names
-                .split(',')
-                .filter_map(|n| {
-                    let n = n.trim().trim_matches(|c| c == '(' || c == ')').trim();
-                    let bound = n.rsplit(" as ").next()?.trim();
-                    bound.split('.').next()
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let bytes = expr.as_bytes();
-    let mut roots = Vec::new();
-    let mut in_string: Option<u8> = None;
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if let Some(q) = in_string {
-            if c == b'\\' {
-                i += 1;
-            } else if c == q {
-                in_string = None;
-            }
-        } else if c == b'"' || c == b'\'' {
-            in_string = Some(c);
-        } else if c.is_ascii_alphabetic() || c == b'_' {
-            let start = i;
-            while i + 1 < bytes.len()
-                && (bytes[i + 1].is_ascii_alphanumeric() || bytes[i + 1] == b'_')
-            {
-                i += 1;
-            }
-            let preceded_by_dot = start > 0 && bytes[start - 1] == b'.';
-            let keyword = i + 1 < bytes.len() && bytes[i + 1] == b'=';
-            if !preceded_by_dot && !keyword {
-                roots.push(&expr[start..=i]);
-            }
+/// The names a module's imports bind: `import a.b as c` binds c, `import a.b` binds a,
+/// `from m import x as y` binds y.
+fn imported_names(body: &[Stmt]) -> std::collections::HashSet<String> {
+    let mut names = std::collections::HashSet::new();
+    for stmt in body {
+        match stmt {
+            Stmt::Import(i) => names.extend(i.names.iter().map(|a| match &a.asname {
+                Some(alias) => alias.to_string(),
+                None => a.name.split('.').next().unwrap_or_default().to_string(),
+            })),
+            Stmt::ImportFrom(i) => names.extend(
+                i.names
+                    .iter()
+                    .map(|a| a.asname.as_ref().unwrap_or(&a.name).to_string()),
+            ),
+            _ => {}
         }
-        i += 1;
     }
-    roots
-        .iter()
-        .all(|r| matches!(*r, "True" | "False" | "None") || imported.contains(r))
+    names
 }
 
 #[cfg(test)]
 mod chain_text_tests {
-    use super::names_imported;
+    use ruff_python_ast::PySourceType;
+
+    use super::imported_names;
+    use crate::toolbox::chain::root_names;
+
+    /// Is every name `expr` starts from bound by an import of `source`?
+    fn names_imported(source: &str, expr: &str) -> bool {
+        let module = ruff_python_parser::parse_unchecked_source(source, PySourceType::Python);
+        let imported = imported_names(&module.syntax().body);
+        let parsed = ruff_python_parser::parse_expression(expr).unwrap();
+        root_names(parsed.expr())
+            .iter()
+            .all(|n| imported.contains(n))
+    }
 
     #[test]
     fn copied_text_may_only_use_names_this_file_imports() {
