@@ -234,7 +234,10 @@ impl PyEngine {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             match guard.as_mut() {
-                Some(c) => f(c.as_mut()),
+                Some(c) => {
+                    c.check_usable()?;
+                    f(c.as_mut())
+                }
                 None => Err(Error::Usage("the engine is closed".into())),
             }
         })
@@ -389,21 +392,6 @@ impl PyEngine {
         })
     }
 
-    /// Tables of `schema` that hold at least one row.
-    fn tables_with_rows(&self, py: Python<'_>, schema: &PySchema) -> PyResult<Vec<String>> {
-        let s = schema.inner.clone();
-        self.with(py, move |c| {
-            let mut out = Vec::new();
-            for t in s.tables.keys() {
-                let r = c.query_text(&format!("SELECT 1 FROM {} LIMIT 1", c.quote(t)))?;
-                if !r.is_empty() {
-                    out.push(t.clone());
-                }
-            }
-            Ok(out)
-        })
-    }
-
     /// Every object the user can see, of every kind and in every schema, as
     /// `(kind, schema, name, table)` (table: a trigger's table, else empty), sorted. The
     /// marker table is left out.
@@ -428,7 +416,8 @@ impl PyEngine {
         Ok(found.into_iter().map(tuple_of).collect())
     }
 
-    /// Drop exactly `objects` (no CASCADE); one line per object that could not be dropped.
+    /// Drop exactly `objects` (PostgreSQL tables with CASCADE, for foreign-key cycles); one
+    /// line per object that could not be dropped.
     fn drop_objects(&self, py: Python<'_>, objects: Vec<ObjectTuple>) -> PyResult<Vec<String>> {
         let list: Vec<Object> = objects.into_iter().map(object_of).collect();
         let failed = self.with(py, move |c| Ok(objects::drop_objects(c, &list)))?;

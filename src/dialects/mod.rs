@@ -45,6 +45,11 @@ pub trait Dialect: Send {
     fn set_statement_timeout(&mut self, _ms: u64) -> Result<()> {
         Ok(())
     }
+    /// Checked before each of the engine's operations: refuse a database this connection must
+    /// not touch now (SQLite: WAL mode across two SQLite libraries).
+    fn check_usable(&self) -> Result<()> {
+        Ok(())
+    }
     /// Tables big enough that reading them on parallel connections pays (bytes on disk).
     fn large_tables(&mut self) -> Result<Vec<String>> {
         Ok(Vec::new())

@@ -94,7 +94,6 @@ impl Sqlite {
     }
 
     fn rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
-        self.refuse_wal_across_libraries()?;
         let mut stmt = self.conn.prepare(sql).map_err(|e| self.url.db_error(e))?;
         let n = stmt.column_count();
         let mut out = Vec::new();
@@ -245,6 +244,10 @@ impl Dialect for Sqlite {
         Ok(Box::new(Sqlite::connect(&self.url)?))
     }
 
+    fn check_usable(&self) -> Result<()> {
+        self.refuse_wal_across_libraries()
+    }
+
     fn introspect(&mut self) -> Result<Schema> {
         let mut schema = Schema::default();
         let objects = self.rows(
@@ -380,7 +383,6 @@ impl Dialect for Sqlite {
     }
 
     fn fingerprint_table(&mut self, table: &str, out: &mut TableData) -> Result<()> {
-        self.refuse_wal_across_libraries()?;
         let sql = self.select_all(table, &out.columns);
         let ncols = out.columns.len();
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.url.db_error(e))?;
@@ -407,7 +409,6 @@ impl Dialect for Sqlite {
     }
 
     fn execute(&mut self, sql: &str) -> Result<()> {
-        self.refuse_wal_across_libraries()?;
         self.conn
             .execute_batch(sql)
             .map_err(|e| self.url.db_error(e))
