@@ -154,18 +154,15 @@ impl Dialect for Mysql {
     fn set_statement_timeout(&mut self, ms: u64) -> Result<()> {
         // Lock waits count in seconds, at least one.
         let secs = ms.div_ceil(1000).max(1);
-        if self.mariadb {
-            let max = ms as f64 / 1000.0;
-            self.execute(&format!(
-                "SET SESSION max_statement_time = {max}; SET SESSION lock_wait_timeout = {secs}; \
-                 SET SESSION innodb_lock_wait_timeout = {secs}"
-            ))
+        let limit = if self.mariadb {
+            format!("max_statement_time = {}", ms as f64 / 1000.0)
         } else {
-            self.execute(&format!(
-                "SET SESSION max_execution_time = {ms}; SET SESSION lock_wait_timeout = {secs}; \
-                 SET SESSION innodb_lock_wait_timeout = {secs}"
-            ))
-        }
+            format!("max_execution_time = {ms}")
+        };
+        self.execute(&format!(
+            "SET SESSION {limit}; SET SESSION lock_wait_timeout = {secs}; \
+             SET SESSION innodb_lock_wait_timeout = {secs}"
+        ))
     }
 
     fn literal(&self, value: &Lit) -> String {

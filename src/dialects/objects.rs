@@ -215,12 +215,8 @@ fn drop_statement(conn: &dyn Dialect, o: &Object) -> String {
                 q(fname)
             )
         }
-        "type" | "domain" | "schema" if conn.backend() == Backend::Postgres => {
-            if o.kind == "schema" {
-                format!("DROP SCHEMA IF EXISTS {}", q(&o.name))
-            } else {
-                format!("DROP {} IF EXISTS {name}", o.kind.to_uppercase())
-            }
+        "schema" if conn.backend() == Backend::Postgres => {
+            format!("DROP SCHEMA IF EXISTS {}", q(&o.name))
         }
         // Tables whose foreign keys form a cycle (prefect's flow_run <-> flow_run_state) cannot
         // be dropped one before the other. CASCADE removes only the foreign keys and views that

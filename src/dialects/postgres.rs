@@ -225,6 +225,12 @@ SELECT t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull::text, c
  WHERE t.typtype = 'd' AND t.typnamespace = current_schema()::regnamespace;
 ";
 
+/// The expression of a CHECK as `pg_get_constraintdef` gives it (`CHECK (...) [NOT VALID]`).
+fn check_expr(def: &str) -> String {
+    let body = def.strip_prefix("CHECK ").unwrap_or(def);
+    normalize_expr(body.strip_suffix(" NOT VALID").unwrap_or(body))
+}
+
 impl Dialect for Postgres {
     fn backend(&self) -> Backend {
         Backend::Postgres
@@ -332,13 +338,11 @@ impl Dialect for Postgres {
                     });
                 }
                 Some("c") => {
-                    let def = r[3].as_deref().unwrap_or("");
-                    let body = def.strip_prefix("CHECK ").unwrap_or(def);
-                    let body = body.strip_suffix(" NOT VALID").unwrap_or(body);
-                    t.checks.insert(normalize_expr(body));
+                    let expr = check_expr(r[3].as_deref().unwrap_or(""));
                     if let Some(name) = &r[1] {
-                        t.check_names.0.insert(name.clone(), normalize_expr(body));
+                        t.check_names.0.insert(name.clone(), expr.clone());
                     }
+                    t.checks.insert(expr);
                 }
                 _ => {}
             }
@@ -382,9 +386,7 @@ impl Dialect for Postgres {
                     checks: Default::default(),
                 });
             if let (Some(name), Some(def)) = (&r[3], &r[4]) {
-                let body = def.strip_prefix("CHECK ").unwrap_or(def);
-                let body = body.strip_suffix(" NOT VALID").unwrap_or(body);
-                d.checks.insert(name.clone(), normalize_expr(body));
+                d.checks.insert(name.clone(), check_expr(def));
             }
         }
         for r in seqs {

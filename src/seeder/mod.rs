@@ -707,21 +707,14 @@ impl Planner<'_> {
             let (Some(l), Some(r)) = (pos(&rel.left), pos(&rel.right)) else {
                 continue;
             };
-            let Some(ord) = values::ordering(&values[l], &values[r]) else {
-                continue;
-            };
-            use std::cmp::Ordering::{Equal, Greater, Less};
-            let (ok, step) = match rel.op {
-                Cmp::Lt => (ord == Less, 1),
-                Cmp::Le => (ord != Greater, 1),
-                Cmp::Gt => (ord == Greater, -1),
-                Cmp::Ge => (ord != Less, -1),
-                Cmp::Eq => (ord == Equal, 0),
-                Cmp::Ne => (ord != Equal, 1),
-            };
-            if ok {
+            if holds(rel.op, &values[l], &values[r]) {
                 continue;
             }
+            let step = match rel.op {
+                Cmp::Lt | Cmp::Le | Cmp::Ne => 1,
+                Cmp::Gt | Cmp::Ge => -1,
+                Cmp::Eq => 0,
+            };
             let key = |i: usize| {
                 self.table.primary_key.contains(&self.cols[i].name)
                     || self
