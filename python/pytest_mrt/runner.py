@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._core import redact_url as redact
 from ._core import remember_url
-
-MARKER = "_mrt_run"  # pytest_mrt.safety.MARKER, without importing it at start-up
+from .safety import MARKER
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -259,17 +258,15 @@ class AlembicRunner:
         """Run on another database of the same server (or another SQLite file) from now on:
         ``allow_existing_data`` works on a copy of the user's database."""
         from sqlalchemy import create_engine
-        from sqlalchemy.engine import make_url
         from sqlalchemy.pool import NullPool
 
-        def moved(url: str) -> str:
-            return make_url(url).set(database=database).render_as_string(hide_password=False)
+        from .safety import moved_url
 
         self.engine.dispose()
-        self.db_url = moved(self.db_url)
+        self.db_url = moved_url(self.db_url, database)
         remember_url(self.db_url)
         if self.alembic_db_url:
-            self.alembic_db_url = moved(self.alembic_db_url)
+            self.alembic_db_url = moved_url(self.alembic_db_url, database)
             remember_url(self.alembic_db_url)
         env_url = self.alembic_db_url or self.db_url
         self.config.set_main_option("sqlalchemy.url", env_url.replace("%", "%%"))
@@ -366,23 +363,6 @@ class AlembicRunner:
         try:
             with self.engine.connect() as conn:
                 return [t for t in inspect(conn).get_table_names() if t != MARKER]
-        except Exception as exc:
-            raise MigrationError(f"cannot read {self.url}: {one_line(exc)}") from None
-
-    def tables_with_rows(self) -> list[str]:
-        """Tables (Alembic's version table aside) that hold at least one row."""
-        from sqlalchemy import inspect, text
-
-        try:
-            with self.engine.connect() as conn:
-                quote = conn.dialect.identifier_preparer.quote
-                found = []
-                for name in inspect(conn).get_table_names():
-                    if name in (self.version_table, MARKER):
-                        continue
-                    if conn.execute(text(f"SELECT 1 FROM {quote(name)} LIMIT 1")).first():
-                        found.append(name)
-                return found
         except Exception as exc:
             raise MigrationError(f"cannot read {self.url}: {one_line(exc)}") from None
 

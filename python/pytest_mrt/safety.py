@@ -122,7 +122,7 @@ class Run:
                     )
                 if copies:
                     for name in copies:
-                        drop_copy(_moved(url, name))
+                        drop_copy(moved_url(url, name))
                     eng.forget_run(run_id)
                     sys.stderr.write(
                         f"mrt: dropped {', '.join(copies)}, the copy of {eng.url} that an "
@@ -255,7 +255,8 @@ class Run:
         )
 
 
-def _moved(url: str, database: str) -> str:
+def moved_url(url: str, database: str) -> str:
+    """``url`` pointing at another database of the same server (or another SQLite file)."""
     from sqlalchemy.engine import make_url
 
     return make_url(url).set(database=database).render_as_string(hide_password=False)
@@ -301,12 +302,8 @@ def copy_database(url: str) -> str:
 def _on_server(url: str, statement: Callable[[Callable[[str], str]], str]) -> None:
     """Run ``statement(quote)`` on the server's ``postgres`` database, outside a transaction."""
     from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
 
-    admin = create_engine(
-        make_url(url).set(database="postgres").render_as_string(hide_password=False),
-        isolation_level="AUTOCOMMIT",
-    )
+    admin = create_engine(moved_url(url, "postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(statement(conn.dialect.identifier_preparer.quote))
