@@ -106,11 +106,12 @@ class RollbackChecker:
         self._floor_heads: tuple[str, ...] = ()
         if self.run.busy or self.run.others:
             self._protect_existing_data()
-        initial = self.engine.snapshot()
         # Tables that were there before the run are the user's: compared, never written to
         # (on a copy, which is dropped afterwards, every table is seeded).
-        mine = {name for kind, _schema, name, _t in self.run.before if kind == "table"}
-        self._foreign_tables = set() if self._original else set(initial.tables) & mine
+        users = {name for kind, _schema, name, _t in self.run.before if kind == "table"}
+        self._foreign_tables = (
+            set() if self._original else set(self.engine.snapshot().tables) & users
+        )
         self._closed = False
 
     def _guard(self, run: Run) -> None:

@@ -197,20 +197,18 @@ class Run:
         """Drop what the run created and take it out of the marker table."""
         if self.finished:
             return
-        try:
-            with _engine(self.url, engine) as eng:
-                self.drop_created(eng)
-                self.forget(eng)
-        except _core.DatabaseError as exc:
-            if engine is None:
-                raise self._unfinished(exc) from None
-            # The connection may be gone (server restarted, session killed): a new one.
+        # With the given connection first; it may be gone (server restarted, session killed),
+        # so then once more on a new one.
+        attempts = (engine, None) if engine is not None else (None,)
+        for i, attempt in enumerate(attempts):
             try:
-                with _engine(self.url, None) as eng:
+                with _engine(self.url, attempt) as eng:
                     self.drop_created(eng)
                     self.forget(eng)
-            except _core.DatabaseError as again:
-                raise self._unfinished(again) from None
+                break
+            except _core.DatabaseError as exc:
+                if i == len(attempts) - 1:
+                    raise self._unfinished(exc) from None
         self.finished = True
         _LIVE.discard(self.id)
 
