@@ -1,7 +1,8 @@
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::scanner::django_state::Change;
 use crate::scanner::model::{MigrationAST, OpKind};
 
-use super::Rule;
+use super::{DjangoStep, GraphFindings, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -25,6 +26,10 @@ declare_rule! {
     /// under a claimed restore. A warning in a test-suite app
     /// (`<test|tests>/<app>/migrations/`, such as `wagtail/test/testapp/migrations/`): its rows
     /// are fixtures, not data anyone keeps.
+    ///
+    /// Not reported when the replayed migrations show the model has no table: created with
+    /// `managed = False` or as a proxy (wagtail admin 0003 deletes the `managed = False` model
+    /// of 0002), or when they cannot tell (its options are not literals).
     pub struct DjangoDeleteModel;
 }
 
@@ -44,5 +49,14 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         {
             d.severity = Some(Severity::Warning);
         }
+    }
+}
+
+/// The project state shows the deleted model has no table (or cannot tell): nothing is dropped.
+pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
+    if let Change::DeleteModel { name } = &s.step.change
+        && s.no_known_table(name)
+    {
+        out.cleared.push((s.node, Rule::DjangoDeleteModel, s.step.range));
     }
 }

@@ -1,8 +1,8 @@
 use crate::diagnostic::Diagnostic;
-use crate::scanner::django::FieldState;
+use crate::scanner::django_state::{Change, Seen};
 use crate::scanner::model::{same_opt, MigrationAST, OpKind, Operation};
 
-use super::Rule;
+use super::{DjangoStep, GraphFindings, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -37,28 +37,54 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// `AlterField` over one app's migrations in order: a field whose earlier state is already
-/// NOT NULL (an `AlterField` that only changes `verbose_name`, say) is not made NOT NULL here.
-pub(crate) fn check_app(migs: &[&MigrationAST], out: &mut Vec<(usize, Diagnostic)>) {
-    let mut fields = FieldState::default();
-    for (i, m) in migs.iter().enumerate() {
-        let ops = m.upgrade_ops();
-        for op in ops {
-            if op.kind == OpKind::AlterField && !created_here(ops, op) {
-                let was_not_null = match (&op.table, &op.column) {
-                    (Some(t), Some(c)) => fields.nullable(t, c) == Some(false),
-                    _ => false,
-                };
-                if !was_not_null {
-                    let mut found = Vec::new();
-                    flag(op, &mut found);
-                    out.extend(found.into_iter().map(|d| (i, d)));
-                }
+/// `AlterField` against the replayed project state: reported when the field was nullable
+/// just before and nothing filled it since; a field already NOT NULL (an `AlterField` that only
+/// changes `verbose_name`, say), a model without a table or created in the same migration,
+/// and anything the state cannot tell, are not. A model the replay never saw is judged by the
+/// file alone. An `AddField` on a model without a table (or one the state cannot tell) adds
+/// no column.
+pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
+    let (model, field) = match &s.step.change {
+        Change::AddField { model, .. } => {
+            if s.no_known_table(model) {
+                out.cleared.push((s.node, Rule::DjangoNotNullWithoutDefault, s.step.range));
             }
-            fields.apply(op);
+            return;
         }
+        Change::AlterField { model, field } => (model, field),
+        _ => return,
+    };
+    if field.null != Some(false) || field.has_default || field.primary_key {
+        return;
+    }
+    let flag = match s.state.model(s.app, model) {
+        Seen::Unseen => true,
+        Seen::Unknown => false,
+        Seen::Known(m) => {
+            m.tableless() == Some(false)
+                && !m.created_in.eq_ignore_ascii_case(s.name)
+                && m.field(&field.name).is_some_and(|f| {
+                    f.facts.known && f.facts.null == Some(true) && !f.filled && !f.data_unknown
+                })
+        }
+    };
+    if flag {
+        out.found.push((
+            s.node,
+            Diagnostic::new(
+                Rule::DjangoNotNullWithoutDefault,
+                format!(
+                    "AlterField makes {model}.{} NOT NULL without default or db_default: fails on a table with rows",
+                    field.name
+                ),
+                s.step.range,
+            )
+            .with_fix(FIX),
+        ));
     }
 }
+
+const FIX: &str = "give the field db_default= (or default=), or null=True then backfill";
 
 fn created_here(ops: &[Operation], op: &Operation) -> bool {
     ops.iter().any(|c| c.kind == OpKind::CreateModel && same_opt(c.table.as_ref(), op.table.as_ref()))
@@ -77,7 +103,7 @@ fn flag(op: &Operation, out: &mut Vec<Diagnostic>) {
                     ),
                     op.range,
                 )
-                .with_fix("give the field db_default= (or default=), or null=True then backfill"),
+                .with_fix(FIX),
             );
         }
     }

@@ -1,7 +1,8 @@
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::scanner::django_state::{Change, Seen};
 use crate::scanner::model::{MigrationAST, OpKind};
 
-use super::Rule;
+use super::{DjangoStep, GraphFindings, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -24,6 +25,14 @@ declare_rule! {
     ///
     /// Not reported when the same migration deletes the model afterwards (wagtail search 0008
     /// removes `querydailyhits.query`, then `QueryDailyHits`): MRT041 reports that loss once.
+    ///
+    /// Not reported when the replayed migrations show the data was moved, not lost: an earlier
+    /// `RunPython` copied the field's values into another field of the model (`F("field")` in
+    /// its `.update(...)`), and that migration's reverse function writes the field back, so
+    /// rolling back past it restores the values (wagtail 0086 copies
+    /// `grouppagepermission.permission_type` into `permission` and back; 0090 removes it).
+    /// Nor on a model without a table (`managed = False`, a proxy) or whose options the replay
+    /// cannot read.
     ///
     /// ## Severity
     /// An error: reversing the migration brings the table back empty, so the rows are lost
@@ -58,5 +67,20 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         {
             d.severity = Some(Severity::Warning);
         }
+    }
+}
+
+/// The field's values live on elsewhere (moved by an earlier `RunPython` whose reverse moves
+/// them back), or the model has no table we know of.
+pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
+    let Change::RemoveField { model, name } = &s.step.change else {
+        return;
+    };
+    let moved = match s.state.model(s.app, model) {
+        Seen::Known(m) => m.field(name).is_some_and(|f| f.moved_by.is_some()),
+        _ => false,
+    };
+    if moved || s.no_known_table(model) {
+        out.cleared.push((s.node, Rule::DjangoRemoveField, s.step.range));
     }
 }

@@ -6,6 +6,7 @@
 
 use crate::diagnostic::Diagnostic;
 pub use crate::diagnostic::{ALL, Rule};
+use crate::scanner::django_state::{Node, Seen, State, Step, Visit, replay};
 use crate::scanner::graph::Graph;
 use crate::scanner::model::{BodyKind, MigrationAST, OpKind, Operation, same_name};
 use crate::scanner::state::{Event, Replay};
@@ -356,19 +357,68 @@ const GRAPH_CHECKS: &[GraphCheck] = &[
     column_data_hole::check,
 ];
 
-type AppCheck = fn(&[&MigrationAST], &mut Vec<(usize, Diagnostic)>);
+/// What a Django check sees before one operation that runs on the database: the migration
+/// (its index among the replayed nodes), its app label, the operation's step and the project
+/// state just before it.
+pub struct DjangoStep<'a> {
+    pub node: usize,
+    pub app: &'a str,
+    /// The migration's name (`0002_page_title`).
+    pub name: &'a str,
+    pub step: &'a Step,
+    pub state: &'a State,
+}
 
-/// Rules over one Django app's migrations, in order (field state replayed through them).
-const APP_CHECKS: &[AppCheck] = &[django_not_null_without_default::check_app];
-
-/// Run every Django app rule; each finding names the index of the migration it belongs to.
-#[must_use]
-pub fn check_django_app(migs: &[&MigrationAST]) -> Vec<(usize, Diagnostic)> {
-    let mut out = Vec::new();
-    for check in APP_CHECKS {
-        check(migs, &mut out);
+impl DjangoStep<'_> {
+    /// The state shows that `model` has no table (`managed = False`, a proxy), or cannot tell:
+    /// an operation on it touches no table we know of.
+    pub(crate) fn no_known_table(&self, model: &str) -> bool {
+        match self.state.model(self.app, model) {
+            Seen::Unseen => false,
+            Seen::Unknown => true,
+            Seen::Known(m) => m.tableless() != Some(false),
+        }
     }
-    out
+}
+
+type DjangoCheck = fn(&DjangoStep<'_>, &mut GraphFindings);
+
+/// Django rules over the project state (every app's migrations replayed in dependency order).
+const DJANGO_CHECKS: &[DjangoCheck] = &[
+    django_remove_field::check_state,
+    django_delete_model::check_state,
+    django_not_null_without_default::check_state,
+    django_rename::check_state,
+];
+
+/// Replay the Django project state and run every Django state rule; each finding (and each
+/// per-file finding withdrawn) names the index of the node it belongs to.
+#[must_use]
+pub fn check_django(nodes: &[Node<'_>]) -> GraphFindings {
+    struct Run(GraphFindings);
+    impl Visit for Run {
+        fn before(&mut self, node: usize, nodes: &[Node<'_>], step: &Step, state: &State) {
+            if !step.db {
+                return;
+            }
+            let s = DjangoStep {
+                node,
+                app: &nodes[node].app,
+                name: &nodes[node].name,
+                step,
+                state,
+            };
+            for check in DJANGO_CHECKS {
+                check(&s, &mut self.0);
+            }
+        }
+    }
+    let mut run = Run(GraphFindings {
+        found: Vec::new(),
+        cleared: Vec::new(),
+    });
+    replay(nodes, &mut run);
+    run.0
 }
 
 /// Run every per-file rule over one migration.

@@ -93,6 +93,7 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
             suppressions,
             dialect: hint,
             created_tables: created,
+            django: Some(Box::new(d.facts)),
         }
     } else {
         let id = alembic::identity(body);
@@ -139,6 +140,7 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
             suppressions,
             dialect,
             created_tables: created,
+            django: None,
         }
     };
     scan.is_migration = true;

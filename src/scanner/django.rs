@@ -5,6 +5,9 @@ use std::collections::HashMap;
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtClassDef, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
+use super::django_state::{
+    Change, DataFlow, DjangoFacts, FieldFacts, FieldRef, Opt, Options, Step,
+};
 use super::model::{
     BodyKind, ColumnSpec, DialectHint, Function, Kwarg, OpKind, Operation, Origin, Parents, Value,
 };
@@ -34,6 +37,8 @@ pub struct DjangoMigration {
     pub replaces: usize,
     pub dependencies: Parents,
     pub header: TextRange,
+    /// What the project-state replay needs ([`super::django_state`]).
+    pub facts: DjangoFacts,
 }
 
 /// Read the class body; `module` is the file's top level, where `RunPython` functions live.
@@ -62,6 +67,7 @@ pub fn read(class: &StmtClassDef, source: &str, module: &[Stmt]) -> DjangoMigrat
         replaces: 0,
         dependencies: Parents::None,
         header,
+        facts: DjangoFacts::default(),
     };
     for stmt in &class.body {
         let (target, value) = match stmt {
@@ -78,10 +84,12 @@ pub fn read(class: &StmtClassDef, source: &str, module: &[Stmt]) -> DjangoMigrat
             "replaces" => {
                 if let Value::List(items) = eval(value) {
                     out.replaces = items.len();
+                    out.facts.replaces = pairs(&items);
                 }
             }
             "dependencies" => {
                 if let Value::List(items) = eval(value) {
+                    out.facts.dependencies = pairs(&items);
                     let ids: Vec<String> = items
                         .iter()
                         .filter_map(|dep| match dep {
@@ -109,6 +117,7 @@ pub fn read(class: &StmtClassDef, source: &str, module: &[Stmt]) -> DjangoMigrat
                 for e in elts {
                     if let Expr::Call(call) = e {
                         operation(call, &ctx, &mut out.operations.ops);
+                        step(call, &ctx, (true, true), &mut out.facts.steps);
                     }
                 }
                 if !out.operations.ops.is_empty() {
@@ -118,7 +127,37 @@ pub fn read(class: &StmtClassDef, source: &str, module: &[Stmt]) -> DjangoMigrat
             _ => {}
         }
     }
+    if nested_operations(&class.body) {
+        // `operations = [...]` under an `if`: steps we cannot read may write any row of the
+        // app (wagtail 0056 backfills `page.locale` that way).
+        out.facts.steps.push(Step {
+            change: Change::RunSql { tables: None },
+            range: header,
+            state: true,
+            db: true,
+        });
+    }
     out
+}
+
+/// `operations` assigned inside an `if`/`try`/`for` of the class body.
+fn nested_operations(body: &[Stmt]) -> bool {
+    fn assigns(stmts: &[Stmt]) -> bool {
+        stmts.iter().any(|s| match s {
+            Stmt::Assign(a) => a
+                .targets
+                .iter()
+                .any(|t| matches!(t, Expr::Name(n) if n.id.as_str() == "operations")),
+            Stmt::If(i) => assigns(&i.body) || i.elif_else_clauses.iter().any(|c| assigns(&c.body)),
+            Stmt::Try(t) => assigns(&t.body) || assigns(&t.orelse) || assigns(&t.finalbody),
+            Stmt::For(f) => assigns(&f.body),
+            _ => false,
+        })
+    }
+    body.iter().any(|s| match s {
+        Stmt::If(_) | Stmt::Try(_) | Stmt::For(_) => assigns(std::slice::from_ref(s)),
+        _ => false,
+    })
 }
 
 fn str_kw(call: &ExprCall, pos: usize, name: &str) -> Option<String> {
@@ -359,7 +398,8 @@ fn find_write(
             let receiver_is_query = matches!(a.value.as_ref(), Expr::Call(_))
                 || matches!(a.value.as_ref(), Expr::Attribute(r) if r.attr.as_str() == "objects");
             let writes = match method {
-                "save" | "bulk_update" | "bulk_create" | "execute" | "executemany" => true,
+                "save" | "bulk_update" | "bulk_create" => true,
+                "execute" | "executemany" => sql_writes(args.args.first(), ctx.source),
                 "delete" => args.args.is_empty(),
                 // QuerySet.update(field=value); dict.update({...}) takes a positional mapping.
                 "update" => args.args.is_empty() && !args.keywords.is_empty(),
@@ -390,6 +430,47 @@ fn find_write(
     None
 }
 
+/// Does SQL handed to `execute(...)` write rows? Text we can read that only sets up the session
+/// or changes the schema (`PRAGMA`, `SET`, `ALTER TABLE ... COLLATE`, `SELECT`) does not; DML,
+/// and SQL we cannot read (a variable, a parse error), may.
+fn sql_writes(sql: Option<&Expr>, source: &str) -> bool {
+    let Some(sql) = sql else {
+        return true;
+    };
+    let mut holes = Vec::new();
+    let Some(text) = resolve_string(sql, source, &|_| None, &mut holes, 0) else {
+        return true;
+    };
+    let (ops, error) = sql::analyse(&text, &holes, DialectHint::Unknown, sql.range());
+    if error.is_some() {
+        // What the parser cannot read (`ALTER COLUMN ... COLLATE "C"`): its leading keyword
+        // tells session set-up and schema changes that keep every row from the rest.
+        let upper = text.trim_start().to_ascii_uppercase();
+        let keeps_rows = [
+            "ALTER ", "CREATE ", "PRAGMA ", "SET ", "SELECT ", "SHOW ", "COMMENT ",
+        ]
+        .iter()
+        .any(|k| upper.starts_with(k))
+            && !upper.contains("DROP")
+            && !upper.contains(';');
+        return !keeps_rows;
+    }
+    ops.is_empty()
+        || ops.iter().any(|o| {
+            o.sql_error.is_some()
+                || matches!(
+                    o.kind,
+                    OpKind::Update
+                        | OpKind::Delete
+                        | OpKind::Insert
+                        | OpKind::Truncate
+                        | OpKind::BulkInsert
+                        | OpKind::Execute
+                        | OpKind::Call
+                )
+        })
+}
+
 /// Every call expression in a statement, nested ones included, in source order.
 fn for_each_expr(stmt: &Stmt, visit: &mut dyn FnMut(&Expr)) {
     use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
@@ -413,69 +494,447 @@ fn for_each_expr(stmt: &Stmt, visit: &mut dyn FnMut(&Expr)) {
     Calls { visit }.visit_stmt(stmt);
 }
 
-/// The nullability of every field of one app, replayed through its migrations in order.
-/// Unknown fields (created by a migration we did not read) answer `None`.
-#[derive(Default)]
-pub struct FieldState {
-    /// (model, field), lower-case → nullable.
-    fields: HashMap<(String, String), Option<bool>>,
+/// `[("app", "0001_initial"), ...]` as (app, name) pairs; anything else is left out
+/// (`migrations.swappable_dependency(...)`).
+fn pairs(items: &[Value]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Value::List(pair) => match pair.as_slice() {
+                [Value::Str(a), Value::Str(b)] => Some((a.clone(), b.clone())),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
-fn key(model: &str, field: &str) -> (String, String) {
-    (model.to_ascii_lowercase(), field.to_ascii_lowercase())
-}
-
-impl FieldState {
-    /// `Some(false)` when the field is known to be NOT NULL at this point.
-    #[must_use]
-    pub fn nullable(&self, model: &str, field: &str) -> Option<bool> {
-        self.fields.get(&key(model, field)).copied().flatten()
+fn elements(expr: Option<&Expr>) -> Option<&[Expr]> {
+    match expr {
+        Some(Expr::List(l)) => Some(&l.elts),
+        Some(Expr::Tuple(t)) => Some(&t.elts),
+        _ => None,
     }
+}
 
-    /// Apply one operation.
-    pub fn apply(&mut self, op: &Operation) {
-        let (Some(model), column) = (op.table.as_deref(), op.column.as_deref()) else {
-            return;
-        };
-        match op.kind {
-            OpKind::CreateModel => {
-                for c in &op.columns {
-                    self.fields.insert(key(model, &c.name), c.nullable);
-                }
-            }
-            OpKind::AddField | OpKind::AlterField => {
-                if let (Some(field), Some(spec)) = (column, op.columns.first()) {
-                    self.fields.insert(key(model, field), spec.nullable);
-                }
-            }
-            OpKind::RemoveField => {
-                if let Some(field) = column {
-                    self.fields.remove(&key(model, field));
-                }
-            }
-            OpKind::RenameField => {
-                if let (Some(old), Some(new)) = (column, op.new_name.as_deref())
-                    && let Some(v) = self.fields.remove(&key(model, old))
-                {
-                    self.fields.insert(key(model, new), v);
-                }
-            }
-            OpKind::RenameModel | OpKind::DeleteModel => {
-                let old = model.to_ascii_lowercase();
-                let moved: Vec<((String, String), Option<bool>)> = self
-                    .fields
-                    .iter()
-                    .filter(|((m, _), _)| *m == old)
-                    .map(|(k, v)| (k.clone(), *v))
-                    .collect();
-                for (k, v) in moved {
-                    self.fields.remove(&k);
-                    if let (OpKind::RenameModel, Some(new)) = (op.kind, op.new_name.as_deref()) {
-                        self.fields.insert(key(new, &k.1), v);
+/// Django operations that change nothing the project state tracks.
+const STATELESS: &[&str] = &[
+    "AddIndex",
+    "AddIndexConcurrently",
+    "RemoveIndex",
+    "RemoveIndexConcurrently",
+    "RenameIndex",
+    "AddConstraint",
+    "AddConstraintNotValid",
+    "ValidateConstraint",
+    "RemoveConstraint",
+    "AlterConstraint",
+    "AlterUniqueTogether",
+    "AlterIndexTogether",
+    "AlterOrderWithRespectTo",
+    "AlterModelManagers",
+    "AlterModelTableComment",
+    "CreateExtension",
+    "BloomExtension",
+    "BtreeGinExtension",
+    "BtreeGistExtension",
+    "CITextExtension",
+    "CryptoExtension",
+    "HStoreExtension",
+    "TrigramExtension",
+    "UnaccentExtension",
+    "CreateCollation",
+    "RemoveCollation",
+];
+
+/// One operation as steps of the project-state replay ([`super::django_state`]).
+/// `half`: (changes the state, runs on the database), false inside the other half of a
+/// `SeparateDatabaseAndState`.
+fn step(call: &ExprCall, ctx: &Ctx<'_>, half: (bool, bool), out: &mut Vec<Step>) {
+    let (state, db) = half;
+    if !state && !db {
+        return;
+    }
+    let name = last_name(&call.func).unwrap_or("");
+    let text = |pos: usize, kw: &str| str_kw(call, pos, kw).unwrap_or_default();
+    let mut state = state;
+    let change = match name {
+        "SeparateDatabaseAndState" => {
+            let halves = [
+                (arg(call, Some(0), "database_operations"), (false, db)),
+                (arg(call, Some(1), "state_operations"), (state, false)),
+            ];
+            for (list, half) in halves {
+                for e in elements(list).unwrap_or_default() {
+                    if let Expr::Call(c) = e {
+                        step(c, ctx, half, out);
                     }
                 }
             }
+            return;
+        }
+        "CreateModel" => {
+            let fields = elements(arg(call, Some(1), "fields")).map(|fs| {
+                fs.iter()
+                    .map(|f| match f {
+                        Expr::Tuple(pair) => match pair.elts.as_slice() {
+                            [n, field] => literal_str(n).map(|n| field_facts(&n, field)),
+                            _ => None,
+                        },
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<FieldFacts>>>()
+            });
+            Change::CreateModel {
+                name: text(0, "name"),
+                fields: fields.flatten(),
+                options: options(arg(call, Some(2), "options")),
+            }
+        }
+        "DeleteModel" => Change::DeleteModel {
+            name: text(0, "name"),
+        },
+        "RenameModel" => Change::RenameModel {
+            old: text(0, "old_name"),
+            new: text(1, "new_name"),
+        },
+        "AlterModelOptions" => Change::AlterModelOptions {
+            name: text(0, "name"),
+            options: options(arg(call, Some(1), "options")),
+        },
+        "AlterModelTable" => Change::AlterModelTable {
+            name: text(0, "name"),
+            table: match arg(call, Some(1), "table") {
+                None | Some(Expr::NoneLiteral(_)) => Opt::Absent,
+                Some(e) => literal_str(e).map_or(Opt::Unknown, Opt::Known),
+            },
+        },
+        "AddField" | "AlterField" => {
+            let model = text(0, "model_name");
+            let field = match arg(call, Some(2), "field") {
+                Some(f) => field_facts(&text(1, "name"), f),
+                None => unknown_field(&text(1, "name")),
+            };
+            if name == "AddField" {
+                Change::AddField { model, field }
+            } else {
+                Change::AlterField { model, field }
+            }
+        }
+        "RemoveField" => Change::RemoveField {
+            model: text(0, "model_name"),
+            name: text(1, "name"),
+        },
+        "RenameField" => Change::RenameField {
+            model: text(0, "model_name"),
+            old: text(1, "old_name"),
+            new: text(2, "new_name"),
+        },
+        "RunPython" => {
+            if !db {
+                return;
+            }
+            let flow = |e: Option<&Expr>| -> Option<DataFlow> {
+                match e {
+                    None | Some(Expr::NoneLiteral(_)) => Some(DataFlow::default()),
+                    Some(e) if last_name(e) == Some("noop") => Some(DataFlow::default()),
+                    Some(Expr::Name(n)) => ctx.functions.get(n.id.as_str()).map(|f| data_flow(f)),
+                    Some(_) => None,
+                }
+            };
+            match (
+                flow(arg(call, Some(0), "code")),
+                flow(arg(call, Some(1), "reverse_code")),
+            ) {
+                (Some(forward), Some(reverse)) => Change::RunPython { forward, reverse },
+                // A function we cannot read may write any row of its app.
+                (None, _) => Change::RunSql { tables: None },
+                (Some(forward), None) => Change::RunPython {
+                    forward,
+                    reverse: DataFlow::default(),
+                },
+            }
+        }
+        "RunSQL" => {
+            for e in elements(arg(call, Some(2), "state_operations")).unwrap_or_default() {
+                if let Expr::Call(c) = e {
+                    step(c, ctx, (state, false), out);
+                }
+            }
+            if !db {
+                return;
+            }
+            Change::RunSql {
+                tables: arg(call, Some(0), "sql").and_then(|e| sql_tables(e, ctx.source)),
+            }
+        }
+        n if STATELESS.contains(&n) => Change::Other,
+        _ => {
+            // A project's own operation: the models it names may have changed in any way.
+            let mut models = Vec::new();
+            for a in &call.arguments.args {
+                if let Some(s) = literal_str(a) {
+                    models.push(s);
+                }
+            }
+            for kw in ["model_name", "model", "name"] {
+                if let Some(s) = arg(call, None, kw).and_then(literal_str) {
+                    models.push(s);
+                }
+            }
+            // It runs on the database (or not at all).
+            state = db;
+            Change::Custom { models }
+        }
+    };
+    out.push(Step {
+        change,
+        range: call.range(),
+        state,
+        db,
+    });
+}
+
+/// The tables raw SQL touches, lower-case; `None` when the SQL cannot be read.
+fn sql_tables(expr: &Expr, source: &str) -> Option<Vec<String>> {
+    let texts: Vec<&Expr> = match expr {
+        Expr::List(l) => l.elts.iter().collect(),
+        Expr::Tuple(t) => t.elts.iter().collect(),
+        other => vec![other],
+    };
+    let mut tables = Vec::new();
+    for e in texts {
+        let mut holes = Vec::new();
+        let text = resolve_string(e, source, &|_| None, &mut holes, 0)?;
+        let (ops, error) = sql::analyse(&text, &holes, DialectHint::Unknown, e.range());
+        if error.is_some() {
+            return None;
+        }
+        for op in ops {
+            if let Some(t) = op.table {
+                if super::model::is_unresolved(&t) || t.contains('\u{0}') {
+                    return None;
+                }
+                tables.push(t.trim_matches('"').to_ascii_lowercase());
+            }
+        }
+    }
+    Some(tables)
+}
+
+fn unknown_field(name: &str) -> FieldFacts {
+    FieldFacts {
+        name: name.to_string(),
+        class: String::new(),
+        null: None,
+        blank: false,
+        has_default: false,
+        db_column: Opt::Unknown,
+        primary_key: false,
+        known: false,
+    }
+}
+
+/// A field call as the state keeps it.
+fn field_facts(name: &str, field: &Expr) -> FieldFacts {
+    let Expr::Call(f) = field else {
+        return unknown_field(name);
+    };
+    let class = last_name(&f.func).unwrap_or("").to_string();
+    // A literal bool, `Some(false)` when not given; `None` when not a literal.
+    let flag = |kw: &str| match arg(f, None, kw) {
+        None => Some(false),
+        Some(e) => eval(e).as_bool(),
+    };
+    let blank = flag("blank") == Some(true);
+    let null = if class == "ManyToManyField" {
+        // Its own table: never a column on this one.
+        Some(true)
+    } else {
+        flag("null")
+    };
+    let has_default = arg(f, None, "default").is_some()
+        || arg(f, None, "db_default").is_some()
+        || blank && STRING_FIELDS.contains(&class.as_str())
+        || flag("auto_now") == Some(true)
+        || flag("auto_now_add") == Some(true);
+    let db_column = match arg(f, None, "db_column") {
+        None => Opt::Absent,
+        Some(e) => literal_str(e).map_or(Opt::Unknown, Opt::Known),
+    };
+    // `**kwargs` hides any of the arguments above.
+    let known = f.arguments.keywords.iter().all(|k| k.arg.is_some())
+        && null.is_some()
+        && flag("primary_key").is_some();
+    FieldFacts {
+        name: name.to_string(),
+        primary_key: flag("primary_key") == Some(true),
+        class,
+        null,
+        blank,
+        has_default,
+        db_column,
+        known,
+    }
+}
+
+/// `options={"managed": False, "db_table": "x", ...}`; a non-literal dict is opaque.
+fn options(expr: Option<&Expr>) -> Options {
+    let Some(expr) = expr else {
+        return Options::default();
+    };
+    let Expr::Dict(d) = expr else {
+        return Options {
+            opaque: true,
+            ..Options::default()
+        };
+    };
+    let mut out = Options::default();
+    for item in &d.items {
+        let Some(key) = item.key.as_ref() else {
+            // `**other`: any option may be in it.
+            out.opaque = true;
+            continue;
+        };
+        let Some(key) = literal_str(key) else {
+            out.opaque = true;
+            continue;
+        };
+        let as_bool = || eval(&item.value).as_bool().map_or(Opt::Unknown, Opt::Known);
+        match key.as_str() {
+            "managed" => out.managed = as_bool(),
+            "proxy" => out.proxy = as_bool(),
+            "db_table" => out.db_table = literal_str(&item.value).map_or(Opt::Unknown, Opt::Known),
             _ => {}
         }
     }
+    out
+}
+
+/// What a `RunPython` function writes, as far as its own body shows. Models are the names
+/// bound to `apps.get_model("app", "Model")` / `apps.get_model("app.Model")`.
+fn data_flow(def: &StmtFunctionDef) -> DataFlow {
+    use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+    struct Flow {
+        models: HashMap<String, String>,
+        /// Loop variables over a model's rows: variable → model.
+        rows: HashMap<String, String>,
+        out: DataFlow,
+    }
+    /// The model a query expression starts from: `Model.objects.filter(...)...`.
+    fn root_model<'e>(expr: &'e Expr, models: &'e HashMap<String, String>) -> Option<&'e String> {
+        match expr {
+            Expr::Name(n) => models.get(n.id.as_str()),
+            Expr::Attribute(a) => root_model(&a.value, models),
+            Expr::Call(c) => root_model(&c.func, models),
+            Expr::Subscript(s) => root_model(&s.value, models),
+            _ => None,
+        }
+    }
+    fn f_refs(expr: &Expr, model: &str, out: &mut Vec<FieldRef>) {
+        struct Refs<'o> {
+            model: &'o str,
+            out: &'o mut Vec<FieldRef>,
+        }
+        impl<'x> Visitor<'x> for Refs<'_> {
+            fn visit_expr(&mut self, expr: &'x Expr) {
+                if let Expr::Call(c) = expr
+                    && last_name(&c.func) == Some("F")
+                    && let Some(field) = c.arguments.args.first().and_then(literal_str)
+                {
+                    let field = field.split("__").next().unwrap_or("").to_ascii_lowercase();
+                    self.out.push((self.model.to_string(), field));
+                }
+                walk_expr(self, expr);
+            }
+        }
+        Refs { model, out }.visit_expr(expr);
+    }
+    impl<'x> Visitor<'x> for Flow {
+        fn visit_stmt(&mut self, stmt: &'x Stmt) {
+            match stmt {
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => return,
+                Stmt::Assign(a) => {
+                    if let [Expr::Name(target)] = a.targets.as_slice()
+                        && let Expr::Call(c) = a.value.as_ref()
+                        && last_name(&c.func) == Some("get_model")
+                    {
+                        let parts: Vec<String> =
+                            c.arguments.args.iter().filter_map(literal_str).collect();
+                        let model = match parts.as_slice() {
+                            [label] if label.contains('.') => Some(label.clone()),
+                            [app, model] => Some(format!("{app}.{model}")),
+                            _ => None,
+                        };
+                        if let Some(model) = model {
+                            self.models
+                                .insert(target.id.to_string(), model.to_ascii_lowercase());
+                        }
+                    }
+                    // `row.field = value` in a loop over a model's rows.
+                    for t in &a.targets {
+                        if let Expr::Attribute(attr) = t
+                            && let Expr::Name(var) = attr.value.as_ref()
+                            && let Some(model) = self.rows.get(var.id.as_str())
+                            && !matches!(a.value.as_ref(), Expr::NoneLiteral(_))
+                        {
+                            self.out
+                                .writes
+                                .push((model.clone(), attr.attr.as_str().to_ascii_lowercase()));
+                        }
+                    }
+                }
+                Stmt::For(f) => {
+                    if let Expr::Name(var) = f.target.as_ref()
+                        && let Some(model) = root_model(&f.iter, &self.models).cloned()
+                    {
+                        self.rows.insert(var.id.to_string(), model);
+                    }
+                }
+                _ => {}
+            }
+            walk_stmt(self, stmt);
+        }
+        fn visit_expr(&mut self, expr: &'x Expr) {
+            if let Expr::Call(c) = expr
+                && let Expr::Attribute(a) = c.func.as_ref()
+                && let Some(model) = root_model(&a.value, &self.models).cloned()
+            {
+                match a.attr.as_str() {
+                    "update" if c.arguments.args.is_empty() => {
+                        for kw in &c.arguments.keywords {
+                            if let Some(field) = &kw.arg
+                                && !matches!(kw.value, Expr::NoneLiteral(_))
+                            {
+                                self.out
+                                    .writes
+                                    .push((model.clone(), field.as_str().to_ascii_lowercase()));
+                            }
+                        }
+                        f_refs(expr, &model, &mut self.out.reads);
+                    }
+                    "bulk_update" => {
+                        if let Some(Value::List(fields)) = arg(c, Some(1), "fields").map(eval) {
+                            for field in fields.iter().filter_map(Value::as_str) {
+                                self.out
+                                    .writes
+                                    .push((model.clone(), field.to_ascii_lowercase()));
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            walk_expr(self, expr);
+        }
+    }
+    let mut flow = Flow {
+        models: HashMap::new(),
+        rows: HashMap::new(),
+        out: DataFlow::default(),
+    };
+    for stmt in &def.body {
+        flow.visit_stmt(stmt);
+    }
+    flow.out
 }

@@ -16,6 +16,7 @@ pub mod alembic;
 pub mod build;
 pub mod discovery;
 pub mod django;
+pub mod django_state;
 pub mod graph;
 #[cfg(test)]
 mod guard_tests;

@@ -553,6 +553,8 @@ pub struct MigrationAST {
     pub dialect: DialectHint,
     /// Tables created by this migration's upgrade (for "existing table" rules).
     pub created_tables: Vec<String>,
+    /// Django: what the project-state replay reads ([`super::django_state`]).
+    pub django: Option<Box<super::django_state::DjangoFacts>>,
 }
 
 impl MigrationAST {

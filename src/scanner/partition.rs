@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::model::{Framework, MigrationAST};
-use super::{FileScan, graph};
+use super::{FileScan, django_state, graph};
 use crate::rules;
 
 /// Check the revision graph of every folder input, and the Django apps of every input.
@@ -31,35 +31,71 @@ pub(super) fn check_graphs(scans: &mut [FileScan], paths: &[PathBuf]) {
     django_apps(scans);
 }
 
-/// Django migrations grouped by app (their folder), each app in file-name order (Django's
-/// numbering), for the rules that replay an app's field state.
+/// Every Django migration of the scan, replayed as one project in dependency order (apps are
+/// their folders, labelled by [`django_state::app_labels`]), and the Django state rules run
+/// over it: new findings added, per-file findings the state disproves withdrawn.
 pub(super) fn django_apps(scans: &mut [FileScan]) {
-    let mut apps: std::collections::BTreeMap<(usize, PathBuf), Vec<usize>> =
+    let mut folders: std::collections::BTreeMap<PathBuf, Vec<usize>> =
         std::collections::BTreeMap::new();
     for (i, s) in scans.iter().enumerate() {
         if s.migration
             .as_ref()
-            .is_some_and(|m| m.framework == Framework::Django)
+            .is_some_and(|m| m.framework == Framework::Django && m.django.is_some())
         {
             let dir = Path::new(&s.path)
                 .parent()
                 .map(Path::to_path_buf)
                 .unwrap_or_default();
-            apps.entry((s.group, dir)).or_default().push(i);
+            folders.entry(dir).or_default().push(i);
         }
     }
-    for mut idx in apps.into_values() {
-        idx.sort_by(|&a, &b| scans[a].path.cmp(&scans[b].path));
-        let found = {
-            let migs: Vec<&MigrationAST> = idx
-                .iter()
-                .filter_map(|&i| scans[i].migration.as_ref())
-                .collect();
-            rules::check_django_app(&migs)
-        };
-        for (k, d) in found {
-            scans[idx[k]].diagnostics.push(d);
+    if folders.is_empty() {
+        return;
+    }
+    let mut idx: Vec<usize> = Vec::new();
+    let result = {
+        let listed: Vec<(String, Vec<(String, &django_state::DjangoFacts)>)> = folders
+            .iter_mut()
+            .map(|(dir, files)| {
+                files.sort_by(|&a, &b| scans[a].path.cmp(&scans[b].path));
+                let migs = files
+                    .iter()
+                    .filter_map(|&i| {
+                        let m = scans[i].migration.as_ref()?;
+                        Some((m.revision.clone(), m.django.as_deref()?))
+                    })
+                    .collect();
+                (dir.to_string_lossy().into_owned(), migs)
+            })
+            .collect();
+        let mut labels = django_state::app_labels(&listed);
+        // Two folders claiming one label are two projects: keep their states apart.
+        let mut taken = std::collections::HashSet::new();
+        for (k, label) in labels.iter_mut().enumerate() {
+            if !taken.insert(label.to_ascii_lowercase()) {
+                label.push_str(&format!("#{k}"));
+            }
         }
+        let mut nodes = Vec::new();
+        for (((_, migs), files), label) in listed.iter().zip(folders.values()).zip(&labels) {
+            for ((name, facts), &i) in migs.iter().zip(files) {
+                idx.push(i);
+                nodes.push(django_state::Node {
+                    app: label.clone(),
+                    name: name.clone(),
+                    facts,
+                });
+            }
+        }
+        rules::check_django(&nodes)
+    };
+    for (k, rule, range) in result.cleared {
+        scans[idx[k]]
+            .diagnostics
+            .retain(|d| !(d.rule == rule && d.range == range));
+    }
+    for (k, d) in result.found {
+        scans[idx[k]].diagnostics.push(d);
     }
 }
 
