@@ -5,6 +5,7 @@
 //! - `dialects` + `snapshot` + `seeder`: the dynamic rollback verifier behind the `mrt` fixture.
 
 pub mod bindings;
+pub mod config;
 pub mod diagnostic;
 pub mod dialects;
 pub mod error;

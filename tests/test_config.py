@@ -168,3 +168,17 @@ def test_bad_conftest_config_fails_the_test_naming_the_key(blog: pytest.Pytester
     result = blog.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*config._mrt_config must be an MRTConfig, got dict*"])
+
+
+def test_the_keys_rust_checks_are_mrtconfigs_fields() -> None:
+    # One list of keys (src/config.rs): the dataclass must declare exactly those, in order.
+    import dataclasses
+
+    from pytest_mrt import _core
+
+    assert [f.name for f in dataclasses.fields(MRTConfig)] == _core.config_keys()
+
+
+def test_an_unknown_key_is_named_before_any_bad_value() -> None:
+    with pytest.raises(ConfigError, match=r"unknown key 'seed_row'"):
+        MRTConfig.from_mapping({"seed_rows": -1, "seed_row": 3}, "marker")

@@ -19,6 +19,22 @@ class DatabaseError(MRTError):
 class SafetyError(MRTError):
     """The run would touch data it did not create."""
 
+# -- configuration (src/bindings/config.rs) ----------------------------------------------
+
+def check_config(source: str, values: list[tuple[str, Any]]) -> None:
+    """Validate MRTConfig values; `UsageError` names the source and the first bad key."""
+
+def config_keys() -> list[str]:
+    """Every configuration key, in MRTConfig's field order."""
+
+def read_pyproject(dir: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """``[tool.mrt]`` of ``dir/pyproject.toml``, checked; None when there is none."""
+
+def project_settings(
+    dir: str | os.PathLike[str],
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """(severity_overrides pairs, skip keys) of ``dir/pyproject.toml``'s ``[tool.mrt]``."""
+
 # -- static scanner (src/bindings/scan.rs) -----------------------------------------------
 
 def check_cli(
@@ -50,6 +66,9 @@ def rules() -> list[tuple[str, str, str, str, str]]:
 
 def rule_doc(key: str) -> str:
     """One rule's documentation, by code, name or pattern name."""
+
+def custom_severity(overrides: list[tuple[str, str]], pattern: str) -> str | None:
+    """The severity_overrides value for a custom check's finding of ``pattern``, or None."""
 
 # -- dynamic rollback engine (src/bindings/engine.rs) ------------------------------------
 

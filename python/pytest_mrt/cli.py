@@ -59,40 +59,6 @@ def _terminal_width() -> int:
         return 80  # a pipe: keep the table readable in 80 columns
 
 
-def _codes(values: list[str] | None) -> list[str]:
-    return [c.strip() for v in values or [] for c in v.split(",") if c.strip()]
-
-
-def _project_settings() -> tuple[list[tuple[str, str]], list[str]]:
-    """``severity_overrides`` and ``skip`` from ``[tool.mrt]`` in ./pyproject.toml."""
-    import os
-
-    path = os.path.join(os.getcwd(), "pyproject.toml")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except FileNotFoundError:
-        return [], []
-    except (OSError, UnicodeDecodeError):
-        text = "mrt"  # let read_pyproject report it
-    if "mrt" not in text.lower() and "\\u" not in text.lower():
-        # No [tool.mrt] in any spelling ([tool."mrt"], [tool] mrt = {...}, an escaped
-        # key): skip the TOML parser and the config module (cold start). Whether the section
-        # is there is decided by the TOML parser alone, in `config.read_pyproject`.
-        return [], []
-    from pathlib import Path
-
-    from .config import ConfigError, read_pyproject
-
-    try:
-        project = read_pyproject(Path(os.getcwd()))
-    except ConfigError as exc:
-        raise UsageExit(str(exc)) from None
-    if project is None:
-        return [], []
-    return list(project.severity_overrides.items()), list(project.skip)
-
-
 def _cmd_check(args: argparse.Namespace) -> int:
     return _run_check(args.paths, args.format, args.select, args.ignore, args.strict)
 
@@ -100,15 +66,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _run_check(
     paths: list[str], fmt: str, select: list[str] | None, ignore: list[str] | None, strict: bool
 ) -> int:
+    import os
+
     from . import _core
 
-    overrides, skip = _project_settings()
     try:
+        # The project's [tool.mrt] (read and checked in Rust: no TOML parser loads here).
+        overrides, skip = _core.project_settings(os.getcwd())
         text, code, notes = _core.check_cli(
             paths,
             fmt,
-            _codes(select),
-            _codes(ignore),
+            select or [],
+            ignore or [],
             overrides,
             skip,
             strict,

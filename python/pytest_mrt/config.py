@@ -1,4 +1,5 @@
-"""`MRTConfig` and the merge of its sources.
+"""`MRTConfig` and the merge of its sources. Which keys exist, what each accepts and how
+``[tool.mrt]`` is read are decided in Rust (``src/config.rs``); this module hands it the values.
 
 Precedence, highest first: the pytest command line (``--mrt-db-url``, ``--mrt-alembic-ini``),
 the conftest (``config._mrt_config``) or an ``mrt_config`` fixture, ``[tool.mrt]`` in
@@ -12,15 +13,14 @@ import dataclasses
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sqlalchemy.engine import Connection
 
     from .models import MigrationAST, RiskWarning
-
-SEVERITIES = ("error", "warning", "off")
 
 
 def _usage_error() -> tuple[type[Exception], ...]:
@@ -103,19 +103,13 @@ class MRTConfig:
     def validate(self, source: str = "MRTConfig") -> None:
         """Raise `ConfigError` naming the first offending key."""
         __tracebackhide__ = True
-        for f in dataclasses.fields(self):
-            _check_field(source, f.name, getattr(self, f.name))
+        _check(source, [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)])
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], source: str) -> MRTConfig:
-        """Build a config from a plain mapping (``[tool.mrt]``), rejecting unknown keys."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        for key in values:
-            if key not in known:
-                hint = ", ".join(sorted(known))
-                raise ConfigError(f"{source}: unknown key {key!r} (known keys: {hint})")
-        for key, value in values.items():
-            _check_field(source, key, value)
+        """Build a config from a plain mapping (a marker's keywords, the command line),
+        rejecting unknown keys."""
+        _check(source, list(values.items()))
         return cls(**dict(values))
 
     def explicit_fields(self) -> dict[str, Any]:
@@ -139,95 +133,22 @@ def merge(*layers: MRTConfig | None) -> MRTConfig:
 
 def read_pyproject(rootdir: Path) -> MRTConfig | None:
     """Read ``[tool.mrt]`` from ``rootdir/pyproject.toml``; None when there is none."""
-    path = rootdir / "pyproject.toml"
-    if not path.is_file():
-        return None
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    from . import _core  # lazy: this module loads at pytest start-up
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read [tool.mrt]: {exc}") from None
-    tool = data.get("tool")
-    section = tool.get("mrt") if isinstance(tool, dict) else None
-    if section is None:
-        return None
-    if not isinstance(section, dict):
-        raise ConfigError(f"{path}: [tool.mrt] must be a table")
-    for key in ("custom_seeds", "custom_checks", "setup_database", "wrap_alembic"):
-        if key in section:
-            raise ConfigError(
-                f"{path}: [tool.mrt] {key} holds Python callables; set it in conftest.py"
-            )
-    return MRTConfig.from_mapping(section, f"{path} [tool.mrt]")
+        values = _core.read_pyproject(rootdir)
+    except _core.MRTError as exc:
+        raise ConfigError(str(exc)) from None
+    return None if values is None else MRTConfig(**values)
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_str_dict(value: Any) -> bool:
-    return isinstance(value, dict) and all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    )
-
-
-# key → (accepts the value?, what is expected). Per-entry checks of dicts come after.
-_VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "alembic_ini": (lambda v: isinstance(v, str), "a string"),
-    "db_url": (lambda v: isinstance(v, str), "a string"),
-    "versions_dir": (lambda v: v is None or isinstance(v, str), "a string or None"),
-    "seed_rows": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
-    "migration_timeout": (
-        lambda v: v is None or ((_is_int(v) or isinstance(v, float)) and v > 0),
-        "a positive number of seconds or None",
-    ),
-    "allow_existing_data": (lambda v: isinstance(v, bool), "True or False"),
-    "allow_unverified": (lambda v: isinstance(v, bool), "True or False"),
-    "alembic_db_url": (lambda v: v is None or isinstance(v, str), "a string or None"),
-    "setup_database": (
-        lambda v: v is None or callable(v),
-        "a callable taking a SQLAlchemy Connection, or None",
-    ),
-    "wrap_alembic": (
-        lambda v: v is None or callable(v),
-        "a callable taking the Alembic call to run, or None",
-    ),
-    "skip": (_is_str_dict, "a dict of revision id → reason (both strings)"),
-    "severity_overrides": (
-        lambda v: isinstance(v, dict),
-        "a dict of rule code or pattern name → severity",
-    ),
-    "custom_seeds": (
-        lambda v: isinstance(v, dict),
-        "a dict of table name → callable returning rows",
-    ),
-    "custom_checks": (
-        lambda v: isinstance(v, (list, tuple)) and all(callable(c) for c in v),
-        "a list of callables",
-    ),
-}
-
-
-def _check_field(source: str, key: str, value: Any) -> None:
+def _check(source: str, values: list[tuple[str, Any]]) -> None:
+    """Validate ``(key, value)`` pairs in Rust (`_core.check_config`): one line naming the
+    source and the first offending key."""
     __tracebackhide__ = True
-    accepts, expected = _VALIDATORS[key]
-    if not accepts(value):
-        raise ConfigError(f"{source}: {key} must be {expected}, got {value!r}")
-    if key == "severity_overrides":
-        for rule, severity in value.items():
-            if not isinstance(rule, str) or severity not in SEVERITIES:
-                choices = ", ".join(repr(s) for s in SEVERITIES)
-                raise ConfigError(
-                    f"{source}: severity_overrides[{rule!r}] must be one of {choices}, "
-                    f"got {severity!r}"
-                )
-    elif key == "custom_seeds":
-        for table, seeder in value.items():
-            if not isinstance(table, str) or not callable(seeder):
-                raise ConfigError(
-                    f"{source}: custom_seeds[{table!r}] must be a callable returning a list "
-                    f"of dicts, got {type(seeder).__name__}"
-                )
+    from . import _core
+
+    try:
+        _core.check_config(source, values)
+    except _core.MRTError as exc:
+        raise ConfigError(str(exc)) from None

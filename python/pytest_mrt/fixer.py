@@ -148,16 +148,16 @@ def _compare_with_existing(path: Path, old: str, new: str, line: int) -> str:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """``mrt explain <file>``: exit 0, or 2 for bad input."""
+    import os
+
     from . import _core
-    from .cli import UsageExit, _project_settings
 
     path: Path = args.file
     try:
         try:
-            # The project's severity_overrides, so the verdict agrees with `mrt check`
-            # (read the way `mrt check` reads them: no TOML parser without [tool.mrt]).
-            overrides, _skip = _project_settings()
-        except UsageExit as exc:
+            # The project's severity_overrides, so the verdict agrees with `mrt check`.
+            overrides, _skip = _core.project_settings(os.getcwd())
+        except _core.MRTError as exc:
             raise InputError(str(exc)) from None
         text = read_migration(path)
         if text.startswith(_BOM):

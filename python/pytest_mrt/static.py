@@ -6,7 +6,6 @@ objects come through here; the ``mrt check`` CLI calls the native engine directl
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,6 @@ from .models import MigrationAST, Operation, RiskWarning
 
 class CustomCheckError(_core.MRTError):
     """A function in ``MRTConfig.custom_checks`` raised or returned something unusable."""
-
-
-def _normalize(key: str) -> str:
-    # Same rule as the native side: case, spaces, hyphens and punctuation do not matter.
-    return " ".join(re.sub(r"[^0-9a-zA-Z]+", " ", key).lower().split())
 
 
 def _migration(data: dict[str, Any]) -> MigrationAST:
@@ -61,7 +55,7 @@ def _check_name(check: Callable[..., Any]) -> str:
 def _run_custom(
     checks: Sequence[Callable[[MigrationAST], list[RiskWarning]]],
     migrations: list[MigrationAST],
-    overrides: dict[str, str],
+    overrides: list[tuple[str, str]],
 ) -> list[RiskWarning]:
     out: list[RiskWarning] = []
     for check in checks:
@@ -84,7 +78,7 @@ def _run_custom(
                     f"got {type(result).__name__} (on {migration.filename})"
                 )
             for warning in result:
-                severity = overrides.get(_normalize(warning.pattern))
+                severity = _core.custom_severity(overrides, warning.pattern)
                 if severity == "off":
                     continue
                 if severity in ("error", "warning"):
@@ -130,7 +124,7 @@ def scan_with_migrations(
     parsed = [_migration(m) for m in migrations] if need_parse else []
     if config.custom_checks:
         checked = [m for m in parsed if m.revision not in config.skip]
-        overrides = {_normalize(k): v for k, v in config.severity_overrides.items()}
+        overrides = list(config.severity_overrides.items())
         out.extend(_run_custom(config.custom_checks, checked, overrides))
     return out, parsed
 

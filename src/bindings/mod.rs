@@ -1,6 +1,7 @@
 //! The only modules that use pyo3. Each submodule registers its own functions and classes so
 //! the engine's parts stay independent.
 
+mod config;
 mod engine;
 mod errors;
 mod fix;
@@ -13,6 +14,7 @@ pub use errors::MRTError;
 /// Adds every exported function, class and exception to the `_core` module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
+    config::register(m)?;
     scan::register(m)?;
     engine::register(m)?;
     fix::register(m)?;

@@ -217,10 +217,18 @@ fn rule_doc(key: &str) -> PyResult<String> {
     ))
 }
 
+/// The `severity_overrides` value that applies to a custom check's finding of `pattern`, or
+/// None (see `Settings::custom_severity`).
+#[pyfunction]
+fn custom_severity(overrides: Vec<(String, String)>, pattern: &str) -> Option<String> {
+    scanner::settings::custom_severity(&overrides, pattern).map(str::to_string)
+}
+
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_cli, m)?)?;
     m.add_function(wrap_pyfunction!(scan, m)?)?;
     m.add_function(wrap_pyfunction!(rules, m)?)?;
     m.add_function(wrap_pyfunction!(rule_doc, m)?)?;
+    m.add_function(wrap_pyfunction!(custom_severity, m)?)?;
     Ok(())
 }

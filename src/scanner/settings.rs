@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use crate::Error;
+use crate::config;
 use crate::diagnostic::Severity;
 use crate::rules::Rule;
 
@@ -30,14 +31,9 @@ impl Settings {
         overrides: &[(String, String)],
         skip: &[String],
     ) -> Result<(Settings, Vec<String>), Error> {
-        let resolve = |keys: &[String], option: &str| -> Result<HashSet<Rule>, Error> {
+        let resolve = |keys: &[&str], option: &str| -> Result<HashSet<Rule>, Error> {
             let mut out = HashSet::new();
-            for key in keys
-                .iter()
-                .flat_map(|k| k.split(','))
-                .map(str::trim)
-                .filter(|k| !k.is_empty())
-            {
+            for &key in keys {
                 let found = Rule::lookup(key);
                 if found.is_empty() {
                     return Err(Error::Usage(format!(
@@ -48,24 +44,22 @@ impl Settings {
             }
             Ok(out)
         };
+        let select = config::split_keys(select);
         let select = if select.is_empty() {
             None
         } else {
-            Some(resolve(select, "--select")?)
+            Some(resolve(&select, "--select")?)
         };
-        let ignore = resolve(ignore, "--ignore")?;
+        let ignore = resolve(&config::split_keys(ignore), "--ignore")?;
         let mut unknown = Vec::new();
         let mut resolved = Vec::new();
         for (key, severity) in overrides {
-            let sev = match severity.to_ascii_lowercase().as_str() {
-                "error" => Some(Severity::Error),
-                "warning" => Some(Severity::Warning),
-                "off" => None,
-                other => {
-                    return Err(Error::Usage(format!(
-                        "severity_overrides['{key}']: severity must be 'error', 'warning' or 'off', got '{other}'"
-                    )));
-                }
+            let Some(sev) = config::parse_severity(severity) else {
+                return Err(config::severity_error(
+                    "severity_overrides",
+                    &format!("'{key}'"),
+                    &format!("'{severity}'"),
+                ));
             };
             let rules = Rule::lookup(key);
             if rules.is_empty() {
@@ -107,5 +101,35 @@ impl Settings {
             }
         }
         sev
+    }
+}
+
+/// The severity a `severity_overrides` entry gives a finding of the user's own custom check:
+/// the value of the last entry whose key names the finding's pattern, compared as rule keys
+/// are compared (case, spaces, hyphens and punctuation do not matter); None when no entry
+/// names it. Built-in rules are looked up by [`Rule::lookup`] instead.
+#[must_use]
+pub fn custom_severity<'a>(overrides: &'a [(String, String)], pattern: &str) -> Option<&'a str> {
+    let wanted = crate::rules::normalize(pattern);
+    overrides
+        .iter()
+        .rev()
+        .find(|(key, _)| crate::rules::normalize(key) == wanted)
+        .map(|(_, severity)| severity.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::custom_severity;
+
+    #[test]
+    fn a_custom_pattern_is_named_as_rule_keys_are_the_last_entry_winning() {
+        let overrides = vec![
+            ("my house-rule".to_string(), "error".to_string()),
+            ("MY_HOUSE  RULE".to_string(), "off".to_string()),
+            ("MRT001".to_string(), "warning".to_string()),
+        ];
+        assert_eq!(custom_severity(&overrides, "My House Rule"), Some("off"));
+        assert_eq!(custom_severity(&overrides, "other"), None);
     }
 }

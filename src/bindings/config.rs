@@ -1,0 +1,134 @@
+//! The configuration's Python surface ([`crate::config`] decides): `check_config` validates
+//! `MRTConfig`'s values, `read_pyproject` reads `[tool.mrt]`, `project_settings` gives the
+//! `mrt` commands the part they use, and `config_keys` lists the keys.
+
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+
+use crate::config::{self, Value};
+
+/// A Python value in the configuration's model.
+fn value(v: &Bound<'_, PyAny>) -> PyResult<Value> {
+    let opaque = |v: &Bound<'_, PyAny>| -> PyResult<(String, String)> {
+        Ok((v.get_type().name()?.to_string(), v.repr()?.to_string()))
+    };
+    Ok(if v.is_none() {
+        Value::None
+    } else if let Ok(b) = v.cast::<PyBool>() {
+        Value::Bool(b.is_true())
+    } else if v.cast::<PyInt>().is_ok() {
+        match v.extract::<i64>() {
+            Ok(i) => Value::Int(i),
+            Err(_) => {
+                let (type_name, repr) = opaque(v)?;
+                Value::Other { type_name, repr }
+            }
+        }
+    } else if let Ok(f) = v.cast::<PyFloat>() {
+        Value::Float(f.value())
+    } else if let Ok(s) = v.cast::<PyString>() {
+        Value::Str(s.to_string())
+    } else if let Ok(d) = v.cast::<PyDict>() {
+        let mut entries = Vec::with_capacity(d.len());
+        for (k, item) in d.iter() {
+            entries.push((value(&k)?, value(&item)?));
+        }
+        Value::Dict(entries)
+    } else if let Ok(l) = v.cast::<PyList>() {
+        Value::List {
+            items: l.iter().map(|i| value(&i)).collect::<PyResult<_>>()?,
+            tuple: false,
+        }
+    } else if let Ok(t) = v.cast::<PyTuple>() {
+        Value::List {
+            items: t.iter().map(|i| value(&i)).collect::<PyResult<_>>()?,
+            tuple: true,
+        }
+    } else if v.is_callable() {
+        let (type_name, repr) = opaque(v)?;
+        Value::Callable { type_name, repr }
+    } else {
+        let (type_name, repr) = opaque(v)?;
+        Value::Other { type_name, repr }
+    })
+}
+
+/// A checked TOML value back as a Python value.
+fn to_python<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::None => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Int(i) => i.into_pyobject(py)?.into_any(),
+        Value::Float(f) => f.into_pyobject(py)?.into_any(),
+        Value::Str(s) => PyString::new(py, s).into_any(),
+        Value::List { items, .. } => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(to_python(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Dict(entries) => {
+            let dict = PyDict::new(py);
+            for (k, item) in entries {
+                dict.set_item(to_python(py, k)?, to_python(py, item)?)?;
+            }
+            dict.into_any()
+        }
+        Value::Callable { repr, .. } | Value::Other { repr, .. } => {
+            PyString::new(py, repr).into_any()
+        }
+    })
+}
+
+/// Check `values` (`(key, value)` pairs, in order) as the configuration from `source`;
+/// `UsageError` names the source and the first offending key.
+#[pyfunction]
+fn check_config(source: &str, values: Vec<(String, Bound<'_, PyAny>)>) -> PyResult<()> {
+    let values = values
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), value(v)?)))
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(config::check(source, &values)?)
+}
+
+/// Every configuration key, in `MRTConfig`'s field order.
+#[pyfunction]
+fn config_keys() -> Vec<&'static str> {
+    config::KEYS.iter().map(|k| k.name).collect()
+}
+
+/// `[tool.mrt]` of `dir/pyproject.toml` as a dict of checked values; None without one.
+#[pyfunction]
+fn read_pyproject(py: Python<'_>, dir: PathBuf) -> PyResult<Option<Bound<'_, PyDict>>> {
+    let Some(values) = py.detach(|| config::read_pyproject(&dir))? else {
+        return Ok(None);
+    };
+    let dict = PyDict::new(py);
+    for (k, v) in &values {
+        dict.set_item(k, to_python(py, v)?)?;
+    }
+    Ok(Some(dict))
+}
+
+/// What `mrt check` and `mrt explain` use of `dir/pyproject.toml`:
+/// `(severity_overrides pairs, skip keys)`, empty without `[tool.mrt]`.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn project_settings(
+    py: Python<'_>,
+    dir: PathBuf,
+) -> PyResult<(Vec<(String, String)>, Vec<String>)> {
+    let settings = py.detach(|| config::project_settings(&dir))?;
+    Ok((settings.overrides, settings.skip))
+}
+
+pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(check_config, m)?)?;
+    m.add_function(wrap_pyfunction!(config_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(read_pyproject, m)?)?;
+    m.add_function(wrap_pyfunction!(project_settings, m)?)?;
+    Ok(())
+}
