@@ -33,6 +33,8 @@ declare_rule! {
     /// In Django, a `RunPython(forward, RunPython.noop)` whose `forward` writes rows (`.save()`,
     /// a queryset `.update(...)` or `.delete()`, `bulk_update`, `bulk_create`, raw SQL through
     /// `cursor.execute`) is the same one-way change: the finding points at the writing call.
+    /// SQL that keeps every row (`PRAGMA`, `SET`, `ALTER TABLE ... COLLATE`) and the statements
+    /// of `connection.ops.sequence_reset_sql(...)` are not row writes.
     /// A `RunPython` without any reverse is `MRT042`.
     pub struct BulkUpdateWithoutReverse;
 }

@@ -1,8 +1,9 @@
 use crate::diagnostic::Diagnostic;
+use crate::scanner::django_state::Change;
 use crate::scanner::model::{same_opt, MigrationAST, OpKind};
 use crate::scanner::model::DialectHint;
 
-use super::Rule;
+use super::{DjangoStep, GraphFindings, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -27,6 +28,9 @@ declare_rule! {
     ///     atomic = False
     ///     operations = [AddIndexConcurrently("post", models.Index(fields=["title"], name="post_title_idx"))]
     /// ```
+    ///
+    /// Not reported on a model the replayed migrations show has no table (`managed = False`, a
+    /// proxy) or whose options they cannot read: no index is built.
     pub struct DjangoAddIndexLocks;
 }
 
@@ -52,5 +56,14 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             Diagnostic::new(Rule::DjangoAddIndexLocks, message, op.range)
                 .with_fix("use AddIndexConcurrently in a migration with atomic = False"),
         );
+    }
+}
+
+/// An index on a model without a table (or one the state cannot tell) builds nothing.
+pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
+    if let Change::Index { model } = &s.step.change
+        && s.no_known_table(model)
+    {
+        out.cleared.push((s.node, Rule::DjangoAddIndexLocks, s.step.range));
     }
 }

@@ -372,9 +372,10 @@ fn data_write(
     visiting: &mut Vec<String>,
 ) -> Option<(String, TextRange)> {
     let mut found = None;
+    let resets = sequence_resets(body);
     let mut visit = |expr: &Expr| {
         if found.is_none() {
-            found = find_write(expr, ctx, visiting);
+            found = find_write(expr, ctx, &resets, visiting);
         }
     };
     for stmt in body {
@@ -383,9 +384,47 @@ fn data_write(
     found
 }
 
+/// Names bound to the statements of `connection.ops.sequence_reset_sql(...)` (and the loop
+/// variables over them): executing them moves a sequence, it writes no row.
+fn sequence_resets(body: &[Stmt]) -> Vec<String> {
+    use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};
+    struct Resets(Vec<String>);
+    impl<'x> StatementVisitor<'x> for Resets {
+        fn visit_stmt(&mut self, stmt: &'x Stmt) {
+            let is_reset = |e: &Expr, names: &[String]| match e {
+                Expr::Call(c) => last_name(&c.func) == Some("sequence_reset_sql"),
+                Expr::Name(n) => names.iter().any(|v| v == n.id.as_str()),
+                _ => false,
+            };
+            match stmt {
+                Stmt::Assign(a) if is_reset(&a.value, &self.0) => {
+                    for t in &a.targets {
+                        if let Expr::Name(n) = t {
+                            self.0.push(n.id.to_string());
+                        }
+                    }
+                }
+                Stmt::For(f) if is_reset(&f.iter, &self.0) => {
+                    if let Expr::Name(n) = f.target.as_ref() {
+                        self.0.push(n.id.to_string());
+                    }
+                }
+                _ => {}
+            }
+            if !matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+                walk_stmt(self, stmt);
+            }
+        }
+    }
+    let mut r = Resets(Vec::new());
+    r.visit_body(body);
+    r.0
+}
+
 fn find_write(
     expr: &Expr,
     ctx: &Ctx<'_>,
+    resets: &[String],
     visiting: &mut Vec<String>,
 ) -> Option<(String, TextRange)> {
     let Expr::Call(call) = expr else {
@@ -399,7 +438,10 @@ fn find_write(
                 || matches!(a.value.as_ref(), Expr::Attribute(r) if r.attr.as_str() == "objects");
             let writes = match method {
                 "save" | "bulk_update" | "bulk_create" => true,
-                "execute" | "executemany" => sql_writes(args.args.first(), ctx.source),
+                "execute" | "executemany" => match args.args.first() {
+                    Some(Expr::Name(n)) if resets.iter().any(|r| r == n.id.as_str()) => false,
+                    first => sql_writes(first, ctx.source),
+                },
                 "delete" => args.args.is_empty(),
                 // QuerySet.update(field=value); dict.update({...}) takes a positional mapping.
                 "update" => args.args.is_empty() && !args.keywords.is_empty(),
@@ -668,7 +710,12 @@ fn step(call: &ExprCall, ctx: &Ctx<'_>, half: (bool, bool), out: &mut Vec<Step>)
                 tables: arg(call, Some(0), "sql").and_then(|e| sql_tables(e, ctx.source)),
             }
         }
-        n if STATELESS.contains(&n) => Change::Other,
+        n if STATELESS.contains(&n) => match str_kw(call, 0, "model_name") {
+            Some(model) if n.contains("Index") || n.contains("Constraint") => {
+                Change::Index { model }
+            }
+            _ => Change::Other,
+        },
         _ => {
             // A project's own operation: the models it names may have changed in any way.
             let mut models = Vec::new();

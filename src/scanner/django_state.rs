@@ -121,7 +121,12 @@ pub enum Change {
     Custom {
         models: Vec<String>,
     },
-    /// A known operation that changes nothing the state tracks (`AddIndex`, ...).
+    /// An index or constraint operation on a model (`AddIndex`, `AddIndexConcurrently`,
+    /// `AddConstraint`, ...): the state tracks nothing of it, but rules ask about its model.
+    Index {
+        model: String,
+    },
+    /// A known operation that changes nothing the state tracks (`CreateExtension`, ...).
     Other,
 }
 
@@ -409,7 +414,7 @@ impl State {
                     }
                 }
             }
-            Change::Other => {}
+            Change::Index { .. } | Change::Other => {}
         }
     }
 
@@ -504,8 +509,9 @@ pub trait Visit {
 ///
 /// Squashed migrations: when every migration a squash replaces is present, the originals are
 /// replayed and the squash is checked against the state of its dependencies on a scratch copy
-/// of the models it touches (Django applies one or the other, never both); otherwise the squash
-/// stands for them, and dependencies on the replaced names lead to it.
+/// of its app's models (Django applies one or the other, never both); otherwise the squash
+/// stands for them, dependencies on the replaced names lead to it, and the originals that are
+/// present are left out (each copy of the state is made once per squash: linear).
 pub fn replay(nodes: &[Node<'_>], visit: &mut dyn Visit) {
     let n = nodes.len();
     let mut index: HashMap<(String, &str), usize> = HashMap::with_capacity(n);
@@ -600,7 +606,12 @@ pub fn replay(nodes: &[Node<'_>], visit: &mut dyn Visit) {
     let mut state = State::default();
     for i in order {
         let node = &nodes[i];
-        if scratch[i] || skipped[i] {
+        if skipped[i] {
+            // An original whose squash stands in for it: Django does not apply it, the file
+            // alone is judged.
+            continue;
+        }
+        if scratch[i] {
             // Checked on a copy of the models it touches; the state goes on without it.
             let mut copy = State {
                 models: HashMap::new(),
