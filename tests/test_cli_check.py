@@ -297,6 +297,19 @@ def test_pyproject_overrides_and_skip(tmp_path: Path) -> None:
     assert mrt("check", str(BLOG), "--strict", cwd=tmp_path).returncode == 1
 
 
+def test_skip_names_an_exact_revision_id_or_a_unique_prefix(tmp_path: Path) -> None:
+    # The rule the rollback checks use too (_core.skipped_revisions).
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    drop = 'op.drop_column("users", "phone")'
+    for rev, down in (("abc123", None), ("abd456", "abc123"), ("ab", "abd456")):
+        (versions / f"{rev}.py").write_text(revision(rev, down, drop))
+    (tmp_path / "pyproject.toml").write_text('[tool.mrt]\nskip = { "abd" = "r", "ab" = "r" }\n')
+    found = {f["revision"] for f in as_json(mrt("check", "versions", "-f", "json", cwd=tmp_path))}
+    # "abd" begins one id; "ab" is an id (and begins three: only the exact one is skipped).
+    assert found == {"abc123"}
+
+
 def test_bad_pyproject_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.mrt]\nseverity_overrides = { "MRT001" = "fatal" }\n'

@@ -67,6 +67,9 @@ def rules() -> list[tuple[str, str, str, str, str]]:
 def rule_doc(key: str) -> str:
     """One rule's documentation, by code, name or pattern name."""
 
+def skipped_revisions(keys: list[str], revisions: list[str]) -> dict[str, str]:
+    """{revision: skip key} for each revision a key names: its exact id or a unique prefix."""
+
 def custom_severity(overrides: list[tuple[str, str]], pattern: str) -> str | None:
     """The severity_overrides value for a custom check's finding of ``pattern``, or None."""
 

@@ -96,7 +96,7 @@ class RollbackChecker:
         self._unreachable: dict[str, str] = {}
         self._walking = False
         self._progress: _Progress | None = None
-        self._revision_ids: list[str] | None = None
+        self._skipped: dict[str, str] | None = None  # revision -> skip key
         self._data_tables: dict[str, set[str]] | None = None
         self.run = runner.begin_run(self.engine, self._guard)
         # allow_existing_data: the user's database when working on a copy of it (PostgreSQL,
@@ -199,17 +199,18 @@ class RollbackChecker:
         return result
 
     def _skip_reason(self, rev: str) -> str | None:
-        """``skip`` entries match a revision by its exact id or by a unique prefix."""
+        """The reason of the ``skip`` entry naming ``rev``: its exact id or a unique prefix,
+        the scanner's rule (`_core.skipped_revisions`)."""
         skip = self.config.skip
-        if rev in skip:
-            return skip[rev]
-        for key, reason in skip.items():
-            if key and rev.startswith(key):
-                if self._revision_ids is None:
-                    self._revision_ids = [s.revision for s in self.runner.walk_revisions()]
-                if sum(1 for r in self._revision_ids if r.startswith(key)) == 1:
-                    return reason
-        return None
+        if not skip:
+            return None
+        if self._skipped is None:
+            from . import _core
+
+            revisions = [s.revision for s in self.runner.walk_revisions()]
+            self._skipped = _core.skipped_revisions(list(skip), revisions)
+        key = self._skipped.get(rev)
+        return None if key is None else skip[key]
 
     def _check(self, script: Script, result: RevisionResult) -> None:
         rev = script.revision

@@ -217,6 +217,16 @@ fn rule_doc(key: &str) -> PyResult<String> {
     ))
 }
 
+/// `skip` keys resolved against the revision ids: `{revision: key}` for each revision a key
+/// names (its exact id, or a unique prefix; see `settings::skipped_revisions`).
+#[pyfunction]
+fn skipped_revisions(
+    keys: Vec<String>,
+    revisions: Vec<String>,
+) -> std::collections::HashMap<String, String> {
+    scanner::settings::skipped_revisions(&keys, &revisions)
+}
+
 /// The `severity_overrides` value that applies to a custom check's finding of `pattern`, or
 /// None (see `Settings::custom_severity`).
 #[pyfunction]
@@ -230,5 +240,6 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rules, m)?)?;
     m.add_function(wrap_pyfunction!(rule_doc, m)?)?;
     m.add_function(wrap_pyfunction!(custom_severity, m)?)?;
+    m.add_function(wrap_pyfunction!(skipped_revisions, m)?)?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! overrides and skipped revisions, resolved once into rules so the scanner can ask
 //! "is this rule on, and at what severity?".
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::Error;
 use crate::config;
@@ -104,6 +104,33 @@ impl Settings {
     }
 }
 
+/// Which revisions the `skip` keys name, as `revision id → key`. The one rule, the same for
+/// the scanner and the rollback checks: a key names the revision whose id it is, or else the
+/// one revision whose id begins with it (a unique prefix, as `alembic` accepts on its command
+/// line). A key that begins several ids, or none, names nothing.
+#[must_use]
+pub fn skipped_revisions<'k, S: AsRef<str>>(
+    keys: impl IntoIterator<Item = &'k String>,
+    revisions: &[S],
+) -> HashMap<String, String> {
+    let ids: HashSet<&str> = revisions.iter().map(AsRef::as_ref).collect();
+    let mut out = HashMap::new();
+    for key in keys {
+        if ids.contains(key.as_str()) {
+            out.insert(key.clone(), key.clone());
+            continue;
+        }
+        if key.is_empty() {
+            continue;
+        }
+        let mut starting = ids.iter().filter(|id| id.starts_with(key.as_str()));
+        if let (Some(id), None) = (starting.next(), starting.next()) {
+            out.entry((*id).to_string()).or_insert_with(|| key.clone());
+        }
+    }
+    out
+}
+
 /// The severity a `severity_overrides` entry gives a finding of the user's own custom check:
 /// the value of the last entry whose key names the finding's pattern, compared as rule keys
 /// are compared (case, spaces, hyphens and punctuation do not matter); None when no entry
@@ -120,7 +147,31 @@ pub fn custom_severity<'a>(overrides: &'a [(String, String)], pattern: &str) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::custom_severity;
+    use super::{custom_severity, skipped_revisions};
+
+    #[test]
+    fn a_skip_key_names_an_exact_revision_id_or_a_unique_prefix() {
+        let revisions = [
+            "ae1027a6acf",
+            "ae10",
+            "27c6a30d7c24",
+            "3c20a7b6d8e1",
+            "3c2f0b9a1c3d",
+        ];
+        let keys: Vec<String> = ["ae10", "27c6", "3c2", "ffff", ""]
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let skipped = skipped_revisions(&keys, &revisions);
+        let mut found: Vec<(&str, &str)> = skipped
+            .iter()
+            .map(|(r, k)| (r.as_str(), k.as_str()))
+            .collect();
+        found.sort_unstable();
+        // "ae10" is an id (its longer sibling is not skipped); "27c6" begins one id; "3c2"
+        // begins two (ambiguous), "ffff" none, "" is no key.
+        assert_eq!(found, [("27c6a30d7c24", "27c6"), ("ae10", "ae10")]);
+    }
 
     #[test]
     fn a_custom_pattern_is_named_as_rule_keys_are_the_last_entry_winning() {

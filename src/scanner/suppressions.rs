@@ -2,11 +2,12 @@
 //! minus those turned off, skipped or silenced by a `# noqa` comment, plus a finding for each
 //! suppression comment that silences nothing.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 use ruff_text_size::TextRange;
 
+use super::settings::skipped_revisions;
 use super::source::Lines;
 use super::{FileScan, Settings, on_scan_threads};
 use crate::diagnostic::{Finding, Severity};
@@ -15,17 +16,27 @@ use crate::rules::{self, Rule};
 /// Apply the settings and suppressions, and turn diagnostics into located findings.
 #[must_use]
 pub fn findings(scans: &[FileScan], settings: &Settings) -> Vec<Finding> {
+    let skipped = if settings.skip.is_empty() {
+        HashMap::new()
+    } else {
+        let revisions: Vec<String> = scans.iter().map(FileScan::revision).collect();
+        skipped_revisions(&settings.skip, &revisions)
+    };
     on_scan_threads(|| {
         scans
             .par_iter()
-            .flat_map_iter(|scan| file_findings(scan, settings))
+            .flat_map_iter(|scan| file_findings(scan, settings, &skipped))
             .collect()
     })
 }
 
-fn file_findings(scan: &FileScan, settings: &Settings) -> Vec<Finding> {
+fn file_findings(
+    scan: &FileScan,
+    settings: &Settings,
+    skipped: &HashMap<String, String>,
+) -> Vec<Finding> {
     let revision = scan.revision();
-    if settings.skip.contains(&revision)
+    if skipped.contains_key(&revision)
         || scan.diagnostics.is_empty()
             && scan
                 .migration
