@@ -75,3 +75,30 @@ def test_scaffolded_tests_catch_the_blog_examples_unsafe_migrations(project: Pat
     assert "2 failed" in run.stdout, run.stdout
     assert "004" in run.stdout
     assert "Traceback" not in run.stdout
+
+
+def test_init_names_the_folder_alembic_reads_version_locations_first(project: Path) -> None:
+    # One resolution (runner.versions_folders) for init, the fixture and the --mrt items.
+    (project / "db" / "migrations" / "versions").rename(project / "db" / "revs")
+    ini = project / "db" / "alembic.ini"
+    ini.write_text(
+        ini.read_text().replace(
+            "path_separator = os\n", "path_separator = os\nversion_locations = %(here)s/revs\n"
+        )
+    )
+    done = mrt("init", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert "Static scan of db/revs:" in (project / "tests" / "test_migrations.py").read_text()
+    probe = project / "test_probe.py"
+    probe.write_text(
+        "def test_folders(mrt):\n"
+        "    assert [p.name for p in mrt.versions_dirs()] == ['revs']\n"
+        "    assert mrt.check_static()\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(probe)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr

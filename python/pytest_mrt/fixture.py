@@ -89,9 +89,9 @@ class MRTFixture:
 
     def versions_dirs(self) -> list[Path]:
         """The folders holding this project's revision files."""
-        if self.config.versions_dir:
-            return [Path(self.runner.config.get_main_option("version_locations") or "")]
-        return [Path(p) for p in self.runner.script._version_locations]
+        from .runner import versions_folders
+
+        return versions_folders(self.runner.script)
 
     def check_static(self, versions_dir: str | Path | None = None) -> list[RiskWarning]:
         """Scan the migration files (default: the versions folder of alembic.ini)."""

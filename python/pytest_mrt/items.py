@@ -108,12 +108,12 @@ class MigrationFile(pytest.File):
 
 def collect_migrations(session: pytest.Session) -> list[pytest.Item]:
     """The per-revision items for the configured alembic.ini."""
-    from alembic.config import Config
     from alembic.script import ScriptDirectory
 
     from .config import ConfigError
     from .fixture import _locate
     from .plugin import resolve_config
+    from .runner import alembic_config
 
     try:
         cfg = resolve_config(session.config, None)
@@ -123,11 +123,8 @@ def collect_migrations(session: pytest.Session) -> list[pytest.Item]:
     ini = _locate(root, cfg.alembic_ini, "alembic_ini")
     if not ini.is_file():
         raise pytest.UsageError(f"mrt: alembic.ini not found: {ini} (set MRTConfig.alembic_ini)")
-    alembic_cfg = Config(str(ini))
-    if cfg.versions_dir:
-        alembic_cfg.set_main_option(
-            "version_locations", str(_locate(root, cfg.versions_dir, "versions_dir"))
-        )
+    versions = _locate(root, cfg.versions_dir, "versions_dir") if cfg.versions_dir else None
+    alembic_cfg = alembic_config(ini, versions)
     try:
         scripts = list(ScriptDirectory.from_config(alembic_cfg).walk_revisions("base", "heads"))
     except Exception as exc:

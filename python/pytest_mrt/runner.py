@@ -174,6 +174,31 @@ def _table_of(exc: BaseException, statement: str | None) -> str | None:
     return found or None
 
 
+def alembic_config(alembic_ini: Path, versions_dir: Path | None = None, **kwargs: Any) -> Config:
+    """alembic.ini as Alembic reads it; ``versions_dir`` (``MRTConfig.versions_dir``, already
+    located) replaces the folders it names."""
+    from alembic.config import Config
+
+    cfg = Config(str(alembic_ini), **kwargs)
+    if versions_dir is not None:
+        cfg.set_main_option("version_locations", str(versions_dir))
+    return cfg
+
+
+def versions_folders(script: ScriptDirectory) -> list[Path]:
+    """The folders holding the revision files, the one way pytest-mrt finds them (as Alembic
+    does): each of ``version_locations`` (which `alembic_config` sets from ``versions_dir``),
+    else ``script_location``/versions."""
+    from alembic.util import coerce_resource_to_filename
+
+    if script.version_locations:
+        return [
+            Path(coerce_resource_to_filename(str(location))).absolute()
+            for location in script.version_locations
+        ]
+    return [Path(script.dir, "versions").absolute()]
+
+
 class AlembicRunner:
     """One alembic.ini, one `ScriptDirectory`, one engine on the test database."""
 
@@ -188,7 +213,6 @@ class AlembicRunner:
         wrap_alembic: Callable[[Callable[[], Any]], Any] | None = None,
         alembic_db_url: str | None = None,
     ) -> None:
-        from alembic.config import Config
         from alembic.script import ScriptDirectory
         from alembic.util.exc import CommandError
         from sqlalchemy import create_engine
@@ -211,12 +235,10 @@ class AlembicRunner:
         # setup_database has not run on this database yet (see `set_up`).
         self.needs_setup = setup_database is not None
         self._output = io.StringIO()
-        cfg = Config(str(alembic_ini), stdout=self._output)
+        cfg = alembic_config(alembic_ini, versions_dir, stdout=self._output)
         # ConfigParser interpolation treats '%' specially; URL-encoded passwords contain it.
         env_url = self.alembic_db_url or db_url
         cfg.set_main_option("sqlalchemy.url", env_url.replace("%", "%%"))
-        if versions_dir is not None:
-            cfg.set_main_option("version_locations", str(versions_dir))
         self.config: Config = cfg
         self.version_table = "alembic_version"
         # What was in the database before this runner first migrated anything (the safety

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import configparser
 import json
 import os
 import sys
@@ -70,17 +69,17 @@ def _subdirs(folder: Path) -> list[Path]:
 
 
 def script_location(alembic_ini: Path) -> Path:
-    """The versions folder alembic.ini points at (``script_location``/versions)."""
-    parser = configparser.ConfigParser(defaults={"here": str(alembic_ini.parent)})
+    """The versions folder alembic.ini points at, found as the fixture finds it
+    (`runner.versions_folders`): the first of ``version_locations``, else
+    ``script_location``/versions."""
+    from alembic.script import ScriptDirectory
+
+    from .runner import alembic_config, one_line, versions_folders
+
     try:
-        parser.read(alembic_ini, encoding="utf-8")
-        location = parser.get("alembic", "script_location")
-    except (configparser.Error, UnicodeDecodeError) as exc:
-        raise InitError(f"{alembic_ini}: cannot read script_location: {exc}") from None
-    path = Path(location)
-    if not path.is_absolute():
-        path = alembic_ini.parent / path
-    return path / "versions"
+        return versions_folders(ScriptDirectory.from_config(alembic_config(alembic_ini)))[0]
+    except Exception as exc:  # Alembic's CommandError, configparser's errors, a bad encoding
+        raise InitError(f"{alembic_ini}: cannot read script_location: {one_line(exc)}") from None
 
 
 def run_init(root: Path, db_url: str | None, force: bool, interactive: bool) -> list[Path]:
