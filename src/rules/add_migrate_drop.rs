@@ -27,7 +27,9 @@ declare_rule! {
     /// ```
     ///
     /// Not reported when the values are kept: `downgrade()` copies them back into the dropped
-    /// column, or the new column takes the old one's name (a type change by copy).
+    /// column, or the new column takes the old one's name (a type change by copy). Nor when
+    /// the column is dropped before the add and the data step: that is a plain drop, which
+    /// DROP COLUMN (MRT001) reports.
     pub struct AddMigrateDrop;
 }
 
@@ -43,10 +45,15 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             // A type change by copy, or values the downgrade copies back: it can be undone.
             continue;
         }
-        let added = up.iter().find(|a| {
+        // The pattern is a sequence: the column added and the data migrated before the old
+        // column goes. A drop that comes first (dagster 567bc23fd1ac drops a surrogate key,
+        // then adds and fills other columns) loses its values to no migration: DROP COLUMN
+        // (MRT001) reports that.
+        let before = &up[..i];
+        let added = before.iter().find(|a| {
             a.kind == OpKind::AddColumn && !a.offline && same_opt(a.table.as_ref(), drop.table.as_ref()) && !same_opt(a.column.as_ref(), drop.column.as_ref())
         });
-        let migrated = up.iter().any(|u| u.kind == OpKind::Update && !u.offline && same_opt(u.table.as_ref(), drop.table.as_ref()));
+        let migrated = before.iter().any(|u| u.kind == OpKind::Update && !u.offline && same_opt(u.table.as_ref(), drop.table.as_ref()));
         if let (Some(added), true) = (added, migrated) {
             out.push(
                 Diagnostic::new(

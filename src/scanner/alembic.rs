@@ -354,6 +354,10 @@ enum Local {
     /// `for row in session.query(Model)...:`: rows of a table (`filtered` when the query
     /// restricts them), for `session.delete(row)`.
     Rows { table: String, filtered: bool },
+    /// `stmt = t.update().values(...)`, `page = sa.select(t.c.a)`: a SQLAlchemy Core
+    /// statement built once and executed later (`conn.execute(stmt, rows)`,
+    /// `conn.execute(page.limit(250))`), read as the operation it will be.
+    Stmt(Box<Operation>),
 }
 
 /// How many iterations of a `for` loop over a literal are unrolled.
@@ -710,6 +714,12 @@ impl Walker<'_, '_> {
             && matches!(self.locals.get(other.id.as_str()), Some(Local::Bind))
         {
             self.locals.insert(name.to_string(), Local::Bind);
+        } else if let Some(op) = self
+            .core_statement(value, value.range())
+            .or_else(|| self.core_select(value, value.range()))
+        {
+            self.locals
+                .insert(name.to_string(), Local::Stmt(Box::new(op)));
         } else {
             // Rebound to something we cannot see (a reflection, a query): forget the old value.
             self.locals.remove(name);
@@ -1151,7 +1161,19 @@ impl Walker<'_, '_> {
     /// that Python may write elsewhere next).
     fn core_select(&self, expr: &Expr, range: TextRange) -> Option<Operation> {
         let mut cur = expr;
-        while let Expr::Call(c) = cur {
+        loop {
+            // `page.limit(250)` / `page` where `page = sa.select(...)` earlier.
+            if let Expr::Name(n) = cur
+                && let Some(Local::Stmt(op)) = self.locals.get(n.id.as_str())
+                && op.kind == OpKind::Read
+            {
+                let mut op = op.as_ref().clone();
+                op.range = range;
+                return Some(op);
+            }
+            let Expr::Call(c) = cur else {
+                break;
+            };
             let (method, receiver) = match c.func.as_ref() {
                 Expr::Attribute(a) => (a.attr.as_str(), Some(a.value.as_ref())),
                 Expr::Name(n) => (n.id.as_str(), None),
@@ -1298,6 +1320,21 @@ impl Walker<'_, '_> {
                 }
                 _ => break,
             }
+        }
+        // `update_stmt` (or `update_stmt.where(...)`) bound earlier to a Core write.
+        if let Expr::Name(n) = cur
+            && let Some(Local::Stmt(base)) = self.locals.get(n.id.as_str())
+            && matches!(base.kind, OpKind::Update | OpKind::Delete | OpKind::Insert)
+        {
+            let mut op = base.as_ref().clone();
+            op.range = range;
+            op.has_where |= methods
+                .iter()
+                .any(|m| matches!(*m, "where" | "filter" | "filter_by"));
+            op.reads.extend(reads);
+            op.filter_reads.extend(filter_reads);
+            op.writes.extend(writes);
+            return Some(op);
         }
         let kind = if methods.contains(&"update") {
             OpKind::Update
