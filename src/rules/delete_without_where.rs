@@ -25,7 +25,10 @@ declare_rule! {
     /// b9bda9f142f1 deletes every work pool). In `upgrade()` a warning: the schema stays, no
     /// downgrade claims the rows back, and emptying a table on purpose (a cache the application
     /// refills, a queue of transient requests, import errors) is common; whether the rows
-    /// mattered needs a human look.
+    /// mattered needs a human look. In `downgrade()` a warning too when the upgrade emptied
+    /// the same table (under this name or the one it renamed from): the parent revision's
+    /// rows were gone before the rollback ran (that DELETE is reported in the upgrade), and
+    /// the downgrade only clears rows written in the new shape.
     ///
     /// ## Example
     /// ```python
@@ -71,10 +74,37 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             .upgrade_ops()
             .iter()
             .any(|u| matches!(u.kind, OpKind::Insert | OpKind::BulkInsert) && same_opt(u.table.as_ref(), op.table.as_ref()));
-        if !inserted {
-            out.push(message("downgrade", op));
+        if inserted {
+            continue;
         }
+        // The upgrade emptied this table as well (under this name, or under the name it had
+        // before the upgrade renamed it): the rows of the parent revision were gone before the
+        // rollback ran, and that DELETE is reported on its own line. The downgrade only clears
+        // rows written in the new shape, symmetric to the upgrade (airflow be2cc2f742cf).
+        let mirrored = op.table.as_deref().is_some_and(|t| upgrade_emptied(m.upgrade_ops(), t));
+        let d = message("downgrade", op);
+        out.push(if mirrored { d.with_severity(Severity::Warning) } else { d });
     }
+}
+
+/// Did the upgrade delete every row of `table`, or of the table it then renamed to `table`?
+fn upgrade_emptied(up: &[crate::scanner::model::Operation], table: &str) -> bool {
+    use crate::scanner::model::same_name;
+    let named = |o: &crate::scanner::model::Operation, t: &str| {
+        o.table.as_deref().is_some_and(|x| same_name(x, t))
+    };
+    up.iter().enumerate().any(|(i, d)| {
+        matches!(d.kind, OpKind::Delete | OpKind::Truncate)
+            && !d.has_where
+            && !d.offline
+            && !d.guarded
+            && (named(d, table)
+                || up[i + 1..].iter().any(|r| {
+                    r.kind == OpKind::RenameTable
+                        && d.table.as_deref().is_some_and(|old| named(r, old))
+                        && r.new_name.as_deref().is_some_and(|n| same_name(n, table))
+                }))
+    })
 }
 
 fn message(func: &str, op: &crate::scanner::model::Operation) -> Diagnostic {
