@@ -67,6 +67,9 @@ def rules() -> list[tuple[str, str, str, str, str]]:
 def rule_doc(key: str) -> str:
     """One rule's documentation, by code, name or pattern name."""
 
+def graph_order(nodes: list[tuple[str, list[str], str]]) -> list[int]:
+    """Indices of (revision, parents, file) nodes: parents first, ties by file, cycles last."""
+
 def skipped_revisions(keys: list[str], revisions: list[str]) -> dict[str, str]:
     """{revision: skip key} for each revision a key names: its exact id or a unique prefix."""
 

@@ -65,29 +65,12 @@ def docstring_title(source: str) -> str:
 
 
 def graph_order(nodes: Sequence[RevisionNode]) -> list[RevisionNode]:
-    """Parents before children (Kahn's algorithm, ties by file name); leftovers of a cycle last."""
-    by_id = {n.revision: n for n in nodes}
-    children: dict[str, list[str]] = {n.revision: [] for n in nodes}
-    waiting = {n.revision: 0 for n in nodes}
-    for node in nodes:
-        for parent in node.parents:
-            if parent in by_id:
-                children[parent].append(node.revision)
-                waiting[node.revision] += 1
-    ready = sorted((n for n in nodes if waiting[n.revision] == 0), key=lambda n: n.file)
-    ordered: list[RevisionNode] = []
-    while ready:
-        node = ready.pop(0)
-        ordered.append(node)
-        released = []
-        for child in children[node.revision]:
-            waiting[child] -= 1
-            if waiting[child] == 0:
-                released.append(by_id[child])
-        ready = sorted(ready + released, key=lambda n: n.file)
-    placed = {n.revision for n in ordered}
-    ordered += sorted((n for n in nodes if n.revision not in placed), key=lambda n: n.file)
-    return ordered
+    """Parents before children, ties by file name, a cycle's revisions last: the order is
+    decided in Rust (`_core.graph_order`, src/scanner/graph.rs)."""
+    from . import _core
+
+    order = _core.graph_order([(n.revision, list(n.parents), n.file) for n in nodes])
+    return [nodes[i] for i in order]
 
 
 def _layout(ordered: Sequence[RevisionNode]) -> tuple[dict[str, int], list[str], int]:

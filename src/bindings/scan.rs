@@ -217,6 +217,13 @@ fn rule_doc(key: &str) -> PyResult<String> {
     ))
 }
 
+/// Revisions in graph order, as indices into `nodes` (`(revision, parents, file)`): parents
+/// first, ties by file name, a cycle's revisions last (see `graph::graph_order`).
+#[pyfunction]
+fn graph_order(nodes: Vec<(String, Vec<String>, String)>) -> Vec<usize> {
+    scanner::graph::graph_order(&nodes)
+}
+
 /// `skip` keys resolved against the revision ids: `{revision: key}` for each revision a key
 /// names (its exact id, or a unique prefix; see `settings::skipped_revisions`).
 #[pyfunction]
@@ -241,5 +248,6 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rule_doc, m)?)?;
     m.add_function(wrap_pyfunction!(custom_severity, m)?)?;
     m.add_function(wrap_pyfunction!(skipped_revisions, m)?)?;
+    m.add_function(wrap_pyfunction!(graph_order, m)?)?;
     Ok(())
 }
