@@ -170,3 +170,15 @@ def test_django_migrations(tmp_path: Path) -> None:
         "delete",
         "AddField",
     ]
+
+
+def test_a_findings_dict_has_the_json_renderers_keys_in_order() -> None:
+    # One shape: RiskWarning.to_dict and `mrt check --format json` (src/render/json.rs).
+    import json
+
+    from pytest_mrt import _core
+
+    out, _code, _notes = _core.check_cli([str(BLOG)], "json")
+    rendered = json.loads(out)[0]
+    warning = RiskWarning(**rendered)
+    assert list(warning.to_dict()) == list(rendered) == _core.FINDING_KEYS

@@ -67,6 +67,9 @@ def rules() -> list[tuple[str, str, str, str, str]]:
 def rule_doc(key: str) -> str:
     """One rule's documentation, by code, name or pattern name."""
 
+FINDING_KEYS: list[str]
+"""The keys of a finding's JSON object, in order (src/render/json.rs)."""
+
 def graph_order(nodes: list[tuple[str, list[str], str]]) -> list[int]:
     """Indices of (revision, parents, file) nodes: parents first, ties by file, cycles last."""
 

@@ -53,18 +53,11 @@ class RiskWarning:
     """A suggested fix, when there is one."""
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object `mrt check --format json` prints for this finding."""
-        return {
-            "revision": self.revision,
-            "file": self.file,
-            "pattern": self.pattern,
-            "severity": self.severity,
-            "message": self.message,
-            "line": self.line,
-            "rule": self.rule,
-            "column": self.column,
-            "fix": self.fix,
-        }
+        """The JSON object `mrt check --format json` prints for this finding (its keys and
+        their order come from src/render/json.rs)."""
+        from ._core import FINDING_KEYS
+
+        return {key: getattr(self, key) for key in FINDING_KEYS}
 
 
 @dataclass

@@ -249,5 +249,6 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(custom_severity, m)?)?;
     m.add_function(wrap_pyfunction!(skipped_revisions, m)?)?;
     m.add_function(wrap_pyfunction!(graph_order, m)?)?;
+    m.add("FINDING_KEYS", render::json::FINDING_KEYS.to_vec())?;
     Ok(())
 }

@@ -4,6 +4,12 @@ use serde::Serialize;
 
 use crate::diagnostic::Finding;
 
+/// The keys of one finding's JSON object, in order: the one shape, also used by Python's
+/// `RiskWarning.to_dict` (through `_core.FINDING_KEYS`). A test pins it to [`Item`].
+pub const FINDING_KEYS: [&str; 9] = [
+    "revision", "file", "pattern", "severity", "message", "line", "rule", "column", "fix",
+];
+
 #[derive(Serialize)]
 struct Item<'a> {
     revision: &'a str,
@@ -35,4 +41,32 @@ pub(super) fn render(findings: &[Finding]) -> String {
     let mut out = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".to_string());
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FINDING_KEYS, Item};
+
+    #[test]
+    fn finding_keys_are_the_serialized_shape() {
+        let item = Item {
+            revision: "r",
+            file: "f",
+            pattern: "p",
+            severity: "error",
+            message: "m",
+            line: 1,
+            rule: "MRT001",
+            column: 1,
+            fix: None,
+        };
+        let text = serde_json::to_string(&item).unwrap();
+        let keys: Vec<&str> = FINDING_KEYS.to_vec();
+        let at: Vec<usize> = keys
+            .iter()
+            .map(|k| text.find(&format!("\"{k}\":")).unwrap())
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+        assert_eq!(text.matches("\":").count(), keys.len(), "{text}");
+    }
 }

@@ -3,7 +3,7 @@
 //! (workflow annotations). Each renderer is a pure function, snapshot-tested.
 
 mod github;
-mod json;
+pub mod json;
 mod sarif;
 mod table;
 
