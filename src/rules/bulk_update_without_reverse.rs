@@ -34,7 +34,11 @@ declare_rule! {
     /// a queryset `.update(...)` or `.delete()`, `bulk_update`, `bulk_create`, raw SQL through
     /// `cursor.execute`) is the same one-way change: the finding points at the writing call.
     /// SQL that keeps every row (`PRAGMA`, `SET`, `ALTER TABLE ... COLLATE`) and the statements
-    /// of `connection.ops.sequence_reset_sql(...)` are not row writes.
+    /// of `connection.ops.sequence_reset_sql(...)` are not row writes. Nor is a backfill: when
+    /// the replayed migrations show that every row the function writes is a field added by
+    /// `AddField` and written by nothing since (wagtail 0040 fills the new `draft_title` from
+    /// `title`), unapplying leaves values in a column that held only its default, and
+    /// unapplying the `AddField` drops them.
     /// A `RunPython` without any reverse is `MRT042`.
     pub struct BulkUpdateWithoutReverse;
 }
@@ -79,5 +83,29 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             )
             .with_fix("keep the original values (a new column or a backup table) and restore them in downgrade()"),
         );
+    }
+}
+
+/// A Django backfill: every write of the function goes to a field the state shows was added by
+/// `AddField` and not written since.
+pub(crate) fn check_state(s: &super::DjangoStep<'_>, out: &mut super::GraphFindings) {
+    use crate::scanner::django_state::{Change, Seen};
+    let Change::RunPython {
+        forward,
+        finding: Some(range),
+        ..
+    } = &s.step.change
+    else {
+        return;
+    };
+    if forward.writes.is_empty() || forward.unattributed {
+        return;
+    }
+    let backfill = forward.writes.iter().all(|(model, field)| {
+        matches!(s.state.named(s.app, model),
+            Seen::Known(m) if m.written_field(field).is_some_and(|f| f.fresh))
+    });
+    if backfill {
+        out.cleared.push((s.node, Rule::BulkUpdateWithoutReverse, *range));
     }
 }

@@ -390,6 +390,7 @@ const DJANGO_CHECKS: &[DjangoCheck] = &[
     django_not_null_without_default::check_state,
     django_rename::check_state,
     django_add_index_locks::check_state,
+    bulk_update_without_reverse::check_state,
 ];
 
 /// Replay the Django project state and run every Django state rule; each finding (and each

@@ -680,20 +680,35 @@ fn step(call: &ExprCall, ctx: &Ctx<'_>, half: (bool, bool), out: &mut Vec<Step>)
                 match e {
                     None | Some(Expr::NoneLiteral(_)) => Some(DataFlow::default()),
                     Some(e) if last_name(e) == Some("noop") => Some(DataFlow::default()),
-                    Some(Expr::Name(n)) => ctx.functions.get(n.id.as_str()).map(|f| data_flow(f)),
+                    Some(Expr::Name(n)) => ctx
+                        .functions
+                        .get(n.id.as_str())
+                        .map(|f| data_flow(f, ctx.functions)),
                     Some(_) => None,
                 }
+            };
+            // Where the per-file finding on a writing function points (see `data_write`).
+            let finding = match arg(call, Some(0), "code") {
+                Some(Expr::Name(code)) => ctx.functions.get(code.id.as_str()).and_then(|def| {
+                    data_write(&def.body, ctx, &mut vec![code.id.to_string()]).map(|w| w.1)
+                }),
+                _ => None,
             };
             match (
                 flow(arg(call, Some(0), "code")),
                 flow(arg(call, Some(1), "reverse_code")),
             ) {
-                (Some(forward), Some(reverse)) => Change::RunPython { forward, reverse },
+                (Some(forward), Some(reverse)) => Change::RunPython {
+                    forward,
+                    reverse,
+                    finding,
+                },
                 // A function we cannot read may write any row of its app.
                 (None, _) => Change::RunSql { tables: None },
                 (Some(forward), None) => Change::RunPython {
                     forward,
                     reverse: DataFlow::default(),
+                    finding,
                 },
             }
         }
@@ -860,9 +875,10 @@ fn options(expr: Option<&Expr>) -> Options {
 
 /// What a `RunPython` function writes, as far as its own body shows. Models are the names
 /// bound to `apps.get_model("app", "Model")` / `apps.get_model("app.Model")`.
-fn data_flow(def: &StmtFunctionDef) -> DataFlow {
+fn data_flow(def: &StmtFunctionDef, functions: &HashMap<&str, &StmtFunctionDef>) -> DataFlow {
     use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
-    struct Flow {
+    struct Flow<'f> {
+        functions: &'f HashMap<&'f str, &'f StmtFunctionDef>,
         models: HashMap<String, String>,
         /// Loop variables over a model's rows: variable → model.
         rows: HashMap<String, String>,
@@ -897,7 +913,7 @@ fn data_flow(def: &StmtFunctionDef) -> DataFlow {
         }
         Refs { model, out }.visit_expr(expr);
     }
-    impl<'x> Visitor<'x> for Flow {
+    impl<'x> Visitor<'x> for Flow<'_> {
         fn visit_stmt(&mut self, stmt: &'x Stmt) {
             match stmt {
                 Stmt::FunctionDef(_) | Stmt::ClassDef(_) => return,
@@ -943,6 +959,32 @@ fn data_flow(def: &StmtFunctionDef) -> DataFlow {
             walk_stmt(self, stmt);
         }
         fn visit_expr(&mut self, expr: &'x Expr) {
+            if let Expr::Call(c) = expr {
+                match c.func.as_ref() {
+                    // A helper of the module: what it writes is not followed here.
+                    Expr::Name(n) if self.functions.contains_key(n.id.as_str()) => {
+                        self.out.unattributed = true;
+                    }
+                    Expr::Attribute(a) => {
+                        let method = a.attr.as_str();
+                        let attributed = match method {
+                            "update" | "bulk_update" => {
+                                root_model(&a.value, &self.models).is_some()
+                            }
+                            // `row.save()` on a loop variable: its assignments are the writes.
+                            "save" => matches!(a.value.as_ref(),
+                                Expr::Name(v) if self.rows.contains_key(v.id.as_str())),
+                            "delete" | "bulk_create" | "create" | "get_or_create"
+                            | "update_or_create" | "execute" | "executemany" => false,
+                            _ => true,
+                        };
+                        if !attributed {
+                            self.out.unattributed = true;
+                        }
+                    }
+                    _ => {}
+                }
+            }
             if let Expr::Call(c) = expr
                 && let Expr::Attribute(a) = c.func.as_ref()
                 && let Some(model) = root_model(&a.value, &self.models).cloned()
@@ -976,6 +1018,7 @@ fn data_flow(def: &StmtFunctionDef) -> DataFlow {
         }
     }
     let mut flow = Flow {
+        functions,
         models: HashMap::new(),
         rows: HashMap::new(),
         out: DataFlow::default(),

@@ -64,6 +64,9 @@ pub struct DataFlow {
     pub writes: Vec<FieldRef>,
     /// Fields read into those writes (`F("f")` inside the writing call).
     pub reads: Vec<FieldRef>,
+    /// Some call may write rows `writes` does not name (`.delete()`, `.create(...)`, raw SQL,
+    /// `.update()` on a model not bound by `apps.get_model`, a helper function).
+    pub unattributed: bool,
 }
 
 /// One operation's effect on the project state.
@@ -111,6 +114,8 @@ pub enum Change {
     RunPython {
         forward: DataFlow,
         reverse: DataFlow,
+        /// The first write of `forward`, where the per-file finding on it points.
+        finding: Option<TextRange>,
     },
     /// Raw SQL: the tables it touches; `None` when the SQL could not be read.
     RunSql {
@@ -159,6 +164,9 @@ pub struct Field {
     /// A `RunPython` wrote every row's value since the field was last added or made nullable
     /// (the backfill before `AlterField` to NOT NULL).
     pub filled: bool,
+    /// Added by `AddField` and written by nothing since: its rows hold only the value the
+    /// field was added with.
+    pub fresh: bool,
     /// Code we cannot read (a custom operation, raw SQL) may have changed its rows.
     pub data_unknown: bool,
     /// An earlier `RunPython` copied its values into another field of the model, and that
@@ -198,10 +206,20 @@ impl Model {
         self.fields.as_ref()?.get(&name.to_ascii_lowercase())
     }
 
+    /// A field by the name a write uses (`content_type_id` for the `content_type` key).
+    #[must_use]
+    pub fn written_field(&self, name: &str) -> Option<&Field> {
+        self.field(name)
+            .or_else(|| self.field(name.to_ascii_lowercase().strip_suffix("_id")?))
+    }
+
     /// Code we cannot read may have changed any of its rows.
     fn rows_changed(&mut self) {
         match self.fields.as_mut() {
-            Some(fs) => fs.values_mut().for_each(|f| f.data_unknown = true),
+            Some(fs) => fs.values_mut().for_each(|f| {
+                f.data_unknown = true;
+                f.fresh = false;
+            }),
             None => self.data_unknown = true,
         }
     }
@@ -253,6 +271,13 @@ impl State {
 
     fn model_mut(&mut self, app: &str, model: &str) -> Option<&mut Model> {
         self.models.get_mut(&key(app, model))
+    }
+
+    /// A model named `"app.Model"` or `"Model"` (in `app`), as [`State::model`] answers.
+    #[must_use]
+    pub fn named(&self, app: &str, name: &str) -> Seen<'_> {
+        let (a, m) = Self::resolve(app, name);
+        self.model(&a, &m)
     }
 
     /// `"app.Model"` or `"Model"` (in `app`) → its key.
@@ -352,10 +377,15 @@ impl State {
                     let mut f = new_field(field.clone());
                     // Altering a field keeps its rows: a fill stays valid while it stays
                     // NOT NULL or was filled; making it nullable again opens it to NULLs.
-                    if let (Change::AlterField { .. }, Some(Some(old))) = (&step.change, was) {
-                        f.data_unknown = old.data_unknown;
-                        f.moved_by = old.moved_by;
-                        f.filled = old.filled && field.null != Some(true);
+                    match (&step.change, was) {
+                        (Change::AlterField { .. }, Some(Some(old))) => {
+                            f.data_unknown = old.data_unknown;
+                            f.moved_by = old.moved_by;
+                            f.filled = old.filled && field.null != Some(true);
+                            f.fresh = old.fresh;
+                        }
+                        (Change::AddField { .. }, _) => f.fresh = true,
+                        _ => {}
                     }
                     fs.insert(field.name.to_ascii_lowercase(), f);
                 }
@@ -376,10 +406,13 @@ impl State {
                     fs.insert(new.to_ascii_lowercase(), f);
                 }
             }
-            Change::RunPython { forward, reverse } => {
+            Change::RunPython {
+                forward, reverse, ..
+            } => {
                 for (model, field) in &forward.writes {
                     if let Some(f) = self.field_mut(app, model, field) {
                         f.filled = true;
+                        f.fresh = false;
                     }
                 }
                 // Values read into another field, and written back by the reverse: moved.
@@ -434,6 +467,7 @@ fn new_field(facts: FieldFacts) -> Field {
     Field {
         facts,
         filled: false,
+        fresh: false,
         data_unknown: false,
         moved_by: None,
     }
