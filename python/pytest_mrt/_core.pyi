@@ -49,17 +49,36 @@ def check_cli(
 ) -> tuple[str, int, list[str]]:
     """Scan and render in one call: (text, exit code, notes for stderr)."""
 
+@final
+class Finding:
+    """One static finding, as `RiskWarning` takes it."""
+
+    @property
+    def revision(self) -> str: ...
+    @property
+    def file(self) -> str: ...
+    @property
+    def pattern(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def column(self) -> int: ...
+    @property
+    def fix(self) -> str | None: ...
+
 def scan(
     paths: list[str],
     overrides: list[tuple[str, str]] = ...,
     skip: list[str] = ...,
     with_migrations: bool = False,
-) -> tuple[
-    list[tuple[str, str, str, str, str, int, str, int, str | None]],
-    list[dict[str, Any]],
-    list[str],
-]:
-    """(findings in RiskWarning field order, migrations as dicts, unknown override keys)."""
+) -> tuple[list[Finding], list[dict[str, Any]], list[str]]:
+    """(findings, migrations as dicts, unknown override keys)."""
 
 def rules() -> list[tuple[str, str, str, str, str]]:
     """Every rule: (code, name, pattern, severity, summary)."""

@@ -109,17 +109,17 @@ def scan_with_migrations(
     )
     out = [
         RiskWarning(
-            revision=revision,
-            file=file,
-            pattern=pattern,
-            message=message,
-            severity=severity,  # type: ignore[arg-type]
-            line=line,
-            rule=rule,
-            column=column,
-            fix=fix,
+            revision=f.revision,
+            file=f.file,
+            pattern=f.pattern,
+            message=f.message,
+            severity=f.severity,  # type: ignore[arg-type]
+            line=f.line,
+            rule=f.rule,
+            column=f.column,
+            fix=f.fix,
         )
-        for revision, file, pattern, severity, message, line, rule, column, fix in findings
+        for f in findings
     ]
     parsed = [_migration(m) for m in migrations] if need_parse else []
     if config.custom_checks:

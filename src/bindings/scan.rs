@@ -25,30 +25,47 @@ fn settings(
     Settings::from_keys(select, ignore, overrides, skip)
 }
 
-type FindingTuple = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    usize,
-    String,
-    usize,
-    Option<String>,
-);
+/// One static finding, as `RiskWarning` takes it (read-only; `static.py` copies it into the
+/// public dataclass, which custom checks also build).
+#[pyclass(name = "Finding", module = "pytest_mrt._core", frozen, get_all)]
+pub struct PyFinding {
+    revision: String,
+    file: String,
+    pattern: String,
+    /// `error` or `warning`.
+    severity: &'static str,
+    message: String,
+    line: usize,
+    /// The rule code (`MRT001`).
+    rule: &'static str,
+    column: usize,
+    fix: Option<String>,
+}
 
-fn finding_tuple(f: &Finding) -> FindingTuple {
-    (
-        f.revision.clone(),
-        f.file.clone(),
-        f.pattern.clone(),
-        f.severity.as_str().to_string(),
-        f.message.clone(),
-        f.line,
-        f.rule.code().to_string(),
-        f.column,
-        f.fix.clone(),
-    )
+impl From<&Finding> for PyFinding {
+    fn from(f: &Finding) -> Self {
+        PyFinding {
+            revision: f.revision.clone(),
+            file: f.file.clone(),
+            pattern: f.pattern.clone(),
+            severity: f.severity.as_str(),
+            message: f.message.clone(),
+            line: f.line,
+            rule: f.rule.code(),
+            column: f.column,
+            fix: f.fix.clone(),
+        }
+    }
+}
+
+#[pymethods]
+impl PyFinding {
+    fn __repr__(&self) -> String {
+        format!(
+            "<Finding {} {}:{} {}>",
+            self.rule, self.file, self.line, self.message
+        )
+    }
 }
 
 /// Scan `paths` and render the findings: `(text, exit_code, notes)`. `notes` are one-line
@@ -144,8 +161,7 @@ fn migration_dict<'py>(py: Python<'py>, file: &FileScan) -> PyResult<Option<Boun
     Ok(Some(d))
 }
 
-/// Scan `paths`: `(findings, migrations, notes)`. Findings are tuples in `RiskWarning` field
-/// order `(revision, file, pattern, severity, message, line, rule, column, fix)`; migrations are
+/// Scan `paths`: `(findings, migrations, notes)`. Findings are [`PyFinding`]s; migrations are
 /// dicts (only when `with_migrations`), for `custom_checks`.
 #[pyfunction]
 #[pyo3(signature = (paths, overrides=Vec::new(), skip=Vec::new(), with_migrations=false))]
@@ -155,7 +171,7 @@ fn scan<'py>(
     overrides: Vec<(String, String)>,
     skip: Vec<String>,
     with_migrations: bool,
-) -> PyResult<(Vec<FindingTuple>, Bound<'py, PyList>, Vec<String>)> {
+) -> PyResult<(Vec<PyFinding>, Bound<'py, PyList>, Vec<String>)> {
     let (result, unknown) = py.detach(move || {
         guarded(|| {
             let (settings, unknown) = settings(&[], &[], &overrides, &skip)?;
@@ -163,7 +179,7 @@ fn scan<'py>(
             Ok((scanner::scan(&paths, &settings)?, unknown))
         })
     })?;
-    let findings = result.findings.iter().map(finding_tuple).collect();
+    let findings = result.findings.iter().map(PyFinding::from).collect();
     let migrations = PyList::empty(py);
     if with_migrations {
         for file in &result.files {
@@ -242,6 +258,7 @@ fn custom_severity(overrides: Vec<(String, String)>, pattern: &str) -> Option<St
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyFinding>()?;
     m.add_function(wrap_pyfunction!(check_cli, m)?)?;
     m.add_function(wrap_pyfunction!(scan, m)?)?;
     m.add_function(wrap_pyfunction!(rules, m)?)?;
