@@ -574,10 +574,194 @@ def test_the_engines_own_statements_are_bounded_on_the_server(
     engine = _core.Engine(url, timeout=1)
     try:
         schema = engine.snapshot()
-        with pytest.raises(DatabaseError, match=r"timeout|interrupted|exceeded"):
+        # The server's own bound, or the engine's deadline just before it (which cancels).
+        with pytest.raises(DatabaseError, match=r"timeout|interrupted|exceeded|timed out"):
             engine.fingerprint(schema)
     finally:
         release.cancel()
         engine.close()
         conn.close()
         locker.dispose()
+
+
+# -- R4: a server that stops answering -------------------------------------------------------
+
+
+class BlackHole:
+    """A TCP proxy to a real server that stops forwarding once ``flag`` exists: to whoever
+    connects through it the server seems frozen (SIGSTOP, a network black hole), while the
+    shared server itself is never touched. Connections stay open; nothing more is answered."""
+
+    def __init__(self, port: int, flag: Path) -> None:
+        import socket
+        import threading
+
+        self.upstream = port
+        self.flag = flag
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.pairs: dict[socket.socket, socket.socket] = {}
+        self.held: list[socket.socket] = []
+        self.stopped = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        import select
+        import socket
+
+        while not self.stopped:
+            frozen = self.flag.exists()
+            watched = [self.listener] if frozen else [self.listener, *self.pairs]
+            ready, _, _ = select.select(watched, [], [], 0.1)
+            for sock in ready:
+                if sock is self.listener:
+                    client, _ = self.listener.accept()
+                    if frozen:
+                        self.held.append(client)  # accepted, never answered
+                        continue
+                    server = socket.create_connection(("127.0.0.1", self.upstream))
+                    self.pairs[client], self.pairs[server] = server, client
+                    continue
+                if self.flag.exists():
+                    break
+                try:
+                    data = sock.recv(65536)
+                except OSError:
+                    data = b""
+                peer = self.pairs.get(sock)
+                if not data or peer is None:
+                    self._drop(sock)
+                    continue
+                peer.sendall(data)
+
+    def _drop(self, sock: object) -> None:
+        peer = self.pairs.pop(sock, None)  # type: ignore[call-overload]
+        if peer is not None:
+            self.pairs.pop(peer, None)
+            peer.close()
+        sock.close()  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self.stopped = True
+        self.thread.join()
+        for sock in [*self.pairs, *self.held, self.listener]:
+            sock.close()
+
+
+FREEZING = '''"""the server stops answering in the middle of this upgrade
+
+Revision ID: t002
+Revises: t001
+"""
+
+import os
+from pathlib import Path
+
+from alembic import op
+
+revision = "t002"
+down_revision = "t001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    Path(os.environ["MRT_TEST_FREEZE"]).touch()
+    op.execute("SELECT 1")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+WRAPPED = """
+import anyio
+from pytest_mrt import MRTConfig
+
+
+def pytest_configure(config):
+    config._mrt_config = MRTConfig(
+        wrap_alembic=lambda call: anyio.run(anyio.to_thread.run_sync, call)
+    )
+"""
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
+@pytest.mark.parametrize("wrapped", [False, True], ids=["main-thread", "wrap_alembic"])
+def test_a_server_that_stops_answering_ends_the_run_as_timed_out(
+    pytester: pytest.Pytester,
+    make_db: Callable[[str], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    dialect: str,
+    wrapped: bool,
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_db(dialect)
+    real = make_url(url)
+    flag = tmp_path / "frozen"
+    proxy = BlackHole(real.port or {"postgresql": 5432, "mariadb": 3306}[dialect], flag)
+    through = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    pytester.copy_example("slow_migration")
+    (pytester.path / "migrations" / "versions" / "t002.py").write_text(FREEZING)
+    if wrapped:
+        pytester.makeconftest(WRAPPED)
+    monkeypatch.setenv("MRT_TEST_FREEZE", str(flag))
+    try:
+        # The hang guard: without a bound the run never ends (killed here after 240 s).
+        result = pytester.runpytest_subprocess(
+            "--mrt", "--mrt-db-url", through, "-k", "test_migration", timeout=240
+        )
+    finally:
+        proxy.close()
+    out = result.stdout.str()
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*migration t002*",
+            "*- upgrade failed: timed out after 1 s: the database server did not answer",
+            "*migration t003*",
+            # Not judged on a server that does not answer.
+            "*- blocked: not checked, the database server stopped answering during the check "
+            "of t002 *",
+        ]
+    )
+    assert "Traceback" not in out and "_OutOfTime" not in out
+    # The cleanup could not reach the server either: one line, and the record stays...
+    err = result.stderr.str()
+    assert "mrt: could not drop what this run created: " in err
+    assert "the database server did not answer (the next run on this database removes it)" in err
+    assert {"accounts", "_mrt_run"} <= _tables(url)
+    # ...so the next run, with the server answering, removes what this one left.
+    again = pytester.runpytest_subprocess(
+        "--mrt", "--mrt-db-url", url, "-k", "t001", "-s", timeout=240
+    )
+    again.assert_outcomes(passed=1)
+    assert "mrt: removed what an earlier pytest-mrt run (pid " in again.stderr.str()
+    assert _tables(url) == set()
+
+
+def test_the_engine_waits_for_a_sqlite_lock_no_longer_than_the_timeout(tmp_path: Path) -> None:
+    import sqlite3
+    import threading
+
+    from pytest_mrt import DatabaseError, _core
+
+    path = tmp_path / "busy.db"
+    holder = sqlite3.connect(path, check_same_thread=False)
+    holder.execute("CREATE TABLE accounts (id int)")
+    holder.commit()
+    holder.execute("BEGIN EXCLUSIVE")
+    # Released after 60 s, so that a missing bound fails this test instead of hanging it.
+    release = threading.Timer(60, holder.rollback)
+    release.start()
+    engine = _core.Engine(f"sqlite:///{path}", timeout=1)
+    try:
+        with pytest.raises(DatabaseError, match=r"the engine's snapshot timed out after 1 s"):
+            engine.snapshot()
+    finally:
+        release.cancel()
+        engine.close()
+        holder.close()

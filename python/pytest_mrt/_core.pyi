@@ -16,6 +16,9 @@ class UsageError(MRTError):
 class DatabaseError(MRTError):
     """A database could not be used."""
 
+class NoAnswerError(DatabaseError):
+    """The database server stopped answering (`migration_timeout` ran out waiting for it)."""
+
 class SafetyError(MRTError):
     """The run would touch data it did not create."""
 

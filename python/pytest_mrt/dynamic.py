@@ -97,6 +97,9 @@ class RollbackChecker:
         self._walking = False
         self._progress: _Progress | None = None
         self._skipped: dict[str, str] | None = None  # revision -> skip key
+        self._doing = "reach the parent"
+        # Once the server stopped answering: the line every later revision gets (not checked).
+        self._gone: str | None = None
         self._data_tables: dict[str, set[str]] | None = None
         self.run = runner.begin_run(self.engine, self._guard)
         # allow_existing_data: the user's database when working on a copy of it (PostgreSQL,
@@ -166,6 +169,8 @@ class RollbackChecker:
 
     def check_revision(self, revision: str) -> RevisionResult:
         """Check one revision, moving the database to its parent first when needed."""
+        from . import _core
+
         script = self.runner.resolve(revision)
         rev = script.revision
         down = script.down_revision
@@ -184,9 +189,15 @@ class RollbackChecker:
             result.skip_reason = reason
             result.status = "skipped"
             return result
+        if self._gone is not None:
+            result.failures.append(self._gone)
+            result.status = "blocked"
+            return result
         start = time.perf_counter()
         try:
             self._check(script, result)
+        except _core.NoAnswerError as exc:
+            self._stopped_answering(rev, result, exc)
         finally:
             result.duration_s = time.perf_counter() - start
         if result.status == "unverified" and self.config.allow_unverified:
@@ -197,6 +208,23 @@ class RollbackChecker:
         else:
             result.passed = result.status == "passed"
         return result
+
+    def _stopped_answering(
+        self, rev: str, result: RevisionResult, exc: _core.NoAnswerError
+    ) -> None:
+        """The server did not answer within ``migration_timeout`` (and the grace for its
+        cancel): this revision fails as timed out; the later ones are not checked, since each
+        would wait the same way, and none of them gets a verdict it did not earn."""
+        found = re.search(r"timed out after .*", str(exc))
+        reason = found.group(0) if found else str(exc)
+        result.failures = [f"{self._doing} failed: {reason}"]
+        result.warnings = []
+        result.coverage = {}
+        result.status = "failed"
+        self._gone = (
+            f"blocked: not checked, the database server stopped answering during the check "
+            f"of {rev} ({self._doing} {reason})"
+        )
 
     def _skip_reason(self, rev: str) -> str | None:
         """The reason of the ``skip`` entry naming ``rev``: its exact id or a unique prefix,
@@ -396,6 +424,7 @@ class RollbackChecker:
         return self._data_tables.get(rev, set())
 
     def _show(self, step: str) -> None:
+        self._doing = step
         if self._progress is not None:
             self._progress.step(step)
 

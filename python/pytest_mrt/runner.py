@@ -9,9 +9,12 @@ The database URL reaches the user's env.py twice, so both common env.py shapes w
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
+import os
 import re
 import signal
+import socket
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -62,35 +65,165 @@ class MigrationTimeout(MigrationError):
 
 
 class _OutOfTime(BaseException):
-    """Raised into a step by the ``migration_timeout`` alarm. A BaseException, so that a
+    """Raised into a step by the ``migration_timeout`` watchdog. A BaseException, so that a
     migration's own ``except Exception`` cannot swallow it."""
 
 
-@contextlib.contextmanager
-def _alarm(seconds: float, on_alarm: Callable[[], None]) -> Iterator[bool]:
-    """Interrupt the main thread after ``seconds`` (SIGALRM): Python code in a step (a
-    ``time.sleep``, a loop) stops there, not when it finishes. Does nothing (yields False) off
-    the main thread, without SIGALRM, or when someone else's alarm is armed."""
-    usable = (
-        hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-        and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+ANSWER_GRACE_S = 5.0
+"""How long the server may take to answer the cancel of a step that ran out of time before
+it counts as not answering (the Rust engine uses the same grace)."""
+
+
+def _raise_in(thread_id: int) -> None:
+    """Raise `_OutOfTime` in another thread at its next Python instruction."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(_OutOfTime)
     )
-    if not usable:
-        yield False
-        return
 
-    def handler(signum: int, frame: object) -> None:
-        on_alarm()
-        raise _OutOfTime
 
-    previous = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield True
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+def _socket_of(dbapi: Any) -> int | None:
+    """The socket of a DBAPI connection (psycopg2/psycopg ``fileno()``, PyMySQL ``_sock``);
+    None for SQLite or a driver that does not show it."""
+    dbapi = getattr(dbapi, "driver_connection", dbapi)
+    with contextlib.suppress(Exception):
+        return int(dbapi.fileno())
+    with contextlib.suppress(Exception):
+        return int(dbapi._sock.fileno())
+    return None
+
+
+def _shut_down(fd: int) -> None:
+    """Shut down a socket under its driver: a call blocked on it returns with an error."""
+    with contextlib.suppress(OSError):
+        dup = socket.socket(fileno=os.dup(fd))
+        try:
+            dup.shutdown(socket.SHUT_RDWR)
+        finally:
+            dup.close()
+
+
+def _from_server(exc: BaseException) -> bool:
+    """Whether a driver error is the server's answer (``Unknown thread id``), not the client
+    giving up on it (a connect timeout, a lost connection)."""
+    inner = getattr(exc, "orig", None) or exc
+    if getattr(inner, "sqlstate", None) or getattr(getattr(inner, "diag", None), "sqlstate", None):
+        return True  # psycopg, psycopg2
+    code = inner.args[0] if inner.args else None
+    return isinstance(code, int) and code < 2000  # MySQL client-side errors are 2000 and up
+
+
+class _Watchdog:
+    """Bounds one step (or one read of the database) to ``seconds``, in any thread.
+
+    At the deadline the statements of every connection the step checked out are cancelled
+    (SQLite interrupt, PostgreSQL cancel request, MySQL ``KILL QUERY``), and the step's Python
+    code is interrupted: SIGALRM in the main thread, an asynchronous exception in another one
+    (``wrap_alembic`` running it in a worker thread). When the step has not ended
+    `ANSWER_GRACE_S` later, or the cancel got no answer, the server did not answer: the
+    connections' sockets are shut down, which makes a driver call blocked on them return.
+    """
+
+    def __init__(self, seconds: float, cancel: Callable[[Any], None]) -> None:
+        self.seconds = seconds
+        self._cancel = cancel
+        self.connections: list[Any] = []
+        self.step_thread: int | None = None
+        self.expired = False
+        self._alarm = False
+        self.unanswered = False
+        self._done = threading.Event()
+        self._cancelled = threading.Event()
+        self._lock = threading.Lock()
+
+    def checked_out(self, dbapi: Any, *_args: Any) -> None:
+        """SQLAlchemy's pool ``checkout`` event: one more connection of the step."""
+        self.connections.append(dbapi)
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[None]:
+        from sqlalchemy import event
+        from sqlalchemy.pool import Pool
+
+        event.listen(Pool, "checkout", self.checked_out)
+        # SIGALRM sent to the main thread itself (not by a process-wide timer, which any other
+        # thread may receive), unless someone else's alarm is in use.
+        self._alarm = (
+            threading.current_thread() is threading.main_thread()
+            and hasattr(signal, "pthread_kill")
+            and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        )
+        previous: Any = None
+        if self._alarm:
+            previous = signal.signal(signal.SIGALRM, self._on_alarm)
+        thread = threading.Thread(target=self._watch, daemon=True, name="mrt-watchdog")
+        thread.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._done.set()
+            if self._alarm:
+                signal.signal(signal.SIGALRM, previous)
+            event.remove(Pool, "checkout", self.checked_out)
+            if self.expired and not self._cancelled.wait(ANSWER_GRACE_S):
+                self.unanswered = True
+
+    def _on_alarm(self, signum: int, frame: object) -> None:
+        """SIGALRM: stop the step's Python code when it runs in the main thread."""
+        if self.step_thread in (None, threading.main_thread().ident):
+            raise _OutOfTime
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self.expired:
+                return
+            self.expired = True
+            worker = self.step_thread
+            if worker is not None and worker != threading.main_thread().ident:
+                _raise_in(worker)
+        threading.Thread(target=self._cancel_all, daemon=True, name="mrt-cancel").start()
+
+    @contextlib.contextmanager
+    def step(self) -> Iterator[None]:
+        """Around the step's own code, in whichever thread runs it."""
+        with self._lock:
+            self.step_thread = threading.get_ident()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.step_thread = None
+
+    def _cancel_all(self) -> None:
+        """Cancel every statement; `_cancelled` only when the server answered each cancel."""
+        from sqlalchemy.exc import OperationalError
+
+        answered = True
+        for dbapi in list(self.connections):
+            try:
+                self._cancel(dbapi)
+            except OperationalError as exc:
+                answered = answered and _from_server(exc)
+            except Exception:  # refused (rights, no statement running): it answered
+                continue
+        if answered:
+            self._cancelled.set()
+
+    def _watch(self) -> None:
+        if self._done.wait(self.seconds):
+            return
+        self._expire()
+        with self._lock:
+            main = threading.main_thread().ident
+            if self._alarm and not self._done.is_set() and main is not None:
+                signal.pthread_kill(main, signal.SIGALRM)
+        if self._done.wait(ANSWER_GRACE_S):
+            return
+        self.unanswered = True
+        for dbapi in list(self.connections):
+            fd = _socket_of(dbapi)
+            if fd is not None:
+                _shut_down(fd)
 
 
 def one_line(exc: BaseException) -> str:
@@ -144,6 +277,10 @@ _ENV_HINTS = (
         "mysql+aiomysql://)",
     ),
 )
+
+
+# Drivers that take `connect_timeout` (seconds).
+_CONNECT_TIMEOUT = ("psycopg2", "psycopg", "pymysql")
 
 
 def _one_statement(statement: str) -> str:
@@ -215,9 +352,7 @@ class AlembicRunner:
     ) -> None:
         from alembic.script import ScriptDirectory
         from alembic.util.exc import CommandError
-        from sqlalchemy import create_engine
         from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-        from sqlalchemy.pool import NullPool
 
         if not alembic_ini.is_file():
             raise MigrationError(
@@ -249,7 +384,7 @@ class AlembicRunner:
         except CommandError as exc:
             raise MigrationError(f"{alembic_ini}: {one_line(exc)}") from None
         try:
-            self.engine: Engine = create_engine(db_url, poolclass=NullPool)
+            self.engine: Engine = self._make_engine(db_url)
         except ImportError as exc:
             extra = "mysql" if "mysql" in db_url.split(":", 1)[0] else "postgres"
             raise MigrationError(
@@ -279,9 +414,6 @@ class AlembicRunner:
     def repoint(self, database: str) -> None:
         """Run on another database of the same server (or another SQLite file) from now on:
         ``allow_existing_data`` works on a copy of the user's database."""
-        from sqlalchemy import create_engine
-        from sqlalchemy.pool import NullPool
-
         from .safety import moved_url
 
         self.engine.dispose()
@@ -292,7 +424,22 @@ class AlembicRunner:
             remember_url(self.alembic_db_url)
         env_url = self.alembic_db_url or self.db_url
         self.config.set_main_option("sqlalchemy.url", env_url.replace("%", "%%"))
-        self.engine = create_engine(self.db_url, poolclass=NullPool)
+        self.engine = self._make_engine(self.db_url)
+
+    def _make_engine(self, url: str) -> Engine:
+        """The runner's SQLAlchemy engine. With ``timeout``, connecting is bounded too (a
+        server that accepts the connection but never answers would hang it)."""
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.pool import NullPool
+
+        args: dict[str, Any] = {}
+        parsed = make_url(url)
+        driver = parsed.get_driver_name()
+        if self.timeout and driver in _CONNECT_TIMEOUT and "connect_timeout" not in parsed.query:
+            # libpq counts whole seconds and at least 2.
+            args["connect_timeout"] = max(2, int(-(-self.timeout // 1)))
+        return create_engine(url, poolclass=NullPool, connect_args=args)
 
     @property
     def url(self) -> str:
@@ -338,12 +485,14 @@ class AlembicRunner:
         from alembic.runtime.migration import MigrationContext
 
         try:
-            with self.engine.connect() as conn:
+            with self._deadline("reading the current revision"), self.engine.connect() as conn:
                 return tuple(
                     MigrationContext.configure(
                         conn, opts={"version_table": self.version_table}
                     ).get_current_heads()
                 )
+        except MigrationError:
+            raise
         except Exception as exc:
             raise MigrationError(f"cannot read the current revision: {one_line(exc)}") from None
 
@@ -356,7 +505,7 @@ class AlembicRunner:
         from .safety import Run
 
         if self.run is None:
-            run = Run.begin(self.db_url, self.version_table, engine)
+            run = Run.begin(self.db_url, self.version_table, engine, self.timeout)
             if guard is not None:
                 guard(run)
             self.run = run
@@ -383,8 +532,10 @@ class AlembicRunner:
         from sqlalchemy import inspect
 
         try:
-            with self.engine.connect() as conn:
+            with self._deadline(f"reading {self.url}"), self.engine.connect() as conn:
                 return [t for t in inspect(conn).get_table_names() if t != MARKER]
+        except MigrationError:
+            raise
         except Exception as exc:
             raise MigrationError(f"cannot read {self.url}: {one_line(exc)}") from None
 
@@ -425,29 +576,31 @@ class AlembicRunner:
             self.version_table = str(options.get("version_table") or "alembic_version")
 
     def _run(self, command_name: str, revision: str) -> None:
-        def step(config: Config, target: str) -> None:
-            self._step(command_name, target)
-
         if self.run is None:
             self.begin_run()
+        what = f"{command_name} {revision}"
+        with self._deadline(what) as watch:
 
-        def call() -> None:
-            step(self.config, revision)
+            def call() -> None:
+                with watch.step() if watch is not None else contextlib.nullcontext():
+                    self._step(command_name, revision)
 
-        try:
-            with self._connection() as conn, self._deadline(conn, f"{command_name} {revision}"):
-                if self.alembic_db_url is None:
-                    self.config.attributes["connection"] = conn
-                if self.wrap_alembic is not None:
-                    self.wrap_alembic(call)
-                else:
-                    call()
-        except MigrationError:
-            raise
-        except Exception as exc:
-            raise self._error(exc, f"alembic {command_name} {revision}") from None
-        finally:
-            self.config.attributes.pop("connection", None)
+            try:
+                with self._connection() as conn:
+                    if self.alembic_db_url is None:
+                        self.config.attributes["connection"] = conn
+                    if self.wrap_alembic is not None:
+                        self.wrap_alembic(call)
+                    else:
+                        call()
+            except MigrationError:
+                raise
+            except Exception as exc:
+                if watch is not None and watch.expired:
+                    raise
+                raise self._error(exc, f"alembic {what}") from None
+            finally:
+                self.config.attributes.pop("connection", None)
 
     def _error(self, exc: BaseException, what: str) -> MigrationError:
         """One line for a failed step; env.py's own errors name env.py and the option."""
@@ -497,55 +650,49 @@ class AlembicRunner:
                 conn.commit()
 
     @contextlib.contextmanager
-    def _deadline(self, conn: Connection, what: str) -> Iterator[None]:
-        """Interrupt the step when it runs past ``timeout`` seconds."""
+    def _deadline(self, what: str) -> Iterator[_Watchdog | None]:
+        """Bound what runs inside to ``timeout`` seconds (see `_Watchdog`): past it,
+        `MigrationTimeout`; `NoAnswerError` when the server did not answer."""
+        from ._core import NoAnswerError
+
         if not self.timeout:
-            yield
+            yield None
             return
-        timed_out = threading.Event()
-        timer = threading.Timer(self.timeout, self._interrupt, args=(conn, timed_out))
-        timer.daemon = True
+        watch = _Watchdog(self.timeout, self._cancel)
+        late = f"timed out after {self.timeout:g} s"
         try:
-            # The timer cancels a running statement (from its own thread, also when the step
-            # sits in C code); the alarm stops Python code (a sleep, a loop) in the main thread.
-            timer.start()
-            with _alarm(self.timeout, lambda: self._interrupt_soon(conn, timed_out)):
-                yield
-        except (Exception, _OutOfTime):
-            if timed_out.is_set():
-                raise MigrationTimeout(
-                    f"{what}: timed out after {self.timeout:g} s",
-                    reason=f"timed out after {self.timeout:g} s",
-                ) from None
-            raise
-        finally:
-            timer.cancel()
-        if timed_out.is_set():
-            raise MigrationTimeout(
-                f"{what}: timed out after {self.timeout:g} s",
-                reason=f"timed out after {self.timeout:g} s",
-            )
+            with watch.watching():
+                yield watch
+        except BaseException as exc:
+            if not watch.expired or isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+        if watch.unanswered:
+            raise NoAnswerError(f"{what}: {late}: the database server did not answer")
+        if watch.expired:
+            raise MigrationTimeout(f"{what}: {late}", reason=late)
 
-    def _interrupt_soon(self, conn: Connection, timed_out: threading.Event) -> None:
-        """From the alarm: cancel the statement on another thread (a cancel request to a
-        server that does not answer must not block the step's own thread)."""
-        timed_out.set()
-        threading.Thread(target=self._interrupt, args=(conn, timed_out), daemon=True).start()
+    def _cancel(self, dbapi: Any) -> None:
+        """Cancel the statement a DBAPI connection runs (from the watchdog's thread).
 
-    def _interrupt(self, conn: Connection, timed_out: threading.Event) -> None:
-        """Cancel the statement running on ``conn`` from the timer thread."""
-        timed_out.set()
-        raw = conn.connection.dbapi_connection
-        with contextlib.suppress(Exception):
-            if self.dialect == "sqlite":
-                raw.interrupt()  # type: ignore[union-attr]
-            elif self.dialect == "postgresql":
-                raw.cancel()  # type: ignore[union-attr]
-            else:
-                # MySQL/MariaDB: KILL QUERY from a second connection.
-                thread_id = raw.thread_id()  # type: ignore[union-attr]
-                with self.engine.connect() as killer:
-                    killer.exec_driver_sql(f"KILL QUERY {int(thread_id)}")
+        On a server connection: from a second connection, in SQL. Not the drivers' own cancel
+        request: psycopg's holds the GIL while it waits for the server's answer, so a server
+        that does not answer would freeze the whole process."""
+        dbapi = getattr(dbapi, "driver_connection", dbapi)
+        if hasattr(dbapi, "interrupt"):
+            dbapi.interrupt()  # sqlite3
+            return
+        info = getattr(dbapi, "info", None)
+        pid = getattr(info, "backend_pid", None)  # psycopg
+        if pid is None and hasattr(dbapi, "get_backend_pid"):
+            pid = dbapi.get_backend_pid()  # psycopg2
+        if pid is not None:
+            statement = f"SELECT pg_cancel_backend({int(pid)})"
+        elif hasattr(dbapi, "thread_id"):
+            statement = f"KILL QUERY {int(dbapi.thread_id())}"  # PyMySQL
+        else:
+            return
+        with self.engine.connect() as canceller:
+            canceller.exec_driver_sql(statement)
 
     def dispose(self) -> None:
         if self.run is not None:

@@ -68,11 +68,14 @@ def _alive(pid: int, host: str) -> bool | None:
 
 
 @contextlib.contextmanager
-def _engine(url: str, engine: _core.Engine | None) -> Iterator[_core.Engine]:
+def _engine(
+    url: str, engine: _core.Engine | None, timeout: float | None = None
+) -> Iterator[_core.Engine]:
+    """``engine``, or a connection of its own bounded by ``timeout`` (``migration_timeout``)."""
     if engine is not None:
         yield engine
         return
-    own = _core.Engine(url)
+    own = _core.Engine(url, timeout=timeout)
     try:
         yield own
     finally:
@@ -83,10 +86,18 @@ class Run:
     """One pytest-mrt run on one database: what was there before it, and its record."""
 
     def __init__(
-        self, url: str, dialect: str, before: set[Obj], busy: list[Obj], others: list[Obj]
+        self,
+        url: str,
+        dialect: str,
+        before: set[Obj],
+        busy: list[Obj],
+        others: list[Obj],
+        timeout: float | None = None,
     ) -> None:
         self.id = uuid.uuid4().hex
         self.url = url
+        self.timeout = timeout
+        """``migration_timeout``: bounds the connections the run opens itself."""
         self.dialect = dialect
         self.before = before
         """Every object there before the run (earlier pytest-mrt runs' objects aside)."""
@@ -97,9 +108,15 @@ class Run:
         self.finished = False
 
     @classmethod
-    def begin(cls, url: str, version_table: str, engine: _core.Engine | None = None) -> Run:
+    def begin(
+        cls,
+        url: str,
+        version_table: str,
+        engine: _core.Engine | None = None,
+        timeout: float | None = None,
+    ) -> Run:
         """Take the inventory; remove the leftovers of earlier runs whose process is gone."""
-        with _engine(url, engine) as eng:
+        with _engine(url, engine, timeout) as eng:
             now = {tuple(o) for o in eng.inventory()}
             before: set[Obj] = set(now)  # type: ignore[arg-type]
             leftovers: set[Obj] = set()
@@ -152,7 +169,7 @@ class Run:
             busy = [tuple(o) for o in eng.tables_holding_rows(tables)] if tables else []
             others = [o for o in sorted(before) if o[0] not in ("table", "schema")]
             dialect = eng.dialect
-        return cls(url, dialect, before, busy, others)  # type: ignore[arg-type]
+        return cls(url, dialect, before, busy, others, timeout)  # type: ignore[arg-type]
 
     def refusal(self) -> str | None:
         """The guard's line when the database holds what this run did not create."""
@@ -174,18 +191,18 @@ class Run:
 
     def record(self, engine: _core.Engine | None = None) -> None:
         """Write the run into the marker table."""
-        with _engine(self.url, engine) as eng:
+        with _engine(self.url, engine, self.timeout) as eng:
             eng.record_run(self.id, os.getpid(), socket.gethostname(), sorted(self.before))
         _LIVE.add(self.id)
 
     def forget(self, engine: _core.Engine | None = None) -> None:
         """Take the run out of the marker table (dropped once empty)."""
-        with _engine(self.url, engine) as eng:
+        with _engine(self.url, engine, self.timeout) as eng:
             eng.forget_run(self.id)
 
     def drop_created(self, engine: _core.Engine | None = None) -> None:
         """Drop every object the run created (never one that was there before it)."""
-        with _engine(self.url, engine) as eng:
+        with _engine(self.url, engine, self.timeout) as eng:
             created = sorted({tuple(o) for o in eng.inventory()} - self.before)
             failed = eng.drop_objects(created) if created else []  # type: ignore[arg-type]
         if failed:
@@ -202,7 +219,7 @@ class Run:
         attempts = (engine, None) if engine is not None else (None,)
         for i, attempt in enumerate(attempts):
             try:
-                with _engine(self.url, attempt) as eng:
+                with _engine(self.url, attempt, self.timeout) as eng:
                     self.drop_created(eng)
                     self.forget(eng)
                 break
@@ -225,7 +242,7 @@ class Run:
     def note_copy(self, database: str) -> None:
         """Record, in this run's database, the copy made of it: a later run drops the copy
         if this one is killed before it could."""
-        with _engine(self.url, None) as eng:
+        with _engine(self.url, None, self.timeout) as eng:
             eng.record_run(
                 f"{self.id}-copy",
                 os.getpid(),
@@ -236,7 +253,7 @@ class Run:
 
     def forget_copy(self) -> None:
         """The copy is dropped: take its record out of the marker table."""
-        with _engine(self.url, None) as eng:
+        with _engine(self.url, None, self.timeout) as eng:
             eng.forget_run(f"{self.id}-copy")
         _LIVE.discard(f"{self.id}-copy")
 

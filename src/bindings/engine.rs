@@ -2,7 +2,9 @@
 //! with the GIL released (`py.detach`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -217,19 +219,107 @@ impl From<seeder::Outcome> for PySeedOutcome {
 pub struct PyEngine {
     conn: Arc<Mutex<Option<Box<dyn Dialect>>>>,
     /// Outside the mutex: it must work while another thread holds the connection.
-    interrupter: dialects::Interrupter,
+    interrupter: Arc<dialects::Interrupter>,
     url: DbUrl,
     ignore: Mutex<Vec<String>>,
+    /// `migration_timeout`: the bound of each operation (see [`bounded`]).
+    timeout: Option<f64>,
+    /// Set once the server stopped answering: the connection stays with the thread still
+    /// waiting on it, and every later operation fails at once with this line.
+    gone: Arc<OnceLock<String>>,
+}
+
+/// How long a server may take to answer the cancel of an operation that ran out of time
+/// before it counts as not answering at all.
+const ANSWER_GRACE: Duration = Duration::from_secs(5);
+/// How often the cancel is repeated meanwhile (an operation of many statements, such as a
+/// seed round, would otherwise go on with the next one).
+const CANCEL_EVERY: Duration = Duration::from_millis(200);
+
+/// Run `work` on its own thread and wait at most `seconds` for it. Past that, the running
+/// statement is cancelled (`interrupt`, repeatedly) and the operation fails as timed out; a
+/// server that does not answer within [`ANSWER_GRACE`] either fails it as
+/// [`Error::NoAnswer`], leaving the thread (and its connection) waiting. `what` names the
+/// operation in the line.
+fn bounded<T: Send + 'static>(
+    url: &DbUrl,
+    what: &str,
+    seconds: f64,
+    interrupt: Option<Arc<dialects::Interrupter>>,
+    work: impl FnOnce() -> crate::error::Result<T> + Send + 'static,
+) -> crate::error::Result<T> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("mrt-{what}"))
+        .spawn(move || {
+            let _ = tx.send(work());
+        })
+        .map_err(|e| Error::Internal(format!("cannot start the engine's thread: {e}")))?;
+    let limit = Duration::from_secs_f64(seconds);
+    let panicked = || Error::Internal(format!("the engine's {what} stopped unexpectedly"));
+    match rx.recv_timeout(limit) {
+        Ok(result) => return result,
+        Err(mpsc::RecvTimeoutError::Disconnected) => return Err(panicked()),
+        Err(mpsc::RecvTimeoutError::Timeout) => {}
+    }
+    let late = format!("the engine's {what} timed out after {seconds} s");
+    let Some(interrupt) = interrupt else {
+        // Nothing to cancel (connecting): no answer yet is no answer.
+        return Err(Error::NoAnswer {
+            url: url.redacted(),
+            message: format!("{late}: the database server did not answer"),
+        });
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        // On its own thread: a cancel request to a server that does not answer waits too.
+        let stop = stop.clone();
+        let _ = std::thread::Builder::new()
+            .name("mrt-cancel".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    (*interrupt)();
+                    std::thread::sleep(CANCEL_EVERY);
+                }
+            });
+    }
+    let answer = rx.recv_timeout(ANSWER_GRACE);
+    stop.store(true, Ordering::Relaxed);
+    match answer {
+        // Cancelled (or finished just now): out of time either way, whatever it returned.
+        Ok(Err(e)) => Err(url.db_error(format!("{late} ({})", message_of(&e)))),
+        Ok(Ok(_)) => Err(url.db_error(late)),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(panicked()),
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::NoAnswer {
+            url: url.redacted(),
+            message: format!("{late}: the database server did not answer"),
+        }),
+    }
+}
+
+fn message_of(e: &Error) -> String {
+    match e {
+        Error::Database { message, .. } | Error::NoAnswer { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
 }
 
 impl PyEngine {
-    fn with<T: Send>(
+    fn with<T: Send + 'static>(
         &self,
         py: Python<'_>,
-        f: impl FnOnce(&mut dyn Dialect) -> crate::error::Result<T> + Send,
+        what: &str,
+        f: impl FnOnce(&mut dyn Dialect) -> crate::error::Result<T> + Send + 'static,
     ) -> PyResult<T> {
+        if let Some(line) = self.gone.get() {
+            return Err(Error::NoAnswer {
+                url: self.url.redacted(),
+                message: line.clone(),
+            }
+            .into());
+        }
         let conn = self.conn.clone();
-        py.detach(move || {
+        let work = move || {
             let mut guard = conn
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -240,16 +330,28 @@ impl PyEngine {
                 }
                 None => Err(Error::Usage("the engine is closed".into())),
             }
-        })
-        .map_err(PyErr::from)
+        };
+        let Some(seconds) = self.timeout else {
+            return py.detach(work).map_err(PyErr::from);
+        };
+        let interrupt = Some(self.interrupter.clone());
+        let result = py.detach(|| bounded(&self.url, what, seconds, interrupt, work));
+        if let Err(Error::NoAnswer { message, .. }) = &result {
+            let _ = self.gone.set(format!(
+                "not used since the database server stopped answering ({message})"
+            ));
+        }
+        result.map_err(PyErr::from)
     }
 }
 
 #[pymethods]
 impl PyEngine {
     /// Connect to `url` (a SQLAlchemy URL). `ignore` names tables never looked at
-    /// (Alembic's version table). `timeout` (seconds) bounds each of the engine's statements
-    /// on the server (`migration_timeout`).
+    /// (Alembic's version table). `timeout` (seconds, `migration_timeout`) bounds each of the
+    /// engine's statements on the server, and each operation (connecting too) on this side:
+    /// past it the operation is cancelled and fails as timed out; a server that does not
+    /// answer even then raises `NoAnswerError`, and the engine is not used again.
     #[new]
     #[pyo3(signature = (url, ignore=Vec::new(), timeout=None))]
     fn new(
@@ -265,21 +367,28 @@ impl PyEngine {
         if parsed.backend == Backend::Sqlite {
             dialects::sqlite::SHARED_WITH_PYTHON.get_or_init(|| sqlite_library_shared(py));
         }
+        let timeout = timeout.filter(|t| t.is_finite() && *t > 0.0);
         let p = parsed.clone();
-        let conn = py.detach(move || {
+        let open = move || {
             let mut conn = dialects::connect_parsed(&p)?;
-            if let Some(t) = timeout.filter(|t| t.is_finite() && *t > 0.0) {
+            if let Some(t) = timeout {
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                 let ms = ((t * 1000.0).ceil() as u64).max(1);
                 conn.set_statement_timeout(ms)?;
             }
             Ok::<_, Error>(conn)
-        })?;
+        };
+        let conn = match timeout {
+            Some(seconds) => py.detach(|| bounded(&parsed, "connect", seconds, None, open))?,
+            None => py.detach(open)?,
+        };
         Ok(PyEngine {
-            interrupter: conn.interrupter(),
+            interrupter: Arc::new(conn.interrupter()),
             conn: Arc::new(Mutex::new(Some(conn))),
             url: parsed,
             ignore: Mutex::new(ignore),
+            timeout,
+            gone: Arc::new(OnceLock::new()),
         })
     }
 
@@ -317,7 +426,9 @@ impl PyEngine {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
-        let schema = self.with(py, move |c| c.introspect().map(|s| s.without(&ignore)))?;
+        let schema = self.with(py, "snapshot", move |c| {
+            c.introspect().map(|s| s.without(&ignore))
+        })?;
         Ok(PySchema {
             inner: Arc::new(schema),
         })
@@ -332,7 +443,9 @@ impl PyEngine {
         tables: Option<Vec<String>>,
     ) -> PyResult<PyFingerprint> {
         let s = schema.inner.clone();
-        let fp = self.with(py, move |c| dialects::fingerprint(c, &s, tables.as_deref()))?;
+        let fp = self.with(py, "fingerprint", move |c| {
+            dialects::fingerprint(c, &s, tables.as_deref())
+        })?;
         Ok(PyFingerprint {
             inner: Arc::new(fp),
         })
@@ -359,7 +472,7 @@ impl PyEngine {
             }
         }
         let s = schema.inner.clone();
-        self.with(py, move |c| {
+        self.with(py, "seed", move |c| {
             seeder::seed(
                 c,
                 &Plan {
@@ -377,7 +490,7 @@ impl PyEngine {
     /// Insert the given rows (a list of dicts) into `table`.
     fn insert_rows(&self, py: Python<'_>, table: String, rows: &Bound<'_, PyAny>) -> PyResult<()> {
         let rows = rows_of(rows, "rows")?;
-        self.with(py, move |c| {
+        self.with(py, "insert", move |c| {
             for row in &rows {
                 let cols: Vec<String> = row.keys().map(|k| c.quote(k)).collect();
                 let vals: Vec<String> = row.values().map(|v| c.literal(v)).collect();
@@ -396,7 +509,7 @@ impl PyEngine {
     /// `(kind, schema, name, table)` (table: a trigger's table, else empty), sorted. The
     /// marker table is left out.
     fn inventory(&self, py: Python<'_>) -> PyResult<Vec<ObjectTuple>> {
-        let found = self.with(py, objects::inventory)?;
+        let found = self.with(py, "inventory", objects::inventory)?;
         Ok(found.into_iter().map(tuple_of).collect())
     }
 
@@ -412,7 +525,9 @@ impl PyEngine {
             .map(object_of)
             .filter(Object::is_table)
             .collect();
-        let found = self.with(py, move |c| Ok(objects::tables_with_rows(c, &tables)))?;
+        let found = self.with(py, "row count", move |c| {
+            Ok(objects::tables_with_rows(c, &tables))
+        })?;
         Ok(found.into_iter().map(tuple_of).collect())
     }
 
@@ -420,7 +535,7 @@ impl PyEngine {
     /// line per object that could not be dropped.
     fn drop_objects(&self, py: Python<'_>, objects: Vec<ObjectTuple>) -> PyResult<Vec<String>> {
         let list: Vec<Object> = objects.into_iter().map(object_of).collect();
-        let failed = self.with(py, move |c| Ok(objects::drop_objects(c, &list)))?;
+        let failed = self.with(py, "cleanup", move |c| Ok(objects::drop_objects(c, &list)))?;
         Ok(failed
             .into_iter()
             .map(|(o, why)| format!("{}: {why}", o.describe()))
@@ -429,7 +544,7 @@ impl PyEngine {
 
     /// The runs recorded in the marker table: `(run id, pid, host, objects before it)`.
     fn recorded_runs(&self, py: Python<'_>) -> PyResult<Vec<RunTuple>> {
-        let runs = self.with(py, objects::recorded_runs)?;
+        let runs = self.with(py, "marker read", objects::recorded_runs)?;
         Ok(runs
             .into_iter()
             .map(|r| {
@@ -458,27 +573,30 @@ impl PyEngine {
             host,
             before: before.into_iter().map(object_of).collect(),
         };
-        self.with(py, move |c| objects::record_run(c, &r))
+        self.with(py, "marker write", move |c| objects::record_run(c, &r))
     }
 
     /// Remove a run from the marker table; drop the table once it is empty.
     fn forget_run(&self, py: Python<'_>, run: String) -> PyResult<()> {
-        self.with(py, move |c| objects::forget_run(c, &run))
+        self.with(py, "marker write", move |c| objects::forget_run(c, &run))
     }
 
     /// Drop every table, view, enum type and sequence not named in `keep`.
     fn wipe(&self, py: Python<'_>, keep: Vec<String>) -> PyResult<()> {
-        self.with(py, move |c| c.wipe(&keep))
+        self.with(py, "wipe", move |c| c.wipe(&keep))
     }
 
     /// Cancel the statement this engine is running in another thread (it raises
     /// `DatabaseError`); does nothing when it is idle.
     fn interrupt(&self, py: Python<'_>) {
-        py.detach(|| (self.interrupter)());
+        py.detach(|| (*self.interrupter)());
     }
 
     /// Close the connection (further calls raise).
     fn close(&self, py: Python<'_>) {
+        if self.gone.get().is_some() {
+            return; // the thread still waiting on the connection holds it; it goes with it
+        }
         let conn = self.conn.clone();
         py.detach(move || {
             conn.lock()

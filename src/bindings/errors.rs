@@ -31,6 +31,12 @@ create_exception!(
 );
 create_exception!(
     pytest_mrt,
+    NoAnswerError,
+    DatabaseError,
+    "The database server stopped answering (`migration_timeout` ran out waiting for it)."
+);
+create_exception!(
+    pytest_mrt,
     SafetyError,
     MRTError,
     "The run would touch data it did not create."
@@ -42,6 +48,7 @@ impl From<Error> for PyErr {
         match err {
             Error::Usage(_) => UsageError::new_err(msg),
             Error::Database { .. } => DatabaseError::new_err(msg),
+            Error::NoAnswer { .. } => NoAnswerError::new_err(msg),
             Error::Safety(_) => SafetyError::new_err(msg),
             Error::Internal(_) => MRTError::new_err(msg),
         }
@@ -54,6 +61,7 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MRTError", py.get_type::<MRTError>())?;
     m.add("UsageError", py.get_type::<UsageError>())?;
     m.add("DatabaseError", py.get_type::<DatabaseError>())?;
+    m.add("NoAnswerError", py.get_type::<NoAnswerError>())?;
     m.add("SafetyError", py.get_type::<SafetyError>())?;
     Ok(())
 }

@@ -39,12 +39,12 @@ pub trait Dialect: Send {
     fn introspect(&mut self) -> Result<Schema>;
     /// Stream every row of `table` into `out` (columns in `out.columns` order).
     fn fingerprint_table(&mut self, table: &str, out: &mut TableData) -> Result<()>;
-    /// Bound every later statement of this connection to `ms` milliseconds, on the server
-    /// (PostgreSQL `statement_timeout` and `lock_timeout`; MariaDB `max_statement_time` and
-    /// lock waits; MySQL `max_execution_time`). SQLite has no server: nothing to set.
-    fn set_statement_timeout(&mut self, _ms: u64) -> Result<()> {
-        Ok(())
-    }
+    /// Bound every later statement of this connection (and of those `open_another` opens) to
+    /// `ms` milliseconds, on the server (PostgreSQL `statement_timeout` and `lock_timeout`;
+    /// MariaDB `max_statement_time` and lock waits; MySQL `max_execution_time`; SQLite: the
+    /// wait for another connection's lock). A server that does not answer at all is bounded
+    /// by the engine's deadline (`bindings::engine`), not here.
+    fn set_statement_timeout(&mut self, ms: u64) -> Result<()>;
     /// Checked before each of the engine's operations: refuse a database this connection must
     /// not touch now (SQLite: WAL mode across two SQLite libraries).
     fn check_usable(&self) -> Result<()> {

@@ -16,6 +16,8 @@ pub struct Mysql {
     url: DbUrl,
     conn: Conn,
     mariadb: bool,
+    /// The statement bound in milliseconds, also set on the connections `open_another` opens.
+    timeout_ms: Option<u64>,
 }
 
 impl Mysql {
@@ -52,6 +54,7 @@ impl Mysql {
             url: url.clone(),
             conn,
             mariadb,
+            timeout_ms: None,
         })
     }
 }
@@ -144,7 +147,11 @@ impl Dialect for Mysql {
     }
 
     fn open_another(&self) -> Result<Box<dyn Dialect>> {
-        Ok(Box::new(Mysql::connect(&self.url)?))
+        let mut other = Mysql::connect(&self.url)?;
+        if let Some(ms) = self.timeout_ms {
+            other.set_statement_timeout(ms)?;
+        }
+        Ok(Box::new(other))
     }
 
     fn quote(&self, ident: &str) -> String {
@@ -152,6 +159,7 @@ impl Dialect for Mysql {
     }
 
     fn set_statement_timeout(&mut self, ms: u64) -> Result<()> {
+        self.timeout_ms = Some(ms);
         // Lock waits count in seconds, at least one.
         let secs = ms.div_ceil(1000).max(1);
         let limit = if self.mariadb {

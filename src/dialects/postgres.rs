@@ -18,6 +18,8 @@ pub struct Postgres {
     client: Client,
     /// The catalog queries, prepared once: planning them costs more than running them.
     catalog: Vec<postgres::Statement>,
+    /// The statement bound in milliseconds, also set on the connections `open_another` opens.
+    timeout_ms: Option<u64>,
 }
 
 const SEP: char = '\u{1f}';
@@ -79,6 +81,7 @@ impl Postgres {
             url: url.clone(),
             client,
             catalog: Vec::new(),
+            timeout_ms: None,
         })
     }
 
@@ -249,7 +252,11 @@ impl Dialect for Postgres {
     }
 
     fn open_another(&self) -> Result<Box<dyn Dialect>> {
-        Ok(Box::new(Postgres::connect(&self.url)?))
+        let mut other = Postgres::connect(&self.url)?;
+        if let Some(ms) = self.timeout_ms {
+            other.set_statement_timeout(ms)?;
+        }
+        Ok(Box::new(other))
     }
 
     fn introspect(&mut self) -> Result<Schema> {
@@ -399,6 +406,7 @@ impl Dialect for Postgres {
     }
 
     fn set_statement_timeout(&mut self, ms: u64) -> Result<()> {
+        self.timeout_ms = Some(ms);
         self.execute(&format!(
             "SET statement_timeout = {ms}; SET lock_timeout = {ms}"
         ))

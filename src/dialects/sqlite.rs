@@ -18,6 +18,8 @@ use crate::url::{Backend, DbUrl};
 pub struct Sqlite {
     url: DbUrl,
     conn: Connection,
+    /// The bound on waiting for another connection's lock, in milliseconds.
+    timeout_ms: Option<u64>,
 }
 
 /// Whether Python's `sqlite3` module runs on the same SQLite library as this crate (set once by
@@ -88,6 +90,7 @@ impl Sqlite {
         let sqlite = Sqlite {
             url: url.clone(),
             conn,
+            timeout_ms: None,
         };
         sqlite.refuse_wal_across_libraries()?;
         Ok(sqlite)
@@ -241,7 +244,20 @@ impl Dialect for Sqlite {
     }
 
     fn open_another(&self) -> Result<Box<dyn Dialect>> {
-        Ok(Box::new(Sqlite::connect(&self.url)?))
+        let mut other = Sqlite::connect(&self.url)?;
+        if let Some(ms) = self.timeout_ms {
+            other.set_statement_timeout(ms)?;
+        }
+        Ok(Box::new(other))
+    }
+
+    /// No server to bound a statement: a long one is interrupted by the engine's deadline;
+    /// waiting for another connection's lock ends just after that deadline (instead of after
+    /// 30 s), so that the deadline, not the wait, names the failure.
+    fn set_statement_timeout(&mut self, ms: u64) -> Result<()> {
+        self.timeout_ms = Some(ms);
+        let wait = ms.saturating_add(500).min(30_000);
+        self.execute(&format!("PRAGMA busy_timeout = {wait}"))
     }
 
     fn check_usable(&self) -> Result<()> {
