@@ -427,6 +427,56 @@ def _at_head_with_rows(url: str) -> None:
     _run_sql(url, "INSERT INTO accounts (id, name, email) VALUES (1, 'ann', 'ann@example.com')")
 
 
+def test_a_cleanup_that_failed_keeps_the_record_for_the_next_run(
+    make_db: Callable[[str], str], capfd: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_mrt import DatabaseError
+
+    url = make_db("postgresql")
+    config = MRTConfig(migration_timeout=1)
+    runner = AlembicRunner.for_config(PROJECT / "alembic.ini", url, config)
+    checker = RollbackChecker(runner, config)
+    assert checker.check_revision("f001").passed
+    # Another session holds a lock on what the run created: the cleanup cannot drop it.
+    locker = sa.create_engine(url)
+    conn = locker.connect()
+    conn.exec_driver_sql("LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE")
+    try:
+        with pytest.raises(DatabaseError, match="could not drop what this run created"):
+            checker.close()
+    finally:
+        conn.close()
+        locker.dispose()
+    runner.dispose()
+    # The record stays, so the next run knows these tables are this tool's leftovers.
+    assert "_mrt_run" in _tables(url)
+    capfd.readouterr()
+    again = RollbackChecker(AlembicRunner.for_config(PROJECT / "alembic.ini", url, config), config)
+    assert "mrt: removed what an earlier pytest-mrt run" in capfd.readouterr().err
+    again.close()
+    again.runner.dispose()
+    assert _tables(url) == set()
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_setup_database_runs_on_the_copy_never_on_the_users_database(
+    check: Callable[..., RollbackChecker], make_db: Callable[[str], str], dialect: str
+) -> None:
+    url = make_db(dialect)
+    _run_sql(url, "CREATE VIEW v AS SELECT 1 AS one")  # no table: only a view of the user
+
+    def setup(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("CREATE TABLE from_setup (id int)")
+
+    checker = check(url, allow_existing_data=True, setup_database=setup)
+    assert checker.runner.db_url != url  # working on the copy
+    assert "from_setup" in _tables(checker.runner.db_url)
+    assert "from_setup" not in _tables(url)
+    checker.check_all()
+    checker.close()
+    assert _tables(url) == set()
+
+
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_allow_existing_data_checks_a_copy_and_leaves_the_database_as_it_was(
     check: Callable[..., RollbackChecker],

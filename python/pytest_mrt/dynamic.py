@@ -117,13 +117,15 @@ class RollbackChecker:
         )
         self._closed = False
 
-    def _guard(self, run: Run) -> None:
-        """Refuse a database holding what this run did not create (see `pytest_mrt.safety`)."""
+    def _guard(self, run: Run) -> bool:
+        """Refuse a database holding what this run did not create (see `pytest_mrt.safety`).
+        False when the run checks a copy of it instead (`_protect_existing_data`)."""
         from . import _core
 
         refusal = run.refusal()
         if refusal is not None and not self.config.allow_existing_data:
             raise _core.SafetyError(refusal)
+        return refusal is None or self.engine.dialect == "mysql"
 
     def _protect_existing_data(self) -> None:
         """``allow_existing_data`` on a database holding data: never destroy it. PostgreSQL

@@ -263,7 +263,10 @@ class Run:
         _LIVE.discard(self.id)
 
     def _unfinished(self, exc: Exception) -> _core.DatabaseError:
-        _LIVE.discard(self.id)  # the next run treats what is left as leftovers
+        # Ended: the record stays in the marker table (a later `release` must not take it
+        # out), so the next run treats what is left as leftovers.
+        self.finished = True
+        _LIVE.discard(self.id)
         return _core.DatabaseError(
             f"could not drop what this run created: {exc} (the next run on this database "
             "removes it)"
