@@ -152,7 +152,7 @@ class RollbackChecker:
             self.runner.db_url, [self.runner.version_table], timeout=self.config.migration_timeout
         )
         self.runner.run = None
-        self.run = self.runner.begin_run(self.engine)
+        self.run = self.runner.begin_run(self.engine, run=self.run.on_copy(self.runner.db_url))
 
     def _refuse_below_floor(self, revisions: Iterable[str]) -> None:
         from . import _core
@@ -600,9 +600,10 @@ class RollbackChecker:
         database, run = self._original
         self.runner.repoint(database)
         safety.drop_copy(copy_url)
-        if self.engine.dialect == "postgresql":
-            run.forget_copy()
-        run.finish()
+        with safety.engine_for(run) as engine:  # one connection for both
+            if self.engine.dialect == "postgresql":
+                run.forget_copy(engine)
+            run.finish(engine)
 
 
 class _Progress:

@@ -497,16 +497,21 @@ class AlembicRunner:
             raise MigrationError(f"cannot read the current revision: {one_line(exc)}") from None
 
     def begin_run(
-        self, engine: _core.Engine | None = None, guard: Callable[[Run], bool] | None = None
+        self,
+        engine: _core.Engine | None = None,
+        guard: Callable[[Run], bool] | None = None,
+        run: Run | None = None,
     ) -> Run:
-        """Start the run: take the inventory (see `pytest_mrt.safety`), let ``guard`` refuse
-        it, run ``setup_database`` on an empty database, then record the run in the marker
-        table. ``guard`` returns False when the run will not work on this database (it
-        checks a copy): ``setup_database`` then runs on the copy, never here."""
+        """Start the run: take the inventory (see `pytest_mrt.safety`; ``run`` when it is
+        known already), let ``guard`` refuse it, run ``setup_database`` on an empty database,
+        then record the run in the marker table. ``guard`` returns False when the run will not
+        work on this database (it checks a copy): ``setup_database`` then runs on the copy,
+        never here."""
         from .safety import Run
 
         if self.run is None:
-            run = Run.begin(self.db_url, self.version_table, engine, self.timeout)
+            if run is None:
+                run = Run.begin(self.db_url, self.version_table, engine, self.timeout)
             here = guard(run) if guard is not None else True
             self.run = run
             if here and self.needs_setup and not self.table_names():

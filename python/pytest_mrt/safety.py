@@ -82,6 +82,21 @@ def _engine(
         own.close()
 
 
+@contextlib.contextmanager
+def engine_for(run: Run) -> Iterator[_core.Engine | None]:
+    """One connection to ``run``'s database for several of its calls; None when it cannot be
+    opened (each call then tries on its own, and fails with its own line)."""
+    try:
+        own = _core.Engine(run.url, timeout=run.timeout)
+    except _core.DatabaseError:
+        yield None
+        return
+    try:
+        yield own
+    finally:
+        own.close()
+
+
 class Run:
     """One pytest-mrt run on one database: what was there before it, and its record."""
 
@@ -171,6 +186,11 @@ class Run:
             dialect = eng.dialect
         return cls(url, dialect, before, busy, others, timeout)  # type: ignore[arg-type]
 
+    def on_copy(self, url: str) -> Run:
+        """The run on a copy of this run's database, made after this run began: the copy
+        holds exactly what this one found, so its inventory is not taken again."""
+        return Run(url, self.dialect, set(self.before), self.busy, self.others, self.timeout)
+
     def refusal(self) -> str | None:
         """The guard's line when the database holds what this run did not create."""
         parts = []
@@ -251,9 +271,9 @@ class Run:
             )
         _LIVE.add(f"{self.id}-copy")
 
-    def forget_copy(self) -> None:
+    def forget_copy(self, engine: _core.Engine | None = None) -> None:
         """The copy is dropped: take its record out of the marker table."""
-        with _engine(self.url, None, self.timeout) as eng:
+        with _engine(self.url, engine, self.timeout) as eng:
             eng.forget_run(f"{self.id}-copy")
         _LIVE.discard(f"{self.id}-copy")
 
