@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/real_chains.py [--projects mlflow,prefect,airflow]
                                           [--dialects sqlite,postgresql,mariadb]
+                                          [--timeout SECONDS]
 
 Each project gets its own scratch venv under ``bench/.cache/real-venv/<project>`` (created on
 the first run with pip; the pip cache makes it quick afterwards). pytest-mrt is not installed
@@ -128,7 +129,14 @@ def main() -> None:
     parser.add_argument("--projects", default="mlflow,prefect,airflow")
     parser.add_argument("--dialects", default="sqlite,postgresql,mariadb")
     parser.add_argument("--worker", nargs=2, metavar=("PROJECT", "DIALECT"))
+    parser.add_argument(
+        "--timeout",
+        type=int,
+        help="migration_timeout for every run (exercises the bounded steps; off by default)",
+    )
     args = parser.parse_args()
+    if args.timeout is not None:
+        os.environ["MRT_BENCH_TIMEOUT"] = str(args.timeout)
     if args.worker:
         worker(*args.worker)
         return
@@ -210,6 +218,8 @@ def worker(project: str, dialect: str) -> None:
         from pytest_mrt.runner import AlembicRunner
 
         versions = fields.pop("versions_dir", None)
+        if timeout := os.environ.get("MRT_BENCH_TIMEOUT"):
+            fields["migration_timeout"] = int(timeout)
         config = MRTConfig(**fields)
         runner = AlembicRunner.for_config(
             ini, scratch.url, config, versions_dir=Path(versions) if versions else None
