@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::Error;
 use crate::render::{self, Context, Format};
-use crate::scanner::{self, Settings, on_scan_threads};
+use crate::scan::{self, Settings, on_scan_threads};
 use crate::toolbox::{explain, fix};
 
 /// xorshift64*: deterministic, no dependency.
@@ -198,9 +198,9 @@ fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
 
 /// Run every entry point on one input; `Err` describes what was not sane.
 fn exercise(path: &str, bytes: &[u8]) -> Result<(), String> {
-    let scan = scanner::scan_file(path.to_string(), 0, bytes);
+    let scan = scan::scan_file(path.to_string(), 0, bytes);
     let lines = scan.source.lines().count().max(1);
-    let findings = scanner::findings(std::slice::from_ref(&scan), &Settings::default());
+    let findings = scan::findings(std::slice::from_ref(&scan), &Settings::default());
     for f in &findings {
         if f.line == 0 || f.column == 0 || f.line > lines + 1 || f.end_line < f.line {
             return Err(format!("finding out of the file: {f:?} ({lines} lines)"));

@@ -1,7 +1,9 @@
 //! pytest-mrt's native engine.
 //!
 //! The crate is pure Rust and testable with `cargo test`; only [`bindings`] touches pyo3.
-//! - `scanner` + `rules` + `render`: the static migration scanner (`mrt check`).
+//! - `scanner` (syntax and model) → `diagnostic` → `rules` → `scan` (the driver) → `render`,
+//!   `toolbox`: the static migration scanner (`mrt check`, `mrt fix`, `mrt explain`); each
+//!   module uses only those before it (`tests/test_layers.py`).
 //! - `dialects` + `snapshot` + `seeder`: the dynamic rollback verifier behind the `mrt` fixture.
 
 pub mod bindings;
@@ -13,6 +15,7 @@ pub mod error;
 mod fuzz;
 pub mod render;
 pub mod rules;
+pub mod scan;
 pub mod scanner;
 pub mod seeder;
 pub mod snapshot;

@@ -36,7 +36,7 @@ class NotReversible(Exception):
 
 def _shared_fixture(config: pytest.Config) -> MRTFixture:
     from .fixture import MRTFixture
-    from .plugin import resolve_config
+    from .resolve import resolve_config
 
     fixture = config.stash.get(_SHARED, None)
     if fixture is None:
@@ -112,7 +112,7 @@ def collect_migrations(session: pytest.Session) -> list[pytest.Item]:
 
     from .config import ConfigError
     from .fixture import _locate
-    from .plugin import resolve_config
+    from .resolve import resolve_config
     from .runner import alembic_config
 
     try:

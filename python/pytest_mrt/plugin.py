@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .config import ConfigError, MRTConfig, merge, read_pyproject
+from .config import ConfigError, MRTConfig, read_pyproject
+from .resolve import PYPROJECT_KEY, resolve_config
 
 if TYPE_CHECKING:
     from .fixture import MRTFixture
-
-_PYPROJECT_KEY = pytest.StashKey[MRTConfig | None]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,45 +51,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "for this test",
     )
     try:
-        config.stash[_PYPROJECT_KEY] = read_pyproject(config.rootpath)
+        config.stash[PYPROJECT_KEY] = read_pyproject(config.rootpath)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
-
-
-def resolve_config(
-    config: pytest.Config,
-    fixture_config: MRTConfig | None,
-    marker: pytest.Mark | None = None,
-) -> MRTConfig:
-    """Merge every source, the command line first (see `pytest_mrt.config`)."""
-    command_line = {
-        key: value
-        for key, value in (
-            ("db_url", config.getoption("mrt_db_url")),
-            ("alembic_ini", config.getoption("mrt_alembic_ini")),
-        )
-        if value is not None
-    }
-    conftest = getattr(config, "_mrt_config", None)
-    if conftest is not None and not isinstance(conftest, MRTConfig):
-        raise ConfigError(f"config._mrt_config must be an MRTConfig, got {type(conftest).__name__}")
-    if fixture_config is not None and not isinstance(fixture_config, MRTConfig):
-        raise ConfigError(
-            f"the mrt_config fixture must return an MRTConfig, got {type(fixture_config).__name__}"
-        )
-    marker_config = (
-        MRTConfig.from_mapping(marker.kwargs, "@pytest.mark.mrt")
-        if marker and marker.kwargs
-        else None
-    )
-    cli_config = MRTConfig.from_mapping(command_line, "command line") if command_line else None
-    return merge(
-        cli_config,
-        marker_config,
-        fixture_config,
-        conftest,
-        config.stash.get(_PYPROJECT_KEY, None),
-    )
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 
 use pyo3::prelude::*;
 
-use crate::scanner::on_scan_threads;
+use crate::scan::on_scan_threads;
 use crate::toolbox::{explain, fix};
 
 /// Propose the downgrade for one Alembic file's text:

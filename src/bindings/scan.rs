@@ -12,9 +12,10 @@ use crate::Error;
 use crate::diagnostic::Finding;
 use crate::render::{self, Format};
 use crate::rules::{ALL, Rule};
+use crate::scan::{FileScan, Settings};
 use crate::scanner::model::{Operation, Parents};
 use crate::scanner::source::Lines;
-use crate::scanner::{self, FileScan, Settings};
+use crate::{scan as driver, scanner};
 
 fn settings(
     select: &[String],
@@ -90,7 +91,7 @@ fn check_cli(
             let format = Format::parse(&format)?;
             let (settings, unknown) = settings(&select, &ignore, &overrides, &skip)?;
             let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
-            let result = scanner::scan(&paths, &settings)?;
+            let result = driver::scan(&paths, &settings)?;
             let ctx = render::Context {
                 width,
                 files: result.files.len(),
@@ -176,7 +177,7 @@ fn scan<'py>(
         guarded(|| {
             let (settings, unknown) = settings(&[], &[], &overrides, &skip)?;
             let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
-            Ok((scanner::scan(&paths, &settings)?, unknown))
+            Ok((driver::scan(&paths, &settings)?, unknown))
         })
     })?;
     let findings = result.findings.iter().map(PyFinding::from).collect();
@@ -247,14 +248,14 @@ fn skipped_revisions(
     keys: Vec<String>,
     revisions: Vec<String>,
 ) -> std::collections::HashMap<String, String> {
-    scanner::settings::skipped_revisions(&keys, &revisions)
+    driver::settings::skipped_revisions(&keys, &revisions)
 }
 
 /// The `severity_overrides` value that applies to a custom check's finding of `pattern`, or
 /// None (see `Settings::custom_severity`).
 #[pyfunction]
 fn custom_severity(overrides: Vec<(String, String)>, pattern: &str) -> Option<String> {
-    scanner::settings::custom_severity(&overrides, pattern).map(str::to_string)
+    driver::settings::custom_severity(&overrides, pattern).map(str::to_string)
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

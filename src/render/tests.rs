@@ -1,5 +1,5 @@
 use super::{Context, Format, render};
-use crate::scanner::scan_source;
+use crate::scan::scan_source;
 
 const SOURCE: &str = r#"revision = "004"
 down_revision = "003"

@@ -1,7 +1,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::scanner::model::{ColumnSpec, MigrationAST, OpKind, Operation, Value};
 
-use super::type_compare::{compare, show, Change};
+use crate::scanner::type_compare::{compare, show, Change};
 use super::Rule;
 
 declare_rule! {

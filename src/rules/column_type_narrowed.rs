@@ -2,7 +2,7 @@ use crate::diagnostic::Diagnostic;
 use crate::scanner::model::MigrationAST;
 
 use super::column_type_change::types;
-use super::type_compare::{compare, show, Change};
+use crate::scanner::type_compare::{compare, show, Change};
 
 declare_rule! {
     /// ## What it does

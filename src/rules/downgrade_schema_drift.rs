@@ -3,7 +3,7 @@ use crate::scanner::graph::Graph;
 use crate::scanner::state::{Drift, Replay};
 
 use super::Rule;
-use super::type_compare::{Change, compare, show};
+use crate::scanner::type_compare::{Change, compare, show};
 
 declare_rule! {
     /// ## What it does

@@ -545,8 +545,6 @@ pub(crate) fn q(name: Option<&String>) -> String {
     )
 }
 
-pub(crate) mod type_compare;
-
 #[cfg(test)]
 mod tests;
 

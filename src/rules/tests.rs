@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use crate::diagnostic::Finding;
 use crate::rules::Rule;
-use crate::scanner::scan_source;
+use crate::scan::scan_source;
 
 /// Findings as users read them: `line:col CODE [severity] pattern: message`.
 pub(crate) fn show(findings: &[Finding]) -> String {
@@ -118,9 +118,9 @@ fn graph_fixtures() {
     assert!(!dirs.is_empty());
     for dir in dirs {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let result = crate::scanner::scan(
+        let result = crate::scan::scan(
             std::slice::from_ref(&dir),
-            &crate::scanner::Settings::default(),
+            &crate::scan::Settings::default(),
         )
         .unwrap();
         let mut got = BTreeSet::new();
@@ -171,9 +171,9 @@ fn ten_thousand_revisions() {
     }
     std::fs::write(dir.join("r_cycle_a.py"), "revision = 'ca'\ndown_revision = 'cb'\ndef upgrade():\n    pass\ndef downgrade():\n    pass\n").unwrap();
     std::fs::write(dir.join("r_cycle_b.py"), "revision = 'cb'\ndown_revision = 'ca'\ndef upgrade():\n    pass\ndef downgrade():\n    pass\n").unwrap();
-    let result = crate::scanner::scan(
+    let result = crate::scan::scan(
         std::slice::from_ref(&dir),
-        &crate::scanner::Settings::default(),
+        &crate::scan::Settings::default(),
     )
     .unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
@@ -274,7 +274,7 @@ fn test_app_migrations_are_warnings() {
     use crate::diagnostic::Severity;
     let root =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/django_test_app");
-    let result = crate::scanner::scan(&[root], &crate::scanner::Settings::default()).unwrap();
+    let result = crate::scan::scan(&[root], &crate::scan::Settings::default()).unwrap();
     let mut got: Vec<(String, &str, Severity)> = result
         .findings
         .iter()

@@ -1102,9 +1102,8 @@ impl Sim<'_> {
                 if let (Some(known), Some(new)) = (col.type_.as_ref(), op.kwarg_value("type_"))
                     && !op.guarded
                     && matches!(
-                        crate::rules::type_compare::compare(Some(known), new),
-                        crate::rules::type_compare::Change::Same
-                            | crate::rules::type_compare::Change::Widening
+                        super::type_compare::compare(Some(known), new),
+                        super::type_compare::Change::Same | super::type_compare::Change::Widening
                     )
                 {
                     self.events
@@ -1757,7 +1756,7 @@ fn compare(schema: &Schema, up: &[Saved], down: &[Saved]) -> Vec<Drift> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scanner::scan_file;
+    use crate::scan::scan_file;
 
     fn replay(files: &[&str]) -> (Vec<MigrationAST>, Replay) {
         let migs: Vec<MigrationAST> = files

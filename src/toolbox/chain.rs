@@ -48,7 +48,7 @@ fn columns_before_inner(
     }
     let dir = file.parent().filter(|d| !d.as_os_str().is_empty())?;
     let wanted = file.canonicalize().ok()?;
-    let scans = crate::scanner::scan_paths(&[dir.to_path_buf()]).ok()?;
+    let scans = crate::scan::scan_paths(&[dir.to_path_buf()]).ok()?;
     let with_migration: Vec<(&str, &MigrationAST)> = scans
         .iter()
         .filter_map(|f| Some((f.path.as_str(), f.migration.as_ref()?)))

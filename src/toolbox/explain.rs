@@ -10,12 +10,12 @@ use std::fmt::Write as _;
 use super::{framework_name, one_line, scan_one};
 use crate::Error;
 use crate::diagnostic::{Finding, Severity};
+use crate::scan::{self, Settings};
 use crate::scanner::model::{
     BodyKind, ColumnSpec, Framework, Function, MigrationAST, OpKind, Operation, Origin, Parents,
     Value,
 };
 use crate::scanner::source::Lines;
-use crate::scanner::{self, Settings};
 
 /// A SQL-ish type name from the evaluated type: `sa.String(30)` → `VARCHAR(30)`.
 #[must_use]
@@ -504,8 +504,8 @@ pub fn explain_source(
     let (mut file, m) = scan_one(path, source)?;
     let lines = Lines::new(source);
     file.migration = Some(m);
-    scanner::check_alone(&mut file, false);
-    let mut findings: Vec<Finding> = scanner::findings(std::slice::from_ref(&file), &settings);
+    scan::check_alone(&mut file, false);
+    let mut findings: Vec<Finding> = scan::findings(std::slice::from_ref(&file), &settings);
     if let Some(chain) = chain_findings(path, source, &settings) {
         // The revision graph's rules (and the replay) speak about this file too: the verdict
         // must agree with `mrt check` on the folder.
@@ -662,7 +662,7 @@ fn chain_findings(path: &str, source: &str, settings: &Settings) -> Option<Vec<F
     }
     let dir = file.parent().filter(|d| !d.as_os_str().is_empty())?;
     let wanted = file.canonicalize().ok()?;
-    let result = scanner::scan(&[dir.to_path_buf()], settings).ok()?;
+    let result = scan::scan(&[dir.to_path_buf()], settings).ok()?;
     let mut found: Vec<Finding> = result
         .findings
         .into_iter()

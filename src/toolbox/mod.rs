@@ -12,12 +12,13 @@ mod tests;
 
 use crate::Error;
 use crate::rules::Rule;
+use crate::scan::{self, FileScan};
+use crate::scanner;
 use crate::scanner::model::{Framework, MigrationAST};
-use crate::scanner::{self, FileScan};
 
 /// Scan one in-memory file and insist it is a readable migration: bad input is one line.
 pub(crate) fn scan_one(path: &str, source: &str) -> Result<(FileScan, MigrationAST), Error> {
-    let mut file = scanner::scan_file(path.to_string(), 0, source.as_bytes());
+    let mut file = scan::scan_file(path.to_string(), 0, source.as_bytes());
     if let Some(d) = file
         .diagnostics
         .iter()

@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::model::{Framework, MigrationAST};
-use super::{FileScan, django_state, graph};
+use super::FileScan;
 use crate::rules;
+use crate::scanner::model::{Framework, MigrationAST};
+use crate::scanner::{django_state, graph};
 
 /// Check the revision graph of every folder input, and the Django apps of every input.
 pub(super) fn check_graphs(scans: &mut [FileScan], paths: &[PathBuf]) {

@@ -1,6 +1,6 @@
 //! Whether a column type change narrows, widens, or cannot be told from the types.
 
-use crate::scanner::model::Value;
+use super::model::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Change {

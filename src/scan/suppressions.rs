@@ -8,10 +8,10 @@ use rayon::prelude::*;
 use ruff_text_size::TextRange;
 
 use super::settings::skipped_revisions;
-use super::source::Lines;
 use super::{FileScan, Settings, on_scan_threads};
 use crate::diagnostic::{Finding, Severity};
 use crate::rules::{self, Rule};
+use crate::scanner::source::Lines;
 
 /// Apply the settings and suppressions, and turn diagnostics into located findings.
 #[must_use]

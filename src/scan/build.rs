@@ -6,10 +6,11 @@ use std::path::Path;
 use ruff_python_ast::PySourceType;
 use ruff_text_size::TextRange;
 
-use super::model::{self, Framework, MigrationAST};
-use super::{FileScan, alembic, django, source, stem};
+use super::{FileScan, stem};
 use crate::diagnostic::Diagnostic;
 use crate::rules::{self, Rule};
+use crate::scanner::model::{self, Framework, MigrationAST};
+use crate::scanner::{alembic, django, source};
 
 /// Parse one file into its migration model and run the per-file rules.
 #[must_use]

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 use ruff_text_size::TextRange;
 
-use super::{FileScan, scan_file, source};
+use super::{FileScan, scan_file};
 use crate::Error;
 use crate::diagnostic::Diagnostic;
 use crate::rules::Rule;
+use crate::scanner::source;
 
 /// Every candidate file under the given paths, with the index of the path it came from.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<(usize, PathBuf, bool)>, Error> {

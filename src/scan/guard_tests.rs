@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::source::{self, MAX_FILE_BYTES, too_deep};
 use super::{Settings, scan, scan_paths};
 use crate::Error;
 use crate::rules::Rule;
+use crate::scanner::source::{self, MAX_FILE_BYTES, too_deep};
 
 const HEAD: &str = "from alembic import op\n\nrevision = \"{rev}\"\ndown_revision = {down}\n\n";
 
