@@ -496,14 +496,18 @@ pub struct Node<'a> {
     pub facts: &'a DjangoFacts,
 }
 
-/// Labels of migration folders: a folder's app label is the one its own migrations name in
-/// their dependencies (`("wagtailcore", "0001_initial")` in `wagtail/migrations/0002_*.py`),
-/// else the app folder's name (the parent of `migrations/`).
+/// Labels of migration folders: the `label = "..."` of the app's `AppConfig` in `apps.py` next
+/// to `migrations/` (`wagtail/images/apps.py` says `wagtailimages`), else the one its own
+/// migrations name in their dependencies (`("wagtailcore", "0001_initial")` in
+/// `wagtail/migrations/0002_*.py`), else the app folder's name (the parent of `migrations/`).
 #[must_use]
 pub fn app_labels(folders: &[(String, Vec<(String, &DjangoFacts)>)]) -> Vec<String> {
     folders
         .iter()
         .map(|(dir, migs)| {
+            if let Some(label) = config_label(std::path::Path::new(dir)) {
+                return label;
+            }
             let names: HashSet<&str> = migs.iter().map(|(n, _)| n.as_str()).collect();
             let mut votes: HashMap<&str, usize> = HashMap::new();
             for (_, f) in migs {
@@ -531,6 +535,57 @@ pub fn app_labels(folders: &[(String, Vec<(String, &DjangoFacts)>)]) -> Vec<Stri
             )
         })
         .collect()
+}
+
+/// The label the app's `AppConfig` declares (`label = "wagtailimages"` in `apps.py` next to
+/// the `migrations/` folder `dir`). With several configs, the one marked `default = True`.
+fn config_label(dir: &std::path::Path) -> Option<String> {
+    use ruff_python_ast::{Expr, PySourceType, Stmt};
+    let app = if dir.file_name().is_some_and(|n| n == "migrations") {
+        dir.parent()?
+    } else {
+        dir
+    };
+    let file = app.join("apps.py");
+    let bytes = super::source::read_file(&file).ok()?;
+    let source = String::from_utf8(bytes).ok()?;
+    if super::source::too_deep(&source).is_some() {
+        return None;
+    }
+    let parsed = ruff_python_parser::parse_unchecked_source(&source, PySourceType::Python);
+    let mut labels: Vec<(bool, String)> = Vec::new();
+    for stmt in &parsed.syntax().body {
+        let Stmt::ClassDef(class) = stmt else {
+            continue;
+        };
+        let is_config = class.arguments.as_ref().is_some_and(|a| {
+            a.args
+                .iter()
+                .any(|b| super::python::last_name(b).is_some_and(|n| n.ends_with("AppConfig")))
+        });
+        if !is_config {
+            continue;
+        }
+        let (mut label, mut default) = (None, false);
+        for item in &class.body {
+            let Stmt::Assign(a) = item else { continue };
+            let [Expr::Name(target)] = a.targets.as_slice() else {
+                continue;
+            };
+            match (target.id.as_str(), a.value.as_ref()) {
+                ("label", Expr::StringLiteral(s)) => label = Some(s.value.to_str().to_string()),
+                ("default", Expr::BooleanLiteral(b)) => default = b.value,
+                _ => {}
+            }
+        }
+        if let Some(label) = label {
+            labels.push((default, label));
+        }
+    }
+    match labels.as_slice() {
+        [(_, only)] => Some(only.clone()),
+        _ => labels.into_iter().find(|(d, _)| *d).map(|(_, l)| l),
+    }
 }
 
 /// What the replay shows a check: the state just before each step.
