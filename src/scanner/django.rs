@@ -70,6 +70,22 @@ pub fn read(class: &StmtClassDef, source: &str, module: &[Stmt]) -> DjangoMigrat
         facts: DjangoFacts::default(),
     };
     for stmt in &class.body {
+        if extend_operations(stmt, &ctx, &mut out) {
+            continue;
+        }
+        if matches!(
+            stmt,
+            Stmt::If(_)
+                | Stmt::Try(_)
+                | Stmt::For(_)
+                | Stmt::With(_)
+                | Stmt::Match(_)
+                | Stmt::While(_)
+        ) && builds_operations(stmt)
+        {
+            mark_unknown(stmt, &mut out);
+            continue;
+        }
         let (target, value) = match stmt {
             Stmt::Assign(a) if a.targets.len() == 1 => (&a.targets[0], a.value.as_ref()),
             Stmt::AnnAssign(a) => match &a.value {
@@ -109,55 +125,156 @@ pub fn read(class: &StmtClassDef, source: &str, module: &[Stmt]) -> DjangoMigrat
                 }
             }
             "operations" => {
-                let elts = match value {
-                    Expr::List(l) => &l.elts,
-                    Expr::Tuple(t) => &t.elts,
-                    _ => continue,
-                };
-                for e in elts {
-                    if let Expr::Call(call) = e {
-                        operation(call, &ctx, &mut out.operations.ops);
-                        step(call, &ctx, (true, true), &mut out.facts.steps);
-                    }
-                }
-                if !out.operations.ops.is_empty() {
-                    out.operations.body = BodyKind::Active;
-                }
+                // A fresh assignment replaces what was read before it.
+                out.operations.ops.clear();
+                out.facts.steps.clear();
+                add_operations(value, &ctx, &mut out);
             }
             _ => {}
         }
     }
-    if nested_operations(&class.body) {
-        // `operations = [...]` under an `if`: steps we cannot read may write any row of the
-        // app (wagtail 0056 backfills `page.locale` that way).
-        out.facts.steps.push(Step {
-            change: Change::RunSql { tables: None },
-            range: header,
-            state: true,
-            db: true,
-        });
+    if !out.operations.ops.is_empty() {
+        out.operations.body = BodyKind::Active;
     }
     out
 }
 
-/// `operations` assigned inside an `if`/`try`/`for` of the class body.
-fn nested_operations(body: &[Stmt]) -> bool {
-    fn assigns(stmts: &[Stmt]) -> bool {
-        stmts.iter().any(|s| match s {
-            Stmt::Assign(a) => a
-                .targets
-                .iter()
-                .any(|t| matches!(t, Expr::Name(n) if n.id.as_str() == "operations")),
-            Stmt::If(i) => assigns(&i.body) || i.elif_else_clauses.iter().any(|c| assigns(&c.body)),
-            Stmt::Try(t) => assigns(&t.body) || assigns(&t.orelse) || assigns(&t.finalbody),
-            Stmt::For(f) => assigns(&f.body),
-            _ => false,
-        })
-    }
-    body.iter().any(|s| match s {
-        Stmt::If(_) | Stmt::Try(_) | Stmt::For(_) => assigns(std::slice::from_ref(s)),
+/// `operations = [...]`, `+= [...]`, `.append(op)`, `.extend([...])` at the class level: the
+/// list as built in order. Under an `if`/`try`/`for`/`with`/`match` the operations depend on
+/// the settings or the database: see [`conditional_operations`].
+fn extend_operations(stmt: &Stmt, ctx: &Ctx<'_>, out: &mut DjangoMigration) -> bool {
+    match stmt {
+        Stmt::AugAssign(a)
+            if matches!(a.target.as_ref(), Expr::Name(n) if n.id.as_str() == "operations")
+                && a.op == ruff_python_ast::Operator::Add =>
+        {
+            add_operations(&a.value, ctx, out);
+            true
+        }
+        Stmt::Expr(e) => {
+            let Expr::Call(call) = e.value.as_ref() else {
+                return false;
+            };
+            let Expr::Attribute(attr) = call.func.as_ref() else {
+                return false;
+            };
+            if !matches!(attr.value.as_ref(), Expr::Name(n) if n.id.as_str() == "operations") {
+                return false;
+            }
+            match (attr.attr.as_str(), &*call.arguments.args) {
+                ("append", [op]) => add_operation(op, ctx, out),
+                ("extend", [ops]) => add_operations(ops, ctx, out),
+                // Anything else (`insert`, `remove`, ...) reorders what we read.
+                _ => mark_unknown(stmt, out),
+            }
+            true
+        }
         _ => false,
-    })
+    }
+}
+
+/// A list of operations (`[...]`, `(...)`, `a + b`); anything else is opaque.
+fn add_operations(expr: &Expr, ctx: &Ctx<'_>, out: &mut DjangoMigration) {
+    match expr {
+        Expr::List(l) => l.elts.iter().for_each(|e| add_operation(e, ctx, out)),
+        Expr::Tuple(t) => t.elts.iter().for_each(|e| add_operation(e, ctx, out)),
+        Expr::BinOp(b) if b.op == ruff_python_ast::Operator::Add => {
+            add_operations(&b.left, ctx, out);
+            add_operations(&b.right, ctx, out);
+        }
+        other => opaque(other.range(), None, out),
+    }
+}
+
+fn add_operation(expr: &Expr, ctx: &Ctx<'_>, out: &mut DjangoMigration) {
+    if let Expr::Call(call) = expr {
+        operation(call, ctx, &mut out.operations.ops);
+        step(call, ctx, (true, true), &mut out.facts.steps);
+    } else {
+        // `*other_ops`, a name bound elsewhere: which models it touches is not known.
+        opaque(expr.range(), None, out);
+    }
+}
+
+/// Operations the replay cannot read: the models they name (all of the app's when `None`)
+/// are unknown from here on, and their rows may have changed.
+fn opaque(range: TextRange, models: Option<Vec<String>>, out: &mut DjangoMigration) {
+    for change in [Change::Unknown { models }, Change::RunSql { tables: None }] {
+        out.facts.steps.push(Step {
+            change,
+            range,
+            state: true,
+            db: true,
+        });
+    }
+}
+
+/// Does the statement (an `if`, `try`, `for`, ...) build `operations` anywhere inside?
+fn builds_operations(stmt: &Stmt) -> bool {
+    use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};
+    struct Finds(bool);
+    impl<'x> StatementVisitor<'x> for Finds {
+        fn visit_stmt(&mut self, stmt: &'x Stmt) {
+            let is_ops = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == "operations");
+            self.0 |= match stmt {
+                Stmt::Assign(a) => a.targets.iter().any(is_ops),
+                Stmt::AnnAssign(a) => is_ops(&a.target),
+                Stmt::AugAssign(a) => is_ops(&a.target),
+                Stmt::Expr(e) => matches!(e.value.as_ref(), Expr::Call(c)
+                    if matches!(c.func.as_ref(), Expr::Attribute(a) if is_ops(&a.value))),
+                _ => false,
+            };
+            if !matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+                walk_stmt(self, stmt);
+            }
+        }
+    }
+    let mut f = Finds(false);
+    f.visit_stmt(stmt);
+    f.0
+}
+
+/// Operations built under a condition (`if connection.vendor == "postgresql":`, a setting):
+/// which branch runs is not known here, so nothing in them is read as fact. The models their
+/// operations name become unknown (every model of the app when one names none we can read),
+/// and their rows may have changed (wagtail's search 0006 adds per-database fields that way).
+fn mark_unknown(stmt: &Stmt, out: &mut DjangoMigration) {
+    let mut models = Some(Vec::new());
+    for_each_expr(stmt, &mut |expr| {
+        let Expr::Call(call) = expr else { return };
+        let Some(list) = models.as_mut() else { return };
+        let name = last_name(&call.func).unwrap_or("");
+        // Operations are `migrations.X(...)` or the ones Django names elsewhere; fields,
+        // indexes and helpers inside them are not.
+        let is_operation = matches!(call.func.as_ref(), Expr::Attribute(a)
+                if matches!(a.value.as_ref(), Expr::Name(m) if m.id.as_str() == "migrations"))
+            || STATELESS.contains(&name);
+        if !is_operation {
+            return;
+        }
+        match name {
+            "RunSQL" | "RunPython" | "SeparateDatabaseAndState" => {}
+            _ => {
+                let mut named = false;
+                for a in call.arguments.args.iter().take(2) {
+                    if let Some(s) = literal_str(a) {
+                        list.push(s);
+                        named = true;
+                    }
+                }
+                for kw in ["name", "model_name", "old_name", "new_name"] {
+                    if let Some(s) = arg(call, None, kw).and_then(literal_str) {
+                        list.push(s);
+                        named = true;
+                    }
+                }
+                if !named {
+                    models = None;
+                }
+            }
+        }
+    });
+    opaque(stmt.range(), models, out);
 }
 
 fn str_kw(call: &ExprCall, pos: usize, name: &str) -> Option<String> {

@@ -126,6 +126,12 @@ pub enum Change {
     Custom {
         models: Vec<String>,
     },
+    /// Operations the scanner cannot read as fact (built under an `if` on the database or a
+    /// setting, or from a list it cannot see): the models they name, every model of the app
+    /// when `None`, are unknown from here on.
+    Unknown {
+        models: Option<Vec<String>>,
+    },
     /// An index or constraint operation on a model (`AddIndex`, `AddIndexConcurrently`,
     /// `AddConstraint`, ...): the state tracks nothing of it, but rules ask about its model.
     Index {
@@ -244,12 +250,27 @@ pub enum Seen<'s> {
     Known(&'s Model),
 }
 
-/// The whole project state: (app label, model lower-case) → model.
+/// One app's models, as the replay knows them just before a step.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AppState {
+    /// Model lower-case → model.
+    models: HashMap<String, Model>,
+    /// Models touched by an operation the replay could not read in full.
+    unknown: HashSet<String>,
+    /// Operations we could not read may have created or changed any model of the app.
+    all_unknown: bool,
+    /// The migration (index among the replayed nodes) that last changed each model: at a
+    /// merge, the branch whose change descends from the other's wins.
+    changed: HashMap<String, usize>,
+}
+
+/// The whole project state: app label (lower-case) → its models.
 #[derive(Clone, Debug, Default)]
 pub struct State {
-    models: HashMap<(String, String), Model>,
-    /// Models created by an operation the replay could not read in full.
-    unknown: HashSet<(String, String)>,
+    apps: HashMap<String, AppState>,
+    /// The migration being applied (its index among the nodes), recorded as the last change
+    /// of what it touches.
+    now: usize,
 }
 
 fn key(app: &str, model: &str) -> (String, String) {
@@ -259,18 +280,32 @@ fn key(app: &str, model: &str) -> (String, String) {
 impl State {
     #[must_use]
     pub fn model(&self, app: &str, model: &str) -> Seen<'_> {
-        let k = key(app, model);
-        if self.unknown.contains(&k) {
+        let (a, m) = key(app, model);
+        let Some(app) = self.apps.get(&a) else {
+            return Seen::Unseen;
+        };
+        if app.unknown.contains(&m) {
             return Seen::Unknown;
         }
-        match self.models.get(&k) {
-            Some(m) => Seen::Known(m),
+        match app.models.get(&m) {
+            Some(model) => Seen::Known(model),
+            None if app.all_unknown => Seen::Unknown,
             None => Seen::Unseen,
         }
     }
 
+    fn app_mut(&mut self, app: &str) -> &mut AppState {
+        self.apps.entry(app.to_ascii_lowercase()).or_default()
+    }
+
+    /// A model to change: its last change is the migration being applied.
     fn model_mut(&mut self, app: &str, model: &str) -> Option<&mut Model> {
-        self.models.get_mut(&key(app, model))
+        let now = self.now;
+        let (a, m) = key(app, model);
+        let app = self.apps.get_mut(&a)?;
+        let found = app.models.get_mut(&m)?;
+        app.changed.insert(m, now);
+        Some(found)
     }
 
     /// A model named `"app.Model"` or `"Model"` (in `app`), as [`State::model`] answers.
@@ -288,9 +323,29 @@ impl State {
         }
     }
 
-    fn forget(&mut self, k: (String, String)) {
-        self.models.remove(&k);
-        self.unknown.insert(k);
+    fn forget(&mut self, (a, m): (String, String)) {
+        let now = self.now;
+        let app = self.app_mut(&a);
+        app.models.remove(&m);
+        app.changed.insert(m.clone(), now);
+        app.unknown.insert(m);
+    }
+
+    fn insert(&mut self, (a, m): (String, String), model: Model) {
+        let now = self.now;
+        let app = self.app_mut(&a);
+        app.unknown.remove(&m);
+        app.changed.insert(m.clone(), now);
+        app.models.insert(m, model);
+    }
+
+    fn remove(&mut self, (a, m): &(String, String)) -> (Option<Model>, bool) {
+        let now = self.now;
+        let Some(app) = self.apps.get_mut(a) else {
+            return (None, false);
+        };
+        app.changed.insert(m.clone(), now);
+        (app.models.remove(m), app.unknown.remove(m))
     }
 
     /// Apply one step of a migration of `app` (`mig`: its name).
@@ -309,16 +364,14 @@ impl State {
                 fields,
                 options,
             } => {
-                let k = key(app, name);
-                self.unknown.remove(&k);
                 let fields = fields.as_ref().map(|fs| {
                     fs.iter()
                         .map(|f| (f.name.to_ascii_lowercase(), new_field(f.clone())))
                         .collect()
                 });
                 let unknown = |o: Opt<bool>| if options.opaque { Opt::Unknown } else { o };
-                self.models.insert(
-                    k,
+                self.insert(
+                    key(app, name),
                     Model {
                         name: name.clone(),
                         managed: unknown(options.managed.clone()),
@@ -335,18 +388,17 @@ impl State {
                 );
             }
             Change::DeleteModel { name } => {
-                let k = key(app, name);
-                self.models.remove(&k);
-                self.unknown.remove(&k);
+                self.remove(&key(app, name));
             }
             Change::RenameModel { old, new } => {
                 let (ko, kn) = (key(app, old), key(app, new));
-                if self.unknown.remove(&ko) {
-                    self.unknown.insert(kn.clone());
-                }
-                if let Some(mut m) = self.models.remove(&ko) {
-                    m.name.clone_from(new);
-                    self.models.insert(kn, m);
+                match self.remove(&ko) {
+                    (Some(mut m), _) => {
+                        m.name.clone_from(new);
+                        self.insert(kn, m);
+                    }
+                    (None, true) => self.forget(kn),
+                    (None, false) => {}
                 }
             }
             Change::AlterModelOptions { name, options } => {
@@ -366,19 +418,15 @@ impl State {
                 }
             }
             Change::AddField { model, field } | Change::AlterField { model, field } => {
-                let was = self.model_mut(app, model).and_then(|m| {
-                    m.fields
-                        .as_mut()
-                        .map(|fs| fs.remove(&field.name.to_ascii_lowercase()))
-                });
                 if let Some(m) = self.model_mut(app, model)
                     && let Some(fs) = m.fields.as_mut()
                 {
+                    let was = fs.remove(&field.name.to_ascii_lowercase());
                     let mut f = new_field(field.clone());
                     // Altering a field keeps its rows: a fill stays valid while it stays
                     // NOT NULL or was filled; making it nullable again opens it to NULLs.
                     match (&step.change, was) {
-                        (Change::AlterField { .. }, Some(Some(old))) => {
+                        (Change::AlterField { .. }, Some(old)) => {
                             f.data_unknown = old.data_unknown;
                             f.moved_by = old.moved_by;
                             f.filled = old.filled && field.null != Some(true);
@@ -429,31 +477,54 @@ impl State {
             }
             Change::RunSql { tables } => {
                 let app_l = app.to_ascii_lowercase();
-                for ((a, _), m) in &mut self.models {
-                    let hit = match tables {
-                        // Unreadable SQL may touch any model of its app.
-                        None => *a == app_l,
-                        Some(ts) => m.table(a).is_none_or(|t| ts.contains(&t)),
-                    };
-                    if hit {
-                        m.rows_changed();
+                let now = self.now;
+                for (a, state) in &mut self.apps {
+                    for (name, m) in &mut state.models {
+                        let hit = match tables {
+                            // Unreadable SQL may touch any model of its app.
+                            None => *a == app_l,
+                            Some(ts) => m.table(a).is_none_or(|t| ts.contains(&t)),
+                        };
+                        if hit {
+                            m.rows_changed();
+                            state.changed.insert(name.clone(), now);
+                        }
                     }
                 }
             }
             Change::Custom { models } => {
                 for name in models {
-                    if let Some(m) = self.models.get_mut(&Self::resolve(app, name)) {
+                    let (a, m) = Self::resolve(app, name);
+                    if let Some(m) = self.model_mut(&a, &m) {
                         m.rows_changed();
                     }
                 }
             }
+            Change::Unknown { models } => match models {
+                Some(names) => {
+                    for name in names {
+                        let k = Self::resolve(app, name);
+                        self.forget(k);
+                    }
+                }
+                None => {
+                    let now = self.now;
+                    let state = self.app_mut(app);
+                    let names: Vec<String> = state.models.drain().map(|(k, _)| k).collect();
+                    for name in names {
+                        state.changed.insert(name.clone(), now);
+                        state.unknown.insert(name);
+                    }
+                    state.all_unknown = true;
+                }
+            },
             Change::Index { .. } | Change::Other => {}
         }
     }
 
     fn field_mut(&mut self, app: &str, model: &str, field: &str) -> Option<&mut Field> {
-        let m = self.models.get_mut(&Self::resolve(app, model))?;
-        let fs = m.fields.as_mut()?;
+        let (a, m) = Self::resolve(app, model);
+        let fs = self.model_mut(&a, &m)?.fields.as_mut()?;
         let field = field.to_ascii_lowercase();
         if fs.contains_key(&field) {
             return fs.get_mut(&field);
@@ -692,6 +763,31 @@ pub fn replay(nodes: &[Node<'_>], visit: &mut dyn Visit) {
         }
     }
     order.extend((0..n).filter(|&i| !done[i]));
+    // Branches: each migration starts from the state its own app's parents left, so that two
+    // leaves with the same parent do not see each other's changes; a merge takes both.
+    let apps: Vec<String> = nodes.iter().map(|n| n.app.to_ascii_lowercase()).collect();
+    let on_state = |p: usize| !skipped[p] && !scratch[p];
+    let own_parents: Vec<Vec<usize>> = (0..n)
+        .map(|i| {
+            let mut ps: Vec<usize> = parents[i]
+                .iter()
+                .copied()
+                .filter(|&p| apps[p] == apps[i] && on_state(p))
+                .collect();
+            ps.sort_unstable();
+            ps.dedup();
+            ps
+        })
+        .collect();
+    let mut children_left = vec![0usize; n];
+    for ps in &own_parents {
+        for &p in ps {
+            children_left[p] += 1;
+        }
+    }
+    let mut tip: HashMap<&str, usize> = HashMap::new();
+    let mut saved: HashMap<usize, AppState> = HashMap::new();
+    let mut applied = vec![false; n];
     let mut state = State::default();
     for i in order {
         let node = &nodes[i];
@@ -700,29 +796,144 @@ pub fn replay(nodes: &[Node<'_>], visit: &mut dyn Visit) {
             // alone is judged.
             continue;
         }
+        state.now = i;
         if scratch[i] {
-            // Checked on a copy of the models it touches; the state goes on without it.
+            // Checked on a copy of its app's models; the state goes on without it.
             let mut copy = State {
-                models: HashMap::new(),
-                unknown: state.unknown.clone(),
+                apps: state
+                    .apps
+                    .iter()
+                    .map(|(a, s)| {
+                        let kept = if *a == apps[i] {
+                            s.clone()
+                        } else {
+                            AppState {
+                                unknown: s.unknown.clone(),
+                                ..AppState::default()
+                            }
+                        };
+                        (a.clone(), kept)
+                    })
+                    .collect(),
+                now: i,
             };
-            let app = node.app.to_ascii_lowercase();
-            for ((a, m), model) in &state.models {
-                if *a == app {
-                    copy.models.insert((a.clone(), m.clone()), model.clone());
-                }
-            }
             for step in &node.facts.steps {
                 visit.before(i, nodes, step, &copy);
                 copy.apply(&node.app, &node.name, step);
             }
             continue;
         }
+        let app = apps[i].as_str();
+        let ps: Vec<usize> = own_parents[i]
+            .iter()
+            .copied()
+            .filter(|&p| applied[p])
+            .collect();
+        let t = tip.get(app).copied();
+        let live = |state: &State| state.apps.get(app).cloned().unwrap_or_default();
+        if !ps.is_empty() && ps != [t.unwrap_or(usize::MAX)] {
+            // Another branch, or a merge: keep the tip's state for its children still to
+            // come, then start from the parents' states.
+            if let Some(t) = t
+                && children_left[t] > 0
+            {
+                saved.entry(t).or_insert_with(|| live(&state));
+            }
+            let mut from = ps.iter().map(|&p| match saved.get(&p) {
+                Some(s) => s.clone(),
+                None => live(&state),
+            });
+            let mut merged = from.next().unwrap_or_default();
+            for other in from {
+                merge(&mut merged, other, i, &parents);
+            }
+            state.apps.insert(app.to_string(), merged);
+        } else if let Some(t) = t
+            && children_left[t] > 1
+        {
+            // A fork: the other branches start from here too.
+            saved.entry(t).or_insert_with(|| live(&state));
+        }
         for step in &node.facts.steps {
             visit.before(i, nodes, step, &state);
             state.apply(&node.app, &node.name, step);
         }
+        applied[i] = true;
+        tip.insert(app, i);
+        for &p in &own_parents[i] {
+            children_left[p] = children_left[p].saturating_sub(1);
+            if children_left[p] == 0 {
+                saved.remove(&p);
+            }
+        }
     }
+}
+
+/// Merge a branch's app state into another at migration `at`: what only one branch changed
+/// is taken from it (a change that descends from the other's wins); what both changed and
+/// disagree on is unknown.
+fn merge(into: &mut AppState, other: AppState, at: usize, parents: &[Vec<usize>]) {
+    let keys: HashSet<String> = into
+        .changed
+        .keys()
+        .chain(other.changed.keys())
+        .cloned()
+        .collect();
+    for k in keys {
+        let mine = (into.models.get(&k), into.unknown.contains(&k));
+        let theirs = (other.models.get(&k), other.unknown.contains(&k));
+        if mine == theirs {
+            continue;
+        }
+        let (a, b) = (
+            into.changed.get(&k).copied(),
+            other.changed.get(&k).copied(),
+        );
+        let keep = match (a, b) {
+            (_, None) => true,
+            (Some(a), Some(b)) if descends(a, b, parents) => true,
+            (None, Some(_)) => false,
+            (Some(a), Some(b)) if descends(b, a, parents) => false,
+            _ => {
+                into.models.remove(&k);
+                into.unknown.insert(k.clone());
+                into.changed.insert(k, at);
+                continue;
+            }
+        };
+        if !keep {
+            match theirs.0 {
+                Some(m) => into.models.insert(k.clone(), m.clone()),
+                None => into.models.remove(&k),
+            };
+            if theirs.1 {
+                into.unknown.insert(k.clone());
+            } else {
+                into.unknown.remove(&k);
+            }
+            if let Some(b) = b {
+                into.changed.insert(k, b);
+            }
+        }
+    }
+    into.all_unknown |= other.all_unknown;
+}
+
+/// Is migration `a` the same as `b` or one of its descendants (is `b` among `a`'s ancestors)?
+fn descends(a: usize, b: usize, parents: &[Vec<usize>]) -> bool {
+    let mut seen = HashSet::from([a]);
+    let mut stack = vec![a];
+    while let Some(x) = stack.pop() {
+        if x == b {
+            return true;
+        }
+        for &p in &parents[x] {
+            if seen.insert(p) {
+                stack.push(p);
+            }
+        }
+    }
+    false
 }
 
 #[cfg(test)]
