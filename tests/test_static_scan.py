@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pytest_mrt import MigrationAST, MRTConfig, RiskWarning
+from pytest_mrt import MigrationAST, MRTConfig, Operation, RiskWarning
 from pytest_mrt.static import CustomCheckError, format_findings, scan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,3 +182,45 @@ def test_a_findings_dict_has_the_json_renderers_keys_in_order() -> None:
     rendered = json.loads(out)[0]
     warning = RiskWarning(**rendered)
     assert list(warning.to_dict()) == list(rendered) == _core.FINDING_KEYS
+
+
+def test_the_scanners_findings_are_the_public_risk_warning_class() -> None:
+    # One type across the boundary: no copy into a second class.
+    import copy
+    import pickle
+
+    from pytest_mrt import _core
+
+    findings = scan([BLOG], MRTConfig())
+    assert findings and all(type(w) is RiskWarning is _core.RiskWarning for w in findings)
+    first = findings[0]
+    assert copy.copy(first) == first and pickle.loads(pickle.dumps(first)) == first
+    assert copy.copy(first) is not first
+    custom = RiskWarning("x", "v/x.py", "House Rule", "custom")
+    assert repr(custom) == (
+        "RiskWarning(revision='x', file='v/x.py', pattern='House Rule', message='custom', "
+        "severity='error', line=None, rule=None, column=None, fix=None)"
+    )
+    custom.severity = "warning"
+    assert custom != RiskWarning("x", "v/x.py", "House Rule", "custom")
+    with pytest.raises(ValueError, match="must be 'error' or 'warning', got 'fatal'"):
+        custom.severity = "fatal"
+    with pytest.raises(ValueError, match="got 'fatal'"):
+        RiskWarning("x", "v/x.py", "House Rule", "custom", "fatal")
+
+
+def test_a_custom_check_can_be_tested_on_a_hand_made_migration() -> None:
+    # MigrationAST and Operation keep the dataclass constructors and equality users relied on.
+    drop = Operation("drop_column", table="users", column="phone", line=3)
+    made = MigrationAST("abc", None, "v/abc.py", "...", upgrade_ops=[drop])
+    assert made.upgrade_ops == [Operation("drop_column", "users", "phone", line=3)]
+    assert (made.kind, made.has_downgrade, made.downgrade_ops, drop.kwargs) == (
+        "alembic",
+        True,
+        [],
+        {},
+    )
+    made.upgrade_ops.append(Operation("drop_table", table="old"))
+    assert [op.kind for op in made.upgrade_ops] == ["drop_column", "drop_table"]
+    assert made != MigrationAST("abc", None, "v/abc.py", "...", upgrade_ops=[drop])
+    assert "Operation(kind='drop_column', table='users'" in repr(made)

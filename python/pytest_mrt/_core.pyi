@@ -3,6 +3,8 @@
 import os
 from typing import Any, final
 
+from typing_extensions import disjoint_base
+
 __version__: str
 
 # -- errors (src/bindings/errors.rs) -----------------------------------------------------
@@ -52,36 +54,100 @@ def check_cli(
 ) -> tuple[str, int, list[str]]:
     """Scan and render in one call: (text, exit code, notes for stderr)."""
 
-@final
-class Finding:
-    """One static finding, as `RiskWarning` takes it."""
+# -- public value types (src/bindings/public_types.rs) ------------------------------------
 
+@disjoint_base
+class RiskWarning:
+    """One static finding. Built by the scanner, and by `custom_checks` functions."""
+
+    revision: str
+    file: str
+    pattern: str
+    message: str
+    line: int | None
+    rule: str | None
+    column: int | None
+    fix: str | None
+    def __new__(
+        cls,
+        revision: str,
+        file: str,
+        pattern: str,
+        message: str,
+        severity: str = "error",
+        line: int | None = None,
+        rule: str | None = None,
+        column: int | None = None,
+        fix: str | None = None,
+    ) -> RiskWarning: ...
     @property
-    def revision(self) -> str: ...
-    @property
-    def file(self) -> str: ...
-    @property
-    def pattern(self) -> str: ...
-    @property
-    def severity(self) -> str: ...
-    @property
-    def message(self) -> str: ...
-    @property
-    def line(self) -> int: ...
-    @property
-    def rule(self) -> str: ...
-    @property
-    def column(self) -> int: ...
-    @property
-    def fix(self) -> str | None: ...
+    def severity(self) -> str:
+        """``error`` or ``warning`` (anything else raises ValueError)."""
+    @severity.setter
+    def severity(self, value: str) -> None: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object `mrt check --format json` prints (keys: `FINDING_KEYS`)."""
+    def __getnewargs__(
+        self,
+    ) -> tuple[str, str, str, str, str, int | None, str | None, int | None, str | None]: ...
+
+@final
+class Operation:
+    """One migration operation as the scanner understood it (``op.add_column(...)``, ...)."""
+
+    kind: str
+    table: str | None
+    column: str | None
+    name: str | None
+    line: int | None
+    kwargs: dict[str, str]
+    sql: str | None
+    def __new__(
+        cls,
+        kind: str,
+        table: str | None = None,
+        column: str | None = None,
+        name: str | None = None,
+        line: int | None = None,
+        kwargs: dict[str, str] | None = None,
+        sql: str | None = None,
+    ) -> Operation: ...
+
+@final
+class MigrationAST:
+    """A parsed migration file, as `custom_checks` receive it."""
+
+    revision: str
+    down_revision: str | tuple[str, ...] | None
+    filename: str
+    source: str
+    upgrade_ops: list[Operation]
+    downgrade_ops: list[Operation]
+    has_downgrade: bool
+    kind: str
+    branch_labels: list[str]
+    depends_on: list[str]
+    def __new__(
+        cls,
+        revision: str,
+        down_revision: str | tuple[str, ...] | None,
+        filename: str,
+        source: str,
+        upgrade_ops: list[Operation] | None = None,
+        downgrade_ops: list[Operation] | None = None,
+        has_downgrade: bool = True,
+        kind: str = "alembic",
+        branch_labels: list[str] | None = None,
+        depends_on: list[str] | None = None,
+    ) -> MigrationAST: ...
 
 def scan(
     paths: list[str],
     overrides: list[tuple[str, str]] = ...,
     skip: list[str] = ...,
     with_migrations: bool = False,
-) -> tuple[list[Finding], list[dict[str, Any]], list[str]]:
-    """(findings, migrations as dicts, unknown override keys)."""
+) -> tuple[list[RiskWarning], list[MigrationAST], list[str]]:
+    """(findings, migrations (when ``with_migrations``), unknown override keys)."""
 
 def rules() -> list[tuple[str, str, str, str, str]]:
     """Every rule: (code, name, pattern, severity, summary)."""

@@ -421,8 +421,8 @@ class RollbackChecker:
             except Exception:  # the scan is a refinement; the snapshot diff still applies
                 return set()
             for m in migrations:
-                tables = {op.get("table") for op in m.get("upgrade_ops", [])}
-                self._data_tables[str(m.get("revision"))] = {t for t in tables if t}
+                tables = {op.table for op in m.upgrade_ops}
+                self._data_tables[m.revision] = {t for t in tables if t}
         return self._data_tables.get(rev, set())
 
     def _show(self, step: str) -> None:

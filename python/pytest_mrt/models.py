@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from . import _core
+
 Severity = Literal["error", "warning"]
 Status = Literal["passed", "failed", "upgrade_fails_on_data", "unverified", "blocked", "skipped"]
 STATUSES: tuple[Status, ...] = (
@@ -16,6 +18,13 @@ STATUSES: tuple[Status, ...] = (
     "blocked",
     "skipped",
 )
+
+
+# One class each on both sides of the boundary (src/bindings/public_types.rs): the scanner
+# builds them, custom checks build and receive them.
+MigrationAST = _core.MigrationAST
+Operation = _core.Operation
+RiskWarning = _core.RiskWarning
 
 
 def plural(count: int, noun: str) -> str:
@@ -30,67 +39,6 @@ def parents_of(down_revision: str | Sequence[str] | None) -> tuple[str, ...]:
     if isinstance(down_revision, str):
         return (down_revision,)
     return tuple(down_revision)
-
-
-@dataclass
-class RiskWarning:
-    """One static finding. Built by the scanner, and by `custom_checks` functions."""
-
-    revision: str
-    """Revision id, or the file's stem when the file declares none."""
-    file: str
-    """Path of the migration file."""
-    pattern: str
-    """Short pattern name, e.g. ``"DROP COLUMN"``; usable in ``severity_overrides``."""
-    message: str
-    """What is wrong, naming the table and column."""
-    severity: Severity = "error"
-    line: int | None = None
-    rule: str | None = None
-    """Stable rule code such as ``MRT001``; None for custom checks."""
-    column: int | None = None
-    fix: str | None = None
-    """A suggested fix, when there is one."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object `mrt check --format json` prints for this finding (its keys and
-        their order come from src/render/json.rs)."""
-        from ._core import FINDING_KEYS
-
-        return {key: getattr(self, key) for key in FINDING_KEYS}
-
-
-@dataclass
-class Operation:
-    """One migration operation as the scanner understood it (``op.add_column(...)``, ...)."""
-
-    kind: str
-    """Normalized operation name: ``add_column``, ``drop_table``, ``execute``, ``RunPython`` ..."""
-    table: str | None = None
-    column: str | None = None
-    name: str | None = None
-    """Index, constraint or new name where the operation has one."""
-    line: int | None = None
-    kwargs: dict[str, str] = field(default_factory=dict)
-    """Keyword arguments as source text."""
-    sql: str | None = None
-    """The SQL text of raw-SQL operations."""
-
-
-@dataclass
-class MigrationAST:
-    """A parsed migration file, as `custom_checks` receive it."""
-
-    revision: str
-    down_revision: str | tuple[str, ...] | None
-    filename: str
-    source: str
-    upgrade_ops: list[Operation] = field(default_factory=list)
-    downgrade_ops: list[Operation] = field(default_factory=list)
-    has_downgrade: bool = True
-    kind: Literal["alembic", "django"] = "alembic"
-    branch_labels: list[str] = field(default_factory=list)
-    depends_on: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -12,40 +12,11 @@ from typing import Any
 
 from . import _core
 from .config import MRTConfig
-from .models import MigrationAST, Operation, RiskWarning
+from .models import MigrationAST, RiskWarning
 
 
 class CustomCheckError(_core.MRTError):
     """A function in ``MRTConfig.custom_checks`` raised or returned something unusable."""
-
-
-def _migration(data: dict[str, Any]) -> MigrationAST:
-    def ops(items: list[dict[str, Any]]) -> list[Operation]:
-        return [
-            Operation(
-                kind=o["kind"],
-                table=o["table"],
-                column=o["column"],
-                name=o["name"],
-                line=o["line"],
-                kwargs=dict(o["kwargs"]),
-                sql=o["sql"],
-            )
-            for o in items
-        ]
-
-    return MigrationAST(
-        revision=data["revision"],
-        down_revision=data["down_revision"],
-        filename=data["filename"],
-        source=data["source"],
-        upgrade_ops=ops(data["upgrade_ops"]),
-        downgrade_ops=ops(data["downgrade_ops"]),
-        has_downgrade=data["has_downgrade"],
-        kind=data["kind"],
-        branch_labels=list(data["branch_labels"]),
-        depends_on=list(data["depends_on"]),
-    )
 
 
 def _check_name(check: Callable[..., Any]) -> str:
@@ -82,7 +53,7 @@ def _run_custom(
                 if severity == "off":
                     continue
                 if severity in ("error", "warning"):
-                    warning.severity = severity  # type: ignore[assignment]
+                    warning.severity = severity
                 out.append(warning)
     return out
 
@@ -107,21 +78,8 @@ def scan_with_migrations(
         list(config.skip),
         need_parse,
     )
-    out = [
-        RiskWarning(
-            revision=f.revision,
-            file=f.file,
-            pattern=f.pattern,
-            message=f.message,
-            severity=f.severity,  # type: ignore[arg-type]
-            line=f.line,
-            rule=f.rule,
-            column=f.column,
-            fix=f.fix,
-        )
-        for f in findings
-    ]
-    parsed = [_migration(m) for m in migrations] if need_parse else []
+    out = list(findings)
+    parsed = migrations if need_parse else []
     if config.custom_checks:
         checked = [m for m in parsed if m.revision not in config.skip]
         overrides = list(config.severity_overrides.items())

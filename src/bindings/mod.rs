@@ -5,6 +5,7 @@ mod config;
 mod engine;
 mod errors;
 mod fix;
+mod public_types;
 mod scan;
 
 use pyo3::prelude::*;
@@ -15,6 +16,7 @@ pub use errors::MRTError;
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     config::register(m)?;
+    public_types::register(m)?;
     scan::register(m)?;
     engine::register(m)?;
     fix::register(m)?;

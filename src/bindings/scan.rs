@@ -1,20 +1,18 @@
 //! The static scanner's Python surface: `check_cli` (scan + render in one call for the CLI's
-//! hot path), `scan` (findings and, on request, the parsed migrations for `custom_checks`),
+//! hot path), `scan` (findings and, on request, the parsed migrations for `custom_checks`;
+//! their classes are in [`super::public_types`]),
 //! `rules` and `rule_doc`.
 
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::errors::guarded;
+use super::public_types::{PyMigrationAST, PyRiskWarning};
 use crate::Error;
-use crate::diagnostic::Finding;
 use crate::render::{self, Format};
 use crate::rules::{ALL, Rule};
-use crate::scan::{FileScan, Settings};
-use crate::scanner::model::{Operation, Parents};
-use crate::scanner::source::Lines;
+use crate::scan::Settings;
 use crate::{scan as driver, scanner};
 
 fn settings(
@@ -24,49 +22,6 @@ fn settings(
     skip: &[String],
 ) -> Result<(Settings, Vec<String>), Error> {
     Settings::from_keys(select, ignore, overrides, skip)
-}
-
-/// One static finding, as `RiskWarning` takes it (read-only; `static.py` copies it into the
-/// public dataclass, which custom checks also build).
-#[pyclass(name = "Finding", module = "pytest_mrt._core", frozen, get_all)]
-pub struct PyFinding {
-    revision: String,
-    file: String,
-    pattern: String,
-    /// `error` or `warning`.
-    severity: &'static str,
-    message: String,
-    line: usize,
-    /// The rule code (`MRT001`).
-    rule: &'static str,
-    column: usize,
-    fix: Option<String>,
-}
-
-impl From<&Finding> for PyFinding {
-    fn from(f: &Finding) -> Self {
-        PyFinding {
-            revision: f.revision.clone(),
-            file: f.file.clone(),
-            pattern: f.pattern.clone(),
-            severity: f.severity.as_str(),
-            message: f.message.clone(),
-            line: f.line,
-            rule: f.rule.code(),
-            column: f.column,
-            fix: f.fix.clone(),
-        }
-    }
-}
-
-#[pymethods]
-impl PyFinding {
-    fn __repr__(&self) -> String {
-        format!(
-            "<Finding {} {}:{} {}>",
-            self.rule, self.file, self.line, self.message
-        )
-    }
 }
 
 /// Scan `paths` and render the findings: `(text, exit_code, notes)`. `notes` are one-line
@@ -111,68 +66,17 @@ fn check_cli(
     Ok(out)
 }
 
-fn op_dict<'py>(
-    py: Python<'py>,
-    op: &Operation,
-    lines: &Lines<'_>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("kind", op.kind.as_str())?;
-    d.set_item("table", op.table.as_deref())?;
-    d.set_item("column", op.column.as_deref())?;
-    d.set_item("name", op.name.as_deref().or(op.new_name.as_deref()))?;
-    d.set_item("line", lines.line(op.range.start()))?;
-    let kwargs = PyDict::new(py);
-    for k in &op.kwargs {
-        kwargs.set_item(&k.name, &k.text)?;
-    }
-    d.set_item("kwargs", kwargs)?;
-    d.set_item("sql", op.sql.as_deref())?;
-    Ok(d)
-}
-
-fn migration_dict<'py>(py: Python<'py>, file: &FileScan) -> PyResult<Option<Bound<'py, PyDict>>> {
-    let Some(m) = &file.migration else {
-        return Ok(None);
-    };
-    let lines = Lines::new(&file.source);
-    let d = PyDict::new(py);
-    d.set_item("revision", &m.revision)?;
-    match &m.down_revision {
-        Parents::None => d.set_item("down_revision", py.None())?,
-        Parents::One(id) => d.set_item("down_revision", id)?,
-        Parents::Many(ids) => d.set_item("down_revision", PyTuple::new(py, ids)?)?,
-    }
-    d.set_item("filename", &file.path)?;
-    d.set_item("source", &file.source)?;
-    d.set_item("kind", m.framework.as_str())?;
-    d.set_item("has_downgrade", m.downgrade.is_some())?;
-    d.set_item("branch_labels", PyList::new(py, &m.branch_labels)?)?;
-    d.set_item("depends_on", PyList::new(py, &m.depends_on)?)?;
-    for (key, ops) in [
-        ("upgrade_ops", m.upgrade_ops()),
-        ("downgrade_ops", m.downgrade_ops()),
-    ] {
-        let list = PyList::empty(py);
-        for op in ops {
-            list.append(op_dict(py, op, &lines)?)?;
-        }
-        d.set_item(key, list)?;
-    }
-    Ok(Some(d))
-}
-
-/// Scan `paths`: `(findings, migrations, notes)`. Findings are [`PyFinding`]s; migrations are
-/// dicts (only when `with_migrations`), for `custom_checks`.
+/// Scan `paths`: `(findings, migrations, notes)`. Migrations (for `custom_checks`) only when
+/// `with_migrations`.
 #[pyfunction]
 #[pyo3(signature = (paths, overrides=Vec::new(), skip=Vec::new(), with_migrations=false))]
-fn scan<'py>(
-    py: Python<'py>,
+fn scan(
+    py: Python<'_>,
     paths: Vec<String>,
     overrides: Vec<(String, String)>,
     skip: Vec<String>,
     with_migrations: bool,
-) -> PyResult<(Vec<PyFinding>, Bound<'py, PyList>, Vec<String>)> {
+) -> PyResult<(Vec<PyRiskWarning>, Vec<PyMigrationAST>, Vec<String>)> {
     let (result, unknown) = py.detach(move || {
         guarded(|| {
             let (settings, unknown) = settings(&[], &[], &overrides, &skip)?;
@@ -180,13 +84,11 @@ fn scan<'py>(
             Ok((driver::scan(&paths, &settings)?, unknown))
         })
     })?;
-    let findings = result.findings.iter().map(PyFinding::from).collect();
-    let migrations = PyList::empty(py);
+    let findings = result.findings.iter().map(PyRiskWarning::from).collect();
+    let mut migrations = Vec::new();
     if with_migrations {
         for file in &result.files {
-            if let Some(d) = migration_dict(py, file)? {
-                migrations.append(d)?;
-            }
+            migrations.extend(PyMigrationAST::of(py, file)?);
         }
     }
     Ok((findings, migrations, unknown))
@@ -259,7 +161,6 @@ fn custom_severity(overrides: Vec<(String, String)>, pattern: &str) -> Option<St
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PyFinding>()?;
     m.add_function(wrap_pyfunction!(check_cli, m)?)?;
     m.add_function(wrap_pyfunction!(scan, m)?)?;
     m.add_function(wrap_pyfunction!(rules, m)?)?;
