@@ -226,6 +226,7 @@ impl PyOperation {
 impl PyOperation {
     #[new]
     #[pyo3(signature = (kind, table=None, column=None, name=None, line=None, kwargs=None, sql=None))]
+    #[allow(clippy::too_many_arguments)] // the dataclass's fields, in its order
     fn new(
         py: Python<'_>,
         kind: String,
