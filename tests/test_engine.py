@@ -102,3 +102,42 @@ def test_interrupt_cancels_a_blocked_read(make_db: Callable[[str], str], dialect
         conn.close()
         holder.dispose()
         native.close()
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
+def test_cancel_backend_cancels_a_python_drivers_statement(
+    make_db: Callable[[str], str], dialect: str
+) -> None:
+    # The one cancel the runner's watchdog uses for the Python drivers' connections.
+    url = make_db(dialect)
+    engine = sa.create_engine(url)
+    conn = engine.connect()
+    raw = conn.connection.driver_connection
+    backend = raw.info.backend_pid if dialect == "postgresql" else raw.thread_id()
+    sleep = "SELECT pg_sleep(60)" if dialect == "postgresql" else "SELECT SLEEP(60)"
+    answers: list[bool] = []
+    cancel = threading.Timer(
+        0.5, lambda: answers.append(_core.cancel_backend(url, backend, timeout=5))
+    )
+    cancel.start()
+    try:
+        with pytest.raises(sa.exc.OperationalError, match="cancel|interrupted"):
+            conn.exec_driver_sql(sleep)
+    finally:
+        cancel.join()
+        conn.close()
+        engine.dispose()
+    assert answers == [True]
+    # A connection that does not exist: the server answers, there is nothing to cancel.
+    assert _core.cancel_backend(url, 2_000_000_000, timeout=5) is True
+
+
+def test_cancel_backend_reports_a_server_that_does_not_answer() -> None:
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))  # bound, never listening: the connection is refused
+        port = listener.getsockname()[1]
+        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        assert _core.cancel_backend(url, 1, timeout=2) is False
+        assert _core.cancel_backend(url.replace("postgresql", "mysql+pymysql"), 1, 2) is False

@@ -102,16 +102,6 @@ def _shut_down(fd: int) -> None:
             dup.close()
 
 
-def _from_server(exc: BaseException) -> bool:
-    """Whether a driver error is the server's answer (``Unknown thread id``), not the client
-    giving up on it (a connect timeout, a lost connection)."""
-    inner = getattr(exc, "orig", None) or exc
-    if getattr(inner, "sqlstate", None) or getattr(getattr(inner, "diag", None), "sqlstate", None):
-        return True  # psycopg, psycopg2
-    code = inner.args[0] if inner.args else None
-    return isinstance(code, int) and code < 2000  # MySQL client-side errors are 2000 and up
-
-
 class _Watchdog:
     """Bounds one step (or one read of the database) to ``seconds``, in any thread.
 
@@ -123,7 +113,7 @@ class _Watchdog:
     connections' sockets are shut down, which makes a driver call blocked on them return.
     """
 
-    def __init__(self, seconds: float, cancel: Callable[[Any], None]) -> None:
+    def __init__(self, seconds: float, cancel: Callable[[Any], bool]) -> None:
         self.seconds = seconds
         self._cancel = cancel
         self.connections: list[Any] = []
@@ -196,15 +186,11 @@ class _Watchdog:
 
     def _cancel_all(self) -> None:
         """Cancel every statement; `_cancelled` only when the server answered each cancel."""
-        from sqlalchemy.exc import OperationalError
-
         answered = True
         for dbapi in list(self.connections):
             try:
-                self._cancel(dbapi)
-            except OperationalError as exc:
-                answered = answered and _from_server(exc)
-            except Exception:  # refused (rights, no statement running): it answered
+                answered = self._cancel(dbapi) and answered
+            except Exception:  # refused (no statement running, a closed connection): it answered
                 continue
         if answered:
             self._cancelled.set()
@@ -676,28 +662,29 @@ class AlembicRunner:
         if watch.expired:
             raise MigrationTimeout(f"{what}: {late}", reason=late)
 
-    def _cancel(self, dbapi: Any) -> None:
-        """Cancel the statement a DBAPI connection runs (from the watchdog's thread).
+    def _cancel(self, dbapi: Any) -> bool:
+        """Cancel the statement a DBAPI connection runs (from the watchdog's thread); False
+        when the server did not answer the cancel.
 
-        On a server connection: from a second connection, in SQL. Not the drivers' own cancel
-        request: psycopg's holds the GIL while it waits for the server's answer, so a server
-        that does not answer would freeze the whole process."""
+        On a server connection: from a second connection, in SQL, by the engine
+        (`_core.cancel_backend`). Not the drivers' own cancel request: psycopg's holds the GIL
+        while it waits for the server's answer, so a server that does not answer would freeze
+        the whole process."""
+        from ._core import cancel_backend
+
         dbapi = getattr(dbapi, "driver_connection", dbapi)
         if hasattr(dbapi, "interrupt"):
             dbapi.interrupt()  # sqlite3
-            return
+            return True
         info = getattr(dbapi, "info", None)
-        pid = getattr(info, "backend_pid", None)  # psycopg
-        if pid is None and hasattr(dbapi, "get_backend_pid"):
-            pid = dbapi.get_backend_pid()  # psycopg2
-        if pid is not None:
-            statement = f"SELECT pg_cancel_backend({int(pid)})"
-        elif hasattr(dbapi, "thread_id"):
-            statement = f"KILL QUERY {int(dbapi.thread_id())}"  # PyMySQL
-        else:
-            return
-        with self.engine.connect() as canceller:
-            canceller.exec_driver_sql(statement)
+        backend = getattr(info, "backend_pid", None)  # psycopg
+        if backend is None and hasattr(dbapi, "get_backend_pid"):
+            backend = dbapi.get_backend_pid()  # psycopg2
+        if backend is None and hasattr(dbapi, "thread_id"):
+            backend = dbapi.thread_id()  # PyMySQL
+        if backend is None:
+            return True
+        return cancel_backend(self.db_url, int(backend), self.timeout)
 
     def dispose(self) -> None:
         if self.run is not None:

@@ -652,6 +652,25 @@ fn sqlite_library_shared(py: Python<'_>) -> bool {
     theirs.is_ok_and(|address| address == ours)
 }
 
+/// Cancel the statement that server connection `backend_id` (a PostgreSQL backend pid, a
+/// MySQL thread id) of `url`'s database runs, from a new connection: for the Python drivers'
+/// connections (see `dialects::cancel_backend`). True when the server answered, whatever it
+/// said; false when it did not within `timeout` seconds.
+#[pyfunction]
+#[pyo3(signature = (url, backend_id, timeout=None))]
+fn cancel_backend(
+    py: Python<'_>,
+    url: &str,
+    backend_id: u32,
+    timeout: Option<f64>,
+) -> PyResult<bool> {
+    let url = DbUrl::parse(url)?;
+    let timeout = timeout
+        .filter(|t| t.is_finite() && *t > 0.0)
+        .map(Duration::from_secs_f64);
+    Ok(py.detach(move || dialects::cancel_backend(&url, backend_id, timeout)))
+}
+
 /// Remember the secrets of a configured database URL: `redact_url` masks them everywhere.
 #[pyfunction]
 fn remember_url(url: &str) {
@@ -666,6 +685,7 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyUnseeded>()?;
     m.add_function(wrap_pyfunction!(redact_url, m)?)?;
     m.add_function(wrap_pyfunction!(remember_url, m)?)?;
+    m.add_function(wrap_pyfunction!(cancel_backend, m)?)?;
     m.add_function(wrap_pyfunction!(sqlite_library_shared, m)?)?;
     Ok(())
 }

@@ -113,6 +113,21 @@ pub fn connect_parsed(url: &DbUrl) -> Result<Box<dyn Dialect>> {
     })
 }
 
+/// Cancel the statement that server connection `backend_id` runs, from a new connection:
+/// `pg_cancel_backend` on PostgreSQL, `KILL QUERY` on MySQL/MariaDB (what the MySQL engine's
+/// own [`Dialect::interrupter`] does too; PostgreSQL's uses the cancel key of a connection it
+/// owns). For the connections of Python's drivers, which the engine does not own. True when the
+/// server answered, whatever it said; false when it did not within `timeout`. SQLite has no
+/// server: true.
+#[must_use]
+pub fn cancel_backend(url: &DbUrl, backend_id: u32, timeout: Option<std::time::Duration>) -> bool {
+    match url.backend {
+        Backend::Sqlite => true,
+        Backend::Postgres => postgres::cancel_backend(url, backend_id, timeout),
+        Backend::Mysql => mysql::cancel_backend(url, backend_id, timeout),
+    }
+}
+
 /// Fingerprint `tables` (all tables of `schema` when None). Large tables are read on extra
 /// connections in parallel with the rest.
 pub fn fingerprint(

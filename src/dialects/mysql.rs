@@ -1,6 +1,8 @@
 //! MySQL and MariaDB through the pure-Rust `mysql` crate: `information_schema` for the
 //! database in the URL, the text protocol to stream rows.
 
+use std::time::Duration;
+
 use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder, Value};
 
@@ -20,9 +22,28 @@ pub struct Mysql {
     timeout_ms: Option<u64>,
 }
 
+/// Cancel what connection `id` runs with `KILL QUERY`, from a new connection (bounded by
+/// `timeout`). True when the server answered, whatever it said (no such thread, not allowed);
+/// false when it did not (no connection, no reply in time).
+pub(super) fn cancel_backend(url: &DbUrl, id: u32, timeout: Option<Duration>) -> bool {
+    let opts = Mysql::options(url)
+        .tcp_connect_timeout(timeout)
+        .read_timeout(timeout)
+        .write_timeout(timeout);
+    let answered = |e: &mysql::Error| matches!(e, mysql::Error::MySqlError(_));
+    match Conn::new(opts) {
+        Ok(mut conn) => match conn.query_drop(format!("KILL QUERY {id}")) {
+            Ok(()) => true,
+            Err(e) => answered(&e),
+        },
+        Err(e) => answered(&e),
+    }
+}
+
 impl Mysql {
-    pub fn connect(url: &DbUrl) -> Result<Mysql> {
-        let mut b = OptsBuilder::new()
+    /// How to reach the server of `url` (user, password, database, socket or host and port).
+    fn options(url: &DbUrl) -> OptsBuilder {
+        let b = OptsBuilder::new()
             .user(
                 url.user
                     .clone()
@@ -35,14 +56,16 @@ impl Mysql {
             )
             .db_name(Some(url.database.clone()).filter(|d| !d.is_empty()));
         if let Some(sock) = url.option("unix_socket") {
-            b = b.socket(Some(sock.to_string()));
+            b.socket(Some(sock.to_string()))
         } else {
-            b = b
-                .ip_or_hostname(Some(url.host.clone().unwrap_or_else(|| "localhost".into())))
+            b.ip_or_hostname(Some(url.host.clone().unwrap_or_else(|| "localhost".into())))
                 .tcp_port(url.port.unwrap_or(3306))
-                .prefer_socket(false);
+                .prefer_socket(false)
         }
-        let mut conn = Conn::new(b).map_err(|e| url.db_error(describe(&e)))?;
+    }
+
+    pub fn connect(url: &DbUrl) -> Result<Mysql> {
+        let mut conn = Conn::new(Self::options(url)).map_err(|e| url.db_error(describe(&e)))?;
         let version: Option<String> = conn
             .query_first("SELECT VERSION()")
             .map_err(|e| url.db_error(describe(&e)))?;
@@ -140,9 +163,7 @@ impl Dialect for Mysql {
         let id = self.conn.connection_id();
         let url = self.url.clone();
         Box::new(move || {
-            if let Ok(mut killer) = Mysql::connect(&url) {
-                let _ = killer.execute(&format!("KILL QUERY {id}"));
-            }
+            cancel_backend(&url, id, None);
         })
     }
 

@@ -2,6 +2,7 @@
 //! trip), `COPY ... TO STDOUT` to stream rows.
 
 use std::io::BufRead;
+use std::time::Duration;
 
 use postgres::{Client, NoTls, SimpleQueryMessage};
 
@@ -24,8 +25,28 @@ pub struct Postgres {
 
 const SEP: char = '\u{1f}';
 
+/// Cancel what server process `pid` runs with `pg_cancel_backend`, from a new connection
+/// (bounded by `timeout`). Ok(true) when the server answered, whatever it said (no such
+/// process, not allowed); Ok(false) when it did not (no connection, no reply in time).
+pub(super) fn cancel_backend(url: &DbUrl, pid: u32, timeout: Option<Duration>) -> bool {
+    let mut cfg = Postgres::config(url);
+    if let Some(t) = timeout {
+        cfg.connect_timeout(t);
+        cfg.tcp_user_timeout(t);
+    }
+    let answered = |e: &postgres::Error| e.as_db_error().is_some();
+    match cfg.connect(NoTls) {
+        Ok(mut client) => match client.simple_query(&format!("SELECT pg_cancel_backend({pid})")) {
+            Ok(_) => true,
+            Err(e) => answered(&e),
+        },
+        Err(e) => answered(&e),
+    }
+}
+
 impl Postgres {
-    pub fn connect(url: &DbUrl) -> Result<Postgres> {
+    /// How to reach the server of `url` (user, password, database, host, port, options).
+    fn config(url: &DbUrl) -> postgres::Config {
         let mut cfg = postgres::Config::new();
         let user = url
             .user
@@ -76,7 +97,13 @@ impl Postgres {
             cfg.options(o);
         }
         cfg.application_name("pytest-mrt");
-        let client = cfg.connect(NoTls).map_err(|e| url.db_error(e))?;
+        cfg
+    }
+
+    pub fn connect(url: &DbUrl) -> Result<Postgres> {
+        let client = Self::config(url)
+            .connect(NoTls)
+            .map_err(|e| url.db_error(e))?;
         Ok(Postgres {
             url: url.clone(),
             client,
