@@ -121,7 +121,7 @@ def test_cancel_backend_cancels_a_python_drivers_statement(
     )
     cancel.start()
     try:
-        with pytest.raises(sa.exc.OperationalError, match="cancel|interrupted"):
+        with pytest.raises(sa.exc.OperationalError, match=r"cancel|interrupted"):
             conn.exec_driver_sql(sleep)
     finally:
         cancel.join()
