@@ -1,7 +1,10 @@
 use crate::diagnostic::Diagnostic;
+use std::collections::{HashMap, HashSet};
+
+use crate::scanner::django_state::Node;
 use crate::scanner::model::MigrationAST;
 
-use super::Rule;
+use super::{GraphFindings, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -13,6 +16,9 @@ declare_rule! {
     /// and irreversible steps inside make rollbacks across the squash differ between
     /// environments. Review it, and delete the originals only after every environment has
     /// migrated past them.
+    ///
+    /// Not reported once none of the replaced migrations is left in the app (its other
+    /// migrations were scanned and the originals are gone): every database takes the one path.
     ///
     /// ## Example
     /// ```python
@@ -38,5 +44,31 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             )
             .with_fix("delete the replaced migrations (and `replaces`) once every environment has migrated past them"),
         );
+    }
+}
+
+/// Withdraw the finding on a squash whose originals are all gone from its scanned app.
+pub(crate) fn check_nodes(nodes: &[Node<'_>], out: &mut GraphFindings) {
+    let present: HashSet<(String, &str)> = nodes
+        .iter()
+        .map(|n| (n.app.to_ascii_lowercase(), n.name.as_str()))
+        .collect();
+    let mut per_app: HashMap<String, usize> = HashMap::new();
+    for n in nodes {
+        *per_app.entry(n.app.to_ascii_lowercase()).or_default() += 1;
+    }
+    for (i, node) in nodes.iter().enumerate() {
+        let replaces = &node.facts.replaces;
+        // A squash scanned without the rest of its app says nothing about the originals.
+        let app_scanned = per_app.get(&node.app.to_ascii_lowercase()) > Some(&1);
+        if !replaces.is_empty()
+            && app_scanned
+            && replaces
+                .iter()
+                .all(|(a, m)| !present.contains(&(a.to_ascii_lowercase(), m.as_str())))
+        {
+            out.cleared
+                .push((i, Rule::DjangoSquashed, node.facts.header));
+        }
     }
 }

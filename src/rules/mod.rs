@@ -420,6 +420,7 @@ pub fn check_django(nodes: &[Node<'_>]) -> GraphFindings {
         cleared: Vec::new(),
     });
     replay(nodes, &mut run);
+    django_squashed::check_nodes(nodes, &mut run.0);
     run.0
 }
 

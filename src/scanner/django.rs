@@ -67,7 +67,10 @@ pub fn read(class: &StmtClassDef, source: &str, module: &[Stmt]) -> DjangoMigrat
         replaces: 0,
         dependencies: Parents::None,
         header,
-        facts: DjangoFacts::default(),
+        facts: DjangoFacts {
+            header,
+            ..DjangoFacts::default()
+        },
     };
     for stmt in &class.body {
         if extend_operations(stmt, &ctx, &mut out) {

@@ -161,6 +161,8 @@ pub struct DjangoFacts {
     /// `replaces = [("app", "0001_initial"), ...]` of a squashed migration.
     pub replaces: Vec<(String, String)>,
     pub steps: Vec<Step>,
+    /// `class Migration(...)`: where findings on the whole migration point.
+    pub header: TextRange,
 }
 
 /// A field as the state knows it.
@@ -980,6 +982,7 @@ mod tests {
         let create = DjangoFacts {
             dependencies: vec![],
             replaces: vec![],
+            header: TextRange::default(),
             steps: vec![step(Change::CreateModel {
                 name: "Page".into(),
                 fields: Some(vec![field("title", true)]),
@@ -989,6 +992,7 @@ mod tests {
         let alter = DjangoFacts {
             dependencies: vec![("core".into(), "0002_b".into())],
             replaces: vec![],
+            header: TextRange::default(),
             steps: vec![step(Change::AlterField {
                 model: "page".into(),
                 field: field("title", false),
@@ -997,6 +1001,7 @@ mod tests {
         let tighten = DjangoFacts {
             dependencies: vec![("core".into(), "0001_a".into())],
             replaces: vec![],
+            header: TextRange::default(),
             steps: vec![step(Change::AlterField {
                 model: "page".into(),
                 field: field("title", false),
@@ -1036,6 +1041,7 @@ mod tests {
                     vec![("core".into(), format!("{:04}", i - 1))]
                 },
                 replaces: vec![],
+                header: TextRange::default(),
                 steps: vec![step(if i == 0 {
                     Change::CreateModel {
                         name: "Page".into(),
