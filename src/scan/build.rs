@@ -64,7 +64,12 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
     let suppressions = source::suppressions(&scan.source, parsed.tokens());
     let file_stem = stem(&scan.path);
     let migration = if let Some(class) = django::migration_class(body) {
-        let d = django::read(class, &scan.source, body);
+        let d = django::read(
+            class,
+            &scan.source,
+            body,
+            Some(std::path::Path::new(&scan.path)),
+        );
         let created = d
             .operations
             .ops

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtClassDef, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
+use super::django_helpers::{self, Helper};
 use super::django_state::{
     Change, DataFlow, DjangoFacts, FieldFacts, FieldRef, Opt, Options, Step,
 };
@@ -41,9 +42,15 @@ pub struct DjangoMigration {
     pub facts: DjangoFacts,
 }
 
-/// Read the class body; `module` is the file's top level, where `RunPython` functions live.
+/// Read the class body; `module` is the file's top level, where `RunPython` functions live;
+/// `path` (the file on disk) finds the project modules it imports functions from.
 #[must_use]
-pub fn read(class: &StmtClassDef, source: &str, module: &[Stmt]) -> DjangoMigration {
+pub fn read(
+    class: &StmtClassDef,
+    source: &str,
+    module: &[Stmt],
+    path: Option<&std::path::Path>,
+) -> DjangoMigration {
     let functions: HashMap<&str, &StmtFunctionDef> = module
         .iter()
         .filter_map(|s| match s {
@@ -51,9 +58,12 @@ pub fn read(class: &StmtClassDef, source: &str, module: &[Stmt]) -> DjangoMigrat
             _ => None,
         })
         .collect();
+    let modules = django_helpers::load(path, module, class);
+    let helpers = django_helpers::helpers(&modules, module, class);
     let ctx = Ctx {
         source,
         functions: &functions,
+        helpers: &helpers,
     };
     let header = TextRange::new(class.range.start(), class.name.range().end());
     let mut out = DjangoMigration {
@@ -328,10 +338,23 @@ fn field_spec(name: Option<String>, field: Option<&Expr>) -> ColumnSpec {
     spec
 }
 
-/// What operations are read against: the source and the module's functions.
+/// What operations are read against: the source, the module's functions and the functions
+/// imported from the project.
 struct Ctx<'a> {
     source: &'a str,
     functions: &'a HashMap<&'a str, &'a StmtFunctionDef>,
+    helpers: &'a HashMap<&'a str, Helper<'a>>,
+}
+
+impl<'a> Ctx<'a> {
+    /// The context a project helper's body is read in: its own module's text and functions.
+    fn of(helper: &'a Helper<'a>, none: &'a HashMap<&'a str, Helper<'a>>) -> Self {
+        Ctx {
+            source: helper.source,
+            functions: &helper.functions,
+            helpers: none,
+        }
+    }
 }
 
 fn operation(call: &ExprCall, ctx: &Ctx<'_>, out: &mut Vec<Operation>) {
@@ -422,12 +445,19 @@ fn operation(call: &ExprCall, ctx: &Ctx<'_>, out: &mut Vec<Operation>) {
             if let Some(reverse) = arg(call, Some(1), "reverse_code") {
                 set_kwarg(&mut op, "reverse_code", reverse, source);
             }
-            if let Some(Expr::Name(code)) = arg(call, Some(0), "code")
-                && let Some(def) = ctx.functions.get(code.id.as_str())
-            {
-                op.name = Some(code.id.to_string());
+            if let Some(Expr::Name(code)) = arg(call, Some(0), "code") {
                 let mut visiting = vec![code.id.to_string()];
-                op.data_write = data_write(&def.body, ctx, &mut visiting);
+                if let Some(def) = ctx.functions.get(code.id.as_str()) {
+                    op.name = Some(code.id.to_string());
+                    op.data_write = data_write(&def.body, ctx, &mut visiting);
+                } else if let Some(helper) = ctx.helpers.get(code.id.as_str()) {
+                    // Read in its own module; the finding points at the name in this file.
+                    let none = HashMap::new();
+                    op.name = Some(code.id.to_string());
+                    op.data_write =
+                        data_write(&helper.def.body, &Ctx::of(helper, &none), &mut visiting)
+                            .map(|(what, _)| (what, code.range()));
+                }
             }
         }
         OpKind::RunSql => {
@@ -800,18 +830,32 @@ fn step(call: &ExprCall, ctx: &Ctx<'_>, half: (bool, bool), out: &mut Vec<Step>)
                 match e {
                     None | Some(Expr::NoneLiteral(_)) => Some(DataFlow::default()),
                     Some(e) if last_name(e) == Some("noop") => Some(DataFlow::default()),
-                    Some(Expr::Name(n)) => ctx
-                        .functions
-                        .get(n.id.as_str())
-                        .map(|f| data_flow(f, ctx.functions)),
+                    Some(Expr::Name(n)) => match ctx.functions.get(n.id.as_str()) {
+                        Some(f) => Some(data_flow(f, ctx.functions, &HashMap::new())),
+                        None => ctx
+                            .helpers
+                            .get(n.id.as_str())
+                            .map(|h| data_flow(h.def, &h.functions, &h.bindings)),
+                    },
                     Some(_) => None,
                 }
             };
             // Where the per-file finding on a writing function points (see `data_write`).
             let finding = match arg(call, Some(0), "code") {
-                Some(Expr::Name(code)) => ctx.functions.get(code.id.as_str()).and_then(|def| {
-                    data_write(&def.body, ctx, &mut vec![code.id.to_string()]).map(|w| w.1)
-                }),
+                Some(Expr::Name(code)) => match ctx.functions.get(code.id.as_str()) {
+                    Some(def) => {
+                        data_write(&def.body, ctx, &mut vec![code.id.to_string()]).map(|w| w.1)
+                    }
+                    None => ctx.helpers.get(code.id.as_str()).and_then(|h| {
+                        let none = HashMap::new();
+                        data_write(
+                            &h.def.body,
+                            &Ctx::of(h, &none),
+                            &mut vec![code.id.to_string()],
+                        )
+                        .map(|_| code.range())
+                    }),
+                },
                 _ => None,
             };
             match (
@@ -995,11 +1039,19 @@ fn options(expr: Option<&Expr>) -> Options {
 
 /// What a `RunPython` function writes, as far as its own body shows. Models are the names
 /// bound to `apps.get_model("app", "Model")` / `apps.get_model("app.Model")`.
-fn data_flow(def: &StmtFunctionDef, functions: &HashMap<&str, &StmtFunctionDef>) -> DataFlow {
+/// `bindings`: names that stand for string literals (a factory's parameters).
+fn data_flow(
+    def: &StmtFunctionDef,
+    functions: &HashMap<&str, &StmtFunctionDef>,
+    bindings: &HashMap<String, String>,
+) -> DataFlow {
     use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
     struct Flow<'f> {
         functions: &'f HashMap<&'f str, &'f StmtFunctionDef>,
+        bindings: &'f HashMap<String, String>,
         models: HashMap<String, String>,
+        /// Querysets bound to names: the fields their filters read.
+        filters: HashMap<String, Vec<FieldRef>>,
         /// Loop variables over a model's rows: variable → model.
         rows: HashMap<String, String>,
         out: DataFlow,
@@ -1012,6 +1064,36 @@ fn data_flow(def: &StmtFunctionDef, functions: &HashMap<&str, &StmtFunctionDef>)
             Expr::Call(c) => root_model(&c.func, models),
             Expr::Subscript(s) => root_model(&s.value, models),
             _ => None,
+        }
+    }
+    /// The name a query chain starts from (`rows` in `rows.filter(...).update(...)`).
+    fn root_name(expr: &Expr) -> &str {
+        match expr {
+            Expr::Name(n) => n.id.as_str(),
+            Expr::Attribute(a) => root_name(&a.value),
+            Expr::Call(c) => root_name(&c.func),
+            Expr::Subscript(s) => root_name(&s.value),
+            _ => "",
+        }
+    }
+    /// Fields named by the `.filter(...)`/`.exclude(...)` keywords of a query chain.
+    fn filter_refs(expr: &Expr, model: &str, out: &mut Vec<FieldRef>) {
+        match expr {
+            Expr::Call(c) => {
+                if let Expr::Attribute(a) = c.func.as_ref() {
+                    if matches!(a.attr.as_str(), "filter" | "exclude") {
+                        for kw in &c.arguments.keywords {
+                            if let Some(k) = &kw.arg {
+                                let field = k.as_str().split("__").next().unwrap_or("");
+                                out.push((model.to_string(), field.to_ascii_lowercase()));
+                            }
+                        }
+                    }
+                    filter_refs(&a.value, model, out);
+                }
+            }
+            Expr::Attribute(a) => filter_refs(&a.value, model, out),
+            _ => {}
         }
     }
     fn f_refs(expr: &Expr, model: &str, out: &mut Vec<FieldRef>) {
@@ -1042,8 +1124,15 @@ fn data_flow(def: &StmtFunctionDef, functions: &HashMap<&str, &StmtFunctionDef>)
                         && let Expr::Call(c) = a.value.as_ref()
                         && last_name(&c.func) == Some("get_model")
                     {
-                        let parts: Vec<String> =
-                            c.arguments.args.iter().filter_map(literal_str).collect();
+                        let parts: Vec<String> = c
+                            .arguments
+                            .args
+                            .iter()
+                            .filter_map(|a| match a {
+                                Expr::Name(n) => self.bindings.get(n.id.as_str()).cloned(),
+                                other => literal_str(other),
+                            })
+                            .collect();
                         let model = match parts.as_slice() {
                             [label] if label.contains('.') => Some(label.clone()),
                             [app, model] => Some(format!("{app}.{model}")),
@@ -1053,6 +1142,19 @@ fn data_flow(def: &StmtFunctionDef, functions: &HashMap<&str, &StmtFunctionDef>)
                             self.models
                                 .insert(target.id.to_string(), model.to_ascii_lowercase());
                         }
+                    } else if let [Expr::Name(target)] = a.targets.as_slice()
+                        && let Some(model) = root_model(&a.value, &self.models).cloned()
+                    {
+                        // `rows = Model.objects.filter(f=...)`: a queryset of the model, and
+                        // the fields its filters read.
+                        let mut reads = self
+                            .filters
+                            .get(root_name(&a.value))
+                            .cloned()
+                            .unwrap_or_default();
+                        filter_refs(&a.value, &model, &mut reads);
+                        self.filters.insert(target.id.to_string(), reads);
+                        self.models.insert(target.id.to_string(), model);
                     }
                     // `row.field = value` in a loop over a model's rows.
                     for t in &a.targets {
@@ -1121,6 +1223,13 @@ fn data_flow(def: &StmtFunctionDef, functions: &HashMap<&str, &StmtFunctionDef>)
                             }
                         }
                         f_refs(expr, &model, &mut self.out.reads);
+                        // The rows it writes are chosen by the fields its filters read:
+                        // `.filter(filter=flt).update(filter_spec=flt.spec)` derives one
+                        // from the other.
+                        filter_refs(&a.value, &model, &mut self.out.reads);
+                        if let Some(reads) = self.filters.get(root_name(&a.value)) {
+                            self.out.reads.extend(reads.iter().cloned());
+                        }
                     }
                     "bulk_update" => {
                         if let Some(Value::List(fields)) = arg(c, Some(1), "fields").map(eval) {
@@ -1139,6 +1248,8 @@ fn data_flow(def: &StmtFunctionDef, functions: &HashMap<&str, &StmtFunctionDef>)
     }
     let mut flow = Flow {
         functions,
+        bindings,
+        filters: HashMap::new(),
         models: HashMap::new(),
         rows: HashMap::new(),
         out: DataFlow::default(),

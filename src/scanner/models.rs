@@ -56,7 +56,7 @@ fn lookups() -> &'static LookupCache {
 }
 
 /// The file of `module` (dotted) under the nearest ancestor of `dir` that holds it.
-fn module_file(dir: &Path, module: &str) -> Option<PathBuf> {
+pub(crate) fn module_file(dir: &Path, module: &str) -> Option<PathBuf> {
     let key = (dir.to_path_buf(), module.to_string());
     if let Some(found) = lookups().lock().ok()?.get(&key) {
         return found.clone();
