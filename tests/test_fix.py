@@ -176,6 +176,42 @@ def test_what_upgrade_does_not_say_comes_from_the_chain(
         runner.dispose()
 
 
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_dropped_table_index_and_column_come_back_from_the_chain(
+    tmp_path: Path, make_db: Callable[[str], str], dialect: str
+) -> None:
+    """mlflow's shape: the upgrade drops an index, a table with a foreign key and a composite
+    key, a column with a server default, and changes a type, stating none of them. The fix
+    re-creates them from the replayed state, and the real downgrade restores the schema."""
+    root = project(tmp_path, "registry", "drop_registry")
+    target = root / "migrations" / "versions" / "drop_registry.py"
+    result = mrt("fix", "--apply", str(target))
+    assert result.returncode == 0, result.stderr
+    text = target.read_text()
+    assert "op.create_table(" in text and 'name="model_version_pk"' in text
+    assert 'sa.ForeignKey("registered_models.name", name="fk_model_versions_name")' in text
+    assert 'op.create_index("ix_model_versions_status", "model_versions", ["status"])' in text
+    assert 'sa.Column("stage", sa.String(20), nullable=False, server_default="None")' in text
+    assert "type_=sa.String(5000)" in text
+    assert "TODO" not in text  # the state knew everything this upgrade drops
+    # What stays is the data the drops lose, never a downgrade that leaves the schema wrong.
+    errors = {(f["pattern"], f["rule"]) for f in findings(target) if f["severity"] == "error"}
+    assert {pattern for pattern, _ in errors} <= {"DROP TABLE", "DROP COLUMN"}, errors
+
+    url = make_db(dialect)
+    runner = AlembicRunner(root / "alembic.ini", url)
+    try:
+        runner.upgrade("registry")
+        at_parent = schema(url)
+        runner.upgrade("head")
+        assert schema(url) != at_parent
+        runner.downgrade("registry")
+        assert schema(url) == at_parent
+        runner.upgrade("head")
+    finally:
+        runner.dispose()
+
+
 def test_without_its_chain_fix_says_what_it_cannot_know(tmp_path: Path) -> None:
     alone = tmp_path / "alone"
     alone.mkdir()

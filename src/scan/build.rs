@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use ruff_python_ast::PySourceType;
+use ruff_python_ast::{ModModule, PySourceType};
+use ruff_python_parser::Parsed;
 use ruff_text_size::TextRange;
 
 use super::{FileScan, stem};
@@ -15,6 +16,18 @@ use crate::scanner::{alembic, django, source};
 /// Parse one file into its migration model and run the per-file rules.
 #[must_use]
 pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
+    scan_file_with_syntax(path, group, bytes).0
+}
+
+/// [`scan_file`], also handing back the parsed module (when the file parsed) so that a tool
+/// working on the same text (`mrt fix`) reads the syntax tree the model came from instead of
+/// parsing the file a second time.
+#[must_use]
+pub fn scan_file_with_syntax(
+    path: String,
+    group: usize,
+    bytes: &[u8],
+) -> (FileScan, Option<Parsed<ModModule>>) {
     let mut scan = FileScan {
         path,
         group,
@@ -32,7 +45,7 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
                 msg,
                 TextRange::default(),
             ));
-            return scan;
+            return (scan, None);
         }
     };
     scan.source = source;
@@ -45,7 +58,7 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
             why,
             TextRange::empty(offset),
         ));
-        return scan;
+        return (scan, None);
     }
     let parsed = ruff_python_parser::parse_unchecked_source(&scan.source, PySourceType::Python);
     if let Some(err) = parsed.errors().first() {
@@ -58,7 +71,7 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
             )
             .with_fix("fix the Python syntax; Alembic/Django cannot import this file either"),
         );
-        return scan;
+        return (scan, None);
     }
     let body = &parsed.syntax().body;
     let suppressions = source::suppressions(&scan.source, parsed.tokens());
@@ -105,7 +118,7 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
         let id = alembic::identity(body);
         if id.revision.is_none() && !id.has_upgrade {
             // A helper module next to the revisions (or an empty file): not a migration.
-            return scan;
+            return (scan, Some(parsed));
         }
         let module = alembic::Module::new(&scan.source, body).at(&scan.path);
         let upgrade = module.function("upgrade");
@@ -152,7 +165,7 @@ pub fn scan_file(path: String, group: usize, bytes: &[u8]) -> FileScan {
     scan.is_migration = true;
     scan.diagnostics = rules::check_migration(&migration);
     scan.migration = Some(migration);
-    scan
+    (scan, Some(parsed))
 }
 
 /// The dialect a revision targets: its imports and `postgresql_*` arguments, else `PRAGMA`

@@ -158,6 +158,12 @@ pub struct Schema {
     /// (table, column), lower-case → where its definition was written. Kept apart from the
     /// tables: it is for `mrt fix`, and never part of comparing two states.
     definitions: HashMap<(String, String), Definition>,
+    /// Index or constraint name, lower-case → the `op.create_*` call that made it (its
+    /// statement range). For `mrt fix` too.
+    object_definitions: HashMap<String, Definition>,
+    /// Follow [`Schema::definition`]s: only [`Replay::schema_before`] (for `mrt fix`) needs them,
+    /// so the scan's replay does not pay for them.
+    keep_definitions: bool,
 }
 
 fn key(name: &str) -> String {
@@ -242,11 +248,24 @@ impl Schema {
         self.definitions.get(&(key(table), key(column))).copied()
     }
 
+    /// Where the index or constraint `name` of `table` was created: an unconditional
+    /// `op.create_*` call of an upgrade, not dropped or re-created since.
+    #[must_use]
+    pub fn object_definition(&self, table: &str, name: &str) -> Option<Definition> {
+        let table = self.table(table)?;
+        table.object(name).filter(|o| o.sure)?;
+        self.object_definitions.get(&key(name)).copied()
+    }
+
     /// Follow one upgrade's operations for [`Schema::definition`]: columns created by
     /// `create_table`/`add_column` are defined there; altering, renaming or dropping a column
     /// forgets it (its text no longer says what it is).
     fn note_definitions(&mut self, ops: &[Operation], rev: usize) {
+        if !self.keep_definitions {
+            return;
+        }
         for op in ops {
+            self.note_object_definition(op, rev);
             let Some(table) = usable(op.table.as_ref()).map(key) else {
                 continue;
             };
@@ -298,6 +317,34 @@ impl Schema {
                 OpKind::DropTable => forget_table(&mut self.definitions),
                 _ => {}
             }
+        }
+    }
+
+    /// [`Schema::object_definition`]: a create by a plain `op.*` call defines the object; any
+    /// other create or drop of the name forgets it.
+    fn note_object_definition(&mut self, op: &Operation, rev: usize) {
+        let creates = matches!(
+            op.kind,
+            OpKind::CreateIndex
+                | OpKind::CreateUniqueConstraint
+                | OpKind::CreateForeignKey
+                | OpKind::CreateCheckConstraint
+                | OpKind::CreatePrimaryKey
+        );
+        if !creates && !matches!(op.kind, OpKind::DropIndex | OpKind::DropConstraint) {
+            return;
+        }
+        let Some(name) = usable(op.name.as_ref()).map(key) else {
+            return;
+        };
+        if creates && op.origin == super::model::Origin::Op && !op.guarded {
+            let at = Definition {
+                rev,
+                range: op.range,
+            };
+            self.object_definitions.insert(name, at);
+        } else {
+            self.object_definitions.remove(&name);
         }
     }
 
@@ -1525,6 +1572,7 @@ impl Replay {
             .filter(|i| ancestors.contains(i))
             .collect();
         let mut schema = Schema::at_base(g, &order);
+        schema.keep_definitions = true;
         for &i in &order {
             replay_revision(&mut schema, g.migs[i], i);
         }

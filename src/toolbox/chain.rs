@@ -1,99 +1,239 @@
 //! What the revision chain says about the schema just before one migration runs, for `mrt fix`:
-//! the definitions of the columns its upgrade drops or alters, copied from the revision that
-//! wrote them. Only a file that sits on disk among its siblings has a chain; anything the
-//! replay is not sure of is left out, and `fix` then says what it cannot know.
+//! the state the replay of its ancestors leaves ([`crate::scanner::state`]), and the source
+//! text that defined each column, index and constraint in it, so a downgrade can bring them
+//! back as they were written. Only a file that sits on disk among its siblings has a chain.
+//! Anything the replay is not sure of comes back as `None`, and `fix` then says what it
+//! cannot know instead of guessing.
 
-use std::collections::HashMap;
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use ruff_python_ast::Expr;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_text_size::Ranged;
 
+use crate::scan::{FileScan, discover, on_scan_threads, scan_file};
 use crate::scanner::graph::Graph;
-use crate::scanner::model::{MigrationAST, OpKind};
+use crate::scanner::model::{ConstraintKind, MigrationAST, OpKind};
 use crate::scanner::python::{arg, last_name};
-use crate::scanner::state::Replay;
+use crate::scanner::source;
+use crate::scanner::state::{Definition, Object, Replay, Schema};
 
-/// One column as the chain last defined it, as source text.
+/// One column as the state before the upgrade has it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ColumnBefore {
-    /// The whole `sa.Column(...)` call, on one line.
-    pub definition: String,
-    /// Its type expression (`sa.String(30)`).
+    pub name: String,
+    /// The revision's `sa.Column(...)` call on one line, when its text still says what the
+    /// column is (not altered since) and this file imports every name it uses.
+    pub definition: Option<String>,
+    /// Its type expression (`sa.String(30)`), from that definition.
     pub type_: Option<String>,
-    /// `True`/`False`: stated, or SQLAlchemy's default (nullable unless primary key).
-    pub nullable: String,
-    /// The `server_default=` expression, `None` when it had none.
-    pub server_default: String,
-    /// The names the definition starts from (`sa` in `sa.String(30)`): a file may copy it only
-    /// when it binds them all.
-    pub names: Vec<String>,
+    /// `None`: the replay does not know.
+    pub nullable: Option<bool>,
+    /// `Some(None)`: no server default; `None`: not known.
+    pub server_default: Option<Option<String>>,
+    /// What the definition declares on the column itself (a primary key, `unique=True`,
+    /// `index=True`, a `ForeignKey`): `create_table` needs no separate constraint for them.
+    pub inline: Vec<ConstraintKind>,
 }
 
-/// (table, column), lower-case → its definition before `path`'s upgrade. Empty when `source`
-/// is not the file on disk, or the chain does not know.
-#[must_use]
-pub fn columns_before(path: &str, source: &str) -> HashMap<(String, String), ColumnBefore> {
-    columns_before_inner(path, source).unwrap_or_default()
+/// One table as the state before the upgrade has it.
+#[derive(Clone, Debug)]
+pub struct TableBefore {
+    pub name: String,
+    /// False when code the replay could not read may have added columns or constraints.
+    pub complete: bool,
+    pub columns: Vec<ColumnBefore>,
+    pub objects: Vec<Object>,
 }
 
-fn columns_before_inner(
-    path: &str,
-    source: &str,
-) -> Option<HashMap<(String, String), ColumnBefore>> {
-    let file = Path::new(path);
-    if std::fs::read_to_string(file).ok()? != source {
-        return None;
+/// The chain of one migration file: the state before its upgrade and the sibling revisions
+/// whose text defined it.
+pub struct Chain {
+    schema: Schema,
+    /// The sibling files (the migration being fixed is not among them: it is never re-read).
+    siblings: Vec<FileScan>,
+    /// Graph index → index into `siblings` (`None`: the migration being fixed).
+    files: Vec<Option<usize>>,
+    /// The names the fixed file's imports bind: copied text may use only these.
+    imported: HashSet<String>,
+}
+
+impl Chain {
+    /// The chain of `target` (the model the scan built from `source`), when `path` is the file
+    /// on disk with that text and its folder holds its ancestors.
+    #[must_use]
+    pub fn load(
+        path: &str,
+        source: &str,
+        target: &MigrationAST,
+        imported: HashSet<String>,
+    ) -> Option<Chain> {
+        let file = Path::new(path);
+        if std::fs::read_to_string(file).ok()? != source {
+            return None;
+        }
+        // `mrt fix 0042_x.py` run inside the versions folder: its siblings are here.
+        let dir = file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let siblings = scan_siblings(dir, &file.canonicalize().ok()?)?;
+        let mut migs: Vec<&MigrationAST> = Vec::with_capacity(siblings.len() + 1);
+        let mut files = Vec::with_capacity(siblings.len() + 1);
+        for (i, scan) in siblings.iter().enumerate() {
+            if let Some(m) = &scan.migration {
+                migs.push(m);
+                files.push(Some(i));
+            }
+        }
+        let at = migs.len();
+        migs.push(target);
+        files.push(None);
+        let graph = Graph::new(migs);
+        if !graph.is_canonical(at) {
+            return None;
+        }
+        let schema = Replay::schema_before(&graph, at);
+        drop(graph);
+        Some(Chain {
+            schema,
+            siblings,
+            files,
+            imported,
+        })
     }
-    let dir = file.parent().filter(|d| !d.as_os_str().is_empty())?;
-    let wanted = file.canonicalize().ok()?;
-    let scans = crate::scan::scan_paths(&[dir.to_path_buf()]).ok()?;
-    let with_migration: Vec<(&str, &MigrationAST)> = scans
-        .iter()
-        .filter_map(|f| Some((f.path.as_str(), f.migration.as_ref()?)))
+
+    /// The source text a definition points at.
+    fn text(&self, at: Definition) -> Option<&str> {
+        let scan = &self.siblings[(*self.files.get(at.rev)?)?];
+        scan.source
+            .get(at.range.start().to_usize()..at.range.end().to_usize())
+    }
+
+    /// Can this file use `expr` as written: does it import every name it starts from?
+    fn usable_here(&self, names: &[String]) -> bool {
+        names.iter().all(|n| self.imported.contains(n))
+    }
+
+    /// The column before the upgrade, when the replay knows its table for sure.
+    #[must_use]
+    pub fn column(&self, table: &str, column: &str) -> Option<ColumnBefore> {
+        let t = self.schema.table(table).filter(|t| t.sure)?;
+        let col = t.column(column)?;
+        let written = self
+            .schema
+            .definition(table, column)
+            .and_then(|at| self.text(at))
+            .and_then(parse_column)
+            .filter(|c| self.usable_here(&c.names));
+        let server_default = match &written {
+            Some(c) => Some(c.server_default.clone()),
+            None if col.default_known && col.default.is_none() => Some(None),
+            None => None,
+        };
+        Some(ColumnBefore {
+            name: col.name.clone(),
+            nullable: col.nullable,
+            server_default,
+            type_: written.as_ref().and_then(|c| c.type_.clone()),
+            inline: written
+                .as_ref()
+                .map(|c| c.inline.clone())
+                .unwrap_or_default(),
+            definition: written.map(|c| c.definition),
+        })
+    }
+
+    /// The table before the upgrade, when the replay created it itself (not an unknown one).
+    #[must_use]
+    pub fn table(&self, name: &str) -> Option<TableBefore> {
+        let t = self.schema.table(name).filter(|t| t.sure)?;
+        let columns = t
+            .columns
+            .iter()
+            .filter_map(|c| self.column(name, &c.name))
+            .collect::<Vec<_>>();
+        Some(TableBefore {
+            name: t.name.clone(),
+            complete: t.complete && columns.len() == t.columns.len(),
+            columns,
+            objects: t.objects.clone(),
+        })
+    }
+
+    /// The index or constraint `name` of `table` before the upgrade, when the replay is sure
+    /// of it.
+    #[must_use]
+    pub fn object(&self, table: &str, name: &str) -> Option<Object> {
+        let t = self.schema.table(table).filter(|t| t.sure)?;
+        t.object(name).filter(|o| o.sure).cloned()
+    }
+
+    /// The `op.create_*(...)` call that made index or constraint `name` of `table`, on one
+    /// line, its receiver written as `op_name`; `None` when it was made any other way or this
+    /// file cannot use its text.
+    #[must_use]
+    pub fn object_call(&self, table: &str, name: &str, op_name: &str) -> Option<String> {
+        let at = self.schema.object_definition(table, name)?;
+        let scan = &self.siblings[(*self.files.get(at.rev)?)?];
+        let op = scan.migration.as_ref()?.upgrade_ops().iter().find(|o| {
+            o.range == at.range
+                && o.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                && matches!(
+                    o.kind,
+                    OpKind::CreateIndex
+                        | OpKind::CreateUniqueConstraint
+                        | OpKind::CreateForeignKey
+                        | OpKind::CreateCheckConstraint
+                        | OpKind::CreatePrimaryKey
+                )
+        })?;
+        // A batch block's call (`batch_op.create_index("ix", ["a"])`) names no table.
+        let call = op.sql.as_deref()?.strip_prefix("op.")?;
+        let text = format!("{op_name}.{}", one_line(call));
+        let parsed = ruff_python_parser::parse_expression(&text).ok()?;
+        self.usable_here(&root_names(parsed.expr())).then_some(text)
+    }
+}
+
+/// Every migration file under `dir` but `target`, scanned on the scanner's threads.
+fn scan_siblings(dir: &Path, target: &Path) -> Option<Vec<FileScan>> {
+    let found = discover(&[dir.to_path_buf()]).ok()?;
+    let paths: Vec<PathBuf> = found
+        .into_iter()
+        .map(|(_, p, _)| p)
+        .filter(|p| p.canonicalize().map_or(true, |c| c != target))
         .collect();
-    let graph = Graph::new(with_migration.iter().map(|(_, m)| *m).collect());
-    let target = with_migration
-        .iter()
-        .position(|(p, _)| Path::new(p).canonicalize().is_ok_and(|p| p == wanted))?;
-    if !graph.is_canonical(target) {
-        return None;
-    }
-    let before = Replay::schema_before(&graph, target);
-    let mut texts: HashMap<usize, String> = HashMap::new();
-    let mut out = HashMap::new();
-    for op in graph.migs[target].upgrade_ops() {
-        if !matches!(
-            op.kind,
-            OpKind::DropColumn | OpKind::AlterColumn | OpKind::RenameColumn
-        ) {
-            continue;
-        }
-        let (Some(table), Some(column)) = (op.table.as_deref(), op.column.as_deref()) else {
-            continue;
-        };
-        let Some(at) = before.definition(table, column) else {
-            continue;
-        };
-        let text = texts.entry(at.rev).or_insert_with(|| {
-            std::fs::read_to_string(with_migration[at.rev].0).unwrap_or_default()
-        });
-        let Some(call_text) = text.get(at.range.start().into()..at.range.end().into()) else {
-            continue;
-        };
-        if let Some(found) = parse_column(call_text) {
-            out.insert(
-                (table.to_ascii_lowercase(), column.to_ascii_lowercase()),
-                found,
-            );
-        }
-    }
-    Some(out)
+    Some(on_scan_threads(|| {
+        paths
+            .par_iter()
+            .filter_map(|p| {
+                let bytes = source::read_file(p).ok()?;
+                let scan = scan_file(p.to_string_lossy().into_owned(), 0, &bytes);
+                scan.is_migration.then_some(scan)
+            })
+            .collect()
+    }))
+}
+
+/// A `Column(...)` call as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct WrittenColumn {
+    definition: String,
+    type_: Option<String>,
+    /// `None` when it had none.
+    server_default: Option<String>,
+    inline: Vec<ConstraintKind>,
+    /// The names the definition starts from (`sa` in `sa.String(30)`).
+    names: Vec<String>,
 }
 
 /// A `Column(...)` call's parts, or `None` when the text is not one.
-fn parse_column(text: &str) -> Option<ColumnBefore> {
+fn parse_column(text: &str) -> Option<WrittenColumn> {
     let parsed = ruff_python_parser::parse_expression(text).ok()?;
     let Expr::Call(call) = parsed.expr() else {
         return None;
@@ -117,18 +257,30 @@ fn parse_column(text: &str) -> Option<ColumnBefore> {
             })
             .map(slice)
     });
-    let primary_key = arg(call, None, "primary_key").map(slice).as_deref() == Some("True");
-    let nullable = arg(call, None, "nullable")
-        .map(slice)
-        .unwrap_or_else(|| if primary_key { "False" } else { "True" }.to_string());
-    let server_default = arg(call, None, "server_default")
-        .map(slice)
-        .unwrap_or_else(|| "None".to_string());
-    Some(ColumnBefore {
+    let is_true = |kw: &str| arg(call, None, kw).map(slice).as_deref() == Some("True");
+    let mut inline = Vec::new();
+    for (kw, kind) in [
+        ("primary_key", ConstraintKind::PrimaryKey),
+        ("unique", ConstraintKind::Unique),
+        ("index", ConstraintKind::Index),
+    ] {
+        if is_true(kw) {
+            inline.push(kind);
+        }
+    }
+    let foreign_key = call
+        .arguments
+        .args
+        .iter()
+        .any(|a| matches!(a, Expr::Call(c) if last_name(&c.func) == Some("ForeignKey")));
+    if foreign_key {
+        inline.push(ConstraintKind::ForeignKey);
+    }
+    Some(WrittenColumn {
         definition: one_line(text),
         type_,
-        nullable,
-        server_default,
+        server_default: arg(call, None, "server_default").map(slice),
+        inline,
         names: root_names(parsed.expr()),
     })
 }
@@ -180,12 +332,12 @@ mod tests {
             "sa.Column(\"phone\", sa.String(30), sa.ForeignKey(\"x.id\"), server_default=\"n/a\")"
         );
         assert_eq!(c.type_.as_deref(), Some("sa.String(30)"));
-        assert_eq!(c.nullable, "True");
-        assert_eq!(c.server_default, "\"n/a\"");
+        assert_eq!(c.server_default.as_deref(), Some("\"n/a\""));
+        assert_eq!(c.inline, vec![ConstraintKind::ForeignKey]);
         let pk = parse_column("Column('id', Integer, primary_key=True)").unwrap();
         assert_eq!(
-            (pk.type_.as_deref(), pk.nullable.as_str()),
-            (Some("Integer"), "False")
+            (pk.type_.as_deref(), pk.server_default, pk.inline),
+            (Some("Integer"), None, vec![ConstraintKind::PrimaryKey])
         );
         assert!(parse_column("sa.Index('ix', 'a')").is_none());
         assert!(parse_column("not python (").is_none());

@@ -10,6 +10,9 @@ pub mod fix;
 #[cfg(test)]
 mod tests;
 
+use ruff_python_ast::ModModule;
+use ruff_python_parser::Parsed;
+
 use crate::Error;
 use crate::rules::Rule;
 use crate::scan::{self, FileScan};
@@ -18,7 +21,16 @@ use crate::scanner::model::{Framework, MigrationAST};
 
 /// Scan one in-memory file and insist it is a readable migration: bad input is one line.
 pub(crate) fn scan_one(path: &str, source: &str) -> Result<(FileScan, MigrationAST), Error> {
-    let mut file = scan::scan_file(path.to_string(), 0, source.as_bytes());
+    scan_one_with_syntax(path, source).map(|(file, m, _)| (file, m))
+}
+
+/// [`scan_one`], with the syntax tree the model was built from.
+pub(crate) fn scan_one_with_syntax(
+    path: &str,
+    source: &str,
+) -> Result<(FileScan, MigrationAST, Option<Parsed<ModModule>>), Error> {
+    let (mut file, parsed) =
+        scan::build::scan_file_with_syntax(path.to_string(), 0, source.as_bytes());
     if let Some(d) = file
         .diagnostics
         .iter()
@@ -38,7 +50,7 @@ pub(crate) fn scan_one(path: &str, source: &str) -> Result<(FileScan, MigrationA
             "{path}: not an Alembic or Django migration ({why})"
         )));
     };
-    Ok((file, migration))
+    Ok((file, migration, parsed))
 }
 
 /// A Python string literal for `s` (double-quoted, escaped).

@@ -1,0 +1,415 @@
+//! One upgrade operation undone: the call found back in the source, its argument text reused.
+
+use ruff_python_ast::{Expr, ExprCall};
+use ruff_text_size::{Ranged, TextRange};
+
+use super::Item;
+use super::layout::{MAX_LINE, wrap_at};
+use super::source_map::Index;
+use crate::scanner::model::{OpKind, Operation, Origin};
+use crate::toolbox::chain::{Chain, ColumnBefore};
+use crate::toolbox::{one_line, py_str};
+
+/// The downgrade being generated.
+pub(super) struct Gen<'a> {
+    pub source: &'a str,
+    pub index: Index<'a>,
+    /// The name `alembic.op` is bound to (`op`, or the alias).
+    pub op_name: String,
+    /// The name `sqlalchemy` is imported as, for constraints written from the chain's state.
+    pub sqlalchemy: Option<String>,
+    /// Tables created by this upgrade: their rows need no separate comment.
+    pub created: Vec<String>,
+    pub items: Vec<Item>,
+    pub irreversible: usize,
+    pub reversed: usize,
+    /// The schema before this upgrade, when the file sits among its ancestors.
+    pub chain: Option<Chain>,
+    /// Indexes and constraints (lower-case names) the upgrade drops by name: their own undo
+    /// re-creates them, so a re-created table leaves them out.
+    pub dropped_objects: Vec<String>,
+}
+
+impl<'a> Gen<'a> {
+    pub fn new(source: &'a str, index: Index<'a>, op_name: String, chain: Option<Chain>) -> Self {
+        Gen {
+            source,
+            index,
+            op_name,
+            sqlalchemy: None,
+            created: Vec::new(),
+            items: Vec::new(),
+            irreversible: 0,
+            reversed: 0,
+            chain,
+            dropped_objects: Vec::new(),
+        }
+    }
+
+    /// Undo every operation of `upgrade()`: walk forward to group each `execute` with its SQL
+    /// statements, then hand back the groups in reverse.
+    pub fn undo_upgrade(&mut self, ops: &[Operation]) -> Vec<Item> {
+        self.dropped_objects = ops
+            .iter()
+            .filter(|o| matches!(o.kind, OpKind::DropIndex | OpKind::DropConstraint))
+            .filter_map(|o| Some(o.name.as_deref()?.to_ascii_lowercase()))
+            .collect();
+        let mut groups: Vec<Vec<Item>> = Vec::new();
+        let mut done_calls: Vec<TextRange> = Vec::new();
+        let mut i = 0;
+        while i < ops.len() {
+            let op = &ops[i];
+            let before = self.items.len();
+            i += 1;
+            if op.kind == OpKind::Execute {
+                let mut stmts = Vec::new();
+                while i < ops.len() && ops[i].origin == Origin::Sql && ops[i].range == op.range {
+                    stmts.push(&ops[i]);
+                    i += 1;
+                }
+                self.undo_sql(op, &stmts);
+            } else if op.kind == OpKind::Call {
+                // A function imported from elsewhere: its effects are invisible here.
+                let name = op.name.clone().unwrap_or_else(|| "a function".into());
+                self.cannot(
+                    &format!("{name}()"),
+                    &format!("upgrade() calls {name}(), defined outside this file; mrt cannot see what it changes, so undo it here (e.g. call its counterpart)"),
+                );
+            } else if op.origin == Origin::Sql {
+                // A SQLAlchemy Core statement or SQL outside an execute we saw.
+                self.undo_sql(op, &[op]);
+            } else if let Some(call) = self.call_of(op) {
+                if !done_calls.contains(&call.range()) {
+                    done_calls.push(call.range());
+                    self.undo_call(op, call);
+                }
+            } else if op.kind != OpKind::Read {
+                let shown = one_line(op.sql.as_deref().unwrap_or(op.kind.as_str()), 100);
+                self.cannot(&shown, "mrt could not locate this call in the source");
+            }
+            let produced: Vec<Item> = self.items.drain(before..).collect();
+            if !produced.is_empty() {
+                groups.push(produced);
+            }
+        }
+        groups.into_iter().rev().flatten().collect()
+    }
+
+    pub(super) fn text(&self, range: TextRange) -> &'a str {
+        &self.source[range]
+    }
+
+    /// The chain's view of the column `op` drops or alters.
+    pub(super) fn column_before(&self, op: &Operation) -> Option<ColumnBefore> {
+        self.chain
+            .as_ref()?
+            .column(op.table.as_deref()?, op.column.as_deref()?)
+    }
+
+    /// Positional argument `pos` or keyword `kw`, as source text.
+    pub(super) fn arg(&self, call: &ExprCall, pos: Option<usize>, kw: &str) -> Option<&'a str> {
+        crate::scanner::python::arg(call, pos, kw).map(|e| self.text(e.range()))
+    }
+
+    pub(super) fn kw(&self, call: &ExprCall, kw: &str) -> Option<&'a str> {
+        self.arg(call, None, kw)
+    }
+
+    /// The parsed call behind an `op.*` operation.
+    fn call_of(&self, op: &Operation) -> Option<&'a ExprCall> {
+        let text = op.sql.as_deref()?;
+        // Calls are collected in source order: skip straight to the statement's start.
+        let first = self
+            .index
+            .calls
+            .partition_point(|c| c.start() < op.range.start());
+        self.index.calls[first..]
+            .iter()
+            .copied()
+            .take_while(|c| c.start() < op.range.end())
+            .find(|c| op.range.contains_range(c.range()) && self.text(c.range()) == text)
+    }
+
+    /// The batch block a call sits in, when it is made on the block's variable.
+    fn batch_of(&self, call: &ExprCall) -> Option<usize> {
+        let Expr::Attribute(a) = call.func.as_ref() else {
+            return None;
+        };
+        let Expr::Name(n) = a.value.as_ref() else {
+            return None;
+        };
+        self.index
+            .batches
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.var == n.id.as_str() && b.body.contains_range(call.range()))
+            .min_by_key(|(_, b)| b.body.len())
+            .map(|(i, _)| i)
+    }
+
+    /// The `autocommit_block()` a call sits in: its inverse must run in one too.
+    fn autocommit_of(&self, call: &ExprCall) -> Option<usize> {
+        self.index
+            .batches
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.var.is_empty() && b.body.contains_range(call.range()))
+            .min_by_key(|(_, b)| b.body.len())
+            .map(|(i, _)| i)
+    }
+
+    /// The receiver of `op.method(...)` as written (`op`, `o`, `alembic.op`, `batch_op`).
+    pub(super) fn receiver(&self, call: &ExprCall) -> String {
+        match call.func.as_ref() {
+            Expr::Attribute(a) => self.text(a.value.range()).to_string(),
+            _ => self.op_name.clone(),
+        }
+    }
+
+    pub(super) fn push(&mut self, batch: Option<usize>, stmt: String) {
+        self.items.push(Item::Stmt(batch, stmt));
+    }
+
+    pub(super) fn comment(&mut self, lines: Vec<String>) {
+        self.irreversible += 1;
+        self.items.push(Item::Comment(lines));
+    }
+
+    pub(super) fn passthrough(&self, call: &ExprCall, names: &[&str]) -> String {
+        let mut out = String::new();
+        for name in names {
+            if let Some(t) = self.kw(call, name) {
+                out.push_str(&format!(", {name}={t}"));
+            }
+        }
+        out
+    }
+
+    /// `if_not_exists=X` on a create becomes `if_exists=X` on its drop.
+    pub(super) fn if_exists(&self, call: &ExprCall) -> String {
+        self.kw(call, "if_not_exists")
+            .map(|t| format!(", if_exists={t}"))
+            .unwrap_or_default()
+    }
+
+    /// Undo one upgrade operation (the model's view) made by `call`.
+    fn undo_call(&mut self, op: &Operation, call: &'a ExprCall) {
+        let at = Site::of(self, call);
+        let shown = one_line(self.text(call.range()), 100);
+        match op.kind {
+            OpKind::AddColumn => self.undo_add_column(op, &at, &shown),
+            OpKind::DropColumn => self.undo_drop_column(op, call, &at, &shown),
+            OpKind::AlterColumn | OpKind::RenameColumn => {
+                self.undo_alter(op, call, at.batch, at.block, &at.receiver);
+            }
+            OpKind::CreateTable => {
+                let t = self.arg(call, Some(0), "table_name").unwrap_or("\"?\"");
+                let guard = self.if_exists(call);
+                self.reversed += 1;
+                let stmt = format!("{}.drop_table({t}{}{guard})", at.receiver, at.schema);
+                self.push(at.block, stmt);
+            }
+            OpKind::DropTable => self.restore_table(op, call, &at, &shown),
+            OpKind::RenameTable => {
+                let old = self.arg(call, Some(0), "old_table_name");
+                let new = self.arg(call, Some(1), "new_table_name");
+                let (Some(old), Some(new)) = (old, new) else {
+                    return self.cannot(&shown, "mrt cannot read the table names");
+                };
+                self.reversed += 1;
+                let stmt = format!("{}.rename_table({new}, {old}{})", at.receiver, at.schema);
+                self.push(at.block, stmt);
+            }
+            OpKind::CreateIndex => self.undo_create_index(op, call, &at, &shown),
+            OpKind::CreateUniqueConstraint
+            | OpKind::CreateForeignKey
+            | OpKind::CreateCheckConstraint
+            | OpKind::CreatePrimaryKey => self.undo_create_constraint(op, call, &at, &shown),
+            OpKind::DropIndex | OpKind::DropConstraint => self.restore_object(op, &at, &shown),
+            OpKind::BulkInsert => {
+                let t = op.table.clone().unwrap_or_else(|| "?".into());
+                if !self.created.iter().any(|c| c.eq_ignore_ascii_case(&t)) {
+                    self.comment(vec![
+                        format!("NOT REVERSED: {shown}"),
+                        format!("the rows inserted into {t} stay after downgrade; delete them here if they must go."),
+                    ]);
+                }
+            }
+            OpKind::Read => {}
+            _ => self.cannot(&shown, "mrt knows no automatic inverse for this call"),
+        }
+    }
+
+    fn undo_add_column(&mut self, op: &Operation, at: &Site<'a>, shown: &str) {
+        let Some(col) = op.column.as_deref() else {
+            return self.cannot(shown, "mrt cannot read the added column's name");
+        };
+        let (r, schema) = (&at.receiver, &at.schema);
+        let stmt = match at.table {
+            Some(t) => format!("{r}.drop_column({t}, {}{schema})", py_str(col)),
+            None => format!("{r}.drop_column({}{schema})", py_str(col)),
+        };
+        self.reversed += 1;
+        self.push(at.block, stmt);
+    }
+
+    /// The values are gone; the column comes back as the chain defined it, when re-adding it
+    /// works on a filled table (nullable, or with a server default).
+    fn undo_drop_column(&mut self, op: &Operation, call: &ExprCall, at: &Site<'a>, shown: &str) {
+        let col = self
+            .arg(call, at.pos(1), "column_name")
+            .unwrap_or("\"<column>\"");
+        let known = self.column_before(op);
+        let loss = format!(
+            "upgrade() deletes column {} and every value in it; no downgrade can bring the values back.",
+            op.target()
+        );
+        let add = |definition: &str| match at.table {
+            Some(t) => format!("{}.add_column({t}, {definition})", at.receiver),
+            None => format!("{}.add_column({definition})", at.receiver),
+        };
+        let definition = known.as_ref().and_then(|c| c.definition.clone());
+        if let (Some(c), Some(definition)) = (&known, &definition)
+            && (c.nullable == Some(true) || matches!(c.server_default, Some(Some(_))))
+        {
+            self.comment(vec![
+                format!("NOT REVERSIBLE: {shown}"),
+                loss,
+                "The column comes back empty, as the revision that created it defined it:"
+                    .to_string(),
+            ]);
+            self.reversed += 1;
+            self.push(at.block, add(definition));
+            return;
+        }
+        // Re-adding a NOT NULL column without a server default fails on a filled table (and an
+        // unknown definition cannot be written): such a definition stays a hint.
+        let why = match (&definition, known.as_ref().and_then(|c| c.nullable)) {
+            (Some(_), Some(false)) => {
+                "Its definition is NOT NULL without a server default, so adding it back fails on a filled table; give it a server_default or make it nullable:"
+            }
+            (Some(_), _) => {
+                "The chain does not say whether it is nullable; if it is NOT NULL without a server default, adding it back fails on a filled table:"
+            }
+            (None, _) => {
+                "To restore the column's structure (empty), write its definition (type for ...) here:"
+            }
+        };
+        let hint =
+            add(&definition.unwrap_or_else(|| format!("sa.Column({col}, ..., nullable=True)")));
+        let mut lines = vec![format!("NOT REVERSIBLE: {shown}"), loss, why.to_string()];
+        // The hint sits behind `# mrt fix: ` (11 columns) in the function body.
+        let hint = wrap_at(&hint, "    ", "    ", MAX_LINE - 11 - 4);
+        lines.extend(hint.lines().map(str::to_string));
+        self.comment(lines);
+    }
+
+    fn undo_create_index(&mut self, op: &Operation, call: &ExprCall, at: &Site<'a>, shown: &str) {
+        let name = self.arg(call, Some(0), "index_name");
+        let Some(name) = name.filter(|_| !op.name_is_none) else {
+            return self.cannot(
+                shown,
+                "the index has no name, so it cannot be dropped by name; name it in upgrade()",
+            );
+        };
+        let mut extra = self.passthrough(call, &["schema", "postgresql_concurrently"]);
+        extra.push_str(&self.if_exists(call));
+        let r = &at.receiver;
+        let stmt = match self
+            .arg(call, at.pos(1), "table_name")
+            .filter(|_| at.batch.is_none())
+        {
+            Some(t) => format!("{r}.drop_index({name}, table_name={t}{extra})"),
+            None => format!("{r}.drop_index({name}{extra})"),
+        };
+        self.reversed += 1;
+        self.push(at.block, stmt);
+    }
+
+    fn undo_create_constraint(
+        &mut self,
+        op: &Operation,
+        call: &ExprCall,
+        at: &Site<'a>,
+        shown: &str,
+    ) {
+        let type_ = constraint_type(op.kind);
+        let name = self.arg(call, Some(0), "constraint_name");
+        let Some(name) = name.filter(|_| !op.name_is_none) else {
+            return self.cannot(
+                shown,
+                "the constraint has no name, so it cannot be dropped by name; name it in upgrade()",
+            );
+        };
+        let table_kw = if op.kind == OpKind::CreateForeignKey {
+            "source_table"
+        } else {
+            "table_name"
+        };
+        let r = &at.receiver;
+        let stmt = match self
+            .arg(call, at.pos(1), table_kw)
+            .filter(|_| at.batch.is_none())
+        {
+            Some(t) => format!(
+                "{r}.drop_constraint({name}, {t}, type_={}{})",
+                py_str(type_),
+                at.schema
+            ),
+            None => format!("{r}.drop_constraint({name}, type_={})", py_str(type_)),
+        };
+        self.reversed += 1;
+        self.push(at.block, stmt);
+    }
+
+    pub(super) fn cannot(&mut self, shown: &str, why: &str) {
+        self.comment(vec![format!("NOT REVERSED: {shown}"), format!("{why}.")]);
+    }
+}
+
+/// Alembic's `type_` for `drop_constraint` of what an operation creates.
+pub(super) fn constraint_type(kind: OpKind) -> &'static str {
+    match kind {
+        OpKind::CreateUniqueConstraint => "unique",
+        OpKind::CreateForeignKey => "foreignkey",
+        OpKind::CreateCheckConstraint => "check",
+        _ => "primary",
+    }
+}
+
+/// Where an upgrade call sits, and what its inverse repeats of it.
+pub(super) struct Site<'a> {
+    /// The `batch_alter_table` block it is made in (on the block's variable).
+    pub batch: Option<usize>,
+    /// The block its inverse goes in: the batch block, or an `autocommit_block()`.
+    pub block: Option<usize>,
+    /// `op`, the alias, or the batch variable.
+    pub receiver: String,
+    /// The table argument's text (none inside a batch block).
+    pub table: Option<&'a str>,
+    /// `, schema=...` when the call had one.
+    pub schema: String,
+}
+
+impl<'a> Site<'a> {
+    fn of(g: &Gen<'a>, call: &'a ExprCall) -> Self {
+        let batch = g.batch_of(call);
+        Site {
+            batch,
+            block: batch.or_else(|| g.autocommit_of(call)),
+            receiver: g.receiver(call),
+            table: if batch.is_some() {
+                None
+            } else {
+                g.arg(call, Some(0), "table_name")
+            },
+            schema: g.passthrough(call, &["schema"]),
+        }
+    }
+
+    /// Positional argument `p` as written outside a batch block (inside, the table is not
+    /// passed, so every later argument moves one place left).
+    pub fn pos(&self, p: usize) -> Option<usize> {
+        p.checked_sub(usize::from(self.batch.is_some()))
+    }
+}
