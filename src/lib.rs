@@ -24,6 +24,13 @@ pub mod url;
 
 pub use error::Error;
 
+/// mimalloc instead of the system allocator: the scan allocates many small nodes and strings
+/// (parser, model, replay), and glibc's malloc took 25–30 % of its samples. Build with
+/// `--no-default-features` to fall back to the system allocator.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The package version in PEP 440 form (Cargo's `2.0.0-alpha.1` becomes `2.0.0a1`, as
 /// maturin writes it into the wheel's metadata).
 #[must_use]
