@@ -10,7 +10,10 @@ def _results() -> list[RevisionResult]:
     return [
         RevisionResult("001", passed=True),
         RevisionResult(
-            "002", passed=False, failures=["Table 'users': 3/3 rows lost after rollback"]
+            "002",
+            passed=False,
+            failures=["Table 'users': 3/3 rows lost after rollback"],
+            failure_kind="data_lost",
         ),
         RevisionResult("003", passed=True, skipped=True, skip_reason="one-way by design"),
         RevisionResult(
@@ -20,6 +23,7 @@ def _results() -> list[RevisionResult]:
                 "Table 'tags' still exists after rollback",
                 "upgrade after the rollback failed: x",
             ],
+            failure_kind="rollback_failed",
         ),
     ]
 
@@ -64,3 +68,16 @@ def test_all_green_summary_and_verdicts() -> None:
         "9", passed=False, failures=["Index 'ix' still exists after rollback"]
     )
     assert verdict(schema_only) == "schema not restored"
+
+
+def test_the_verdict_comes_from_the_failure_kind_not_from_the_words() -> None:
+    # The line's words do not decide: the kind the check recorded does.
+    worded = RevisionResult("1", passed=False, failures=["rows lost, values changed, x failed: y"])
+    assert verdict(worded) == "schema not restored"
+    worded.found("data_lost")
+    assert verdict(worded) == "data loss detected"
+    worded.found("schema_drift")  # a milder kind never replaces a worse one
+    assert verdict(worded) == "data loss detected"
+    worded.found("rollback_failed")
+    assert verdict(worded) == "rollback failed"
+    assert worded.to_dict()["failure_kind"] == "rollback_failed"

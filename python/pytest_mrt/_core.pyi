@@ -184,13 +184,30 @@ class Schema:
 class Fingerprint:
     """Hashes of every row of every table at one moment."""
 
-    def compare(self, after: Fingerprint, ignore: Fingerprint | None = None) -> list[str]: ...
+    def compare(
+        self, after: Fingerprint, ignore: Fingerprint | None = None
+    ) -> list[RowProblem]: ...
     def added_since(self, before: Fingerprint) -> Fingerprint: ...
     def row_count(self, table: str) -> int: ...
     @property
     def total_rows(self) -> int: ...
     @property
     def tables(self) -> list[str]: ...
+
+@final
+class RowProblem:
+    """One difference in the rows after a rollback; ``str()`` is its sentence."""
+
+    @property
+    def kind(self) -> str:
+        """``table_missing``, ``rows_lost``, ``rows_lost_or_changed``, ``values_changed`` or
+        ``rows_leaked``."""
+    @property
+    def table(self) -> str: ...
+    @property
+    def loses_data(self) -> bool: ...
+    @property
+    def text(self) -> str: ...
 
 @final
 class Unseeded:

@@ -223,6 +223,7 @@ class RollbackChecker:
         result.warnings = []
         result.coverage = {}
         result.status = "failed"
+        result.failure_kind = "rollback_failed"
         self._gone = (
             f"blocked: not checked, the database server stopped answering during the check "
             f"of {rev} ({self._doing} {reason})"
@@ -297,6 +298,7 @@ class RollbackChecker:
                 self._unreachable[rev] = empty.reason
                 result.failures.append(f"upgrade failed: {empty.reason}")
                 result.status = "failed"
+                result.found("rollback_failed")
                 return
             on_data_error = exc
         self.engine.ignore_table(self.runner.version_table)
@@ -354,8 +356,10 @@ class RollbackChecker:
             return
         self._show("compare")
         after = self.engine.snapshot()
-        result.failures += before.diff(after, "rollback")
-        result.failures += rows_before.compare(self.engine.fingerprint(after), ours)
+        self._schema_drift(result, before.diff(after, "rollback"))
+        for problem in rows_before.compare(self.engine.fingerprint(after), ours):
+            result.failures.append(str(problem))
+            result.found("data_lost" if problem.loses_data else "schema_drift")
 
         self._show("upgrade again")
         if not self._step(result, "upgrade", rev, "upgrade after the rollback"):
@@ -363,7 +367,7 @@ class RollbackChecker:
             return
         self._show("compare")
         again = self.engine.snapshot()
-        result.failures += upgraded.diff(again, "reupgrade")
+        self._schema_drift(result, upgraded.diff(again, "reupgrade"))
         if self._walking:
             # Nobody else touches the database between two checks of one walk.
             self._known = ((rev,), again)
@@ -387,10 +391,17 @@ class RollbackChecker:
             if exc.in_env_py:
                 raise
             result.failures.append(f"{what} failed: {exc.reason}")
+            result.found("rollback_failed")
             self._dirty = True
             self._known = None
             return False
         return True
+
+    @staticmethod
+    def _schema_drift(result: RevisionResult, differences: list[str]) -> None:
+        result.failures += differences
+        if differences:
+            result.found("schema_drift")
 
     def _seed(self, schema: _core.Schema, tables: list[str], salt: int) -> _core.SeedOutcome:
         skip = self._foreign_tables | {self.runner.version_table}
@@ -573,7 +584,7 @@ class RollbackChecker:
                 problems.append(f"Table '{seeded.table}' no longer exists")
                 continue
             now = self.engine.fingerprint(schema, [seeded.table])
-            problems += seeded.before.compare(now)
+            problems += [str(p) for p in seeded.before.compare(now)]
         return problems
 
     def reset(self) -> None:

@@ -10,6 +10,10 @@ from . import _core
 
 Severity = Literal["error", "warning"]
 Status = Literal["passed", "failed", "upgrade_fails_on_data", "unverified", "blocked", "skipped"]
+FailureKind = Literal["rollback_failed", "data_lost", "schema_drift"]
+"""What makes a ``failed`` revision fail, worst first: a step that failed (or timed out), rows
+the rollback lost or changed, or a schema the rollback did not restore."""
+FAILURE_KINDS: tuple[FailureKind, ...] = ("rollback_failed", "data_lost", "schema_drift")
 STATUSES: tuple[Status, ...] = (
     "passed",
     "failed",
@@ -60,6 +64,17 @@ class RevisionResult:
     coverage: dict[str, int] = field(default_factory=dict)
     """Table → rows present when the upgrade ran, for every table the revision touches
     (for a table the revision creates: the rows seeded into it before the downgrade)."""
+    failure_kind: FailureKind | None = None
+    """For a ``failed`` revision, the worst kind among its failures (set by the check, as
+    data: the summary never reads it out of the failure lines); None reads as
+    ``schema_drift``."""
+
+    def found(self, kind: FailureKind) -> None:
+        """Record a failure of ``kind``: the worst one found so far is kept."""
+        if self.failure_kind is None or FAILURE_KINDS.index(kind) < FAILURE_KINDS.index(
+            self.failure_kind
+        ):
+            self.failure_kind = kind
 
     def __post_init__(self) -> None:
         if self.status is None:
@@ -77,6 +92,7 @@ class RevisionResult:
             "down_revision": self.down_revision,
             "passed": self.passed,
             "status": self.status,
+            "failure_kind": self.failure_kind,
             "skipped": self.skipped,
             "skip_reason": self.skip_reason,
             "failures": list(self.failures),

@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from .models import STATUSES, MigrationAST, RevisionResult, RiskWarning, parents_of, plural
+from .models import (
+    FAILURE_KINDS,
+    STATUSES,
+    MigrationAST,
+    RevisionResult,
+    RiskWarning,
+    parents_of,
+    plural,
+)
 from .summary import coverage_text
 
 ROW_HEIGHT = 28
@@ -324,6 +332,7 @@ def load_results(path: Path) -> list[RevisionResult]:
                 warnings=[str(w) for w in item.get("warnings", []) or []],
                 status=status if status in STATUSES else None,
                 coverage=coverage,
+                failure_kind=kind if (kind := item.get("failure_kind")) in FAILURE_KINDS else None,
             )
         )
     return results

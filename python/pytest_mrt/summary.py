@@ -6,7 +6,7 @@ import shutil
 import textwrap
 import unicodedata
 
-from .models import RevisionResult, plural
+from .models import FailureKind, RevisionResult, plural
 
 TITLE = " MRT — Migration Rollback Test "
 
@@ -33,13 +33,14 @@ def verdict(result: RevisionResult) -> str:
         return "upgrade fails on data"
     if result.status == "blocked":
         return "blocked"
-    if any(" failed: " in f or f.startswith("cannot reach") for f in result.failures):
-        return "rollback failed"
-    if any("rows lost" in f or "values changed" in f for f in result.failures):
-        return "data loss detected"
-    return "schema not restored"
+    return _FAILED[result.failure_kind or "schema_drift"]
 
 
+_FAILED: dict[FailureKind, str] = {
+    "rollback_failed": "rollback failed",
+    "data_lost": "data loss detected",
+    "schema_drift": "schema not restored",
+}
 _MARKS = {"skipped": "-", "unverified": "?"}
 
 

@@ -14,6 +14,7 @@ use crate::Error;
 use crate::dialects::objects::{self, Object};
 use crate::dialects::{self, Dialect, Lit};
 use crate::seeder::{self, CustomRows, Plan};
+use crate::snapshot::data::RowProblem;
 use crate::snapshot::diff::{Moment, diff};
 use crate::snapshot::{Fingerprint, Schema};
 use crate::url::{Backend, DbUrl};
@@ -117,13 +118,14 @@ impl PyFingerprint {
         py: Python<'_>,
         after: &PyFingerprint,
         ignore: Option<&PyFingerprint>,
-    ) -> Vec<String> {
+    ) -> Vec<PyRowProblem> {
         let (a, b, i) = (
             self.inner.clone(),
             after.inner.clone(),
             ignore.map(|i| i.inner.clone()),
         );
-        py.detach(move || a.compare(&b, i.as_deref()))
+        let problems = py.detach(move || a.compare(&b, i.as_deref()));
+        problems.iter().map(PyRowProblem::from).collect()
     }
 
     /// The rows of this fingerprint that `before` did not have.
@@ -149,6 +151,48 @@ impl PyFingerprint {
 
     fn __repr__(&self) -> String {
         format!("<Fingerprint {} tables>", self.inner.tables.len())
+    }
+}
+
+/// One difference in the rows after a rollback (`snapshot::data::RowProblem`): its kind as
+/// data, its sentence as `str()`.
+#[pyclass(name = "RowProblem", module = "pytest_mrt._core", frozen, get_all)]
+pub struct PyRowProblem {
+    /// `table_missing`, `rows_lost`, `rows_lost_or_changed`, `values_changed` or `rows_leaked`.
+    kind: &'static str,
+    table: String,
+    /// Whether the rollback lost the user's data (all kinds but `rows_leaked`).
+    loses_data: bool,
+    /// The sentence users read.
+    text: String,
+}
+
+impl From<&RowProblem> for PyRowProblem {
+    fn from(p: &RowProblem) -> Self {
+        let table = match p {
+            RowProblem::TableMissing { table, .. }
+            | RowProblem::RowsLost { table, .. }
+            | RowProblem::LostOrChanged { table, .. }
+            | RowProblem::ValuesChanged { table, .. }
+            | RowProblem::Leaked { table, .. } => table.clone(),
+        };
+        PyRowProblem {
+            kind: p.kind(),
+            table,
+            loses_data: p.loses_data(),
+            text: p.to_string(),
+        }
+    }
+}
+
+#[pymethods]
+impl PyRowProblem {
+    fn __str__(&self) -> String {
+        self.text.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<RowProblem {}: {}>", self.kind, self.text)
     }
 }
 
@@ -683,6 +727,7 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyFingerprint>()?;
     m.add_class::<PySeedOutcome>()?;
     m.add_class::<PyUnseeded>()?;
+    m.add_class::<PyRowProblem>()?;
     m.add_function(wrap_pyfunction!(redact_url, m)?)?;
     m.add_function(wrap_pyfunction!(remember_url, m)?)?;
     m.add_function(wrap_pyfunction!(cancel_backend, m)?)?;

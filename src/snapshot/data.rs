@@ -169,16 +169,16 @@ impl Fingerprint {
     /// in whichever table they are found after the downgrade (see [`OwnRows`]).
     /// Tables missing on either side are left to the schema diff.
     #[must_use]
-    pub fn compare(&self, after: &Fingerprint, ignore: Option<&Fingerprint>) -> Vec<String> {
+    pub fn compare(&self, after: &Fingerprint, ignore: Option<&Fingerprint>) -> Vec<RowProblem> {
         let mut out = Vec::new();
         let mut ours = OwnRows::new(ignore);
         for (name, before) in &self.tables {
             let Some(now) = after.tables.get(name) else {
                 if before.rows > 0 {
-                    out.push(format!(
-                        "Table '{name}': {n}/{n} rows lost after rollback (table missing)",
-                        n = before.rows
-                    ));
+                    out.push(RowProblem::TableMissing {
+                        table: name.clone(),
+                        rows: before.rows,
+                    });
                 }
                 continue;
             };
@@ -305,6 +305,87 @@ fn multiset_excess(a: &[u64], b: &[u64]) -> usize {
     excess
 }
 
+/// One difference between the rows before the upgrade and after the downgrade, as data: the
+/// sentence users read is rendered from it (`Display`), and nothing parses that sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowProblem {
+    /// The table is gone after the rollback, with the rows it held.
+    TableMissing { table: String, rows: u64 },
+    /// `lost` of the `of` rows the table held are gone.
+    RowsLost { table: String, lost: u64, of: u64 },
+    /// Without a primary key a changed row looks like a lost one plus a new one.
+    LostOrChanged { table: String, lost: u64, of: u64 },
+    /// `rows` rows hold other values in `column`; `now_null`: each of them is NULL now.
+    ValuesChanged {
+        table: String,
+        column: String,
+        rows: u64,
+        now_null: bool,
+    },
+    /// Rows that were not there before the upgrade (and that the check did not seed).
+    Leaked { table: String, rows: u64 },
+}
+
+impl RowProblem {
+    /// Whether the rollback lost the user's data (every problem but leaked rows).
+    #[must_use]
+    pub fn loses_data(&self) -> bool {
+        !matches!(self, RowProblem::Leaked { .. })
+    }
+
+    /// A stable name of the kind, for Python (`rows_lost`, `values_changed`, ...).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RowProblem::TableMissing { .. } => "table_missing",
+            RowProblem::RowsLost { .. } => "rows_lost",
+            RowProblem::LostOrChanged { .. } => "rows_lost_or_changed",
+            RowProblem::ValuesChanged { .. } => "values_changed",
+            RowProblem::Leaked { .. } => "rows_leaked",
+        }
+    }
+}
+
+impl std::fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RowProblem::TableMissing { table, rows } => write!(
+                f,
+                "Table '{table}': {rows}/{rows} rows lost after rollback (table missing)"
+            ),
+            RowProblem::RowsLost { table, lost, of } => {
+                write!(f, "Table '{table}': {lost}/{of} rows lost after rollback")
+            }
+            RowProblem::LostOrChanged { table, lost, of } => write!(
+                f,
+                "Table '{table}': {lost}/{of} rows lost or changed after rollback (no primary key to tell which)"
+            ),
+            RowProblem::ValuesChanged {
+                table,
+                column,
+                rows: n,
+                now_null,
+            } => {
+                let now_null = if *now_null {
+                    ", data lost: now NULL"
+                } else {
+                    ""
+                };
+                write!(
+                    f,
+                    "Column '{table}.{column}': values changed after rollback ({}{now_null})",
+                    rows(*n)
+                )
+            }
+            RowProblem::Leaked { table, rows: n } => write!(
+                f,
+                "Table '{table}': {} leaked after rollback (not there before the upgrade)",
+                rows(*n)
+            ),
+        }
+    }
+}
+
 fn rows(n: u64) -> String {
     if n == 1 {
         "1 row".into()
@@ -338,7 +419,7 @@ fn compare_table(
     now: &TableData,
     ignored: Option<&TableData>,
     ours: &mut OwnRows<'_>,
-    out: &mut Vec<String>,
+    out: &mut Vec<RowProblem>,
 ) {
     let same_key = !before.key.is_empty() && before.key == now.key;
     if !same_key {
@@ -369,21 +450,16 @@ fn compare_table(
                 }
             }
         }
+        let (table, of) = (name.to_string(), before.rows);
         if lost > 0 && leaked > 0 {
-            out.push(format!(
-                "Table '{name}': {lost}/{} rows lost or changed after rollback (no primary key to tell which)",
-                before.rows
-            ));
+            out.push(RowProblem::LostOrChanged { table, lost, of });
         } else if lost > 0 {
-            out.push(format!(
-                "Table '{name}': {lost}/{} rows lost after rollback",
-                before.rows
-            ));
+            out.push(RowProblem::RowsLost { table, lost, of });
         } else if leaked > 0 {
-            out.push(format!(
-                "Table '{name}': {} leaked after rollback (not there before the upgrade)",
-                rows(leaked)
-            ));
+            out.push(RowProblem::Leaked {
+                table,
+                rows: leaked,
+            });
         }
         return;
     }
@@ -426,42 +502,37 @@ fn compare_table(
         })
         .count();
     if lost > 0 {
-        out.push(format!(
-            "Table '{name}': {lost}/{} rows lost after rollback",
-            before.keyed.len()
-        ));
+        out.push(RowProblem::RowsLost {
+            table: name.to_string(),
+            lost,
+            of: before.keyed.len() as u64,
+        });
     }
     for (p, (col, _, _)) in pairs.iter().enumerate() {
-        let n = changed[p];
-        if n == 0 {
-            continue;
-        }
-        let rows = if n == 1 {
-            "1 row"
-        } else {
-            &format!("{n} rows")
-        };
-        if now_null[p] == n {
-            out.push(format!(
-                "Column '{name}.{col}': values changed after rollback ({rows}, data lost: now NULL)"
-            ));
-        } else {
-            out.push(format!(
-                "Column '{name}.{col}': values changed after rollback ({rows})"
-            ));
+        if changed[p] > 0 {
+            out.push(RowProblem::ValuesChanged {
+                table: name.to_string(),
+                column: col.clone(),
+                rows: changed[p],
+                now_null: now_null[p] == changed[p],
+            });
         }
     }
     if leaked > 0 {
-        out.push(format!(
-            "Table '{name}': {} leaked after rollback (not there before the upgrade)",
-            rows(leaked as u64)
-        ));
+        out.push(RowProblem::Leaked {
+            table: name.to_string(),
+            rows: leaked as u64,
+        });
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lines(problems: Vec<RowProblem>) -> Vec<String> {
+        problems.iter().map(ToString::to_string).collect()
+    }
 
     fn table(rows: &[[Option<&str>; 2]]) -> TableData {
         let mut t = TableData::new(vec!["id".into(), "name".into()], vec!["id".into()]);
@@ -491,7 +562,7 @@ mod tests {
             [Some("9"), Some("z")],
         ]));
         assert_eq!(
-            before.compare(&after, None),
+            lines(before.compare(&after, None)),
             vec![
                 "Table 'users': 1/3 rows lost after rollback",
                 "Column 'users.name': values changed after rollback (2 rows)",
@@ -499,8 +570,8 @@ mod tests {
             ]
         );
         let ignore = after.added_since(&before);
-        assert_eq!(before.compare(&after, Some(&ignore)).len(), 2);
-        assert!(before.compare(&before.clone(), None).is_empty());
+        assert_eq!(lines(before.compare(&after, Some(&ignore))).len(), 2);
+        assert!(lines(before.compare(&before.clone(), None)).is_empty());
     }
 
     #[test]
@@ -511,7 +582,7 @@ mod tests {
         u.sink().push([None]);
         let (b, a) = (fp(t), fp(u));
         assert_eq!(
-            b.compare(&a, None),
+            lines(b.compare(&a, None)),
             vec![
                 "Table 'users': 1/1 rows lost or changed after rollback (no primary key to tell which)"
             ]
@@ -563,15 +634,15 @@ mod tests {
             db(vec![("users", data(&["id", "name"], &["id"], &rows))])
         };
         let after = back(&[&[Some("1001"), Some("z")]]);
-        assert!(before.compare(&after, Some(&ours)).is_empty());
+        assert!(lines(before.compare(&after, Some(&ours))).is_empty());
         // Without knowing what we seeded it is a leak, and so is a row we never seeded.
         let leak = "Table 'users': 1 row leaked after rollback (not there before the upgrade)";
-        assert_eq!(before.compare(&after, None), vec![leak]);
+        assert_eq!(lines(before.compare(&after, None)), vec![leak]);
         let after = back(&[&[Some("1001"), Some("z")], &[Some("7"), Some("migration")]]);
-        assert_eq!(before.compare(&after, Some(&ours)), vec![leak]);
+        assert_eq!(lines(before.compare(&after, Some(&ours))), vec![leak]);
         // One seeded row accounts for one row only.
         let after = back(&[&[Some("1001"), Some("z")], &[Some("1002"), Some("z")]]);
-        assert_eq!(before.compare(&after, Some(&ours)), vec![leak]);
+        assert_eq!(lines(before.compare(&after, Some(&ours))), vec![leak]);
         // Loss is still loss.
         let after = db(vec![(
             "users",
@@ -582,7 +653,7 @@ mod tests {
             ),
         )]);
         assert_eq!(
-            before.compare(&after, Some(&ours)),
+            lines(before.compare(&after, Some(&ours))),
             vec!["Table 'users': 1/2 rows lost after rollback"]
         );
     }
@@ -603,16 +674,16 @@ mod tests {
         let mut back = PARENT_ROWS.to_vec();
         back.push(&[Some("1001"), Some("z")]);
         let after = db(vec![("runs", data(&["id", "name"], &["id"], &back))]);
-        assert!(before.compare(&after, Some(&ours)).is_empty());
+        assert!(lines(before.compare(&after, Some(&ours))).is_empty());
         // Matched on the key they had before the upgrade even when the downgrade changed them.
         back[2] = &[Some("1001"), Some("changed")];
         let after = db(vec![("runs", data(&["id", "name"], &["id"], &back))]);
-        assert!(before.compare(&after, Some(&ours)).is_empty());
+        assert!(lines(before.compare(&after, Some(&ours))).is_empty());
         // A value the downgrade really changed is still reported.
         back[0] = &[Some("1"), Some("A")];
         let after = db(vec![("runs", data(&["id", "name"], &["id"], &back))]);
         assert_eq!(
-            before.compare(&after, Some(&ours)),
+            lines(before.compare(&after, Some(&ours))),
             vec!["Column 'runs.name': values changed after rollback (1 row)"]
         );
     }
@@ -632,7 +703,7 @@ mod tests {
                 &[&[Some("x"), None], &[Some("y"), None]],
             ),
         )]);
-        assert!(before.compare(&after, None).is_empty());
+        assert!(lines(before.compare(&after, None)).is_empty());
         let after = db(vec![(
             "log",
             data(
@@ -642,7 +713,7 @@ mod tests {
             ),
         )]);
         assert_eq!(
-            before.compare(&after, None),
+            lines(before.compare(&after, None)),
             vec![
                 "Table 'log': 1/2 rows lost or changed after rollback (no primary key to tell which)"
             ]
