@@ -28,7 +28,8 @@ declare_rule! {
     /// mattered needs a human look. In `downgrade()` a warning too when the upgrade emptied
     /// the same table (under this name or the one it renamed from): the parent revision's
     /// rows were gone before the rollback ran (that DELETE is reported in the upgrade), and
-    /// the downgrade only clears rows written in the new shape.
+    /// the downgrade only clears rows written in the new shape. A warning as well when the
+    /// migration says the rows are derived (see MRT001): the message quotes it.
     ///
     /// ## Example
     /// ```python
@@ -108,10 +109,12 @@ fn upgrade_emptied(up: &[crate::scanner::model::Operation], table: &str) -> bool
 }
 
 fn message(func: &str, op: &crate::scanner::model::Operation) -> Diagnostic {
-    Diagnostic::new(
+    let mut d = Diagnostic::new(
         Rule::DeleteWithoutWhere,
         format!("{func}() deletes every row of {} (DELETE without WHERE)", super::q(op.table.as_ref())),
         op.range,
     )
-    .with_fix("restrict the DELETE with a WHERE clause")
+    .with_fix("restrict the DELETE with a WHERE clause");
+    super::derived_warning(op, &mut d);
+    d
 }

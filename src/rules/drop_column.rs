@@ -43,6 +43,13 @@ declare_rule! {
     /// and the downgrade does not bring the column back: a clean-up of leftovers that claims
     /// no restore. An unconditional drop the downgrade does not undo stays an error: the
     /// rollback then also leaves the old revision without its column.
+    ///
+    /// A warning, whose message quotes why, when the migration says the data is derived: a
+    /// comment at the statement, or a comment or the docstring of the function it is in that
+    /// speaks of the data, saying it is regenerated, re-populated, recomputed, a cache,
+    /// transient or not worth keeping (airflow 15d84ca19038: "The asset_watcher table will be
+    /// populated automatically by the DAG parsing process"). A sentence that negates ("cannot
+    /// be regenerated", "not a cache") says nothing and the error stays.
     pub struct DropColumn;
 }
 
@@ -80,6 +87,9 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             && let Some(d) = out.last_mut()
         {
             d.severity = Some(Severity::Warning);
+        }
+        if let Some(d) = out.last_mut() {
+            super::derived_warning(op, d);
         }
     }
 }

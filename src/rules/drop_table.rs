@@ -33,7 +33,8 @@ declare_rule! {
     /// downgrade does not bring the table back (superset f92a3124dd66 drops leftover tables of
     /// removed features behind `if table in tables:` and its downgrade is `pass`): a clean-up
     /// that claims no restore. An unconditional drop the downgrade does not undo stays an
-    /// error: the rollback then also leaves the old revision without its table.
+    /// error: the rollback then also leaves the old revision without its table. A warning
+    /// that quotes why when the migration says the rows are derived (see MRT001).
     pub struct DropTable;
 }
 
@@ -72,6 +73,9 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             && let Some(d) = out.last_mut()
         {
             d.severity = Some(Severity::Warning);
+        }
+        if let Some(d) = out.last_mut() {
+            super::derived_warning(op, d);
         }
     }
 }

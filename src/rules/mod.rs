@@ -521,15 +521,42 @@ pub(crate) fn known(name: Option<&String>) -> bool {
 }
 
 /// Nothing left to lose on `table` at position `at` of `ops`: an earlier operation of the same
-/// function created it, or already emptied it (that emptying is reported on its own line).
+/// function created it, or already emptied it (that emptying is reported on its own line),
+/// under this name or the one it had before a rename in between (airflow b87d2135fa50 empties
+/// `callback_request`, renames it to `callback`, then drops columns of `callback`).
 pub(crate) fn nothing_to_lose(ops: &[Operation], at: usize, table: Option<&String>) -> bool {
-    use crate::scanner::model::{OpKind, same_opt};
-    table.is_some()
-        && ops[..at].iter().any(|o| {
-            same_opt(o.table.as_ref(), table)
-                && (matches!(o.kind, OpKind::CreateTable | OpKind::Truncate)
-                    || (o.kind == OpKind::Delete && !o.has_where))
-        })
+    use crate::scanner::model::OpKind;
+    let Some(mut name) = table.map(String::as_str) else {
+        return false;
+    };
+    for o in ops[..at.min(ops.len())].iter().rev() {
+        let on_name = o.table.as_deref().is_some_and(|t| same_name(t, name));
+        if o.kind == OpKind::RenameTable
+            && o.new_name.as_deref().is_some_and(|n| same_name(n, name))
+            && let Some(old) = o.table.as_deref()
+        {
+            name = old;
+        } else if on_name
+            && (matches!(o.kind, OpKind::CreateTable | OpKind::Truncate)
+                || (o.kind == OpKind::Delete && !o.has_where))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// The migration says the data `op` destroys is derived (a comment or docstring: regenerated,
+/// re-populated, a cache, transient): the finding becomes a warning that quotes why. Whether
+/// the data really comes back needs the project's knowledge; the author's word moves it out
+/// of the errors, and the quote lets a reviewer check it.
+pub(crate) fn derived_warning(op: &Operation, d: &mut Diagnostic) {
+    if let Some(why) = &op.derived {
+        d.severity = Some(crate::diagnostic::Severity::Warning);
+        d.message.push_str(&format!(
+            "; the migration says the data is derived: \"{why}\""
+        ));
+    }
 }
 
 /// Quote a name for messages.

@@ -261,6 +261,33 @@ impl<'a> Module<'a> {
         result
     }
 
+    /// What the file says about the data the statement at `range` destroys: a comment at it,
+    /// or a comment or docstring of the module-level function it is in that names its
+    /// `table` or `column`.
+    fn derived_note(
+        &self,
+        range: TextRange,
+        table: Option<&str>,
+        column: Option<&str>,
+    ) -> Option<String> {
+        let def = self
+            .helpers
+            .values()
+            .find(|d| d.range.contains_range(range));
+        let function = def.map(|d| {
+            let doc = match d.body.first() {
+                Some(Stmt::Expr(e)) => match e.value.as_ref() {
+                    Expr::StringLiteral(s) => Some(s.value.to_str()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            (d.range, doc)
+        });
+        let names: Vec<&str> = [table, column].into_iter().flatten().collect();
+        super::notes::derived_note(self.source, range, function, &names)
+    }
+
     #[must_use]
     pub fn hint(&self) -> DialectHint {
         self.hint
@@ -287,11 +314,21 @@ impl<'a> Module<'a> {
         {
             body = BodyKind::Raises;
         }
+        let mut ops = walker.ops;
+        // Only where a data-loss rule may ask: the comments are read per statement.
+        for op in ops.iter_mut().filter(|o| {
+            matches!(
+                o.kind,
+                OpKind::DropColumn | OpKind::DropTable | OpKind::Truncate | OpKind::Delete
+            )
+        }) {
+            op.derived = self.derived_note(op.range, op.table.as_deref(), op.column.as_deref());
+        }
         Some(Function {
             header: TextRange::new(def.range.start(), header_end),
             body,
             is_async: def.is_async,
-            ops: walker.ops,
+            ops,
         })
     }
 }

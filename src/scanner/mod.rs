@@ -11,6 +11,7 @@ pub mod django_state;
 pub mod graph;
 pub mod model;
 pub mod models;
+pub mod notes;
 pub mod python;
 pub mod source;
 pub mod sql;

@@ -400,6 +400,9 @@ pub struct Operation {
     /// Only runs in Alembic's offline mode (`if context.is_offline_mode():`), where a
     /// migration emits SQL for a script instead of running it and cannot move data.
     pub offline: bool,
+    /// The migration's own words that the data this statement destroys is derived
+    /// (regenerated, re-populated, a cache): see [`super::notes::derived_note`].
+    pub derived: Option<String>,
 }
 
 impl Operation {
@@ -432,6 +435,7 @@ impl Operation {
             dialects: Dialects::ALL,
             swallowed: None,
             offline: false,
+            derived: None,
         }
     }
 
