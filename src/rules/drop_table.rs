@@ -35,7 +35,36 @@ declare_rule! {
     /// that claims no restore. An unconditional drop the downgrade does not undo stays an
     /// error: the rollback then also leaves the old revision without its table. A warning
     /// that quotes why when the migration says the rows are derived (see MRT001).
+    ///
+    /// A warning too when the chain shows the table to be derived: an upgrade created it
+    /// empty and every row any upgrade wrote into it was copied from other tables (`INSERT
+    /// ... SELECT`, or rows read and written back in Python), and those tables still exist
+    /// when it is dropped (superset's `sl_*` tables, a shadow copy of `tables`, `table_columns`
+    /// and `sql_metrics` that a9422eeaae74 filled and later revisions drop). The rows the
+    /// application wrote into it afterwards are not visible in the migrations: the message
+    /// names the sources so that a reviewer can check. Calls to code defined elsewhere are
+    /// not followed.
     pub struct DropTable;
+}
+
+/// What MRT002 adds to its message when the dropped table's rows were copies.
+pub(crate) fn copied_from(
+    graph: &crate::scanner::graph::Graph<'_>,
+    created_by: usize,
+    from: &[String],
+) -> String {
+    let mut names: Vec<String> = from.iter().take(4).map(|f| format!("'{f}'")).collect();
+    if from.len() > 4 {
+        names.push(format!("{} more", from.len() - 4));
+    }
+    let revision = graph
+        .migs
+        .get(created_by)
+        .map_or("?", |m| m.revision.as_str());
+    format!(
+        "; but every row the migrations wrote into it was copied from {} (it was created empty by {revision}), and those tables still exist",
+        names.join(", ")
+    )
 }
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {

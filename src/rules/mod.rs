@@ -418,6 +418,7 @@ pub fn check_django(nodes: &[Node<'_>]) -> GraphFindings {
     let mut run = Run(GraphFindings {
         found: Vec::new(),
         cleared: Vec::new(),
+        demoted: Vec::new(),
     });
     replay(nodes, &mut run);
     django_squashed::check_nodes(nodes, &mut run.0);
@@ -458,6 +459,27 @@ pub struct GraphFindings {
     pub found: Vec<(usize, Diagnostic)>,
     /// Per-file findings to withdraw: (migration index, rule, range).
     pub cleared: Vec<(usize, Rule, ruff_text_size::TextRange)>,
+    /// Per-file findings the replay shows to be warnings: (migration index, rule, range, what
+    /// to add to the message).
+    pub demoted: Vec<(usize, Rule, ruff_text_size::TextRange, String)>,
+}
+
+impl GraphFindings {
+    /// Make the finding of `rule` at `range` a warning, adding `why` to its message.
+    pub fn demote(
+        diagnostics: &mut [Diagnostic],
+        rule: Rule,
+        range: ruff_text_size::TextRange,
+        why: &str,
+    ) {
+        for d in diagnostics
+            .iter_mut()
+            .filter(|d| d.rule == rule && d.range == range)
+        {
+            d.severity = Some(crate::diagnostic::Severity::Warning);
+            d.message.push_str(why);
+        }
+    }
 }
 
 /// Run every graph rule and the replay; each finding names the index of the migration it
@@ -473,6 +495,7 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
         check(graph, &replay, &mut found);
     }
     let mut cleared = Vec::new();
+    let mut demoted = Vec::new();
     for &i in &replay.order {
         let facts = &replay.facts[i];
         let m = graph.migs[i];
@@ -496,11 +519,24 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
                 Event::AlreadyThere { range } if !facts.opaque => {
                     cleared.push((i, Rule::CreateNotReversed, *range));
                 }
+                // A derived table: its rows are still in the tables they were copied from.
+                Event::DerivedRows {
+                    range,
+                    created_by,
+                    from,
+                } => {
+                    let why = drop_table::copied_from(graph, *created_by, from);
+                    demoted.push((i, Rule::DropTable, *range, why));
+                }
                 _ => {}
             }
         }
     }
-    GraphFindings { found, cleared }
+    GraphFindings {
+        found,
+        cleared,
+        demoted,
+    }
 }
 
 // Shared questions rules ask of a migration.

@@ -153,6 +153,38 @@ fn graph_fixtures() {
     }
 }
 
+/// A derived table's drop is a warning only while its sources exist; literal rows, a table
+/// never copied, and a copy whose source was dropped first keep the error.
+#[test]
+fn derived_tables_are_warnings_while_their_sources_exist() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/graph/MRT002_derived_rows");
+    let result = crate::scan::scan(
+        std::slice::from_ref(&dir),
+        &crate::scan::Settings::default(),
+    )
+    .unwrap();
+    let severity = |file: &str, table: &str| {
+        let f = result
+            .findings
+            .iter()
+            .find(|f| {
+                f.rule == Rule::DropTable
+                    && f.file.ends_with(file)
+                    && f.message.contains(&format!("'{table}'"))
+            })
+            .unwrap_or_else(|| panic!("no MRT002 on {table} in {file}"));
+        f.severity.as_str()
+    };
+    assert_eq!(severity("c_drop.py", "sl_tables"), "warning");
+    assert_eq!(severity("c_drop.py", "sl_columns"), "warning");
+    assert_eq!(severity("c_drop.py", "sl_mixed"), "error");
+    assert_eq!(severity("c_drop.py", "notes"), "error");
+    assert_eq!(severity("e_source_dropped.py", "archive"), "error");
+    // `drop_all` checks first: a conditional clean-up that claims no restore.
+    assert_eq!(severity("b_shadow.py", "sl_tables"), "warning");
+}
+
 #[test]
 fn ten_thousand_revisions() {
     // A long linear chain must not overflow the stack (graph walks are iterative).

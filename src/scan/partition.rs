@@ -95,6 +95,9 @@ pub(super) fn django_apps(scans: &mut [FileScan]) {
             .diagnostics
             .retain(|d| !(d.rule == rule && d.range == range));
     }
+    for (k, rule, range, why) in &result.demoted {
+        rules::GraphFindings::demote(&mut scans[idx[*k]].diagnostics, *rule, *range, why);
+    }
     for (k, d) in result.found {
         scans[idx[k]].diagnostics.push(d);
     }
@@ -171,6 +174,14 @@ fn graph_check(scans: &mut [FileScan], idx: &[usize]) {
                 .diagnostics
                 .retain(|d| !(d.rule == rule && d.range == range));
         }
+        for (k, rule, range, why) in &result.demoted {
+            rules::GraphFindings::demote(
+                &mut scans[with_migration[*k]].diagnostics,
+                *rule,
+                *range,
+                why,
+            );
+        }
         for (k, d) in result.found {
             scans[with_migration[k]].diagnostics.push(d);
         }
@@ -192,6 +203,9 @@ pub fn check_alone(file: &mut FileScan, folder_rules: bool) {
     for (_, rule, range) in result.cleared {
         file.diagnostics
             .retain(|d| !(d.rule == rule && d.range == range));
+    }
+    for (_, rule, range, why) in &result.demoted {
+        rules::GraphFindings::demote(&mut file.diagnostics, *rule, *range, why);
     }
     file.diagnostics.extend(
         result

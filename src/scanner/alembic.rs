@@ -28,6 +28,9 @@ pub struct Module<'a> {
     tables: HashMap<String, String>,
     /// Module-level literal lists and tuples (`TABLES = ("a", "b")`), for `for` loops.
     values: HashMap<String, Value>,
+    /// The same lists as written, for items that are table objects
+    /// (`new_tables = [Model.__table__, assoc_table]`, handed to `metadata.create_all`).
+    lists: HashMap<String, &'a Expr>,
     /// `class Model(Base): __tablename__ = "t"` defined in this file.
     classes: HashMap<String, String>,
     /// `from pkg.models import Model as M`: bound name → (module, imported name).
@@ -124,6 +127,7 @@ impl<'a> Module<'a> {
             constants: Constants::new(),
             tables: HashMap::new(),
             values: HashMap::new(),
+            lists: HashMap::new(),
             classes: HashMap::new(),
             imports: HashMap::new(),
             path: None,
@@ -177,6 +181,14 @@ impl<'a> Module<'a> {
                 Stmt::FunctionDef(f) => {
                     m.helpers.insert(f.name.as_str().to_string(), f);
                 }
+                // `new_tables: list[sa.Table] = [...]`: a list of table objects.
+                Stmt::AnnAssign(a) => {
+                    if let (Expr::Name(n), Some(value)) = (a.target.as_ref(), a.value.as_deref())
+                        && matches!(value, Expr::List(_) | Expr::Tuple(_))
+                    {
+                        m.lists.insert(n.id.as_str().to_string(), value);
+                    }
+                }
                 Stmt::ClassDef(c) => {
                     if let Some(table) = models::tablename(&c.body) {
                         m.classes.insert(c.name.to_string(), table);
@@ -187,6 +199,7 @@ impl<'a> Module<'a> {
                         if matches!(a.value.as_ref(), Expr::List(_) | Expr::Tuple(_)) {
                             m.values
                                 .insert(n.id.as_str().to_string(), python::eval(&a.value));
+                            m.lists.insert(n.id.as_str().to_string(), a.value.as_ref());
                         }
                         if let Some(table) = table_object_name(&a.value) {
                             m.tables.insert(n.id.as_str().to_string(), table);
@@ -825,6 +838,12 @@ impl Walker<'_, '_> {
             return None;
         };
         let class = match (a.attr.as_str(), a.value.as_ref()) {
+            // A helper's parameter bound to a model (`target.__tablename__`).
+            ("__tablename__", Expr::Name(n))
+                if let Some(Local::Table(t)) = self.locals.get(n.id.as_str()) =>
+            {
+                return Some(t.clone());
+            }
             ("__tablename__", Expr::Name(n)) => n.id.as_str(),
             ("name", Expr::Attribute(inner)) if inner.attr.as_str() == "__table__" => {
                 let Expr::Name(n) = inner.value.as_ref() else {
@@ -840,10 +859,17 @@ impl Walker<'_, '_> {
     /// A table object: `sa.table("t", ...)`, a variable bound to one, `Model.__table__`.
     fn table_expr(&self, expr: &Expr) -> Option<String> {
         match expr {
+            // A model class stands for its table in Core (`sa.update(Model)`,
+            // `insert_from_select(Model, ...)`).
             Expr::Name(n) => match self.locals.get(n.id.as_str()) {
                 Some(Local::Table(t)) => Some(t.clone()),
                 Some(_) => None,
-                None => self.module.tables.get(n.id.as_str()).cloned(),
+                None => self
+                    .module
+                    .tables
+                    .get(n.id.as_str())
+                    .cloned()
+                    .or_else(|| self.module.classes.get(n.id.as_str()).cloned()),
             },
             Expr::Attribute(a) if a.attr.as_str() == "__table__" => {
                 let Expr::Name(n) = a.value.as_ref() else {
@@ -870,6 +896,8 @@ impl Walker<'_, '_> {
             match e {
                 Expr::Name(n) => match self.locals.get(n.id.as_str()) {
                     Some(Local::Sql(s, h)) if h.is_empty() => Some(s.clone()),
+                    // A table object where a name is expected (`metadata.tables[target]`).
+                    Some(Local::Table(t)) => Some(t.clone()),
                     Some(_) => None,
                     None => self.module.constants.get(n.id.as_str()).cloned(),
                 },
@@ -966,6 +994,9 @@ impl Walker<'_, '_> {
             Expr::Attribute(attr) if matches!(attr.attr.as_str(), "delete" | "update") => {
                 self.orm_write(call, attr.attr.as_str(), range)
             }
+            Expr::Attribute(attr) if matches!(attr.attr.as_str(), "create_all" | "drop_all") => {
+                self.metadata_all(call, attr.attr.as_str(), range)
+            }
             Expr::Attribute(attr)
                 if matches!(
                     attr.attr.as_str(),
@@ -1061,6 +1092,56 @@ impl Walker<'_, '_> {
         true
     }
 
+    /// `Base.metadata.create_all(bind, tables=[...])` / `drop_all(...)`: one `create_table`
+    /// (columns unknown) or `drop_table` per table of the list, when every item names a table
+    /// (`Model.__table__`, a `sa.Table` variable). Both check first (`checkfirst=True`): each
+    /// is conditional (`guarded`, `if_exists`); SQLAlchemy orders the drops by their foreign
+    /// keys, so they are emitted in reverse order of the list. Without `tables=` the set is
+    /// the whole metadata, which the file does not show: not read.
+    fn metadata_all(&mut self, call: &ExprCall, method: &str, range: TextRange) -> bool {
+        let Some(list) = arg(call, None, "tables") else {
+            return false;
+        };
+        let items: Vec<&Expr> = match list {
+            Expr::List(l) => l.elts.iter().collect(),
+            Expr::Tuple(t) => t.elts.iter().collect(),
+            Expr::Name(n) => match self.module.lists.get(n.id.as_str()) {
+                Some(Expr::List(l)) => l.elts.iter().collect(),
+                Some(Expr::Tuple(t)) => t.elts.iter().collect(),
+                _ => return false,
+            },
+            _ => return false,
+        };
+        let Some(tables) = items
+            .iter()
+            .map(|e| self.table_expr(e))
+            .collect::<Option<Vec<String>>>()
+        else {
+            return false;
+        };
+        let kind = if method == "create_all" {
+            OpKind::CreateTable
+        } else {
+            OpKind::DropTable
+        };
+        let mut ordered = tables;
+        if kind == OpKind::DropTable {
+            // Dependants first, as SQLAlchemy drops them (the list is written parents first).
+            ordered.reverse();
+        }
+        for table in ordered {
+            let mut op = Operation::new(kind, Origin::Op, range);
+            op.table = Some(table);
+            op.name = Some(method.to_string());
+            op.if_exists = true;
+            // `checkfirst`: each table only if it is there (or not there): conditional.
+            op.guarded = true;
+            op.sql = Some(self.module.source[call.range()].to_string());
+            self.ops.push(op);
+        }
+        true
+    }
+
     /// A module-level helper called from upgrade(): its operations count as ours, with its
     /// parameters bound to the call's arguments (strings, tables, connections, batch
     /// contexts) and to their defaults.
@@ -1130,6 +1211,11 @@ impl Walker<'_, '_> {
                 if let Value::List(items) = python::eval(value) {
                     locals.insert(param, Local::Tuple(items));
                 }
+                continue;
+            }
+            // `insert_from_select(Model, select(...))`: the query, read where it is used.
+            if let Some(read) = self.core_select(value, value.range()) {
+                locals.insert(param, Local::Stmt(Box::new(read)));
                 continue;
             }
             let mut holes = Vec::new();
@@ -1231,8 +1317,10 @@ impl Walker<'_, '_> {
                                 other => vec![other],
                             };
                             for item in items {
-                                if let Some(read) = self.core_column(item) {
-                                    op.reads.push(read);
+                                match self.core_column(item) {
+                                    Some(read) => op.reads.push(read),
+                                    // `t.c.id.label("x")`, `func.coalesce(t.c.a, ...)`.
+                                    None => self.core_reads(item, &mut op.reads),
                                 }
                             }
                         }
@@ -1325,6 +1413,16 @@ impl Walker<'_, '_> {
                             .chain(c.arguments.keywords.iter().map(|k| &k.value))
                         {
                             self.core_reads(a, into);
+                        }
+                    }
+                    if method == "from_select"
+                        && let Some(source) = arg(c, Some(1), "select")
+                    {
+                        // `t.insert().from_select(cols, select(...))`: INSERT ... SELECT (or
+                        // a `session.query(Model.a, ...)`: the columns it names).
+                        match self.core_select(source, source.range()) {
+                            Some(read) => reads.extend(read.reads),
+                            None => self.core_reads(source, &mut reads),
                         }
                     }
                     if method == "values" {
@@ -1580,6 +1678,10 @@ impl Walker<'_, '_> {
                     .first()
                     .and_then(|arg| self.table_expr(arg).or_else(|| self.name(arg)));
                 op.writes = vec!["*".to_string()];
+                op.literal_rows = matches!(
+                    arg(call, Some(1), "rows"),
+                    Some(Expr::List(_) | Expr::Tuple(_))
+                );
             }
             _ => {
                 op.name = Some(method.to_string());

@@ -403,6 +403,9 @@ pub struct Operation {
     /// The migration's own words that the data this statement destroys is derived
     /// (regenerated, re-populated, a cache): see [`super::notes::derived_note`].
     pub derived: Option<String>,
+    /// `bulk_insert` of rows written out in the file (a literal list), not rows built from
+    /// data read earlier.
+    pub literal_rows: bool,
 }
 
 impl Operation {
@@ -436,6 +439,7 @@ impl Operation {
             swallowed: None,
             offline: false,
             derived: None,
+            literal_rows: false,
         }
     }
 

@@ -164,6 +164,19 @@ pub struct Schema {
     /// Follow [`Schema::definition`]s: only [`Replay::schema_before`] (for `mrt fix`) needs them,
     /// so the scan's replay does not pay for them.
     keep_definitions: bool,
+    /// Lower-case table → where its rows came from, for tables whose every row an upgrade
+    /// wrote is a copy of other tables' rows. Kept apart from the tables (data, not schema);
+    /// only upgrades change it, so a downgrade's rollback never needs to restore it.
+    copied_rows: HashMap<String, CopiedRows>,
+}
+
+/// A table created empty by an upgrade (`created_by`, a graph index) whose rows, as far as
+/// the upgrades show, were all copied from `from` (INSERT ... SELECT, or rows read and written
+/// back in Python): a derived table, such as a shadow copy of a new data model.
+#[derive(Clone, Debug, Default)]
+pub struct CopiedRows {
+    pub created_by: usize,
+    pub from: Vec<String>,
 }
 
 fn key(name: &str) -> String {
@@ -535,6 +548,13 @@ pub enum Event {
         fk: Option<String>,
         range: TextRange,
     },
+    /// The upgrade drops a table whose rows were all copied from other tables (by the upgrade
+    /// of `created_by`), and those tables still exist: nothing is lost that they do not hold.
+    DerivedRows {
+        range: TextRange,
+        created_by: usize,
+        from: Vec<String>,
+    },
     /// The operation creates an object that already exists (created by an earlier revision).
     Exists {
         phase: Phase,
@@ -752,6 +772,10 @@ struct Sim<'s> {
     /// Tables this function has already touched (a dialect branch may create or drop the same
     /// object twice): no existence finding about them.
     touched: HashSet<String>,
+    /// Tables this function dropped (even conditionally): a create after it starts empty.
+    dropped: HashSet<String>,
+    /// The tables the last statement that read data read (rows Python may write next).
+    read: Vec<String>,
     /// Names of objects this function has already touched.
     touched_objects: HashSet<String>,
     /// Objects the upgrade of this revision created, per lower-case table, for messages.
@@ -887,12 +911,115 @@ impl Sim<'_> {
     /// A statement for some dialects only (`if dialect == "sqlite":`), or inside a `try` that
     /// swallows its error, may not run: it counts as guarded.
     fn apply(&mut self, op: &Operation) {
+        self.track_rows(op);
         if !op.guarded && (!op.dialects.is_all() || op.swallowed.is_some()) {
             let mut maybe = op.clone();
             maybe.guarded = true;
             self.apply_op(&maybe);
         } else {
             self.apply_op(op);
+        }
+    }
+
+    /// Follow where the rows of tables created by an upgrade come from (see [`CopiedRows`]).
+    /// Statements whose effect cannot be read (calls to code defined elsewhere, SQL the parser
+    /// cannot read) are not counted: the record is of the rows the readable code writes.
+    fn track_rows(&mut self, op: &Operation) {
+        if self.phase != Phase::Upgrade {
+            return;
+        }
+        let last_read = std::mem::take(&mut self.read);
+        if op.reads.is_empty() {
+            self.read = last_read.clone();
+        } else {
+            for (t, _) in &op.reads {
+                if !self.read.iter().any(|r| r.eq_ignore_ascii_case(t)) {
+                    self.read.push(t.clone());
+                }
+            }
+        }
+        let Some(t) = usable(op.table.as_ref()).map(key) else {
+            if matches!(op.kind, OpKind::DropTable | OpKind::RenameTable) {
+                // Some table was dropped or renamed, we cannot tell which.
+                self.schema.copied_rows.clear();
+            }
+            return;
+        };
+        match op.kind {
+            OpKind::CreateTable => {
+                let fresh =
+                    self.schema.table_exists(&t) == Existence::Absent || self.dropped.contains(&t);
+                if fresh {
+                    let rows = CopiedRows {
+                        created_by: self.rev,
+                        from: Vec::new(),
+                    };
+                    self.schema.copied_rows.insert(t, rows);
+                } else {
+                    self.schema.copied_rows.remove(&t);
+                }
+            }
+            OpKind::DropTable => {
+                if let Some(rows) = self.schema.copied_rows.get(&t)
+                    && !rows.from.is_empty()
+                    // The upgrade that copied them read them: they exist unless dropped since.
+                    && rows.from.iter().all(|f| self.schema.table_exists(f) != Existence::Absent)
+                {
+                    self.events.push(Event::DerivedRows {
+                        range: op.range,
+                        created_by: rows.created_by,
+                        from: rows.from.clone(),
+                    });
+                }
+                self.dropped.insert(t.clone());
+                if !op.guarded {
+                    self.schema.copied_rows.remove(&t);
+                }
+            }
+            OpKind::RenameTable => {
+                let moved = self.schema.copied_rows.remove(&t);
+                match usable(op.new_name.as_ref()).map(key) {
+                    Some(new) => match moved {
+                        Some(rows) => {
+                            self.schema.copied_rows.insert(new, rows);
+                        }
+                        None => {
+                            self.schema.copied_rows.remove(&new);
+                        }
+                    },
+                    None => self.schema.copied_rows.clear(),
+                }
+            }
+            OpKind::Insert | OpKind::BulkInsert | OpKind::Update => {
+                let Some(rows) = self.schema.copied_rows.get_mut(&t) else {
+                    return;
+                };
+                // The statement's own source, or what the last read before it read (rows
+                // copied in Python); the table itself is no source.
+                let own: Vec<&String> = op.reads.iter().map(|(r, _)| r).collect();
+                let sources: Vec<&String> = if !own.is_empty() {
+                    own
+                } else if op.literal_rows {
+                    Vec::new()
+                } else {
+                    last_read.iter().collect()
+                };
+                let sources: Vec<&String> = sources
+                    .into_iter()
+                    .filter(|r| !r.eq_ignore_ascii_case(&t) && usable(Some(r)).is_some())
+                    .collect();
+                if sources.is_empty() {
+                    // Rows written from literals: not a copy of anything.
+                    self.schema.copied_rows.remove(&t);
+                    return;
+                }
+                for src in sources {
+                    if !rows.from.iter().any(|f| f.eq_ignore_ascii_case(src)) {
+                        rows.from.push(src.clone());
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
@@ -1616,6 +1743,8 @@ fn replay_revision(schema: &mut Schema, m: &MigrationAST, rev: usize) -> Revisio
         phase: Phase::Upgrade,
         events: Vec::new(),
         touched: HashSet::new(),
+        dropped: HashSet::new(),
+        read: Vec::new(),
         touched_objects: HashSet::new(),
         created: &created,
         opaque: false,
