@@ -1,7 +1,7 @@
 """Findings of `mrt check` on real projects' migration folders, and precision on a judged sample.
 
 Takes the migrations of airflow-core 3.3.2, mlflow 3.18.0, prefect 3.9.1 (its sqlite and
-postgresql histories), superset 6.1.0, dagster 1.13.29 and wagtail 8.0.1 (Django) from their
+postgresql histories), superset 6.1.0, dagster 1.13.29, and wagtail 8.0.1 and django-oscar 4.2.1 (Django) from their
 wheels (`pip download --no-deps` into bench/.cache, as bench_scan.py does). mlflow's whole
 package is extracted, so that names given through its models (`__tablename__`) can resolve.
 
@@ -45,7 +45,10 @@ PACKAGES = {
     "apache-superset": "6.1.0",
     "dagster": "1.13.29",
     "wagtail": "8.0.1",
+    "django-oscar": "4.2.1",
 }
+# Django projects: every app's migrations folder under the package is scanned as one project.
+DJANGO = {"wagtail", "oscar"}
 # What to extract from each wheel (a prefix: whole package for mlflow) and the folders to scan.
 LAYOUT: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "apache_airflow_core": (
@@ -69,6 +72,7 @@ LAYOUT: dict[str, tuple[str, list[tuple[str, str]]]] = {
         [("dagster", "dagster/_core/storage/alembic/versions")],
     ),
     "wagtail": ("wagtail/", [("wagtail", "wagtail")]),
+    "django_oscar": ("oscar/", [("oscar", "oscar")]),
 }
 
 
@@ -103,9 +107,9 @@ def extract() -> dict[str, Path]:
                         dest.write_bytes(zf.read(member))
         for label, rel in folders:
             path = target / rel
-            if dist == "wagtail":
+            if label in DJANGO:
                 # Every app's migrations folder; the scanner walks them all under one path.
-                path = target / "wagtail"
+                path = target / label
             out[label] = path
     return out
 
@@ -117,7 +121,7 @@ def scan(folders: dict[str, Path]) -> tuple[list[dict[str, Any]], dict[str, floa
     times: dict[str, float] = {}
     for label, path in folders.items():
         paths = [str(path)]
-        if label == "wagtail":
+        if label in DJANGO:
             paths = sorted(
                 str(p)
                 for p in path.rglob("migrations")

@@ -60,10 +60,27 @@ pub fn read(
         .collect();
     let modules = django_helpers::load(path, module, class);
     let helpers = django_helpers::helpers(&modules, module, class);
+    // `state_operations = [...]` in the class body, handed to an operation by name (oscar).
+    let lists: HashMap<&str, &Expr> = class
+        .body
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::Assign(a) => match (a.targets.as_slice(), a.value.as_ref()) {
+                ([Expr::Name(n)], v @ (Expr::List(_) | Expr::Tuple(_)))
+                    if n.id.as_str() != "operations" =>
+                {
+                    Some((n.id.as_str(), v))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
     let ctx = Ctx {
         source,
         functions: &functions,
         helpers: &helpers,
+        lists: Some(&lists),
     };
     let header = TextRange::new(class.range.start(), class.name.range().end());
     let mut out = DjangoMigration {
@@ -195,6 +212,12 @@ fn add_operations(expr: &Expr, ctx: &Ctx<'_>, out: &mut DjangoMigration) {
             add_operations(&b.left, ctx, out);
             add_operations(&b.right, ctx, out);
         }
+        Expr::Name(n) if ctx.lists.is_some_and(|l| l.contains_key(n.id.as_str())) => {
+            ctx.elements(Some(expr))
+                .unwrap_or_default()
+                .iter()
+                .for_each(|e| add_operation(e, ctx, out));
+        }
         other => opaque(other.range(), None, out),
     }
 }
@@ -316,7 +339,11 @@ fn field_spec(name: Option<String>, field: Option<&Expr>) -> ColumnSpec {
         spec.type_ = Some(Value::Name(class.to_string()));
         let null = arg(f, None, "null").map(eval).and_then(|v| v.as_bool());
         // ManyToMany fields live in their own table: never NOT NULL on this one.
-        spec.nullable = Some(null == Some(true) || class == "ManyToManyField");
+        spec.nullable = if null.is_none() && project_field(&f.func) {
+            None
+        } else {
+            Some(null == Some(true) || class == "ManyToManyField")
+        };
         let flag =
             |name: &str| arg(f, None, name).map(eval).and_then(|v| v.as_bool()) == Some(true);
         // Django fills existing rows with the field's effective default: `default=`, `''` for
@@ -338,12 +365,35 @@ fn field_spec(name: Option<String>, field: Option<&Expr>) -> ColumnSpec {
     spec
 }
 
+/// A field class from a project module (`oscar.models.fields.NullCharField`), not Django's
+/// (`models.CharField`, `django.contrib.postgres.fields.ArrayField`): its constructor may set
+/// `null=True` itself (oscar's `NullCharField` does), so nullability without `null=` is unknown.
+fn project_field(func: &Expr) -> bool {
+    let Expr::Attribute(a) = func else {
+        return false;
+    };
+    let module = super::python::dotted(&a.value).unwrap_or_default();
+    !(module == "models" || module.starts_with("django."))
+}
+
 /// What operations are read against: the source, the module's functions and the functions
 /// imported from the project.
 struct Ctx<'a> {
     source: &'a str,
     functions: &'a HashMap<&'a str, &'a StmtFunctionDef>,
     helpers: &'a HashMap<&'a str, Helper<'a>>,
+    /// Lists bound to names in the class body.
+    lists: Option<&'a HashMap<&'a str, &'a Expr>>,
+}
+
+impl<'a> Ctx<'a> {
+    /// A list given by name (`state_operations=state_operations`) or written out.
+    fn elements(&self, expr: Option<&'a Expr>) -> Option<&'a [Expr]> {
+        match expr {
+            Some(Expr::Name(n)) => elements(self.lists?.get(n.id.as_str()).copied()),
+            other => elements(other),
+        }
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -353,6 +403,7 @@ impl<'a> Ctx<'a> {
             source: helper.source,
             functions: &helper.functions,
             helpers: none,
+            lists: None,
         }
     }
 }
@@ -377,10 +428,8 @@ fn operation(call: &ExprCall, ctx: &Ctx<'_>, out: &mut Vec<Operation>) {
         "RunSQL" => OpKind::RunSql,
         "SeparateDatabaseAndState" => {
             // Only the database half touches the database.
-            let elts = match arg(call, None, "database_operations") {
-                Some(Expr::List(l)) => &l.elts,
-                Some(Expr::Tuple(t)) => &t.elts,
-                _ => return,
+            let Some(elts) = ctx.elements(arg(call, None, "database_operations")) else {
+                return;
             };
             for e in elts {
                 if let Expr::Call(c) = e {
@@ -757,7 +806,7 @@ fn step(call: &ExprCall, ctx: &Ctx<'_>, half: (bool, bool), out: &mut Vec<Step>)
                 (arg(call, Some(1), "state_operations"), (state, false)),
             ];
             for (list, half) in halves {
-                for e in elements(list).unwrap_or_default() {
+                for e in ctx.elements(list).unwrap_or_default() {
                     if let Expr::Call(c) = e {
                         step(c, ctx, half, out);
                     }
@@ -976,6 +1025,8 @@ fn field_facts(name: &str, field: &Expr) -> FieldFacts {
     let null = if class == "ManyToManyField" {
         // Its own table: never a column on this one.
         Some(true)
+    } else if arg(f, None, "null").is_none() && project_field(&f.func) {
+        None
     } else {
         flag("null")
     };

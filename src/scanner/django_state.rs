@@ -634,7 +634,7 @@ fn config_label(dir: &std::path::Path) -> Option<String> {
         let is_config = class.arguments.as_ref().is_some_and(|a| {
             a.args
                 .iter()
-                .any(|b| super::python::last_name(b).is_some_and(|n| n.ends_with("AppConfig")))
+                .any(|b| super::python::last_name(b).is_some_and(|n| n.ends_with("Config")))
         });
         if !is_config {
             continue;
