@@ -1,7 +1,8 @@
 """Findings of `mrt check` on real projects' migration folders, and precision on a judged sample.
 
 Takes the migrations of airflow-core 3.3.2, mlflow 3.18.0, prefect 3.9.1 (its sqlite and
-postgresql histories), superset 6.1.0, dagster 1.13.29, and wagtail 8.0.1 and django-oscar 4.2.1 (Django) from their
+postgresql histories), superset 6.1.0, dagster 1.13.29, and of the Django projects wagtail 8.0.1
+and django-oscar 4.2.1 (every app's migrations folder) from their
 wheels (`pip download --no-deps` into bench/.cache, as bench_scan.py does). mlflow's whole
 package is extracted, so that names given through its models (`__tablename__`) can resolve.
 
