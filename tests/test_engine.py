@@ -141,3 +141,12 @@ def test_cancel_backend_reports_a_server_that_does_not_answer() -> None:
         url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         assert _core.cancel_backend(url, 1, timeout=2) is False
         assert _core.cancel_backend(url.replace("postgresql", "mysql+pymysql"), 1, 2) is False
+
+
+def test_no_answer_carries_its_timeout_and_reason_as_attributes() -> None:
+    # Read as data by the checker (dynamic.RollbackChecker._stopped_answering), never parsed.
+    error = _core.no_answer("upgrade head", 2.5)
+    assert isinstance(error, _core.NoAnswerError) and isinstance(error, DatabaseError)
+    assert error.seconds == 2.5
+    assert error.reason == "timed out after 2.5 s: the database server did not answer"
+    assert str(error) == f"upgrade head: {error.reason}"

@@ -21,6 +21,14 @@ class DatabaseError(MRTError):
 class NoAnswerError(DatabaseError):
     """The database server stopped answering (`migration_timeout` ran out waiting for it)."""
 
+    seconds: float
+    """The timeout that ran out."""
+    reason: str
+    """``timed out after <seconds> s: the database server did not answer``."""
+
+def no_answer(what: str, seconds: float) -> NoAnswerError:
+    """The `NoAnswerError` of a Python step that waited ``seconds`` for ``what``."""
+
 class SafetyError(MRTError):
     """The run would touch data it did not create."""
 

@@ -217,16 +217,14 @@ class RollbackChecker:
         """The server did not answer within ``migration_timeout`` (and the grace for its
         cancel): this revision fails as timed out; the later ones are not checked, since each
         would wait the same way, and none of them gets a verdict it did not earn."""
-        found = re.search(r"timed out after .*", str(exc))
-        reason = found.group(0) if found else str(exc)
-        result.failures = [f"{self._doing} failed: {reason}"]
+        result.failures = [f"{self._doing} failed: {exc.reason}"]
         result.warnings = []
         result.coverage = {}
         result.status = "failed"
         result.failure_kind = "rollback_failed"
         self._gone = (
             f"blocked: not checked, the database server stopped answering during the check "
-            f"of {rev} ({self._doing} {reason})"
+            f"of {rev} ({self._doing} {exc.reason})"
         )
 
     def _skip_reason(self, rev: str) -> str | None:

@@ -644,7 +644,7 @@ class AlembicRunner:
     def _deadline(self, what: str) -> Iterator[_Watchdog | None]:
         """Bound what runs inside to ``timeout`` seconds (see `_Watchdog`): past it,
         `MigrationTimeout`; `NoAnswerError` when the server did not answer."""
-        from ._core import NoAnswerError
+        from ._core import no_answer
 
         if not self.timeout:
             yield None
@@ -658,7 +658,7 @@ class AlembicRunner:
             if not watch.expired or isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
         if watch.unanswered:
-            raise NoAnswerError(f"{what}: {late}: the database server did not answer")
+            raise no_answer(what, self.timeout)
         if watch.expired:
             raise MigrationTimeout(f"{what}: {late}", reason=late)
 

@@ -268,9 +268,10 @@ pub struct PyEngine {
     ignore: Mutex<Vec<String>>,
     /// `migration_timeout`: the bound of each operation (see [`bounded`]).
     timeout: Option<f64>,
-    /// Set once the server stopped answering: the connection stays with the thread still
-    /// waiting on it, and every later operation fails at once with this line.
-    gone: Arc<OnceLock<String>>,
+    /// Set once the server stopped answering (the operation that waited, and how long): the
+    /// connection stays with the thread still waiting on it, and every later operation fails
+    /// at once.
+    gone: Arc<OnceLock<(String, f64)>>,
 }
 
 /// How long a server may take to answer the cancel of an operation that ran out of time
@@ -307,12 +308,14 @@ fn bounded<T: Send + 'static>(
         Err(mpsc::RecvTimeoutError::Timeout) => {}
     }
     let late = format!("the engine's {what} timed out after {seconds} s");
+    let no_answer = || Error::NoAnswer {
+        url: url.redacted(),
+        what: format!("the engine's {what}"),
+        seconds,
+    };
     let Some(interrupt) = interrupt else {
         // Nothing to cancel (connecting): no answer yet is no answer.
-        return Err(Error::NoAnswer {
-            url: url.redacted(),
-            message: format!("{late}: the database server did not answer"),
-        });
+        return Err(no_answer());
     };
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -334,16 +337,13 @@ fn bounded<T: Send + 'static>(
         Ok(Err(e)) => Err(url.db_error(format!("{late} ({})", message_of(&e)))),
         Ok(Ok(_)) => Err(url.db_error(late)),
         Err(mpsc::RecvTimeoutError::Disconnected) => Err(panicked()),
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::NoAnswer {
-            url: url.redacted(),
-            message: format!("{late}: the database server did not answer"),
-        }),
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(no_answer()),
     }
 }
 
 fn message_of(e: &Error) -> String {
     match e {
-        Error::Database { message, .. } | Error::NoAnswer { message, .. } => message.clone(),
+        Error::Database { message, .. } => message.clone(),
         other => other.to_string(),
     }
 }
@@ -355,10 +355,11 @@ impl PyEngine {
         what: &str,
         f: impl FnOnce(&mut dyn Dialect) -> crate::error::Result<T> + Send + 'static,
     ) -> PyResult<T> {
-        if let Some(line) = self.gone.get() {
+        if let Some((what, seconds)) = self.gone.get() {
             return Err(Error::NoAnswer {
                 url: self.url.redacted(),
-                message: line.clone(),
+                what: format!("not used since the database server stopped answering: {what}"),
+                seconds: *seconds,
             }
             .into());
         }
@@ -380,10 +381,8 @@ impl PyEngine {
         };
         let interrupt = Some(self.interrupter.clone());
         let result = py.detach(|| bounded(&self.url, what, seconds, interrupt, work));
-        if let Err(Error::NoAnswer { message, .. }) = &result {
-            let _ = self.gone.set(format!(
-                "not used since the database server stopped answering ({message})"
-            ));
+        if let Err(Error::NoAnswer { what, seconds, .. }) = &result {
+            let _ = self.gone.set((what.clone(), *seconds));
         }
         result.map_err(PyErr::from)
     }

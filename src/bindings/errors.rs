@@ -48,11 +48,33 @@ impl From<Error> for PyErr {
         match err {
             Error::Usage(_) => UsageError::new_err(msg),
             Error::Database { .. } => DatabaseError::new_err(msg),
-            Error::NoAnswer { .. } => NoAnswerError::new_err(msg),
+            Error::NoAnswer { seconds, .. } => no_answer_error(msg, seconds),
             Error::Safety(_) => SafetyError::new_err(msg),
             Error::Internal(_) => MRTError::new_err(msg),
         }
     }
+}
+
+/// A `NoAnswerError` whose `seconds` and `reason` (the sentence without the operation in
+/// front) are attributes, so that nothing reads them out of the message.
+fn no_answer_error(message: String, seconds: f64) -> PyErr {
+    Python::attach(|py| {
+        let err = NoAnswerError::new_err(message);
+        let value = err.value(py);
+        let _ = value.setattr("seconds", seconds);
+        let _ = value.setattr("reason", crate::error::no_answer_reason(seconds));
+        err
+    })
+}
+
+/// The `NoAnswerError` of a Python step that waited `seconds` for `what` (the runner's
+/// watchdog): the same sentence and attributes as the engine's.
+#[pyfunction]
+fn no_answer(what: &str, seconds: f64) -> PyErr {
+    no_answer_error(
+        format!("{what}: {}", crate::error::no_answer_reason(seconds)),
+        seconds,
+    )
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -61,7 +83,12 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MRTError", py.get_type::<MRTError>())?;
     m.add("UsageError", py.get_type::<UsageError>())?;
     m.add("DatabaseError", py.get_type::<DatabaseError>())?;
-    m.add("NoAnswerError", py.get_type::<NoAnswerError>())?;
+    let no_answer_type = py.get_type::<NoAnswerError>();
+    // Class-level defaults: an instance raised without them still has both attributes.
+    no_answer_type.setattr("seconds", 0.0)?;
+    no_answer_type.setattr("reason", "")?;
+    m.add("NoAnswerError", no_answer_type)?;
+    m.add_function(wrap_pyfunction!(no_answer, m)?)?;
     m.add("SafetyError", py.get_type::<SafetyError>())?;
     Ok(())
 }
