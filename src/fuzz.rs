@@ -188,7 +188,7 @@ fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
         }
         _ => {
             // Insert a random ASCII identifier or number.
-            let word: Vec<u8> = (0..1 + rng.below(8))
+            let word: Vec<u8> = (0..=rng.below(8))
                 .map(|_| b"abcxyz_019"[rng.below(10)])
                 .collect();
             data.splice(pos..pos, word);
@@ -278,7 +278,7 @@ pub(crate) fn run(cases: usize, seed: u64) -> Vec<(String, Vec<u8>)> {
                 let mut rng = case_rng(seed, index);
                 let (path, original) = &corpus[rng.below(corpus.len())];
                 let mut data = original.clone();
-                for _ in 0..1 + rng.below(4) {
+                for _ in 0..=rng.below(4) {
                     mutate(&mut rng, &mut data);
                 }
                 let problem = match catch_unwind(AssertUnwindSafe(|| exercise(path, &data))) {

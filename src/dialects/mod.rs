@@ -216,7 +216,7 @@ pub fn strip_casts(text: &str) -> String {
                 } else if b == b'[' && bytes.get(i + 1) == Some(&b']') {
                     i += 2;
                 } else if b == b' '
-                    && bytes.get(i + 1).is_some_and(|n| n.is_ascii_alphabetic())
+                    && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
                     && !text[i + 1..].to_ascii_lowercase().starts_with("and ")
                     && !text[i + 1..].to_ascii_lowercase().starts_with("or ")
                 {

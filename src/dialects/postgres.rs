@@ -417,7 +417,7 @@ impl Dialect for Postgres {
                 .or_insert_with(|| Domain {
                     base_type: normalize_type(r[1].as_deref().unwrap_or("")),
                     not_null: r[2].as_deref() == Some("true"),
-                    checks: Default::default(),
+                    checks: std::collections::BTreeMap::default(),
                 });
             if let (Some(name), Some(def)) = (&r[3], &r[4]) {
                 d.checks.insert(name.clone(), check_expr(def));

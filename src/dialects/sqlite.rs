@@ -324,7 +324,7 @@ impl Dialect for Sqlite {
                         }
                     }
                     let mut fks: std::collections::BTreeMap<String, ForeignKey> =
-                        Default::default();
+                        std::collections::BTreeMap::default();
                     for f in self.rows(&format!("PRAGMA foreign_key_list({q})"))? {
                         let id = f[0].clone().unwrap_or_default();
                         let fk = fks.entry(id).or_insert_with(|| ForeignKey {

@@ -73,7 +73,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                     let other = down
                         .iter()
                         .find(|d| d.kind == OpKind::RenameTable && same_opt(d.table.as_ref(), op.new_name.as_ref()));
-                    out.push(report(op, "table", &op.table, &op.new_name, other));
+                    out.push(report(op, "table", op.table.as_ref(), op.new_name.as_ref(), other));
                 }
             }
             OpKind::RenameColumn => {
@@ -93,7 +93,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                             && same_opt(d.column.as_ref(), op.new_name.as_ref())
                     });
                     let old = op.column.as_ref().map(|c| format!("{}.{c}", op.table.as_deref().unwrap_or("?")));
-                    out.push(report(op, "column", &old, &op.new_name, other));
+                    out.push(report(op, "column", old.as_ref(), op.new_name.as_ref(), other));
                 }
             }
             _ => {}
@@ -114,9 +114,9 @@ fn same_table(m: &MigrationAST, down: &[Operation], a: Option<&String>, b: Optio
     })
 }
 
-fn report(op: &Operation, what: &str, old: &Option<String>, new: &Option<String>, other: Option<&Operation>) -> Diagnostic {
-    let old = old.as_deref().unwrap_or("?");
-    let new = new.as_deref().unwrap_or("?");
+fn report(op: &Operation, what: &str, old: Option<&String>, new: Option<&String>, other: Option<&Operation>) -> Diagnostic {
+    let old = old.map_or("?", String::as_str);
+    let new = new.map_or("?", String::as_str);
     let short_old = old.rsplit('.').next().unwrap_or(old);
     let message = match other.and_then(|o| o.new_name.as_deref()) {
         Some(third) => format!(

@@ -50,7 +50,7 @@ fn too_deep_flags_hostile_nesting() {
         (
             "blocks",
             (0..150)
-                .map(|i| format!("{}if x:\n", " ".repeat(i)))
+                .map(|i| " ".repeat(i) + "if x:\n")
                 .collect::<String>()
                 + &" ".repeat(150)
                 + "pass\n",
@@ -90,7 +90,7 @@ fn too_deep_leaves_real_code_alone() {
         format!("s = \"{}\"  # {}\n", "(".repeat(5_000), "[".repeat(5_000)),
         format!("s = '''\n{}\n'''\n", "((((\n".repeat(2_000)),
         (0..90)
-            .map(|i| format!("{}if x:\n", " ".repeat(i)))
+            .map(|i| " ".repeat(i) + "if x:\n")
             .collect::<String>(),
         std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules/MRT001.py"),

@@ -1589,7 +1589,7 @@ impl Walker<'_, '_> {
                 }
             }
             OpKind::DropTable => {
-                op.table = self.name_arg(call, Some(0), "table_name").ok().flatten()
+                op.table = self.name_arg(call, Some(0), "table_name").ok().flatten();
             }
             OpKind::RenameTable => {
                 op.table = self

@@ -147,7 +147,7 @@ pub fn column_spec(call: &ExprCall, source: &str) -> Option<ColumnSpec> {
         }
     }
     for kw in &call.arguments.keywords {
-        let Some(name) = kw.arg.as_ref().map(|a| a.as_str()) else {
+        let Some(name) = kw.arg.as_ref().map(ruff_python_ast::Identifier::as_str) else {
             continue;
         };
         match name {
@@ -190,11 +190,11 @@ pub fn resolve_string(
         Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
         Expr::FString(f) => {
             let mut out = String::new();
-            for part in f.value.iter() {
+            for part in &f.value {
                 match part {
                     FStringPart::Literal(lit) => out.push_str(&lit.value),
                     FStringPart::FString(fs) => {
-                        for element in fs.elements.iter() {
+                        for element in &fs.elements {
                             match element {
                                 InterpolatedStringElement::Literal(l) => out.push_str(&l.value),
                                 InterpolatedStringElement::Interpolation(i)

@@ -389,7 +389,7 @@ fn cp1252(b: u8) -> char {
 #[must_use]
 pub fn suppressions(source: &str, tokens: &Tokens) -> Vec<Suppression> {
     let mut out = Vec::new();
-    for token in tokens.iter() {
+    for token in tokens {
         if token.kind() != TokenKind::Comment {
             continue;
         }

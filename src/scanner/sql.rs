@@ -629,9 +629,10 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
             query_reads(q, holes, &mut op.reads);
             if let SetExpr::Select(select) = q.body.as_ref() {
                 for item in &select.projection {
-                    let expr = match item {
-                        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => e,
-                        _ => continue,
+                    let (SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. }) =
+                        item
+                    else {
+                        continue;
                     };
                     if let Expr::Function(f) = expr {
                         let fname = name_of(&f.name, holes).to_ascii_lowercase();

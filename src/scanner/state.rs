@@ -930,7 +930,7 @@ impl Sim<'_> {
         }
         let last_read = std::mem::take(&mut self.read);
         if op.reads.is_empty() {
-            self.read = last_read.clone();
+            self.read.clone_from(&last_read);
         } else {
             for (t, _) in &op.reads {
                 if !self.read.iter().any(|r| r.eq_ignore_ascii_case(t)) {

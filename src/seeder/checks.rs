@@ -169,6 +169,7 @@ fn min_opt(a: Option<usize>, b: Option<usize>) -> Option<usize> {
 }
 
 /// Whether `cur` is at least as tight as `new` (a lower bound when `lower`).
+#[allow(clippy::float_cmp)] // the same bound written twice is exactly equal; no arithmetic in between
 fn tighter(cur: &Bound, new: &Bound, lower: bool) -> bool {
     match (cur.number(), new.number()) {
         (Some(a), Some(b)) => {

@@ -109,6 +109,7 @@ pub struct Schema {
 
 impl Schema {
     /// Drop objects the check must not look at (Alembic's version table).
+    #[must_use]
     pub fn without(mut self, ignore: &[String]) -> Schema {
         for name in ignore {
             self.tables.remove(name);

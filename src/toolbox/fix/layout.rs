@@ -125,7 +125,7 @@ pub(super) fn wrap_at(stmt: &str, indent: &str, unit: &str, max: usize) -> Strin
     };
     let mut ranges: Vec<TextRange> = call.arguments.args.iter().map(Ranged::range).collect();
     ranges.extend(call.arguments.keywords.iter().map(Ranged::range));
-    ranges.sort_by_key(|r| r.start());
+    ranges.sort_by_key(ruff_text_size::Ranged::start);
     let mut out = format!("{indent}{}(\n", &stmt[call.func.range()]);
     for r in ranges {
         out.push_str(&format!("{indent}{unit}{},\n", &stmt[r]));

@@ -32,7 +32,7 @@ impl<'a> Index<'a> {
             index.visit_stmt(stmt);
         }
         // Stable: an outer call stays before the inner call that starts at the same offset.
-        index.calls.sort_by_key(|c| c.start());
+        index.calls.sort_by_key(ruff_text_size::Ranged::start);
         index
     }
 }
