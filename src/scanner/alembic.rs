@@ -276,29 +276,34 @@ impl<'a> Module<'a> {
 
     /// What the file says about the data the statement at `range` destroys: a comment at it,
     /// or a comment or docstring of the module-level function it is in that names its
-    /// `table` or `column`.
+    /// `table` or `column`. `claims` keeps each function's sentences, read once.
     fn derived_note(
         &self,
-        range: TextRange,
-        table: Option<&str>,
-        column: Option<&str>,
+        op: &Operation,
+        claims: &mut HashMap<ruff_text_size::TextSize, Vec<String>>,
     ) -> Option<String> {
         let def = self
             .helpers
             .values()
-            .find(|d| d.range.contains_range(range));
-        let function = def.map(|d| {
-            let doc = match d.body.first() {
-                Some(Stmt::Expr(e)) => match e.value.as_ref() {
-                    Expr::StringLiteral(s) => Some(s.value.to_str()),
+            .find(|d| d.range.contains_range(op.range));
+        let claims: &[String] = match def {
+            Some(d) => claims.entry(d.range.start()).or_insert_with(|| {
+                let doc = match d.body.first() {
+                    Some(Stmt::Expr(e)) => match e.value.as_ref() {
+                        Expr::StringLiteral(s) => Some(s.value.to_str()),
+                        _ => None,
+                    },
                     _ => None,
-                },
-                _ => None,
-            };
-            (d.range, doc)
-        });
-        let names: Vec<&str> = [table, column].into_iter().flatten().collect();
-        super::notes::derived_note(self.source, range, function, &names)
+                };
+                super::notes::function_claims(self.source, d.range, doc)
+            }),
+            None => &[],
+        };
+        let names: Vec<&str> = [op.table.as_deref(), op.column.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        super::notes::derived_note(self.source, op.range, claims, &names)
     }
 
     #[must_use]
@@ -329,13 +334,14 @@ impl<'a> Module<'a> {
         }
         let mut ops = walker.ops;
         // Only where a data-loss rule may ask: the comments are read per statement.
-        for op in ops.iter_mut().filter(|o| {
-            matches!(
-                o.kind,
+        let mut claims = HashMap::new();
+        for op in &mut ops {
+            if matches!(
+                op.kind,
                 OpKind::DropColumn | OpKind::DropTable | OpKind::Truncate | OpKind::Delete
-            )
-        }) {
-            op.derived = self.derived_note(op.range, op.table.as_deref(), op.column.as_deref());
+            ) {
+                op.derived = self.derived_note(op, &mut claims);
+            }
         }
         Some(Function {
             header: TextRange::new(def.range.start(), header_end),

@@ -205,15 +205,39 @@ fn statement_comments(source: &str, stmt: TextRange) -> Vec<String> {
     blocks
 }
 
+/// The sentences of a function (its comments and its `docstring`) that say data is derived,
+/// without naming what: read once per function, matched per statement by
+/// [`derived_note`].
+#[must_use]
+pub fn function_claims(source: &str, function: TextRange, docstring: Option<&str>) -> Vec<String> {
+    let start = line_start(source, function.start());
+    let end = line_end(source, function.end());
+    let mut texts = comment_blocks(source[start..end].lines());
+    if let Some(doc) = docstring {
+        texts.push(doc.to_string());
+    }
+    texts
+        .iter()
+        .flat_map(|t| {
+            sentences(t)
+                .filter_map(|s| match derived_sentence(s, None) {
+                    Says::Derived(_) => Some(s.to_string()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// Why the data `stmt` destroys is derived, in the migration's own words: a comment at the
-/// statement, or a comment or the docstring of the function it is in (`function`, with its
-/// `docstring`) that names `names` (the statement's table or column). `None` when the code
-/// says nothing of the kind, or when the statement's own comment negates it.
+/// statement, or one of the function's `claims` ([`function_claims`]) that names `names`
+/// (the statement's table or column). `None` when the code says nothing of the kind, or when
+/// the statement's own comment negates it.
 #[must_use]
 pub fn derived_note(
     source: &str,
     stmt: TextRange,
-    function: Option<(TextRange, Option<&str>)>,
+    claims: &[String],
     names: &[&str],
 ) -> Option<String> {
     let mut found = None;
@@ -229,19 +253,12 @@ pub fn derived_note(
     if found.is_some() {
         return found;
     }
-    let (range, docstring) = function?;
-    let start = line_start(source, range.start());
-    let end = line_end(source, range.end());
-    let mut texts = comment_blocks(source[start..end].lines());
-    if let Some(doc) = docstring {
-        texts.push(doc.to_string());
-    }
-    texts.iter().find_map(|t| {
-        sentences(t).find_map(|s| match derived_sentence(s, Some(names)) {
+    claims
+        .iter()
+        .find_map(|s| match derived_sentence(s, Some(names)) {
             Says::Derived(s) => Some(s),
             _ => None,
         })
-    })
 }
 
 #[cfg(test)]
@@ -255,7 +272,8 @@ mod tests {
             TextSize::try_from(at + marker.len()).unwrap(),
         );
         let whole = TextRange::new(0.into(), TextSize::try_from(source.len()).unwrap());
-        derived_note(source, stmt, Some((whole, None)), &["t", "dag", "c"])
+        let claims = function_claims(source, whole, None);
+        derived_note(source, stmt, &claims, &["t", "dag", "c"])
     }
 
     #[test]
@@ -310,7 +328,7 @@ mod tests {
         // A `#` inside a string is not a comment.
         let src = "def upgrade():\n    op.execute(\"DELETE FROM t WHERE x = '# a cache'\")\n";
         assert_eq!(
-            derived_note(src, TextRange::new(19.into(), 60.into()), None, &["t"]),
+            derived_note(src, TextRange::new(19.into(), 60.into()), &[], &["t"]),
             None
         );
     }
