@@ -1030,6 +1030,65 @@ mod tests {
         assert_eq!(seen.0, vec![(2, Some(true)), (0, Some(false))]);
     }
 
+    /// Two branches that make the same change agree: after their merge the field is known
+    /// (and nullable, so tightening it is seen); a change on one branch only is taken as is.
+    #[test]
+    fn merge_keeps_what_the_branches_agree_on() {
+        let facts = |deps: &[&str], steps: Vec<Step>| DjangoFacts {
+            dependencies: deps.iter().map(|d| ("core".into(), (*d).into())).collect(),
+            replaces: vec![],
+            header: TextRange::default(),
+            steps,
+        };
+        let alter = |model: &str, null: bool| {
+            step(Change::AlterField {
+                model: model.into(),
+                field: field("title", null),
+            })
+        };
+        let create = |name: &str| {
+            step(Change::CreateModel {
+                name: name.into(),
+                fields: Some(vec![field("title", false)]),
+                options: Options::default(),
+            })
+        };
+        let all = [
+            ("0001", facts(&[], vec![create("Page"), create("Tag")])),
+            ("0002_a", facts(&["0001"], vec![alter("page", true)])),
+            (
+                "0002_b",
+                facts(&["0001"], vec![alter("page", true), alter("tag", true)]),
+            ),
+            ("0003", facts(&["0002_a", "0002_b"], vec![])),
+            (
+                "0004",
+                facts(&["0003"], vec![alter("page", false), alter("tag", false)]),
+            ),
+        ];
+        let nodes: Vec<Node<'_>> = all
+            .iter()
+            .map(|(name, f)| Node {
+                app: "core".into(),
+                name: (*name).into(),
+                facts: f,
+            })
+            .collect();
+        let mut seen = Record(Vec::new());
+        replay(&nodes, &mut seen);
+        // 0002_a and 0002_b each see title NOT NULL as 0001 left it; 0004 sees both nullable.
+        assert_eq!(
+            seen.0,
+            vec![
+                (1, Some(false)),
+                (2, Some(false)),
+                (2, Some(false)),
+                (4, Some(true)),
+                (4, Some(true)),
+            ]
+        );
+    }
+
     /// A long linear chain replays in linear time without recursion.
     #[test]
     fn ten_thousand_migrations() {
