@@ -506,6 +506,10 @@ fn free(r: &Rule) -> bool {
 /// NULL row), 1 another such value, 2 plain ASCII, 3 minimal, 4 NULL when allowed.
 const TOP: u8 = 4;
 
+/// A foreign key, the key values of rows it can point at, and whether the reference is filled
+/// in later.
+type ForeignKeyValues = (ForeignKey, Vec<Vec<Lit>>, bool);
+
 struct Planner<'a> {
     table: &'a Table,
     cols: Vec<&'a Column>,
@@ -516,7 +520,7 @@ struct Planner<'a> {
     next_id: Option<i64>,
     /// Foreign-key sources: the key values of referenced rows, and whether the reference is
     /// filled in later (NULL first, UPDATE once every table is seeded).
-    fk_values: Vec<(ForeignKey, Vec<Vec<Lit>>, bool)>,
+    fk_values: Vec<ForeignKeyValues>,
     /// Per column, what its generated UUIDs are unique to (see [`uuid_scope`]).
     uuid_scopes: Vec<String>,
     salt: u64,
@@ -775,6 +779,28 @@ fn seed_table(
     done: &[String],
     deferred: &mut Vec<Deferred>,
 ) -> Result<Filled> {
+    let planner = planner(conn, plan, table, done)?;
+    let (filled, inserted_keys) = insert_planned(conn, plan, &planner);
+    for (fk, _, later) in &planner.fk_values {
+        if *later && !inserted_keys.is_empty() {
+            deferred.push(Deferred {
+                table: table.name.clone(),
+                fk: fk.clone(),
+                keys: inserted_keys.clone(),
+            });
+        }
+    }
+    Ok(filled)
+}
+
+/// What each column of `table` gets: kinds, CHECK-derived rules, nullability, the next integer
+/// key and the values its foreign keys can point at.
+fn planner<'a>(
+    conn: &mut dyn Dialect,
+    plan: &Plan<'a>,
+    table: &'a Table,
+    done: &[String],
+) -> Result<Planner<'a>> {
     let backend = conn.backend();
     let cols: Vec<&Column> = table.columns.iter().filter(|c| !c.generated).collect();
     let checks: Vec<&str> = table.checks.iter().map(String::as_str).collect();
@@ -805,7 +831,34 @@ fn seed_table(
                     .is_none_or(|d| !d.not_null)
         })
         .collect();
-    // Integer single-column keys continue after the largest existing value.
+    let next_id = next_id(conn, table, &cols, &kinds)?;
+    let fk_values = foreign_key_values(conn, plan, table, done)?;
+    let uuid_scopes = cols
+        .iter()
+        .map(|c| uuid_scope(plan.schema, table, &c.name))
+        .collect();
+    Ok(Planner {
+        table,
+        cols,
+        kinds,
+        rules,
+        nullable,
+        model,
+        next_id,
+        fk_values,
+        uuid_scopes,
+        salt: plan.salt,
+        rows: plan.rows,
+    })
+}
+
+/// Integer single-column keys continue after the largest existing value.
+fn next_id(
+    conn: &mut dyn Dialect,
+    table: &Table,
+    cols: &[&Column],
+    kinds: &[Kind],
+) -> Result<Option<i64>> {
     let mut next_id: Option<i64> = None;
     if let [pk] = table.primary_key.as_slice()
         && let Some(i) = cols.iter().position(|c| &c.name == pk)
@@ -823,7 +876,19 @@ fn seed_table(
             .unwrap_or(0);
         next_id = Some(max + 1);
     }
-    let mut fk_values: Vec<(ForeignKey, Vec<Vec<Lit>>, bool)> = Vec::new();
+    Ok(next_id)
+}
+
+/// Per foreign key of `table`: the key values of rows it can point at, and whether the
+/// reference is filled in later (its table is not seeded yet, or it is `table` itself).
+fn foreign_key_values(
+    conn: &mut dyn Dialect,
+    plan: &Plan<'_>,
+    table: &Table,
+    done: &[String],
+) -> Result<Vec<ForeignKeyValues>> {
+    let backend = conn.backend();
+    let mut fk_values: Vec<ForeignKeyValues> = Vec::new();
     for fk in &table.foreign_keys {
         let Some(target) = plan.schema.tables.get(&fk.ref_table) else {
             continue;
@@ -854,23 +919,18 @@ fn seed_table(
         };
         fk_values.push((fk.clone(), rows, self_ref || !ready));
     }
-    let uuid_scopes = cols
-        .iter()
-        .map(|c| uuid_scope(plan.schema, table, &c.name))
-        .collect();
-    let planner = Planner {
-        table,
-        cols,
-        kinds,
-        rules,
-        nullable,
-        model,
-        next_id,
-        fk_values,
-        uuid_scopes,
-        salt: plan.salt,
-        rows: plan.rows,
-    };
+    Ok(fk_values)
+}
+
+/// Insert `plan.rows` rows the planner builds: all in one statement when the database takes
+/// them, else row by row, climbing the ladder for the columns the database names. Returns what
+/// went in, and the keys of the rows whose references are filled in later.
+fn insert_planned(
+    conn: &mut dyn Dialect,
+    plan: &Plan<'_>,
+    planner: &Planner<'_>,
+) -> (Filled, Vec<Vec<Lit>>) {
+    let table = planner.table;
     let key_of = |map: &BTreeMap<String, Lit>| -> Vec<Lit> {
         table
             .primary_key
@@ -926,20 +986,12 @@ fn seed_table(
             }
         }
     }
-    for (fk, _, later) in &planner.fk_values {
-        if *later && !inserted_keys.is_empty() {
-            deferred.push(Deferred {
-                table: table.name.clone(),
-                fk: fk.clone(),
-                keys: inserted_keys.clone(),
-            });
-        }
-    }
-    Ok(Filled {
+    let filled = Filled {
         inserted,
         error: if inserted < plan.rows { last_err } else { None },
         sample: maps.into_iter().next().unwrap_or_default(),
-    })
+    };
+    (filled, inserted_keys)
 }
 
 fn fill_reference(conn: &mut dyn Dialect, schema: &Schema, d: &Deferred) -> Result<()> {
