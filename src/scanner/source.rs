@@ -142,6 +142,9 @@ pub fn too_deep(source: &str) -> Option<(TextSize, String)> {
     let mut levels: Vec<Level> = vec![Level::default()];
     let mut indents: Vec<usize> = vec![0];
     let mut line_start = true;
+    // The depth of the innermost level changed since it was last compared with the limit: the
+    // comparison runs only then, not on every byte (the pass is a hot loop of every scan).
+    let mut changed = false;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -186,7 +189,19 @@ pub fn too_deep(source: &str) -> Option<(TextSize, String)> {
                     return Some((at(i), nesting_message()));
                 }
                 levels[top].inner = levels[top].inner.max(inner);
+                changed = true;
                 i = end;
+                continue;
+            }
+            b' ' => {
+                // A run of spaces changes nothing: compare what the last byte changed, skip it.
+                if changed && levels[top].current() > MAX_EXPRESSION_DEPTH {
+                    return expression(i);
+                }
+                changed = false;
+                while i < bytes.len() && bytes[i] == b' ' {
+                    i += 1;
+                }
                 continue;
             }
             b'(' | b'[' | b'{' => {
@@ -200,6 +215,7 @@ pub fn too_deep(source: &str) -> Option<(TextSize, String)> {
                 let inner = levels.pop().map_or(0, |l| l.depth());
                 let outer = levels.len() - 1;
                 levels[outer].inner = levels[outer].inner.max(inner);
+                changed = true;
             }
             b',' | b';' => levels[top].separate(),
             b'\n' if levels.len() == 1 => {
@@ -208,24 +224,27 @@ pub fn too_deep(source: &str) -> Option<(TextSize, String)> {
             }
             b'\\' => i += 1, // a line continuation: the next line is not a new statement
             b'-' | b'+' | b'~' | b'*' | b'/' | b'%' | b'@' | b'&' | b'|' | b'^' | b'<' | b'>'
-            | b'.' => levels[top].ops += 1,
+            | b'.' => {
+                levels[top].ops += 1;
+                changed = true;
+            }
             _ if b.is_ascii_alphabetic() || b == b'_' => {
                 let start = i;
                 while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                     i += 1;
                 }
                 if matches!(
-                    &source[start..i],
-                    "not"
-                        | "and"
-                        | "or"
-                        | "in"
-                        | "is"
-                        | "await"
-                        | "lambda"
-                        | "if"
-                        | "else"
-                        | "yield"
+                    &bytes[start..i],
+                    b"not"
+                        | b"and"
+                        | b"or"
+                        | b"in"
+                        | b"is"
+                        | b"await"
+                        | b"lambda"
+                        | b"if"
+                        | b"else"
+                        | b"yield"
                 ) {
                     levels[top].ops += 1;
                 }
@@ -236,12 +255,14 @@ pub fn too_deep(source: &str) -> Option<(TextSize, String)> {
             }
             _ => {}
         }
-        if levels
-            .last()
-            .is_some_and(|l| l.current() > MAX_EXPRESSION_DEPTH)
+        if changed
+            && levels
+                .last()
+                .is_some_and(|l| l.current() > MAX_EXPRESSION_DEPTH)
         {
             return expression(i);
         }
+        changed = false;
         i += 1;
     }
     None
