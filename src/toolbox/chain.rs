@@ -194,7 +194,7 @@ impl Chain {
         })?;
         // A batch block's call (`batch_op.create_index("ix", ["a"])`) names no table.
         let call = op.sql.as_deref()?.strip_prefix("op.")?;
-        let text = format!("{op_name}.{}", one_line(call));
+        let text = format!("{op_name}.{}", one_line(call)?);
         let parsed = ruff_python_parser::parse_expression(&text).ok()?;
         self.usable_here(&root_names(parsed.expr())).then_some(text)
     }
@@ -241,7 +241,8 @@ fn parse_column(text: &str) -> Option<WrittenColumn> {
     if last_name(&call.func) != Some("Column") {
         return None;
     }
-    let slice = |e: &Expr| one_line(&text[e.range()]);
+    let slice =
+        |e: &Expr| one_line(&text[e.range()]).unwrap_or_else(|| text[e.range()].to_string());
     // As SQLAlchemy reads it: the name first, then the type, foreign keys and constraints.
     let type_ = arg(call, None, "type_").map(slice).or_else(|| {
         call.arguments
@@ -277,7 +278,7 @@ fn parse_column(text: &str) -> Option<WrittenColumn> {
         inline.push(ConstraintKind::ForeignKey);
     }
     Some(WrittenColumn {
-        definition: one_line(text),
+        definition: one_line(text)?,
         type_,
         server_default: arg(call, None, "server_default").map(slice),
         inline,
@@ -305,16 +306,48 @@ pub fn root_names(expr: &Expr) -> Vec<String> {
     names.0
 }
 
-/// Source text on one line: runs of whitespace become one space, with none just inside
-/// brackets and no trailing comma before a closing one.
-fn one_line(text: &str) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    flat.replace("( ", "(")
-        .replace(" )", ")")
-        .replace(",)", ")")
-        .replace("[ ", "[")
-        .replace(" ]", "]")
-        .replace(",]", "]")
+/// Source text of one expression on one line, rebuilt from its tokens: comments and line
+/// breaks go, tokens keep their text (string literals stay byte for byte), one space where the
+/// source had any, none just inside brackets, and no trailing comma before a closing one.
+/// `None` when the text is not one expression.
+fn one_line(text: &str) -> Option<String> {
+    use ruff_python_ast::token::TokenKind as K;
+    let parsed = ruff_python_parser::parse_expression(text).ok()?;
+    let tokens: Vec<_> = parsed
+        .tokens()
+        .iter()
+        .filter(|t| {
+            !matches!(
+                t.kind(),
+                K::Comment
+                    | K::NonLogicalNewline
+                    | K::Newline
+                    | K::EndOfFile
+                    | K::Indent
+                    | K::Dedent
+            )
+        })
+        .collect();
+    let closing = |k: K| matches!(k, K::Rpar | K::Rsqb | K::Rbrace);
+    let mut out = String::with_capacity(text.len());
+    let mut prev: Option<(ruff_text_size::TextSize, K)> = None;
+    for (i, t) in tokens.iter().enumerate() {
+        let kind = t.kind();
+        if kind == K::Comma && tokens.get(i + 1).is_some_and(|n| closing(n.kind())) {
+            prev = Some((t.end(), kind));
+            continue;
+        }
+        if let Some((end, before)) = prev
+            && t.start() > end
+            && !matches!(before, K::Lpar | K::Lsqb | K::Lbrace)
+            && !closing(kind)
+        {
+            out.push(' ');
+        }
+        out.push_str(&text[t.range()]);
+        prev = Some((t.end(), kind));
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -338,6 +371,15 @@ mod tests {
         assert_eq!(
             (pk.type_.as_deref(), pk.server_default, pk.inline),
             (Some("Integer"), None, vec![ConstraintKind::PrimaryKey])
+        );
+        // Comments go and string literals stay byte for byte when the call is put on one line.
+        let commented = parse_column(
+            "sa.Column(\n    \"note\",  # why\n    sa.String(30),\n    server_default=\"a  ( b\",\n)",
+        )
+        .unwrap();
+        assert_eq!(
+            commented.definition,
+            "sa.Column(\"note\", sa.String(30), server_default=\"a  ( b\")"
         );
         assert!(parse_column("sa.Index('ix', 'a')").is_none());
         assert!(parse_column("not python (").is_none());
