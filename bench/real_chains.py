@@ -141,6 +141,11 @@ def main() -> None:
         worker(*args.worker)
         return
     wanted = args.dialects.split(",")
+    known = {d for _, dialects in PROJECTS.values() for d in dialects}
+    unknown = [d for d in wanted if d not in known]
+    if unknown or any(p not in PROJECTS for p in args.projects.split(",")):
+        names = ", ".join(unknown) or args.projects
+        parser.error(f"unknown dialect or project: {names} (known: {', '.join(sorted(known))})")
     rows = []
     for project in args.projects.split(","):
         for dialect in PROJECTS[project][1]:
