@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::scanner::django_state::Change;
+use crate::scanner::django_state::{Change, Seen};
 use crate::scanner::model::{MigrationAST, OpKind};
 
 use super::{DjangoStep, GraphFindings, Rule};
@@ -30,6 +30,11 @@ declare_rule! {
     /// Not reported when the replayed migrations show the model has no table: created with
     /// `managed = False` or as a proxy (wagtail admin 0003 deletes the `managed = False` model
     /// of 0002), or when they cannot tell (its options are not literals).
+    ///
+    /// A warning when an earlier `RunPython` (of any app) copied the model's rows into another
+    /// model, reading their values in a loop over them (wagtail images 0015 copies each
+    /// `Filter`'s spec into `Rendition.filter_spec`; 0019 deletes `Filter`): the message names
+    /// that migration, whose copy is what a rollback should be checked against.
     pub struct DjangoDeleteModel;
 }
 
@@ -52,11 +57,21 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The project state shows the deleted model has no table (or cannot tell): nothing is dropped.
+/// The project state shows the deleted model has no table (or cannot tell): nothing is
+/// dropped. Its rows were copied into another model by an earlier `RunPython`: a warning.
 pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
-    if let Change::DeleteModel { name } = &s.step.change
-        && s.no_known_table(name)
-    {
+    let Change::DeleteModel { name } = &s.step.change else {
+        return;
+    };
+    if s.no_known_table(name) {
         out.cleared.push((s.node, Rule::DjangoDeleteModel, s.step.range));
+    } else if let Seen::Known(m) = s.state.model(s.app, name)
+        && let Some((app, mig, into)) = &m.copied_by
+    {
+        let why = format!(
+            "; but its rows were copied into {} by the RunPython of {app}.{mig}: check they are kept there",
+            super::q(Some(into))
+        );
+        out.demoted.push((s.node, Rule::DjangoDeleteModel, s.step.range, why));
     }
 }

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtClassDef, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
+use super::django_flow;
 use super::django_helpers::{self, Helper};
 use super::django_state::{
-    Change, DataFlow, DjangoFacts, FieldFacts, FieldRef, Opt, Options, Step,
+    Change, DataFlow, DjangoFacts, FieldFacts, Opt, Options, Step,
 };
 use super::model::{
     BodyKind, ColumnSpec, DialectHint, Function, Kwarg, OpKind, Operation, Origin, Parents, Value,
@@ -880,11 +881,11 @@ fn step(call: &ExprCall, ctx: &Ctx<'_>, half: (bool, bool), out: &mut Vec<Step>)
                     None | Some(Expr::NoneLiteral(_)) => Some(DataFlow::default()),
                     Some(e) if last_name(e) == Some("noop") => Some(DataFlow::default()),
                     Some(Expr::Name(n)) => match ctx.functions.get(n.id.as_str()) {
-                        Some(f) => Some(data_flow(f, ctx.functions, &HashMap::new())),
+                        Some(f) => Some(django_flow::data_flow(f, ctx.functions, &HashMap::new())),
                         None => ctx
                             .helpers
                             .get(n.id.as_str())
-                            .map(|h| data_flow(h.def, &h.functions, &h.bindings)),
+                            .map(|h| django_flow::data_flow(h.def, &h.functions, &h.bindings)),
                     },
                     Some(_) => None,
                 }
@@ -1086,227 +1087,4 @@ fn options(expr: Option<&Expr>) -> Options {
         }
     }
     out
-}
-
-/// What a `RunPython` function writes, as far as its own body shows. Models are the names
-/// bound to `apps.get_model("app", "Model")` / `apps.get_model("app.Model")`.
-/// `bindings`: names that stand for string literals (a factory's parameters).
-fn data_flow(
-    def: &StmtFunctionDef,
-    functions: &HashMap<&str, &StmtFunctionDef>,
-    bindings: &HashMap<String, String>,
-) -> DataFlow {
-    use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
-    struct Flow<'f> {
-        functions: &'f HashMap<&'f str, &'f StmtFunctionDef>,
-        bindings: &'f HashMap<String, String>,
-        models: HashMap<String, String>,
-        /// Querysets bound to names: the fields their filters read.
-        filters: HashMap<String, Vec<FieldRef>>,
-        /// Loop variables over a model's rows: variable → model.
-        rows: HashMap<String, String>,
-        out: DataFlow,
-    }
-    /// The model a query expression starts from: `Model.objects.filter(...)...`.
-    fn root_model<'e>(expr: &'e Expr, models: &'e HashMap<String, String>) -> Option<&'e String> {
-        match expr {
-            Expr::Name(n) => models.get(n.id.as_str()),
-            Expr::Attribute(a) => root_model(&a.value, models),
-            Expr::Call(c) => root_model(&c.func, models),
-            Expr::Subscript(s) => root_model(&s.value, models),
-            _ => None,
-        }
-    }
-    /// The name a query chain starts from (`rows` in `rows.filter(...).update(...)`).
-    fn root_name(expr: &Expr) -> &str {
-        match expr {
-            Expr::Name(n) => n.id.as_str(),
-            Expr::Attribute(a) => root_name(&a.value),
-            Expr::Call(c) => root_name(&c.func),
-            Expr::Subscript(s) => root_name(&s.value),
-            _ => "",
-        }
-    }
-    /// Fields named by the `.filter(...)`/`.exclude(...)` keywords of a query chain.
-    fn filter_refs(expr: &Expr, model: &str, out: &mut Vec<FieldRef>) {
-        match expr {
-            Expr::Call(c) => {
-                if let Expr::Attribute(a) = c.func.as_ref() {
-                    if matches!(a.attr.as_str(), "filter" | "exclude") {
-                        for kw in &c.arguments.keywords {
-                            if let Some(k) = &kw.arg {
-                                let field = k.as_str().split("__").next().unwrap_or("");
-                                out.push((model.to_string(), field.to_ascii_lowercase()));
-                            }
-                        }
-                    }
-                    filter_refs(&a.value, model, out);
-                }
-            }
-            Expr::Attribute(a) => filter_refs(&a.value, model, out),
-            _ => {}
-        }
-    }
-    fn f_refs(expr: &Expr, model: &str, out: &mut Vec<FieldRef>) {
-        struct Refs<'o> {
-            model: &'o str,
-            out: &'o mut Vec<FieldRef>,
-        }
-        impl<'x> Visitor<'x> for Refs<'_> {
-            fn visit_expr(&mut self, expr: &'x Expr) {
-                if let Expr::Call(c) = expr
-                    && last_name(&c.func) == Some("F")
-                    && let Some(field) = c.arguments.args.first().and_then(literal_str)
-                {
-                    let field = field.split("__").next().unwrap_or("").to_ascii_lowercase();
-                    self.out.push((self.model.to_string(), field));
-                }
-                walk_expr(self, expr);
-            }
-        }
-        Refs { model, out }.visit_expr(expr);
-    }
-    impl<'x> Visitor<'x> for Flow<'_> {
-        fn visit_stmt(&mut self, stmt: &'x Stmt) {
-            match stmt {
-                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => return,
-                Stmt::Assign(a) => {
-                    if let [Expr::Name(target)] = a.targets.as_slice()
-                        && let Expr::Call(c) = a.value.as_ref()
-                        && last_name(&c.func) == Some("get_model")
-                    {
-                        let parts: Vec<String> = c
-                            .arguments
-                            .args
-                            .iter()
-                            .filter_map(|a| match a {
-                                Expr::Name(n) => self.bindings.get(n.id.as_str()).cloned(),
-                                other => literal_str(other),
-                            })
-                            .collect();
-                        let model = match parts.as_slice() {
-                            [label] if label.contains('.') => Some(label.clone()),
-                            [app, model] => Some(format!("{app}.{model}")),
-                            _ => None,
-                        };
-                        if let Some(model) = model {
-                            self.models
-                                .insert(target.id.to_string(), model.to_ascii_lowercase());
-                        }
-                    } else if let [Expr::Name(target)] = a.targets.as_slice()
-                        && let Some(model) = root_model(&a.value, &self.models).cloned()
-                    {
-                        // `rows = Model.objects.filter(f=...)`: a queryset of the model, and
-                        // the fields its filters read.
-                        let mut reads = self
-                            .filters
-                            .get(root_name(&a.value))
-                            .cloned()
-                            .unwrap_or_default();
-                        filter_refs(&a.value, &model, &mut reads);
-                        self.filters.insert(target.id.to_string(), reads);
-                        self.models.insert(target.id.to_string(), model);
-                    }
-                    // `row.field = value` in a loop over a model's rows.
-                    for t in &a.targets {
-                        if let Expr::Attribute(attr) = t
-                            && let Expr::Name(var) = attr.value.as_ref()
-                            && let Some(model) = self.rows.get(var.id.as_str())
-                            && !matches!(a.value.as_ref(), Expr::NoneLiteral(_))
-                        {
-                            self.out
-                                .writes
-                                .push((model.clone(), attr.attr.as_str().to_ascii_lowercase()));
-                        }
-                    }
-                }
-                Stmt::For(f) => {
-                    if let Expr::Name(var) = f.target.as_ref()
-                        && let Some(model) = root_model(&f.iter, &self.models).cloned()
-                    {
-                        self.rows.insert(var.id.to_string(), model);
-                    }
-                }
-                _ => {}
-            }
-            walk_stmt(self, stmt);
-        }
-        fn visit_expr(&mut self, expr: &'x Expr) {
-            if let Expr::Call(c) = expr {
-                match c.func.as_ref() {
-                    // A helper of the module: what it writes is not followed here.
-                    Expr::Name(n) if self.functions.contains_key(n.id.as_str()) => {
-                        self.out.unattributed = true;
-                    }
-                    Expr::Attribute(a) => {
-                        let method = a.attr.as_str();
-                        let attributed = match method {
-                            "update" | "bulk_update" => {
-                                root_model(&a.value, &self.models).is_some()
-                            }
-                            // `row.save()` on a loop variable: its assignments are the writes.
-                            "save" => matches!(a.value.as_ref(),
-                                Expr::Name(v) if self.rows.contains_key(v.id.as_str())),
-                            "delete" | "bulk_create" | "create" | "get_or_create"
-                            | "update_or_create" | "execute" | "executemany" => false,
-                            _ => true,
-                        };
-                        if !attributed {
-                            self.out.unattributed = true;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            if let Expr::Call(c) = expr
-                && let Expr::Attribute(a) = c.func.as_ref()
-                && let Some(model) = root_model(&a.value, &self.models).cloned()
-            {
-                match a.attr.as_str() {
-                    "update" if c.arguments.args.is_empty() => {
-                        for kw in &c.arguments.keywords {
-                            if let Some(field) = &kw.arg
-                                && !matches!(kw.value, Expr::NoneLiteral(_))
-                            {
-                                self.out
-                                    .writes
-                                    .push((model.clone(), field.as_str().to_ascii_lowercase()));
-                            }
-                        }
-                        f_refs(expr, &model, &mut self.out.reads);
-                        // The rows it writes are chosen by the fields its filters read:
-                        // `.filter(filter=flt).update(filter_spec=flt.spec)` derives one
-                        // from the other.
-                        filter_refs(&a.value, &model, &mut self.out.reads);
-                        if let Some(reads) = self.filters.get(root_name(&a.value)) {
-                            self.out.reads.extend(reads.iter().cloned());
-                        }
-                    }
-                    "bulk_update" => {
-                        if let Some(Value::List(fields)) = arg(c, Some(1), "fields").map(eval) {
-                            for field in fields.iter().filter_map(Value::as_str) {
-                                self.out
-                                    .writes
-                                    .push((model.clone(), field.to_ascii_lowercase()));
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            walk_expr(self, expr);
-        }
-    }
-    let mut flow = Flow {
-        functions,
-        bindings,
-        filters: HashMap::new(),
-        models: HashMap::new(),
-        rows: HashMap::new(),
-        out: DataFlow::default(),
-    };
-    for stmt in &def.body {
-        flow.visit_stmt(stmt);
-    }
-    flow.out
 }

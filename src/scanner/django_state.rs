@@ -64,6 +64,10 @@ pub struct DataFlow {
     pub writes: Vec<FieldRef>,
     /// Fields read into those writes (`F("f")` inside the writing call).
     pub reads: Vec<FieldRef>,
+    /// Whole models whose rows were copied into another model: (source, target), as in
+    /// [`FieldRef`] (`for flt in Filter.objects.all(): Rendition...update(spec=flt.spec)`,
+    /// `Target.objects.create(name=row.name)` over a source's rows).
+    pub copies: Vec<(String, String)>,
     /// Some call may write rows `writes` does not name (`.delete()`, `.create(...)`, raw SQL,
     /// `.update()` on a model not bound by `apps.get_model`, a helper function).
     pub unattributed: bool,
@@ -195,6 +199,9 @@ pub struct Model {
     pub data_unknown: bool,
     /// The migration (of its app) whose `CreateModel` made it.
     pub created_in: String,
+    /// An earlier `RunPython` (of any app) copied its rows into another model: that
+    /// migration's (app, name) and the target model as written.
+    pub copied_by: Option<(String, String, String)>,
 }
 
 impl Model {
@@ -386,6 +393,7 @@ impl State {
                         fields,
                         data_unknown: false,
                         created_in: mig.to_string(),
+                        copied_by: None,
                     },
                 );
             }
@@ -463,6 +471,13 @@ impl State {
                     if let Some(f) = self.field_mut(app, model, field) {
                         f.filled = true;
                         f.fresh = false;
+                    }
+                }
+                // Whole models whose rows were copied into another model.
+                for (from, into) in &forward.copies {
+                    let (a, m) = Self::resolve(app, from);
+                    if let Some(model) = self.model_mut(&a, &m) {
+                        model.copied_by = Some((app.to_string(), mig.to_string(), into.clone()));
                     }
                 }
                 // Values read into another field, and written back by the reverse: moved.

@@ -1,0 +1,340 @@
+//! What a Django `RunPython` function does to rows, as far as its own body shows
+//! ([`DataFlow`]): the fields it writes, the fields it reads into those writes, and the whole
+//! models whose rows it copies into another model. Models are the names bound to
+//! `apps.get_model("app", "Model")` / `apps.get_model("app.Model")`.
+
+use std::collections::HashMap;
+
+use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+use ruff_python_ast::{Comprehension, Expr, ExprCall, Stmt, StmtAssign, StmtFunctionDef};
+
+use super::django_state::{DataFlow, FieldRef};
+use super::model::Value;
+use super::python::{arg, eval, last_name, literal_str};
+
+/// Read a `RunPython` function. `functions`: the functions of its module (a call to one may
+/// write anything); `bindings`: names that stand for string literals (a factory's parameters).
+#[must_use]
+pub fn data_flow(
+    def: &StmtFunctionDef,
+    functions: &HashMap<&str, &StmtFunctionDef>,
+    bindings: &HashMap<String, String>,
+) -> DataFlow {
+    let mut flow = Flow {
+        functions,
+        bindings,
+        filters: HashMap::new(),
+        models: HashMap::new(),
+        rows: HashMap::new(),
+        out: DataFlow::default(),
+    };
+    for stmt in &def.body {
+        flow.visit_stmt(stmt);
+    }
+    flow.out.copies.sort();
+    flow.out.copies.dedup();
+    flow.out
+}
+
+struct Flow<'f> {
+    functions: &'f HashMap<&'f str, &'f StmtFunctionDef>,
+    bindings: &'f HashMap<String, String>,
+    /// Names bound to a model or a queryset of one: name → model.
+    models: HashMap<String, String>,
+    /// Querysets bound to names: the fields their filters read.
+    filters: HashMap<String, Vec<FieldRef>>,
+    /// Loop variables over a model's rows: variable → model.
+    rows: HashMap<String, String>,
+    out: DataFlow,
+}
+
+/// The model a query expression starts from: `Model.objects.filter(...)...`.
+fn root_model<'e>(expr: &'e Expr, models: &'e HashMap<String, String>) -> Option<&'e String> {
+    match expr {
+        Expr::Name(n) => models.get(n.id.as_str()),
+        Expr::Attribute(a) => root_model(&a.value, models),
+        Expr::Call(c) => root_model(&c.func, models),
+        Expr::Subscript(s) => root_model(&s.value, models),
+        _ => None,
+    }
+}
+
+/// The name a query chain starts from (`rows` in `rows.filter(...).update(...)`).
+fn root_name(expr: &Expr) -> &str {
+    match expr {
+        Expr::Name(n) => n.id.as_str(),
+        Expr::Attribute(a) => root_name(&a.value),
+        Expr::Call(c) => root_name(&c.func),
+        Expr::Subscript(s) => root_name(&s.value),
+        _ => "",
+    }
+}
+
+/// Fields named by the `.filter(...)`/`.exclude(...)` keywords of a query chain.
+fn filter_refs(expr: &Expr, model: &str, out: &mut Vec<FieldRef>) {
+    match expr {
+        Expr::Call(c) => {
+            if let Expr::Attribute(a) = c.func.as_ref() {
+                if matches!(a.attr.as_str(), "filter" | "exclude") {
+                    for kw in &c.arguments.keywords {
+                        if let Some(k) = &kw.arg {
+                            let field = k.as_str().split("__").next().unwrap_or("");
+                            out.push((model.to_string(), field.to_ascii_lowercase()));
+                        }
+                    }
+                }
+                filter_refs(&a.value, model, out);
+            }
+        }
+        Expr::Attribute(a) => filter_refs(&a.value, model, out),
+        _ => {}
+    }
+}
+
+/// Fields named by `F("field")` inside an expression.
+fn f_refs(expr: &Expr, model: &str, out: &mut Vec<FieldRef>) {
+    struct Refs<'o> {
+        model: &'o str,
+        out: &'o mut Vec<FieldRef>,
+    }
+    impl<'x> Visitor<'x> for Refs<'_> {
+        fn visit_expr(&mut self, expr: &'x Expr) {
+            if let Expr::Call(c) = expr
+                && last_name(&c.func) == Some("F")
+                && let Some(field) = c.arguments.args.first().and_then(literal_str)
+            {
+                let field = field.split("__").next().unwrap_or("").to_ascii_lowercase();
+                self.out.push((self.model.to_string(), field));
+            }
+            walk_expr(self, expr);
+        }
+    }
+    Refs { model, out }.visit_expr(expr);
+}
+
+/// The objects whose values a call's arguments read: `row` for every `row.field` in them.
+/// A bare `row` (`page=page`) or its key (`row.pk`, `row.page_id`) only links to the row.
+fn read_objects(call: &ExprCall) -> Vec<&str> {
+    struct Reads<'n>(Vec<&'n str>);
+    impl<'x> Visitor<'x> for Reads<'x> {
+        fn visit_expr(&mut self, expr: &'x Expr) {
+            if let Expr::Attribute(a) = expr
+                && let Expr::Name(n) = a.value.as_ref()
+            {
+                let attr = a.attr.as_str();
+                if !(matches!(attr, "pk" | "id") || attr.ends_with("_id")) {
+                    self.0.push(n.id.as_str());
+                }
+            }
+            walk_expr(self, expr);
+        }
+    }
+    let mut reads = Reads(Vec::new());
+    for a in &call.arguments.args {
+        reads.visit_expr(a);
+    }
+    for kw in &call.arguments.keywords {
+        reads.visit_expr(&kw.value);
+    }
+    reads.0
+}
+
+impl Flow<'_> {
+    /// `apps.get_model("app", "Model")` (or `"app.Model"`, or a factory's parameters): the
+    /// model, lower-case.
+    fn get_model(&self, call: &ExprCall) -> Option<String> {
+        if last_name(&call.func) != Some("get_model") {
+            return None;
+        }
+        let parts: Vec<String> = call
+            .arguments
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                Expr::Name(n) => self.bindings.get(n.id.as_str()).cloned(),
+                other => literal_str(other),
+            })
+            .collect();
+        let model = match parts.as_slice() {
+            [label] if label.contains('.') => label.clone(),
+            [app, model] => format!("{app}.{model}"),
+            _ => return None,
+        };
+        Some(model.to_ascii_lowercase())
+    }
+
+    /// `Model = apps.get_model(...)`, `rows = Model.objects.filter(...)`, and
+    /// `row.field = value` in a loop over a model's rows.
+    fn assign(&mut self, a: &StmtAssign) {
+        if let [Expr::Name(target)] = a.targets.as_slice() {
+            if let Expr::Call(c) = a.value.as_ref()
+                && let Some(model) = self.get_model(c)
+            {
+                self.models.insert(target.id.to_string(), model);
+            } else if let Some(model) = root_model(&a.value, &self.models).cloned() {
+                // A queryset of the model, and the fields its filters read.
+                let mut reads = self
+                    .filters
+                    .get(root_name(&a.value))
+                    .cloned()
+                    .unwrap_or_default();
+                filter_refs(&a.value, &model, &mut reads);
+                self.filters.insert(target.id.to_string(), reads);
+                self.models.insert(target.id.to_string(), model);
+            }
+        }
+        for t in &a.targets {
+            if let Expr::Attribute(attr) = t
+                && let Expr::Name(var) = attr.value.as_ref()
+                && let Some(model) = self.rows.get(var.id.as_str())
+                && !matches!(a.value.as_ref(), Expr::NoneLiteral(_))
+            {
+                let write = (model.clone(), attr.attr.as_str().to_ascii_lowercase());
+                self.out.writes.push(write);
+            }
+        }
+    }
+
+    /// A loop variable (of a `for` or a comprehension) over a model's rows.
+    fn bind_rows(&mut self, target: &Expr, iter: &Expr) {
+        if let Expr::Name(var) = target
+            && let Some(model) = root_model(iter, &self.models).cloned()
+        {
+            self.rows.insert(var.id.to_string(), model);
+        }
+    }
+
+    /// Calls that may write rows the flow does not attribute to a field.
+    fn unattributed(&mut self, c: &ExprCall) {
+        match c.func.as_ref() {
+            // A helper of the module: what it writes is not followed here.
+            Expr::Name(n) if self.functions.contains_key(n.id.as_str()) => {
+                self.out.unattributed = true;
+            }
+            Expr::Attribute(a) => {
+                let attributed = match a.attr.as_str() {
+                    "update" | "bulk_update" => root_model(&a.value, &self.models).is_some(),
+                    // `row.save()` on a loop variable: its assignments are the writes.
+                    "save" => matches!(a.value.as_ref(),
+                        Expr::Name(v) if self.rows.contains_key(v.id.as_str())),
+                    "delete" | "bulk_create" | "create" | "get_or_create" | "update_or_create"
+                    | "execute" | "executemany" => false,
+                    _ => true,
+                };
+                if !attributed {
+                    self.out.unattributed = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `Model.objects...update(f=...)` and `bulk_update(objs, ["f"])`: the fields written,
+    /// and the fields read into them.
+    fn field_writes(&mut self, expr: &Expr, c: &ExprCall) {
+        let Expr::Attribute(a) = c.func.as_ref() else {
+            return;
+        };
+        let Some(model) = root_model(&a.value, &self.models).cloned() else {
+            return;
+        };
+        match a.attr.as_str() {
+            "update" if c.arguments.args.is_empty() => {
+                for kw in &c.arguments.keywords {
+                    if let Some(field) = &kw.arg
+                        && !matches!(kw.value, Expr::NoneLiteral(_))
+                    {
+                        let write = (model.clone(), field.as_str().to_ascii_lowercase());
+                        self.out.writes.push(write);
+                    }
+                }
+                f_refs(expr, &model, &mut self.out.reads);
+                // The rows it writes are chosen by the fields its filters read:
+                // `.filter(filter=flt).update(filter_spec=flt.spec)` derives one from the other.
+                filter_refs(&a.value, &model, &mut self.out.reads);
+                if let Some(reads) = self.filters.get(root_name(&a.value)) {
+                    self.out.reads.extend(reads.iter().cloned());
+                }
+            }
+            "bulk_update" => {
+                if let Some(Value::List(fields)) = arg(c, Some(1), "fields").map(eval) {
+                    for field in fields.iter().filter_map(Value::as_str) {
+                        self.out
+                            .writes
+                            .push((model.clone(), field.to_ascii_lowercase()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A write into one model (`update`, `create`, `get_or_create`, `update_or_create`,
+    /// `bulk_create`, or a new instance `Target(...)`) whose values are read from the rows
+    /// of another model being looped over (`spec=flt.spec`): that model's rows are copied.
+    fn copies(&mut self, c: &ExprCall) {
+        let target = match c.func.as_ref() {
+            Expr::Attribute(a)
+                if matches!(
+                    a.attr.as_str(),
+                    "update" | "create" | "get_or_create" | "update_or_create" | "bulk_create"
+                ) =>
+            {
+                root_model(&a.value, &self.models)
+            }
+            Expr::Name(n) => self.models.get(n.id.as_str()),
+            _ => None,
+        };
+        let Some(target) = target.cloned() else {
+            return;
+        };
+        for name in read_objects(c) {
+            if let Some(source) = self.rows.get(name)
+                && *source != target
+            {
+                self.out.copies.push((source.clone(), target.clone()));
+            }
+        }
+    }
+}
+
+impl<'x> Visitor<'x> for Flow<'_> {
+    fn visit_stmt(&mut self, stmt: &'x Stmt) {
+        match stmt {
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => return,
+            Stmt::Assign(a) => self.assign(a),
+            Stmt::For(f) => self.bind_rows(&f.target, &f.iter),
+            _ => {}
+        }
+        walk_stmt(self, stmt);
+    }
+
+    fn visit_comprehension(&mut self, comprehension: &'x Comprehension) {
+        self.bind_rows(&comprehension.target, &comprehension.iter);
+        ruff_python_ast::visitor::walk_comprehension(self, comprehension);
+    }
+
+    fn visit_expr(&mut self, expr: &'x Expr) {
+        if let Expr::Call(c) = expr {
+            self.unattributed(c);
+            self.field_writes(expr, c);
+            self.copies(c);
+        }
+        // A comprehension binds its loop variables before its element is read.
+        match expr {
+            Expr::ListComp(l) => {
+                l.generators.iter().for_each(|g| self.visit_comprehension(g));
+                self.visit_expr(&l.elt);
+            }
+            Expr::SetComp(l) => {
+                l.generators.iter().for_each(|g| self.visit_comprehension(g));
+                self.visit_expr(&l.elt);
+            }
+            Expr::Generator(l) => {
+                l.generators.iter().for_each(|g| self.visit_comprehension(g));
+                self.visit_expr(&l.elt);
+            }
+            _ => walk_expr(self, expr),
+        }
+    }
+}
