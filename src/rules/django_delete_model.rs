@@ -35,6 +35,11 @@ declare_rule! {
     /// model, reading their values in a loop over them (wagtail images 0015 copies each
     /// `Filter`'s spec into `Rendition.filter_spec`; 0019 deletes `Filter`): the message names
     /// that migration, whose copy is what a rollback should be checked against.
+    /// A warning, too, when an app built on this one (its migrations depend on this app's)
+    /// created a model of the same name with every field the deleted one still has (same
+    /// names and classes, the key aside): the model was moved between apps (wagtail's
+    /// `search_promotions` 0003 recreates `Query` and `QueryDailyHits` of `wagtailsearch`,
+    /// which its 0008 deletes; the copy of the rows was a data migration since emptied).
     pub struct DjangoDeleteModel;
 }
 
@@ -71,6 +76,13 @@ pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
         let why = format!(
             "; but its rows were copied into {} by the RunPython of {app}.{mig}: check they are kept there",
             super::q(Some(into))
+        );
+        out.demoted.push((s.node, Rule::DjangoDeleteModel, s.step.range, why));
+    } else if let Seen::Known(m) = s.state.model(s.app, name)
+        && let Some((app, mig)) = s.state.moved_copy(s.app, m)
+    {
+        let why = format!(
+            "; but app {app}, built on this one, created a model of the same name and fields ({app}.{mig}): it was moved there, check its rows were copied"
         );
         out.demoted.push((s.node, Rule::DjangoDeleteModel, s.step.range, why));
     }

@@ -7,9 +7,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use super::django_flow;
 use super::django_helpers::{self, Helper};
-use super::django_state::{
-    Change, DataFlow, DjangoFacts, FieldFacts, Opt, Options, Step,
-};
+use super::django_state::{Change, DataFlow, DjangoFacts, FieldFacts, Opt, Options, Step};
 use super::model::{
     BodyKind, ColumnSpec, DialectHint, Function, Kwarg, OpKind, Operation, Origin, Parents, Value,
 };

@@ -15,7 +15,7 @@ use super::python::{arg, eval, last_name, literal_str};
 /// Read a `RunPython` function. `functions`: the functions of its module (a call to one may
 /// write anything); `bindings`: names that stand for string literals (a factory's parameters).
 #[must_use]
-pub fn data_flow(
+pub(crate) fn data_flow(
     def: &StmtFunctionDef,
     functions: &HashMap<&str, &StmtFunctionDef>,
     bindings: &HashMap<String, String>,
@@ -323,15 +323,21 @@ impl<'x> Visitor<'x> for Flow<'_> {
         // A comprehension binds its loop variables before its element is read.
         match expr {
             Expr::ListComp(l) => {
-                l.generators.iter().for_each(|g| self.visit_comprehension(g));
+                l.generators
+                    .iter()
+                    .for_each(|g| self.visit_comprehension(g));
                 self.visit_expr(&l.elt);
             }
             Expr::SetComp(l) => {
-                l.generators.iter().for_each(|g| self.visit_comprehension(g));
+                l.generators
+                    .iter()
+                    .for_each(|g| self.visit_comprehension(g));
                 self.visit_expr(&l.elt);
             }
             Expr::Generator(l) => {
-                l.generators.iter().for_each(|g| self.visit_comprehension(g));
+                l.generators
+                    .iter()
+                    .for_each(|g| self.visit_comprehension(g));
                 self.visit_expr(&l.elt);
             }
             _ => walk_expr(self, expr),

@@ -280,6 +280,8 @@ pub struct State {
     /// The migration being applied (its index among the nodes), recorded as the last change
     /// of what it touches.
     now: usize,
+    /// App label → the apps its migrations name in their dependencies.
+    depends_on: HashMap<String, HashSet<String>>,
 }
 
 fn key(app: &str, model: &str) -> (String, String) {
@@ -301,6 +303,34 @@ impl State {
             None if app.all_unknown => Seen::Unknown,
             None => Seen::Unseen,
         }
+    }
+
+    /// A model of another app, built on `app` (its migrations depend on `app`'s), with the same
+    /// name and every field `model` still has beyond its key (same names and classes): where
+    /// the model was moved to. Its app and the migration that created it.
+    #[must_use]
+    pub fn moved_copy(&self, app: &str, model: &Model) -> Option<(&str, &str)> {
+        let (app, name) = key(app, &model.name);
+        let fields = model.fields.as_ref()?;
+        if !fields.values().any(|f| !f.facts.primary_key) {
+            return None;
+        }
+        self.apps
+            .iter()
+            .filter_map(|(other, state)| {
+                let copy = state.models.get(&name)?;
+                let theirs = copy.fields.as_ref()?;
+                let built_on = self.depends_on.get(other)?.contains(&app);
+                let same = fields.iter().all(|(n, f)| {
+                    f.facts.primary_key
+                        || theirs
+                            .get(n)
+                            .is_some_and(|t| t.facts.class == f.facts.class)
+                });
+                (*other != app && built_on && same)
+                    .then_some((other.as_str(), copy.created_in.as_str()))
+            })
+            .min()
     }
 
     fn app_mut(&mut self, app: &str) -> &mut AppState {
@@ -806,6 +836,18 @@ pub fn replay(nodes: &[Node<'_>], visit: &mut dyn Visit) {
     let mut saved: HashMap<usize, AppState> = HashMap::new();
     let mut applied = vec![false; n];
     let mut state = State::default();
+    for node in nodes {
+        let deps = state
+            .depends_on
+            .entry(node.app.to_ascii_lowercase())
+            .or_default();
+        deps.extend(
+            node.facts
+                .dependencies
+                .iter()
+                .map(|(a, _)| a.to_ascii_lowercase()),
+        );
+    }
     for i in order {
         let node = &nodes[i];
         if skipped[i] {
@@ -833,6 +875,7 @@ pub fn replay(nodes: &[Node<'_>], visit: &mut dyn Visit) {
                     })
                     .collect(),
                 now: i,
+                depends_on: state.depends_on.clone(),
             };
             for step in &node.facts.steps {
                 visit.before(i, nodes, step, &copy);
