@@ -1,5 +1,5 @@
 use crate::diagnostic::Diagnostic;
-use crate::scanner::model::{same_opt, Framework, MigrationAST, OpKind, Value};
+use crate::scanner::model::{same_name, same_opt, Framework, MigrationAST, OpKind, Operation, Value};
 
 use super::Rule;
 
@@ -40,6 +40,11 @@ declare_rule! {
     /// `title`), unapplying leaves values in a column that held only its default, and
     /// unapplying the `AddField` drops them.
     /// A `RunPython` without any reverse is `MRT042`.
+    ///
+    /// In Alembic, an `UPDATE` that only writes columns the same upgrade added (or a table it
+    /// created) is the same backfill: the values it writes go with the column when the
+    /// downgrade drops it (superset af30ca79208f copies each alert's observer into the new
+    /// `alerts.sql` with ORM attribute writes).
     pub struct BulkUpdateWithoutReverse;
 }
 
@@ -66,9 +71,10 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     }
     let down = m.downgrade_ops();
     // A backfill (`... WHERE col IS NULL`) only fills gaps; it is the safe way to add NOT NULL.
-    for op in m.upgrade_ops().iter().filter(|o| o.kind == OpKind::Update && !o.backfill) {
+    let up = m.upgrade_ops();
+    for (i, op) in up.iter().enumerate().filter(|(_, o)| o.kind == OpKind::Update && !o.backfill) {
         let reversed = down.iter().any(|d| d.kind == OpKind::Update && same_opt(d.table.as_ref(), op.table.as_ref()));
-        if reversed {
+        if reversed || fills_new_columns(up, i) {
             continue;
         }
         let scope = if op.has_where { "" } else { " (every row: no WHERE)" };
@@ -88,6 +94,34 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
 
 /// A Django backfill: every write of the function goes to a field the state shows was added by
 /// `AddField` and not written since.
+/// Does `up[at]` only write columns that the upgrade added to its table (or created with
+/// it) before, and does not rename into place later (a copy-swap transforms the old values)?
+/// Filling a new column changes no value a rollback should restore: the downgrade drops it.
+fn fills_new_columns(up: &[Operation], at: usize) -> bool {
+    let op = &up[at];
+    let Some(table) = op.table.as_deref() else {
+        return false;
+    };
+    let on_table = |o: &Operation| o.table.as_deref().is_some_and(|t| same_name(t, table));
+    !op.writes.is_empty()
+        && op.writes.iter().all(|c| {
+            c != "*"
+                && !up[at + 1..].iter().any(|r| {
+                    r.kind == OpKind::RenameColumn
+                        && on_table(r)
+                        && r.column.as_deref().is_some_and(|x| same_name(x, c))
+                })
+                && up[..at].iter().any(|b| {
+                    b.table.as_deref().is_some_and(|t| same_name(t, table))
+                        && match b.kind {
+                            OpKind::AddColumn => b.column.as_deref().is_some_and(|x| same_name(x, c)),
+                            OpKind::CreateTable => true,
+                            _ => false,
+                        }
+                })
+        })
+}
+
 pub(crate) fn check_state(s: &super::DjangoStep<'_>, out: &mut super::GraphFindings) {
     use crate::scanner::django_state::{Change, Seen};
     let Change::RunPython {

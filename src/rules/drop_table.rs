@@ -25,7 +25,10 @@ declare_rule! {
     ///
     /// Not reported when the rows are followed and survive: a rebuild that copies the table,
     /// drops it and renames the copy to its name, or rows copied into another table that
-    /// `downgrade()` copies back.
+    /// `downgrade()` copies back. Copies written by ORM code over the models declared in the
+    /// migration file count too: `row.col = row.related[0].col` in a loop over
+    /// `session.query(Model)`, and `session.add(Model(col=row.col))` (superset af30ca79208f
+    /// moves each alert's observer into `alerts` and its downgrade re-creates the observers).
     ///
     /// ## Severity
     /// An error when `downgrade()` creates the table again (or calls code that may): it claims

@@ -33,6 +33,9 @@ pub struct Module<'a> {
     lists: HashMap<String, &'a Expr>,
     /// `class Model(Base): __tablename__ = "t"` defined in this file.
     classes: HashMap<String, String>,
+    /// ORM relationships between the classes of this file: (table, attribute) → the related
+    /// table (`alerts`, `sql_observer` → `sql_observers`), see [`models::relationships`].
+    relations: HashMap<(String, String), String>,
     /// `from pkg.models import Model as M`: bound name → (module, imported name).
     imports: HashMap<String, (String, String)>,
     /// The file's path: imported models are looked up on disk next to it.
@@ -129,6 +132,7 @@ impl<'a> Module<'a> {
             values: HashMap::new(),
             lists: HashMap::new(),
             classes: HashMap::new(),
+            relations: HashMap::new(),
             imports: HashMap::new(),
             path: None,
             hint: DialectHint::Unknown,
@@ -214,6 +218,15 @@ impl<'a> Module<'a> {
                     }
                 }
                 _ => {}
+            }
+        }
+        for stmt in body {
+            if let Stmt::ClassDef(c) = stmt {
+                for (owner, attr, target) in models::relationships(c.name.as_str(), &c.body) {
+                    if let (Some(o), Some(t)) = (m.classes.get(&owner), m.classes.get(&target)) {
+                        m.relations.insert((o.clone(), attr), t.clone());
+                    }
+                }
             }
         }
         if m.op_names.is_empty() && m.alembic_names.is_empty() {
@@ -397,6 +410,7 @@ pub fn body_kind(body: &[Stmt]) -> BodyKind {
     BodyKind::Empty
 }
 
+#[derive(Clone)]
 enum Local {
     /// A string (a literal, a loop variable, a helper's parameter, SQL built in Python).
     Sql(String, Vec<String>),
@@ -410,6 +424,13 @@ enum Local {
     /// `for row in session.query(Model)...:`: rows of a table (`filtered` when the query
     /// restricts them), for `session.delete(row)`.
     Rows { table: String, filtered: bool },
+    /// `ob = Model(sql=row.sql, ...)`: a new ORM row of `table` (a model of this file), the
+    /// columns its keywords set and the row values they read; `session.add(ob)` inserts it.
+    NewRow {
+        table: String,
+        writes: Vec<String>,
+        reads: Vec<(String, String)>,
+    },
     /// `stmt = t.update().values(...)`, `page = sa.select(t.c.a)`: a SQLAlchemy Core
     /// statement built once and executed later (`conn.execute(stmt, rows)`,
     /// `conn.execute(page.limit(250))`), read as the operation it will be.
@@ -503,6 +524,7 @@ impl Walker<'_, '_> {
                             }
                         }
                     }
+                    [Expr::Attribute(t)] => self.orm_set(t, &a.value, range),
                     _ => {}
                 }
                 self.expr(&a.value, range);
@@ -650,7 +672,7 @@ impl Walker<'_, '_> {
                         self.locals.remove(&n);
                     }
                     if let (Expr::Name(var), Some((table, filtered))) =
-                        (f.target.as_ref(), self.orm_query(&f.iter))
+                        (f.target.as_ref(), self.rows_of(&f.iter))
                     {
                         self.locals
                             .insert(var.id.to_string(), Local::Rows { table, filtered });
@@ -776,6 +798,8 @@ impl Walker<'_, '_> {
         {
             self.locals
                 .insert(name.to_string(), Local::Stmt(Box::new(op)));
+        } else if let Some(row) = self.orm_rows_or_new(value) {
+            self.locals.insert(name.to_string(), row);
         } else {
             // Rebound to something we cannot see (a reflection, a query): forget the old value.
             self.locals.remove(name);
@@ -999,6 +1023,9 @@ impl Walker<'_, '_> {
             }
             Expr::Attribute(attr) if matches!(attr.attr.as_str(), "delete" | "update") => {
                 self.orm_write(call, attr.attr.as_str(), range)
+            }
+            Expr::Attribute(attr) if matches!(attr.attr.as_str(), "add" | "add_all" | "merge") => {
+                self.orm_add(call, range)
             }
             Expr::Attribute(attr) if matches!(attr.attr.as_str(), "create_all" | "drop_all") => {
                 self.metadata_all(call, attr.attr.as_str(), range)
@@ -1706,6 +1733,164 @@ impl Walker<'_, '_> {
             Ok(name) => op.name = name,
             Err(()) => op.name_is_none = true,
         }
+    }
+}
+
+// ORM code: rows read with `session.query(Model)`, their attributes set in a loop, new rows
+// built from them and `session.add`ed. Read as the same data flow as raw SQL (superset
+// af30ca79208f moves each alert's observer into `alerts` and its downgrade re-creates the
+// observers from them), for the models declared in the migration file.
+impl Walker<'_, '_> {
+    /// The rows an expression stands for: `session.query(Model)...`, or a name bound to
+    /// such rows (`alerts = session.query(Alert).all()`, then `for a in alerts:`).
+    fn rows_of(&self, expr: &Expr) -> Option<(String, bool)> {
+        if let Expr::Name(n) = expr
+            && let Some(Local::Rows { table, filtered }) = self.locals.get(n.id.as_str())
+        {
+            return Some((table.clone(), *filtered));
+        }
+        self.orm_query(expr)
+    }
+
+    /// `session.query(Model).all()` (rows) or `Model(col=value, ...)` for a model class of
+    /// this file (a new row).
+    fn orm_rows_or_new(&self, value: &Expr) -> Option<Local> {
+        if let Some((table, filtered)) = self.orm_query(value) {
+            return Some(Local::Rows { table, filtered });
+        }
+        let Expr::Call(call) = value else {
+            return None;
+        };
+        let Expr::Name(class) = call.func.as_ref() else {
+            return None;
+        };
+        let table = self.module.classes.get(class.id.as_str())?.clone();
+        let mut writes = Vec::new();
+        let mut reads = Vec::new();
+        for k in &call.arguments.keywords {
+            let Some(name) = &k.arg else {
+                return None;
+            };
+            writes.push(name.to_string());
+            self.orm_reads(&k.value, &mut reads);
+        }
+        Some(Local::NewRow {
+            table,
+            writes,
+            reads,
+        })
+    }
+
+    /// A value read from an ORM row: `row.col` is (the row's table, `col`); `row.rel[0].col`
+    /// and `row.rel.col` read `col` of the related table.
+    fn orm_value(&self, expr: &Expr) -> Option<(String, String)> {
+        let Expr::Attribute(a) = expr else {
+            return None;
+        };
+        let rows = |e: &Expr| match e {
+            Expr::Name(n) => match self.locals.get(n.id.as_str()) {
+                Some(Local::Rows { table, .. }) => Some(table.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        let base = match a.value.as_ref() {
+            Expr::Subscript(s) => s.value.as_ref(),
+            other => other,
+        };
+        if let Some(table) = rows(base) {
+            let key = (table, a.attr.to_string());
+            // A relationship is not a column of the row.
+            return (!self.module.relations.contains_key(&key)).then_some(key);
+        }
+        let Expr::Attribute(rel) = base else {
+            return None;
+        };
+        let table = rows(&rel.value)?;
+        let related = self.module.relations.get(&(table, rel.attr.to_string()))?;
+        Some((related.clone(), a.attr.to_string()))
+    }
+
+    /// Every ORM row value inside an expression.
+    fn orm_reads(&self, expr: &Expr, out: &mut Vec<(String, String)>) {
+        use ruff_python_ast::visitor::{Visitor, walk_expr};
+        struct Values<'w, 'm, 'a> {
+            walker: &'w Walker<'m, 'a>,
+            out: &'w mut Vec<(String, String)>,
+        }
+        impl<'x> Visitor<'x> for Values<'_, '_, '_> {
+            fn visit_expr(&mut self, expr: &'x Expr) {
+                if let Some(read) = self.walker.orm_value(expr) {
+                    self.out.push(read);
+                    return;
+                }
+                walk_expr(self, expr);
+            }
+        }
+        Values { walker: self, out }.visit_expr(expr);
+    }
+
+    /// `row.col = value` for a row of an ORM query: an UPDATE of that row (a WHERE on its
+    /// key), writing `col` from what `value` reads.
+    fn orm_set(&mut self, target: &ruff_python_ast::ExprAttribute, value: &Expr, range: TextRange) {
+        let Expr::Name(row) = target.value.as_ref() else {
+            return;
+        };
+        let Some(Local::Rows { table, .. }) = self.locals.get(row.id.as_str()) else {
+            return;
+        };
+        if self
+            .module
+            .relations
+            .contains_key(&(table.clone(), target.attr.to_string()))
+        {
+            return;
+        }
+        let mut op = Operation::new(OpKind::Update, Origin::Op, range);
+        op.table = Some(table.clone());
+        op.writes = vec![target.attr.to_string()];
+        op.sql = Some(self.module.source[range].to_string());
+        self.orm_reads(value, &mut op.reads);
+        self.ops.push(op);
+    }
+
+    /// `session.add(row)` / `session.merge(row)` / `session.add_all([...])` of new rows built
+    /// from a model of this file: an INSERT of the columns they set.
+    fn orm_add(&mut self, call: &ExprCall, range: TextRange) -> bool {
+        let Some(first) = call.arguments.args.first() else {
+            return false;
+        };
+        let items: Vec<&Expr> = match first {
+            Expr::List(l) => l.elts.iter().collect(),
+            Expr::Tuple(t) => t.elts.iter().collect(),
+            other => vec![other],
+        };
+        let mut ops = Vec::new();
+        for item in items {
+            let row = match item {
+                Expr::Name(n) => match self.locals.get(n.id.as_str()) {
+                    Some(Local::NewRow { .. }) => self.locals.get(n.id.as_str()).cloned(),
+                    _ => None,
+                },
+                other => self.orm_rows_or_new(other),
+            };
+            let Some(Local::NewRow {
+                table,
+                writes,
+                reads,
+            }) = row
+            else {
+                return false;
+            };
+            let mut op = Operation::new(OpKind::Insert, Origin::Op, range);
+            op.table = Some(table);
+            op.writes = writes;
+            op.reads = reads;
+            op.sql = Some(self.module.source[call.range()].to_string());
+            ops.push(op);
+        }
+        self.ops.extend(ops);
+        true
     }
 }
 

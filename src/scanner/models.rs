@@ -33,6 +33,60 @@ pub fn tablename(body: &[Stmt]) -> Option<String> {
     })
 }
 
+/// The relationships a model class declares, as (class, attribute, target class) triples:
+/// `alert = relationship("Alert", backref=backref("sql_observer"))` in `SQLObserver` (or
+/// returned by a `@declared_attr` method named `alert`) gives (`SQLObserver`, `alert`,
+/// `Alert`) and, for the backref, (`Alert`, `sql_observer`, `SQLObserver`). ORM code reads
+/// related rows through them (`alert.sql_observer[0].sql`).
+#[must_use]
+pub fn relationships(class: &str, body: &[Stmt]) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for stmt in body {
+        let (attr, value) = match stmt {
+            Stmt::Assign(a) if a.targets.len() == 1 => match &a.targets[0] {
+                Expr::Name(n) => (n.id.as_str(), a.value.as_ref()),
+                _ => continue,
+            },
+            Stmt::FunctionDef(f) => match f.body.last() {
+                Some(Stmt::Return(r)) => match r.value.as_deref() {
+                    Some(v) => (f.name.as_str(), v),
+                    None => continue,
+                },
+                _ => continue,
+            },
+            _ => continue,
+        };
+        let Expr::Call(call) = value else { continue };
+        if super::python::last_name(&call.func) != Some("relationship") {
+            continue;
+        }
+        let Some(target) = call.arguments.args.first().and_then(class_name) else {
+            continue;
+        };
+        out.push((class.to_string(), attr.to_string(), target.clone()));
+        let backref = super::python::arg(call, None, "backref").and_then(|b| match b {
+            Expr::Call(c) if super::python::last_name(&c.func) == Some("backref") => c
+                .arguments
+                .args
+                .first()
+                .and_then(super::python::literal_str),
+            other => super::python::literal_str(other),
+        });
+        if let Some(back) = backref {
+            out.push((target, back, class.to_string()));
+        }
+    }
+    out
+}
+
+/// `"Alert"` or `Alert`: the class a relationship points at.
+fn class_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Name(n) => Some(n.id.to_string()),
+        other => super::python::literal_str(other),
+    }
+}
+
 /// What one model module declares.
 #[derive(Default)]
 struct ModelFile {
