@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::scanner::django_state::{Change, Seen};
+use crate::scanner::django_state::{Change, FieldFacts, Model, Seen};
 use crate::scanner::model::{MigrationAST, OpKind};
 
 use super::{DjangoStep, GraphFindings, Rule};
@@ -40,6 +40,10 @@ declare_rule! {
     /// names and classes, the key aside): the model was moved between apps (wagtail's
     /// `search_promotions` 0003 recreates `Query` and `QueryDailyHits` of `wagtailsearch`,
     /// which its 0008 deletes; the copy of the rows was a data migration since emptied).
+    /// A warning on a model whose rows hold only uploaded files (`FileField`, `ImageField`)
+    /// and an optional uploader (a nullable `ForeignKey` with `on_delete=SET_NULL`): staging
+    /// records of uploads, whose files stay in storage (wagtail's `UploadedImage` and
+    /// `UploadedDocument`). A file tied to a row it belongs to (a `CASCADE` link) keeps the error.
     pub struct DjangoDeleteModel;
 }
 
@@ -85,5 +89,29 @@ pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
             "; but app {app}, built on this one, created a model of the same name and fields ({app}.{mig}): it was moved there, check its rows were copied"
         );
         out.demoted.push((s.node, Rule::DjangoDeleteModel, s.step.range, why));
+    } else if let Seen::Known(m) = s.state.model(s.app, name)
+        && upload_staging(m)
+    {
+        let why = "; but it holds only uploaded files and an optional uploader (staging rows of uploads): the files stay in storage".to_string();
+        out.demoted.push((s.node, Rule::DjangoDeleteModel, s.step.range, why));
     }
+}
+
+/// Every field beside the key is a file (`FileField`, `ImageField`) or an optional link that
+/// is cleared when its target goes (`null=True, on_delete=SET_NULL`), and there is a file:
+/// each row records an uploaded file and maybe who uploaded it, nothing else.
+fn upload_staging(m: &Model) -> bool {
+    let Some(fields) = &m.fields else {
+        return false;
+    };
+    let facts = || fields.values().map(|f| &f.facts).filter(|f| !f.primary_key);
+    let is_file = |f: &FieldFacts| matches!(f.class.as_str(), "FileField" | "ImageField");
+    facts().any(is_file)
+        && facts().all(|f| {
+            f.known
+                && (is_file(f)
+                    || f.class == "ForeignKey"
+                        && f.null == Some(true)
+                        && f.on_delete.as_deref() == Some("SET_NULL"))
+        })
 }

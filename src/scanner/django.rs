@@ -1005,6 +1005,7 @@ fn unknown_field(name: &str) -> FieldFacts {
         has_default: false,
         db_column: Opt::Unknown,
         primary_key: false,
+        on_delete: None,
         known: false,
     }
 }
@@ -1045,6 +1046,9 @@ fn field_facts(name: &str, field: &Expr) -> FieldFacts {
     FieldFacts {
         name: name.to_string(),
         primary_key: flag("primary_key") == Some(true),
+        on_delete: arg(f, Some(1), "on_delete")
+            .and_then(last_name)
+            .map(str::to_ascii_uppercase),
         class,
         null,
         blank,

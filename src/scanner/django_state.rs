@@ -48,6 +48,8 @@ pub struct FieldFacts {
     pub has_default: bool,
     pub db_column: Opt<String>,
     pub primary_key: bool,
+    /// A relation's `on_delete=` (`SET_NULL`, upper-case), when given by name.
+    pub on_delete: Option<String>,
     /// Every argument that matters was a literal (the field is not built by a helper).
     pub known: bool,
 }
@@ -1009,6 +1011,7 @@ mod tests {
             has_default: false,
             db_column: Opt::Absent,
             primary_key: false,
+            on_delete: None,
             known: true,
         }
     }
