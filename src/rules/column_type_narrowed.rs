@@ -2,7 +2,8 @@ use crate::diagnostic::Diagnostic;
 use crate::scanner::model::MigrationAST;
 
 use super::column_type_change::types;
-use crate::scanner::type_compare::{compare, show, Change};
+use crate::diagnostic::Severity;
+use crate::scanner::type_compare::{compare, show, text_lengths, Change};
 
 declare_rule! {
     /// ## What it does
@@ -28,6 +29,11 @@ declare_rule! {
     /// The old type is the one the revision chain shows when it knows it: an `existing_type`
     /// that disagrees with the chain (airflow b12d4f98a91e writes `sa.String()` for a `Uuid`
     /// column it turns into `String(50)`, which holds every UUID) is not taken at its word.
+    ///
+    /// ## Severity
+    /// An error; a warning when a text type loses one character (`String(256)` →
+    /// `String(255)`, superset 7f2635b51f5d): only a value of exactly the old maximum length
+    /// does not fit, which is worth a check but rarely there.
     pub struct ColumnTypeNarrowed;
 }
 
@@ -48,6 +54,15 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                 )
                 .with_fix("verify no existing value exceeds the new type, or keep the wider type"),
             );
+            if let Some((a, b)) = old.and_then(|o| text_lengths(o, new))
+                && a - b == 1
+                && let Some(d) = out.last_mut()
+            {
+                d.severity = Some(Severity::Warning);
+                d.message.push_str(&format!(
+                    "; but only by one character: only a value of exactly {a} characters does not fit"
+                ));
+            }
         }
     }
 }

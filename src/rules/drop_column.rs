@@ -50,6 +50,10 @@ declare_rule! {
     /// transient or not worth keeping (airflow 15d84ca19038: "The asset_watcher table will be
     /// populated automatically by the DAG parsing process"). A sentence that negates ("cannot
     /// be regenerated", "not a cache") says nothing and the error stays.
+    ///
+    /// A warning too when the column's name says it is runtime state the application sets
+    /// again: a lock or a heartbeat (airflow 486ac7936b78 drops the flag `dag.scheduler_lock`).
+    /// Whole words only: `work_pool_queue_id` or `unlocked_at` are not.
     pub struct DropColumn;
 }
 
@@ -90,6 +94,9 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         }
         if let Some(d) = out.last_mut() {
             super::derived_warning(op, d);
+            if let Some(why) = op.column.as_deref().and_then(super::runtime_state::column_reason) {
+                super::runtime_state::warn(d, &why);
+            }
         }
     }
 }

@@ -47,6 +47,13 @@ declare_rule! {
     /// application wrote into it afterwards are not visible in the migrations: the message
     /// names the sources so that a reviewer can check. Calls to code defined elsewhere are
     /// not followed.
+    ///
+    /// A warning when the table the downgrade recreates is runtime state the application
+    /// refills: it has a heartbeat column (prefect's `worker`, a registry of live workers with
+    /// `last_heartbeat_time`), or it is named a queue and holds only keys and timestamps
+    /// (prefect's `flow_run_notification_queue`: pending notifications pointing at policies
+    /// and states). A queue with settings of its own (prefect's `work_pool_queue`: name,
+    /// priority, concurrency) is configuration, and its drop stays an error.
     pub struct DropTable;
 }
 
@@ -108,6 +115,9 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         }
         if let Some(d) = out.last_mut() {
             super::derived_warning(op, d);
+            if let Some(why) = op.table.as_deref().and_then(|t| super::runtime_state::table_reason(down, t)) {
+                super::runtime_state::warn(d, &why);
+            }
         }
     }
 }

@@ -609,6 +609,8 @@ pub(crate) fn q(name: Option<&String>) -> String {
     )
 }
 
+mod runtime_state;
+
 #[cfg(test)]
 mod tests;
 

@@ -73,6 +73,14 @@ fn family(value: &Value) -> Option<Family> {
     })
 }
 
+/// The lengths of two bounded text types (`String(256)`, `VARCHAR(255)`), when both have one.
+pub(crate) fn text_lengths(old: &Value, new: &Value) -> Option<(i64, i64)> {
+    match (family(old)?, family(new)?) {
+        (Family::Text(Some(a)), Family::Text(Some(b))) => Some((a, b)),
+        _ => None,
+    }
+}
+
 /// Compare the old (`existing_type`) and new (`type_`) types.
 pub(crate) fn compare(old: Option<&Value>, new: &Value) -> Change {
     let (Some(old), Some(new)) = (old.and_then(family), family(new)) else {

@@ -1,0 +1,155 @@
+//! Runtime state the application refills: signals in the schema itself that a dropped table
+//! or column holds no records anyone keeps, so that a data-loss finding (MRT001, MRT002)
+//! is a warning that says why. The migration's own words are [`super::derived_warning`];
+//! these are for code that says nothing.
+//!
+//! Each signal is narrow on purpose and was checked against every judged finding of the
+//! real corpora (`bench/judged_sample*.json`): a name alone is not enough where the same word
+//! also names configuration (prefect's `work_pool_queue` is a user's work queue).
+//! - A table with a heartbeat column (`last_heartbeat_time`) is a registry of live
+//!   processes, which register again (prefect's `worker`).
+//! - A table named a queue whose columns are only keys and timestamps holds pending work
+//!   that points at rows kept elsewhere, not records of its own (prefect's
+//!   `flow_run_notification_queue`).
+//! - A column named a lock or a heartbeat (`dag.scheduler_lock`) is a flag or a time stamp
+//!   the running application sets again.
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::scanner::model::{ColumnSpec, OpKind, Operation, same_name};
+
+/// The `_`-separated words of a name, lower case.
+fn words(name: &str) -> impl Iterator<Item = String> + '_ {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+}
+
+/// A column that identifies or stamps a row: `id`, `*_id`, creation and update times.
+fn key_or_timestamp(column: &str) -> bool {
+    let c = column.to_ascii_lowercase();
+    c == "id"
+        || c.ends_with("_id")
+        || matches!(
+            c.as_str(),
+            "created" | "updated" | "created_at" | "updated_at" | "created_on" | "changed_on"
+        )
+}
+
+/// The columns `downgrade()` gives `table` when it creates it again.
+fn recreated_columns<'d>(down: &'d [Operation], table: &str) -> Option<&'d [ColumnSpec]> {
+    down.iter()
+        .find(|d| {
+            d.kind == OpKind::CreateTable && d.table.as_deref().is_some_and(|t| same_name(t, table))
+        })
+        .map(|d| d.columns.as_slice())
+        .filter(|c| !c.is_empty())
+}
+
+/// Why the rows of `table` are runtime state, from the columns the downgrade recreates it
+/// with; `None` when nothing says so.
+pub(crate) fn table_reason(down: &[Operation], table: &str) -> Option<String> {
+    let columns = recreated_columns(down, table)?;
+    if let Some(beat) = columns
+        .iter()
+        .find(|c| words(&c.name).any(|w| w == "heartbeat"))
+    {
+        return Some(format!(
+            "'{table}' has a heartbeat column ('{}'): a registry of live processes, which register again",
+            beat.name
+        ));
+    }
+    if words(table).last().as_deref() == Some("queue")
+        && columns.iter().all(|c| key_or_timestamp(&c.name))
+    {
+        return Some(format!(
+            "'{table}' is a queue whose columns are only keys and timestamps: pending work pointing at rows kept elsewhere"
+        ));
+    }
+    None
+}
+
+/// Why `column` is runtime state, from its name; `None` when nothing says so.
+pub(crate) fn column_reason(column: &str) -> Option<String> {
+    let word = words(column).find(|w| matches!(w.as_str(), "lock" | "heartbeat"))?;
+    Some(format!(
+        "'{column}' names a {word}: runtime state the application sets again, not data"
+    ))
+}
+
+/// Make `d` a warning that says why the data is runtime state.
+pub(crate) fn warn(d: &mut Diagnostic, why: &str) {
+    if d.severity == Some(Severity::Warning) {
+        return;
+    }
+    d.severity = Some(Severity::Warning);
+    d.message.push_str(&format!("; but {why}"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scanner::model::Origin;
+    use ruff_text_size::TextRange;
+
+    fn table(name: &str, columns: &[&str]) -> Operation {
+        let mut op = Operation::new(OpKind::CreateTable, Origin::Op, TextRange::default());
+        op.table = Some(name.to_string());
+        op.columns = columns
+            .iter()
+            .map(|c| ColumnSpec {
+                name: (*c).to_string(),
+                type_: None,
+                nullable: None,
+                primary_key: false,
+                unique: false,
+                server_default: None,
+                has_default: false,
+                fk_ondelete: None,
+                fk_table: None,
+                index: false,
+                range: TextRange::default(),
+            })
+            .collect();
+        op
+    }
+
+    #[test]
+    fn heartbeat_registries_and_queues_of_keys_are_runtime_state() {
+        let down = [table("worker", &["id", "name", "last_heartbeat_time"])];
+        assert!(
+            table_reason(&down, "worker")
+                .unwrap()
+                .contains("last_heartbeat_time")
+        );
+        let down = [table(
+            "flow_run_notification_queue",
+            &[
+                "id",
+                "created",
+                "updated",
+                "flow_run_notification_policy_id",
+                "flow_run_state_id",
+            ],
+        )];
+        assert!(table_reason(&down, "flow_run_notification_queue").is_some());
+    }
+
+    #[test]
+    fn configuration_named_like_state_is_not() {
+        // prefect's work queues are configuration: they have names and settings.
+        let down = [table(
+            "work_pool_queue",
+            &["id", "name", "description", "priority"],
+        )];
+        assert_eq!(table_reason(&down, "work_pool_queue"), None);
+        // A queue's name alone, or a table the downgrade does not recreate, says nothing.
+        assert_eq!(table_reason(&[], "flow_run_notification_queue"), None);
+        let down = [table("queue_settings", &["id", "created"])];
+        assert_eq!(table_reason(&down, "queue_settings"), None);
+        // Words, not substrings: `blockref` and `unlocked_at` are no lock.
+        assert_eq!(column_reason("blockref"), None);
+        assert_eq!(column_reason("unlocked_at"), None);
+        assert_eq!(column_reason("work_pool_queue_id"), None);
+        assert!(column_reason("scheduler_lock").is_some());
+    }
+}
