@@ -484,51 +484,11 @@ impl Walker<'_, '_> {
         }
     }
 
-    #[allow(clippy::too_many_lines)]
     fn stmt(&mut self, stmt: &Stmt) {
         let range = stmt.range();
         match stmt {
-            Stmt::Expr(e) => {
-                let before = self.ops.len();
-                self.expr(&e.value, range);
-                // `create_run_tables()` imported from elsewhere: its effects are invisible
-                // here, but the upgrade evidently does something.
-                if self.ops.len() == before
-                    && let Expr::Call(c) = e.value.as_ref()
-                    && let Expr::Name(n) = c.func.as_ref()
-                    && !BUILTINS.contains(&n.id.as_str())
-                {
-                    let mut op = Operation::new(OpKind::Call, Origin::Op, range);
-                    op.name = Some(n.id.as_str().to_string());
-                    self.ops.push(op);
-                }
-            }
-            Stmt::Assign(a) => {
-                match a.targets.as_slice() {
-                    [Expr::Name(n)] => self.bind_local(n.id.as_str(), &a.value),
-                    [Expr::Tuple(t)] => {
-                        // `a, b = "x", "y"`
-                        if let Expr::Tuple(values) = a.value.as_ref()
-                            && values.elts.len() == t.elts.len()
-                        {
-                            for (target, value) in t.elts.iter().zip(&values.elts) {
-                                if let Expr::Name(n) = target {
-                                    self.bind_local(n.id.as_str(), value);
-                                }
-                            }
-                        } else {
-                            for target in &t.elts {
-                                if let Expr::Name(n) = target {
-                                    self.locals.remove(n.id.as_str());
-                                }
-                            }
-                        }
-                    }
-                    [Expr::Attribute(t)] => self.orm_set(t, &a.value, range),
-                    _ => {}
-                }
-                self.expr(&a.value, range);
-            }
+            Stmt::Expr(e) => self.expr_stmt(e, range),
+            Stmt::Assign(a) => self.assign(a, range),
             Stmt::AnnAssign(a) => {
                 if let (Expr::Name(n), Some(v)) = (a.target.as_ref(), a.value.as_deref()) {
                     self.bind_local(n.id.as_str(), v);
@@ -542,173 +502,16 @@ impl Walker<'_, '_> {
                     self.expr(v, range);
                 }
             }
-            Stmt::With(w) => {
-                let mut pushed = 0;
-                for item in &w.items {
-                    if let (Expr::Call(call), Some(Expr::Name(var))) =
-                        (&item.context_expr, item.optional_vars.as_deref())
-                    {
-                        if self.is_op_call(call, "batch_alter_table")
-                            && let Some(table) =
-                                arg(call, Some(0), "table_name").and_then(|t| self.name(t))
-                        {
-                            self.batches.push((var.id.as_str().to_string(), table));
-                            pushed += 1;
-                            continue;
-                        }
-                        if last_name(&call.func) == Some("begin")
-                            || last_name(&call.func) == Some("connect")
-                        {
-                            self.locals.insert(var.id.as_str().to_string(), Local::Bind);
-                        }
-                    }
-                    self.expr(&item.context_expr, range);
-                }
-                self.block(&w.body, false);
-                for _ in 0..pushed {
-                    self.batches.pop();
-                }
-            }
-            Stmt::If(i) => {
-                // `if dialect == "sqlite": ... elif ...: ... else: ...`: each branch runs on the
-                // dialects its test leaves.
-                // Rows deleted under a condition (`if record.x is None: session.delete(record)`)
-                // are restricted.
-                let unfiltered: Vec<String> = self
-                    .locals
-                    .iter()
-                    .filter(|(_, l)| {
-                        matches!(
-                            l,
-                            Local::Rows {
-                                filtered: false,
-                                ..
-                            }
-                        )
-                    })
-                    .map(|(n, _)| n.clone())
-                    .collect();
-                for n in &unfiltered {
-                    if let Some(Local::Rows { filtered, .. }) = self.locals.get_mut(n) {
-                        *filtered = true;
-                    }
-                }
-                let outer = self.dialects;
-                let first = self.ops.len();
-                let mut rest = Dialects::ALL;
-                let test = dialect_test(&i.test, self.module.source);
-                self.dialects = outer.and(test.unwrap_or(Dialects::ALL));
-                self.block(&i.body, false);
-                let offline = offline_test(&i.test, self.module.source);
-                let body_end = self.ops.len();
-                if offline == Some(true) {
-                    for op in &mut self.ops[first..body_end] {
-                        op.offline = true;
-                    }
-                }
-                if let Some(t) = test {
-                    rest = rest.and(t.complement());
-                }
-                for clause in &i.elif_else_clauses {
-                    let test = clause
-                        .test
-                        .as_ref()
-                        .map(|t| dialect_test(t, self.module.source));
-                    let this = match test {
-                        Some(Some(t)) => rest.and(t),
-                        _ => rest,
-                    };
-                    self.dialects = outer.and(this);
-                    self.block(&clause.body, false);
-                    if let Some(Some(t)) = test {
-                        rest = rest.and(t.complement());
-                    }
-                }
-                self.dialects = outer;
-                if offline == Some(false) {
-                    for op in &mut self.ops[body_end..] {
-                        op.offline = true;
-                    }
-                }
-                for n in &unfiltered {
-                    if let Some(Local::Rows { filtered, .. }) = self.locals.get_mut(n) {
-                        *filtered = false;
-                    }
-                }
-                // Any other condition (`if has_table(...)`): the statements may not run.
-                if test.is_none() {
-                    self.guard(first);
-                }
-            }
-            Stmt::For(f) => {
-                // `for row in conn.execute(t.select()):` reads before the body runs.
-                self.expr(&f.iter, range);
-                if let Some(items) = self.literal_items(&f.iter)
-                    && !items.is_empty()
-                    && items.len() <= MAX_UNROLL
-                {
-                    // `for table in ("a", "b"):` / `for table, col in [("a", "x"), ...]`:
-                    // the body runs once per item with the names bound.
-                    let saved: Vec<(String, Option<Local>)> = names_in(&f.target)
-                        .into_iter()
-                        .map(|n| {
-                            let old = self.locals.remove(&n);
-                            (n, old)
-                        })
-                        .collect();
-                    for item in &items {
-                        self.bind_target(&f.target, item);
-                        self.block(&f.body, false);
-                    }
-                    for (n, old) in saved {
-                        match old {
-                            Some(l) => self.locals.insert(n, l),
-                            None => self.locals.remove(&n),
-                        };
-                    }
-                } else {
-                    let first = self.ops.len();
-                    for n in names_in(&f.target) {
-                        self.locals.remove(&n);
-                    }
-                    if let (Expr::Name(var), Some((table, filtered))) =
-                        (f.target.as_ref(), self.rows_of(&f.iter))
-                    {
-                        self.locals
-                            .insert(var.id.to_string(), Local::Rows { table, filtered });
-                    }
-                    self.block(&f.body, false);
-                    self.guard(first);
-                }
-                self.block(&f.orelse, false);
-            }
+            Stmt::With(w) => self.with_stmt(w, range),
+            Stmt::If(i) => self.if_stmt(i),
+            Stmt::For(f) => self.for_stmt(f, range),
             Stmt::While(w) => {
                 let first = self.ops.len();
                 self.block(&w.body, false);
                 self.block(&w.orelse, false);
                 self.guard(first);
             }
-            Stmt::Try(t) => {
-                let first = self.ops.len();
-                self.block(&t.body, false);
-                if !t.handlers.is_empty()
-                    && t.handlers.iter().all(|h| {
-                        let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
-                        swallows(&h.body)
-                    })
-                {
-                    for op in &mut self.ops[first..] {
-                        op.swallowed.get_or_insert(range);
-                    }
-                }
-                for handler in &t.handlers {
-                    let ruff_python_ast::ExceptHandler::ExceptHandler(h) = handler;
-                    self.block(&h.body, false);
-                }
-                self.block(&t.orelse, false);
-                self.guard(first);
-                self.block(&t.finalbody, false);
-            }
+            Stmt::Try(t) => self.try_stmt(t, range),
             Stmt::Match(m) => {
                 let first = self.ops.len();
                 for case in &m.cases {
@@ -718,6 +521,232 @@ impl Walker<'_, '_> {
             }
             _ => {}
         }
+    }
+
+    /// An expression statement; a call to a function imported from elsewhere is an opaque `Call`.
+    fn expr_stmt(&mut self, e: &ruff_python_ast::StmtExpr, range: TextRange) {
+        let before = self.ops.len();
+        self.expr(&e.value, range);
+        // `create_run_tables()` imported from elsewhere: its effects are invisible
+        // here, but the upgrade evidently does something.
+        if self.ops.len() == before
+            && let Expr::Call(c) = e.value.as_ref()
+            && let Expr::Name(n) = c.func.as_ref()
+            && !BUILTINS.contains(&n.id.as_str())
+        {
+            let mut op = Operation::new(OpKind::Call, Origin::Op, range);
+            op.name = Some(n.id.as_str().to_string());
+            self.ops.push(op);
+        }
+    }
+
+    /// `x = ...` and `a, b = "x", "y"`: bind what the names hold, then read the value.
+    fn assign(&mut self, a: &ruff_python_ast::StmtAssign, range: TextRange) {
+        match a.targets.as_slice() {
+            [Expr::Name(n)] => self.bind_local(n.id.as_str(), &a.value),
+            [Expr::Tuple(t)] => {
+                // `a, b = "x", "y"`
+                if let Expr::Tuple(values) = a.value.as_ref()
+                    && values.elts.len() == t.elts.len()
+                {
+                    for (target, value) in t.elts.iter().zip(&values.elts) {
+                        if let Expr::Name(n) = target {
+                            self.bind_local(n.id.as_str(), value);
+                        }
+                    }
+                } else {
+                    for target in &t.elts {
+                        if let Expr::Name(n) = target {
+                            self.locals.remove(n.id.as_str());
+                        }
+                    }
+                }
+            }
+            [Expr::Attribute(t)] => self.orm_set(t, &a.value, range),
+            _ => {}
+        }
+        self.expr(&a.value, range);
+    }
+
+    /// `with op.batch_alter_table("t") as batch:` names the batch's table;
+    /// `with engine.begin() as conn:` binds a connection.
+    fn with_stmt(&mut self, w: &ruff_python_ast::StmtWith, range: TextRange) {
+        let mut pushed = 0;
+        for item in &w.items {
+            if let (Expr::Call(call), Some(Expr::Name(var))) =
+                (&item.context_expr, item.optional_vars.as_deref())
+            {
+                if self.is_op_call(call, "batch_alter_table")
+                    && let Some(table) = arg(call, Some(0), "table_name").and_then(|t| self.name(t))
+                {
+                    self.batches.push((var.id.as_str().to_string(), table));
+                    pushed += 1;
+                    continue;
+                }
+                if last_name(&call.func) == Some("begin")
+                    || last_name(&call.func) == Some("connect")
+                {
+                    self.locals.insert(var.id.as_str().to_string(), Local::Bind);
+                }
+            }
+            self.expr(&item.context_expr, range);
+        }
+        self.block(&w.body, false);
+        for _ in 0..pushed {
+            self.batches.pop();
+        }
+    }
+
+    /// `if dialect == "sqlite": ... elif ...: ... else: ...`: each branch runs on the dialects
+    /// its test leaves; any other condition (`if has_table(...)`) guards the statements.
+    fn if_stmt(&mut self, i: &ruff_python_ast::StmtIf) {
+        // Rows deleted under a condition (`if record.x is None: session.delete(record)`)
+        // are restricted.
+        let unfiltered = self.unfiltered_rows();
+        self.set_rows_filtered(&unfiltered, true);
+        let outer = self.dialects;
+        let first = self.ops.len();
+        let test = dialect_test(&i.test, self.module.source);
+        self.dialects = outer.and(test.unwrap_or(Dialects::ALL));
+        self.block(&i.body, false);
+        let offline = offline_test(&i.test, self.module.source);
+        let body_end = self.ops.len();
+        if offline == Some(true) {
+            for op in &mut self.ops[first..body_end] {
+                op.offline = true;
+            }
+        }
+        let rest = test.map_or(Dialects::ALL, Dialects::complement);
+        self.else_clauses(&i.elif_else_clauses, outer, rest);
+        self.dialects = outer;
+        if offline == Some(false) {
+            for op in &mut self.ops[body_end..] {
+                op.offline = true;
+            }
+        }
+        self.set_rows_filtered(&unfiltered, false);
+        // Any other condition (`if has_table(...)`): the statements may not run.
+        if test.is_none() {
+            self.guard(first);
+        }
+    }
+
+    /// The `elif`/`else` clauses of an `if`: each runs on the dialects the earlier tests
+    /// (`rest`) and its own leave.
+    fn else_clauses(
+        &mut self,
+        clauses: &[ruff_python_ast::ElifElseClause],
+        outer: Dialects,
+        mut rest: Dialects,
+    ) {
+        for clause in clauses {
+            let test = clause
+                .test
+                .as_ref()
+                .map(|t| dialect_test(t, self.module.source));
+            let this = match test {
+                Some(Some(t)) => rest.and(t),
+                _ => rest,
+            };
+            self.dialects = outer.and(this);
+            self.block(&clause.body, false);
+            if let Some(Some(t)) = test {
+                rest = rest.and(t.complement());
+            }
+        }
+    }
+
+    /// The row variables (`for record in session.query(T):`) not yet known to be filtered.
+    fn unfiltered_rows(&self) -> Vec<String> {
+        self.locals
+            .iter()
+            .filter(|(_, l)| {
+                matches!(
+                    l,
+                    Local::Rows {
+                        filtered: false,
+                        ..
+                    }
+                )
+            })
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    fn set_rows_filtered(&mut self, names: &[String], filtered: bool) {
+        for n in names {
+            if let Some(Local::Rows { filtered: f, .. }) = self.locals.get_mut(n) {
+                *f = filtered;
+            }
+        }
+    }
+
+    /// A `for` loop: over a literal sequence it is unrolled with the names bound; over anything
+    /// else the body may not run.
+    fn for_stmt(&mut self, f: &ruff_python_ast::StmtFor, range: TextRange) {
+        // `for row in conn.execute(t.select()):` reads before the body runs.
+        self.expr(&f.iter, range);
+        if let Some(items) = self.literal_items(&f.iter)
+            && !items.is_empty()
+            && items.len() <= MAX_UNROLL
+        {
+            // `for table in ("a", "b"):` / `for table, col in [("a", "x"), ...]`:
+            // the body runs once per item with the names bound.
+            let saved: Vec<(String, Option<Local>)> = names_in(&f.target)
+                .into_iter()
+                .map(|n| {
+                    let old = self.locals.remove(&n);
+                    (n, old)
+                })
+                .collect();
+            for item in &items {
+                self.bind_target(&f.target, item);
+                self.block(&f.body, false);
+            }
+            for (n, old) in saved {
+                match old {
+                    Some(l) => self.locals.insert(n, l),
+                    None => self.locals.remove(&n),
+                };
+            }
+        } else {
+            let first = self.ops.len();
+            for n in names_in(&f.target) {
+                self.locals.remove(&n);
+            }
+            if let (Expr::Name(var), Some((table, filtered))) =
+                (f.target.as_ref(), self.rows_of(&f.iter))
+            {
+                self.locals
+                    .insert(var.id.to_string(), Local::Rows { table, filtered });
+            }
+            self.block(&f.body, false);
+            self.guard(first);
+        }
+        self.block(&f.orelse, false);
+    }
+
+    /// `try:` guards its body; handlers that only swallow the error mark the body's operations.
+    fn try_stmt(&mut self, t: &ruff_python_ast::StmtTry, range: TextRange) {
+        let first = self.ops.len();
+        self.block(&t.body, false);
+        if !t.handlers.is_empty()
+            && t.handlers.iter().all(|h| {
+                let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
+                swallows(&h.body)
+            })
+        {
+            for op in &mut self.ops[first..] {
+                op.swallowed.get_or_insert(range);
+            }
+        }
+        for handler in &t.handlers {
+            let ruff_python_ast::ExceptHandler::ExceptHandler(h) = handler;
+            self.block(&h.body, false);
+        }
+        self.block(&t.orelse, false);
+        self.guard(first);
+        self.block(&t.finalbody, false);
     }
 
     /// The operations from `first` on ran under a condition, a loop or a `try`.

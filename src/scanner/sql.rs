@@ -415,7 +415,33 @@ fn sql_op(kind: OpKind, range: TextRange, stmt: &Statement) -> Operation {
     op
 }
 
-#[allow(clippy::too_many_lines)]
+/// The operation a `DROP <object>` statement makes.
+fn drop_kind(object_type: ObjectType) -> OpKind {
+    match object_type {
+        ObjectType::Table => OpKind::DropTable,
+        ObjectType::View | ObjectType::MaterializedView => OpKind::DropView,
+        ObjectType::Index => OpKind::DropIndex,
+        ObjectType::Sequence => OpKind::DropSequence,
+        ObjectType::Type => OpKind::DropType,
+        _ => OpKind::Other,
+    }
+}
+
+/// A statement on one named object (a view, trigger, function, sequence, type).
+fn named_op(
+    kind: OpKind,
+    name: &ObjectName,
+    stmt: &Statement,
+    holes: &[String],
+    range: TextRange,
+) -> Operation {
+    let mut op = sql_op(kind, range, stmt);
+    op.name = Some(name_of(name, holes));
+    op
+}
+
+/// The operations one parsed statement makes, pushed to `out` (a `DROP` or `ALTER TABLE` of
+/// several objects makes one each).
 fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut Vec<Operation>) {
     match stmt {
         Statement::Drop {
@@ -425,14 +451,7 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
             if_exists,
             ..
         } => {
-            let kind = match object_type {
-                ObjectType::Table => OpKind::DropTable,
-                ObjectType::View | ObjectType::MaterializedView => OpKind::DropView,
-                ObjectType::Index => OpKind::DropIndex,
-                ObjectType::Sequence => OpKind::DropSequence,
-                ObjectType::Type => OpKind::DropType,
-                _ => OpKind::Other,
-            };
+            let kind = drop_kind(*object_type);
             for name in names {
                 let mut op = sql_op(kind, range, stmt);
                 op.if_exists = *if_exists;
@@ -445,13 +464,11 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
                 out.push(op);
             }
         }
-        Statement::DropFunction(f) => {
-            for desc in &f.func_desc {
-                let mut op = sql_op(OpKind::DropFunction, range, stmt);
-                op.name = Some(name_of(&desc.name, holes));
-                out.push(op);
-            }
-        }
+        Statement::DropFunction(f) => out.extend(
+            f.func_desc
+                .iter()
+                .map(|desc| named_op(OpKind::DropFunction, &desc.name, stmt, holes, range)),
+        ),
         Statement::DropTrigger(t) => {
             let mut op = sql_op(OpKind::DropTrigger, range, stmt);
             op.name = Some(name_of(&t.trigger_name, holes));
@@ -465,38 +482,7 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
                 out.push(op);
             }
         }
-        Statement::Update(u) => {
-            let mut op = sql_op(OpKind::Update, range, stmt);
-            op.table = table_of(&u.table, holes);
-            let mut scope = Vec::new();
-            scope_of(std::slice::from_ref(&u.table), holes, &mut scope);
-            if let Some(
-                sqlparser::ast::UpdateTableFromKind::BeforeSet(from)
-                | sqlparser::ast::UpdateTableFromKind::AfterSet(from),
-            ) = &u.from
-            {
-                scope_of(from, holes, &mut scope);
-            }
-            for a in &u.assignments {
-                match &a.target {
-                    AssignmentTarget::ColumnName(c) => op.writes.push(name_of(c, holes)),
-                    AssignmentTarget::Tuple(cs) => {
-                        op.writes.extend(cs.iter().map(|c| name_of(c, holes)));
-                    }
-                }
-                expr_reads(&a.value.to_string(), &scope, holes, &mut op.reads);
-            }
-            // A re-join (`... FROM b WHERE b.name = t.b_name`): the rows written depend on the
-            // columns the WHERE reads.
-            if !op.writes.is_empty()
-                && let Some(selection) = &u.selection
-            {
-                expr_reads(&selection.to_string(), &scope, holes, &mut op.filter_reads);
-            }
-            op.has_where = u.selection.is_some();
-            op.backfill = matches!(u.selection, Some(Expr::IsNull(_)));
-            out.push(op);
-        }
+        Statement::Update(u) => out.push(update_op(stmt, u, holes, range)),
         Statement::Delete(d) => {
             let tables = match &d.from {
                 FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => t,
@@ -506,86 +492,27 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
             op.has_where = d.selection.is_some() || d.limit.is_some();
             out.push(op);
         }
-        Statement::Insert(i) => {
-            let mut op = sql_op(OpKind::Insert, range, stmt);
-            op.table = Some(restore(&i.table.to_string(), holes));
-            op.writes = if i.columns.is_empty() {
-                vec!["*".to_string()]
-            } else {
-                i.columns.iter().map(|c| name_of(c, holes)).collect()
-            };
-            if let Some(source) = &i.source {
-                query_reads(source, holes, &mut op.reads);
-            }
-            out.push(op);
-        }
-        Statement::CreateTable(t) => {
-            let mut op = sql_op(OpKind::CreateTable, range, stmt);
-            op.table = Some(name_of(&t.name, holes));
-            op.columns = t
-                .columns
-                .iter()
-                .map(|c| column_spec(c, holes, range))
-                .collect();
-            op.constraints = t
-                .constraints
-                .iter()
-                .filter_map(|c| constraint_spec(c, holes))
-                .collect();
-            op.if_exists = t.if_not_exists;
-            if let Some(query) = &t.query {
-                // `CREATE TABLE new AS SELECT ... FROM old`: a copy.
-                op.writes = vec!["*".to_string()];
-                query_reads(query, holes, &mut op.reads);
-            }
-            out.push(op);
-        }
+        Statement::Insert(i) => out.push(insert_op(stmt, i, holes, range)),
+        Statement::CreateTable(t) => out.push(create_table_op(stmt, t, holes, range)),
         Statement::CreateView(v) => {
-            let mut op = sql_op(OpKind::CreateView, range, stmt);
-            op.name = Some(name_of(&v.name, holes));
-            out.push(op);
+            out.push(named_op(OpKind::CreateView, &v.name, stmt, holes, range));
         }
-        Statement::CreateIndex(i) => {
-            let mut op = sql_op(OpKind::CreateIndex, range, stmt);
-            op.name = i.name.as_ref().map(|n| name_of(n, holes));
-            op.table = Some(name_of(&i.table_name, holes));
-            op.concurrently = i.concurrently;
-            op.unique = i.unique;
-            op.if_exists = i.if_not_exists;
-            op.constraints.push(ConstraintSpec {
-                kind: ConstraintKind::Index,
-                name: op.name.clone(),
-                columns: i
-                    .columns
-                    .iter()
-                    .filter_map(|c| match &c.column.expr {
-                        Expr::Identifier(id) => Some(restore(&id.value, holes)),
-                        _ => None,
-                    })
-                    .collect(),
-                ref_table: None,
-            });
-            out.push(op);
-        }
+        Statement::CreateIndex(i) => out.push(create_index_op(stmt, i, holes, range)),
         Statement::CreateTrigger(t) => {
-            let mut op = sql_op(OpKind::CreateTrigger, range, stmt);
-            op.name = Some(name_of(&t.name, holes));
-            out.push(op);
+            out.push(named_op(OpKind::CreateTrigger, &t.name, stmt, holes, range));
         }
-        Statement::CreateFunction(f) => {
-            let mut op = sql_op(OpKind::CreateFunction, range, stmt);
-            op.name = Some(name_of(&f.name, holes));
-            out.push(op);
-        }
+        Statement::CreateFunction(f) => out.push(named_op(
+            OpKind::CreateFunction,
+            &f.name,
+            stmt,
+            holes,
+            range,
+        )),
         Statement::CreateSequence { name, .. } => {
-            let mut op = sql_op(OpKind::CreateSequence, range, stmt);
-            op.name = Some(name_of(name, holes));
-            out.push(op);
+            out.push(named_op(OpKind::CreateSequence, name, stmt, holes, range));
         }
         Statement::CreateType { name, .. } => {
-            let mut op = sql_op(OpKind::CreateType, range, stmt);
-            op.name = Some(name_of(name, holes));
-            out.push(op);
+            out.push(named_op(OpKind::CreateType, name, stmt, holes, range));
         }
         Statement::AlterType(t) => {
             let mut op = sql_op(OpKind::Other, range, stmt);
@@ -605,47 +532,179 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
             op.new_name = Some(name_of(index_name, holes));
             out.push(op);
         }
-        Statement::AlterTable(t) => {
-            let table = name_of(&t.name, holes);
-            for operation in &t.operations {
-                let mut op = sql_op(OpKind::Other, range, stmt);
-                op.table = Some(table.clone());
-                alter_table_op(operation, holes, range, &mut op);
-                if op.kind == OpKind::DropColumn {
-                    // `DROP COLUMN a, DROP b` / multi-column drops: one operation per column.
-                    for col in std::mem::take(&mut op.columns) {
-                        let mut one = op.clone();
-                        one.column = Some(col.name);
-                        out.push(one);
-                    }
-                    continue;
-                }
-                out.push(op);
-            }
-        }
-        Statement::Query(q) => {
-            // `SELECT setval(...)` / `SELECT nextval(...)`: sequences do not roll back.
-            let mut op = sql_op(OpKind::Read, range, stmt);
-            query_reads(q, holes, &mut op.reads);
-            if let SetExpr::Select(select) = q.body.as_ref() {
-                for item in &select.projection {
-                    let (SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. }) =
-                        item
-                    else {
-                        continue;
-                    };
-                    if let Expr::Function(f) = expr {
-                        let fname = name_of(&f.name, holes).to_ascii_lowercase();
-                        if fname == "setval" {
-                            op.kind = OpKind::SetVal;
-                        }
-                    }
-                }
-            }
-            out.push(op);
-        }
+        Statement::AlterTable(t) => alter_table_ops(stmt, t, holes, range, out),
+        Statement::Query(q) => out.push(query_op(stmt, q, holes, range)),
         _ => out.push(sql_op(OpKind::Other, range, stmt)),
     }
+}
+
+/// `UPDATE`: the columns it writes, and what its values and a re-joining WHERE read.
+fn update_op(
+    stmt: &Statement,
+    u: &sqlparser::ast::Update,
+    holes: &[String],
+    range: TextRange,
+) -> Operation {
+    let mut op = sql_op(OpKind::Update, range, stmt);
+    op.table = table_of(&u.table, holes);
+    let mut scope = Vec::new();
+    scope_of(std::slice::from_ref(&u.table), holes, &mut scope);
+    if let Some(
+        sqlparser::ast::UpdateTableFromKind::BeforeSet(from)
+        | sqlparser::ast::UpdateTableFromKind::AfterSet(from),
+    ) = &u.from
+    {
+        scope_of(from, holes, &mut scope);
+    }
+    for a in &u.assignments {
+        match &a.target {
+            AssignmentTarget::ColumnName(c) => op.writes.push(name_of(c, holes)),
+            AssignmentTarget::Tuple(cs) => {
+                op.writes.extend(cs.iter().map(|c| name_of(c, holes)));
+            }
+        }
+        expr_reads(&a.value.to_string(), &scope, holes, &mut op.reads);
+    }
+    // A re-join (`... FROM b WHERE b.name = t.b_name`): the rows written depend on the
+    // columns the WHERE reads.
+    if !op.writes.is_empty()
+        && let Some(selection) = &u.selection
+    {
+        expr_reads(&selection.to_string(), &scope, holes, &mut op.filter_reads);
+    }
+    op.has_where = u.selection.is_some();
+    op.backfill = matches!(u.selection, Some(Expr::IsNull(_)));
+    op
+}
+
+/// `INSERT`: the columns it writes, and what an `INSERT ... SELECT` reads.
+fn insert_op(
+    stmt: &Statement,
+    i: &sqlparser::ast::Insert,
+    holes: &[String],
+    range: TextRange,
+) -> Operation {
+    let mut op = sql_op(OpKind::Insert, range, stmt);
+    op.table = Some(restore(&i.table.to_string(), holes));
+    op.writes = if i.columns.is_empty() {
+        vec!["*".to_string()]
+    } else {
+        i.columns.iter().map(|c| name_of(c, holes)).collect()
+    };
+    if let Some(source) = &i.source {
+        query_reads(source, holes, &mut op.reads);
+    }
+    op
+}
+
+/// `CREATE TABLE`: its columns and constraints; `CREATE TABLE ... AS SELECT` is a copy.
+fn create_table_op(
+    stmt: &Statement,
+    t: &sqlparser::ast::CreateTable,
+    holes: &[String],
+    range: TextRange,
+) -> Operation {
+    let mut op = sql_op(OpKind::CreateTable, range, stmt);
+    op.table = Some(name_of(&t.name, holes));
+    op.columns = t
+        .columns
+        .iter()
+        .map(|c| column_spec(c, holes, range))
+        .collect();
+    op.constraints = t
+        .constraints
+        .iter()
+        .filter_map(|c| constraint_spec(c, holes))
+        .collect();
+    op.if_exists = t.if_not_exists;
+    if let Some(query) = &t.query {
+        // `CREATE TABLE new AS SELECT ... FROM old`: a copy.
+        op.writes = vec!["*".to_string()];
+        query_reads(query, holes, &mut op.reads);
+    }
+    op
+}
+
+/// `CREATE [UNIQUE] INDEX`: the index and the columns it covers.
+fn create_index_op(
+    stmt: &Statement,
+    i: &sqlparser::ast::CreateIndex,
+    holes: &[String],
+    range: TextRange,
+) -> Operation {
+    let mut op = sql_op(OpKind::CreateIndex, range, stmt);
+    op.name = i.name.as_ref().map(|n| name_of(n, holes));
+    op.table = Some(name_of(&i.table_name, holes));
+    op.concurrently = i.concurrently;
+    op.unique = i.unique;
+    op.if_exists = i.if_not_exists;
+    op.constraints.push(ConstraintSpec {
+        kind: ConstraintKind::Index,
+        name: op.name.clone(),
+        columns: i
+            .columns
+            .iter()
+            .filter_map(|c| match &c.column.expr {
+                Expr::Identifier(id) => Some(restore(&id.value, holes)),
+                _ => None,
+            })
+            .collect(),
+        ref_table: None,
+    });
+    op
+}
+
+/// `ALTER TABLE`: one operation per clause, and per column of a multi-column drop.
+fn alter_table_ops(
+    stmt: &Statement,
+    t: &sqlparser::ast::AlterTable,
+    holes: &[String],
+    range: TextRange,
+    out: &mut Vec<Operation>,
+) {
+    let table = name_of(&t.name, holes);
+    for operation in &t.operations {
+        let mut op = sql_op(OpKind::Other, range, stmt);
+        op.table = Some(table.clone());
+        alter_table_op(operation, holes, range, &mut op);
+        if op.kind == OpKind::DropColumn {
+            // `DROP COLUMN a, DROP b` / multi-column drops: one operation per column.
+            for col in std::mem::take(&mut op.columns) {
+                let mut one = op.clone();
+                one.column = Some(col.name);
+                out.push(one);
+            }
+            continue;
+        }
+        out.push(op);
+    }
+}
+
+/// `SELECT`: what it reads; `SELECT setval(...)` moves a sequence, which does not roll back.
+fn query_op(
+    stmt: &Statement,
+    q: &sqlparser::ast::Query,
+    holes: &[String],
+    range: TextRange,
+) -> Operation {
+    // `SELECT setval(...)` / `SELECT nextval(...)`: sequences do not roll back.
+    let mut op = sql_op(OpKind::Read, range, stmt);
+    query_reads(q, holes, &mut op.reads);
+    if let SetExpr::Select(select) = q.body.as_ref() {
+        for item in &select.projection {
+            let (SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. }) = item
+            else {
+                continue;
+            };
+            if let Expr::Function(f) = expr {
+                let fname = name_of(&f.name, holes).to_ascii_lowercase();
+                if fname == "setval" {
+                    op.kind = OpKind::SetVal;
+                }
+            }
+        }
+    }
+    op
 }
 
 fn alter_table_op(

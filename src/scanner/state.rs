@@ -1023,7 +1023,6 @@ impl Sim<'_> {
         }
     }
 
-    #[allow(clippy::too_many_lines)]
     fn apply_op(&mut self, op: &Operation) {
         if opaque(op) {
             self.opaque = true;
@@ -1039,255 +1038,12 @@ impl Sim<'_> {
         }
         match op.kind {
             OpKind::CreateTable => self.create_table(op),
-            OpKind::DropTable => {
-                let Some(t) = self.target(op) else { return };
-                let k = key(&t);
-                if self.existing(&t, op) && !op.guarded {
-                    let cascade = op
-                        .sql
-                        .as_deref()
-                        .is_some_and(|s| s.to_ascii_uppercase().contains("CASCADE"));
-                    if !cascade && !self.sqlite && !self.touched.contains(&k) {
-                        let refs: Vec<(String, Option<String>)> = self
-                            .schema
-                            .referencing(&t)
-                            .into_iter()
-                            .map(|(tab, fk)| (tab.name.clone(), fk.name.clone()))
-                            .collect();
-                        if let Some((by, fk)) = refs.into_iter().next() {
-                            self.events.push(Event::Referenced {
-                                phase: self.phase,
-                                table: t.clone(),
-                                by,
-                                fk,
-                                range: op.range,
-                            });
-                        }
-                    }
-                }
-                self.touched.insert(k);
-                if op.guarded {
-                    if let Some(table) = self.schema.table_mut(&t) {
-                        table.sure = false;
-                    }
-                } else {
-                    self.schema.set_table(&t, Some(Slot::Gone));
-                }
-            }
-            OpKind::RenameTable => {
-                let Some(t) = self.target(op) else { return };
-                let Some(new) = usable(op.new_name.as_ref()).map(str::to_string) else {
-                    self.opaque = true;
-                    self.schema.forget_all();
-                    return;
-                };
-                let present = self.existing(&t, op);
-                self.touched.insert(key(&t));
-                self.touched.insert(key(&new));
-                let old = self.schema.table(&t).cloned();
-                self.schema.set_table(&t, Some(Slot::Gone));
-                let mut moved = old.unwrap_or_else(|| Table {
-                    name: new.clone(),
-                    sure: false,
-                    complete: false,
-                    generated_names: true,
-                    columns: Vec::new(),
-                    objects: Vec::new(),
-                    created_by: self.rev,
-                });
-                moved.name.clone_from(&new);
-                moved.sure = moved.sure && present && !op.guarded;
-                self.schema.set_table(&new, Some(Slot::Present(moved)));
-                // Foreign keys follow the table.
-                let names: Vec<String> = self
-                    .schema
-                    .fk_sources
-                    .get(&key(&t))
-                    .cloned()
-                    .unwrap_or_default();
-                for n in names {
-                    let refers = self.schema.table(&n).is_some_and(|tab| {
-                        tab.objects.iter().any(|o| {
-                            o.ref_table
-                                .as_deref()
-                                .is_some_and(|r| r.eq_ignore_ascii_case(&t))
-                        })
-                    });
-                    if refers && let Some(tab) = self.schema.table_mut(&n) {
-                        for o in &mut tab.objects {
-                            if o.ref_table
-                                .as_deref()
-                                .is_some_and(|r| r.eq_ignore_ascii_case(&t))
-                            {
-                                o.ref_table = Some(new.clone());
-                            }
-                        }
-                        let sources = self.schema.fk_sources.entry(key(&new)).or_default();
-                        if !sources.contains(&n) {
-                            sources.push(n.clone());
-                        }
-                    }
-                }
-            }
-            OpKind::AddColumn => {
-                let Some(t) = self.target(op) else { return };
-                let Some(spec) = op.columns.first() else {
-                    self.forget_table(&t);
-                    return;
-                };
-                if usable(Some(&spec.name)).is_none() {
-                    self.forget_table(&t);
-                    return;
-                }
-                if !self.existing(&t, op) {
-                    return;
-                }
-                let guarded = op.guarded || op.if_exists;
-                let touched = self.touched.contains(&key(&t));
-                let phase = self.phase;
-                let table = self.schema.table_mut(&t).expect("present");
-                if table.column(&spec.name).is_some() {
-                    if table.complete && !guarded && !touched {
-                        self.events.push(Event::Exists {
-                            phase,
-                            what: What::Column,
-                            name: format!("{}.{}", table.name, spec.name),
-                            table: Some(t.clone()),
-                            created_by: table.created_by,
-                            range: op.range,
-                        });
-                    }
-                    return;
-                }
-                let mut col = column_of(spec, false);
-                col.nullable = spec.nullable.or(Some(true));
-                table.columns.push(col);
-                for mut o in inline_objects(spec) {
-                    if o.name.is_none() && o.kind != ConstraintKind::PrimaryKey {
-                        table.generated_names = true;
-                    }
-                    o.sure = o.sure && !guarded;
-                    table.objects.push(o);
-                }
-                if guarded {
-                    table.complete = false;
-                }
-                let table = table.clone();
-                self.schema.index_fks(&table);
-            }
-            OpKind::DropColumn => {
-                let Some(t) = self.target(op) else { return };
-                let Some(c) = usable(op.column.as_ref()).map(str::to_string) else {
-                    self.forget_table(&t);
-                    return;
-                };
-                if !self.existing(&t, op) {
-                    return;
-                }
-                let touched = self.touched.contains(&key(&t));
-                let table = self.schema.table(&t).expect("present");
-                if table.column(&c).is_none() {
-                    if table.complete && !touched {
-                        let name = format!("{}.{c}", table.name);
-                        self.missing(What::Column, &name, Some(&t), op);
-                    }
-                    return;
-                }
-                let guarded = op.guarded;
-                let table = self.schema.table_mut(&t).expect("present");
-                if guarded {
-                    table.complete = false;
-                    return;
-                }
-                table
-                    .columns
-                    .retain(|col| !col.name.eq_ignore_ascii_case(&c));
-                // Indexes and constraints on the column go with it.
-                table
-                    .objects
-                    .retain(|o| !o.columns.iter().any(|oc| oc.eq_ignore_ascii_case(&c)));
-            }
-            OpKind::RenameColumn => {
-                let Some(t) = self.target(op) else { return };
-                let (Some(c), Some(new)) = (
-                    usable(op.column.as_ref()).map(str::to_string),
-                    usable(op.new_name.as_ref()).map(str::to_string),
-                ) else {
-                    self.forget_table(&t);
-                    return;
-                };
-                if !self.existing(&t, op) {
-                    return;
-                }
-                let touched = self.touched.contains(&key(&t));
-                let table = self.schema.table(&t).expect("present");
-                if table.column(&c).is_none() {
-                    if table.complete && !touched && table.column(&new).is_none() {
-                        let name = format!("{}.{c}", table.name);
-                        self.missing(What::Column, &name, Some(&t), op);
-                    }
-                    return;
-                }
-                if table.column(&c).and_then(|col| col.nullable) == Some(true) {
-                    self.events.push(Event::KnownNullable { range: op.range });
-                }
-                let table = self.schema.table_mut(&t).expect("present");
-                if let Some(col) = table.column_mut(&c) {
-                    col.name.clone_from(&new);
-                }
-                for o in &mut table.objects {
-                    for oc in &mut o.columns {
-                        if oc.eq_ignore_ascii_case(&c) {
-                            oc.clone_from(&new);
-                        }
-                    }
-                }
-            }
-            OpKind::AlterColumn | OpKind::SetNotNull | OpKind::DropNotNull => {
-                let Some(t) = self.target(op) else { return };
-                // `alter_column(old, new_column_name=new, type_=...)`: the scanner emits the
-                // rename first, so the rest of the change applies to the new name.
-                let renamed = op
-                    .kwarg_value("new_column_name")
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
-                let Some(c) = renamed.or_else(|| usable(op.column.as_ref()).map(str::to_string))
-                else {
-                    self.forget_table(&t);
-                    return;
-                };
-                if !self.existing(&t, op) {
-                    return;
-                }
-                let touched = self.touched.contains(&key(&t));
-                let table = self.schema.table(&t).expect("present");
-                let Some(col) = table.column(&c) else {
-                    if table.complete && !touched {
-                        let name = format!("{}.{c}", table.name);
-                        self.missing(What::Column, &name, Some(&t), op);
-                    }
-                    return;
-                };
-                let sets_nullable = op.kwarg("nullable").is_some()
-                    || matches!(op.kind, OpKind::SetNotNull | OpKind::DropNotNull);
-                if col.nullable == Some(true) && !sets_nullable {
-                    self.events.push(Event::KnownNullable { range: op.range });
-                }
-                if let (Some(known), Some(new)) = (col.type_.as_ref(), op.kwarg_value("type_"))
-                    && !op.guarded
-                    && matches!(
-                        super::type_compare::compare(Some(known), new),
-                        super::type_compare::Change::Same | super::type_compare::Change::Widening
-                    )
-                {
-                    self.events
-                        .push(Event::KnownNotNarrowed { range: op.range });
-                }
-                let guarded = op.guarded;
-                let table = self.schema.table_mut(&t).expect("present");
-                let col = table.column_mut(&c).expect("present");
-                alter(col, op, guarded);
-            }
+            OpKind::DropTable => self.drop_table(op),
+            OpKind::RenameTable => self.rename_table(op),
+            OpKind::AddColumn => self.add_column(op),
+            OpKind::DropColumn => self.drop_column(op),
+            OpKind::RenameColumn => self.rename_column(op),
+            OpKind::AlterColumn | OpKind::SetNotNull | OpKind::DropNotNull => self.alter_column(op),
             OpKind::CreateIndex
             | OpKind::CreateUniqueConstraint
             | OpKind::CreateForeignKey
@@ -1295,70 +1051,344 @@ impl Sim<'_> {
             | OpKind::CreatePrimaryKey => self.create_object(op),
             OpKind::DropIndex | OpKind::DropConstraint => self.drop_object(op),
             OpKind::CreateView | OpKind::CreateType | OpKind::CreateSequence => {
-                let kind = other_kind(op.kind);
-                let Some(name) = usable(op.name.as_ref()).map(str::to_string) else {
-                    self.schema.closed = false;
-                    return;
-                };
-                let replace = op
-                    .sql
-                    .as_deref()
-                    .is_some_and(|s| s.to_ascii_uppercase().contains("OR REPLACE"));
-                let sure = !op.guarded && !op.if_exists;
-                self.touched_objects.insert(key(&name));
-                if !replace || self.schema.other_exists(kind, &name) != Existence::Present {
-                    let rev = self.rev;
-                    self.schema.set_other(
-                        kind,
-                        &name,
-                        Some(Slot::Present(Other {
-                            sure,
-                            created_by: rev,
-                        })),
-                    );
-                }
+                self.create_other(op);
             }
             OpKind::RenameIndex => self.rename_object(op),
-            OpKind::Other => {
-                // An ALTER TABLE the replay does not model: the table's shape is not known.
-                if let Some(t) = usable(op.table.as_ref()).map(str::to_string)
-                    && let Some(table) = self.schema.table_mut(&t)
-                {
-                    table.complete = false;
-                }
-            }
-            OpKind::DropView | OpKind::DropType | OpKind::DropSequence => {
-                let kind = other_kind(op.kind);
-                let Some(name) = usable(op.name.as_ref()).map(str::to_string) else {
-                    return;
-                };
-                let k = key(&name);
-                if self.schema.other_exists(kind, &name) == Existence::Absent
-                    && self.phase == Phase::Downgrade
-                    && !self.touched_objects.contains(&k)
-                {
-                    let what = match kind {
-                        OtherKind::View => What::View,
-                        OtherKind::Type => What::Type,
-                        OtherKind::Sequence => What::Sequence,
-                    };
-                    self.missing(what, &name, None, op);
-                }
-                self.touched_objects.insert(k);
-                if op.guarded || op.if_exists {
-                    self.schema.set_other(
-                        kind,
-                        &name,
-                        Some(Slot::Present(Other {
-                            sure: false,
-                            created_by: self.rev,
-                        })),
-                    );
-                } else {
-                    self.schema.set_other(kind, &name, Some(Slot::Gone));
-                }
-            }
+            OpKind::Other => self.alter_unmodelled(op),
+            OpKind::DropView | OpKind::DropType | OpKind::DropSequence => self.drop_other(op),
             _ => {}
+        }
+    }
+
+    /// `op.drop_table` / `DROP TABLE`: a table still referenced by a foreign key is an event.
+    fn drop_table(&mut self, op: &Operation) {
+        let Some(t) = self.target(op) else { return };
+        let k = key(&t);
+        if self.existing(&t, op) && !op.guarded {
+            let cascade = op
+                .sql
+                .as_deref()
+                .is_some_and(|s| s.to_ascii_uppercase().contains("CASCADE"));
+            if !cascade && !self.sqlite && !self.touched.contains(&k) {
+                let refs: Vec<(String, Option<String>)> = self
+                    .schema
+                    .referencing(&t)
+                    .into_iter()
+                    .map(|(tab, fk)| (tab.name.clone(), fk.name.clone()))
+                    .collect();
+                if let Some((by, fk)) = refs.into_iter().next() {
+                    self.events.push(Event::Referenced {
+                        phase: self.phase,
+                        table: t.clone(),
+                        by,
+                        fk,
+                        range: op.range,
+                    });
+                }
+            }
+        }
+        self.touched.insert(k);
+        if op.guarded {
+            if let Some(table) = self.schema.table_mut(&t) {
+                table.sure = false;
+            }
+        } else {
+            self.schema.set_table(&t, Some(Slot::Gone));
+        }
+    }
+
+    /// `op.rename_table`: the table moves to its new name, and foreign keys to it follow.
+    fn rename_table(&mut self, op: &Operation) {
+        let Some(t) = self.target(op) else { return };
+        let Some(new) = usable(op.new_name.as_ref()).map(str::to_string) else {
+            self.opaque = true;
+            self.schema.forget_all();
+            return;
+        };
+        let present = self.existing(&t, op);
+        self.touched.insert(key(&t));
+        self.touched.insert(key(&new));
+        let old = self.schema.table(&t).cloned();
+        self.schema.set_table(&t, Some(Slot::Gone));
+        let mut moved = old.unwrap_or_else(|| Table {
+            name: new.clone(),
+            sure: false,
+            complete: false,
+            generated_names: true,
+            columns: Vec::new(),
+            objects: Vec::new(),
+            created_by: self.rev,
+        });
+        moved.name.clone_from(&new);
+        moved.sure = moved.sure && present && !op.guarded;
+        self.schema.set_table(&new, Some(Slot::Present(moved)));
+        self.follow_foreign_keys(&t, &new);
+    }
+
+    /// Foreign keys to a renamed table follow it to its new name.
+    fn follow_foreign_keys(&mut self, t: &str, new: &str) {
+        let names: Vec<String> = self
+            .schema
+            .fk_sources
+            .get(&key(t))
+            .cloned()
+            .unwrap_or_default();
+        for n in names {
+            let refers = self.schema.table(&n).is_some_and(|tab| {
+                tab.objects.iter().any(|o| {
+                    o.ref_table
+                        .as_deref()
+                        .is_some_and(|r| r.eq_ignore_ascii_case(t))
+                })
+            });
+            if refers && let Some(tab) = self.schema.table_mut(&n) {
+                for o in &mut tab.objects {
+                    if o.ref_table
+                        .as_deref()
+                        .is_some_and(|r| r.eq_ignore_ascii_case(t))
+                    {
+                        o.ref_table = Some(new.to_string());
+                    }
+                }
+                let sources = self.schema.fk_sources.entry(key(new)).or_default();
+                if !sources.contains(&n) {
+                    sources.push(n.clone());
+                }
+            }
+        }
+    }
+
+    /// `op.add_column`: a column that already exists is an event.
+    fn add_column(&mut self, op: &Operation) {
+        let Some(t) = self.target(op) else { return };
+        let Some(spec) = op.columns.first() else {
+            self.forget_table(&t);
+            return;
+        };
+        if usable(Some(&spec.name)).is_none() {
+            self.forget_table(&t);
+            return;
+        }
+        if !self.existing(&t, op) {
+            return;
+        }
+        let guarded = op.guarded || op.if_exists;
+        let touched = self.touched.contains(&key(&t));
+        let phase = self.phase;
+        let table = self.schema.table_mut(&t).expect("present");
+        if table.column(&spec.name).is_some() {
+            if table.complete && !guarded && !touched {
+                self.events.push(Event::Exists {
+                    phase,
+                    what: What::Column,
+                    name: format!("{}.{}", table.name, spec.name),
+                    table: Some(t.clone()),
+                    created_by: table.created_by,
+                    range: op.range,
+                });
+            }
+            return;
+        }
+        let mut col = column_of(spec, false);
+        col.nullable = spec.nullable.or(Some(true));
+        table.columns.push(col);
+        for mut o in inline_objects(spec) {
+            if o.name.is_none() && o.kind != ConstraintKind::PrimaryKey {
+                table.generated_names = true;
+            }
+            o.sure = o.sure && !guarded;
+            table.objects.push(o);
+        }
+        if guarded {
+            table.complete = false;
+        }
+        let table = table.clone();
+        self.schema.index_fks(&table);
+    }
+
+    /// `op.drop_column`: the column goes, and the indexes and constraints on it with it.
+    fn drop_column(&mut self, op: &Operation) {
+        let Some(t) = self.target(op) else { return };
+        let Some(c) = usable(op.column.as_ref()).map(str::to_string) else {
+            self.forget_table(&t);
+            return;
+        };
+        if !self.existing(&t, op) {
+            return;
+        }
+        let touched = self.touched.contains(&key(&t));
+        let table = self.schema.table(&t).expect("present");
+        if table.column(&c).is_none() {
+            if table.complete && !touched {
+                let name = format!("{}.{c}", table.name);
+                self.missing(What::Column, &name, Some(&t), op);
+            }
+            return;
+        }
+        let guarded = op.guarded;
+        let table = self.schema.table_mut(&t).expect("present");
+        if guarded {
+            table.complete = false;
+            return;
+        }
+        table
+            .columns
+            .retain(|col| !col.name.eq_ignore_ascii_case(&c));
+        // Indexes and constraints on the column go with it.
+        table
+            .objects
+            .retain(|o| !o.columns.iter().any(|oc| oc.eq_ignore_ascii_case(&c)));
+    }
+
+    /// `op.alter_column(new_column_name=...)` / `RENAME COLUMN`.
+    fn rename_column(&mut self, op: &Operation) {
+        let Some(t) = self.target(op) else { return };
+        let (Some(c), Some(new)) = (
+            usable(op.column.as_ref()).map(str::to_string),
+            usable(op.new_name.as_ref()).map(str::to_string),
+        ) else {
+            self.forget_table(&t);
+            return;
+        };
+        if !self.existing(&t, op) {
+            return;
+        }
+        let touched = self.touched.contains(&key(&t));
+        let table = self.schema.table(&t).expect("present");
+        if table.column(&c).is_none() {
+            if table.complete && !touched && table.column(&new).is_none() {
+                let name = format!("{}.{c}", table.name);
+                self.missing(What::Column, &name, Some(&t), op);
+            }
+            return;
+        }
+        if table.column(&c).and_then(|col| col.nullable) == Some(true) {
+            self.events.push(Event::KnownNullable { range: op.range });
+        }
+        let table = self.schema.table_mut(&t).expect("present");
+        if let Some(col) = table.column_mut(&c) {
+            col.name.clone_from(&new);
+        }
+        for o in &mut table.objects {
+            for oc in &mut o.columns {
+                if oc.eq_ignore_ascii_case(&c) {
+                    oc.clone_from(&new);
+                }
+            }
+        }
+    }
+
+    /// `op.alter_column` and `SET/DROP NOT NULL`: nullability, type and default change.
+    fn alter_column(&mut self, op: &Operation) {
+        let Some(t) = self.target(op) else { return };
+        // `alter_column(old, new_column_name=new, type_=...)`: the scanner emits the
+        // rename first, so the rest of the change applies to the new name.
+        let renamed = op
+            .kwarg_value("new_column_name")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let Some(c) = renamed.or_else(|| usable(op.column.as_ref()).map(str::to_string)) else {
+            self.forget_table(&t);
+            return;
+        };
+        if !self.existing(&t, op) {
+            return;
+        }
+        let touched = self.touched.contains(&key(&t));
+        let table = self.schema.table(&t).expect("present");
+        let Some(col) = table.column(&c) else {
+            if table.complete && !touched {
+                let name = format!("{}.{c}", table.name);
+                self.missing(What::Column, &name, Some(&t), op);
+            }
+            return;
+        };
+        let sets_nullable = op.kwarg("nullable").is_some()
+            || matches!(op.kind, OpKind::SetNotNull | OpKind::DropNotNull);
+        if col.nullable == Some(true) && !sets_nullable {
+            self.events.push(Event::KnownNullable { range: op.range });
+        }
+        if let (Some(known), Some(new)) = (col.type_.as_ref(), op.kwarg_value("type_"))
+            && !op.guarded
+            && matches!(
+                super::type_compare::compare(Some(known), new),
+                super::type_compare::Change::Same | super::type_compare::Change::Widening
+            )
+        {
+            self.events
+                .push(Event::KnownNotNarrowed { range: op.range });
+        }
+        let guarded = op.guarded;
+        let table = self.schema.table_mut(&t).expect("present");
+        let col = table.column_mut(&c).expect("present");
+        alter(col, op, guarded);
+    }
+
+    /// Views, types and sequences come into existence (`OR REPLACE` keeps an existing one).
+    fn create_other(&mut self, op: &Operation) {
+        let kind = other_kind(op.kind);
+        let Some(name) = usable(op.name.as_ref()).map(str::to_string) else {
+            self.schema.closed = false;
+            return;
+        };
+        let replace = op
+            .sql
+            .as_deref()
+            .is_some_and(|s| s.to_ascii_uppercase().contains("OR REPLACE"));
+        let sure = !op.guarded && !op.if_exists;
+        self.touched_objects.insert(key(&name));
+        if !replace || self.schema.other_exists(kind, &name) != Existence::Present {
+            let rev = self.rev;
+            self.schema.set_other(
+                kind,
+                &name,
+                Some(Slot::Present(Other {
+                    sure,
+                    created_by: rev,
+                })),
+            );
+        }
+    }
+
+    /// An ALTER TABLE the replay does not model: the table's shape is not known.
+    fn alter_unmodelled(&mut self, op: &Operation) {
+        if let Some(t) = usable(op.table.as_ref()).map(str::to_string)
+            && let Some(table) = self.schema.table_mut(&t)
+        {
+            table.complete = false;
+        }
+    }
+
+    /// Views, types and sequences go; dropping one that is absent in a downgrade is an event.
+    fn drop_other(&mut self, op: &Operation) {
+        let kind = other_kind(op.kind);
+        let Some(name) = usable(op.name.as_ref()).map(str::to_string) else {
+            return;
+        };
+        let k = key(&name);
+        if self.schema.other_exists(kind, &name) == Existence::Absent
+            && self.phase == Phase::Downgrade
+            && !self.touched_objects.contains(&k)
+        {
+            let what = match kind {
+                OtherKind::View => What::View,
+                OtherKind::Type => What::Type,
+                OtherKind::Sequence => What::Sequence,
+            };
+            self.missing(what, &name, None, op);
+        }
+        self.touched_objects.insert(k);
+        if op.guarded || op.if_exists {
+            self.schema.set_other(
+                kind,
+                &name,
+                Some(Slot::Present(Other {
+                    sure: false,
+                    created_by: self.rev,
+                })),
+            );
+        } else {
+            self.schema.set_other(kind, &name, Some(Slot::Gone));
         }
     }
 

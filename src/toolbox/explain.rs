@@ -112,10 +112,57 @@ fn lower_first(s: &str) -> String {
 
 /// One operation as a sentence (raw SQL statements are described by [`sql_effect`]).
 #[must_use]
-#[allow(clippy::too_many_lines)]
 pub fn describe(op: &Operation) -> String {
+    match op.kind {
+        OpKind::AddColumn
+        | OpKind::AddField
+        | OpKind::DropColumn
+        | OpKind::RemoveField
+        | OpKind::AlterColumn
+        | OpKind::AlterField
+        | OpKind::SetNotNull
+        | OpKind::DropNotNull
+        | OpKind::RenameColumn
+        | OpKind::RenameField => describe_column(op),
+        OpKind::CreateTable
+        | OpKind::CreateModel
+        | OpKind::DropTable
+        | OpKind::DeleteModel
+        | OpKind::RenameTable
+        | OpKind::RenameModel => describe_table(op),
+        OpKind::RenameIndex
+        | OpKind::CreateIndex
+        | OpKind::AddIndex
+        | OpKind::AddIndexConcurrently
+        | OpKind::DropIndex
+        | OpKind::RemoveIndex
+        | OpKind::CreateUniqueConstraint
+        | OpKind::CreateForeignKey
+        | OpKind::CreateCheckConstraint
+        | OpKind::CreatePrimaryKey
+        | OpKind::AddConstraint
+        | OpKind::DropConstraint
+        | OpKind::RemoveConstraint => describe_index_or_constraint(op),
+        OpKind::CreateView
+        | OpKind::DropView
+        | OpKind::CreateTrigger
+        | OpKind::DropTrigger
+        | OpKind::CreateType
+        | OpKind::DropType
+        | OpKind::AlterTypeAddValue
+        | OpKind::CreateSequence
+        | OpKind::DropSequence
+        | OpKind::AlterSequence
+        | OpKind::SetVal
+        | OpKind::CreateFunction
+        | OpKind::DropFunction => describe_named_object(op),
+        _ => describe_code(op),
+    }
+}
+
+/// A column or field operation.
+fn describe_column(op: &Operation) -> String {
     let target = op.target();
-    let t = op.table.clone().unwrap_or_else(|| "?".to_string());
     match op.kind {
         OpKind::AddColumn | OpKind::AddField => {
             let what = if op.kind == OpKind::AddField {
@@ -163,12 +210,24 @@ pub fn describe(op: &Operation) -> String {
             }
         }
         OpKind::SetNotNull => format!("Sets column {target} NOT NULL"),
-        OpKind::RenameIndex => format!(
-            "Renames index or constraint {} to '{}'",
-            name_or(op, "?"),
+        OpKind::DropNotNull => format!("Allows NULL in column {target}"),
+        // OpKind::RenameColumn | OpKind::RenameField
+        _ => format!(
+            "Renames {} {target} to {}",
+            if op.kind == OpKind::RenameField {
+                "field"
+            } else {
+                "column"
+            },
             op.new_name.as_deref().unwrap_or("?")
         ),
-        OpKind::DropNotNull => format!("Allows NULL in column {target}"),
+    }
+}
+
+/// A table or model operation.
+fn describe_table(op: &Operation) -> String {
+    let t = op.table.clone().unwrap_or_else(|| "?".to_string());
+    match op.kind {
         OpKind::CreateTable => {
             let cols: Vec<&str> = op.columns.iter().map(|c| c.name.as_str()).collect();
             if cols.is_empty() {
@@ -180,7 +239,8 @@ pub fn describe(op: &Operation) -> String {
         OpKind::CreateModel => format!("Creates model {t} (a new table)"),
         OpKind::DropTable => format!("Drops table {t}"),
         OpKind::DeleteModel => format!("Deletes model {t} (drops its table)"),
-        OpKind::RenameTable | OpKind::RenameModel => format!(
+        // OpKind::RenameTable | OpKind::RenameModel
+        _ => format!(
             "Renames {} {t} to {}",
             if op.kind == OpKind::RenameModel {
                 "model"
@@ -189,13 +249,15 @@ pub fn describe(op: &Operation) -> String {
             },
             op.new_name.as_deref().unwrap_or("?")
         ),
-        OpKind::RenameColumn | OpKind::RenameField => format!(
-            "Renames {} {target} to {}",
-            if op.kind == OpKind::RenameField {
-                "field"
-            } else {
-                "column"
-            },
+    }
+}
+
+/// An index or constraint operation.
+fn describe_index_or_constraint(op: &Operation) -> String {
+    match op.kind {
+        OpKind::RenameIndex => format!(
+            "Renames index or constraint {} to '{}'",
+            name_or(op, "?"),
             op.new_name.as_deref().unwrap_or("?")
         ),
         OpKind::CreateIndex | OpKind::AddIndex | OpKind::AddIndexConcurrently => {
@@ -249,7 +311,8 @@ pub fn describe(op: &Operation) -> String {
             name_or(op, "(unnamed)"),
             on_table(op)
         ),
-        OpKind::DropConstraint | OpKind::RemoveConstraint => {
+        // OpKind::DropConstraint | OpKind::RemoveConstraint
+        _ => {
             let kind = op
                 .new_name
                 .as_deref()
@@ -269,15 +332,12 @@ pub fn describe(op: &Operation) -> String {
                 }
             )
         }
-        OpKind::BulkInsert => format!("Inserts rows into {t} (bulk_insert)"),
-        OpKind::Truncate => format!("Empties table {t} (TRUNCATE)"),
-        OpKind::Update | OpKind::Delete | OpKind::Insert => {
-            let e = sql_effect(op);
-            let mut c = e.chars();
-            c.next()
-                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                .unwrap_or_default()
-        }
+    }
+}
+
+/// A view, trigger, type, sequence or function.
+fn describe_named_object(op: &Operation) -> String {
+    match op.kind {
         OpKind::CreateView => format!("Creates view {}", name_or(op, "?")),
         OpKind::DropView => format!("Drops view {}", name_or(op, "?")),
         OpKind::CreateTrigger => format!("Creates trigger {}{}", name_or(op, "?"), on_table(op)),
@@ -294,7 +354,24 @@ pub fn describe(op: &Operation) -> String {
         OpKind::AlterSequence => format!("Alters sequence {}", name_or(op, "?")),
         OpKind::SetVal => "Moves a sequence (setval)".to_string(),
         OpKind::CreateFunction => format!("Creates function {}", name_or(op, "?")),
-        OpKind::DropFunction => format!("Drops function {}", name_or(op, "?")),
+        // OpKind::DropFunction
+        _ => format!("Drops function {}", name_or(op, "?")),
+    }
+}
+
+/// Data changes, code and SQL the scanner reads as a whole.
+fn describe_code(op: &Operation) -> String {
+    let t = op.table.clone().unwrap_or_else(|| "?".to_string());
+    match op.kind {
+        OpKind::BulkInsert => format!("Inserts rows into {t} (bulk_insert)"),
+        OpKind::Truncate => format!("Empties table {t} (TRUNCATE)"),
+        OpKind::Update | OpKind::Delete | OpKind::Insert => {
+            let e = sql_effect(op);
+            let mut c = e.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        }
         OpKind::RunPython => {
             let code = op.sql.as_deref().map(first_arg).unwrap_or_default();
             match op.kwarg("reverse_code") {
@@ -313,7 +390,8 @@ pub fn describe(op: &Operation) -> String {
             "Calls {}() (defined elsewhere: its changes are not visible here)",
             op.name.as_deref().unwrap_or("a function")
         ),
-        OpKind::Other => match (op.origin, &op.name) {
+        // OpKind::Other
+        _ => match (op.origin, &op.name) {
             (Origin::Op, Some(m)) => format!("Calls op.{m}(...){}", on_table(op)),
             _ => format!(
                 "Runs: {}",
