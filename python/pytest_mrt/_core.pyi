@@ -208,8 +208,8 @@ class RowProblem:
 
     @property
     def kind(self) -> str:
-        """``table_missing``, ``rows_lost``, ``rows_lost_or_changed``, ``values_changed`` or
-        ``rows_leaked``."""
+        """``table_missing``, ``rows_lost``, ``rows_lost_or_changed``, ``values_changed``,
+        ``keys_renumbered`` or ``rows_leaked``."""
     @property
     def table(self) -> str: ...
     @property

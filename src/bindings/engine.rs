@@ -158,7 +158,8 @@ impl PyFingerprint {
 /// data, its sentence as `str()`.
 #[pyclass(name = "RowProblem", module = "pytest_mrt._core", frozen, get_all)]
 pub struct PyRowProblem {
-    /// `table_missing`, `rows_lost`, `rows_lost_or_changed`, `values_changed` or `rows_leaked`.
+    /// `table_missing`, `rows_lost`, `rows_lost_or_changed`, `values_changed`,
+    /// `keys_renumbered` or `rows_leaked`.
     kind: &'static str,
     table: String,
     /// Whether the rollback lost the user's data (all kinds but `rows_leaked`).
@@ -174,6 +175,7 @@ impl From<&RowProblem> for PyRowProblem {
             | RowProblem::RowsLost { table, .. }
             | RowProblem::LostOrChanged { table, .. }
             | RowProblem::ValuesChanged { table, .. }
+            | RowProblem::KeysRenumbered { table, .. }
             | RowProblem::Leaked { table, .. } => table.clone(),
         };
         PyRowProblem {

@@ -322,6 +322,14 @@ pub enum RowProblem {
         rows: u64,
         now_null: bool,
     },
+    /// Every row came back with the same content, but `rows` of them under other values of
+    /// the primary key `key`: the rollback renumbered a surrogate key, and whatever referred
+    /// to those rows by key now points at other rows.
+    KeysRenumbered {
+        table: String,
+        key: String,
+        rows: u64,
+    },
     /// Rows that were not there before the upgrade (and that the check did not seed).
     Leaked { table: String, rows: u64 },
 }
@@ -341,6 +349,7 @@ impl RowProblem {
             RowProblem::RowsLost { .. } => "rows_lost",
             RowProblem::LostOrChanged { .. } => "rows_lost_or_changed",
             RowProblem::ValuesChanged { .. } => "values_changed",
+            RowProblem::KeysRenumbered { .. } => "keys_renumbered",
             RowProblem::Leaked { .. } => "rows_leaked",
         }
     }
@@ -377,6 +386,15 @@ impl std::fmt::Display for RowProblem {
                     rows(*n)
                 )
             }
+            RowProblem::KeysRenumbered {
+                table,
+                key,
+                rows: n,
+            } => write!(
+                f,
+                "Table '{table}': {} came back under other {key} values after rollback (the key was renumbered; the rows' other values are intact)",
+                rows(*n)
+            ),
             RowProblem::Leaked { table, rows: n } => write!(
                 f,
                 "Table '{table}': {} leaked after rollback (not there before the upgrade)",
@@ -411,6 +429,32 @@ fn bag_over<'t>(t: &'t TableData, common: &[&String]) -> HashMap<u64, (u32, &'t 
         bag.entry(h).or_insert((0, row.as_slice())).0 += n;
     }
     bag
+}
+
+/// Whether every row of `before` is still in `now` once the key columns are left out: the
+/// same contents came back, only filed under other keys.
+fn renumbered(before: &TableData, now: &TableData) -> bool {
+    let mut content: Vec<&String> = before
+        .columns
+        .iter()
+        .filter(|c| !before.key.contains(c) && now.columns.contains(c))
+        .collect();
+    content.sort();
+    if content.is_empty() {
+        return false;
+    }
+    let counts = |t| -> HashMap<u64, u32> {
+        bag_over(t, &content)
+            .into_iter()
+            .map(|(h, (n, _))| (h, n))
+            .collect()
+    };
+    // `now` may also hold the rows the check seeded after the upgrade (already told apart
+    // from leaks by the caller), so the rows of `before` need only all be among them.
+    let now = counts(now);
+    counts(before)
+        .iter()
+        .all(|(h, n)| now.get(h).is_some_and(|m| m >= n))
 }
 
 fn compare_table(
@@ -508,6 +552,15 @@ fn compare_table(
             of: before.keyed.len() as u64,
         });
     }
+    if lost == 0 && leaked == 0 && changed.iter().any(|n| *n > 0) && renumbered(before, now) {
+        // Per-column counts would blame columns the migration never touched.
+        out.push(RowProblem::KeysRenumbered {
+            table: name.to_string(),
+            key: before.key.join(", "),
+            rows: changed.iter().copied().max().unwrap_or(0),
+        });
+        return;
+    }
     for (p, (col, _, _)) in pairs.iter().enumerate() {
         if changed[p] > 0 {
             out.push(RowProblem::ValuesChanged {
@@ -572,6 +625,56 @@ mod tests {
         let ignore = after.added_since(&before);
         assert_eq!(lines(before.compare(&after, Some(&ignore))).len(), 2);
         assert!(lines(before.compare(&before.clone(), None)).is_empty());
+    }
+
+    #[test]
+    fn a_renumbered_surrogate_key_is_named_not_blamed_on_other_columns() {
+        // airflow 7645189f3479's downgrade rebuilds task_instance_history.id from row order.
+        let columns = ["id", "task_id", "dag_id"];
+        let before = db(vec![(
+            "tih",
+            data(
+                &columns,
+                &["id"],
+                &[
+                    &[Some("7"), Some("t1"), Some("d")],
+                    &[Some("3"), Some("t2"), Some("d")],
+                ],
+            ),
+        )]);
+        let renumbered = db(vec![(
+            "tih",
+            data(
+                &columns,
+                &["id"],
+                &[
+                    &[Some("7"), Some("t2"), Some("d")],
+                    &[Some("3"), Some("t1"), Some("d")],
+                ],
+            ),
+        )]);
+        assert_eq!(
+            lines(before.compare(&renumbered, None)),
+            vec![
+                "Table 'tih': 2 rows came back under other id values after rollback (the key was renumbered; the rows' other values are intact)"
+            ]
+        );
+        // A real change of content is still reported per column.
+        let changed = db(vec![(
+            "tih",
+            data(
+                &columns,
+                &["id"],
+                &[
+                    &[Some("7"), Some("t2"), Some("d")],
+                    &[Some("3"), Some("t2"), Some("d")],
+                ],
+            ),
+        )]);
+        assert_eq!(
+            lines(before.compare(&changed, None)),
+            vec!["Column 'tih.task_id': values changed after rollback (1 row)"]
+        );
     }
 
     #[test]
