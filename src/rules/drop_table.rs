@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::scanner::model::{MigrationAST, OpKind};
+use crate::scanner::model::{BodyKind, MigrationAST, OpKind};
 
 use super::Rule;
 
@@ -25,7 +25,9 @@ declare_rule! {
     ///
     /// Not reported when the rows are followed and survive: a rebuild that copies the table,
     /// drops it and renames the copy to its name, or rows copied into another table that
-    /// `downgrade()` copies back. Copies written by ORM code over the models declared in the
+    /// `downgrade()` copies back, or that stay there because `downgrade()` raises (dagster
+    /// 567bc23fd1ac moves `event_log` into `event_logs` in a base revision that cannot be
+    /// rolled back). Copies written by ORM code over the models declared in the
     /// migration file count too: `row.col = row.related[0].col` in a loop over
     /// `session.query(Model)`, and `session.add(Model(col=row.col))` (superset af30ca79208f
     /// moves each alert's observer into `alerts` and its downgrade re-creates the observers).
@@ -86,9 +88,12 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         if super::nothing_to_lose(up, i, op.table.as_ref()) {
             continue;
         }
+        // A downgrade that raises declares the revision irreversible: no rollback claims the
+        // rows back, so rows moved elsewhere first are kept where they went.
+        let raises = m.downgrade.as_ref().is_some_and(|f| f.body == BodyKind::Raises);
         if let Some(t) = &op.table
             && (super::table_swapped_in(up, i, t)
-                || super::table_copied_out(up, i, t) && super::restores_table(down, t))
+                || super::table_copied_out(up, i, t) && (raises || super::restores_table(down, t)))
         {
             // A table rebuild (copy, drop, rename the copy), or rows moved and copied back.
             continue;
