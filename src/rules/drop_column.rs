@@ -52,7 +52,9 @@ declare_rule! {
     /// be regenerated", "not a cache") says nothing and the error stays.
     ///
     /// A warning too when the column's name says it is runtime state the application sets
-    /// again: a lock or a heartbeat (airflow 486ac7936b78 drops the flag `dag.scheduler_lock`).
+    /// again: a lock or a heartbeat (airflow 486ac7936b78 drops the flag `dag.scheduler_lock`),
+    /// or a hash computed from other data (airflow 2b47dc6bc8df drops `dag_run.dag_hash`; a
+    /// password's hash stays an error).
     /// Whole words only: `work_pool_queue_id` or `unlocked_at` are not.
     pub struct DropColumn;
 }

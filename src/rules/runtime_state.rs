@@ -12,7 +12,8 @@
 //!   that points at rows kept elsewhere, not records of its own (prefect's
 //!   `flow_run_notification_queue`).
 //! - A column named a lock or a heartbeat (`dag.scheduler_lock`) is a flag or a time stamp
-//!   the running application sets again.
+//!   the running application sets again; one named a hash (`dag_run.dag_hash`) is computed
+//!   from other data (not a password's hash: that is the only copy).
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::scanner::model::{ColumnSpec, OpKind, Operation, same_name};
@@ -68,12 +69,31 @@ pub(crate) fn table_reason(down: &[Operation], table: &str) -> Option<String> {
     None
 }
 
-/// Why `column` is runtime state, from its name; `None` when nothing says so.
+/// Why `column` is runtime state or derived, from its name; `None` when nothing says so.
 pub(crate) fn column_reason(column: &str) -> Option<String> {
-    let word = words(column).find(|w| matches!(w.as_str(), "lock" | "heartbeat"))?;
-    Some(format!(
-        "'{column}' names a {word}: runtime state the application sets again, not data"
-    ))
+    let ws: Vec<String> = words(column).collect();
+    if let Some(word) = ws
+        .iter()
+        .find(|w| matches!(w.as_str(), "lock" | "heartbeat"))
+    {
+        return Some(format!(
+            "'{column}' names a {word}: runtime state the application sets again, not data"
+        ));
+    }
+    // A password's hash is the only copy of what it stands for: not derived.
+    if ws.iter().any(|w| w == "hash")
+        && !ws.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "password" | "passwd" | "pwd" | "secret" | "token"
+            )
+        })
+    {
+        return Some(format!(
+            "'{column}' names a hash: computed from other data, not data of its own"
+        ));
+    }
+    None
 }
 
 /// Make `d` a warning that says why the data is runtime state.
@@ -151,5 +171,9 @@ mod tests {
         assert_eq!(column_reason("unlocked_at"), None);
         assert_eq!(column_reason("work_pool_queue_id"), None);
         assert!(column_reason("scheduler_lock").is_some());
+        assert!(column_reason("dag_hash").is_some());
+        assert_eq!(column_reason("password_hash"), None);
+        assert_eq!(column_reason("hashed_password"), None);
+        assert_eq!(column_reason("hashtag"), None);
     }
 }
