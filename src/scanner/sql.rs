@@ -274,8 +274,11 @@ fn expr_reads(text: &str, scope: &Scope, holes: &[String], out: &mut Vec<(String
             let function = matches!(next, Some(Token::LParen));
             let after_from = i > 0
                 && matches!(tokens[i - 1], Token::Word(p) if matches!(p.keyword, Keyword::FROM | Keyword::JOIN | Keyword::AS));
+            // `:id` is a bound parameter (a value from Python), not the column `id`.
+            let parameter = i > 0 && matches!(tokens[i - 1], Token::Colon);
             if !function
                 && !after_from
+                && !parameter
                 && (w.quote_style.is_some() || !NOT_COLUMNS.contains(&lower.as_str()))
             {
                 for (t, _) in &scope {
