@@ -212,6 +212,39 @@ def test_dropped_table_index_and_column_come_back_from_the_chain(
         runner.dispose()
 
 
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_keys_and_renamed_tables_come_back_from_the_state(
+    tmp_path: Path, make_db: Callable[[str], str], dialect: str
+) -> None:
+    """A foreign key, a check and unique indexes declared inside create_table or in raw SQL,
+    an index dropped without its table's name and one whose table was renamed: the fix writes
+    each from the replayed state, and the real downgrade restores the schema."""
+    root = project(tmp_path, "keys", "drop_keys")
+    target = root / "migrations" / "versions" / "drop_keys.py"
+    result = mrt("fix", "--apply", str(target))
+    assert result.returncode == 0, result.stderr
+    text = target.read_text()
+    assert 'sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_tags_user")' in text
+    assert 'sa.CheckConstraint("length(key) > 0", name="ck_tags_key")' in text
+    assert 'op.create_index("ix_tags_key", "tags", ["key"], unique=True)' in text
+    assert 'op.create_index("ix_tags_post", "tags", ["post_id", "key"], unique=True)' in text
+    assert 'op.create_index("ix_labels_name", "label_names", ["name"])' in text
+    assert "TODO" not in text
+
+    url = make_db(dialect)
+    runner = AlembicRunner(root / "alembic.ini", url)
+    try:
+        runner.upgrade("keys")
+        at_parent = schema(url)
+        runner.upgrade("head")
+        assert schema(url) != at_parent
+        runner.downgrade("keys")
+        assert schema(url) == at_parent
+        runner.upgrade("head")
+    finally:
+        runner.dispose()
+
+
 def test_without_its_chain_fix_says_what_it_cannot_know(tmp_path: Path) -> None:
     alone = tmp_path / "alone"
     alone.mkdir()

@@ -8,8 +8,8 @@ use ruff_python_ast::{Expr, ExprCall, Stmt, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::model::{
-    BodyKind, ConstraintKind, ConstraintSpec, DialectHint, Dialects, Function, OpKind, Operation,
-    Origin, Parents, Value,
+    BodyKind, ConstraintKind, ConstraintSpec, DialectHint, Dialects, Function, KeyDetail, OpKind,
+    Operation, Origin, Parents, Value,
 };
 use super::models;
 use super::python::{self, Constants, arg, column_spec, kwargs, last_name, literal_str, str_arg};
@@ -1677,6 +1677,14 @@ impl Walker<'_, '_> {
                     name: op.name.clone(),
                     columns,
                     ref_table: None,
+                    detail: KeyDetail {
+                        unique: op.unique,
+                        whole: only_keywords(call, &["index_name", "table_name", "columns", "unique"])
+                            && arg(call, pos(2), "columns").is_some_and(|c| {
+                                matches!(c, Expr::List(l) if l.elts.iter().all(|e| literal_str(e).is_some()))
+                            }),
+                        ..KeyDetail::default()
+                    },
                 });
             }
             OpKind::DropIndex => {
@@ -1710,11 +1718,24 @@ impl Walker<'_, '_> {
                             .map(|c| strings(&python::eval(c)))
                             .unwrap_or_default()
                     };
+                    // `create_check_constraint("ck", "t", "x > 0")`: a literal condition.
+                    let condition = (ckind == ConstraintKind::Check)
+                        .then(|| arg(call, pos(2), "condition").and_then(literal_str))
+                        .flatten();
                     op.constraints.push(ConstraintSpec {
                         kind: ckind,
                         name: op.name.clone(),
                         columns,
                         ref_table: None,
+                        detail: KeyDetail {
+                            whole: condition.is_some()
+                                && only_keywords(
+                                    call,
+                                    &["constraint_name", "table_name", "condition"],
+                                ),
+                            condition,
+                            ..KeyDetail::default()
+                        },
                     });
                 }
             }
@@ -1731,6 +1752,7 @@ impl Walker<'_, '_> {
                         .map(|c| strings(&python::eval(c)))
                         .unwrap_or_default(),
                     ref_table: str_arg(call, pos(2), "referent_table").ok().flatten(),
+                    detail: foreign_key_detail(call, pos(3), pos(4)),
                 });
             }
             OpKind::BulkInsert => {
@@ -1945,6 +1967,7 @@ fn table_constraint(call: &ExprCall) -> Option<ConstraintSpec> {
         name,
         columns: Vec::new(),
         ref_table: None,
+        detail: KeyDetail::default(),
     };
     match kind {
         ConstraintKind::ForeignKey => {
@@ -1952,20 +1975,82 @@ fn table_constraint(call: &ExprCall) -> Option<ConstraintSpec> {
                 .first()
                 .map(|a| strings(&python::eval(a)))
                 .unwrap_or_default();
-            spec.ref_table = args
+            // `["t.id", "t.kind"]`: one table, its columns in order.
+            let targets: Vec<(String, String)> = args
                 .get(1)
                 .map(|a| strings(&python::eval(a)))
-                .and_then(|targets| targets.first().cloned())
-                .and_then(|t| t.rsplit_once('.').map(|(table, _)| table.to_string()));
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|t| t.rsplit_once('.'))
+                .map(|(t, c)| (t.to_string(), c.to_string()))
+                .collect();
+            spec.ref_table = targets.first().map(|(t, _)| t.clone());
+            if targets
+                .iter()
+                .all(|(t, _)| Some(t) == spec.ref_table.as_ref())
+            {
+                spec.detail.ref_columns = targets.into_iter().map(|(_, c)| c).collect();
+                spec.detail.whole = only_keywords(call, &["name"])
+                    && !spec.columns.is_empty()
+                    && spec.columns.len() == spec.detail.ref_columns.len();
+            }
         }
         ConstraintKind::Index => {
             spec.name = args.first().and_then(literal_str);
             spec.columns = args.iter().skip(1).filter_map(literal_str).collect();
+            spec.detail.unique =
+                arg(call, None, "unique").is_some_and(|v| python::eval(v) == Value::Bool(true));
+            spec.detail.whole = only_keywords(call, &["unique"])
+                && !spec.columns.is_empty()
+                && spec.columns.len() + 1 == args.len();
         }
-        ConstraintKind::Check => {}
+        ConstraintKind::Check => {
+            spec.detail.condition = args.first().and_then(literal_str);
+            spec.detail.whole = spec.detail.condition.is_some()
+                && args.len() == 1
+                && only_keywords(call, &["name"]);
+        }
         _ => spec.columns = args.iter().filter_map(literal_str).collect(),
     }
     Some(spec)
+}
+
+/// Does the call pass no keyword outside `allowed` (options the state does not keep)?
+fn only_keywords(call: &ExprCall, allowed: &[&str]) -> bool {
+    call.arguments.keywords.iter().all(|k| {
+        k.arg
+            .as_ref()
+            .is_some_and(|a| allowed.contains(&a.as_str()))
+    })
+}
+
+/// `op.create_foreign_key(name, source, referent, local_cols, remote_cols)`: the referenced
+/// columns, whole when nothing else (`ondelete=`, ...) is passed.
+fn foreign_key_detail(call: &ExprCall, local: Option<usize>, remote: Option<usize>) -> KeyDetail {
+    let list = |at: Option<usize>, kw: &str| -> Option<Vec<String>> {
+        match arg(call, at, kw)? {
+            Expr::List(l) => l.elts.iter().map(literal_str).collect(),
+            _ => None,
+        }
+    };
+    let local = list(local, "local_cols");
+    let remote = list(remote, "remote_cols");
+    let whole = only_keywords(
+        call,
+        &[
+            "constraint_name",
+            "source_table",
+            "referent_table",
+            "local_cols",
+            "remote_cols",
+        ],
+    ) && local.as_ref().is_some_and(|l| !l.is_empty())
+        && local.as_ref().map(Vec::len) == remote.as_ref().map(Vec::len);
+    KeyDetail {
+        ref_columns: remote.unwrap_or_default(),
+        whole,
+        ..KeyDetail::default()
+    }
 }
 
 fn python_fk(ondelete: &str, range: TextRange) -> super::model::ColumnSpec {

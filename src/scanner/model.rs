@@ -274,6 +274,22 @@ pub struct ConstraintSpec {
     pub columns: Vec<String>,
     /// The referenced table of a foreign key.
     pub ref_table: Option<String>,
+    pub detail: KeyDetail,
+}
+
+/// What it takes to write a key or index again (`mrt fix`), beyond its kind, name and columns.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyDetail {
+    /// The referenced columns of a foreign key, in order (empty: not known).
+    pub ref_columns: Vec<String>,
+    /// The SQL condition of a check constraint, when written as a literal.
+    pub condition: Option<String>,
+    /// An index is unique.
+    pub unique: bool,
+    /// The kind, name, columns and this detail say all there is to a foreign key, check or
+    /// index: no expressions, no `ondelete`, `postgresql_where` or other options the state
+    /// does not keep. Only then may `mrt fix` write it again from the state.
+    pub whole: bool,
 }
 
 /// The database dialects a statement can run on, from the `if dialect == "sqlite":` branches

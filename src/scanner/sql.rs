@@ -16,7 +16,9 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 
 // `DialectHint` lives in the model (a field of `MigrationAST`); re-exported for older paths.
 pub use super::model::DialectHint;
-use super::model::{ColumnSpec, ConstraintKind, ConstraintSpec, OpKind, Operation, Origin, Value};
+use super::model::{
+    ColumnSpec, ConstraintKind, ConstraintSpec, KeyDetail, OpKind, Operation, Origin, Value,
+};
 
 /// The placeholder an f-string hole `{...}` becomes: an identifier the parser accepts.
 #[must_use]
@@ -378,24 +380,41 @@ fn constraint_spec(constraint: &TableConstraint, holes: &[String]) -> Option<Con
             name: c.name.as_ref().map(ident),
             columns: index_cols(&c.columns),
             ref_table: None,
+            detail: KeyDetail::default(),
         },
         TableConstraint::PrimaryKey(c) => ConstraintSpec {
             kind: ConstraintKind::PrimaryKey,
             name: c.name.as_ref().map(ident),
             columns: index_cols(&c.columns),
             ref_table: None,
+            detail: KeyDetail::default(),
         },
         TableConstraint::ForeignKey(c) => ConstraintSpec {
             kind: ConstraintKind::ForeignKey,
             name: c.name.as_ref().map(ident),
             columns: c.columns.iter().map(ident).collect(),
             ref_table: Some(name_of(&c.foreign_table, holes)),
+            detail: KeyDetail {
+                ref_columns: c.referred_columns.iter().map(ident).collect(),
+                whole: c.on_delete.is_none()
+                    && c.on_update.is_none()
+                    && c.match_kind.is_none()
+                    && c.characteristics.is_none()
+                    && !c.columns.is_empty()
+                    && c.columns.len() == c.referred_columns.len(),
+                ..KeyDetail::default()
+            },
         },
         TableConstraint::Check(c) => ConstraintSpec {
             kind: ConstraintKind::Check,
             name: c.name.as_ref().map(ident),
             columns: Vec::new(),
             ref_table: None,
+            detail: KeyDetail {
+                condition: Some(restore(&c.expr.to_string(), holes)),
+                whole: holes.is_empty(),
+                ..KeyDetail::default()
+            },
         },
         _ => return None,
     };
@@ -628,6 +647,20 @@ fn create_table_op(
     op
 }
 
+/// A `CREATE INDEX` on plain columns, with no method, predicate, order or other option.
+fn plain_index(i: &sqlparser::ast::CreateIndex) -> bool {
+    !i.columns.is_empty()
+        && i.columns.iter().all(
+            |c| matches!(&c.column.expr, Expr::Identifier(id) if c.to_string() == id.to_string()),
+        )
+        && i.using.is_none()
+        && i.include.is_empty()
+        && i.nulls_distinct.is_none()
+        && i.with.is_empty()
+        && i.predicate.is_none()
+        && i.index_options.is_empty()
+}
+
 /// `CREATE [UNIQUE] INDEX`: the index and the columns it covers.
 fn create_index_op(
     stmt: &Statement,
@@ -653,6 +686,11 @@ fn create_index_op(
             })
             .collect(),
         ref_table: None,
+        detail: KeyDetail {
+            unique: i.unique,
+            whole: plain_index(i),
+            ..KeyDetail::default()
+        },
     });
     op
 }

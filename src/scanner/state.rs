@@ -17,8 +17,8 @@ use ruff_text_size::TextRange;
 
 use super::graph::Graph;
 use super::model::{
-    BodyKind, ColumnSpec, ConstraintKind, ConstraintSpec, Function, MigrationAST, OpKind,
-    Operation, Value,
+    BodyKind, ColumnSpec, ConstraintKind, ConstraintSpec, Function, KeyDetail, MigrationAST,
+    OpKind, Operation, Value,
 };
 
 /// One column of a table.
@@ -50,6 +50,8 @@ pub struct Object {
     pub name: Option<String>,
     pub columns: Vec<String>,
     pub ref_table: Option<String>,
+    /// Referenced columns, check condition, index uniqueness: for `mrt fix` to write it again.
+    pub detail: KeyDetail,
     /// False when code we could not read may have dropped it.
     pub sure: bool,
 }
@@ -359,6 +361,18 @@ impl Schema {
         } else {
             self.object_definitions.remove(&name);
         }
+    }
+
+    /// The one table known for sure to hold index or constraint `name` (`op.drop_index("ix")`
+    /// names no table); `None` when none or several do.
+    #[must_use]
+    pub fn table_of_object(&self, name: &str) -> Option<&Table> {
+        let mut holders = self.tables.values().filter_map(|slot| match slot {
+            Slot::Present(t) if t.sure && t.object(name).is_some_and(|o| o.sure) => Some(t),
+            _ => None,
+        });
+        let one = holders.next()?;
+        holders.next().is_none().then_some(one)
     }
 
     /// The table, when present.
@@ -714,6 +728,7 @@ fn inline_objects(spec: &ColumnSpec) -> Vec<Object> {
             name: None,
             columns: vec![spec.name.clone()],
             ref_table: spec.fk_table.clone(),
+            detail: KeyDetail::default(),
             sure: spec.fk_table.is_some(),
         });
     }
@@ -723,6 +738,7 @@ fn inline_objects(spec: &ColumnSpec) -> Vec<Object> {
             name: None,
             columns: vec![spec.name.clone()],
             ref_table: None,
+            detail: KeyDetail::default(),
             sure: true,
         });
     }
@@ -732,6 +748,7 @@ fn inline_objects(spec: &ColumnSpec) -> Vec<Object> {
             name: None,
             columns: vec![spec.name.clone()],
             ref_table: None,
+            detail: KeyDetail::default(),
             sure: true,
         });
     }
@@ -741,6 +758,7 @@ fn inline_objects(spec: &ColumnSpec) -> Vec<Object> {
             name: None,
             columns: vec![spec.name.clone()],
             ref_table: None,
+            detail: KeyDetail::default(),
             sure: true,
         });
     }
@@ -753,6 +771,7 @@ fn object_of(c: &ConstraintSpec) -> Object {
         name: c.name.clone().filter(|n| usable(Some(n)).is_some()),
         columns: c.columns.clone(),
         ref_table: c.ref_table.clone(),
+        detail: c.detail.clone(),
         sure: true,
     }
 }
@@ -1275,6 +1294,42 @@ impl Sim<'_> {
                     oc.clone_from(&new);
                 }
             }
+            // A check condition naming the column no longer says what it checks.
+            if o.detail
+                .condition
+                .as_deref()
+                .is_some_and(|cond| cond.to_ascii_lowercase().contains(&c.to_ascii_lowercase()))
+            {
+                o.detail.whole = false;
+            }
+        }
+        self.follow_renamed_column(&t, &c, &new);
+    }
+
+    /// Foreign keys to a renamed column follow it to its new name.
+    fn follow_renamed_column(&mut self, t: &str, c: &str, new: &str) {
+        let names: Vec<String> = self
+            .schema
+            .fk_sources
+            .get(&key(t))
+            .cloned()
+            .unwrap_or_default();
+        for n in names {
+            let Some(tab) = self.schema.table_mut(&n) else {
+                continue;
+            };
+            for o in &mut tab.objects {
+                if o.ref_table
+                    .as_deref()
+                    .is_some_and(|r| r.eq_ignore_ascii_case(t))
+                {
+                    for rc in &mut o.detail.ref_columns {
+                        if rc.eq_ignore_ascii_case(c) {
+                            *rc = new.to_string();
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -1476,6 +1531,7 @@ impl Sim<'_> {
                 name: name.clone(),
                 columns: op.column.iter().cloned().collect(),
                 ref_table: None,
+                detail: KeyDetail::default(),
                 sure: true,
             },
             object_of,

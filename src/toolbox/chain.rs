@@ -171,6 +171,13 @@ impl Chain {
         t.object(name).filter(|o| o.sure).cloned()
     }
 
+    /// The table that holds index or constraint `name` before the upgrade, when the replay
+    /// knows exactly one.
+    #[must_use]
+    pub fn table_of_object(&self, name: &str) -> Option<String> {
+        Some(self.schema.table_of_object(name)?.name.clone())
+    }
+
     /// The `op.create_*(...)` call that made index or constraint `name` of `table`, on one
     /// line, its receiver written as `op_name`; `None` when it was made any other way or this
     /// file cannot use its text.
@@ -192,6 +199,14 @@ impl Chain {
                         | OpKind::CreatePrimaryKey
                 )
         })?;
+        // The table renamed since: the call names it by its old name.
+        if !op
+            .table
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case(table))
+        {
+            return None;
+        }
         // A batch block's call (`batch_op.create_index("ix", ["a"])`) names no table.
         let call = op.sql.as_deref()?.strip_prefix("op.")?;
         let text = format!("{op_name}.{}", one_line(call)?);

@@ -35,7 +35,8 @@ impl<'a> Gen<'a> {
         );
         let table = usable(op.table.as_ref())
             .and_then(|t| self.chain.as_ref()?.table(t))
-            .filter(|t| !t.columns.is_empty());
+            // Not one column it can write (this file may not import `sa`): no create_table.
+            .filter(|t| t.columns.iter().any(|c| c.definition.is_some()));
         let (Some(table), Some(name)) = (table, self.arg(call, Some(0), "table_name")) else {
             return self.comment(vec![format!("NOT REVERSIBLE: {shown}"), loss]);
         };
@@ -92,6 +93,11 @@ impl<'a> Gen<'a> {
                 follow.push(call);
             } else if let Some(text) = self.sqlalchemy.as_deref().and_then(|sa| key_text(sa, o)) {
                 args.push(text);
+            } else if let Some(call) = (o.kind == ConstraintKind::Index)
+                .then(|| op_text(&self.op_name, &table.name, o))
+                .flatten()
+            {
+                follow.push(call);
             } else {
                 unknown.push(format!(
                     "{}: the chain does not keep its whole definition; re-create it here.",
@@ -111,9 +117,14 @@ impl<'a> Gen<'a> {
     pub(super) fn restore_object(&mut self, op: &Operation, at: &Site<'a>, shown: &str) {
         // A copied `op.create_*` call names its table: it runs outside any batch block.
         let block = if at.batch.is_some() { None } else { at.block };
-        let table = usable(op.table.as_ref());
         let name = usable(op.name.as_ref());
-        let restored = table.zip(name).and_then(|(t, n)| {
+        // `op.drop_index("ix")` names no table: the state knows which one holds it.
+        let table = usable(op.table.as_ref()).map(str::to_string).or_else(|| {
+            (op.kind == crate::scanner::model::OpKind::DropIndex)
+                .then(|| self.chain.as_ref()?.table_of_object(name?))
+                .flatten()
+        });
+        let restored = table.as_deref().zip(name).and_then(|(t, n)| {
             let chain = self.chain.as_ref()?;
             chain
                 .object_call(t, n, &self.op_name)
@@ -151,41 +162,93 @@ fn quoted_columns(o: &Object) -> Vec<String> {
     o.columns.iter().map(|c| py_str(c)).collect()
 }
 
-/// `sa.PrimaryKeyConstraint("a", "b", name="pk")` inside `create_table`: keys the state
-/// knows whole (their columns and name). `None` for the rest.
+/// The referenced columns of a foreign key as `sa.ForeignKeyConstraint` writes them.
+fn referenced(o: &Object) -> Option<Vec<String>> {
+    let table = o.ref_table.as_deref()?;
+    let whole = o.detail.whole && o.detail.ref_columns.len() == o.columns.len();
+    whole.then(|| {
+        o.detail
+            .ref_columns
+            .iter()
+            .map(|c| py_str(&format!("{table}.{c}")))
+            .collect()
+    })
+}
+
+/// A key inside `create_table` as the state knows it whole: `sa.PrimaryKeyConstraint("a",
+/// "b", name="pk")`, `sa.UniqueConstraint`, `sa.ForeignKeyConstraint(["a"], ["t.id"])`,
+/// `sa.CheckConstraint("x > 0")`. `None` for the rest (indexes follow the table).
 fn key_text(sa: &str, o: &Object) -> Option<String> {
-    let class = match o.kind {
-        ConstraintKind::PrimaryKey => "PrimaryKeyConstraint",
-        ConstraintKind::Unique => "UniqueConstraint",
-        _ => return None,
-    };
-    if !o.sure || o.columns.is_empty() {
+    if !o.sure {
         return None;
     }
-    let mut args = quoted_columns(o);
+    let (class, mut args) = match o.kind {
+        ConstraintKind::PrimaryKey | ConstraintKind::Unique if !o.columns.is_empty() => {
+            let class = if o.kind == ConstraintKind::PrimaryKey {
+                "PrimaryKeyConstraint"
+            } else {
+                "UniqueConstraint"
+            };
+            (class, quoted_columns(o))
+        }
+        ConstraintKind::ForeignKey => (
+            "ForeignKeyConstraint",
+            vec![
+                format!("[{}]", quoted_columns(o).join(", ")),
+                format!("[{}]", referenced(o)?.join(", ")),
+            ],
+        ),
+        ConstraintKind::Check if o.detail.whole => (
+            "CheckConstraint",
+            vec![py_str(o.detail.condition.as_deref()?)],
+        ),
+        _ => return None,
+    };
     if let Some(n) = &o.name {
         args.push(format!("name={}", py_str(n)));
     }
     Some(format!("{sa}.{class}({})", args.join(", ")))
 }
 
-/// `op.create_primary_key` / `op.create_unique_constraint` for a named key the state knows.
+/// `op.create_primary_key`, `op.create_unique_constraint`, `op.create_foreign_key`,
+/// `op.create_check_constraint` or `op.create_index` for a named key the state knows whole.
 fn op_text(op_name: &str, table: &str, o: &Object) -> Option<String> {
-    let function = match o.kind {
-        ConstraintKind::PrimaryKey => "create_primary_key",
-        ConstraintKind::Unique => "create_unique_constraint",
+    let name = py_str(o.name.as_deref().filter(|_| o.sure)?);
+    let table_arg = py_str(table);
+    let columns = format!("[{}]", quoted_columns(o).join(", "));
+    let (function, args) = match o.kind {
+        ConstraintKind::PrimaryKey | ConstraintKind::Unique if !o.columns.is_empty() => {
+            let function = if o.kind == ConstraintKind::PrimaryKey {
+                "create_primary_key"
+            } else {
+                "create_unique_constraint"
+            };
+            (function, vec![name, table_arg, columns])
+        }
+        ConstraintKind::ForeignKey => {
+            let remote: Vec<String> = o.detail.ref_columns.iter().map(|c| py_str(c)).collect();
+            referenced(o)?;
+            let referent = py_str(o.ref_table.as_deref()?);
+            let remote = format!("[{}]", remote.join(", "));
+            (
+                "create_foreign_key",
+                vec![name, table_arg, referent, columns, remote],
+            )
+        }
+        ConstraintKind::Check if o.detail.whole => {
+            let condition = py_str(o.detail.condition.as_deref()?);
+            ("create_check_constraint", vec![name, table_arg, condition])
+        }
+        ConstraintKind::Index if o.detail.whole && !o.columns.is_empty() => {
+            let mut args = vec![name, table_arg, columns];
+            if o.detail.unique {
+                args.push("unique=True".to_string());
+            }
+            ("create_index", args)
+        }
         _ => return None,
     };
-    let name = o
-        .name
-        .as_deref()
-        .filter(|_| o.sure && !o.columns.is_empty())?;
-    Some(format!(
-        "{op_name}.{function}({}, {}, [{}])",
-        py_str(name),
-        py_str(table),
-        quoted_columns(o).join(", ")
-    ))
+    Some(format!("{op_name}.{function}({})", args.join(", ")))
 }
 
 /// An index or constraint as users read it: `foreign key fk_a (a) → t`.

@@ -37,6 +37,16 @@ def downgrade():
 /// Fix `upgrade_body` as revision "next" on top of [`BASE`] (and `middle`, when given), in a
 /// folder of their own: the downgrade body it writes.
 fn fixed_on_chain(name: &str, middle: Option<&str>, upgrade_body: &str) -> String {
+    fixed_on_chain_importing(name, middle, "import sqlalchemy as sa\n", upgrade_body)
+}
+
+/// [`fixed_on_chain`] for a file whose imports are `imports` and `from alembic import op`.
+fn fixed_on_chain_importing(
+    name: &str,
+    middle: Option<&str>,
+    imports: &str,
+    upgrade_body: &str,
+) -> String {
     let dir = std::env::temp_dir().join(format!("mrt-fix-chain-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("base.py"), BASE).unwrap();
@@ -51,7 +61,7 @@ fn fixed_on_chain(name: &str, middle: Option<&str>, upgrade_body: &str) -> Strin
         None => "base",
     };
     let src = format!(
-        "import sqlalchemy as sa\nfrom alembic import op\n\nrevision = \"next\"\ndown_revision = \"{parent}\"\n\n\ndef upgrade():\n{upgrade_body}\n\ndef downgrade():\n    pass\n"
+        "{imports}from alembic import op\n\nrevision = \"next\"\ndown_revision = \"{parent}\"\n\n\ndef upgrade():\n{upgrade_body}\n\ndef downgrade():\n    pass\n"
     );
     let path = dir.join("next.py");
     std::fs::write(&path, &src).unwrap();
@@ -125,8 +135,8 @@ fn a_dropped_table_is_re_created_with_its_keys_and_indexes() {
 #[test]
 fn what_the_state_does_not_know_is_named_not_guessed() {
     // A later revision altered run_link (its text no longer says what it is) and added a
-    // foreign key whose referenced columns the state does not keep.
-    let middle = "    op.alter_column(\"model_versions\", \"run_link\", type_=sa.Text())\n    op.create_table(\"runs\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n    op.execute(\"ALTER TABLE model_versions ADD CONSTRAINT fk_run FOREIGN KEY (version) REFERENCES runs (id)\")\n";
+    // foreign key with an ON DELETE action the state does not keep.
+    let middle = "    op.alter_column(\"model_versions\", \"run_link\", type_=sa.Text())\n    op.create_table(\"runs\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n    op.execute(\"ALTER TABLE model_versions ADD CONSTRAINT fk_run FOREIGN KEY (version) REFERENCES runs (id) ON DELETE CASCADE\")\n";
     let body = fixed_on_chain(
         "unknown",
         Some(middle),
@@ -176,4 +186,108 @@ fn without_its_chain_a_dropped_table_and_index_stay_comments() {
         .collect();
     assert_eq!(code, ["pass"], "{body}");
     assert!(body.contains("NOT REVERSED: op.drop_index"), "{body}");
+}
+
+/// A revision after [`BASE`] that declares keys inside `create_table` and in raw SQL: no
+/// `op.create_*` call to copy, so the fix writes them from the state.
+const KEYS: &str = "    op.create_table(\"tags\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"model\", sa.String(256)), sa.Column(\"version\", sa.Integer()), sa.Column(\"key\", sa.String(50)), sa.ForeignKeyConstraint([\"model\", \"version\"], [\"model_versions.name\", \"model_versions.version\"], name=\"fk_tags_version\"), sa.CheckConstraint(\"length(key) > 0\", name=\"ck_tags_key\"), sa.Index(\"ix_tags_key\", \"key\", unique=True))\n    op.execute(\"ALTER TABLE tags ADD CONSTRAINT fk_tags_model FOREIGN KEY (model) REFERENCES registered_models (name)\")\n    op.execute(\"CREATE UNIQUE INDEX ix_tags_model ON tags (model, key)\")\n";
+
+#[test]
+fn foreign_keys_checks_and_unique_indexes_come_back_from_the_state() {
+    // `drop_index` without `table_name`: the state knows which table holds the index.
+    let body = fixed_on_chain(
+        "keys",
+        Some(KEYS),
+        "    op.drop_constraint(\"fk_tags_version\", \"tags\", type_=\"foreignkey\")\n    op.drop_constraint(\"fk_tags_model\", \"tags\", type_=\"foreignkey\")\n    op.drop_constraint(\"ck_tags_key\", \"tags\", type_=\"check\")\n    op.drop_index(\"ix_tags_key\")\n    op.drop_index(\"ix_tags_model\", table_name=\"tags\")\n",
+    );
+    assert_eq!(
+        body,
+        r#"    op.create_index("ix_tags_model", "tags", ["model", "key"], unique=True)
+    op.create_index("ix_tags_key", "tags", ["key"], unique=True)
+    op.create_check_constraint("ck_tags_key", "tags", "length(key) > 0")
+    op.create_foreign_key("fk_tags_model", "tags", "registered_models", ["model"], ["name"])
+    op.create_foreign_key(
+        "fk_tags_version",
+        "tags",
+        "model_versions",
+        ["model", "version"],
+        ["name", "version"],
+    )
+"#
+    );
+}
+
+#[test]
+fn a_dropped_table_gets_its_foreign_keys_and_checks_from_the_state() {
+    let body = fixed_on_chain("keys-table", Some(KEYS), "    op.drop_table(\"tags\")\n");
+    for expected in [
+        r#"sa.ForeignKeyConstraint(["model", "version"], ["model_versions.name", "model_versions.version"], name="fk_tags_version"),"#,
+        r#"sa.CheckConstraint("length(key) > 0", name="ck_tags_key"),"#,
+        r#"sa.ForeignKeyConstraint(["model"], ["registered_models.name"], name="fk_tags_model"),"#,
+        r#"op.create_index("ix_tags_key", "tags", ["key"], unique=True)"#,
+        r#"op.create_index("ix_tags_model", "tags", ["model", "key"], unique=True)"#,
+    ] {
+        assert!(body.contains(expected), "{expected} not in\n{body}");
+    }
+    assert!(!body.contains("TODO"), "{body}");
+}
+
+#[test]
+fn keys_with_options_the_state_does_not_keep_stay_comments() {
+    // ON DELETE, a partial index: writing them without it would be a different key.
+    let middle = "    op.execute(\"ALTER TABLE model_versions ADD CONSTRAINT fk_mv FOREIGN KEY (name) REFERENCES registered_models (name) ON DELETE CASCADE\")\n    op.execute(\"CREATE INDEX ix_mv_ready ON model_versions (status) WHERE status = 'READY'\")\n";
+    let body = fixed_on_chain(
+        "keys-options",
+        Some(middle),
+        "    op.drop_constraint(\"fk_mv\", \"model_versions\", type_=\"foreignkey\")\n    op.drop_index(\"ix_mv_ready\", table_name=\"model_versions\")\n",
+    );
+    let code: Vec<&str> = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    assert_eq!(code, ["pass"], "{body}");
+    assert!(
+        body.contains("NOT REVERSED: op.drop_constraint(\"fk_mv\""),
+        "{body}"
+    );
+    assert!(
+        body.contains("NOT REVERSED: op.drop_index(\"ix_mv_ready\""),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_renamed_table_is_named_as_it_is_at_this_point_of_the_chain() {
+    // BASE's `op.create_index(..., "model_versions", ...)` names the table's old name: the
+    // copy would re-create the index on a table that no longer exists.
+    let body = fixed_on_chain(
+        "renamed",
+        Some(
+            "    op.rename_table(\"model_versions\", \"versions\")\n    op.alter_column(\"registered_models\", \"name\", new_column_name=\"title\")\n",
+        ),
+        "    op.drop_index(\"ix_model_versions_status\", table_name=\"versions\")\n",
+    );
+    assert_eq!(
+        body,
+        "    op.create_index(\"ix_model_versions_status\", \"versions\", [\"status\"])\n"
+    );
+}
+
+#[test]
+fn a_table_none_of_whose_columns_this_file_can_write_stays_a_comment() {
+    // The file does not import `sa`: no column definition can be copied, and an empty
+    // `create_table("model_versions")` would be a table that never was.
+    let body =
+        fixed_on_chain_importing("no-sa", None, "", "    op.drop_table(\"model_versions\")\n");
+    let code: Vec<&str> = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    assert_eq!(code, ["pass"], "{body}");
+    assert!(
+        body.contains("NOT REVERSIBLE: op.drop_table(\"model_versions\")"),
+        "{body}"
+    );
 }
