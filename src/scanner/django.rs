@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use ruff_python_ast::{Expr, ExprCall, Stmt, StmtClassDef, StmtFunctionDef};
+use ruff_python_ast::{Expr, ExprCall, Stmt, StmtClassDef, StmtFunctionDef, StmtIf};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::django_flow;
@@ -39,6 +39,27 @@ pub struct DjangoMigration {
     pub header: TextRange,
     /// What the project-state replay needs ([`super::django_state`]).
     pub facts: DjangoFacts,
+}
+
+impl DjangoMigration {
+    fn empty(header: TextRange) -> Self {
+        DjangoMigration {
+            operations: Function {
+                header,
+                body: BodyKind::Empty,
+                is_async: false,
+                ops: Vec::new(),
+            },
+            atomic: true,
+            replaces: 0,
+            dependencies: Parents::None,
+            header,
+            facts: DjangoFacts {
+                header,
+                ..DjangoFacts::default()
+            },
+        }
+    }
 }
 
 /// Read the class body; `module` is the file's top level, where `RunPython` functions live;
@@ -82,90 +103,124 @@ pub fn read(
         lists: Some(&lists),
     };
     let header = TextRange::new(class.range.start(), class.name.range().end());
-    let mut out = DjangoMigration {
-        operations: Function {
-            header,
-            body: BodyKind::Empty,
-            is_async: false,
-            ops: Vec::new(),
-        },
-        atomic: true,
-        replaces: 0,
-        dependencies: Parents::None,
-        header,
-        facts: DjangoFacts {
-            header,
-            ..DjangoFacts::default()
-        },
-    };
+    let mut out = DjangoMigration::empty(header);
     for stmt in &class.body {
-        if extend_operations(stmt, &ctx, &mut out) {
-            continue;
-        }
-        if matches!(
-            stmt,
-            Stmt::If(_)
-                | Stmt::Try(_)
-                | Stmt::For(_)
-                | Stmt::With(_)
-                | Stmt::Match(_)
-                | Stmt::While(_)
-        ) && builds_operations(stmt)
-        {
-            mark_unknown(stmt, &mut out);
-            continue;
-        }
-        let (target, value) = match stmt {
-            Stmt::Assign(a) if a.targets.len() == 1 => (&a.targets[0], a.value.as_ref()),
-            Stmt::AnnAssign(a) => match &a.value {
-                Some(v) => (a.target.as_ref(), v.as_ref()),
-                None => continue,
-            },
-            _ => continue,
-        };
-        let Expr::Name(name) = target else { continue };
-        match name.id.as_str() {
-            "atomic" => out.atomic = eval(value).as_bool() != Some(false),
-            "replaces" => {
-                if let Value::List(items) = eval(value) {
-                    out.replaces = items.len();
-                    out.facts.replaces = pairs(&items);
-                }
-            }
-            "dependencies" => {
-                if let Value::List(items) = eval(value) {
-                    out.facts.dependencies = pairs(&items);
-                    let ids: Vec<String> = items
-                        .iter()
-                        .filter_map(|dep| match dep {
-                            Value::List(pair) => {
-                                let parts: Vec<&str> =
-                                    pair.iter().filter_map(Value::as_str).collect();
-                                (parts.len() == 2).then(|| format!("{}.{}", parts[0], parts[1]))
-                            }
-                            _ => None,
-                        })
-                        .collect();
-                    out.dependencies = if ids.is_empty() {
-                        Parents::None
-                    } else {
-                        Parents::Many(ids)
-                    };
-                }
-            }
-            "operations" => {
-                // A fresh assignment replaces what was read before it.
-                out.operations.ops.clear();
-                out.facts.steps.clear();
-                add_operations(value, &ctx, &mut out);
-            }
-            _ => {}
-        }
+        class_stmt(stmt, &ctx, &mut out);
     }
     if !out.operations.ops.is_empty() {
         out.operations.body = BodyKind::Active;
     }
     out
+}
+
+/// One statement of the `Migration` class body, read into `out`.
+fn class_stmt(stmt: &Stmt, ctx: &Ctx<'_>, out: &mut DjangoMigration) {
+    if extend_operations(stmt, ctx, out) {
+        return;
+    }
+    if let Stmt::If(branch) = stmt
+        && builds_operations(stmt)
+        && branches(branch, ctx, out)
+    {
+        return;
+    }
+    if matches!(
+        stmt,
+        Stmt::If(_) | Stmt::Try(_) | Stmt::For(_) | Stmt::With(_) | Stmt::Match(_) | Stmt::While(_)
+    ) && builds_operations(stmt)
+    {
+        mark_unknown(stmt, out);
+        return;
+    }
+    let (target, value) = match stmt {
+        Stmt::Assign(a) if a.targets.len() == 1 => (&a.targets[0], a.value.as_ref()),
+        Stmt::AnnAssign(a) => match &a.value {
+            Some(v) => (a.target.as_ref(), v.as_ref()),
+            None => return,
+        },
+        _ => return,
+    };
+    let Expr::Name(name) = target else { return };
+    match name.id.as_str() {
+        "atomic" => out.atomic = eval(value).as_bool() != Some(false),
+        "replaces" => {
+            if let Value::List(items) = eval(value) {
+                out.replaces = items.len();
+                out.facts.replaces = pairs(&items);
+            }
+        }
+        "dependencies" => {
+            if let Value::List(items) = eval(value) {
+                out.facts.dependencies = pairs(&items);
+                let ids: Vec<String> = items
+                    .iter()
+                    .filter_map(|dep| match dep {
+                        Value::List(pair) => {
+                            let parts: Vec<&str> = pair.iter().filter_map(Value::as_str).collect();
+                            (parts.len() == 2).then(|| format!("{}.{}", parts[0], parts[1]))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                out.dependencies = if ids.is_empty() {
+                    Parents::None
+                } else {
+                    Parents::Many(ids)
+                };
+            }
+        }
+        "operations" => {
+            // A fresh assignment replaces what was read before it.
+            out.operations.ops.clear();
+            out.facts.steps.clear();
+            add_operations(value, ctx, out);
+        }
+        _ => {}
+    }
+}
+
+/// Operations built under an `if` (`if connection.vendor == "postgresql":`): each arm is
+/// read on its own and replayed as alternatives ([`Change::Branches`]), so what every arm
+/// leaves alike stays known. Not when an arm assigns `operations` afresh after operations
+/// were read before the `if` (it would discard them in one arm only): then [`mark_unknown`].
+/// Per-file rules do not see these operations: which arm runs is not known.
+fn branches(stmt: &StmtIf, ctx: &Ctx<'_>, out: &mut DjangoMigration) -> bool {
+    let mut bodies: Vec<&[Stmt]> = vec![&stmt.body];
+    bodies.extend(stmt.elif_else_clauses.iter().map(|c| c.body.as_slice()));
+    let assigns = |body: &[Stmt]| {
+        body.iter().any(|s| {
+            matches!(s, Stmt::Assign(a) if a.targets.iter().any(
+                |t| matches!(t, Expr::Name(n) if n.id.as_str() == "operations")))
+        })
+    };
+    if !out.facts.steps.is_empty() && bodies.iter().any(|b| assigns(b)) {
+        return false;
+    }
+    let mut arms: Vec<Vec<Step>> = bodies
+        .into_iter()
+        .map(|body| {
+            let mut arm = DjangoMigration::empty(out.header);
+            for s in body {
+                class_stmt(s, ctx, &mut arm);
+            }
+            arm.facts.steps
+        })
+        .collect();
+    // No `else`: running none of the arms is one of the alternatives.
+    if stmt
+        .elif_else_clauses
+        .last()
+        .is_none_or(|c| c.test.is_some())
+    {
+        arms.push(Vec::new());
+    }
+    out.facts.steps.push(Step {
+        change: Change::Branches { arms },
+        range: stmt.range(),
+        state: true,
+        db: true,
+    });
+    true
 }
 
 /// `operations = [...]`, `+= [...]`, `.append(op)`, `.extend([...])` at the class level: the

@@ -145,6 +145,12 @@ pub enum Change {
     },
     /// A known operation that changes nothing the state tracks (`CreateExtension`, ...).
     Other,
+    /// Operations built under an `if` (on the database vendor, a setting): one list of steps
+    /// per arm (an empty one for a missing `else`), of which one runs. What the arms leave
+    /// alike is known after it; a model or field they leave differently is unknown.
+    Branches {
+        arms: Vec<Vec<Step>>,
+    },
 }
 
 /// One operation of a migration, in order.
@@ -567,7 +573,53 @@ impl State {
                     state.all_unknown = true;
                 }
             },
+            Change::Branches { arms } => {
+                let base = self.clone();
+                let mut ends = arms.iter().map(|arm| {
+                    let mut end = base.clone();
+                    for step in arm {
+                        end.apply(app, mig, step);
+                    }
+                    end
+                });
+                if let Some(first) = ends.next() {
+                    *self = first;
+                    for other in ends {
+                        self.merge_alternative(other);
+                    }
+                }
+            }
             Change::Index { .. } | Change::Other => {}
+        }
+    }
+
+    /// Take in the state another arm of an `if` left: models either arm changed are merged
+    /// field by field ([`merge_model`]).
+    fn merge_alternative(&mut self, other: State) {
+        let now = self.now;
+        for (a, theirs) in other.apps {
+            let mine = self.apps.entry(a).or_default();
+            let keys: HashSet<String> = mine
+                .models
+                .keys()
+                .chain(&mine.unknown)
+                .chain(theirs.models.keys())
+                .chain(&theirs.unknown)
+                .cloned()
+                .collect();
+            for k in keys {
+                let (m, t) = (
+                    (mine.models.get(&k), mine.unknown.contains(&k)),
+                    (theirs.models.get(&k), theirs.unknown.contains(&k)),
+                );
+                if m == t {
+                    continue;
+                }
+                let merged = settled(m, t);
+                mine.changed.insert(k.clone(), now);
+                put(mine, k, merged);
+            }
+            mine.all_unknown |= theirs.all_unknown;
         }
     }
 
@@ -957,9 +1009,9 @@ fn merge(into: &mut AppState, other: AppState, at: usize, parents: &[Vec<usize>]
             (None, Some(_)) => false,
             (Some(a), Some(b)) if descends(b, a, parents) => false,
             _ => {
-                into.models.remove(&k);
-                into.unknown.insert(k.clone());
-                into.changed.insert(k, at);
+                let merged = settled(mine, theirs);
+                into.changed.insert(k.clone(), at);
+                put(into, k, merged);
                 continue;
             }
         };
@@ -979,6 +1031,95 @@ fn merge(into: &mut AppState, other: AppState, at: usize, parents: &[Vec<usize>]
         }
     }
     into.all_unknown |= other.all_unknown;
+}
+
+/// A model two paths leave differently (the branches of a merge, the arms of an `if`): merged
+/// field by field when both paths know it ([`merge_model`]), else unknown.
+fn settled(mine: (Option<&Model>, bool), theirs: (Option<&Model>, bool)) -> Option<Model> {
+    match (mine, theirs) {
+        ((Some(a), false), (Some(b), false)) => merge_model(a, b),
+        _ => None,
+    }
+}
+
+/// Record a settled model (`None`: unknown).
+fn put(into: &mut AppState, k: String, merged: Option<Model>) {
+    match merged {
+        Some(m) => {
+            into.unknown.remove(&k);
+            into.models.insert(k, m);
+        }
+        None => {
+            into.models.remove(&k);
+            into.unknown.insert(k);
+        }
+    }
+}
+
+/// One model as two paths left it: what they agree on is kept, a field they leave
+/// differently (declared otherwise, or present on one path only) is unknown. `None` when the model itself
+/// differs (its options or table, where it was created, a field list one cannot read).
+fn merge_model(a: &Model, b: &Model) -> Option<Model> {
+    let same = a.name.eq_ignore_ascii_case(&b.name)
+        && a.managed == b.managed
+        && a.proxy == b.proxy
+        && a.db_table == b.db_table
+        && a.created_in == b.created_in;
+    let (fa, fb) = (a.fields.as_ref()?, b.fields.as_ref()?);
+    if !same {
+        return None;
+    }
+    let mut fields = HashMap::new();
+    for k in fa.keys().chain(fb.keys()) {
+        let f = match (fa.get(k), fb.get(k)) {
+            (Some(x), Some(y)) if x.facts == y.facts => merge_field(x, y),
+            (x, y) => unknown_field(x.or(y).map_or(k.as_str(), |f| f.facts.name.as_str())),
+        };
+        fields.insert(k.clone(), f);
+    }
+    Some(Model {
+        fields: Some(fields),
+        data_unknown: a.data_unknown || b.data_unknown,
+        copied_by: a.copied_by.clone().or_else(|| b.copied_by.clone()),
+        ..a.clone()
+    })
+}
+
+/// One field both paths declare alike: what is known of its rows holds only if it holds on
+/// both (a fill, a move), what may have changed them on either may have.
+fn merge_field(a: &Field, b: &Field) -> Field {
+    Field {
+        facts: a.facts.clone(),
+        filled: a.filled && b.filled,
+        fresh: a.fresh && b.fresh,
+        data_unknown: a.data_unknown || b.data_unknown,
+        moved_by: if a.moved_by == b.moved_by {
+            a.moved_by.clone()
+        } else {
+            None
+        },
+    }
+}
+
+/// A field the state cannot tell: nothing about it or its rows is known.
+fn unknown_field(name: &str) -> Field {
+    Field {
+        facts: FieldFacts {
+            name: name.to_string(),
+            class: String::new(),
+            null: None,
+            blank: false,
+            has_default: false,
+            db_column: Opt::Unknown,
+            primary_key: false,
+            on_delete: None,
+            known: false,
+        },
+        filled: false,
+        fresh: false,
+        data_unknown: true,
+        moved_by: None,
+    }
 }
 
 /// Is migration `a` the same as `b` or one of its descendants (is `b` among `a`'s ancestors)?
@@ -1148,6 +1289,96 @@ mod tests {
                 (4, Some(true)),
             ]
         );
+    }
+
+    /// Two branches that change different fields of one model: after their merge the fields
+    /// they leave alike are known, the ones they disagree on unknown (not the whole model).
+    #[test]
+    fn merge_is_field_by_field() {
+        let facts = |deps: &[&str], steps: Vec<Step>| DjangoFacts {
+            dependencies: deps.iter().map(|d| ("core".into(), (*d).into())).collect(),
+            replaces: vec![],
+            header: TextRange::default(),
+            steps,
+        };
+        let alter = |name: &str, null: bool| {
+            step(Change::AlterField {
+                model: "page".into(),
+                field: field(name, null),
+            })
+        };
+        let create = step(Change::CreateModel {
+            name: "Page".into(),
+            fields: Some(vec![
+                field("title", true),
+                field("body", true),
+                field("summary", true),
+            ]),
+            options: Options::default(),
+        });
+        let all = [
+            ("0001", facts(&[], vec![create])),
+            ("0002_a", facts(&["0001"], vec![alter("title", false)])),
+            ("0002_b", facts(&["0001"], vec![alter("body", false)])),
+            ("0003", facts(&["0002_a", "0002_b"], vec![])),
+            (
+                "0004",
+                facts(
+                    &["0003"],
+                    vec![alter("title", false), alter("summary", false)],
+                ),
+            ),
+        ];
+        let nodes: Vec<Node<'_>> = all
+            .iter()
+            .map(|(name, f)| Node {
+                app: "core".into(),
+                name: (*name).into(),
+                facts: f,
+            })
+            .collect();
+        let mut seen = Record(Vec::new());
+        replay(&nodes, &mut seen);
+        // 0004: title was changed by one branch only (unknown), summary by neither (nullable).
+        assert_eq!(
+            seen.0,
+            vec![(1, Some(true)), (2, Some(true)), (4, None), (4, Some(true))]
+        );
+    }
+
+    /// The arms of an `if`: what they leave alike stays known, the rest is unknown; a model
+    /// one arm creates and the other not is unknown.
+    #[test]
+    fn if_arms_are_alternatives() {
+        let add = |name: &str, null: bool| {
+            step(Change::AddField {
+                model: "entry".into(),
+                field: field(name, null),
+            })
+        };
+        let create = |name: &str| {
+            step(Change::CreateModel {
+                name: name.into(),
+                fields: Some(vec![field("title", true)]),
+                options: Options::default(),
+            })
+        };
+        let mut state = State::default();
+        state.apply("search", "0001", &create("Entry"));
+        let branches = step(Change::Branches {
+            arms: vec![
+                vec![add("body", true), add("vector", true), create("Fts")],
+                vec![add("body", true), add("vector", false)],
+            ],
+        });
+        state.apply("search", "0002", &branches);
+        let Seen::Known(entry) = state.model("search", "entry") else {
+            panic!("entry should stay known");
+        };
+        assert_eq!(entry.field("title").and_then(|f| f.facts.null), Some(true));
+        assert_eq!(entry.field("body").and_then(|f| f.facts.null), Some(true));
+        assert!(entry.field("vector").is_some_and(|f| !f.facts.known));
+        assert!(matches!(state.model("search", "fts"), Seen::Unknown));
     }
 
     /// A long linear chain replays in linear time without recursion.
