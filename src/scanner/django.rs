@@ -224,8 +224,8 @@ fn branches(stmt: &StmtIf, ctx: &Ctx<'_>, out: &mut DjangoMigration) -> bool {
 }
 
 /// `operations = [...]`, `+= [...]`, `.append(op)`, `.extend([...])` at the class level: the
-/// list as built in order. Under an `if`/`try`/`for`/`with`/`match` the operations depend on
-/// the settings or the database: see [`conditional_operations`].
+/// list as built in order. Under an `if` the arms are alternatives ([`branches`]); under a
+/// `try`/`for`/`with`/`match` what runs is not known ([`mark_unknown`]).
 fn extend_operations(stmt: &Stmt, ctx: &Ctx<'_>, out: &mut DjangoMigration) -> bool {
     match stmt {
         Stmt::AugAssign(a)
@@ -324,10 +324,10 @@ fn builds_operations(stmt: &Stmt) -> bool {
     f.0
 }
 
-/// Operations built under a condition (`if connection.vendor == "postgresql":`, a setting):
-/// which branch runs is not known here, so nothing in them is read as fact. The models their
-/// operations name become unknown (every model of the app when one names none we can read),
-/// and their rows may have changed (wagtail's search 0006 adds per-database fields that way).
+/// Operations built where what runs is not known (under a `try`, a loop, a `with`, a `match`,
+/// or an `if` whose arm discards operations read before it): nothing in them is read as
+/// fact. The models their operations name become unknown (every model of the app when one
+/// names none we can read), and their rows may have changed.
 fn mark_unknown(stmt: &Stmt, out: &mut DjangoMigration) {
     let mut models = Some(Vec::new());
     for_each_expr(stmt, &mut |expr| {

@@ -4,17 +4,54 @@
 //! "wagtailimages", "Rendition")`). The module is looked up on disk by searching upward from
 //! the migrations folder, as model imports are ([`super::models`]); a module that is not
 //! found leaves the function unread, and the replay treats what it touches as unknown.
+//!
+//! Every migration may read the modules it names (no cap per file): each module file is parsed
+//! once and kept in a cache shared by the scan's threads (256 files at most, checked
+//! against the file's size and modification time), so that fifty migrations calling one
+//! `utils.py` parse it once.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::SystemTime;
 
 use ruff_python_ast::{Expr, ModModule, PySourceType, Stmt, StmtClassDef, StmtFunctionDef};
 use ruff_python_parser::Parsed;
 
 use super::python::literal_str;
 
-/// How many project modules one migration may pull in.
-const MAX_MODULES: usize = 4;
+/// How many parsed project modules the cache holds; when full it starts over.
+const MAX_CACHED: usize = 256;
+
+/// A file's size and modification time: a cached parse is used only while they match.
+type Stamp = (u64, Option<SystemTime>);
+
+/// Parsed modules by file (`None`: not readable as Python).
+type Cache = HashMap<PathBuf, (Stamp, Option<Arc<Module>>)>;
+
+static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+
+/// The module in `file`, parsed once per scan (per change of the file).
+fn cached(file: &Path) -> Option<Arc<Module>> {
+    let meta = std::fs::metadata(file).ok()?;
+    let stamp = (meta.len(), meta.modified().ok());
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some((s, m)) = cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(file)
+        && *s == stamp
+    {
+        return m.clone();
+    }
+    let module = parse(file).map(Arc::new);
+    let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+    if cache.len() >= MAX_CACHED {
+        cache.clear();
+    }
+    cache.insert(file.to_path_buf(), (stamp, module.clone()));
+    module
+}
 
 /// A project module read from disk.
 pub struct Module {
@@ -44,7 +81,11 @@ pub struct Helper<'m> {
 
 /// The project modules a migration's imported `RunPython` functions live in.
 #[must_use]
-pub fn load(path: Option<&Path>, module: &[Stmt], class: &StmtClassDef) -> Vec<(String, Module)> {
+pub fn load(
+    path: Option<&Path>,
+    module: &[Stmt],
+    class: &StmtClassDef,
+) -> Vec<(String, Arc<Module>)> {
     let Some(dir) = path.and_then(Path::parent) else {
         return Vec::new();
     };
@@ -67,16 +108,16 @@ pub fn load(path: Option<&Path>, module: &[Stmt], class: &StmtClassDef) -> Vec<(
             }
         }
     }
-    let mut out: Vec<(String, Module)> = Vec::new();
+    let mut out: Vec<(String, Arc<Module>)> = Vec::new();
     for name in &wanted {
         let Some(&(module, level, _)) = imports.get(name.as_str()) else {
             continue;
         };
         let key = format!("{level}:{module}");
-        if out.len() >= MAX_MODULES || out.iter().any(|(k, _)| *k == key) {
+        if out.iter().any(|(k, _)| *k == key) {
             continue;
         }
-        if let Some(m) = module_file(dir, module, level).and_then(|f| parse(&f)) {
+        if let Some(m) = module_file(dir, module, level).and_then(|f| cached(&f)) {
             out.push((key, m));
         }
     }
@@ -87,7 +128,7 @@ pub fn load(path: Option<&Path>, module: &[Stmt], class: &StmtClassDef) -> Vec<(
 /// `RunPython` call uses.
 #[must_use]
 pub fn helpers<'m>(
-    modules: &'m [(String, Module)],
+    modules: &'m [(String, Arc<Module>)],
     module: &'m [Stmt],
     class: &'m StmtClassDef,
 ) -> HashMap<&'m str, Helper<'m>> {
@@ -96,6 +137,7 @@ pub fn helpers<'m>(
         let &(m, level, name) = imports.get(bound)?;
         let key = format!("{level}:{m}");
         let (_, module) = modules.iter().find(|(k, _)| *k == key)?;
+        let module: &'m Module = module;
         let def = module.body().iter().find_map(|s| match s {
             Stmt::FunctionDef(f) if f.name.as_str() == name => Some(f),
             _ => None,
@@ -255,12 +297,12 @@ fn imports(module: &[Stmt]) -> Imports<'_> {
 /// The file of a module imported by a migration in `dir`: relative imports from the
 /// migration's package (`from ..utils import f`), absolute ones under the nearest ancestor
 /// that holds them.
-fn module_file(dir: &Path, module: &str, level: u32) -> Option<std::path::PathBuf> {
+fn module_file(dir: &Path, module: &str, level: u32) -> Option<PathBuf> {
     if level == 0 {
         return super::models::module_file(dir, module);
     }
     let base = dir.ancestors().nth(level as usize - 1)?;
-    let rel: std::path::PathBuf = module.split('.').filter(|p| !p.is_empty()).collect();
+    let rel: PathBuf = module.split('.').filter(|p| !p.is_empty()).collect();
     let file = base.join(&rel).with_extension("py");
     if !module.is_empty() && file.is_file() {
         return Some(file);
@@ -279,4 +321,39 @@ fn parse(file: &Path) -> Option<Module> {
         return None;
     }
     Some(Module { source, parsed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A migration naming functions of six modules reads all six (the cap was four per file),
+    /// and a second migration reading one of them gets the same parse from the cache.
+    #[test]
+    fn reads_every_named_module_once() {
+        let root = std::env::temp_dir().join(format!("mrt-helpers-{}", std::process::id()));
+        let migrations = root.join("shop/migrations");
+        std::fs::create_dir_all(&migrations).unwrap();
+        let mut imports = String::new();
+        let mut ops = String::new();
+        for i in 0..6 {
+            let text = format!("def fill{i}(apps, schema_editor):\n    pass\n");
+            std::fs::write(root.join(format!("shop/data{i}.py")), text).unwrap();
+            imports.push_str(&format!("from shop.data{i} import fill{i}\n"));
+            ops.push_str(&format!("        migrations.RunPython(fill{i}),\n"));
+        }
+        let source = format!(
+            "{imports}from django.db import migrations\n\nclass Migration(migrations.Migration):\n    operations = [\n{ops}    ]\n"
+        );
+        let path = migrations.join("0002_fill.py");
+        let parsed = ruff_python_parser::parse_unchecked_source(&source, PySourceType::Python);
+        let body = &parsed.syntax().body;
+        let class = super::super::django::migration_class(body).unwrap();
+        let first = load(Some(&path), body, class);
+        let again = load(Some(&path), body, class);
+        let _ = std::fs::remove_dir_all(&root);
+        assert_eq!(first.len(), 6);
+        assert_eq!(helpers(&first, body, class).len(), 6);
+        assert!(Arc::ptr_eq(&first[5].1, &again[5].1));
+    }
 }

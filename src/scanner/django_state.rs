@@ -132,8 +132,8 @@ pub enum Change {
     Custom {
         models: Vec<String>,
     },
-    /// Operations the scanner cannot read as fact (built under an `if` on the database or a
-    /// setting, or from a list it cannot see): the models they name, every model of the app
+    /// Operations the scanner cannot read as fact (built under a `try`, a loop, or from a
+    /// list it cannot see): the models they name, every model of the app
     /// when `None`, are unknown from here on.
     Unknown {
         models: Option<Vec<String>>,
