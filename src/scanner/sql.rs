@@ -786,6 +786,74 @@ fn alter_table_op(
             let (RenameTableNameKind::As(n) | RenameTableNameKind::To(n)) = table_name;
             op.new_name = Some(name_of(n, holes));
         }
+        AlterTableOperation::ChangeColumn { .. }
+        | AlterTableOperation::ModifyColumn { .. }
+        | AlterTableOperation::AlterColumn { .. } => alter_column_op(operation, holes, range, op),
+        AlterTableOperation::AddConstraint { constraint, .. } => {
+            add_constraint_op(constraint, holes, range, op);
+        }
+        AlterTableOperation::DropConstraint {
+            name, if_exists, ..
+        } => {
+            op.kind = OpKind::DropConstraint;
+            op.name = Some(restore(&name.value, holes));
+            op.if_exists = *if_exists;
+        }
+        AlterTableOperation::RenameConstraint { old_name, new_name } => {
+            op.kind = OpKind::RenameIndex;
+            op.name = Some(restore(&old_name.value, holes));
+            op.new_name = Some(restore(&new_name.value, holes));
+        }
+        AlterTableOperation::DropForeignKey { name, .. } => {
+            op.kind = OpKind::DropConstraint;
+            op.name = Some(restore(&name.value, holes));
+        }
+        _ => {}
+    }
+}
+
+/// `ALTER TABLE ... ADD CONSTRAINT`: the constraint and the operation it is.
+fn add_constraint_op(
+    constraint: &TableConstraint,
+    holes: &[String],
+    range: TextRange,
+    op: &mut Operation,
+) {
+    let (kind, name) = match constraint {
+        TableConstraint::Unique(c) => (OpKind::CreateUniqueConstraint, c.name.as_ref()),
+        TableConstraint::PrimaryKey(c) => (OpKind::CreatePrimaryKey, c.name.as_ref()),
+        TableConstraint::ForeignKey(c) => {
+            if let Some(action) = c.on_delete {
+                op.columns = vec![ColumnSpec {
+                    name: c
+                        .columns
+                        .first()
+                        .map(|i| i.value.clone())
+                        .unwrap_or_default(),
+                    fk_ondelete: Some(referential(action).to_string()),
+                    range,
+                    ..ColumnSpec::default()
+                }];
+            }
+            (OpKind::CreateForeignKey, c.name.as_ref())
+        }
+        TableConstraint::Check(c) => (OpKind::CreateCheckConstraint, c.name.as_ref()),
+        _ => (OpKind::Other, None),
+    };
+    op.kind = kind;
+    op.name = name.map(|n| restore(&n.value, holes));
+    op.constraints.extend(constraint_spec(constraint, holes));
+}
+
+/// `CHANGE COLUMN`, `MODIFY COLUMN` (MySQL) and `ALTER COLUMN`: a rename, a new type or
+/// nullability.
+fn alter_column_op(
+    operation: &AlterTableOperation,
+    holes: &[String],
+    range: TextRange,
+    op: &mut Operation,
+) {
+    match operation {
         AlterTableOperation::ChangeColumn {
             old_name,
             new_name,
@@ -844,48 +912,6 @@ fn alter_table_op(
                 }
                 _ => OpKind::Other,
             };
-        }
-        AlterTableOperation::AddConstraint { constraint, .. } => {
-            let (kind, name) = match constraint {
-                TableConstraint::Unique(c) => (OpKind::CreateUniqueConstraint, c.name.as_ref()),
-                TableConstraint::PrimaryKey(c) => (OpKind::CreatePrimaryKey, c.name.as_ref()),
-                TableConstraint::ForeignKey(c) => {
-                    if let Some(action) = c.on_delete {
-                        op.columns = vec![ColumnSpec {
-                            name: c
-                                .columns
-                                .first()
-                                .map(|i| i.value.clone())
-                                .unwrap_or_default(),
-                            fk_ondelete: Some(referential(action).to_string()),
-                            range,
-                            ..ColumnSpec::default()
-                        }];
-                    }
-                    (OpKind::CreateForeignKey, c.name.as_ref())
-                }
-                TableConstraint::Check(c) => (OpKind::CreateCheckConstraint, c.name.as_ref()),
-                _ => (OpKind::Other, None),
-            };
-            op.kind = kind;
-            op.name = name.map(|n| restore(&n.value, holes));
-            op.constraints.extend(constraint_spec(constraint, holes));
-        }
-        AlterTableOperation::DropConstraint {
-            name, if_exists, ..
-        } => {
-            op.kind = OpKind::DropConstraint;
-            op.name = Some(restore(&name.value, holes));
-            op.if_exists = *if_exists;
-        }
-        AlterTableOperation::RenameConstraint { old_name, new_name } => {
-            op.kind = OpKind::RenameIndex;
-            op.name = Some(restore(&old_name.value, holes));
-            op.new_name = Some(restore(&new_name.value, holes));
-        }
-        AlterTableOperation::DropForeignKey { name, .. } => {
-            op.kind = OpKind::DropConstraint;
-            op.name = Some(restore(&name.value, holes));
         }
         _ => {}
     }

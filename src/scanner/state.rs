@@ -1808,20 +1808,7 @@ impl Replay {
 fn replay_revision(schema: &mut Schema, m: &MigrationAST, rev: usize) -> RevisionFacts {
     let sqlite = m.dialect == super::model::DialectHint::Sqlite;
     let up_ops = ops_of(m.upgrade.as_ref());
-    let created: Vec<(String, What, String)> = up_ops
-        .iter()
-        .filter_map(|o| {
-            let what = match o.kind {
-                OpKind::CreateIndex => What::Index,
-                OpKind::CreateUniqueConstraint
-                | OpKind::CreateForeignKey
-                | OpKind::CreateCheckConstraint
-                | OpKind::CreatePrimaryKey => What::Constraint,
-                _ => return None,
-            };
-            Some((o.table.clone()?, what, o.name.clone()?))
-        })
-        .collect();
+    let created = created_objects(up_ops);
     schema.start_journal();
     let mut sim = Sim {
         schema,
@@ -1843,42 +1830,9 @@ fn replay_revision(schema: &mut Schema, m: &MigrationAST, rev: usize) -> Revisio
     let mut events = std::mem::take(&mut sim.events);
     let mut opaque = sim.opaque;
     let up_journal = sim.schema.take_journal();
-    let modelled = up_ops.iter().all(|o| {
-        !matches!(
-            o.kind,
-            OpKind::CreateTrigger
-                | OpKind::DropTrigger
-                | OpKind::CreateFunction
-                | OpKind::DropFunction
-                | OpKind::AlterTypeAddValue
-                | OpKind::AlterSequence
-                | OpKind::SetVal
-                | OpKind::Truncate
-                | OpKind::Other
-                | OpKind::Call
-        )
-    });
-    // A repair: schema operations that find the schema already as they leave it, and no
-    // rewrite of whole tables (that is data to restore, not schema).
-    let data = |o: &&Operation| {
-        matches!(
-            o.kind,
-            OpKind::Update
-                | OpKind::Delete
-                | OpKind::Insert
-                | OpKind::BulkInsert
-                | OpKind::Read
-                | OpKind::Execute
-        )
-    };
-    let repair = up_ops.iter().any(|o| !data(&o))
-        && up_ops
-            .iter()
-            .filter(data)
-            .all(|o| o.has_where || !matches!(o.kind, OpKind::Update | OpKind::Delete));
     let schema_unchanged = !opaque
-        && modelled
-        && repair
+        && modelled(up_ops)
+        && repair_shaped(up_ops)
         && up_journal.iter().all(|s| match s {
             Saved::Closed(_) => true,
             Saved::Table(name, before) => before.as_ref() == sim.schema.tables.get(name),
@@ -1912,6 +1866,65 @@ fn replay_revision(schema: &mut Schema, m: &MigrationAST, rev: usize) -> Revisio
     }
 }
 
+/// The indexes and constraints an upgrade creates by name: (table, what, name).
+fn created_objects(up_ops: &[Operation]) -> Vec<(String, What, String)> {
+    up_ops
+        .iter()
+        .filter_map(|o| {
+            let what = match o.kind {
+                OpKind::CreateIndex => What::Index,
+                OpKind::CreateUniqueConstraint
+                | OpKind::CreateForeignKey
+                | OpKind::CreateCheckConstraint
+                | OpKind::CreatePrimaryKey => What::Constraint,
+                _ => return None,
+            };
+            Some((o.table.clone()?, what, o.name.clone()?))
+        })
+        .collect()
+}
+
+/// Every operation is one the replay models (no triggers, functions, sequences, opaque SQL
+/// or calls), so an unchanged state means an unchanged schema.
+fn modelled(up_ops: &[Operation]) -> bool {
+    up_ops.iter().all(|o| {
+        !matches!(
+            o.kind,
+            OpKind::CreateTrigger
+                | OpKind::DropTrigger
+                | OpKind::CreateFunction
+                | OpKind::DropFunction
+                | OpKind::AlterTypeAddValue
+                | OpKind::AlterSequence
+                | OpKind::SetVal
+                | OpKind::Truncate
+                | OpKind::Other
+                | OpKind::Call
+        )
+    })
+}
+
+/// Shaped like a repair: schema operations (that may find the schema already as they leave
+/// it), and no rewrite of whole tables (that is data to restore, not schema).
+fn repair_shaped(up_ops: &[Operation]) -> bool {
+    let data = |o: &&Operation| {
+        matches!(
+            o.kind,
+            OpKind::Update
+                | OpKind::Delete
+                | OpKind::Insert
+                | OpKind::BulkInsert
+                | OpKind::Read
+                | OpKind::Execute
+        )
+    };
+    up_ops.iter().any(|o| !data(&o))
+        && up_ops
+            .iter()
+            .filter(data)
+            .all(|o| o.has_where || !matches!(o.kind, OpKind::Update | OpKind::Delete))
+}
+
 /// The objects either function touched: before the upgrade against after the downgrade.
 fn compare(schema: &Schema, up: &[Saved], down: &[Saved]) -> Vec<Drift> {
     let mut before: HashMap<&str, Option<&Slot<Table>>> = HashMap::new();
@@ -1933,87 +1946,91 @@ fn compare(schema: &Schema, up: &[Saved], down: &[Saved]) -> Vec<Drift> {
         }
         let name: &str = name;
         match schema.tables.get(name) {
-            Some(Slot::Present(new)) => {
-                if !new.sure {
-                    continue;
-                }
-                for oc in &old.columns {
-                    let Some(nc) = new.column(&oc.name) else {
-                        if new.complete {
-                            out.push(Drift::NotRecreated {
-                                what: What::Column,
-                                name: format!("{}.{}", old.name, oc.name),
-                                table: Some(old.name.clone()),
-                            });
-                        }
-                        continue;
-                    };
-                    if let (Some(false), Some(true)) = (oc.nullable, nc.nullable) {
-                        out.push(Drift::NullableNotRestored {
-                            table: old.name.clone(),
-                            column: oc.name.clone(),
-                            before: false,
-                        });
-                    }
-                    if let (Some(a), Some(b)) = (&oc.type_, &nc.type_)
-                        && a != b
-                    {
-                        out.push(Drift::TypeNotRestored {
-                            table: old.name.clone(),
-                            column: oc.name.clone(),
-                            before: a.clone(),
-                            after: b.clone(),
-                        });
-                    }
-                    if oc.default_known
-                        && nc.default_known
-                        && oc.default.is_some()
-                        && nc.default.is_none()
-                    {
-                        out.push(Drift::Column {
-                            table: old.name.clone(),
-                            column: oc.name.clone(),
-                            attribute: "server default",
-                            before: oc.default.clone().unwrap_or_default(),
-                            after: "none".to_string(),
-                        });
-                    }
-                }
-                for o in &old.objects {
-                    let Some(n) = &o.name else { continue };
-                    // Recreated without a name: the database names it (`<table>_pkey`, ...).
-                    let unnamed_twin = new.objects.iter().any(|x| {
-                        x.name.is_none()
-                            && x.kind == o.kind
-                            && (o.kind == ConstraintKind::PrimaryKey
-                                || x.columns.len() == o.columns.len()
-                                    && x.columns
-                                        .iter()
-                                        .zip(&o.columns)
-                                        .all(|(a, b)| a.eq_ignore_ascii_case(b)))
-                    });
-                    if o.sure && new.object(n).is_none() && !new.generated_names && !unnamed_twin {
-                        out.push(Drift::NotRecreated {
-                            what: if o.kind == ConstraintKind::Index {
-                                What::Index
-                            } else {
-                                What::Constraint
-                            },
-                            name: n.clone(),
-                            table: Some(old.name.clone()),
-                        });
-                    }
-                }
+            Some(Slot::Present(new)) if new.sure => {
+                column_drift(old, new, &mut out);
+                object_drift(old, new, &mut out);
             }
             Some(Slot::Gone) => out.push(Drift::NotRecreated {
                 what: What::Table,
                 name: old.name.clone(),
                 table: None,
             }),
-            None => {}
+            _ => {}
         }
     }
     out
+}
+
+/// Columns of `old` that `new` lacks, or has nullable, of another type, or without the
+/// server default.
+fn column_drift(old: &Table, new: &Table, out: &mut Vec<Drift>) {
+    for oc in &old.columns {
+        let Some(nc) = new.column(&oc.name) else {
+            if new.complete {
+                out.push(Drift::NotRecreated {
+                    what: What::Column,
+                    name: format!("{}.{}", old.name, oc.name),
+                    table: Some(old.name.clone()),
+                });
+            }
+            continue;
+        };
+        if let (Some(false), Some(true)) = (oc.nullable, nc.nullable) {
+            out.push(Drift::NullableNotRestored {
+                table: old.name.clone(),
+                column: oc.name.clone(),
+                before: false,
+            });
+        }
+        if let (Some(a), Some(b)) = (&oc.type_, &nc.type_)
+            && a != b
+        {
+            out.push(Drift::TypeNotRestored {
+                table: old.name.clone(),
+                column: oc.name.clone(),
+                before: a.clone(),
+                after: b.clone(),
+            });
+        }
+        if oc.default_known && nc.default_known && oc.default.is_some() && nc.default.is_none() {
+            out.push(Drift::Column {
+                table: old.name.clone(),
+                column: oc.name.clone(),
+                attribute: "server default",
+                before: oc.default.clone().unwrap_or_default(),
+                after: "none".to_string(),
+            });
+        }
+    }
+}
+
+/// Named indexes and constraints of `old` that `new` does not have again.
+fn object_drift(old: &Table, new: &Table, out: &mut Vec<Drift>) {
+    for o in &old.objects {
+        let Some(n) = &o.name else { continue };
+        // Recreated without a name: the database names it (`<table>_pkey`, ...).
+        let unnamed_twin = new.objects.iter().any(|x| {
+            x.name.is_none()
+                && x.kind == o.kind
+                && (o.kind == ConstraintKind::PrimaryKey
+                    || x.columns.len() == o.columns.len()
+                        && x.columns
+                            .iter()
+                            .zip(&o.columns)
+                            .all(|(a, b)| a.eq_ignore_ascii_case(b)))
+        });
+        if o.sure && new.object(n).is_none() && !new.generated_names && !unnamed_twin {
+            out.push(Drift::NotRecreated {
+                what: if o.kind == ConstraintKind::Index {
+                    What::Index
+                } else {
+                    What::Constraint
+                },
+                name: n.clone(),
+                table: Some(old.name.clone()),
+            });
+        }
+    }
 }
 
 #[cfg(test)]

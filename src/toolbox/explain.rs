@@ -593,7 +593,24 @@ pub fn explain_source(
         return Err(Error::Internal("migration vanished".into()));
     };
     let mut out = String::new();
-    let parents = match &m.down_revision {
+    let parents = parents_text(m);
+    let _ = writeln!(
+        out,
+        "{path}: {} migration {}, {parents}",
+        framework_name(m.framework),
+        m.revision
+    );
+    let all_steps = print_steps(m, &lines, &mut out);
+
+    data_at_risk(&all_steps, &findings, m, &mut out);
+    let verdict = verdict(&findings);
+    let _ = writeln!(out, "\n{verdict}");
+    Ok(out)
+}
+
+/// `parent abc`, `merges a, b`, `depends on 0001_x` ...
+fn parents_text(m: &MigrationAST) -> String {
+    match &m.down_revision {
         Parents::None if m.framework == Framework::Django => "no dependencies".to_string(),
         Parents::None => "a base revision".to_string(),
         Parents::One(p) if m.framework == Framework::Django => format!("depends on {p}"),
@@ -602,21 +619,20 @@ pub fn explain_source(
             format!("depends on {}", ps.join(", "))
         }
         Parents::Many(ps) => format!("merges {}", ps.join(", ")),
-    };
-    let _ = writeln!(
-        out,
-        "{path}: {} migration {}, {parents}",
-        framework_name(m.framework),
-        m.revision
-    );
+    }
+}
+
+/// Print the migration's functions step by step (Django: forwards, then what Django runs
+/// backwards); the steps, for attaching what is at risk.
+fn print_steps<'m>(m: &'m MigrationAST, lines: &Lines<'_>, out: &mut String) -> Vec<Step<'m>> {
     let mut all_steps: Vec<Step<'_>> = Vec::new();
     if m.framework == Framework::Django {
         all_steps.extend(section(
             "Forwards (operations):",
             m.upgrade.as_ref(),
             "upgrade",
-            &lines,
-            &mut out,
+            lines,
+            out,
         ));
         let _ = writeln!(
             out,
@@ -638,23 +654,28 @@ pub fn explain_source(
             "upgrade():",
             m.upgrade.as_ref(),
             "upgrade",
-            &lines,
-            &mut out,
+            lines,
+            out,
         ));
         all_steps.extend(section(
             "downgrade():",
             m.downgrade.as_ref(),
             "downgrade",
-            &lines,
-            &mut out,
+            lines,
+            out,
         ));
     }
+    all_steps
+}
 
+/// Per step, what it destroys and what the rules found on its lines; then the findings of
+/// the migration as a whole.
+fn data_at_risk(all_steps: &[Step<'_>], findings: &[Finding], m: &MigrationAST, out: &mut String) {
     // Data at risk: per step, what it destroys and what the rules found on its lines.
     let _ = writeln!(out, "\nData at risk:");
     let mut used = vec![false; findings.len()];
     let mut any = false;
-    for step in &all_steps {
+    for step in all_steps {
         let upgrade = step.section == "upgrade";
         let mut parts: Vec<String> = std::iter::once(step.op)
             .chain(step.sql.iter().copied())
@@ -692,7 +713,7 @@ pub fn explain_source(
         }
         for k in mine {
             used[k] = true;
-            finding_lines(&findings[k], &mut out);
+            finding_lines(&findings[k], out);
         }
     }
     let rest: Vec<usize> = (0..findings.len()).filter(|&k| !used[k]).collect();
@@ -700,7 +721,7 @@ pub fn explain_source(
         any = true;
         let _ = writeln!(out, "  the migration as a whole:");
         for k in rest {
-            finding_lines(&findings[k], &mut out);
+            finding_lines(&findings[k], out);
         }
     }
     if !any {
@@ -709,12 +730,16 @@ pub fn explain_source(
             "  nothing found: no step destroys data, and no rule fired"
         );
     }
+}
+
+/// `Rollback: safe`, `probably safe` or `NOT safe`, from the findings' severities.
+fn verdict(findings: &[Finding]) -> String {
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
     let warnings = findings.len() - errors;
-    let verdict = match (errors, warnings) {
+    match (errors, warnings) {
         (0, 0) => "Rollback: safe — no findings".to_string(),
         (0, w) => format!(
             "Rollback: probably safe — {} to review",
@@ -726,9 +751,7 @@ pub fn explain_source(
             plural(e, "error"),
             plural(w, "warning")
         ),
-    };
-    let _ = writeln!(out, "\n{verdict}");
-    Ok(out)
+    }
 }
 
 /// The findings `mrt check` gives this file when its folder is scanned (chain rules
