@@ -1562,7 +1562,6 @@ impl Walker<'_, '_> {
         Some(op)
     }
 
-    #[allow(clippy::too_many_lines)]
     fn op_call(&mut self, method: &str, call: &ExprCall, batch: Option<String>, range: TextRange) {
         let source = self.module.source;
         // In batch mode the table argument disappears: positions shift left by one.
@@ -1573,31 +1572,13 @@ impl Walker<'_, '_> {
                 .clone()
                 .or_else(|| self.name_arg(call, Some(p), kw).ok().flatten())
         };
-        let kind = match method {
-            "add_column" => OpKind::AddColumn,
-            "drop_column" => OpKind::DropColumn,
-            "alter_column" => OpKind::AlterColumn,
-            "create_table" => OpKind::CreateTable,
-            "drop_table" => OpKind::DropTable,
-            "rename_table" => OpKind::RenameTable,
-            "create_index" => OpKind::CreateIndex,
-            "drop_index" => OpKind::DropIndex,
-            "create_unique_constraint" => OpKind::CreateUniqueConstraint,
-            "create_foreign_key" => OpKind::CreateForeignKey,
-            "create_check_constraint" => OpKind::CreateCheckConstraint,
-            "create_primary_key" => OpKind::CreatePrimaryKey,
-            "drop_constraint" => OpKind::DropConstraint,
-            "bulk_insert" => OpKind::BulkInsert,
-            "execute" => {
-                if let Some(first) = arg(call, Some(0), "sqltext") {
-                    self.execute(first, call, range, true);
-                }
-                return;
+        if method == "execute" {
+            if let Some(first) = arg(call, Some(0), "sqltext") {
+                self.execute(first, call, range, true);
             }
-            "get_bind" | "get_context" | "f" | "inline_literal" | "invoke"
-            | "implementation_for" => OpKind::Read,
-            _ => OpKind::Other,
-        };
+            return;
+        }
+        let kind = op_kind(method);
         let mut op = Operation::new(kind, Origin::Op, range);
         op.kwargs = kwargs(call, source);
         op.sql = Some(source[call.range()].to_string());
@@ -1663,8 +1644,47 @@ impl Walker<'_, '_> {
                     .ok()
                     .flatten();
             }
+            OpKind::CreateIndex
+            | OpKind::DropIndex
+            | OpKind::CreateUniqueConstraint
+            | OpKind::CreateCheckConstraint
+            | OpKind::CreatePrimaryKey
+            | OpKind::DropConstraint
+            | OpKind::CreateForeignKey => self.key_op(call, batch.as_ref(), &mut op),
+            OpKind::BulkInsert => {
+                op.table = call
+                    .arguments
+                    .args
+                    .first()
+                    .and_then(|arg| self.table_expr(arg).or_else(|| self.name(arg)));
+                op.writes = vec!["*".to_string()];
+                op.literal_rows = matches!(
+                    arg(call, Some(1), "rows"),
+                    Some(Expr::List(_) | Expr::Tuple(_))
+                );
+            }
+            _ => {
+                op.name = Some(method.to_string());
+            }
+        }
+        self.ops.push(op);
+    }
+
+    /// `op.create_index`, `drop_index`, `create_*_constraint`, `create_primary_key`,
+    /// `create_foreign_key` and `drop_constraint`: the key's name, table and definition.
+    fn key_op(&self, call: &ExprCall, batch: Option<&String>, op: &mut Operation) {
+        // In batch mode the table argument disappears: positions shift left by one.
+        let b = usize::from(batch.is_some());
+        let pos = |p: usize| p.checked_sub(b);
+        let table_at = |p: usize, kw: &str| -> Option<String> {
+            batch
+                .cloned()
+                .or_else(|| self.name_arg(call, Some(p), kw).ok().flatten())
+        };
+        let kind = op.kind;
+        match kind {
             OpKind::CreateIndex => {
-                self.named(&mut op, call);
+                self.named(op, call);
                 op.table = table_at(1, "table_name");
                 op.unique = op.kwarg_value("unique").and_then(Value::as_bool) == Some(true);
                 let mut columns = Vec::new();
@@ -1688,16 +1708,16 @@ impl Walker<'_, '_> {
                 });
             }
             OpKind::DropIndex => {
-                self.named(&mut op, call);
+                self.named(op, call);
                 op.table = batch
-                    .clone()
+                    .cloned()
                     .or_else(|| self.name_arg(call, Some(1), "table_name").ok().flatten());
             }
             OpKind::CreateUniqueConstraint
             | OpKind::CreateCheckConstraint
             | OpKind::CreatePrimaryKey
             | OpKind::DropConstraint => {
-                self.named(&mut op, call);
+                self.named(op, call);
                 op.table = table_at(1, "table_name");
                 if kind == OpKind::DropConstraint
                     && let Some(t) = op.kwarg_value("type_").and_then(Value::as_str)
@@ -1740,10 +1760,10 @@ impl Walker<'_, '_> {
                 }
             }
             OpKind::CreateForeignKey => {
-                self.named(&mut op, call);
+                self.named(op, call);
                 op.table = table_at(1, "source_table");
                 if let Some(ondelete) = op.kwarg_value("ondelete").and_then(Value::as_str) {
-                    op.columns.push(python_fk(ondelete, range));
+                    op.columns.push(python_fk(ondelete, op.range));
                 }
                 op.constraints.push(ConstraintSpec {
                     kind: ConstraintKind::ForeignKey,
@@ -1755,23 +1775,8 @@ impl Walker<'_, '_> {
                     detail: foreign_key_detail(call, pos(3), pos(4)),
                 });
             }
-            OpKind::BulkInsert => {
-                op.table = call
-                    .arguments
-                    .args
-                    .first()
-                    .and_then(|arg| self.table_expr(arg).or_else(|| self.name(arg)));
-                op.writes = vec!["*".to_string()];
-                op.literal_rows = matches!(
-                    arg(call, Some(1), "rows"),
-                    Some(Expr::List(_) | Expr::Tuple(_))
-                );
-            }
-            _ => {
-                op.name = Some(method.to_string());
-            }
+            _ => {}
         }
-        self.ops.push(op);
     }
 
     /// The first argument as the operation's name; `None` literal is remembered.
@@ -2013,6 +2018,30 @@ fn table_constraint(call: &ExprCall) -> Option<ConstraintSpec> {
         _ => spec.columns = args.iter().filter_map(literal_str).collect(),
     }
     Some(spec)
+}
+
+/// The operation an `op.<method>(...)` call is (`execute` is read apart).
+fn op_kind(method: &str) -> OpKind {
+    match method {
+        "add_column" => OpKind::AddColumn,
+        "drop_column" => OpKind::DropColumn,
+        "alter_column" => OpKind::AlterColumn,
+        "create_table" => OpKind::CreateTable,
+        "drop_table" => OpKind::DropTable,
+        "rename_table" => OpKind::RenameTable,
+        "create_index" => OpKind::CreateIndex,
+        "drop_index" => OpKind::DropIndex,
+        "create_unique_constraint" => OpKind::CreateUniqueConstraint,
+        "create_foreign_key" => OpKind::CreateForeignKey,
+        "create_check_constraint" => OpKind::CreateCheckConstraint,
+        "create_primary_key" => OpKind::CreatePrimaryKey,
+        "drop_constraint" => OpKind::DropConstraint,
+        "bulk_insert" => OpKind::BulkInsert,
+        "get_bind" | "get_context" | "f" | "inline_literal" | "invoke" | "implementation_for" => {
+            OpKind::Read
+        }
+        _ => OpKind::Other,
+    }
 }
 
 /// Does the call pass no keyword outside `allowed` (options the state does not keep)?
