@@ -291,3 +291,19 @@ fn a_table_none_of_whose_columns_this_file_can_write_stays_a_comment() {
         "{body}"
     );
 }
+
+#[test]
+fn a_foreign_key_follows_a_renamed_referenced_column() {
+    let middle = format!(
+        "{KEYS}    op.alter_column(\"registered_models\", \"name\", new_column_name=\"title\")\n"
+    );
+    let body = fixed_on_chain(
+        "renamed-column",
+        Some(&middle),
+        "    op.drop_constraint(\"fk_tags_model\", \"tags\", type_=\"foreignkey\")\n",
+    );
+    assert_eq!(
+        body,
+        "    op.create_foreign_key(\"fk_tags_model\", \"tags\", \"registered_models\", [\"model\"], [\"title\"])\n"
+    );
+}
