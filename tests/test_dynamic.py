@@ -109,6 +109,28 @@ def test_blog_history_verdicts(check: Callable[..., RollbackChecker], db_url: st
     assert all(r.duration_s > 0 for r in results)
 
 
+def test_failures_are_data_with_their_sentence_rendered_from_them(
+    check: Callable[..., RollbackChecker], db_url: str
+) -> None:
+    by = {r.revision: r for r in check(EXAMPLES / "blog", db_url).check_all()}
+    # Each line is one Failure: what it is about is read from fields, never from the words.
+    [changed] = by["006"].problems
+    assert (changed.what, changed.kind, changed.subject) == ("rows", "data_lost", "column")
+    assert (changed.tables, changed.column) == (["users"], "name")
+    tags = next(p for p in by["005"].problems if p.what == "schema")
+    assert (tags.kind, tags.subject, tags.name, tags.tables) == (
+        "schema_drift",
+        "table",
+        "tags",
+        ["tags"],
+    )
+    body = {(p.subject, p.column) for p in by["007"].problems if p.what == "schema"}
+    assert {("column", "body"), ("column", "body_text")} <= body
+    for result in by.values():
+        assert [str(p) for p in result.problems] == result.failures
+    assert by["006"].to_dict()["failure_kind"] == "data_lost"
+
+
 # -- the walk never stops early -------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """Type stubs for the native engine (src/bindings). Checked by mypy.stubtest in CI."""
 
 import os
-from typing import Any, final
+from typing import Any, Literal, final
 
 from typing_extensions import disjoint_base
 
@@ -64,6 +64,8 @@ def check_cli(
 
 # -- public value types (src/bindings/public_types.rs) ------------------------------------
 
+_Severity = Literal["error", "warning"]
+
 @disjoint_base
 class RiskWarning:
     """One static finding. Built by the scanner, and by `custom_checks` functions."""
@@ -82,22 +84,22 @@ class RiskWarning:
         file: str,
         pattern: str,
         message: str,
-        severity: str = "error",
+        severity: _Severity = "error",
         line: int | None = None,
         rule: str | None = None,
         column: int | None = None,
         fix: str | None = None,
     ) -> RiskWarning: ...
     @property
-    def severity(self) -> str:
+    def severity(self) -> _Severity:
         """``error`` or ``warning`` (anything else raises ValueError)."""
     @severity.setter
-    def severity(self, value: str) -> None: ...
+    def severity(self, value: _Severity) -> None: ...
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `mrt check --format json` prints (keys: `FINDING_KEYS`)."""
     def __getnewargs__(
         self,
-    ) -> tuple[str, str, str, str, str, int | None, str | None, int | None, str | None]: ...
+    ) -> tuple[str, str, str, str, _Severity, int | None, str | None, int | None, str | None]: ...
 
 @final
 class Operation:
@@ -172,7 +174,9 @@ def graph_order(nodes: list[tuple[str, list[str], str]]) -> list[int]:
 def skipped_revisions(keys: list[str], revisions: list[str]) -> dict[str, str]:
     """{revision: skip key} for each revision a key names: its exact id or a unique prefix."""
 
-def custom_severity(overrides: list[tuple[str, str]], pattern: str) -> str | None:
+def custom_severity(
+    overrides: list[tuple[str, str]], pattern: str
+) -> Literal["error", "warning", "off"] | None:
     """The severity_overrides value for a custom check's finding of ``pattern``, or None."""
 
 # -- dynamic rollback engine (src/bindings/engine.rs) ------------------------------------
@@ -183,7 +187,7 @@ class Schema:
 
     @property
     def tables(self) -> list[str]: ...
-    def diff(self, actual: Schema, moment: str) -> list[str]: ...
+    def diff(self, actual: Schema, moment: Literal["rollback", "reupgrade"]) -> list[Failure]: ...
     def created_or_changed(self, before: Schema) -> list[str]: ...
     def to_json(self) -> str: ...
     def __eq__(self, value: object, /) -> bool: ...
@@ -238,6 +242,121 @@ class SeedOutcome:
     def warnings(self) -> list[str]: ...
     @property
     def unseeded(self) -> list[Unseeded]: ...
+
+# -- the verdict on one revision (src/bindings/outcome.rs) -------------------------------
+
+_FailureKind = Literal["rollback_failed", "data_lost", "schema_drift"]
+_Status = Literal["passed", "failed", "upgrade_fails_on_data", "unverified", "blocked", "skipped"]
+
+RESULT_KEYS: list[str]
+"""The keys of `RevisionResult.to_dict`, in order."""
+
+@final
+class Failure:
+    """One thing wrong with a revision, as data; ``str()`` is its sentence."""
+
+    @staticmethod
+    def step_failed(step: str, reason: str) -> Failure: ...
+    @staticmethod
+    def blocked(ancestor: str, reason: str) -> Failure: ...
+    @staticmethod
+    def not_checked(revision: str, step: str, reason: str) -> Failure: ...
+    @staticmethod
+    def fails_on_data(
+        reason: str,
+        statement: str | None = None,
+        error_table: str | None = None,
+        touched_with_rows: list[str] = ...,
+        held: list[str] = ...,
+    ) -> Failure: ...
+    @staticmethod
+    def unverified(table: str, refused: Unseeded | None = None) -> Failure: ...
+    @property
+    def what(
+        self,
+    ) -> Literal[
+        "step_failed",
+        "blocked",
+        "not_checked",
+        "schema",
+        "rows",
+        "fails_on_data",
+        "unverified",
+        "line",
+    ]: ...
+    @property
+    def kind(self) -> _FailureKind | None: ...
+    @property
+    def tables(self) -> list[str]: ...
+    @property
+    def subject(
+        self,
+    ) -> (
+        Literal[
+            "table", "column", "view", "enum", "sequence", "index", "unique", "check", "foreign_key"
+        ]
+        | None
+    ): ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def column(self) -> str | None: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class RevisionResult:
+    """The rollback verdict for one revision."""
+
+    revision: str
+    passed: bool
+    skipped: bool
+    skip_reason: str
+    duration_s: float
+    warnings: list[str]
+    coverage: dict[str, int]
+    def __new__(
+        cls,
+        revision: str,
+        passed: bool,
+        skipped: bool = False,
+        skip_reason: str = "",
+        failures: list[str | Failure | RowProblem] | None = None,
+        down_revision: str | tuple[str, ...] | list[str] | None = None,
+        duration_s: float = 0.0,
+        warnings: list[str] | None = None,
+        status: _Status | None = None,
+        coverage: dict[str, int] | None = None,
+        failure_kind: _FailureKind | None = None,
+    ) -> RevisionResult: ...
+    @property
+    def failures(self) -> list[str]:
+        """The failure lines (a copy: add failures with `add`)."""
+    @failures.setter
+    def failures(self, value: list[str | Failure | RowProblem]) -> None: ...
+    @property
+    def problems(self) -> list[Failure]: ...
+    @property
+    def down_revision(self) -> str | tuple[str, ...] | None: ...
+    @down_revision.setter
+    def down_revision(self, value: str | tuple[str, ...] | list[str] | None) -> None: ...
+    @property
+    def status(self) -> _Status: ...
+    @status.setter
+    def status(self, value: _Status) -> None: ...
+    @property
+    def failure_kind(self) -> _FailureKind | None: ...
+    @failure_kind.setter
+    def failure_kind(self, value: _FailureKind | None) -> None: ...
+    @property
+    def risk_score(self) -> int: ...
+    def add(self, failure: str | Failure | RowProblem) -> None: ...
+    def found(self, kind: _FailureKind) -> None: ...
+    def fail_rollback(self) -> None: ...
+    def conclude(self, unverified: list[Failure]) -> None: ...
+    def settle(self, allow_unverified: bool) -> None: ...
+    def failure_summary(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
 @final
 class Engine:

@@ -23,13 +23,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import _core
 from .models import RevisionResult, parents_of
 from .runner import AlembicRunner, MigrationError
 
 if TYPE_CHECKING:
     from alembic.script import Script
 
-    from . import _core
     from .config import MRTConfig
     from .safety import Run
 
@@ -68,8 +68,35 @@ class _UserSeed:
 
 
 class _Blocked(Exception):
-    """The parent cannot be reached even on an empty database; the message names the
+    """The parent cannot be reached even on an empty database; ``failure`` names the
     ancestor at fault."""
+
+    def __init__(self, failure: _core.Failure) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+
+
+class _Final(Exception):
+    """A step of a check settled the result: the later steps do not run."""
+
+
+@dataclasses.dataclass
+class _Parent:
+    """The database at the revision's parent, before the upgrade."""
+
+    schema: _core.Schema
+    rows: _core.Fingerprint
+    seed_warnings: list[str]
+    unseeded: dict[str, _core.Unseeded]
+    held: set[str] = dataclasses.field(default_factory=set)
+    """Tables that held rows when the upgrade failed on them."""
+
+
+@dataclasses.dataclass
+class _Upgraded:
+    schema: _core.Schema
+    ours: _core.Fingerprint | None
+    """The rows seeded after the upgrade (not the user's)."""
 
 
 class RollbackChecker:
@@ -77,8 +104,6 @@ class RollbackChecker:
     create (unless ``allow_existing_data``)."""
 
     def __init__(self, runner: AlembicRunner, config: MRTConfig) -> None:
-        from . import _core
-
         self.runner = runner
         self.config = config
         self.engine = _core.Engine(
@@ -99,7 +124,7 @@ class RollbackChecker:
         self._skipped: dict[str, str] | None = None  # revision -> skip key
         self._doing = "reach the parent"
         # Once the server stopped answering: the line every later revision gets (not checked).
-        self._gone: str | None = None
+        self._gone: _core.Failure | None = None
         self._data_tables: dict[str, set[str]] | None = None
         self.run = runner.begin_run(self.engine, self._guard)
         # allow_existing_data: the user's database when working on a copy of it (PostgreSQL,
@@ -120,8 +145,6 @@ class RollbackChecker:
     def _guard(self, run: Run) -> bool:
         """Refuse a database holding what this run did not create (see `pytest_mrt.safety`).
         False when the run checks a copy of it instead (`_protect_existing_data`)."""
-        from . import _core
-
         refusal = run.refusal()
         if refusal is not None and not self.config.allow_existing_data:
             raise _core.SafetyError(refusal)
@@ -134,7 +157,7 @@ class RollbackChecker:
         that could not be restored)."""
         from sqlalchemy.engine import make_url
 
-        from . import _core, safety
+        from . import safety
 
         if self.engine.dialect == "mysql":
             current = self.runner.current()
@@ -155,8 +178,6 @@ class RollbackChecker:
         self.run = self.runner.begin_run(self.engine, run=self.run.on_copy(self.runner.db_url))
 
     def _refuse_below_floor(self, revisions: Iterable[str]) -> None:
-        from . import _core
-
         below = [r for r in revisions if r in self._floor]
         if below:
             at = ", ".join(self._floor_heads)
@@ -171,44 +192,35 @@ class RollbackChecker:
 
     def check_revision(self, revision: str) -> RevisionResult:
         """Check one revision, moving the database to its parent first when needed."""
-        from . import _core
-
         script = self.runner.resolve(revision)
         rev = script.revision
-        down = script.down_revision
-        result = RevisionResult(
-            revision=rev,
-            passed=False,
-            down_revision=tuple(down) if isinstance(down, (list, tuple)) else down,
-        )
+        result = RevisionResult(rev, passed=False, down_revision=script.down_revision)
         reason = self._skip_reason(rev)
         if reason is None and self._floor:
             self._refuse_below_floor([rev])
         if reason is not None:
             # passed=True as in earlier pytest-mrt: a documented skip is not a failure.
-            result.passed = True
-            result.skipped = True
-            result.skip_reason = reason
-            result.status = "skipped"
-            return result
+            return RevisionResult(
+                rev, True, True, reason, down_revision=script.down_revision, status="skipped"
+            )
         if self._gone is not None:
-            result.failures.append(self._gone)
+            result.add(self._gone)
             result.status = "blocked"
             return result
         start = time.perf_counter()
         try:
             self._check(script, result)
+        except _Blocked as exc:
+            result.add(exc.failure)
+            result.status = "blocked"
+            self._dirty = True
+        except _Final:
+            pass
         except _core.NoAnswerError as exc:
             self._stopped_answering(rev, result, exc)
         finally:
             result.duration_s = time.perf_counter() - start
-        if result.status == "unverified" and self.config.allow_unverified:
-            # Allowed: the lines stay visible, as warnings.
-            result.warnings += result.failures
-            result.failures = []
-            result.passed = True
-        else:
-            result.passed = result.status == "passed"
+        result.settle(self.config.allow_unverified)
         return result
 
     def _stopped_answering(
@@ -217,15 +229,12 @@ class RollbackChecker:
         """The server did not answer within ``migration_timeout`` (and the grace for its
         cancel): this revision fails as timed out; the later ones are not checked, since each
         would wait the same way, and none of them gets a verdict it did not earn."""
-        result.failures = [f"{self._doing} failed: {exc.reason}"]
+        result.failures = [_core.Failure.step_failed(self._doing, exc.reason)]
+        result.found("rollback_failed")
         result.warnings = []
         result.coverage = {}
         result.status = "failed"
-        result.failure_kind = "rollback_failed"
-        self._gone = (
-            f"blocked: not checked, the database server stopped answering during the check "
-            f"of {rev} ({self._doing} {exc.reason})"
-        )
+        self._gone = _core.Failure.not_checked(rev, self._doing, exc.reason)
 
     def _skip_reason(self, rev: str) -> str | None:
         """The reason of the ``skip`` entry naming ``rev``: its exact id or a unique prefix,
@@ -234,74 +243,86 @@ class RollbackChecker:
         if not skip:
             return None
         if self._skipped is None:
-            from . import _core
-
             revisions = [s.revision for s in self.runner.walk_revisions()]
             self._skipped = _core.skipped_revisions(list(skip), revisions)
         key = self._skipped.get(rev)
         return None if key is None else skip[key]
 
     def _check(self, script: Script, result: RevisionResult) -> None:
-        rev = script.revision
+        """The steps of one check (SPEC "What one revision's check does"); `_Final` or
+        `_Blocked` when a step settles the verdict early."""
         parents = parents_of(script.down_revision)
+        at = self._at_parent(parents)
+        on_data_error = self._upgrade(script.revision, parents, at, result)
+        up = self._after_upgrade(script, at, on_data_error, result)
+        self._roll_back(script.revision, parents, at, up, result)
+        self._upgrade_again(script.revision, up, result)
+        ignored = self._foreign_tables | {self.runner.version_table}
+        empty = [t for t, n in result.coverage.items() if n == 0 and t not in ignored]
+        result.conclude([_core.Failure.unverified(t, at.unseeded.get(t)) for t in empty])
+
+    def _at_parent(self, parents: tuple[str, ...]) -> _Parent:
+        """Move to the parent, seed every table, fingerprint every row."""
         self._show("reach the parent")
-        try:
-            self._move_to(parents)
-        except _Blocked as exc:
-            result.failures.append(str(exc))
-            result.status = "blocked"
-            self._dirty = True
-            return
+        self._move_to(parents)
         self.engine.ignore_table(self.runner.version_table)
         before = self._schema(parents)
         self._salt += 2
         self._show("seed")
         seeded = self._seed(before, before.tables, self._salt)
-        seed_warnings = seeded.warnings
+        rows = self.engine.fingerprint(before)
         unseeded = {u.table: u for u in seeded.unseeded}
-        rows_before = self.engine.fingerprint(before)
+        return _Parent(before, rows, seeded.warnings, unseeded)
 
-        on_data: str | None = None
-        on_data_error: MigrationError | None = None
-        held: set[str] = set()
+    def _upgrade(
+        self, rev: str, parents: tuple[str, ...], at: _Parent, result: RevisionResult
+    ) -> MigrationError | None:
+        """Upgrade from the seeded parent. When that fails, the revision is judged on its
+        own: the same upgrade from the parent rebuilt with empty tables (``at`` is updated);
+        the first error is returned when that one works, the revision fails when it does not."""
         self._show("upgrade")
         try:
             self.runner.upgrade(rev)
+            return None
         except MigrationError as exc:
             if exc.in_env_py:
                 raise  # a configuration problem, the same for every revision: stop here
-            held = {t for t in before.tables if rows_before.row_count(t) > 0}
-            # Judged on its own: the same upgrade from the parent with empty tables.
+            on_data = exc
+        at.held = {t for t in at.schema.tables if at.rows.row_count(t) > 0}
+        self._dirty = True
+        self._known = None
+        self._show("rebuild the parent without rows")
+        self._rebuild(parents)
+        at.seed_warnings, at.unseeded = [], {}
+        at.schema = self.engine.snapshot()
+        at.rows = self.engine.fingerprint(at.schema)
+        self._show("upgrade (empty tables)")
+        try:
+            self.runner.upgrade(rev)
+        except MigrationError as empty:
+            if empty.in_env_py:
+                raise
             self._dirty = True
             self._known = None
-            self._show("rebuild the parent without rows")
-            try:
-                self._rebuild(parents)
-            except _Blocked as blocked:
-                result.failures.append(str(blocked))
-                result.status = "blocked"
-                return
-            seed_warnings = []
-            unseeded = {}
-            before = self.engine.snapshot()
-            rows_before = self.engine.fingerprint(before)
-            self._show("upgrade (empty tables)")
-            try:
-                self.runner.upgrade(rev)
-            except MigrationError as empty:
-                if empty.in_env_py:
-                    raise
-                self._dirty = True
-                self._known = None
-                self._unreachable[rev] = empty.reason
-                result.failures.append(f"upgrade failed: {empty.reason}")
-                result.status = "failed"
-                result.found("rollback_failed")
-                return
-            on_data_error = exc
-        self.engine.ignore_table(self.runner.version_table)
-        result.warnings += seed_warnings
+            self._unreachable[rev] = empty.reason
+            result.add(_core.Failure.step_failed("upgrade", empty.reason))
+            result.status = "failed"
+            raise _Final from None
+        return on_data
 
+    def _after_upgrade(
+        self,
+        script: Script,
+        at: _Parent,
+        on_data_error: MigrationError | None,
+        result: RevisionResult,
+    ) -> _Upgraded:
+        """Seed the tables the revision created or changed, and count the rows of each table
+        it touches (``coverage``)."""
+        rev = script.revision
+        self.engine.ignore_table(self.runner.version_table)
+        result.warnings += at.seed_warnings
+        before = at.schema
         upgraded = self.engine.snapshot()
         touched = upgraded.created_or_changed(before)
         existing = [t for t in touched if t in before.tables]
@@ -312,94 +333,93 @@ class RollbackChecker:
                 set(existing)
                 | (set(before.tables) - set(upgraded.tables))
                 | self._tables_named(rev)
-                | _named_outside_downgrade(Path(script.path), held)
+                | _named_outside_downgrade(Path(script.path), at.held)
             )
-            on_data = _fails_on_data_line(on_data_error, sorted(touches & held), held)
-            result.failures.append(on_data)
+            result.add(
+                _core.Failure.fails_on_data(
+                    on_data_error.reason,
+                    on_data_error.statement,
+                    on_data_error.table,
+                    sorted(touches & at.held),
+                    sorted(at.held),
+                )
+            )
         # The rows seeded now are ours wherever the downgrade puts them (a table renamed back,
         # the old primary key restored): compare() recognises them by key or content.
         rows_pre = self.engine.fingerprint(upgraded, touched) if touched else None
         self._show("seed")
         # After an upgrade that fails on data, rows in the parent's tables would make the
         # upgrade after the rollback fail the same way: seed only the tables it created.
-        to_seed = touched if on_data is None else [t for t in touched if t not in existing]
+        to_seed = touched if on_data_error is None else [t for t in touched if t not in existing]
         seeded = self._seed(upgraded, to_seed, self._salt + 1)
         result.warnings += seeded.warnings
         for refused in seeded.unseeded:
-            unseeded.setdefault(refused.table, refused)
+            at.unseeded.setdefault(refused.table, refused)
         ours = None
+        coverage: dict[str, int] = {}
         if touched:
             rows_now = self.engine.fingerprint(upgraded, touched)
             if rows_pre is not None:
                 ours = rows_now.added_since(rows_pre)
             for table in touched:
-                result.coverage[table] = (
-                    rows_before.row_count(table)
-                    if table in before.tables
-                    else rows_now.row_count(table)
-                )
+                rows = at.rows if table in before.tables else rows_now
+                coverage[table] = rows.row_count(table)
         for table in set(before.tables) - set(upgraded.tables):  # dropped by the upgrade
-            result.coverage[table] = rows_before.row_count(table)
+            coverage[table] = at.rows.row_count(table)
         for table in self._tables_named(rev) & set(before.tables) & set(upgraded.tables):
-            result.coverage.setdefault(table, rows_before.row_count(table))
-        ignored = self._foreign_tables | {self.runner.version_table}
-        empty_tables = [t for t, n in result.coverage.items() if n == 0 and t not in ignored]
+            coverage.setdefault(table, at.rows.row_count(table))
+        result.coverage = coverage
+        return _Upgraded(upgraded, ours)
 
+    def _roll_back(
+        self,
+        rev: str,
+        parents: tuple[str, ...],
+        at: _Parent,
+        up: _Upgraded,
+        result: RevisionResult,
+    ) -> None:
+        """Downgrade; compare the schema and every row with the parent's."""
         # Downgrading to one parent of a merge removes only the merge: the other parent stays.
-        target = parents[0] if parents else "base"
         self._show("downgrade")
-        if not self._step(result, "downgrade", target, "downgrade"):
-            self._maybe = ((rev,), upgraded)
-            _failed_rollback_first(result, on_data)
-            return
+        if not self._step(result, "downgrade", parents[0] if parents else "base", "downgrade"):
+            self._maybe = ((rev,), up.schema)
+            result.fail_rollback()
+            raise _Final
         self._show("compare")
         after = self.engine.snapshot()
-        self._schema_drift(result, before.diff(after, "rollback"))
-        for problem in rows_before.compare(self.engine.fingerprint(after), ours):
-            result.failures.append(str(problem))
-            result.found("data_lost" if problem.loses_data else "schema_drift")
+        for difference in at.schema.diff(after, "rollback"):
+            result.add(difference)
+        for problem in at.rows.compare(self.engine.fingerprint(after), up.ours):
+            result.add(problem)
 
+    def _upgrade_again(self, rev: str, up: _Upgraded, result: RevisionResult) -> None:
+        """Upgrade again: it must work and give the first upgrade's schema."""
         self._show("upgrade again")
         if not self._step(result, "upgrade", rev, "upgrade after the rollback"):
-            _failed_rollback_first(result, on_data)
-            return
+            result.fail_rollback()
+            raise _Final
         self._show("compare")
         again = self.engine.snapshot()
-        self._schema_drift(result, upgraded.diff(again, "reupgrade"))
+        for difference in up.schema.diff(again, "reupgrade"):
+            result.add(difference)
         if self._walking:
             # Nobody else touches the database between two checks of one walk.
             self._known = ((rev,), again)
-        rollback_failures = [f for f in result.failures if f != on_data]
-        if rollback_failures:
-            _failed_rollback_first(result, on_data)
-        elif on_data is not None:
-            result.status = "upgrade_fails_on_data"
-        elif empty_tables:
-            result.status = "unverified"
-            result.failures += [_unverified_line(t, unseeded.get(t)) for t in empty_tables]
-        else:
-            result.status = "passed"
 
     def _step(self, result: RevisionResult, command: str, target: str, what: str) -> bool:
-        """Run one Alembic step; a failure becomes the result's failure line."""
+        """Run one Alembic step; a failure becomes the result's failure."""
         try:
             getattr(self.runner, command)(target)
             self.engine.ignore_table(self.runner.version_table)
         except MigrationError as exc:
             if exc.in_env_py:
                 raise
-            result.failures.append(f"{what} failed: {exc.reason}")
-            result.found("rollback_failed")
+            result.add(_core.Failure.step_failed(what, exc.reason))
             self._dirty = True
             self._known = None
             return False
         return True
-
-    @staticmethod
-    def _schema_drift(result: RevisionResult, differences: list[str]) -> None:
-        result.failures += differences
-        if differences:
-            result.found("schema_drift")
 
     def _seed(self, schema: _core.Schema, tables: list[str], salt: int) -> _core.SeedOutcome:
         skip = self._foreign_tables | {self.runner.version_table}
@@ -421,8 +441,6 @@ class RollbackChecker:
         ``bulk_insert``, ...), from the static scanner: a revision that only rewrites rows
         touches those tables without changing the schema."""
         if self._data_tables is None:
-            from . import _core
-
             folders = sorted({str(Path(s.path).parent) for s in self.runner.walk_revisions()})
             self._data_tables = {}
             try:
@@ -456,7 +474,7 @@ class RollbackChecker:
         if self._unreachable:
             at_fault = sorted(self._ancestors(parents) & set(self._unreachable))
             if at_fault:
-                raise _Blocked(_blocked_line(at_fault[0], self._unreachable[at_fault[0]]))
+                raise _Blocked(_core.Failure.blocked(at_fault[0], self._unreachable[at_fault[0]]))
         if not self._dirty and self._known is not None and set(self._known[0]) == want:
             return  # the previous check left the database right here
         maybe, self._maybe = self._maybe, None
@@ -524,7 +542,7 @@ class RollbackChecker:
                     if exc.in_env_py:
                         raise
                     self._unreachable[script.revision] = exc.reason
-                    raise _Blocked(_blocked_line(script.revision, exc.reason)) from None
+                    raise _Blocked(_core.Failure.blocked(script.revision, exc.reason)) from None
                 done.add(script.revision)
 
     # -- the whole history ----------------------------------------------------------------
@@ -554,8 +572,6 @@ class RollbackChecker:
 
     def seed(self, table: str, rows: list[dict[str, Any]], pk_col: str = "id") -> None:
         """Insert ``rows`` into ``table`` and remember them for `data_problems`."""
-        from . import _core
-
         schema = self.engine.snapshot()
         if table not in schema.tables:
             raise _core.UsageError(f"seed(): no table {table!r} in {self.runner.url}")
@@ -678,13 +694,6 @@ def _unless_env_py() -> Iterator[None]:
             raise
 
 
-def _blocked_line(ancestor: str, reason: str) -> str:
-    return (
-        f"blocked: ancestor {ancestor}'s upgrade fails even on an empty database "
-        f"(so this revision's parent cannot be reached): {reason}"
-    )
-
-
 def _named_outside_downgrade(path: Path, tables: set[str]) -> set[str]:
     """Of ``tables``, those named as a word in a string of the revision file outside its
     ``downgrade()``: ``op.add_column("notes", ...)``, ``sa.text("SELECT ... FROM traces")``,
@@ -704,70 +713,3 @@ def _named_outside_downgrade(path: Path, tables: set[str]) -> set[str]:
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
             words |= {w.lower() for w in re.findall(r"\w+", node.value)}
     return {t for t in tables if t.lower() in words}
-
-
-def _suspects(
-    exc: MigrationError, touched_with_rows: list[str], held: set[str]
-) -> tuple[list[str], str]:
-    """The tables whose rows made the upgrade fail, and how they were found.
-
-    The table the refused statement names, when the database refused one. Otherwise (an error
-    raised in Python): the tables that held rows and that the error message names as a word
-    (``Cannot drop spans.dimension_attributes``), those the revision touches first; else every
-    table the revision touches (changes, drops, names in its upgrade) that held rows.
-    """
-    if exc.table:
-        return [exc.table], ""
-
-    def named(tables: Iterable[str]) -> list[str]:
-        return sorted(
-            t
-            for t in tables
-            if re.search(rf"(?<![\w]){re.escape(t)}(?![\w])", exc.reason, re.IGNORECASE)
-        )
-
-    found = named(touched_with_rows) or named(held)
-    if found:
-        return found, ""
-    return touched_with_rows, " (the tables the revision touches that held rows)"
-
-
-def _failed_rollback_first(result: RevisionResult, on_data: str | None) -> None:
-    """A rollback failure makes the revision ``failed``: its lines come first, and the
-    upgrade's hazard on filled tables (``on_data``) after them."""
-    result.status = "failed"
-    if on_data is not None and on_data in result.failures:
-        result.failures.remove(on_data)
-        result.failures.append(on_data)
-
-
-def _fails_on_data_line(exc: MigrationError, touched_with_rows: list[str], held: set[str]) -> str:
-    """The line of an upgrade that raised on seeded rows but runs on empty tables."""
-    tables, how = _suspects(exc, touched_with_rows, held)
-    quoted = ", ".join(f"'{t}'" for t in tables)
-    where = f" on table{'s' if len(tables) > 1 else ''} {quoted}{how}" if tables else ""
-    statement = exc.statement or ""
-    if len(statement) > 100:
-        statement = statement[:97] + "..."
-    at = f" at `{statement}`" if statement else ""
-    entries = ", ".join(f'"{t}": lambda: [...]' for t in tables or ["<table>"])
-    return (
-        f"upgrade fails on data{where}: {exc.reason}{at}; it succeeds on empty tables, so a "
-        f"filled production table would fail too (if the generated rows are unrealistic: "
-        f"custom_seeds={{{entries}}})"
-    )
-
-
-def _unverified_line(table: str, refused: _core.Unseeded | None) -> str:
-    """The line of a touched table that held no rows: which constraint refused them, and a
-    ready ``custom_seeds`` entry."""
-    if refused is None:
-        return (
-            f"Table '{table}' held no rows when the revision ran, so its data was not "
-            f'checked; give it rows: custom_seeds={{"{table}": lambda: [...]}}'
-        )
-    by = f" (refused by constraint '{refused.constraint}')" if refused.constraint else ""
-    return (
-        f"Table '{table}' could not be seeded{by}: {refused.reason}; its data was not "
-        f"checked. Give it rows: {refused.snippet}"
-    )

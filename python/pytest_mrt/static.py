@@ -52,7 +52,7 @@ def _run_custom(
                 severity = _core.custom_severity(overrides, warning.pattern)
                 if severity == "off":
                     continue
-                if severity in ("error", "warning"):
+                if severity is not None:
                     warning.severity = severity
                 out.append(warning)
     return out

@@ -10,12 +10,14 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString};
 
+use super::outcome::PyFailure;
 use crate::Error;
 use crate::dialects::objects::{self, Object};
 use crate::dialects::{self, Dialect, Lit};
 use crate::seeder::{self, CustomRows, Plan};
 use crate::snapshot::data::RowProblem;
 use crate::snapshot::diff::{Moment, diff};
+use crate::snapshot::outcome::Failure;
 use crate::snapshot::{Fingerprint, Schema};
 use crate::url::{Backend, DbUrl};
 
@@ -72,15 +74,18 @@ impl PySchema {
         self.inner.tables.keys().cloned().collect()
     }
 
-    /// Plain-English differences from this (expected) schema to `actual`. `moment` is
+    /// The differences from this (expected) schema to `actual`, as `Failure`s. `moment` is
     /// "rollback" or "reupgrade".
-    fn diff(&self, actual: &PySchema, moment: &str) -> PyResult<Vec<String>> {
+    fn diff(&self, actual: &PySchema, moment: &str) -> PyResult<Vec<PyFailure>> {
         let m = match moment {
             "rollback" => Moment::Rollback,
             "reupgrade" => Moment::Reupgrade,
             other => return Err(PyValueError::new_err(format!("unknown moment {other:?}"))),
         };
-        Ok(diff(&self.inner, &actual.inner, m))
+        Ok(diff(&self.inner, &actual.inner, m)
+            .into_iter()
+            .map(|d| PyFailure::from(Failure::Schema(d)))
+            .collect())
     }
 
     /// Tables of this schema that `before` lacks or defines differently.
@@ -156,31 +161,35 @@ impl PyFingerprint {
 
 /// One difference in the rows after a rollback (`snapshot::data::RowProblem`): its kind as
 /// data, its sentence as `str()`.
-#[pyclass(name = "RowProblem", module = "pytest_mrt._core", frozen, get_all)]
+#[pyclass(name = "RowProblem", module = "pytest_mrt._core", frozen)]
 pub struct PyRowProblem {
+    problem: RowProblem,
     /// `table_missing`, `rows_lost`, `rows_lost_or_changed`, `values_changed`,
     /// `keys_renumbered` or `rows_leaked`.
+    #[pyo3(get)]
     kind: &'static str,
+    #[pyo3(get)]
     table: String,
     /// Whether the rollback lost the user's data (all kinds but `rows_leaked`).
+    #[pyo3(get)]
     loses_data: bool,
     /// The sentence users read.
+    #[pyo3(get)]
     text: String,
+}
+
+impl PyRowProblem {
+    pub(super) fn problem(&self) -> &RowProblem {
+        &self.problem
+    }
 }
 
 impl From<&RowProblem> for PyRowProblem {
     fn from(p: &RowProblem) -> Self {
-        let table = match p {
-            RowProblem::TableMissing { table, .. }
-            | RowProblem::RowsLost { table, .. }
-            | RowProblem::LostOrChanged { table, .. }
-            | RowProblem::ValuesChanged { table, .. }
-            | RowProblem::KeysRenumbered { table, .. }
-            | RowProblem::Leaked { table, .. } => table.clone(),
-        };
         PyRowProblem {
+            problem: p.clone(),
             kind: p.kind(),
-            table,
+            table: p.table().to_string(),
             loses_data: p.loses_data(),
             text: p.to_string(),
         }
@@ -203,13 +212,13 @@ impl PyRowProblem {
 #[derive(Clone)]
 pub struct PyUnseeded {
     /// The table.
-    table: String,
+    pub(super) table: String,
     /// The constraint the database named when it refused the rows, when it named one.
-    constraint: Option<String>,
+    pub(super) constraint: Option<String>,
     /// One line: how many of the rows went in, and why the others did not.
-    reason: String,
+    pub(super) reason: String,
     /// A ready-to-paste `custom_seeds` entry for the table.
-    snippet: String,
+    pub(super) snippet: String,
 }
 
 #[pymethods]

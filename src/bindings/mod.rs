@@ -5,6 +5,7 @@ mod config;
 mod engine;
 mod errors;
 mod fix;
+mod outcome;
 mod public_types;
 mod scan;
 
@@ -19,6 +20,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     public_types::register(m)?;
     scan::register(m)?;
     engine::register(m)?;
+    outcome::register(m)?;
     fix::register(m)?;
     Ok(())
 }

@@ -14,7 +14,11 @@ use crate::scanner::model::{Operation, Parents};
 use crate::scanner::source::Lines;
 
 /// `Name(field=value, ...)` with each value's Python `repr`.
-fn dataclass_repr(name: &str, fields: &Bound<'_, PyTuple>, names: &[&str]) -> PyResult<String> {
+pub(super) fn dataclass_repr(
+    name: &str,
+    fields: &Bound<'_, PyTuple>,
+    names: &[&str],
+) -> PyResult<String> {
     let mut parts = Vec::with_capacity(names.len());
     for (key, value) in names.iter().zip(fields.iter()) {
         parts.push(format!("{key}={}", value.repr()?));
@@ -23,7 +27,7 @@ fn dataclass_repr(name: &str, fields: &Bound<'_, PyTuple>, names: &[&str]) -> Py
 }
 
 /// Equal when `other` is the same class with equal fields (a dataclass's `__eq__`).
-fn same_fields<T: pyo3::PyClass>(
+pub(super) fn same_fields<T: pyo3::PyClass>(
     slf: &Bound<'_, T>,
     other: &Bound<'_, PyAny>,
     fields: impl Fn(&Bound<'_, T>) -> PyResult<Py<PyTuple>>,

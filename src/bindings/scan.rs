@@ -157,7 +157,10 @@ fn skipped_revisions(
 /// None (see `Settings::custom_severity`).
 #[pyfunction]
 fn custom_severity(overrides: Vec<(String, String)>, pattern: &str) -> Option<String> {
-    driver::settings::custom_severity(&overrides, pattern).map(str::to_string)
+    // Only the values a custom finding can take (configuration checks the rest).
+    driver::settings::custom_severity(&overrides, pattern)
+        .filter(|s| matches!(*s, "error" | "warning" | "off"))
+        .map(str::to_string)
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -341,6 +341,19 @@ impl RowProblem {
         !matches!(self, RowProblem::Leaked { .. })
     }
 
+    /// The table the problem is in.
+    #[must_use]
+    pub fn table(&self) -> &str {
+        match self {
+            RowProblem::TableMissing { table, .. }
+            | RowProblem::RowsLost { table, .. }
+            | RowProblem::LostOrChanged { table, .. }
+            | RowProblem::ValuesChanged { table, .. }
+            | RowProblem::KeysRenumbered { table, .. }
+            | RowProblem::Leaked { table, .. } => table,
+        }
+    }
+
     /// A stable name of the kind, for Python (`rows_lost`, `values_changed`, ...).
     #[must_use]
     pub fn kind(&self) -> &'static str {

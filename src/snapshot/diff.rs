@@ -1,10 +1,12 @@
-//! Schema differences as plain-English lines, one per difference.
+//! Schema differences, one [`Difference`] per difference, each with the object it is about and
+//! what changed; its `Display` is the plain-English line users read.
 //!
 //! `expected` is the state the database should be in (the parent revision before the upgrade,
 //! or the first upgrade's result), `actual` what it is in now. [`Moment`] words the lines for
 //! the two comparisons a check makes.
 
 use std::collections::BTreeSet;
+use std::fmt;
 
 use super::schema::{Column, ForeignKey, Schema, Table};
 
@@ -38,6 +40,166 @@ impl Moment {
     }
 }
 
+/// The schema object a difference is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    Table(String),
+    Column {
+        table: String,
+        column: String,
+    },
+    View(String),
+    EnumType(String),
+    Sequence(String),
+    Index {
+        table: String,
+        name: String,
+    },
+    Unique {
+        table: String,
+        columns: Vec<String>,
+    },
+    Check {
+        table: String,
+        sql: String,
+    },
+    /// The key as it was (for a changed action: its columns and target only).
+    ForeignKey {
+        table: String,
+        key: ForeignKey,
+    },
+}
+
+impl Subject {
+    /// `table`, `column`, `view`, `enum`, `sequence`, `index`, `unique`, `check` or
+    /// `foreign_key`.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Subject::Table(_) => "table",
+            Subject::Column { .. } => "column",
+            Subject::View(_) => "view",
+            Subject::EnumType(_) => "enum",
+            Subject::Sequence(_) => "sequence",
+            Subject::Index { .. } => "index",
+            Subject::Unique { .. } => "unique",
+            Subject::Check { .. } => "check",
+            Subject::ForeignKey { .. } => "foreign_key",
+        }
+    }
+
+    /// The table the object is, or belongs to (none for views, enum types and sequences).
+    #[must_use]
+    pub fn table(&self) -> Option<&str> {
+        match self {
+            Subject::Table(table)
+            | Subject::Column { table, .. }
+            | Subject::Index { table, .. }
+            | Subject::Unique { table, .. }
+            | Subject::Check { table, .. }
+            | Subject::ForeignKey { table, .. } => Some(table),
+            Subject::View(_) | Subject::EnumType(_) | Subject::Sequence(_) => None,
+        }
+    }
+
+    /// The object's own name where it has one (a column, an index, a view...).
+    #[must_use]
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Subject::Table(name)
+            | Subject::View(name)
+            | Subject::EnumType(name)
+            | Subject::Sequence(name)
+            | Subject::Column { column: name, .. }
+            | Subject::Index { name, .. } => Some(name),
+            Subject::Unique { .. } | Subject::Check { .. } | Subject::ForeignKey { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::Table(name) => write!(f, "Table '{name}'"),
+            Subject::Column { table, column } => write!(f, "Column '{table}.{column}'"),
+            Subject::View(name) => write!(f, "View '{name}'"),
+            Subject::EnumType(name) => write!(f, "Enum type '{name}'"),
+            Subject::Sequence(name) => write!(f, "Sequence '{name}'"),
+            Subject::Index { name, .. } => write!(f, "Index '{name}'"),
+            Subject::Unique { table, columns } => {
+                write!(f, "Unique constraint on {table}({})", list(columns))
+            }
+            Subject::Check { table, sql } => write!(f, "Check constraint on {table} ({sql})"),
+            Subject::ForeignKey { table, key } => write!(f, "Foreign key {}", fk_text(table, key)),
+        }
+    }
+}
+
+/// What happened to the object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Expected, and not there.
+    Missing,
+    /// There, and not expected.
+    Extra,
+    /// One property (`type`, `default`, ...; empty when the values say it) went from `was`
+    /// to `now`.
+    Became {
+        what: &'static str,
+        was: String,
+        now: String,
+    },
+    /// Changed in a way told in words (`definition changed`, `lost autoincrement`).
+    Altered(String),
+}
+
+/// One difference between the expected and the actual schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    pub subject: Subject,
+    pub change: Change,
+    pub when: Moment,
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (subject, when) = (&self.subject, self.when);
+        match &self.change {
+            Change::Missing => write!(f, "{subject} {}", when.missing()),
+            Change::Extra => write!(f, "{subject} {}", when.extra()),
+            Change::Became { what, was, now } => {
+                let gap = if what.is_empty() { "" } else { " " };
+                write!(
+                    f,
+                    "{subject}: {what}{gap}{was} became {now}{}",
+                    when.suffix()
+                )
+            }
+            Change::Altered(how) => write!(f, "{subject}: {how}{}", when.suffix()),
+        }
+    }
+}
+
+/// Collects the differences of one comparison.
+struct Out {
+    when: Moment,
+    found: Vec<Difference>,
+}
+
+impl Out {
+    fn push(&mut self, subject: Subject, change: Change) {
+        self.found.push(Difference {
+            subject,
+            change,
+            when: self.when,
+        });
+    }
+
+    fn became(&mut self, subject: Subject, what: &'static str, was: String, now: String) {
+        self.push(subject, Change::Became { what, was, now });
+    }
+}
+
 fn list(cols: &[String]) -> String {
     cols.join(", ")
 }
@@ -60,113 +222,118 @@ fn fk_text(table: &str, fk: &ForeignKey) -> String {
 
 /// Every difference between `expected` and `actual`.
 #[must_use]
-pub fn diff(expected: &Schema, actual: &Schema, when: Moment) -> Vec<String> {
-    let mut out = Vec::new();
+pub fn diff(expected: &Schema, actual: &Schema, when: Moment) -> Vec<Difference> {
+    let mut out = Out {
+        when,
+        found: Vec::new(),
+    };
     for (name, table) in &expected.tables {
         match actual.tables.get(name) {
-            None => out.push(format!("Table '{name}' {}", when.missing())),
-            Some(now) => diff_table(table, now, when, &mut out),
+            None => out.push(Subject::Table(name.clone()), Change::Missing),
+            Some(now) => diff_table(table, now, &mut out),
         }
     }
     for name in actual.tables.keys() {
         if !expected.tables.contains_key(name) {
-            out.push(format!("Table '{name}' {}", when.extra()));
+            out.push(Subject::Table(name.clone()), Change::Extra);
         }
     }
     named_map_diff(
-        "View",
+        Subject::View,
         &expected.views,
         &actual.views,
-        when,
         "definition changed",
         &mut out,
     );
     for (name, labels) in &expected.enums {
+        let subject = Subject::EnumType(name.clone());
         match actual.enums.get(name) {
-            None => out.push(format!("Enum type '{name}' {}", when.missing())),
-            Some(now) if now != labels => out.push(format!(
-                "Enum type '{name}': values [{}] became [{}]{}",
-                labels.join(", "),
-                now.join(", "),
-                when.suffix()
-            )),
+            None => out.push(subject, Change::Missing),
+            Some(now) if now != labels => out.became(
+                subject,
+                "values",
+                format!("[{}]", labels.join(", ")),
+                format!("[{}]", now.join(", ")),
+            ),
             Some(_) => {}
         }
     }
     for name in actual.enums.keys() {
         if !expected.enums.contains_key(name) {
-            out.push(format!("Enum type '{name}' {}", when.extra()));
+            out.push(Subject::EnumType(name.clone()), Change::Extra);
         }
     }
     named_map_diff(
-        "Sequence",
+        Subject::Sequence,
         &expected.sequences,
         &actual.sequences,
-        when,
         "changed",
         &mut out,
     );
-    out
+    out.found
 }
 
 fn named_map_diff(
-    kind: &str,
+    subject: fn(String) -> Subject,
     expected: &std::collections::BTreeMap<String, String>,
     actual: &std::collections::BTreeMap<String, String>,
-    when: Moment,
     changed: &str,
-    out: &mut Vec<String>,
+    out: &mut Out,
 ) {
     for (name, def) in expected {
         match actual.get(name) {
-            None => out.push(format!("{kind} '{name}' {}", when.missing())),
+            None => out.push(subject(name.clone()), Change::Missing),
             Some(now) if now != def => {
-                out.push(format!("{kind} '{name}': {changed}{}", when.suffix()));
+                out.push(subject(name.clone()), Change::Altered(changed.to_string()));
             }
             Some(_) => {}
         }
     }
     for name in actual.keys() {
         if !expected.contains_key(name) {
-            out.push(format!("{kind} '{name}' {}", when.extra()));
+            out.push(subject(name.clone()), Change::Extra);
         }
     }
 }
 
-fn diff_column(table: &str, want: &Column, now: &Column, when: Moment, out: &mut Vec<String>) {
-    let name = format!("{table}.{}", want.name);
-    let sfx = when.suffix();
+fn diff_column(table: &str, want: &Column, now: &Column, out: &mut Out) {
+    let subject = || Subject::Column {
+        table: table.to_string(),
+        column: want.name.clone(),
+    };
     if want.data_type != now.data_type {
-        out.push(format!(
-            "Column '{name}': type {} became {}{sfx}",
-            want.data_type, now.data_type
-        ));
+        out.became(
+            subject(),
+            "type",
+            want.data_type.clone(),
+            now.data_type.clone(),
+        );
     } else if want.enum_values != now.enum_values {
-        out.push(format!(
-            "Column '{name}': enum values [{}] became [{}]{sfx}",
-            want.enum_values.clone().unwrap_or_default().join(", "),
-            now.enum_values.clone().unwrap_or_default().join(", ")
-        ));
+        let values =
+            |v: &Option<Vec<String>>| format!("[{}]", v.clone().unwrap_or_default().join(", "));
+        out.became(
+            subject(),
+            "enum values",
+            values(&want.enum_values),
+            values(&now.enum_values),
+        );
     }
     if want.nullable != now.nullable {
-        let word = |n: bool| if n { "nullable" } else { "NOT NULL" };
-        out.push(format!(
-            "Column '{name}': {} became {}{sfx}",
-            word(want.nullable),
-            word(now.nullable)
-        ));
+        let word = |n: bool| if n { "nullable" } else { "NOT NULL" }.to_string();
+        out.became(subject(), "", word(want.nullable), word(now.nullable));
     }
     if want.default != now.default {
         let word = |d: &Option<String>| d.clone().unwrap_or_else(|| "none".to_string());
-        out.push(format!(
-            "Column '{name}': default {} became {}{sfx}",
+        out.became(
+            subject(),
+            "default",
             word(&want.default),
-            word(&now.default)
-        ));
+            word(&now.default),
+        );
     }
     if want.autoincrement != now.autoincrement {
         let what = if want.autoincrement { "lost" } else { "gained" };
-        out.push(format!("Column '{name}': {what} autoincrement{sfx}"));
+        out.push(subject(), Change::Altered(format!("{what} autoincrement")));
     }
 }
 
@@ -183,75 +350,86 @@ fn same_columns(a: &[String], b: &[String]) -> bool {
     a == b
 }
 
-fn diff_table(want: &Table, now: &Table, when: Moment, out: &mut Vec<String>) {
+fn diff_table(want: &Table, now: &Table, out: &mut Out) {
     let t = &want.name;
+    let column = |name: &String| Subject::Column {
+        table: t.clone(),
+        column: name.clone(),
+    };
     for col in &want.columns {
         match now.column(&col.name) {
-            None => out.push(format!("Column '{t}.{}' {}", col.name, when.missing())),
-            Some(c) => diff_column(t, col, c, when, out),
+            None => out.push(column(&col.name), Change::Missing),
+            Some(c) => diff_column(t, col, c, out),
         }
     }
     for col in &now.columns {
         if want.column(&col.name).is_none() {
-            out.push(format!("Column '{t}.{}' {}", col.name, when.extra()));
+            out.push(column(&col.name), Change::Extra);
         }
     }
     if !same_columns(&want.primary_key, &now.primary_key) {
-        out.push(format!(
-            "Table '{t}': primary key ({}) became ({}){}",
-            list(&want.primary_key),
-            list(&now.primary_key),
-            when.suffix()
-        ));
+        out.became(
+            Subject::Table(t.clone()),
+            "primary key",
+            format!("({})", list(&want.primary_key)),
+            format!("({})", list(&now.primary_key)),
+        );
     }
-    set_diff(&want.uniques, &now.uniques, when, out, |cols| {
-        format!("Unique constraint on {t}({})", list(cols))
+    set_diff(&want.uniques, &now.uniques, out, |cols| Subject::Unique {
+        table: t.clone(),
+        columns: cols.clone(),
     });
+    diff_indexes(want, now, out);
+    diff_foreign_keys(t, want, now, out);
+    set_diff(&want.checks, &now.checks, out, |c| Subject::Check {
+        table: t.clone(),
+        sql: c.clone(),
+    });
+}
+
+fn diff_indexes(want: &Table, now: &Table, out: &mut Out) {
+    let index = |name: &String| Subject::Index {
+        table: want.name.clone(),
+        name: name.clone(),
+    };
+    let describe = |i: &super::schema::Index| {
+        let mut s = format!(
+            "{}({})",
+            if i.unique { "UNIQUE " } else { "" },
+            list(&i.columns)
+        );
+        if let Some(p) = &i.predicate {
+            s.push_str(&format!(" WHERE {p}"));
+        }
+        s
+    };
     for (name, idx) in &want.indexes {
         match now.indexes.get(name) {
-            None => out.push(format!("Index '{name}' {}", when.missing())),
-            Some(n) if n != idx => {
-                let describe = |i: &super::schema::Index| {
-                    let mut s = format!(
-                        "{}({})",
-                        if i.unique { "UNIQUE " } else { "" },
-                        list(&i.columns)
-                    );
-                    if let Some(p) = &i.predicate {
-                        s.push_str(&format!(" WHERE {p}"));
-                    }
-                    s
-                };
-                out.push(format!(
-                    "Index '{name}': {} became {}{}",
-                    describe(idx),
-                    describe(n),
-                    when.suffix()
-                ));
-            }
+            None => out.push(index(name), Change::Missing),
+            Some(n) if n != idx => out.became(index(name), "", describe(idx), describe(n)),
             Some(_) => {}
         }
     }
     for name in now.indexes.keys() {
         if !want.indexes.contains_key(name) {
-            out.push(format!("Index '{name}' {}", when.extra()));
+            out.push(index(name), Change::Extra);
         }
     }
-    diff_foreign_keys(t, want, now, when, out);
-    set_diff(&want.checks, &now.checks, when, out, |c| {
-        format!("Check constraint on {t} ({c})")
-    });
 }
 
 /// A key on the same columns and target whose ON DELETE / ON UPDATE changed is one line
 /// (`ON DELETE NO ACTION became ON DELETE CASCADE`), not a key missing plus a key left behind.
-fn diff_foreign_keys(t: &str, want: &Table, now: &Table, when: Moment, out: &mut Vec<String>) {
+fn diff_foreign_keys(t: &str, want: &Table, now: &Table, out: &mut Out) {
     let target = |fk: &ForeignKey| {
         (
             fk.columns.clone(),
             fk.ref_table.clone(),
             fk.ref_columns.clone(),
         )
+    };
+    let subject = |key: ForeignKey| Subject::ForeignKey {
+        table: t.to_string(),
+        key,
     };
     let gone: Vec<&ForeignKey> = want.foreign_keys.difference(&now.foreign_keys).collect();
     let new: Vec<&ForeignKey> = now.foreign_keys.difference(&want.foreign_keys).collect();
@@ -276,36 +454,30 @@ fn diff_foreign_keys(t: &str, want: &Table, now: &Table, when: Moment, out: &mut
                     changes.push(format!("{what} {was} became {what} {is}"));
                 }
             }
-            out.push(format!(
-                "Foreign key {}: {}{}",
-                fk_text(t, &shape),
-                changes.join(", "),
-                when.suffix()
-            ));
+            out.push(subject(shape), Change::Altered(changes.join(", ")));
             paired.insert(old);
             paired.insert(changed);
         }
     }
     for fk in gone.iter().filter(|fk| !paired.contains(*fk)) {
-        out.push(format!("Foreign key {} {}", fk_text(t, fk), when.missing()));
+        out.push(subject((*fk).clone()), Change::Missing);
     }
     for fk in new.iter().filter(|fk| !paired.contains(*fk)) {
-        out.push(format!("Foreign key {} {}", fk_text(t, fk), when.extra()));
+        out.push(subject((*fk).clone()), Change::Extra);
     }
 }
 
 fn set_diff<T: Ord>(
     want: &BTreeSet<T>,
     now: &BTreeSet<T>,
-    when: Moment,
-    out: &mut Vec<String>,
-    label: impl Fn(&T) -> String,
+    out: &mut Out,
+    subject: impl Fn(&T) -> Subject,
 ) {
     for item in want.difference(now) {
-        out.push(format!("{} {}", label(item), when.missing()));
+        out.push(subject(item), Change::Missing);
     }
     for item in now.difference(want) {
-        out.push(format!("{} {}", label(item), when.extra()));
+        out.push(subject(item), Change::Extra);
     }
 }
 
@@ -313,6 +485,14 @@ fn set_diff<T: Ord>(
 mod tests {
     use super::super::schema::Index;
     use super::*;
+
+    /// The lines users read.
+    fn lines(expected: &Schema, actual: &Schema, when: Moment) -> Vec<String> {
+        diff(expected, actual, when)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
 
     fn col(name: &str, ty: &str) -> Column {
         Column {
@@ -356,14 +536,55 @@ mod tests {
             },
         );
         assert_eq!(
-            diff(&before, &after, Moment::Rollback),
+            lines(&before, &after, Moment::Rollback),
             vec![
                 "Column 'orders.total': type NUMERIC(10,2) became FLOAT",
                 "Index 'ix_orders_total' still exists after rollback",
                 "Table 'tags' still exists after rollback",
             ]
         );
-        assert!(diff(&before, &before, Moment::Rollback).is_empty());
+        assert!(lines(&before, &before, Moment::Rollback).is_empty());
+        // The lines are rendered from data: the object and what changed, as fields.
+        let found = diff(&before, &after, Moment::Rollback);
+        assert_eq!(
+            found[0].subject,
+            Subject::Column {
+                table: "orders".into(),
+                column: "total".into()
+            }
+        );
+        assert_eq!(
+            found[0].change,
+            Change::Became {
+                what: "type",
+                was: "NUMERIC(10,2)".into(),
+                now: "FLOAT".into()
+            }
+        );
+        assert_eq!(
+            (found[1].subject.kind(), found[1].subject.table()),
+            ("index", Some("orders"))
+        );
+        assert_eq!(found[2].change, Change::Extra);
+    }
+
+    #[test]
+    fn the_second_upgrade_words_each_kind_of_change() {
+        let mut before = Schema::default();
+        before.enums.insert("mood".into(), vec!["ok".into()]);
+        before.views.insert("v".into(), "SELECT 1".into());
+        let mut after = before.clone();
+        after
+            .enums
+            .insert("mood".into(), vec!["ok".into(), "sad".into()]);
+        after.views.insert("v".into(), "SELECT 2".into());
+        assert_eq!(
+            lines(&before, &after, Moment::Reupgrade),
+            vec![
+                "View 'v': definition changed on the second upgrade",
+                "Enum type 'mood': values [ok] became [ok, sad] on the second upgrade",
+            ]
+        );
     }
 
     #[test]
@@ -383,13 +604,13 @@ mod tests {
             s.tables.insert("links".into(), t);
             s
         };
-        assert!(diff(&table(&["a", "b"]), &table(&["b", "a"]), Moment::Rollback).is_empty());
+        assert!(lines(&table(&["a", "b"]), &table(&["b", "a"]), Moment::Rollback).is_empty());
         assert_eq!(
-            diff(&table(&["a", "b"]), &table(&["b", "c"]), Moment::Rollback),
+            lines(&table(&["a", "b"]), &table(&["b", "c"]), Moment::Rollback),
             vec!["Table 'links': primary key (a, b) became (b, c)"]
         );
         assert_eq!(
-            diff(&table(&["a", "b"]), &table(&["a"]), Moment::Rollback),
+            lines(&table(&["a", "b"]), &table(&["a"]), Moment::Rollback),
             vec!["Table 'links': primary key (a, b) became (a)"]
         );
     }
@@ -414,7 +635,7 @@ mod tests {
             s
         };
         assert_eq!(
-            diff(
+            lines(
                 &schema(key("traces", "NO ACTION")),
                 &schema(key("traces", "CASCADE")),
                 Moment::Rollback
@@ -425,7 +646,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            diff(
+            lines(
                 &schema(key("traces", "NO ACTION")),
                 &schema(key("spans", "NO ACTION")),
                 Moment::Rollback

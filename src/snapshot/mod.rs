@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod diff;
+pub mod outcome;
 pub mod schema;
 
 pub use data::{Fingerprint, TableData};

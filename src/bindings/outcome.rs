@@ -1,0 +1,541 @@
+//! `Failure` and `RevisionResult`: the verdict on one revision as the dynamic check builds it
+//! (`snapshot::outcome`). Its failures stay data on this side; Python gets their sentences
+//! from `str()` and the JSON users save from `RevisionResult.to_dict`.
+
+use std::collections::BTreeMap;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+
+use super::engine::{PyRowProblem, PyUnseeded};
+use super::public_types::{dataclass_repr, same_fields};
+use crate::snapshot::data::RowProblem;
+use crate::snapshot::diff::Subject;
+use crate::snapshot::outcome::{
+    Failure, FailureKind, Parents, Refusal, RevisionResult, Status, suspects,
+};
+
+/// One thing wrong with a revision, as data: `what` it is, its `kind` for the verdict, the
+/// tables and object involved; the sentence users read is `str()`.
+#[pyclass(name = "Failure", module = "pytest_mrt._core", frozen)]
+#[derive(Clone)]
+pub struct PyFailure {
+    inner: Failure,
+}
+
+impl From<Failure> for PyFailure {
+    fn from(inner: Failure) -> Self {
+        PyFailure { inner }
+    }
+}
+
+#[pymethods]
+impl PyFailure {
+    /// An Alembic step (`downgrade`, `upgrade after the rollback`, ...) that raised.
+    #[staticmethod]
+    fn step_failed(step: String, reason: String) -> Self {
+        Failure::StepFailed { step, reason }.into()
+    }
+
+    /// The parent is unreachable: `ancestor`'s upgrade fails even on an empty database.
+    #[staticmethod]
+    fn blocked(ancestor: String, reason: String) -> Self {
+        Failure::Blocked { ancestor, reason }.into()
+    }
+
+    /// Not checked: the server stopped answering during `revision`'s check, at `step`.
+    #[staticmethod]
+    fn not_checked(revision: String, step: String, reason: String) -> Self {
+        Failure::NotChecked {
+            revision,
+            step,
+            reason,
+        }
+        .into()
+    }
+
+    /// An upgrade that raised on seeded rows but runs on empty tables. The tables blamed: the
+    /// one the refused statement names (`error_table`), else those of `touched_with_rows`,
+    /// then of `held`, that `reason` names, else every one of `touched_with_rows`.
+    #[staticmethod]
+    #[pyo3(signature = (reason, statement=None, error_table=None, touched_with_rows=Vec::new(), held=Vec::new()))]
+    fn fails_on_data(
+        reason: String,
+        statement: Option<String>,
+        error_table: Option<String>,
+        touched_with_rows: Vec<String>,
+        held: Vec<String>,
+    ) -> Self {
+        let mut touched = touched_with_rows;
+        touched.sort();
+        touched.dedup();
+        let (tables, guessed) = suspects(error_table.as_deref(), &reason, &touched, &held);
+        Failure::FailsOnData {
+            tables,
+            guessed,
+            reason,
+            statement: statement.unwrap_or_default(),
+        }
+        .into()
+    }
+
+    /// A touched table that held no rows; `refused`: why the seeder could not fill it.
+    #[staticmethod]
+    #[pyo3(signature = (table, refused=None))]
+    fn unverified(table: String, refused: Option<PyRef<'_, PyUnseeded>>) -> Self {
+        let refused = refused.map(|u| Refusal {
+            constraint: u.constraint.clone(),
+            reason: u.reason.clone(),
+            snippet: u.snippet.clone(),
+        });
+        Failure::Unverified { table, refused }.into()
+    }
+
+    /// `step_failed`, `blocked`, `not_checked`, `schema`, `rows`, `fails_on_data`,
+    /// `unverified` or `line` (text without structure, as read back from a results file).
+    #[getter]
+    fn what(&self) -> &'static str {
+        self.inner.what()
+    }
+
+    /// `rollback_failed`, `data_lost` or `schema_drift`; None for the other lines.
+    #[getter]
+    fn kind(&self) -> Option<&'static str> {
+        self.inner.kind().map(FailureKind::as_str)
+    }
+
+    /// The tables involved.
+    #[getter]
+    fn tables(&self) -> Vec<String> {
+        self.inner
+            .tables()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// For a schema or row difference, the object it is about: `table`, `column`, `view`,
+    /// `enum`, `sequence`, `index`, `unique`, `check` or `foreign_key`.
+    #[getter]
+    fn subject(&self) -> Option<&'static str> {
+        match &self.inner {
+            Failure::Schema(d) => Some(d.subject.kind()),
+            Failure::Rows(RowProblem::ValuesChanged { .. }) => Some("column"),
+            Failure::Rows(_) => Some("table"),
+            _ => None,
+        }
+    }
+
+    /// The object's own name (a column, an index, a view...), when it has one.
+    #[getter]
+    fn name(&self) -> Option<String> {
+        match &self.inner {
+            Failure::Schema(d) => d.subject.name().map(str::to_string),
+            Failure::Rows(RowProblem::ValuesChanged { column, .. }) => Some(column.clone()),
+            Failure::Rows(p) => Some(p.table().to_string()),
+            _ => None,
+        }
+    }
+
+    /// The column involved, for a column's difference.
+    #[getter]
+    fn column(&self) -> Option<String> {
+        match &self.inner {
+            Failure::Schema(d) => match &d.subject {
+                Subject::Column { column, .. } => Some(column.clone()),
+                _ => None,
+            },
+            Failure::Rows(RowProblem::ValuesChanged { column, .. }) => Some(column.clone()),
+            _ => None,
+        }
+    }
+
+    fn __str__(&self) -> String {
+        self.inner.to_string()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<Failure {}: {}>", self.inner.what(), self.inner)
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<PyFailure>()
+            .is_ok_and(|o| o.get().inner == self.inner)
+    }
+}
+
+/// A failure as callers give it: a `Failure`, a `RowProblem`, or a line of text.
+#[derive(FromPyObject)]
+enum FailureArg<'py> {
+    Failure(PyRef<'py, PyFailure>),
+    Rows(PyRef<'py, PyRowProblem>),
+    Line(String),
+}
+
+impl FailureArg<'_> {
+    fn into_failure(self) -> Failure {
+        match self {
+            FailureArg::Failure(f) => f.inner.clone(),
+            FailureArg::Rows(p) => Failure::Rows(p.problem().clone()),
+            FailureArg::Line(text) => Failure::Line(text),
+        }
+    }
+}
+
+fn status_of(text: &str) -> PyResult<Status> {
+    Status::parse(text).ok_or_else(|| {
+        let all: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+        PyValueError::new_err(format!(
+            "RevisionResult.status must be one of {}, got {text:?}",
+            all.join(", ")
+        ))
+    })
+}
+
+fn kind_of(text: &str) -> PyResult<FailureKind> {
+    FailureKind::parse(text).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "RevisionResult.failure_kind must be rollback_failed, data_lost or schema_drift, \
+             got {text:?}"
+        ))
+    })
+}
+
+fn parents_of(value: Option<&Bound<'_, PyAny>>) -> PyResult<Parents> {
+    let Some(value) = value.filter(|v| !v.is_none()) else {
+        return Ok(Parents::None);
+    };
+    if let Ok(id) = value.cast::<PyString>() {
+        return Ok(Parents::One(id.to_string()));
+    }
+    Ok(Parents::Many(value.extract()?))
+}
+
+fn parents_object<'py>(py: Python<'py>, parents: &Parents) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match parents {
+        Parents::None => py.None().into_bound(py),
+        Parents::One(id) => PyString::new(py, id).into_any(),
+        Parents::Many(ids) => PyTuple::new(py, ids)?.into_any(),
+    })
+}
+
+const RESULT_FIELDS: [&str; 11] = [
+    "revision",
+    "passed",
+    "skipped",
+    "skip_reason",
+    "failures",
+    "down_revision",
+    "duration_s",
+    "warnings",
+    "status",
+    "coverage",
+    "failure_kind",
+];
+
+/// The keys of `RevisionResult.to_dict`, in order (SPEC: the saved results are public).
+const JSON_KEYS: [&str; 12] = [
+    "revision",
+    "down_revision",
+    "passed",
+    "status",
+    "failure_kind",
+    "skipped",
+    "skip_reason",
+    "failures",
+    "warnings",
+    "coverage",
+    "risk_score",
+    "duration_s",
+];
+
+/// The rollback verdict for one revision.
+#[pyclass(name = "RevisionResult", module = "pytest_mrt.models")]
+pub struct PyRevisionResult {
+    inner: RevisionResult,
+}
+
+impl PyRevisionResult {
+    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let r = &self.inner;
+        (
+            &r.revision,
+            r.passed,
+            r.skipped,
+            &r.skip_reason,
+            self.failures(),
+            parents_object(py, &r.down_revision)?,
+            r.duration_s,
+            &r.warnings,
+            r.status.as_str(),
+            &r.coverage,
+            r.failure_kind.map(FailureKind::as_str),
+        )
+            .into_pyobject(py)
+    }
+}
+
+#[pymethods]
+impl PyRevisionResult {
+    /// `status` defaults to what `passed`/`skipped` say; `failures` are `Failure`s,
+    /// `RowProblem`s or lines of text.
+    #[new]
+    #[pyo3(
+        signature = (revision, passed, skipped=false, skip_reason=String::new(), failures=None, down_revision=None, duration_s=0.0, warnings=None, status=None, coverage=None, failure_kind=None),
+        text_signature = "(revision, passed, skipped=False, skip_reason='', failures=None, down_revision=None, duration_s=0.0, warnings=None, status=None, coverage=None, failure_kind=None)"
+    )]
+    #[allow(clippy::too_many_arguments)] // the dataclass's fields, in its order
+    fn new(
+        revision: String,
+        passed: bool,
+        skipped: bool,
+        skip_reason: String,
+        failures: Option<Vec<FailureArg<'_>>>,
+        down_revision: Option<&Bound<'_, PyAny>>,
+        duration_s: f64,
+        warnings: Option<Vec<String>>,
+        status: Option<&str>,
+        coverage: Option<BTreeMap<String, u64>>,
+        failure_kind: Option<&str>,
+    ) -> PyResult<Self> {
+        let status = match status {
+            Some(text) => status_of(text)?,
+            None if skipped => Status::Skipped,
+            None if passed => Status::Passed,
+            None => Status::Failed,
+        };
+        let mut inner = RevisionResult {
+            revision,
+            down_revision: parents_of(down_revision)?,
+            passed,
+            status,
+            failure_kind: None,
+            skipped,
+            skip_reason,
+            failures: Vec::new(),
+            warnings: warnings.unwrap_or_default(),
+            coverage: coverage.unwrap_or_default(),
+            duration_s,
+        };
+        for failure in failures.unwrap_or_default() {
+            inner.add(failure.into_failure());
+        }
+        if let Some(kind) = failure_kind {
+            inner.failure_kind = Some(kind_of(kind)?);
+        }
+        Ok(PyRevisionResult { inner })
+    }
+
+    #[getter]
+    fn revision(&self) -> &str {
+        &self.inner.revision
+    }
+    #[setter]
+    fn set_revision(&mut self, value: String) {
+        self.inner.revision = value;
+    }
+
+    #[getter]
+    fn passed(&self) -> bool {
+        self.inner.passed
+    }
+    #[setter]
+    fn set_passed(&mut self, value: bool) {
+        self.inner.passed = value;
+    }
+
+    #[getter]
+    fn skipped(&self) -> bool {
+        self.inner.skipped
+    }
+    #[setter]
+    fn set_skipped(&mut self, value: bool) {
+        self.inner.skipped = value;
+    }
+
+    #[getter]
+    fn skip_reason(&self) -> &str {
+        &self.inner.skip_reason
+    }
+    #[setter]
+    fn set_skip_reason(&mut self, value: String) {
+        self.inner.skip_reason = value;
+    }
+
+    /// The failure lines users read (a copy: add failures with `add`).
+    #[getter]
+    fn failures(&self) -> Vec<String> {
+        self.inner
+            .failures
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+    #[setter]
+    fn set_failures(&mut self, value: Vec<FailureArg<'_>>) {
+        self.inner.failures = value.into_iter().map(FailureArg::into_failure).collect();
+    }
+
+    /// The failures as data, in the order of `failures`.
+    #[getter]
+    fn problems(&self) -> Vec<PyFailure> {
+        self.inner
+            .failures
+            .iter()
+            .cloned()
+            .map(PyFailure::from)
+            .collect()
+    }
+
+    /// None, one revision id, or a tuple of them (a merge).
+    #[getter]
+    fn down_revision<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        parents_object(py, &self.inner.down_revision)
+    }
+    #[setter]
+    fn set_down_revision(&mut self, value: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        self.inner.down_revision = parents_of(value)?;
+        Ok(())
+    }
+
+    #[getter]
+    fn duration_s(&self) -> f64 {
+        self.inner.duration_s
+    }
+    #[setter]
+    fn set_duration_s(&mut self, value: f64) {
+        self.inner.duration_s = value;
+    }
+
+    /// Things that weakened the check without failing it (a table that could not be seeded).
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.inner.warnings.clone()
+    }
+    #[setter]
+    fn set_warnings(&mut self, value: Vec<String>) {
+        self.inner.warnings = value;
+    }
+
+    /// `passed`, `failed`, `upgrade_fails_on_data`, `unverified`, `blocked` or `skipped`.
+    #[getter]
+    fn status(&self) -> &'static str {
+        self.inner.status.as_str()
+    }
+    #[setter]
+    fn set_status(&mut self, value: &str) -> PyResult<()> {
+        self.inner.status = status_of(value)?;
+        Ok(())
+    }
+
+    /// Table → rows present when the upgrade ran, for every table the revision touches (for
+    /// a table the revision creates: the rows seeded into it before the downgrade).
+    #[getter]
+    fn coverage(&self) -> BTreeMap<String, u64> {
+        self.inner.coverage.clone()
+    }
+    #[setter]
+    fn set_coverage(&mut self, value: BTreeMap<String, u64>) {
+        self.inner.coverage = value;
+    }
+
+    /// For a `failed` revision, the worst kind among its failures (`rollback_failed`,
+    /// `data_lost`, `schema_drift`); None reads as `schema_drift`.
+    #[getter]
+    fn failure_kind(&self) -> Option<&'static str> {
+        self.inner.failure_kind.map(FailureKind::as_str)
+    }
+    #[setter]
+    fn set_failure_kind(&mut self, value: Option<&str>) -> PyResult<()> {
+        self.inner.failure_kind = value.map(kind_of).transpose()?;
+        Ok(())
+    }
+
+    /// 0-100: 25 per failure, capped.
+    #[getter]
+    fn risk_score(&self) -> usize {
+        self.inner.risk_score()
+    }
+
+    /// Record a failure (its kind counts towards `failure_kind`).
+    fn add(&mut self, failure: FailureArg<'_>) {
+        self.inner.add(failure.into_failure());
+    }
+
+    /// Record a failure of `kind`: the worst one found so far is kept.
+    fn found(&mut self, kind: &str) -> PyResult<()> {
+        self.inner.found(kind_of(kind)?);
+        Ok(())
+    }
+
+    /// The rollback failed: `failed`, with the upgrade's hazard on filled tables last.
+    fn fail_rollback(&mut self) {
+        self.inner.fail_rollback();
+    }
+
+    /// The status of a check that ran to its end; `unverified`: the lines of the touched
+    /// tables that held no rows.
+    fn conclude(&mut self, unverified: Vec<PyRef<'_, PyFailure>>) {
+        self.inner
+            .conclude(unverified.iter().map(|f| f.inner.clone()).collect());
+    }
+
+    /// Set `passed` from the status (`unverified` passes when `allow_unverified`, its lines
+    /// moved to the warnings).
+    fn settle(&mut self, allow_unverified: bool) {
+        self.inner.settle(allow_unverified);
+    }
+
+    /// All failure lines, one per line, under the revision id.
+    fn failure_summary(&self) -> String {
+        self.inner.summary()
+    }
+
+    /// JSON-ready form (what `MRTFixture.write_results` saves; SPEC).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let r = &self.inner;
+        let dict = PyDict::new(py);
+        let down = match &r.down_revision {
+            Parents::Many(ids) => PyList::new(py, ids)?.into_any(),
+            other => parents_object(py, other)?,
+        };
+        let values: [Bound<'py, PyAny>; 12] = [
+            r.revision.clone().into_pyobject(py)?.into_any(),
+            down,
+            r.passed.into_pyobject(py)?.to_owned().into_any(),
+            r.status.as_str().into_pyobject(py)?.into_any(),
+            r.failure_kind
+                .map(FailureKind::as_str)
+                .into_pyobject(py)?
+                .into_any(),
+            r.skipped.into_pyobject(py)?.to_owned().into_any(),
+            r.skip_reason.clone().into_pyobject(py)?.into_any(),
+            self.failures().into_pyobject(py)?.into_any(),
+            r.warnings.clone().into_pyobject(py)?.into_any(),
+            r.coverage.clone().into_pyobject(py)?.into_any(),
+            r.risk_score().into_pyobject(py)?.into_any(),
+            r.duration_rounded().into_pyobject(py)?.into_any(),
+        ];
+        for (key, value) in JSON_KEYS.iter().zip(values) {
+            dict.set_item(key, value)?;
+        }
+        Ok(dict)
+    }
+
+    fn __eq__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        same_fields(slf, other, |s| Ok(s.borrow().fields(s.py())?.unbind()))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        dataclass_repr("RevisionResult", &self.fields(py)?, &RESULT_FIELDS)
+    }
+}
+
+pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyFailure>()?;
+    m.add_class::<PyRevisionResult>()?;
+    m.add("RESULT_KEYS", JSON_KEYS.to_vec())?;
+    Ok(())
+}
