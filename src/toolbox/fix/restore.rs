@@ -7,7 +7,7 @@
 use ruff_python_ast::ExprCall;
 
 use super::undo::{Gen, Site};
-use crate::scanner::model::{ConstraintKind, Operation};
+use crate::scanner::model::{ConstraintKind, OpKind, Operation};
 use crate::scanner::state::{Object, usable};
 use crate::toolbox::chain::TableBefore;
 use crate::toolbox::py_str;
@@ -120,28 +120,51 @@ impl<'a> Gen<'a> {
         let name = usable(op.name.as_ref());
         // `op.drop_index("ix")` names no table: the state knows which one holds it.
         let table = usable(op.table.as_ref()).map(str::to_string).or_else(|| {
-            (op.kind == crate::scanner::model::OpKind::DropIndex)
+            (op.kind == OpKind::DropIndex)
                 .then(|| self.chain.as_ref()?.table_of_object(name?))
                 .flatten()
         });
         let restored = table.as_deref().zip(name).and_then(|(t, n)| {
             let chain = self.chain.as_ref()?;
+            let object = chain.object(t, n).filter(|o| dropped_by(op, o))?;
             chain
                 .object_call(t, n, &self.op_name)
-                .or_else(|| op_text(&self.op_name, t, &chain.object(t, n)?))
+                .or_else(|| op_text(&self.op_name, t, &object))
         });
         if let Some(stmt) = restored {
             self.reversed += 1;
             self.push(block, stmt);
             return;
         }
-        let what = if op.kind == crate::scanner::model::OpKind::DropIndex {
+        let what = if op.kind == OpKind::DropIndex {
             "mrt cannot see the dropped index's columns; re-create it here with op.create_index(...). No row data is lost."
         } else {
             "mrt cannot see the dropped constraint's definition; re-create it here. No row data is lost, but rows written since may violate it."
         };
         self.comment(vec![format!("NOT REVERSED: {shown}"), what.to_string()]);
     }
+}
+
+/// Is `o` what `op` drops: `drop_index` an index, `drop_constraint` a constraint of its
+/// `type_` (MySQL drops a foreign key's index under the key's own name: not the key).
+fn dropped_by(op: &Operation, o: &Object) -> bool {
+    if op.kind == OpKind::DropIndex {
+        return o.kind == ConstraintKind::Index;
+    }
+    let kind = match op
+        .new_name
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None => return o.kind != ConstraintKind::Index,
+        Some("foreignkey") => ConstraintKind::ForeignKey,
+        Some("unique") => ConstraintKind::Unique,
+        Some("check") => ConstraintKind::Check,
+        Some("primary") => ConstraintKind::PrimaryKey,
+        Some(_) => return false,
+    };
+    o.kind == kind
 }
 
 /// Is `o` declared by its column's own definition (`primary_key=True`, `unique=True`,

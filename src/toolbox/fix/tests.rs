@@ -307,3 +307,27 @@ fn a_foreign_key_follows_a_renamed_referenced_column() {
         "    op.create_foreign_key(\"fk_tags_model\", \"tags\", \"registered_models\", [\"model\"], [\"title\"])\n"
     );
 }
+
+#[test]
+fn dropping_an_index_named_like_a_foreign_key_does_not_re_create_the_key() {
+    // airflow 0028 on MySQL: `drop_index("..._fkey")` drops the key's index, not the key.
+    let body = fixed_on_chain(
+        "index-not-key",
+        Some(KEYS),
+        "    op.drop_index(\"fk_tags_model\", table_name=\"tags\")\n    op.drop_constraint(\"ix_tags_key\", \"tags\", type_=\"unique\")\n",
+    );
+    let code: Vec<&str> = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    assert_eq!(code, ["pass"], "{body}");
+    assert!(
+        body.contains("NOT REVERSED: op.drop_index(\"fk_tags_model\""),
+        "{body}"
+    );
+    assert!(
+        body.contains("NOT REVERSED: op.drop_constraint(\"ix_tags_key\""),
+        "{body}"
+    );
+}
