@@ -1995,7 +1995,10 @@ fn table_constraint(call: &ExprCall) -> Option<ConstraintSpec> {
                 .all(|(t, _)| Some(t) == spec.ref_table.as_ref())
             {
                 spec.detail.ref_columns = targets.into_iter().map(|(_, c)| c).collect();
-                spec.detail.whole = only_keywords(call, &["name"])
+                let ondelete = arg(call, None, "ondelete").map(literal_str);
+                spec.detail.ondelete = ondelete.clone().flatten().map(|d| d.to_ascii_uppercase());
+                spec.detail.whole = only_keywords(call, &["name", "ondelete"])
+                    && !matches!(ondelete, Some(None))
                     && !spec.columns.is_empty()
                     && spec.columns.len() == spec.detail.ref_columns.len();
             }
@@ -2064,6 +2067,8 @@ fn foreign_key_detail(call: &ExprCall, local: Option<usize>, remote: Option<usiz
     };
     let local = list(local, "local_cols");
     let remote = list(remote, "remote_cols");
+    // `ondelete="CASCADE"` is kept; a computed action is not.
+    let ondelete = arg(call, None, "ondelete").map(literal_str);
     let whole = only_keywords(
         call,
         &[
@@ -2072,11 +2077,14 @@ fn foreign_key_detail(call: &ExprCall, local: Option<usize>, remote: Option<usiz
             "referent_table",
             "local_cols",
             "remote_cols",
+            "ondelete",
         ],
-    ) && local.as_ref().is_some_and(|l| !l.is_empty())
+    ) && !matches!(ondelete, Some(None))
+        && local.as_ref().is_some_and(|l| !l.is_empty())
         && local.as_ref().map(Vec::len) == remote.as_ref().map(Vec::len);
     KeyDetail {
         ref_columns: remote.unwrap_or_default(),
+        ondelete: ondelete.flatten().map(|d| d.to_ascii_uppercase()),
         whole,
         ..KeyDetail::default()
     }

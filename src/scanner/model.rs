@@ -286,6 +286,8 @@ pub struct KeyDetail {
     pub condition: Option<String>,
     /// An index is unique.
     pub unique: bool,
+    /// A foreign key's `ON DELETE` action (`CASCADE`, `SET NULL`, ...).
+    pub ondelete: Option<String>,
     /// The kind, name, columns and this detail say all there is to a foreign key, check or
     /// index: no expressions, no `ondelete`, `postgresql_where` or other options the state
     /// does not keep. Only then may `mrt fix` write it again from the state.

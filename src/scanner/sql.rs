@@ -396,8 +396,8 @@ fn constraint_spec(constraint: &TableConstraint, holes: &[String]) -> Option<Con
             ref_table: Some(name_of(&c.foreign_table, holes)),
             detail: KeyDetail {
                 ref_columns: c.referred_columns.iter().map(ident).collect(),
-                whole: c.on_delete.is_none()
-                    && c.on_update.is_none()
+                ondelete: c.on_delete.map(|a| referential(a).to_string()),
+                whole: c.on_update.is_none()
                     && c.match_kind.is_none()
                     && c.characteristics.is_none()
                     && !c.columns.is_empty()

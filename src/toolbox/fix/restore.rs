@@ -198,6 +198,12 @@ fn referenced(o: &Object) -> Option<Vec<String>> {
     })
 }
 
+/// `ondelete="CASCADE"` for a foreign key that has an `ON DELETE` action.
+fn ondelete_arg(o: &Object) -> Option<String> {
+    let action = o.detail.ondelete.as_deref()?;
+    Some(format!("ondelete={}", py_str(action)))
+}
+
 /// A key inside `create_table` as the state knows it whole: `sa.PrimaryKeyConstraint("a",
 /// "b", name="pk")`, `sa.UniqueConstraint`, `sa.ForeignKeyConstraint(["a"], ["t.id"])`,
 /// `sa.CheckConstraint("x > 0")`. `None` for the rest (indexes follow the table).
@@ -214,13 +220,14 @@ fn key_text(sa: &str, o: &Object) -> Option<String> {
             };
             (class, quoted_columns(o))
         }
-        ConstraintKind::ForeignKey => (
-            "ForeignKeyConstraint",
-            vec![
+        ConstraintKind::ForeignKey => {
+            let mut args = vec![
                 format!("[{}]", quoted_columns(o).join(", ")),
                 format!("[{}]", referenced(o)?.join(", ")),
-            ],
-        ),
+            ];
+            args.extend(ondelete_arg(o));
+            ("ForeignKeyConstraint", args)
+        }
         ConstraintKind::Check if o.detail.whole => (
             "CheckConstraint",
             vec![py_str(o.detail.condition.as_deref()?)],
@@ -253,10 +260,9 @@ fn op_text(op_name: &str, table: &str, o: &Object) -> Option<String> {
             referenced(o)?;
             let referent = py_str(o.ref_table.as_deref()?);
             let remote = format!("[{}]", remote.join(", "));
-            (
-                "create_foreign_key",
-                vec![name, table_arg, referent, columns, remote],
-            )
+            let mut args = vec![name, table_arg, referent, columns, remote];
+            args.extend(ondelete_arg(o));
+            ("create_foreign_key", args)
         }
         ConstraintKind::Check if o.detail.whole => {
             let condition = py_str(o.detail.condition.as_deref()?);

@@ -135,8 +135,8 @@ fn a_dropped_table_is_re_created_with_its_keys_and_indexes() {
 #[test]
 fn what_the_state_does_not_know_is_named_not_guessed() {
     // A later revision altered run_link (its text no longer says what it is) and added a
-    // foreign key with an ON DELETE action the state does not keep.
-    let middle = "    op.alter_column(\"model_versions\", \"run_link\", type_=sa.Text())\n    op.create_table(\"runs\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n    op.execute(\"ALTER TABLE model_versions ADD CONSTRAINT fk_run FOREIGN KEY (version) REFERENCES runs (id) ON DELETE CASCADE\")\n";
+    // foreign key with an ON UPDATE action the state does not keep.
+    let middle = "    op.alter_column(\"model_versions\", \"run_link\", type_=sa.Text())\n    op.create_table(\"runs\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n    op.execute(\"ALTER TABLE model_versions ADD CONSTRAINT fk_run FOREIGN KEY (version) REFERENCES runs (id) ON UPDATE CASCADE\")\n";
     let body = fixed_on_chain(
         "unknown",
         Some(middle),
@@ -234,8 +234,8 @@ fn a_dropped_table_gets_its_foreign_keys_and_checks_from_the_state() {
 
 #[test]
 fn keys_with_options_the_state_does_not_keep_stay_comments() {
-    // ON DELETE, a partial index: writing them without it would be a different key.
-    let middle = "    op.execute(\"ALTER TABLE model_versions ADD CONSTRAINT fk_mv FOREIGN KEY (name) REFERENCES registered_models (name) ON DELETE CASCADE\")\n    op.execute(\"CREATE INDEX ix_mv_ready ON model_versions (status) WHERE status = 'READY'\")\n";
+    // ON UPDATE, a partial index: writing them without it would be a different key.
+    let middle = "    op.execute(\"ALTER TABLE model_versions ADD CONSTRAINT fk_mv FOREIGN KEY (name) REFERENCES registered_models (name) ON UPDATE CASCADE\")\n    op.execute(\"CREATE INDEX ix_mv_ready ON model_versions (status) WHERE status = 'READY'\")\n";
     let body = fixed_on_chain(
         "keys-options",
         Some(middle),
@@ -328,6 +328,24 @@ fn dropping_an_index_named_like_a_foreign_key_does_not_re_create_the_key() {
     );
     assert!(
         body.contains("NOT REVERSED: op.drop_constraint(\"ix_tags_key\""),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_foreign_key_keeps_its_on_delete_action() {
+    let middle = "    op.create_table(\"runs\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n    op.execute(\"ALTER TABLE model_versions ADD CONSTRAINT fk_run FOREIGN KEY (version) REFERENCES runs (id) ON DELETE CASCADE\")\n    op.create_table(\"notes\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"run_id\", sa.Integer()), sa.ForeignKeyConstraint([\"run_id\"], [\"runs.id\"], name=\"fk_notes_run\", ondelete=\"set null\"))\n";
+    let body = fixed_on_chain(
+        "ondelete",
+        Some(middle),
+        "    op.drop_constraint(\"fk_run\", \"model_versions\", type_=\"foreignkey\")\n    op.drop_table(\"notes\")\n",
+    );
+    assert!(
+        body.contains(r#"sa.ForeignKeyConstraint(["run_id"], ["runs.id"], ondelete="SET NULL", name="fk_notes_run")"#),
+        "{body}"
+    );
+    assert!(
+        body.contains("    op.create_foreign_key(\n        \"fk_run\",\n        \"model_versions\",\n        \"runs\",\n        [\"version\"],\n        [\"id\"],\n        ondelete=\"CASCADE\",\n    )\n"),
         "{body}"
     );
 }
