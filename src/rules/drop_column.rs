@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::scanner::model::{MigrationAST, OpKind};
+use crate::scanner::model::{same_name, MigrationAST, OpKind, Operation};
 
 use super::Rule;
 
@@ -59,6 +59,30 @@ declare_rule! {
     pub struct DropColumn;
 }
 
+/// The column (`table.column`) that the upgrade adds to `table` as NOT NULL with neither a
+/// server default nor a backfill: on a table with rows the upgrade fails on SQLite and
+/// PostgreSQL before anything is lost (prefect c8ff35f94028 drops `block.blockref` in the
+/// batch that adds `block_spec_id`).
+fn needs_empty_table(m: &MigrationAST, up: &[Operation], table: &str) -> Option<String> {
+    if m.creates_table(table) {
+        return None;
+    }
+    // An UPDATE of the table, or SQL the scanner could not read, may be the backfill.
+    let backfilled = up.iter().any(|u| match u.kind {
+        OpKind::Update => u.table.as_deref().is_none_or(|t| same_name(t, table)),
+        OpKind::Execute => u.sql_error.is_some(),
+        _ => false,
+    });
+    if backfilled {
+        return None;
+    }
+    up.iter()
+        .filter(|u| u.kind == OpKind::AddColumn && u.table.as_deref().is_some_and(|t| same_name(t, table)))
+        .flat_map(|u| &u.columns)
+        .find(|c| c.nullable == Some(false) && c.server_default.is_none() && !c.primary_key)
+        .map(|c| format!("{table}.{}", c.name))
+}
+
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let up = m.upgrade_ops();
     let down = m.downgrade_ops();
@@ -93,6 +117,14 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             && let Some(d) = out.last_mut()
         {
             d.severity = Some(Severity::Warning);
+        }
+        if let Some(d) = out.last_mut()
+            && let Some(added) = op.table.as_deref().and_then(|t| needs_empty_table(m, up, t))
+        {
+            d.severity = Some(Severity::Warning);
+            d.message.push_str(&format!(
+                "; but the same upgrade adds NOT NULL column {added} without a default (MRT020), so on SQLite and PostgreSQL it only runs on an empty table, with nothing to lose (MySQL fills a default and loses the values)"
+            ));
         }
         if let Some(d) = out.last_mut() {
             super::derived_warning(op, d);
