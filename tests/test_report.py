@@ -215,3 +215,35 @@ def test_fixture_writes_results_and_report(pytester: pytest.Pytester) -> None:
         dom = rendered_dom((pytester.path / name).as_uri())
         assert dom.count("Rollback: failed") == 4, name
         assert dom.count("Rollback: reversible") == 4, name
+
+
+def test_saved_results_load_back_and_a_broken_item_is_named(tmp_path: Path) -> None:
+    from pytest_mrt.report import ReportError, load_results
+
+    saved = RevisionResult(
+        "b2",
+        False,
+        failures=["Table 'users': 3/3 rows lost after rollback"],
+        down_revision=("a1", "a0"),
+        status="failed",
+        coverage={"users": 3},
+        failure_kind="data_lost",
+    ).to_dict()
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps([saved, {"revision": "c3", "status": "???", "coverage": 4}]))
+    b2, c3 = load_results(path)
+    assert (b2.failures, b2.status, b2.failure_kind, b2.coverage) == (
+        saved["failures"],
+        "failed",
+        "data_lost",
+        {"users": 3},
+    )
+    # Unknown values are derived or left out, as for a hand-edited file.
+    assert (c3.status, c3.passed, c3.coverage) == ("passed", True, {})
+    for item, error in (
+        ({"failures": []}, "item 0 has no 'revision'"),
+        ({"revision": "x", "failures": "oops"}, "item 0: 'failures' must be a list"),
+    ):
+        path.write_text(json.dumps([item]))
+        with pytest.raises(ReportError, match=error):
+            load_results(path)

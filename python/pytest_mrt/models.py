@@ -12,15 +12,6 @@ Status = Literal["passed", "failed", "upgrade_fails_on_data", "unverified", "blo
 FailureKind = Literal["rollback_failed", "data_lost", "schema_drift"]
 """What makes a ``failed`` revision fail, worst first: a step that failed (or timed out), rows
 the rollback lost or changed, or a schema the rollback did not restore."""
-FAILURE_KINDS: tuple[FailureKind, ...] = ("rollback_failed", "data_lost", "schema_drift")
-STATUSES: tuple[Status, ...] = (
-    "passed",
-    "failed",
-    "upgrade_fails_on_data",
-    "unverified",
-    "blocked",
-    "skipped",
-)
 
 
 # One class each on both sides of the boundary (src/bindings/public_types.rs): the scanner

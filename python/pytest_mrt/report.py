@@ -18,8 +18,6 @@ from html import escape
 from pathlib import Path
 
 from .models import (
-    FAILURE_KINDS,
-    STATUSES,
     MigrationAST,
     RevisionResult,
     RiskWarning,
@@ -310,31 +308,10 @@ def load_results(path: Path) -> list[RevisionResult]:
         raise ReportError(f"{path}: expected a JSON list of rollback results")
     results = []
     for index, item in enumerate(data):
-        if not isinstance(item, dict) or not isinstance(item.get("revision"), str):
-            raise ReportError(f"{path}: item {index} has no 'revision'")
-        failures = item.get("failures", [])
-        if not isinstance(failures, list):
-            raise ReportError(f"{path}: item {index}: 'failures' must be a list")
-        status = item.get("status")
-        raw_coverage = item.get("coverage") or {}
-        coverage = (
-            {str(k): int(v) for k, v in raw_coverage.items() if isinstance(v, int)}
-            if isinstance(raw_coverage, dict)
-            else {}
-        )
-        results.append(
-            RevisionResult(
-                revision=item["revision"],
-                passed=bool(item.get("passed", not failures)),
-                skipped=bool(item.get("skipped", False)),
-                skip_reason=str(item.get("skip_reason", "")),
-                failures=[str(f) for f in failures],
-                warnings=[str(w) for w in item.get("warnings", []) or []],
-                status=status if status in STATUSES else None,
-                coverage=coverage,
-                failure_kind=kind if (kind := item.get("failure_kind")) in FAILURE_KINDS else None,
-            )
-        )
+        try:
+            results.append(RevisionResult.from_dict(item))
+        except ValueError as exc:  # its message ends the sentence: " has no 'revision'"
+            raise ReportError(f"{path}: item {index}{exc}") from None
     return results
 
 

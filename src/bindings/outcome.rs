@@ -524,6 +524,73 @@ impl PyRevisionResult {
         Ok(dict)
     }
 
+    /// A result as `to_dict` saved it (what `mrt report --results` reads). Lenient like a
+    /// reader of hand-edited files: an unknown status or kind is derived or left out, a
+    /// coverage value that is not a count is dropped. ValueError when the item cannot be a
+    /// result, its message the end of a sentence that begins `item N` (` has no 'revision'`,
+    /// `: 'failures' must be a list`).
+    #[staticmethod]
+    fn from_dict(item: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let Ok(item) = item.cast::<PyDict>() else {
+            return Err(PyValueError::new_err(" has no 'revision'"));
+        };
+        let get = |key: &str| item.get_item(key).ok().flatten();
+        let Some(revision) = get("revision").and_then(|r| r.extract::<String>().ok()) else {
+            return Err(PyValueError::new_err(" has no 'revision'"));
+        };
+        let failures = match get("failures") {
+            None => Vec::new(),
+            Some(list) => {
+                let Ok(list) = list.cast::<PyList>() else {
+                    return Err(PyValueError::new_err(": 'failures' must be a list"));
+                };
+                let lines: PyResult<Vec<String>> =
+                    list.iter().map(|f| Ok(f.str()?.to_string())).collect();
+                lines?
+            }
+        };
+        let truthy = |key: &str, default: bool| get(key).map_or(Ok(default), |v| v.is_truthy());
+        let text = |key: &str| -> PyResult<String> {
+            get(key).map_or(Ok(String::new()), |v| Ok(v.str()?.to_string()))
+        };
+        let mut warnings = Vec::new();
+        if let Some(given) = get("warnings").filter(|w| w.is_truthy().unwrap_or(false)) {
+            for w in given.try_iter()? {
+                warnings.push(w?.str()?.to_string());
+            }
+        }
+        let mut coverage = BTreeMap::new();
+        if let Some(given) = get("coverage").and_then(|c| c.cast_into::<PyDict>().ok()) {
+            for (table, rows) in given.iter() {
+                if let Ok(rows) = rows.extract::<u64>() {
+                    coverage.insert(table.str()?.to_string(), rows);
+                }
+            }
+        }
+        let known = |key: &str| get(key).and_then(|v| v.extract::<String>().ok());
+        let passed = truthy("passed", failures.is_empty())?;
+        let skipped = truthy("skipped", false)?;
+        let status = known("status").and_then(|s| Status::parse(&s));
+        let inner = RevisionResult {
+            revision,
+            down_revision: Parents::None,
+            passed,
+            status: status.unwrap_or(match (skipped, passed) {
+                (true, _) => Status::Skipped,
+                (false, true) => Status::Passed,
+                (false, false) => Status::Failed,
+            }),
+            failure_kind: known("failure_kind").and_then(|k| FailureKind::parse(&k)),
+            skipped,
+            skip_reason: text("skip_reason")?,
+            failures: failures.into_iter().map(Failure::Line).collect(),
+            warnings,
+            coverage,
+            duration_s: 0.0,
+        };
+        Ok(PyRevisionResult { inner })
+    }
+
     fn __eq__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         same_fields(slf, other, |s| Ok(s.borrow().fields(s.py())?.unbind()))
     }
