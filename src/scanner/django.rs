@@ -908,7 +908,7 @@ fn step(call: &ExprCall, ctx: &Ctx<'_>, half: (bool, bool), out: &mut Vec<Step>)
             let model = text(0, "model_name");
             let field = match arg(call, Some(2), "field") {
                 Some(f) => field_facts(&text(1, "name"), f),
-                None => unknown_field(&text(1, "name")),
+                None => FieldFacts::unknown(&text(1, "name")),
             };
             if name == "AddField" {
                 Change::AddField { model, field }
@@ -1051,24 +1051,10 @@ fn sql_tables(expr: &Expr, source: &str) -> Option<Vec<String>> {
     Some(tables)
 }
 
-fn unknown_field(name: &str) -> FieldFacts {
-    FieldFacts {
-        name: name.to_string(),
-        class: String::new(),
-        null: None,
-        blank: false,
-        has_default: false,
-        db_column: Opt::Unknown,
-        primary_key: false,
-        on_delete: None,
-        known: false,
-    }
-}
-
 /// A field call as the state keeps it.
 fn field_facts(name: &str, field: &Expr) -> FieldFacts {
     let Expr::Call(f) = field else {
-        return unknown_field(name);
+        return FieldFacts::unknown(name);
     };
     let class = last_name(&f.func).unwrap_or("").to_string();
     // A literal bool, `Some(false)` when not given; `None` when not a literal.

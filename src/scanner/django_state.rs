@@ -54,6 +54,25 @@ pub struct FieldFacts {
     pub known: bool,
 }
 
+impl FieldFacts {
+    /// A field nothing is known about but its name (built by a helper, or told apart by
+    /// branches that disagree).
+    #[must_use]
+    pub fn unknown(name: &str) -> FieldFacts {
+        FieldFacts {
+            name: name.to_string(),
+            class: String::new(),
+            null: None,
+            blank: false,
+            has_default: false,
+            db_column: Opt::Unknown,
+            primary_key: false,
+            on_delete: None,
+            known: false,
+        }
+    }
+}
+
 /// A model and a field named by a `RunPython` function: (model, field), model as written
 /// (`"wagtailcore.Revision"` or `"Revision"`), both lower-case.
 pub type FieldRef = (String, String);
@@ -1104,17 +1123,7 @@ fn merge_field(a: &Field, b: &Field) -> Field {
 /// A field the state cannot tell: nothing about it or its rows is known.
 fn unknown_field(name: &str) -> Field {
     Field {
-        facts: FieldFacts {
-            name: name.to_string(),
-            class: String::new(),
-            null: None,
-            blank: false,
-            has_default: false,
-            db_column: Opt::Unknown,
-            primary_key: false,
-            on_delete: None,
-            known: false,
-        },
+        facts: FieldFacts::unknown(name),
         filled: false,
         fresh: false,
         data_unknown: true,
