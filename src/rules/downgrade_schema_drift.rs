@@ -10,7 +10,8 @@ declare_rule! {
     /// Replays the revision chain into a symbolic schema and compares, for each revision, the
     /// schema before `upgrade()` with the schema after `upgrade()` then `downgrade()`. It
     /// flags what the round trip does not restore: a column left nullable that was NOT NULL,
-    /// a column type not changed back, a server default not put back, and a table, column,
+    /// a column type not changed back, a server default not put back, an index recreated
+    /// unique where it was not (or the other way round), and a table, column,
     /// index or constraint that the upgrade dropped and the downgrade does not recreate.
     ///
     /// Only objects the replay knows completely are compared; revisions with code it cannot
@@ -78,6 +79,20 @@ pub(crate) fn check(g: &Graph<'_>, replay: &Replay, out: &mut Vec<(usize, Diagno
                         "leaves column '{table}.{column}' as {}; it was {} before the upgrade",
                         show(after),
                         show(before)
+                    )
+                }
+                Drift::IndexUniqueness {
+                    table,
+                    name,
+                    before,
+                } => {
+                    let (now, was) = if *before {
+                        ("non-unique", "unique")
+                    } else {
+                        ("unique", "non-unique")
+                    };
+                    format!(
+                        "recreates index '{name}' on table '{table}' as {now}; it was {was} before the upgrade"
                     )
                 }
                 Drift::Column {

@@ -1700,6 +1700,8 @@ impl Walker<'_, '_> {
                     detail: KeyDetail {
                         unique: op.unique,
                         whole: only_keywords(call, &["index_name", "table_name", "columns", "unique"])
+                            // `unique=flag`: whether it is unique is not known.
+                            && op.kwarg_value("unique").is_none_or(|v| v.as_bool().is_some())
                             && arg(call, pos(2), "columns").is_some_and(|c| {
                                 matches!(c, Expr::List(l) if l.elts.iter().all(|e| literal_str(e).is_some()))
                             }),
@@ -2009,6 +2011,7 @@ fn table_constraint(call: &ExprCall) -> Option<ConstraintSpec> {
             spec.detail.unique =
                 arg(call, None, "unique").is_some_and(|v| python::eval(v) == Value::Bool(true));
             spec.detail.whole = only_keywords(call, &["unique"])
+                && arg(call, None, "unique").is_none_or(|v| python::eval(v).as_bool().is_some())
                 && !spec.columns.is_empty()
                 && spec.columns.len() + 1 == args.len();
         }

@@ -617,6 +617,13 @@ pub enum Drift {
         before: Value,
         after: Value,
     },
+    /// An index recreated under its name, but unique where it was not, or the other way.
+    IndexUniqueness {
+        table: String,
+        name: String,
+        /// The index was unique before the upgrade.
+        before: bool,
+    },
 }
 
 /// What the replay found for one revision.
@@ -2019,6 +2026,22 @@ fn object_drift(old: &Table, new: &Table, out: &mut Vec<Drift>) {
                             .zip(&o.columns)
                             .all(|(a, b)| a.eq_ignore_ascii_case(b)))
         });
+        if let Some(x) = new.object(n)
+            && o.kind == ConstraintKind::Index
+            && x.kind == ConstraintKind::Index
+            && o.sure
+            && x.sure
+            && o.detail.whole
+            && x.detail.whole
+            && o.detail.unique != x.detail.unique
+        {
+            // Both written out in full (`unique=` a literal or absent): the flag is known.
+            out.push(Drift::IndexUniqueness {
+                table: old.name.clone(),
+                name: n.clone(),
+                before: o.detail.unique,
+            });
+        }
         if o.sure && new.object(n).is_none() && !new.generated_names && !unnamed_twin {
             out.push(Drift::NotRecreated {
                 what: if o.kind == ConstraintKind::Index {
