@@ -1,5 +1,5 @@
 use crate::diagnostic::Diagnostic;
-use crate::scanner::model::{same_opt, MigrationAST, OpKind};
+use crate::scanner::model::{same_name, same_opt, MigrationAST, OpKind, Operation};
 
 use super::Rule;
 
@@ -50,23 +50,44 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         // then adds and fills other columns) loses its values to no migration: DROP COLUMN
         // (MRT001) reports that.
         let before = &up[..i];
-        let added = before.iter().find(|a| {
-            a.kind == OpKind::AddColumn && !a.offline && same_opt(a.table.as_ref(), drop.table.as_ref()) && !same_opt(a.column.as_ref(), drop.column.as_ref())
-        });
-        let migrated = before.iter().any(|u| u.kind == OpKind::Update && !u.offline && same_opt(u.table.as_ref(), drop.table.as_ref()));
-        if let (Some(added), true) = (added, migrated) {
-            out.push(
-                Diagnostic::new(
-                    Rule::AddMigrateDrop,
-                    format!(
-                        "upgrade() adds {}, migrates data into it and drops {}: the combined step cannot be undone",
-                        added.target(),
-                        drop.target()
-                    ),
-                    drop.range,
-                )
-                .with_fix("split it: add and backfill in one release, drop the old column in a later one"),
-            );
+        let (Some(table), Some(column)) = (&drop.table, &drop.column) else { continue };
+        let added: Vec<&Operation> = before
+            .iter()
+            .filter(|a| a.kind == OpKind::AddColumn && !a.offline && same_opt(a.table.as_ref(), Some(table)) && !same_opt(a.column.as_ref(), Some(column)))
+            .collect();
+        let updates: Vec<&Operation> = before
+            .iter()
+            .filter(|u| u.kind == OpKind::Update && !u.offline && same_opt(u.table.as_ref(), Some(table)))
+            .collect();
+        if added.is_empty() || updates.is_empty() {
+            continue;
         }
+        // Name the new column the old values went into only where the SQL says so: the
+        // updates may fill it from elsewhere (prefect 1c9390e2f9c6 moves block_schema.name
+        // into another table, and fills the new checksum from Python).
+        let fed = |a: &&&Operation| {
+            a.column.as_deref().is_some_and(|new| {
+                updates.iter().any(|u| {
+                    u.writes_column(table, new) && u.reads.iter().any(|(t, c)| same_name(t, table) && same_name(c, column))
+                })
+            })
+        };
+        let how = match added.iter().find(fed) {
+            Some(a) => format!("adds {}, fills it from {}, then drops that column", a.target(), drop.target()),
+            None => {
+                let mut names: Vec<String> = added.iter().map(|a| a.target()).collect();
+                let last = names.pop().unwrap_or_default();
+                let names = if names.is_empty() { last } else { format!("{} and {last}", names.join(", ")) };
+                format!("adds {names}, updates {table}, then drops {}", drop.target())
+            }
+        };
+        out.push(
+            Diagnostic::new(
+                Rule::AddMigrateDrop,
+                format!("upgrade() {how}: the combined step cannot be undone"),
+                drop.range,
+            )
+            .with_fix("split it: add and backfill in one release, drop the old column in a later one"),
+        );
     }
 }
