@@ -92,7 +92,7 @@ fn created_here(ops: &[Operation], op: &Operation) -> bool {
 
 fn flag(op: &Operation, out: &mut Vec<Diagnostic>) {
     for col in &op.columns {
-        if col.nullable == Some(false) && !col.has_default && col.server_default.is_none() && !col.primary_key {
+        if col.fails_on_filled_table() && !col.has_default {
             out.push(
                 Diagnostic::new(
                     Rule::DjangoNotNullWithoutDefault,

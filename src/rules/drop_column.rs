@@ -79,7 +79,7 @@ fn needs_empty_table(m: &MigrationAST, up: &[Operation], table: &str) -> Option<
     up.iter()
         .filter(|u| u.kind == OpKind::AddColumn && u.table.as_deref().is_some_and(|t| same_name(t, table)))
         .flat_map(|u| &u.columns)
-        .find(|c| c.nullable == Some(false) && c.server_default.is_none() && !c.primary_key)
+        .find(|c| c.fails_on_filled_table())
         .map(|c| format!("{table}.{}", c.name))
 }
 

@@ -39,7 +39,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         match op.kind {
             OpKind::AddColumn => {
                 for col in &op.columns {
-                    if col.nullable == Some(false) && col.server_default.is_none() && !col.primary_key {
+                    if col.fails_on_filled_table() {
                         out.push(
                             Diagnostic::new(
                                 Rule::NotNullWithoutDefault,
@@ -90,7 +90,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             continue;
         }
         for col in &op.columns {
-            if col.nullable == Some(false) && col.server_default.is_none() && !col.primary_key {
+            if col.fails_on_filled_table() {
                 out.push(
                     Diagnostic::new(
                         Rule::NotNullWithoutDefault,

@@ -1187,6 +1187,21 @@ mod tests {
         }
     }
 
+    /// Replay the migrations `all` (name, facts) of one app, `core`, in that order.
+    fn replay_core(all: &[(&str, DjangoFacts)]) -> Record {
+        let nodes: Vec<Node<'_>> = all
+            .iter()
+            .map(|(name, f)| Node {
+                app: "core".into(),
+                name: (*name).into(),
+                facts: f,
+            })
+            .collect();
+        let mut seen = Record(Vec::new());
+        replay(&nodes, &mut seen);
+        seen
+    }
+
     /// Dependencies, not file order, decide; an app's model is seen from another app's node.
     #[test]
     fn replays_in_dependency_order_across_apps() {
@@ -1277,16 +1292,7 @@ mod tests {
                 facts(&["0003"], vec![alter("page", false), alter("tag", false)]),
             ),
         ];
-        let nodes: Vec<Node<'_>> = all
-            .iter()
-            .map(|(name, f)| Node {
-                app: "core".into(),
-                name: (*name).into(),
-                facts: f,
-            })
-            .collect();
-        let mut seen = Record(Vec::new());
-        replay(&nodes, &mut seen);
+        let seen = replay_core(&all);
         // 0002_a and 0002_b each see title NOT NULL as 0001 left it; 0004 sees both nullable.
         assert_eq!(
             seen.0,
@@ -1338,16 +1344,7 @@ mod tests {
                 ),
             ),
         ];
-        let nodes: Vec<Node<'_>> = all
-            .iter()
-            .map(|(name, f)| Node {
-                app: "core".into(),
-                name: (*name).into(),
-                facts: f,
-            })
-            .collect();
-        let mut seen = Record(Vec::new());
-        replay(&nodes, &mut seen);
+        let seen = replay_core(&all);
         // 0004: title was changed by one branch only (unknown), summary by neither (nullable).
         assert_eq!(
             seen.0,

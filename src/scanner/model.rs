@@ -252,6 +252,15 @@ pub struct ColumnSpec {
     pub range: TextRange,
 }
 
+impl ColumnSpec {
+    /// NOT NULL with no server default (and not a key the database fills): adding it fails
+    /// on a table that has rows (MRT020).
+    #[must_use]
+    pub fn fails_on_filled_table(&self) -> bool {
+        self.nullable == Some(false) && self.server_default.is_none() && !self.primary_key
+    }
+}
+
 /// What a table-level constraint or index is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConstraintKind {
