@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import subprocess
 from pathlib import Path
@@ -247,3 +248,47 @@ def test_saved_results_load_back_and_a_broken_item_is_named(tmp_path: Path) -> N
         path.write_text(json.dumps([item]))
         with pytest.raises(ReportError, match=error):
             load_results(path)
+
+
+def _awkward_text(rng: random.Random) -> str:
+    """Text from every range json.dumps escapes differently: ASCII, control characters, DEL,
+    Latin-1, the BMP (U+2028 included) and astral characters (surrogate pairs)."""
+    pools = [(0x20, 0x7E), (0x00, 0x1F), (0x7F, 0xFF), (0x100, 0xD7FF), (0xE000, 0xFFFF)]
+    pools += [(0x10000, 0x10FFFF), (0x22, 0x22), (0x5C, 0x5C)]
+    return "".join(chr(rng.randint(*rng.choice(pools))) for _ in range(rng.randint(0, 12)))
+
+
+def test_saved_results_are_written_as_python_json_dumps_writes_them() -> None:
+    # The results file is written in Rust (render::json::results); it must stay byte for byte
+    # what `json.dumps(indent=2)` of the `to_dict` objects gives, as it was written before.
+    from pytest_mrt import _core
+
+    rng = random.Random(11)
+    results = [
+        RevisionResult(
+            "caf\u00e9\U0001f600",
+            False,
+            failures=["Table 'm\u00fcll': \u2028 \x7f \x00 \"q\" \\ \U0001d11e"],
+            down_revision=("a1", "\u00e90"),
+            coverage={"\u00fcber": 3, "t": 0},
+            failure_kind="data_lost",
+            duration_s=1e-05,
+        )
+    ]
+    for i in range(40):
+        results.append(
+            RevisionResult(
+                _awkward_text(rng) or f"r{i}",
+                rng.random() < 0.5,
+                skipped=rng.random() < 0.2,
+                skip_reason=_awkward_text(rng),
+                failures=[_awkward_text(rng) for _ in range(rng.randint(0, 5))],
+                down_revision=rng.choice([None, _awkward_text(rng), ("x", _awkward_text(rng))]),
+                warnings=[_awkward_text(rng) for _ in range(rng.randint(0, 2))],
+                coverage={_awkward_text(rng): rng.randint(0, 10**12) for _ in range(2)},
+                duration_s=rng.choice([0.0, 10 ** rng.uniform(-8, 18), rng.uniform(0, 600)]),
+            )
+        )
+    for batch in ([], results[:1], results):
+        expected = json.dumps([r.to_dict() for r in batch], indent=2) + "\n"
+        assert _core.results_json(batch) == expected

@@ -361,6 +361,9 @@ class RevisionResult:
         """A result as `to_dict` saved it; ValueError when ``item`` cannot be one."""
     def __eq__(self, other: object, /) -> bool: ...
 
+def results_json(results: list[RevisionResult]) -> str:
+    """The results file: the `to_dict` objects as Python's ``json.dumps(indent=2)`` wrote them."""
+
 @final
 class Engine:
     """One connection to the test database (its own driver, not SQLAlchemy's)."""

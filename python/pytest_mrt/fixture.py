@@ -171,13 +171,12 @@ class MRTFixture:
 
     def write_results(self, path: str | Path) -> Path:
         """Save this test's rollback verdicts as JSON (``mrt report --results`` reads it)."""
-        import json
-
+        from . import _core
         from .files import write_atomically
 
         out = Path(path)
-        data = [r.to_dict() for r in self._results.values()]
-        write_atomically(out, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+        text = _core.results_json(list(self._results.values()))
+        write_atomically(out, text.encode("utf-8"))
         return out
 
     def write_report(self, path: str | Path = "migration_report.html") -> Path:

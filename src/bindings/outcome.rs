@@ -10,6 +10,7 @@ use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
 use super::engine::{PyRowProblem, PyUnseeded};
 use super::public_types::{dataclass_repr, same_fields};
+use crate::render::json::{self, RESULT_KEYS};
 use crate::snapshot::data::RowProblem;
 use crate::snapshot::diff::Subject;
 use crate::snapshot::outcome::{
@@ -233,22 +234,6 @@ const RESULT_FIELDS: [&str; 11] = [
     "status",
     "coverage",
     "failure_kind",
-];
-
-/// The keys of `RevisionResult.to_dict`, in order (SPEC: the saved results are public).
-const JSON_KEYS: [&str; 12] = [
-    "revision",
-    "down_revision",
-    "passed",
-    "status",
-    "failure_kind",
-    "skipped",
-    "skip_reason",
-    "failures",
-    "warnings",
-    "coverage",
-    "risk_score",
-    "duration_s",
 ];
 
 /// The rollback verdict for one revision.
@@ -518,7 +503,7 @@ impl PyRevisionResult {
             r.risk_score().into_pyobject(py)?.into_any(),
             r.duration_rounded().into_pyobject(py)?.into_any(),
         ];
-        for (key, value) in JSON_KEYS.iter().zip(values) {
+        for (key, value) in RESULT_KEYS.iter().zip(values) {
             dict.set_item(key, value)?;
         }
         Ok(dict)
@@ -600,9 +585,18 @@ impl PyRevisionResult {
     }
 }
 
+/// The results file `MRTFixture.write_results` saves: `results` as a JSON list of their
+/// `to_dict` objects, written as Python's `json.dumps(..., indent=2)` wrote it.
+#[pyfunction]
+fn results_json(results: Vec<PyRef<'_, PyRevisionResult>>) -> String {
+    let results: Vec<RevisionResult> = results.iter().map(|r| r.inner.clone()).collect();
+    json::results(&results)
+}
+
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyFailure>()?;
     m.add_class::<PyRevisionResult>()?;
-    m.add("RESULT_KEYS", JSON_KEYS.to_vec())?;
+    m.add_function(wrap_pyfunction!(results_json, m)?)?;
+    m.add("RESULT_KEYS", RESULT_KEYS.to_vec())?;
     Ok(())
 }
