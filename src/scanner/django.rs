@@ -465,35 +465,19 @@ impl<'a> Ctx<'a> {
 fn operation(call: &ExprCall, ctx: &Ctx<'_>, out: &mut Vec<Operation>) {
     let source = ctx.source;
     let name = last_name(&call.func).unwrap_or("");
-    let kind = match name {
-        "RemoveField" => OpKind::RemoveField,
-        "DeleteModel" => OpKind::DeleteModel,
-        "AddField" => OpKind::AddField,
-        "AlterField" => OpKind::AlterField,
-        "RenameField" => OpKind::RenameField,
-        "RenameModel" => OpKind::RenameModel,
-        "AddIndex" => OpKind::AddIndex,
-        "AddIndexConcurrently" => OpKind::AddIndexConcurrently,
-        "RemoveIndex" | "RemoveIndexConcurrently" => OpKind::RemoveIndex,
-        "CreateModel" => OpKind::CreateModel,
-        "AddConstraint" => OpKind::AddConstraint,
-        "RemoveConstraint" => OpKind::RemoveConstraint,
-        "RunPython" => OpKind::RunPython,
-        "RunSQL" => OpKind::RunSql,
-        "SeparateDatabaseAndState" => {
-            // Only the database half touches the database.
-            let Some(elts) = ctx.elements(arg(call, None, "database_operations")) else {
-                return;
-            };
-            for e in elts {
-                if let Expr::Call(c) = e {
-                    operation(c, ctx, out);
-                }
-            }
+    if name == "SeparateDatabaseAndState" {
+        // Only the database half touches the database.
+        let Some(elts) = ctx.elements(arg(call, None, "database_operations")) else {
             return;
+        };
+        for e in elts {
+            if let Expr::Call(c) = e {
+                operation(c, ctx, out);
+            }
         }
-        _ => OpKind::Other,
-    };
+        return;
+    }
+    let kind = op_kind(name);
     let range = call.range();
     let mut op = Operation::new(kind, Origin::Django, range);
     op.kwargs = kwargs(call, source);
@@ -510,18 +494,7 @@ fn operation(call: &ExprCall, ctx: &Ctx<'_>, out: &mut Vec<Operation>) {
         OpKind::DeleteModel => op.table = str_kw(call, 0, "name"),
         OpKind::CreateModel => {
             op.table = str_kw(call, 0, "name");
-            let fields = match arg(call, Some(1), "fields") {
-                Some(Expr::List(l)) => l.elts.as_slice(),
-                Some(Expr::Tuple(t)) => t.elts.as_slice(),
-                _ => &[],
-            };
-            for f in fields {
-                if let Expr::Tuple(pair) = f
-                    && let [name, field] = pair.elts.as_slice()
-                {
-                    op.columns.push(field_spec(literal_str(name), Some(field)));
-                }
-            }
+            op.columns = model_columns(call);
         }
         OpKind::RenameField => {
             op.table = str_kw(call, 0, "model_name");
@@ -544,47 +517,13 @@ fn operation(call: &ExprCall, ctx: &Ctx<'_>, out: &mut Vec<Operation>) {
             op.table = str_kw(call, 0, "model_name");
             op.name = str_kw(call, 1, "name");
         }
-        OpKind::RunPython => {
-            if let Some(reverse) = arg(call, Some(1), "reverse_code") {
-                set_kwarg(&mut op, "reverse_code", reverse, source);
-            }
-            if let Some(Expr::Name(code)) = arg(call, Some(0), "code") {
-                let mut visiting = vec![code.id.to_string()];
-                if let Some(def) = ctx.functions.get(code.id.as_str()) {
-                    op.name = Some(code.id.to_string());
-                    op.data_write = data_write(&def.body, ctx, &mut visiting);
-                } else if let Some(helper) = ctx.helpers.get(code.id.as_str()) {
-                    // Read in its own module; the finding points at the name in this file.
-                    let none = HashMap::new();
-                    op.name = Some(code.id.to_string());
-                    op.data_write =
-                        data_write(&helper.def.body, &Ctx::of(helper, &none), &mut visiting)
-                            .map(|(what, _)| (what, code.range()));
-                }
-            }
-        }
+        OpKind::RunPython => run_python_op(call, ctx, &mut op),
         OpKind::RunSql => {
             if let Some(reverse) = arg(call, Some(1), "reverse_sql") {
                 set_kwarg(&mut op, "reverse_sql", reverse, source);
             }
             if let Some(sql_expr) = arg(call, Some(0), "sql") {
-                let texts: Vec<&Expr> = match sql_expr {
-                    Expr::List(l) => l.elts.iter().collect(),
-                    Expr::Tuple(t) => t.elts.iter().collect(),
-                    other => vec![other],
-                };
-                let mut parsed = Vec::new();
-                for text_expr in texts {
-                    let mut holes = Vec::new();
-                    if let Some(text) = resolve_string(text_expr, source, &|_| None, &mut holes, 0)
-                    {
-                        let (ops, error) = sql::analyse(&text, &holes, DialectHint::Unknown, range);
-                        if op.sql_error.is_none() {
-                            op.sql_error = error;
-                        }
-                        parsed.extend(ops);
-                    }
-                }
+                let parsed = run_sql_ops(sql_expr, source, &mut op);
                 out.push(op);
                 out.extend(parsed);
                 return;
@@ -593,6 +532,88 @@ fn operation(call: &ExprCall, ctx: &Ctx<'_>, out: &mut Vec<Operation>) {
         _ => {}
     }
     out.push(op);
+}
+
+/// The operation kind of a Django operation class.
+fn op_kind(name: &str) -> OpKind {
+    match name {
+        "RemoveField" => OpKind::RemoveField,
+        "DeleteModel" => OpKind::DeleteModel,
+        "AddField" => OpKind::AddField,
+        "AlterField" => OpKind::AlterField,
+        "RenameField" => OpKind::RenameField,
+        "RenameModel" => OpKind::RenameModel,
+        "AddIndex" => OpKind::AddIndex,
+        "AddIndexConcurrently" => OpKind::AddIndexConcurrently,
+        "RemoveIndex" | "RemoveIndexConcurrently" => OpKind::RemoveIndex,
+        "CreateModel" => OpKind::CreateModel,
+        "AddConstraint" => OpKind::AddConstraint,
+        "RemoveConstraint" => OpKind::RemoveConstraint,
+        "RunPython" => OpKind::RunPython,
+        "RunSQL" => OpKind::RunSql,
+        _ => OpKind::Other,
+    }
+}
+
+/// The fields of a `CreateModel` (`fields=[("name", field), ...]`) as columns.
+fn model_columns(call: &ExprCall) -> Vec<ColumnSpec> {
+    let fields = match arg(call, Some(1), "fields") {
+        Some(Expr::List(l)) => l.elts.as_slice(),
+        Some(Expr::Tuple(t)) => t.elts.as_slice(),
+        _ => &[],
+    };
+    fields
+        .iter()
+        .filter_map(|f| match f {
+            Expr::Tuple(pair) => match pair.elts.as_slice() {
+                [name, field] => Some(field_spec(literal_str(name), Some(field))),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// A `RunPython`'s reverse, the function it names and the first row write of that function.
+fn run_python_op(call: &ExprCall, ctx: &Ctx<'_>, op: &mut Operation) {
+    if let Some(reverse) = arg(call, Some(1), "reverse_code") {
+        set_kwarg(op, "reverse_code", reverse, ctx.source);
+    }
+    if let Some(Expr::Name(code)) = arg(call, Some(0), "code") {
+        let mut visiting = vec![code.id.to_string()];
+        if let Some(def) = ctx.functions.get(code.id.as_str()) {
+            op.name = Some(code.id.to_string());
+            op.data_write = data_write(&def.body, ctx, &mut visiting);
+        } else if let Some(helper) = ctx.helpers.get(code.id.as_str()) {
+            // Read in its own module; the finding points at the name in this file.
+            let none = HashMap::new();
+            op.name = Some(code.id.to_string());
+            op.data_write = data_write(&helper.def.body, &Ctx::of(helper, &none), &mut visiting)
+                .map(|(what, _)| (what, code.range()));
+        }
+    }
+}
+
+/// The statements of a `RunSQL`'s SQL (a string or a list of them), as parsed; the first parse
+/// error goes on `op`.
+fn run_sql_ops(sql_expr: &Expr, source: &str, op: &mut Operation) -> Vec<Operation> {
+    let texts: Vec<&Expr> = match sql_expr {
+        Expr::List(l) => l.elts.iter().collect(),
+        Expr::Tuple(t) => t.elts.iter().collect(),
+        other => vec![other],
+    };
+    let mut parsed = Vec::new();
+    for text_expr in texts {
+        let mut holes = Vec::new();
+        if let Some(text) = resolve_string(text_expr, source, &|_| None, &mut holes, 0) {
+            let (ops, error) = sql::analyse(&text, &holes, DialectHint::Unknown, op.range);
+            if op.sql_error.is_none() {
+                op.sql_error = error;
+            }
+            parsed.extend(ops);
+        }
+    }
+    parsed
 }
 
 /// Field classes whose `blank=True` makes Django's effective default `''` (empty strings are
@@ -855,37 +876,10 @@ fn step(call: &ExprCall, ctx: &Ctx<'_>, half: (bool, bool), out: &mut Vec<Step>)
     let mut state = state;
     let change = match name {
         "SeparateDatabaseAndState" => {
-            let halves = [
-                (arg(call, Some(0), "database_operations"), (false, db)),
-                (arg(call, Some(1), "state_operations"), (state, false)),
-            ];
-            for (list, half) in halves {
-                for e in ctx.elements(list).unwrap_or_default() {
-                    if let Expr::Call(c) = e {
-                        step(c, ctx, half, out);
-                    }
-                }
-            }
+            separate_steps(call, ctx, half, out);
             return;
         }
-        "CreateModel" => {
-            let fields = elements(arg(call, Some(1), "fields")).map(|fs| {
-                fs.iter()
-                    .map(|f| match f {
-                        Expr::Tuple(pair) => match pair.elts.as_slice() {
-                            [n, field] => literal_str(n).map(|n| field_facts(&n, field)),
-                            _ => None,
-                        },
-                        _ => None,
-                    })
-                    .collect::<Option<Vec<FieldFacts>>>()
-            });
-            Change::CreateModel {
-                name: text(0, "name"),
-                fields: fields.flatten(),
-                options: options(arg(call, Some(2), "options")),
-            }
-        }
+        "CreateModel" => create_model_change(call),
         "DeleteModel" => Change::DeleteModel {
             name: text(0, "name"),
         },
@@ -904,18 +898,14 @@ fn step(call: &ExprCall, ctx: &Ctx<'_>, half: (bool, bool), out: &mut Vec<Step>)
                 Some(e) => literal_str(e).map_or(Opt::Unknown, Opt::Known),
             },
         },
-        "AddField" | "AlterField" => {
-            let model = text(0, "model_name");
-            let field = match arg(call, Some(2), "field") {
-                Some(f) => field_facts(&text(1, "name"), f),
-                None => FieldFacts::unknown(&text(1, "name")),
-            };
-            if name == "AddField" {
-                Change::AddField { model, field }
-            } else {
-                Change::AlterField { model, field }
-            }
-        }
+        "AddField" => Change::AddField {
+            model: text(0, "model_name"),
+            field: declared_field(call),
+        },
+        "AlterField" => Change::AlterField {
+            model: text(0, "model_name"),
+            field: declared_field(call),
+        },
         "RemoveField" => Change::RemoveField {
             model: text(0, "model_name"),
             name: text(1, "name"),
@@ -925,60 +915,8 @@ fn step(call: &ExprCall, ctx: &Ctx<'_>, half: (bool, bool), out: &mut Vec<Step>)
             old: text(1, "old_name"),
             new: text(2, "new_name"),
         },
-        "RunPython" => {
-            if !db {
-                return;
-            }
-            let flow = |e: Option<&Expr>| -> Option<DataFlow> {
-                match e {
-                    None | Some(Expr::NoneLiteral(_)) => Some(DataFlow::default()),
-                    Some(e) if last_name(e) == Some("noop") => Some(DataFlow::default()),
-                    Some(Expr::Name(n)) => match ctx.functions.get(n.id.as_str()) {
-                        Some(f) => Some(django_flow::data_flow(f, ctx.functions, &HashMap::new())),
-                        None => ctx
-                            .helpers
-                            .get(n.id.as_str())
-                            .map(|h| django_flow::data_flow(h.def, &h.functions, &h.bindings)),
-                    },
-                    Some(_) => None,
-                }
-            };
-            // Where the per-file finding on a writing function points (see `data_write`).
-            let finding = match arg(call, Some(0), "code") {
-                Some(Expr::Name(code)) => match ctx.functions.get(code.id.as_str()) {
-                    Some(def) => {
-                        data_write(&def.body, ctx, &mut vec![code.id.to_string()]).map(|w| w.1)
-                    }
-                    None => ctx.helpers.get(code.id.as_str()).and_then(|h| {
-                        let none = HashMap::new();
-                        data_write(
-                            &h.def.body,
-                            &Ctx::of(h, &none),
-                            &mut vec![code.id.to_string()],
-                        )
-                        .map(|_| code.range())
-                    }),
-                },
-                _ => None,
-            };
-            match (
-                flow(arg(call, Some(0), "code")),
-                flow(arg(call, Some(1), "reverse_code")),
-            ) {
-                (Some(forward), Some(reverse)) => Change::RunPython {
-                    forward,
-                    reverse,
-                    finding,
-                },
-                // A function we cannot read may write any row of its app.
-                (None, _) => Change::RunSql { tables: None },
-                (Some(forward), None) => Change::RunPython {
-                    forward,
-                    reverse: DataFlow::default(),
-                    finding,
-                },
-            }
-        }
+        "RunPython" if db => run_python_change(call, ctx),
+        "RunPython" => return,
         "RunSQL" => {
             for e in elements(arg(call, Some(2), "state_operations")).unwrap_or_default() {
                 if let Expr::Call(c) = e {
@@ -992,28 +930,11 @@ fn step(call: &ExprCall, ctx: &Ctx<'_>, half: (bool, bool), out: &mut Vec<Step>)
                 tables: arg(call, Some(0), "sql").and_then(|e| sql_tables(e, ctx.source)),
             }
         }
-        n if STATELESS.contains(&n) => match str_kw(call, 0, "model_name") {
-            Some(model) if n.contains("Index") || n.contains("Constraint") => {
-                Change::Index { model }
-            }
-            _ => Change::Other,
-        },
+        n if STATELESS.contains(&n) => stateless_change(call, n),
         _ => {
-            // A project's own operation: the models it names may have changed in any way.
-            let mut models = Vec::new();
-            for a in &call.arguments.args {
-                if let Some(s) = literal_str(a) {
-                    models.push(s);
-                }
-            }
-            for kw in ["model_name", "model", "name"] {
-                if let Some(s) = arg(call, None, kw).and_then(literal_str) {
-                    models.push(s);
-                }
-            }
-            // It runs on the database (or not at all).
+            // A project's own operation: it runs on the database (or not at all).
             state = db;
-            Change::Custom { models }
+            custom_change(call)
         }
     };
     out.push(Step {
@@ -1022,6 +943,130 @@ fn step(call: &ExprCall, ctx: &Ctx<'_>, half: (bool, bool), out: &mut Vec<Step>)
         state,
         db,
     });
+}
+
+/// An operation the state tracks nothing of; an index or constraint names its model.
+fn stateless_change(call: &ExprCall, name: &str) -> Change {
+    match str_kw(call, 0, "model_name") {
+        Some(model) if name.contains("Index") || name.contains("Constraint") => {
+            Change::Index { model }
+        }
+        _ => Change::Other,
+    }
+}
+
+/// The field an `AddField`/`AlterField` declares (`name=`, `field=`).
+fn declared_field(call: &ExprCall) -> FieldFacts {
+    let name = str_kw(call, 1, "name").unwrap_or_default();
+    match arg(call, Some(2), "field") {
+        Some(f) => field_facts(&name, f),
+        None => FieldFacts::unknown(&name),
+    }
+}
+
+/// The two halves of a `SeparateDatabaseAndState`, each as steps that run on one side only.
+fn separate_steps(call: &ExprCall, ctx: &Ctx<'_>, half: (bool, bool), out: &mut Vec<Step>) {
+    let (state, db) = half;
+    let halves = [
+        (arg(call, Some(0), "database_operations"), (false, db)),
+        (arg(call, Some(1), "state_operations"), (state, false)),
+    ];
+    for (list, half) in halves {
+        for e in ctx.elements(list).unwrap_or_default() {
+            if let Expr::Call(c) = e {
+                step(c, ctx, half, out);
+            }
+        }
+    }
+}
+
+fn create_model_change(call: &ExprCall) -> Change {
+    let text = |pos: usize, kw: &str| str_kw(call, pos, kw).unwrap_or_default();
+    let fields = elements(arg(call, Some(1), "fields")).map(|fs| {
+        fs.iter()
+            .map(|f| match f {
+                Expr::Tuple(pair) => match pair.elts.as_slice() {
+                    [n, field] => literal_str(n).map(|n| field_facts(&n, field)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect::<Option<Vec<FieldFacts>>>()
+    });
+    Change::CreateModel {
+        name: text(0, "name"),
+        fields: fields.flatten(),
+        options: options(arg(call, Some(2), "options")),
+    }
+}
+
+/// A `RunPython` that runs on the database: what its functions do to rows; a function we
+/// cannot read may write any row of its app ([`Change::RunSql`] of unknown tables).
+fn run_python_change(call: &ExprCall, ctx: &Ctx<'_>) -> Change {
+    let flow = |e: Option<&Expr>| -> Option<DataFlow> {
+        match e {
+            None | Some(Expr::NoneLiteral(_)) => Some(DataFlow::default()),
+            Some(e) if last_name(e) == Some("noop") => Some(DataFlow::default()),
+            Some(Expr::Name(n)) => match ctx.functions.get(n.id.as_str()) {
+                Some(f) => Some(django_flow::data_flow(f, ctx.functions, &HashMap::new())),
+                None => ctx
+                    .helpers
+                    .get(n.id.as_str())
+                    .map(|h| django_flow::data_flow(h.def, &h.functions, &h.bindings)),
+            },
+            Some(_) => None,
+        }
+    };
+    // Where the per-file finding on a writing function points (see `data_write`).
+    let finding = match arg(call, Some(0), "code") {
+        Some(Expr::Name(code)) => match ctx.functions.get(code.id.as_str()) {
+            Some(def) => data_write(&def.body, ctx, &mut vec![code.id.to_string()]).map(|w| w.1),
+            None => ctx.helpers.get(code.id.as_str()).and_then(|h| {
+                let none = HashMap::new();
+                data_write(
+                    &h.def.body,
+                    &Ctx::of(h, &none),
+                    &mut vec![code.id.to_string()],
+                )
+                .map(|_| code.range())
+            }),
+        },
+        _ => None,
+    };
+    match (
+        flow(arg(call, Some(0), "code")),
+        flow(arg(call, Some(1), "reverse_code")),
+    ) {
+        (Some(forward), Some(reverse)) => Change::RunPython {
+            forward,
+            reverse,
+            finding,
+        },
+        // A function we cannot read may write any row of its app.
+        (None, _) => Change::RunSql { tables: None },
+        (Some(forward), None) => Change::RunPython {
+            forward,
+            reverse: DataFlow::default(),
+            finding,
+        },
+    }
+}
+
+/// A project's own operation: the models it names (literal arguments, `model_name=`,
+/// `model=`, `name=`) may have changed in any way.
+fn custom_change(call: &ExprCall) -> Change {
+    let mut models = Vec::new();
+    for a in &call.arguments.args {
+        if let Some(s) = literal_str(a) {
+            models.push(s);
+        }
+    }
+    for kw in ["model_name", "model", "name"] {
+        if let Some(s) = arg(call, None, kw).and_then(literal_str) {
+            models.push(s);
+        }
+    }
+    Change::Custom { models }
 }
 
 /// The tables raw SQL touches, lower-case; `None` when the SQL cannot be read.

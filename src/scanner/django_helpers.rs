@@ -133,43 +133,16 @@ pub fn helpers<'m>(
     class: &'m StmtClassDef,
 ) -> HashMap<&'m str, Helper<'m>> {
     let imports = imports(module);
-    let find = |bound: &str| -> Option<(&'m Module, &'m StmtFunctionDef)> {
-        let &(m, level, name) = imports.get(bound)?;
-        let key = format!("{level}:{m}");
-        let (_, module) = modules.iter().find(|(k, _)| *k == key)?;
-        let module: &'m Module = module;
-        let def = module.body().iter().find_map(|s| match s {
-            Stmt::FunctionDef(f) if f.name.as_str() == name => Some(f),
-            _ => None,
-        })?;
-        Some((module, def))
-    };
-    let top = |m: &'m Module| -> HashMap<&'m str, &'m StmtFunctionDef> {
-        m.body()
-            .iter()
-            .filter_map(|s| match s {
-                Stmt::FunctionDef(f) => Some((f.name.as_str(), f)),
-                _ => None,
-            })
-            .collect()
-    };
     let mut out = HashMap::new();
     // `forward, reverse = factory("app", "Model")`: the nested functions it returns.
     for stmt in &class.body {
         let Some((callee, targets, call)) = factory_call(stmt) else {
             continue;
         };
-        let Some((m, factory)) = find(callee) else {
+        let Some((m, factory)) = imported_function(modules, &imports, callee) else {
             continue;
         };
-        let nested: HashMap<&'m str, &'m StmtFunctionDef> = factory
-            .body
-            .iter()
-            .filter_map(|s| match s {
-                Stmt::FunctionDef(f) => Some((f.name.as_str(), f)),
-                _ => None,
-            })
-            .collect();
+        let nested = functions_of(&factory.body);
         let returned: Vec<&str> = match factory.body.iter().rev().find_map(|s| match s {
             Stmt::Return(r) => r.value.as_deref(),
             _ => None,
@@ -181,24 +154,8 @@ pub fn helpers<'m>(
         if returned.len() != targets.len() {
             continue;
         }
-        let mut bindings = HashMap::new();
-        let params = &factory.parameters;
-        for (p, a) in params
-            .posonlyargs
-            .iter()
-            .chain(&params.args)
-            .zip(call.arguments.args.iter())
-        {
-            if let Some(v) = literal_str(a) {
-                bindings.insert(p.parameter.name.to_string(), v);
-            }
-        }
-        for kw in &call.arguments.keywords {
-            if let (Some(k), Some(v)) = (&kw.arg, literal_str(&kw.value)) {
-                bindings.insert(k.to_string(), v);
-            }
-        }
-        let mut functions = top(m);
+        let bindings = bindings(factory, call);
+        let mut functions = functions_of(m.body());
         functions.extend(nested.iter().map(|(k, v)| (*k, *v)));
         for (target, ret) in targets.iter().zip(returned) {
             if let Some(def) = nested.get(ret) {
@@ -219,16 +176,69 @@ pub fn helpers<'m>(
         if out.contains_key(bound) {
             continue;
         }
-        if let Some((m, def)) = find(bound) {
+        if let Some((m, def)) = imported_function(modules, &imports, bound) {
             out.insert(
                 bound,
                 Helper {
                     def,
                     source: &m.source,
-                    functions: top(m),
+                    functions: functions_of(m.body()),
                     bindings: HashMap::new(),
                 },
             );
+        }
+    }
+    out
+}
+
+/// The top-level function a name imported by the migration stands for, and its module (one of
+/// `modules`).
+fn imported_function<'m>(
+    modules: &'m [(String, Arc<Module>)],
+    imports: &Imports<'_>,
+    bound: &str,
+) -> Option<(&'m Module, &'m StmtFunctionDef)> {
+    let &(m, level, name) = imports.get(bound)?;
+    let key = format!("{level}:{m}");
+    let (_, module) = modules.iter().find(|(k, _)| *k == key)?;
+    let module: &'m Module = module;
+    let def = module.body().iter().find_map(|s| match s {
+        Stmt::FunctionDef(f) if f.name.as_str() == name => Some(f),
+        _ => None,
+    })?;
+    Some((module, def))
+}
+
+/// The functions defined directly in `body`, by name.
+fn functions_of(body: &[Stmt]) -> HashMap<&str, &StmtFunctionDef> {
+    body.iter()
+        .filter_map(|s| match s {
+            Stmt::FunctionDef(f) => Some((f.name.as_str(), f)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A factory's parameters bound to the string literals `call` passes them.
+fn bindings(
+    factory: &StmtFunctionDef,
+    call: &ruff_python_ast::ExprCall,
+) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let params = &factory.parameters;
+    for (p, a) in params
+        .posonlyargs
+        .iter()
+        .chain(&params.args)
+        .zip(call.arguments.args.iter())
+    {
+        if let Some(v) = literal_str(a) {
+            out.insert(p.parameter.name.to_string(), v);
+        }
+    }
+    for kw in &call.arguments.keywords {
+        if let (Some(k), Some(v)) = (&kw.arg, literal_str(&kw.value)) {
+            out.insert(k.to_string(), v);
         }
     }
     out

@@ -360,6 +360,30 @@ impl State {
             .min()
     }
 
+    /// A copy to check a squash on: its own app's models as they are, the other apps' only as
+    /// far as they are unknown.
+    fn scratch_copy(&self, app: &str) -> State {
+        State {
+            apps: self
+                .apps
+                .iter()
+                .map(|(a, s)| {
+                    let kept = if a == app {
+                        s.clone()
+                    } else {
+                        AppState {
+                            unknown: s.unknown.clone(),
+                            ..AppState::default()
+                        }
+                    };
+                    (a.clone(), kept)
+                })
+                .collect(),
+            now: self.now,
+            depends_on: self.depends_on.clone(),
+        }
+    }
+
     fn app_mut(&mut self, app: &str) -> &mut AppState {
         self.apps.entry(app.to_ascii_lowercase()).or_default()
     }
@@ -429,31 +453,7 @@ impl State {
                 name,
                 fields,
                 options,
-            } => {
-                let fields = fields.as_ref().map(|fs| {
-                    fs.iter()
-                        .map(|f| (f.name.to_ascii_lowercase(), new_field(f.clone())))
-                        .collect()
-                });
-                let unknown = |o: Opt<bool>| if options.opaque { Opt::Unknown } else { o };
-                self.insert(
-                    key(app, name),
-                    Model {
-                        name: name.clone(),
-                        managed: unknown(options.managed.clone()),
-                        proxy: unknown(options.proxy.clone()),
-                        db_table: if options.opaque {
-                            Opt::Unknown
-                        } else {
-                            options.db_table.clone()
-                        },
-                        fields,
-                        data_unknown: false,
-                        created_in: mig.to_string(),
-                        copied_by: None,
-                    },
-                );
-            }
+            } => self.create_model(app, mig, name, fields.as_deref(), options),
             Change::DeleteModel { name } => {
                 self.remove(&key(app, name));
             }
@@ -484,27 +484,8 @@ impl State {
                     m.db_table = table.clone();
                 }
             }
-            Change::AddField { model, field } | Change::AlterField { model, field } => {
-                if let Some(m) = self.model_mut(app, model)
-                    && let Some(fs) = m.fields.as_mut()
-                {
-                    let was = fs.remove(&field.name.to_ascii_lowercase());
-                    let mut f = new_field(field.clone());
-                    // Altering a field keeps its rows: a fill stays valid while it stays
-                    // NOT NULL or was filled; making it nullable again opens it to NULLs.
-                    match (&step.change, was) {
-                        (Change::AlterField { .. }, Some(old)) => {
-                            f.data_unknown = old.data_unknown;
-                            f.moved_by = old.moved_by;
-                            f.filled = old.filled && field.null != Some(true);
-                            f.fresh = old.fresh;
-                        }
-                        (Change::AddField { .. }, _) => f.fresh = true,
-                        _ => {}
-                    }
-                    fs.insert(field.name.to_ascii_lowercase(), f);
-                }
-            }
+            Change::AddField { model, field } => self.declare_field(app, model, field, true),
+            Change::AlterField { model, field } => self.declare_field(app, model, field, false),
             Change::RemoveField { model, name } => {
                 if let Some(m) = self.model_mut(app, model)
                     && let Some(fs) = m.fields.as_mut()
@@ -523,49 +504,8 @@ impl State {
             }
             Change::RunPython {
                 forward, reverse, ..
-            } => {
-                for (model, field) in &forward.writes {
-                    if let Some(f) = self.field_mut(app, model, field) {
-                        f.filled = true;
-                        f.fresh = false;
-                    }
-                }
-                // Whole models whose rows were copied into another model.
-                for (from, into) in &forward.copies {
-                    let (a, m) = Self::resolve(app, from);
-                    if let Some(model) = self.model_mut(&a, &m) {
-                        model.copied_by = Some((app.to_string(), mig.to_string(), into.clone()));
-                    }
-                }
-                // Values read into another field, and written back by the reverse: moved.
-                for (model, field) in &forward.reads {
-                    let moved = forward.writes.iter().any(|(m, f)| m == model && f != field)
-                        && reverse
-                            .writes
-                            .iter()
-                            .any(|w| w == &(model.clone(), field.clone()));
-                    if moved && let Some(f) = self.field_mut(app, model, field) {
-                        f.moved_by = Some((app.to_string(), mig.to_string()));
-                    }
-                }
-            }
-            Change::RunSql { tables } => {
-                let app_l = app.to_ascii_lowercase();
-                let now = self.now;
-                for (a, state) in &mut self.apps {
-                    for (name, m) in &mut state.models {
-                        let hit = match tables {
-                            // Unreadable SQL may touch any model of its app.
-                            None => *a == app_l,
-                            Some(ts) => m.table(a).is_none_or(|t| ts.contains(&t)),
-                        };
-                        if hit {
-                            m.rows_changed();
-                            state.changed.insert(name.clone(), now);
-                        }
-                    }
-                }
-            }
+            } => self.run_python(app, mig, forward, reverse),
+            Change::RunSql { tables } => self.run_sql(app, tables.as_deref()),
             Change::Custom { models } => {
                 for name in models {
                     let (a, m) = Self::resolve(app, name);
@@ -574,41 +514,148 @@ impl State {
                     }
                 }
             }
-            Change::Unknown { models } => match models {
-                Some(names) => {
-                    for name in names {
-                        let k = Self::resolve(app, name);
-                        self.forget(k);
-                    }
-                }
-                None => {
-                    let now = self.now;
-                    let state = self.app_mut(app);
-                    let names: Vec<String> = state.models.drain().map(|(k, _)| k).collect();
-                    for name in names {
-                        state.changed.insert(name.clone(), now);
-                        state.unknown.insert(name);
-                    }
-                    state.all_unknown = true;
-                }
+            Change::Unknown { models } => self.unknown(app, models.as_deref()),
+            Change::Branches { arms } => self.branches(app, mig, arms),
+            Change::Index { .. } | Change::Other => {}
+        }
+    }
+
+    fn create_model(
+        &mut self,
+        app: &str,
+        mig: &str,
+        name: &str,
+        fields: Option<&[FieldFacts]>,
+        options: &Options,
+    ) {
+        let fields = fields.map(|fs| {
+            fs.iter()
+                .map(|f| (f.name.to_ascii_lowercase(), new_field(f.clone())))
+                .collect()
+        });
+        let unknown = |o: Opt<bool>| if options.opaque { Opt::Unknown } else { o };
+        self.insert(
+            key(app, name),
+            Model {
+                name: name.to_string(),
+                managed: unknown(options.managed.clone()),
+                proxy: unknown(options.proxy.clone()),
+                db_table: if options.opaque {
+                    Opt::Unknown
+                } else {
+                    options.db_table.clone()
+                },
+                fields,
+                data_unknown: false,
+                created_in: mig.to_string(),
+                copied_by: None,
             },
-            Change::Branches { arms } => {
-                let base = self.clone();
-                let mut ends = arms.iter().map(|arm| {
-                    let mut end = base.clone();
-                    for step in arm {
-                        end.apply(app, mig, step);
-                    }
-                    end
-                });
-                if let Some(first) = ends.next() {
-                    *self = first;
-                    for other in ends {
-                        self.merge_alternative(other);
-                    }
+        );
+    }
+
+    /// `AddField` (`added`) or `AlterField`.
+    fn declare_field(&mut self, app: &str, model: &str, field: &FieldFacts, added: bool) {
+        let Some(m) = self.model_mut(app, model) else {
+            return;
+        };
+        let Some(fs) = m.fields.as_mut() else { return };
+        let was = fs.remove(&field.name.to_ascii_lowercase());
+        let mut f = new_field(field.clone());
+        // Altering a field keeps its rows: a fill stays valid while it stays NOT NULL or was
+        // filled; making it nullable again opens it to NULLs.
+        match (added, was) {
+            (false, Some(old)) => {
+                f.data_unknown = old.data_unknown;
+                f.moved_by = old.moved_by;
+                f.filled = old.filled && field.null != Some(true);
+                f.fresh = old.fresh;
+            }
+            (true, _) => f.fresh = true,
+            _ => {}
+        }
+        fs.insert(field.name.to_ascii_lowercase(), f);
+    }
+
+    fn run_python(&mut self, app: &str, mig: &str, forward: &DataFlow, reverse: &DataFlow) {
+        for (model, field) in &forward.writes {
+            if let Some(f) = self.field_mut(app, model, field) {
+                f.filled = true;
+                f.fresh = false;
+            }
+        }
+        // Whole models whose rows were copied into another model.
+        for (from, into) in &forward.copies {
+            let (a, m) = Self::resolve(app, from);
+            if let Some(model) = self.model_mut(&a, &m) {
+                model.copied_by = Some((app.to_string(), mig.to_string(), into.clone()));
+            }
+        }
+        // Values read into another field, and written back by the reverse: moved.
+        for (model, field) in &forward.reads {
+            let moved = forward.writes.iter().any(|(m, f)| m == model && f != field)
+                && reverse
+                    .writes
+                    .iter()
+                    .any(|w| w == &(model.clone(), field.clone()));
+            if moved && let Some(f) = self.field_mut(app, model, field) {
+                f.moved_by = Some((app.to_string(), mig.to_string()));
+            }
+        }
+    }
+
+    /// Raw SQL touching `tables` (`None`: SQL we cannot read, which may touch any model of
+    /// its app): the rows of what it touches may have changed.
+    fn run_sql(&mut self, app: &str, tables: Option<&[String]>) {
+        let app_l = app.to_ascii_lowercase();
+        let now = self.now;
+        for (a, state) in &mut self.apps {
+            for (name, m) in &mut state.models {
+                let hit = match tables {
+                    None => *a == app_l,
+                    Some(ts) => m.table(a).is_none_or(|t| ts.contains(&t)),
+                };
+                if hit {
+                    m.rows_changed();
+                    state.changed.insert(name.clone(), now);
                 }
             }
-            Change::Index { .. } | Change::Other => {}
+        }
+    }
+
+    /// Operations we cannot read, naming `models` (every model of the app when `None`).
+    fn unknown(&mut self, app: &str, models: Option<&[String]>) {
+        if let Some(names) = models {
+            for name in names {
+                let k = Self::resolve(app, name);
+                self.forget(k);
+            }
+            return;
+        }
+        let now = self.now;
+        let state = self.app_mut(app);
+        let names: Vec<String> = state.models.drain().map(|(k, _)| k).collect();
+        for name in names {
+            state.changed.insert(name.clone(), now);
+            state.unknown.insert(name);
+        }
+        state.all_unknown = true;
+    }
+
+    /// The arms of an `if`, each applied to its own copy, then merged as alternatives.
+    fn branches(&mut self, app: &str, mig: &str, arms: &[Vec<Step>]) {
+        let base = self.clone();
+        let mut ends = arms.iter().map(|arm| {
+            let mut end = base.clone();
+            for step in arm {
+                end.apply(app, mig, step);
+            }
+            end
+        });
+        if let Some(first) = ends.next() {
+            *self = first;
+            for other in ends {
+                self.merge_alternative(other);
+            }
         }
     }
 
@@ -793,69 +840,181 @@ pub trait Visit {
 /// stands for them, dependencies on the replaced names lead to it, and the originals that are
 /// present are left out (each copy of the state is made once per squash: linear).
 pub fn replay(nodes: &[Node<'_>], visit: &mut dyn Visit) {
-    let n = nodes.len();
-    let mut index: HashMap<(String, &str), usize> = HashMap::with_capacity(n);
-    for (i, node) in nodes.iter().enumerate() {
-        index
-            .entry((node.app.to_ascii_lowercase(), node.name.as_str()))
-            .or_insert(i);
+    let plan = Plan::new(nodes);
+    let mut forks = Forks::new(&plan);
+    let mut state = State::default();
+    for node in nodes {
+        let deps = state
+            .depends_on
+            .entry(node.app.to_ascii_lowercase())
+            .or_default();
+        deps.extend(
+            node.facts
+                .dependencies
+                .iter()
+                .map(|(a, _)| a.to_ascii_lowercase()),
+        );
     }
-    // First and last migration of each app, for `__first__` / `__latest__`.
-    let mut ends: HashMap<String, (usize, usize)> = HashMap::new();
-    for (i, node) in nodes.iter().enumerate() {
-        let e = ends.entry(node.app.to_ascii_lowercase()).or_insert((i, i));
-        e.1 = i;
-    }
-    let lookup = |app: &str, name: &str| -> Option<usize> {
-        let app = app.to_ascii_lowercase();
-        match name {
-            "__first__" => ends.get(&app).map(|e| e.0),
-            "__latest__" => ends.get(&app).map(|e| e.1),
-            _ => index.get(&(app, name)).copied(),
-        }
-    };
-    // Squashes: scratch (originals all present) or standing in for what they replace.
-    let mut scratch = vec![false; n];
-    let mut replaced_by: HashMap<usize, usize> = HashMap::new();
-    let mut skipped = vec![false; n];
-    let mut extra: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (s, node) in nodes.iter().enumerate() {
-        if node.facts.replaces.is_empty() {
+    for &i in &plan.order {
+        let node = &nodes[i];
+        if plan.skipped[i] {
+            // An original whose squash stands in for it: Django does not apply it, the file
+            // alone is judged.
             continue;
         }
-        let found: Vec<Option<usize>> = node
-            .facts
-            .replaces
-            .iter()
-            .map(|(a, m)| lookup(a, m))
+        state.now = i;
+        if plan.scratch[i] {
+            // Checked on a copy of its app's models; the state goes on without it.
+            let mut copy = state.scratch_copy(&plan.apps[i]);
+            for step in &node.facts.steps {
+                visit.before(i, nodes, step, &copy);
+                copy.apply(&node.app, &node.name, step);
+            }
+            continue;
+        }
+        forks.enter(i, &plan, &mut state);
+        for step in &node.facts.steps {
+            visit.before(i, nodes, step, &state);
+            state.apply(&node.app, &node.name, step);
+        }
+        forks.leave(i, &plan);
+    }
+}
+
+/// Where each migration of the replay is found by (app, name), `__first__` and `__latest__`
+/// included.
+struct Names<'n> {
+    index: HashMap<(String, &'n str), usize>,
+    /// First and last migration of each app.
+    ends: HashMap<String, (usize, usize)>,
+}
+
+impl<'n> Names<'n> {
+    fn new(nodes: &'n [Node<'_>]) -> Self {
+        let mut index = HashMap::with_capacity(nodes.len());
+        let mut ends: HashMap<String, (usize, usize)> = HashMap::new();
+        for (i, node) in nodes.iter().enumerate() {
+            let app = node.app.to_ascii_lowercase();
+            ends.entry(app.clone()).or_insert((i, i)).1 = i;
+            index.entry((app, node.name.as_str())).or_insert(i);
+        }
+        Names { index, ends }
+    }
+
+    fn find(&self, app: &str, name: &str) -> Option<usize> {
+        let app = app.to_ascii_lowercase();
+        match name {
+            "__first__" => self.ends.get(&app).map(|e| e.0),
+            "__latest__" => self.ends.get(&app).map(|e| e.1),
+            _ => self.index.get(&(app, name)).copied(),
+        }
+    }
+}
+
+/// The graph the replay follows and the order it applies the migrations in.
+struct Plan {
+    /// App label of each node, lower-case.
+    apps: Vec<String>,
+    /// Each node's dependencies (a squash standing in for what it replaces; a scratch squash
+    /// before its originals).
+    parents: Vec<Vec<usize>>,
+    /// Each node's dependencies in its own app that change the state, sorted.
+    own_parents: Vec<Vec<usize>>,
+    /// Squashes checked on a scratch copy (their originals are all present).
+    scratch: Vec<bool>,
+    /// Originals a squash stands in for.
+    skipped: Vec<bool>,
+    /// Dependency order.
+    order: Vec<usize>,
+}
+
+impl Plan {
+    fn new(nodes: &[Node<'_>]) -> Self {
+        let n = nodes.len();
+        let names = Names::new(nodes);
+        let mut plan = Plan {
+            apps: nodes.iter().map(|n| n.app.to_ascii_lowercase()).collect(),
+            parents: vec![Vec::new(); n],
+            own_parents: Vec::new(),
+            scratch: vec![false; n],
+            skipped: vec![false; n],
+            order: Vec::new(),
+        };
+        let (replaced_by, mut extra) = plan.squashes(nodes, &names);
+        for (i, node) in nodes.iter().enumerate() {
+            for (a, m) in &node.facts.dependencies {
+                if let Some(mut p) = names.find(a, m) {
+                    if let Some(&s) = replaced_by.get(&p) {
+                        p = s;
+                    }
+                    if p != i {
+                        plan.parents[i].push(p);
+                    }
+                }
+            }
+            plan.parents[i].append(&mut extra[i]);
+        }
+        plan.order = topological_order(&plan.parents);
+        plan.own_parents = (0..n)
+            .map(|i| {
+                let mut ps: Vec<usize> = plan.parents[i]
+                    .iter()
+                    .copied()
+                    .filter(|&p| plan.apps[p] == plan.apps[i] && plan.on_state(p))
+                    .collect();
+                ps.sort_unstable();
+                ps.dedup();
+                ps
+            })
             .collect();
-        if found.iter().all(Option::is_some) {
-            scratch[s] = true;
-            // The squash is checked before any original changes the state.
-            for r in found.into_iter().flatten() {
-                extra[r].push(s);
+        plan
+    }
+
+    /// Mark squashes as scratch (originals all present) or standing in for what they replace;
+    /// returns the squash standing in for each original, and the extra parents of each node
+    /// (a scratch squash is checked before any original changes the state).
+    fn squashes(
+        &mut self,
+        nodes: &[Node<'_>],
+        names: &Names<'_>,
+    ) -> (HashMap<usize, usize>, Vec<Vec<usize>>) {
+        let mut replaced_by = HashMap::new();
+        let mut extra: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+        for (s, node) in nodes.iter().enumerate() {
+            if node.facts.replaces.is_empty() {
+                continue;
             }
-        } else {
-            for r in found.into_iter().flatten() {
-                skipped[r] = true;
-                replaced_by.insert(r, s);
+            let found: Vec<Option<usize>> = node
+                .facts
+                .replaces
+                .iter()
+                .map(|(a, m)| names.find(a, m))
+                .collect();
+            if found.iter().all(Option::is_some) {
+                self.scratch[s] = true;
+                for r in found.into_iter().flatten() {
+                    extra[r].push(s);
+                }
+            } else {
+                for r in found.into_iter().flatten() {
+                    self.skipped[r] = true;
+                    replaced_by.insert(r, s);
+                }
             }
         }
+        (replaced_by, extra)
     }
-    let mut parents: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (i, node) in nodes.iter().enumerate() {
-        for (a, m) in &node.facts.dependencies {
-            if let Some(mut p) = lookup(a, m) {
-                if let Some(&s) = replaced_by.get(&p) {
-                    p = s;
-                }
-                if p != i {
-                    parents[i].push(p);
-                }
-            }
-        }
-        parents[i].append(&mut extra[i]);
+
+    /// Is the node applied to the state (not a scratch squash, not an original left out)?
+    fn on_state(&self, node: usize) -> bool {
+        !self.skipped[node] && !self.scratch[node]
     }
+}
+
+/// Kahn's algorithm, smallest index first (file order within an app); what a cycle leaves is
+/// replayed afterwards in file order.
+fn topological_order(parents: &[Vec<usize>]) -> Vec<usize> {
+    let n = parents.len();
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut waiting = vec![0usize; n];
     for (i, ps) in parents.iter().enumerate() {
@@ -864,8 +1023,6 @@ pub fn replay(nodes: &[Node<'_>], visit: &mut dyn Visit) {
             children[p].push(i);
         }
     }
-    // Kahn's algorithm, smallest index first (file order within an app); what a cycle leaves
-    // is replayed afterwards in file order.
     let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<usize>> = (0..n)
         .filter(|&i| waiting[i] == 0)
         .map(std::cmp::Reverse)
@@ -883,120 +1040,82 @@ pub fn replay(nodes: &[Node<'_>], visit: &mut dyn Visit) {
         }
     }
     order.extend((0..n).filter(|&i| !done[i]));
-    // Branches: each migration starts from the state its own app's parents left, so that two
-    // leaves with the same parent do not see each other's changes; a merge takes both.
-    let apps: Vec<String> = nodes.iter().map(|n| n.app.to_ascii_lowercase()).collect();
-    let on_state = |p: usize| !skipped[p] && !scratch[p];
-    let own_parents: Vec<Vec<usize>> = (0..n)
-        .map(|i| {
-            let mut ps: Vec<usize> = parents[i]
-                .iter()
-                .copied()
-                .filter(|&p| apps[p] == apps[i] && on_state(p))
-                .collect();
-            ps.sort_unstable();
-            ps.dedup();
-            ps
-        })
-        .collect();
-    let mut children_left = vec![0usize; n];
-    for ps in &own_parents {
-        for &p in ps {
-            children_left[p] += 1;
-        }
-    }
-    let mut tip: HashMap<&str, usize> = HashMap::new();
-    let mut saved: HashMap<usize, AppState> = HashMap::new();
-    let mut applied = vec![false; n];
-    let mut state = State::default();
-    for node in nodes {
-        let deps = state
-            .depends_on
-            .entry(node.app.to_ascii_lowercase())
-            .or_default();
-        deps.extend(
-            node.facts
-                .dependencies
-                .iter()
-                .map(|(a, _)| a.to_ascii_lowercase()),
-        );
-    }
-    for i in order {
-        let node = &nodes[i];
-        if skipped[i] {
-            // An original whose squash stands in for it: Django does not apply it, the file
-            // alone is judged.
-            continue;
-        }
-        state.now = i;
-        if scratch[i] {
-            // Checked on a copy of its app's models; the state goes on without it.
-            let mut copy = State {
-                apps: state
-                    .apps
-                    .iter()
-                    .map(|(a, s)| {
-                        let kept = if *a == apps[i] {
-                            s.clone()
-                        } else {
-                            AppState {
-                                unknown: s.unknown.clone(),
-                                ..AppState::default()
-                            }
-                        };
-                        (a.clone(), kept)
-                    })
-                    .collect(),
-                now: i,
-                depends_on: state.depends_on.clone(),
-            };
-            for step in &node.facts.steps {
-                visit.before(i, nodes, step, &copy);
-                copy.apply(&node.app, &node.name, step);
+    order
+}
+
+/// Branches of one app's migrations: each migration starts from the state its own app's
+/// parents left, so that two leaves with the same parent do not see each other's changes; a
+/// merge takes both. The state at a fork is kept until its last child has started.
+struct Forks<'p> {
+    /// The last migration applied, per app.
+    tip: HashMap<&'p str, usize>,
+    /// App states kept for the children still to come.
+    saved: HashMap<usize, AppState>,
+    children_left: Vec<usize>,
+    applied: Vec<bool>,
+}
+
+impl<'p> Forks<'p> {
+    fn new(plan: &Plan) -> Self {
+        let mut children_left = vec![0usize; plan.apps.len()];
+        for ps in &plan.own_parents {
+            for &p in ps {
+                children_left[p] += 1;
             }
-            continue;
         }
-        let app = apps[i].as_str();
-        let ps: Vec<usize> = own_parents[i]
+        Forks {
+            tip: HashMap::new(),
+            saved: HashMap::new(),
+            children_left,
+            applied: vec![false; plan.apps.len()],
+        }
+    }
+
+    /// Set up the state migration `i` starts from: the tip's, a parent's on another branch, or
+    /// the merge of its parents'.
+    fn enter(&mut self, i: usize, plan: &'p Plan, state: &mut State) {
+        let app = plan.apps[i].as_str();
+        let ps: Vec<usize> = plan.own_parents[i]
             .iter()
             .copied()
-            .filter(|&p| applied[p])
+            .filter(|&p| self.applied[p])
             .collect();
-        let t = tip.get(app).copied();
+        let t = self.tip.get(app).copied();
         let live = |state: &State| state.apps.get(app).cloned().unwrap_or_default();
         if !ps.is_empty() && ps != [t.unwrap_or(usize::MAX)] {
             // Another branch, or a merge: keep the tip's state for its children still to
             // come, then start from the parents' states.
             if let Some(t) = t
-                && children_left[t] > 0
+                && self.children_left[t] > 0
             {
-                saved.entry(t).or_insert_with(|| live(&state));
+                self.saved.entry(t).or_insert_with(|| live(state));
             }
-            let mut from = ps.iter().map(|&p| match saved.get(&p) {
+            let mut from = ps.iter().map(|&p| match self.saved.get(&p) {
                 Some(s) => s.clone(),
-                None => live(&state),
+                None => live(state),
             });
             let mut merged = from.next().unwrap_or_default();
             for other in from {
-                merge(&mut merged, other, i, &parents);
+                merge(&mut merged, other, i, &plan.parents);
             }
             state.apps.insert(app.to_string(), merged);
         } else if let Some(t) = t
-            && children_left[t] > 1
+            && self.children_left[t] > 1
         {
             // A fork: the other branches start from here too.
-            saved.entry(t).or_insert_with(|| live(&state));
+            self.saved.entry(t).or_insert_with(|| live(state));
         }
-        for step in &node.facts.steps {
-            visit.before(i, nodes, step, &state);
-            state.apply(&node.app, &node.name, step);
-        }
-        applied[i] = true;
-        tip.insert(app, i);
-        for &p in &own_parents[i] {
-            children_left[p] = children_left[p].saturating_sub(1);
-            if children_left[p] == 0 {
-                saved.remove(&p);
+    }
+
+    /// Migration `i` is applied: it is its app's tip, and its parents' saved states go once
+    /// their last child has started.
+    fn leave(&mut self, i: usize, plan: &'p Plan) {
+        self.applied[i] = true;
+        self.tip.insert(plan.apps[i].as_str(), i);
+        for &p in &plan.own_parents[i] {
+            self.children_left[p] = self.children_left[p].saturating_sub(1);
+            if self.children_left[p] == 0 {
+                self.saved.remove(&p);
             }
         }
     }
