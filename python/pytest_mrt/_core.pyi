@@ -330,7 +330,8 @@ class RevisionResult:
     ) -> RevisionResult: ...
     @property
     def failures(self) -> list[str]:
-        """The failure lines (a copy: add failures with `add`)."""
+        """The failure lines: the same list each time (as `warnings` and `coverage` are), and
+        what is appended to it, removed or replaced counts."""
     @failures.setter
     def failures(self, value: list[str | Failure | RowProblem]) -> None: ...
     @property

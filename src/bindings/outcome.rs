@@ -1,10 +1,11 @@
 //! `Failure` and `RevisionResult`: the verdict on one revision as the dynamic check builds it
 //! (`snapshot::outcome`). Its failures stay data on this side; Python gets their sentences
-//! from `str()` and the JSON users save from `RevisionResult.to_dict`.
+//! from `str()` and the JSON users save from `RevisionResult.to_dict` and `results_json`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
@@ -240,17 +241,143 @@ const RESULT_FIELDS: [&str; 11] = [
 #[pyclass(name = "RevisionResult", module = "pytest_mrt.models")]
 pub struct PyRevisionResult {
     inner: RevisionResult,
+    handed: Handed,
+}
+
+/// The list and dict objects `failures`, `warnings` and `coverage` handed out, kept: what a
+/// caller changes in them (`result.failures.append(line)`) is what the result holds, as with
+/// the dataclass of pytest-mrt 1.9.1 (SPEC: `failures: list[str]`). While one is out it is
+/// the truth for its field; [`PyRevisionResult::current`] reads it back.
+#[derive(Default)]
+struct Handed {
+    failures: Option<Py<PyList>>,
+    warnings: Option<Py<PyList>>,
+    coverage: Option<Py<PyDict>>,
+}
+
+fn lines(failures: &[Failure]) -> Vec<String> {
+    failures.iter().map(ToString::to_string).collect()
+}
+
+/// The failures a handed-out list holds now: a line that is still the text of one of `old`
+/// keeps that failure's data; a new line is text without structure.
+fn failures_in(list: &Bound<'_, PyList>, old: &[Failure]) -> PyResult<Vec<Failure>> {
+    let mut unused: Vec<Option<&Failure>> = old.iter().map(Some).collect();
+    let mut out = Vec::with_capacity(list.len());
+    for item in list.iter() {
+        let failure = match item.extract::<FailureArg<'_>>() {
+            Ok(FailureArg::Line(text)) => {
+                let same = unused
+                    .iter_mut()
+                    .find(|f| f.is_some_and(|f| f.to_string() == text));
+                match same.and_then(Option::take) {
+                    Some(kept) => kept.clone(),
+                    None => Failure::Line(text),
+                }
+            }
+            Ok(other) => other.into_failure(),
+            Err(_) => {
+                return Err(PyTypeError::new_err(format!(
+                    "RevisionResult.failures holds {}: failures are lines of text",
+                    item.repr()?
+                )));
+            }
+        };
+        out.push(failure);
+    }
+    Ok(out)
 }
 
 impl PyRevisionResult {
+    fn new_with(inner: RevisionResult) -> Self {
+        PyRevisionResult {
+            inner,
+            handed: Handed::default(),
+        }
+    }
+
+    /// The result with what callers changed in the handed-out lists and dict.
+    fn current(&self, py: Python<'_>) -> PyResult<Cow<'_, RevisionResult>> {
+        let mut now = Cow::Borrowed(&self.inner);
+        if let Some(list) = &self.handed.failures {
+            let list = list.bind(py);
+            let unchanged = list.len() == self.inner.failures.len()
+                && list.iter().zip(&self.inner.failures).all(|(item, f)| {
+                    item.cast::<PyString>()
+                        .is_ok_and(|s| s.to_str().is_ok_and(|s| s == f.to_string()))
+                });
+            if !unchanged {
+                now.to_mut().failures = failures_in(list, &self.inner.failures)?;
+            }
+        }
+        if let Some(list) = &self.handed.warnings {
+            let warnings: Vec<String> = list.bind(py).extract().map_err(|_| {
+                PyTypeError::new_err("RevisionResult.warnings must hold lines of text")
+            })?;
+            if warnings != self.inner.warnings {
+                now.to_mut().warnings = warnings;
+            }
+        }
+        if let Some(dict) = &self.handed.coverage {
+            let coverage: BTreeMap<String, u64> = dict.bind(py).extract().map_err(|_| {
+                PyTypeError::new_err("RevisionResult.coverage must map table names to row counts")
+            })?;
+            if coverage != self.inner.coverage {
+                now.to_mut().coverage = coverage;
+            }
+        }
+        Ok(now)
+    }
+
+    /// Take in what callers changed, let `change` change the result, and show the outcome in
+    /// the objects handed out.
+    fn update<T>(
+        &mut self,
+        py: Python<'_>,
+        change: impl FnOnce(&mut RevisionResult) -> T,
+    ) -> PyResult<T> {
+        let changed = match self.current(py)? {
+            Cow::Owned(now) => Some(now),
+            Cow::Borrowed(_) => None,
+        };
+        if let Some(now) = changed {
+            self.inner = now;
+        }
+        let out = change(&mut self.inner);
+        if let Some(list) = &self.handed.failures {
+            let list = list.bind(py);
+            list.set_slice(
+                0,
+                list.len(),
+                PyList::new(py, lines(&self.inner.failures))?.as_any(),
+            )?;
+        }
+        if let Some(list) = &self.handed.warnings {
+            let list = list.bind(py);
+            list.set_slice(
+                0,
+                list.len(),
+                PyList::new(py, &self.inner.warnings)?.as_any(),
+            )?;
+        }
+        if let Some(dict) = &self.handed.coverage {
+            let dict = dict.bind(py);
+            dict.clear();
+            for (table, rows) in &self.inner.coverage {
+                dict.set_item(table, rows)?;
+            }
+        }
+        Ok(out)
+    }
+
     fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let r = &self.inner;
+        let r = self.current(py)?;
         (
             &r.revision,
             r.passed,
             r.skipped,
             &r.skip_reason,
-            self.failures(),
+            lines(&r.failures),
             parents_object(py, &r.down_revision)?,
             r.duration_s,
             &r.warnings,
@@ -310,7 +437,7 @@ impl PyRevisionResult {
         if let Some(kind) = failure_kind {
             inner.failure_kind = Some(kind_of(kind)?);
         }
-        Ok(PyRevisionResult { inner })
+        Ok(PyRevisionResult::new_with(inner))
     }
 
     #[getter]
@@ -349,29 +476,28 @@ impl PyRevisionResult {
         self.inner.skip_reason = value;
     }
 
-    /// The failure lines users read (a copy: add failures with `add`).
+    /// The failure lines users read: the same list each time, and what is appended to it,
+    /// removed or replaced counts (a line of text; `add` also takes a `Failure`).
     #[getter]
-    fn failures(&self) -> Vec<String> {
-        self.inner
-            .failures
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+    fn failures(&mut self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        if let Some(list) = &self.handed.failures {
+            return Ok(list.clone_ref(py));
+        }
+        let list = PyList::new(py, lines(&self.inner.failures))?.unbind();
+        self.handed.failures = Some(list.clone_ref(py));
+        Ok(list)
     }
     #[setter]
     fn set_failures(&mut self, value: Vec<FailureArg<'_>>) {
         self.inner.failures = value.into_iter().map(FailureArg::into_failure).collect();
+        self.handed.failures = None;
     }
 
     /// The failures as data, in the order of `failures`.
     #[getter]
-    fn problems(&self) -> Vec<PyFailure> {
-        self.inner
-            .failures
-            .iter()
-            .cloned()
-            .map(PyFailure::from)
-            .collect()
+    fn problems(&self, py: Python<'_>) -> PyResult<Vec<PyFailure>> {
+        let r = self.current(py)?;
+        Ok(r.failures.iter().cloned().map(PyFailure::from).collect())
     }
 
     /// None, one revision id, or a tuple of them (a merge).
@@ -394,14 +520,21 @@ impl PyRevisionResult {
         self.inner.duration_s = value;
     }
 
-    /// Things that weakened the check without failing it (a table that could not be seeded).
+    /// Things that weakened the check without failing it (a table that could not be seeded):
+    /// the same list each time, changes to it count.
     #[getter]
-    fn warnings(&self) -> Vec<String> {
-        self.inner.warnings.clone()
+    fn warnings(&mut self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        if let Some(list) = &self.handed.warnings {
+            return Ok(list.clone_ref(py));
+        }
+        let list = PyList::new(py, &self.inner.warnings)?.unbind();
+        self.handed.warnings = Some(list.clone_ref(py));
+        Ok(list)
     }
     #[setter]
     fn set_warnings(&mut self, value: Vec<String>) {
         self.inner.warnings = value;
+        self.handed.warnings = None;
     }
 
     /// `passed`, `failed`, `upgrade_fails_on_data`, `unverified`, `blocked` or `skipped`.
@@ -416,14 +549,21 @@ impl PyRevisionResult {
     }
 
     /// Table → rows present when the upgrade ran, for every table the revision touches (for
-    /// a table the revision creates: the rows seeded into it before the downgrade).
+    /// a table the revision creates: the rows seeded into it before the downgrade): the same
+    /// dict each time, changes to it count.
     #[getter]
-    fn coverage(&self) -> BTreeMap<String, u64> {
-        self.inner.coverage.clone()
+    fn coverage(&mut self, py: Python<'_>) -> PyResult<Py<PyDict>> {
+        if let Some(dict) = &self.handed.coverage {
+            return Ok(dict.clone_ref(py));
+        }
+        let dict = self.inner.coverage.clone().into_pyobject(py)?.unbind();
+        self.handed.coverage = Some(dict.clone_ref(py));
+        Ok(dict)
     }
     #[setter]
     fn set_coverage(&mut self, value: BTreeMap<String, u64>) {
         self.inner.coverage = value;
+        self.handed.coverage = None;
     }
 
     /// For a `failed` revision, the worst kind among its failures (`rollback_failed`,
@@ -440,13 +580,14 @@ impl PyRevisionResult {
 
     /// 0-100: 25 per failure, capped.
     #[getter]
-    fn risk_score(&self) -> usize {
-        self.inner.risk_score()
+    fn risk_score(&self, py: Python<'_>) -> PyResult<usize> {
+        Ok(self.current(py)?.risk_score())
     }
 
     /// Record a failure (its kind counts towards `failure_kind`).
-    fn add(&mut self, failure: FailureArg<'_>) {
-        self.inner.add(failure.into_failure());
+    fn add(&mut self, py: Python<'_>, failure: FailureArg<'_>) -> PyResult<()> {
+        let failure = failure.into_failure();
+        self.update(py, |r| r.add(failure))
     }
 
     /// Record a failure of `kind`: the worst one found so far is kept.
@@ -456,31 +597,31 @@ impl PyRevisionResult {
     }
 
     /// The rollback failed: `failed`, with the upgrade's hazard on filled tables last.
-    fn fail_rollback(&mut self) {
-        self.inner.fail_rollback();
+    fn fail_rollback(&mut self, py: Python<'_>) -> PyResult<()> {
+        self.update(py, RevisionResult::fail_rollback)
     }
 
     /// The status of a check that ran to its end; `unverified`: the lines of the touched
     /// tables that held no rows.
-    fn conclude(&mut self, unverified: Vec<PyRef<'_, PyFailure>>) {
-        self.inner
-            .conclude(unverified.iter().map(|f| f.inner.clone()).collect());
+    fn conclude(&mut self, py: Python<'_>, unverified: Vec<PyRef<'_, PyFailure>>) -> PyResult<()> {
+        let unverified = unverified.iter().map(|f| f.inner.clone()).collect();
+        self.update(py, |r| r.conclude(unverified))
     }
 
     /// Set `passed` from the status (`unverified` passes when `allow_unverified`, its lines
     /// moved to the warnings).
-    fn settle(&mut self, allow_unverified: bool) {
-        self.inner.settle(allow_unverified);
+    fn settle(&mut self, py: Python<'_>, allow_unverified: bool) -> PyResult<()> {
+        self.update(py, |r| r.settle(allow_unverified))
     }
 
     /// All failure lines, one per line, under the revision id.
-    fn failure_summary(&self) -> String {
-        self.inner.summary()
+    fn failure_summary(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(self.current(py)?.summary())
     }
 
     /// JSON-ready form (what `MRTFixture.write_results` saves; SPEC).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let r = &self.inner;
+        let r = self.current(py)?;
         let dict = PyDict::new(py);
         let down = match &r.down_revision {
             Parents::Many(ids) => PyList::new(py, ids)?.into_any(),
@@ -497,7 +638,7 @@ impl PyRevisionResult {
                 .into_any(),
             r.skipped.into_pyobject(py)?.to_owned().into_any(),
             r.skip_reason.clone().into_pyobject(py)?.into_any(),
-            self.failures().into_pyobject(py)?.into_any(),
+            lines(&r.failures).into_pyobject(py)?.into_any(),
             r.warnings.clone().into_pyobject(py)?.into_any(),
             r.coverage.clone().into_pyobject(py)?.into_any(),
             r.risk_score().into_pyobject(py)?.into_any(),
@@ -573,7 +714,7 @@ impl PyRevisionResult {
             coverage,
             duration_s: 0.0,
         };
-        Ok(PyRevisionResult { inner })
+        Ok(PyRevisionResult::new_with(inner))
     }
 
     fn __eq__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
@@ -588,9 +729,12 @@ impl PyRevisionResult {
 /// The results file `MRTFixture.write_results` saves: `results` as a JSON list of their
 /// `to_dict` objects, written as Python's `json.dumps(..., indent=2)` wrote it.
 #[pyfunction]
-fn results_json(results: Vec<PyRef<'_, PyRevisionResult>>) -> String {
-    let results: Vec<RevisionResult> = results.iter().map(|r| r.inner.clone()).collect();
-    json::results(&results)
+fn results_json(py: Python<'_>, results: Vec<PyRef<'_, PyRevisionResult>>) -> PyResult<String> {
+    let results: PyResult<Vec<RevisionResult>> = results
+        .iter()
+        .map(|r| Ok(r.current(py)?.into_owned()))
+        .collect();
+    Ok(json::results(&results?))
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
