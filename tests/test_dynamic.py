@@ -261,6 +261,11 @@ def test_seed_and_data_problems(check: Callable[..., RollbackChecker], db_url: s
     ]
     checker.reset()
     assert checker.data_problems() == []
+    checker.seed("accounts", [{**rows[0], "id": 3, "email": "cy@example.com"}], pk_col="id")
+    checker.runner.downgrade("base")  # the table goes, with its three rows
+    assert checker.data_problems() == [
+        "Table 'accounts': 3/3 rows lost after rollback (table missing)"
+    ]
 
 
 # -- safety ---------------------------------------------------------------------------------
