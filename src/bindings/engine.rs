@@ -10,12 +10,11 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString};
 
-use super::outcome::PyFailure;
+use super::outcome::{PyFailure, PyRowProblem, PyUnseeded};
 use crate::Error;
 use crate::dialects::objects::{self, Object};
 use crate::dialects::{self, Dialect, Lit};
 use crate::seeder::{self, CustomRows, Plan};
-use crate::snapshot::data::RowProblem;
 use crate::snapshot::diff::{Moment, diff};
 use crate::snapshot::outcome::Failure;
 use crate::snapshot::{Fingerprint, Schema};
@@ -156,78 +155,6 @@ impl PyFingerprint {
 
     fn __repr__(&self) -> String {
         format!("<Fingerprint {} tables>", self.inner.tables.len())
-    }
-}
-
-/// One difference in the rows after a rollback (`snapshot::data::RowProblem`): its kind as
-/// data, its sentence as `str()`.
-#[pyclass(name = "RowProblem", module = "pytest_mrt._core", frozen)]
-pub struct PyRowProblem {
-    problem: RowProblem,
-    /// `table_missing`, `rows_lost`, `rows_lost_or_changed`, `values_changed`,
-    /// `keys_renumbered` or `rows_leaked`.
-    #[pyo3(get)]
-    kind: &'static str,
-    #[pyo3(get)]
-    table: String,
-    /// Whether the rollback lost the user's data (all kinds but `rows_leaked`).
-    #[pyo3(get)]
-    loses_data: bool,
-    /// The sentence users read.
-    #[pyo3(get)]
-    text: String,
-}
-
-impl PyRowProblem {
-    pub(super) fn problem(&self) -> &RowProblem {
-        &self.problem
-    }
-}
-
-impl From<&RowProblem> for PyRowProblem {
-    fn from(p: &RowProblem) -> Self {
-        PyRowProblem {
-            problem: p.clone(),
-            kind: p.kind(),
-            table: p.table().to_string(),
-            loses_data: p.loses_data(),
-            text: p.to_string(),
-        }
-    }
-}
-
-#[pymethods]
-impl PyRowProblem {
-    fn __str__(&self) -> String {
-        self.text.clone()
-    }
-
-    fn __repr__(&self) -> String {
-        format!("<RowProblem {}: {}>", self.kind, self.text)
-    }
-}
-
-/// A table the seeder could not fill with the rows asked for.
-#[pyclass(name = "Unseeded", module = "pytest_mrt._core", frozen, get_all)]
-#[derive(Clone)]
-pub struct PyUnseeded {
-    /// The table.
-    pub(super) table: String,
-    /// The constraint the database named when it refused the rows, when it named one.
-    pub(super) constraint: Option<String>,
-    /// One line: how many of the rows went in, and why the others did not.
-    pub(super) reason: String,
-    /// A ready-to-paste `custom_seeds` entry for the table.
-    pub(super) snippet: String,
-}
-
-#[pymethods]
-impl PyUnseeded {
-    fn __repr__(&self) -> String {
-        format!(
-            "<Unseeded {:?} constraint={:?}: {}>",
-            self.table, self.constraint, self.reason
-        )
     }
 }
 
@@ -736,8 +663,6 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySchema>()?;
     m.add_class::<PyFingerprint>()?;
     m.add_class::<PySeedOutcome>()?;
-    m.add_class::<PyUnseeded>()?;
-    m.add_class::<PyRowProblem>()?;
     m.add_function(wrap_pyfunction!(redact_url, m)?)?;
     m.add_function(wrap_pyfunction!(remember_url, m)?)?;
     m.add_function(wrap_pyfunction!(cancel_backend, m)?)?;

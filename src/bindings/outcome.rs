@@ -1,6 +1,7 @@
 //! `Failure` and `RevisionResult`: the verdict on one revision as the dynamic check builds it
-//! (`snapshot::outcome`). Its failures stay data on this side; Python gets their sentences
-//! from `str()` and the JSON users save from `RevisionResult.to_dict` and `results_json`.
+//! (`snapshot::outcome`), with what it is built from (`RowProblem`, `Unseeded`). Its failures
+//! stay data on this side; Python gets their sentences from `str()` and the JSON users save
+//! from `RevisionResult.to_dict` and `results_json`.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -9,7 +10,6 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
-use super::engine::{PyRowProblem, PyUnseeded};
 use super::public_types::{dataclass_repr, same_fields};
 use crate::render::json::{self, RESULT_KEYS};
 use crate::snapshot::data::RowProblem;
@@ -165,6 +165,78 @@ impl PyFailure {
         other
             .cast::<PyFailure>()
             .is_ok_and(|o| o.get().inner == self.inner)
+    }
+}
+
+/// One difference in the rows after a rollback (`snapshot::data::RowProblem`): its kind as
+/// data, its sentence as `str()`.
+#[pyclass(name = "RowProblem", module = "pytest_mrt._core", frozen)]
+pub struct PyRowProblem {
+    problem: RowProblem,
+    /// `table_missing`, `rows_lost`, `rows_lost_or_changed`, `values_changed`,
+    /// `keys_renumbered` or `rows_leaked`.
+    #[pyo3(get)]
+    kind: &'static str,
+    #[pyo3(get)]
+    table: String,
+    /// Whether the rollback lost the user's data (all kinds but `rows_leaked`).
+    #[pyo3(get)]
+    loses_data: bool,
+    /// The sentence users read.
+    #[pyo3(get)]
+    text: String,
+}
+
+impl PyRowProblem {
+    pub(super) fn problem(&self) -> &RowProblem {
+        &self.problem
+    }
+}
+
+impl From<&RowProblem> for PyRowProblem {
+    fn from(p: &RowProblem) -> Self {
+        PyRowProblem {
+            problem: p.clone(),
+            kind: p.kind(),
+            table: p.table().to_string(),
+            loses_data: p.loses_data(),
+            text: p.to_string(),
+        }
+    }
+}
+
+#[pymethods]
+impl PyRowProblem {
+    fn __str__(&self) -> String {
+        self.text.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<RowProblem {}: {}>", self.kind, self.text)
+    }
+}
+
+/// A table the seeder could not fill with the rows asked for.
+#[pyclass(name = "Unseeded", module = "pytest_mrt._core", frozen, get_all)]
+#[derive(Clone)]
+pub struct PyUnseeded {
+    /// The table.
+    pub(super) table: String,
+    /// The constraint the database named when it refused the rows, when it named one.
+    pub(super) constraint: Option<String>,
+    /// One line: how many of the rows went in, and why the others did not.
+    pub(super) reason: String,
+    /// A ready-to-paste `custom_seeds` entry for the table.
+    pub(super) snippet: String,
+}
+
+#[pymethods]
+impl PyUnseeded {
+    fn __repr__(&self) -> String {
+        format!(
+            "<Unseeded {:?} constraint={:?}: {}>",
+            self.table, self.constraint, self.reason
+        )
     }
 }
 
@@ -739,6 +811,8 @@ fn results_json(py: Python<'_>, results: Vec<PyRef<'_, PyRevisionResult>>) -> Py
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyFailure>()?;
+    m.add_class::<PyRowProblem>()?;
+    m.add_class::<PyUnseeded>()?;
     m.add_class::<PyRevisionResult>()?;
     m.add_function(wrap_pyfunction!(results_json, m)?)?;
     m.add("RESULT_KEYS", RESULT_KEYS.to_vec())?;
