@@ -40,6 +40,39 @@ def test_skip_and_severity_overrides_by_code_and_pattern() -> None:
     assert noops and all(w.severity == "warning" for w in noops)
 
 
+REVISION = """revision = "{rev}"
+down_revision = {down}
+from alembic import op
+
+
+def upgrade():
+    op.add_column("users", sa.Column("note", sa.Text()))
+
+
+def downgrade():
+    op.drop_column("users", "note")
+"""
+
+
+def test_skip_by_unique_prefix_leaves_the_revision_out_of_custom_checks_too(
+    tmp_path: Path,
+) -> None:
+    # One skip rule (src/scan/settings.rs skipped_revisions) for built-in and custom checks.
+    (tmp_path / "a.py").write_text(REVISION.format(rev="abc123", down="None"))
+    (tmp_path / "b.py").write_text(REVISION.format(rev="def456", down='"abc123"'))
+    seen: list[str] = []
+
+    def house_rule(m: MigrationAST) -> list[RiskWarning]:
+        seen.append(m.revision)
+        return []
+
+    scan([tmp_path], MRTConfig(custom_checks=[house_rule], skip={"abc": "reviewed"}))
+    assert seen == ["def456"]
+    seen.clear()
+    scan([tmp_path], MRTConfig(custom_checks=[house_rule], skip={"": "names nothing"}))
+    assert sorted(seen) == ["abc123", "def456"]
+
+
 def test_custom_checks_receive_the_parsed_migration() -> None:
     seen: dict[str, MigrationAST] = {}
 

@@ -81,7 +81,9 @@ def scan_with_migrations(
     out = list(findings)
     parsed = migrations if need_parse else []
     if config.custom_checks:
-        checked = [m for m in parsed if m.revision not in config.skip]
+        # The skip rule of the scanner and the rollback checks: exact id or unique prefix.
+        skipped = _core.skipped_revisions(list(config.skip), [m.revision for m in parsed])
+        checked = [m for m in parsed if m.revision not in skipped]
         overrides = list(config.severity_overrides.items())
         out.extend(_run_custom(config.custom_checks, checked, overrides))
     return out, parsed
