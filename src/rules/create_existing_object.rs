@@ -40,53 +40,47 @@ declare_rule! {
 }
 
 pub(crate) fn check(g: &Graph<'_>, replay: &Replay, out: &mut Vec<(usize, Diagnostic)>) {
-    for &i in &replay.order {
-        let facts = &replay.facts[i];
-        if facts.opaque {
+    for (i, event) in replay.known_events() {
+        let Event::Exists {
+            phase,
+            what,
+            name,
+            table,
+            created_by,
+            range,
+        } = event
+        else {
+            continue;
+        };
+        // Only an ancestor's object certainly exists here (a sibling branch may not have run).
+        let by = *created_by;
+        if by != i && !g.ancestors(i).any(|a| a == by) {
             continue;
         }
-        for event in &facts.events {
-            let Event::Exists {
-                phase,
-                what,
-                name,
-                table,
-                created_by,
-                range,
-            } = event
-            else {
-                continue;
-            };
-            // Only an ancestor's object certainly exists here (a sibling branch may not have run).
-            let by = *created_by;
-            if by != i && !g.ancestors(i).any(|a| a == by) {
-                continue;
-            }
-            let function = match phase {
-                crate::scanner::state::Phase::Upgrade => "upgrade()",
-                crate::scanner::state::Phase::Downgrade => "downgrade()",
-            };
-            let place = table
-                .as_ref()
-                .filter(|_| !matches!(what, crate::scanner::state::What::Column))
-                .map_or_else(String::new, |t| format!(" on table '{t}'"));
-            let origin = if by == i {
-                "this revision".to_string()
-            } else {
-                format!("revision '{}'", g.migs[by].revision)
-            };
-            out.push((
-                i,
-                Diagnostic::new(
-                    Rule::CreateExistingObject,
-                    format!(
-                        "{function} creates {} '{name}'{place}, which already exists (created by {origin}): the migration fails",
-                        what.as_str()
-                    ),
-                    *range,
-                )
-                .with_fix("drop the object first, or fix the revision that should have dropped it"),
-            ));
-        }
+        let function = match phase {
+            crate::scanner::state::Phase::Upgrade => "upgrade()",
+            crate::scanner::state::Phase::Downgrade => "downgrade()",
+        };
+        let place = table
+            .as_ref()
+            .filter(|_| !matches!(what, crate::scanner::state::What::Column))
+            .map_or_else(String::new, |t| format!(" on table '{t}'"));
+        let origin = if by == i {
+            "this revision".to_string()
+        } else {
+            format!("revision '{}'", g.migs[by].revision)
+        };
+        out.push((
+            i,
+            Diagnostic::new(
+                Rule::CreateExistingObject,
+                format!(
+                    "{function} creates {} '{name}'{place}, which already exists (created by {origin}): the migration fails",
+                    what.as_str()
+                ),
+                *range,
+            )
+            .with_fix("drop the object first, or fix the revision that should have dropped it"),
+        ));
     }
 }

@@ -38,49 +38,43 @@ declare_rule! {
 }
 
 pub(crate) fn check(g: &Graph<'_>, replay: &Replay, out: &mut Vec<(usize, Diagnostic)>) {
-    for &i in &replay.order {
-        let facts = &replay.facts[i];
-        if facts.opaque {
+    for (i, event) in replay.known_events() {
+        let Event::Missing {
+            phase: Phase::Downgrade,
+            verb,
+            what,
+            name,
+            table,
+            table_missing,
+            upgrade_name,
+            range,
+        } = event
+        else {
             continue;
-        }
-        for event in &facts.events {
-            let Event::Missing {
-                phase: Phase::Downgrade,
-                verb,
-                what,
-                name,
-                table,
-                table_missing,
-                upgrade_name,
-                range,
-            } = event
-            else {
-                continue;
-            };
-            let revision = &g.migs[i].revision;
-            let what = what.as_str();
-            let message = match (table, *table_missing) {
-                (Some(t), true) => format!(
-                    "downgrade() of '{revision}' {verb} {what} '{name}' on table '{t}', but no table '{t}' exists at that point: the rollback fails"
-                ),
-                (Some(t), false) if what != "column" => {
-                    let why = upgrade_name.as_ref().map_or_else(String::new, |other| {
-                        format!("; the upgrade created {what} '{other}' there")
-                    });
-                    format!(
-                        "downgrade() of '{revision}' {verb} {what} '{name}' on table '{t}', which does not exist at that point{why}: the rollback fails"
-                    )
-                }
-                _ => format!(
-                    "downgrade() of '{revision}' {verb} {what} '{name}', which does not exist at that point: the rollback fails"
-                ),
-            };
-            out.push((
-                i,
-                Diagnostic::new(Rule::DowngradeMissingObject, message, *range).with_fix(format!(
-                    "name the {what} the upgrade really created, or remove the statement"
-                )),
-            ));
-        }
+        };
+        let revision = &g.migs[i].revision;
+        let what = what.as_str();
+        let message = match (table, *table_missing) {
+            (Some(t), true) => format!(
+                "downgrade() of '{revision}' {verb} {what} '{name}' on table '{t}', but no table '{t}' exists at that point: the rollback fails"
+            ),
+            (Some(t), false) if what != "column" => {
+                let why = upgrade_name.as_ref().map_or_else(String::new, |other| {
+                    format!("; the upgrade created {what} '{other}' there")
+                });
+                format!(
+                    "downgrade() of '{revision}' {verb} {what} '{name}' on table '{t}', which does not exist at that point{why}: the rollback fails"
+                )
+            }
+            _ => format!(
+                "downgrade() of '{revision}' {verb} {what} '{name}', which does not exist at that point: the rollback fails"
+            ),
+        };
+        out.push((
+            i,
+            Diagnostic::new(Rule::DowngradeMissingObject, message, *range).with_fix(format!(
+                "name the {what} the upgrade really created, or remove the statement"
+            )),
+        ));
     }
 }

@@ -33,39 +33,33 @@ declare_rule! {
 }
 
 pub(crate) fn check(g: &Graph<'_>, replay: &Replay, out: &mut Vec<(usize, Diagnostic)>) {
-    for &i in &replay.order {
-        let facts = &replay.facts[i];
-        if facts.opaque {
+    for (i, event) in replay.known_events() {
+        let Event::Referenced {
+            phase: Phase::Downgrade,
+            table,
+            by,
+            fk,
+            range,
+        } = event
+        else {
             continue;
-        }
-        for event in &facts.events {
-            let Event::Referenced {
-                phase: Phase::Downgrade,
-                table,
-                by,
-                fk,
-                range,
-            } = event
-            else {
-                continue;
-            };
-            let fk = fk
-                .as_ref()
-                .map_or_else(String::new, |n| format!(" (foreign key '{n}')"));
-            out.push((
-                i,
-                Diagnostic::new(
-                    Rule::DropReferencedTable,
-                    format!(
-                        "downgrade() of '{}' drops table '{table}' while table '{by}' still references it{fk}: PostgreSQL and MySQL refuse",
-                        g.migs[i].revision
-                    ),
-                    *range,
-                )
-                .with_fix(format!(
-                    "drop '{by}' (or its foreign key) before '{table}'"
-                )),
-            ));
-        }
+        };
+        let fk = fk
+            .as_ref()
+            .map_or_else(String::new, |n| format!(" (foreign key '{n}')"));
+        out.push((
+            i,
+            Diagnostic::new(
+                Rule::DropReferencedTable,
+                format!(
+                    "downgrade() of '{}' drops table '{table}' while table '{by}' still references it{fk}: PostgreSQL and MySQL refuse",
+                    g.migs[i].revision
+                ),
+                *range,
+            )
+            .with_fix(format!(
+                "drop '{by}' (or its foreign key) before '{table}'"
+            )),
+        ));
     }
 }

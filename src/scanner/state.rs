@@ -1783,6 +1783,15 @@ impl Schema {
 }
 
 impl Replay {
+    /// Each event of the revisions the replay could read (not `opaque`), with the revision's
+    /// graph index, in replay order: what the rules over the replay report on.
+    pub fn known_events(&self) -> impl Iterator<Item = (usize, &Event)> {
+        self.order
+            .iter()
+            .filter(|&&i| !self.facts[i].opaque)
+            .flat_map(move |&i| self.facts[i].events.iter().map(move |e| (i, e)))
+    }
+
     /// The state just before `target`'s upgrade runs: its ancestors replayed in graph order.
     #[must_use]
     pub fn schema_before(g: &Graph<'_>, target: usize) -> Schema {
