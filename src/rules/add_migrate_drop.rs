@@ -28,8 +28,9 @@ declare_rule! {
     ///
     /// Not reported when the values are kept: `downgrade()` copies them back into the dropped
     /// column, or the new column takes the old one's name (a type change by copy). Nor when
-    /// the column is dropped before the add and the data step: that is a plain drop, which
-    /// DROP COLUMN (MRT001) reports.
+    /// the column is dropped before the add and the data step, or when nothing before the drop
+    /// reads it (the fills take their values elsewhere): that is a plain drop, which DROP
+    /// COLUMN (MRT001) reports.
     pub struct AddMigrateDrop;
 }
 
@@ -60,6 +61,14 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             .filter(|u| u.kind == OpKind::Update && !u.offline && same_opt(u.table.as_ref(), Some(table)))
             .collect();
         if added.is_empty() || updates.is_empty() {
+            continue;
+        }
+        // The data step must touch the dropped column: an UPDATE that reads it, or a SELECT
+        // whose rows the Python code turns into the new values (prefect 1c9390e2f9c6 reads
+        // block_schema.name with `sa.select` and fills block_type_id from it). Fills that read
+        // nothing of it (`SET checksum = 'abc'`) migrate other data: the drop is a plain one,
+        // which DROP COLUMN (MRT001) reports on the same statement.
+        if !before.iter().any(|o| !o.offline && o.reads_column(table, column)) {
             continue;
         }
         // Name the new column the old values went into only where the SQL says so: the
