@@ -141,7 +141,12 @@ pub fn scan_file_with_syntax(
                 false,
             ),
         };
-        let dialect = dialect_of(&scan.path, module.hint(), upgrade.iter().chain(&downgrade));
+        let dialect = dialect_of(
+            &scan.path,
+            module.hint(),
+            module.hint_from_arguments(),
+            upgrade.iter().chain(&downgrade),
+        );
         MigrationAST {
             path: scan.path.clone(),
             framework: Framework::Alembic,
@@ -168,14 +173,17 @@ pub fn scan_file_with_syntax(
     (scan, Some(parsed))
 }
 
-/// The dialect a revision targets: its imports and `postgresql_*` arguments, else `PRAGMA`
-/// statements (SQLite only), else a folder named after a database (one history per dialect).
+/// The dialect a revision targets: its imports, else `PRAGMA` statements (SQLite only), else a
+/// folder named after a database (one history per dialect), else `postgresql_*` arguments.
+/// Those arguments come last: other dialects ignore them, so a revision in prefect's
+/// `versions/sqlite` folder keeps the `postgresql_include=` its PostgreSQL twin has.
 fn dialect_of<'f>(
     path: &str,
     hint: model::DialectHint,
+    hint_from_arguments: bool,
     functions: impl Iterator<Item = &'f model::Function>,
 ) -> model::DialectHint {
-    if hint != model::DialectHint::Unknown {
+    if hint != model::DialectHint::Unknown && !hint_from_arguments {
         return hint;
     }
     let pragma = functions
@@ -202,5 +210,5 @@ fn dialect_of<'f>(
             _ => {}
         }
     }
-    model::DialectHint::Unknown
+    hint
 }

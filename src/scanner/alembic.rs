@@ -41,6 +41,9 @@ pub struct Module<'a> {
     /// The file's path: imported models are looked up on disk next to it.
     path: Option<std::path::PathBuf>,
     hint: DialectHint,
+    /// The hint only comes from `postgresql_*` arguments: other dialects ignore them, so a
+    /// file written for every database (or copied from a PostgreSQL twin) may carry them.
+    hint_from_arguments: bool,
     /// Parsed SQL by text: helpers called several times share one analysis.
     sql_cache: RefCell<HashMap<(String, Vec<String>), SqlAnalysis>>,
 }
@@ -136,6 +139,7 @@ impl<'a> Module<'a> {
             imports: HashMap::new(),
             path: None,
             hint: DialectHint::Unknown,
+            hint_from_arguments: false,
             sql_cache: RefCell::new(HashMap::new()),
         };
         for stmt in body {
@@ -235,6 +239,7 @@ impl<'a> Module<'a> {
         }
         if m.hint == DialectHint::Unknown && source.contains("postgresql_") {
             m.hint = DialectHint::Postgres;
+            m.hint_from_arguments = true;
         }
         m
     }
@@ -322,6 +327,13 @@ impl<'a> Module<'a> {
     #[must_use]
     pub fn hint(&self) -> DialectHint {
         self.hint
+    }
+
+    /// Whether [`Self::hint`] only comes from `postgresql_*` arguments (a weaker sign than an
+    /// import of a dialect, a `PRAGMA` or the folder the revision lives in).
+    #[must_use]
+    pub fn hint_from_arguments(&self) -> bool {
+        self.hint_from_arguments
     }
 
     /// The `upgrade`/`downgrade` function of the module, read into operations.
