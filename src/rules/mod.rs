@@ -559,13 +559,20 @@ pub(crate) fn known(name: Option<&String>) -> bool {
 /// Nothing left to lose on `table` at position `at` of `ops`: an earlier operation of the same
 /// function created it, or already emptied it (that emptying is reported on its own line),
 /// under this name or the one it had before a rename in between (airflow b87d2135fa50 empties
-/// `callback_request`, renames it to `callback`, then drops columns of `callback`).
+/// `callback_request`, renames it to `callback`, then drops columns of `callback`). A statement
+/// of the offline path (`if context.is_offline_mode():`) empties nothing for the online ones.
 pub(crate) fn nothing_to_lose(ops: &[Operation], at: usize, table: Option<&String>) -> bool {
     use crate::scanner::model::OpKind;
     let Some(mut name) = table.map(String::as_str) else {
         return false;
     };
-    for o in ops[..at.min(ops.len())].iter().rev() {
+    // What only runs in offline mode empties nothing for the online statements.
+    let offline = ops.get(at).is_some_and(|o| o.offline);
+    for o in ops[..at.min(ops.len())]
+        .iter()
+        .rev()
+        .filter(|o| offline || !o.offline)
+    {
         let on_name = o.table.as_deref().is_some_and(|t| same_name(t, name));
         if o.kind == OpKind::RenameTable
             && o.new_name.as_deref().is_some_and(|n| same_name(n, name))

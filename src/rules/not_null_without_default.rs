@@ -8,7 +8,8 @@ declare_rule! {
     /// Flags a NOT NULL column added to an *existing* table without a `server_default`
     /// (`op.add_column(..., nullable=False)`, `ADD COLUMN ... NOT NULL` without `DEFAULT`), and
     /// `alter_column(..., nullable=False)` on an existing table with no backfill `UPDATE` of that
-    /// table before it. Tables created in the same migration are empty and never flagged.
+    /// table before it. Tables created in the same migration are empty and never flagged, nor
+    /// are tables the same function empties first (`DELETE` without `WHERE`, `TRUNCATE`).
     /// `downgrade()` is read too: re-adding a dropped NOT NULL column without a default makes
     /// the rollback itself fail once the table has rows.
     ///
@@ -33,7 +34,10 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let up = m.upgrade_ops();
     for (i, op) in up.iter().enumerate() {
         let Some(table) = &op.table else { continue };
-        if m.creates_table(table) {
+        // A table this revision creates, or empties earlier in the upgrade (airflow
+        // 2b47dc6bc8df runs `delete from dag_code` before adding dag_code's NOT NULL
+        // columns), has no rows for the column to fail on.
+        if m.creates_table(table) || super::nothing_to_lose(up, i, Some(table)) {
             continue;
         }
         match op.kind {
@@ -86,7 +90,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         let created = down[..i]
             .iter()
             .any(|d| d.kind == OpKind::CreateTable && same_opt(d.table.as_ref(), Some(table)));
-        if created || crate::scanner::model::is_unresolved(table) {
+        if created || super::nothing_to_lose(down, i, Some(table)) || crate::scanner::model::is_unresolved(table) {
             continue;
         }
         for col in &op.columns {
