@@ -9,7 +9,8 @@ declare_rule! {
     /// Flags column type changes whose safety the types do not tell: `alter_column(type_=...)`
     /// without `existing_type`, or between unrelated types, and `ALTER COLUMN ... TYPE` in raw
     /// SQL. Also flags a `downgrade()` that narrows a column back (values written after the
-    /// upgrade may not fit). Pure widenings are not reported; narrowings in `upgrade()` are
+    /// upgrade may not fit). Pure widenings are not reported, also where the old type comes
+    /// from the revision chain rather than `existing_type`; narrowings in `upgrade()` are
     /// reported by `column-type-narrowed`.
     ///
     /// ## Why is this bad?

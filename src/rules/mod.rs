@@ -511,9 +511,11 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
                 Event::KnownNullable { range } => {
                     cleared.push((i, Rule::AlterColumnResetsNullability, *range));
                 }
-                // The chain shows the column's type: the change does not narrow it.
+                // The chain shows the column's type: the change does not narrow it, so
+                // no value is cut or refused either.
                 Event::KnownNotNarrowed { range } => {
                     cleared.push((i, Rule::ColumnTypeNarrowed, *range));
+                    cleared.push((i, Rule::ColumnTypeChange, *range));
                 }
                 // Re-creating what was already there leaves nothing behind.
                 Event::AlreadyThere { range } if !facts.opaque => {
