@@ -217,6 +217,86 @@ def test_allow_unverified_counts_it_as_passed_and_keeps_the_line(
     assert u002.to_dict()["coverage"] == {"vault": 0}
 
 
+_WHERE_MISSES = {
+    "w001": """
+def upgrade() -> None:
+    op.create_table("members", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("role", sa.String(20), nullable=False),
+                    sa.Column("name", sa.String(40), nullable=False))
+
+
+def downgrade() -> None:
+    op.drop_table("members")
+""",
+    # Reversible, but only rows whose role is 'superuser' show it.
+    "w002": """
+def upgrade() -> None:
+    op.execute("UPDATE members SET role = 'admin' WHERE role = 'superuser'")
+
+
+def downgrade() -> None:
+    op.execute("UPDATE members SET role = 'superuser' WHERE role = 'admin'")
+""",
+    # Loses the 'ghost' rows for good; only a 'ghost' row shows it.
+    "w003": """
+def upgrade() -> None:
+    op.execute("DELETE FROM members WHERE name = 'ghost'")
+
+
+def downgrade() -> None:
+    pass
+""",
+}
+
+
+def _where_misses_project(tmp_path: Path) -> Path:
+    project = tmp_path / "where_misses"
+    shutil.copytree(EXAMPLES / "upgrade_on_data", project)
+    versions = project / "migrations" / "versions"
+    shutil.rmtree(versions)
+    versions.mkdir()
+    parent = None
+    for rev, body in _WHERE_MISSES.items():
+        (versions / f"{rev}.py").write_text(
+            f'"""{rev}"""\n\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
+            f"revision = {rev!r}\ndown_revision = {parent!r}\n"
+            "branch_labels = None\ndepends_on = None\n" + body
+        )
+        parent = rev
+    return project
+
+
+def test_a_data_migration_whose_where_matched_no_seeded_row_is_unverified(
+    check: Callable[..., RollbackChecker], db_url: str, tmp_path: Path
+) -> None:
+    project = _where_misses_project(tmp_path)
+    by = _by_rev(check(project, db_url).check_all())
+    assert [by[r].status for r in ("w001", "w002", "w003")] == [
+        "passed",
+        "unverified",
+        "unverified",
+    ]
+    [update] = by["w002"].failures
+    assert update.startswith(
+        "Table 'members': the upgrade's UPDATE matched none of the 3 rows seeded in it, so "
+        "what it does to the data was not exercised "
+        "(`UPDATE members SET role = 'admin' WHERE role = 'superuser'`); "
+    ), update
+    assert update.endswith('custom_seeds={"members": lambda: [...]}'), update
+    [delete] = by["w003"].failures
+    assert delete.startswith("Table 'members': the upgrade's DELETE matched none of"), delete
+
+    # Rows the WHERE matches: the reversible UPDATE passes, the DELETE's loss is caught.
+    rows = [
+        {"id": 1, "role": "superuser", "name": "ghost"},
+        {"id": 2, "role": "reader", "name": "ada"},
+    ]
+    by = _by_rev(check(project, db_url, custom_seeds={"members": lambda: rows}).check_all())
+    assert by["w002"].status == "passed", by["w002"].failures
+    assert by["w003"].status == "failed"
+    assert by["w003"].failures == ["Table 'members': 1/2 rows lost after rollback"]
+
+
 def test_items_map_statuses_to_outcomes(pytester: pytest.Pytester, db_url: str) -> None:
     pytester.copy_example("unverified_table")
     result = pytester.runpytest("--mrt", "--mrt-db-url", db_url, "-k", "test_migration", "-rx")

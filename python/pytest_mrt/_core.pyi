@@ -271,6 +271,8 @@ class Failure:
     ) -> Failure: ...
     @staticmethod
     def unverified(table: str, refused: Unseeded | None = None) -> Failure: ...
+    @staticmethod
+    def unexercised(table: str, verb: str, statement: str, rows: int) -> Failure: ...
     @property
     def what(
         self,
@@ -282,6 +284,7 @@ class Failure:
         "rows",
         "fails_on_data",
         "unverified",
+        "unexercised",
         "line",
     ]: ...
     @property
@@ -414,6 +417,11 @@ def cancel_backend(url: str, backend_id: int, timeout: float | None = None) -> b
     QUERY``, from a new connection); False when the server did not answer within ``timeout``."""
 
 def redact_url(text: str) -> str: ...
+def unmatched_writes(
+    executed: list[tuple[str, int]], ignore: list[str]
+) -> list[tuple[str, str, str]]:
+    """The tables whose every UPDATE or DELETE matched no row, as ``(table, verb, statement)``."""
+
 def remember_url(url: str) -> None: ...
 def sqlite_library_shared() -> bool:
     """Whether Python's ``sqlite3`` module runs on the engine's own SQLite library."""

@@ -90,6 +90,8 @@ class _Parent:
     unseeded: dict[str, _core.Unseeded]
     held: set[str] = dataclasses.field(default_factory=set)
     """Tables that held rows when the upgrade failed on them."""
+    unmatched: list[_core.Failure] = dataclasses.field(default_factory=list)
+    """Tables whose every UPDATE/DELETE in the upgrade matched none of their rows."""
 
 
 @dataclasses.dataclass
@@ -259,7 +261,8 @@ class RollbackChecker:
         self._upgrade_again(script.revision, up, result)
         ignored = self._foreign_tables | {self.runner.version_table}
         empty = [t for t, n in result.coverage.items() if n == 0 and t not in ignored]
-        result.conclude([_core.Failure.unverified(t, at.unseeded.get(t)) for t in empty])
+        unverified = [_core.Failure.unverified(t, at.unseeded.get(t)) for t in empty]
+        result.conclude(unverified + at.unmatched)
 
     def _at_parent(self, parents: tuple[str, ...]) -> _Parent:
         """Move to the parent, seed every table, fingerprint every row."""
@@ -282,7 +285,9 @@ class RollbackChecker:
         the first error is returned when that one works, the revision fails when it does not."""
         self._show("upgrade")
         try:
-            self.runner.upgrade(rev)
+            with self.runner.writes_counted() as sent:
+                self.runner.upgrade(rev)
+            at.unmatched = self._unmatched(sent, at)
             return None
         except MigrationError as exc:
             if exc.in_env_py:
@@ -309,6 +314,16 @@ class RollbackChecker:
             result.status = "failed"
             raise _Final from None
         return on_data
+
+    def _unmatched(self, sent: list[tuple[str, int]], at: _Parent) -> list[_core.Failure]:
+        """The parent's tables that held rows and whose every UPDATE/DELETE in the upgrade
+        matched none of them: the revision's data path there was not exercised."""
+        ignore = [self.runner.version_table, *self._foreign_tables]
+        return [
+            _core.Failure.unexercised(table, verb, statement, at.rows.row_count(table))
+            for table, verb, statement in _core.unmatched_writes(sent, ignore)
+            if table in at.schema.tables and at.rows.row_count(table) > 0
+        ]
 
     def _after_upgrade(
         self,

@@ -540,6 +540,27 @@ class AlembicRunner:
         """``alembic downgrade <revision>``, in-process."""
         self._run("downgrade", revision)
 
+    @contextlib.contextmanager
+    def writes_counted(self) -> Iterator[list[tuple[str, int]]]:
+        """Record each statement sent through SQLAlchemy meanwhile, with the row count the
+        driver reported (-1: unknown), whichever engine env.py builds."""
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
+        sent: list[tuple[str, int]] = []
+
+        def record(
+            conn: object, cursor: Any, statement: str, *_: object
+        ) -> None:  # after_cursor_execute
+            count = getattr(cursor, "rowcount", -1)
+            sent.append((statement, count if isinstance(count, int) else -1))
+
+        event.listen(Engine, "after_cursor_execute", record)
+        try:
+            yield sent
+        finally:
+            event.remove(Engine, "after_cursor_execute", record)
+
     def _step(self, command_name: str, revision: str) -> None:
         """What ``alembic.command.upgrade/downgrade`` do, on the scripts loaded once.
 

@@ -119,7 +119,10 @@ def render_summary(results: list[RevisionResult], width: int | None = None) -> s
             verb = "fails" if n == 1 else "fail"
             body.append(f"{plural(n, 'upgrade')} {verb} when the tables hold rows.")
         if counts["unverified"]:
-            body.append(f"{counts['unverified']} unverified: their data could not be seeded.")
+            body.append(
+                f"{counts['unverified']} unverified: their data was not exercised"
+                " (no rows, or no row their UPDATE/DELETE matched)."
+            )
         if counts["blocked"]:
             body.append(f"{counts['blocked']} blocked: an ancestor's upgrade fails.")
         for r in failing:

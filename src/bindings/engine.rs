@@ -658,12 +658,27 @@ fn remember_url(url: &str) {
     crate::url::remember(url);
 }
 
+/// The tables whose every UPDATE or DELETE matched no row, as `(table, verb, statement)`:
+/// `executed` is each statement the upgrade sent with the driver's row count (negative:
+/// unknown, which counts as a match); statements on `ignore` tables do not count.
+#[pyfunction]
+fn unmatched_writes(
+    executed: Vec<(String, i64)>,
+    ignore: Vec<String>,
+) -> Vec<(String, &'static str, String)> {
+    crate::snapshot::exercised::unmatched_writes(&executed, &ignore)
+        .into_iter()
+        .map(|u| (u.table, u.verb, u.statement))
+        .collect()
+}
+
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyEngine>()?;
     m.add_class::<PySchema>()?;
     m.add_class::<PyFingerprint>()?;
     m.add_class::<PySeedOutcome>()?;
     m.add_function(wrap_pyfunction!(redact_url, m)?)?;
+    m.add_function(wrap_pyfunction!(unmatched_writes, m)?)?;
     m.add_function(wrap_pyfunction!(remember_url, m)?)?;
     m.add_function(wrap_pyfunction!(cancel_backend, m)?)?;
     m.add_function(wrap_pyfunction!(sqlite_library_shared, m)?)?;

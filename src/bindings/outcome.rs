@@ -94,8 +94,21 @@ impl PyFailure {
         Failure::Unverified { table, refused }.into()
     }
 
+    /// Every UPDATE or DELETE the upgrade ran on `table` matched none of its `rows` seeded
+    /// rows (the first such statement: `statement`).
+    #[staticmethod]
+    fn unexercised(table: String, verb: String, statement: String, rows: usize) -> Self {
+        Failure::Unexercised {
+            table,
+            verb,
+            statement,
+            rows,
+        }
+        .into()
+    }
+
     /// `step_failed`, `blocked`, `not_checked`, `schema`, `rows`, `fails_on_data`,
-    /// `unverified` or `line` (text without structure, as read back from a results file).
+    /// `unverified`, `unexercised` or `line` (text without structure, as read back from a results file).
     #[getter]
     fn what(&self) -> &'static str {
         self.inner.what()

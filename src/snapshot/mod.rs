@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod diff;
+pub mod exercised;
 pub mod outcome;
 pub mod schema;
 

@@ -122,6 +122,14 @@ pub enum Failure {
         table: String,
         refused: Option<Refusal>,
     },
+    /// Every UPDATE or DELETE the upgrade ran on `table` matched none of its `rows` seeded
+    /// rows, so what the revision does to that table's data was not exercised.
+    Unexercised {
+        table: String,
+        verb: String,
+        statement: String,
+        rows: usize,
+    },
     /// A line without structure: read back from a results file, or given by the caller.
     Line(String),
 }
@@ -151,6 +159,7 @@ impl Failure {
             Failure::Rows(_) => "rows",
             Failure::FailsOnData { .. } => "fails_on_data",
             Failure::Unverified { .. } => "unverified",
+            Failure::Unexercised { .. } => "unexercised",
             Failure::Line(_) => "line",
         }
     }
@@ -162,7 +171,7 @@ impl Failure {
             Failure::Schema(d) => d.subject.table().into_iter().collect(),
             Failure::Rows(p) => vec![p.table()],
             Failure::FailsOnData { tables, .. } => tables.iter().map(String::as_str).collect(),
-            Failure::Unverified { table, .. } => vec![table],
+            Failure::Unverified { table, .. } | Failure::Unexercised { table, .. } => vec![table],
             _ => Vec::new(),
         }
     }
@@ -195,9 +204,39 @@ impl fmt::Display for Failure {
                 statement,
             } => fails_on_data(f, tables, *guessed, reason, statement),
             Failure::Unverified { table, refused } => unverified(f, table, refused.as_ref()),
+            Failure::Unexercised {
+                table,
+                verb,
+                statement,
+                rows,
+            } => unexercised(f, table, verb, statement, *rows),
             Failure::Line(text) => f.write_str(text),
         }
     }
+}
+
+fn unexercised(
+    f: &mut fmt::Formatter<'_>,
+    table: &str,
+    verb: &str,
+    statement: &str,
+    rows: usize,
+) -> fmt::Result {
+    let matched = match rows {
+        1 => "did not match the one row seeded in it".to_string(),
+        n => format!("matched none of the {n} rows seeded in it"),
+    };
+    let shown = if statement.chars().count() > 100 {
+        format!("{}...", statement.chars().take(97).collect::<String>())
+    } else {
+        statement.to_string()
+    };
+    write!(
+        f,
+        "Table '{table}': the upgrade's {verb} {matched}, so what it does to \
+         the data was not exercised (`{shown}`); give rows it matches: \
+         custom_seeds={{\"{table}\": lambda: [...]}}"
+    )
 }
 
 fn fails_on_data(

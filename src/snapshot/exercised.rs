@@ -1,0 +1,199 @@
+//! Did the upgrade's UPDATEs and DELETEs reach the seeded rows? A data migration whose WHERE
+//! matches none of the generated rows (`DELETE FROM block_type WHERE name = 'Debug Print
+//! Notification'`) runs, changes nothing, and the rollback then has nothing to restore: a
+//! "passed" there would claim a check that did not happen.
+
+use ruff_text_size::TextRange;
+
+use sqlparser::ast::{SetExpr, Statement, TableFactor};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+use crate::scanner::model::{DialectHint, OpKind};
+use crate::scanner::sql;
+
+/// A table whose every UPDATE or DELETE in the upgrade matched no row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnmatchedWrite {
+    pub table: String,
+    /// `UPDATE` or `DELETE` (the first such statement's).
+    pub verb: &'static str,
+    /// The first such statement, as the driver received it.
+    pub statement: String,
+}
+
+/// The tables written only by statements that matched no row, in the order first seen.
+/// `executed` holds each statement the upgrade sent with the row count the driver reported:
+/// a negative count (the driver does not know, as after `executemany` on some drivers)
+/// counts as a match, so that nothing unknown is reported. Statements on `ignore` tables
+/// (Alembic's version table) do not count.
+#[must_use]
+pub fn unmatched_writes(executed: &[(String, i64)], ignore: &[String]) -> Vec<UnmatchedWrite> {
+    let mut order: Vec<UnmatchedWrite> = Vec::new();
+    let mut matched: Vec<String> = Vec::new();
+    for (statement, rows) in executed {
+        let Some((verb, table)) = write_target(statement) else {
+            continue;
+        };
+        if ignore.iter().any(|t| t.eq_ignore_ascii_case(&table)) {
+            continue;
+        }
+        if *rows != 0 {
+            matched.push(table);
+        } else if !order.iter().any(|u| u.table == table) {
+            order.push(UnmatchedWrite {
+                table,
+                verb,
+                statement: statement.split_whitespace().collect::<Vec<_>>().join(" "),
+            });
+        }
+    }
+    order.retain(|u| !matched.contains(&u.table));
+    order
+}
+
+/// The verb and table of one UPDATE or DELETE statement (a data-modifying CTE included);
+/// None for anything else, or for a statement that writes several tables.
+fn write_target(statement: &str) -> Option<(&'static str, String)> {
+    let head = statement.trim_start().get(..6)?.to_ascii_uppercase();
+    if !matches!(head.as_str(), "UPDATE" | "DELETE") && !head.starts_with("WITH") {
+        return None;
+    }
+    let text = plain_placeholders(statement);
+    if head.starts_with("WITH") {
+        return cte_write_target(&text);
+    }
+    let (ops, _) = sql::analyse(&text, &[], DialectHint::Unknown, TextRange::default());
+    let mut writes = ops.iter().filter_map(|op| match op.kind {
+        OpKind::Update => Some(("UPDATE", op.table.clone()?)),
+        OpKind::Delete => Some(("DELETE", op.table.clone()?)),
+        _ => None,
+    });
+    let first = writes.next()?;
+    writes.all(|w| w.1 == first.1).then_some(first)
+}
+
+/// `WITH ... UPDATE t ...`: the scanner reads a CTE as a query, so its target is taken here.
+fn cte_write_target(text: &str) -> Option<(&'static str, String)> {
+    let statements = Parser::parse_sql(&PostgreSqlDialect {}, text).ok()?;
+    let [Statement::Query(query)] = statements.as_slice() else {
+        return None;
+    };
+    let SetExpr::Update(Statement::Update(update)) = query.body.as_ref() else {
+        return None;
+    };
+    let TableFactor::Table { name, .. } = &update.table.relation else {
+        return None;
+    };
+    let table = name.0.last()?.as_ident()?.value.clone();
+    Some(("UPDATE", table))
+}
+
+/// Drivers' parameter markers that SQL parsers do not read (`%(name)s`, `%s`) as `?`.
+fn plain_placeholders(statement: &str) -> String {
+    let mut out = String::with_capacity(statement.len());
+    let mut rest = statement;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(named) = tail.strip_prefix("%(")
+            && let Some(end) = named.find(")s")
+            && named[..end]
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_')
+        {
+            out.push('?');
+            rest = &named[end + 2..];
+        } else if let Some(after) = tail.strip_prefix("%s") {
+            out.push('?');
+            rest = after;
+        } else {
+            out.push('%');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(executed: &[(&str, i64)]) -> Vec<(String, &'static str)> {
+        let executed: Vec<(String, i64)> = executed
+            .iter()
+            .map(|(s, n)| ((*s).to_string(), *n))
+            .collect();
+        unmatched_writes(&executed, &["alembic_version".to_string()])
+            .into_iter()
+            .map(|u| (u.table, u.verb))
+            .collect()
+    }
+
+    #[test]
+    fn a_write_that_matched_no_row_is_reported_once_per_table() {
+        let got = run(&[
+            (
+                "DELETE FROM block_type WHERE name = 'Debug Print Notification'",
+                0,
+            ),
+            ("DELETE FROM block_type WHERE block_type.name = ?", 0),
+            (
+                "UPDATE alembic_version SET version_num='b' WHERE version_num = 'a'",
+                0,
+            ),
+        ]);
+        assert_eq!(got, vec![("block_type".to_string(), "DELETE")]);
+    }
+
+    #[test]
+    fn one_matching_write_on_the_table_is_enough() {
+        let got = run(&[
+            (
+                "UPDATE flow_run SET state_name = NULL WHERE id = $1::UUID",
+                0,
+            ),
+            (
+                "UPDATE flow_run SET state_name = 'x' WHERE id = $1::UUID",
+                3,
+            ),
+            (
+                "UPDATE jobs SET status=%(status)s WHERE jobs.status IN (%(p1)s, %(p2)s)",
+                0,
+            ),
+        ]);
+        assert_eq!(got, vec![("jobs".to_string(), "UPDATE")]);
+    }
+
+    #[test]
+    fn unknown_counts_reads_and_inserts_are_not_reported() {
+        let got = run(&[
+            ("UPDATE deployment SET paused = ? WHERE id = ?", -1),
+            ("SELECT id FROM deployment WHERE paused", 0),
+            (
+                "INSERT INTO deployment (id) SELECT id FROM flow WHERE 1 = 0",
+                0,
+            ),
+        ]);
+        assert!(got.is_empty(), "{got:?}");
+    }
+
+    #[test]
+    fn a_data_modifying_cte_names_the_table_it_updates() {
+        let got = run(&[(
+            "WITH cte AS (SELECT id FROM flow_run WHERE state_name IS NULL LIMIT 500) \
+             UPDATE flow_run SET state_name = 'x' FROM cte WHERE flow_run.id = cte.id",
+            0,
+        )]);
+        assert_eq!(got, vec![("flow_run".to_string(), "UPDATE")]);
+    }
+
+    #[test]
+    fn percent_signs_in_literals_survive() {
+        assert_eq!(
+            plain_placeholders("UPDATE t SET a = %(a)s WHERE b LIKE '50%' AND c = %s"),
+            "UPDATE t SET a = ? WHERE b LIKE '50%' AND c = ?"
+        );
+    }
+}
