@@ -183,7 +183,8 @@ fn class_stmt(stmt: &Stmt, ctx: &Ctx<'_>, out: &mut DjangoMigration) {
 /// read on its own and replayed as alternatives ([`Change::Branches`]), so what every arm
 /// leaves alike stays known. Not when an arm assigns `operations` afresh after operations
 /// were read before the `if` (it would discard them in one arm only): then [`mark_unknown`].
-/// Per-file rules do not see these operations: which arm runs is not known.
+/// Per-file rules see the operations of every arm (each may be the one that runs), and the
+/// rules on the state see each against the state its arm has reached.
 fn branches(stmt: &StmtIf, ctx: &Ctx<'_>, out: &mut DjangoMigration) -> bool {
     let mut bodies: Vec<&[Stmt]> = vec![&stmt.body];
     bodies.extend(stmt.elif_else_clauses.iter().map(|c| c.body.as_slice()));
@@ -196,16 +197,15 @@ fn branches(stmt: &StmtIf, ctx: &Ctx<'_>, out: &mut DjangoMigration) -> bool {
     if !out.facts.steps.is_empty() && bodies.iter().any(|b| assigns(b)) {
         return false;
     }
-    let mut arms: Vec<Vec<Step>> = bodies
-        .into_iter()
-        .map(|body| {
-            let mut arm = DjangoMigration::empty(out.header);
-            for s in body {
-                class_stmt(s, ctx, &mut arm);
-            }
-            arm.facts.steps
-        })
-        .collect();
+    let mut arms: Vec<Vec<Step>> = Vec::with_capacity(bodies.len() + 1);
+    for body in bodies {
+        let mut arm = DjangoMigration::empty(out.header);
+        for s in body {
+            class_stmt(s, ctx, &mut arm);
+        }
+        out.operations.ops.append(&mut arm.operations.ops);
+        arms.push(arm.facts.steps);
+    }
     // No `else`: running none of the arms is one of the alternatives.
     if stmt
         .elif_else_clauses

@@ -211,6 +211,12 @@ pub struct Field {
     /// An earlier `RunPython` copied its values into another field of the model, and that
     /// migration's reverse writes them back: (app, migration) of that migration.
     pub moved_by: Option<(String, String)>,
+    /// The migration (index among the replayed nodes) whose `CreateModel` or `AddField` made
+    /// it: at a merge, a field one branch added since the branches parted is that branch's.
+    pub born: usize,
+    /// The migration that last declared it (`CreateModel`, `AddField`, `AlterField`,
+    /// `RenameField`): at a merge, the branch that redeclared it since they parted wins.
+    pub declared: usize,
 }
 
 /// A model as the state knows it.
@@ -296,7 +302,7 @@ pub struct AppState {
     /// Operations we could not read may have created or changed any model of the app.
     all_unknown: bool,
     /// The migration (index among the replayed nodes) that last changed each model: at a
-    /// merge, the branch whose change descends from the other's wins.
+    /// merge, the branch that changed it since the branches parted wins ([`Fork`]).
     changed: HashMap<String, usize>,
 }
 
@@ -493,15 +499,7 @@ impl State {
                     fs.remove(&name.to_ascii_lowercase());
                 }
             }
-            Change::RenameField { model, old, new } => {
-                if let Some(m) = self.model_mut(app, model)
-                    && let Some(fs) = m.fields.as_mut()
-                    && let Some(mut f) = fs.remove(&old.to_ascii_lowercase())
-                {
-                    f.facts.name.clone_from(new);
-                    fs.insert(new.to_ascii_lowercase(), f);
-                }
-            }
+            Change::RenameField { model, old, new } => self.rename_field(app, model, old, new),
             Change::RunPython {
                 forward, reverse, ..
             } => self.run_python(app, mig, forward, reverse),
@@ -515,7 +513,7 @@ impl State {
                 }
             }
             Change::Unknown { models } => self.unknown(app, models.as_deref()),
-            Change::Branches { arms } => self.branches(app, mig, arms),
+            Change::Branches { arms } => self.branches(app, mig, arms, &mut |_, _| {}),
             Change::Index { .. } | Change::Other => {}
         }
     }
@@ -530,7 +528,7 @@ impl State {
     ) {
         let fields = fields.map(|fs| {
             fs.iter()
-                .map(|f| (f.name.to_ascii_lowercase(), new_field(f.clone())))
+                .map(|f| (f.name.to_ascii_lowercase(), new_field(f.clone(), self.now)))
                 .collect()
         });
         let unknown = |o: Opt<bool>| if options.opaque { Opt::Unknown } else { o };
@@ -555,12 +553,13 @@ impl State {
 
     /// `AddField` (`added`) or `AlterField`.
     fn declare_field(&mut self, app: &str, model: &str, field: &FieldFacts, added: bool) {
+        let now = self.now;
         let Some(m) = self.model_mut(app, model) else {
             return;
         };
         let Some(fs) = m.fields.as_mut() else { return };
         let was = fs.remove(&field.name.to_ascii_lowercase());
-        let mut f = new_field(field.clone());
+        let mut f = new_field(field.clone(), now);
         // Altering a field keeps its rows: a fill stays valid while it stays NOT NULL or was
         // filled; making it nullable again opens it to NULLs.
         match (added, was) {
@@ -569,11 +568,24 @@ impl State {
                 f.moved_by = old.moved_by;
                 f.filled = old.filled && field.null != Some(true);
                 f.fresh = old.fresh;
+                f.born = old.born;
             }
             (true, _) => f.fresh = true,
             _ => {}
         }
         fs.insert(field.name.to_ascii_lowercase(), f);
+    }
+
+    fn rename_field(&mut self, app: &str, model: &str, old: &str, new: &str) {
+        let now = self.now;
+        if let Some(m) = self.model_mut(app, model)
+            && let Some(fs) = m.fields.as_mut()
+            && let Some(mut f) = fs.remove(&old.to_ascii_lowercase())
+        {
+            f.facts.name = new.to_string();
+            f.declared = now;
+            fs.insert(new.to_ascii_lowercase(), f);
+        }
     }
 
     fn run_python(&mut self, app: &str, mig: &str, forward: &DataFlow, reverse: &DataFlow) {
@@ -641,16 +653,41 @@ impl State {
         state.all_unknown = true;
     }
 
+    /// [`State::apply`], calling `before` ahead of each step nested in `step` (the operations
+    /// under an `if`) with the state its arm has reached, so that rules see them as they see
+    /// the migration's other operations.
+    pub fn apply_seen(
+        &mut self,
+        app: &str,
+        mig: &str,
+        step: &Step,
+        before: &mut dyn FnMut(&Step, &State),
+    ) {
+        match &step.change {
+            Change::Branches { arms } if step.state => self.branches(app, mig, arms, before),
+            _ => self.apply(app, mig, step),
+        }
+    }
+
     /// The arms of an `if`, each applied to its own copy, then merged as alternatives.
-    fn branches(&mut self, app: &str, mig: &str, arms: &[Vec<Step>]) {
+    fn branches(
+        &mut self,
+        app: &str,
+        mig: &str,
+        arms: &[Vec<Step>],
+        before: &mut dyn FnMut(&Step, &State),
+    ) {
         let base = self.clone();
-        let mut ends = arms.iter().map(|arm| {
+        let mut ends = Vec::with_capacity(arms.len());
+        for arm in arms {
             let mut end = base.clone();
             for step in arm {
-                end.apply(app, mig, step);
+                before(step, &end);
+                end.apply_seen(app, mig, step, before);
             }
-            end
-        });
+            ends.push(end);
+        }
+        let mut ends = ends.into_iter();
         if let Some(first) = ends.next() {
             *self = first;
             for other in ends {
@@ -701,13 +738,16 @@ impl State {
     }
 }
 
-fn new_field(facts: FieldFacts) -> Field {
+/// A field declared by migration `at`.
+fn new_field(facts: FieldFacts, at: usize) -> Field {
     Field {
         facts,
         filled: false,
         fresh: false,
         data_unknown: false,
         moved_by: None,
+        born: at,
+        declared: at,
     }
 }
 
@@ -868,14 +908,18 @@ pub fn replay(nodes: &[Node<'_>], visit: &mut dyn Visit) {
             let mut copy = state.scratch_copy(&plan.apps[i]);
             for step in &node.facts.steps {
                 visit.before(i, nodes, step, &copy);
-                copy.apply(&node.app, &node.name, step);
+                copy.apply_seen(&node.app, &node.name, step, &mut |s, st| {
+                    visit.before(i, nodes, s, st);
+                });
             }
             continue;
         }
         forks.enter(i, &plan, &mut state);
         for step in &node.facts.steps {
             visit.before(i, nodes, step, &state);
-            state.apply(&node.app, &node.name, step);
+            state.apply_seen(&node.app, &node.name, step, &mut |s, st| {
+                visit.before(i, nodes, s, st);
+            });
         }
         forks.leave(i, &plan);
     }
@@ -1090,13 +1134,19 @@ impl<'p> Forks<'p> {
             {
                 self.saved.entry(t).or_insert_with(|| live(state));
             }
-            let mut from = ps.iter().map(|&p| match self.saved.get(&p) {
-                Some(s) => s.clone(),
-                None => live(state),
+            let mut from = ps.iter().map(|&p| {
+                let s = match self.saved.get(&p) {
+                    Some(s) => s.clone(),
+                    None => live(state),
+                };
+                (s, ancestors(p, &plan.parents))
             });
-            let mut merged = from.next().unwrap_or_default();
-            for other in from {
-                merge(&mut merged, other, i, &plan.parents);
+            let (mut merged, mut mine) = from.next().unwrap_or_default();
+            for (other, theirs) in from {
+                let fork = Fork { mine, theirs };
+                merge(&mut merged, other, i, &fork);
+                mine = fork.mine;
+                mine.extend(fork.theirs);
             }
             state.apps.insert(app.to_string(), merged);
         } else if let Some(t) = t
@@ -1121,10 +1171,47 @@ impl<'p> Forks<'p> {
     }
 }
 
-/// Merge a branch's app state into another at migration `at`: what only one branch changed
-/// is taken from it (a change that descends from the other's wins); what both changed and
-/// disagree on is unknown.
-fn merge(into: &mut AppState, other: AppState, at: usize, parents: &[Vec<usize>]) {
+/// The two sides of a merge, each as the migrations it descends from (itself included). A
+/// change recorded at a migration both sides descend from was made before they parted (at or
+/// before their common ancestors); one the other side does not descend from was made since,
+/// on this side only.
+struct Fork {
+    mine: HashSet<usize>,
+    theirs: HashSet<usize>,
+}
+
+impl Fork {
+    /// Did my side make the change recorded at `at` since the sides parted?
+    fn mine_since(&self, at: usize) -> bool {
+        !self.theirs.contains(&at)
+    }
+
+    /// Did their side make the change recorded at `at` since the sides parted?
+    fn theirs_since(&self, at: usize) -> bool {
+        !self.mine.contains(&at)
+    }
+}
+
+/// Migration `from` and every migration it depends on, directly or not: linear in their
+/// number, once per side of a merge.
+fn ancestors(from: usize, parents: &[Vec<usize>]) -> HashSet<usize> {
+    let mut seen = HashSet::from([from]);
+    let mut stack = vec![from];
+    while let Some(x) = stack.pop() {
+        for &p in &parents[x] {
+            if seen.insert(p) {
+                stack.push(p);
+            }
+        }
+    }
+    seen
+}
+
+/// Merge a branch's app state into another at migration `at`, against their common ancestry
+/// ([`Fork`]): a model only one branch changed since they parted is taken from it; one both
+/// changed is merged field by field, each field from the branch that changed it; what both
+/// changed and disagree on is unknown.
+fn merge(into: &mut AppState, other: AppState, at: usize, fork: &Fork) {
     let keys: HashSet<String> = into
         .changed
         .keys()
@@ -1141,30 +1228,32 @@ fn merge(into: &mut AppState, other: AppState, at: usize, parents: &[Vec<usize>]
             into.changed.get(&k).copied(),
             other.changed.get(&k).copied(),
         );
-        let keep = match (a, b) {
-            (_, None) => true,
-            (Some(a), Some(b)) if descends(a, b, parents) => true,
-            (None, Some(_)) => false,
-            (Some(a), Some(b)) if descends(b, a, parents) => false,
+        let mine_since = a.is_some_and(|a| fork.mine_since(a));
+        let theirs_since = b.is_some_and(|b| fork.theirs_since(b));
+        match (mine_since, theirs_since) {
+            (true, false) => {}
+            (_, false) if b.is_none() => {}
+            (false, true) => {
+                match theirs.0 {
+                    Some(m) => into.models.insert(k.clone(), m.clone()),
+                    None => into.models.remove(&k),
+                };
+                if theirs.1 {
+                    into.unknown.insert(k.clone());
+                } else {
+                    into.unknown.remove(&k);
+                }
+                if let Some(b) = b {
+                    into.changed.insert(k, b);
+                }
+            }
             _ => {
-                let merged = settled(mine, theirs);
+                let merged = match (mine, theirs) {
+                    ((Some(x), false), (Some(y), false)) => merge_model(x, y, Some(fork), at),
+                    _ => None,
+                };
                 into.changed.insert(k.clone(), at);
                 put(into, k, merged);
-                continue;
-            }
-        };
-        if !keep {
-            match theirs.0 {
-                Some(m) => into.models.insert(k.clone(), m.clone()),
-                None => into.models.remove(&k),
-            };
-            if theirs.1 {
-                into.unknown.insert(k.clone());
-            } else {
-                into.unknown.remove(&k);
-            }
-            if let Some(b) = b {
-                into.changed.insert(k, b);
             }
         }
     }
@@ -1175,7 +1264,7 @@ fn merge(into: &mut AppState, other: AppState, at: usize, parents: &[Vec<usize>]
 /// field by field when both paths know it ([`merge_model`]), else unknown.
 fn settled(mine: (Option<&Model>, bool), theirs: (Option<&Model>, bool)) -> Option<Model> {
     match (mine, theirs) {
-        ((Some(a), false), (Some(b), false)) => merge_model(a, b),
+        ((Some(a), false), (Some(b), false)) => merge_model(a, b, None, usize::MAX),
         _ => None,
     }
 }
@@ -1194,10 +1283,12 @@ fn put(into: &mut AppState, k: String, merged: Option<Model>) {
     }
 }
 
-/// One model as two paths left it: what they agree on is kept, a field they leave
-/// differently (declared otherwise, or present on one path only) is unknown. `None` when the model itself
-/// differs (its options or table, where it was created, a field list one cannot read).
-fn merge_model(a: &Model, b: &Model) -> Option<Model> {
+/// One model as two paths left it: what they agree on is kept. A field they leave
+/// differently (declared otherwise, or present on one path only) is unknown, unless the paths
+/// are the sides of a merge and only one of them changed it since they parted ([`pick`]).
+/// `None` when the model itself differs (its options or table, where it was created, a field
+/// list one cannot read).
+fn merge_model(a: &Model, b: &Model, fork: Option<&Fork>, at: usize) -> Option<Model> {
     let same = a.name.eq_ignore_ascii_case(&b.name)
         && a.managed == b.managed
         && a.proxy == b.proxy
@@ -1209,9 +1300,14 @@ fn merge_model(a: &Model, b: &Model) -> Option<Model> {
     }
     let mut fields = HashMap::new();
     for k in fa.keys().chain(fb.keys()) {
-        let f = match (fa.get(k), fb.get(k)) {
+        let (x, y) = (fa.get(k), fb.get(k));
+        let f = match (x, y) {
             (Some(x), Some(y)) if x.facts == y.facts => merge_field(x, y),
-            (x, y) => unknown_field(x.or(y).map_or(k.as_str(), |f| f.facts.name.as_str())),
+            _ => match fork.and_then(|fork| pick(x, y, fork)) {
+                Some(Picked::Kept(f)) => f,
+                Some(Picked::Removed) => continue,
+                None => unknown_field(x.or(y).map_or(k.as_str(), |f| f.facts.name.as_str()), at),
+            },
         };
         fields.insert(k.clone(), f);
     }
@@ -1221,6 +1317,39 @@ fn merge_model(a: &Model, b: &Model) -> Option<Model> {
         copied_by: a.copied_by.clone().or_else(|| b.copied_by.clone()),
         ..a.clone()
     })
+}
+
+/// What a merge keeps of a field the sides leave differently.
+enum Picked {
+    Kept(Field),
+    /// Removed by the side that changed it.
+    Removed,
+}
+
+/// A field the sides of a merge leave differently (`mine`, `theirs`: as each has it, `None`
+/// when it has none): the side that changed it since they parted wins. `None` when both
+/// changed it, or when it cannot tell.
+fn pick(mine: Option<&Field>, theirs: Option<&Field>, fork: &Fork) -> Option<Picked> {
+    // What the rows went through on either side may have happened to them.
+    let taken = |new: &Field, old: &Field| Field {
+        data_unknown: new.data_unknown || old.data_unknown,
+        fresh: new.fresh && old.fresh,
+        ..new.clone()
+    };
+    match (mine, theirs) {
+        (Some(x), Some(y)) => match (fork.mine_since(x.declared), fork.theirs_since(y.declared)) {
+            (true, false) => Some(Picked::Kept(taken(x, y))),
+            (false, true) => Some(Picked::Kept(taken(y, x))),
+            _ => None,
+        },
+        // Added by that side since the sides parted, or there before and removed by the
+        // other side (which this side left as it was).
+        (Some(x), None) if fork.mine_since(x.born) => Some(Picked::Kept(x.clone())),
+        (Some(x), None) if !fork.mine_since(x.declared) => Some(Picked::Removed),
+        (None, Some(y)) if fork.theirs_since(y.born) => Some(Picked::Kept(y.clone())),
+        (None, Some(y)) if !fork.theirs_since(y.declared) => Some(Picked::Removed),
+        _ => None,
+    }
 }
 
 /// One field both paths declare alike: what is known of its rows holds only if it holds on
@@ -1236,35 +1365,19 @@ fn merge_field(a: &Field, b: &Field) -> Field {
         } else {
             None
         },
+        // Declared alike on both: the later declaration stands for both.
+        born: a.born.max(b.born),
+        declared: a.declared.max(b.declared),
     }
 }
 
-/// A field the state cannot tell: nothing about it or its rows is known.
-fn unknown_field(name: &str) -> Field {
+/// A field the state cannot tell (settled at migration `at`): nothing about it or its rows is
+/// known.
+fn unknown_field(name: &str, at: usize) -> Field {
     Field {
-        facts: FieldFacts::unknown(name),
-        filled: false,
-        fresh: false,
         data_unknown: true,
-        moved_by: None,
+        ..new_field(FieldFacts::unknown(name), at)
     }
-}
-
-/// Is migration `a` the same as `b` or one of its descendants (is `b` among `a`'s ancestors)?
-fn descends(a: usize, b: usize, parents: &[Vec<usize>]) -> bool {
-    let mut seen = HashSet::from([a]);
-    let mut stack = vec![a];
-    while let Some(x) = stack.pop() {
-        if x == b {
-            return true;
-        }
-        for &p in &parents[x] {
-            if seen.insert(p) {
-                stack.push(p);
-            }
-        }
-    }
-    false
 }
 
 #[cfg(test)]
@@ -1464,10 +1577,16 @@ mod tests {
             ),
         ];
         let seen = replay_core(&all);
-        // 0004: title was changed by one branch only (unknown), summary by neither (nullable).
+        // 0004: title was changed by one branch only since their common ancestor 0001, so it
+        // is that branch's (NOT NULL); summary by neither (nullable).
         assert_eq!(
             seen.0,
-            vec![(1, Some(true)), (2, Some(true)), (4, None), (4, Some(true))]
+            vec![
+                (1, Some(true)),
+                (2, Some(true)),
+                (4, Some(false)),
+                (4, Some(true))
+            ]
         );
     }
 
