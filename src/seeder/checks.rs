@@ -581,82 +581,13 @@ fn flatten_or<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
 
 fn walk(e: &Expr, subject: Option<&str>) -> Model {
     match unwrap(e) {
-        Expr::BinaryOp { left, op, right } => match op {
-            BinaryOperator::And => {
-                let mut m = walk(left, subject);
-                m.merge(walk(right, subject));
-                m
-            }
-            BinaryOperator::Or => {
-                let mut branches = Vec::new();
-                flatten_or(e, &mut branches);
-                let models: Vec<Model> = branches.iter().map(|b| walk(b, subject)).collect();
-                let pick = models
-                    .iter()
-                    .position(|m| !forces_null(m) && !m.columns.is_empty())
-                    .unwrap_or(0);
-                models.into_iter().nth(pick).unwrap_or_default()
-            }
-            BinaryOperator::PGRegexMatch | BinaryOperator::PGRegexIMatch => {
-                let ci = *op == BinaryOperator::PGRegexIMatch;
-                // PostgreSQL prints `x SIMILAR TO p` as `x ~ similar_to_escape(p)`.
-                let pat = match function_args(right) {
-                    Some((name, args)) if name.starts_with("similar") => args
-                        .first()
-                        .and_then(|a| constant(a))
-                        .map(|p| similar_to_regex(&p)),
-                    _ => constant(right),
-                };
-                match (column(left, subject), pat) {
-                    (Some(c), Some(p)) => one(
-                        c,
-                        Rule {
-                            regex: vec![pattern(p, ci)],
-                            ..Rule::default()
-                        },
-                    ),
-                    _ => Model::default(),
-                }
-            }
-            BinaryOperator::PGLikeMatch | BinaryOperator::PGILikeMatch => {
-                let ci = *op == BinaryOperator::PGILikeMatch;
-                text_rule(left, right, subject, |p| Rule {
-                    like: vec![pattern(p, ci)],
-                    ..Rule::default()
-                })
-            }
-            BinaryOperator::Regexp => text_rule(left, right, subject, |p| Rule {
-                regex: vec![pattern(p, true)],
-                ..Rule::default()
-            }),
-            BinaryOperator::Glob => text_rule(left, right, subject, |p| Rule {
-                regex: vec![pattern(glob_regex(&p), false)],
-                ..Rule::default()
-            }),
-            _ => {
-                let Some(cmp) = cmp_of(op) else {
-                    return Model::default();
-                };
-                comparison(left, cmp, right, subject)
-            }
-        },
+        Expr::BinaryOp { left, op, right } => binary(e, left, op, right, subject),
         Expr::Between {
             expr,
             negated: false,
             low,
             high,
-        } => {
-            let (Some(m), Some(lo), Some(hi)) =
-                (measure(expr, subject), constant(low), constant(high))
-            else {
-                return Model::default();
-            };
-            let mut out = compare(m, Cmp::Ge, lo);
-            if let Some(m) = measure(expr, subject) {
-                out.merge(compare(m, Cmp::Le, hi));
-            }
-            out
-        }
+        } => between(expr, low, high, subject),
         Expr::InList {
             expr,
             list,
@@ -682,6 +613,59 @@ fn walk(e: &Expr, subject: Option<&str>) -> Model {
         } if *compare_op == BinaryOperator::NotEq => {
             in_list(left, array_constants(right), true, subject)
         }
+        Expr::Like { negated: false, .. }
+        | Expr::ILike { negated: false, .. }
+        | Expr::SimilarTo { negated: false, .. }
+        | Expr::RLike { negated: false, .. } => text_pattern(e, subject),
+        Expr::IsNull(inner) => column_rule(
+            inner,
+            subject,
+            Rule {
+                null: true,
+                ..Rule::default()
+            },
+        ),
+        Expr::IsNotNull(inner) => column_rule(
+            inner,
+            subject,
+            Rule {
+                not_null: true,
+                ..Rule::default()
+            },
+        ),
+        Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            expr,
+        } => negated(expr, subject),
+        Expr::Function(_) => function(e, subject),
+        // A bare boolean column: `CHECK (active)`.
+        other => column_rule(
+            other,
+            subject,
+            Rule {
+                one_of: Some(vec!["true".into()]),
+                ..Rule::default()
+            },
+        ),
+    }
+}
+
+/// `x BETWEEN lo AND hi` on a column or a measure of one (a length, ...).
+fn between(expr: &Expr, low: &Expr, high: &Expr, subject: Option<&str>) -> Model {
+    let (Some(m), Some(lo), Some(hi)) = (measure(expr, subject), constant(low), constant(high))
+    else {
+        return Model::default();
+    };
+    let mut out = compare(m, Cmp::Ge, lo);
+    if let Some(m) = measure(expr, subject) {
+        out.merge(compare(m, Cmp::Le, hi));
+    }
+    out
+}
+
+/// `LIKE`, `ILIKE`, `SIMILAR TO` and `RLIKE` (not negated) on a column.
+fn text_pattern(e: &Expr, subject: Option<&str>) -> Model {
+    match unwrap(e) {
         Expr::Like {
             negated: false,
             expr,
@@ -718,72 +702,119 @@ fn walk(e: &Expr, subject: Option<&str>) -> Model {
             regex: vec![pattern(p, true)],
             ..Rule::default()
         }),
-        Expr::IsNull(inner) => match column(inner, subject) {
-            Some(c) => one(
-                c,
-                Rule {
-                    null: true,
-                    ..Rule::default()
-                },
-            ),
-            None => Model::default(),
-        },
-        Expr::IsNotNull(inner) => match column(inner, subject) {
-            Some(c) => one(
-                c,
-                Rule {
-                    not_null: true,
-                    ..Rule::default()
-                },
-            ),
-            None => Model::default(),
-        },
-        Expr::UnaryOp {
-            op: UnaryOperator::Not,
-            expr,
-        } => negated(expr, subject),
-        Expr::Function(_) => {
-            let Some((name, args)) = function_args(e) else {
-                return Model::default();
+        _ => Model::default(),
+    }
+}
+
+/// `rule` on the column `expr` names, or nothing when `expr` is not a column.
+fn column_rule(expr: &Expr, subject: Option<&str>, rule: Rule) -> Model {
+    match column(expr, subject) {
+        Some(c) => one(c, rule),
+        None => Model::default(),
+    }
+}
+
+/// `a AND b`, `a OR b`, the pattern operators and the comparisons (`e` is the whole
+/// expression, for flattening an OR chain).
+fn binary(
+    e: &Expr,
+    left: &Expr,
+    op: &BinaryOperator,
+    right: &Expr,
+    subject: Option<&str>,
+) -> Model {
+    match op {
+        BinaryOperator::And => {
+            let mut m = walk(left, subject);
+            m.merge(walk(right, subject));
+            m
+        }
+        BinaryOperator::Or => {
+            let mut branches = Vec::new();
+            flatten_or(e, &mut branches);
+            let models: Vec<Model> = branches.iter().map(|b| walk(b, subject)).collect();
+            let pick = models
+                .iter()
+                .position(|m| !forces_null(m) && !m.columns.is_empty())
+                .unwrap_or(0);
+            models.into_iter().nth(pick).unwrap_or_default()
+        }
+        BinaryOperator::PGRegexMatch | BinaryOperator::PGRegexIMatch => {
+            let ci = *op == BinaryOperator::PGRegexIMatch;
+            // PostgreSQL prints `x SIMILAR TO p` as `x ~ similar_to_escape(p)`.
+            let pat = match function_args(right) {
+                Some((name, args)) if name.starts_with("similar") => args
+                    .first()
+                    .and_then(|a| constant(a))
+                    .map(|p| similar_to_regex(&p)),
+                _ => constant(right),
             };
-            let Some(col) = args.first().and_then(|a| column(a, subject)) else {
-                return Model::default();
-            };
-            match name.as_str() {
-                "json_valid" | "isjson" => one(
-                    col,
+            match pat {
+                Some(p) => column_rule(
+                    left,
+                    subject,
                     Rule {
-                        json: true,
+                        regex: vec![pattern(p, ci)],
                         ..Rule::default()
                     },
                 ),
-                "regexp_like" => {
-                    let Some(p) = args.get(1).and_then(|a| constant(a)) else {
-                        return Model::default();
-                    };
-                    let flags = args.get(2).and_then(|a| constant(a)).unwrap_or_default();
-                    one(
-                        col,
-                        Rule {
-                            regex: vec![pattern(p, !flags.contains('c'))],
-                            ..Rule::default()
-                        },
-                    )
-                }
-                _ => Model::default(),
+                None => Model::default(),
             }
         }
-        // A bare boolean column: `CHECK (active)`.
-        other => match column(other, subject) {
-            Some(c) => one(
-                c,
+        BinaryOperator::PGLikeMatch | BinaryOperator::PGILikeMatch => {
+            let ci = *op == BinaryOperator::PGILikeMatch;
+            text_rule(left, right, subject, |p| Rule {
+                like: vec![pattern(p, ci)],
+                ..Rule::default()
+            })
+        }
+        BinaryOperator::Regexp => text_rule(left, right, subject, |p| Rule {
+            regex: vec![pattern(p, true)],
+            ..Rule::default()
+        }),
+        BinaryOperator::Glob => text_rule(left, right, subject, |p| Rule {
+            regex: vec![pattern(glob_regex(&p), false)],
+            ..Rule::default()
+        }),
+        _ => {
+            let Some(cmp) = cmp_of(op) else {
+                return Model::default();
+            };
+            comparison(left, cmp, right, subject)
+        }
+    }
+}
+
+/// `json_valid(c)` / `isjson(c)` and `regexp_like(c, p[, flags])` on a column.
+fn function(e: &Expr, subject: Option<&str>) -> Model {
+    let Some((name, args)) = function_args(e) else {
+        return Model::default();
+    };
+    let Some(col) = args.first().and_then(|a| column(a, subject)) else {
+        return Model::default();
+    };
+    match name.as_str() {
+        "json_valid" | "isjson" => one(
+            col,
+            Rule {
+                json: true,
+                ..Rule::default()
+            },
+        ),
+        "regexp_like" => {
+            let Some(p) = args.get(1).and_then(|a| constant(a)) else {
+                return Model::default();
+            };
+            let flags = args.get(2).and_then(|a| constant(a)).unwrap_or_default();
+            one(
+                col,
                 Rule {
-                    one_of: Some(vec!["true".into()]),
+                    regex: vec![pattern(p, !flags.contains('c'))],
                     ..Rule::default()
                 },
-            ),
-            None => Model::default(),
-        },
+            )
+        }
+        _ => Model::default(),
     }
 }
 

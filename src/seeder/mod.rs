@@ -103,26 +103,7 @@ fn seed_all(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Outcome> {
             continue;
         };
         if let Some(rows) = plan.custom.get(name) {
-            // The same rows come back every round: a row already there is not an error.
-            let mut inserted = 0;
-            let mut last_err = None;
-            for row in rows {
-                match insert(conn, table, std::slice::from_ref(row)) {
-                    Ok(()) => inserted += 1,
-                    Err(e) => last_err = Some(e),
-                }
-            }
-            if let Some(e) = last_err
-                && inserted == 0
-                && conn
-                    .query_text(&format!("SELECT 1 FROM {} LIMIT 1", conn.quote(name)))?
-                    .is_empty()
-            {
-                out.warnings.push(format!(
-                    "Table '{name}': custom_seeds rows could not be inserted: {}",
-                    message(&e)
-                ));
-            }
+            seed_custom(conn, name, table, rows, &mut out)?;
             conn.after_seed(table)?;
             done.push(name.clone());
             continue;
@@ -157,32 +138,7 @@ fn seed_all(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Outcome> {
             Ok(f) => {
                 conn.execute("RELEASE SAVEPOINT mrt_table")?;
                 if f.inserted < plan.rows {
-                    let (constraint, why) = match &f.error {
-                        Some(e) => {
-                            let m = message(e);
-                            (refusal::constraint_named(&m), m)
-                        }
-                        None => (None, "no row was accepted".to_string()),
-                    };
-                    out.warnings.push(if f.inserted == 0 {
-                        format!("Table '{name}' could not be seeded: {why}")
-                    } else {
-                        format!(
-                            "Table '{name}': only {}/{} rows seeded: {why}",
-                            f.inserted, plan.rows
-                        )
-                    });
-                    out.unseeded.push(Unseeded {
-                        table: name.clone(),
-                        reason: format!(
-                            "{}/{} rows inserted: {}",
-                            f.inserted,
-                            plan.rows,
-                            one_line(&why)
-                        ),
-                        constraint,
-                        snippet: refusal::snippet(table, &f.sample),
-                    });
+                    report_short(&mut out, name, table, &f, plan.rows);
                 }
             }
             Err(e) => {
@@ -201,9 +157,77 @@ fn seed_all(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Outcome> {
         conn.after_seed(table)?;
         done.push(name.clone());
     }
+    fill_deferred(conn, plan.schema, deferred, &mut out)?;
+    Ok(out)
+}
+
+/// Insert the user's `custom_seeds` rows of `name` one by one. The same rows come back every
+/// round: a row already there is not an error, so only a table left empty is reported.
+fn seed_custom(
+    conn: &mut dyn Dialect,
+    name: &str,
+    table: &Table,
+    rows: &CustomRows,
+    out: &mut Outcome,
+) -> Result<()> {
+    let mut inserted = 0;
+    let mut last_err = None;
+    for row in rows {
+        match insert(conn, table, std::slice::from_ref(row)) {
+            Ok(()) => inserted += 1,
+            Err(e) => last_err = Some(e),
+        }
+    }
+    if let Some(e) = last_err
+        && inserted == 0
+        && conn
+            .query_text(&format!("SELECT 1 FROM {} LIMIT 1", conn.quote(name)))?
+            .is_empty()
+    {
+        out.warnings.push(format!(
+            "Table '{name}': custom_seeds rows could not be inserted: {}",
+            message(&e)
+        ));
+    }
+    Ok(())
+}
+
+/// Record `name`, filled with fewer than `rows` rows, as a warning and an [`Unseeded`].
+fn report_short(out: &mut Outcome, name: &str, table: &Table, f: &Filled, rows: usize) {
+    let (constraint, why) = match &f.error {
+        Some(e) => {
+            let m = message(e);
+            (refusal::constraint_named(&m), m)
+        }
+        None => (None, "no row was accepted".to_string()),
+    };
+    out.warnings.push(if f.inserted == 0 {
+        format!("Table '{name}' could not be seeded: {why}")
+    } else {
+        format!(
+            "Table '{name}': only {}/{rows} rows seeded: {why}",
+            f.inserted
+        )
+    });
+    out.unseeded.push(Unseeded {
+        table: name.to_string(),
+        reason: format!("{}/{rows} rows inserted: {}", f.inserted, one_line(&why)),
+        constraint,
+        snippet: refusal::snippet(table, &f.sample),
+    });
+}
+
+/// Fill in the references left NULL while seeding (cycles, self-references), each in its own
+/// savepoint; one that cannot be filled stays NULL with a warning.
+fn fill_deferred(
+    conn: &mut dyn Dialect,
+    schema: &Schema,
+    deferred: Vec<Deferred>,
+    out: &mut Outcome,
+) -> Result<()> {
     for d in deferred {
         conn.execute("SAVEPOINT mrt_table")?;
-        let filled = fill_reference(conn, plan.schema, &d);
+        let filled = fill_reference(conn, schema, &d);
         conn.execute(if filled.is_ok() {
             "RELEASE SAVEPOINT mrt_table"
         } else {
@@ -219,7 +243,7 @@ fn seed_all(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Outcome> {
             ));
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Whether `a op b` holds; a pair that cannot be ordered (NULL, unknown kinds) is left be.

@@ -100,118 +100,109 @@ pub fn kind_of(
     let t = data_type.to_ascii_uppercase();
     let base = t.split('(').next().unwrap_or("").trim().to_string();
     let a = args(&t);
-    let pg = backend == Backend::Postgres;
     let my = backend == Backend::Mysql;
     if my && (base == "SET") {
         return Kind::Set(crate::dialects::quoted_literals(
             &data_type[data_type.find('(').unwrap_or(0)..],
         ));
     }
-    let int = |min: i64, max: i64| Kind::Int { min, max };
-    let unsigned = t.contains("UNSIGNED");
-    let frac = |default: u32| a.first().copied().unwrap_or(default).min(6);
-    match base.as_str() {
-        "BOOLEAN" | "BOOL" => return Kind::Bool,
-        "TINYINT" if a.first() == Some(&1) => return Kind::Bool,
-        "TINYINT" if unsigned => return int(0, 255),
-        "TINYINT" => return int(-128, 127),
-        "SMALLINT" | "INT2" | "SMALLSERIAL" => return int(-32768, 32767),
-        "MEDIUMINT" => return int(-8_388_608, 8_388_607),
-        "INTEGER" | "INT" | "INT4" | "SERIAL" => {
-            return int(i64::from(i32::MIN), i64::from(i32::MAX));
-        }
-        "BIGINT" | "INT8" | "BIGSERIAL" => return int(i64::MIN, i64::MAX),
-        "NUMERIC" | "DECIMAL" | "DEC" => {
-            return Kind::Decimal {
-                precision: a.first().copied().unwrap_or(14),
-                scale: a
-                    .get(1)
-                    .copied()
-                    .unwrap_or(if a.is_empty() { 4 } else { 0 }),
-            };
-        }
-        "FLOAT" | "REAL" | "DOUBLE" | "DOUBLE PRECISION" | "FLOAT4" | "FLOAT8" => {
-            return Kind::Float;
-        }
-        "DATE" => return Kind::Date,
-        "TIME" => {
-            return Kind::Time {
-                frac: frac(if my { 0 } else { 6 }),
-                tz: false,
-            };
-        }
-        "TIMETZ" => {
-            return Kind::Time {
-                frac: frac(6),
-                tz: pg,
-            };
-        }
-        "TIMESTAMP" | "DATETIME" => {
-            let tz = pg && t.contains("WITH TIME ZONE");
-            return Kind::Timestamp {
-                frac: frac(if my { 0 } else { 6 }),
-                tz,
-            };
-        }
-        "TIMESTAMPTZ" => {
-            return Kind::Timestamp {
-                frac: frac(6),
-                tz: pg,
-            };
-        }
-        "JSON" | "JSONB" => return Kind::Json,
-        "UUID" => return Kind::Uuid,
-        "BLOB" | "BYTEA" | "LONGBLOB" | "MEDIUMBLOB" | "TINYBLOB" => {
-            return Kind::Bytes { max: None };
-        }
-        "BINARY" | "VARBINARY" => {
-            return Kind::Bytes {
-                max: a.first().map(|n| *n as usize),
-            };
-        }
-        "INTERVAL" if pg => return Kind::Interval,
-        "YEAR" => return int(1901, 2155),
-        "BIT" | "BIT VARYING" | "VARBIT" if pg => {
-            return Kind::Bits(a.first().copied().unwrap_or(1) as usize);
-        }
-        "BIT" => {
-            let bits = a.first().copied().unwrap_or(1).min(62);
-            return int(0, (1i64 << bits) - 1);
-        }
-        "MONEY" => {
-            return Kind::Decimal {
-                precision: 12,
-                scale: 2,
-            };
-        }
-        "INET" => return Kind::Inet { cidr: false },
-        "CIDR" => return Kind::Inet { cidr: true },
-        "INT4RANGE" | "INT8RANGE" => return Kind::Range(Box::new(int(1, i64::from(i32::MAX)))),
-        "NUMRANGE" => {
-            return Kind::Range(Box::new(Kind::Decimal {
-                precision: 10,
-                scale: 2,
-            }));
-        }
-        "DATERANGE" => return Kind::Range(Box::new(Kind::Date)),
-        "TSRANGE" => return Kind::Range(Box::new(Kind::Timestamp { frac: 0, tz: false })),
-        "TSTZRANGE" => return Kind::Range(Box::new(Kind::Timestamp { frac: 0, tz: true })),
-        "POINT" if pg => return Kind::Point,
-        "MACADDR" | "MACADDR8" => return Kind::MacAddr,
-        "NAME" if pg => return Kind::Text { max: Some(63) },
-        "CHAR" | "CHARACTER" | "BPCHAR" if pg && a.is_empty() => {
-            return Kind::Text { max: Some(1) };
-        }
-        _ => {}
+    if let Some(kind) = named_kind(base.as_str(), &t, &a, backend) {
+        return kind;
     }
     if base.contains("INT") && !base.contains("INTERVAL") && !base.contains("POINT") {
-        return int(i64::from(i32::MIN), i64::from(i32::MAX));
+        return Kind::Int {
+            min: i64::from(i32::MIN),
+            max: i64::from(i32::MAX),
+        };
     }
     let max = match base.as_str() {
         "TINYTEXT" => Some(255),
         _ => a.first().map(|n| *n as usize),
     };
     Kind::Text { max }
+}
+
+/// The kind of a type known by name (`base`, upper-cased, without arguments; `t` the whole
+/// upper-cased type, `a` its numeric arguments), or `None` for a text-like or unknown one.
+fn named_kind(base: &str, t: &str, a: &[u32], backend: Backend) -> Option<Kind> {
+    let pg = backend == Backend::Postgres;
+    let my = backend == Backend::Mysql;
+    let int = |min: i64, max: i64| Kind::Int { min, max };
+    let unsigned = t.contains("UNSIGNED");
+    let frac = |default: u32| a.first().copied().unwrap_or(default).min(6);
+    let kind = match base {
+        "BOOLEAN" | "BOOL" => Kind::Bool,
+        "TINYINT" if a.first() == Some(&1) => Kind::Bool,
+        "TINYINT" if unsigned => int(0, 255),
+        "TINYINT" => int(-128, 127),
+        "SMALLINT" | "INT2" | "SMALLSERIAL" => int(-32768, 32767),
+        "MEDIUMINT" => int(-8_388_608, 8_388_607),
+        "INTEGER" | "INT" | "INT4" | "SERIAL" => int(i64::from(i32::MIN), i64::from(i32::MAX)),
+        "BIGINT" | "INT8" | "BIGSERIAL" => int(i64::MIN, i64::MAX),
+        "NUMERIC" | "DECIMAL" | "DEC" => Kind::Decimal {
+            precision: a.first().copied().unwrap_or(14),
+            scale: a
+                .get(1)
+                .copied()
+                .unwrap_or(if a.is_empty() { 4 } else { 0 }),
+        },
+        "FLOAT" | "REAL" | "DOUBLE" | "DOUBLE PRECISION" | "FLOAT4" | "FLOAT8" => Kind::Float,
+        "DATE" => Kind::Date,
+        "TIME" => Kind::Time {
+            frac: frac(if my { 0 } else { 6 }),
+            tz: false,
+        },
+        "TIMETZ" => Kind::Time {
+            frac: frac(6),
+            tz: pg,
+        },
+        "TIMESTAMP" | "DATETIME" => {
+            let tz = pg && t.contains("WITH TIME ZONE");
+            Kind::Timestamp {
+                frac: frac(if my { 0 } else { 6 }),
+                tz,
+            }
+        }
+        "TIMESTAMPTZ" => Kind::Timestamp {
+            frac: frac(6),
+            tz: pg,
+        },
+        "JSON" | "JSONB" => Kind::Json,
+        "UUID" => Kind::Uuid,
+        "BLOB" | "BYTEA" | "LONGBLOB" | "MEDIUMBLOB" | "TINYBLOB" => Kind::Bytes { max: None },
+        "BINARY" | "VARBINARY" => Kind::Bytes {
+            max: a.first().map(|n| *n as usize),
+        },
+        "INTERVAL" if pg => Kind::Interval,
+        "YEAR" => int(1901, 2155),
+        "BIT" | "BIT VARYING" | "VARBIT" if pg => {
+            Kind::Bits(a.first().copied().unwrap_or(1) as usize)
+        }
+        "BIT" => {
+            let bits = a.first().copied().unwrap_or(1).min(62);
+            int(0, (1i64 << bits) - 1)
+        }
+        "MONEY" => Kind::Decimal {
+            precision: 12,
+            scale: 2,
+        },
+        "INET" => Kind::Inet { cidr: false },
+        "CIDR" => Kind::Inet { cidr: true },
+        "INT4RANGE" | "INT8RANGE" => Kind::Range(Box::new(int(1, i64::from(i32::MAX)))),
+        "NUMRANGE" => Kind::Range(Box::new(Kind::Decimal {
+            precision: 10,
+            scale: 2,
+        })),
+        "DATERANGE" => Kind::Range(Box::new(Kind::Date)),
+        "TSRANGE" => Kind::Range(Box::new(Kind::Timestamp { frac: 0, tz: false })),
+        "TSTZRANGE" => Kind::Range(Box::new(Kind::Timestamp { frac: 0, tz: true })),
+        "POINT" if pg => Kind::Point,
+        "MACADDR" | "MACADDR8" => Kind::MacAddr,
+        "NAME" if pg => Kind::Text { max: Some(63) },
+        "CHAR" | "CHARACTER" | "BPCHAR" if pg && a.is_empty() => Kind::Text { max: Some(1) },
+        _ => return None,
+    };
+    Some(kind)
 }
 
 fn base36(mut n: u64) -> String {
@@ -618,18 +609,8 @@ fn array_element(v: &Lit) -> String {
 /// A value of `kind` for round-and-row `n` (`row` is its place in the round).
 #[must_use]
 pub fn value(name: &str, kind: &Kind, rule: &Rule, n: u64, row: usize, strategy: Strategy) -> Lit {
-    if let Some(list) = &rule.one_of {
-        let allowed: Vec<&String> = list.iter().filter(|v| !rule.not_in.contains(v)).collect();
-        if let Some(pick) = allowed.get(row % allowed.len().max(1)) {
-            return match kind {
-                Kind::Int { .. } => pick
-                    .parse()
-                    .map_or_else(|_| Lit::Str((*pick).clone()), Lit::Int),
-                Kind::Decimal { .. } | Kind::Float => Lit::Num((*pick).clone()),
-                Kind::Bool => Lit::Bool(matches!(pick.as_str(), "1" | "true" | "t")),
-                _ => Lit::Str((*pick).clone()),
-            };
-        }
+    if let Some(pick) = one_of_value(kind, rule, row) {
+        return pick;
     }
     match kind {
         Kind::Int { min, max } => Lit::Int(int_in(n as i64, *min, *max, rule)),
@@ -660,22 +641,7 @@ pub fn value(name: &str, kind: &Kind, rule: &Rule, n: u64, row: usize, strategy:
             (n >> 48) & 0xffff,
             n & 0xffff_ffff_ffff
         )),
-        Kind::Bytes { max } => {
-            let mut b = match strategy {
-                Strategy::Rich => {
-                    let mut b = vec![0x00, 0xff, b'M', b'r'];
-                    b.extend(n.to_string().into_bytes());
-                    b
-                }
-                _ => format!("mrt{n}").into_bytes(),
-            };
-            if let Some(m) = max
-                && b.len() > *m
-            {
-                b = b[b.len() - m..].to_vec();
-            }
-            Lit::Bytes(b)
-        }
+        Kind::Bytes { max } => Lit::Bytes(bytes(n, *max, strategy)),
         Kind::Enum(values) if !values.is_empty() => {
             let allowed: Vec<&String> =
                 values.iter().filter(|v| !rule.not_in.contains(v)).collect();
@@ -683,18 +649,7 @@ pub fn value(name: &str, kind: &Kind, rule: &Rule, n: u64, row: usize, strategy:
             Lit::Str(pick.unwrap_or(&values[0]).clone())
         }
         Kind::Enum(_) => Lit::Null,
-        Kind::Set(values) if !values.is_empty() => {
-            let a = row % values.len();
-            let b = (row + 1) % values.len();
-            let mut picked = vec![a];
-            if strategy == Strategy::Rich && b != a {
-                picked.push(b);
-            }
-            picked.sort_unstable();
-            let labels: Vec<&str> = picked.iter().map(|i| values[*i].as_str()).collect();
-            Lit::Str(labels.join(","))
-        }
-        Kind::Set(_) => Lit::Str(String::new()),
+        Kind::Set(values) => Lit::Str(set_text(values, row, strategy)),
         Kind::Interval => Lit::Str(match strategy {
             Strategy::Rich => format!(
                 "{} days {:02}:{:02}:{:02}.{:03}",
@@ -706,24 +661,7 @@ pub fn value(name: &str, kind: &Kind, rule: &Rule, n: u64, row: usize, strategy:
             ),
             _ => format!("{} seconds", n % 100_000 + 1),
         }),
-        Kind::Array(elem) => {
-            let count = rule.min_items.unwrap_or(0).max(2);
-            let count = rule.max_items.map_or(count, |m| count.min(m));
-            let none = Rule::default();
-            let parts: Vec<String> = (0..count)
-                .map(|i| {
-                    array_element(&value(
-                        name,
-                        elem,
-                        &none,
-                        n * 10 + i as u64,
-                        row + i,
-                        strategy,
-                    ))
-                })
-                .collect();
-            Lit::Str(format!("{{{}}}", parts.join(",")))
-        }
+        Kind::Array(elem) => Lit::Str(array_text(name, elem, rule, n, row, strategy)),
         Kind::Inet { cidr: false } => {
             Lit::Str(format!("192.168.{}.{}", (n >> 8) % 256, n % 254 + 1))
         }
@@ -736,19 +674,97 @@ pub fn value(name: &str, kind: &Kind, rule: &Rule, n: u64, row: usize, strategy:
             (n >> 8) & 0xff,
             n & 0xff
         )),
-        Kind::Bits(len) => {
-            let bits: String = (0..*len)
-                .map(|i| {
-                    if (n >> (i % 64)) & 1 == 1 || i == 0 {
-                        '1'
-                    } else {
-                        '0'
-                    }
-                })
-                .collect();
-            Lit::Str(bits)
-        }
+        Kind::Bits(len) => Lit::Str(bits_text(n, *len)),
     }
+}
+
+/// A value from the CHECK's `IN (...)` list (less its `NOT IN`), as `kind` writes it.
+fn one_of_value(kind: &Kind, rule: &Rule, row: usize) -> Option<Lit> {
+    let list = rule.one_of.as_ref()?;
+    let allowed: Vec<&String> = list.iter().filter(|v| !rule.not_in.contains(v)).collect();
+    let pick = allowed.get(row % allowed.len().max(1))?;
+    Some(match kind {
+        Kind::Int { .. } => pick
+            .parse()
+            .map_or_else(|_| Lit::Str((*pick).clone()), Lit::Int),
+        Kind::Decimal { .. } | Kind::Float => Lit::Num((*pick).clone()),
+        Kind::Bool => Lit::Bool(matches!(pick.as_str(), "1" | "true" | "t")),
+        _ => Lit::Str((*pick).clone()),
+    })
+}
+
+/// Bytes for round-and-row `n`, cut to the last `max` when the column has a length.
+fn bytes(n: u64, max: Option<usize>, strategy: Strategy) -> Vec<u8> {
+    let mut b = match strategy {
+        Strategy::Rich => {
+            let mut b = vec![0x00, 0xff, b'M', b'r'];
+            b.extend(n.to_string().into_bytes());
+            b
+        }
+        _ => format!("mrt{n}").into_bytes(),
+    };
+    if let Some(m) = max
+        && b.len() > m
+    {
+        b = b[b.len() - m..].to_vec();
+    }
+    b
+}
+
+/// A MySQL SET value: one label, two under the rich strategy (empty for a SET of none).
+fn set_text(values: &[String], row: usize, strategy: Strategy) -> String {
+    if values.is_empty() {
+        return String::new();
+    }
+    let a = row % values.len();
+    let b = (row + 1) % values.len();
+    let mut picked = vec![a];
+    if strategy == Strategy::Rich && b != a {
+        picked.push(b);
+    }
+    picked.sort_unstable();
+    let labels: Vec<&str> = picked.iter().map(|i| values[*i].as_str()).collect();
+    labels.join(",")
+}
+
+/// A PostgreSQL array literal of `elem` values, as many as the CHECK allows (two at least).
+fn array_text(
+    name: &str,
+    elem: &Kind,
+    rule: &Rule,
+    n: u64,
+    row: usize,
+    strategy: Strategy,
+) -> String {
+    let count = rule.min_items.unwrap_or(0).max(2);
+    let count = rule.max_items.map_or(count, |m| count.min(m));
+    let none = Rule::default();
+    let parts: Vec<String> = (0..count)
+        .map(|i| {
+            array_element(&value(
+                name,
+                elem,
+                &none,
+                n * 10 + i as u64,
+                row + i,
+                strategy,
+            ))
+        })
+        .collect();
+    format!("{{{}}}", parts.join(","))
+}
+
+/// A bit string of `len` bits from `n` (the first bit set).
+fn bits_text(n: u64, len: usize) -> String {
+    (0..len)
+        .map(|i| {
+            if (n >> (i % 64)) & 1 == 1 || i == 0 {
+                '1'
+            } else {
+                '0'
+            }
+        })
+        .collect()
 }
 
 /// A non-empty range `[a,b)` of `elem` values.
