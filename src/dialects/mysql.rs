@@ -150,6 +150,162 @@ fn normalize_default(d: Option<String>, column_type: &str) -> Option<String> {
     })
 }
 
+/// Add `fk` (constraint `name`) to `t`, the table `table`, dropping the index that MySQL made
+/// for it.
+fn attach_foreign_key(t: &mut Table, table: &str, name: &str, fk: ForeignKey) {
+    // The index MySQL creates to back a foreign key belongs to the key. It takes
+    // the constraint's name, or the first column's when the name was generated
+    // (`<table>_ibfk_<n>`), and MySQL drops it silently once another index or the
+    // primary key can serve the key: comparing it would report that as drift.
+    let generated = name.starts_with(&format!("{table}_ibfk_"));
+    let implicit =
+        std::iter::once(name).chain(fk.columns.first().map(String::as_str).filter(|_| generated));
+    for index_name in implicit.map(str::to_string).collect::<Vec<_>>() {
+        if t.indexes
+            .get(&index_name)
+            .is_some_and(|i| !i.unique && i.columns == fk.columns)
+        {
+            t.indexes.remove(&index_name);
+        }
+    }
+    t.foreign_keys.insert(fk);
+}
+
+impl Mysql {
+    /// Base tables and their columns.
+    fn read_columns(&mut self, schema: &mut Schema) -> Result<()> {
+        let cols = self.query_text(
+            "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE, c.COLUMN_DEFAULT, c.EXTRA \
+             FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
+               ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
+             WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
+             ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
+        )?;
+        for r in cols {
+            let table = r[0].clone().unwrap_or_default();
+            let t = schema.tables.entry(table.clone()).or_insert_with(|| Table {
+                name: table.clone(),
+                ..Table::default()
+            });
+            let ctype = r[2].clone().unwrap_or_default();
+            let extra = r[5].clone().unwrap_or_default().to_ascii_lowercase();
+            t.columns.push(Column {
+                name: r[1].clone().unwrap_or_default(),
+                data_type: normalize_type(&ctype),
+                nullable: r[3].as_deref() == Some("YES"),
+                default: normalize_default(r[4].clone(), &ctype),
+                autoincrement: extra.contains("auto_increment"),
+                generated: extra.contains("generated") || extra.contains("persistent"),
+                enum_values: enum_labels(&ctype),
+            });
+        }
+        Ok(())
+    }
+
+    /// Indexes and the primary key (a prefix index column as `col(len)`).
+    fn read_indexes(&mut self, schema: &mut Schema) -> Result<()> {
+        let stats = self.query_text(
+            "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART \
+             FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+             ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+        )?;
+        for r in stats {
+            let Some(t) = schema.tables.get_mut(r[0].as_deref().unwrap_or("")) else {
+                continue;
+            };
+            let name = r[1].clone().unwrap_or_default();
+            let mut col = r[3].clone().unwrap_or_default();
+            if let Some(len) = &r[4] {
+                col = format!("{col}({len})");
+            }
+            if name == "PRIMARY" {
+                t.primary_key.push(col);
+                continue;
+            }
+            let idx = t.indexes.entry(name.clone()).or_insert_with(|| Index {
+                name,
+                columns: Vec::new(),
+                unique: r[2].as_deref() == Some("0"),
+                predicate: None,
+            });
+            idx.columns.push(col);
+        }
+        Ok(())
+    }
+
+    /// Foreign keys as (table, constraint name, key), one per constraint, columns in order.
+    fn read_foreign_keys(&mut self) -> Result<Vec<(String, String, ForeignKey)>> {
+        let fks = self.query_text(
+            "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, \
+                    k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, r.DELETE_RULE \
+             FROM information_schema.KEY_COLUMN_USAGE k \
+             JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+               ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+              AND r.TABLE_NAME = k.TABLE_NAME \
+             WHERE k.TABLE_SCHEMA = DATABASE() \
+             ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
+        )?;
+        let mut grouped: Vec<(String, String, ForeignKey)> = Vec::new();
+        for r in fks {
+            let (table, name) = (
+                r[0].clone().unwrap_or_default(),
+                r[1].clone().unwrap_or_default(),
+            );
+            if grouped
+                .last()
+                .is_none_or(|(t, n, _)| *t != table || *n != name)
+            {
+                grouped.push((
+                    table.clone(),
+                    name.clone(),
+                    ForeignKey {
+                        columns: Vec::new(),
+                        ref_table: r[3].clone().unwrap_or_default(),
+                        ref_columns: Vec::new(),
+                        // MySQL reports the default as RESTRICT; they behave the same.
+                        on_delete: r[6]
+                            .clone()
+                            .unwrap_or_default()
+                            .replace("RESTRICT", "NO ACTION"),
+                        on_update: r[5]
+                            .clone()
+                            .unwrap_or_default()
+                            .replace("RESTRICT", "NO ACTION"),
+                    },
+                ));
+            }
+            if let Some((_, _, fk)) = grouped.last_mut() {
+                fk.columns.push(r[2].clone().unwrap_or_default());
+                fk.ref_columns.push(r[4].clone().unwrap_or_default());
+            }
+        }
+        Ok(grouped)
+    }
+
+    /// CHECK constraints (MariaDB and MySQL keep them in different catalog tables).
+    fn read_checks(&mut self, schema: &mut Schema) -> Result<()> {
+        let checks_sql = if self.mariadb {
+            "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
+             WHERE CONSTRAINT_SCHEMA = DATABASE()"
+        } else {
+            "SELECT tc.TABLE_NAME, cc.CONSTRAINT_NAME, cc.CHECK_CLAUSE \
+             FROM information_schema.TABLE_CONSTRAINTS tc JOIN information_schema.CHECK_CONSTRAINTS cc \
+               ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME \
+             WHERE tc.TABLE_SCHEMA = DATABASE() AND tc.CONSTRAINT_TYPE = 'CHECK'"
+        };
+        for r in self.query_text(checks_sql)? {
+            if let Some(t) = schema.tables.get_mut(r[0].as_deref().unwrap_or("")) {
+                let expr = normalize_sql(&strip_parens(r[2].as_deref().unwrap_or("")));
+                if let Some(name) = &r[1] {
+                    t.check_names.0.insert(name.clone(), expr.clone());
+                }
+                t.checks.insert(expr);
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Dialect for Mysql {
     fn backend(&self) -> Backend {
         Backend::Mysql
@@ -207,119 +363,11 @@ impl Dialect for Mysql {
 
     fn introspect(&mut self) -> Result<Schema> {
         let mut schema = Schema::default();
-        let cols = self.query_text(
-            "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE, c.COLUMN_DEFAULT, c.EXTRA \
-             FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
-               ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
-             WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
-             ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
-        )?;
-        for r in cols {
-            let table = r[0].clone().unwrap_or_default();
-            let t = schema.tables.entry(table.clone()).or_insert_with(|| Table {
-                name: table.clone(),
-                ..Table::default()
-            });
-            let ctype = r[2].clone().unwrap_or_default();
-            let extra = r[5].clone().unwrap_or_default().to_ascii_lowercase();
-            t.columns.push(Column {
-                name: r[1].clone().unwrap_or_default(),
-                data_type: normalize_type(&ctype),
-                nullable: r[3].as_deref() == Some("YES"),
-                default: normalize_default(r[4].clone(), &ctype),
-                autoincrement: extra.contains("auto_increment"),
-                generated: extra.contains("generated") || extra.contains("persistent"),
-                enum_values: enum_labels(&ctype),
-            });
-        }
-        let stats = self.query_text(
-            "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART \
-             FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
-             ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
-        )?;
-        for r in stats {
-            let Some(t) = schema.tables.get_mut(r[0].as_deref().unwrap_or("")) else {
-                continue;
-            };
-            let name = r[1].clone().unwrap_or_default();
-            let mut col = r[3].clone().unwrap_or_default();
-            if let Some(len) = &r[4] {
-                col = format!("{col}({len})");
-            }
-            if name == "PRIMARY" {
-                t.primary_key.push(col);
-                continue;
-            }
-            let idx = t.indexes.entry(name.clone()).or_insert_with(|| Index {
-                name,
-                columns: Vec::new(),
-                unique: r[2].as_deref() == Some("0"),
-                predicate: None,
-            });
-            idx.columns.push(col);
-        }
-        let fks = self.query_text(
-            "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, \
-                    k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, r.DELETE_RULE \
-             FROM information_schema.KEY_COLUMN_USAGE k \
-             JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
-               ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
-              AND r.TABLE_NAME = k.TABLE_NAME \
-             WHERE k.TABLE_SCHEMA = DATABASE() \
-             ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
-        )?;
-        let mut grouped: Vec<(String, String, ForeignKey)> = Vec::new();
-        for r in fks {
-            let (table, name) = (
-                r[0].clone().unwrap_or_default(),
-                r[1].clone().unwrap_or_default(),
-            );
-            if grouped
-                .last()
-                .is_none_or(|(t, n, _)| *t != table || *n != name)
-            {
-                grouped.push((
-                    table.clone(),
-                    name.clone(),
-                    ForeignKey {
-                        columns: Vec::new(),
-                        ref_table: r[3].clone().unwrap_or_default(),
-                        ref_columns: Vec::new(),
-                        // MySQL reports the default as RESTRICT; they behave the same.
-                        on_delete: r[6]
-                            .clone()
-                            .unwrap_or_default()
-                            .replace("RESTRICT", "NO ACTION"),
-                        on_update: r[5]
-                            .clone()
-                            .unwrap_or_default()
-                            .replace("RESTRICT", "NO ACTION"),
-                    },
-                ));
-            }
-            if let Some((_, _, fk)) = grouped.last_mut() {
-                fk.columns.push(r[2].clone().unwrap_or_default());
-                fk.ref_columns.push(r[4].clone().unwrap_or_default());
-            }
-        }
-        for (table, name, fk) in grouped {
+        self.read_columns(&mut schema)?;
+        self.read_indexes(&mut schema)?;
+        for (table, name, fk) in self.read_foreign_keys()? {
             if let Some(t) = schema.tables.get_mut(&table) {
-                // The index MySQL creates to back a foreign key belongs to the key. It takes
-                // the constraint's name, or the first column's when the name was generated
-                // (`<table>_ibfk_<n>`), and MySQL drops it silently once another index or the
-                // primary key can serve the key: comparing it would report that as drift.
-                let generated = name.starts_with(&format!("{table}_ibfk_"));
-                let implicit = std::iter::once(name.as_str())
-                    .chain(fk.columns.first().map(String::as_str).filter(|_| generated));
-                for index_name in implicit.map(str::to_string).collect::<Vec<_>>() {
-                    if t.indexes
-                        .get(&index_name)
-                        .is_some_and(|i| !i.unique && i.columns == fk.columns)
-                    {
-                        t.indexes.remove(&index_name);
-                    }
-                }
-                t.foreign_keys.insert(fk);
+                attach_foreign_key(t, &table, &name, fk);
             }
         }
         // Unique indexes are MySQL's unique constraints: compare them by column set too.
@@ -332,24 +380,7 @@ impl Dialect for Mysql {
                 .collect();
             t.uniques.extend(uniq);
         }
-        let checks_sql = if self.mariadb {
-            "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
-             WHERE CONSTRAINT_SCHEMA = DATABASE()"
-        } else {
-            "SELECT tc.TABLE_NAME, cc.CONSTRAINT_NAME, cc.CHECK_CLAUSE \
-             FROM information_schema.TABLE_CONSTRAINTS tc JOIN information_schema.CHECK_CONSTRAINTS cc \
-               ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME \
-             WHERE tc.TABLE_SCHEMA = DATABASE() AND tc.CONSTRAINT_TYPE = 'CHECK'"
-        };
-        for r in self.query_text(checks_sql)? {
-            if let Some(t) = schema.tables.get_mut(r[0].as_deref().unwrap_or("")) {
-                let expr = normalize_sql(&strip_parens(r[2].as_deref().unwrap_or("")));
-                if let Some(name) = &r[1] {
-                    t.check_names.0.insert(name.clone(), expr.clone());
-                }
-                t.checks.insert(expr);
-            }
-        }
+        self.read_checks(&mut schema)?;
         for r in self.query_text(
             "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()",
         )? {

@@ -131,6 +131,44 @@ impl Postgres {
         }
         Ok(sets)
     }
+
+    /// Run the catalog queries of [`INTROSPECT`] (prepared once per connection): one set of
+    /// text rows per query.
+    fn catalog_rows(&mut self) -> Result<Vec<Vec<Vec<Option<String>>>>> {
+        if self.catalog.is_empty() {
+            for sql in INTROSPECT
+                .split(";\n")
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                let stmt = self
+                    .client
+                    .prepare(sql)
+                    .map_err(|e| self.url.db_error(describe(&e)))?;
+                self.catalog.push(stmt);
+            }
+        }
+        let mut sets = Vec::with_capacity(self.catalog.len());
+        for stmt in &self.catalog {
+            let rows = self
+                .client
+                .query(stmt, &[])
+                .map_err(|e| self.url.db_error(describe(&e)))?;
+            let mut set = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let mut vals = Vec::with_capacity(r.len());
+                for i in 0..r.len() {
+                    vals.push(
+                        r.try_get::<_, Option<String>>(i)
+                            .map_err(|e| crate::Error::Internal(format!("catalog value: {e}")))?,
+                    );
+                }
+                set.push(vals);
+            }
+            sets.push(set);
+        }
+        Ok(sets)
+    }
 }
 
 fn describe(e: &postgres::Error) -> String {
@@ -261,6 +299,112 @@ fn check_expr(def: &str) -> String {
     normalize_expr(body.strip_suffix(" NOT VALID").unwrap_or(body))
 }
 
+/// Tables and their columns (the first catalog query).
+fn add_columns(schema: &mut Schema, cols: Vec<Vec<Option<String>>>) {
+    for r in cols {
+        let table = r[0].clone().unwrap_or_default();
+        let t = schema.tables.entry(table.clone()).or_insert_with(|| Table {
+            name: table.clone(),
+            ..Table::default()
+        });
+        let raw_default = r[4].clone();
+        let identity = r[5].as_deref().unwrap_or("");
+        let serial = raw_default
+            .as_deref()
+            .is_some_and(|d| d.starts_with("nextval("));
+        t.columns.push(Column {
+            name: r[1].clone().unwrap_or_default(),
+            data_type: normalize_type(r[2].as_deref().unwrap_or("")),
+            nullable: r[3].as_deref() != Some("true"),
+            default: if serial {
+                None
+            } else {
+                // `'-1'::integer` and `-1` are one default.
+                raw_default
+                    .as_deref()
+                    .map(|d| unquote_number(&normalize_expr(d)))
+            },
+            autoincrement: serial || !identity.is_empty(),
+            generated: identity == "a" || !r[6].as_deref().unwrap_or("").is_empty(),
+            enum_values: r[7]
+                .as_ref()
+                .map(|s| s.split(SEP).map(str::to_string).collect()),
+        });
+    }
+}
+
+/// Primary keys, unique constraints, foreign keys and CHECKs.
+fn add_constraints(schema: &mut Schema, cons: Vec<Vec<Option<String>>>) {
+    for r in cons {
+        let Some(t) = schema.tables.get_mut(r[0].as_deref().unwrap_or("")) else {
+            continue;
+        };
+        let columns = split(r[4].as_ref());
+        match r[2].as_deref() {
+            Some("p") => t.primary_key = columns,
+            Some("u") => {
+                t.uniques.insert(columns);
+            }
+            Some("f") => {
+                t.foreign_keys.insert(ForeignKey {
+                    columns,
+                    ref_table: r[5].clone().unwrap_or_default(),
+                    ref_columns: split(r[6].as_ref()),
+                    on_delete: action(r[7].as_deref()),
+                    on_update: action(r[8].as_deref()),
+                });
+            }
+            Some("c") => {
+                let expr = check_expr(r[3].as_deref().unwrap_or(""));
+                if let Some(name) = &r[1] {
+                    t.check_names.0.insert(name.clone(), expr.clone());
+                }
+                t.checks.insert(expr);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Indexes (their columns and predicates normalized).
+fn add_indexes(schema: &mut Schema, idxs: Vec<Vec<Option<String>>>) {
+    for r in idxs {
+        let Some(t) = schema.tables.get_mut(r[0].as_deref().unwrap_or("")) else {
+            continue;
+        };
+        let name = r[1].clone().unwrap_or_default();
+        t.indexes.insert(
+            name.clone(),
+            Index {
+                name,
+                columns: split(r[4].as_ref())
+                    .iter()
+                    .map(|c| normalize_expr(c))
+                    .collect(),
+                unique: r[2].as_deref() == Some("true"),
+                predicate: r[3].as_deref().map(normalize_expr),
+            },
+        );
+    }
+}
+
+/// Domains: base type, NOT NULL and named CHECKs.
+fn add_domains(schema: &mut Schema, domains: Vec<Vec<Option<String>>>) {
+    for r in domains {
+        let d = schema
+            .domains
+            .entry(r[0].clone().unwrap_or_default())
+            .or_insert_with(|| Domain {
+                base_type: normalize_type(r[1].as_deref().unwrap_or("")),
+                not_null: r[2].as_deref() == Some("true"),
+                checks: std::collections::BTreeMap::default(),
+            });
+        if let (Some(name), Some(def)) = (&r[3], &r[4]) {
+            d.checks.insert(name.clone(), check_expr(def));
+        }
+    }
+}
+
 impl Dialect for Postgres {
     fn backend(&self) -> Backend {
         Backend::Postgres
@@ -287,118 +431,13 @@ impl Dialect for Postgres {
     }
 
     fn introspect(&mut self) -> Result<Schema> {
-        if self.catalog.is_empty() {
-            for sql in INTROSPECT
-                .split(";\n")
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-            {
-                let stmt = self
-                    .client
-                    .prepare(sql)
-                    .map_err(|e| self.url.db_error(describe(&e)))?;
-                self.catalog.push(stmt);
-            }
-        }
-        let mut sets = Vec::with_capacity(self.catalog.len());
-        for stmt in &self.catalog {
-            let rows = self
-                .client
-                .query(stmt, &[])
-                .map_err(|e| self.url.db_error(describe(&e)))?;
-            let mut set = Vec::with_capacity(rows.len());
-            for r in &rows {
-                let mut vals = Vec::with_capacity(r.len());
-                for i in 0..r.len() {
-                    vals.push(
-                        r.try_get::<_, Option<String>>(i)
-                            .map_err(|e| crate::Error::Internal(format!("catalog value: {e}")))?,
-                    );
-                }
-                set.push(vals);
-            }
-            sets.push(set);
-        }
+        let sets = self.catalog_rows()?;
         let [cols, cons, idxs, enums, views, seqs, domains] = <[_; 7]>::try_from(sets)
             .map_err(|_| crate::Error::Internal("catalog query returned too few results".into()))?;
         let mut schema = Schema::default();
-        for r in cols {
-            let table = r[0].clone().unwrap_or_default();
-            let t = schema.tables.entry(table.clone()).or_insert_with(|| Table {
-                name: table.clone(),
-                ..Table::default()
-            });
-            let raw_default = r[4].clone();
-            let identity = r[5].as_deref().unwrap_or("");
-            let serial = raw_default
-                .as_deref()
-                .is_some_and(|d| d.starts_with("nextval("));
-            t.columns.push(Column {
-                name: r[1].clone().unwrap_or_default(),
-                data_type: normalize_type(r[2].as_deref().unwrap_or("")),
-                nullable: r[3].as_deref() != Some("true"),
-                default: if serial {
-                    None
-                } else {
-                    // `'-1'::integer` and `-1` are one default.
-                    raw_default
-                        .as_deref()
-                        .map(|d| unquote_number(&normalize_expr(d)))
-                },
-                autoincrement: serial || !identity.is_empty(),
-                generated: identity == "a" || !r[6].as_deref().unwrap_or("").is_empty(),
-                enum_values: r[7]
-                    .as_ref()
-                    .map(|s| s.split(SEP).map(str::to_string).collect()),
-            });
-        }
-        for r in cons {
-            let Some(t) = schema.tables.get_mut(r[0].as_deref().unwrap_or("")) else {
-                continue;
-            };
-            let columns = split(r[4].as_ref());
-            match r[2].as_deref() {
-                Some("p") => t.primary_key = columns,
-                Some("u") => {
-                    t.uniques.insert(columns);
-                }
-                Some("f") => {
-                    t.foreign_keys.insert(ForeignKey {
-                        columns,
-                        ref_table: r[5].clone().unwrap_or_default(),
-                        ref_columns: split(r[6].as_ref()),
-                        on_delete: action(r[7].as_deref()),
-                        on_update: action(r[8].as_deref()),
-                    });
-                }
-                Some("c") => {
-                    let expr = check_expr(r[3].as_deref().unwrap_or(""));
-                    if let Some(name) = &r[1] {
-                        t.check_names.0.insert(name.clone(), expr.clone());
-                    }
-                    t.checks.insert(expr);
-                }
-                _ => {}
-            }
-        }
-        for r in idxs {
-            let Some(t) = schema.tables.get_mut(r[0].as_deref().unwrap_or("")) else {
-                continue;
-            };
-            let name = r[1].clone().unwrap_or_default();
-            t.indexes.insert(
-                name.clone(),
-                Index {
-                    name,
-                    columns: split(r[4].as_ref())
-                        .iter()
-                        .map(|c| normalize_expr(c))
-                        .collect(),
-                    unique: r[2].as_deref() == Some("true"),
-                    predicate: r[3].as_deref().map(normalize_expr),
-                },
-            );
-        }
+        add_columns(&mut schema, cols);
+        add_constraints(&mut schema, cons);
+        add_indexes(&mut schema, idxs);
         for r in enums {
             schema
                 .enums
@@ -410,19 +449,7 @@ impl Dialect for Postgres {
                 normalize_expr(r[1].as_deref().unwrap_or("").trim_end_matches(';')),
             );
         }
-        for r in domains {
-            let d = schema
-                .domains
-                .entry(r[0].clone().unwrap_or_default())
-                .or_insert_with(|| Domain {
-                    base_type: normalize_type(r[1].as_deref().unwrap_or("")),
-                    not_null: r[2].as_deref() == Some("true"),
-                    checks: std::collections::BTreeMap::default(),
-                });
-            if let (Some(name), Some(def)) = (&r[3], &r[4]) {
-                d.checks.insert(name.clone(), check_expr(def));
-            }
-        }
+        add_domains(&mut schema, domains);
         for r in seqs {
             schema.sequences.insert(
                 r[0].clone().unwrap_or_default(),

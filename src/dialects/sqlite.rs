@@ -96,6 +96,99 @@ impl Sqlite {
         Ok(sqlite)
     }
 
+    /// The columns and primary key of the table `q` (quoted), from `PRAGMA table_info`.
+    fn read_columns(&self, q: &str, t: &mut Table) -> Result<()> {
+        let info = self.rows(&format!("PRAGMA table_info({q})"))?;
+        let mut pk: Vec<(i64, String)> = Vec::new();
+        for c in &info {
+            let cname = c[1].clone().unwrap_or_default();
+            let pk_pos: i64 = c[5].as_deref().unwrap_or("0").parse().unwrap_or(0);
+            if pk_pos > 0 {
+                pk.push((pk_pos, cname.clone()));
+            }
+            t.columns.push(Column {
+                name: cname,
+                data_type: normalize_type(c[2].as_deref().unwrap_or("")),
+                nullable: c[3].as_deref() != Some("1"),
+                default: c[4]
+                    .as_deref()
+                    .map(|d| normalize_default(d, c[2].as_deref().unwrap_or(""))),
+                autoincrement: false,
+                generated: false,
+                enum_values: None,
+            });
+        }
+        pk.sort();
+        t.primary_key = pk.into_iter().map(|(_, c)| c).collect();
+        if let [only] = t.primary_key.as_slice() {
+            let only = only.clone();
+            if let Some(c) = t.columns.iter_mut().find(|c| c.name == only)
+                && c.data_type == "INTEGER"
+            {
+                // INTEGER PRIMARY KEY is the rowid: SQLite numbers it itself.
+                c.autoincrement = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// The foreign keys of the table `q`, from `PRAGMA foreign_key_list`.
+    fn read_foreign_keys(&self, q: &str, t: &mut Table) -> Result<()> {
+        let mut fks: std::collections::BTreeMap<String, ForeignKey> =
+            std::collections::BTreeMap::default();
+        for f in self.rows(&format!("PRAGMA foreign_key_list({q})"))? {
+            let id = f[0].clone().unwrap_or_default();
+            let fk = fks.entry(id).or_insert_with(|| ForeignKey {
+                columns: Vec::new(),
+                ref_table: f[2].clone().unwrap_or_default(),
+                ref_columns: Vec::new(),
+                on_delete: f[6].clone().unwrap_or_default(),
+                on_update: f[5].clone().unwrap_or_default(),
+            });
+            fk.columns.push(f[3].clone().unwrap_or_default());
+            fk.ref_columns.push(f[4].clone().unwrap_or_default());
+        }
+        t.foreign_keys = fks.into_values().collect();
+        Ok(())
+    }
+
+    /// The indexes and unique constraints of the table `q` (`index_sql`: each index's
+    /// CREATE statement, for its WHERE).
+    fn read_indexes(
+        &self,
+        q: &str,
+        index_sql: &std::collections::HashMap<String, String>,
+        t: &mut Table,
+    ) -> Result<()> {
+        for i in self.rows(&format!("PRAGMA index_list({q})"))? {
+            let iname = i[1].clone().unwrap_or_default();
+            let origin = i[3].clone().unwrap_or_default();
+            if origin == "pk" {
+                continue;
+            }
+            let cols: Vec<String> = self
+                .rows(&format!("PRAGMA index_info({})", self.quote(&iname)))?
+                .into_iter()
+                .map(|c| c[2].clone().unwrap_or_else(|| "<expression>".into()))
+                .collect();
+            if origin == "u" {
+                t.uniques.insert(cols);
+            } else {
+                let predicate = index_sql.get(&iname).and_then(|s| predicate_in(s));
+                t.indexes.insert(
+                    iname.clone(),
+                    Index {
+                        name: iname,
+                        columns: cols,
+                        unique: i[2].as_deref() == Some("1"),
+                        predicate,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
     fn rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
         let mut stmt = self.conn.prepare(sql).map_err(|e| self.url.db_error(e))?;
         let n = stmt.column_count();
@@ -229,6 +322,29 @@ fn predicate_in(create: &str) -> Option<String> {
     Some(normalize_sql(&strip_parens(&create[pos + 7..])))
 }
 
+/// A foreign key naming no target columns points at the target's primary key.
+fn default_foreign_key_targets(schema: &mut Schema) {
+    let pks: std::collections::HashMap<String, Vec<String>> = schema
+        .tables
+        .iter()
+        .map(|(n, t)| (n.clone(), t.primary_key.clone()))
+        .collect();
+    for t in schema.tables.values_mut() {
+        let fks = std::mem::take(&mut t.foreign_keys);
+        t.foreign_keys = fks
+            .into_iter()
+            .map(|mut fk| {
+                if fk.ref_columns.iter().all(String::is_empty)
+                    && let Some(pk) = pks.get(&fk.ref_table)
+                {
+                    fk.ref_columns = pk.clone();
+                }
+                fk
+            })
+            .collect();
+    }
+}
+
 impl Dialect for Sqlite {
     fn backend(&self) -> Backend {
         Backend::Sqlite
@@ -292,78 +408,9 @@ impl Dialect for Sqlite {
                         ..Table::default()
                     };
                     let q = self.quote(&name);
-                    let info = self.rows(&format!("PRAGMA table_info({q})"))?;
-                    let mut pk: Vec<(i64, String)> = Vec::new();
-                    for c in &info {
-                        let cname = c[1].clone().unwrap_or_default();
-                        let pk_pos: i64 = c[5].as_deref().unwrap_or("0").parse().unwrap_or(0);
-                        if pk_pos > 0 {
-                            pk.push((pk_pos, cname.clone()));
-                        }
-                        t.columns.push(Column {
-                            name: cname,
-                            data_type: normalize_type(c[2].as_deref().unwrap_or("")),
-                            nullable: c[3].as_deref() != Some("1"),
-                            default: c[4]
-                                .as_deref()
-                                .map(|d| normalize_default(d, c[2].as_deref().unwrap_or(""))),
-                            autoincrement: false,
-                            generated: false,
-                            enum_values: None,
-                        });
-                    }
-                    pk.sort();
-                    t.primary_key = pk.into_iter().map(|(_, c)| c).collect();
-                    if let [only] = t.primary_key.as_slice() {
-                        let only = only.clone();
-                        if let Some(c) = t.columns.iter_mut().find(|c| c.name == only)
-                            && c.data_type == "INTEGER"
-                        {
-                            // INTEGER PRIMARY KEY is the rowid: SQLite numbers it itself.
-                            c.autoincrement = true;
-                        }
-                    }
-                    let mut fks: std::collections::BTreeMap<String, ForeignKey> =
-                        std::collections::BTreeMap::default();
-                    for f in self.rows(&format!("PRAGMA foreign_key_list({q})"))? {
-                        let id = f[0].clone().unwrap_or_default();
-                        let fk = fks.entry(id).or_insert_with(|| ForeignKey {
-                            columns: Vec::new(),
-                            ref_table: f[2].clone().unwrap_or_default(),
-                            ref_columns: Vec::new(),
-                            on_delete: f[6].clone().unwrap_or_default(),
-                            on_update: f[5].clone().unwrap_or_default(),
-                        });
-                        fk.columns.push(f[3].clone().unwrap_or_default());
-                        fk.ref_columns.push(f[4].clone().unwrap_or_default());
-                    }
-                    t.foreign_keys = fks.into_values().collect();
-                    for i in self.rows(&format!("PRAGMA index_list({q})"))? {
-                        let iname = i[1].clone().unwrap_or_default();
-                        let origin = i[3].clone().unwrap_or_default();
-                        if origin == "pk" {
-                            continue;
-                        }
-                        let cols: Vec<String> = self
-                            .rows(&format!("PRAGMA index_info({})", self.quote(&iname)))?
-                            .into_iter()
-                            .map(|c| c[2].clone().unwrap_or_else(|| "<expression>".into()))
-                            .collect();
-                        if origin == "u" {
-                            t.uniques.insert(cols);
-                        } else {
-                            let predicate = index_sql.get(&iname).and_then(|s| predicate_in(s));
-                            t.indexes.insert(
-                                iname.clone(),
-                                Index {
-                                    name: iname,
-                                    columns: cols,
-                                    unique: i[2].as_deref() == Some("1"),
-                                    predicate,
-                                },
-                            );
-                        }
-                    }
+                    self.read_columns(&q, &mut t)?;
+                    self.read_foreign_keys(&q, &mut t)?;
+                    self.read_indexes(&q, &index_sql, &mut t)?;
                     for (name, expr) in named_checks_in(&sql) {
                         if let Some(name) = name {
                             t.check_names.0.insert(name, expr.clone());
@@ -375,26 +422,7 @@ impl Dialect for Sqlite {
                 _ => {}
             }
         }
-        // A foreign key naming no target columns points at the target's primary key.
-        let pks: std::collections::HashMap<String, Vec<String>> = schema
-            .tables
-            .iter()
-            .map(|(n, t)| (n.clone(), t.primary_key.clone()))
-            .collect();
-        for t in schema.tables.values_mut() {
-            let fks = std::mem::take(&mut t.foreign_keys);
-            t.foreign_keys = fks
-                .into_iter()
-                .map(|mut fk| {
-                    if fk.ref_columns.iter().all(String::is_empty)
-                        && let Some(pk) = pks.get(&fk.ref_table)
-                    {
-                        fk.ref_columns = pk.clone();
-                    }
-                    fk
-                })
-                .collect();
-        }
+        default_foreign_key_targets(&mut schema);
         Ok(schema)
     }
 
