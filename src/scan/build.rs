@@ -3,14 +3,14 @@
 
 use std::path::Path;
 
-use ruff_python_ast::{ModModule, PySourceType};
+use ruff_python_ast::{ModModule, PySourceType, Stmt, StmtClassDef};
 use ruff_python_parser::Parsed;
 use ruff_text_size::TextRange;
 
 use super::{FileScan, stem};
 use crate::diagnostic::Diagnostic;
 use crate::rules::{self, Rule};
-use crate::scanner::model::{self, Framework, MigrationAST};
+use crate::scanner::model::{self, Framework, MigrationAST, Suppression};
 use crate::scanner::{alembic, django, source};
 
 /// Parse one file into its migration model and run the per-file rules.
@@ -77,100 +77,125 @@ pub fn scan_file_with_syntax(
     let suppressions = source::suppressions(&scan.source, parsed.tokens());
     let file_stem = stem(&scan.path);
     let migration = if let Some(class) = django::migration_class(body) {
-        let d = django::read(
-            class,
-            &scan.source,
-            body,
-            Some(std::path::Path::new(&scan.path)),
-        );
-        let created = d
-            .operations
-            .ops
-            .iter()
-            .filter(|o| o.kind == model::OpKind::CreateModel)
-            .filter_map(|o| o.table.clone())
-            .collect();
-        let hint = if scan.source.contains("postgres") {
-            model::DialectHint::Postgres
-        } else {
-            model::DialectHint::Unknown
-        };
-        MigrationAST {
-            path: scan.path.clone(),
-            framework: Framework::Django,
-            revision: file_stem,
-            revision_declared: false,
-            revision_range: d.header,
-            down_revision: d.dependencies,
-            branch_labels: Vec::new(),
-            depends_on: Vec::new(),
-            upgrade: Some(d.operations),
-            downgrade: None,
-            atomic: d.atomic,
-            replaces: d.replaces,
-            class_range: d.header,
-            suppressions,
-            dialect: hint,
-            created_tables: created,
-            django: Some(Box::new(d.facts)),
-        }
+        django_migration(&scan, class, body, suppressions, file_stem)
     } else {
-        let id = alembic::identity(body);
-        if id.revision.is_none() && !id.has_upgrade {
+        let Some(migration) = alembic_migration(&scan, body, suppressions, file_stem) else {
             // A helper module next to the revisions (or an empty file): not a migration.
             return (scan, Some(parsed));
-        }
-        let module = alembic::Module::new(&scan.source, body).at(&scan.path);
-        let upgrade = module.function("upgrade");
-        let downgrade = module.function("downgrade");
-        let created = upgrade
-            .as_ref()
-            .map(|f| {
-                f.ops
-                    .iter()
-                    .filter(|o| o.kind == model::OpKind::CreateTable)
-                    .filter_map(|o| o.table.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let (revision, revision_range, declared) = match id.revision {
-            Some((r, range)) => (r, range, true),
-            None => (
-                file_stem,
-                upgrade.as_ref().map(|f| f.header).unwrap_or_default(),
-                false,
-            ),
         };
-        let dialect = dialect_of(
-            &scan.path,
-            module.hint(),
-            module.hint_from_arguments(),
-            upgrade.iter().chain(&downgrade),
-        );
-        MigrationAST {
-            path: scan.path.clone(),
-            framework: Framework::Alembic,
-            revision,
-            revision_declared: declared,
-            revision_range,
-            down_revision: id.down_revision,
-            branch_labels: id.branch_labels,
-            depends_on: id.depends_on,
-            upgrade,
-            downgrade,
-            atomic: true,
-            replaces: 0,
-            class_range: TextRange::default(),
-            suppressions,
-            dialect,
-            created_tables: created,
-            django: None,
-        }
+        migration
     };
     scan.is_migration = true;
     scan.diagnostics = rules::check_migration(&migration);
     scan.migration = Some(migration);
     (scan, Some(parsed))
+}
+
+/// The model of a Django migration (the `Migration` class `class` of the module `body`).
+fn django_migration(
+    scan: &FileScan,
+    class: &StmtClassDef,
+    body: &[Stmt],
+    suppressions: Vec<Suppression>,
+    file_stem: String,
+) -> MigrationAST {
+    let d = django::read(
+        class,
+        &scan.source,
+        body,
+        Some(std::path::Path::new(&scan.path)),
+    );
+    let created = d
+        .operations
+        .ops
+        .iter()
+        .filter(|o| o.kind == model::OpKind::CreateModel)
+        .filter_map(|o| o.table.clone())
+        .collect();
+    let hint = if scan.source.contains("postgres") {
+        model::DialectHint::Postgres
+    } else {
+        model::DialectHint::Unknown
+    };
+    MigrationAST {
+        path: scan.path.clone(),
+        framework: Framework::Django,
+        revision: file_stem,
+        revision_declared: false,
+        revision_range: d.header,
+        down_revision: d.dependencies,
+        branch_labels: Vec::new(),
+        depends_on: Vec::new(),
+        upgrade: Some(d.operations),
+        downgrade: None,
+        atomic: d.atomic,
+        replaces: d.replaces,
+        class_range: d.header,
+        suppressions,
+        dialect: hint,
+        created_tables: created,
+        django: Some(Box::new(d.facts)),
+    }
+}
+
+/// The model of an Alembic revision, or `None` for a module that declares no revision and
+/// has no `upgrade()`.
+fn alembic_migration(
+    scan: &FileScan,
+    body: &[Stmt],
+    suppressions: Vec<Suppression>,
+    file_stem: String,
+) -> Option<MigrationAST> {
+    let id = alembic::identity(body);
+    if id.revision.is_none() && !id.has_upgrade {
+        return None;
+    }
+    let module = alembic::Module::new(&scan.source, body).at(&scan.path);
+    let upgrade = module.function("upgrade");
+    let downgrade = module.function("downgrade");
+    let created = upgrade
+        .as_ref()
+        .map(|f| {
+            f.ops
+                .iter()
+                .filter(|o| o.kind == model::OpKind::CreateTable)
+                .filter_map(|o| o.table.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let (revision, revision_range, declared) = match id.revision {
+        Some((r, range)) => (r, range, true),
+        None => (
+            file_stem,
+            upgrade.as_ref().map(|f| f.header).unwrap_or_default(),
+            false,
+        ),
+    };
+    let dialect = dialect_of(
+        &scan.path,
+        module.hint(),
+        module.hint_from_arguments(),
+        upgrade.iter().chain(&downgrade),
+    );
+    Some(MigrationAST {
+        path: scan.path.clone(),
+        framework: Framework::Alembic,
+        revision,
+        revision_declared: declared,
+        revision_range,
+        down_revision: id.down_revision,
+        branch_labels: id.branch_labels,
+        depends_on: id.depends_on,
+        upgrade,
+        downgrade,
+        atomic: true,
+        replaces: 0,
+        class_range: TextRange::default(),
+        suppressions,
+        dialect,
+        created_tables: created,
+        django: None,
+    })
 }
 
 /// The dialect a revision targets: its imports, else `PRAGMA` statements (SQLite only), else a

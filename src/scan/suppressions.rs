@@ -11,6 +11,7 @@ use super::settings::skipped_revisions;
 use super::{FileScan, Settings, on_scan_threads};
 use crate::diagnostic::{Finding, Severity};
 use crate::rules::{self, Rule};
+use crate::scanner::model::Suppression;
 use crate::scanner::source::Lines;
 
 /// Apply the settings and suppressions, and turn diagnostics into located findings.
@@ -36,26 +37,15 @@ fn file_findings(
     skipped: &HashMap<String, String>,
 ) -> Vec<Finding> {
     let revision = scan.revision();
-    if skipped.contains_key(&revision)
-        || scan.diagnostics.is_empty()
-            && scan
-                .migration
-                .as_ref()
-                .is_none_or(|m| m.suppressions.is_empty())
-    {
-        return Vec::new();
-    }
-    let lines = Lines::new(&scan.source);
     let suppressions = scan
         .migration
         .as_ref()
         .map_or(&[][..], |m| m.suppressions.as_slice());
-    let supp_lines: Vec<usize> = suppressions
-        .iter()
-        .map(|s| lines.line(s.range.start()))
-        .collect();
-    let mut used: Vec<HashSet<String>> = vec![HashSet::new(); suppressions.len()];
-    let mut blanket_used = vec![false; suppressions.len()];
+    if skipped.contains_key(&revision) || scan.diagnostics.is_empty() && suppressions.is_empty() {
+        return Vec::new();
+    }
+    let lines = Lines::new(&scan.source);
+    let mut usage = Usage::new(suppressions, &lines);
     let mut out = Vec::new();
     let emit = |rule: Rule,
                 case: Option<Severity>,
@@ -87,25 +77,7 @@ fn file_findings(
             continue;
         }
         let (first, last) = lines.line_span(d.range);
-        let mut suppressed = false;
-        for (i, s) in suppressions.iter().enumerate() {
-            if supp_lines[i] < first || supp_lines[i] > last {
-                continue;
-            }
-            if s.codes.is_empty() {
-                blanket_used[i] = true;
-                suppressed = true;
-            } else if let Some(code) = s
-                .codes
-                .iter()
-                .find(|c| *c == d.rule.code() || Rule::lookup(c).contains(&d.rule))
-            {
-                // Our codes, or the 1.9.1 ones (`# noqa: MRT201`) that map to this rule.
-                used[i].insert(code.clone());
-                suppressed = true;
-            }
-        }
-        if !suppressed {
+        if !usage.silence(suppressions, first, last, d.rule) {
             emit(
                 d.rule,
                 d.severity,
@@ -118,40 +90,9 @@ fn file_findings(
     }
     if settings.enabled(Rule::UnusedSuppression) {
         for (i, s) in suppressions.iter().enumerate() {
-            let message = if s.codes.is_empty() {
-                if blanket_used[i] {
-                    continue;
-                }
-                "suppression comment matches no finding on this statement".to_string()
-            } else {
-                let unknown: Vec<&str> = s
-                    .codes
-                    .iter()
-                    .filter(|c| Rule::lookup(c).is_empty() && !rules::is_retired_code(c))
-                    .map(String::as_str)
-                    .collect();
-                let unused: Vec<&str> = s
-                    .codes
-                    .iter()
-                    .filter(|c| {
-                        !used[i].contains(*c)
-                            && Rule::lookup(c).iter().any(|r| settings.enabled(*r))
-                    })
-                    .map(String::as_str)
-                    .collect();
-                if !unknown.is_empty() {
-                    format!(
-                        "suppression names unknown rule code(s): {}",
-                        unknown.join(", ")
-                    )
-                } else if !unused.is_empty() {
-                    format!(
-                        "suppression of {} matches no finding on this statement",
-                        unused.join(", ")
-                    )
-                } else {
-                    continue;
-                }
+            let Some(message) = stale_message(s, usage.blanket[i], &usage.codes[i], settings)
+            else {
+                continue;
             };
             emit(
                 Rule::UnusedSuppression,
@@ -165,4 +106,98 @@ fn file_findings(
     }
     out.sort_by_key(|f| (f.line, f.column, f.rule));
     out
+}
+
+/// Which suppression comments of a file silenced something.
+struct Usage {
+    /// The line of each comment.
+    lines: Vec<usize>,
+    /// The codes of each comment that silenced a finding.
+    codes: Vec<HashSet<String>>,
+    /// Whether each bare `# noqa` silenced a finding.
+    blanket: Vec<bool>,
+}
+
+impl Usage {
+    fn new(suppressions: &[Suppression], lines: &Lines) -> Usage {
+        Usage {
+            lines: suppressions
+                .iter()
+                .map(|s| lines.line(s.range.start()))
+                .collect(),
+            codes: vec![HashSet::new(); suppressions.len()],
+            blanket: vec![false; suppressions.len()],
+        }
+    }
+
+    /// Whether a comment on lines `first..=last` silences `rule`; records which did.
+    fn silence(
+        &mut self,
+        suppressions: &[Suppression],
+        first: usize,
+        last: usize,
+        rule: Rule,
+    ) -> bool {
+        let mut suppressed = false;
+        for (i, s) in suppressions.iter().enumerate() {
+            if self.lines[i] < first || self.lines[i] > last {
+                continue;
+            }
+            if s.codes.is_empty() {
+                self.blanket[i] = true;
+                suppressed = true;
+            } else if let Some(code) = silencing_code(s, rule) {
+                self.codes[i].insert(code.clone());
+                suppressed = true;
+            }
+        }
+        suppressed
+    }
+}
+
+/// The code of the suppression `s` that silences `rule`: ours, or a 1.9.1 one
+/// (`# noqa: MRT201`) that maps to it.
+fn silencing_code(s: &Suppression, rule: Rule) -> Option<&String> {
+    s.codes
+        .iter()
+        .find(|c| *c == rule.code() || Rule::lookup(c).contains(&rule))
+}
+
+/// What is stale in the suppression `s` (`blanket_used`: a bare `# noqa` silenced something;
+/// `used`: the codes that did), or `None` when all of it is in use.
+fn stale_message(
+    s: &Suppression,
+    blanket_used: bool,
+    used: &HashSet<String>,
+    settings: &Settings,
+) -> Option<String> {
+    if s.codes.is_empty() {
+        return (!blanket_used)
+            .then(|| "suppression comment matches no finding on this statement".to_string());
+    }
+    let unknown: Vec<&str> = s
+        .codes
+        .iter()
+        .filter(|c| Rule::lookup(c).is_empty() && !rules::is_retired_code(c))
+        .map(String::as_str)
+        .collect();
+    let unused: Vec<&str> = s
+        .codes
+        .iter()
+        .filter(|c| !used.contains(*c) && Rule::lookup(c).iter().any(|r| settings.enabled(*r)))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        Some(format!(
+            "suppression names unknown rule code(s): {}",
+            unknown.join(", ")
+        ))
+    } else if !unused.is_empty() {
+        Some(format!(
+            "suppression of {} matches no finding on this statement",
+            unused.join(", ")
+        ))
+    } else {
+        None
+    }
 }

@@ -188,71 +188,15 @@ pub fn resolve_string(
     }
     match expr {
         Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
-        Expr::FString(f) => {
-            let mut out = String::new();
-            for part in &f.value {
-                match part {
-                    FStringPart::Literal(lit) => out.push_str(&lit.value),
-                    FStringPart::FString(fs) => {
-                        for element in &fs.elements {
-                            match element {
-                                InterpolatedStringElement::Literal(l) => out.push_str(&l.value),
-                                InterpolatedStringElement::Interpolation(i)
-                                    if i.format_spec.is_none()
-                                        && i.conversion
-                                            == ruff_python_ast::ConversionFlag::None
-                                        && let Some(known) = names(&i.expression) =>
-                                {
-                                    // `{TABLE}` bound to a literal (a constant, a loop variable,
-                                    // a helper's parameter): the text is known.
-                                    out.push_str(&known);
-                                }
-                                InterpolatedStringElement::Interpolation(i) => {
-                                    out.push_str(&hole(holes.len()));
-                                    holes.push(source[i.expression.range()].to_string());
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            Some(out)
-        }
+        Expr::FString(f) => Some(fstring_text(f, source, names, holes)),
         Expr::BinOp(b) if b.op == Operator::Add => {
             let left = resolve_string(&b.left, source, names, holes, depth + 1)?;
             let right = resolve_string(&b.right, source, names, holes, depth + 1)?;
             Some(left + &right)
         }
         Expr::BinOp(b) if b.op == Operator::Mod => {
-            // "... %s ..." % value (or a tuple of values): each known value is inlined, the
-            // others become holes.
             let left = resolve_string(&b.left, source, names, holes, depth + 1)?;
-            let values: Vec<&Expr> = match b.right.as_ref() {
-                Expr::Tuple(t) => t.elts.iter().collect(),
-                other => vec![other],
-            };
-            let mut out = String::new();
-            let mut rest = left.as_str();
-            let mut i = 0;
-            while let Some(pos) = rest.find("%s") {
-                out.push_str(&rest[..pos]);
-                let value = values
-                    .get(i)
-                    .copied()
-                    .filter(|_| values.len() > 1 || i == 0);
-                match value.and_then(|v| known_text(v, names)) {
-                    Some(text) => out.push_str(&text),
-                    None => {
-                        out.push_str(&hole(holes.len()));
-                        let src = value.unwrap_or(b.right.as_ref());
-                        holes.push(source[src.range()].to_string());
-                    }
-                }
-                i += 1;
-                rest = &rest[pos + 2..];
-            }
-            out.push_str(rest);
-            Some(out)
+            Some(percent_format(&left, &b.right, source, names, holes))
         }
         Expr::Call(c) => {
             let callee = last_name(&c.func)?;
@@ -276,6 +220,80 @@ pub fn resolve_string(
         Expr::Name(_) | Expr::Attribute(_) => names(expr),
         _ => None,
     }
+}
+
+/// The text of an f-string: a hole bound to a known string is inlined, any other becomes a
+/// placeholder (its source pushed to `holes`).
+fn fstring_text(
+    f: &ruff_python_ast::ExprFString,
+    source: &str,
+    names: &dyn Fn(&Expr) -> Option<String>,
+    holes: &mut Vec<String>,
+) -> String {
+    let mut out = String::new();
+    for part in &f.value {
+        match part {
+            FStringPart::Literal(lit) => out.push_str(&lit.value),
+            FStringPart::FString(fs) => {
+                for element in &fs.elements {
+                    match element {
+                        InterpolatedStringElement::Literal(l) => out.push_str(&l.value),
+                        InterpolatedStringElement::Interpolation(i)
+                            if i.format_spec.is_none()
+                                && i.conversion == ruff_python_ast::ConversionFlag::None
+                                && let Some(known) = names(&i.expression) =>
+                        {
+                            // `{TABLE}` bound to a literal (a constant, a loop variable,
+                            // a helper's parameter): the text is known.
+                            out.push_str(&known);
+                        }
+                        InterpolatedStringElement::Interpolation(i) => {
+                            out.push_str(&hole(holes.len()));
+                            holes.push(source[i.expression.range()].to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `"... %s ..." % value` (or a tuple of values) with the template `left` resolved: each
+/// known value is inlined, the others become holes.
+fn percent_format(
+    left: &str,
+    right: &Expr,
+    source: &str,
+    names: &dyn Fn(&Expr) -> Option<String>,
+    holes: &mut Vec<String>,
+) -> String {
+    let values: Vec<&Expr> = match right {
+        Expr::Tuple(t) => t.elts.iter().collect(),
+        other => vec![other],
+    };
+    let mut out = String::new();
+    let mut rest = left;
+    let mut i = 0;
+    while let Some(pos) = rest.find("%s") {
+        out.push_str(&rest[..pos]);
+        let value = values
+            .get(i)
+            .copied()
+            .filter(|_| values.len() > 1 || i == 0);
+        match value.and_then(|v| known_text(v, names)) {
+            Some(text) => out.push_str(&text),
+            None => {
+                out.push_str(&hole(holes.len()));
+                let src = value.unwrap_or(right);
+                holes.push(source[src.range()].to_string());
+            }
+        }
+        i += 1;
+        rest = &rest[pos + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A string literal, a name bound to one, or a `+` of those.

@@ -466,44 +466,10 @@ fn named_op(
 /// several objects makes one each).
 fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut Vec<Operation>) {
     match stmt {
-        Statement::Drop {
-            object_type,
-            names,
-            table,
-            if_exists,
-            ..
-        } => {
-            let kind = drop_kind(*object_type);
-            for name in names {
-                let mut op = sql_op(kind, range, stmt);
-                op.if_exists = *if_exists;
-                if kind == OpKind::DropTable {
-                    op.table = Some(name_of(name, holes));
-                } else {
-                    op.name = Some(name_of(name, holes));
-                    op.table = table.as_ref().map(|t| name_of(t, holes));
-                }
-                out.push(op);
-            }
-        }
-        Statement::DropFunction(f) => out.extend(
-            f.func_desc
-                .iter()
-                .map(|desc| named_op(OpKind::DropFunction, &desc.name, stmt, holes, range)),
-        ),
-        Statement::DropTrigger(t) => {
-            let mut op = sql_op(OpKind::DropTrigger, range, stmt);
-            op.name = Some(name_of(&t.trigger_name, holes));
-            op.table = t.table_name.as_ref().map(|n| name_of(n, holes));
-            out.push(op);
-        }
-        Statement::Truncate(t) => {
-            for target in &t.table_names {
-                let mut op = sql_op(OpKind::Truncate, range, stmt);
-                op.table = Some(name_of(&target.name, holes));
-                out.push(op);
-            }
-        }
+        Statement::Drop { .. }
+        | Statement::DropFunction(_)
+        | Statement::DropTrigger(_)
+        | Statement::Truncate(_) => drop_ops(stmt, holes, range, out),
         Statement::Update(u) => out.push(update_op(stmt, u, holes, range)),
         Statement::Delete(d) => {
             let tables = match &d.from {
@@ -557,6 +523,52 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
         Statement::AlterTable(t) => alter_table_ops(stmt, t, holes, range, out),
         Statement::Query(q) => out.push(query_op(stmt, q, holes, range)),
         _ => out.push(sql_op(OpKind::Other, range, stmt)),
+    }
+}
+
+/// `DROP ...` (one operation per object named), `DROP FUNCTION`, `DROP TRIGGER` and
+/// `TRUNCATE` (one per table).
+fn drop_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut Vec<Operation>) {
+    match stmt {
+        Statement::Drop {
+            object_type,
+            names,
+            table,
+            if_exists,
+            ..
+        } => {
+            let kind = drop_kind(*object_type);
+            for name in names {
+                let mut op = sql_op(kind, range, stmt);
+                op.if_exists = *if_exists;
+                if kind == OpKind::DropTable {
+                    op.table = Some(name_of(name, holes));
+                } else {
+                    op.name = Some(name_of(name, holes));
+                    op.table = table.as_ref().map(|t| name_of(t, holes));
+                }
+                out.push(op);
+            }
+        }
+        Statement::DropFunction(f) => out.extend(
+            f.func_desc
+                .iter()
+                .map(|desc| named_op(OpKind::DropFunction, &desc.name, stmt, holes, range)),
+        ),
+        Statement::DropTrigger(t) => {
+            let mut op = sql_op(OpKind::DropTrigger, range, stmt);
+            op.name = Some(name_of(&t.trigger_name, holes));
+            op.table = t.table_name.as_ref().map(|n| name_of(n, holes));
+            out.push(op);
+        }
+        Statement::Truncate(t) => {
+            for target in &t.table_names {
+                let mut op = sql_op(OpKind::Truncate, range, stmt);
+                op.table = Some(name_of(&target.name, holes));
+                out.push(op);
+            }
+        }
+        _ => {}
     }
 }
 

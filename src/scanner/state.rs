@@ -1017,35 +1017,42 @@ impl Sim<'_> {
                 }
             }
             OpKind::Insert | OpKind::BulkInsert | OpKind::Update => {
-                let Some(rows) = self.schema.copied_rows.get_mut(&t) else {
-                    return;
-                };
-                // The statement's own source, or what the last read before it read (rows
-                // copied in Python); the table itself is no source.
-                let own: Vec<&String> = op.reads.iter().map(|(r, _)| r).collect();
-                let sources: Vec<&String> = if !own.is_empty() {
-                    own
-                } else if op.literal_rows {
-                    Vec::new()
-                } else {
-                    last_read.iter().collect()
-                };
-                let sources: Vec<&String> = sources
-                    .into_iter()
-                    .filter(|r| !r.eq_ignore_ascii_case(&t) && usable(Some(r)).is_some())
-                    .collect();
-                if sources.is_empty() {
-                    // Rows written from literals: not a copy of anything.
-                    self.schema.copied_rows.remove(&t);
-                    return;
-                }
-                for src in sources {
-                    if !rows.from.iter().any(|f| f.eq_ignore_ascii_case(src)) {
-                        rows.from.push(src.clone());
-                    }
-                }
+                self.track_written_rows(op, &t, &last_read);
             }
             _ => {}
+        }
+    }
+
+    /// An INSERT or UPDATE into `t`, a table the upgrade created: its rows are copied from
+    /// the statement's own source, or from what the last read before it read (`last_read`:
+    /// rows copied in Python); written from literals, they are a copy of nothing.
+    fn track_written_rows(&mut self, op: &Operation, t: &str, last_read: &[String]) {
+        let Some(rows) = self.schema.copied_rows.get_mut(t) else {
+            return;
+        };
+        // The statement's own source, or what the last read before it read (rows
+        // copied in Python); the table itself is no source.
+        let own: Vec<&String> = op.reads.iter().map(|(r, _)| r).collect();
+        let sources: Vec<&String> = if !own.is_empty() {
+            own
+        } else if op.literal_rows {
+            Vec::new()
+        } else {
+            last_read.iter().collect()
+        };
+        let sources: Vec<&String> = sources
+            .into_iter()
+            .filter(|r| !r.eq_ignore_ascii_case(t) && usable(Some(r)).is_some())
+            .collect();
+        if sources.is_empty() {
+            // Rows written from literals: not a copy of anything.
+            self.schema.copied_rows.remove(t);
+            return;
+        }
+        for src in sources {
+            if !rows.from.iter().any(|f| f.eq_ignore_ascii_case(src)) {
+                rows.from.push(src.clone());
+            }
         }
     }
 

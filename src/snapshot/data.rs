@@ -479,47 +479,71 @@ fn compare_table(
     out: &mut Vec<RowProblem>,
 ) {
     let same_key = !before.key.is_empty() && before.key == now.key;
-    if !same_key {
-        // Compare whole rows over the columns both sides have, in name order.
-        let common: Vec<&String> = {
-            let mut c: Vec<&String> = before
-                .columns
-                .iter()
-                .filter(|c| now.columns.contains(c))
-                .collect();
-            c.sort();
-            c
-        };
-        let (b, n) = (bag_over(before, &common), bag_over(now, &common));
-        let mut lost = 0u64;
-        let mut leaked = 0u64;
-        for (h, (c, _)) in &b {
-            let m = n.get(h).map_or(0, |e| e.0);
-            if m < *c {
-                lost += u64::from(c - m);
-            }
-        }
-        for (h, (c, row)) in &n {
-            let m = b.get(h).map_or(0, |e| e.0);
-            for _ in m..*c {
-                if !ours.take(&now.columns, &now.key, row) {
-                    leaked += 1;
-                }
-            }
-        }
-        let (table, of) = (name.to_string(), before.rows);
-        if lost > 0 && leaked > 0 {
-            out.push(RowProblem::LostOrChanged { table, lost, of });
-        } else if lost > 0 {
-            out.push(RowProblem::RowsLost { table, lost, of });
-        } else if leaked > 0 {
-            out.push(RowProblem::Leaked {
-                table,
-                rows: leaked,
-            });
-        }
-        return;
+    if same_key {
+        compare_keyed(name, before, now, ignored, ours, out);
+    } else {
+        compare_rows(name, before, now, ours, out);
     }
+}
+
+/// A table without a primary key (or whose key changed): compare whole rows over the columns
+/// both sides have, in name order, as bags.
+fn compare_rows(
+    name: &str,
+    before: &TableData,
+    now: &TableData,
+    ours: &mut OwnRows<'_>,
+    out: &mut Vec<RowProblem>,
+) {
+    let common: Vec<&String> = {
+        let mut c: Vec<&String> = before
+            .columns
+            .iter()
+            .filter(|c| now.columns.contains(c))
+            .collect();
+        c.sort();
+        c
+    };
+    let (b, n) = (bag_over(before, &common), bag_over(now, &common));
+    let mut lost = 0u64;
+    let mut leaked = 0u64;
+    for (h, (c, _)) in &b {
+        let m = n.get(h).map_or(0, |e| e.0);
+        if m < *c {
+            lost += u64::from(c - m);
+        }
+    }
+    for (h, (c, row)) in &n {
+        let m = b.get(h).map_or(0, |e| e.0);
+        for _ in m..*c {
+            if !ours.take(&now.columns, &now.key, row) {
+                leaked += 1;
+            }
+        }
+    }
+    let (table, of) = (name.to_string(), before.rows);
+    if lost > 0 && leaked > 0 {
+        out.push(RowProblem::LostOrChanged { table, lost, of });
+    } else if lost > 0 {
+        out.push(RowProblem::RowsLost { table, lost, of });
+    } else if leaked > 0 {
+        out.push(RowProblem::Leaked {
+            table,
+            rows: leaked,
+        });
+    }
+}
+
+/// A table keyed the same on both sides: rows lost, values changed per column, keys
+/// renumbered, rows leaked.
+fn compare_keyed(
+    name: &str,
+    before: &TableData,
+    now: &TableData,
+    ignored: Option<&TableData>,
+    ours: &mut OwnRows<'_>,
+    out: &mut Vec<RowProblem>,
+) {
     let pairs: Vec<(String, usize, usize)> = before
         .columns
         .iter()
