@@ -14,6 +14,8 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --all-targets --quiet -- -D warnings
+step "long functions say why (issue 11)"
+.venv/bin/python scripts/long_functions.py
 step "cargo test"
 cargo test --quiet
 step "ruff"
