@@ -38,7 +38,9 @@ declare_rule! {
     /// the replayed migrations show that every row the function writes is a field added by
     /// `AddField` and written by nothing since (wagtail 0040 fills the new `draft_title` from
     /// `title`), unapplying leaves values in a column that held only its default, and
-    /// unapplying the `AddField` drops them.
+    /// unapplying the `AddField` drops them. A model named through
+    /// `swapper.get_model_name("app", "Model")` is read as that default model (wagtail 0075
+    /// backfills `Page.latest_revision` that way).
     /// A `RunPython` without any reverse is `MRT042`.
     ///
     /// In Alembic, an `UPDATE` that only writes columns the same upgrade added (or a table it

@@ -139,6 +139,21 @@ fn read_objects(call: &ExprCall) -> Vec<&str> {
     reads.0
 }
 
+/// `swapper.get_model_name("app", "Model")` (a swappable model, wagtail's `Page`): the default
+/// model `"app.Model"`. A project that swaps it names another model, which a migration written
+/// for the default guards against (wagtail 0075 returns early for a custom `Page`).
+fn swappable(call: &ExprCall) -> Option<String> {
+    if super::python::dotted(&call.func).as_deref() != Some("swapper.get_model_name") {
+        return None;
+    }
+    match call.arguments.args.as_ref() {
+        [app, model] if call.arguments.keywords.is_empty() => {
+            Some(format!("{}.{}", literal_str(app)?, literal_str(model)?))
+        }
+        _ => None,
+    }
+}
+
 impl Flow<'_> {
     /// `apps.get_model("app", "Model")` (or `"app.Model"`, or a factory's parameters): the
     /// model, lower-case.
@@ -152,6 +167,7 @@ impl Flow<'_> {
             .iter()
             .filter_map(|a| match a {
                 Expr::Name(n) => self.bindings.get(n.id.as_str()).cloned(),
+                Expr::Call(c) => swappable(c),
                 other => literal_str(other),
             })
             .collect();
