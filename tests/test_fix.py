@@ -418,6 +418,47 @@ def test_lists_what_an_existing_downgrade_misses(tmp_path: Path) -> None:
     assert "@@" not in result.stdout
 
 
+def test_listing_compares_statements_and_never_cuts_one(tmp_path: Path) -> None:
+    # The existing downgrade writes one step over several lines (the generated one is on one
+    # line), and its lines `)` and `with ...:` also occur in steps it lacks: those are listed
+    # whole, inside their `with` block. A block whose every step is there is not listed.
+    fk = "fk_events_to_the_owning_account_with_a_name_long_enough_to_wrap"
+    target = tmp_path / "011_keys.py"
+    target.write_text(
+        "import sqlalchemy as sa\nfrom alembic import op\n\n"
+        'revision = "011"\ndown_revision = None\n\n\ndef upgrade():\n'
+        '    op.create_index("ix_events_at", "events", ["at"])\n'
+        f'    op.create_foreign_key("{fk}", "events", "accounts", ["account_id"], ["id"])\n'
+        '    with op.batch_alter_table("events") as batch_op:\n'
+        '        batch_op.add_column(sa.Column("a", sa.Integer()))\n'
+        '        batch_op.add_column(sa.Column("b", sa.Integer()))\n'
+        '    with op.batch_alter_table("accounts") as batch_op:\n'
+        '        batch_op.add_column(sa.Column("c", sa.Integer()))\n\n\n'
+        "def downgrade():\n"
+        '    with op.batch_alter_table("accounts") as batch_op:\n'
+        '        batch_op.drop_column("c")\n'
+        '        batch_op.drop_column("d")\n'
+        '    with op.batch_alter_table("events") as batch_op:\n'
+        '        batch_op.drop_column("b")\n'
+        "    op.drop_index(\n"
+        "        'ix_events_at',\n"
+        '        table_name="events",\n'
+        "    )\n"
+    )
+    result = mrt("fix", str(target))
+    assert result.returncode == 0, result.stderr
+    listed = result.stdout.split("(compare and add what applies):\n", 1)[1]
+    assert listed == (
+        '    with op.batch_alter_table("events") as batch_op:\n'
+        '        batch_op.drop_column("a")\n'
+        "    op.drop_constraint(\n"
+        f'        "{fk}",\n'
+        '        "events",\n'
+        '        type_="foreignkey",\n'
+        "    )\n"
+    )
+
+
 def test_nothing_to_fix(tmp_path: Path) -> None:
     target = tmp_path / "001.py"
     shutil.copy(BLOG_VERSIONS / "001_create_users_and_posts.py", target)
