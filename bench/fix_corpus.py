@@ -109,7 +109,7 @@ def main() -> int:
                     if args.show and args.show in s:
                         print(f"{label} {path.name}: {s}")
                     for word in ("NOT REVERSED", "NOT REVERSIBLE", "TODO"):
-                        if word in s:
+                        if s.startswith(f"# mrt fix: {word}"):
                             comments[word] += 1
                     if s and not s.startswith("#") and s != "pass":
                         comments["code lines"] += 1

@@ -973,6 +973,14 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// SQL given as a Python expression (a literal, `sa.text("...")`, module constants and
+    /// concatenations of them) when every part of it is known.
+    fn sql_value(&self, expr: &Expr) -> Option<String> {
+        let mut holes = Vec::new();
+        self.resolve_sql(expr, &mut holes)
+            .filter(|_| holes.is_empty())
+    }
+
     fn resolve_sql(&self, expr: &Expr, holes: &mut Vec<String>) -> Option<String> {
         let lookup = |e: &Expr| -> Option<String> {
             match e {
@@ -1654,7 +1662,7 @@ impl Walker<'_, '_> {
                     if let Expr::Call(col) = a {
                         if let Some(spec) = self.column(col) {
                             op.columns.push(spec);
-                        } else if let Some(c) = table_constraint(col) {
+                        } else if let Some(c) = table_constraint(col, &|e| self.sql_value(e)) {
                             if c.kind == ConstraintKind::Unique {
                                 op.unique = true;
                             }
@@ -1727,6 +1735,12 @@ impl Walker<'_, '_> {
                     op.column = cols.first().and_then(|c| c.as_str().map(str::to_string));
                     columns = strings(&Value::List(cols));
                 }
+                let sql = |e: &Expr| self.sql_value(e);
+                let elements = match arg(call, pos(2), "columns") {
+                    Some(Expr::List(l)) => index_elements(&l.elts, &sql),
+                    _ => None,
+                };
+                let where_ = where_clauses(call, &sql);
                 op.constraints.push(ConstraintSpec {
                     kind: ConstraintKind::Index,
                     name: op.name.clone(),
@@ -1734,12 +1748,16 @@ impl Walker<'_, '_> {
                     ref_table: None,
                     detail: KeyDetail {
                         unique: op.unique,
-                        whole: only_keywords(call, &["index_name", "table_name", "columns", "unique"])
+                        whole: only_keywords(
+                            call,
+                            &["index_name", "table_name", "columns", "unique", "postgresql_where", "sqlite_where"],
+                        )
                             // `unique=flag`: whether it is unique is not known.
                             && op.kwarg_value("unique").is_none_or(|v| v.as_bool().is_some())
-                            && arg(call, pos(2), "columns").is_some_and(|c| {
-                                matches!(c, Expr::List(l) if l.elts.iter().all(|e| literal_str(e).is_some()))
-                            }),
+                            && elements.is_some()
+                            && where_.is_some(),
+                        elements: elements.unwrap_or_default(),
+                        where_: where_.unwrap_or_default(),
                         ..KeyDetail::default()
                     },
                 });
@@ -1777,7 +1795,7 @@ impl Walker<'_, '_> {
                     };
                     // `create_check_constraint("ck", "t", "x > 0")`: a literal condition.
                     let condition = (ckind == ConstraintKind::Check)
-                        .then(|| arg(call, pos(2), "condition").and_then(literal_str))
+                        .then(|| arg(call, pos(2), "condition").and_then(|e| self.sql_value(e)))
                         .flatten();
                     op.constraints.push(ConstraintSpec {
                         kind: ckind,
@@ -1989,7 +2007,11 @@ impl Walker<'_, '_> {
 
 /// `sa.ForeignKeyConstraint([...], ["t.id"])`, `sa.PrimaryKeyConstraint(...)`,
 /// `sa.UniqueConstraint(...)`, `sa.CheckConstraint(...)`, `sa.Index(...)` inside `create_table`.
-fn table_constraint(call: &ExprCall) -> Option<ConstraintSpec> {
+/// `sql` reads SQL given as a Python expression (a check's condition, an index's `sa.text`).
+fn table_constraint(
+    call: &ExprCall,
+    sql: &dyn Fn(&Expr) -> Option<String>,
+) -> Option<ConstraintSpec> {
     let kind = match last_name(&call.func)? {
         "ForeignKeyConstraint" => ConstraintKind::ForeignKey,
         "PrimaryKeyConstraint" => ConstraintKind::PrimaryKey,
@@ -2034,7 +2056,11 @@ fn table_constraint(call: &ExprCall) -> Option<ConstraintSpec> {
                 spec.detail.ref_columns = targets.into_iter().map(|(_, c)| c).collect();
                 let ondelete = arg(call, None, "ondelete").map(literal_str);
                 spec.detail.ondelete = ondelete.clone().flatten().map(|d| d.to_ascii_uppercase());
-                spec.detail.whole = only_keywords(call, &["name", "ondelete"])
+                let options = key_options(call, &mut spec.detail);
+                spec.detail.whole = only_keywords(
+                    call,
+                    &["name", "ondelete", "onupdate", "deferrable", "initially"],
+                ) && options
                     && !matches!(ondelete, Some(None))
                     && !spec.columns.is_empty()
                     && spec.columns.len() == spec.detail.ref_columns.len();
@@ -2045,13 +2071,19 @@ fn table_constraint(call: &ExprCall) -> Option<ConstraintSpec> {
             spec.columns = args.iter().skip(1).filter_map(literal_str).collect();
             spec.detail.unique =
                 arg(call, None, "unique").is_some_and(|v| python::eval(v) == Value::Bool(true));
-            spec.detail.whole = only_keywords(call, &["unique"])
-                && arg(call, None, "unique").is_none_or(|v| python::eval(v).as_bool().is_some())
-                && !spec.columns.is_empty()
-                && spec.columns.len() + 1 == args.len();
+            let elements = args.get(1..).and_then(|e| index_elements(e, sql));
+            let where_ = where_clauses(call, sql);
+            spec.detail.whole =
+                only_keywords(call, &["unique", "postgresql_where", "sqlite_where"])
+                    && arg(call, None, "unique")
+                        .is_none_or(|v| python::eval(v).as_bool().is_some())
+                    && elements.is_some()
+                    && where_.is_some();
+            spec.detail.elements = elements.unwrap_or_default();
+            spec.detail.where_ = where_.unwrap_or_default();
         }
         ConstraintKind::Check => {
-            spec.detail.condition = args.first().and_then(literal_str);
+            spec.detail.condition = args.first().and_then(sql);
             spec.detail.whole = spec.detail.condition.is_some()
                 && args.len() == 1
                 && only_keywords(call, &["name"]);
@@ -2107,6 +2139,8 @@ fn foreign_key_detail(call: &ExprCall, local: Option<usize>, remote: Option<usiz
     let remote = list(remote, "remote_cols");
     // `ondelete="CASCADE"` is kept; a computed action is not.
     let ondelete = arg(call, None, "ondelete").map(literal_str);
+    let mut detail = KeyDetail::default();
+    let options = key_options(call, &mut detail);
     let whole = only_keywords(
         call,
         &[
@@ -2116,16 +2150,80 @@ fn foreign_key_detail(call: &ExprCall, local: Option<usize>, remote: Option<usiz
             "local_cols",
             "remote_cols",
             "ondelete",
+            "onupdate",
+            "deferrable",
+            "initially",
         ],
-    ) && !matches!(ondelete, Some(None))
+    ) && options
+        && !matches!(ondelete, Some(None))
         && local.as_ref().is_some_and(|l| !l.is_empty())
         && local.as_ref().map(Vec::len) == remote.as_ref().map(Vec::len);
     KeyDetail {
         ref_columns: remote.unwrap_or_default(),
         ondelete: ondelete.flatten().map(|d| d.to_ascii_uppercase()),
         whole,
-        ..KeyDetail::default()
+        ..detail
     }
+}
+
+/// A key's `onupdate=`, `deferrable=` and `initially=` into `detail`; false when one is
+/// given but not as a literal.
+fn key_options(call: &ExprCall, detail: &mut KeyDetail) -> bool {
+    let mut ok = true;
+    if let Some(v) = arg(call, None, "onupdate") {
+        detail.onupdate = literal_str(v).map(|a| a.to_ascii_uppercase());
+        ok &= detail.onupdate.is_some();
+    }
+    if let Some(v) = arg(call, None, "deferrable") {
+        detail.deferrable = python::eval(v).as_bool();
+        ok &= detail.deferrable.is_some();
+    }
+    if let Some(v) = arg(call, None, "initially") {
+        detail.initially = literal_str(v).map(|a| a.to_ascii_uppercase());
+        ok &= detail.initially.is_some();
+    }
+    ok
+}
+
+/// An index's elements: plain column names, and `sa.text("lower(name)")` expressions read
+/// by `sql`. Every element in order when one is an expression, none when all are columns;
+/// `None` when one cannot be read.
+fn index_elements(
+    items: &[Expr],
+    sql: &dyn Fn(&Expr) -> Option<String>,
+) -> Option<Vec<(bool, String)>> {
+    let mut out = Vec::with_capacity(items.len());
+    for e in items {
+        match (literal_str(e), e) {
+            (Some(column), _) => out.push((false, column)),
+            (None, Expr::Call(c)) if last_name(&c.func) == Some("text") => {
+                out.push((true, sql(e)?));
+            }
+            _ => return None,
+        }
+    }
+    if out.is_empty() {
+        return None;
+    }
+    if out.iter().all(|(expression, _)| !expression) {
+        out.clear();
+    }
+    Some(out)
+}
+
+/// A partial index's `postgresql_where=` / `sqlite_where=` conditions as SQL; `None` when one
+/// cannot be read.
+fn where_clauses(
+    call: &ExprCall,
+    sql: &dyn Fn(&Expr) -> Option<String>,
+) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for kw in ["postgresql_where", "sqlite_where"] {
+        if let Some(v) = arg(call, None, kw) {
+            out.push((kw.to_string(), sql(v)?));
+        }
+    }
+    Some(out)
 }
 
 fn python_fk(ondelete: &str, range: TextRange) -> super::model::ColumnSpec {

@@ -297,6 +297,19 @@ pub struct KeyDetail {
     pub unique: bool,
     /// A foreign key's `ON DELETE` action (`CASCADE`, `SET NULL`, ...).
     pub ondelete: Option<String>,
+    /// A foreign key's `ON UPDATE` action.
+    pub onupdate: Option<String>,
+    /// A key declared `DEFERRABLE` (`Some(true)`) or `NOT DEFERRABLE` (`Some(false)`).
+    pub deferrable: Option<bool>,
+    /// `INITIALLY DEFERRED` / `IMMEDIATE`, as written.
+    pub initially: Option<String>,
+    /// A partial index's condition as SQL, per keyword it is given by (`postgresql_where`,
+    /// `sqlite_where`; raw SQL's `WHERE` gives both).
+    pub where_: Vec<(String, String)>,
+    /// An index with an expression among its elements: every element in order, as SQL, and
+    /// whether it is an expression (`lower(name)`, `created DESC`) rather than a column.
+    /// Empty when all are plain columns (`columns` says them).
+    pub elements: Vec<(bool, String)>,
     /// The kind, name, columns and this detail say all there is to a foreign key, check or
     /// index: no expressions, no `ondelete`, `postgresql_where` or other options the state
     /// does not keep. Only then may `mrt fix` write it again from the state.

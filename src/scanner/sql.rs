@@ -5,9 +5,9 @@
 use ruff_text_size::TextRange;
 use sqlparser::ast::{
     AlterColumnOperation, AlterIndexOperation, AlterTableOperation, AlterTypeOperation,
-    AssignmentTarget, ColumnDef, ColumnOption, Expr, FromTable, ObjectName, ObjectType,
-    ReferentialAction, RenameTableNameKind, SelectItem, SetExpr, Statement, TableConstraint,
-    TableFactor, TableWithJoins,
+    AssignmentTarget, ColumnDef, ColumnOption, DeferrableInitial, Expr, FromTable, ObjectName,
+    ObjectType, ReferentialAction, RenameTableNameKind, SelectItem, SetExpr, Statement,
+    TableConstraint, TableFactor, TableWithJoins,
 };
 use sqlparser::dialect::{Dialect, GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::keywords::Keyword;
@@ -397,9 +397,17 @@ fn constraint_spec(constraint: &TableConstraint, holes: &[String]) -> Option<Con
             detail: KeyDetail {
                 ref_columns: c.referred_columns.iter().map(ident).collect(),
                 ondelete: c.on_delete.map(|a| referential(a).to_string()),
-                whole: c.on_update.is_none()
-                    && c.match_kind.is_none()
-                    && c.characteristics.is_none()
+                onupdate: c.on_update.map(|a| referential(a).to_string()),
+                deferrable: c.characteristics.and_then(|k| k.deferrable),
+                initially: c
+                    .characteristics
+                    .and_then(|k| k.initially)
+                    .map(|i| match i {
+                        DeferrableInitial::Deferred => "DEFERRED".to_string(),
+                        DeferrableInitial::Immediate => "IMMEDIATE".to_string(),
+                    }),
+                whole: c.match_kind.is_none()
+                    && c.characteristics.is_none_or(|k| k.enforced.is_none())
                     && !c.columns.is_empty()
                     && c.columns.len() == c.referred_columns.len(),
                 ..KeyDetail::default()
@@ -659,18 +667,40 @@ fn create_table_op(
     op
 }
 
-/// A `CREATE INDEX` on plain columns, with no method, predicate, order or other option.
-fn plain_index(i: &sqlparser::ast::CreateIndex) -> bool {
+/// A `CREATE INDEX` with no method, included columns or other option: `mrt fix` can write it
+/// again from its elements and condition (when no part of them came from a Python value).
+fn plain_index(i: &sqlparser::ast::CreateIndex, holes: &[String]) -> bool {
+    let plain = i
+        .columns
+        .iter()
+        .all(|c| matches!(&c.column.expr, Expr::Identifier(id) if c.to_string() == id.to_string()));
     !i.columns.is_empty()
-        && i.columns.iter().all(
-            |c| matches!(&c.column.expr, Expr::Identifier(id) if c.to_string() == id.to_string()),
-        )
+        && (holes.is_empty() || (plain && i.predicate.is_none()))
         && i.using.is_none()
         && i.include.is_empty()
         && i.nulls_distinct.is_none()
         && i.with.is_empty()
-        && i.predicate.is_none()
         && i.index_options.is_empty()
+}
+
+/// Every element of an index as SQL, when one is an expression (`lower(name)`, `created
+/// DESC`); none when all are plain columns.
+fn index_elements(i: &sqlparser::ast::CreateIndex, holes: &[String]) -> Vec<(bool, String)> {
+    let elements: Vec<(bool, String)> = i
+        .columns
+        .iter()
+        .map(|c| match &c.column.expr {
+            Expr::Identifier(id) if c.to_string() == id.to_string() => {
+                (false, restore(&id.value, holes))
+            }
+            _ => (true, restore(&c.to_string(), holes)),
+        })
+        .collect();
+    if elements.iter().any(|(expression, _)| *expression) {
+        elements
+    } else {
+        Vec::new()
+    }
 }
 
 /// `CREATE [UNIQUE] INDEX`: the index and the columns it covers.
@@ -700,7 +730,20 @@ fn create_index_op(
         ref_table: None,
         detail: KeyDetail {
             unique: i.unique,
-            whole: plain_index(i),
+            whole: plain_index(i, holes),
+            elements: index_elements(i, holes),
+            // Raw SQL ran on PostgreSQL or SQLite: the condition holds on either.
+            where_: i
+                .predicate
+                .as_ref()
+                .map(|p| {
+                    let p = restore(&p.to_string(), holes);
+                    vec![
+                        ("postgresql_where".to_string(), p.clone()),
+                        ("sqlite_where".to_string(), p),
+                    ]
+                })
+                .unwrap_or_default(),
             ..KeyDetail::default()
         },
     });

@@ -94,7 +94,7 @@ impl<'a> Gen<'a> {
             } else if let Some(text) = self.sqlalchemy.as_deref().and_then(|sa| key_text(sa, o)) {
                 args.push(text);
             } else if let Some(call) = (o.kind == ConstraintKind::Index)
-                .then(|| op_text(&self.op_name, &table.name, o))
+                .then(|| op_text(&self.op_name, self.sqlalchemy.as_deref(), &table.name, o))
                 .flatten()
             {
                 follow.push(call);
@@ -129,7 +129,7 @@ impl<'a> Gen<'a> {
             let object = chain.object(t, n).filter(|o| dropped_by(op, o))?;
             chain
                 .object_call(t, n, &self.op_name)
-                .or_else(|| op_text(&self.op_name, t, &object))
+                .or_else(|| op_text(&self.op_name, self.sqlalchemy.as_deref(), t, &object))
         });
         if let Some(stmt) = restored {
             self.reversed += 1;
@@ -198,10 +198,53 @@ fn referenced(o: &Object) -> Option<Vec<String>> {
     })
 }
 
-/// `ondelete="CASCADE"` for a foreign key that has an `ON DELETE` action.
-fn ondelete_arg(o: &Object) -> Option<String> {
-    let action = o.detail.ondelete.as_deref()?;
-    Some(format!("ondelete={}", py_str(action)))
+/// A foreign key's options as `ForeignKeyConstraint` and `create_foreign_key` take them:
+/// `ondelete="CASCADE"`, `onupdate=...`, `deferrable=True`, `initially="DEFERRED"`.
+fn key_options(o: &Object) -> Vec<String> {
+    let d = &o.detail;
+    let mut out = Vec::new();
+    for (kw, value) in [("ondelete", &d.ondelete), ("onupdate", &d.onupdate)] {
+        if let Some(action) = value {
+            out.push(format!("{kw}={}", py_str(action)));
+        }
+    }
+    if let Some(deferrable) = d.deferrable {
+        out.push(format!(
+            "deferrable={}",
+            if deferrable { "True" } else { "False" }
+        ));
+    }
+    if let Some(initially) = &d.initially {
+        out.push(format!("initially={}", py_str(initially)));
+    }
+    out
+}
+
+/// An index's columns as `create_index` takes them, `sa.text("...")` for an expression, and
+/// its `postgresql_where=sa.text("...")` conditions. `None` when it needs `sa` and the file
+/// does not import it.
+fn index_args(sa: Option<&str>, o: &Object) -> Option<(String, Vec<String>)> {
+    let d = &o.detail;
+    let columns = if d.elements.is_empty() {
+        quoted_columns(o)
+    } else {
+        let sa = sa?;
+        d.elements
+            .iter()
+            .map(|(expression, text)| {
+                if *expression {
+                    format!("{sa}.text({})", py_str(text))
+                } else {
+                    py_str(text)
+                }
+            })
+            .collect()
+    };
+    let mut options = Vec::new();
+    for (kw, condition) in &d.where_ {
+        options.push(format!("{kw}={}.text({})", sa?, py_str(condition)));
+    }
+    Some((format!("[{}]", columns.join(", ")), options))
 }
 
 /// A key inside `create_table` as the state knows it whole: `sa.PrimaryKeyConstraint("a",
@@ -225,7 +268,7 @@ fn key_text(sa: &str, o: &Object) -> Option<String> {
                 format!("[{}]", quoted_columns(o).join(", ")),
                 format!("[{}]", referenced(o)?.join(", ")),
             ];
-            args.extend(ondelete_arg(o));
+            args.extend(key_options(o));
             ("ForeignKeyConstraint", args)
         }
         ConstraintKind::Check if o.detail.whole => (
@@ -241,8 +284,9 @@ fn key_text(sa: &str, o: &Object) -> Option<String> {
 }
 
 /// `op.create_primary_key`, `op.create_unique_constraint`, `op.create_foreign_key`,
-/// `op.create_check_constraint` or `op.create_index` for a named key the state knows whole.
-fn op_text(op_name: &str, table: &str, o: &Object) -> Option<String> {
+/// `op.create_check_constraint` or `op.create_index` for a named key the state knows whole;
+/// `sa` is the name this file imports `sqlalchemy` as (an expression index needs it).
+fn op_text(op_name: &str, sa: Option<&str>, table: &str, o: &Object) -> Option<String> {
     let name = py_str(o.name.as_deref().filter(|_| o.sure)?);
     let table_arg = py_str(table);
     let columns = format!("[{}]", quoted_columns(o).join(", "));
@@ -261,18 +305,22 @@ fn op_text(op_name: &str, table: &str, o: &Object) -> Option<String> {
             let referent = py_str(o.ref_table.as_deref()?);
             let remote = format!("[{}]", remote.join(", "));
             let mut args = vec![name, table_arg, referent, columns, remote];
-            args.extend(ondelete_arg(o));
+            args.extend(key_options(o));
             ("create_foreign_key", args)
         }
         ConstraintKind::Check if o.detail.whole => {
             let condition = py_str(o.detail.condition.as_deref()?);
             ("create_check_constraint", vec![name, table_arg, condition])
         }
-        ConstraintKind::Index if o.detail.whole && !o.columns.is_empty() => {
-            let mut args = vec![name, table_arg, columns];
+        ConstraintKind::Index
+            if o.detail.whole && (!o.columns.is_empty() || !o.detail.elements.is_empty()) =>
+        {
+            let (elements, options) = index_args(sa, o)?;
+            let mut args = vec![name, table_arg, elements];
             if o.detail.unique {
                 args.push("unique=True".to_string());
             }
+            args.extend(options);
             ("create_index", args)
         }
         _ => return None,
