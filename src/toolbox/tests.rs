@@ -19,6 +19,62 @@ fn down(new_source: &str) -> &str {
 }
 
 #[test]
+fn undo_that_cannot_run_in_downgrade_is_shown_not_written() {
+    // mlflow bd07f7e963c5 (a loop variable), 0584bdc529eb (a local and a dialect branch),
+    // cfd24bdc0731 (a local in the batch block's header): the undo would raise NameError or
+    // run on every database.
+    let (_, new) = fixed(
+        "    for table in [\"params\", \"tags\"]:\n        op.create_index(f\"ix_{table}\", table, [\"run_uuid\"])\n    name = \"fk_a_b\"\n    op.create_foreign_key(name, \"a\", \"b\", [\"b_id\"], [\"id\"])\n    args = []\n    with op.batch_alter_table(\"runs\", table_args=args) as batch_op:\n        batch_op.add_column(sa.Column(\"x\", sa.Integer()))\n    if op.get_context().dialect.name == \"sqlite\":\n        op.create_index(\"ix_lite\", \"a\", [\"x\"])\n    op.create_index(INDEX, \"a\", [\"y\"])\n",
+        "def downgrade():\n    pass\n\n\nINDEX = \"ix_y\"\n",
+    );
+    let body = down(&new);
+    let code: Vec<&str> = body
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .collect();
+    // A module constant is there in downgrade() too.
+    assert_eq!(
+        code,
+        [
+            "    op.drop_index(INDEX, table_name=\"a\")",
+            "INDEX = \"ix_y\""
+        ],
+        "{body}"
+    );
+    for expected in [
+        "# mrt fix: upgrade() runs it only on some databases (under an `if` on the dialect); undo",
+        "# mrt fix:     op.drop_index(\"ix_lite\", table_name=\"a\")",
+        "# mrt fix: its undo reads args, which is bound inside upgrade() only; bind it here too,",
+        "# mrt fix:     with op.batch_alter_table(\"runs\", table_args=args) as batch_op:",
+        "# mrt fix:         batch_op.drop_column(\"x\")",
+        "# mrt fix: its undo reads name, which is bound inside upgrade() only; bind it here too,",
+        "# mrt fix:     op.drop_constraint(name, \"a\", type_=\"foreignkey\")",
+        "# mrt fix: its undo reads table, which is bound inside upgrade() only; bind it here too,",
+        "# mrt fix:     op.drop_index(f\"ix_{table}\", table_name=table)",
+    ] {
+        assert!(body.contains(expected), "{expected} not in\n{body}");
+    }
+}
+
+#[test]
+fn a_multi_line_block_header_shown_in_a_comment_stays_comment() {
+    let (_, new) = fixed(
+        "    if op.get_context().dialect.name == \"sqlite\":\n        with op.batch_alter_table(\n            \"runs\",\n            recreate=\"always\",\n        ) as batch_op:\n            batch_op.add_column(sa.Column(\"x\", sa.Integer()))\n",
+        "def downgrade():\n    pass\n",
+    );
+    let body = down(&new);
+    assert!(
+        body.lines()
+            .all(|l| l.starts_with("    # mrt fix:") || l == "    pass"),
+        "{body}"
+    );
+    assert!(
+        body.contains("# mrt fix:             recreate=\"always\","),
+        "{body}"
+    );
+}
+
+#[test]
 fn missing_downgrade_is_appended_in_reverse_order() {
     let (status, new) = fixed(
         "    op.add_column(\"users\", sa.Column(\"phone\", sa.String(30)))\n    op.create_index(\"ix_p\", \"users\", [\"phone\"], unique=True)\n",

@@ -39,7 +39,7 @@ use super::scan_one_with_syntax;
 use crate::Error;
 use crate::scanner::model::{BodyKind, Framework, Function};
 use layout::{header_end, indent_at, render};
-use source_map::{Index, imported_names, op_alias, sqlalchemy_alias};
+use source_map::{Index, imported_names, module_names, op_alias, sqlalchemy_alias};
 use undo::Gen;
 
 /// What `mrt fix` found.
@@ -111,6 +111,7 @@ pub fn fix_source(path: &str, source: &str) -> Result<Outcome, Error> {
     let chain = Chain::load(path, source, &m, imported_names(body));
     let mut g = Gen::new(source, Index::of(body), op_alias(body), chain);
     g.sqlalchemy = sqlalchemy_alias(body);
+    g.bound = module_names(body);
     g.created.clone_from(&m.created_tables);
     let items = g.undo_upgrade(&upgrade.ops);
 

@@ -118,6 +118,57 @@ pub(super) fn imported_names(body: &[Stmt]) -> HashSet<String> {
     names
 }
 
+/// The names the module binds outside its functions: imports, assignments, functions and
+/// classes (also inside module-level `if`, `try` and `with` blocks). Generated code may read
+/// only these (and builtins): a name `upgrade()` binds for itself is not there in `downgrade()`.
+pub(super) fn module_names(body: &[Stmt]) -> HashSet<String> {
+    fn target(e: &Expr, out: &mut HashSet<String>) {
+        match e {
+            Expr::Name(n) => {
+                out.insert(n.id.to_string());
+            }
+            Expr::Tuple(t) => t.elts.iter().for_each(|e| target(e, out)),
+            Expr::List(l) => l.elts.iter().for_each(|e| target(e, out)),
+            _ => {}
+        }
+    }
+    fn walk(body: &[Stmt], out: &mut HashSet<String>) {
+        out.extend(imported_names(body));
+        for stmt in body {
+            match stmt {
+                Stmt::Assign(a) => a.targets.iter().for_each(|t| target(t, out)),
+                Stmt::AnnAssign(a) => target(&a.target, out),
+                Stmt::FunctionDef(f) => {
+                    out.insert(f.name.to_string());
+                }
+                Stmt::ClassDef(c) => {
+                    out.insert(c.name.to_string());
+                }
+                Stmt::If(i) => {
+                    walk(&i.body, out);
+                    for clause in &i.elif_else_clauses {
+                        walk(&clause.body, out);
+                    }
+                }
+                Stmt::Try(t) => {
+                    walk(&t.body, out);
+                    for handler in &t.handlers {
+                        let ruff_python_ast::ExceptHandler::ExceptHandler(h) = handler;
+                        walk(&h.body, out);
+                    }
+                    walk(&t.orelse, out);
+                    walk(&t.finalbody, out);
+                }
+                Stmt::With(w) => walk(&w.body, out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    walk(body, &mut out);
+    out
+}
+
 /// The name `import sqlalchemy [as sa]` binds, for constraints written from the chain's state.
 pub(super) fn sqlalchemy_alias(body: &[Stmt]) -> Option<String> {
     body.iter().find_map(|stmt| match stmt {

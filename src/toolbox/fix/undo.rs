@@ -1,13 +1,15 @@
 //! One upgrade operation undone: the call found back in the source, its argument text reused.
 
+use std::collections::HashSet;
+
 use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::Item;
 use super::layout::{MAX_LINE, wrap_at};
 use super::source_map::Index;
-use crate::scanner::model::{OpKind, Operation, Origin};
-use crate::toolbox::chain::{Chain, ColumnBefore};
+use crate::scanner::model::{Dialects, OpKind, Operation, Origin};
+use crate::toolbox::chain::{Chain, ColumnBefore, root_names};
 use crate::toolbox::{one_line, py_str};
 
 /// The downgrade being generated.
@@ -28,7 +30,15 @@ pub(super) struct Gen<'a> {
     /// Indexes and constraints (lower-case names) the upgrade drops by name: their own undo
     /// re-creates them, so a re-created table leaves them out.
     pub dropped_objects: Vec<String>,
+    /// The names the module binds outside its functions ([`super::source_map::module_names`]).
+    pub bound: HashSet<String>,
 }
+
+/// Builtins generated code may read besides the module's own names.
+const BUILTINS: [&str; 16] = [
+    "str", "int", "float", "bool", "bytes", "len", "range", "list", "dict", "tuple", "set",
+    "sorted", "min", "max", "repr", "print",
+];
 
 impl<'a> Gen<'a> {
     pub fn new(source: &'a str, index: Index<'a>, op_name: String, chain: Option<Chain>) -> Self {
@@ -43,6 +53,7 @@ impl<'a> Gen<'a> {
             reversed: 0,
             chain,
             dropped_objects: Vec::new(),
+            bound: HashSet::new(),
         }
     }
 
@@ -60,6 +71,7 @@ impl<'a> Gen<'a> {
         while i < ops.len() {
             let op = &ops[i];
             let before = self.items.len();
+            let reversed = self.reversed;
             i += 1;
             if op.kind == OpKind::Execute {
                 let mut stmts = Vec::new();
@@ -88,11 +100,96 @@ impl<'a> Gen<'a> {
                 self.cannot(&shown, "mrt could not locate this call in the source");
             }
             let produced: Vec<Item> = self.items.drain(before..).collect();
+            let produced = self.runnable(op, produced, reversed);
             if !produced.is_empty() {
                 groups.push(produced);
             }
         }
         groups.into_iter().rev().flatten().collect()
+    }
+
+    /// The statements generated for `op`, or, when they cannot run where the downgrade puts
+    /// them, a comment that shows them: `op` runs under an `if` on the dialect (the undo would
+    /// run on every database), or they read names `upgrade()` binds for itself (a local, a loop
+    /// variable), which `downgrade()` does not have.
+    fn runnable(&mut self, op: &Operation, produced: Vec<Item>, reversed: usize) -> Vec<Item> {
+        let mut unbound: Vec<String> = Vec::new();
+        let mut code: Vec<String> = Vec::new();
+        for item in &produced {
+            let Item::Stmt(block, stmt) = item else {
+                continue;
+            };
+            let batch = block.map(|b| &self.index.batches[b]);
+            let header = batch.map(|b| self.text(b.call.range()));
+            for text in header.into_iter().chain([stmt.as_str()]) {
+                let Ok(parsed) = ruff_python_parser::parse_expression(text) else {
+                    continue;
+                };
+                for name in root_names(parsed.expr()) {
+                    let known = self.bound.contains(&name)
+                        || BUILTINS.contains(&name.as_str())
+                        || batch.is_some_and(|b| b.var == name);
+                    if !known && !unbound.contains(&name) {
+                        unbound.push(name);
+                    }
+                }
+            }
+            let indent = match batch {
+                Some(b) => {
+                    let with = if b.var.is_empty() {
+                        format!("    with {}:", header.unwrap_or_default())
+                    } else {
+                        format!("    with {} as {}:", header.unwrap_or_default(), b.var)
+                    };
+                    if code.last() != Some(&with) {
+                        code.push(with);
+                    }
+                    "        "
+                }
+                None => "    ",
+            };
+            code.extend(
+                wrap_at(stmt, indent, "    ", MAX_LINE - 11 - 4)
+                    .lines()
+                    .map(str::to_string),
+            );
+        }
+        let why = if code.is_empty() {
+            return produced;
+        } else if op.dialects != Dialects::ALL {
+            "upgrade() runs it only on some databases (under an `if` on the dialect); undo it in the same branch here:".to_string()
+        } else if !unbound.is_empty() {
+            let (them, it) = if unbound.len() == 1 {
+                ("it", "is")
+            } else {
+                ("them", "are")
+            };
+            format!(
+                "its undo reads {}, which {it} bound inside upgrade() only; bind {them} here too, then:",
+                unbound.join(", ")
+            )
+        } else {
+            return produced;
+        };
+        self.reversed = reversed;
+        let shown = one_line(op.sql.as_deref().unwrap_or(op.kind.as_str()), 100);
+        let mut out: Vec<Item> = produced
+            .into_iter()
+            .filter(|i| matches!(i, Item::Comment(_)))
+            .collect();
+        self.irreversible += 1;
+        let mut lines = vec![format!("NOT REVERSED: {shown}"), why];
+        // Text copied from the file may span lines: every line stays a hint (indented).
+        for part in code.iter().flat_map(|c| c.lines()) {
+            let part = part.trim_end_matches('\r');
+            if part.starts_with(' ') {
+                lines.push(part.to_string());
+            } else {
+                lines.push(format!("    {part}"));
+            }
+        }
+        out.push(Item::Comment(lines));
+        out
     }
 
     pub(super) fn text(&self, range: TextRange) -> &'a str {
