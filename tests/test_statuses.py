@@ -115,14 +115,16 @@ def downgrade() -> None:
 }
 
 
-def _python_raises_project(tmp_path: Path) -> Path:
-    project = tmp_path / "python_raises"
+def _chain_project(tmp_path: Path, name: str, bodies: dict[str, str]) -> Path:
+    """A linear Alembic chain of ``bodies`` (revision id → upgrade/downgrade source), on the
+    upgrade_on_data example's env.py."""
+    project = tmp_path / name
     shutil.copytree(EXAMPLES / "upgrade_on_data", project)
     versions = project / "migrations" / "versions"
     shutil.rmtree(versions)
     versions.mkdir()
     parent = None
-    for rev, body in _PYTHON_RAISES.items():
+    for rev, body in bodies.items():
         (versions / f"{rev}.py").write_text(
             f'"""{rev}"""\n\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
             f"revision = {rev!r}\ndown_revision = {parent!r}\n"
@@ -135,7 +137,7 @@ def _python_raises_project(tmp_path: Path) -> Path:
 def test_an_upgrade_raising_in_python_on_data_names_the_tables_whose_rows_did_it(
     check: Callable[..., RollbackChecker], db_url: str, tmp_path: Path
 ) -> None:
-    results = check(_python_raises_project(tmp_path), db_url).check_all()
+    results = check(_chain_project(tmp_path, "python_raises", _PYTHON_RAISES), db_url).check_all()
     by = _by_rev(results)
     assert [r.status for r in results] == [
         "passed",
@@ -249,27 +251,10 @@ def downgrade() -> None:
 }
 
 
-def _where_misses_project(tmp_path: Path) -> Path:
-    project = tmp_path / "where_misses"
-    shutil.copytree(EXAMPLES / "upgrade_on_data", project)
-    versions = project / "migrations" / "versions"
-    shutil.rmtree(versions)
-    versions.mkdir()
-    parent = None
-    for rev, body in _WHERE_MISSES.items():
-        (versions / f"{rev}.py").write_text(
-            f'"""{rev}"""\n\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
-            f"revision = {rev!r}\ndown_revision = {parent!r}\n"
-            "branch_labels = None\ndepends_on = None\n" + body
-        )
-        parent = rev
-    return project
-
-
 def test_a_data_migration_whose_where_matched_no_seeded_row_is_unverified(
     check: Callable[..., RollbackChecker], db_url: str, tmp_path: Path
 ) -> None:
-    project = _where_misses_project(tmp_path)
+    project = _chain_project(tmp_path, "where_misses", _WHERE_MISSES)
     by = _by_rev(check(project, db_url).check_all())
     assert [by[r].status for r in ("w001", "w002", "w003")] == [
         "passed",
@@ -295,6 +280,70 @@ def test_a_data_migration_whose_where_matched_no_seeded_row_is_unverified(
     assert by["w002"].status == "passed", by["w002"].failures
     assert by["w003"].status == "failed"
     assert by["w003"].failures == ["Table 'members': 1/2 rows lost after rollback"]
+
+
+_DOWNGRADES_FAILING = {
+    "f001": """
+def upgrade() -> None:
+    op.create_table("tasks", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("run_id", sa.Integer, nullable=False))
+
+
+def downgrade() -> None:
+    op.drop_table("tasks")
+""",
+    # Like prefect 05ea6f882b1d: rows written after the upgrade hold NULLs the downgrade
+    # refuses; on empty tables it runs.
+    "f002": """
+def upgrade() -> None:
+    with op.batch_alter_table("tasks") as batch:
+        batch.alter_column("run_id", existing_type=sa.Integer, nullable=True)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("tasks") as batch:
+        batch.alter_column("run_id", existing_type=sa.Integer, nullable=False)
+""",
+    # Like airflow 4bc4d934e2bc: drops an index nobody created, whatever the tables hold.
+    "f003": """
+def upgrade() -> None:
+    op.add_column("tasks", sa.Column("note", sa.String(40), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_index("ix_tasks_never_created", table_name="tasks")
+    with op.batch_alter_table("tasks") as batch:
+        batch.drop_column("note")
+""",
+    "f004": """
+def upgrade() -> None:
+    op.create_table("labels", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade() -> None:
+    op.drop_table("labels")
+""",
+}
+
+
+def test_a_failed_downgrade_says_whether_it_runs_on_empty_tables(
+    check: Callable[..., RollbackChecker], db_url: str, tmp_path: Path
+) -> None:
+    project = _chain_project(tmp_path, "downgrades_failing", _DOWNGRADES_FAILING)
+    results = check(project, db_url).check_all()
+    by = _by_rev(results)
+    assert [r.status for r in results] == ["passed", "failed", "failed", "passed"]
+    [on_data] = by["f002"].failures
+    assert on_data.startswith("downgrade failed: "), on_data
+    assert on_data.endswith(
+        " (it runs when the tables are empty: the rows in them make it fail)"
+    ), on_data
+    [broken] = by["f003"].failures
+    assert "ix_tasks_never_created" in broken
+    assert broken.endswith(" (it fails on an empty database too)"), broken
+    # The walk goes on: the revision after them is checked with rows in its tables.
+    assert by["f004"].coverage == {"labels": 3}
+    _no_unreachable_parent(results)
 
 
 def test_items_map_statuses_to_outcomes(pytester: pytest.Pytester, db_url: str) -> None:

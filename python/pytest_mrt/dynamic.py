@@ -115,8 +115,6 @@ class RollbackChecker:
         self._user_seeds: list[_UserSeed] = []
         # A schema snapshot known to match the database (valid inside check_all only).
         self._known: tuple[tuple[str, ...], _core.Schema] | None = None
-        # After a failed downgrade: where the database may still be (checked before use).
-        self._maybe: tuple[tuple[str, ...], _core.Schema] | None = None
         self._dirty = False
         # Revisions whose upgrade fails even from an empty parent → the reason: their
         # descendants are blocked, and trying again would only repeat it (or its timeout).
@@ -397,16 +395,49 @@ class RollbackChecker:
         """Downgrade; compare the schema and every row with the parent's."""
         # Downgrading to one parent of a merge removes only the merge: the other parent stays.
         self._show("downgrade")
-        if not self._step(result, "downgrade", parents[0] if parents else "base", "downgrade"):
-            self._maybe = ((rev,), up.schema)
+        target = parents[0] if parents else "base"
+        try:
+            self.runner.downgrade(target)
+            self.engine.ignore_table(self.runner.version_table)
+        except MigrationError as exc:
+            if exc.in_env_py:
+                raise
+            self._dirty = True
+            self._known = None
+            on_empty = self._downgrade_on_empty(rev, parents, target)
+            result.add(_core.Failure.step_failed("downgrade", exc.reason, on_empty))
             result.fail_rollback()
-            raise _Final
+            raise _Final from None
         self._show("compare")
         after = self.engine.snapshot()
         for difference in at.schema.diff(after, "rollback"):
             result.add(difference)
         for problem in at.rows.compare(self.engine.fingerprint(after), up.ours):
             result.add(problem)
+
+    def _downgrade_on_empty(self, rev: str, parents: tuple[str, ...], target: str) -> bool | None:
+        """Whether the downgrade that failed with rows in the tables runs when they are empty:
+        True (the rows made it fail), False (it fails on an empty database too, so the code
+        itself is at fault); None when the revision cannot be reached without rows."""
+        self._show("downgrade (empty tables)")
+        try:
+            self._rebuild(parents)
+            self.runner.upgrade(rev)
+        except _Blocked:
+            return None
+        except MigrationError as exc:
+            if exc.in_env_py:
+                raise
+            self._dirty = True
+            return None
+        try:
+            self.runner.downgrade(target)
+        except MigrationError as exc:
+            if exc.in_env_py:
+                raise
+            self._dirty = True
+            return False
+        return True
 
     def _upgrade_again(self, rev: str, up: _Upgraded, result: RevisionResult) -> None:
         """Upgrade again: it must work and give the first upgrade's schema."""
@@ -492,15 +523,6 @@ class RollbackChecker:
                 raise _Blocked(_core.Failure.blocked(at_fault[0], self._unreachable[at_fault[0]]))
         if not self._dirty and self._known is not None and set(self._known[0]) == want:
             return  # the previous check left the database right here
-        maybe, self._maybe = self._maybe, None
-        if self._dirty and maybe is not None and set(maybe[0]) == want:
-            # A failed downgrade that changed nothing (transactional DDL): still usable.
-            with _unless_env_py():
-                if set(self.runner.current()) == want and self.engine.snapshot() == maybe[1]:
-                    self._dirty = False
-                    if self._walking:
-                        self._known = maybe
-                    return
         if not self._dirty:
             with _unless_env_py():
                 current = set(self.runner.current())

@@ -35,9 +35,17 @@ impl From<Failure> for PyFailure {
 #[pymethods]
 impl PyFailure {
     /// An Alembic step (`downgrade`, `upgrade after the rollback`, ...) that raised.
+    /// `on_empty`: whether the same step ran on empty tables (True: the rows made it fail)
+    /// or failed there too (False); None when not tried.
     #[staticmethod]
-    fn step_failed(step: String, reason: String) -> Self {
-        Failure::StepFailed { step, reason }.into()
+    #[pyo3(signature = (step, reason, on_empty=None))]
+    fn step_failed(step: String, reason: String, on_empty: Option<bool>) -> Self {
+        Failure::StepFailed {
+            step,
+            reason,
+            on_empty,
+        }
+        .into()
     }
 
     /// The parent is unreachable: `ancestor`'s upgrade fails even on an empty database.

@@ -96,7 +96,13 @@ pub struct Refusal {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Failure {
     /// An Alembic step (`downgrade`, `upgrade after the rollback`, ...) raised or timed out.
-    StepFailed { step: String, reason: String },
+    /// `on_empty`: whether the same step ran when the tables were empty (the rows made it
+    /// fail) or failed there too (the code itself is broken); None when not tried.
+    StepFailed {
+        step: String,
+        reason: String,
+        on_empty: Option<bool>,
+    },
     /// The parent cannot be reached: `ancestor`'s upgrade fails even on an empty database.
     Blocked { ancestor: String, reason: String },
     /// Not checked: the server stopped answering during the check of `revision`, at `step`.
@@ -180,7 +186,20 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::StepFailed { step, reason } => write!(f, "{step} failed: {reason}"),
+            Failure::StepFailed {
+                step,
+                reason,
+                on_empty,
+            } => {
+                write!(f, "{step} failed: {reason}")?;
+                match on_empty {
+                    None => Ok(()),
+                    Some(false) => f.write_str(" (it fails on an empty database too)"),
+                    Some(true) => f.write_str(
+                        " (it runs when the tables are empty: the rows in them make it fail)",
+                    ),
+                }
+            }
             Failure::Blocked { ancestor, reason } => write!(
                 f,
                 "blocked: ancestor {ancestor}'s upgrade fails even on an empty database \
@@ -535,6 +554,7 @@ mod tests {
         let step = Failure::StepFailed {
             step: "downgrade".into(),
             reason: "boom".into(),
+            on_empty: None,
         };
         let r = result(vec![lost, step, drift]);
         assert_eq!(r.failure_kind, Some(FailureKind::RollbackFailed));
@@ -542,10 +562,30 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_step_says_whether_it_ran_on_empty_tables() {
+        let step = |on_empty| Failure::StepFailed {
+            step: "downgrade".into(),
+            reason: "no such index: sm_dag".into(),
+            on_empty,
+        };
+        assert_eq!(step(None).to_string(), "downgrade failed: no such index: sm_dag");
+        assert_eq!(
+            step(Some(false)).to_string(),
+            "downgrade failed: no such index: sm_dag (it fails on an empty database too)"
+        );
+        assert_eq!(
+            step(Some(true)).to_string(),
+            "downgrade failed: no such index: sm_dag (it runs when the tables are empty: the \
+             rows in them make it fail)"
+        );
+    }
+
+    #[test]
     fn the_hazard_on_filled_tables_comes_after_the_rollback_failures() {
         let step = Failure::StepFailed {
             step: "downgrade".into(),
             reason: "boom".into(),
+            on_empty: None,
         };
         let mut r = result(vec![on_data(), step.clone()]);
         r.conclude(Vec::new());
