@@ -568,7 +568,10 @@ mod tests {
             reason: "no such index: sm_dag".into(),
             on_empty,
         };
-        assert_eq!(step(None).to_string(), "downgrade failed: no such index: sm_dag");
+        assert_eq!(
+            step(None).to_string(),
+            "downgrade failed: no such index: sm_dag"
+        );
         assert_eq!(
             step(Some(false)).to_string(),
             "downgrade failed: no such index: sm_dag (it fails on an empty database too)"
