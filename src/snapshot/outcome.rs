@@ -296,8 +296,8 @@ fn fails_on_data(
         .collect();
     write!(
         f,
-        "upgrade fails on data{place}: {reason}{at}; it succeeds on empty tables, so a filled \
-         production table would fail too (if the generated rows are unrealistic: \
+        "upgrade fails on data{place}: {reason}{at}; it succeeds on empty tables, so production \
+         tables holding rows like these would fail too (if such rows cannot occur there: \
          custom_seeds={{{}}})",
         entries.join(", ")
     )
@@ -624,8 +624,8 @@ mod tests {
         assert_eq!(
             on_data().to_string(),
             "upgrade fails on data on table 'users': NOT NULL constraint failed: users.email at \
-             `ALTER TABLE users ADD email TEXT NOT NULL`; it succeeds on empty tables, so a filled \
-             production table would fail too (if the generated rows are unrealistic: \
+             `ALTER TABLE users ADD email TEXT NOT NULL`; it succeeds on empty tables, so production \
+             tables holding rows like these would fail too (if such rows cannot occur there: \
              custom_seeds={\"users\": lambda: [...]})"
         );
         let long = Failure::FailsOnData {
