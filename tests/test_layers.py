@@ -98,13 +98,6 @@ _RUST_LAYERS = [
     {"bindings", "fuzz"},  # the pyo3 door; the fuzz harness
 ]
 
-# Cycles between the files of one folder that are known and owned elsewhere: the migration
-# model holds the Django facts (`model::MigrationAST::django`, a type of `django_state`), and
-# `django_state` reads files and Python values through `source` and `python`, which build on
-# the model. Moving `DjangoFacts` below the model ends it (src/scanner/django*.rs belongs to
-# the Django work).
-_KNOWN_FOLDER_CYCLES = {"scanner": [["django_state", "model", "python", "source", "sql"]]}
-
 
 def rust_folder_graph(folder: str) -> dict[str, set[str]]:
     """File (or sub-folder) → the others of ``src/<folder>/`` its non-test code names, through
@@ -183,7 +176,7 @@ def test_the_files_of_each_rust_folder_have_no_import_cycle() -> None:
     folders = sorted(p.name for p in SRC.iterdir() if p.is_dir() and p.name != "snapshots")
     assert "outcome" in rust_folder_graph("bindings")["engine"]  # the graph sees `super::`
     found = {f: find_cycles(rust_folder_graph(f)) for f in folders}
-    assert {f: c for f, c in found.items() if c} == _KNOWN_FOLDER_CYCLES
+    assert {f: c for f, c in found.items() if c} == {}
 
 
 def test_python_modules_have_no_import_cycle() -> None:

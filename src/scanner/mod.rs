@@ -6,6 +6,7 @@
 
 pub mod alembic;
 pub mod django;
+pub mod django_facts;
 pub mod django_flow;
 pub mod django_helpers;
 pub mod django_state;

@@ -602,7 +602,7 @@ pub struct MigrationAST {
     /// Tables created by this migration's upgrade (for "existing table" rules).
     pub created_tables: Vec<String>,
     /// Django: what the project-state replay reads ([`super::django_state`]).
-    pub django: Option<Box<super::django_state::DjangoFacts>>,
+    pub django: Option<Box<super::django_facts::DjangoFacts>>,
 }
 
 impl MigrationAST {
