@@ -50,7 +50,7 @@ pub enum Case {
 
 /// Constraints on one column's values.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Rule {
+pub struct ValueRule {
     pub lo: Option<Bound>,
     pub hi: Option<Bound>,
     /// The value must be one of these (text of the constants).
@@ -97,13 +97,13 @@ pub struct Relation {
 /// One table's constraint model. Column names are lower case.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Model {
-    pub columns: HashMap<String, Rule>,
+    pub columns: HashMap<String, ValueRule>,
     pub relations: Vec<Relation>,
 }
 
 impl Model {
     #[must_use]
-    pub fn rule(&self, column: &str) -> Option<&Rule> {
+    pub fn rule(&self, column: &str) -> Option<&ValueRule> {
         self.columns.get(&column.to_ascii_lowercase())
     }
 
@@ -115,8 +115,8 @@ impl Model {
     }
 }
 
-impl Rule {
-    fn merge(&mut self, o: Rule) {
+impl ValueRule {
+    fn merge(&mut self, o: ValueRule) {
         if let Some(lo) = o.lo {
             self.lo = Some(match self.lo.take() {
                 Some(cur) if tighter(&cur, &lo, true) => cur,
@@ -390,7 +390,7 @@ fn negate(op: Cmp) -> Cmp {
     }
 }
 
-fn one(column: String, rule: Rule) -> Model {
+fn one(column: String, rule: ValueRule) -> Model {
     let mut m = Model::default();
     m.columns.insert(column, rule);
     m
@@ -399,7 +399,7 @@ fn one(column: String, rule: Rule) -> Model {
 /// `measure op value`.
 fn compare(m: Measure, op: Cmp, value: String) -> Model {
     let num = value.parse::<f64>().ok();
-    let mut r = Rule::default();
+    let mut r = ValueRule::default();
     match m {
         Measure::Value(c) => {
             match op {
@@ -553,7 +553,7 @@ fn text_rule(
     expr: &Expr,
     pat: &Expr,
     subject: Option<&str>,
-    make: impl Fn(String) -> Rule,
+    make: impl Fn(String) -> ValueRule,
 ) -> Model {
     match (column(expr, subject), constant(pat)) {
         (Some(c), Some(p)) => one(c, make(p)),
@@ -620,17 +620,17 @@ fn walk(e: &Expr, subject: Option<&str>) -> Model {
         Expr::IsNull(inner) => column_rule(
             inner,
             subject,
-            Rule {
+            ValueRule {
                 null: true,
-                ..Rule::default()
+                ..ValueRule::default()
             },
         ),
         Expr::IsNotNull(inner) => column_rule(
             inner,
             subject,
-            Rule {
+            ValueRule {
                 not_null: true,
-                ..Rule::default()
+                ..ValueRule::default()
             },
         ),
         Expr::UnaryOp {
@@ -642,9 +642,9 @@ fn walk(e: &Expr, subject: Option<&str>) -> Model {
         other => column_rule(
             other,
             subject,
-            Rule {
+            ValueRule {
                 one_of: Some(vec!["true".into()]),
-                ..Rule::default()
+                ..ValueRule::default()
             },
         ),
     }
@@ -671,43 +671,43 @@ fn text_pattern(e: &Expr, subject: Option<&str>) -> Model {
             expr,
             pattern: p,
             ..
-        } => text_rule(expr, p, subject, |p| Rule {
+        } => text_rule(expr, p, subject, |p| ValueRule {
             like: vec![pattern(p, false)],
-            ..Rule::default()
+            ..ValueRule::default()
         }),
         Expr::ILike {
             negated: false,
             expr,
             pattern: p,
             ..
-        } => text_rule(expr, p, subject, |p| Rule {
+        } => text_rule(expr, p, subject, |p| ValueRule {
             like: vec![pattern(p, true)],
-            ..Rule::default()
+            ..ValueRule::default()
         }),
         Expr::SimilarTo {
             negated: false,
             expr,
             pattern: p,
             ..
-        } => text_rule(expr, p, subject, |p| Rule {
+        } => text_rule(expr, p, subject, |p| ValueRule {
             regex: vec![pattern(similar_to_regex(&p), false)],
-            ..Rule::default()
+            ..ValueRule::default()
         }),
         Expr::RLike {
             negated: false,
             expr,
             pattern: p,
             ..
-        } => text_rule(expr, p, subject, |p| Rule {
+        } => text_rule(expr, p, subject, |p| ValueRule {
             regex: vec![pattern(p, true)],
-            ..Rule::default()
+            ..ValueRule::default()
         }),
         _ => Model::default(),
     }
 }
 
 /// `rule` on the column `expr` names, or nothing when `expr` is not a column.
-fn column_rule(expr: &Expr, subject: Option<&str>, rule: Rule) -> Model {
+fn column_rule(expr: &Expr, subject: Option<&str>, rule: ValueRule) -> Model {
     match column(expr, subject) {
         Some(c) => one(c, rule),
         None => Model::default(),
@@ -753,9 +753,9 @@ fn binary(
                 Some(p) => column_rule(
                     left,
                     subject,
-                    Rule {
+                    ValueRule {
                         regex: vec![pattern(p, ci)],
-                        ..Rule::default()
+                        ..ValueRule::default()
                     },
                 ),
                 None => Model::default(),
@@ -763,18 +763,18 @@ fn binary(
         }
         BinaryOperator::PGLikeMatch | BinaryOperator::PGILikeMatch => {
             let ci = *op == BinaryOperator::PGILikeMatch;
-            text_rule(left, right, subject, |p| Rule {
+            text_rule(left, right, subject, |p| ValueRule {
                 like: vec![pattern(p, ci)],
-                ..Rule::default()
+                ..ValueRule::default()
             })
         }
-        BinaryOperator::Regexp => text_rule(left, right, subject, |p| Rule {
+        BinaryOperator::Regexp => text_rule(left, right, subject, |p| ValueRule {
             regex: vec![pattern(p, true)],
-            ..Rule::default()
+            ..ValueRule::default()
         }),
-        BinaryOperator::Glob => text_rule(left, right, subject, |p| Rule {
+        BinaryOperator::Glob => text_rule(left, right, subject, |p| ValueRule {
             regex: vec![pattern(glob_regex(&p), false)],
-            ..Rule::default()
+            ..ValueRule::default()
         }),
         _ => {
             let Some(cmp) = cmp_of(op) else {
@@ -796,9 +796,9 @@ fn function(e: &Expr, subject: Option<&str>) -> Model {
     match name.as_str() {
         "json_valid" | "isjson" => one(
             col,
-            Rule {
+            ValueRule {
                 json: true,
-                ..Rule::default()
+                ..ValueRule::default()
             },
         ),
         "regexp_like" => {
@@ -808,9 +808,9 @@ fn function(e: &Expr, subject: Option<&str>) -> Model {
             let flags = args.get(2).and_then(|a| constant(a)).unwrap_or_default();
             one(
                 col,
-                Rule {
+                ValueRule {
                     regex: vec![pattern(p, !flags.contains('c'))],
-                    ..Rule::default()
+                    ..ValueRule::default()
                 },
             )
         }
@@ -854,9 +854,9 @@ fn comparison(left: &Expr, cmp: Cmp, right: &Expr, subject: Option<&str>) -> Mod
         {
             one(
                 a,
-                Rule {
+                ValueRule {
                     case: Some(case),
-                    ..Rule::default()
+                    ..ValueRule::default()
                 },
             )
         }
@@ -888,14 +888,14 @@ fn in_list(expr: &Expr, values: Vec<String>, negated: bool, subject: Option<&str
         Some(Measure::Value(c)) => one(
             c,
             if negated {
-                Rule {
+                ValueRule {
                     not_in: values,
-                    ..Rule::default()
+                    ..ValueRule::default()
                 }
             } else {
-                Rule {
+                ValueRule {
                     one_of: Some(values),
-                    ..Rule::default()
+                    ..ValueRule::default()
                 }
             },
         ),

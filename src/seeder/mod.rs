@@ -25,7 +25,7 @@ use crate::dialects::{Dialect, Lit};
 use crate::error::Result;
 use crate::snapshot::schema::{Column, ForeignKey, Schema, Table};
 use crate::url::Backend;
-use checks::{Cmp, Model, Rule};
+use checks::{Cmp, Model, ValueRule};
 pub use refusal::Unseeded;
 use values::{Kind, Strategy, kind_of, value};
 
@@ -80,7 +80,7 @@ pub fn seed(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Outcome> {
 }
 
 /// Run `sql` inside a savepoint: on failure the transaction carries on as before it.
-fn guarded(conn: &mut dyn Dialect, sql: &str) -> Result<()> {
+fn in_savepoint(conn: &mut dyn Dialect, sql: &str) -> Result<()> {
     match conn.execute(&format!(
         "SAVEPOINT mrt_row; {sql}; RELEASE SAVEPOINT mrt_row"
     )) {
@@ -385,7 +385,7 @@ fn insert(conn: &mut dyn Dialect, table: &Table, rows: &[BTreeMap<String, Lit>])
                 vals.join(", ")
             )
         };
-        guarded(conn, &sql)?;
+        in_savepoint(conn, &sql)?;
     }
     Ok(())
 }
@@ -416,7 +416,7 @@ fn insert_many(
         cols.join(", "),
         tuples.join(", ")
     );
-    guarded(conn, &sql)
+    in_savepoint(conn, &sql)
 }
 
 fn is_intlike(kind: &Kind) -> bool {
@@ -488,7 +488,7 @@ struct Filled {
 
 /// The kind of a column's values: domains resolved to their base type, enum labels (arrays of
 /// enums too) from the schema, JSON kept in text columns that `json_valid` guards.
-fn kind_for(schema: &Schema, backend: Backend, col: &Column, rule: Option<&Rule>) -> Kind {
+fn kind_for(schema: &Schema, backend: Backend, col: &Column, rule: Option<&ValueRule>) -> Kind {
     let data_type = schema
         .domains
         .get(&col.data_type)
@@ -516,12 +516,12 @@ fn fixed_char(data_type: &str) -> bool {
 }
 
 /// A rule that asks nothing of a value's text (NULL-ness aside).
-fn free(r: &Rule) -> bool {
-    Rule {
+fn free(r: &ValueRule) -> bool {
+    ValueRule {
         not_null: false,
         null: false,
         ..r.clone()
-    } == Rule::default()
+    } == ValueRule::default()
 }
 
 /// Rows for one table: where each column stands on the ladder of strategies.
@@ -538,7 +538,7 @@ struct Planner<'a> {
     table: &'a Table,
     cols: Vec<&'a Column>,
     kinds: Vec<Kind>,
-    rules: Vec<Rule>,
+    rules: Vec<ValueRule>,
     nullable: Vec<bool>,
     model: Model,
     next_id: Option<i64>,
@@ -834,7 +834,7 @@ fn planner<'a>(
         .flat_map(|(c, d)| d.checks.values().map(|e| (c.name.as_str(), e.as_str())))
         .collect();
     let model = checks::model(backend, &checks, &domain_checks);
-    let rules: Vec<Rule> = cols
+    let rules: Vec<ValueRule> = cols
         .iter()
         .map(|c| model.rule(&c.name).cloned().unwrap_or_default())
         .collect();
@@ -1066,7 +1066,7 @@ fn fill_reference(conn: &mut dyn Dialect, schema: &Schema, d: &Deferred) -> Resu
             sets.join(", "),
             wheres.join(" AND ")
         );
-        guarded(conn, &sql)?;
+        in_savepoint(conn, &sql)?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@
 //! arrays. [`Strategy::Plain`] (ASCII, short) and [`Strategy::Minimal`] are what the seeder
 //! falls back to when the database refuses a row.
 
-use super::checks::{Case, Rule};
+use super::checks::{Case, ValueRule};
 use super::pattern::{Generator, fill_like, like_fixed_len, like_matches, regex_matches};
 use crate::dialects::Lit;
 use crate::url::Backend;
@@ -259,7 +259,7 @@ fn date_text(days: i64) -> String {
 
 /// The day for round-and-row `n`: from 2001-01-01 on, one day apart per n, within the rule's
 /// bounds.
-fn day(n: u64, rule: &Rule) -> i64 {
+fn day(n: u64, rule: &ValueRule) -> i64 {
     let mut lo = 11_323; // 2001-01-01
     let mut hi = lo + 10_000;
     if let Some(b) = &rule.lo
@@ -362,7 +362,7 @@ fn apply_case(s: &str, case: Option<Case>) -> String {
 }
 
 /// Whether `s` satisfies the text parts of `rule` within `width`.
-fn fits(s: &str, rule: &Rule, width: Option<usize>) -> bool {
+fn fits(s: &str, rule: &ValueRule, width: Option<usize>) -> bool {
     let len = s.chars().count();
     rule.min_len.is_none_or(|m| len >= m)
         && rule.max_len.is_none_or(|m| len <= m)
@@ -382,7 +382,7 @@ fn fits(s: &str, rule: &Rule, width: Option<usize>) -> bool {
 fn text(
     col: &str,
     max: Option<usize>,
-    rule: &Rule,
+    rule: &ValueRule,
     n: u64,
     row: usize,
     strategy: Strategy,
@@ -457,7 +457,7 @@ fn text(
 }
 
 /// An integer in the rule's bounds, derived from `n`.
-fn int_in(n: i64, min: i64, max: i64, rule: &Rule) -> i64 {
+fn int_in(n: i64, min: i64, max: i64, rule: &ValueRule) -> i64 {
     let lo = rule
         .lo
         .as_ref()
@@ -502,7 +502,7 @@ fn int_in(n: i64, min: i64, max: i64, rule: &Rule) -> i64 {
 
 /// A decimal with `scale` digits after the point (the last one not zero when the bounds
 /// allow), derived from `n`, within the type's precision and the rule's bounds.
-fn decimal(n: u64, precision: u32, scale: u32, rule: &Rule, strategy: Strategy) -> String {
+fn decimal(n: u64, precision: u32, scale: u32, rule: &ValueRule, strategy: Strategy) -> String {
     let scale = scale.min(18);
     let unit = 10i128.pow(scale);
     let int_digits = precision.saturating_sub(scale).min(18);
@@ -559,7 +559,7 @@ fn decimal(n: u64, precision: u32, scale: u32, rule: &Rule, strategy: Strategy) 
     if neg { format!("-{body}") } else { body }
 }
 
-fn json_value(n: u64, rule: &Rule, strategy: Strategy) -> String {
+fn json_value(n: u64, rule: &ValueRule, strategy: Strategy) -> String {
     let items = rule.min_items.unwrap_or(0).max(3);
     let items = rule.max_items.map_or(items, |m| items.min(m));
     let array = |k: usize| -> String {
@@ -608,7 +608,14 @@ fn array_element(v: &Lit) -> String {
 
 /// A value of `kind` for round-and-row `n` (`row` is its place in the round).
 #[must_use]
-pub fn value(name: &str, kind: &Kind, rule: &Rule, n: u64, row: usize, strategy: Strategy) -> Lit {
+pub fn value(
+    name: &str,
+    kind: &Kind,
+    rule: &ValueRule,
+    n: u64,
+    row: usize,
+    strategy: Strategy,
+) -> Lit {
     if let Some(pick) = one_of_value(kind, rule, row) {
         return pick;
     }
@@ -679,7 +686,7 @@ pub fn value(name: &str, kind: &Kind, rule: &Rule, n: u64, row: usize, strategy:
 }
 
 /// A value from the CHECK's `IN (...)` list (less its `NOT IN`), as `kind` writes it.
-fn one_of_value(kind: &Kind, rule: &Rule, row: usize) -> Option<Lit> {
+fn one_of_value(kind: &Kind, rule: &ValueRule, row: usize) -> Option<Lit> {
     let list = rule.one_of.as_ref()?;
     let allowed: Vec<&String> = list.iter().filter(|v| !rule.not_in.contains(v)).collect();
     let pick = allowed.get(row % allowed.len().max(1))?;
@@ -731,14 +738,14 @@ fn set_text(values: &[String], row: usize, strategy: Strategy) -> String {
 fn array_text(
     name: &str,
     elem: &Kind,
-    rule: &Rule,
+    rule: &ValueRule,
     n: u64,
     row: usize,
     strategy: Strategy,
 ) -> String {
     let count = rule.min_items.unwrap_or(0).max(2);
     let count = rule.max_items.map_or(count, |m| count.min(m));
-    let none = Rule::default();
+    let none = ValueRule::default();
     let parts: Vec<String> = (0..count)
         .map(|i| {
             array_element(&value(
@@ -769,7 +776,7 @@ fn bits_text(n: u64, len: usize) -> String {
 
 /// A non-empty range `[a,b)` of `elem` values.
 fn range(name: &str, elem: &Kind, n: u64, row: usize) -> String {
-    let none = Rule::default();
+    let none = ValueRule::default();
     let a = value(name, elem, &none, n, row, Strategy::Plain);
     let b = match &a {
         Lit::Int(i) => Lit::Int(i + 10),
@@ -905,7 +912,7 @@ mod tests {
 
     #[test]
     fn rich_text_is_mixed_case_non_ascii_and_fits_the_width() {
-        let none = Rule::default();
+        let none = ValueRule::default();
         let t = text_of(value(
             "title",
             &Kind::Text { max: None },
@@ -938,9 +945,9 @@ mod tests {
             narrow.chars().count() <= 5 && narrow.ends_with("3f"),
             "{narrow}"
         );
-        let upper = Rule {
+        let upper = ValueRule {
             case: Some(Case::Upper),
-            ..Rule::default()
+            ..ValueRule::default()
         };
         let u = text_of(value(
             "code",
@@ -955,12 +962,12 @@ mod tests {
 
     #[test]
     fn text_follows_like_regex_and_length() {
-        let email = Rule {
+        let email = ValueRule {
             like: vec![Pattern {
                 text: "%@%".into(),
                 case_insensitive: false,
             }],
-            ..Rule::default()
+            ..ValueRule::default()
         };
         let e = text_of(value(
             "email",
@@ -971,13 +978,13 @@ mod tests {
             Strategy::Rich,
         ));
         assert!(e.contains('@') && e.chars().count() <= 20, "{e}");
-        let slug = Rule {
+        let slug = ValueRule {
             regex: vec![Pattern {
                 text: "^[a-z0-9-]+$".into(),
                 case_insensitive: false,
             }],
             min_len: Some(3),
-            ..Rule::default()
+            ..ValueRule::default()
         };
         for n in 0..20 {
             let s = text_of(value(
@@ -994,7 +1001,7 @@ mod tests {
 
     #[test]
     fn numbers_use_their_scale_and_bounds() {
-        let none = Rule::default();
+        let none = ValueRule::default();
         let d = text_of(value(
             "total",
             &Kind::Decimal {
@@ -1008,7 +1015,7 @@ mod tests {
         ));
         let (i, f) = d.split_once('.').unwrap();
         assert!(i.len() == 4 && f.len() == 2 && !f.ends_with('0'), "{d}");
-        let ranged = Rule {
+        let ranged = ValueRule {
             lo: Some(Bound {
                 value: "0".into(),
                 strict: true,
@@ -1017,7 +1024,7 @@ mod tests {
                 value: "1".into(),
                 strict: false,
             }),
-            ..Rule::default()
+            ..ValueRule::default()
         };
         for n in 0..50 {
             let v: f64 = text_of(value(
@@ -1050,7 +1057,7 @@ mod tests {
 
     #[test]
     fn times_have_seconds_fractions_and_offsets() {
-        let none = Rule::default();
+        let none = ValueRule::default();
         let ts = text_of(value(
             "at",
             &Kind::Timestamp { frac: 6, tz: true },
@@ -1070,12 +1077,12 @@ mod tests {
             Strategy::Rich,
         ));
         assert_eq!(plain.len(), 19, "{plain}");
-        let after = Rule {
+        let after = ValueRule {
             lo: Some(Bound {
                 value: "2030-01-01".into(),
                 strict: false,
             }),
-            ..Rule::default()
+            ..ValueRule::default()
         };
         assert!(
             text_of(value("d", &Kind::Date, &after, 3, 0, Strategy::Rich)).as_str() >= "2030-01-01"
@@ -1089,7 +1096,7 @@ mod tests {
 
     #[test]
     fn composite_values() {
-        let none = Rule::default();
+        let none = ValueRule::default();
         let arr = text_of(value(
             "tags",
             &Kind::Array(Box::new(Kind::Text { max: None })),
@@ -1102,9 +1109,9 @@ mod tests {
         let j = text_of(value("doc", &Kind::Json, &none, 3, 0, Strategy::Rich));
         let parsed: serde_json::Value = serde_json::from_str(&j).unwrap();
         assert!(parsed["nested"]["list"].is_array());
-        let arr_rule = Rule {
+        let arr_rule = ValueRule {
             json_type: Some("array".into()),
-            ..Rule::default()
+            ..ValueRule::default()
         };
         let a: serde_json::Value = serde_json::from_str(&text_of(value(
             "doc",
