@@ -431,6 +431,10 @@ def sqlite_library_shared() -> bool:
 def read_source(path: str | os.PathLike[str]) -> bytes:
     """A migration file's bytes: a regular file of at most 10 MB, else `UsageError`."""
 
+def missing_lines(old: str, new: str, line: int) -> list[str]:
+    """The lines of the generated downgrade in ``new`` that the existing one in ``old`` lacks
+    (whole statements compared by syntax tree, a ``with`` header, comments)."""
+
 def fix_source(path: str, source: str) -> tuple[str, str, str, int | None]:
     """(status: missing|noop|replace|nothing, the whole new file text, one-line summary,
     line of the existing downgrade() when it already has code)."""

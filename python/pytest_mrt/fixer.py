@@ -7,7 +7,6 @@ module only reads the file, prints a unified diff and, with ``--apply``, writes 
 from __future__ import annotations
 
 import argparse
-import ast
 import difflib
 import sys
 from pathlib import Path
@@ -108,62 +107,11 @@ def cmd_fix(args: argparse.Namespace) -> int:
     return 0
 
 
-def _downgrade_def(text: str, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    """The function whose ``def`` is on ``line`` (1-based); ``None`` when the text does not
-    parse here (syntax newer than this Python)."""
-    try:
-        module = ast.parse(text.removeprefix(_BOM))
-    except SyntaxError:
-        return None
-    for node in module.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno == line:
-            return node
-    return None
-
-
-def _missing_lines(old: str, new: str, line: int) -> list[str]:
-    """The lines of the generated downgrade (in ``new``) that the existing one (in ``old``)
-    lacks: whole statements, compared by their syntax tree (so formatting does not matter),
-    a ``with`` block's header above the statements of it that are missing, and the comments
-    the existing body does not carry. A call is never cut: it is listed with all its lines."""
-    old_def, new_def = _downgrade_def(old, line), _downgrade_def(new, line)
-    if old_def is None or new_def is None:
-        # Not comparable here: everything generated, uncut.
-        body = new.splitlines()[line:]
-        return [x.rstrip() for x in body if x.strip() and x[:1].isspace()]
-    have = {ast.dump(s) for s in ast.walk(old_def) if isinstance(s, ast.stmt)}
-    old_lines = old.splitlines()
-    have_text = {x.strip() for x in old_lines[old_def.lineno : old_def.end_lineno]}
-    lines = new.splitlines()
-    shown: set[int] = set()  # 1-based line numbers to list
-    covered: set[int] = set()
-
-    def span(node: ast.stmt) -> range:
-        return range(node.lineno, (node.end_lineno or node.lineno) + 1)
-
-    for stmt in new_def.body:
-        covered.update(span(stmt))
-        if isinstance(stmt, ast.Pass) or ast.dump(stmt) in have:
-            continue
-        if isinstance(stmt, (ast.With, ast.AsyncWith)) and stmt.body:
-            missing = [s for s in stmt.body if ast.dump(s) not in have]
-            if not missing:
-                continue
-            shown.update(range(stmt.lineno, stmt.body[0].lineno))  # the header
-            for s in missing:
-                shown.update(span(s))
-        else:
-            shown.update(span(stmt))
-    for number in range(new_def.lineno + 1, (new_def.end_lineno or 0) + 1):
-        text = lines[number - 1].strip()
-        if number not in covered and text.startswith("#") and text not in have_text:
-            shown.add(number)
-    return [lines[n - 1].rstrip() for n in sorted(shown)]
-
-
 def _compare_with_existing(path: Path, old: str, new: str, line: int) -> str:
     """The answer when downgrade() already has code: it stays; list only what is missing."""
-    missing = _missing_lines(old, new, line)
+    from . import _core
+
+    missing = _core.missing_lines(old, new, line)
     code = [part for part in missing if not part.strip().startswith("#")]
     head = (
         f"{path}: downgrade() at line {line} already has code; mrt fix never rewrites it "

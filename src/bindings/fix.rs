@@ -24,6 +24,13 @@ fn fix_source(
     ))
 }
 
+/// What `mrt fix` lists for a downgrade that already has code: the lines of the generated
+/// downgrade in `new` that the existing one in `old` lacks (`line`: its `def` line).
+#[pyfunction]
+fn missing_lines(old: &str, new: &str, line: usize) -> Vec<String> {
+    fix::missing_lines(old, new, line)
+}
+
 /// A plain-English account of one migration file's text; `overrides` are the project's
 /// `severity_overrides` as `(key, severity)` pairs.
 #[pyfunction]
@@ -54,6 +61,7 @@ fn read_source(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Vec<u8>> {
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_source, m)?)?;
     m.add_function(wrap_pyfunction!(fix_source, m)?)?;
+    m.add_function(wrap_pyfunction!(missing_lines, m)?)?;
     m.add_function(wrap_pyfunction!(explain_source, m)?)?;
     Ok(())
 }

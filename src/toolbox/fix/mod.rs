@@ -23,12 +23,15 @@
 
 mod alter;
 mod layout;
+mod listing;
 mod raw_sql;
 mod restore;
 mod source_map;
 #[cfg(test)]
 mod tests;
 mod undo;
+
+pub use listing::missing_lines;
 
 use ruff_python_ast::{ModModule, PySourceType, Stmt, StmtFunctionDef};
 use ruff_python_parser::Parsed;
