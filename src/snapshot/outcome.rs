@@ -234,6 +234,15 @@ impl fmt::Display for Failure {
     }
 }
 
+/// A statement as a failure line shows it: at most 100 characters, cut with `...`.
+fn shortened(statement: &str) -> String {
+    if statement.chars().count() > 100 {
+        format!("{}...", statement.chars().take(97).collect::<String>())
+    } else {
+        statement.to_string()
+    }
+}
+
 fn unexercised(
     f: &mut fmt::Formatter<'_>,
     table: &str,
@@ -245,11 +254,7 @@ fn unexercised(
         1 => "did not match the one row seeded in it".to_string(),
         n => format!("matched none of the {n} rows seeded in it"),
     };
-    let shown = if statement.chars().count() > 100 {
-        format!("{}...", statement.chars().take(97).collect::<String>())
-    } else {
-        statement.to_string()
-    };
+    let shown = shortened(statement);
     write!(
         f,
         "Table '{table}': the upgrade's {verb} {matched}, so what it does to \
@@ -277,13 +282,10 @@ fn fails_on_data(
     } else {
         format!(" on table{plural} {}{how}", quoted.join(", "))
     };
-    let at = match statement.chars().count() {
-        0 => String::new(),
-        n if n > 100 => format!(
-            " at `{}...`",
-            statement.chars().take(97).collect::<String>()
-        ),
-        _ => format!(" at `{statement}`"),
+    let at = if statement.is_empty() {
+        String::new()
+    } else {
+        format!(" at `{}`", shortened(statement))
     };
     let named: Vec<&str> = if tables.is_empty() {
         vec!["<table>"]
