@@ -292,26 +292,36 @@ class RollbackChecker:
                 raise  # a configuration problem, the same for every revision: stop here
             on_data = exc
         at.held = {t for t in at.schema.tables if at.rows.row_count(t) > 0}
-        self._dirty = True
-        self._known = None
-        self._show("rebuild the parent without rows")
-        self._rebuild(parents)
-        at.seed_warnings, at.unseeded = [], {}
-        at.schema = self.engine.snapshot()
-        at.rows = self.engine.fingerprint(at.schema)
-        self._show("upgrade (empty tables)")
-        try:
-            self.runner.upgrade(rev)
-        except MigrationError as empty:
-            if empty.in_env_py:
-                raise
-            self._dirty = True
-            self._known = None
+        empty = self._upgrade_on_empty(rev, parents, at)
+        if empty is not None:
             self._unreachable[rev] = empty.reason
             result.add(_core.Failure.step_failed("upgrade", empty.reason))
             result.status = "failed"
-            raise _Final from None
+            raise _Final
         return on_data
+
+    def _upgrade_on_empty(
+        self, rev: str, parents: tuple[str, ...], at: _Parent | None = None
+    ) -> MigrationError | None:
+        """Rebuild the parent with empty tables (``at``, when given, is updated to it) and
+        upgrade ``rev`` there: the upgrade's error, or None when it runs. `_Blocked` when the
+        parent cannot be reached even without rows."""
+        self._show("rebuild the parent without rows")
+        self._rebuild(parents)
+        if at is not None:
+            at.seed_warnings, at.unseeded = [], {}
+            at.schema = self.engine.snapshot()
+            at.rows = self.engine.fingerprint(at.schema)
+        self._show("upgrade (empty tables)")
+        try:
+            self.runner.upgrade(rev)
+        except MigrationError as exc:
+            if exc.in_env_py:
+                raise
+            self._dirty = True
+            self._known = None
+            return exc
+        return None
 
     def _unmatched(self, sent: list[tuple[str, int]], at: _Parent) -> list[_core.Failure]:
         """The parent's tables that held rows and whose every UPDATE/DELETE in the upgrade
@@ -419,17 +429,12 @@ class RollbackChecker:
         """Whether the downgrade that failed with rows in the tables runs when they are empty:
         True (the rows made it fail), False (it fails on an empty database too, so the code
         itself is at fault); None when the revision cannot be reached without rows."""
-        self._show("downgrade (empty tables)")
         try:
-            self._rebuild(parents)
-            self.runner.upgrade(rev)
+            if self._upgrade_on_empty(rev, parents) is not None:
+                return None
         except _Blocked:
             return None
-        except MigrationError as exc:
-            if exc.in_env_py:
-                raise
-            self._dirty = True
-            return None
+        self._show("downgrade (empty tables)")
         try:
             self.runner.downgrade(target)
         except MigrationError as exc:
