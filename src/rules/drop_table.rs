@@ -1,5 +1,6 @@
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::scanner::model::{BodyKind, MigrationAST, OpKind};
+use crate::scanner::model::{same_name, BodyKind, MigrationAST, OpKind, Operation};
+use crate::scanner::state::usable;
 
 use super::Rule;
 
@@ -56,6 +57,16 @@ declare_rule! {
     /// (prefect's `flow_run_notification_queue`: pending notifications pointing at policies
     /// and states). A queue with settings of its own (prefect's `work_pool_queue`: name,
     /// priority, concurrency) is configuration, and its drop stays an error.
+    ///
+    /// A warning that names where the rows went when the upgrade converted them before the
+    /// drop: it reads every row of the table (a `SELECT` with no WHERE, join or limit), then
+    /// inserts rows built from them into another table that it did not create (the version
+    /// before already has it) and that the downgrade neither drops nor deletes from (prefect
+    /// 7655f31c5157 turns each `flow_run_notification_policy` into an `automation`). After a
+    /// rollback the data is still there, in the form the newer version gave it; what the
+    /// downgrade lacks is the conversion back. Rows moved into a table the same upgrade
+    /// creates, or that the downgrade drops, stay an error (prefect b75d279ba985 moves block
+    /// names into `block_type`, which its downgrade drops).
     pub struct DropTable;
 }
 
@@ -77,6 +88,43 @@ pub(crate) fn copied_from(
         "; but every row the migrations wrote into it was copied from {} (it was created empty by {revision}), and those tables still exist",
         names.join(", ")
     )
+}
+
+/// The tables the upgrade converted every row of `table` into before dropping it at `at`: a
+/// statement reads the whole table, and later ones insert rows (built in Python from what it
+/// read) into a table the upgrade did not create and the downgrade does not drop or delete
+/// from. Empty when there is none.
+fn converted_into<'a>(m: &MigrationAST, up: &'a [Operation], down: &[Operation], at: usize, table: &str) -> Vec<&'a str> {
+    let before = &up[..at.min(up.len())];
+    let Some(read) = before.iter().position(|o| {
+        o.kind == OpKind::Read && !o.has_where && o.reads.iter().any(|(t, _)| same_name(t, table))
+    }) else {
+        return Vec::new();
+    };
+    let kept = |target: &str| {
+        !m.creates_table(target)
+            && !down.iter().any(|d| {
+                matches!(
+                    d.kind,
+                    OpKind::DropTable | OpKind::Truncate | OpKind::Delete | OpKind::RenameTable
+                ) && d.table.as_deref().is_none_or(|x| same_name(x, target))
+            })
+    };
+    let mut into: Vec<&str> = Vec::new();
+    for o in &before[read + 1..] {
+        if o.kind == OpKind::Insert
+            && !o.writes.is_empty()
+            && !o.literal_rows
+            && let Some(target) = o.table.as_deref()
+            && !same_name(target, table)
+            && usable(o.table.as_ref()).is_some()
+            && kept(target)
+            && !into.iter().any(|t| same_name(t, target))
+        {
+            into.push(target);
+        }
+    }
+    into
 }
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
@@ -122,6 +170,15 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             super::derived_warning(op, d);
             if let Some(why) = op.table.as_deref().and_then(|t| super::runtime_state::table_reason(down, t)) {
                 super::runtime_state::warn(d, &why);
+            }
+            let into = op.table.as_deref().map(|t| converted_into(m, up, down, i, t)).unwrap_or_default();
+            if !into.is_empty() {
+                let names: Vec<String> = into.iter().map(|t| format!("'{t}'")).collect();
+                d.severity = Some(Severity::Warning);
+                d.message.push_str(&format!(
+                    "; but the upgrade first read every row and inserted rows built from them into {}, which the version before already has and the downgrade keeps: the data is converted, not lost, and only the conversion back is missing",
+                    names.join(", ")
+                ));
             }
         }
     }

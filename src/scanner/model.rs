@@ -402,7 +402,8 @@ pub struct Operation {
     pub columns: Vec<ColumnSpec>,
     /// SQL text (raw SQL operations) or the source text of the call.
     pub sql: Option<String>,
-    /// For UPDATE / DELETE: whether a WHERE clause restricts it.
+    /// For UPDATE / DELETE: whether a WHERE clause restricts it. For a SQL `SELECT`: whether
+    /// anything restricts the rows it reads (WHERE, a join, HAVING, a limit).
     pub has_where: bool,
     /// For CREATE/DROP INDEX: `CONCURRENTLY` (or `postgresql_concurrently=True`).
     pub concurrently: bool,

@@ -786,6 +786,19 @@ fn query_op(
     // `SELECT setval(...)` / `SELECT nextval(...)`: sequences do not roll back.
     let mut op = sql_op(OpKind::Read, range, stmt);
     query_reads(q, holes, &mut op.reads);
+    // Every row of one table (no WHERE, join, grouping filter or limit): what a conversion
+    // of the whole table reads.
+    op.has_where = match q.body.as_ref() {
+        SetExpr::Select(s) => {
+            s.selection.is_some()
+                || s.having.is_some()
+                || s.from.len() != 1
+                || s.from.iter().any(|f| !f.joins.is_empty())
+                || q.limit_clause.is_some()
+                || q.fetch.is_some()
+        }
+        _ => true,
+    };
     if let SetExpr::Select(select) = q.body.as_ref() {
         for item in &select.projection {
             let (SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. }) = item
