@@ -38,6 +38,9 @@ pub struct Field {
     /// The migration that last declared it (`CreateModel`, `AddField`, `AlterField`,
     /// `RenameField`): at a merge, the branch that redeclared it since they parted wins.
     pub declared: usize,
+    /// The names `RenameField` gave it before (lower-case, oldest first): at a merge, the
+    /// other branch may still hold it under one of them.
+    pub former_names: Vec<String>,
 }
 
 /// A model as the state knows it.
@@ -390,6 +393,7 @@ impl State {
                 f.filled = old.filled && field.null != Some(true);
                 f.fresh = old.fresh;
                 f.born = old.born;
+                f.former_names = old.former_names;
             }
             (true, _) => f.fresh = true,
             _ => {}
@@ -405,6 +409,7 @@ impl State {
         {
             f.facts.name = new.to_string();
             f.declared = now;
+            f.former_names.push(old.to_ascii_lowercase());
             fs.insert(new.to_ascii_lowercase(), f);
         }
     }
@@ -569,6 +574,7 @@ fn new_field(facts: FieldFacts, at: usize) -> Field {
         moved_by: None,
         born: at,
         declared: at,
+        former_names: Vec::new(),
     }
 }
 
@@ -1122,6 +1128,13 @@ fn merge_model(a: &Model, b: &Model, fork: Option<&Fork>, at: usize) -> Option<M
     let mut fields = HashMap::new();
     for k in fa.keys().chain(fb.keys()) {
         let (x, y) = (fa.get(k), fb.get(k));
+        // A field one side of a merge renamed since they parted, which the other side holds
+        // under its old name: the same field on both sides.
+        let (x, y) = match (x, y, fork) {
+            (Some(x), None, Some(f)) if f.mine_since(x.declared) => (Some(x), former(x, fa, fb)),
+            (None, Some(y), Some(f)) if f.theirs_since(y.declared) => (former(y, fb, fa), Some(y)),
+            other => (other.0, other.1),
+        };
         let f = match (x, y) {
             (Some(x), Some(y)) if x.facts == y.facts => merge_field(x, y),
             _ => match fork.and_then(|fork| pick(x, y, fork)) {
@@ -1138,6 +1151,21 @@ fn merge_model(a: &Model, b: &Model, fork: Option<&Fork>, at: usize) -> Option<M
         copied_by: a.copied_by.clone().or_else(|| b.copied_by.clone()),
         ..a.clone()
     })
+}
+
+/// The field `renamed` (of `mine`) as `theirs` holds it under one of its former names, where
+/// `mine` has nothing by that name any more.
+fn former<'m>(
+    renamed: &Field,
+    mine: &HashMap<String, Field>,
+    theirs: &'m HashMap<String, Field>,
+) -> Option<&'m Field> {
+    renamed
+        .former_names
+        .iter()
+        .rev()
+        .filter(|n| !mine.contains_key(*n))
+        .find_map(|n| theirs.get(n))
 }
 
 /// What a merge keeps of a field the sides leave differently.
@@ -1189,6 +1217,7 @@ fn merge_field(a: &Field, b: &Field) -> Field {
         // Declared alike on both: the later declaration stands for both.
         born: a.born.max(b.born),
         declared: a.declared.max(b.declared),
+        former_names: a.former_names.clone(),
     }
 }
 
@@ -1410,6 +1439,63 @@ mod tests {
                 (4, Some(true))
             ]
         );
+    }
+
+    /// A field renamed on one side of a merge and left under its old name on the other is the
+    /// renamed field after the merge, whichever side the merge names first; renamed on one
+    /// side and altered on the other, it is unknown.
+    #[test]
+    fn merge_carries_a_rename() {
+        let facts = |deps: &[&str], steps: Vec<Step>| DjangoFacts {
+            dependencies: deps.iter().map(|d| ("core".into(), (*d).into())).collect(),
+            replaces: vec![],
+            header: TextRange::default(),
+            steps,
+        };
+        let alter = |name: &str, null: bool| {
+            step(Change::AlterField {
+                model: "page".into(),
+                field: field(name, null),
+            })
+        };
+        let rename = || {
+            step(Change::RenameField {
+                model: "page".into(),
+                old: "title".into(),
+                new: "headline".into(),
+            })
+        };
+        let create = || {
+            step(Change::CreateModel {
+                name: "Page".into(),
+                fields: Some(vec![field("title", true), field("body", true)]),
+                options: Options::default(),
+            })
+        };
+        // (what the other side does, the merge's dependencies, headline's nullability at 0004)
+        for (other, merge, want) in [
+            (alter("body", false), ["0002_a", "0002_b"], Some(true)),
+            (alter("body", false), ["0002_b", "0002_a"], Some(true)),
+            (alter("title", false), ["0002_a", "0002_b"], None),
+        ] {
+            let all = [
+                ("0001", facts(&[], vec![create()])),
+                ("0002_a", facts(&["0001"], vec![rename()])),
+                ("0002_b", facts(&["0001"], vec![other])),
+                ("0003", facts(&merge, vec![])),
+                (
+                    "0004",
+                    facts(
+                        &["0003"],
+                        vec![alter("headline", false), alter("title", false)],
+                    ),
+                ),
+            ];
+            let seen = replay_core(&all);
+            let at_0004: Vec<_> = seen.0.iter().filter(|(n, _)| *n == 4).collect();
+            // The old name is gone either way.
+            assert_eq!(at_0004, vec![&(4, want), &(4, None)], "merge {merge:?}");
+        }
     }
 
     /// The arms of an `if`: what they leave alike stays known, the rest is unknown; a model
