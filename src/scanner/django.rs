@@ -2,12 +2,15 @@
 
 use std::collections::HashMap;
 
-use ruff_python_ast::{Expr, ExprCall, Stmt, StmtClassDef, StmtFunctionDef, StmtIf};
+use ruff_python_ast::{
+    ExceptHandler, Expr, ExprCall, Stmt, StmtClassDef, StmtFor, StmtFunctionDef, StmtIf, StmtTry,
+};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::django_flow;
 use super::django_helpers::{self, Helper};
 use super::django_state::{Change, DataFlow, DjangoFacts, FieldFacts, Opt, Options, Step};
+use super::django_unroll;
 use super::model::{
     BodyKind, ColumnSpec, DialectHint, Function, Kwarg, OpKind, Operation, Origin, Parents, Value,
 };
@@ -96,11 +99,23 @@ pub fn read(
             _ => None,
         })
         .collect();
+    // `MODELS = ("a", "b")` at the top of the module, for loops over it.
+    let constants: HashMap<&str, &Expr> = module
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::Assign(a) => match (a.targets.as_slice(), a.value.as_ref()) {
+                ([Expr::Name(n)], v @ (Expr::List(_) | Expr::Tuple(_))) => Some((n.id.as_str(), v)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
     let ctx = Ctx {
         source,
         functions: &functions,
         helpers: &helpers,
         lists: Some(&lists),
+        constants: Some(&constants),
     };
     let header = TextRange::new(class.range.start(), class.name.range().end());
     let mut out = DjangoMigration::empty(header);
@@ -118,11 +133,16 @@ fn class_stmt(stmt: &Stmt, ctx: &Ctx<'_>, out: &mut DjangoMigration) {
     if extend_operations(stmt, ctx, out) {
         return;
     }
-    if let Stmt::If(branch) = stmt
-        && builds_operations(stmt)
-        && branches(branch, ctx, out)
-    {
-        return;
+    if builds_operations(stmt) {
+        let read = match stmt {
+            Stmt::If(branch) => branches(branch, ctx, out),
+            Stmt::For(each) => unroll(each, ctx, out),
+            Stmt::Try(attempt) => try_arms(attempt, ctx, out),
+            _ => false,
+        };
+        if read {
+            return;
+        }
     }
     if matches!(
         stmt,
@@ -186,9 +206,57 @@ fn class_stmt(stmt: &Stmt, ctx: &Ctx<'_>, out: &mut DjangoMigration) {
 /// Per-file rules see the operations of every arm (each may be the one that runs), and the
 /// rules on the state see each against the state its arm has reached.
 fn branches(stmt: &StmtIf, ctx: &Ctx<'_>, out: &mut DjangoMigration) -> bool {
-    let mut bodies: Vec<&[Stmt]> = vec![&stmt.body];
-    bodies.extend(stmt.elif_else_clauses.iter().map(|c| c.body.as_slice()));
-    let assigns = |body: &[Stmt]| {
+    let mut bodies: Vec<Vec<&Stmt>> = vec![stmt.body.iter().collect()];
+    bodies.extend(
+        stmt.elif_else_clauses
+            .iter()
+            .map(|c| c.body.iter().collect()),
+    );
+    // No `else`: running none of the arms is one of the alternatives.
+    if stmt
+        .elif_else_clauses
+        .last()
+        .is_none_or(|c| c.test.is_some())
+    {
+        bodies.push(Vec::new());
+    }
+    alternatives(&bodies, stmt.range(), ctx, out)
+}
+
+/// Operations built under a `try` (openimis: `try: <query a column> except:
+/// operations.append(migrations.AddField(...))`): the body with its `else`, or one of the
+/// handlers, are alternatives as the arms of an `if` are ([`branches`]); the `finally` runs
+/// after either. Only when an exception can stop the body before it built anything: every
+/// statement after the first that builds `operations` builds it too (appending never raises
+/// here). Otherwise [`mark_unknown`].
+fn try_arms(stmt: &StmtTry, ctx: &Ctx<'_>, out: &mut DjangoMigration) -> bool {
+    let first = stmt.body.iter().position(builds_operations);
+    if stmt.is_star || first.is_some_and(|i| !stmt.body[i..].iter().all(builds_operations)) {
+        return false;
+    }
+    let mut bodies: Vec<Vec<&Stmt>> = vec![stmt.body.iter().chain(&stmt.orelse).collect()];
+    bodies.extend(stmt.handlers.iter().map(|h| match h {
+        ExceptHandler::ExceptHandler(h) => h.body.iter().collect(),
+    }));
+    if !alternatives(&bodies, stmt.range(), ctx, out) {
+        return false;
+    }
+    for s in &stmt.finalbody {
+        class_stmt(s, ctx, out);
+    }
+    true
+}
+
+/// Read each of `bodies` on its own and replay them as alternatives ([`Change::Branches`]).
+/// `false` (nothing read) when a body assigns `operations` afresh after operations were read
+/// before: that would discard them on one path only.
+fn alternatives(
+    bodies: &[Vec<&Stmt>],
+    range: TextRange,
+    ctx: &Ctx<'_>,
+    out: &mut DjangoMigration,
+) -> bool {
+    let assigns = |body: &[&Stmt]| {
         body.iter().any(|s| {
             matches!(s, Stmt::Assign(a) if a.targets.iter().any(
                 |t| matches!(t, Expr::Name(n) if n.id.as_str() == "operations")))
@@ -197,7 +265,7 @@ fn branches(stmt: &StmtIf, ctx: &Ctx<'_>, out: &mut DjangoMigration) -> bool {
     if !out.facts.steps.is_empty() && bodies.iter().any(|b| assigns(b)) {
         return false;
     }
-    let mut arms: Vec<Vec<Step>> = Vec::with_capacity(bodies.len() + 1);
+    let mut arms: Vec<Vec<Step>> = Vec::with_capacity(bodies.len());
     for body in bodies {
         let mut arm = DjangoMigration::empty(out.header);
         for s in body {
@@ -206,20 +274,33 @@ fn branches(stmt: &StmtIf, ctx: &Ctx<'_>, out: &mut DjangoMigration) -> bool {
         out.operations.ops.append(&mut arm.operations.ops);
         arms.push(arm.facts.steps);
     }
-    // No `else`: running none of the arms is one of the alternatives.
-    if stmt
-        .elif_else_clauses
-        .last()
-        .is_none_or(|c| c.test.is_some())
-    {
-        arms.push(Vec::new());
-    }
     out.facts.steps.push(Step {
         change: Change::Branches { arms },
-        range: stmt.range(),
+        range,
         state: true,
         db: true,
     });
+    true
+}
+
+/// `for name in ("a", "b"): operations.append(...)` over literal values (written out, or a
+/// list bound in the class body or at the module's top): the body read once per value, in
+/// order ([`django_unroll`]). `false` (nothing read) for anything else, or a body that can
+/// leave the loop early, or an `else`.
+fn unroll(stmt: &StmtFor, ctx: &Ctx<'_>, out: &mut DjangoMigration) -> bool {
+    if stmt.is_async || !stmt.orelse.is_empty() || django_unroll::leaves_early(&stmt.body) {
+        return false;
+    }
+    let Some(iterations) =
+        django_unroll::iterations(&stmt.target, &stmt.iter, &|name| ctx.constant(name))
+    else {
+        return false;
+    };
+    for iteration in iterations {
+        for s in &stmt.body {
+            class_stmt(&iteration.stmt(s), ctx, out);
+        }
+    }
     true
 }
 
@@ -265,6 +346,16 @@ fn add_operations(expr: &Expr, ctx: &Ctx<'_>, out: &mut DjangoMigration) {
         Expr::BinOp(b) if b.op == ruff_python_ast::Operator::Add => {
             add_operations(&b.left, ctx, out);
             add_operations(&b.right, ctx, out);
+        }
+        Expr::ListComp(comp) => {
+            match django_unroll::comprehension(&comp.generators, &|name| ctx.constant(name)) {
+                Some(iterations) => {
+                    for iteration in iterations {
+                        add_operation(&iteration.expr(&comp.elt), ctx, out);
+                    }
+                }
+                None => opaque(comp.range(), None, out),
+            }
         }
         Expr::Name(n) if ctx.lists.is_some_and(|l| l.contains_key(n.id.as_str())) => {
             ctx.elements(Some(expr))
@@ -438,6 +529,8 @@ struct Ctx<'a> {
     helpers: &'a HashMap<&'a str, Helper<'a>>,
     /// Lists bound to names in the class body.
     lists: Option<&'a HashMap<&'a str, &'a Expr>>,
+    /// Lists and tuples bound to names at the module's top.
+    constants: Option<&'a HashMap<&'a str, &'a Expr>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -447,6 +540,12 @@ impl<'a> Ctx<'a> {
             Some(Expr::Name(n)) => elements(self.lists?.get(n.id.as_str()).copied()),
             other => elements(other),
         }
+    }
+
+    /// A list or tuple bound to `name` in the class body, else at the module's top.
+    fn constant(&self, name: &str) -> Option<&'a Expr> {
+        let class = self.lists.and_then(|l| l.get(name).copied());
+        class.or_else(|| self.constants?.get(name).copied())
     }
 }
 
@@ -458,6 +557,7 @@ impl<'a> Ctx<'a> {
             functions: &helper.functions,
             helpers: none,
             lists: None,
+            constants: None,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod django_facts;
 pub mod django_flow;
 pub mod django_helpers;
 pub mod django_state;
+pub mod django_unroll;
 pub mod graph;
 pub mod model;
 pub mod models;
