@@ -42,6 +42,24 @@ pub struct Definition {
     pub range: TextRange,
 }
 
+/// How a column's current definition was written, for `mrt fix`: the `Column(...)` call that
+/// created it, and what `alter_column` calls changed since (their argument text). Renames and
+/// alters keep the call: the fix writes the column again from it with the state's name, type,
+/// nullability and default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ColumnText {
+    /// The `Column(...)` call of the `create_table`/`add_column` that made it.
+    pub created: Option<Definition>,
+    /// The call still says it all: no alter or rename since.
+    pub whole: bool,
+    /// The `type_=` text of the last `alter_column` that changed the type (Python source of
+    /// that revision); `None`: the type is still the created one.
+    pub type_: Option<String>,
+    /// The `server_default=` of the last `alter_column` that set it: `Some(None)` when it was
+    /// removed; `None`: still the created one.
+    pub server_default: Option<Option<String>>,
+}
+
 /// An index or a constraint of a table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Object {
@@ -157,9 +175,9 @@ pub struct Schema {
     /// Referenced table → tables that declared a foreign key to it at some point (a superset:
     /// checked against the tables on use, never pruned).
     fk_sources: HashMap<String, Vec<String>>,
-    /// (table, column), lower-case → where its definition was written. Kept apart from the
+    /// (table, column), lower-case → how its definition was written. Kept apart from the
     /// tables: it is for `mrt fix`, and never part of comparing two states.
-    definitions: HashMap<(String, String), Definition>,
+    definitions: HashMap<(String, String), ColumnText>,
     /// Index or constraint name, lower-case → the `op.create_*` call that made it (its
     /// statement range). For `mrt fix` too.
     object_definitions: HashMap<String, Definition>,
@@ -260,7 +278,16 @@ impl Schema {
     /// upgrade says it all (not altered or renamed since).
     #[must_use]
     pub fn definition(&self, table: &str, column: &str) -> Option<Definition> {
-        self.definitions.get(&(key(table), key(column))).copied()
+        let written = self.written(table, column)?;
+        written.whole.then_some(written.created?)
+    }
+
+    /// How the column's current definition was written: the call that created it and what
+    /// `alter_column` changed since. `None` when code the replay could not read (a guarded or
+    /// raw SQL change) touched it.
+    #[must_use]
+    pub fn written(&self, table: &str, column: &str) -> Option<&ColumnText> {
+        self.definitions.get(&(key(table), key(column)))
     }
 
     /// Where the index or constraint `name` of `table` was created: an unconditional
@@ -272,9 +299,10 @@ impl Schema {
         self.object_definitions.get(&key(name)).copied()
     }
 
-    /// Follow one upgrade's operations for [`Schema::definition`]: columns created by
-    /// `create_table`/`add_column` are defined there; altering, renaming or dropping a column
-    /// forgets it (its text no longer says what it is).
+    /// Follow one upgrade's operations for [`Schema::written`]: columns created by
+    /// `create_table`/`add_column` are defined there; `alter_column` and renames record what
+    /// they change; a drop, or a change the replay cannot read as Python text (guarded, raw
+    /// SQL), forgets the column.
     fn note_definitions(&mut self, ops: &[Operation], rev: usize) {
         if !self.keep_definitions {
             return;
@@ -284,9 +312,10 @@ impl Schema {
             let Some(table) = usable(op.table.as_ref()).map(key) else {
                 continue;
             };
-            let forget_table = |defs: &mut HashMap<(String, String), Definition>| {
+            let forget_table = |defs: &mut HashMap<(String, String), ColumnText>| {
                 defs.retain(|(t, _), _| *t != table);
             };
+            let plain = !op.guarded && op.origin == super::model::Origin::Op;
             match op.kind {
                 OpKind::CreateTable | OpKind::AddColumn => {
                     if op.kind == OpKind::CreateTable {
@@ -296,31 +325,33 @@ impl Schema {
                         let Some(column) = usable(Some(&spec.name)).map(key) else {
                             continue;
                         };
-                        if op.guarded || op.origin != super::model::Origin::Op {
-                            self.definitions.remove(&(table.clone(), column));
-                        } else {
-                            let at = Definition {
+                        if plain {
+                            let created = Definition {
                                 rev,
                                 range: spec.range,
                             };
-                            self.definitions.insert((table.clone(), column), at);
+                            let text = ColumnText {
+                                created: Some(created),
+                                whole: true,
+                                ..ColumnText::default()
+                            };
+                            self.definitions.insert((table.clone(), column), text);
+                        } else {
+                            self.definitions.remove(&(table.clone(), column));
                         }
                     }
                 }
-                OpKind::AlterColumn | OpKind::RenameColumn | OpKind::DropColumn => {
-                    match usable(op.column.as_ref()) {
-                        Some(column) => {
-                            self.definitions.remove(&(table, key(column)));
-                        }
-                        None => forget_table(&mut self.definitions),
-                    }
-                }
+                OpKind::AlterColumn
+                | OpKind::RenameColumn
+                | OpKind::DropColumn
+                | OpKind::SetNotNull
+                | OpKind::DropNotNull => self.note_column_change(table, op),
                 OpKind::RenameTable => {
                     let moved: Vec<_> = self
                         .definitions
                         .iter()
                         .filter(|((t, _), _)| *t == table)
-                        .map(|((_, c), d)| (c.clone(), *d))
+                        .map(|((_, c), d)| (c.clone(), d.clone()))
                         .collect();
                     forget_table(&mut self.definitions);
                     if let Some(new) = usable(op.new_name.as_ref()).map(key) {
@@ -332,6 +363,62 @@ impl Schema {
                 OpKind::DropTable => forget_table(&mut self.definitions),
                 _ => {}
             }
+        }
+    }
+
+    /// [`Schema::note_definitions`] for an operation on one column of `table`.
+    fn note_column_change(&mut self, table: String, op: &Operation) {
+        let plain = !op.guarded && op.origin == super::model::Origin::Op;
+        match op.kind {
+            OpKind::AlterColumn => {
+                // `alter_column(old, new_column_name=new, ...)`: the rename came first.
+                let renamed = op.kwarg_value("new_column_name").and_then(Value::as_str);
+                let Some(column) = renamed.or(usable(op.column.as_ref())).map(key) else {
+                    self.definitions.retain(|(t, _), _| *t != table);
+                    return;
+                };
+                if !plain {
+                    self.definitions.remove(&(table, column));
+                    return;
+                }
+                let text = self.definitions.entry((table, column)).or_default();
+                text.whole = false;
+                if let Some(t) = op.kwarg("type_") {
+                    text.type_ = Some(t.text.clone());
+                }
+                if let Some(d) = op.kwarg("server_default") {
+                    text.server_default = Some((d.value != Value::None).then(|| d.text.clone()));
+                }
+            }
+            OpKind::RenameColumn => {
+                let old = usable(op.column.as_ref()).map(key);
+                let moved = old.and_then(|c| self.definitions.remove(&(table.clone(), c)));
+                match (usable(op.new_name.as_ref()).map(key), moved) {
+                    (Some(new), Some(mut text)) if !op.guarded => {
+                        text.whole = false;
+                        self.definitions.insert((table, new), text);
+                    }
+                    (Some(new), _) => {
+                        self.definitions.remove(&(table, new));
+                    }
+                    (None, _) => self.definitions.retain(|(t, _), _| *t != table),
+                }
+            }
+            OpKind::DropColumn | OpKind::SetNotNull | OpKind::DropNotNull => {
+                match usable(op.column.as_ref()) {
+                    // The state keeps the new nullability: the call no longer says it.
+                    Some(column) if op.kind != OpKind::DropColumn && !op.guarded => {
+                        if let Some(text) = self.definitions.get_mut(&(table, key(column))) {
+                            text.whole = false;
+                        }
+                    }
+                    Some(column) => {
+                        self.definitions.remove(&(table, key(column)));
+                    }
+                    None => self.definitions.retain(|(t, _), _| *t != table),
+                }
+            }
+            _ => {}
         }
     }
 

@@ -117,32 +117,59 @@ impl Chain {
         names.iter().all(|n| self.imported.contains(n))
     }
 
-    /// The column before the upgrade, when the replay knows its table for sure.
+    /// The column before the upgrade, when the replay knows its table for sure: its type and
+    /// server default as the state says they are now (an `alter_column` since its creation
+    /// wins over the `Column(...)` call that created it), and its whole definition, written
+    /// again from that call when the column was altered or renamed since.
     #[must_use]
     pub fn column(&self, table: &str, column: &str) -> Option<ColumnBefore> {
         let t = self.schema.table(table).filter(|t| t.sure)?;
         let col = t.column(column)?;
-        let written = self
-            .schema
-            .definition(table, column)
+        let written = self.schema.written(table, column);
+        let created = written
+            .and_then(|w| w.created)
             .and_then(|at| self.text(at))
-            .and_then(parse_column)
-            .filter(|c| self.usable_here(&c.names));
-        let server_default = match &written {
-            Some(c) => Some(c.server_default.clone()),
-            None if col.default_known && col.default.is_none() => Some(None),
-            None => None,
+            .and_then(parse_column);
+        let python = |text: &str| {
+            let parsed = ruff_python_parser::parse_expression(text).ok()?;
+            let text = one_line(text)?;
+            self.usable_here(&root_names(parsed.expr())).then_some(text)
         };
+        let type_ = match written.and_then(|w| w.type_.as_deref()) {
+            Some(altered) => python(altered),
+            None => created.as_ref().and_then(|c| python(c.type_.as_deref()?)),
+        };
+        let server_default = match written.and_then(|w| w.server_default.as_ref()) {
+            Some(Some(altered)) => python(altered).map(Some),
+            Some(None) => Some(None),
+            None => match &created {
+                Some(c) => match &c.server_default {
+                    Some(d) => python(d).map(Some),
+                    None => Some(None),
+                },
+                None if col.default_known && col.default.is_none() => Some(None),
+                None => None,
+            },
+        };
+        let definition = match (written, &created) {
+            (Some(w), Some(c)) if w.whole => Some(c.definition.clone()),
+            (Some(_), Some(c)) => rebuilt(
+                c,
+                &col.name,
+                type_.as_deref(),
+                col.nullable,
+                server_default.as_ref(),
+            ),
+            _ => None,
+        }
+        .filter(|d| python(d).is_some());
         Some(ColumnBefore {
             name: col.name.clone(),
             nullable: col.nullable,
             server_default,
-            type_: written.as_ref().and_then(|c| c.type_.clone()),
-            inline: written
-                .as_ref()
-                .map(|c| c.inline.clone())
-                .unwrap_or_default(),
-            definition: written.map(|c| c.definition),
+            type_,
+            inline: created.map(|c| c.inline).unwrap_or_default(),
+            definition,
         })
     }
 
@@ -239,6 +266,11 @@ fn scan_siblings(dir: &Path, target: &Path) -> Option<Vec<FileScan>> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct WrittenColumn {
     definition: String,
+    /// The callee as written (`sa.Column`).
+    func: String,
+    /// The positional arguments after the name other than the type (`sa.ForeignKey(...)`),
+    /// and the keywords other than `type_`, `nullable` and `server_default`, on one line each.
+    others: Vec<String>,
     type_: Option<String>,
     /// `None` when it had none.
     server_default: Option<String>,
@@ -259,20 +291,6 @@ fn parse_column(text: &str) -> Option<WrittenColumn> {
     let slice =
         |e: &Expr| one_line(&text[e.range()]).unwrap_or_else(|| text[e.range()].to_string());
     // As SQLAlchemy reads it: the name first, then the type, foreign keys and constraints.
-    let type_ = arg(call, None, "type_").map(slice).or_else(|| {
-        call.arguments
-            .args
-            .iter()
-            .skip(1)
-            .find(|a| match a {
-                Expr::Call(c) => !matches!(
-                    last_name(&c.func),
-                    Some("ForeignKey" | "CheckConstraint" | "Identity" | "Computed" | "Sequence")
-                ),
-                _ => true,
-            })
-            .map(slice)
-    });
     let is_true = |kw: &str| arg(call, None, kw).map(slice).as_deref() == Some("True");
     let mut inline = Vec::new();
     for (kw, kind) in [
@@ -292,13 +310,61 @@ fn parse_column(text: &str) -> Option<WrittenColumn> {
     if foreign_key {
         inline.push(ConstraintKind::ForeignKey);
     }
+    let type_at = arg(call, None, "type_").or_else(|| {
+        call.arguments.args.iter().skip(1).find(|a| match a {
+            Expr::Call(c) => !matches!(
+                last_name(&c.func),
+                Some("ForeignKey" | "CheckConstraint" | "Identity" | "Computed" | "Sequence")
+            ),
+            _ => true,
+        })
+    });
+    let mut others: Vec<String> = call
+        .arguments
+        .args
+        .iter()
+        .skip(1)
+        .filter(|a| type_at.is_none_or(|t| t.range() != a.range()))
+        .map(slice)
+        .collect();
+    for k in &call.arguments.keywords {
+        match k.arg.as_ref().map(ruff_python_ast::Identifier::as_str) {
+            Some("type_" | "nullable" | "server_default") => {}
+            Some(name) => others.push(format!("{name}={}", slice(&k.value))),
+            None => others.push(format!("**{}", slice(&k.value))),
+        }
+    }
     Some(WrittenColumn {
         definition: one_line(text)?,
-        type_,
+        func: slice(&call.func),
+        others,
+        type_: type_at.map(slice),
         server_default: arg(call, None, "server_default").map(slice),
         inline,
         names: root_names(parsed.expr()),
     })
+}
+
+/// A column written again from the call that created it, as the state has it now: its current
+/// name, type, nullability and server default; `None` when the state does not know one of
+/// them (never a guess).
+fn rebuilt(
+    created: &WrittenColumn,
+    name: &str,
+    type_: Option<&str>,
+    nullable: Option<bool>,
+    server_default: Option<&Option<String>>,
+) -> Option<String> {
+    let mut args = vec![crate::toolbox::py_str(name), type_?.to_string()];
+    args.extend(created.others.iter().cloned());
+    args.push(format!(
+        "nullable={}",
+        if nullable? { "True" } else { "False" }
+    ));
+    if let Some(default) = server_default? {
+        args.push(format!("server_default={default}"));
+    }
+    Some(format!("{}({})", created.func, args.join(", ")))
 }
 
 /// The plain names an expression reads (`sa` in `sa.Column(...)`, `String` in `String(30)`):

@@ -84,7 +84,7 @@ fn a_dropped_column_with_a_server_default_comes_back_as_defined() {
         r#"    # mrt fix: NOT REVERSIBLE: op.drop_column("model_versions", "status")
     # mrt fix: upgrade() deletes column model_versions.status and every value in it; no downgrade
     # mrt fix: can bring the values back.
-    # mrt fix: The column comes back empty, as the revision that created it defined it:
+    # mrt fix: The column comes back empty, as the chain before this revision defines it:
     op.add_column("model_versions", sa.Column("status", sa.String(20), server_default="READY"))
 "#
     );
@@ -134,9 +134,9 @@ fn a_dropped_table_is_re_created_with_its_keys_and_indexes() {
 
 #[test]
 fn what_the_state_does_not_know_is_named_not_guessed() {
-    // A later revision altered run_link (its text no longer says what it is) and added a
-    // foreign key with a MATCH clause the state does not keep.
-    let middle = "    op.alter_column(\"model_versions\", \"run_link\", type_=sa.Text())\n    op.create_table(\"runs\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n    op.execute(\"ALTER TABLE model_versions ADD CONSTRAINT fk_run FOREIGN KEY (version) REFERENCES runs (id) MATCH FULL\")\n";
+    // A later revision altered run_link in raw SQL (no Python text says what it is now) and
+    // added a foreign key with a MATCH clause the state does not keep.
+    let middle = "    op.execute(\"ALTER TABLE model_versions ALTER COLUMN run_link TYPE text\")\n    op.create_table(\"runs\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n    op.execute(\"ALTER TABLE model_versions ADD CONSTRAINT fk_run FOREIGN KEY (version) REFERENCES runs (id) MATCH FULL\")\n";
     let body = fixed_on_chain(
         "unknown",
         Some(middle),
@@ -409,4 +409,67 @@ fn a_foreign_key_keeps_its_on_delete_action() {
         body.contains("    op.create_foreign_key(\n        \"fk_run\",\n        \"model_versions\",\n        \"runs\",\n        [\"version\"],\n        [\"id\"],\n        ondelete=\"CASCADE\",\n    )\n"),
         "{body}"
     );
+}
+
+#[test]
+fn an_earlier_alter_in_the_chain_gives_the_old_type_not_existing_type() {
+    // `mid` widened state_type; this upgrade still says existing_type=sa.String(50) (stale):
+    // the downgrade restores what the replayed state says it was just before.
+    let body = fixed_on_chain(
+        "alter-after-alter",
+        Some(
+            "    op.alter_column(\"model_versions\", \"state_type\", type_=sa.String(100), existing_type=sa.String(50))\n",
+        ),
+        "    op.alter_column(\"model_versions\", \"state_type\", type_=sa.Text(), existing_type=sa.String(50))\n",
+    );
+    assert_eq!(
+        body,
+        "    op.alter_column(\n        \"model_versions\",\n        \"state_type\",\n        type_=sa.String(100),\n        existing_type=sa.Text(),\n        existing_nullable=False,\n        existing_server_default=None,\n    )\n"
+    );
+}
+
+#[test]
+fn a_dropped_column_altered_and_renamed_since_comes_back_as_the_state_has_it() {
+    // Its definition is written again from the call that created it, with the name, type,
+    // nullability and server default the chain gave it since.
+    let body = fixed_on_chain(
+        "drop-altered",
+        Some(
+            "    op.alter_column(\"model_versions\", \"run_link\", new_column_name=\"link\", type_=sa.Text(), server_default=\"none\")\n",
+        ),
+        "    op.drop_column(\"model_versions\", \"link\")\n",
+    );
+    assert_eq!(
+        body,
+        r#"    # mrt fix: NOT REVERSIBLE: op.drop_column("model_versions", "link")
+    # mrt fix: upgrade() deletes column model_versions.link and every value in it; no downgrade can
+    # mrt fix: bring the values back.
+    # mrt fix: The column comes back empty, as the chain before this revision defines it:
+    op.add_column(
+        "model_versions",
+        sa.Column("link", sa.Text(), nullable=True, server_default="none"),
+    )
+"#
+    );
+}
+
+#[test]
+fn a_dropped_column_made_not_null_in_sql_since_is_not_written_back_as_nullable() {
+    // The created call says nullable=True; raw SQL made it NOT NULL since. Adding it back NOT
+    // NULL without a default fails on a filled table: a hint with the state's definition.
+    let body = fixed_on_chain(
+        "drop-set-not-null",
+        Some("    op.execute(\"ALTER TABLE model_versions ALTER COLUMN run_link SET NOT NULL\")\n"),
+        "    op.drop_column(\"model_versions\", \"run_link\")\n",
+    );
+    assert!(
+        body.contains("sa.Column(\"run_link\", sa.String(500), nullable=False)"),
+        "{body}"
+    );
+    let code: Vec<&str> = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    assert_eq!(code, ["pass"], "{body}");
 }

@@ -372,7 +372,7 @@ impl<'a> Gen<'a> {
             self.comment(vec![
                 format!("NOT REVERSIBLE: {shown}"),
                 loss,
-                "The column comes back empty, as the revision that created it defined it:"
+                "The column comes back empty, as the chain before this revision defines it:"
                     .to_string(),
             ]);
             self.reversed += 1;
