@@ -116,6 +116,7 @@ pub fn read(
         helpers: &helpers,
         lists: Some(&lists),
         constants: Some(&constants),
+        depth: 0,
     };
     let header = TextRange::new(class.range.start(), class.name.range().end());
     let mut out = DjangoMigration::empty(header);
@@ -283,6 +284,56 @@ fn alternatives(
     true
 }
 
+/// `operations = build_operations()`: a function of the module, called without arguments,
+/// that returns a list written out, or one it builds under a name of its own (`ops = []`,
+/// appends, loops and `if`s as the class body may have them, `return ops` last): read as if
+/// the class built it. `false` (nothing read) for anything else: parameters, decorators, a
+/// `return` before the end.
+fn built_by(call: &ExprCall, ctx: &Ctx<'_>, out: &mut DjangoMigration) -> bool {
+    let Expr::Name(name) = call.func.as_ref() else {
+        return false;
+    };
+    let Some(func) = ctx.functions.get(name.id.as_str()) else {
+        return false;
+    };
+    if !call.arguments.is_empty()
+        || !func.parameters.is_empty()
+        || !func.decorator_list.is_empty()
+        || func.is_async
+        || ctx.depth >= MAX_CALL_DEPTH
+    {
+        return false;
+    }
+    let ctx = &Ctx {
+        depth: ctx.depth + 1,
+        ..*ctx
+    };
+    let Some((Stmt::Return(last), body)) = func.body.split_last() else {
+        return false;
+    };
+    if django_unroll::returns(body) {
+        return false;
+    }
+    match last.value.as_deref() {
+        Some(Expr::Name(local)) => {
+            // Built apart: its `ops = []` must not discard what the class read before.
+            let mut built = DjangoMigration::empty(out.header);
+            for s in body {
+                let s = django_unroll::renamed(s, local.id.as_str(), "operations");
+                class_stmt(&s, ctx, &mut built);
+            }
+            out.operations.ops.append(&mut built.operations.ops);
+            out.facts.steps.append(&mut built.facts.steps);
+            true
+        }
+        Some(list @ (Expr::List(_) | Expr::Tuple(_) | Expr::ListComp(_))) if body.is_empty() => {
+            add_operations(list, ctx, out);
+            true
+        }
+        _ => false,
+    }
+}
+
 /// `for name in ("a", "b"): operations.append(...)` over literal values (written out, or a
 /// list bound in the class body or at the module's top): the body read once per value, in
 /// order ([`django_unroll`]). `false` (nothing read) for anything else, or a body that can
@@ -347,6 +398,7 @@ fn add_operations(expr: &Expr, ctx: &Ctx<'_>, out: &mut DjangoMigration) {
             add_operations(&b.left, ctx, out);
             add_operations(&b.right, ctx, out);
         }
+        Expr::Call(call) if built_by(call, ctx, out) => {}
         Expr::ListComp(comp) => {
             match django_unroll::comprehension(&comp.generators, &|name| ctx.constant(name)) {
                 Some(iterations) => {
@@ -523,6 +575,7 @@ fn project_field(func: &Expr) -> bool {
 
 /// What operations are read against: the source, the module's functions and the functions
 /// imported from the project.
+#[derive(Clone, Copy)]
 struct Ctx<'a> {
     source: &'a str,
     functions: &'a HashMap<&'a str, &'a StmtFunctionDef>,
@@ -531,6 +584,8 @@ struct Ctx<'a> {
     lists: Option<&'a HashMap<&'a str, &'a Expr>>,
     /// Lists and tuples bound to names at the module's top.
     constants: Option<&'a HashMap<&'a str, &'a Expr>>,
+    /// How many functions that build the operations ([`built_by`]) are being read.
+    depth: usize,
 }
 
 impl<'a> Ctx<'a> {
@@ -558,6 +613,7 @@ impl<'a> Ctx<'a> {
             helpers: none,
             lists: None,
             constants: None,
+            depth: 0,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Loops over literal values in a Django `Migration` class (`for name in ("a", "b"):` and
 //! `[migrations.DeleteModel(name=n) for n in ("A", "B")]`), unrolled: each iteration is the
 //! loop's body with its variables replaced by that iteration's values, so the operations it
-//! builds are read as if written out.
+//! builds are read as if written out. Also the list a module function builds under another
+//! name (`ops = []; ops.append(...); return ops`), read as `operations` ([`renamed`]).
 
 use ruff_python_ast::visitor::transformer::{Transformer, walk_expr};
 use ruff_python_ast::{Comprehension, Expr, Stmt};
@@ -42,6 +43,48 @@ impl Iteration<'_> {
         self.visit_expr(&mut out);
         out
     }
+}
+
+/// `stmt` with the name `from` read as `to` (a function's local list as the class's
+/// `operations`).
+#[must_use]
+pub fn renamed(stmt: &Stmt, from: &str, to: &'static str) -> Stmt {
+    struct Rename<'r> {
+        from: &'r str,
+        to: &'static str,
+    }
+    impl Transformer for Rename<'_> {
+        fn visit_expr(&self, expr: &mut Expr) {
+            if let Expr::Name(n) = expr
+                && n.id.as_str() == self.from
+            {
+                n.id = ruff_python_ast::name::Name::new_static(self.to);
+            }
+            walk_expr(self, expr);
+        }
+    }
+    let mut out = stmt.clone();
+    Rename { from, to }.visit_stmt(&mut out);
+    out
+}
+
+/// Does a function body `return` anywhere (nested functions and classes aside)?
+#[must_use]
+pub fn returns(body: &[Stmt]) -> bool {
+    use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};
+    struct Finds(bool);
+    impl<'x> StatementVisitor<'x> for Finds {
+        fn visit_stmt(&mut self, stmt: &'x Stmt) {
+            match stmt {
+                Stmt::Return(_) => self.0 = true,
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+                _ => walk_stmt(self, stmt),
+            }
+        }
+    }
+    let mut f = Finds(false);
+    f.visit_body(body);
+    f.0
 }
 
 /// The iterations of `for <target> in <values>`, where `values` is a literal list or tuple
