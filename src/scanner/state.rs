@@ -813,48 +813,33 @@ fn column_of(spec: &ColumnSpec, in_create: bool) -> Column {
     }
 }
 
-/// Objects a column definition declares inline (FK, unique, index).
+/// Objects a column definition declares inline (FK, unique, index, primary key).
 fn inline_objects(spec: &ColumnSpec) -> Vec<Object> {
+    let on_column = |kind, ref_table: Option<String>, sure| Object {
+        kind,
+        name: None,
+        columns: vec![spec.name.clone()],
+        ref_table,
+        detail: KeyDetail::default(),
+        sure,
+    };
     let mut out = Vec::new();
     if spec.fk_table.is_some() || spec.fk_ondelete.is_some() {
-        out.push(Object {
-            kind: ConstraintKind::ForeignKey,
-            name: None,
-            columns: vec![spec.name.clone()],
-            ref_table: spec.fk_table.clone(),
-            detail: KeyDetail::default(),
-            sure: spec.fk_table.is_some(),
-        });
+        let sure = spec.fk_table.is_some();
+        out.push(on_column(
+            ConstraintKind::ForeignKey,
+            spec.fk_table.clone(),
+            sure,
+        ));
     }
-    if spec.unique {
-        out.push(Object {
-            kind: ConstraintKind::Unique,
-            name: None,
-            columns: vec![spec.name.clone()],
-            ref_table: None,
-            detail: KeyDetail::default(),
-            sure: true,
-        });
-    }
-    if spec.index {
-        out.push(Object {
-            kind: ConstraintKind::Index,
-            name: None,
-            columns: vec![spec.name.clone()],
-            ref_table: None,
-            detail: KeyDetail::default(),
-            sure: true,
-        });
-    }
-    if spec.primary_key {
-        out.push(Object {
-            kind: ConstraintKind::PrimaryKey,
-            name: None,
-            columns: vec![spec.name.clone()],
-            ref_table: None,
-            detail: KeyDetail::default(),
-            sure: true,
-        });
+    for (declared, kind) in [
+        (spec.unique, ConstraintKind::Unique),
+        (spec.index, ConstraintKind::Index),
+        (spec.primary_key, ConstraintKind::PrimaryKey),
+    ] {
+        if declared {
+            out.push(on_column(kind, None, true));
+        }
     }
     out
 }
