@@ -129,7 +129,7 @@ def scan(folders: dict[str, Path]) -> tuple[list[dict[str, Any]], dict[str, floa
                 if p.is_dir() and any(f.name[:4].isdigit() for f in p.glob("*.py"))
             )
         start = time.perf_counter()
-        out, _code, _notes = _core.check_cli(paths, "json")
+        out = _core.check_cli(paths, "json").text
         times[label] = time.perf_counter() - start
         for f in json.loads(out):
             f["project"] = label

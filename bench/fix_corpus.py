@@ -90,18 +90,19 @@ def main() -> int:
     for label, folder in folders.items():
         findings: dict[str, list[str]] = defaultdict(list)
         if args.explain:
-            out, _code, _notes = _core.check_cli([str(folder)], "json")
+            out = _core.check_cli([str(folder)], "json").text
             for f in json.loads(out):
                 findings[str(Path(f["file"]).resolve())].append(f["severity"])
         for path in sorted(folder.glob("*.py")):
             old = path.read_text()
             try:
-                status, new, _message, line = _core.fix_source(str(path), old)
+                fix = _core.fix_source(str(path), old)
             except _core.MRTError as exc:
                 if "not an Alembic or Django migration" not in str(exc):
                     problems.append(f"{label} {path.name}: {exc}")
                 continue
             files += 1
+            status, new, line = fix.status, fix.new_source, fix.existing_line
             statuses[status] += 1
             if status != "nothing":
                 for text in generated_downgrade(new):

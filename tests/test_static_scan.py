@@ -211,7 +211,7 @@ def test_a_findings_dict_has_the_json_renderers_keys_in_order() -> None:
 
     from pytest_mrt import _core
 
-    out, _code, _notes = _core.check_cli([str(BLOG)], "json")
+    out = _core.check_cli([str(BLOG)], "json").text
     rendered = json.loads(out)[0]
     warning = RiskWarning(**rendered)
     assert list(warning.to_dict()) == list(rendered) == _core.FINDING_KEYS

@@ -43,12 +43,32 @@ def config_keys() -> list[str]:
 def read_pyproject(dir: str | os.PathLike[str]) -> dict[str, Any] | None:
     """``[tool.mrt]`` of ``dir/pyproject.toml``, checked; None when there is none."""
 
-def project_settings(
-    dir: str | os.PathLike[str],
-) -> tuple[list[tuple[str, str]], list[str]]:
-    """(severity_overrides pairs, skip keys) of ``dir/pyproject.toml``'s ``[tool.mrt]``."""
+@final
+class ProjectSettings:
+    """What `mrt check` and `mrt explain` use of a ``pyproject.toml``'s ``[tool.mrt]``."""
+
+    @property
+    def overrides(self) -> list[tuple[str, str]]:
+        """``severity_overrides`` as ``(key, severity)`` pairs, in the file's order."""
+    @property
+    def skip(self) -> list[str]: ...
+
+def project_settings(dir: str | os.PathLike[str]) -> ProjectSettings:
+    """``dir/pyproject.toml``'s ``[tool.mrt]`` settings (empty without one)."""
 
 # -- static scanner (src/bindings/scan.rs) -----------------------------------------------
+
+@final
+class CheckOutput:
+    """What `check_cli` rendered."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def exit_code(self) -> int: ...
+    @property
+    def notes(self) -> list[str]:
+        """One-line remarks for stderr (override keys that name no rule)."""
 
 def check_cli(
     paths: list[str],
@@ -59,8 +79,8 @@ def check_cli(
     skip: list[str] = ...,
     strict: bool = False,
     width: int = 80,
-) -> tuple[str, int, list[str]]:
-    """Scan and render in one call: (text, exit code, notes for stderr)."""
+) -> CheckOutput:
+    """Scan and render in one call."""
 
 # -- public value types (src/bindings/public_types.rs) ------------------------------------
 
@@ -151,16 +171,43 @@ class MigrationAST:
         depends_on: list[str] | None = None,
     ) -> MigrationAST: ...
 
+@final
+class ScanOutcome:
+    """What `scan` found."""
+
+    @property
+    def findings(self) -> list[RiskWarning]: ...
+    @property
+    def migrations(self) -> list[MigrationAST]:
+        """The parsed migrations (only when ``with_migrations``)."""
+    @property
+    def unknown_keys(self) -> list[str]:
+        """``severity_overrides`` keys that name no rule or pattern."""
+
 def scan(
     paths: list[str],
     overrides: list[tuple[str, str]] = ...,
     skip: list[str] = ...,
     with_migrations: bool = False,
-) -> tuple[list[RiskWarning], list[MigrationAST], list[str]]:
-    """(findings, migrations (when ``with_migrations``), unknown override keys)."""
+) -> ScanOutcome: ...
 
-def rules() -> list[tuple[str, str, str, str, str]]:
-    """Every rule: (code, name, pattern, severity, summary)."""
+@final
+class RuleInfo:
+    """One rule, as `mrt rules` lists it."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def pattern(self) -> str: ...
+    @property
+    def severity(self) -> _Severity: ...
+    @property
+    def summary(self) -> str: ...
+
+def rules() -> list[RuleInfo]:
+    """Every rule, in code order."""
 
 def rule_doc(key: str) -> str:
     """One rule's documentation, by code, name or pattern name."""
@@ -168,8 +215,54 @@ def rule_doc(key: str) -> str:
 FINDING_KEYS: list[str]
 """The keys of a finding's JSON object, in order (src/render/json.rs)."""
 
-def graph_order(nodes: list[tuple[str, list[str], str]]) -> list[int]:
-    """Indices of (revision, parents, file) nodes: parents first, ties by file, cycles last."""
+# -- the revision graph (src/bindings/graph.rs) -------------------------------------------
+
+def parents_of(down_revision: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    """The revision ids a ``down_revision`` names (empty for a base)."""
+
+@final
+class GraphNode:
+    """One revision as the report's graph sees it."""
+
+    def __new__(cls, revision: str, parents: list[str], file: str) -> GraphNode: ...
+    @property
+    def revision(self) -> str: ...
+    @property
+    def parents(self) -> list[str]: ...
+    @property
+    def file(self) -> str: ...
+
+@final
+class GraphDot:
+    """Where one revision's dot goes; ``node`` indexes the nodes given to `graph_layout`."""
+
+    @property
+    def node(self) -> int: ...
+    @property
+    def x(self) -> int: ...
+    @property
+    def y(self) -> int: ...
+
+@final
+class GraphLayout:
+    """The drawing of a revision graph."""
+
+    @property
+    def dots(self) -> list[GraphDot]:
+        """One per node, in graph order: parents first, ties by file, a cycle last."""
+    @property
+    def edges(self) -> list[str]:
+        """SVG path data of each parent → child edge."""
+    @property
+    def width(self) -> int:
+        """Width of the lanes: the labels start right of it."""
+    @property
+    def height(self) -> int: ...
+
+def graph_layout(nodes: list[GraphNode]) -> GraphLayout:
+    """Rows, lanes and edges of the revision graph."""
+
+# -- skip and severity (src/bindings/scan.rs) ---------------------------------------------
 
 def skipped_revisions(keys: list[str], revisions: list[str]) -> dict[str, str]:
     """{revision: skip key} for each revision a key names: its exact id or a unique prefix."""
@@ -369,6 +462,45 @@ def results_json(results: list[RevisionResult]) -> str:
     """The results file: the `to_dict` objects as Python's ``json.dumps(indent=2)`` wrote them."""
 
 @final
+class DbObject:
+    """One database object; ordered, compared and hashed by its fields in this order."""
+
+    def __new__(cls, kind: str, schema: str, name: str, table: str = ...) -> DbObject: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def schema(self) -> str: ...
+    @property
+    def name(self) -> str:
+        """Functions carry their argument types: ``f(integer, text)``."""
+    @property
+    def table(self) -> str:
+        """A trigger's table, else empty."""
+    def shown(self, dialect: str) -> str:
+        """How the guard's lines name it: ``'accounts'`` (a table), ``view reporting.totals``,
+        ``trigger audit on accounts``; the schema only when it is not the default one."""
+    def __lt__(self, value: DbObject, /) -> bool: ...
+    def __le__(self, value: DbObject, /) -> bool: ...
+    def __gt__(self, value: DbObject, /) -> bool: ...
+    def __ge__(self, value: DbObject, /) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class RecordedRun:
+    """One run recorded in the marker table."""
+
+    @property
+    def run(self) -> str: ...
+    @property
+    def pid(self) -> int: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def before(self) -> list[DbObject]:
+        """The objects that were there before the run."""
+
+@final
 class Engine:
     """One connection to the test database (its own driver, not SQLAlchemy's)."""
 
@@ -390,21 +522,16 @@ class Engine:
         custom: dict[str, list[dict[str, Any]]] | None = None,
     ) -> SeedOutcome: ...
     def insert_rows(self, table: str, rows: list[dict[str, Any]]) -> None: ...
-    def inventory(self) -> list[tuple[str, str, str, str]]:
-        """Every object the user can see, of every kind and in every schema, as
-        ``(kind, schema, name, table)`` (table: a trigger's table, else empty), sorted; the
+    def inventory(self) -> list[DbObject]:
+        """Every object the user can see, of every kind and in every schema, sorted; the
         marker table ``_mrt_run`` is left out."""
-    def tables_holding_rows(
-        self, objects: list[tuple[str, str, str, str]]
-    ) -> list[tuple[str, str, str, str]]:
+    def tables_holding_rows(self, objects: list[DbObject]) -> list[DbObject]:
         """The tables among ``objects`` that hold at least one row (unreadable: counted)."""
-    def drop_objects(self, objects: list[tuple[str, str, str, str]]) -> list[str]:
+    def drop_objects(self, objects: list[DbObject]) -> list[str]:
         """Drop exactly ``objects`` (no CASCADE); one line per object that could not go."""
-    def recorded_runs(self) -> list[tuple[str, int, str, list[tuple[str, str, str, str]]]]:
-        """The runs in the marker table: (run id, pid, host, objects before the run)."""
-    def record_run(
-        self, run: str, pid: int, host: str, before: list[tuple[str, str, str, str]]
-    ) -> None:
+    def recorded_runs(self) -> list[RecordedRun]:
+        """The runs in the marker table."""
+    def record_run(self, run: str, pid: int, host: str, before: list[DbObject]) -> None:
         """Record a run in the marker table (created when missing)."""
     def forget_run(self, run: str) -> None:
         """Remove a run from the marker table; drop the table once it is empty."""
@@ -426,6 +553,15 @@ def remember_url(url: str) -> None: ...
 def sqlite_library_shared() -> bool:
     """Whether Python's ``sqlite3`` module runs on the engine's own SQLite library."""
 
+# -- what a failed step is blamed on (src/bindings/suspects.rs) ---------------------------
+
+def table_of_error(named: str | None, message: str, statement: str | None = None) -> str | None:
+    """The table a failed step names: ``named`` (the driver's diagnostics), else the
+    database's ``message``, else the ``statement`` it refused (``_alembic_tmp_t`` is ``t``)."""
+
+def tables_named_in_strings(path: str | os.PathLike[str], tables: list[str]) -> list[str]:
+    """The ``tables`` a string of the migration file names outside ``downgrade()``."""
+
 # -- mrt fix / mrt explain (src/bindings/fix.rs) -----------------------------------------
 
 def read_source(path: str | os.PathLike[str]) -> bytes:
@@ -435,9 +571,24 @@ def missing_lines(old: str, new: str, line: int) -> list[str]:
     """The lines of the generated downgrade in ``new`` that the existing one in ``old`` lacks
     (whole statements compared by syntax tree, a ``with`` header, comments)."""
 
-def fix_source(path: str, source: str) -> tuple[str, str, str, int | None]:
-    """(status: missing|noop|replace|nothing, the whole new file text, one-line summary,
-    line of the existing downgrade() when it already has code)."""
+@final
+class FixOutcome:
+    """What `mrt fix` proposes for one file."""
+
+    @property
+    def status(self) -> Literal["missing", "noop", "replace", "nothing"]: ...
+    @property
+    def new_source(self) -> str:
+        """The whole file with the proposed downgrade."""
+    @property
+    def message(self) -> str:
+        """One line saying what was done."""
+    @property
+    def existing_line(self) -> int | None:
+        """Where the downgrade that already has code starts (``replace``)."""
+
+def fix_source(path: str, source: str) -> FixOutcome:
+    """Propose the downgrade for one Alembic file's text."""
 
 def explain_source(path: str, source: str, overrides: list[tuple[str, str]] = ...) -> str:
     """A plain-English account of one migration's text: steps, data at risk, verdict;

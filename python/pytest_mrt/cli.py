@@ -72,24 +72,24 @@ def _run_check(
 
     try:
         # The project's [tool.mrt] (read and checked in Rust: no TOML parser loads here).
-        overrides, skip = _core.project_settings(os.getcwd())
-        text, code, notes = _core.check_cli(
+        project = _core.project_settings(os.getcwd())
+        out = _core.check_cli(
             paths,
             fmt,
             select or [],
             ignore or [],
-            overrides,
-            skip,
+            project.overrides,
+            project.skip,
             strict,
             _terminal_width(),
         )
     except _core.MRTError as exc:
         raise UsageExit(str(exc)) from None
-    for note in notes:
+    for note in out.notes:
         print(f"mrt: note: {note}", file=sys.stderr)
-    sys.stdout.write(text)
+    sys.stdout.write(out.text)
     sys.stdout.flush()
-    return code
+    return out.exit_code
 
 
 def _fast_check(argv: list[str]) -> int | None:
@@ -142,8 +142,9 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     # Cut summaries to the terminal's width only on a terminal: piped output (grep, a file,
     # a CI log) keeps every word.
     width = _terminal_width() if sys.stdout.isatty() else None
-    for code, name, _pattern, severity, summary in _core.rules():
-        head = f"{code}  {name:<32} {severity:<8} "
+    for rule in _core.rules():
+        head = f"{rule.code}  {rule.name:<32} {rule.severity:<8} "
+        summary = rule.summary
         room = max(width - len(head), 20) if width is not None else len(summary)
         line = summary if len(summary) <= room else summary[: room - 1] + "…"
         print(head + line)

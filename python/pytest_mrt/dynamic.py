@@ -15,7 +15,6 @@ import dataclasses
 import datetime
 import decimal
 import json
-import re
 import sys
 import time
 import uuid
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _core
-from .models import RevisionResult, parents_of
+from .models import RevisionResult
 from .runner import AlembicRunner, MigrationError
 
 if TYPE_CHECKING:
@@ -136,7 +135,7 @@ class RollbackChecker:
             self._protect_existing_data()
         # Tables that were there before the run are the user's: compared, never written to
         # (on a copy, which is dropped afterwards, every table is seeded).
-        users = {name for kind, _schema, name, _t in self.run.before if kind == "table"}
+        users = {o.name for o in self.run.before if o.kind == "table"}
         self._foreign_tables = (
             set() if self._original else set(self.engine.snapshot().tables) & users
         )
@@ -251,7 +250,7 @@ class RollbackChecker:
     def _check(self, script: Script, result: RevisionResult) -> None:
         """The steps of one check (SPEC "What one revision's check does"); `_Final` or
         `_Blocked` when a step settles the verdict early."""
-        parents = parents_of(script.down_revision)
+        parents = _core.parents_of(script.down_revision)
         at = self._at_parent(parents)
         on_data_error = self._upgrade(script.revision, parents, at, result)
         up = self._after_upgrade(script, at, on_data_error, result)
@@ -356,7 +355,7 @@ class RollbackChecker:
                 set(existing)
                 | (set(before.tables) - set(upgraded.tables))
                 | self._tables_named(rev)
-                | _named_outside_downgrade(Path(script.path), at.held)
+                | set(_core.tables_named_in_strings(script.path, sorted(at.held)))
             )
             result.add(
                 _core.Failure.fails_on_data(
@@ -495,7 +494,7 @@ class RollbackChecker:
             folders = sorted({str(Path(s.path).parent) for s in self.runner.walk_revisions()})
             self._data_tables = {}
             try:
-                _findings, migrations, _unknown = _core.scan(folders, [], [], True)
+                migrations = _core.scan(folders, [], [], True).migrations
             except Exception:  # the scan is a refinement; the snapshot diff still applies
                 return set()
             for m in migrations:
@@ -732,24 +731,3 @@ def _unless_env_py() -> Iterator[None]:
     except MigrationError as exc:
         if exc.in_env_py:
             raise
-
-
-def _named_outside_downgrade(path: Path, tables: set[str]) -> set[str]:
-    """Of ``tables``, those named as a word in a string of the revision file outside its
-    ``downgrade()``: ``op.add_column("notes", ...)``, ``sa.text("SELECT ... FROM traces")``,
-    ``sa.table("spans", ...)``, also in the helpers the upgrade calls."""
-    import ast
-
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, UnicodeDecodeError):
-        return set()
-    skip: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "downgrade":
-            skip |= {id(n) for n in ast.walk(node)}
-    words: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
-            words |= {w.lower() for w in re.findall(r"\w+", node.value)}
-    return {t for t in tables if t.lower() in words}

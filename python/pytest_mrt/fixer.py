@@ -10,6 +10,10 @@ import argparse
 import difflib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from . import _core
 
 _BOM = "\ufeff"
 
@@ -64,20 +68,18 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
-def propose(path: Path) -> tuple[str, str, str, str, int | None]:
-    """``(status, old_text, new_text, message, existing_line)`` (see `_core.fix_source`)."""
+def propose(path: Path) -> tuple[str, str, _core.FixOutcome]:
+    """The file's text, the proposed text (its byte-order mark kept) and what
+    `_core.fix_source` says of it."""
     from . import _core
 
     text = read_migration(path)
     bom = text.startswith(_BOM)
-    body = text[1:] if bom else text
     try:
-        status, new, message, line = _core.fix_source(str(path), body)
+        fix = _core.fix_source(str(path), text[1:] if bom else text)
     except _core.MRTError as exc:
         raise InputError(str(exc)) from None
-    if bom:
-        new = _BOM + new
-    return status, text, new, message, line
+    return text, (_BOM if bom else "") + fix.new_source, fix
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
@@ -85,22 +87,21 @@ def cmd_fix(args: argparse.Namespace) -> int:
     downgrade() that already has code is never rewritten nor proposed for removal."""
     path: Path = args.file
     try:
-        status, old, new, message, line = propose(path)
-        if status == "nothing":
-            print(f"{path}: {message}")
+        old, new, fix = propose(path)
+        if fix.status == "nothing":
+            print(f"{path}: {fix.message}")
             return 0
-        if status == "replace":
+        if fix.status == "replace":
             # Working code is never proposed for removal: say what would be added, if anything.
-            sys.stdout.write(_compare_with_existing(path, old, new, line or 1))
+            sys.stdout.write(_compare_with_existing(path, old, new, fix.existing_line or 1))
             return 0
         sys.stdout.write(unified_diff(old, new, path.as_posix().lstrip("/")))
-        sys.stdout.flush()  # the diff before the status line on stderr
         sys.stdout.flush()  # the diff before the summary line on stderr
         if args.apply:
             write_atomically(path, new.encode("utf-8"))
-            print(f"mrt: wrote {path}: {message}", file=sys.stderr)
+            print(f"mrt: wrote {path}: {fix.message}", file=sys.stderr)
         else:
-            print(f"mrt: proposed for {path}: {message}", file=sys.stderr)
+            print(f"mrt: proposed for {path}: {fix.message}", file=sys.stderr)
     except InputError as exc:
         print(f"mrt: error: {exc}", file=sys.stderr)
         return 2
@@ -139,7 +140,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     try:
         try:
             # The project's severity_overrides, so the verdict agrees with `mrt check`.
-            overrides, _skip = _core.project_settings(os.getcwd())
+            overrides = _core.project_settings(os.getcwd()).overrides
         except _core.MRTError as exc:
             raise InputError(str(exc)) from None
         text = read_migration(path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Literal
 
 from . import _core
@@ -27,12 +26,3 @@ RevisionResult = _core.RevisionResult
 def plural(count: int, noun: str) -> str:
     """``1 error``, ``2 errors``: the counts users read."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def parents_of(down_revision: str | Sequence[str] | None) -> tuple[str, ...]:
-    """Alembic's ``down_revision`` (None, one id, or several for a merge) as a tuple."""
-    if down_revision is None:
-        return ()
-    if isinstance(down_revision, str):
-        return (down_revision,)
-    return tuple(down_revision)

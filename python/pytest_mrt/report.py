@@ -17,17 +17,9 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from .models import (
-    MigrationAST,
-    RevisionResult,
-    RiskWarning,
-    parents_of,
-    plural,
-)
+from . import _core
+from .models import MigrationAST, RevisionResult, RiskWarning, plural
 from .summary import coverage_text
-
-ROW_HEIGHT = 28
-LANE_WIDTH = 18
 
 
 @dataclass
@@ -70,91 +62,32 @@ def docstring_title(source: str) -> str:
     return match.group("first").rstrip("\"' ").strip()
 
 
+def _layout(nodes: Sequence[RevisionNode]) -> _core.GraphLayout:
+    """Rows (parents first, ties by file name, a cycle's revisions last), lanes and edges,
+    decided in Rust (`_core.graph_layout`, src/render/revision_graph.rs)."""
+    return _core.graph_layout([_core.GraphNode(n.revision, list(n.parents), n.file) for n in nodes])
+
+
 def graph_order(nodes: Sequence[RevisionNode]) -> list[RevisionNode]:
-    """Parents before children, ties by file name, a cycle's revisions last: the order is
-    decided in Rust (`_core.graph_order`, src/scanner/graph.rs)."""
-    from . import _core
-
-    order = _core.graph_order([(n.revision, list(n.parents), n.file) for n in nodes])
-    return [nodes[i] for i in order]
+    """The nodes in the order the report draws them (see `_layout`)."""
+    return [nodes[dot.node] for dot in _layout(nodes).dots]
 
 
-def _layout(ordered: Sequence[RevisionNode]) -> tuple[dict[str, int], list[str], int]:
-    """Lane per revision and SVG path data for every parent → child edge."""
-    row = {n.revision: i for i, n in enumerate(ordered)}
-    children: dict[str, list[str]] = {n.revision: [] for n in ordered}
-    for node in ordered:
-        for parent in node.parents:
-            if parent in children:
-                children[parent].append(node.revision)
-    lanes: list[str | None] = []  # lane → the revision it is waiting for
-    lane_of: dict[str, int] = {}
-    reserved: dict[tuple[str, str], int] = {}  # (parent, child) → lane the edge runs down
-    for node in ordered:
-        waiting = [i for i, want in enumerate(lanes) if want == node.revision]
-        if waiting:
-            lane = waiting[0]
-            for other in waiting[1:]:
-                lanes[other] = None
-        else:
-            lane = lanes.index(None) if None in lanes else len(lanes)
-            if lane == len(lanes):
-                lanes.append(None)
-        lane_of[node.revision] = lane
-        lanes[lane] = None
-        for index, child in enumerate(children[node.revision]):
-            if index == 0:
-                target = lane
-            else:
-                target = lanes.index(None) if None in lanes else len(lanes)
-                if target == len(lanes):
-                    lanes.append(None)
-            lanes[target] = child
-            reserved[(node.revision, child)] = target
-    paths = []
-
-    def x(lane: int) -> int:
-        return LANE_WIDTH * lane + LANE_WIDTH // 2 + 2
-
-    def y(r: int) -> int:
-        return ROW_HEIGHT * r + ROW_HEIGHT // 2
-
-    for (parent, child), via in reserved.items():
-        r1, r2 = row[parent], row[child]
-        x1, xv, x2 = x(lane_of[parent]), x(via), x(lane_of[child])
-        d = f"M{x1} {y(r1)}"
-        start = y(r1)
-        if xv != x1:  # branch out right below the parent
-            d += f" C{x1} {y(r1) + ROW_HEIGHT // 2} {xv} {y(r1) + ROW_HEIGHT // 2} {xv} {y(r1 + 1)}"
-            start = y(r1 + 1)
-        end = y(r2 - 1) if x2 != xv else y(r2)
-        if end > start:
-            d += f" L{xv} {end}"
-        if x2 != xv:  # merge in right above the child
-            d += f" C{xv} {end + ROW_HEIGHT // 2} {x2} {end + ROW_HEIGHT // 2} {x2} {y(r2)}"
-        paths.append(d)
-    width = LANE_WIDTH * max(1, len(lanes)) + 4
-    return lane_of, paths, width
-
-
-def _graph_svg(ordered: Sequence[RevisionNode]) -> str:
-    lane_of, paths, lanes_width = _layout(ordered)
-    height = ROW_HEIGHT * max(1, len(ordered))
-    width = lanes_width + 520
+def _graph_svg(nodes: Sequence[RevisionNode], layout: _core.GraphLayout) -> str:
+    width = layout.width + 520
     parts = [
         f'<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        f'height="{layout.height}" viewBox="0 0 {width} {layout.height}" role="img" '
         f'aria-label="revision graph">'
     ]
-    parts += [f'<path class="edge" d="{d}"/>' for d in paths]
-    for index, node in enumerate(ordered):
-        cx = LANE_WIDTH * lane_of[node.revision] + LANE_WIDTH // 2 + 2
-        cy = ROW_HEIGHT * index + ROW_HEIGHT // 2
+    parts += [f'<path class="edge" d="{d}"/>' for d in layout.edges]
+    for dot in layout.dots:
+        node = nodes[dot.node]
         label = escape(node.revision) + (f"  {escape(node.title)}" if node.title else "")
         parts.append(
             f'<a href="#rev-{_anchor(node.revision)}" class="node {node.status}" '
-            f'data-revision="{escape(node.revision)}"><circle cx="{cx}" cy="{cy}" r="6"/>'
-            f'<text x="{lanes_width + 8}" y="{cy + 4}">{label}</text></a>'
+            f'data-revision="{escape(node.revision)}"><circle cx="{dot.x}" cy="{dot.y}" r="6"/>'
+            f'<text x="{layout.width + 8}" y="{dot.y + 4}">{label}</text></a>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -223,7 +156,9 @@ def render_report(
     nodes: Iterable[RevisionNode], *, title: str, generated: _dt.datetime | None = None
 ) -> str:
     """The whole HTML document."""
-    ordered = graph_order(list(nodes))
+    given = list(nodes)
+    layout = _layout(given)
+    ordered = [given[dot.node] for dot in layout.dots]
     generated = generated or _dt.datetime.now(_dt.timezone.utc)
     errors = sum(n.errors for n in ordered)
     warnings = sum(n.warnings for n in ordered)
@@ -247,7 +182,7 @@ def render_report(
         title=escape(title),
         generated=escape(generated.strftime("%Y-%m-%d %H:%M UTC")),
         tiles=tiles,
-        graph=_graph_svg(ordered),
+        graph=_graph_svg(given, layout),
         cards=cards,
         data=data.replace("</", "<\\/"),
         css=_asset("report.css"),
@@ -325,7 +260,7 @@ def build_nodes(
     nodes = {
         m.revision: RevisionNode(
             revision=m.revision,
-            parents=parents_of(m.down_revision),
+            parents=_core.parents_of(m.down_revision),
             file=m.filename,
             title=docstring_title(m.source),
             verdict=verdicts.get(m.revision),
@@ -342,7 +277,6 @@ def build_nodes(
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``mrt report``."""
-    from . import _core
     from .config import ConfigError, MRTConfig, read_pyproject
     from .files import write_atomically
     from .static import scan_with_migrations

@@ -12,7 +12,6 @@ import contextlib
 import ctypes
 import io
 import os
-import re
 import signal
 import socket
 import threading
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._core import redact_url as redact
-from ._core import remember_url
+from ._core import remember_url, table_of_error
 from .safety import MARKER
 
 if TYPE_CHECKING:
@@ -223,21 +222,6 @@ def one_line(exc: BaseException) -> str:
     return redact(first)
 
 
-_TMP_PREFIX = "_alembic_tmp_"  # batch mode's copy of a table
-_TABLE_IN_ERROR = (
-    re.compile(
-        r"constraint failed: [`\"]?([\w$]+)[`\"]?\."
-    ),  # SQLite: NOT NULL constraint failed: t.c
-    re.compile(r'of relation "([^"]+)"'),  # PostgreSQL
-    re.compile(r"""table [`'"]?(?:[\w$]+[`'"]?\.[`'"]?)?([\w$]+)[`'"]?""", re.IGNORECASE),
-)
-_TABLE_IN_STATEMENT = re.compile(
-    r"""^\s*(?:ALTER\s+TABLE|INSERT\s+(?:IGNORE\s+)?INTO|UPDATE|DELETE\s+FROM|"""
-    r"""CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?\S+\s+ON)"""
-    r"""\s+(?:ONLY\s+)?(?:[`"]?[\w$]+[`"]?\.)?[`"]?([\w$]+)[`"]?""",
-    re.IGNORECASE,
-)
-
 # Errors from inside env.py that a config option answers → the hint.
 _ENV_HINTS = (
     (
@@ -275,26 +259,12 @@ def _one_statement(statement: str) -> str:
 
 
 def _table_of(exc: BaseException, statement: str | None) -> str | None:
-    """The table a database error names: from the driver's diagnostics, the message, or
-    the statement it refused (batch mode's temporary copy counts as the table itself)."""
+    """The table a database error names: the driver's diagnostics, else the message or the
+    statement it refused, read in Rust (`table_of_error`)."""
     inner = getattr(exc, "orig", None) or exc
-    found: str | None = None
     diag = getattr(inner, "diag", None)
-    found = getattr(diag, "table_name", None) or getattr(inner, "table_name", None)
-    if not found:
-        text = str(inner)
-        for pattern in _TABLE_IN_ERROR:
-            match = pattern.search(text)
-            if match:
-                found = match.group(1)
-                break
-    if not found and statement:
-        match = _TABLE_IN_STATEMENT.search(statement)
-        if match:
-            found = match.group(1)
-    if found and found.startswith(_TMP_PREFIX):
-        found = found[len(_TMP_PREFIX) :]
-    return found or None
+    named = getattr(diag, "table_name", None) or getattr(inner, "table_name", None)
+    return table_of_error(named if isinstance(named, str) else None, str(inner), statement)
 
 
 def alembic_config(alembic_ini: Path, versions_dir: Path | None = None, **kwargs: Any) -> Config:

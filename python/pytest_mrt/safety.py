@@ -26,25 +26,13 @@ from . import _core
 
 MARKER = "_mrt_run"
 
-Obj = tuple[str, str, str, str]
+Obj = _core.DbObject
 """(kind, schema, name, table): table is a trigger's table, else empty."""
 
 _LIVE: set[str] = set()
 """Ids of the runs of this process that have not finished."""
 
 _SHOWN = 5
-
-
-def describe(obj: Obj, dialect: str = "") -> str:
-    """``view reporting.totals``, ``'accounts'`` (a table), ``trigger audit on accounts``:
-    the schema only when it is not the default one (MySQL: always the database)."""
-    kind, schema, name, table = obj
-    if table:
-        return f"{kind} {name} on {table}"
-    plain = dialect == "mysql" or schema in ("", "main", "public")
-    if kind == "table":
-        return f"'{name}'" if plain else f"'{schema}.{name}'"
-    return f"{kind} {name}" if plain else f"{kind} {schema}.{name}"
 
 
 def _some(items: list[str]) -> str:
@@ -132,14 +120,14 @@ class Run:
     ) -> Run:
         """Take the inventory; remove the leftovers of earlier runs whose process is gone."""
         with _engine(url, engine, timeout) as eng:
-            now = {tuple(o) for o in eng.inventory()}
-            before: set[Obj] = set(now)  # type: ignore[arg-type]
+            before: set[Obj] = set(eng.inventory())
             leftovers: set[Obj] = set()
             dead: list[tuple[str, int]] = []
-            for run_id, pid, host, recorded in eng.recorded_runs():
-                theirs: set[Obj] = {tuple(o) for o in recorded}  # type: ignore[misc]
+            for recorded in eng.recorded_runs():
+                run_id, pid, host = recorded.run, recorded.pid, recorded.host
+                theirs = set(recorded.before)
                 # A run's copy of this database (allow_existing_data), not an inventory.
-                copies = sorted(o[2] for o in theirs if o[0] == "database")
+                copies = sorted(o.name for o in theirs if o.kind == "database")
                 if run_id in _LIVE:
                     if not copies:
                         before &= theirs  # an open run of this session: its objects are ours
@@ -175,16 +163,16 @@ class Run:
                         f"{failed[0]}"
                     )
                 pids = ", ".join(str(p) for _r, p in dead)
-                names = _some([describe(o, eng.dialect) for o in sorted(leftovers)]) or "nothing"
+                names = _some([o.shown(eng.dialect) for o in sorted(leftovers)]) or "nothing"
                 sys.stderr.write(
                     f"mrt: removed what an earlier pytest-mrt run (pid {pids}) left in "
                     f"{eng.url} when it was stopped: {names}\n"
                 )
-            tables = [o for o in sorted(before) if o[0] == "table" and o[2] != version_table]
-            busy = [tuple(o) for o in eng.tables_holding_rows(tables)] if tables else []
-            others = [o for o in sorted(before) if o[0] not in ("table", "schema")]
+            tables = [o for o in sorted(before) if o.kind == "table" and o.name != version_table]
+            busy = eng.tables_holding_rows(tables) if tables else []
+            others = [o for o in sorted(before) if o.kind not in ("table", "schema")]
             dialect = eng.dialect
-        return cls(url, dialect, before, busy, others, timeout)  # type: ignore[arg-type]
+        return cls(url, dialect, before, busy, others, timeout)
 
     def on_copy(self, url: str) -> Run:
         """The run on a copy of this run's database, made after this run began: the copy
@@ -195,10 +183,10 @@ class Run:
         """The guard's line when the database holds what this run did not create."""
         parts = []
         if self.busy:
-            tables = _some([describe(t, self.dialect) for t in self.busy])
+            tables = _some([t.shown(self.dialect) for t in self.busy])
             parts.append(f"table(s) {tables} already hold rows")
         if self.others:
-            names = _some([describe(o, self.dialect) for o in self.others])
+            names = _some([o.shown(self.dialect) for o in self.others])
             parts.append(f"{names} already exist{'s' if len(self.others) == 1 else ''}")
         if not parts:
             return None
@@ -223,8 +211,8 @@ class Run:
     def drop_created(self, engine: _core.Engine | None = None) -> None:
         """Drop every object the run created (never one that was there before it)."""
         with _engine(self.url, engine, self.timeout) as eng:
-            created = sorted({tuple(o) for o in eng.inventory()} - self.before)
-            failed = eng.drop_objects(created) if created else []  # type: ignore[arg-type]
+            created = sorted(set(eng.inventory()) - self.before)
+            failed = eng.drop_objects(created) if created else []
         if failed:
             raise _core.DatabaseError(
                 f"cannot drop what this run created in {_core.redact_url(self.url)}: {failed[0]}"
@@ -267,7 +255,7 @@ class Run:
                 f"{self.id}-copy",
                 os.getpid(),
                 socket.gethostname(),
-                [("database", "", database, "")],
+                [_core.DbObject("database", "", database)],
             )
         _LIVE.add(f"{self.id}-copy")
 

@@ -72,14 +72,14 @@ def scan_with_migrations(
 ) -> tuple[list[RiskWarning], list[MigrationAST]]:
     """Like `scan`, also returning the parsed migrations (for reports and explanations)."""
     need_parse = want_migrations or bool(config.custom_checks)
-    findings, migrations, _unknown = _core.scan(
+    scanned = _core.scan(
         [str(p) for p in paths],
         list(config.severity_overrides.items()),
         list(config.skip),
         need_parse,
     )
-    out = list(findings)
-    parsed = migrations if need_parse else []
+    out = list(scanned.findings)
+    parsed = scanned.migrations if need_parse else []
     if config.custom_checks:
         # The skip rule of the scanner and the rollback checks: exact id or unique prefix.
         skipped = _core.skipped_revisions(list(config.skip), [m.revision for m in parsed])

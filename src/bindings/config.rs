@@ -113,19 +113,28 @@ fn read_pyproject(py: Python<'_>, dir: PathBuf) -> PyResult<Option<Bound<'_, PyD
     Ok(Some(dict))
 }
 
-/// What `mrt check` and `mrt explain` use of `dir/pyproject.toml`:
-/// `(severity_overrides pairs, skip keys)`, empty without `[tool.mrt]`.
+/// What `mrt check` and `mrt explain` use of a `pyproject.toml`'s `[tool.mrt]`.
+#[pyclass(name = "ProjectSettings", module = "pytest_mrt._core", frozen, get_all)]
+pub struct PyProjectSettings {
+    /// `severity_overrides` as `(key, severity)` pairs, in the file's order.
+    overrides: Vec<(String, String)>,
+    /// The `skip` keys.
+    skip: Vec<String>,
+}
+
+/// What `mrt check` and `mrt explain` use of `dir/pyproject.toml` (empty without
+/// `[tool.mrt]`).
 #[pyfunction]
-#[allow(clippy::type_complexity)]
-fn project_settings(
-    py: Python<'_>,
-    dir: PathBuf,
-) -> PyResult<(Vec<(String, String)>, Vec<String>)> {
+fn project_settings(py: Python<'_>, dir: PathBuf) -> PyResult<PyProjectSettings> {
     let settings = py.detach(|| config::project_settings(&dir))?;
-    Ok((settings.overrides, settings.skip))
+    Ok(PyProjectSettings {
+        overrides: settings.overrides,
+        skip: settings.skip,
+    })
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyProjectSettings>()?;
     m.add_function(wrap_pyfunction!(check_config, m)?)?;
     m.add_function(wrap_pyfunction!(config_keys, m)?)?;
     m.add_function(wrap_pyfunction!(read_pyproject, m)?)?;

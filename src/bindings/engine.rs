@@ -10,6 +10,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString};
 
+use super::db_objects::{PyDbObject, PyRecordedRun, objects_of, py_objects};
 use super::outcome::{PyFailure, PyRowProblem, PyUnseeded};
 use crate::Error;
 use crate::dialects::objects::{self, Object};
@@ -486,12 +487,14 @@ impl PyEngine {
         })
     }
 
-    /// Every object the user can see, of every kind and in every schema, as
-    /// `(kind, schema, name, table)` (table: a trigger's table, else empty), sorted. The
-    /// marker table is left out.
-    fn inventory(&self, py: Python<'_>) -> PyResult<Vec<ObjectTuple>> {
-        let found = self.with(py, "inventory", objects::inventory)?;
-        Ok(found.into_iter().map(tuple_of).collect())
+    /// Every object the user can see, of every kind and in every schema, sorted. The marker
+    /// table is left out.
+    fn inventory(&self, py: Python<'_>) -> PyResult<Vec<PyDbObject>> {
+        Ok(py_objects(self.with(
+            py,
+            "inventory",
+            objects::inventory,
+        )?))
     }
 
     /// The tables among `objects` that hold at least one row (one that cannot be read
@@ -499,23 +502,22 @@ impl PyEngine {
     fn tables_holding_rows(
         &self,
         py: Python<'_>,
-        objects: Vec<ObjectTuple>,
-    ) -> PyResult<Vec<ObjectTuple>> {
-        let tables: Vec<Object> = objects
+        objects: Vec<PyDbObject>,
+    ) -> PyResult<Vec<PyDbObject>> {
+        let tables: Vec<Object> = objects_of(objects)
             .into_iter()
-            .map(object_of)
             .filter(Object::is_table)
             .collect();
         let found = self.with(py, "row count", move |c| {
             Ok(objects::tables_with_rows(c, &tables))
         })?;
-        Ok(found.into_iter().map(tuple_of).collect())
+        Ok(py_objects(found))
     }
 
     /// Drop exactly `objects` (PostgreSQL tables with CASCADE, for foreign-key cycles); one
     /// line per object that could not be dropped.
-    fn drop_objects(&self, py: Python<'_>, objects: Vec<ObjectTuple>) -> PyResult<Vec<String>> {
-        let list: Vec<Object> = objects.into_iter().map(object_of).collect();
+    fn drop_objects(&self, py: Python<'_>, objects: Vec<PyDbObject>) -> PyResult<Vec<String>> {
+        let list = objects_of(objects);
         let failed = self.with(py, "cleanup", move |c| Ok(objects::drop_objects(c, &list)))?;
         Ok(failed
             .into_iter()
@@ -523,18 +525,16 @@ impl PyEngine {
             .collect())
     }
 
-    /// The runs recorded in the marker table: `(run id, pid, host, objects before it)`.
-    fn recorded_runs(&self, py: Python<'_>) -> PyResult<Vec<RunTuple>> {
+    /// The runs recorded in the marker table.
+    fn recorded_runs(&self, py: Python<'_>) -> PyResult<Vec<PyRecordedRun>> {
         let runs = self.with(py, "marker read", objects::recorded_runs)?;
         Ok(runs
             .into_iter()
-            .map(|r| {
-                (
-                    r.id,
-                    r.pid,
-                    r.host,
-                    r.before.into_iter().map(tuple_of).collect(),
-                )
+            .map(|r| PyRecordedRun {
+                run: r.id,
+                pid: r.pid,
+                host: r.host,
+                before: py_objects(r.before),
             })
             .collect())
     }
@@ -546,13 +546,13 @@ impl PyEngine {
         run: String,
         pid: i64,
         host: String,
-        before: Vec<ObjectTuple>,
+        before: Vec<PyDbObject>,
     ) -> PyResult<()> {
         let r = objects::Run {
             id: run,
             pid,
             host,
-            before: before.into_iter().map(object_of).collect(),
+            before: objects_of(before),
         };
         self.with(py, "marker write", move |c| objects::record_run(c, &r))
     }
@@ -584,22 +584,6 @@ impl PyEngine {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .take();
         });
-    }
-}
-
-type ObjectTuple = (String, String, String, String);
-type RunTuple = (String, i64, String, Vec<ObjectTuple>);
-
-fn tuple_of(o: Object) -> ObjectTuple {
-    (o.kind, o.schema, o.name, o.table)
-}
-
-fn object_of(t: ObjectTuple) -> Object {
-    Object {
-        kind: t.0,
-        schema: t.1,
-        name: t.2,
-        table: t.3,
     }
 }
 

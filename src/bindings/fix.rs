@@ -6,22 +6,29 @@ use pyo3::prelude::*;
 use crate::scan::on_scan_threads;
 use crate::toolbox::{explain, fix};
 
-/// Propose the downgrade for one Alembic file's text:
-/// `(status, new_source, message, existing_line)`, status one of `missing`, `noop`,
-/// `replace`, `nothing`; `existing_line` is where a downgrade with code starts (`replace`).
+/// What `mrt fix` proposes for one file.
+#[pyclass(name = "FixOutcome", module = "pytest_mrt._core", frozen, get_all)]
+pub struct PyFixOutcome {
+    /// `missing`, `noop`, `replace` or `nothing`.
+    status: &'static str,
+    /// The whole file with the proposed downgrade.
+    new_source: String,
+    /// One line saying what was done.
+    message: String,
+    /// Where the downgrade that already has code starts (`replace`).
+    existing_line: Option<usize>,
+}
+
+/// Propose the downgrade for one Alembic file's text.
 #[pyfunction]
-fn fix_source(
-    py: Python<'_>,
-    path: String,
-    source: String,
-) -> PyResult<(String, String, String, Option<usize>)> {
+fn fix_source(py: Python<'_>, path: String, source: String) -> PyResult<PyFixOutcome> {
     let out = py.detach(move || on_scan_threads(|| fix::fix_source(&path, &source)))?;
-    Ok((
-        out.status.as_str().to_string(),
-        out.new_source,
-        out.message,
-        out.existing_line,
-    ))
+    Ok(PyFixOutcome {
+        status: out.status.as_str(),
+        new_source: out.new_source,
+        message: out.message,
+        existing_line: out.existing_line,
+    })
 }
 
 /// What `mrt fix` lists for a downgrade that already has code: the lines of the generated
@@ -59,6 +66,7 @@ fn read_source(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Vec<u8>> {
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyFixOutcome>()?;
     m.add_function(wrap_pyfunction!(read_source, m)?)?;
     m.add_function(wrap_pyfunction!(fix_source, m)?)?;
     m.add_function(wrap_pyfunction!(missing_lines, m)?)?;

@@ -2,12 +2,15 @@
 //! the engine's parts stay independent.
 
 mod config;
+mod db_objects;
 mod engine;
 mod errors;
 mod fix;
+mod graph;
 mod outcome;
 mod public_types;
 mod scan;
+mod suspects;
 
 use pyo3::prelude::*;
 
@@ -17,10 +20,13 @@ pub use errors::MRTError;
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     config::register(m)?;
+    db_objects::register(m)?;
     public_types::register(m)?;
     scan::register(m)?;
     engine::register(m)?;
     outcome::register(m)?;
     fix::register(m)?;
+    graph::register(m)?;
+    suspects::register(m)?;
     Ok(())
 }

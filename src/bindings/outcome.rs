@@ -10,6 +10,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
+use super::graph::{parents_from, parents_object};
 use super::public_types::{dataclass_repr, same_fields};
 use crate::render::json::{self, RESULT_KEYS};
 use crate::snapshot::data::RowProblem;
@@ -298,24 +299,6 @@ fn kind_of(text: &str) -> PyResult<FailureKind> {
     })
 }
 
-fn parents_of(value: Option<&Bound<'_, PyAny>>) -> PyResult<Parents> {
-    let Some(value) = value.filter(|v| !v.is_none()) else {
-        return Ok(Parents::None);
-    };
-    if let Ok(id) = value.cast::<PyString>() {
-        return Ok(Parents::One(id.to_string()));
-    }
-    Ok(Parents::Many(value.extract()?))
-}
-
-fn parents_object<'py>(py: Python<'py>, parents: &Parents) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match parents {
-        Parents::None => py.None().into_bound(py),
-        Parents::One(id) => PyString::new(py, id).into_any(),
-        Parents::Many(ids) => PyTuple::new(py, ids)?.into_any(),
-    })
-}
-
 const RESULT_FIELDS: [&str; 11] = [
     "revision",
     "passed",
@@ -513,7 +496,7 @@ impl PyRevisionResult {
         };
         let mut inner = RevisionResult {
             revision,
-            down_revision: parents_of(down_revision)?,
+            down_revision: parents_from(down_revision)?,
             passed,
             status,
             failure_kind: None,
@@ -600,7 +583,7 @@ impl PyRevisionResult {
     }
     #[setter]
     fn set_down_revision(&mut self, value: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        self.inner.down_revision = parents_of(value)?;
+        self.inner.down_revision = parents_from(value)?;
         Ok(())
     }
 

@@ -7,10 +7,11 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
+use super::graph::parents_object;
 use crate::diagnostic::Finding;
 use crate::render;
 use crate::scan::FileScan;
-use crate::scanner::model::{Operation, Parents};
+use crate::scanner::model::Operation;
 use crate::scanner::source::Lines;
 
 /// `Name(field=value, ...)` with each value's Python `repr`.
@@ -299,11 +300,7 @@ impl PyMigrationAST {
             return Ok(None);
         };
         let lines = Lines::new(&file.source);
-        let down_revision = match &m.down_revision {
-            Parents::None => py.None(),
-            Parents::One(id) => id.into_pyobject(py)?.into_any().unbind(),
-            Parents::Many(ids) => PyTuple::new(py, ids)?.into_any().unbind(),
-        };
+        let down_revision = parents_object(py, &m.down_revision)?.unbind();
         let ops = |ops: &[Operation]| -> PyResult<Py<PyList>> {
             let list = PyList::empty(py);
             for op in ops {

@@ -1,7 +1,7 @@
 //! The static scanner's Python surface: `check_cli` (scan + render in one call for the CLI's
 //! hot path), `scan` (findings and, on request, the parsed migrations for `custom_checks`;
-//! their classes are in [`super::public_types`]),
-//! `rules` and `rule_doc`.
+//! their classes are in [`super::public_types`]), `rules` and `rule_doc`, each answer a class
+//! with named fields.
 
 use std::path::PathBuf;
 
@@ -12,8 +12,8 @@ use super::public_types::{PyMigrationAST, PyRiskWarning};
 use crate::Error;
 use crate::render::{self, Format};
 use crate::rules::{ALL, Rule};
+use crate::scan as driver;
 use crate::scan::Settings;
-use crate::{scan as driver, scanner};
 
 fn settings(
     select: &[String],
@@ -24,8 +24,25 @@ fn settings(
     Settings::from_keys(select, ignore, overrides, skip)
 }
 
-/// Scan `paths` and render the findings: `(text, exit_code, notes)`. `notes` are one-line
-/// remarks for stderr (override keys that name no rule).
+/// What `check_cli` printed and returns.
+#[pyclass(name = "CheckOutput", module = "pytest_mrt._core", frozen, get_all)]
+pub struct PyCheckOutput {
+    /// The rendered findings.
+    text: String,
+    /// The exit code `mrt check` ends with.
+    exit_code: i32,
+    /// One-line remarks for stderr (override keys that name no rule).
+    notes: Vec<String>,
+}
+
+fn unknown_key_notes(unknown: Vec<String>) -> Vec<String> {
+    unknown
+        .into_iter()
+        .map(|k| format!("severity_overrides: '{k}' names no built-in rule or pattern (ignored)"))
+        .collect()
+}
+
+/// Scan `paths` and render the findings.
 #[pyfunction]
 #[pyo3(signature = (paths, format="table", select=Vec::new(), ignore=Vec::new(), overrides=Vec::new(), skip=Vec::new(), strict=false, width=80))]
 #[allow(clippy::too_many_arguments)]
@@ -39,7 +56,7 @@ fn check_cli(
     skip: Vec<String>,
     strict: bool,
     width: usize,
-) -> PyResult<(String, i32, Vec<String>)> {
+) -> PyResult<PyCheckOutput> {
     let format = format.to_string();
     let out = py.detach(move || {
         guarded(|| {
@@ -53,21 +70,27 @@ fn check_cli(
                 strict,
                 version: crate::version(),
             };
-            let text = render::render(&result.findings, format, &ctx);
-            let notes = unknown
-                .into_iter()
-                .map(|k| {
-                    format!("severity_overrides: '{k}' names no built-in rule or pattern (ignored)")
-                })
-                .collect();
-            Ok((text, render::exit_code(&result.findings, strict), notes))
+            Ok(PyCheckOutput {
+                text: render::render(&result.findings, format, &ctx),
+                exit_code: render::exit_code(&result.findings, strict),
+                notes: unknown_key_notes(unknown),
+            })
         })
     })?;
     Ok(out)
 }
 
-/// Scan `paths`: `(findings, migrations, notes)`. Migrations (for `custom_checks`) only when
-/// `with_migrations`.
+/// What `scan` found.
+#[pyclass(name = "ScanOutcome", module = "pytest_mrt._core", frozen, get_all)]
+pub struct PyScanOutcome {
+    findings: Vec<Py<PyRiskWarning>>,
+    /// The parsed migrations, for `custom_checks` (only when asked for).
+    migrations: Vec<Py<PyMigrationAST>>,
+    /// `severity_overrides` keys that name no rule or pattern.
+    unknown_keys: Vec<String>,
+}
+
+/// Scan `paths`; the migrations (for `custom_checks`) only when `with_migrations`.
 #[pyfunction]
 #[pyo3(signature = (paths, overrides=Vec::new(), skip=Vec::new(), with_migrations=false))]
 fn scan(
@@ -76,36 +99,59 @@ fn scan(
     overrides: Vec<(String, String)>,
     skip: Vec<String>,
     with_migrations: bool,
-) -> PyResult<(Vec<PyRiskWarning>, Vec<PyMigrationAST>, Vec<String>)> {
-    let (result, unknown) = py.detach(move || {
+) -> PyResult<PyScanOutcome> {
+    let (result, unknown_keys) = py.detach(move || {
         guarded(|| {
             let (settings, unknown) = settings(&[], &[], &overrides, &skip)?;
             let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
             Ok((driver::scan(&paths, &settings)?, unknown))
         })
     })?;
-    let findings = result.findings.iter().map(PyRiskWarning::from).collect();
+    let findings = result
+        .findings
+        .iter()
+        .map(|f| Py::new(py, PyRiskWarning::from(f)))
+        .collect::<PyResult<_>>()?;
     let mut migrations = Vec::new();
     if with_migrations {
         for file in &result.files {
-            migrations.extend(PyMigrationAST::of(py, file)?);
+            if let Some(m) = PyMigrationAST::of(py, file)? {
+                migrations.push(Py::new(py, m)?);
+            }
         }
     }
-    Ok((findings, migrations, unknown))
+    Ok(PyScanOutcome {
+        findings,
+        migrations,
+        unknown_keys,
+    })
 }
 
-/// Every rule: `(code, name, pattern, severity, summary)`.
+/// One rule, as `mrt rules` lists it.
+#[pyclass(name = "RuleInfo", module = "pytest_mrt._core", frozen, get_all)]
+pub struct PyRuleInfo {
+    /// Stable code such as `MRT001`.
+    code: &'static str,
+    /// Its kebab-case name.
+    name: &'static str,
+    /// The short pattern name findings carry.
+    pattern: &'static str,
+    /// `error` or `warning`.
+    severity: &'static str,
+    /// One line saying what it finds.
+    summary: String,
+}
+
+/// Every rule, in code order.
 #[pyfunction]
-fn rules() -> Vec<(String, String, String, String, String)> {
+fn rules() -> Vec<PyRuleInfo> {
     ALL.iter()
-        .map(|r| {
-            (
-                r.code().to_string(),
-                r.name().to_string(),
-                r.pattern().to_string(),
-                r.default_severity().as_str().to_string(),
-                r.summary(),
-            )
+        .map(|r| PyRuleInfo {
+            code: r.code(),
+            name: r.name(),
+            pattern: r.pattern(),
+            severity: r.default_severity().as_str(),
+            summary: r.summary(),
         })
         .collect()
 }
@@ -136,13 +182,6 @@ fn rule_doc(key: &str) -> PyResult<String> {
     ))
 }
 
-/// Revisions in graph order, as indices into `nodes` (`(revision, parents, file)`): parents
-/// first, ties by file name, a cycle's revisions last (see `graph::graph_order`).
-#[pyfunction]
-fn graph_order(nodes: Vec<(String, Vec<String>, String)>) -> Vec<usize> {
-    scanner::graph::graph_order(&nodes)
-}
-
 /// `skip` keys resolved against the revision ids: `{revision: key}` for each revision a key
 /// names (its exact id, or a unique prefix; see `settings::skipped_revisions`).
 #[pyfunction]
@@ -164,13 +203,15 @@ fn custom_severity(overrides: Vec<(String, String)>, pattern: &str) -> Option<St
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyCheckOutput>()?;
+    m.add_class::<PyScanOutcome>()?;
+    m.add_class::<PyRuleInfo>()?;
     m.add_function(wrap_pyfunction!(check_cli, m)?)?;
     m.add_function(wrap_pyfunction!(scan, m)?)?;
     m.add_function(wrap_pyfunction!(rules, m)?)?;
     m.add_function(wrap_pyfunction!(rule_doc, m)?)?;
     m.add_function(wrap_pyfunction!(custom_severity, m)?)?;
     m.add_function(wrap_pyfunction!(skipped_revisions, m)?)?;
-    m.add_function(wrap_pyfunction!(graph_order, m)?)?;
     m.add("FINDING_KEYS", render::json::FINDING_KEYS.to_vec())?;
     Ok(())
 }

@@ -52,6 +52,23 @@ impl Object {
         }
     }
 
+    /// How the guard's lines name it: `'accounts'` (a table), `view reporting.totals`,
+    /// `trigger audit on accounts`; the schema only when it is not the default one (`main`,
+    /// `public`; on MySQL the schema is the database, so never).
+    #[must_use]
+    pub fn shown(&self, mysql: bool) -> String {
+        if !self.table.is_empty() {
+            return format!("{} {} on {}", self.kind, self.name, self.table);
+        }
+        let plain = mysql || matches!(self.schema.as_str(), "" | "main" | "public");
+        match (self.is_table(), plain) {
+            (true, true) => format!("'{}'", self.name),
+            (true, false) => format!("'{}.{}'", self.schema, self.name),
+            (false, true) => format!("{} {}", self.kind, self.name),
+            (false, false) => format!("{} {}.{}", self.kind, self.schema, self.name),
+        }
+    }
+
     /// A table, whose rows the guard looks at (every other kind counts by existing).
     #[must_use]
     pub fn is_table(&self) -> bool {
@@ -398,6 +415,27 @@ pub fn forget_run(conn: &mut dyn Dialect, id: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shows_objects_the_guards_way() {
+        let shown =
+            |kind, schema, name, table, mysql| Object::new(kind, schema, name, table).shown(mysql);
+        assert_eq!(
+            shown("table", "public", "accounts", "", false),
+            "'accounts'"
+        );
+        assert_eq!(shown("table", "audit", "log", "", false), "'audit.log'");
+        assert_eq!(shown("table", "shop", "log", "", true), "'log'");
+        assert_eq!(
+            shown("view", "reporting", "totals", "", false),
+            "view reporting.totals"
+        );
+        assert_eq!(shown("sequence", "main", "s", "", false), "sequence s");
+        assert_eq!(
+            shown("trigger", "public", "audit", "accounts", false),
+            "trigger audit on accounts"
+        );
+    }
 
     #[test]
     fn describes_objects() {

@@ -4,6 +4,7 @@
 
 mod github;
 pub mod json;
+pub mod revision_graph;
 mod sarif;
 mod table;
 

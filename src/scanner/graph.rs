@@ -85,27 +85,36 @@ impl<'a> Graph<'a> {
     }
 }
 
-/// Revisions in graph order, as indices into `nodes` (`(revision id, parent ids, file)`):
-/// parents before children (Kahn's algorithm), ties broken by file name, then the revisions of
-/// a cycle (never released) by file name. Parent ids that name no node are ignored. The order
-/// `mrt report` and the fixture's report draw.
+/// One revision as a drawing of the graph sees it: its id, the ids its `down_revision` names,
+/// and its file (which breaks ties in the order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphNode {
+    pub revision: String,
+    pub parents: Vec<String>,
+    pub file: String,
+}
+
+/// Revisions in graph order, as indices into `nodes`: parents before children (Kahn's
+/// algorithm), ties broken by file name, then the revisions of a cycle (never released) by
+/// file name. Parent ids that name no node are ignored. The order `mrt report` and the
+/// fixture's report draw.
 #[must_use]
-pub fn graph_order(nodes: &[(String, Vec<String>, String)]) -> Vec<usize> {
+pub fn graph_order(nodes: &[GraphNode]) -> Vec<usize> {
     let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
-    for (i, (id, _, _)) in nodes.iter().enumerate() {
-        by_id.insert(id.as_str(), i);
+    for (i, node) in nodes.iter().enumerate() {
+        by_id.insert(node.revision.as_str(), i);
     }
     let mut children = vec![Vec::new(); nodes.len()];
     let mut waiting = vec![0usize; nodes.len()];
-    for (i, (_, parents, _)) in nodes.iter().enumerate() {
-        for parent in parents {
+    for (i, node) in nodes.iter().enumerate() {
+        for parent in &node.parents {
             if let Some(&p) = by_id.get(parent.as_str()) {
                 children[p].push(i);
                 waiting[i] += 1;
             }
         }
     }
-    let file = |i: usize| nodes[i].2.as_str();
+    let file = |i: usize| nodes[i].file.as_str();
     let mut ready: BinaryHeap<Reverse<(&str, usize)>> = (0..nodes.len())
         .filter(|&i| waiting[i] == 0)
         .map(|i| Reverse((file(i), i)))
@@ -130,14 +139,14 @@ pub fn graph_order(nodes: &[(String, Vec<String>, String)]) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::graph_order;
+    use super::{GraphNode, graph_order};
 
-    fn node(id: &str, parents: &[&str], file: &str) -> (String, Vec<String>, String) {
-        (
-            id.to_string(),
-            parents.iter().map(ToString::to_string).collect(),
-            file.to_string(),
-        )
+    fn node(id: &str, parents: &[&str], file: &str) -> GraphNode {
+        GraphNode {
+            revision: id.to_string(),
+            parents: parents.iter().map(ToString::to_string).collect(),
+            file: file.to_string(),
+        }
     }
 
     #[test]
@@ -152,7 +161,7 @@ mod tests {
         ];
         let ids: Vec<&str> = graph_order(&nodes)
             .into_iter()
-            .map(|i| nodes[i].0.as_str())
+            .map(|i| nodes[i].revision.as_str())
             .collect();
         assert_eq!(ids, ["base", "b", "c", "merge", "y", "x"]);
     }

@@ -19,4 +19,5 @@ pub mod python;
 pub mod source;
 pub mod sql;
 pub mod state;
+pub mod string_words;
 pub mod type_compare;

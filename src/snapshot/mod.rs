@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod diff;
+pub mod error_table;
 pub mod exercised;
 pub mod outcome;
 pub mod schema;
