@@ -47,7 +47,7 @@ pub struct Module<'a> {
     /// file written for every database (or copied from a PostgreSQL twin) may carry them.
     hint_from_arguments: bool,
     /// Parsed SQL by text: helpers called several times share one analysis.
-    sql_cache: RefCell<HashMap<(String, Vec<String>), SqlAnalysis>>,
+    sql_cache: RefCell<HashMap<(String, Vec<String>, DialectHint), SqlAnalysis>>,
 }
 
 type SqlAnalysis = (Vec<Operation>, Option<String>);
@@ -285,8 +285,17 @@ impl<'a> Module<'a> {
     }
 
     /// [`sql::analyse`], remembered per text: the operations come back with `range`.
-    fn analyse_sql(&self, text: &str, holes: &[String], range: TextRange) -> SqlAnalysis {
-        let key = (text.to_string(), holes.to_vec());
+    /// `branch` is the dialect of the `if` branch the text runs in, when it names one: that
+    /// dialect reads the text first, before the file's own hint.
+    fn analyse_sql(
+        &self,
+        text: &str,
+        holes: &[String],
+        branch: Option<DialectHint>,
+        range: TextRange,
+    ) -> SqlAnalysis {
+        let hint = branch.unwrap_or(self.hint);
+        let key = (text.to_string(), holes.to_vec(), hint);
         if let Some((ops, error)) = self.sql_cache.borrow().get(&key) {
             let ops = ops
                 .iter()
@@ -298,7 +307,7 @@ impl<'a> Module<'a> {
                 .collect();
             return (ops, error.clone());
         }
-        let result = sql::analyse(text, holes, self.hint, range);
+        let result = sql::analyse(text, holes, hint, range);
         self.sql_cache.borrow_mut().insert(key, result.clone());
         result
     }
@@ -1348,7 +1357,8 @@ impl Walker<'_, '_> {
         exec.kwargs = kwargs(call, self.module.source);
         match resolved {
             Some(text) => {
-                let (ops, error) = self.module.analyse_sql(&text, &holes, range);
+                let branch = self.dialects.only();
+                let (ops, error) = self.module.analyse_sql(&text, &holes, branch, range);
                 exec.sql = Some(sql::restore(&text, &holes));
                 exec.sql_error = error;
                 self.ops.push(exec);

@@ -377,6 +377,18 @@ impl Dialects {
     pub fn is_all(self) -> bool {
         self == Dialects::ALL
     }
+
+    /// The one dialect the SQL parser knows that these are, when they are exactly that one
+    /// (an `if dialect == "mysql":` branch); `None` for several, all, or one it does not know.
+    #[must_use]
+    pub fn only(self) -> Option<DialectHint> {
+        match self {
+            Dialects::POSTGRES => Some(DialectHint::Postgres),
+            Dialects::MYSQL => Some(DialectHint::MySql),
+            Dialects::SQLITE => Some(DialectHint::Sqlite),
+            _ => None,
+        }
+    }
 }
 
 impl Default for Dialects {
@@ -568,7 +580,7 @@ pub struct Suppression {
 }
 
 /// Which SQL dialect the file most likely targets (from its imports and keyword arguments).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum DialectHint {
     #[default]
     Unknown,
