@@ -17,6 +17,10 @@ use super::models;
 use super::python::{self, Constants, arg, column_spec, kwargs, last_name, literal_str, str_arg};
 use super::sql;
 
+/// A raw SQL text, its f-string holes and the dialect read first: what [`Module::analyse_sql`]
+/// remembers its answer by.
+type SqlKey = (String, Vec<String>, DialectHint);
+
 /// Module-level facts the function bodies are read against.
 pub struct Module<'a> {
     pub source: &'a str,
@@ -47,7 +51,7 @@ pub struct Module<'a> {
     /// file written for every database (or copied from a PostgreSQL twin) may carry them.
     hint_from_arguments: bool,
     /// Parsed SQL by text: helpers called several times share one analysis.
-    sql_cache: RefCell<HashMap<(String, Vec<String>, DialectHint), SqlAnalysis>>,
+    sql_cache: RefCell<HashMap<SqlKey, SqlAnalysis>>,
 }
 
 type SqlAnalysis = (Vec<Operation>, Option<String>);
