@@ -389,7 +389,8 @@ fn extend_operations(stmt: &Stmt, ctx: &Ctx<'_>, out: &mut DjangoMigration) -> b
     }
 }
 
-/// A list of operations (`[...]`, `(...)`, `a + b`); anything else is opaque.
+/// A list of operations (`[...]`, `(...)`, `a + b`, `a if c else b`, a comprehension or a
+/// function of the module we can read); anything else is opaque.
 fn add_operations(expr: &Expr, ctx: &Ctx<'_>, out: &mut DjangoMigration) {
     match expr {
         Expr::List(l) => l.elts.iter().for_each(|e| add_operation(e, ctx, out)),
@@ -399,6 +400,22 @@ fn add_operations(expr: &Expr, ctx: &Ctx<'_>, out: &mut DjangoMigration) {
             add_operations(&b.right, ctx, out);
         }
         Expr::Call(call) if built_by(call, ctx, out) => {}
+        // `[...] if connection.vendor == "postgresql" else []`: alternatives, as an `if`'s arms.
+        Expr::If(choice) => {
+            let mut arms = Vec::with_capacity(2);
+            for side in [&choice.body, &choice.orelse] {
+                let mut arm = DjangoMigration::empty(out.header);
+                add_operations(side, ctx, &mut arm);
+                out.operations.ops.append(&mut arm.operations.ops);
+                arms.push(arm.facts.steps);
+            }
+            out.facts.steps.push(Step {
+                change: Change::Branches { arms },
+                range: choice.range(),
+                state: true,
+                db: true,
+            });
+        }
         Expr::ListComp(comp) => {
             match django_unroll::comprehension(&comp.generators, &|name| ctx.constant(name)) {
                 Some(iterations) => {
