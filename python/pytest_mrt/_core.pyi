@@ -34,7 +34,7 @@ class SafetyError(MRTError):
 
 # -- configuration (src/bindings/config.rs) ----------------------------------------------
 
-def check_config(source: str, values: list[tuple[str, Any]]) -> None:
+def check_config(source: str, values: dict[str, Any]) -> None:
     """Validate MRTConfig values; `UsageError` names the source and the first bad key."""
 
 def config_keys() -> list[str]:
@@ -48,8 +48,8 @@ class ProjectSettings:
     """What `mrt check` and `mrt explain` use of a ``pyproject.toml``'s ``[tool.mrt]``."""
 
     @property
-    def overrides(self) -> list[tuple[str, str]]:
-        """``severity_overrides`` as ``(key, severity)`` pairs, in the file's order."""
+    def overrides(self) -> dict[str, str]:
+        """``severity_overrides``, in the file's order."""
     @property
     def skip(self) -> list[str]: ...
 
@@ -75,7 +75,7 @@ def check_cli(
     format: str = "table",
     select: list[str] = ...,
     ignore: list[str] = ...,
-    overrides: list[tuple[str, str]] = ...,
+    overrides: dict[str, str] | None = None,
     skip: list[str] = ...,
     strict: bool = False,
     width: int = 80,
@@ -186,7 +186,7 @@ class ScanOutcome:
 
 def scan(
     paths: list[str],
-    overrides: list[tuple[str, str]] = ...,
+    overrides: dict[str, str] | None = None,
     skip: list[str] = ...,
     with_migrations: bool = False,
 ) -> ScanOutcome: ...
@@ -268,7 +268,7 @@ def skipped_revisions(keys: list[str], revisions: list[str]) -> dict[str, str]:
     """{revision: skip key} for each revision a key names: its exact id or a unique prefix."""
 
 def custom_severity(
-    overrides: list[tuple[str, str]], pattern: str
+    overrides: dict[str, str], pattern: str
 ) -> Literal["error", "warning", "off"] | None:
     """The severity_overrides value for a custom check's finding of ``pattern``, or None."""
 
@@ -590,6 +590,6 @@ class FixOutcome:
 def fix_source(path: str, source: str) -> FixOutcome:
     """Propose the downgrade for one Alembic file's text."""
 
-def explain_source(path: str, source: str, overrides: list[tuple[str, str]] = ...) -> str:
+def explain_source(path: str, source: str, overrides: dict[str, str] | None = None) -> str:
     """A plain-English account of one migration's text: steps, data at risk, verdict;
-    ``overrides`` are ``severity_overrides`` pairs (rule code or pattern, severity)."""
+    ``overrides`` are ``severity_overrides`` (rule code or pattern → severity)."""

@@ -103,13 +103,13 @@ class MRTConfig:
     def validate(self, source: str = "MRTConfig") -> None:
         """Raise `ConfigError` naming the first offending key."""
         __tracebackhide__ = True
-        _check(source, [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)])
+        _check(source, {f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], source: str) -> MRTConfig:
         """Build a config from a plain mapping (a marker's keywords, the command line),
         rejecting unknown keys."""
-        _check(source, list(values.items()))
+        _check(source, dict(values))
         return cls(**dict(values))
 
     def explicit_fields(self) -> dict[str, Any]:
@@ -142,9 +142,9 @@ def read_pyproject(rootdir: Path) -> MRTConfig | None:
     return None if values is None else MRTConfig(**values)
 
 
-def _check(source: str, values: list[tuple[str, Any]]) -> None:
-    """Validate ``(key, value)`` pairs in Rust (`_core.check_config`): one line naming the
-    source and the first offending key."""
+def _check(source: str, values: dict[str, Any]) -> None:
+    """Validate the values in Rust (`_core.check_config`): one line naming the source and the
+    first offending key."""
     __tracebackhide__ = True
     from . import _core
 

@@ -494,7 +494,7 @@ class RollbackChecker:
             folders = sorted({str(Path(s.path).parent) for s in self.runner.walk_revisions()})
             self._data_tables = {}
             try:
-                migrations = _core.scan(folders, [], [], True).migrations
+                migrations = _core.scan(folders, with_migrations=True).migrations
             except Exception:  # the scan is a refinement; the snapshot diff still applies
                 return set()
             for m in migrations:

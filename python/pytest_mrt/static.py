@@ -26,7 +26,7 @@ def _check_name(check: Callable[..., Any]) -> str:
 def _run_custom(
     checks: Sequence[Callable[[MigrationAST], list[RiskWarning]]],
     migrations: list[MigrationAST],
-    overrides: list[tuple[str, str]],
+    overrides: dict[str, str],
 ) -> list[RiskWarning]:
     out: list[RiskWarning] = []
     for check in checks:
@@ -74,7 +74,7 @@ def scan_with_migrations(
     need_parse = want_migrations or bool(config.custom_checks)
     scanned = _core.scan(
         [str(p) for p in paths],
-        list(config.severity_overrides.items()),
+        config.severity_overrides,
         list(config.skip),
         need_parse,
     )
@@ -84,8 +84,7 @@ def scan_with_migrations(
         # The skip rule of the scanner and the rollback checks: exact id or unique prefix.
         skipped = _core.skipped_revisions(list(config.skip), [m.revision for m in parsed])
         checked = [m for m in parsed if m.revision not in skipped]
-        overrides = list(config.severity_overrides.items())
-        out.extend(_run_custom(config.custom_checks, checked, overrides))
+        out.extend(_run_custom(config.custom_checks, checked, config.severity_overrides))
     return out, parsed
 
 

@@ -83,15 +83,25 @@ fn to_python<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     })
 }
 
-/// Check `values` (`(key, value)` pairs, in order) as the configuration from `source`;
+/// Check `values` (key → value, in the dict's order) as the configuration from `source`;
 /// `UsageError` names the source and the first offending key.
 #[pyfunction]
-fn check_config(source: &str, values: Vec<(String, Bound<'_, PyAny>)>) -> PyResult<()> {
+fn check_config(source: &str, values: &Bound<'_, PyDict>) -> PyResult<()> {
     let values = values
         .iter()
-        .map(|(k, v)| Ok((k.clone(), value(v)?)))
+        .map(|(k, v)| Ok((k.extract::<String>()?, value(&v)?)))
         .collect::<PyResult<Vec<_>>>()?;
     Ok(config::check(source, &values)?)
+}
+
+/// A `severity_overrides` dict's items, in its order (None: no overrides).
+pub(super) fn overrides_of(map: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(String, String)>> {
+    let Some(map) = map else {
+        return Ok(Vec::new());
+    };
+    map.iter()
+        .map(|(k, v)| Ok((k.extract()?, v.extract()?)))
+        .collect()
 }
 
 /// Every configuration key, in `MRTConfig`'s field order.
@@ -114,12 +124,25 @@ fn read_pyproject(py: Python<'_>, dir: PathBuf) -> PyResult<Option<Bound<'_, PyD
 }
 
 /// What `mrt check` and `mrt explain` use of a `pyproject.toml`'s `[tool.mrt]`.
-#[pyclass(name = "ProjectSettings", module = "pytest_mrt._core", frozen, get_all)]
+#[pyclass(name = "ProjectSettings", module = "pytest_mrt._core", frozen)]
 pub struct PyProjectSettings {
-    /// `severity_overrides` as `(key, severity)` pairs, in the file's order.
     overrides: Vec<(String, String)>,
     /// The `skip` keys.
+    #[pyo3(get)]
     skip: Vec<String>,
+}
+
+#[pymethods]
+impl PyProjectSettings {
+    /// `severity_overrides`, in the file's order.
+    #[getter]
+    fn overrides<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (key, severity) in &self.overrides {
+            dict.set_item(key, severity)?;
+        }
+        Ok(dict)
+    }
 }
 
 /// What `mrt check` and `mrt explain` use of `dir/pyproject.toml` (empty without

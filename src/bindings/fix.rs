@@ -39,15 +39,16 @@ fn missing_lines(old: &str, new: &str, line: usize) -> Vec<String> {
 }
 
 /// A plain-English account of one migration file's text; `overrides` are the project's
-/// `severity_overrides` as `(key, severity)` pairs.
+/// `severity_overrides`.
 #[pyfunction]
-#[pyo3(signature = (path, source, overrides=Vec::new()))]
+#[pyo3(signature = (path, source, overrides=None))]
 fn explain_source(
     py: Python<'_>,
     path: String,
     source: String,
-    overrides: Vec<(String, String)>,
+    overrides: Option<&Bound<'_, pyo3::types::PyDict>>,
 ) -> PyResult<String> {
+    let overrides = super::config::overrides_of(overrides)?;
     let text =
         py.detach(move || on_scan_threads(|| explain::explain_source(&path, &source, &overrides)))?;
     // Migration strings reach the terminal: no raw escape sequences.

@@ -7,6 +7,9 @@ use std::path::PathBuf;
 
 use pyo3::prelude::*;
 
+use pyo3::types::PyDict;
+
+use super::config::overrides_of;
 use super::errors::guarded;
 use super::public_types::{PyMigrationAST, PyRiskWarning};
 use crate::Error;
@@ -44,7 +47,7 @@ fn unknown_key_notes(unknown: Vec<String>) -> Vec<String> {
 
 /// Scan `paths` and render the findings.
 #[pyfunction]
-#[pyo3(signature = (paths, format="table", select=Vec::new(), ignore=Vec::new(), overrides=Vec::new(), skip=Vec::new(), strict=false, width=80))]
+#[pyo3(signature = (paths, format="table", select=Vec::new(), ignore=Vec::new(), overrides=None, skip=Vec::new(), strict=false, width=80))]
 #[allow(clippy::too_many_arguments)]
 fn check_cli(
     py: Python<'_>,
@@ -52,12 +55,13 @@ fn check_cli(
     format: &str,
     select: Vec<String>,
     ignore: Vec<String>,
-    overrides: Vec<(String, String)>,
+    overrides: Option<&Bound<'_, PyDict>>,
     skip: Vec<String>,
     strict: bool,
     width: usize,
 ) -> PyResult<PyCheckOutput> {
     let format = format.to_string();
+    let overrides = overrides_of(overrides)?;
     let out = py.detach(move || {
         guarded(|| {
             let format = Format::parse(&format)?;
@@ -92,14 +96,15 @@ pub struct PyScanOutcome {
 
 /// Scan `paths`; the migrations (for `custom_checks`) only when `with_migrations`.
 #[pyfunction]
-#[pyo3(signature = (paths, overrides=Vec::new(), skip=Vec::new(), with_migrations=false))]
+#[pyo3(signature = (paths, overrides=None, skip=Vec::new(), with_migrations=false))]
 fn scan(
     py: Python<'_>,
     paths: Vec<String>,
-    overrides: Vec<(String, String)>,
+    overrides: Option<&Bound<'_, PyDict>>,
     skip: Vec<String>,
     with_migrations: bool,
 ) -> PyResult<PyScanOutcome> {
+    let overrides = overrides_of(overrides)?;
     let (result, unknown_keys) = py.detach(move || {
         guarded(|| {
             let (settings, unknown) = settings(&[], &[], &overrides, &skip)?;
@@ -195,11 +200,12 @@ fn skipped_revisions(
 /// The `severity_overrides` value that applies to a custom check's finding of `pattern`, or
 /// None (see `Settings::custom_severity`).
 #[pyfunction]
-fn custom_severity(overrides: Vec<(String, String)>, pattern: &str) -> Option<String> {
+fn custom_severity(overrides: &Bound<'_, PyDict>, pattern: &str) -> PyResult<Option<String>> {
+    let overrides = overrides_of(Some(overrides))?;
     // Only the values a custom finding can take (configuration checks the rest).
-    driver::settings::custom_severity(&overrides, pattern)
+    Ok(driver::settings::custom_severity(&overrides, pattern)
         .filter(|s| matches!(*s, "error" | "warning" | "off"))
-        .map(str::to_string)
+        .map(str::to_string))
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
