@@ -56,7 +56,37 @@ declare_rule! {
     /// or a hash computed from other data (airflow 2b47dc6bc8df drops `dag_run.dag_hash`; a
     /// password's hash stays an error).
     /// Whole words only: `work_pool_queue_id` or `unlocked_at` are not.
+    ///
+    /// A warning too when the chain shows the column to be derived: an upgrade added it empty
+    /// (no server default) and every value any upgrade wrote into it was computed from other
+    /// columns (`UPDATE t SET has_data = (data IS NOT NULL)`, `INSERT INTO artifact
+    /// (task_run_state_id) SELECT id FROM task_run_state`), and those columns still exist when
+    /// it is dropped (prefect f92143d30c25 adds `has_data` for its artifact migration and
+    /// f92143d30c27 drops it). The values the application wrote afterwards are not visible in
+    /// the migrations: the message names the sources so that a reviewer can check. A value
+    /// written from a literal, a bound parameter or rows read in Python is no known source,
+    /// and the column stays an error.
     pub struct DropColumn;
+}
+
+/// What MRT001 adds to its message when the dropped column's values were computed from others.
+pub(crate) fn computed_from(
+    graph: &crate::scanner::graph::Graph<'_>,
+    created_by: usize,
+    from: &[(String, String)],
+) -> String {
+    let mut names: Vec<String> = from.iter().take(4).map(|(t, c)| format!("{t}.{c}")).collect();
+    if from.len() > 4 {
+        names.push(format!("{} more", from.len() - 4));
+    }
+    let revision = graph
+        .migs
+        .get(created_by)
+        .map_or("?", |m| m.revision.as_str());
+    format!(
+        "; but every value the migrations wrote into it was computed from {} (it was added empty by {revision}), and those columns still exist",
+        names.join(", ")
+    )
 }
 
 /// The column (`table.column`) that the upgrade adds to `table` as NOT NULL with neither a

@@ -530,6 +530,15 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
                     let why = drop_table::copied_from(graph, *created_by, from);
                     demoted.push((i, Rule::DropTable, *range, why));
                 }
+                // A derived column: its values can be computed again from columns that stay.
+                Event::DerivedValues {
+                    range,
+                    created_by,
+                    from,
+                } => {
+                    let why = drop_column::computed_from(graph, *created_by, from);
+                    demoted.push((i, Rule::DropColumn, *range, why));
+                }
                 _ => {}
             }
         }

@@ -185,6 +185,34 @@ fn derived_tables_are_warnings_while_their_sources_exist() {
     assert_eq!(severity("b_shadow.py", "sl_tables"), "warning");
 }
 
+/// A derived column's drop is a warning only while its sources exist; a constant, a bound
+/// parameter and a value whose source was dropped first keep the error.
+#[test]
+fn derived_columns_are_warnings_while_their_sources_exist() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/graph/MRT001_derived_values");
+    let result = crate::scan::scan(
+        std::slice::from_ref(&dir),
+        &crate::scan::Settings::default(),
+    )
+    .unwrap();
+    let severity = |column: &str| {
+        let f = result
+            .findings
+            .iter()
+            .find(|f| f.rule == Rule::DropColumn && f.message.contains(&format!(" {column}:")))
+            .unwrap_or_else(|| panic!("no MRT001 on {column}"));
+        f.severity.as_str()
+    };
+    // Loops over SQL builders (`for query in [populate_a, ...]: sa.text(query(500))`) are read.
+    assert_eq!(severity("run_state.has_data"), "warning");
+    assert_eq!(severity("artifact.run_state_id"), "warning");
+    assert_eq!(severity("run_state.blob_size"), "error");
+    assert_eq!(severity("run_state.label"), "error");
+    assert_eq!(severity("run_state.owner"), "error");
+    assert_eq!(severity("run_state.blob"), "error");
+}
+
 #[test]
 fn ten_thousand_revisions() {
     // A long linear chain must not overflow the stack (graph walks are iterative).

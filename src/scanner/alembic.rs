@@ -29,6 +29,10 @@ pub struct Module<'a> {
     /// Names bound to the `alembic` package itself (`alembic.op.x`).
     alembic_names: HashSet<String>,
     helpers: HashMap<String, &'a StmtFunctionDef>,
+    /// Functions defined inside a top-level function whose body only returns a string
+    /// (`def populate(batch_size): return f"UPDATE ... LIMIT {batch_size}"`): name → the
+    /// returned expression. A name defined twice with different bodies is left out.
+    sql_builders: HashMap<String, Option<(&'a StmtFunctionDef, &'a Expr)>>,
     constants: Constants,
     /// `users = sa.table("users", ...)` at module level: variable → table name.
     tables: HashMap<String, String>,
@@ -136,6 +140,7 @@ impl<'a> Module<'a> {
             op_names: HashSet::new(),
             alembic_names: HashSet::new(),
             helpers: HashMap::new(),
+            sql_builders: HashMap::new(),
             constants: Constants::new(),
             tables: HashMap::new(),
             values: HashMap::new(),
@@ -154,6 +159,7 @@ impl<'a> Module<'a> {
                 Stmt::Import(i) => m.note_import(i),
                 Stmt::FunctionDef(f) => {
                     m.helpers.insert(f.name.as_str().to_string(), f);
+                    m.note_sql_builders(f);
                 }
                 // `new_tables: list[sa.Table] = [...]`: a list of table objects.
                 Stmt::AnnAssign(a) => {
@@ -190,6 +196,33 @@ impl<'a> Module<'a> {
             m.hint_from_arguments = true;
         }
         m
+    }
+
+    /// The functions `f` defines whose body (after a docstring) is one `return <expr>`.
+    fn note_sql_builders(&mut self, f: &'a StmtFunctionDef) {
+        for stmt in &f.body {
+            let Stmt::FunctionDef(inner) = stmt else {
+                continue;
+            };
+            let body = match inner.body.as_slice() {
+                [Stmt::Expr(doc), rest @ ..] if doc.value.is_string_literal_expr() => rest,
+                all => all,
+            };
+            let [Stmt::Return(r)] = body else { continue };
+            let Some(value) = r.value.as_deref() else {
+                continue;
+            };
+            let source = self.source;
+            self.sql_builders
+                .entry(inner.name.as_str().to_string())
+                .and_modify(|known| {
+                    // Two definitions under one name: kept only when they are the same text.
+                    if known.is_some_and(|(k, _)| source[k.range()] != source[inner.range()]) {
+                        *known = None;
+                    }
+                })
+                .or_insert(Some((inner, value)));
+        }
     }
 
     /// `from module import name [as bound]`: `op` from alembic, other imports by name.
@@ -471,6 +504,9 @@ enum Local {
     /// statement built once and executed later (`conn.execute(stmt, rows)`,
     /// `conn.execute(page.limit(250))`), read as the operation it will be.
     Stmt(Box<Operation>),
+    /// `queries = [populate_a, populate_b]` of SQL builders (see `Module::sql_builders`), or
+    /// one of them bound to a loop variable: a call to it is the SQL it returns.
+    Builders(Vec<String>),
 }
 
 /// How many iterations of a `for` loop over a literal are unrolled.
@@ -722,7 +758,20 @@ impl Walker<'_, '_> {
     fn for_stmt(&mut self, f: &ruff_python_ast::StmtFor, range: TextRange) {
         // `for row in conn.execute(t.select()):` reads before the body runs.
         self.expr(&f.iter, range);
-        if let Some(items) = self.literal_items(&f.iter)
+        if let (Expr::Name(var), Some(names)) = (f.target.as_ref(), self.builder_list(&f.iter)) {
+            // `for query in [populate_a, populate_b]:` over SQL builders: the body runs once
+            // per builder, `query(...)` being its SQL.
+            let old = self.locals.remove(var.id.as_str());
+            for name in names {
+                self.locals
+                    .insert(var.id.to_string(), Local::Builders(vec![name]));
+                self.block(&f.body, false);
+            }
+            match old {
+                Some(l) => self.locals.insert(var.id.to_string(), l),
+                None => self.locals.remove(var.id.as_str()),
+            };
+        } else if let Some(items) = self.literal_items(&f.iter)
             && !items.is_empty()
             && items.len() <= MAX_UNROLL
         {
@@ -842,7 +891,9 @@ impl Walker<'_, '_> {
 
     fn bind_local(&mut self, name: &str, value: &Expr) {
         let mut holes = Vec::new();
-        if let Some(table) = self.table_expr(value) {
+        if let Some(names) = self.builder_list(value) {
+            self.locals.insert(name.to_string(), Local::Builders(names));
+        } else if let Some(table) = self.table_expr(value) {
             self.locals.insert(name.to_string(), Local::Table(table));
         } else if let Some(s) = self.resolve_sql(value, &mut holes) {
             self.locals.insert(name.to_string(), Local::Sql(s, holes));
@@ -869,6 +920,39 @@ impl Walker<'_, '_> {
             // Rebound to something we cannot see (a reflection, a query): forget the old value.
             self.locals.remove(name);
         }
+    }
+
+    /// `[populate_a, populate_b]` where every item names a SQL builder, or a variable bound to
+    /// such a list.
+    fn builder_list(&self, expr: &Expr) -> Option<Vec<String>> {
+        let items = match expr {
+            Expr::List(l) => &l.elts,
+            Expr::Tuple(t) => &t.elts,
+            Expr::Name(n) => {
+                return match self.locals.get(n.id.as_str()) {
+                    Some(Local::Builders(names)) => Some(names.clone()),
+                    _ => None,
+                };
+            }
+            _ => return None,
+        };
+        let names: Vec<String> = items
+            .iter()
+            .map(|e| match e {
+                Expr::Name(n)
+                    if !self.locals.contains_key(n.id.as_str())
+                        && self
+                            .module
+                            .sql_builders
+                            .get(n.id.as_str())
+                            .is_some_and(Option::is_some) =>
+                {
+                    Some(n.id.to_string())
+                }
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        (!names.is_empty() && names.len() <= MAX_UNROLL).then_some(names)
     }
 
     /// A name (table, column, index, constraint) written as an expression: a literal, a
@@ -995,6 +1079,18 @@ impl Walker<'_, '_> {
     }
 
     fn resolve_sql(&self, expr: &Expr, holes: &mut Vec<String>) -> Option<String> {
+        if let Some(s) = self.builder_sql(expr, holes) {
+            return Some(s);
+        }
+        // `stmt = sa.text(query(batch_size))` then `conn.execute(stmt)`: the text keeps its
+        // holes (numbered from 0, so only where nothing else has one yet).
+        if let Expr::Name(n) = expr
+            && holes.is_empty()
+            && let Some(Local::Sql(s, h)) = self.locals.get(n.id.as_str())
+        {
+            holes.extend(h.iter().cloned());
+            return Some(s.clone());
+        }
         let lookup = |e: &Expr| -> Option<String> {
             match e {
                 Expr::Name(n) => match self.locals.get(n.id.as_str()) {
@@ -1009,6 +1105,60 @@ impl Walker<'_, '_> {
             }
         };
         python::resolve_string(expr, self.module.source, &lookup, holes, 0)
+    }
+
+    /// The SQL a call to a builder returns (`sa.text(query(batch_size))` with `query` bound to
+    /// one of `Module::sql_builders`): its parameters bound to what the call passes, where
+    /// that is a known string; the others stay holes.
+    fn builder_sql(&self, expr: &Expr, holes: &mut Vec<String>) -> Option<String> {
+        let Expr::Call(call) = expr else { return None };
+        if matches!(last_name(&call.func), Some("text" | "dedent")) {
+            return self.builder_sql(call.arguments.args.first()?, holes);
+        }
+        let Expr::Name(n) = call.func.as_ref() else {
+            return None;
+        };
+        let name = match self.locals.get(n.id.as_str()) {
+            Some(Local::Builders(names)) if names.len() == 1 => names[0].as_str(),
+            Some(_) => return None,
+            None => n.id.as_str(),
+        };
+        let (def, returned) = (*self.module.sql_builders.get(name)?)?;
+        let params: Vec<&ruff_python_ast::ParameterWithDefault> =
+            def.parameters.iter_non_variadic_params().collect();
+        let mut bound: HashMap<String, String> = HashMap::new();
+        let mut bind = |param: &str, value: &Expr| {
+            if let Some(v) = self.sql_value(value) {
+                bound.entry(param.to_string()).or_insert(v);
+            }
+        };
+        for (p, a) in params.iter().zip(&call.arguments.args) {
+            bind(p.parameter.name.as_str(), a);
+        }
+        for k in &call.arguments.keywords {
+            if let Some(a) = &k.arg {
+                bind(a.as_str(), &k.value);
+            }
+        }
+        for p in &params {
+            if let Some(d) = p.default.as_deref() {
+                bind(p.parameter.name.as_str(), d);
+            }
+        }
+        let lookup = |e: &Expr| -> Option<String> {
+            let Expr::Name(v) = e else { return None };
+            match bound.get(v.id.as_str()) {
+                Some(s) => Some(s.clone()),
+                None if params
+                    .iter()
+                    .any(|p| p.parameter.name.as_str() == v.id.as_str()) =>
+                {
+                    None
+                }
+                None => self.module.constants.get(v.id.as_str()).cloned(),
+            }
+        };
+        python::resolve_string(returned, self.module.source, &lookup, holes, 0)
     }
 
     /// Is `call` `<op>.<method>(...)` (or `alembic.op.<method>(...)`)?

@@ -188,6 +188,20 @@ pub struct Schema {
     /// wrote is a copy of other tables' rows. Kept apart from the tables (data, not schema);
     /// only upgrades change it, so a downgrade's rollback never needs to restore it.
     copied_rows: HashMap<String, CopiedRows>,
+    /// (table, column), lower-case → the columns its values were computed from, for columns
+    /// an upgrade added (or created with their table) whose every value an upgrade wrote was
+    /// computed from other columns (see [`CopiedValues`]). Changed by upgrades only, as
+    /// `copied_rows`.
+    copied_values: HashMap<(String, String), CopiedValues>,
+}
+
+/// A column added empty by an upgrade (`created_by`, a graph index; no server default) whose
+/// values, as far as the upgrades show, were all computed from the columns `from` (`UPDATE t
+/// SET flag = (data IS NOT NULL)`, `INSERT INTO t (link) SELECT id FROM s`): derived data.
+#[derive(Clone, Debug, Default)]
+pub struct CopiedValues {
+    pub created_by: usize,
+    pub from: Vec<(String, String)>,
 }
 
 /// A table created empty by an upgrade (`created_by`, a graph index) whose rows, as far as
@@ -656,6 +670,13 @@ pub enum Event {
         created_by: usize,
         from: Vec<String>,
     },
+    /// The upgrade drops a column whose values were all computed from other columns (by the
+    /// upgrades since `created_by` added it), and those columns still exist.
+    DerivedValues {
+        range: TextRange,
+        created_by: usize,
+        from: Vec<(String, String)>,
+    },
     /// The operation creates an object that already exists (created by an earlier revision).
     Exists {
         phase: Phase,
@@ -1040,9 +1061,15 @@ impl Sim<'_> {
             if matches!(op.kind, OpKind::DropTable | OpKind::RenameTable) {
                 // Some table was dropped or renamed, we cannot tell which.
                 self.schema.copied_rows.clear();
+                self.schema.copied_values.clear();
+            }
+            if !op.writes.is_empty() {
+                // Some table was written, we cannot tell which.
+                self.schema.copied_values.clear();
             }
             return;
         };
+        self.track_values(op, &t);
         match op.kind {
             OpKind::CreateTable => {
                 let fresh =
@@ -1092,6 +1119,110 @@ impl Sim<'_> {
                 self.track_written_rows(op, &t, &last_read);
             }
             _ => {}
+        }
+    }
+
+    /// Follow where the values of columns added by an upgrade come from (see
+    /// [`CopiedValues`]); `t` is `op`'s table, lower-case.
+    fn track_values(&mut self, op: &Operation, t: &str) {
+        match op.kind {
+            OpKind::CreateTable | OpKind::AddColumn => {
+                let fresh_table = op.kind == OpKind::AddColumn
+                    || self.schema.table_exists(t) == Existence::Absent
+                    || self.dropped.contains(t);
+                let values = &mut self.schema.copied_values;
+                for c in &op.columns {
+                    let k = (t.to_string(), c.name.to_ascii_lowercase());
+                    // A server default fills the rows with a constant: no derived value.
+                    if fresh_table && !op.guarded && c.server_default.is_none() && !c.primary_key {
+                        values.insert(
+                            k,
+                            CopiedValues {
+                                created_by: self.rev,
+                                from: Vec::new(),
+                            },
+                        );
+                    } else {
+                        values.remove(&k);
+                    }
+                }
+            }
+            OpKind::Insert | OpKind::BulkInsert | OpKind::Update => {
+                self.track_written_values(op, t);
+            }
+            OpKind::DropColumn => {
+                let Some(c) = op.column.as_deref() else {
+                    return;
+                };
+                let k = (t.to_string(), c.to_ascii_lowercase());
+                if let Some(v) = self.schema.copied_values.get(&k)
+                    && !v.from.is_empty()
+                    && v.from.iter().all(|(st, sc)| {
+                        (st, sc) != (&k.0, &k.1)
+                            && self
+                                .schema
+                                .table(st)
+                                .is_some_and(|tb| tb.sure && tb.column(sc).is_some())
+                    })
+                {
+                    self.events.push(Event::DerivedValues {
+                        range: op.range,
+                        created_by: v.created_by,
+                        from: v.from.clone(),
+                    });
+                }
+                self.schema.copied_values.remove(&k);
+            }
+            OpKind::DropTable | OpKind::RenameTable | OpKind::RenameColumn => {
+                self.schema.copied_values.retain(|(vt, _), _| vt != t);
+            }
+            _ => {}
+        }
+    }
+
+    /// An INSERT or UPDATE of `t`: the tracked columns it writes are computed from what it
+    /// reads, or are no longer derived.
+    fn track_written_values(&mut self, op: &Operation, t: &str) {
+        let any = op.writes.iter().any(|w| w == "*");
+        let rev = self.rev;
+        let values = &mut self.schema.copied_values;
+        if any {
+            values.retain(|(vt, _), _| vt != t);
+            return;
+        }
+        let written: Vec<(String, String)> = op
+            .writes
+            .iter()
+            .map(|w| (t.to_string(), w.to_ascii_lowercase()))
+            .filter(|k| values.contains_key(k))
+            .collect();
+        for k in written {
+            // Computed from the statement's own reads; a literal, a parameter or rows
+            // read in Python are no known source.
+            let sources: Vec<(String, String)> = op
+                .reads
+                .iter()
+                .filter(|(rt, rc)| {
+                    usable(Some(rt)).is_some()
+                        && rc != "*"
+                        && !(key(rt) == k.0 && rc.eq_ignore_ascii_case(&k.1))
+                })
+                .map(|(rt, rc)| (key(rt), rc.to_ascii_lowercase()))
+                .collect();
+            // A backfill of the NULL rows by a later revision: the application may
+            // have written the others.
+            let late_backfill = op.backfill && values.get(&k).is_some_and(|v| v.created_by != rev);
+            if late_backfill || sources.is_empty() || sources.len() != op.reads.len() {
+                values.remove(&k);
+                continue;
+            }
+            if let Some(v) = values.get_mut(&k) {
+                for src in sources {
+                    if !v.from.contains(&src) {
+                        v.from.push(src);
+                    }
+                }
+            }
         }
     }
 
