@@ -245,6 +245,37 @@ def test_keys_and_renamed_tables_come_back_from_the_state(
         runner.dispose()
 
 
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_altered_columns_and_dialect_branches_come_back_as_the_state_has_them(
+    tmp_path: Path, make_db: Callable[[str], str], dialect: str
+) -> None:
+    """The type an earlier revision gave a column wins over a stale existing_type; a column
+    altered and renamed since it was created comes back with its current name, type and
+    default; each dialect's branch of the upgrade is undone in the same branch."""
+    root = project(tmp_path, "alter_chain", "drop_altered")
+    target = root / "migrations" / "versions" / "drop_altered.py"
+    result = mrt("fix", "--apply", str(target))
+    assert result.returncode == 0, result.stderr
+    down = target.read_text().split("def downgrade")[1]
+    assert "type_=sa.String(150)" in down and "type_=sa.String(100)" not in down
+    assert 'sa.Column("headline", sa.String(100), nullable=True, server_default="untitled")' in down
+    assert 'if op.get_context().dialect.name == "sqlite":' in down
+    assert 'if op.get_context().dialect.name != "sqlite":' in down
+
+    url = make_db(dialect)
+    runner = AlembicRunner(root / "alembic.ini", url)
+    try:
+        runner.upgrade("alter_chain")
+        at_parent = schema(url)
+        runner.upgrade("head")
+        assert schema(url) != at_parent
+        runner.downgrade("alter_chain")
+        assert schema(url) == at_parent
+        runner.upgrade("head")
+    finally:
+        runner.dispose()
+
+
 def test_without_its_chain_fix_says_what_it_cannot_know(tmp_path: Path) -> None:
     alone = tmp_path / "alone"
     alone.mkdir()

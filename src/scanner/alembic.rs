@@ -2453,7 +2453,7 @@ fn offline_test(test: &Expr, source: &str) -> Option<bool> {
 /// `dialect == "sqlite"`, `conn.dialect.name != "mysql"`, `dialect in ("mysql", "mssql")`,
 /// `"sqlite" in inspector.dialect.dialect_description`, `isinstance(bind.dialect, SQLiteDialect)`,
 /// `not ...`, `and`/`or` of those. `None` for any other test.
-fn dialect_test(test: &Expr, source: &str) -> Option<Dialects> {
+pub(crate) fn dialect_test(test: &Expr, source: &str) -> Option<Dialects> {
     use ruff_python_ast::{BoolOp, CmpOp, UnaryOp};
     let names = |e: &Expr| -> Option<Dialects> {
         match e {

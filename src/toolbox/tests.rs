@@ -20,9 +20,9 @@ fn down(new_source: &str) -> &str {
 
 #[test]
 fn undo_that_cannot_run_in_downgrade_is_shown_not_written() {
-    // mlflow bd07f7e963c5 (a loop variable), 0584bdc529eb (a local and a dialect branch),
-    // cfd24bdc0731 (a local in the batch block's header): the undo would raise NameError or
-    // run on every database.
+    // mlflow bd07f7e963c5 (a loop variable), 0584bdc529eb (a local), cfd24bdc0731 (a local in
+    // the batch block's header): the undo would raise NameError. The dialect branch is undone
+    // in the same branch.
     let (_, new) = fixed(
         "    for table in [\"params\", \"tags\"]:\n        op.create_index(f\"ix_{table}\", table, [\"run_uuid\"])\n    name = \"fk_a_b\"\n    op.create_foreign_key(name, \"a\", \"b\", [\"b_id\"], [\"id\"])\n    args = []\n    with op.batch_alter_table(\"runs\", table_args=args) as batch_op:\n        batch_op.add_column(sa.Column(\"x\", sa.Integer()))\n    if op.get_context().dialect.name == \"sqlite\":\n        op.create_index(\"ix_lite\", \"a\", [\"x\"])\n    op.create_index(INDEX, \"a\", [\"y\"])\n",
         "def downgrade():\n    pass\n\n\nINDEX = \"ix_y\"\n",
@@ -37,13 +37,13 @@ fn undo_that_cannot_run_in_downgrade_is_shown_not_written() {
         code,
         [
             "    op.drop_index(INDEX, table_name=\"a\")",
+            "    if op.get_context().dialect.name == \"sqlite\":",
+            "        op.drop_index(\"ix_lite\", table_name=\"a\")",
             "INDEX = \"ix_y\""
         ],
         "{body}"
     );
     for expected in [
-        "# mrt fix: upgrade() runs it only on some databases (under an `if` on the dialect); undo",
-        "# mrt fix:     op.drop_index(\"ix_lite\", table_name=\"a\")",
         "# mrt fix: its undo reads args, which is bound inside upgrade() only; bind it here too,",
         "# mrt fix:     with op.batch_alter_table(\"runs\", table_args=args) as batch_op:",
         "# mrt fix:         batch_op.drop_column(\"x\")",
@@ -58,8 +58,9 @@ fn undo_that_cannot_run_in_downgrade_is_shown_not_written() {
 
 #[test]
 fn a_multi_line_block_header_shown_in_a_comment_stays_comment() {
+    // Under a dialect test mrt cannot restate (it is not only about the dialect).
     let (_, new) = fixed(
-        "    if op.get_context().dialect.name == \"sqlite\":\n        with op.batch_alter_table(\n            \"runs\",\n            recreate=\"always\",\n        ) as batch_op:\n            batch_op.add_column(sa.Column(\"x\", sa.Integer()))\n",
+        "    if op.get_context().dialect.name == \"sqlite\" and FLAG:\n        with op.batch_alter_table(\n            \"runs\",\n            recreate=\"always\",\n        ) as batch_op:\n            batch_op.add_column(sa.Column(\"x\", sa.Integer()))\n",
         "def downgrade():\n    pass\n",
     );
     let body = down(&new);
@@ -71,6 +72,57 @@ fn a_multi_line_block_header_shown_in_a_comment_stays_comment() {
     assert!(
         body.contains("# mrt fix:             recreate=\"always\","),
         "{body}"
+    );
+    assert!(
+        body.contains("under conditions mrt cannot restate"),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_dialect_branch_with_another_condition_inside_stays_a_comment() {
+    // dagster 037: on MySQL, either a rename or an added column, decided by a test on the
+    // data: undoing both in one `if` on MySQL would drop the column, then rename it.
+    let (_, new) = fixed(
+        "    if op.get_context().dialect.name == \"mysql\":\n        if FLAG:\n            op.execute(\"ALTER TABLE kvs RENAME COLUMN my_row_id TO id\")\n        else:\n            op.add_column(\"kvs\", sa.Column(\"id\", sa.BigInteger()))\n",
+        "def downgrade():\n    pass\n\n\nFLAG = True\n",
+    );
+    let body = down(&new);
+    assert!(!body.contains("    if "), "{body}");
+    assert!(
+        body.contains("under conditions mrt cannot restate"),
+        "{body}"
+    );
+    assert!(
+        body.contains("# mrt fix:     op.drop_column(\"kvs\", \"id\")"),
+        "{body}"
+    );
+}
+
+#[test]
+fn dialect_branches_of_the_upgrade_are_undone_in_matching_branches() {
+    // airflow and mlflow shape: `if dialect == "sqlite": <batch> else: <op>`, `elif`, and
+    // `!=`; consecutive undos of one branch share one `if`.
+    let (_, new) = fixed(
+        "    dialect = op.get_context().dialect.name\n    if dialect == \"sqlite\":\n        with op.batch_alter_table(\n            \"runs\",\n            recreate=\"always\",\n        ) as batch_op:\n            batch_op.add_column(sa.Column(\"x\", sa.Integer()))\n    elif dialect in (\"mysql\", \"mssql\"):\n        op.add_column(\"runs\", sa.Column(\"x\", sa.Integer()))\n        op.create_index(\"ix_x\", \"runs\", [\"x\"])\n    else:\n        op.add_column(\"runs\", sa.Column(\"x\", sa.BigInteger()))\n    if not dialect == \"postgresql\":\n        op.create_index(\"ix_y\", \"runs\", [\"y\"])\n",
+        "def downgrade():\n    pass\n",
+    );
+    assert_eq!(
+        down(&new),
+        r#"    if op.get_context().dialect.name != "postgresql":
+        op.drop_index("ix_y", table_name="runs")
+    if op.get_context().dialect.name not in ("mysql", "mariadb", "sqlite", "mssql"):
+        op.drop_column("runs", "x")
+    if op.get_context().dialect.name in ("mysql", "mariadb", "mssql"):
+        op.drop_index("ix_x", table_name="runs")
+        op.drop_column("runs", "x")
+    if op.get_context().dialect.name == "sqlite":
+        with op.batch_alter_table(
+            "runs",
+            recreate="always",
+        ) as batch_op:
+            batch_op.drop_column("x")
+"#
     );
 }
 

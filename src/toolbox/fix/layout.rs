@@ -8,6 +8,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::undo::Gen;
 use super::{Item, MARK};
+use crate::scanner::model::Dialects;
 
 /// Indentation of the line holding `offset`.
 pub(super) fn indent_at(source: &str, offset: TextSize) -> &str {
@@ -32,6 +33,26 @@ pub(super) fn header_end(parsed: &Parsed<ModModule>, def: &StmtFunctionDef) -> O
 /// Indent the items; consecutive statements of one batch block share a `with` block.
 pub(super) fn render(items: &[Item], unit: &str, g: &Gen<'_>) -> Vec<String> {
     let mut lines = Vec::new();
+    if !render_into(items, unit, unit, g, &mut lines) {
+        lines.push(format!("{unit}pass"));
+    }
+    // One entry per physical line; text copied from a CRLF file loses its `\r` here and
+    // gets the file's line ending back when joined.
+    lines
+        .iter()
+        .flat_map(|l| l.split('\n'))
+        .map(|l| l.trim_end_matches('\r').to_string())
+        .collect()
+}
+
+/// [`render`] at `indent`: whether any statement was written.
+fn render_into(
+    items: &[Item],
+    indent: &str,
+    unit: &str,
+    g: &Gen<'_>,
+    lines: &mut Vec<String>,
+) -> bool {
     let mut open: Option<usize> = None;
     let mut has_stmt = false;
     for item in items {
@@ -44,22 +65,24 @@ pub(super) fn render(items: &[Item], unit: &str, g: &Gen<'_>) -> Vec<String> {
                         let block = &g.index.batches[*b];
                         let call = g.text(block.call.range());
                         if block.var.is_empty() {
-                            lines.push(format!("{unit}with {call}:"));
+                            lines.push(format!("{indent}with {call}:"));
                         } else {
-                            lines.push(format!("{unit}with {call} as {}:", block.var));
+                            lines.push(format!("{indent}with {call} as {}:", block.var));
                         }
                     }
                 }
-                let indent = if batch.is_some() {
-                    format!("{unit}{unit}")
+                let at = if batch.is_some() {
+                    format!("{indent}{unit}")
                 } else {
-                    unit.to_string()
+                    indent.to_string()
                 };
-                lines.push(wrap(text, &indent, unit));
+                lines.push(wrap(text, &at, unit));
             }
             Item::Comment(text) => {
                 open = None;
-                let room = MAX_LINE.saturating_sub(unit.len() + MARK.len() + 1).max(40);
+                let room = MAX_LINE
+                    .saturating_sub(indent.len() + MARK.len() + 1)
+                    .max(40);
                 for line in text {
                     // Code hints (indented) stay whole; sentences wrap like prose.
                     let parts = if line.starts_with(' ') {
@@ -68,22 +91,51 @@ pub(super) fn render(items: &[Item], unit: &str, g: &Gen<'_>) -> Vec<String> {
                         word_wrap(line, room)
                     };
                     for part in parts {
-                        lines.push(format!("{unit}{MARK} {part}").trim_end().to_string());
+                        lines.push(format!("{indent}{MARK} {part}").trim_end().to_string());
                     }
                 }
             }
+            Item::Branch(dialects, inner) => {
+                open = None;
+                lines.push(format!(
+                    "{indent}if {}:",
+                    dialect_condition(&g.op_name, *dialects)
+                ));
+                has_stmt |= render_into(inner, &format!("{indent}{unit}"), unit, g, lines);
+            }
         }
     }
-    if !has_stmt {
-        lines.push(format!("{unit}pass"));
-    }
-    // One entry per physical line; text copied from a CRLF file loses its `\r` here and
-    // gets the file's line ending back when joined.
-    lines
+    has_stmt
+}
+
+/// The test that holds on exactly `dialects`, as SQLAlchemy names them:
+/// `op.get_context().dialect.name == "sqlite"`, `... in ("mysql", "mariadb")`, or, when it
+/// takes in the dialects mrt has no name for, `... != "sqlite"`.
+fn dialect_condition(op_name: &str, dialects: Dialects) -> String {
+    const NAMES: [(Dialects, &[&str]); 4] = [
+        (Dialects::POSTGRES, &["postgresql"]),
+        (Dialects::MYSQL, &["mysql", "mariadb"]),
+        (Dialects::SQLITE, &["sqlite"]),
+        (Dialects::MSSQL, &["mssql"]),
+    ];
+    let negated = dialects.and(Dialects::OTHER) == Dialects::OTHER;
+    let listed = if negated {
+        dialects.complement()
+    } else {
+        dialects
+    };
+    let names: Vec<String> = NAMES
         .iter()
-        .flat_map(|l| l.split('\n'))
-        .map(|l| l.trim_end_matches('\r').to_string())
-        .collect()
+        .filter(|(d, _)| listed.and(*d) == *d)
+        .flat_map(|(_, n)| n.iter().map(|n| format!("\"{n}\"")))
+        .collect();
+    let subject = format!("{op_name}.get_context().dialect.name");
+    match (names.as_slice(), negated) {
+        ([one], false) => format!("{subject} == {one}"),
+        ([one], true) => format!("{subject} != {one}"),
+        (_, false) => format!("{subject} in ({})", names.join(", ")),
+        (_, true) => format!("{subject} not in ({})", names.join(", ")),
+    }
 }
 
 /// Greedy word wrap; a word longer than `width` gets a line of its own.

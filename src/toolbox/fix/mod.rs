@@ -18,10 +18,12 @@
 //!
 //! One file per job: [`source_map`] (calls and blocks of the file), [`undo`] (one upgrade
 //! call undone), [`alter`] (`alter_column` back), [`restore`] (dropped tables, indexes and
-//! constraints re-created from the chain), [`raw_sql`] (SQL inverted), [`layout`] (indentation,
-//! wrapping and the splice into the file).
+//! constraints re-created from the chain), [`raw_sql`] (SQL inverted), [`imported`] (a project
+//! function that forwards to one `op.*` call), [`layout`] (indentation, wrapping, `if` branches
+//! on the dialect and the splice into the file).
 
 mod alter;
+mod imported;
 mod layout;
 mod listing;
 mod raw_sql;
@@ -40,9 +42,9 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use super::chain::Chain;
 use super::scan_one_with_syntax;
 use crate::Error;
-use crate::scanner::model::{BodyKind, Framework, Function};
+use crate::scanner::model::{BodyKind, Dialects, Framework, Function};
 use layout::{header_end, indent_at, render};
-use source_map::{Index, imported_names, module_names, op_alias, sqlalchemy_alias};
+use source_map::{Index, imported_from, imported_names, module_names, op_alias, sqlalchemy_alias};
 use undo::Gen;
 
 /// What `mrt fix` found.
@@ -88,11 +90,15 @@ pub struct Outcome {
 pub const MARK: &str = "# mrt fix:";
 
 /// One generated piece of the downgrade, before indentation.
+#[derive(Clone)]
 pub(super) enum Item {
     /// A statement, inside the batch block with this index (None: at function level).
     Stmt(Option<usize>, String),
-    /// Comment lines (without `# `), always at function level.
+    /// Comment lines (without `# `), at the level of what surrounds them.
     Comment(Vec<String>),
+    /// Items that run only on these dialects, as the upgrade's step they undo:
+    /// `if op.get_context().dialect.name == "sqlite":`.
+    Branch(Dialects, Vec<Item>),
 }
 
 /// Propose (or compute) the fix for one Alembic file.
@@ -112,9 +118,12 @@ pub fn fix_source(path: &str, source: &str) -> Result<Outcome, Error> {
     let body = &parsed.syntax().body;
     let up_def = find_def(body, "upgrade").ok_or_else(no_upgrade)?;
     let chain = Chain::load(path, source, &m, imported_names(body));
-    let mut g = Gen::new(source, Index::of(body), op_alias(body), chain);
+    let index = Index::of(body, &upgrade.ops, source);
+    let mut g = Gen::new(source, index, op_alias(body), chain);
     g.sqlalchemy = sqlalchemy_alias(body);
     g.bound = module_names(body);
+    g.imports = imported_from(body);
+    path.clone_into(&mut g.path);
     g.created.clone_from(&m.created_tables);
     let items = g.undo_upgrade(&upgrade.ops);
 

@@ -6,6 +6,7 @@
 
 use ruff_python_ast::ExprCall;
 
+use super::layout::{MAX_LINE, wrap_at};
 use super::undo::{Gen, Site};
 use crate::scanner::model::{ConstraintKind, OpKind, Operation};
 use crate::scanner::state::{Object, usable};
@@ -46,15 +47,32 @@ impl<'a> Gen<'a> {
             format!(
                 "upgrade() deletes table {target} with all its rows; no downgrade can bring them back."
             ),
-            "The table comes back empty, as the chain before this revision defines it:".to_string(),
         ];
-        lines.extend(text.unknown.iter().map(|u| format!("TODO: {u}")));
-        self.comment(lines);
-        self.reversed += 1;
-        self.push(at.block, text.create);
-        for stmt in text.follow {
-            self.push(at.block, stmt);
+        if text.unknown.is_empty() {
+            lines.push(
+                "The table comes back empty, as the chain before this revision defines it:"
+                    .to_string(),
+            );
+            self.comment(lines);
+            self.reversed += 1;
+            self.push(at.block, text.create);
+            for stmt in text.follow {
+                self.push(at.block, stmt);
+            }
+            return;
         }
+        // A table short of a column would be a table that never was (and a key on the missing
+        // column fails): what the state knows stays a hint to complete.
+        lines.push(
+            "The chain before this revision knows only part of it; complete and write back:"
+                .to_string(),
+        );
+        lines.extend(text.unknown.iter().map(|u| format!("TODO: {u}")));
+        for stmt in std::iter::once(&text.create).chain(&text.follow) {
+            let hint = wrap_at(stmt, "    ", "    ", MAX_LINE - 11 - 4);
+            lines.extend(hint.lines().map(str::to_string));
+        }
+        self.comment(lines);
     }
 
     fn table_text(&self, table: &TableBefore, name: &str, r: &str, schema: &str) -> TableText {

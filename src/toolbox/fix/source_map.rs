@@ -1,11 +1,18 @@
-//! Where things are in the file being fixed: every call and `with` block of the module the
-//! scan parsed (one walk), and the names its imports bind.
+//! Where things are in the file being fixed: the calls and `with` blocks of the statements the
+//! scan's operations come from, and the names its imports bind.
+//!
+//! The scan already walked the whole tree once; its operations carry their statements' ranges.
+//! [`Index::of`] goes straight down to those statements through the blocks around them (a
+//! binary search on ranges at each level) and reads only them, never the rest of the module.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{Expr, ExprCall, Stmt};
+use ruff_python_ast::{Expr, ExprCall, Stmt, StmtIf, StmtWith};
 use ruff_text_size::{Ranged, TextRange};
+
+use crate::scanner::alembic::dialect_test;
+use crate::scanner::model::{Dialects, Operation};
 
 pub(super) struct Batch<'a> {
     pub call: &'a ExprCall,
@@ -14,57 +21,192 @@ pub(super) struct Batch<'a> {
     pub body: TextRange,
 }
 
-/// Every call and batch block of the module, for mapping model operations back to source.
+/// The calls and batch blocks around the model's operations, for mapping them back to source.
 pub(super) struct Index<'a> {
     /// In source order (an outer call before the calls inside it).
     pub calls: Vec<&'a ExprCall>,
     pub batches: Vec<Batch<'a>>,
+    /// Statement range → the dialects the `if` branches around it let it run on, when those
+    /// tests say it all: `None` when anything else decides whether it runs (a test that is not
+    /// only about the dialect, such as `dialect == "sqlite" and flag` or an inner `if flag:`,
+    /// a loop, a `try`, or a helper function whose caller mrt does not see from here).
+    dialects: HashMap<TextRange, Option<Dialects>>,
 }
 
 impl<'a> Index<'a> {
-    /// One walk over the module the scan parsed.
-    pub fn of(body: &'a [Stmt]) -> Self {
+    /// The statements of `ops`, reached from the module's top by their ranges.
+    pub fn of(body: &'a [Stmt], ops: &[Operation], source: &str) -> Self {
         let mut index = Index {
             calls: Vec::new(),
             batches: Vec::new(),
+            dialects: HashMap::new(),
         };
-        for stmt in body {
-            index.visit_stmt(stmt);
+        for op in ops {
+            if !index.dialects.contains_key(&op.range) {
+                let dialects = index.descend(body, op.range, source);
+                index.dialects.insert(op.range, dialects);
+            }
         }
         // Stable: an outer call stays before the inner call that starts at the same offset.
-        index.calls.sort_by_key(ruff_text_size::Ranged::start);
+        index.calls.sort_by_key(Ranged::start);
+        index.calls.dedup_by_key(|c| c.range());
         index
+    }
+
+    /// The dialects the statement at `range` runs on, when the tests around it say exactly.
+    pub fn dialects(&self, range: TextRange) -> Option<Dialects> {
+        self.dialects.get(&range).copied().flatten()
+    }
+
+    /// Down to the innermost statement holding `range`: the `with` blocks on the way are
+    /// noted, the calls of that statement read. The dialects of the branches taken.
+    fn descend(&mut self, body: &'a [Stmt], range: TextRange, source: &str) -> Option<Dialects> {
+        let mut dialects = Some(Dialects::ALL);
+        let mut stmts = body;
+        let mut innermost = None;
+        loop {
+            let i = stmts.partition_point(|s| s.end() < range.start());
+            let Some(stmt) = stmts.get(i).filter(|s| s.range().contains_range(range)) else {
+                break;
+            };
+            innermost = Some(stmt);
+            let mut inner: &'a [Stmt] = &[];
+            for (k, child) in blocks(stmt).into_iter().enumerate() {
+                let holds = match (child.first(), child.last()) {
+                    (Some(first), Some(last)) => {
+                        TextRange::new(first.start(), last.end()).contains_range(range)
+                    }
+                    _ => false,
+                };
+                if holds {
+                    let this = match stmt {
+                        Stmt::If(s) => branch_dialects(s, k, source),
+                        Stmt::With(_) => Some(Dialects::ALL),
+                        Stmt::FunctionDef(f) if f.name.as_str() == "upgrade" => Some(Dialects::ALL),
+                        _ => None,
+                    };
+                    dialects = dialects.zip(this).map(|(a, b)| a.and(b));
+                    inner = child;
+                    break;
+                }
+            }
+            if inner.is_empty() {
+                break;
+            }
+            if let Stmt::With(w) = stmt {
+                self.note_with(w);
+            }
+            stmts = inner;
+        }
+        if let Some(stmt) = innermost {
+            self.visit_stmt(stmt);
+        }
+        dialects
+    }
+
+    /// A `with op.batch_alter_table(...) as b:` or `with ....autocommit_block():` block.
+    fn note_with(&mut self, w: &'a StmtWith) {
+        let (Some(first), Some(last)) = (w.body.first(), w.body.last()) else {
+            return;
+        };
+        let body = TextRange::new(first.start(), last.end());
+        if self.batches.iter().any(|b| b.body == body) {
+            return;
+        }
+        for item in &w.items {
+            let Expr::Call(call) = &item.context_expr else {
+                continue;
+            };
+            let Expr::Attribute(a) = call.func.as_ref() else {
+                continue;
+            };
+            match (a.attr.as_str(), item.optional_vars.as_deref()) {
+                ("batch_alter_table", Some(Expr::Name(var))) => self.batches.push(Batch {
+                    call,
+                    var: var.id.as_str().to_string(),
+                    body,
+                }),
+                // `with op.get_context().autocommit_block():` (CONCURRENTLY needs it).
+                ("autocommit_block", None) => self.batches.push(Batch {
+                    call,
+                    var: String::new(),
+                    body,
+                }),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The statement lists directly inside `stmt`, in order; an `if`'s body first, then each
+/// `elif`/`else` clause's.
+fn blocks(stmt: &Stmt) -> Vec<&[Stmt]> {
+    match stmt {
+        Stmt::If(s) => std::iter::once(s.body.as_slice())
+            .chain(s.elif_else_clauses.iter().map(|c| c.body.as_slice()))
+            .collect(),
+        Stmt::With(s) => vec![&s.body],
+        Stmt::For(s) => vec![&s.body, &s.orelse],
+        Stmt::While(s) => vec![&s.body, &s.orelse],
+        Stmt::Try(s) => {
+            let mut out = vec![s.body.as_slice()];
+            for handler in &s.handlers {
+                let ruff_python_ast::ExceptHandler::ExceptHandler(h) = handler;
+                out.push(&h.body);
+            }
+            out.extend([s.orelse.as_slice(), s.finalbody.as_slice()]);
+            out
+        }
+        Stmt::FunctionDef(s) => vec![&s.body],
+        Stmt::ClassDef(s) => vec![&s.body],
+        Stmt::Match(s) => s.cases.iter().map(|c| c.body.as_slice()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The dialects branch `k` of an `if` (0: its body, then each `elif`/`else`) runs on: its own
+/// test holds and every earlier one does not. `None` when one of them is not exactly a test
+/// of the dialect.
+fn branch_dialects(s: &StmtIf, k: usize, source: &str) -> Option<Dialects> {
+    let tests = std::iter::once(Some(s.test.as_ref()))
+        .chain(s.elif_else_clauses.iter().map(|c| c.test.as_ref()))
+        .take(k + 1);
+    let mut out = Dialects::ALL;
+    for (j, test) in tests.enumerate() {
+        let Some(test) = test else { continue };
+        let this = exact_dialect_test(test, source)?;
+        out = out.and(if j == k { this } else { this.complement() });
+    }
+    Some(out)
+}
+
+/// [`dialect_test`] when the test is about nothing but the dialect: `dialect == "sqlite" and
+/// flag` is not (the scanner reads it as at most SQLite).
+fn exact_dialect_test(test: &Expr, source: &str) -> Option<Dialects> {
+    match test {
+        Expr::BoolOp(b) => {
+            let parts: Option<Vec<Dialects>> = b
+                .values
+                .iter()
+                .map(|v| exact_dialect_test(v, source))
+                .collect();
+            let fold = match b.op {
+                ruff_python_ast::BoolOp::And => Dialects::and,
+                ruff_python_ast::BoolOp::Or => Dialects::or,
+            };
+            parts?.into_iter().reduce(fold)
+        }
+        Expr::UnaryOp(u) if u.op == ruff_python_ast::UnaryOp::Not => {
+            exact_dialect_test(&u.operand, source).map(Dialects::complement)
+        }
+        _ => dialect_test(test, source),
     }
 }
 
 impl<'a> Visitor<'a> for Index<'a> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        if let Stmt::With(w) = stmt
-            && let (Some(first), Some(last)) = (w.body.first(), w.body.last())
-        {
-            for item in &w.items {
-                let Expr::Call(call) = &item.context_expr else {
-                    continue;
-                };
-                let Expr::Attribute(a) = call.func.as_ref() else {
-                    continue;
-                };
-                let body = TextRange::new(first.start(), last.end());
-                match (a.attr.as_str(), item.optional_vars.as_deref()) {
-                    ("batch_alter_table", Some(Expr::Name(var))) => self.batches.push(Batch {
-                        call,
-                        var: var.id.as_str().to_string(),
-                        body,
-                    }),
-                    // `with op.get_context().autocommit_block():` (CONCURRENTLY needs it).
-                    ("autocommit_block", None) => self.batches.push(Batch {
-                        call,
-                        var: String::new(),
-                        body,
-                    }),
-                    _ => {}
-                }
-            }
+        if let Stmt::With(w) = stmt {
+            self.note_with(w);
         }
         visitor::walk_stmt(self, stmt);
     }
@@ -76,6 +218,7 @@ impl<'a> Visitor<'a> for Index<'a> {
         visitor::walk_expr(self, expr);
     }
 }
+
 /// The name `from alembic import op [as x]` binds (default `op`).
 pub(super) fn op_alias(body: &[Stmt]) -> String {
     for stmt in body {
@@ -116,6 +259,24 @@ pub(super) fn imported_names(body: &[Stmt]) -> HashSet<String> {
         }
     }
     names
+}
+
+/// `from package.module import name [as alias]` (absolute imports only): alias → (module,
+/// name), for following a project's own functions.
+pub(super) fn imported_from(body: &[Stmt]) -> HashMap<String, (String, String)> {
+    let mut out = HashMap::new();
+    for stmt in body {
+        if let Stmt::ImportFrom(i) = stmt
+            && i.level == 0
+            && let Some(module) = &i.module
+        {
+            for a in &i.names {
+                let bound = a.asname.as_ref().unwrap_or(&a.name).to_string();
+                out.insert(bound, (module.to_string(), a.name.to_string()));
+            }
+        }
+    }
+    out
 }
 
 /// The names the module binds outside its functions: imports, assignments, functions and

@@ -153,10 +153,19 @@ fn what_the_state_does_not_know_is_named_not_guessed() {
         "{body}"
     );
     assert!(!body.contains("sa.Column(\"run_link\""), "{body}");
+    // A table short of a column is no table to write: what the state knows is a hint.
     assert!(
-        body.contains("sa.Column(\"state_type\", sa.String(50), nullable=False),"),
+        body.contains(
+            "# mrt fix:         sa.Column(\"state_type\", sa.String(50), nullable=False),"
+        ),
         "{body}"
     );
+    let code: Vec<&str> = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    assert_eq!(code, ["pass"], "{body}");
 }
 
 #[test]
@@ -472,4 +481,86 @@ fn a_dropped_column_made_not_null_in_sql_since_is_not_written_back_as_nullable()
         .filter(|l| !l.starts_with('#'))
         .collect();
     assert_eq!(code, ["pass"], "{body}");
+}
+
+/// superset's `migrations/shared/utils.py`, cut down: helpers that skip what exists, then make
+/// one `op.*` call with their arguments; and one that loops.
+const SHARED_UTILS: &str = r#"import logging
+
+from alembic import op
+from sqlalchemy import inspect
+
+logger = logging.getLogger("alembic")
+
+
+def has_table(table_name):
+    insp = inspect(op.get_context().bind)
+    return insp.has_table(table_name)
+
+
+def create_table(table_name, *columns, **kwargs):
+    """Creates a table unless it exists."""
+    if has_table(table_name=table_name):
+        logger.info("Table %s already exists. Skipping...", table_name)
+        return
+    op.create_table(table_name, *columns, **kwargs)
+
+
+def create_index(table_name, index_name, columns, *, unique=False):
+    op.create_index(table_name=table_name, index_name=index_name, unique=unique, columns=columns)
+
+
+def add_columns(table_name, *columns):
+    with op.batch_alter_table(table_name) as batch_op:
+        for col in columns:
+            batch_op.add_column(col)
+
+
+def create_logged(table_name, *columns):
+    op.create_table(table_name, *columns)
+    op.execute("INSERT INTO log VALUES ('created')")
+"#;
+
+#[test]
+fn a_project_helper_that_forwards_to_one_op_call_is_undone_as_that_call() {
+    // superset e0f6f91c2055: `create_table(...)` from superset.migrations.shared.utils.
+    let root = std::env::temp_dir().join(format!("mrt-fix-imported-{}", std::process::id()));
+    let shared = root.join("proj/migrations/shared");
+    let versions = root.join("proj/migrations/versions");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::create_dir_all(&versions).unwrap();
+    std::fs::write(shared.join("utils.py"), SHARED_UTILS).unwrap();
+    let src = "import sqlalchemy as sa\nfrom alembic import op\n\nfrom proj.migrations.shared.utils import add_columns, create_index, create_logged, create_table as make\n\nrevision = \"next\"\ndown_revision = None\n\n\ndef upgrade():\n    make(\n        \"user_favorite_tag\",\n        sa.Column(\"user_id\", sa.Integer(), nullable=False),\n        sa.ForeignKeyConstraint([\"user_id\"], [\"ab_user.id\"]),\n    )\n    create_index(\"user_favorite_tag\", index_name=\"ix_fav_user\", columns=[\"user_id\"])\n    add_columns(\"user_favorite_tag\", sa.Column(\"note\", sa.Text()))\n    create_logged(\"audit\", sa.Column(\"id\", sa.Integer()))\n\n\ndef downgrade():\n    pass\n";
+    let path = versions.join("next.py");
+    std::fs::write(&path, src).unwrap();
+    let out = fix_source(&path.to_string_lossy(), src).unwrap();
+    let new = out.new_source;
+    let body = &new[new.rfind("def downgrade():\n").unwrap() + "def downgrade():\n".len()..];
+    // Without `from alembic import op` the undo is a hint to import it.
+    let no_op = src.replace("from alembic import op\n", "");
+    std::fs::write(&path, &no_op).unwrap();
+    let hint = fix_source(&path.to_string_lossy(), &no_op)
+        .unwrap()
+        .new_source;
+    std::fs::remove_dir_all(&root).unwrap();
+    assert!(
+        hint.contains("# mrt fix: NOT REVERSED: make()\n    # mrt fix: make() of proj.migrations.shared.utils makes one op.create_table() call; this file\n"),
+        "{hint}"
+    );
+    assert!(
+        hint.contains("    # mrt fix:     op.drop_table(\"user_favorite_tag\")\n"),
+        "{hint}"
+    );
+    assert_eq!(
+        body,
+        r#"    # mrt fix: NOT REVERSED: create_logged()
+    # mrt fix: upgrade() calls create_logged(), defined outside this file; mrt cannot see what it
+    # mrt fix: changes, so undo it here (e.g. call its counterpart).
+    # mrt fix: NOT REVERSED: add_columns()
+    # mrt fix: upgrade() calls add_columns(), defined outside this file; mrt cannot see what it
+    # mrt fix: changes, so undo it here (e.g. call its counterpart).
+    op.drop_index("ix_fav_user", table_name="user_favorite_tag")
+    op.drop_table("user_favorite_tag")
+"#
+    );
 }

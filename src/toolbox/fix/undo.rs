@@ -1,6 +1,6 @@
 //! One upgrade operation undone: the call found back in the source, its argument text reused.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::{Ranged, TextRange};
@@ -8,7 +8,7 @@ use ruff_text_size::{Ranged, TextRange};
 use super::Item;
 use super::layout::{MAX_LINE, wrap_at};
 use super::source_map::Index;
-use crate::scanner::model::{Dialects, OpKind, Operation, Origin};
+use crate::scanner::model::{OpKind, Operation, Origin};
 use crate::toolbox::chain::{Chain, ColumnBefore, root_names};
 use crate::toolbox::{one_line, py_str};
 
@@ -32,6 +32,10 @@ pub(super) struct Gen<'a> {
     pub dropped_objects: Vec<String>,
     /// The names the module binds outside its functions ([`super::source_map::module_names`]).
     pub bound: HashSet<String>,
+    /// The file's `from m import f` bindings: f → (m, f) ([`super::source_map::imported_from`]).
+    pub imports: HashMap<String, (String, String)>,
+    /// The file's path, to find the project's modules from.
+    pub path: String,
 }
 
 /// Builtins generated code may read besides the module's own names.
@@ -54,6 +58,8 @@ impl<'a> Gen<'a> {
             chain,
             dropped_objects: Vec::new(),
             bound: HashSet::new(),
+            imports: HashMap::new(),
+            path: String::new(),
         }
     }
 
@@ -80,6 +86,8 @@ impl<'a> Gen<'a> {
                     i += 1;
                 }
                 self.undo_sql(op, &stmts);
+            } else if op.kind == OpKind::Call && self.undo_imported(op) {
+                // A project function that forwards to one `op.*` call: undone as that call.
             } else if op.kind == OpKind::Call {
                 // A function imported from elsewhere: its effects are invisible here.
                 let name = op.name.clone().unwrap_or_else(|| "a function".into());
@@ -105,13 +113,14 @@ impl<'a> Gen<'a> {
                 groups.push(produced);
             }
         }
-        groups.into_iter().rev().flatten().collect()
+        merge_branches(groups.into_iter().rev().flatten())
     }
 
-    /// The statements generated for `op`, or, when they cannot run where the downgrade puts
-    /// them, a comment that shows them: `op` runs under an `if` on the dialect (the undo would
-    /// run on every database), or they read names `upgrade()` binds for itself (a local, a loop
-    /// variable), which `downgrade()` does not have.
+    /// The statements generated for `op`; under an `if` on the same dialects when `op` runs
+    /// under such an `if`. Or, when they cannot run where the downgrade puts them, a comment
+    /// that shows them: they read names `upgrade()` binds for itself (a local, a loop
+    /// variable), which `downgrade()` does not have, or `op`'s `if` on the dialect has a test
+    /// mrt cannot restate exactly.
     fn runnable(&mut self, op: &Operation, produced: Vec<Item>, reversed: usize) -> Vec<Item> {
         let mut unbound: Vec<String> = Vec::new();
         let mut code: Vec<String> = Vec::new();
@@ -156,8 +165,6 @@ impl<'a> Gen<'a> {
         }
         let why = if code.is_empty() {
             return produced;
-        } else if op.dialects != Dialects::ALL {
-            "upgrade() runs it only on some databases (under an `if` on the dialect); undo it in the same branch here:".to_string()
         } else if !unbound.is_empty() {
             let (them, it) = if unbound.len() == 1 {
                 ("it", "is")
@@ -168,8 +175,13 @@ impl<'a> Gen<'a> {
                 "its undo reads {}, which {it} bound inside upgrade() only; bind {them} here too, then:",
                 unbound.join(", ")
             )
-        } else {
+        } else if op.dialects.is_all() {
             return produced;
+        } else if self.index.dialects(op.range) == Some(op.dialects) {
+            // The same branch in the downgrade: `if op.get_context().dialect.name == ...:`.
+            return vec![Item::Branch(op.dialects, produced)];
+        } else {
+            "upgrade() runs it only on some databases, under conditions mrt cannot restate as an `if` on the dialect; undo it in the same branch here:".to_string()
         };
         self.reversed = reversed;
         let shown = one_line(op.sql.as_deref().unwrap_or(op.kind.as_str()), 100);
@@ -462,6 +474,21 @@ impl<'a> Gen<'a> {
     pub(super) fn cannot(&mut self, shown: &str, why: &str) {
         self.comment(vec![format!("NOT REVERSED: {shown}"), format!("{why}.")]);
     }
+}
+
+/// Consecutive branches on the same dialects as one `if`.
+fn merge_branches(items: impl Iterator<Item = Item>) -> Vec<Item> {
+    let mut out: Vec<Item> = Vec::new();
+    for item in items {
+        if let (Item::Branch(d, inner), Some(Item::Branch(last, body))) = (&item, out.last_mut())
+            && d == last
+        {
+            body.extend(inner.iter().cloned());
+            continue;
+        }
+        out.push(item);
+    }
+    out
 }
 
 /// Alembic's `type_` for `drop_constraint` of what an operation creates.

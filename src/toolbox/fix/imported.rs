@@ -1,0 +1,306 @@
+//! A function `upgrade()` imports from its own project that makes one `op.*` call with the
+//! arguments it was given, as superset's `create_table(name, *columns)` and
+//! `create_index(table_name, index_name, columns)` in `migrations/shared/utils.py` do (they
+//! only skip the call when the object already exists). Its module is found above the versions
+//! folder as the scanner finds models; the call is then undone as that `op.*` call, with the
+//! caller's own argument text. Anything else it does (a loop, a second `op.*` call, a call
+//! to a module function that changes the schema) leaves it a marked comment.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, ExprCall, PySourceType, Stmt, StmtFunctionDef};
+use ruff_text_size::Ranged;
+
+use super::source_map::op_alias;
+use super::undo::Gen;
+use crate::scanner::model::Operation;
+use crate::scanner::models::module_file;
+
+/// `op.*` methods that only read (or name) and change nothing.
+const READS: [&str; 4] = ["get_bind", "get_context", "f", "inline_literal"];
+
+/// How deep calls between the module's own functions are followed.
+const MAX_DEPTH: usize = 4;
+
+impl Gen<'_> {
+    /// Undo `name(...)`, a function imported from the project, as the one `op.*` call it
+    /// forwards its arguments to; false when it is not such a function (or the call has no
+    /// automatic inverse).
+    pub(super) fn undo_imported(&mut self, op: &Operation) -> bool {
+        let Some(name) = op.name.as_deref() else {
+            return false;
+        };
+        let Some((module, original)) = self.imports.get(name) else {
+            return false;
+        };
+        let call = self.index.calls.iter().copied().find(|c| {
+            c.start() == op.range.start()
+                && matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == name)
+        });
+        let dir = Path::new(&self.path).parent();
+        let (Some(call), Some(dir)) = (call, dir) else {
+            return false;
+        };
+        let Some(text) = module_file(dir, module).and_then(|f| std::fs::read_to_string(f).ok())
+        else {
+            return false;
+        };
+        let parsed = ruff_python_parser::parse_unchecked_source(&text, PySourceType::Python);
+        if !parsed.errors().is_empty() {
+            return false;
+        }
+        let body = &parsed.syntax().body;
+        let Some((method, args)) = forwarded(body, original).and_then(|f| f.with(self, call))
+        else {
+            return false;
+        };
+        let get = |pos: usize, kw: &str| {
+            args.positional
+                .get(pos)
+                .or_else(|| args.keywords.get(kw))
+                .cloned()
+        };
+        let schema = args
+            .keywords
+            .get("schema")
+            .map(|s| format!(", schema={s}"))
+            .unwrap_or_default();
+        let o = &self.op_name;
+        let stmt = match method.as_str() {
+            "create_table" => get(0, "table_name").map(|t| format!("{o}.drop_table({t}{schema})")),
+            "create_index" => get(0, "index_name")
+                .zip(get(1, "table_name"))
+                .map(|(i, t)| format!("{o}.drop_index({i}, table_name={t}{schema})")),
+            _ => None,
+        };
+        let Some(stmt) = stmt else {
+            return false;
+        };
+        if !self.bound.contains(o) {
+            // superset's 65a167d4c62e calls only the helpers: `op` is not imported.
+            self.comment(vec![
+                format!("NOT REVERSED: {name}()"),
+                format!(
+                    "{name}() of {module} makes one op.{method}() call; this file does not import alembic's op: import it, then:"
+                ),
+                format!("    {stmt}"),
+            ]);
+            return true;
+        }
+        self.reversed += 1;
+        self.push(None, stmt);
+        true
+    }
+}
+
+/// The one `op.*` call a module function makes with its parameters.
+struct Forward<'m> {
+    def: &'m StmtFunctionDef,
+    call: &'m ExprCall,
+}
+
+/// The arguments of the forwarded call, as the caller's source text.
+#[derive(Default)]
+struct Args {
+    positional: Vec<String>,
+    keywords: HashMap<String, String>,
+}
+
+impl Forward<'_> {
+    /// The forwarded call's method and arguments for one call of the function in the file
+    /// being fixed; `None` when an argument is not one of the function's parameters.
+    fn with(&self, g: &Gen<'_>, caller: &ExprCall) -> Option<(String, Args)> {
+        let Expr::Attribute(a) = self.call.func.as_ref() else {
+            return None;
+        };
+        let params: Vec<&str> = self
+            .def
+            .parameters
+            .iter_non_variadic_params()
+            .map(|p| p.parameter.name.as_str())
+            .collect();
+        let vararg = self.def.parameters.vararg.as_ref().map(|v| v.name.as_str());
+        let kwarg = self.def.parameters.kwarg.as_ref().map(|v| v.name.as_str());
+        // The caller's arguments bound to the parameters.
+        let mut bound: HashMap<&str, String> = HashMap::new();
+        let mut extra_positional = Vec::new();
+        for (i, arg) in caller.arguments.args.iter().enumerate() {
+            if matches!(arg, Expr::Starred(_)) {
+                return None;
+            }
+            let text = g.text(arg.range()).to_string();
+            match params.get(i) {
+                Some(p) => {
+                    bound.insert(p, text);
+                }
+                None if vararg.is_some() => extra_positional.push(text),
+                None => return None,
+            }
+        }
+        let mut extra_keywords = HashMap::new();
+        for k in &caller.arguments.keywords {
+            let name = k.arg.as_ref()?.as_str();
+            let text = g.text(k.value.range()).to_string();
+            if let Some(p) = params.iter().find(|p| **p == name) {
+                bound.insert(p, text);
+            } else if kwarg.is_some() {
+                extra_keywords.insert(name.to_string(), text);
+            } else {
+                return None;
+            }
+        }
+        let param = |e: &Expr| match e {
+            Expr::Name(n) => bound.get(n.id.as_str()).cloned(),
+            _ => None,
+        };
+        let mut args = Args::default();
+        for arg in &self.call.arguments.args {
+            match arg {
+                Expr::Starred(s) if matches!(s.value.as_ref(), Expr::Name(n) if Some(n.id.as_str()) == vararg) =>
+                {
+                    args.positional.extend(extra_positional.iter().cloned());
+                }
+                other => args.positional.push(param(other)?),
+            }
+        }
+        for k in &self.call.arguments.keywords {
+            match (&k.arg, &k.value) {
+                (None, Expr::Name(n)) if Some(n.id.as_str()) == kwarg => {
+                    args.keywords.extend(extra_keywords.clone());
+                }
+                (Some(name), value) => {
+                    // A parameter the caller left out keeps the function's default: the op's
+                    // own default may differ, so only a bound one is passed on.
+                    if let Some(text) = param(value) {
+                        args.keywords.insert(name.to_string(), text);
+                    } else if !matches!(value, Expr::Name(n) if params.contains(&n.id.as_str())) {
+                        return None;
+                    }
+                }
+                (None, _) => return None,
+            }
+        }
+        Some((a.attr.to_string(), args))
+    }
+}
+
+/// A module's functions and the name it binds `alembic.op` to.
+struct Module<'m> {
+    defs: HashMap<&'m str, &'m StmtFunctionDef>,
+    op: String,
+}
+
+/// The function `name` of a module when its only change to the schema is one `op.*` call at
+/// the top of its body (not in a loop or a block), whose arguments are its parameters.
+fn forwarded<'m>(body: &'m [Stmt], name: &str) -> Option<Forward<'m>> {
+    let m = Module {
+        defs: body
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::FunctionDef(f) => Some((f.name.as_str(), f)),
+                _ => None,
+            })
+            .collect(),
+        op: op_alias(body),
+    };
+    let def = *m.defs.get(name)?;
+    let calls = Calls::of(&def.body, &m.op);
+    let [write] = calls.writes.as_slice() else {
+        return None;
+    };
+    let top_level = def.body.iter().any(|s| match s {
+        Stmt::Expr(e) => e.value.range() == write.range(),
+        _ => false,
+    });
+    let helpers_read = calls
+        .names
+        .iter()
+        .all(|n| m.defs.get(n.as_str()).is_none_or(|d| only_reads(&m, d, 0)));
+    (top_level && !calls.other_writes && helpers_read).then_some(Forward { def, call: write })
+}
+
+/// Does a module function change nothing: no `op.*` call but reads, no `execute`, and the
+/// module's functions it calls change nothing either?
+fn only_reads(m: &Module<'_>, def: &StmtFunctionDef, depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        return false;
+    }
+    let calls = Calls::of(&def.body, &m.op);
+    calls.writes.is_empty()
+        && !calls.other_writes
+        && calls.names.iter().all(|n| {
+            m.defs
+                .get(n.as_str())
+                .is_none_or(|d| d.name != def.name && only_reads(m, d, depth + 1))
+        })
+}
+
+/// The calls of a function body: `op.*` calls that change the schema, the plain names it
+/// calls, and whether a call on anything else may write (`conn.execute`, `batch_op.*`).
+struct Calls<'m> {
+    /// The name the module binds `alembic.op` to.
+    op: String,
+    writes: Vec<&'m ExprCall>,
+    names: Vec<String>,
+    other_writes: bool,
+}
+
+/// A method name that may change the schema or rows, on whatever object.
+fn writes_anything(method: &str) -> bool {
+    ["create_", "drop_", "add_", "alter_", "rename_", "batch_"]
+        .iter()
+        .any(|p| method.starts_with(p))
+        || [
+            "execute",
+            "bulk_insert",
+            "delete",
+            "merge",
+            "commit",
+            "flush",
+            "update",
+            "insert",
+            "add",
+            "exec_driver_sql",
+        ]
+        .contains(&method)
+}
+
+impl<'m> Calls<'m> {
+    fn of(body: &'m [Stmt], op: &str) -> Self {
+        let mut calls = Calls {
+            op: op.to_string(),
+            writes: Vec::new(),
+            names: Vec::new(),
+            other_writes: false,
+        };
+        for stmt in body {
+            calls.visit_stmt(stmt);
+        }
+        calls
+    }
+}
+
+impl<'m> Visitor<'m> for Calls<'m> {
+    fn visit_expr(&mut self, expr: &'m Expr) {
+        if let Expr::Call(call) = expr {
+            match call.func.as_ref() {
+                Expr::Attribute(a) => {
+                    let method = a.attr.as_str();
+                    let on_op =
+                        matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == self.op);
+                    if on_op && !READS.contains(&method) {
+                        self.writes.push(call);
+                    } else if !on_op && writes_anything(method) {
+                        // `batch_op.add_column`, `conn.execute`, `session.delete`, ...
+                        self.other_writes = true;
+                    }
+                }
+                Expr::Name(n) => self.names.push(n.id.to_string()),
+                _ => {}
+            }
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
