@@ -219,6 +219,13 @@ fn key(name: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// Does `op`'s Python text say what it does on every database: a plain `op.*` call, not
+/// guarded and not in a branch for some dialects (the replay applies every branch in turn, so
+/// its text would be another dialect's)?
+fn written_for_all(op: &Operation) -> bool {
+    !op.guarded && op.origin == super::model::Origin::Op && op.dialects.is_all()
+}
+
 /// A name the replay can use: a literal, not built at run time nor an unresolved expression.
 #[must_use]
 pub fn usable(name: Option<&String>) -> Option<&str> {
@@ -329,7 +336,7 @@ impl Schema {
             let forget_table = |defs: &mut HashMap<(String, String), ColumnText>| {
                 defs.retain(|(t, _), _| *t != table);
             };
-            let plain = !op.guarded && op.origin == super::model::Origin::Op;
+            let plain = written_for_all(op);
             match op.kind {
                 OpKind::CreateTable | OpKind::AddColumn => {
                     if op.kind == OpKind::CreateTable {
@@ -382,7 +389,7 @@ impl Schema {
 
     /// [`Schema::note_definitions`] for an operation on one column of `table`.
     fn note_column_change(&mut self, table: String, op: &Operation) {
-        let plain = !op.guarded && op.origin == super::model::Origin::Op;
+        let plain = written_for_all(op);
         match op.kind {
             OpKind::AlterColumn => {
                 // `alter_column(old, new_column_name=new, ...)`: the rename came first.
@@ -453,7 +460,7 @@ impl Schema {
         let Some(name) = usable(op.name.as_ref()).map(key) else {
             return;
         };
-        if creates && op.origin == super::model::Origin::Op && !op.guarded {
+        if creates && written_for_all(op) {
             let at = Definition {
                 rev,
                 range: op.range,

@@ -1,7 +1,8 @@
 //! `alter_column` back: the new name back to the old, and the type, nullability and server
 //! default the column had before the upgrade. The chain's state says what they were; an
 //! `existing_*` argument of the upgrade is read only where the chain does not know (a file
-//! with no chain). Where neither says, the downgrade leaves that attribute and a marked
+//! with no chain), or first for a step under an `if` on the dialect (the replay has one state
+//! for every database). Where neither says, the downgrade leaves that attribute and a marked
 //! comment asks for it: never a guess.
 
 use ruff_python_ast::ExprCall;
@@ -74,10 +75,15 @@ impl<'a> Gen<'a> {
         let mut notes = Vec::new();
         for (now, before, what) in ATTRIBUTES {
             let new_val = self.kw(call, now).map(str::to_string);
-            let old_val = chain
-                .as_ref()
-                .and_then(|c| from_chain(c, now))
-                .or_else(|| self.kw(call, before).map(str::to_string));
+            let from_chain = chain.as_ref().and_then(|c| from_chain(c, now));
+            let stated = self.kw(call, before).map(str::to_string);
+            // The replay does not keep a state per dialect: a step for some dialects only is
+            // told by its own existing_* first.
+            let old_val = if op.dialects.is_all() {
+                from_chain.or(stated)
+            } else {
+                stated.or(from_chain)
+            };
             match (new_val, old_val) {
                 (Some(n), Some(o)) => {
                     args.push(format!("{now}={o}"));

@@ -564,3 +564,20 @@ fn a_project_helper_that_forwards_to_one_op_call_is_undone_as_that_call() {
 "#
     );
 }
+
+#[test]
+fn a_step_for_one_dialect_is_told_by_its_own_existing_type() {
+    // airflow 0007 then 0017: the column was added as Text on MySQL and String elsewhere; the
+    // replay has one state for every database, so on MySQL's branch the call's existing_type
+    // says what the type was, not the chain (which last saw the String branch).
+    let middle = "    if op.get_context().dialect.name == \"mysql\":\n        op.add_column(\"model_versions\", sa.Column(\"subdir\", sa.Text(length=2000), nullable=True))\n    else:\n        op.add_column(\"model_versions\", sa.Column(\"subdir\", sa.String(length=2000), nullable=True))\n";
+    let body = fixed_on_chain(
+        "dialect-alter",
+        Some(middle),
+        "    if op.get_context().dialect.name == \"mysql\":\n        op.alter_column(\"model_versions\", \"subdir\", existing_type=sa.Text(length=2000), type_=sa.String(length=2000), existing_nullable=True)\n",
+    );
+    assert!(
+        body.starts_with("    if op.get_context().dialect.name in (\"mysql\", \"mariadb\"):\n        op.alter_column(\n            \"model_versions\",\n            \"subdir\",\n            type_=sa.Text(length=2000),\n            existing_type=sa.String(length=2000),\n"),
+        "{body}"
+    );
+}
