@@ -343,6 +343,32 @@ fn redact_structure(text: &str) -> String {
     out
 }
 
+impl Backend {
+    /// The family a URL's scheme names (`postgresql+psycopg2` → Postgres); `None` for a
+    /// dialect pytest-mrt does not drive.
+    #[must_use]
+    pub fn of_scheme(url: &str) -> Option<Backend> {
+        let scheme = url.split_once("://").map_or(url, |(scheme, _)| scheme);
+        match scheme.split('+').next()?.to_ascii_lowercase().as_str() {
+            "sqlite" => Some(Backend::Sqlite),
+            "postgresql" | "postgres" => Some(Backend::Postgres),
+            "mysql" | "mariadb" => Some(Backend::Mysql),
+            _ => None,
+        }
+    }
+
+    /// The pytest-mrt extra that installs the Python driver Alembic needs for this family
+    /// (`pip install 'pytest-mrt[postgres]'`); `None` for SQLite, whose driver ships with Python.
+    #[must_use]
+    pub fn pip_extra(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some("postgres"),
+            Backend::Mysql => Some("mysql"),
+        }
+    }
+}
+
 impl DbUrl {
     /// Parse a SQLAlchemy URL. Errors name the URL in redacted form.
     pub fn parse(url: &str) -> Result<DbUrl> {
@@ -350,12 +376,9 @@ impl DbUrl {
         let (scheme, rest) = url
             .split_once("://")
             .ok_or_else(|| bad("expected dialect://..."))?;
-        let dialect = scheme.split('+').next().unwrap_or("").to_ascii_lowercase();
-        let backend = match dialect.as_str() {
-            "sqlite" => Backend::Sqlite,
-            "postgresql" | "postgres" => Backend::Postgres,
-            "mysql" | "mariadb" => Backend::Mysql,
-            other => return Err(bad(&format!("unsupported dialect '{other}'"))),
+        let Some(backend) = Backend::of_scheme(url) else {
+            let dialect = scheme.split('+').next().unwrap_or("").to_ascii_lowercase();
+            return Err(bad(&format!("unsupported dialect '{dialect}'")));
         };
         if backend == Backend::Sqlite {
             let (main, query_str) = rest.split_once('?').unwrap_or((rest, ""));
@@ -482,6 +505,16 @@ mod tests {
             u.redacted(),
             "postgresql+psycopg2://bob:***@db.example:6543/app?sslmode=disable"
         );
+    }
+
+    #[test]
+    fn the_driver_extra_follows_the_family() {
+        let extra = |url: &str| Backend::of_scheme(url).and_then(Backend::pip_extra);
+        assert_eq!(extra("postgresql+asyncpg://u:p@h/db"), Some("postgres"));
+        assert_eq!(extra("mariadb+pymysql://root@h/db"), Some("mysql"));
+        assert_eq!(extra("MySQL://root@h/db"), Some("mysql"));
+        assert_eq!(extra("sqlite:///x.db"), None);
+        assert_eq!(extra("mssql+pyodbc://u:p@h/db"), None);
     }
 
     #[test]

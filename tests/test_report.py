@@ -9,8 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from pytest_mrt import _core
 from pytest_mrt.models import RevisionResult, RiskWarning
-from pytest_mrt.report import RevisionNode, docstring_title, graph_order, render_report
+from pytest_mrt.report import RevisionNode, graph_order, render_report
 
 from .browser import rendered_dom, screenshot
 from .cli import run_mrt
@@ -51,12 +52,22 @@ def test_graph_order_puts_parents_first_and_survives_cycles() -> None:
     assert sorted(n.revision for n in graph_order(cyclic)) == ["x", "y"]
 
 
-def test_docstring_title() -> None:
-    assert (
-        docstring_title('# -*- coding: utf-8 -*-\n"""add users\n\nRevision ID: 1\n"""')
-        == "add users"
-    )
-    assert docstring_title("revision = 'x'\n") == ""
+def test_a_migration_title_is_its_docstring_first_line(tmp_path: Path) -> None:
+    heads = {
+        "a1": '# -*- coding: utf-8 -*-\n"""add users\n\nRevision ID: a1\n"""\n',
+        "b2": "'''\n  rename posts  \n'''\n",  # a blank first line is skipped
+        "c3": "",  # no docstring
+        "d4": 'x = 1\n"""not a docstring: not the first statement"""\n',
+    }
+    parents = {"a1": None, "b2": "a1", "c3": "b2", "d4": "c3"}
+    for revision, head in heads.items():
+        (tmp_path / f"{revision}.py").write_text(
+            f"{head}revision = {revision!r}\ndown_revision = {parents[revision]!r}\n"
+            "def upgrade():\n    pass\n\ndef downgrade():\n    pass\n"
+        )
+    scanned = _core.scan([str(tmp_path)], {}, [], True)
+    titles = {m.revision: m.title for m in scanned.migrations}
+    assert titles == {"a1": "add users", "b2": "rename posts", "c3": "", "d4": ""}
 
 
 def test_report_is_self_contained_and_escaped(tmp_path: Path) -> None:

@@ -95,6 +95,24 @@ def test_unknown_dialect() -> None:
         AlembicRunner(BLOG / "alembic.ini", "nosuchdb://u:pw@h/d")
 
 
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [
+        ("postgresql+pg8000://app:hunter2@h/d", " (pip install 'pytest-mrt[postgres]')"),
+        ("mariadb+mariadbconnector://app:hunter2@h/d", " (pip install 'pytest-mrt[mysql]')"),
+        # No extra of ours installs an MS SQL driver: no hint rather than a wrong one.
+        ("mssql+pyodbc://app:hunter2@h/d", ""),
+    ],
+)
+def test_a_missing_driver_names_the_extra_that_installs_it(url: str, hint: str) -> None:
+    with pytest.raises(MigrationError) as info:
+        AlembicRunner(BLOG / "alembic.ini", url)
+    message = str(info.value)
+    assert message.startswith(f"no database driver for {url.split(':')[0]}://app:***@h/d: ")
+    assert message.endswith(hint) and ("pip install" in message) == bool(hint)
+    assert "hunter2" not in message
+
+
 ERROR_CASES = {
     "wrong_url": (
         "db_url='postgresql://app:hunter2@127.0.0.1:1/app'",

@@ -157,6 +157,8 @@ class MigrationAST:
     kind: str
     branch_labels: list[str]
     depends_on: list[str]
+    title: str
+    """The first line of the module docstring (Alembic's revision message); may be empty."""
     def __new__(
         cls,
         revision: str,
@@ -169,6 +171,7 @@ class MigrationAST:
         kind: str = "alembic",
         branch_labels: list[str] | None = None,
         depends_on: list[str] | None = None,
+        title: str = "",
     ) -> MigrationAST: ...
 
 @final
@@ -544,6 +547,10 @@ def cancel_backend(url: str, backend_id: int, timeout: float | None = None) -> b
     QUERY``, from a new connection); False when the server did not answer within ``timeout``."""
 
 def redact_url(text: str) -> str: ...
+def driver_extra(url: str) -> str | None:
+    """The pytest-mrt extra whose driver the URL's dialect needs (``postgres``, ``mysql``);
+    None for SQLite and for dialects pytest-mrt does not drive."""
+
 def unmatched_writes(
     executed: list[tuple[str, int]], ignore: list[str]
 ) -> list[tuple[str, str, str]]:

@@ -49,19 +49,6 @@ class RevisionNode:
         return "warning" if self.warnings else "clean"
 
 
-_DOCSTRING = re.compile(r'^\s*(?:[rRuU]?("""|\'\'\'))\s*(?P<first>[^\n]*)', re.DOTALL)
-
-
-def docstring_title(source: str) -> str:
-    """First line of a module docstring (Alembic puts the revision message there)."""
-    # Skip a coding line or comments before the docstring.
-    body = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("#"))
-    match = _DOCSTRING.match(body)
-    if not match:
-        return ""
-    return match.group("first").rstrip("\"' ").strip()
-
-
 def _layout(nodes: Sequence[RevisionNode]) -> _core.GraphLayout:
     """Rows (parents first, ties by file name, a cycle's revisions last), lanes and edges,
     decided in Rust (`_core.graph_layout`, src/render/revision_graph.rs)."""
@@ -262,7 +249,7 @@ def build_nodes(
             revision=m.revision,
             parents=_core.parents_of(m.down_revision),
             file=m.filename,
-            title=docstring_title(m.source),
+            title=m.title,
             verdict=verdicts.get(m.revision),
         )
         for m in migrations

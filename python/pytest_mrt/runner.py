@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._core import driver_extra, remember_url, table_of_error
 from ._core import redact_url as redact
-from ._core import remember_url, table_of_error
 from .safety import MARKER
 
 if TYPE_CHECKING:
@@ -342,10 +342,10 @@ class AlembicRunner:
         try:
             self.engine: Engine = self._make_engine(db_url)
         except ImportError as exc:
-            extra = "mysql" if "mysql" in db_url.split(":", 1)[0] else "postgres"
+            extra = driver_extra(db_url)
+            hint = f" (pip install 'pytest-mrt[{extra}]')" if extra else ""
             raise MigrationError(
-                f"no database driver for {redact(db_url)}: {one_line(exc)} "
-                f"(pip install 'pytest-mrt[{extra}]')"
+                f"no database driver for {redact(db_url)}: {one_line(exc)}{hint}"
             ) from None
         except (ArgumentError, NoSuchModuleError, ValueError) as exc:
             raise MigrationError(

@@ -594,6 +594,13 @@ fn redact_url(text: &str) -> String {
     crate::url::redact(text)
 }
 
+/// The pytest-mrt extra whose driver the URL's dialect needs (`postgres`, `mysql`); None for
+/// SQLite and for dialects pytest-mrt does not drive.
+#[pyfunction]
+fn driver_extra(url: &str) -> Option<&'static str> {
+    crate::url::Backend::of_scheme(url).and_then(crate::url::Backend::pip_extra)
+}
+
 /// Whether Python's `sqlite3` module runs on the same SQLite library as the engine: the
 /// address of `sqlite3_libversion` as Python's `_sqlite3` resolves it, against ours. A Python
 /// without `sqlite3` cannot open the file, so there is nothing to share.
@@ -662,6 +669,7 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyFingerprint>()?;
     m.add_class::<PySeedOutcome>()?;
     m.add_function(wrap_pyfunction!(redact_url, m)?)?;
+    m.add_function(wrap_pyfunction!(driver_extra, m)?)?;
     m.add_function(wrap_pyfunction!(unmatched_writes, m)?)?;
     m.add_function(wrap_pyfunction!(remember_url, m)?)?;
     m.add_function(wrap_pyfunction!(cancel_backend, m)?)?;

@@ -262,7 +262,7 @@ impl PyOperation {
     }
 }
 
-const MIGRATION_FIELDS: [&str; 10] = [
+const MIGRATION_FIELDS: [&str; 11] = [
     "revision",
     "down_revision",
     "filename",
@@ -273,6 +273,7 @@ const MIGRATION_FIELDS: [&str; 10] = [
     "kind",
     "branch_labels",
     "depends_on",
+    "title",
 ];
 
 /// A parsed migration file, as `custom_checks` receive it.
@@ -291,6 +292,8 @@ pub struct PyMigrationAST {
     kind: String,
     branch_labels: Py<PyList>,
     depends_on: Py<PyList>,
+    /// The first line of the module docstring (Alembic's revision message); may be empty.
+    title: String,
 }
 
 impl PyMigrationAST {
@@ -319,6 +322,7 @@ impl PyMigrationAST {
             kind: m.framework.as_str().to_string(),
             branch_labels: PyList::new(py, &m.branch_labels)?.unbind(),
             depends_on: PyList::new(py, &m.depends_on)?.unbind(),
+            title: m.title.clone(),
         }))
     }
 
@@ -334,6 +338,7 @@ impl PyMigrationAST {
             &self.kind,
             self.branch_labels.bind(py),
             self.depends_on.bind(py),
+            &self.title,
         )
             .into_pyobject(py)
     }
@@ -343,8 +348,8 @@ impl PyMigrationAST {
 impl PyMigrationAST {
     #[new]
     #[pyo3(
-        signature = (revision, down_revision, filename, source, upgrade_ops=None, downgrade_ops=None, has_downgrade=true, kind="alembic".to_string(), branch_labels=None, depends_on=None),
-        text_signature = "(revision, down_revision, filename, source, upgrade_ops=None, downgrade_ops=None, has_downgrade=True, kind='alembic', branch_labels=None, depends_on=None)"
+        signature = (revision, down_revision, filename, source, upgrade_ops=None, downgrade_ops=None, has_downgrade=true, kind="alembic".to_string(), branch_labels=None, depends_on=None, title=String::new()),
+        text_signature = "(revision, down_revision, filename, source, upgrade_ops=None, downgrade_ops=None, has_downgrade=True, kind='alembic', branch_labels=None, depends_on=None, title='')"
     )]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -359,6 +364,7 @@ impl PyMigrationAST {
         kind: String,
         branch_labels: Option<Py<PyList>>,
         depends_on: Option<Py<PyList>>,
+        title: String,
     ) -> Self {
         let list = |given: Option<Py<PyList>>| given.unwrap_or_else(|| PyList::empty(py).unbind());
         PyMigrationAST {
@@ -372,6 +378,7 @@ impl PyMigrationAST {
             kind,
             branch_labels: list(branch_labels),
             depends_on: list(depends_on),
+            title,
         }
     }
 

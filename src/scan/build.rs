@@ -112,7 +112,7 @@ fn django_migration(
         .filter(|o| o.kind == model::OpKind::CreateModel)
         .filter_map(|o| o.table.clone())
         .collect();
-    let hint = if scan.source.contains("postgres") {
+    let hint = if imports_postgres(body) {
         model::DialectHint::Postgres
     } else {
         model::DialectHint::Unknown
@@ -121,6 +121,7 @@ fn django_migration(
         path: scan.path.clone(),
         framework: Framework::Django,
         revision: file_stem,
+        title: docstring_title(body),
         revision_declared: false,
         revision_range: d.header,
         down_revision: d.dependencies,
@@ -181,6 +182,7 @@ fn alembic_migration(
         path: scan.path.clone(),
         framework: Framework::Alembic,
         revision,
+        title: docstring_title(body),
         revision_declared: declared,
         revision_range,
         down_revision: id.down_revision,
@@ -195,6 +197,34 @@ fn alembic_migration(
         dialect,
         created_tables: created,
         django: None,
+    })
+}
+
+/// The first line of the module's docstring, where Alembic writes the revision message
+/// (`"""Add users\n\nRevision ID: ..."""` → `Add users`); empty without one.
+fn docstring_title(body: &[Stmt]) -> String {
+    let Some(Stmt::Expr(first)) = body.first() else {
+        return String::new();
+    };
+    let ruff_python_ast::Expr::StringLiteral(doc) = first.value.as_ref() else {
+        return String::new();
+    };
+    let text = doc.value.to_str();
+    text.trim_start()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// Whether a Django migration imports from a PostgreSQL module (`django.contrib.postgres`):
+/// its operations and fields only run there.
+fn imports_postgres(body: &[Stmt]) -> bool {
+    body.iter().any(|stmt| match stmt {
+        Stmt::Import(i) => i.names.iter().any(|a| a.name.contains("postgres")),
+        Stmt::ImportFrom(i) => i.module.as_ref().is_some_and(|m| m.contains("postgres")),
+        _ => false,
     })
 }
 

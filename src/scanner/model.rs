@@ -596,6 +596,8 @@ pub struct MigrationAST {
     pub framework: Framework,
     /// `revision` (Alembic) or the file stem (Django, or when none is declared).
     pub revision: String,
+    /// The first line of the module docstring (Alembic's revision message); may be empty.
+    pub title: String,
     pub revision_declared: bool,
     pub revision_range: TextRange,
     pub down_revision: Parents,
