@@ -75,17 +75,9 @@ pub(crate) fn computed_from(
     created_by: usize,
     from: &[(String, String)],
 ) -> String {
-    let mut names: Vec<String> = from.iter().take(4).map(|(t, c)| format!("{t}.{c}")).collect();
-    if from.len() > 4 {
-        names.push(format!("{} more", from.len() - 4));
-    }
-    let revision = graph
-        .migs
-        .get(created_by)
-        .map_or("?", |m| m.revision.as_str());
+    let (names, revision) = super::derived_sources(graph, created_by, from, |(t, c)| format!("{t}.{c}"));
     format!(
-        "; but every value the migrations wrote into it was computed from {} (it was added empty by {revision}), and those columns still exist",
-        names.join(", ")
+        "; but every value the migrations wrote into it was computed from {names} (it was added empty by {revision}), and those columns still exist"
     )
 }
 

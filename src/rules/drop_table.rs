@@ -76,17 +76,9 @@ pub(crate) fn copied_from(
     created_by: usize,
     from: &[String],
 ) -> String {
-    let mut names: Vec<String> = from.iter().take(4).map(|f| format!("'{f}'")).collect();
-    if from.len() > 4 {
-        names.push(format!("{} more", from.len() - 4));
-    }
-    let revision = graph
-        .migs
-        .get(created_by)
-        .map_or("?", |m| m.revision.as_str());
+    let (names, revision) = super::derived_sources(graph, created_by, from, |f| format!("'{f}'"));
     format!(
-        "; but every row the migrations wrote into it was copied from {} (it was created empty by {revision}), and those tables still exist",
-        names.join(", ")
+        "; but every row the migrations wrote into it was copied from {names} (it was created empty by {revision}), and those tables still exist"
     )
 }
 

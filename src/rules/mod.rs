@@ -552,6 +552,25 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
 
 // Shared questions rules ask of a migration.
 
+/// For the note a drop of derived data is demoted with: the sources its contents came from
+/// (the first four, then how many more) and the revision that created it empty.
+pub(crate) fn derived_sources<'g, T>(
+    graph: &'g Graph<'_>,
+    created_by: usize,
+    sources: &[T],
+    show: impl Fn(&T) -> String,
+) -> (String, &'g str) {
+    let mut names: Vec<String> = sources.iter().take(4).map(show).collect();
+    if sources.len() > 4 {
+        names.push(format!("{} more", sources.len() - 4));
+    }
+    let revision = graph
+        .migs
+        .get(created_by)
+        .map_or("?", |m| m.revision.as_str());
+    (names.join(", "), revision)
+}
+
 /// The downgrade's operations when it actually does something (not missing, empty or raising:
 /// other rules report those).
 pub(crate) fn active_downgrade(m: &MigrationAST) -> Option<&[Operation]> {
