@@ -248,38 +248,92 @@ def upgrade() -> None:
 def downgrade() -> None:
     pass
 """,
+    # SQLAlchemy Core: the WHERE's values reach the driver as bound parameters.
+    "w004": """
+members = sa.table("members", sa.column("role"), sa.column("name"))
+
+
+def upgrade() -> None:
+    op.execute(members.update().where(members.c.role.in_(["guest", "visitor"]))
+               .where(members.c.name == "bob").values(role="reader"))
+
+
+def downgrade() -> None:
+    op.execute(members.update().where(members.c.role == "reader")
+               .where(members.c.name == "bob").values(role="guest"))
+""",
+    # No row is made for an OR.
+    "w005": """
+def upgrade() -> None:
+    op.execute("DELETE FROM members WHERE role = 'x' OR name = 'y'")
+
+
+def downgrade() -> None:
+    pass
+""",
+    # A row made from this WHERE does not fit the column (String(20)).
+    "w006": """
+def upgrade() -> None:
+    op.execute("DELETE FROM members WHERE role = 'a role far too long for it'")
+
+
+def downgrade() -> None:
+    pass
+""",
 }
 
 
-def test_a_data_migration_whose_where_matched_no_seeded_row_is_unverified(
+def test_a_data_migration_whose_where_matched_no_seeded_row_is_checked_on_rows_it_matches(
     check: Callable[..., RollbackChecker], db_url: str, tmp_path: Path
 ) -> None:
     project = _chain_project(tmp_path, "where_misses", _WHERE_MISSES)
     by = _by_rev(check(project, db_url).check_all())
-    assert [by[r].status for r in ("w001", "w002", "w003")] == [
-        "passed",
-        "unverified",
-        "unverified",
+    statuses = [by[r].status for r in ("w001", "w002", "w003", "w004", "w005", "w006")]
+    assert statuses == ["passed", "passed", "failed", "passed", "unverified", "unverified"]
+    assert by["w002"].failures == []
+    assert by["w002"].warnings == [
+        "Table 'members': the upgrade's UPDATE matched none of the generated rows, so the "
+        "check ran again with a row seeded to match its WHERE (role = 'superuser')"
     ]
-    [update] = by["w002"].failures
-    assert update.startswith(
-        "Table 'members': the upgrade's UPDATE matched none of the 3 rows seeded in it, so "
-        "what it does to the data was not exercised "
-        "(`UPDATE members SET role = 'admin' WHERE role = 'superuser'`); "
-    ), update
-    assert update.endswith('custom_seeds={"members": lambda: [...]}'), update
-    [delete] = by["w003"].failures
-    assert delete.startswith("Table 'members': the upgrade's DELETE matched none of"), delete
+    # The generated rows stay: a DELETE ignoring its WHERE would lose them too.
+    assert by["w003"].failures == ["Table 'members': 1/3 rows lost after rollback"]
+    assert by["w003"].warnings == [
+        "Table 'members': the upgrade's DELETE matched none of the generated rows, so the "
+        "check ran again with a row seeded to match its WHERE (name = 'ghost')"
+    ]
+    assert by["w004"].warnings == [
+        "Table 'members': the upgrade's UPDATE matched none of the generated rows, so the "
+        "check ran again with a row seeded to match its WHERE (role = 'guest', name = 'bob')"
+    ]
+    [either] = by["w005"].failures
+    assert either.startswith("Table 'members': the upgrade's DELETE matched none of the "), either
+    assert either.endswith(
+        "rows seeded in it, so what it does to the data was not exercised "
+        "(`DELETE FROM members WHERE role = 'x' OR name = 'y'`); "
+        "no row it matches could be made from the statement: it has OR; give rows it "
+        'matches: custom_seeds={"members": lambda: [...]}'
+    ), either
+    [too_long] = by["w006"].failures
+    assert (
+        "; a row it matches could not be seeded: column role: 'a role far too long for it' "
+        "does not fit its width or CHECK; give rows" in too_long
+    ), too_long
 
-    # Rows the WHERE matches: the reversible UPDATE passes, the DELETE's loss is caught.
+    # custom_seeds is the user's: no row is made for a table it fills.
     rows = [
         {"id": 1, "role": "superuser", "name": "ghost"},
         {"id": 2, "role": "reader", "name": "ada"},
     ]
     by = _by_rev(check(project, db_url, custom_seeds={"members": lambda: rows}).check_all())
     assert by["w002"].status == "passed", by["w002"].failures
+    assert by["w002"].warnings == []
     assert by["w003"].status == "failed"
     assert by["w003"].failures == ["Table 'members': 1/2 rows lost after rollback"]
+    [unmatched] = by["w004"].failures
+    assert unmatched.startswith(
+        "Table 'members': the upgrade's UPDATE matched none of the 2 rows seeded in it, so "
+    ), unmatched
+    assert "`); give rows it matches: custom_seeds=" in unmatched, unmatched
 
 
 _DOWNGRADES_FAILING = {

@@ -338,6 +338,28 @@ class SeedOutcome:
     def warnings(self) -> list[str]: ...
     @property
     def unseeded(self) -> list[Unseeded]: ...
+    @property
+    def unmatchable(self) -> dict[str, str]:
+        """Tables of ``matching`` where no row the statement matches could be seeded → the
+        clause that says why."""
+
+@final
+class UnmatchedWrite:
+    """A table whose every UPDATE or DELETE in the upgrade matched no row."""
+
+    @property
+    def table(self) -> str: ...
+    @property
+    def verb(self) -> str: ...
+    @property
+    def statement(self) -> str: ...
+    @property
+    def matching(self) -> list[str]:
+        """Rows the statements' WHEREs match, as ``name = 'x'``."""
+    @property
+    def why(self) -> str | None:
+        """Why no such row could be made, when none could."""
+    def seeded_note(self) -> str: ...
 
 # -- the verdict on one revision (src/bindings/outcome.rs) -------------------------------
 
@@ -368,7 +390,14 @@ class Failure:
     @staticmethod
     def unverified(table: str, refused: Unseeded | None = None) -> Failure: ...
     @staticmethod
-    def unexercised(table: str, verb: str, statement: str, rows: int) -> Failure: ...
+    def unexercised(
+        table: str,
+        verb: str,
+        statement: str,
+        rows: int,
+        why: str | None = None,
+        seeded: list[str] = ...,
+    ) -> Failure: ...
     @property
     def what(
         self,
@@ -523,6 +552,7 @@ class Engine:
         rows: int,
         salt: int,
         custom: dict[str, list[dict[str, Any]]] | None = None,
+        matching: list[UnmatchedWrite] = ...,
     ) -> SeedOutcome: ...
     def insert_rows(self, table: str, rows: list[dict[str, Any]]) -> None: ...
     def inventory(self) -> list[DbObject]:
@@ -552,9 +582,10 @@ def driver_extra(url: str) -> str | None:
     None for SQLite and for dialects pytest-mrt does not drive."""
 
 def unmatched_writes(
-    executed: list[tuple[str, int]], ignore: list[str]
-) -> list[tuple[str, str, str]]:
-    """The tables whose every UPDATE or DELETE matched no row, as ``(table, verb, statement)``."""
+    executed: list[tuple[str, list[Any] | dict[str, Any] | None, int]], ignore: list[str]
+) -> list[UnmatchedWrite]:
+    """The tables whose every UPDATE or DELETE matched no row: ``executed`` holds each
+    statement with its parameters (None: not known) and the driver's row count."""
 
 def remember_url(url: str) -> None: ...
 def sqlite_library_shared() -> bool:

@@ -58,6 +58,22 @@ def _plain_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{str(k): _plain(v) for k, v in row.items()} for row in rows]
 
 
+def _plain_sent(
+    sent: Iterable[tuple[str, Any, int]],
+) -> list[tuple[str, list[Any] | dict[str, Any] | None, int]]:
+    """Statements as `writes_counted` recorded them, their parameters as plain values: a list
+    (positional markers), a dict (named ones), None when not known."""
+    out: list[tuple[str, list[Any] | dict[str, Any] | None, int]] = []
+    for statement, params, rows in sent:
+        plain: list[Any] | dict[str, Any] | None = None
+        if isinstance(params, dict):
+            plain = {str(k): _plain(v) for k, v in params.items()}
+        elif isinstance(params, (list, tuple)):
+            plain = [_plain(v) for v in params]
+        out.append((statement, plain, rows))
+    return out
+
+
 @dataclasses.dataclass
 class _UserSeed:
     table: str
@@ -284,7 +300,7 @@ class RollbackChecker:
         try:
             with self.runner.writes_counted() as sent:
                 self.runner.upgrade(rev)
-            at.unmatched = self._unmatched(sent, at)
+            self._exercise(rev, parents, at, self._unmatched(sent, at), result)
             return None
         except MigrationError as exc:
             if exc.in_env_py:
@@ -322,15 +338,68 @@ class RollbackChecker:
             return exc
         return None
 
-    def _unmatched(self, sent: list[tuple[str, int]], at: _Parent) -> list[_core.Failure]:
+    def _unmatched(
+        self, sent: list[tuple[str, Any, int]], at: _Parent
+    ) -> list[_core.UnmatchedWrite]:
         """The parent's tables that held rows and whose every UPDATE/DELETE in the upgrade
         matched none of them: the revision's data path there was not exercised."""
         ignore = [self.runner.version_table, *self._foreign_tables]
         return [
-            _core.Failure.unexercised(table, verb, statement, at.rows.row_count(table))
-            for table, verb, statement in _core.unmatched_writes(sent, ignore)
-            if table in at.schema.tables and at.rows.row_count(table) > 0
+            w
+            for w in _core.unmatched_writes(_plain_sent(sent), ignore)
+            if w.table in at.schema.tables and at.rows.row_count(w.table) > 0
         ]
+
+    def _exercise(
+        self,
+        rev: str,
+        parents: tuple[str, ...],
+        at: _Parent,
+        writes: list[_core.UnmatchedWrite],
+        result: RevisionResult,
+    ) -> None:
+        """Writes that matched none of the generated rows: where rows their WHERE matches can
+        be made (and the user seeds no rows in the table), the parent is rebuilt with those
+        rows seeded among the generated ones and the upgrade runs again, so the rollback is
+        checked on data the revision really changes. The rest become ``at.unmatched``."""
+
+        def unexercised(w: _core.UnmatchedWrite, **how: Any) -> _core.Failure:
+            rows = at.rows.row_count(w.table)
+            return _core.Failure.unexercised(w.table, w.verb, w.statement, rows, **how)
+
+        wanted = {
+            w.table: w for w in writes if w.matching and w.table not in self.config.custom_seeds
+        }
+        if not wanted:
+            at.unmatched = [unexercised(w, why=w.why) for w in writes]
+            return
+        self._show("rebuild the parent with rows its writes match")
+        self._rebuild(parents)
+        at.schema = self.engine.snapshot()
+        seeded = self._seed(at.schema, at.schema.tables, self._salt, list(wanted.values()))
+        at.seed_warnings = seeded.warnings
+        at.unseeded = {u.table: u for u in seeded.unseeded}
+        at.rows = self.engine.fingerprint(at.schema)
+        notes = [w.seeded_note() for t, w in wanted.items() if t not in seeded.unmatchable]
+        self._show("upgrade (rows its writes match)")
+        try:
+            with self.runner.writes_counted() as sent:
+                self.runner.upgrade(rev)
+        except MigrationError:
+            result.warnings += notes  # the rows made it fail: say which
+            raise
+        again = self._unmatched(sent, at)
+        at.unmatched = []
+        for w in again:
+            first = wanted.get(w.table)
+            if first is None:
+                at.unmatched.append(unexercised(w, why=w.why))
+            elif w.table in seeded.unmatchable:
+                at.unmatched.append(unexercised(first, why=seeded.unmatchable[w.table]))
+            else:
+                at.unmatched.append(unexercised(first, seeded=first.matching))
+        still = {w.table for w in again}
+        result.warnings += [wanted[t].seeded_note() for t in wanted if t not in still]
 
     def _after_upgrade(
         self,
@@ -471,7 +540,13 @@ class RollbackChecker:
             return False
         return True
 
-    def _seed(self, schema: _core.Schema, tables: list[str], salt: int) -> _core.SeedOutcome:
+    def _seed(
+        self,
+        schema: _core.Schema,
+        tables: list[str],
+        salt: int,
+        matching: list[_core.UnmatchedWrite] | None = None,
+    ) -> _core.SeedOutcome:
         skip = self._foreign_tables | {self.runner.version_table}
         tables = [t for t in tables if t not in skip]
         custom = {
@@ -479,7 +554,7 @@ class RollbackChecker:
             for table, make in self.config.custom_seeds.items()
             if table in tables
         }
-        return self.engine.seed(schema, tables, self.config.seed_rows, salt, custom)
+        return self.engine.seed(schema, tables, self.config.seed_rows, salt, custom, matching or [])
 
     def _schema(self, heads: tuple[str, ...]) -> _core.Schema:
         if self._known is not None and set(self._known[0]) == set(heads):

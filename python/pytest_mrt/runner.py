@@ -511,19 +511,26 @@ class AlembicRunner:
         self._run("downgrade", revision)
 
     @contextlib.contextmanager
-    def writes_counted(self) -> Iterator[list[tuple[str, int]]]:
-        """Record each statement sent through SQLAlchemy meanwhile, with the row count the
-        driver reported (-1: unknown), whichever engine env.py builds."""
+    def writes_counted(self) -> Iterator[list[tuple[str, Any, int]]]:
+        """Record each statement sent through SQLAlchemy meanwhile, with the parameters the
+        driver received (None after ``executemany``) and the row count it reported (-1:
+        unknown), whichever engine env.py builds."""
         from sqlalchemy import event
         from sqlalchemy.engine import Engine
 
-        sent: list[tuple[str, int]] = []
+        sent: list[tuple[str, Any, int]] = []
 
         def record(
-            conn: object, cursor: Any, statement: str, *_: object
+            conn: object,
+            cursor: Any,
+            statement: str,
+            parameters: Any,
+            context: object,
+            executemany: bool,
         ) -> None:  # after_cursor_execute
             count = getattr(cursor, "rowcount", -1)
-            sent.append((statement, count if isinstance(count, int) else -1))
+            params = None if executemany else parameters
+            sent.append((statement, params, count if isinstance(count, int) else -1))
 
         event.listen(Engine, "after_cursor_execute", record)
         try:

@@ -17,6 +17,8 @@ use crate::dialects::objects::{self, Object};
 use crate::dialects::{self, Dialect, Lit};
 use crate::seeder::{self, CustomRows, Plan};
 use crate::snapshot::diff::{Moment, diff};
+use crate::snapshot::exercised::{Executed, UnmatchedWrite};
+use crate::snapshot::matching::Params;
 use crate::snapshot::outcome::Failure;
 use crate::snapshot::{Fingerprint, Schema};
 use crate::url::{Backend, DbUrl};
@@ -166,6 +168,9 @@ pub struct PySeedOutcome {
     warnings: Vec<String>,
     /// Tables left with fewer rows than asked for.
     unseeded: Vec<PyUnseeded>,
+    /// Tables of `matching` where no row the statement matches could be seeded → the clause
+    /// that says why, for `Failure.unexercised`.
+    unmatchable: HashMap<String, String>,
 }
 
 #[pymethods]
@@ -183,6 +188,14 @@ impl From<seeder::Outcome> for PySeedOutcome {
     fn from(o: seeder::Outcome) -> Self {
         PySeedOutcome {
             warnings: o.warnings,
+            unmatchable: o
+                .unmatchable
+                .into_iter()
+                .map(|(t, why)| {
+                    let why = crate::url::redact(&why);
+                    (t, format!("a row it matches could not be seeded: {why}"))
+                })
+                .collect(),
             unseeded: o
                 .unseeded
                 .into_iter()
@@ -434,8 +447,10 @@ impl PyEngine {
     }
 
     /// Seed `rows` rows into each of `tables`; `custom` maps a table to the rows to use
-    /// instead. Reports every table that could not be (fully) seeded.
-    #[pyo3(signature = (schema, tables, rows, salt, custom=None))]
+    /// instead. `matching`: writes whose rows some generated rows take the values of (not in
+    /// `custom` tables). Reports every table that could not be (fully) seeded.
+    #[pyo3(signature = (schema, tables, rows, salt, custom=None, matching=Vec::new()))]
+    #[allow(clippy::too_many_arguments)]
     fn seed(
         &self,
         py: Python<'_>,
@@ -444,6 +459,7 @@ impl PyEngine {
         rows: usize,
         salt: u64,
         custom: Option<&Bound<'_, PyDict>>,
+        matching: Vec<PyRef<'_, PyUnmatchedWrite>>,
     ) -> PyResult<PySeedOutcome> {
         let mut custom_rows: HashMap<String, CustomRows> = HashMap::new();
         if let Some(d) = custom {
@@ -453,6 +469,11 @@ impl PyEngine {
                 custom_rows.insert(table, rows);
             }
         }
+        let matching_rows: HashMap<String, seeder::MatchingRows> = matching
+            .iter()
+            .filter(|w| !custom_rows.contains_key(&w.inner.table))
+            .map(|w| (w.inner.table.clone(), w.inner.matching.clone()))
+            .collect();
         let s = schema.inner.clone();
         self.with(py, "seed", move |c| {
             seeder::seed(
@@ -463,6 +484,7 @@ impl PyEngine {
                     rows,
                     salt,
                     custom: &custom_rows,
+                    matching: &matching_rows,
                 },
             )
         })
@@ -649,17 +671,96 @@ fn remember_url(url: &str) {
     crate::url::remember(url);
 }
 
-/// The tables whose every UPDATE or DELETE matched no row, as `(table, verb, statement)`:
-/// `executed` is each statement the upgrade sent with the driver's row count (negative:
+/// A table whose every UPDATE or DELETE in the upgrade matched no row.
+#[pyclass(name = "UnmatchedWrite", module = "pytest_mrt._core", frozen)]
+pub struct PyUnmatchedWrite {
+    inner: UnmatchedWrite,
+}
+
+#[pymethods]
+impl PyUnmatchedWrite {
+    #[getter]
+    fn table(&self) -> String {
+        self.inner.table.clone()
+    }
+
+    /// `UPDATE` or `DELETE`.
+    #[getter]
+    fn verb(&self) -> &'static str {
+        self.inner.verb
+    }
+
+    /// The first such statement, as the driver received it.
+    #[getter]
+    fn statement(&self) -> String {
+        crate::url::redact(&self.inner.statement)
+    }
+
+    /// Rows the statements' WHEREs match, as `name = 'x'` (seed them with `Engine.seed`'s
+    /// `matching`).
+    #[getter]
+    fn matching(&self) -> Vec<String> {
+        self.inner.matching_shown()
+    }
+
+    /// Why no such row could be made, when none could.
+    #[getter]
+    fn why(&self) -> Option<String> {
+        self.inner.why.clone()
+    }
+
+    /// The warning of a revision checked again with the `matching` rows seeded.
+    fn seeded_note(&self) -> String {
+        self.inner.seeded_note()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<UnmatchedWrite {} {}>", self.inner.verb, self.inner.table)
+    }
+}
+
+/// The parameters of one executed statement: a list (positional markers), a dict (named
+/// markers), None when not known (`executemany`).
+fn params_of(params: Option<&Bound<'_, PyAny>>) -> Params {
+    let Some(params) = params else {
+        return Params::Unknown;
+    };
+    if let Ok(d) = params.cast::<PyDict>() {
+        let mut named = BTreeMap::new();
+        for (k, v) in d.iter() {
+            let (Ok(k), Ok(v)) = (k.extract::<String>(), lit(&v)) else {
+                return Params::Unknown;
+            };
+            named.insert(k, v);
+        }
+        return Params::Named(named);
+    }
+    if let Ok(list) = params.cast::<PyList>() {
+        let values: PyResult<Vec<Lit>> = list.iter().map(|v| lit(&v)).collect();
+        return values.map_or(Params::Unknown, Params::Positional);
+    }
+    Params::Unknown
+}
+
+/// The tables whose every UPDATE or DELETE matched no row: `executed` is each statement the
+/// upgrade sent, with its parameters (see `params_of`) and the driver's row count (negative:
 /// unknown, which counts as a match); statements on `ignore` tables do not count.
 #[pyfunction]
 fn unmatched_writes(
-    executed: Vec<(String, i64)>,
+    executed: Vec<(String, Option<Bound<'_, PyAny>>, i64)>,
     ignore: Vec<String>,
-) -> Vec<(String, &'static str, String)> {
+) -> Vec<PyUnmatchedWrite> {
+    let executed: Vec<Executed> = executed
+        .into_iter()
+        .map(|(statement, params, rows)| Executed {
+            statement,
+            params: params_of(params.as_ref()),
+            rows,
+        })
+        .collect();
     crate::snapshot::exercised::unmatched_writes(&executed, &ignore)
         .into_iter()
-        .map(|u| (u.table, u.verb, u.statement))
+        .map(|inner| PyUnmatchedWrite { inner })
         .collect()
 }
 
@@ -668,6 +769,7 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySchema>()?;
     m.add_class::<PyFingerprint>()?;
     m.add_class::<PySeedOutcome>()?;
+    m.add_class::<PyUnmatchedWrite>()?;
     m.add_function(wrap_pyfunction!(redact_url, m)?)?;
     m.add_function(wrap_pyfunction!(driver_extra, m)?)?;
     m.add_function(wrap_pyfunction!(unmatched_writes, m)?)?;

@@ -104,14 +104,25 @@ impl PyFailure {
     }
 
     /// Every UPDATE or DELETE the upgrade ran on `table` matched none of its `rows` seeded
-    /// rows (the first such statement: `statement`).
+    /// rows (the first such statement: `statement`). `why`: why no row it matches was seeded;
+    /// `seeded`: the rows made from its WHERE that were seeded, when it still matched none.
     #[staticmethod]
-    fn unexercised(table: String, verb: String, statement: String, rows: usize) -> Self {
+    #[pyo3(signature = (table, verb, statement, rows, why=None, seeded=Vec::new()))]
+    fn unexercised(
+        table: String,
+        verb: String,
+        statement: String,
+        rows: usize,
+        why: Option<String>,
+        seeded: Vec<String>,
+    ) -> Self {
         Failure::Unexercised {
             table,
             verb,
             statement,
             rows,
+            why,
+            seeded,
         }
         .into()
     }

@@ -16,6 +16,7 @@
 
 pub mod checks;
 pub mod pattern;
+pub mod pinned;
 pub mod refusal;
 pub mod values;
 
@@ -32,6 +33,10 @@ use values::{Kind, Strategy, kind_of, value};
 /// Rows given by the user (`custom_seeds`): column → value.
 pub type CustomRows = Vec<BTreeMap<String, Lit>>;
 
+/// Column values some seeded rows must take, one list per row: what an upgrade's `UPDATE` or
+/// `DELETE` looks for (the rest of each row, and the other rows, stay generated).
+pub type MatchingRows = Vec<Vec<(String, Lit)>>;
+
 /// What to seed.
 #[derive(Clone, Copy)]
 pub struct Plan<'a> {
@@ -42,6 +47,8 @@ pub struct Plan<'a> {
     /// Seeding round: makes values distinct between rounds.
     pub salt: u64,
     pub custom: &'a HashMap<String, CustomRows>,
+    /// Per table, rows that must match a statement (ignored for `custom` tables).
+    pub matching: &'a HashMap<String, MatchingRows>,
 }
 
 struct Deferred {
@@ -59,6 +66,8 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     /// Tables left with fewer than the requested rows.
     pub unseeded: Vec<Unseeded>,
+    /// Tables of `Plan::matching` where none of those rows could be seeded, with the reason.
+    pub unmatchable: Vec<(String, String)>,
 }
 
 /// Fill the tables of `plan`; reports tables not fully seeded.
@@ -128,15 +137,25 @@ fn seed_all(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Outcome> {
             done.push(name.clone());
             continue;
         }
+        let pinned = pinned_rows(conn, plan, table, &mut out)?;
         conn.execute("SAVEPOINT mrt_table")?;
+        let wanted = wanted.get(name).copied().unwrap_or(plan.rows);
+        // The matching rows come first; generated rows follow, which the statement must not touch.
         let own = Plan {
-            rows: wanted.get(name).copied().unwrap_or(plan.rows),
+            rows: if pinned.is_empty() {
+                wanted
+            } else {
+                wanted.max(pinned.len() + 1)
+            },
             ..*plan
         };
-        let filled = seed_table(conn, &own, table, &done, &mut deferred);
+        let filled = seed_table(conn, &own, table, &done, &mut deferred, pinned);
         match filled {
             Ok(f) => {
                 conn.execute("RELEASE SAVEPOINT mrt_table")?;
+                if let Some(why) = &f.pinned_refused {
+                    out.unmatchable.push((name.clone(), why.clone()));
+                }
                 if f.inserted < plan.rows {
                     report_short(&mut out, name, table, &f, plan.rows);
                 }
@@ -144,6 +163,9 @@ fn seed_all(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Outcome> {
             Err(e) => {
                 conn.execute("ROLLBACK TO SAVEPOINT mrt_table")?;
                 let m = message(&e);
+                if plan.matching.contains_key(name) {
+                    out.unmatchable.push((name.clone(), one_line(&m)));
+                }
                 out.warnings
                     .push(format!("Table '{name}' could not be seeded: {m}"));
                 out.unseeded.push(Unseeded {
@@ -159,6 +181,35 @@ fn seed_all(conn: &mut dyn Dialect, plan: &Plan<'_>) -> Result<Outcome> {
     }
     fill_deferred(conn, plan.schema, deferred, &mut out)?;
     Ok(out)
+}
+
+/// The rows of `plan.matching` for `table` that fit its columns; when none does, the table
+/// and the first reason go to `out.unmatchable`.
+fn pinned_rows(
+    conn: &mut dyn Dialect,
+    plan: &Plan<'_>,
+    table: &Table,
+    out: &mut Outcome,
+) -> Result<Vec<BTreeMap<String, Lit>>> {
+    let Some(wanted) = plan.matching.get(&table.name) else {
+        return Ok(Vec::new());
+    };
+    let mut rows = Vec::new();
+    let mut first_reason = None;
+    for values in wanted {
+        match pinned::fit(conn, plan.schema, table, values)? {
+            Ok(row) => rows.push(row),
+            Err(why) => {
+                first_reason.get_or_insert(why);
+            }
+        }
+    }
+    if rows.is_empty()
+        && let Some(why) = first_reason
+    {
+        out.unmatchable.push((table.name.clone(), why));
+    }
+    Ok(rows)
 }
 
 /// Insert the user's `custom_seeds` rows of `name` one by one. The same rows come back every
@@ -480,6 +531,8 @@ fn existing(
 /// How one table's filling went.
 struct Filled {
     inserted: usize,
+    /// Why none of the rows that must match a statement went in (some did: None).
+    pinned_refused: Option<String>,
     /// The database's last refusal.
     error: Option<crate::Error>,
     /// The first row tried (for the `custom_seeds` snippet).
@@ -545,6 +598,8 @@ struct Planner<'a> {
     /// Foreign-key sources: the key values of referenced rows, and whether the reference is
     /// filled in later (NULL first, UPDATE once every table is seeded).
     fk_values: Vec<ForeignKeyValues>,
+    /// The values the first rows must take (see [`MatchingRows`]).
+    pinned: Vec<BTreeMap<String, Lit>>,
     /// Per column, what its generated UUIDs are unique to (see [`uuid_scope`]).
     uuid_scopes: Vec<String>,
     salt: u64,
@@ -670,6 +725,13 @@ impl Planner<'_> {
         }
         self.pick_apart(&mut values, &picked);
         self.relate(&mut values);
+        if let Some(given) = self.pinned.get(row) {
+            for (i, col) in cols.iter().enumerate() {
+                if let Some(v) = given.get(&col.name) {
+                    values[i] = v.clone();
+                }
+            }
+        }
         let map = cols
             .iter()
             .zip(values)
@@ -802,8 +864,10 @@ fn seed_table(
     table: &Table,
     done: &[String],
     deferred: &mut Vec<Deferred>,
+    pinned: Vec<BTreeMap<String, Lit>>,
 ) -> Result<Filled> {
-    let planner = planner(conn, plan, table, done)?;
+    let mut planner = planner(conn, plan, table, done)?;
+    planner.pinned = pinned;
     let (filled, inserted_keys) = insert_planned(conn, plan, &planner);
     for (fk, _, later) in &planner.fk_values {
         if *later && !inserted_keys.is_empty() {
@@ -870,6 +934,7 @@ fn planner<'a>(
         model,
         next_id,
         fk_values,
+        pinned: Vec::new(),
         uuid_scopes,
         salt: plan.salt,
         rows: plan.rows,
@@ -966,6 +1031,8 @@ fn insert_planned(
     let mut inserted_keys: Vec<Vec<Lit>> = Vec::new();
     let mut last_err: Option<crate::Error> = None;
     let mut inserted = 0usize;
+    let mut pinned_in = 0usize;
+    let mut pinned_refused: Option<String> = None;
     // Usually every row goes in with one statement; row by row, climbing the ladder for the
     // columns the database names, otherwise.
     let first: Vec<(BTreeMap<String, Lit>, bool)> = (0..plan.rows)
@@ -974,6 +1041,7 @@ fn insert_planned(
     let maps: Vec<BTreeMap<String, Lit>> = first.iter().map(|(m, _)| m.clone()).collect();
     if insert_many(conn, table, &maps).is_ok() {
         inserted = first.len();
+        pinned_in = planner.pinned.len();
         for (map, needs_update) in &first {
             if *needs_update && !table.primary_key.is_empty() {
                 inserted_keys.push(key_of(map));
@@ -987,6 +1055,7 @@ fn insert_planned(
                 match insert(conn, table, std::slice::from_ref(&map)) {
                     Ok(()) => {
                         inserted += 1;
+                        pinned_in += usize::from(row < planner.pinned.len());
                         if needs_update && !table.primary_key.is_empty() {
                             inserted_keys.push(key_of(&map));
                         }
@@ -994,6 +1063,9 @@ fn insert_planned(
                     }
                     Err(e) => {
                         let named = refusal::constraint_named(&message(&e));
+                        if row < planner.pinned.len() {
+                            pinned_refused.get_or_insert_with(|| one_line(&message(&e)));
+                        }
                         last_err = Some(e);
                         let mut targets = planner.culprits(plan.schema, named.as_deref());
                         if targets.iter().all(|i| levels[*i] >= TOP) {
@@ -1012,6 +1084,7 @@ fn insert_planned(
     }
     let filled = Filled {
         inserted,
+        pinned_refused: if pinned_in == 0 { pinned_refused } else { None },
         error: if inserted < plan.rows { last_err } else { None },
         sample: maps.into_iter().next().unwrap_or_default(),
     };
@@ -1094,6 +1167,7 @@ mod tests {
                 rows: 3,
                 salt: 4,
                 custom: &custom,
+                matching: &HashMap::new(),
             },
         )
         .unwrap();

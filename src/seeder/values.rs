@@ -362,7 +362,7 @@ fn apply_case(s: &str, case: Option<Case>) -> String {
 }
 
 /// Whether `s` satisfies the text parts of `rule` within `width`.
-fn fits(s: &str, rule: &ValueRule, width: Option<usize>) -> bool {
+pub(super) fn fits(s: &str, rule: &ValueRule, width: Option<usize>) -> bool {
     let len = s.chars().count();
     rule.min_len.is_none_or(|m| len >= m)
         && rule.max_len.is_none_or(|m| len <= m)

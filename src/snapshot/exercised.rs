@@ -9,17 +9,60 @@ use sqlparser::ast::{SetExpr, Statement, TableFactor};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
+use crate::dialects::Lit;
 use crate::scanner::model::{DialectHint, OpKind};
 use crate::scanner::sql;
+use crate::snapshot::matching::{Params, matching_row, shown};
+
+/// One statement the upgrade sent, as the driver received it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Executed {
+    pub statement: String,
+    pub params: Params,
+    /// The row count the driver reported; negative when it does not know.
+    pub rows: i64,
+}
 
 /// A table whose every UPDATE or DELETE in the upgrade matched no row.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct UnmatchedWrite {
     pub table: String,
     /// `UPDATE` or `DELETE` (the first such statement's).
     pub verb: &'static str,
     /// The first such statement, as the driver received it.
     pub statement: String,
+    /// Per such statement whose WHERE allows it (see [`matching_row`]), the column values of
+    /// a row it would match; duplicates once.
+    pub matching: Vec<Vec<(String, Lit)>>,
+    /// Why no row could be made for the first statement, when none could be for any: a
+    /// clause of the failure line.
+    pub why: Option<String>,
+}
+
+impl UnmatchedWrite {
+    /// The rows of `matching` as a line shows them (`name = 'x', deleted_at IS NULL`).
+    #[must_use]
+    pub fn matching_shown(&self) -> Vec<String> {
+        self.matching.iter().map(|r| shown(r)).collect()
+    }
+
+    /// The warning of a revision checked again with the rows of `matching` seeded.
+    #[must_use]
+    pub fn seeded_note(&self) -> String {
+        let n = self.matching.len();
+        format!(
+            "Table '{}': the upgrade's {} matched none of the generated rows, so the check ran \
+             again with {} seeded to match its WHERE ({})",
+            self.table,
+            self.verb,
+            if n == 1 {
+                "a row".to_string()
+            } else {
+                format!("{n} rows")
+            },
+            self.matching_shown().join("; ")
+        )
+    }
 }
 
 /// The tables written only by statements that matched no row, in the order first seen.
@@ -28,27 +71,53 @@ pub struct UnmatchedWrite {
 /// counts as a match, so that nothing unknown is reported. Statements on `ignore` tables
 /// (Alembic's version table) do not count.
 #[must_use]
-pub fn unmatched_writes(executed: &[(String, i64)], ignore: &[String]) -> Vec<UnmatchedWrite> {
+pub fn unmatched_writes(executed: &[Executed], ignore: &[String]) -> Vec<UnmatchedWrite> {
     let mut order: Vec<UnmatchedWrite> = Vec::new();
     let mut matched: Vec<String> = Vec::new();
-    for (statement, rows) in executed {
-        let Some((verb, table)) = write_target(statement) else {
+    for run in executed {
+        let Some((verb, table)) = write_target(&run.statement) else {
             continue;
         };
         if ignore.iter().any(|t| t.eq_ignore_ascii_case(&table)) {
             continue;
         }
-        if *rows != 0 {
+        if run.rows != 0 {
             matched.push(table);
-        } else if !order.iter().any(|u| u.table == table) {
-            order.push(UnmatchedWrite {
-                table,
-                verb,
-                statement: statement.split_whitespace().collect::<Vec<_>>().join(" "),
-            });
+            continue;
+        }
+        let row = matching_row(&run.statement, &run.params);
+        let at = match order.iter().position(|u| u.table == table) {
+            Some(at) => at,
+            None => {
+                order.push(UnmatchedWrite {
+                    table,
+                    verb,
+                    statement: run
+                        .statement
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    matching: Vec::new(),
+                    why: row.as_ref().err().map(|r| {
+                        format!("no row it matches could be made from the statement: {r}")
+                    }),
+                });
+                order.len() - 1
+            }
+        };
+        let write = &mut order[at];
+        if let Ok(row) = row
+            && !write.matching.contains(&row)
+        {
+            write.matching.push(row);
         }
     }
     order.retain(|u| !matched.contains(&u.table));
+    for write in &mut order {
+        if !write.matching.is_empty() {
+            write.why = None;
+        }
+    }
     order
 }
 
@@ -121,9 +190,13 @@ mod tests {
     use super::*;
 
     fn run(executed: &[(&str, i64)]) -> Vec<(String, &'static str)> {
-        let executed: Vec<(String, i64)> = executed
+        let executed: Vec<Executed> = executed
             .iter()
-            .map(|(s, n)| ((*s).to_string(), *n))
+            .map(|(s, n)| Executed {
+                statement: (*s).to_string(),
+                params: Params::Unknown,
+                rows: *n,
+            })
             .collect();
         unmatched_writes(&executed, &["alembic_version".to_string()])
             .into_iter()
@@ -187,6 +260,50 @@ mod tests {
             0,
         )]);
         assert_eq!(got, vec![("flow_run".to_string(), "UPDATE")]);
+    }
+
+    #[test]
+    fn each_unmatched_statement_of_a_table_gives_its_row() {
+        let named = |old: &str| {
+            Params::Named(std::collections::BTreeMap::from([(
+                "name_1".to_string(),
+                Lit::Str(old.to_string()),
+            )]))
+        };
+        let sent = |statement: &str, params: Params| Executed {
+            statement: statement.to_string(),
+            params,
+            rows: 0,
+        };
+        let executed = [
+            sent(
+                "UPDATE block_type SET name='Date Time' WHERE block_type.name = %(name_1)s",
+                named("DateTime"),
+            ),
+            sent(
+                "DELETE FROM block_type WHERE block_type.name = %(name_1)s",
+                named("S3 Storage"),
+            ),
+            sent(
+                "DELETE FROM block_type WHERE block_type.name = %(name_1)s",
+                named("S3 Storage"),
+            ),
+            sent(
+                "DELETE FROM flow WHERE id IN (SELECT 1)",
+                Params::Positional(vec![]),
+            ),
+        ];
+        let got = unmatched_writes(&executed, &[]);
+        let rows: Vec<String> = got[0].matching.iter().map(|r| shown(r)).collect();
+        assert_eq!(rows, ["name = 'DateTime'", "name = 'S3 Storage'"]);
+        assert_eq!(got[0].why, None);
+        assert!(got[1].matching.is_empty());
+        assert_eq!(
+            got[1].why.as_deref(),
+            Some(
+                "no row it matches could be made from the statement: it reads other rows (a subquery)"
+            )
+        );
     }
 
     #[test]

@@ -135,6 +135,12 @@ pub enum Failure {
         verb: String,
         statement: String,
         rows: usize,
+        /// Why no row the statement matches was seeded ("no row it matches could be made
+        /// from the statement: it has OR"); None when it was (see `seeded`) or not tried.
+        why: Option<String>,
+        /// The rows made from the statements and seeded, as `name = 'x'`, when the upgrade
+        /// still matched none of them.
+        seeded: Vec<String>,
     },
     /// A line without structure: read back from a results file, or given by the caller.
     Line(String),
@@ -228,7 +234,9 @@ impl fmt::Display for Failure {
                 verb,
                 statement,
                 rows,
-            } => unexercised(f, table, verb, statement, *rows),
+                why,
+                seeded,
+            } => unexercised(f, table, verb, statement, *rows, why.as_deref(), seeded),
             Failure::Line(text) => f.write_str(text),
         }
     }
@@ -249,16 +257,25 @@ fn unexercised(
     verb: &str,
     statement: &str,
     rows: usize,
+    why: Option<&str>,
+    seeded: &[String],
 ) -> fmt::Result {
-    let matched = match rows {
-        1 => "did not match the one row seeded in it".to_string(),
-        n => format!("matched none of the {n} rows seeded in it"),
+    let matched = match (rows, seeded) {
+        (_, [_, ..]) => format!(
+            "matched none of the rows seeded in it, not even the one{} made from its WHERE \
+             ({})",
+            if seeded.len() > 1 { "s" } else { "" },
+            seeded.join("; ")
+        ),
+        (1, []) => "did not match the one row seeded in it".to_string(),
+        (n, []) => format!("matched none of the {n} rows seeded in it"),
     };
     let shown = shortened(statement);
+    let why = why.map(|w| format!("; {w}")).unwrap_or_default();
     write!(
         f,
         "Table '{table}': the upgrade's {verb} {matched}, so what it does to \
-         the data was not exercised (`{shown}`); give rows it matches: \
+         the data was not exercised (`{shown}`){why}; give rows it matches: \
          custom_seeds={{\"{table}\": lambda: [...]}}"
     )
 }
