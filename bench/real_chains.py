@@ -243,6 +243,7 @@ def worker(project: str, dialect: str) -> None:
                     "status": r.status,
                     "first": (r.failures or r.warnings or [""])[0],
                     "coverage_zero": [t for t, n in r.coverage.items() if n == 0],
+                    "duration_s": round(r.duration_s, 2),
                 }
                 for r in results
             ],

@@ -15,10 +15,10 @@ use super::outcome::{PyFailure, PyRowProblem, PyUnseeded};
 use crate::Error;
 use crate::dialects::objects::{self, Object};
 use crate::dialects::{self, Dialect, Lit};
+use crate::seeder::exercised::{Executed, UnmatchedWrite};
+use crate::seeder::matching::Params;
 use crate::seeder::{self, CustomRows, Plan};
 use crate::snapshot::diff::{Moment, diff};
-use crate::snapshot::exercised::{Executed, UnmatchedWrite};
-use crate::snapshot::matching::Params;
 use crate::snapshot::outcome::Failure;
 use crate::snapshot::{Fingerprint, Schema};
 use crate::url::{Backend, DbUrl};
@@ -758,7 +758,7 @@ fn unmatched_writes(
             rows,
         })
         .collect();
-    crate::snapshot::exercised::unmatched_writes(&executed, &ignore)
+    crate::seeder::exercised::unmatched_writes(&executed, &ignore)
         .into_iter()
         .map(|inner| PyUnmatchedWrite { inner })
         .collect()

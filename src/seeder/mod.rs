@@ -15,6 +15,8 @@
 //! database named, and a `custom_seeds` entry to paste.
 
 pub mod checks;
+pub mod exercised;
+pub mod matching;
 pub mod pattern;
 pub mod pinned;
 pub mod refusal;
@@ -197,7 +199,9 @@ fn pinned_rows(
     let mut rows = Vec::new();
     let mut first_reason = None;
     for values in wanted {
-        match pinned::fit(conn, plan.schema, table, values)? {
+        let backend = conn.backend();
+        let kind_of = |c: &Column, r: &ValueRule| kind_for(plan.schema, backend, c, Some(r));
+        match pinned::fit(conn, table, values, &kind_of)? {
             Ok(row) => rows.push(row),
             Err(why) => {
                 first_reason.get_or_insert(why);

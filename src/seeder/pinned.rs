@@ -1,5 +1,5 @@
 //! Rows whose values are given, not generated: the column values an upgrade's `UPDATE` or
-//! `DELETE` looks for (see `snapshot::matching`). Each value is checked against its column the
+//! `DELETE` looks for (see `seeder::matching`). Each value is checked against its column the
 //! way generated values are made to hold (the column exists, NOT NULL, its type, the CHECK
 //! rules, a foreign key names a row that exists) and converted to the column's kind; a value
 //! that cannot hold says why, and no row is seeded for it.
@@ -10,17 +10,18 @@ use super::checks::{Model, ValueRule};
 use super::values::{Kind, fits};
 use crate::dialects::{Dialect, Lit};
 use crate::error::Result;
-use crate::snapshot::schema::{Schema, Table};
+use crate::snapshot::schema::{Column, Table};
 
 /// `values` as the columns of `table` hold them, or why they cannot be one row of it.
+/// `kind_of` is the seeder's kind of a column's values under its CHECK rule.
 ///
 /// # Errors
 /// Only the database's (reading a referenced table); a value that does not fit is `Ok(Err)`.
 pub fn fit(
     conn: &mut dyn Dialect,
-    schema: &Schema,
     table: &Table,
     values: &[(String, Lit)],
+    kind_of: &dyn Fn(&Column, &ValueRule) -> Kind,
 ) -> Result<std::result::Result<BTreeMap<String, Lit>, String>> {
     let backend = conn.backend();
     let checks: Vec<&str> = table.checks.iter().map(String::as_str).collect();
@@ -38,7 +39,7 @@ pub fn fit(
             return Ok(Err(format!("column {} is generated", col.name)));
         }
         let rule = model.rule(&col.name).cloned().unwrap_or_default();
-        let kind = super::kind_for(schema, backend, col, Some(&rule));
+        let kind = kind_of(col, &rule);
         let nullable = col.nullable && !table.primary_key.contains(&col.name) && !rule.not_null;
         let value = match as_kind(value, &kind, &rule, nullable) {
             Ok(v) => v,

@@ -4,8 +4,6 @@
 pub mod data;
 pub mod diff;
 pub mod error_table;
-pub mod exercised;
-pub mod matching;
 pub mod outcome;
 pub mod schema;
 

@@ -12,7 +12,7 @@ use sqlparser::parser::Parser;
 use crate::dialects::Lit;
 use crate::scanner::model::{DialectHint, OpKind};
 use crate::scanner::sql;
-use crate::snapshot::matching::{Params, matching_row, shown};
+use crate::seeder::matching::{Params, matching_row, shown};
 
 /// One statement the upgrade sent, as the driver received it.
 #[derive(Clone, Debug, PartialEq)]
