@@ -244,6 +244,8 @@ def worker(project: str, dialect: str) -> None:
                     "first": (r.failures or r.warnings or [""])[0],
                     "coverage_zero": [t for t, n in r.coverage.items() if n == 0],
                     "duration_s": round(r.duration_s, 2),
+                    "failures": r.failures,
+                    "warnings": r.warnings,
                 }
                 for r in results
             ],
