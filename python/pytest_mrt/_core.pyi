@@ -581,11 +581,23 @@ def driver_extra(url: str) -> str | None:
     """The pytest-mrt extra whose driver the URL's dialect needs (``postgres``, ``mysql``);
     None for SQLite and for dialects pytest-mrt does not drive."""
 
-def unmatched_writes(
-    executed: list[tuple[str, list[Any] | dict[str, Any] | None, int]], ignore: list[str]
-) -> list[UnmatchedWrite]:
-    """The tables whose every UPDATE or DELETE matched no row: ``executed`` holds each
-    statement with its parameters (None: not known) and the driver's row count."""
+@final
+class SentStatement:
+    """One statement the upgrade sent: its text, its parameters (a list for positional
+    markers, a dict for named ones, None when not known) and the driver's row count
+    (negative: unknown)."""
+
+    def __new__(
+        cls, statement: str, params: list[Any] | dict[str, Any] | None, rows: int
+    ) -> SentStatement: ...
+    @property
+    def statement(self) -> str: ...
+    @property
+    def rows(self) -> int: ...
+
+def unmatched_writes(sent: list[SentStatement], ignore: list[str]) -> list[UnmatchedWrite]:
+    """The tables whose every UPDATE or DELETE matched no row, among the statements sent (a
+    row count not known counts as a match); statements on ``ignore`` tables do not count."""
 
 def remember_url(url: str) -> None: ...
 def sqlite_library_shared() -> bool:

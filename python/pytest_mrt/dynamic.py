@@ -58,19 +58,17 @@ def _plain_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{str(k): _plain(v) for k, v in row.items()} for row in rows]
 
 
-def _plain_sent(
-    sent: Iterable[tuple[str, Any, int]],
-) -> list[tuple[str, list[Any] | dict[str, Any] | None, int]]:
+def _plain_sent(sent: Iterable[tuple[str, Any, int]]) -> list[_core.SentStatement]:
     """Statements as `writes_counted` recorded them, their parameters as plain values: a list
     (positional markers), a dict (named ones), None when not known."""
-    out: list[tuple[str, list[Any] | dict[str, Any] | None, int]] = []
+    out: list[_core.SentStatement] = []
     for statement, params, rows in sent:
         plain: list[Any] | dict[str, Any] | None = None
         if isinstance(params, dict):
             plain = {str(k): _plain(v) for k, v in params.items()}
         elif isinstance(params, (list, tuple)):
             plain = [_plain(v) for v in params]
-        out.append((statement, plain, rows))
+        out.append(_core.SentStatement(statement, plain, rows))
     return out
 
 

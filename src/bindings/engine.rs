@@ -742,22 +742,48 @@ fn params_of(params: Option<&Bound<'_, PyAny>>) -> Params {
     Params::Unknown
 }
 
-/// The tables whose every UPDATE or DELETE matched no row: `executed` is each statement the
-/// upgrade sent, with its parameters (see `params_of`) and the driver's row count (negative:
-/// unknown, which counts as a match); statements on `ignore` tables do not count.
+/// One statement the upgrade sent, as `writes_counted` recorded it: the text, its parameters (a
+/// list for positional markers, a dict for named ones, None when not known: `executemany`)
+/// and the row count the driver reported (negative: unknown).
+#[pyclass(name = "SentStatement", module = "pytest_mrt._core", frozen)]
+pub struct PySentStatement {
+    inner: Executed,
+}
+
+#[pymethods]
+impl PySentStatement {
+    #[new]
+    #[pyo3(signature = (statement, params, rows))]
+    fn new(statement: String, params: Option<Bound<'_, PyAny>>, rows: i64) -> Self {
+        PySentStatement {
+            inner: Executed {
+                statement,
+                params: params_of(params.as_ref()),
+                rows,
+            },
+        }
+    }
+
+    #[getter]
+    fn statement(&self) -> String {
+        crate::url::redact(&self.inner.statement)
+    }
+
+    #[getter]
+    fn rows(&self) -> i64 {
+        self.inner.rows
+    }
+}
+
+/// The tables whose every UPDATE or DELETE matched no row, among the statements the upgrade
+/// `sent` (a row count it does not know counts as a match); statements on `ignore` tables do
+/// not count.
 #[pyfunction]
 fn unmatched_writes(
-    executed: Vec<(String, Option<Bound<'_, PyAny>>, i64)>,
+    sent: Vec<PyRef<'_, PySentStatement>>,
     ignore: Vec<String>,
 ) -> Vec<PyUnmatchedWrite> {
-    let executed: Vec<Executed> = executed
-        .into_iter()
-        .map(|(statement, params, rows)| Executed {
-            statement,
-            params: params_of(params.as_ref()),
-            rows,
-        })
-        .collect();
+    let executed: Vec<Executed> = sent.iter().map(|s| s.inner.clone()).collect();
     crate::seeder::exercised::unmatched_writes(&executed, &ignore)
         .into_iter()
         .map(|inner| PyUnmatchedWrite { inner })
@@ -770,6 +796,7 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyFingerprint>()?;
     m.add_class::<PySeedOutcome>()?;
     m.add_class::<PyUnmatchedWrite>()?;
+    m.add_class::<PySentStatement>()?;
     m.add_function(wrap_pyfunction!(redact_url, m)?)?;
     m.add_function(wrap_pyfunction!(driver_extra, m)?)?;
     m.add_function(wrap_pyfunction!(unmatched_writes, m)?)?;
