@@ -110,6 +110,13 @@ pub fn analyse(
                         None
                     }
                 });
+        let parsed = parsed.or_else(|| {
+            let text = sqlite_is_spelled_out(chunk)?;
+            dialects
+                .iter()
+                .take(2)
+                .find_map(|d| Parser::parse_sql(d.as_ref(), &text).ok())
+        });
         if let Some(statements) = parsed {
             for stmt in &statements {
                 statement_ops(stmt, holes, range, &mut ops);
@@ -121,6 +128,43 @@ pub fn analyse(
         }
     }
     (ops, error)
+}
+
+/// SQLite's `x IS 'v'` and `x IS NOT 'v'` compare with any value, not only NULL; the parser
+/// reads only the standard spelling of the same comparison, `IS [NOT] DISTINCT FROM`. The
+/// statement with every such comparison spelled that way; `None` when it has none.
+fn sqlite_is_spelled_out(tokens: &[Token]) -> Option<String> {
+    let significant =
+        |from: usize| (from..tokens.len()).find(|&j| !matches!(tokens[j], Token::Whitespace(_)));
+    let is_word = |t: &Token, k: Keyword| matches!(t, Token::Word(w) if w.keyword == k);
+    let mut out = String::new();
+    let mut changed = false;
+    let mut i = 0;
+    while i < tokens.len() {
+        if is_word(&tokens[i], Keyword::IS) {
+            let mut next = significant(i + 1);
+            let negated = next.is_some_and(|j| is_word(&tokens[j], Keyword::NOT));
+            if negated {
+                next = next.and_then(|j| significant(j + 1));
+            }
+            if let Some(j) = next
+                .filter(|&j| matches!(tokens[j], Token::SingleQuotedString(_) | Token::Number(..)))
+            {
+                out.push_str(if negated {
+                    "IS DISTINCT FROM "
+                } else {
+                    "IS NOT DISTINCT FROM "
+                });
+                out.push_str(&tokens[j].to_string());
+                changed = true;
+                i = j + 1;
+                continue;
+            }
+        }
+        out.push_str(&tokens[i].to_string());
+        i += 1;
+    }
+    changed.then_some(out)
 }
 
 /// Statements recognised by their first keywords when no dialect parses them.
@@ -1058,6 +1102,36 @@ mod tests {
         assert_eq!(w, vec!["owner"]);
         assert!(r.contains(&("users".to_string(), "name".to_string())));
         assert!(r.contains(&("t".to_string(), "owner_id".to_string())));
+    }
+
+    /// prefect f92143d30c25 fills `has_data` with SQLite's `data IS NOT 'null'`.
+    #[test]
+    fn sqlite_is_with_a_value_is_read() {
+        for hint in [DialectHint::Sqlite, DialectHint::Unknown] {
+            let sql = "UPDATE t SET has_data = (data IS NOT NULL AND data IS NOT 'null')";
+            let (ops, err) = analyse(sql, &[], hint, TextRange::default());
+            assert!(err.is_none(), "{err:?}");
+            assert_eq!(ops[0].writes, vec!["has_data"]);
+            assert!(!ops[0].reads.is_empty());
+            assert!(ops[0].reads.iter().all(|(t, c)| t == "t" && c == "data"));
+            let (ops, err) = analyse(
+                "DELETE FROM t WHERE kind IS 'gone'",
+                &[],
+                hint,
+                TextRange::default(),
+            );
+            assert!(err.is_none(), "{err:?}");
+            assert_eq!(ops[0].kind, OpKind::Delete);
+        }
+        // A string that merely reads `IS 'x'` is left alone: the tokens are, not the text.
+        assert_eq!(
+            sqlite_is_spelled_out(
+                &Tokenizer::new(&SQLiteDialect {}, "SELECT 'a IS ''b''' FROM t")
+                    .tokenize()
+                    .unwrap()
+            ),
+            None
+        );
     }
 
     #[test]
