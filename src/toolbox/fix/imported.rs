@@ -43,14 +43,21 @@ impl Gen<'_> {
         let (Some(call), Some(dir)) = (call, dir) else {
             return false;
         };
-        let Some(text) = module_file(dir, module).and_then(|f| std::fs::read_to_string(f).ok())
-        else {
+        let Some(file) = module_file(dir, module) else {
             return false;
         };
-        let parsed = ruff_python_parser::parse_unchecked_source(&text, PySourceType::Python);
-        if !parsed.errors().is_empty() {
+        // Read and parse each helper module once per file, however many calls it serves.
+        self.helper_modules
+            .entry(file.clone())
+            .or_insert_with_key(|file| {
+                let text = std::fs::read_to_string(file).ok()?;
+                let parsed =
+                    ruff_python_parser::parse_unchecked_source(&text, PySourceType::Python);
+                parsed.errors().is_empty().then_some(parsed)
+            });
+        let Some(parsed) = self.helper_modules.get(&file).and_then(Option::as_ref) else {
             return false;
-        }
+        };
         let body = &parsed.syntax().body;
         let Some((method, args)) = forwarded(body, original).and_then(|f| f.with(self, call))
         else {

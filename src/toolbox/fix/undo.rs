@@ -1,8 +1,10 @@
 //! One upgrade operation undone: the call found back in the source, its argument text reused.
 
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 
-use ruff_python_ast::{Expr, ExprCall};
+use ruff_python_ast::{Expr, ExprCall, ModModule};
+use ruff_python_parser::Parsed;
 use ruff_text_size::{Ranged, TextRange};
 
 use super::Item;
@@ -36,6 +38,9 @@ pub(super) struct Gen<'a> {
     pub imports: HashMap<String, (String, String)>,
     /// The file's path, to find the project's modules from.
     pub path: String,
+    /// The project modules read for imported helpers, each parsed once (None: unreadable or
+    /// not valid Python).
+    pub helper_modules: HashMap<PathBuf, Option<Parsed<ModModule>>>,
 }
 
 /// Builtins generated code may read besides the module's own names.
@@ -60,6 +65,7 @@ impl<'a> Gen<'a> {
             bound: HashSet::new(),
             imports: HashMap::new(),
             path: String::new(),
+            helper_modules: HashMap::new(),
         }
     }
 
