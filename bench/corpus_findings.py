@@ -10,6 +10,8 @@ Modes:
 - default: findings per rule per project, and the wall time of each scan;
 - `--sample N --seed S`: draw N ERROR findings, stratified by rule (round robin over the rules,
   random within a rule), and print them as JSON rows to judge;
+- `--warnings` with `--sample`/`--judged`: the same for WARNING findings (verdicts `useful`,
+  `noise`, `false`; default judged file bench/judged_warnings_seed1.json);
 - default, and `--judged FILE`: after the table, precision = real / total over the judged
   findings of bench/judged_sample.json (or FILE) that still fire as errors, the same weighted
   by each rule's error count (the sample is stratified by rule), the judged-real findings that
@@ -174,8 +176,8 @@ def per_rule(rows: list[dict[str, Any]], times: dict[str, float]) -> None:
     print(f"{'ms':<10}" + "".join(f"{times[p] * 1000:>{width}.0f}" for p in projects))
 
 
-def sample(rows: list[dict[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
-    errors = sorted((f for f in rows if f["severity"] == "error"), key=key)
+def sample(rows: list[dict[str, Any]], n: int, seed: int, severity: str) -> list[dict[str, Any]]:
+    errors = sorted((f for f in rows if f["severity"] == severity), key=key)
     by_rule: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for f in errors:
         by_rule[f["rule"]].append(f)
@@ -247,15 +249,66 @@ def precision(rows: list[dict[str, Any]], judged_path: Path) -> None:
     print(f"error findings not in the judged sample: {len(unjudged)}")
 
 
+def warning_precision(rows: list[dict[str, Any]], judged_path: Path) -> None:
+    """Useful / noise / false over the judged warnings that still fire, and what went."""
+    judged = json.loads(judged_path.read_text())
+    firing = {key(f): f["severity"] for f in rows}
+    still = [j for j in judged if firing.get(j["key"]) == "warning"]
+    gone = [j for j in judged if j["key"] not in firing]
+    raised = [j for j in judged if firing.get(j["key"]) == "error"]
+    verdicts = Counter(j["verdict"] for j in still)
+    total = len(still)
+    print(f"\njudged warnings still firing as warnings: {total} of {len(judged)}")
+    if total:
+        print(
+            "  "
+            + ", ".join(f"{v} {verdicts[v]}" for v in ("useful", "noise", "false"))
+            + f"; precision (useful / total): {verdicts['useful'] / total:.0%}"
+        )
+        by_rule: dict[str, Counter[str]] = defaultdict(Counter)
+        for j in still:
+            by_rule[j["rule"]][j["verdict"]] += 1
+        warnings_by_rule = Counter(f["rule"] for f in rows if f["severity"] == "warning")
+        # The sample is stratified by rule: weight each rule's shares by its warning count.
+        covered = sum(warnings_by_rule[r] for r in by_rule)
+        if covered:
+            shares = {
+                v: sum(warnings_by_rule[r] * c[v] / sum(c.values()) for r, c in by_rule.items())
+                / covered
+                for v in ("useful", "noise", "false")
+            }
+            print(
+                f"  estimated over all warnings (each rule's sample weighted by its warning "
+                f"count, {covered} of {sum(warnings_by_rule.values())} covered): "
+                + ", ".join(f"{v} {share:.0%}" for v, share in shares.items())
+            )
+        for rule in sorted(by_rule):
+            c = by_rule[rule]
+            print(
+                f"    {rule}: useful {c['useful']}, noise {c['noise']}, false {c['false']} "
+                f"of the sample; {warnings_by_rule[rule]} warnings in all"
+            )
+    print(f"judged warnings that no longer fire: {len(gone)}")
+    for j in gone:
+        print(f"  {j['verdict']}: {j['key']}")
+    for j in raised:
+        print(f"  now an error ({j['verdict']} as a warning): {j['key']}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--judged",
         type=Path,
-        default=HERE / "judged_sample.json",
-        help="judged sample (JSON) to measure precision (default: bench/judged_sample.json)",
+        help="judged sample (JSON) to measure precision (default: bench/judged_sample.json, "
+        "or bench/judged_warnings_seed1.json with --warnings)",
     )
     parser.add_argument("--sample", type=int, help="draw this many ERROR findings to judge")
+    parser.add_argument(
+        "--warnings",
+        action="store_true",
+        help="--sample/--judged work on WARNING findings instead of errors",
+    )
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--list", metavar="PROJECT", help="print every finding of a project")
     args = parser.parse_args()
@@ -263,7 +316,8 @@ def main() -> int:
     folders = extract()
     rows, times = scan(folders)
     if args.sample:
-        print(json.dumps(sample(rows, args.sample, args.seed), indent=1))
+        severity = "warning" if args.warnings else "error"
+        print(json.dumps(sample(rows, args.sample, args.seed, severity), indent=1))
         return 0
     if args.list:
         for f in rows:
@@ -272,8 +326,14 @@ def main() -> int:
                 print(f"{sev} {f['rule']} {f['revision']}:{f['line']} {f['message']}")
         return 0
     per_rule(rows, times)
-    if args.judged and args.judged.exists():
-        precision(rows, args.judged)
+    if args.warnings:
+        judged = args.judged or HERE / "judged_warnings_seed1.json"
+        if judged.exists():
+            warning_precision(rows, judged)
+        return 0
+    judged = args.judged or HERE / "judged_sample.json"
+    if judged.exists():
+        precision(rows, judged)
     return 0
 
 
