@@ -1,5 +1,5 @@
 use crate::diagnostic::Diagnostic;
-use crate::scanner::model::{MigrationAST, OpKind, Origin};
+use crate::scanner::model::{Dialects, MigrationAST, OpKind, Origin};
 use crate::scanner::model::DialectHint;
 
 use super::Rule;
@@ -16,7 +16,7 @@ declare_rule! {
     /// A NOT NULL column silently becomes nullable, and a rollback written the same way does
     /// not bring NOT NULL back: the schema after the round trip is not the one before it.
     /// PostgreSQL and SQLite are not affected, so the rule is quiet when the migration is
-    /// known to target one of them.
+    /// known to target one of them, or the call sits in a branch for another dialect.
     ///
     /// ## Example
     /// ```python
@@ -49,6 +49,9 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             };
             if op.origin != Origin::Op
                 || !restates
+                // A branch for another dialect (`if dialect == "postgresql":`) never
+                // restates a MySQL column.
+                || !op.dialects.meets(Dialects::MYSQL)
                 || op.kwarg("existing_nullable").is_some()
                 || op.kwarg("nullable").is_some()
                 // A rename that also changes the type is two operations on one call.

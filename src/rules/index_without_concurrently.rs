@@ -1,5 +1,5 @@
 use crate::diagnostic::Diagnostic;
-use crate::scanner::model::{MigrationAST, OpKind};
+use crate::scanner::model::{Dialects, MigrationAST, OpKind};
 use crate::scanner::model::DialectHint;
 
 use super::Rule;
@@ -9,7 +9,8 @@ declare_rule! {
     /// Flags `op.create_index` / `op.drop_index` without `postgresql_concurrently=True`, and
     /// `CREATE INDEX` / `DROP INDEX` without `CONCURRENTLY` in raw SQL, in `upgrade()`, on tables
     /// that already exist. Indexes on tables created in the same migration are not flagged, nor
-    /// are files that target MySQL/MariaDB or SQLite only.
+    /// are files that target MySQL/MariaDB or SQLite only, nor statements in a branch for
+    /// another dialect (`if dialect == "mysql":`).
     ///
     /// ## Why is this bad?
     /// On PostgreSQL a plain `CREATE INDEX` blocks every write to the table for the whole build,
@@ -40,7 +41,12 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             OpKind::DropIndex => "drops",
             _ => continue,
         };
-        if op.concurrently || op.table.as_deref().is_some_and(|t| m.creates_table(t)) {
+        // A statement in an `if dialect == "mysql":` (or SQLite) branch never runs on
+        // PostgreSQL.
+        if op.concurrently
+            || !op.dialects.meets(Dialects::POSTGRES)
+            || op.table.as_deref().is_some_and(|t| m.creates_table(t))
+        {
             continue;
         }
         let on = op.table.as_deref().map(|t| format!(" on '{t}'")).unwrap_or_default();
