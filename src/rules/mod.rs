@@ -9,7 +9,7 @@ pub use crate::diagnostic::{ALL, Rule};
 use crate::scanner::django_state::{Node, Seen, State, Step, Visit, replay};
 use crate::scanner::graph::Graph;
 use crate::scanner::model::{BodyKind, MigrationAST, OpKind, Operation, same_name};
-use crate::scanner::state::{Event, Replay};
+use crate::scanner::state::{Event, Replay, sets_not_null};
 
 /// Declares a rule's struct and captures its doc comment as `DOCS`, so `mrt rules CODE`
 /// prints exactly what rustdoc shows.
@@ -418,6 +418,7 @@ pub fn check_django(nodes: &[Node<'_>]) -> GraphFindings {
     let mut run = Run(GraphFindings {
         found: Vec::new(),
         cleared: Vec::new(),
+        cleared_named: Vec::new(),
         demoted: Vec::new(),
     });
     replay(nodes, &mut run);
@@ -459,12 +460,27 @@ pub struct GraphFindings {
     pub found: Vec<(usize, Diagnostic)>,
     /// Per-file findings to withdraw: (migration index, rule, range).
     pub cleared: Vec<(usize, Rule, ruff_text_size::TextRange)>,
+    /// Per-file findings to withdraw when they name this object (`'name'` in the message):
+    /// a statement in a helper has one range for every call.
+    pub cleared_named: Vec<(usize, Rule, ruff_text_size::TextRange, String)>,
     /// Per-file findings the replay shows to be warnings: (migration index, rule, range, what
     /// to add to the message).
     pub demoted: Vec<(usize, Rule, ruff_text_size::TextRange, String)>,
 }
 
 impl GraphFindings {
+    /// Withdraw the finding of `rule` at `range` that names `name` (quoted in its message).
+    pub fn withdraw_named(
+        diagnostics: &mut Vec<Diagnostic>,
+        rule: Rule,
+        range: ruff_text_size::TextRange,
+        name: &str,
+    ) {
+        let quoted = format!("'{name}'");
+        diagnostics
+            .retain(|d| !(d.rule == rule && d.range == range && d.message.contains(&quoted)));
+    }
+
     /// Make the finding of `rule` at `range` a warning, adding `why` to its message.
     pub fn demote(
         diagnostics: &mut [Diagnostic],
@@ -495,6 +511,7 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
         check(graph, &replay, &mut found);
     }
     let mut cleared = Vec::new();
+    let mut cleared_named = Vec::new();
     let mut demoted = Vec::new();
     for &i in &replay.order {
         let facts = &replay.facts[i];
@@ -510,6 +527,34 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
                 // Restating a column the chain shows nullable cannot make it nullable.
                 Event::KnownNullable { range } => {
                     cleared.push((i, Rule::AlterColumnResetsNullability, *range));
+                }
+                // NOT NULL on a column the chain shows NOT NULL already: no NULL row can
+                // make it fail, and nullable was never true for a downgrade to restore.
+                Event::KnownNotNull { range }
+                    if every_call(
+                        m,
+                        facts,
+                        *range,
+                        sets_not_null,
+                        |e| matches!(e, Event::KnownNotNull { range: r } if r == range),
+                    ) =>
+                {
+                    cleared.push((i, Rule::NotNullWithoutDefault, *range));
+                    cleared.push((i, Rule::NotNullNotRestored, *range));
+                }
+                // Rows unique on some of the columns are unique on all of them.
+                Event::UniqueImplied { range, name } => {
+                    cleared_named.push((i, Rule::UniqueConstraintAdded, *range, name.clone()));
+                }
+                // Dropping `IF EXISTS` what the chain shows is not there drops nothing. A
+                // helper's statement drops other names at the same range: withdraw this one.
+                Event::AbsentNotDropped { range, name } => {
+                    for rule in [
+                        Rule::DropConstraintNotRecreated,
+                        Rule::DropIndexNotRecreated,
+                    ] {
+                        cleared_named.push((i, rule, *range, name.clone()));
+                    }
                 }
                 // The chain shows the column's type: the change does not narrow it, so
                 // no value is cut or refused either.
@@ -546,8 +591,27 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
     GraphFindings {
         found,
         cleared,
+        cleared_named,
         demoted,
     }
+}
+
+/// A statement in a helper serves every call of the helper, at one range: a replay event
+/// clears a finding at `range` only when it was seen for each of the upgrade's operations
+/// there that `counts`.
+fn every_call(
+    m: &MigrationAST,
+    facts: &crate::scanner::state::RevisionFacts,
+    range: ruff_text_size::TextRange,
+    counts: impl Fn(&Operation) -> bool,
+    seen: impl Fn(&Event) -> bool,
+) -> bool {
+    let calls = m
+        .upgrade_ops()
+        .iter()
+        .filter(|o| o.range == range && counts(o))
+        .count();
+    facts.events.iter().filter(|e| seen(e)).count() >= calls
 }
 
 // Shared questions rules ask of a migration.

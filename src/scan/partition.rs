@@ -95,6 +95,9 @@ pub(super) fn django_apps(scans: &mut [FileScan]) {
             .diagnostics
             .retain(|d| !(d.rule == rule && d.range == range));
     }
+    for (k, rule, range, name) in &result.cleared_named {
+        rules::GraphFindings::withdraw_named(&mut scans[idx[*k]].diagnostics, *rule, *range, name);
+    }
     for (k, rule, range, why) in &result.demoted {
         rules::GraphFindings::demote(&mut scans[idx[*k]].diagnostics, *rule, *range, why);
     }
@@ -174,6 +177,14 @@ fn graph_check(scans: &mut [FileScan], idx: &[usize]) {
                 .diagnostics
                 .retain(|d| !(d.rule == rule && d.range == range));
         }
+        for (k, rule, range, name) in &result.cleared_named {
+            rules::GraphFindings::withdraw_named(
+                &mut scans[with_migration[*k]].diagnostics,
+                *rule,
+                *range,
+                name,
+            );
+        }
         for (k, rule, range, why) in &result.demoted {
             rules::GraphFindings::demote(
                 &mut scans[with_migration[*k]].diagnostics,
@@ -203,6 +214,9 @@ pub fn check_alone(file: &mut FileScan, folder_rules: bool) {
     for (_, rule, range) in result.cleared {
         file.diagnostics
             .retain(|d| !(d.rule == rule && d.range == range));
+    }
+    for (_, rule, range, name) in &result.cleared_named {
+        rules::GraphFindings::withdraw_named(&mut file.diagnostics, *rule, *range, name);
     }
     for (_, rule, range, why) in &result.demoted {
         rules::GraphFindings::demote(&mut file.diagnostics, *rule, *range, why);

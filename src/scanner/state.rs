@@ -695,10 +695,22 @@ pub enum Event {
     },
     /// The operation alters a column the chain shows nullable, without changing that.
     KnownNullable { range: TextRange },
+    /// The operation makes NOT NULL a column the chain shows NOT NULL already: no row can
+    /// hold NULL, and there is no nullability for a downgrade to restore.
+    KnownNotNull { range: TextRange },
     /// The operation changes a column's type to one at least as wide as the type the chain
     /// shows (the file's `existing_type` said otherwise: airflow b12d4f98a91e writes
     /// `existing_type=sa.String()` for a `Uuid` column it turns into `String(50)`).
     KnownNotNarrowed { range: TextRange },
+    /// The upgrade adds a unique constraint or index on columns that include those of a unique
+    /// constraint, index or primary key the table has, or had until a statement of the same
+    /// upgrade dropped it with nothing writing rows since (prefect 7495a5013e7e drops unique
+    /// `follower_event_id` and adds unique `(scope, follower_event_id)`): no duplicates can exist.
+    UniqueImplied { range: TextRange, name: String },
+    /// The upgrade drops, only if it exists, an index or constraint the chain shows the table
+    /// does not have (airflow 05234396c6fc drops legacy FK names `IF EXISTS`): nothing is
+    /// dropped, so there is nothing for the downgrade to recreate.
+    AbsentNotDropped { range: TextRange, name: String },
     /// The upgrade creates an index or constraint that was already there (batch mode on
     /// SQLite restates it): leaving it after the downgrade restores the state before.
     AlreadyThere { range: TextRange },
@@ -904,6 +916,9 @@ struct Sim<'s> {
     read: Vec<String>,
     /// Names of objects this function has already touched.
     touched_objects: HashSet<String>,
+    /// Column sets whose unique constraint or index this function dropped, per lower-case
+    /// table: the rows are still unique on them until a statement may change rows.
+    unique_rows: Vec<(String, Vec<String>)>,
     /// Objects the upgrade of this revision created, per lower-case table, for messages.
     created: &'s [(String, What, String)],
     opaque: bool,
@@ -1038,12 +1053,65 @@ impl Sim<'_> {
     /// swallows its error, may not run: it counts as guarded.
     fn apply(&mut self, op: &Operation) {
         self.track_rows(op);
+        self.track_unique_rows(op);
         if !op.guarded && (!op.dialects.is_all() || op.swallowed.is_some()) {
             let mut maybe = op.clone();
             maybe.guarded = true;
             self.apply_op(&maybe);
         } else {
             self.apply_op(op);
+        }
+    }
+
+    /// Keep [`Sim::unique_rows`] true: follow renames, and forget a set when a statement may
+    /// change rows or values (anything but DDL that leaves existing values as they are).
+    fn track_unique_rows(&mut self, op: &Operation) {
+        if self.unique_rows.is_empty() {
+            return;
+        }
+        let table = usable(op.table.as_ref()).map(key);
+        let column = usable(op.column.as_ref()).map(str::to_string);
+        match op.kind {
+            OpKind::RenameTable => match (table, usable(op.new_name.as_ref())) {
+                (Some(t), Some(new)) => {
+                    for (rt, _) in self.unique_rows.iter_mut().filter(|(rt, _)| *rt == t) {
+                        *rt = key(new);
+                    }
+                }
+                _ => self.unique_rows.clear(),
+            },
+            OpKind::RenameColumn => match (table, column, usable(op.new_name.as_ref())) {
+                (Some(t), Some(c), Some(new)) => {
+                    for (_, cols) in self.unique_rows.iter_mut().filter(|(rt, _)| *rt == t) {
+                        for rc in cols.iter_mut().filter(|rc| rc.eq_ignore_ascii_case(&c)) {
+                            *rc = new.to_string();
+                        }
+                    }
+                }
+                _ => self.unique_rows.clear(),
+            },
+            OpKind::DropColumn => self.unique_rows.retain(|(rt, cols)| {
+                table.as_ref().is_some_and(|t| t != rt)
+                    || column
+                        .as_ref()
+                        .is_some_and(|c| !cols.iter().any(|rc| rc.eq_ignore_ascii_case(c)))
+            }),
+            // A new type may cut values (and make them equal); a default or NOT NULL does not
+            // touch the values there are.
+            OpKind::AlterColumn if op.kwarg("type_").is_some() => self.unique_rows.clear(),
+            OpKind::AlterColumn
+            | OpKind::SetNotNull
+            | OpKind::DropNotNull
+            | OpKind::AddColumn
+            | OpKind::CreateIndex
+            | OpKind::DropIndex
+            | OpKind::RenameIndex
+            | OpKind::CreateUniqueConstraint
+            | OpKind::CreateForeignKey
+            | OpKind::CreateCheckConstraint
+            | OpKind::CreatePrimaryKey
+            | OpKind::DropConstraint => {}
+            _ => self.unique_rows.clear(),
         }
     }
 
@@ -1587,6 +1655,9 @@ impl Sim<'_> {
         if col.nullable == Some(true) && !sets_nullable {
             self.events.push(Event::KnownNullable { range: op.range });
         }
+        if col.nullable == Some(false) && self.phase == Phase::Upgrade && sets_not_null(op) {
+            self.events.push(Event::KnownNotNull { range: op.range });
+        }
         if let (Some(known), Some(new)) = (col.type_.as_ref(), op.kwarg_value("type_"))
             && !op.guarded
             && matches!(
@@ -1731,6 +1802,39 @@ impl Sim<'_> {
         self.schema.set_table(&t, Some(Slot::Present(table)));
     }
 
+    /// A unique constraint or index whose columns include a set the rows are already unique
+    /// on (a unique object of the table, or one dropped since nothing wrote rows): it cannot
+    /// fail on duplicates.
+    fn note_implied_unique(&mut self, t: &str, object: &Object, op: &Operation) {
+        let unique = enforces_unique(object) || (object.kind == ConstraintKind::Index && op.unique);
+        let (true, Phase::Upgrade, Some(name)) = (unique, self.phase, object.name.as_ref()) else {
+            return;
+        };
+        let Some(table) = self.schema.table(t) else {
+            return;
+        };
+        let within = |cols: &[String]| {
+            !cols.is_empty()
+                && cols
+                    .iter()
+                    .all(|c| object.columns.iter().any(|oc| oc.eq_ignore_ascii_case(c)))
+        };
+        let implied = table
+            .objects
+            .iter()
+            .any(|o| o.sure && enforces_unique(o) && within(&o.columns))
+            || self
+                .unique_rows
+                .iter()
+                .any(|(rt, cols)| *rt == key(t) && within(cols));
+        if implied {
+            self.events.push(Event::UniqueImplied {
+                range: op.range,
+                name: name.clone(),
+            });
+        }
+    }
+
     fn create_object(&mut self, op: &Operation) {
         let Some(t) = self.target(op) else { return };
         if !self.existing(&t, op) {
@@ -1763,6 +1867,7 @@ impl Sim<'_> {
         object.name.clone_from(&name);
         object.sure = !guarded;
         let phase = self.phase;
+        self.note_implied_unique(&t, &object, op);
         let touched = name
             .as_deref()
             .is_some_and(|n| self.touched_objects.contains(&key(n)));
@@ -1890,6 +1995,12 @@ impl Sim<'_> {
             if !possible && self.phase == Phase::Downgrade && !touched {
                 self.missing(what, &name, Some(&table_name), op);
             }
+            if !possible && self.phase == Phase::Upgrade && (op.if_exists || op.guarded) {
+                self.events.push(Event::AbsentNotDropped {
+                    range: op.range,
+                    name: name.clone(),
+                });
+            }
             // Whatever it was, an unnamed object of the table may have been the one dropped.
             let table = self.schema.table_mut(&table_name).expect("present");
             for o in &mut table.objects {
@@ -1898,6 +2009,10 @@ impl Sim<'_> {
                 }
             }
             return;
+        }
+        if let Some(o) = table.object(&name).filter(|o| o.sure && enforces_unique(o)) {
+            // Its rows stay unique on these columns after the drop.
+            self.unique_rows.push((key(&table_name), o.columns.clone()));
         }
         let guarded = op.guarded || op.if_exists;
         let table = self.schema.table_mut(&table_name).expect("present");
@@ -1926,6 +2041,23 @@ fn other_kind(kind: OpKind) -> OtherKind {
         OpKind::CreateType | OpKind::DropType => OtherKind::Type,
         _ => OtherKind::Sequence,
     }
+}
+
+/// A primary key, unique constraint or unique index: no two rows share its columns' values.
+fn enforces_unique(o: &Object) -> bool {
+    match o.kind {
+        ConstraintKind::PrimaryKey | ConstraintKind::Unique => true,
+        ConstraintKind::Index => o.detail.unique,
+        _ => false,
+    }
+}
+
+/// `alter_column(..., nullable=False)` or `SET NOT NULL`.
+#[must_use]
+pub fn sets_not_null(op: &Operation) -> bool {
+    op.kind == OpKind::SetNotNull
+        || (op.kind == OpKind::AlterColumn
+            && op.kwarg_value("nullable") == Some(&Value::Bool(false)))
 }
 
 /// `alter_column(...)` / `SET NOT NULL` on a known column.
@@ -2051,6 +2183,7 @@ fn replay_revision(schema: &mut Schema, m: &MigrationAST, rev: usize) -> Revisio
         touched: HashSet::new(),
         dropped: HashSet::new(),
         read: Vec::new(),
+        unique_rows: Vec::new(),
         touched_objects: HashSet::new(),
         created: &created,
         opaque: false,
@@ -2079,6 +2212,7 @@ fn replay_revision(schema: &mut Schema, m: &MigrationAST, rev: usize) -> Revisio
         sim.phase = Phase::Downgrade;
         sim.touched.clear();
         sim.touched_objects.clear();
+        sim.unique_rows.clear();
         sim.opaque = false;
         for op in &down.ops {
             sim.apply(op);
