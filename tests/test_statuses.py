@@ -225,9 +225,11 @@ def upgrade() -> None:
     op.create_table("members", sa.Column("id", sa.Integer, primary_key=True),
                     sa.Column("role", sa.String(20), nullable=False),
                     sa.Column("name", sa.String(40), nullable=False))
+    op.create_table("bans", sa.Column("banned", sa.String(40), primary_key=True))
 
 
 def downgrade() -> None:
+    op.drop_table("bans")
     op.drop_table("members")
 """,
     # Reversible, but only rows whose role is 'superuser' show it.
@@ -262,7 +264,7 @@ def downgrade() -> None:
     op.execute(members.update().where(members.c.role == "reader")
                .where(members.c.name == "bob").values(role="guest"))
 """,
-    # No row is made for an OR.
+    # An OR: a row for each side.
     "w005": """
 def upgrade() -> None:
     op.execute("DELETE FROM members WHERE role = 'x' OR name = 'y'")
@@ -280,6 +282,17 @@ def upgrade() -> None:
 def downgrade() -> None:
     pass
 """,
+    # No row is made for a subquery: the line names the table it reads, and both verbs.
+    "w007": """
+def upgrade() -> None:
+    op.execute("UPDATE members SET role = 'y' WHERE name IN (SELECT banned FROM bans)")
+    op.execute("DELETE FROM members WHERE role = 'y' AND EXISTS "
+               "(SELECT 1 FROM bans b WHERE b.banned = members.name)")
+
+
+def downgrade() -> None:
+    pass
+""",
 }
 
 
@@ -288,8 +301,16 @@ def test_a_data_migration_whose_where_matched_no_seeded_row_is_checked_on_rows_i
 ) -> None:
     project = _chain_project(tmp_path, "where_misses", _WHERE_MISSES)
     by = _by_rev(check(project, db_url).check_all())
-    statuses = [by[r].status for r in ("w001", "w002", "w003", "w004", "w005", "w006")]
-    assert statuses == ["passed", "passed", "failed", "passed", "unverified", "unverified"]
+    statuses = [by[r].status for r in sorted(_WHERE_MISSES)]
+    assert statuses == [
+        "passed",
+        "passed",
+        "failed",
+        "failed",
+        "failed",
+        "unverified",
+        "unverified",
+    ]
     assert by["w002"].failures == []
     assert by["w002"].warnings == [
         "Table 'members': the upgrade's UPDATE matched none of the generated rows, so the "
@@ -301,18 +322,36 @@ def test_a_data_migration_whose_where_matched_no_seeded_row_is_checked_on_rows_i
         "Table 'members': the upgrade's DELETE matched none of the generated rows, so the "
         "check ran again with a row seeded to match its WHERE (name = 'ghost')"
     ]
+    # A row per listed value: the 'visitor' row comes back as a 'guest'.
+    assert by["w004"].failures == ["Column 'members.role': values changed after rollback (1 row)"]
     assert by["w004"].warnings == [
         "Table 'members': the upgrade's UPDATE matched none of the generated rows, so the "
-        "check ran again with a row seeded to match its WHERE (role = 'guest', name = 'bob')"
+        "check ran again with 2 rows seeded to match its WHERE (role = 'guest', name = 'bob'; "
+        "role = 'visitor', name = 'bob')"
     ]
-    [either] = by["w005"].failures
-    assert either.startswith("Table 'members': the upgrade's DELETE matched none of the "), either
-    assert either.endswith(
+    assert by["w005"].failures == ["Table 'members': 2/3 rows lost after rollback"]
+    assert by["w005"].warnings == [
+        "Table 'members': the upgrade's DELETE matched none of the generated rows, so the "
+        "check ran again with 2 rows seeded to match its WHERE (role = 'x'; name = 'y')"
+    ]
+    [subquery] = by["w007"].failures
+    assert subquery.startswith(
+        "Table 'members': the upgrade's UPDATE and DELETE matched none of the "
+    ), subquery
+    assert subquery.endswith(
         "rows seeded in it, so what it does to the data was not exercised "
-        "(`DELETE FROM members WHERE role = 'x' OR name = 'y'`); "
-        "no row it matches could be made from the statement: it has OR; give rows it "
-        'matches: custom_seeds={"members": lambda: [...]}'
-    ), either
+        "(`UPDATE members SET role = 'y' WHERE name IN (SELECT banned FROM bans)`); "
+        "no row it matches could be made from the statement: it reads other rows (a subquery); "
+        "give rows it matches, with the rows of 'bans' it reads: "
+        'custom_seeds={"members": lambda: [...], "bans": lambda: [...]}'
+    ), subquery
+    # Given rows that pair across the two tables, it is checked (and loses the rows).
+    pairs = {
+        "members": lambda: [{"id": 1, "role": "guest", "name": "eve"}],
+        "bans": lambda: [{"banned": "eve"}],
+    }
+    w007 = _by_rev(check(project, db_url, custom_seeds=pairs).check_all())["w007"]
+    assert w007.failures == ["Table 'members': 1/1 rows lost after rollback"], w007.failures
     [too_long] = by["w006"].failures
     assert (
         "; a row it matches could not be seeded: column role: 'a role far too long for it' "

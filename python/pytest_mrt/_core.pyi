@@ -350,7 +350,8 @@ class UnmatchedWrite:
     @property
     def table(self) -> str: ...
     @property
-    def verb(self) -> str: ...
+    def verb(self) -> str:
+        """``UPDATE``, ``DELETE``, ``UPDATE and DELETE`` or ``DELETE and UPDATE``."""
     @property
     def statement(self) -> str: ...
     @property
@@ -359,6 +360,10 @@ class UnmatchedWrite:
     @property
     def why(self) -> str | None:
         """Why no such row could be made, when none could."""
+    @property
+    def reads(self) -> list[str]:
+        """When none could: the names the statements read rows from besides the table (a
+        subquery's, a WITH query's), tables or not."""
     def seeded_note(self) -> str: ...
 
 # -- the verdict on one revision (src/bindings/outcome.rs) -------------------------------
@@ -397,6 +402,7 @@ class Failure:
         rows: int,
         why: str | None = None,
         seeded: list[str] = ...,
+        reads: list[str] = ...,
     ) -> Failure: ...
     @property
     def what(
@@ -595,9 +601,12 @@ class SentStatement:
     @property
     def rows(self) -> int: ...
 
-def unmatched_writes(sent: list[SentStatement], ignore: list[str]) -> list[UnmatchedWrite]:
+def unmatched_writes(
+    sent: list[SentStatement], ignore: list[str], seed_rows: int
+) -> list[UnmatchedWrite]:
     """The tables whose every UPDATE or DELETE matched no row, among the statements sent (a
-    row count not known counts as a match); statements on ``ignore`` tables do not count."""
+    row count not known counts as a match); statements on ``ignore`` tables do not count. Each
+    statement gives at most ``seed_rows - 1`` matching rows."""
 
 def remember_url(url: str) -> None: ...
 def sqlite_library_shared() -> bool:

@@ -344,7 +344,7 @@ class RollbackChecker:
         ignore = [self.runner.version_table, *self._foreign_tables]
         return [
             w
-            for w in _core.unmatched_writes(_plain_sent(sent), ignore)
+            for w in _core.unmatched_writes(_plain_sent(sent), ignore, self.config.seed_rows)
             if w.table in at.schema.tables and at.rows.row_count(w.table) > 0
         ]
 
@@ -363,7 +363,8 @@ class RollbackChecker:
 
         def unexercised(w: _core.UnmatchedWrite, **how: Any) -> _core.Failure:
             rows = at.rows.row_count(w.table)
-            return _core.Failure.unexercised(w.table, w.verb, w.statement, rows, **how)
+            reads = [t for t in w.reads if t in at.schema.tables]
+            return _core.Failure.unexercised(w.table, w.verb, w.statement, rows, reads=reads, **how)
 
         wanted = {
             w.table: w for w in writes if w.matching and w.table not in self.config.custom_seeds

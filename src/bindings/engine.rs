@@ -684,7 +684,7 @@ impl PyUnmatchedWrite {
         self.inner.table.clone()
     }
 
-    /// `UPDATE` or `DELETE`.
+    /// `UPDATE`, `DELETE`, `UPDATE and DELETE` or `DELETE and UPDATE`.
     #[getter]
     fn verb(&self) -> &'static str {
         self.inner.verb
@@ -707,6 +707,13 @@ impl PyUnmatchedWrite {
     #[getter]
     fn why(&self) -> Option<String> {
         self.inner.why.clone()
+    }
+
+    /// When none could: the names the statements read rows from besides the table (a
+    /// subquery's, a WITH query's), tables or not.
+    #[getter]
+    fn reads(&self) -> Vec<String> {
+        self.inner.reads.clone()
     }
 
     /// The warning of a revision checked again with the `matching` rows seeded.
@@ -777,14 +784,15 @@ impl PySentStatement {
 
 /// The tables whose every UPDATE or DELETE matched no row, among the statements the upgrade
 /// `sent` (a row count it does not know counts as a match); statements on `ignore` tables do
-/// not count.
+/// not count. Each statement gives at most `seed_rows - 1` matching rows.
 #[pyfunction]
 fn unmatched_writes(
     sent: Vec<PyRef<'_, PySentStatement>>,
     ignore: Vec<String>,
+    seed_rows: usize,
 ) -> Vec<PyUnmatchedWrite> {
     let executed: Vec<Executed> = sent.iter().map(|s| s.inner.clone()).collect();
-    crate::seeder::exercised::unmatched_writes(&executed, &ignore)
+    crate::seeder::exercised::unmatched_writes(&executed, &ignore, seed_rows)
         .into_iter()
         .map(|inner| PyUnmatchedWrite { inner })
         .collect()

@@ -105,9 +105,10 @@ impl PyFailure {
 
     /// Every UPDATE or DELETE the upgrade ran on `table` matched none of its `rows` seeded
     /// rows (the first such statement: `statement`). `why`: why no row it matches was seeded;
-    /// `seeded`: the rows made from its WHERE that were seeded, when it still matched none.
+    /// `seeded`: the rows made from its WHERE that were seeded, when it still matched none;
+    /// `reads`: other tables the statements read, whose rows the user gives too.
     #[staticmethod]
-    #[pyo3(signature = (table, verb, statement, rows, why=None, seeded=Vec::new()))]
+    #[pyo3(signature = (table, verb, statement, rows, why=None, seeded=Vec::new(), reads=Vec::new()))]
     fn unexercised(
         table: String,
         verb: String,
@@ -115,6 +116,7 @@ impl PyFailure {
         rows: usize,
         why: Option<String>,
         seeded: Vec<String>,
+        reads: Vec<String>,
     ) -> Self {
         Failure::Unexercised {
             table,
@@ -123,6 +125,7 @@ impl PyFailure {
             rows,
             why,
             seeded,
+            reads,
         }
         .into()
     }

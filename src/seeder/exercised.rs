@@ -9,10 +9,9 @@ use sqlparser::ast::{SetExpr, Statement, TableFactor};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
-use crate::dialects::Lit;
 use crate::scanner::model::{DialectHint, OpKind};
 use crate::scanner::sql;
-use crate::seeder::matching::{Params, matching_row, shown};
+use crate::seeder::matching::{Params, Row, matching_rows, shown, tables_read};
 
 /// One statement the upgrade sent, as the driver received it.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,16 +26,20 @@ pub struct Executed {
 #[derive(Clone, Debug, PartialEq)]
 pub struct UnmatchedWrite {
     pub table: String,
-    /// `UPDATE` or `DELETE` (the first such statement's).
+    /// The verbs of those statements, in the order first seen: `UPDATE`, `DELETE`,
+    /// `UPDATE and DELETE` or `DELETE and UPDATE`.
     pub verb: &'static str,
     /// The first such statement, as the driver received it.
     pub statement: String,
-    /// Per such statement whose WHERE allows it (see [`matching_row`]), the column values of
-    /// a row it would match; duplicates once.
-    pub matching: Vec<Vec<(String, Lit)>>,
+    /// Per such statement whose WHERE allows it (see [`matching_rows`]), the column values of
+    /// rows it would match; duplicates once.
+    pub matching: Vec<Row>,
     /// Why no row could be made for the first statement, when none could be for any: a
     /// clause of the failure line.
     pub why: Option<String>,
+    /// When none could: what those statements read besides the table (see [`tables_read`]),
+    /// whose rows the user gives with the table's.
+    pub reads: Vec<String>,
 }
 
 impl UnmatchedWrite {
@@ -69,9 +72,14 @@ impl UnmatchedWrite {
 /// `executed` holds each statement the upgrade sent with the row count the driver reported:
 /// a negative count (the driver does not know, as after `executemany` on some drivers)
 /// counts as a match, so that nothing unknown is reported. Statements on `ignore` tables
-/// (Alembic's version table) do not count.
+/// (Alembic's version table) do not count. One statement gives at most `seed_rows - 1` rows
+/// (at least one): a table seeded with them keeps a generic row.
 #[must_use]
-pub fn unmatched_writes(executed: &[Executed], ignore: &[String]) -> Vec<UnmatchedWrite> {
+pub fn unmatched_writes(
+    executed: &[Executed],
+    ignore: &[String],
+    seed_rows: usize,
+) -> Vec<UnmatchedWrite> {
     let mut order: Vec<UnmatchedWrite> = Vec::new();
     let mut matched: Vec<String> = Vec::new();
     for run in executed {
@@ -85,9 +93,12 @@ pub fn unmatched_writes(executed: &[Executed], ignore: &[String]) -> Vec<Unmatch
             matched.push(table);
             continue;
         }
-        let row = matching_row(&run.statement, &run.params);
+        let rows = matching_rows(&run.statement, &run.params, seed_rows.saturating_sub(1));
         let at = match order.iter().position(|u| u.table == table) {
-            Some(at) => at,
+            Some(at) => {
+                order[at].verb = both(order[at].verb, verb);
+                at
+            }
             None => {
                 order.push(UnmatchedWrite {
                     table,
@@ -98,27 +109,46 @@ pub fn unmatched_writes(executed: &[Executed], ignore: &[String]) -> Vec<Unmatch
                         .collect::<Vec<_>>()
                         .join(" "),
                     matching: Vec::new(),
-                    why: row.as_ref().err().map(|r| {
+                    why: rows.as_ref().err().map(|r| {
                         format!("no row it matches could be made from the statement: {r}")
                     }),
+                    reads: Vec::new(),
                 });
                 order.len() - 1
             }
         };
         let write = &mut order[at];
-        if let Ok(row) = row
-            && !write.matching.contains(&row)
-        {
-            write.matching.push(row);
+        let Ok(rows) = rows else {
+            for read in tables_read(&plain_placeholders(&run.statement), &write.table) {
+                if !write.reads.contains(&read) {
+                    write.reads.push(read);
+                }
+            }
+            continue;
+        };
+        for row in rows {
+            if !write.matching.contains(&row) {
+                write.matching.push(row);
+            }
         }
     }
     order.retain(|u| !matched.contains(&u.table));
     for write in &mut order {
         if !write.matching.is_empty() {
             write.why = None;
+            write.reads.clear();
         }
     }
     order
+}
+
+/// The verbs `seen` so far and `verb`, as a line names them.
+fn both(seen: &'static str, verb: &'static str) -> &'static str {
+    match (seen, verb) {
+        (seen, verb) if seen.starts_with(verb) || seen.ends_with(verb) => seen,
+        ("UPDATE", _) => "UPDATE and DELETE",
+        _ => "DELETE and UPDATE",
+    }
 }
 
 /// The verb and table of one UPDATE or DELETE statement (a data-modifying CTE included);
@@ -188,6 +218,7 @@ fn plain_placeholders(statement: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dialects::Lit;
 
     fn run(executed: &[(&str, i64)]) -> Vec<(String, &'static str)> {
         let executed: Vec<Executed> = executed
@@ -198,7 +229,7 @@ mod tests {
                 rows: *n,
             })
             .collect();
-        unmatched_writes(&executed, &["alembic_version".to_string()])
+        unmatched_writes(&executed, &["alembic_version".to_string()], 3)
             .into_iter()
             .map(|u| (u.table, u.verb))
             .collect()
@@ -293,7 +324,7 @@ mod tests {
                 Params::Positional(vec![]),
             ),
         ];
-        let got = unmatched_writes(&executed, &[]);
+        let got = unmatched_writes(&executed, &[], 3);
         let rows: Vec<String> = got[0].matching.iter().map(|r| shown(r)).collect();
         assert_eq!(rows, ["name = 'DateTime'", "name = 'S3 Storage'"]);
         assert_eq!(got[0].why, None);
@@ -304,6 +335,36 @@ mod tests {
                 "no row it matches could be made from the statement: it reads other rows (a subquery)"
             )
         );
+        assert_eq!(got[0].reads, Vec::<String>::new());
+        assert_eq!(
+            got[1].reads,
+            Vec::<String>::new(),
+            "SELECT 1 names no table"
+        );
+    }
+
+    #[test]
+    fn every_verb_is_named_and_each_statement_gives_up_to_seed_rows_less_one() {
+        let sent = |statement: &str| Executed {
+            statement: statement.to_string(),
+            params: Params::Positional(Vec::new()),
+            rows: 0,
+        };
+        let executed = [
+            sent("UPDATE t SET a = 0 WHERE a IN (1, 2, 3)"),
+            sent("DELETE FROM t WHERE b = 'x' OR b = 'y'"),
+            sent("UPDATE t SET a = 0 WHERE a = 4"),
+        ];
+        let [got] = unmatched_writes(&executed, &[], 3).try_into().unwrap();
+        assert_eq!(got.verb, "UPDATE and DELETE");
+        assert_eq!(
+            got.matching_shown(),
+            ["a = 1", "a = 2", "b = 'x'", "b = 'y'", "a = 4"]
+        );
+        assert!(got.reads.is_empty());
+        let [got] = unmatched_writes(&executed[1..], &[], 1).try_into().unwrap();
+        assert_eq!(got.verb, "DELETE and UPDATE");
+        assert_eq!(got.matching_shown(), ["b = 'x'", "a = 4"]);
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! The row a write's WHERE looks for. When an upgrade's `UPDATE` or `DELETE` matched none of
 //! the seeded rows, the statement the driver ran, with its bound parameters, says which rows
 //! it wants: `name = 'Debug Print Notification'`, `status IN ('PENDING', 'RUNNING')`,
-//! `deleted_at IS NULL`, `name LIKE 'tmp%'`, joined by `AND`. Those column values, put on one
-//! seeded row, let the check see what the revision does to data.
+//! `deleted_at IS NULL`, `name LIKE 'tmp%'`, joined by `AND`. Those column values, put on a
+//! seeded row, let the check see what the revision does to data. An `IN` list or an `OR` gives
+//! one row per value or side (`status IN ('PENDING', 'RUNNING')`: a `PENDING` row and a
+//! `RUNNING` one), so a migration that treats each differently is exercised on each.
 //!
-//! Anything else (`OR`, subqueries, other tables' columns, functions, ranges, `<>`, `NOT IN`)
-//! gets the reason no row is made for it, and the revision stays unverified.
+//! Anything else (subqueries, other tables' columns, functions, ranges, `<>`, `NOT IN`) gets
+//! the reason no row is made for it, and the revision stays unverified.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +16,9 @@ use sqlparser::ast::{
     UnaryOperator, Value,
 };
 use sqlparser::dialect::{GenericDialect, MySqlDialect, PostgreSqlDialect};
+use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::dialects::Lit;
 
@@ -30,12 +34,19 @@ pub enum Params {
     Unknown,
 }
 
-/// The column values a row needs for `statement`'s WHERE to match it, in the order the WHERE
-/// names them; `Err` says why no such row can be made.
+/// The column values of one row, in the order the WHERE names them.
+pub type Row = Vec<(String, Lit)>;
+
+/// While a WHERE is read, at most this many rows are kept: `IN` lists and `OR`s multiply.
+const MOST_READ: usize = 64;
+
+/// Rows for `statement`'s WHERE to match, one per way it can hold (an `IN` list's values, an
+/// `OR`'s sides), the first `most` of them (at least one); `Err` says why no such row can be
+/// made.
 ///
 /// # Errors
-/// A sentence for the user ("it has OR", "it reads other tables (a subquery)", ...).
-pub fn matching_row(statement: &str, params: &Params) -> Result<Vec<(String, Lit)>, String> {
+/// A sentence for the user ("it reads other tables (a subquery)", ...).
+pub fn matching_rows(statement: &str, params: &Params, most: usize) -> Result<Vec<Row>, String> {
     let text = inline(statement, params)?;
     let parsed = [
         &GenericDialect {} as &dyn sqlparser::dialect::Dialect,
@@ -52,9 +63,9 @@ pub fn matching_row(statement: &str, params: &Params) -> Result<Vec<(String, Lit
     let Some(selection) = selection else {
         return Err("it has no WHERE".to_string());
     };
-    let mut out: Vec<(String, Lit)> = Vec::new();
-    conditions(selection, &target, &mut out)?;
-    Ok(out)
+    let mut rows = alternatives(selection, &target)?;
+    rows.truncate(most.max(1));
+    Ok(rows)
 }
 
 /// The names the statement's target table goes by (its name, its alias), and its WHERE.
@@ -98,22 +109,94 @@ fn names_of(table: &TableWithJoins) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
-/// Add the column values `expr` (a conjunction) asks for to `out`.
-fn conditions(expr: &Expr, target: &[String], out: &mut Vec<(String, Lit)>) -> Result<(), String> {
-    let (column, value) = match expr {
-        Expr::Nested(inner) => return conditions(inner, target, out),
+/// The rows `expr` matches, one per way it can hold. A conjunction's rows combine each row of
+/// one side with each of the other, leaving out the combinations that ask one column for two
+/// values.
+fn alternatives(expr: &Expr, target: &[String]) -> Result<Vec<Row>, String> {
+    let mut rows: Vec<Row> = Vec::new();
+    match expr {
+        Expr::Nested(inner) => return alternatives(inner, target),
         Expr::BinaryOp {
             left,
             op: BinaryOperator::And,
             right,
         } => {
-            conditions(left, target, out)?;
-            return conditions(right, target, out);
+            let right = alternatives(right, target)?;
+            let mut clash = None;
+            for one in alternatives(left, target)? {
+                for other in &right {
+                    match merged(&one, other) {
+                        Ok(row) => add(&mut rows, row),
+                        Err(why) => {
+                            clash.get_or_insert(why);
+                        }
+                    }
+                }
+            }
+            if let (true, Some(why)) = (rows.is_empty(), clash) {
+                return Err(why);
+            }
         }
         Expr::BinaryOp {
+            left,
             op: BinaryOperator::Or,
-            ..
-        } => return Err("it has OR".to_string()),
+            right,
+        } => {
+            for row in alternatives(left, target)?
+                .into_iter()
+                .chain(alternatives(right, target)?)
+            {
+                add(&mut rows, row);
+            }
+        }
+        Expr::InList {
+            expr,
+            list,
+            negated: false,
+        } => {
+            let column = column_of(expr, target)?;
+            if list.is_empty() {
+                return Err("it has an empty IN list".to_string());
+            }
+            for value in list {
+                add(&mut rows, vec![(column.clone(), literal(value)?)]);
+            }
+        }
+        // Generic rows fill a column in every row but the round's last one.
+        Expr::IsNotNull(expr) => {
+            column_of(expr, target)?;
+            rows.push(Vec::new());
+        }
+        other => rows.push(vec![condition(other, target)?]),
+    }
+    Ok(rows)
+}
+
+/// Add `row` to `rows` unless it is there already or `rows` is full.
+fn add(rows: &mut Vec<Row>, row: Row) {
+    if rows.len() < MOST_READ && !rows.contains(&row) {
+        rows.push(row);
+    }
+}
+
+/// One row holding the values of both; an error when they ask one column for two values.
+fn merged(one: &Row, other: &Row) -> Result<Row, String> {
+    let mut row = one.clone();
+    for (column, value) in other {
+        match row.iter().find(|(c, _)| c.eq_ignore_ascii_case(column)) {
+            Some((_, earlier)) if earlier != value => {
+                return Err(format!("it asks for two values of column {column}"));
+            }
+            Some(_) => {}
+            None => row.push((column.clone(), value.clone())),
+        }
+    }
+    Ok(row)
+}
+
+/// The column value one condition (neither `AND`, `OR` nor `IN`) asks for.
+fn condition(expr: &Expr, target: &[String]) -> Result<(String, Lit), String> {
+    Ok(match expr {
         Expr::BinaryOp {
             left,
             op: BinaryOperator::Eq,
@@ -122,22 +205,9 @@ fn conditions(expr: &Expr, target: &[String], out: &mut Vec<(String, Lit)>) -> R
         Expr::BinaryOp { op, .. } => {
             return Err(format!("it compares with {op}, which no row is made for"));
         }
-        Expr::InList {
-            expr,
-            list,
-            negated: false,
-        } => {
-            let first = list.first().ok_or("it has an empty IN list")?;
-            (column_of(expr, target)?, literal(first)?)
-        }
         Expr::IsNull(expr) => (column_of(expr, target)?, Lit::Null),
         Expr::IsTrue(expr) => (column_of(expr, target)?, Lit::Bool(true)),
         Expr::IsFalse(expr) => (column_of(expr, target)?, Lit::Bool(false)),
-        // Generic rows fill a column in every row but the round's last one.
-        Expr::IsNotNull(expr) => {
-            column_of(expr, target)?;
-            return Ok(());
-        }
         Expr::Identifier(_) | Expr::CompoundIdentifier(_) => {
             (column_of(expr, target)?, Lit::Bool(true))
         }
@@ -162,17 +232,7 @@ fn conditions(expr: &Expr, target: &[String], out: &mut Vec<(String, Lit)>) -> R
             return Err("it asks for a range (BETWEEN), which no row is made for".to_string());
         }
         other => return Err(format!("it uses `{other}`, which no row is made for")),
-    };
-    match out.iter().find(|(c, _)| c.eq_ignore_ascii_case(&column)) {
-        Some((_, earlier)) if *earlier != value => {
-            Err(format!("it asks for two values of column {column}"))
-        }
-        Some(_) => Ok(()),
-        None => {
-            out.push((column, value));
-            Ok(())
-        }
-    }
+    })
 }
 
 /// `column = literal` either way round.
@@ -259,6 +319,73 @@ fn like_example(pattern: &Expr) -> Result<Lit, String> {
         )),
         _ => Err("its LIKE pattern is not text".to_string()),
     }
+}
+
+/// The names `statement` reads rows from besides `target`: each one after `FROM`, `JOIN` or
+/// `USING` (a subquery's, a WITH query's, `UPDATE ... FROM`'s, a comma list's), less the WITH
+/// queries' own names, in the order first named. Rows made from the WHERE alone cannot be the
+/// rows such a statement pairs across tables; the user can give both tables' rows. Read from
+/// the tokens, so a word after `EXTRACT(x FROM` is taken too: callers keep the names that are
+/// tables.
+#[must_use]
+pub fn tables_read(statement: &str, target: &str) -> Vec<String> {
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, statement).tokenize() else {
+        return Vec::new();
+    };
+    let tokens: Vec<&Token> = tokens
+        .iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let keyword = |i: usize| match tokens.get(i) {
+        Some(Token::Word(w)) => Some(w.keyword),
+        _ => None,
+    };
+    let mut named: Vec<String> = Vec::new();
+    let mut with_queries: Vec<String> = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let Token::Word(word) = token else { continue };
+        if keyword(i + 1) == Some(Keyword::AS) && tokens.get(i + 2) == Some(&&Token::LParen) {
+            with_queries.push(word.value.clone());
+        }
+        if !matches!(word.keyword, Keyword::FROM | Keyword::JOIN | Keyword::USING) {
+            continue;
+        }
+        // `FROM a x, b AS y`: each name of the list, past its alias.
+        let mut at = i + 1;
+        while let Some(Token::Word(first)) = tokens.get(at) {
+            if matches!(
+                first.keyword,
+                Keyword::SELECT | Keyword::LATERAL | Keyword::ONLY
+            ) {
+                break;
+            }
+            let mut name = first.value.clone();
+            at += 1;
+            while tokens.get(at) == Some(&&Token::Period) {
+                if let Some(Token::Word(part)) = tokens.get(at + 1) {
+                    name.clone_from(&part.value);
+                }
+                at += 2;
+            }
+            if !named.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+                named.push(name);
+            }
+            if keyword(at) == Some(Keyword::AS) {
+                at += 1;
+            }
+            if keyword(at) == Some(Keyword::NoKeyword) {
+                at += 1;
+            }
+            if tokens.get(at) != Some(&&Token::Comma) {
+                break;
+            }
+            at += 1;
+        }
+    }
+    named.retain(|n| {
+        !n.eq_ignore_ascii_case(target) && !with_queries.iter().any(|w| w.eq_ignore_ascii_case(n))
+    });
+    named
 }
 
 /// `statement` with its parameter markers replaced by the bound values as SQL literals.
@@ -430,8 +557,13 @@ mod tests {
         Params::Positional(Vec::new())
     }
 
+    /// The first row, as `shown` words it.
     fn row(statement: &str, params: &Params) -> Result<String, String> {
-        matching_row(statement, params).map(|r| shown(&r))
+        rows(statement, params, 1).map(|r| r.join("; "))
+    }
+
+    fn rows(statement: &str, params: &Params, most: usize) -> Result<Vec<String>, String> {
+        matching_rows(statement, params, most).map(|rows| rows.iter().map(|r| shown(r)).collect())
     }
 
     #[test]
@@ -511,9 +643,54 @@ mod tests {
     }
 
     #[test]
+    fn an_in_list_gives_a_row_per_value_up_to_most() {
+        let listed = "UPDATE jobs SET status = 'CANCELED' WHERE status IN ('PENDING', 'RUNNING', \
+                      'PENDING', 'QUEUED') AND deleted_at IS NULL";
+        assert_eq!(
+            rows(listed, &none(), 9),
+            Ok(vec![
+                "status = 'PENDING', deleted_at IS NULL".to_string(),
+                "status = 'RUNNING', deleted_at IS NULL".to_string(),
+                "status = 'QUEUED', deleted_at IS NULL".to_string(),
+            ])
+        );
+        assert_eq!(
+            rows(listed, &none(), 2).map(|r| r.len()),
+            Ok(2),
+            "the first values, as many as asked"
+        );
+        assert_eq!(rows(listed, &none(), 0).map(|r| r.len()), Ok(1));
+    }
+
+    #[test]
+    fn an_or_gives_a_row_per_side_and_combines_with_and() {
+        assert_eq!(
+            rows("DELETE FROM t WHERE a = 1 OR b = 2", &none(), 9),
+            Ok(vec!["a = 1".to_string(), "b = 2".to_string()])
+        );
+        assert_eq!(
+            rows(
+                "DELETE FROM t WHERE kind = 'k' AND (a = 1 OR (a = 2 AND b IS NULL)) \
+                 AND a IN (2, 3)",
+                &none(),
+                9
+            ),
+            Ok(vec!["kind = 'k', a = 2, b IS NULL".to_string()]),
+            "a = 1 asks a for two values with either list value, a = 2 with 3"
+        );
+        assert_eq!(
+            rows("DELETE FROM t WHERE (a = 1 OR a = 2) AND a = 3", &none(), 9),
+            Err("it asks for two values of column a".to_string())
+        );
+    }
+
+    #[test]
     fn what_no_row_is_made_for_says_why() {
         let cases = [
-            ("DELETE FROM t WHERE a = 1 OR b = 2", "it has OR"),
+            (
+                "DELETE FROM t WHERE a = 1 OR b IN (SELECT c FROM u)",
+                "it reads other rows (a subquery)",
+            ),
             (
                 "UPDATE deployment SET c = 1 WHERE EXISTS (SELECT 1 FROM l WHERE l.name = 'x')",
                 "it reads other rows (a subquery)",
@@ -554,6 +731,50 @@ mod tests {
         assert_eq!(
             row("DELETE FROM t WHERE a = ?", &Params::Unknown),
             Err("its parameter values are not known (one statement, many rows)".into())
+        );
+    }
+
+    #[test]
+    fn the_tables_a_statement_reads_besides_its_target() {
+        // prefect 4ad4658cbefe (SQLite), eaec5004771f (PostgreSQL) and 15f5083c16bd.
+        assert_eq!(
+            tables_read(
+                "UPDATE deployment SET concurrency_limit_id = (SELECT l.id FROM \
+                 concurrency_limit_v2 l WHERE l.name = 'deployment:' || deployment.id) \
+                 WHERE EXISTS (SELECT 1 FROM concurrency_limit_v2 l WHERE l.name = \
+                 'deployment:' || deployment.id)",
+                "deployment"
+            ),
+            ["concurrency_limit_v2"]
+        );
+        assert_eq!(
+            tables_read(
+                "WITH deployment_limit_mapping AS (SELECT d.id AS deployment_id, l.id AS \
+                 limit_id FROM deployment d JOIN concurrency_limit_v2 l ON l.name = \
+                 'deployment:' || d.id::text) UPDATE deployment SET concurrency_limit_id = \
+                 dlm.limit_id FROM deployment_limit_mapping dlm WHERE deployment.id = \
+                 dlm.deployment_id",
+                "deployment"
+            ),
+            ["concurrency_limit_v2"]
+        );
+        assert_eq!(
+            tables_read(
+                "WITH artifact_collection_cte AS (SELECT * FROM artifact_collection WHERE id = \
+                 :id FOR UPDATE) UPDATE artifact_collection SET data = artifact.data FROM \
+                 artifact, artifact_collection_cte WHERE artifact_collection.latest_id = \
+                 artifact.id AND artifact.id = artifact_collection_cte.latest_id",
+                "artifact_collection"
+            ),
+            ["artifact"]
+        );
+        assert_eq!(
+            tables_read(
+                "DELETE FROM public.t USING s.u AS x, v WHERE t.a = x.a AND t.b IN \
+                 (SELECT b FROM (SELECT b FROM w) AS q)",
+                "t"
+            ),
+            ["u", "v", "w"]
         );
     }
 

@@ -141,6 +141,9 @@ pub enum Failure {
         /// The rows made from the statements and seeded, as `name = 'x'`, when the upgrade
         /// still matched none of them.
         seeded: Vec<String>,
+        /// Other tables the statements read (a subquery's, a WITH query's): the rows they pair
+        /// with are given there too.
+        reads: Vec<String>,
     },
     /// A line without structure: read back from a results file, or given by the caller.
     Line(String),
@@ -236,7 +239,19 @@ impl fmt::Display for Failure {
                 rows,
                 why,
                 seeded,
-            } => unexercised(f, table, verb, statement, *rows, why.as_deref(), seeded),
+                reads,
+            } => unexercised(
+                f,
+                Unexercised {
+                    table,
+                    verb,
+                    statement,
+                    rows: *rows,
+                    why: why.as_deref(),
+                    seeded,
+                    reads,
+                },
+            ),
             Failure::Line(text) => f.write_str(text),
         }
     }
@@ -251,15 +266,27 @@ fn shortened(statement: &str) -> String {
     }
 }
 
-fn unexercised(
-    f: &mut fmt::Formatter<'_>,
-    table: &str,
-    verb: &str,
-    statement: &str,
+/// The fields of [`Failure::Unexercised`], borrowed for its line.
+struct Unexercised<'a> {
+    table: &'a str,
+    verb: &'a str,
+    statement: &'a str,
     rows: usize,
-    why: Option<&str>,
-    seeded: &[String],
-) -> fmt::Result {
+    why: Option<&'a str>,
+    seeded: &'a [String],
+    reads: &'a [String],
+}
+
+fn unexercised(f: &mut fmt::Formatter<'_>, u: Unexercised<'_>) -> fmt::Result {
+    let Unexercised {
+        table,
+        verb,
+        statement,
+        rows,
+        why,
+        seeded,
+        reads,
+    } = u;
     let matched = match (rows, seeded) {
         (_, [_, ..]) => format!(
             "matched none of the rows seeded in it, not even the one{} made from its WHERE \
@@ -272,11 +299,22 @@ fn unexercised(
     };
     let shown = shortened(statement);
     let why = why.map(|w| format!("; {w}")).unwrap_or_default();
+    let quoted: Vec<String> = reads.iter().map(|t| format!("'{t}'")).collect();
+    let with = match quoted.as_slice() {
+        [] => String::new(),
+        [one] => format!(", with the rows of {one} it reads"),
+        [rest @ .., last] => format!(", with the rows of {} and {last} it reads", rest.join(", ")),
+    };
+    let seeds: Vec<String> = std::iter::once(table)
+        .chain(reads.iter().map(String::as_str))
+        .map(|t| format!("\"{t}\": lambda: [...]"))
+        .collect();
     write!(
         f,
         "Table '{table}': the upgrade's {verb} {matched}, so what it does to \
-         the data was not exercised (`{shown}`){why}; give rows it matches: \
-         custom_seeds={{\"{table}\": lambda: [...]}}"
+         the data was not exercised (`{shown}`){why}; give rows it matches{with}: \
+         custom_seeds={{{}}}",
+        seeds.join(", ")
     )
 }
 
