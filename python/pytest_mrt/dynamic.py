@@ -18,7 +18,7 @@ import json
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -295,15 +295,15 @@ class RollbackChecker:
         own: the same upgrade from the parent rebuilt with empty tables (``at`` is updated);
         the first error is returned when that one works, the revision fails when it does not."""
         self._show("upgrade")
-        try:
+
+        def upgrade_and_exercise() -> None:
             with self.runner.writes_counted() as sent:
                 self.runner.upgrade(rev)
             self._exercise(rev, parents, at, self._unmatched(sent, at), result)
+
+        on_data = _error_of(upgrade_and_exercise)
+        if on_data is None:
             return None
-        except MigrationError as exc:
-            if exc.in_env_py:
-                raise  # a configuration problem, the same for every revision: stop here
-            on_data = exc
         at.held = {t for t in at.schema.tables if at.rows.row_count(t) > 0}
         empty = self._upgrade_on_empty(rev, parents, at)
         if empty is not None:
@@ -326,15 +326,11 @@ class RollbackChecker:
             at.schema = self.engine.snapshot()
             at.rows = self.engine.fingerprint(at.schema)
         self._show("upgrade (empty tables)")
-        try:
-            self.runner.upgrade(rev)
-        except MigrationError as exc:
-            if exc.in_env_py:
-                raise
+        error = _error_of(self.runner.upgrade, rev)
+        if error is not None:
             self._dirty = True
             self._known = None
-            return exc
-        return None
+        return error
 
     def _unmatched(
         self, sent: list[tuple[str, Any, int]], at: _Parent
@@ -473,18 +469,15 @@ class RollbackChecker:
         # Downgrading to one parent of a merge removes only the merge: the other parent stays.
         self._show("downgrade")
         target = parents[0] if parents else "base"
-        try:
-            self.runner.downgrade(target)
-            self.engine.ignore_table(self.runner.version_table)
-        except MigrationError as exc:
-            if exc.in_env_py:
-                raise
+        error = _error_of(self.runner.downgrade, target)
+        if error is not None:
             self._dirty = True
             self._known = None
             on_empty = self._downgrade_on_empty(rev, parents, target)
-            result.add(_core.Failure.step_failed("downgrade", exc.reason, on_empty))
+            result.add(_core.Failure.step_failed("downgrade", error.reason, on_empty))
             result.fail_rollback()
-            raise _Final from None
+            raise _Final
+        self.engine.ignore_table(self.runner.version_table)
         self._show("compare")
         after = self.engine.snapshot()
         for difference in at.schema.diff(after, "rollback"):
@@ -502,11 +495,7 @@ class RollbackChecker:
         except _Blocked:
             return None
         self._show("downgrade (empty tables)")
-        try:
-            self.runner.downgrade(target)
-        except MigrationError as exc:
-            if exc.in_env_py:
-                raise
+        if _error_of(self.runner.downgrade, target) is not None:
             self._dirty = True
             return False
         return True
@@ -527,16 +516,13 @@ class RollbackChecker:
 
     def _step(self, result: RevisionResult, command: str, target: str, what: str) -> bool:
         """Run one Alembic step; a failure becomes the result's failure."""
-        try:
-            getattr(self.runner, command)(target)
-            self.engine.ignore_table(self.runner.version_table)
-        except MigrationError as exc:
-            if exc.in_env_py:
-                raise
-            result.add(_core.Failure.step_failed(what, exc.reason))
+        error = _error_of(getattr(self.runner, command), target)
+        if error is not None:
+            result.add(_core.Failure.step_failed(what, error.reason))
             self._dirty = True
             self._known = None
             return False
+        self.engine.ignore_table(self.runner.version_table)
         return True
 
     def _seed(
@@ -623,12 +609,7 @@ class RollbackChecker:
         self._known = None
         self._dirty = True
         self._wipe()
-        try:
-            for parent in parents:
-                self.runner.upgrade(parent)
-        except MigrationError as exc:
-            if exc.in_env_py:
-                raise
+        if any(_error_of(self.runner.upgrade, parent) is not None for parent in parents):
             self._blame(parents)
         self._dirty = False
 
@@ -651,13 +632,10 @@ class RollbackChecker:
             for script in path:
                 if script.revision in done:
                     continue
-                try:
-                    self.runner.upgrade(script.revision)
-                except MigrationError as exc:
-                    if exc.in_env_py:
-                        raise
-                    self._unreachable[script.revision] = exc.reason
-                    raise _Blocked(_core.Failure.blocked(script.revision, exc.reason)) from None
+                error = _error_of(self.runner.upgrade, script.revision)
+                if error is not None:
+                    self._unreachable[script.revision] = error.reason
+                    raise _Blocked(_core.Failure.blocked(script.revision, error.reason))
                 done.add(script.revision)
 
     # -- the whole history ----------------------------------------------------------------
@@ -795,6 +773,18 @@ class _Progress:
             elapsed = time.monotonic() - self.start
             sys.stderr.write(f"mrt: {self.total} revisions checked in {elapsed:.1f} s\n")
         sys.stderr.flush()
+
+
+def _error_of(step: Callable[..., object], *args: Any) -> MigrationError | None:
+    """Run one Alembic step: its error, or None when it ran. An error in env.py is raised: a
+    configuration problem, the same for every revision, stops the check."""
+    try:
+        step(*args)
+    except MigrationError as exc:
+        if exc.in_env_py:
+            raise
+        return exc
+    return None
 
 
 @contextlib.contextmanager
