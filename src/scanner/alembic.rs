@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use ruff_python_ast::{
     Expr, ExprCall, Stmt, StmtAssign, StmtFunctionDef, StmtImport, StmtImportFrom,
@@ -14,6 +15,7 @@ use super::model::{
     Operation, Origin, Parents, Value,
 };
 use super::models;
+use super::project_modules;
 use super::python::{self, Constants, arg, column_spec, kwargs, last_name, literal_str, str_arg};
 use super::sql;
 
@@ -56,6 +58,9 @@ pub struct Module<'a> {
     hint_from_arguments: bool,
     /// Parsed SQL by text: helpers called several times share one analysis.
     sql_cache: RefCell<HashMap<SqlKey, SqlAnalysis>>,
+    /// For a module of project helpers: the dialect of the migration calling them now (the
+    /// SQL they run is the migration's).
+    caller_hint: std::cell::Cell<Option<DialectHint>>,
 }
 
 type SqlAnalysis = (Vec<Operation>, Option<String>);
@@ -152,6 +157,7 @@ impl<'a> Module<'a> {
             hint: DialectHint::Unknown,
             hint_from_arguments: false,
             sql_cache: RefCell::new(HashMap::new()),
+            caller_hint: std::cell::Cell::new(None),
         };
         for stmt in body {
             match stmt {
@@ -294,8 +300,12 @@ impl<'a> Module<'a> {
 
     /// Where the file lives: models imported from the project are read from disk.
     #[must_use]
-    pub fn at(mut self, path: &str) -> Self {
-        self.path = Some(std::path::PathBuf::from(path));
+    pub fn at(self, path: &str) -> Self {
+        self.at_path(std::path::Path::new(path))
+    }
+
+    fn at_path(mut self, path: &std::path::Path) -> Self {
+        self.path = Some(path.to_path_buf());
         self
     }
 
@@ -331,7 +341,7 @@ impl<'a> Module<'a> {
         branch: Option<DialectHint>,
         range: TextRange,
     ) -> SqlAnalysis {
-        let hint = branch.unwrap_or(self.hint);
+        let hint = branch.unwrap_or(self.caller_hint.get().unwrap_or(self.hint));
         let key = (text.to_string(), holes.to_vec(), hint);
         if let Some((ops, error)) = self.sql_cache.borrow().get(&key) {
             let ops = ops
@@ -405,6 +415,7 @@ impl<'a> Module<'a> {
             visiting: vec![name.to_string()],
             raised: false,
             dialects: Dialects::ALL,
+            inert_call: false,
         };
         walker.suite(&def.body);
         let header_end = def.name.range().end();
@@ -432,6 +443,41 @@ impl<'a> Module<'a> {
             ops,
         })
     }
+}
+
+/// How many modules of project helpers each scanning thread keeps read.
+const MAX_HELPER_MODULES: usize = 64;
+
+type HelperModules =
+    HashMap<std::path::PathBuf, (Arc<project_modules::Module>, &'static Module<'static>)>;
+
+thread_local! {
+    /// Modules of project helpers read into [`Module`]s: once per thread per version of the
+    /// file, not once per call (superset's migrations call `create_table` hundreds of times).
+    /// Each is kept for the rest of the process, as the parsed file is, up to
+    /// [`MAX_HELPER_MODULES`] per thread.
+    static HELPER_MODULES: RefCell<HelperModules> = RefCell::new(HashMap::new());
+}
+
+/// The [`Module`] of a file of project helpers, read once per thread; `None` past the cap.
+fn helper_module(project: &Arc<project_modules::Module>) -> Option<&'static Module<'static>> {
+    HELPER_MODULES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((known, module)) = cache.get(&project.path)
+            && Arc::ptr_eq(known, project)
+        {
+            return Some(*module);
+        }
+        if cache.len() >= MAX_HELPER_MODULES {
+            return None;
+        }
+        // Kept for the process: the module borrows the parsed file, which must outlive it.
+        let file: &'static project_modules::Module = Box::leak(Box::new(Arc::clone(project)));
+        let module = Module::new(&file.source, file.body()).at_path(&file.path);
+        let module: &'static Module<'static> = Box::leak(Box::new(module));
+        cache.insert(project.path.clone(), (Arc::clone(project), module));
+        Some(module)
+    })
 }
 
 /// Builtins called as statements that change no database.
@@ -507,6 +553,22 @@ enum Local {
     /// `queries = [populate_a, populate_b]` of SQL builders (see `Module::sql_builders`), or
     /// one of them bound to a loop variable: a call to it is the SQL it returns.
     Builders(Vec<String>),
+    /// A helper's `*columns` given the caller's `sa.Column(...)` and constraint objects
+    /// (`create_table("t", sa.Column("id", ...), sa.PrimaryKeyConstraint("id"))`), read in
+    /// the caller's file, for `op.create_table(table_name, *columns)` in the helper.
+    Schema(Vec<super::model::ColumnSpec>, Vec<ConstraintSpec>),
+    /// A helper's parameter given an expression only known at run time: its text in the
+    /// caller, so that names built from it read `{caller_expr}`, not the parameter's name.
+    Unknown(String),
+    /// `from app.utils import drop_fks` inside the function: (module, imported name).
+    Imported(String, String),
+    /// A `lambda`: whether it only logs or prints (a progress callback handed to a helper).
+    Lambda { only_logs: bool },
+    /// One of a helper's `*columns` (`for col in columns:`): the caller's column.
+    Column(Box<super::model::ColumnSpec>),
+    /// `cols = []` filled by `cols.append(col)` (as helpers collect the columns that are not
+    /// there yet): what was appended, each maybe (the appends sit under conditions).
+    Appended(Vec<Local>),
 }
 
 /// How many iterations of a `for` loop over a literal are unrolled.
@@ -525,6 +587,9 @@ struct Walker<'m, 'a> {
     raised: bool,
     /// The dialects the statements being read run on (from enclosing `if` branches).
     dialects: Dialects,
+    /// The last call read was to a project function that changes nothing (a logging helper):
+    /// not an opaque call.
+    inert_call: bool,
 }
 
 impl Walker<'_, '_> {
@@ -534,7 +599,12 @@ impl Walker<'_, '_> {
 
     /// Walk statements in order. A `raise` or `return` ends the block: what follows it is
     /// unreachable and never runs.
+    ///
+    /// A statement that may leave the block early under a condition (`if has_table(t):
+    /// return`, as project helpers guard their work) makes what follows it guarded.
     fn block(&mut self, body: &[Stmt], top: bool) {
+        let outer = self.dialects;
+        let mut may_have_left = false;
         for stmt in body {
             let first = self.ops.len();
             self.stmt(stmt);
@@ -543,17 +613,24 @@ impl Walker<'_, '_> {
                     op.dialects = op.dialects.and(self.dialects);
                 }
             }
+            if may_have_left {
+                self.guard(first);
+            }
+            if may_leave(stmt, self.module.source) {
+                may_have_left = true;
+            }
             match stmt {
                 Stmt::Raise(_) => {
                     if top && self.visiting.len() == 1 {
                         self.raised = true;
                     }
-                    return;
+                    break;
                 }
-                Stmt::Return(_) => return,
+                Stmt::Return(_) => break,
                 _ => {}
             }
         }
+        self.dialects = outer;
     }
 
     fn stmt(&mut self, stmt: &Stmt) {
@@ -584,6 +661,16 @@ impl Walker<'_, '_> {
                 self.guard(first);
             }
             Stmt::Try(t) => self.try_stmt(t, range),
+            Stmt::ImportFrom(i) if i.level == 0 => {
+                let module = i.module.as_ref().map_or("", |m| m.as_str());
+                for alias in &i.names {
+                    let bound = alias.asname.as_ref().unwrap_or(&alias.name).to_string();
+                    self.locals.insert(
+                        bound,
+                        Local::Imported(module.to_string(), alias.name.to_string()),
+                    );
+                }
+            }
             Stmt::Match(m) => {
                 let first = self.ops.len();
                 for case in &m.cases {
@@ -598,13 +685,19 @@ impl Walker<'_, '_> {
     /// An expression statement; a call to a function imported from elsewhere is an opaque `Call`.
     fn expr_stmt(&mut self, e: &ruff_python_ast::StmtExpr, range: TextRange) {
         let before = self.ops.len();
+        self.inert_call = false;
         self.expr(&e.value, range);
         // `create_run_tables()` imported from elsewhere: its effects are invisible
         // here, but the upgrade evidently does something.
         if self.ops.len() == before
+            && !self.inert_call
             && let Expr::Call(c) = e.value.as_ref()
             && let Expr::Name(n) = c.func.as_ref()
             && !BUILTINS.contains(&n.id.as_str())
+            && !matches!(
+                self.locals.get(n.id.as_str()),
+                Some(Local::Lambda { only_logs: true })
+            )
         {
             let mut op = Operation::new(OpKind::Call, Origin::Op, range);
             op.name = Some(n.id.as_str().to_string());
@@ -660,6 +753,14 @@ impl Walker<'_, '_> {
                 {
                     self.locals.insert(var.id.as_str().to_string(), Local::Bind);
                 }
+            }
+            // `with disable_sqlite_fkeys(op):` imported from the project: set-up and tear-down
+            // around the block (PRAGMAs), not statements of the migration.
+            if let Expr::Call(call) = &item.context_expr
+                && let Expr::Name(n) = call.func.as_ref()
+                && !self.module.helpers.contains_key(n.id.as_str())
+            {
+                continue;
             }
             self.expr(&item.context_expr, range);
         }
@@ -758,7 +859,27 @@ impl Walker<'_, '_> {
     fn for_stmt(&mut self, f: &ruff_python_ast::StmtFor, range: TextRange) {
         // `for row in conn.execute(t.select()):` reads before the body runs.
         self.expr(&f.iter, range);
-        if let (Expr::Name(var), Some(names)) = (f.target.as_ref(), self.builder_list(&f.iter)) {
+        if let (Expr::Name(var), Some((items, maybe))) =
+            (f.target.as_ref(), self.bound_items(&f.iter))
+        {
+            // `for col in columns:` over a helper's `*columns`, or over a list it appended
+            // them to (under conditions: the body may not run for each).
+            let old = self.locals.remove(var.id.as_str());
+            let first = self.ops.len();
+            for item in items {
+                self.locals.insert(var.id.to_string(), item);
+                self.block(&f.body, false);
+            }
+            if maybe {
+                self.guard(first);
+            }
+            match old {
+                Some(l) => self.locals.insert(var.id.to_string(), l),
+                None => self.locals.remove(var.id.as_str()),
+            };
+        } else if let (Expr::Name(var), Some(names)) =
+            (f.target.as_ref(), self.builder_list(&f.iter))
+        {
             // `for query in [populate_a, populate_b]:` over SQL builders: the body runs once
             // per builder, `query(...)` being its SQL.
             let old = self.locals.remove(var.id.as_str());
@@ -844,6 +965,20 @@ impl Walker<'_, '_> {
     /// The items of a literal sequence: `("a", "b")`, `[("a", "x"), ...]`, a module-level
     /// constant holding one, or `.items()` of... nothing else: unknown sequences are `None`.
     fn literal_items(&self, expr: &Expr) -> Option<Vec<Value>> {
+        // `reversed(TABLES)`, `list(TABLES)`: the same items (reversed).
+        if let Expr::Call(c) = expr
+            && let Expr::Name(f) = c.func.as_ref()
+            && matches!(f.id.as_str(), "reversed" | "list" | "tuple")
+            && let [inner] = &*c.arguments.args
+            && c.arguments.keywords.is_empty()
+            && !self.locals.contains_key(f.id.as_str())
+        {
+            let mut items = self.literal_items(inner)?;
+            if f.id.as_str() == "reversed" {
+                items.reverse();
+            }
+            return Some(items);
+        }
         let value = match expr {
             Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) => python::eval(expr),
             Expr::Name(n) => match self.locals.get(n.id.as_str()) {
@@ -858,6 +993,49 @@ impl Walker<'_, '_> {
         };
         // Only strings (or tuples of strings) are worth binding; `Unknown` items stay unbound.
         Some(items)
+    }
+
+    /// The items of a helper's `*columns` bound to the caller's columns, or of a list built
+    /// by `append` (then `true`: each item maybe).
+    fn bound_items(&self, expr: &Expr) -> Option<(Vec<Local>, bool)> {
+        let Expr::Name(n) = expr else { return None };
+        match self.locals.get(n.id.as_str())? {
+            Local::Schema(columns, constraints) if constraints.is_empty() => Some((
+                columns
+                    .iter()
+                    .map(|c| Local::Column(Box::new(c.clone())))
+                    .collect(),
+                false,
+            )),
+            Local::Appended(items) if items.len() <= MAX_UNROLL => Some((items.clone(), true)),
+            _ => None,
+        }
+    }
+
+    /// `cols.append(col)` on a list bound by `cols = []`: what `col` holds is appended; an
+    /// item that cannot be read makes the list unknown.
+    fn append(&mut self, call: &ExprCall) -> bool {
+        let Expr::Attribute(a) = call.func.as_ref() else {
+            return false;
+        };
+        let Expr::Name(list) = a.value.as_ref() else {
+            return false;
+        };
+        if !matches!(self.locals.get(list.id.as_str()), Some(Local::Appended(_))) {
+            return false;
+        }
+        let item = match call.arguments.args.first() {
+            Some(Expr::Name(n)) => self.locals.get(n.id.as_str()).cloned(),
+            Some(other) => literal_str(other).map(|s| Local::Sql(s, Vec::new())),
+            None => None,
+        };
+        match (item, self.locals.get_mut(list.id.as_str())) {
+            (Some(item), Some(Local::Appended(items))) => items.push(item),
+            _ => {
+                self.locals.remove(list.id.as_str());
+            }
+        }
+        true
     }
 
     /// Bind a loop target to one item.
@@ -916,6 +1094,11 @@ impl Walker<'_, '_> {
                 .insert(name.to_string(), Local::Stmt(Box::new(op)));
         } else if let Some(row) = self.orm_rows_or_new(value) {
             self.locals.insert(name.to_string(), row);
+        } else if let Expr::Lambda(l) = value {
+            self.locals.insert(name.to_string(), lambda(l));
+        } else if matches!(value, Expr::List(l) if l.elts.is_empty()) {
+            self.locals
+                .insert(name.to_string(), Local::Appended(Vec::new()));
         } else {
             // Rebound to something we cannot see (a reflection, a query): forget the old value.
             self.locals.remove(name);
@@ -976,6 +1159,9 @@ impl Walker<'_, '_> {
             return Some(sql::restore(&s, &holes));
         }
         match expr {
+            Expr::Name(n) if let Some(Local::Unknown(text)) = self.locals.get(n.id.as_str()) => {
+                Some(python::unresolved(text))
+            }
             Expr::Name(_) | Expr::Attribute(_) => {
                 python::dotted(expr).map(|d| python::unresolved(&d))
             }
@@ -1244,6 +1430,7 @@ impl Walker<'_, '_> {
                 }
                 false
             }
+            Expr::Attribute(attr) if attr.attr.as_str() == "append" => self.append(call),
             Expr::Attribute(attr) if matches!(attr.attr.as_str(), "delete" | "update") => {
                 self.orm_write(call, attr.attr.as_str(), range)
             }
@@ -1400,26 +1587,146 @@ impl Walker<'_, '_> {
 
     /// A module-level helper called from upgrade(): its operations count as ours, with its
     /// parameters bound to the call's arguments (strings, tables, connections, batch
-    /// contexts) and to their defaults.
-    // long: binds each parameter by what the call passes (a string, a table, a connection, a
-    // batch context, a default) before walking the body; the bindings are one shared state.
-    #[allow(clippy::too_many_lines)]
+    /// contexts) and to their defaults. A function imported from the project is read the same
+    /// way ([`Self::imported_helper`]).
     fn helper(&mut self, name: &str, call: &ExprCall, _range: TextRange) -> bool {
-        if self.visiting.iter().any(|v| v == name) || self.visiting.len() > MAX_HELPER_DEPTH {
+        if self.visiting.len() > MAX_HELPER_DEPTH {
             return false;
         }
         let Some(def) = self.module.helpers.get(name) else {
+            return self.imported_helper(name, call);
+        };
+        if self.visiting.iter().any(|v| v == name) {
+            return false;
+        }
+        let (locals, batches) = self.bind_arguments(def, call);
+        self.visiting.push(name.to_string());
+        let saved = std::mem::replace(&mut self.locals, locals);
+        let pushed = batches.len();
+        self.batches.extend(batches);
+        self.block(&def.body, false);
+        for _ in 0..pushed {
+            self.batches.pop();
+        }
+        self.locals = saved;
+        self.visiting.pop();
+        true
+    }
+
+    /// A function the file imports from its own project (`from app.migrations.utils import
+    /// create_table`), read from its module on disk (found above the file, parsed once per
+    /// process) with its parameters bound as for a helper of the file. Its statements are
+    /// read against its own module (its `op`, its helpers, its constants) and count as made
+    /// at the call, in the file being scanned. A module that is not found (a third-party
+    /// package) leaves the call opaque.
+    fn imported_helper(&mut self, name: &str, call: &ExprCall) -> bool {
+        let (module, original) = match self.locals.get(name) {
+            Some(Local::Imported(module, original)) => (module, original),
+            Some(_) => return false,
+            None => match self.module.imports.get(name) {
+                Some((module, original)) => (module, original),
+                None => return false,
+            },
+        };
+        let Some(dir) = self
+            .module
+            .path
+            .as_deref()
+            .and_then(std::path::Path::parent)
+        else {
             return false;
         };
+        let Some(file) = project_modules::module_file(dir, module, 0) else {
+            return false;
+        };
+        let key = format!("{}:{original}", file.display());
+        if self.visiting.contains(&key) {
+            return false;
+        }
+        let Some(project) = project_modules::cached(&file) else {
+            return false;
+        };
+        let Some(def) = project.function(original) else {
+            return false;
+        };
+        let local;
+        let helpers: &Module = match helper_module(&project) {
+            Some(m) => m,
+            None => {
+                local = Module::new(&project.source, project.body()).at_path(&project.path);
+                &local
+            }
+        };
+        // The SQL it runs is the migration's: read with the migration's dialect.
+        helpers.caller_hint.set(Some(self.module.hint));
+        let (locals, batches) = self.bind_arguments(def, call);
+        let mut visiting = self.visiting.clone();
+        visiting.push(key);
+        let mut inner = Walker {
+            module: helpers,
+            batches,
+            locals,
+            ops: Vec::new(),
+            visiting,
+            raised: false,
+            dialects: self.dialects,
+            inert_call: false,
+        };
+        inner.block(&def.body, false);
+        // `op.get_bind()` / `op.get_context()` alone read nothing of the migration's data.
+        inner
+            .ops
+            .retain(|o| !(o.kind == OpKind::Read && o.reads.is_empty()));
+        if inner.ops.is_empty() {
+            self.inert_call = project_modules::Functions::new(project.body()).changes_nothing(def);
+        }
+        // The call, not its whole statement (`t = create_table(...)`): where `mrt fix` finds it.
+        let range = call.range();
+        for mut op in inner.ops {
+            op.relocate(range, name);
+            // What the helper does to a table it names itself at run time, or SQL it runs
+            // that cannot be read, stays as unknown as the call was.
+            let unnamed = op.table.as_deref().is_some_and(|t| t.contains('{'));
+            if unnamed || (op.kind == OpKind::Execute && op.sql_error.is_some()) {
+                let mut call = Operation::new(OpKind::Call, Origin::Op, range);
+                call.name = Some(name.to_string());
+                call.guarded = op.guarded;
+                call.dialects = op.dialects;
+                call.imported = op.imported;
+                op = call;
+            }
+            self.ops.push(op);
+        }
+        true
+    }
+
+    /// A helper's parameters bound to what `call` passes (evaluated in the caller's scope) and
+    /// to their defaults: the locals the helper's body starts with, and the batch contexts
+    /// it is handed.
+    // long: one case per kind of value a parameter can be bound to (a batch context, a table,
+    // a connection, a tuple, a query, a string, a model's table, the caller's column objects).
+    #[allow(clippy::too_many_lines)]
+    fn bind_arguments(
+        &self,
+        def: &StmtFunctionDef,
+        call: &ExprCall,
+    ) -> (HashMap<String, Local>, Vec<(String, String)>) {
         let params: Vec<&ruff_python_ast::ParameterWithDefault> =
             def.parameters.iter_non_variadic_params().collect();
         let mut bound: Vec<(String, &Expr)> = Vec::new();
+        let mut extra: Option<Vec<&Expr>> = Some(Vec::new());
         for (i, a) in call.arguments.args.iter().enumerate() {
             if matches!(a, Expr::Starred(_)) {
+                extra = None;
                 break;
             }
-            if let Some(p) = params.get(i) {
-                bound.push((p.parameter.name.to_string(), a));
+            match params.get(i) {
+                Some(p) => bound.push((p.parameter.name.to_string(), a)),
+                None => {
+                    if let Some(extra) = extra.as_mut() {
+                        extra.push(a);
+                    }
+                }
             }
         }
         for k in &call.arguments.keywords {
@@ -1463,8 +1770,16 @@ impl Walker<'_, '_> {
                         locals.insert(param, Local::Tuple(items.clone()));
                         continue;
                     }
+                    Some(Local::Unknown(text)) => {
+                        locals.insert(param, Local::Unknown(text.clone()));
+                        continue;
+                    }
                     _ => {}
                 }
+            }
+            if let Expr::Lambda(l) = value {
+                locals.insert(param, lambda(l));
+                continue;
             }
             if matches!(value, Expr::List(_) | Expr::Tuple(_)) {
                 if let Value::List(items) = python::eval(value) {
@@ -1482,19 +1797,40 @@ impl Walker<'_, '_> {
                 locals.insert(param, Local::Sql(s, holes));
             } else if let Some(s) = self.model_attr(value) {
                 locals.insert(param, Local::Sql(s, Vec::new()));
+            } else if let Some(s) = self.name(value).filter(|n| !n.contains('{')) {
+                // `op.f(index)`, a name the caller resolves.
+                locals.insert(param, Local::Sql(s, Vec::new()));
+            } else if let Some(text) = python::dotted(value) {
+                locals.insert(param, Local::Unknown(text));
             }
         }
-        self.visiting.push(name.to_string());
-        let saved = std::mem::replace(&mut self.locals, locals);
-        let pushed = batches.len();
-        self.batches.extend(batches);
-        self.block(&def.body, false);
-        for _ in 0..pushed {
-            self.batches.pop();
+        // `def create_table(table_name, *columns)`: what the caller passes past the named
+        // parameters, when every item is a string or every item a column or constraint.
+        if let (Some(vararg), Some(extra)) = (def.parameters.vararg.as_ref(), extra)
+            && !extra.is_empty()
+        {
+            let values: Vec<Value> = extra.iter().map(|e| python::eval(e)).collect();
+            let mut columns = Vec::new();
+            let mut constraints = Vec::new();
+            let schema = extra.iter().all(|e| {
+                let Expr::Call(c) = e else { return false };
+                if let Some(spec) = self.column(c) {
+                    columns.push(spec);
+                } else if let Some(k) = table_constraint(c, &|e| self.sql_value(e)) {
+                    constraints.push(k);
+                } else {
+                    return false;
+                }
+                true
+            });
+            let name = vararg.name.to_string();
+            if values.iter().all(|v| matches!(v, Value::Str(_))) {
+                locals.insert(name, Local::Tuple(values));
+            } else if schema {
+                locals.insert(name, Local::Schema(columns, constraints));
+            }
         }
-        self.locals = saved;
-        self.visiting.pop();
-        true
+        (locals, batches)
     }
 
     /// Raw SQL (or a SQLAlchemy Core statement) handed to `execute`.
@@ -1795,9 +2131,16 @@ impl Walker<'_, '_> {
         match kind {
             OpKind::AddColumn => {
                 op.table = table_at(0, "table_name");
-                if let Some(Expr::Call(col)) = arg(call, pos(1), "column")
-                    && let Some(spec) = self.column(col)
-                {
+                let spec = match arg(call, pos(1), "column") {
+                    Some(Expr::Call(col)) => self.column(col),
+                    // `batch_op.add_column(col)` over a helper's `*columns`.
+                    Some(Expr::Name(n)) => match self.locals.get(n.id.as_str()) {
+                        Some(Local::Column(spec)) => Some(spec.as_ref().clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some(spec) = spec {
                     op.column = Some(spec.name.clone());
                     op.columns.push(spec);
                 }
@@ -1823,6 +2166,16 @@ impl Walker<'_, '_> {
             OpKind::CreateTable => {
                 op.table = self.name_arg(call, Some(0), "table_name").ok().flatten();
                 for a in call.arguments.args.iter().skip(1) {
+                    // `op.create_table(table_name, *columns)` in a helper: the caller's.
+                    if let Expr::Starred(star) = a
+                        && let Expr::Name(n) = star.value.as_ref()
+                        && let Some(Local::Schema(columns, constraints)) =
+                            self.locals.get(n.id.as_str())
+                    {
+                        op.columns.extend(columns.iter().cloned());
+                        op.unique |= constraints.iter().any(|c| c.kind == ConstraintKind::Unique);
+                        op.constraints.extend(constraints.iter().cloned());
+                    }
                     if let Expr::Call(col) = a {
                         if let Some(spec) = self.column(col) {
                             op.columns.push(spec);
@@ -2533,6 +2886,51 @@ pub(crate) fn dialect_test(test: &Expr, source: &str) -> Option<Dialects> {
 
 /// An `except` body that carries on as if nothing happened: `pass`, `continue`, `...`, a log or
 /// print call; nothing re-raised.
+/// A `lambda` as a local: `lambda current, total: logger.info(...)` only logs.
+fn lambda(l: &ruff_python_ast::ExprLambda) -> Local {
+    let only_logs = match l.body.as_ref() {
+        Expr::Call(c) => matches!(
+            last_name(&c.func),
+            Some("print" | "info" | "debug" | "warning" | "warn" | "error" | "exception" | "log")
+        ),
+        _ => false,
+    };
+    Local::Lambda { only_logs }
+}
+
+/// May a statement end the function before the statements after it run: a `return` or
+/// `raise` under a condition, a loop or a `try`? Not one under an `if` on the dialect: that
+/// is a database the migration does not support, or a branch the replay reads per dialect.
+fn may_leave(stmt: &Stmt, source: &str) -> bool {
+    use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};
+    /// A `return` or `raise` anywhere in the statement, not in a nested function or class.
+    #[derive(Default)]
+    struct Leaves(bool);
+    impl StatementVisitor<'_> for Leaves {
+        fn visit_stmt(&mut self, stmt: &Stmt) {
+            match stmt {
+                Stmt::Return(_) | Stmt::Raise(_) => self.0 = true,
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+                other => walk_stmt(self, other),
+            }
+        }
+    }
+    if !matches!(
+        stmt,
+        Stmt::If(_) | Stmt::For(_) | Stmt::While(_) | Stmt::Try(_) | Stmt::With(_) | Stmt::Match(_)
+    ) {
+        return false;
+    }
+    if let Stmt::If(i) = stmt
+        && dialect_test(&i.test, source).is_some()
+    {
+        return false;
+    }
+    let mut leaves = Leaves::default();
+    walk_stmt(&mut leaves, stmt);
+    leaves.0
+}
+
 fn swallows(body: &[Stmt]) -> bool {
     body.iter().all(|stmt| match stmt {
         Stmt::Pass(_) | Stmt::Continue(_) => true,

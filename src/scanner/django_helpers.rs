@@ -5,65 +5,16 @@
 //! the migrations folder, as model imports are ([`super::models`]); a module that is not
 //! found leaves the function unread, and the replay treats what it touches as unknown.
 //!
-//! Every migration may read the modules it names (no cap per file): each module file is parsed
-//! once and kept in a cache shared by the scan's threads (256 files at most, checked
-//! against the file's size and modification time), so that fifty migrations calling one
-//! `utils.py` parse it once.
+//! The modules are read through [`super::project_modules`]: each is parsed once per scan.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::SystemTime;
+use std::path::Path;
+use std::sync::Arc;
 
-use ruff_python_ast::{Expr, ModModule, PySourceType, Stmt, StmtClassDef, StmtFunctionDef};
-use ruff_python_parser::Parsed;
+use ruff_python_ast::{Expr, Stmt, StmtClassDef, StmtFunctionDef};
 
+use super::project_modules::{Module, cached, module_file};
 use super::python::literal_str;
-
-/// How many parsed project modules the cache holds; when full it starts over.
-const MAX_CACHED: usize = 256;
-
-/// A file's size and modification time: a cached parse is used only while they match.
-type Stamp = (u64, Option<SystemTime>);
-
-/// Parsed modules by file (`None`: not readable as Python).
-type Cache = HashMap<PathBuf, (Stamp, Option<Arc<Module>>)>;
-
-static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
-
-/// The module in `file`, parsed once per scan (per change of the file).
-fn cached(file: &Path) -> Option<Arc<Module>> {
-    let meta = std::fs::metadata(file).ok()?;
-    let stamp = (meta.len(), meta.modified().ok());
-    let cache = CACHE.get_or_init(Mutex::default);
-    if let Some((s, m)) = cache
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(file)
-        && *s == stamp
-    {
-        return m.clone();
-    }
-    let module = parse(file).map(Arc::new);
-    let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
-    if cache.len() >= MAX_CACHED {
-        cache.clear();
-    }
-    cache.insert(file.to_path_buf(), (stamp, module.clone()));
-    module
-}
-
-/// A project module read from disk.
-pub struct Module {
-    pub source: String,
-    parsed: Parsed<ModModule>,
-}
-
-impl Module {
-    fn body(&self) -> &[Stmt] {
-        &self.parsed.syntax().body
-    }
-}
 
 /// What a migration imports from where: bound name → (module as written, dots, name).
 type Imports<'a> = HashMap<&'a str, (&'a str, u32, &'a str)>;
@@ -202,11 +153,7 @@ fn imported_function<'m>(
     let key = format!("{level}:{m}");
     let (_, module) = modules.iter().find(|(k, _)| *k == key)?;
     let module: &'m Module = module;
-    let def = module.body().iter().find_map(|s| match s {
-        Stmt::FunctionDef(f) if f.name.as_str() == name => Some(f),
-        _ => None,
-    })?;
-    Some((module, def))
+    Some((module, module.function(name)?))
 }
 
 /// The functions defined directly in `body`, by name.
@@ -304,35 +251,6 @@ fn imports(module: &[Stmt]) -> Imports<'_> {
     out
 }
 
-/// The file of a module imported by a migration in `dir`: relative imports from the
-/// migration's package (`from ..utils import f`), absolute ones under the nearest ancestor
-/// that holds them.
-fn module_file(dir: &Path, module: &str, level: u32) -> Option<PathBuf> {
-    if level == 0 {
-        return super::models::module_file(dir, module);
-    }
-    let base = dir.ancestors().nth(level as usize - 1)?;
-    let rel: PathBuf = module.split('.').filter(|p| !p.is_empty()).collect();
-    let file = base.join(&rel).with_extension("py");
-    if !module.is_empty() && file.is_file() {
-        return Some(file);
-    }
-    let init = base.join(&rel).join("__init__.py");
-    init.is_file().then_some(init)
-}
-
-fn parse(file: &Path) -> Option<Module> {
-    let source = String::from_utf8(super::source::read_file(file).ok()?).ok()?;
-    if super::source::too_deep(&source).is_some() {
-        return None;
-    }
-    let parsed = ruff_python_parser::parse_unchecked_source(&source, PySourceType::Python);
-    if !parsed.errors().is_empty() {
-        return None;
-    }
-    Some(Module { source, parsed })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,7 +274,10 @@ mod tests {
             "{imports}from django.db import migrations\n\nclass Migration(migrations.Migration):\n    operations = [\n{ops}    ]\n"
         );
         let path = migrations.join("0002_fill.py");
-        let parsed = ruff_python_parser::parse_unchecked_source(&source, PySourceType::Python);
+        let parsed = ruff_python_parser::parse_unchecked_source(
+            &source,
+            ruff_python_ast::PySourceType::Python,
+        );
         let body = &parsed.syntax().body;
         let class = super::super::django::migration_class(body).unwrap();
         let first = load(Some(&path), body, class);

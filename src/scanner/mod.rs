@@ -15,6 +15,7 @@ pub mod graph;
 pub mod model;
 pub mod models;
 pub mod notes;
+pub mod project_modules;
 pub mod python;
 pub mod source;
 pub mod sql;

@@ -459,6 +459,9 @@ pub struct Operation {
     /// `bulk_insert` of rows written out in the file (a literal list), not rows built from
     /// data read earlier.
     pub literal_rows: bool,
+    /// Made inside a function the file imports from its own project (`create_table(...)` of
+    /// `app.migrations.utils`): the name the file calls it by. `range` is that call's.
+    pub imported: Option<String>,
 }
 
 impl Operation {
@@ -493,7 +496,24 @@ impl Operation {
             offline: false,
             derived: None,
             literal_rows: false,
+            imported: None,
         }
+    }
+
+    /// An operation read in another file (a helper the migration imports) is made by the
+    /// migration's call of it: every range points at that call, `range`.
+    pub fn relocate(&mut self, range: TextRange, via: &str) {
+        self.range = range;
+        if self.swallowed.is_some() {
+            self.swallowed = Some(range);
+        }
+        for c in &mut self.columns {
+            c.range = range;
+        }
+        if let Some((_, r)) = &mut self.data_write {
+            *r = range;
+        }
+        self.imported = Some(via.to_string());
     }
 
     /// Does this statement read `table.column` (or every column of `table`)?

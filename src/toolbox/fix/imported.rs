@@ -9,20 +9,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ExprCall, PySourceType, Stmt, StmtFunctionDef};
 use ruff_text_size::Ranged;
 
-use super::source_map::op_alias;
 use super::undo::Gen;
 use crate::scanner::model::Operation;
 use crate::scanner::models::module_file;
-
-/// `op.*` methods that only read (or name) and change nothing.
-const READS: [&str; 4] = ["get_bind", "get_context", "f", "inline_literal"];
-
-/// How deep calls between the module's own functions are followed.
-const MAX_DEPTH: usize = 4;
+use crate::scanner::project_modules::{Calls, Functions};
 
 impl Gen<'_> {
     /// Undo `name(...)`, a function imported from the project, as the one `op.*` call it
@@ -193,25 +186,10 @@ impl Forward<'_> {
     }
 }
 
-/// A module's functions and the name it binds `alembic.op` to.
-struct Module<'m> {
-    defs: HashMap<&'m str, &'m StmtFunctionDef>,
-    op: String,
-}
-
 /// The function `name` of a module when its only change to the schema is one `op.*` call at
 /// the top of its body (not in a loop or a block), whose arguments are its parameters.
 fn forwarded<'m>(body: &'m [Stmt], name: &str) -> Option<Forward<'m>> {
-    let m = Module {
-        defs: body
-            .iter()
-            .filter_map(|s| match s {
-                Stmt::FunctionDef(f) => Some((f.name.as_str(), f)),
-                _ => None,
-            })
-            .collect(),
-        op: op_alias(body),
-    };
+    let m = Functions::new(body);
     let def = *m.defs.get(name)?;
     let calls = Calls::of(&def.body, &m.op);
     let [write] = calls.writes.as_slice() else {
@@ -224,90 +202,6 @@ fn forwarded<'m>(body: &'m [Stmt], name: &str) -> Option<Forward<'m>> {
     let helpers_read = calls
         .names
         .iter()
-        .all(|n| m.defs.get(n.as_str()).is_none_or(|d| only_reads(&m, d, 0)));
+        .all(|n| m.defs.get(n.as_str()).is_none_or(|d| m.changes_nothing(d)));
     (top_level && !calls.other_writes && helpers_read).then_some(Forward { def, call: write })
-}
-
-/// Does a module function change nothing: no `op.*` call but reads, no `execute`, and the
-/// module's functions it calls change nothing either?
-fn only_reads(m: &Module<'_>, def: &StmtFunctionDef, depth: usize) -> bool {
-    if depth > MAX_DEPTH {
-        return false;
-    }
-    let calls = Calls::of(&def.body, &m.op);
-    calls.writes.is_empty()
-        && !calls.other_writes
-        && calls.names.iter().all(|n| {
-            m.defs
-                .get(n.as_str())
-                .is_none_or(|d| d.name != def.name && only_reads(m, d, depth + 1))
-        })
-}
-
-/// The calls of a function body: `op.*` calls that change the schema, the plain names it
-/// calls, and whether a call on anything else may write (`conn.execute`, `batch_op.*`).
-struct Calls<'m> {
-    /// The name the module binds `alembic.op` to.
-    op: String,
-    writes: Vec<&'m ExprCall>,
-    names: Vec<String>,
-    other_writes: bool,
-}
-
-/// A method name that may change the schema or rows, on whatever object.
-fn writes_anything(method: &str) -> bool {
-    ["create_", "drop_", "add_", "alter_", "rename_", "batch_"]
-        .iter()
-        .any(|p| method.starts_with(p))
-        || [
-            "execute",
-            "bulk_insert",
-            "delete",
-            "merge",
-            "commit",
-            "flush",
-            "update",
-            "insert",
-            "add",
-            "exec_driver_sql",
-        ]
-        .contains(&method)
-}
-
-impl<'m> Calls<'m> {
-    fn of(body: &'m [Stmt], op: &str) -> Self {
-        let mut calls = Calls {
-            op: op.to_string(),
-            writes: Vec::new(),
-            names: Vec::new(),
-            other_writes: false,
-        };
-        for stmt in body {
-            calls.visit_stmt(stmt);
-        }
-        calls
-    }
-}
-
-impl<'m> Visitor<'m> for Calls<'m> {
-    fn visit_expr(&mut self, expr: &'m Expr) {
-        if let Expr::Call(call) = expr {
-            match call.func.as_ref() {
-                Expr::Attribute(a) => {
-                    let method = a.attr.as_str();
-                    let on_op =
-                        matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == self.op);
-                    if on_op && !READS.contains(&method) {
-                        self.writes.push(call);
-                    } else if !on_op && writes_anything(method) {
-                        // `batch_op.add_column`, `conn.execute`, `session.delete`, ...
-                        self.other_writes = true;
-                    }
-                }
-                Expr::Name(n) => self.names.push(n.id.to_string()),
-                _ => {}
-            }
-        }
-        visitor::walk_expr(self, expr);
-    }
 }

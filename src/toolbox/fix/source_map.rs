@@ -219,26 +219,7 @@ impl<'a> Visitor<'a> for Index<'a> {
     }
 }
 
-/// The name `from alembic import op [as x]` binds (default `op`).
-pub(super) fn op_alias(body: &[Stmt]) -> String {
-    for stmt in body {
-        if let Stmt::ImportFrom(i) = stmt
-            && i.module.as_ref().is_some_and(|m| m.as_str() == "alembic")
-        {
-            for alias in &i.names {
-                if alias.name.as_str() == "op" {
-                    return alias
-                        .asname
-                        .as_ref()
-                        .unwrap_or(&alias.name)
-                        .as_str()
-                        .to_string();
-                }
-            }
-        }
-    }
-    "op".to_string()
-}
+pub(super) use crate::scanner::project_modules::op_alias;
 
 /// The names a module's imports bind: `import a.b as c` binds c, `import a.b` binds a,
 /// `from m import x as y` binds y.

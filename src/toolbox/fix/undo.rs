@@ -81,10 +81,24 @@ impl<'a> Gen<'a> {
         let mut done_calls: Vec<TextRange> = Vec::new();
         let mut i = 0;
         while i < ops.len() {
-            let op = &ops[i];
+            let mut op = &ops[i];
             let before = self.items.len();
             let reversed = self.reversed;
             i += 1;
+            // The statements of a function imported from the project are undone as its call
+            // (its counterpart, or the one `op.*` call it forwards to).
+            let call;
+            if let Some(name) = &op.imported {
+                while i < ops.len() && ops[i].range == op.range && ops[i].imported == op.imported {
+                    i += 1;
+                }
+                let mut c = Operation::new(OpKind::Call, Origin::Op, op.range);
+                c.name = Some(name.clone());
+                c.dialects = op.dialects;
+                c.guarded = op.guarded;
+                call = c;
+                op = &call;
+            }
             if op.kind == OpKind::Execute {
                 let mut stmts = Vec::new();
                 while i < ops.len() && ops[i].origin == Origin::Sql && ops[i].range == op.range {
