@@ -7,6 +7,8 @@ declare_rule! {
     /// ## What it does
     /// Flags a named constraint `upgrade()` drops (`op.drop_constraint` or
     /// `ALTER TABLE ... DROP CONSTRAINT`) that a non-empty `downgrade()` does not create again.
+    /// A drop `IF EXISTS` (or under a check) of a name the revision chain shows the table does
+    /// not have drops nothing and is not flagged.
     ///
     /// ## Why is this bad?
     /// After a rollback the data-integrity guarantee (foreign key, unique, check) is gone, and

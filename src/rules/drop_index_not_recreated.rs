@@ -6,7 +6,8 @@ use super::Rule;
 declare_rule! {
     /// ## What it does
     /// Flags an index `upgrade()` drops (`op.drop_index` or `DROP INDEX`) that a non-empty
-    /// `downgrade()` does not create again.
+    /// `downgrade()` does not create again. A drop `IF EXISTS` (or under a check) of a name the
+    /// revision chain shows the table does not have drops nothing and is not flagged.
     ///
     /// ## Why is this bad?
     /// After a rollback the index is missing: queries of the previous release slow down, and a

@@ -6,7 +6,8 @@ use super::Rule;
 declare_rule! {
     /// ## What it does
     /// Flags `alter_column(..., nullable=False)` in `upgrade()` when a non-empty `downgrade()`
-    /// does not set the column back to `nullable=True` (or drop it).
+    /// does not set the column back to `nullable=True` (or drop it). Quiet when the revision
+    /// chain shows the column was NOT NULL already: there is no nullability to restore.
     ///
     /// ## Why is this bad?
     /// The downgrade leaves the column NOT NULL: the schema after rollback differs from the one

@@ -9,7 +9,8 @@ declare_rule! {
     /// (`op.add_column(..., nullable=False)`, `ADD COLUMN ... NOT NULL` without `DEFAULT`), and
     /// `alter_column(..., nullable=False)` on an existing table with no backfill `UPDATE` of that
     /// table before it. Tables created in the same migration are empty and never flagged, nor
-    /// are tables the same function empties first (`DELETE` without `WHERE`, `TRUNCATE`).
+    /// are tables the same function empties first (`DELETE` without `WHERE`, `TRUNCATE`), nor
+    /// columns the revision chain shows NOT NULL already.
     /// `downgrade()` is read too: re-adding a dropped NOT NULL column without a default makes
     /// the rollback itself fail once the table has rows.
     ///

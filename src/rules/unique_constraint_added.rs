@@ -7,7 +7,10 @@ declare_rule! {
     /// ## What it does
     /// Flags unique constraints and unique indexes added to existing tables:
     /// `op.create_unique_constraint`, `op.create_index(..., unique=True)`,
-    /// `ADD CONSTRAINT ... UNIQUE`, `CREATE UNIQUE INDEX`.
+    /// `ADD CONSTRAINT ... UNIQUE`, `CREATE UNIQUE INDEX`. Not flagged when its columns include
+    /// those of a unique constraint, unique index or primary key the revision chain shows the
+    /// rows already satisfy (still there, or dropped earlier in the same upgrade with nothing
+    /// writing rows since): rows unique on fewer columns cannot collide on more.
     ///
     /// ## Why is this bad?
     /// If the production data already holds duplicates the migration fails there, although it
