@@ -1604,7 +1604,12 @@ impl Walker<'_, '_> {
         let saved = std::mem::replace(&mut self.locals, locals);
         let pushed = batches.len();
         self.batches.extend(batches);
+        let first = self.ops.len();
         self.block(&def.body, false);
+        // The outermost call wins: a helper's helper is reached through this call too.
+        for op in &mut self.ops[first..] {
+            op.via = Some(call.range());
+        }
         for _ in 0..pushed {
             self.batches.pop();
         }

@@ -462,6 +462,9 @@ pub struct Operation {
     /// Made inside a function the file imports from its own project (`create_table(...)` of
     /// `app.migrations.utils`): the name the file calls it by. `range` is that call's.
     pub imported: Option<String>,
+    /// Made inside a function of the module that `upgrade()` calls: the range of that call in
+    /// `upgrade()` (the outermost one when such functions call each other).
+    pub via: Option<TextRange>,
 }
 
 impl Operation {
@@ -497,6 +500,7 @@ impl Operation {
             derived: None,
             literal_rows: false,
             imported: None,
+            via: None,
         }
     }
 

@@ -355,3 +355,77 @@ fn explain_agrees_with_the_chain_rules_of_the_folder() {
     // Not on disk as given: only the file's own rules (the single-file chain still replays).
     assert!(!alone.contains("Rollback: safe"), "{alone}");
 }
+
+/// The code lines of a generated downgrade body (comments and blank lines left out).
+fn code_lines(body: &str) -> Vec<&str> {
+    body.lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .collect()
+}
+
+#[test]
+fn a_helper_with_parameters_is_undone_per_call_with_the_callers_arguments() {
+    // dagster 037_d9092588866f: `_create_primary_key(tablename)` adds the column in a batch
+    // block on SQLite and with op.add_column elsewhere; upgrade() calls it once per table.
+    let (_, new) = fixed(
+        "    _create_primary_key(\"kvs\")\n    _create_primary_key(table_name=\"runs\")\n",
+        "def downgrade():\n    pass\n\n\ndef _create_primary_key(tablename):\n    if op.get_context().dialect.name == \"sqlite\":\n        with op.batch_alter_table(tablename, recreate=\"always\") as batch_op:\n            batch_op.add_column(sa.Column(\"id\", sa.Integer(), primary_key=True))\n    else:\n        op.add_column(tablename, sa.Column(\"id\", sa.BigInteger(), primary_key=True))\n",
+    );
+    let body = down(&new);
+    // `table_name=` is not one of its parameters: that call stays a comment.
+    assert!(
+        body.contains("# mrt fix: _create_primary_key(table_name=\"runs\"))"),
+        "{body}"
+    );
+    assert_eq!(
+        code_lines(body)[..5],
+        [
+            "    if op.get_context().dialect.name != \"sqlite\":",
+            "        op.drop_column(\"kvs\", \"id\")",
+            "    if op.get_context().dialect.name == \"sqlite\":",
+            "        with op.batch_alter_table(\"kvs\", recreate=\"always\") as batch_op:",
+            "            batch_op.drop_column(\"id\")",
+        ],
+        "{body}"
+    );
+}
+
+#[test]
+fn a_helper_with_an_inverse_in_the_file_is_undone_by_calling_it() {
+    // mlflow 75868b020152: `_add_analytics_columns()` / `_drop_analytics_columns()`; with a
+    // parameter, the caller's argument text goes to the inverse.
+    let (_, new) = fixed(
+        "    _add_columns()\n    _create_index_on(\"runs\", unique=True)\n    op.create_index(\"ix_z\", \"runs\", [\"z\"])\n",
+        "def downgrade():\n    pass\n\n\ndef _add_columns():\n    op.add_column(\"runs\", sa.Column(\"x\", sa.Integer()))\n    op.add_column(\"runs\", sa.Column(\"y\", sa.Integer()))\n\n\ndef _drop_columns():\n    op.drop_column(\"runs\", \"y\")\n    op.drop_column(\"runs\", \"x\")\n\n\ndef _create_index_on(table, unique=False):\n    op.create_index(\"ix_x\", table, [\"x\"], unique=unique)\n\n\ndef _drop_index_on(table, unique=False):\n    op.drop_index(\"ix_x\", table_name=table)\n",
+    );
+    let body = down(&new);
+    assert_eq!(
+        code_lines(body)[..3],
+        [
+            "    op.drop_index(\"ix_z\", table_name=\"runs\")",
+            "    _drop_index_on(\"runs\", unique=True)",
+            "    _drop_columns()",
+        ],
+        "{body}"
+    );
+}
+
+#[test]
+fn a_helper_parameter_that_cannot_be_replaced_keeps_the_undo_a_comment() {
+    // The helper reassigns its parameter, or uses it in an f-string: the caller's text is not
+    // what the call saw (or cannot go there), so the undo is shown, not written.
+    let (_, new) = fixed(
+        "    _add(\"kvs\")\n    _index(\"runs\")\n",
+        "def downgrade():\n    pass\n\n\ndef _add(table):\n    table = table.upper()\n    op.add_column(table, sa.Column(\"id\", sa.Integer()))\n\n\ndef _index(table):\n    op.create_index(f\"ix_{table}\", table, [\"x\"])\n",
+    );
+    let body = down(&new);
+    assert_eq!(code_lines(body)[0], "    pass", "{body}");
+    assert!(
+        body.contains("# mrt fix:     op.drop_column(table, \"id\")"),
+        "{body}"
+    );
+    assert!(
+        body.contains("# mrt fix:     op.drop_index(f\"ix_{table}\", table_name=table)"),
+        "{body}"
+    );
+}

@@ -63,7 +63,7 @@ fn render_into(
                     open = *batch;
                     if let Some(b) = batch {
                         let block = &g.index.batches[*b];
-                        let call = g.text(block.call.range());
+                        let call = g.header(block);
                         if block.var.is_empty() {
                             lines.push(format!("{indent}with {call}:"));
                         } else {

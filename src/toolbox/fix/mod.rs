@@ -19,10 +19,12 @@
 //! One file per job: [`source_map`] (calls and blocks of the file), [`undo`] (one upgrade
 //! call undone), [`alter`] (`alter_column` back), [`restore`] (dropped tables, indexes and
 //! constraints re-created from the chain), [`raw_sql`] (SQL inverted), [`imported`] (a project
-//! function that forwards to one `op.*` call), [`layout`] (indentation, wrapping, `if` branches
+//! function that forwards to one `op.*` call), [`helpers`] (a function of the migration that
+//! `upgrade()` calls with arguments), [`layout`] (indentation, wrapping, `if` branches
 //! on the dialect and the splice into the file).
 
 mod alter;
+mod helpers;
 mod imported;
 mod layout;
 mod listing;
@@ -125,6 +127,13 @@ pub fn fix_source(path: &str, source: &str) -> Result<Outcome, Error> {
     g.imports = imported_from(body);
     path.clone_into(&mut g.path);
     g.created.clone_from(&m.created_tables);
+    g.defs = body
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::FunctionDef(f) => Some((f.name.as_str(), f)),
+            _ => None,
+        })
+        .collect();
     let items = g.undo_upgrade(&upgrade.ops);
 
     // Layout: indentation unit and line ending of the file.

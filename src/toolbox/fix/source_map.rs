@@ -16,6 +16,10 @@ use crate::scanner::model::{Dialects, Operation};
 
 pub(super) struct Batch<'a> {
     pub call: &'a ExprCall,
+    /// The header as the downgrade writes it, when it is not the call's own text (a block
+    /// of a migration's helper function, with the caller's arguments in place of its
+    /// parameters).
+    pub header: Option<String>,
     /// The block's variable (`batch_op`); empty for `autocommit_block()`.
     pub var: String,
     pub body: TextRange,
@@ -41,10 +45,11 @@ impl<'a> Index<'a> {
             batches: Vec::new(),
             dialects: HashMap::new(),
         };
-        for op in ops {
-            if !index.dialects.contains_key(&op.range) {
-                let dialects = index.descend(body, op.range, source);
-                index.dialects.insert(op.range, dialects);
+        // A helper function's statements, and the calls of it in upgrade() (`via`).
+        for range in ops.iter().flat_map(|op| [Some(op.range), op.via]).flatten() {
+            if !index.dialects.contains_key(&range) {
+                let dialects = index.descend(body, range, source);
+                index.dialects.insert(range, dialects);
             }
         }
         // Stable: an outer call stays before the inner call that starts at the same offset.
@@ -82,7 +87,8 @@ impl<'a> Index<'a> {
                     let this = match stmt {
                         Stmt::If(s) => branch_dialects(s, k, source),
                         Stmt::With(_) => Some(Dialects::ALL),
-                        Stmt::FunctionDef(f) if f.name.as_str() == "upgrade" => Some(Dialects::ALL),
+                        // upgrade(), or a helper: its caller's branches are added apart.
+                        Stmt::FunctionDef(_) => Some(Dialects::ALL),
                         _ => None,
                     };
                     dialects = dialects.zip(this).map(|(a, b)| a.and(b));
@@ -123,12 +129,14 @@ impl<'a> Index<'a> {
             match (a.attr.as_str(), item.optional_vars.as_deref()) {
                 ("batch_alter_table", Some(Expr::Name(var))) => self.batches.push(Batch {
                     call,
+                    header: None,
                     var: var.id.as_str().to_string(),
                     body,
                 }),
                 // `with op.get_context().autocommit_block():` (CONCURRENTLY needs it).
                 ("autocommit_block", None) => self.batches.push(Batch {
                     call,
+                    header: None,
                     var: String::new(),
                     body,
                 }),

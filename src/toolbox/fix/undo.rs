@@ -3,14 +3,14 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use ruff_python_ast::{Expr, ExprCall, ModModule};
+use ruff_python_ast::{Expr, ExprCall, ModModule, StmtFunctionDef};
 use ruff_python_parser::Parsed;
 use ruff_text_size::{Ranged, TextRange};
 
 use super::Item;
 use super::layout::{MAX_LINE, wrap_at};
 use super::source_map::Index;
-use crate::scanner::model::{OpKind, Operation, Origin};
+use crate::scanner::model::{Dialects, OpKind, Operation, Origin};
 use crate::toolbox::chain::{Chain, ColumnBefore, root_names};
 use crate::toolbox::{one_line, py_str};
 
@@ -41,6 +41,8 @@ pub(super) struct Gen<'a> {
     /// The project modules read for imported helpers, each parsed once (None: unreadable or
     /// not valid Python).
     pub helper_modules: HashMap<PathBuf, Option<Parsed<ModModule>>>,
+    /// The module's own functions, by name ([`super::helpers`]).
+    pub defs: HashMap<&'a str, &'a StmtFunctionDef>,
 }
 
 /// Builtins generated code may read besides the module's own names.
@@ -66,6 +68,7 @@ impl<'a> Gen<'a> {
             imports: HashMap::new(),
             path: String::new(),
             helper_modules: HashMap::new(),
+            defs: HashMap::new(),
         }
     }
 
@@ -78,12 +81,16 @@ impl<'a> Gen<'a> {
             .filter_map(|o| Some(o.name.as_deref()?.to_ascii_lowercase()))
             .collect();
         let mut groups: Vec<Vec<Item>> = Vec::new();
-        let mut done_calls: Vec<TextRange> = Vec::new();
+        // A call of a helper is undone once per call of the helper in upgrade().
+        let mut done_calls: Vec<(Option<TextRange>, TextRange)> = Vec::new();
+        let mut inverted: Vec<TextRange> = Vec::new();
         let mut i = 0;
         while i < ops.len() {
             let mut op = &ops[i];
             let before = self.items.len();
             let reversed = self.reversed;
+            let helper = self.helper_call(op).or_else(|| self.local_call(op));
+            let inverse = helper.as_ref().and_then(|h| Some((h, self.inverse_of(h)?)));
             i += 1;
             // The statements of a function imported from the project are undone as its call
             // (its counterpart, or the one `op.*` call it forwards to).
@@ -99,7 +106,13 @@ impl<'a> Gen<'a> {
                 call = c;
                 op = &call;
             }
-            if op.kind == OpKind::Execute {
+            if let Some((h, inverse)) = inverse {
+                // The file's own inverse of the helper, once per call of it.
+                if !inverted.contains(&h.call.range()) {
+                    inverted.push(h.call.range());
+                    self.call_inverse(h, inverse);
+                }
+            } else if op.kind == OpKind::Execute {
                 let mut stmts = Vec::new();
                 while i < ops.len() && ops[i].origin == Origin::Sql && ops[i].range == op.range {
                     stmts.push(&ops[i]);
@@ -108,6 +121,17 @@ impl<'a> Gen<'a> {
                 self.undo_sql(op, &stmts);
             } else if op.kind == OpKind::Call && self.undo_imported(op) {
                 // A project function that forwards to one `op.*` call: undone as that call.
+            } else if op.kind == OpKind::Call
+                && op
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| self.defs.contains_key(n))
+            {
+                let name = op.name.clone().unwrap_or_else(|| "a function".into());
+                self.cannot(
+                    &format!("{name}()"),
+                    &format!("upgrade() calls {name}(), a function of this file that makes no schema change mrt can read (rows it writes through a session or connection are not followed); undo what it does here"),
+                );
             } else if op.kind == OpKind::Call {
                 // A function imported from elsewhere: its effects are invisible here.
                 let name = op.name.clone().unwrap_or_else(|| "a function".into());
@@ -119,16 +143,30 @@ impl<'a> Gen<'a> {
                 // A SQLAlchemy Core statement or SQL outside an execute we saw.
                 self.undo_sql(op, &[op]);
             } else if let Some(call) = self.call_of(op) {
-                if !done_calls.contains(&call.range()) {
-                    done_calls.push(call.range());
+                if !done_calls.contains(&(op.via, call.range())) {
+                    done_calls.push((op.via, call.range()));
                     self.undo_call(op, call);
                 }
             } else if op.kind != OpKind::Read {
                 let shown = one_line(op.sql.as_deref().unwrap_or(op.kind.as_str()), 100);
                 self.cannot(&shown, "mrt could not locate this call in the source");
             }
-            let produced: Vec<Item> = self.items.drain(before..).collect();
-            let produced = self.runnable(op, produced, reversed);
+            let mut produced: Vec<Item> = self.items.drain(before..).collect();
+            let mut site = Where::of(self, op);
+            if let Some(h) = &helper {
+                if inverse.is_some() {
+                    // Only the call is written: it runs where the call ran.
+                    site = Where::call(self, h.call.range());
+                    site.shown = Some(one_line(self.text(h.call.range()), 100));
+                } else {
+                    produced = self.substituted(produced, h);
+                }
+            }
+            let produced = self.runnable(op, &site, produced, reversed);
+            let produced = match &helper {
+                Some(h) if inverse.is_none() => self.noting_call(produced, h),
+                _ => produced,
+            };
             if !produced.is_empty() {
                 groups.push(produced);
             }
@@ -141,48 +179,14 @@ impl<'a> Gen<'a> {
     /// that shows them: they read names `upgrade()` binds for itself (a local, a loop
     /// variable), which `downgrade()` does not have, or `op`'s `if` on the dialect has a test
     /// mrt cannot restate exactly.
-    fn runnable(&mut self, op: &Operation, produced: Vec<Item>, reversed: usize) -> Vec<Item> {
-        let mut unbound: Vec<String> = Vec::new();
-        let mut code: Vec<String> = Vec::new();
-        for item in &produced {
-            let Item::Stmt(block, stmt) = item else {
-                continue;
-            };
-            let batch = block.map(|b| &self.index.batches[b]);
-            let header = batch.map(|b| self.text(b.call.range()));
-            for text in header.into_iter().chain([stmt.as_str()]) {
-                let Ok(parsed) = ruff_python_parser::parse_expression(text) else {
-                    continue;
-                };
-                for name in root_names(parsed.expr()) {
-                    let known = self.bound.contains(&name)
-                        || BUILTINS.contains(&name.as_str())
-                        || batch.is_some_and(|b| b.var == name);
-                    if !known && !unbound.contains(&name) {
-                        unbound.push(name);
-                    }
-                }
-            }
-            let indent = match batch {
-                Some(b) => {
-                    let with = if b.var.is_empty() {
-                        format!("    with {}:", header.unwrap_or_default())
-                    } else {
-                        format!("    with {} as {}:", header.unwrap_or_default(), b.var)
-                    };
-                    if code.last() != Some(&with) {
-                        code.push(with);
-                    }
-                    "        "
-                }
-                None => "    ",
-            };
-            code.extend(
-                wrap_at(stmt, indent, "    ", MAX_LINE - 11 - 4)
-                    .lines()
-                    .map(str::to_string),
-            );
-        }
+    fn runnable(
+        &mut self,
+        op: &Operation,
+        site: &Where,
+        produced: Vec<Item>,
+        reversed: usize,
+    ) -> Vec<Item> {
+        let (code, unbound) = self.as_hint(&produced);
         let why = if code.is_empty() {
             return produced;
         } else if !unbound.is_empty() {
@@ -195,16 +199,19 @@ impl<'a> Gen<'a> {
                 "its undo reads {}, which {it} bound inside upgrade() only; bind {them} here too, then:",
                 unbound.join(", ")
             )
-        } else if op.dialects.is_all() {
+        } else if site.dialects.is_all() {
             return produced;
-        } else if self.index.dialects(op.range) == Some(op.dialects) {
+        } else if site.exact == Some(site.dialects) {
             // The same branch in the downgrade: `if op.get_context().dialect.name == ...:`.
-            return vec![Item::Branch(op.dialects, produced)];
+            return vec![Item::Branch(site.dialects, produced)];
         } else {
             "upgrade() runs it only on some databases, under conditions mrt cannot restate as an `if` on the dialect; undo it in the same branch here:".to_string()
         };
         self.reversed = reversed;
-        let shown = one_line(op.sql.as_deref().unwrap_or(op.kind.as_str()), 100);
+        let shown = site
+            .shown
+            .clone()
+            .unwrap_or_else(|| one_line(op.sql.as_deref().unwrap_or(op.kind.as_str()), 100));
         let mut out: Vec<Item> = produced
             .into_iter()
             .filter(|i| matches!(i, Item::Comment(_)))
@@ -224,8 +231,96 @@ impl<'a> Gen<'a> {
         out
     }
 
+    /// The statements among `items` as the lines a comment shows them in (batch blocks with
+    /// their `with` header), and the names they read that `downgrade()` does not bind.
+    fn as_hint(&self, produced: &[Item]) -> (Vec<String>, Vec<String>) {
+        let mut unbound: Vec<String> = Vec::new();
+        let mut code: Vec<String> = Vec::new();
+        for item in produced {
+            let Item::Stmt(block, stmt) = item else {
+                continue;
+            };
+            let batch = block.map(|b| &self.index.batches[b]);
+            let header = batch.map(|b| self.header(b));
+            for text in header.iter().map(String::as_str).chain([stmt.as_str()]) {
+                let Ok(parsed) = ruff_python_parser::parse_expression(text) else {
+                    continue;
+                };
+                for name in root_names(parsed.expr()) {
+                    let known = self.bound.contains(&name)
+                        || BUILTINS.contains(&name.as_str())
+                        || batch.is_some_and(|b| b.var == name);
+                    if !known && !unbound.contains(&name) {
+                        unbound.push(name);
+                    }
+                }
+            }
+            let indent = match batch {
+                Some(b) => {
+                    let header = header.as_deref().unwrap_or_default();
+                    let with = if b.var.is_empty() {
+                        format!("    with {header}:")
+                    } else {
+                        format!("    with {header} as {}:", b.var)
+                    };
+                    if code.last() != Some(&with) {
+                        code.push(with);
+                    }
+                    "        "
+                }
+                None => "    ",
+            };
+            code.extend(
+                wrap_at(stmt, indent, "    ", MAX_LINE - 11 - 4)
+                    .lines()
+                    .map(str::to_string),
+            );
+        }
+        (code, unbound)
+    }
+
     pub(super) fn text(&self, range: TextRange) -> &'a str {
         &self.source[range]
+    }
+
+    /// A batch block's header as the downgrade writes it.
+    pub(super) fn header(&self, b: &super::source_map::Batch<'_>) -> String {
+        b.header
+            .clone()
+            .unwrap_or_else(|| self.text(b.call.range()).to_string())
+    }
+
+    /// A `Call` operation that is a call of one of the module's functions (one that made no
+    /// operation the scanner reads).
+    fn local_call(&self, op: &Operation) -> Option<super::helpers::HelperCall<'a>> {
+        if op.kind != OpKind::Call {
+            return None;
+        }
+        let name = op.name.as_deref()?;
+        let call = self.index.calls.iter().copied().find(|c| {
+            c.start() == op.range.start()
+                && matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == name)
+        })?;
+        self.helper_at(call)
+    }
+
+    /// The comments written for a helper's operation say through which call it came.
+    fn noting_call(&self, items: Vec<Item>, h: &super::helpers::HelperCall<'_>) -> Vec<Item> {
+        let called = format!(
+            "(made by {}(), called in upgrade() as {})",
+            h.def.name.as_str(),
+            one_line(self.text(h.call.range()), 80)
+        );
+        items
+            .into_iter()
+            .map(|item| match item {
+                Item::Comment(mut lines) if !lines.is_empty() => {
+                    lines.insert(1, called.clone());
+                    Item::Comment(lines)
+                }
+                other => other,
+            })
+            .collect()
     }
 
     /// The chain's view of the column `op` drops or alters.
@@ -365,6 +460,10 @@ impl<'a> Gen<'a> {
                 }
             }
             OpKind::Read => {}
+            // `return op.batch_alter_table(...)` in a helper only opens the block; what is
+            // done in it is undone call by call.
+            _ if matches!(call.func.as_ref(), Expr::Attribute(a) if a.attr.as_str() == "batch_alter_table") =>
+                {}
             _ => self.cannot(&shown, "mrt knows no automatic inverse for this call"),
         }
     }
@@ -493,6 +592,47 @@ impl<'a> Gen<'a> {
 
     pub(super) fn cannot(&mut self, shown: &str, why: &str) {
         self.comment(vec![format!("NOT REVERSED: {shown}"), format!("{why}.")]);
+    }
+}
+
+/// The dialects an undo runs on: the scanner's (`if` branches on the dialect around the
+/// statement and around the helper call it came through), and the same as exactly restated by
+/// the tests on the way to it (`None` when anything else decides whether it runs).
+pub(super) struct Where {
+    pub dialects: Dialects,
+    pub exact: Option<Dialects>,
+    /// What a comment names as not reversed, when not the operation's own text.
+    pub shown: Option<String>,
+}
+
+impl Where {
+    fn of(g: &Gen<'_>, op: &Operation) -> Self {
+        let exact = match op.via {
+            // A helper's statement: its branches inside the helper and those around the call.
+            Some(via) if g.helper_call(op).is_some() => g
+                .index
+                .dialects(op.range)
+                .zip(g.index.dialects(via))
+                .map(|(a, b)| a.and(b)),
+            // A helper's helper: the branches of the one in between are not read.
+            Some(_) => None,
+            None => g.index.dialects(op.range),
+        };
+        Where {
+            dialects: op.dialects,
+            exact,
+            shown: None,
+        }
+    }
+
+    /// Where the call at `range` in upgrade() runs.
+    fn call(g: &Gen<'_>, range: TextRange) -> Self {
+        let exact = g.index.dialects(range);
+        Where {
+            dialects: exact.unwrap_or(Dialects::ALL),
+            exact,
+            shown: None,
+        }
     }
 }
 
