@@ -2794,7 +2794,7 @@ fn table_object_name(expr: &Expr) -> Option<String> {
 
 /// `Some(true)` when an `if` test is `context.is_offline_mode()` (any receiver), `Some(false)`
 /// when it is `not ...is_offline_mode()`: the branch taken only in offline mode.
-fn offline_test(test: &Expr, source: &str) -> Option<bool> {
+pub(crate) fn offline_test(test: &Expr, source: &str) -> Option<bool> {
     match test {
         Expr::UnaryOp(u) if u.op == ruff_python_ast::UnaryOp::Not => {
             offline_test(&u.operand, source).map(|b| !b)

@@ -90,7 +90,7 @@ fn a_dialect_branch_with_another_condition_inside_stays_a_comment() {
     let body = down(&new);
     assert!(!body.contains("    if "), "{body}");
     assert!(
-        body.contains("under conditions mrt cannot restate"),
+        body.contains("# mrt fix: upgrade() runs it only when `FLAG` is false, a test mrt cannot"),
         "{body}"
     );
     assert!(
@@ -428,4 +428,48 @@ fn a_helper_parameter_that_cannot_be_replaced_keeps_the_undo_a_comment() {
         body.contains("# mrt fix:     op.drop_index(f\"ix_{table}\", table_name=table)"),
         "{body}"
     );
+}
+
+#[test]
+fn an_existence_check_around_a_step_is_mirrored_around_its_undo() {
+    // dagster 031 and 043: `if not has_table(...)` / `if not has_index(...)` around the
+    // step flip (the object exists after the upgrade); a check on something else stays, also
+    // after an early `return`.
+    let (_, new) = fixed(
+        "    if not has_table(\"runs\"):\n        return\n    if not has_table(\"kvs\"):\n        op.create_table(\"kvs\", sa.Column(\"key\", sa.Text))\n    if not has_index(\"kvs\", \"idx_kvs\"):\n        op.create_index(\"idx_kvs\", \"kvs\", [\"key\"])\n    if has_table(\"runs\") and not has_column(\"runs\", \"mode\"):\n        op.add_column(\"runs\", sa.Column(\"mode\", sa.Text))\n",
+        "def downgrade():\n    pass\n\n\nfrom dagster_utils import has_column, has_index, has_table\n",
+    );
+    let body = down(&new);
+    assert_eq!(
+        code_lines(body)[..6],
+        [
+            "    if has_table(\"runs\") and has_column(\"runs\", \"mode\"):",
+            "        op.drop_column(\"runs\", \"mode\")",
+            "    if has_table(\"runs\") and has_index(\"kvs\", \"idx_kvs\"):",
+            "        op.drop_index(\"idx_kvs\", table_name=\"kvs\")",
+            "    if has_table(\"runs\") and has_table(\"kvs\"):",
+            "        op.drop_table(\"kvs\")",
+        ],
+        "{body}"
+    );
+}
+
+#[test]
+fn a_test_that_cannot_be_mirrored_keeps_the_undo_a_comment() {
+    // dagster 005: `if "event_logs" in has_tables:` reads a local list; a flag is no
+    // existence check.
+    let (_, new) = fixed(
+        "    has_tables = sa.inspect(op.get_bind()).get_table_names()\n    if \"event_logs\" in has_tables:\n        op.add_column(\"event_logs\", sa.Column(\"asset_key\", sa.String))\n    if FLAG:\n        op.create_index(\"ix_a\", \"a\", [\"x\"])\n",
+        "def downgrade():\n    pass\n\n\nFLAG = True\n",
+    );
+    let body = down(&new);
+    assert_eq!(code_lines(body)[0], "    pass", "{body}");
+    for expected in [
+        "# mrt fix: upgrade() runs it only when `\"event_logs\" in has_tables`, a test mrt cannot",
+        "# mrt fix:     op.drop_column(\"event_logs\", \"asset_key\")",
+        "# mrt fix: upgrade() runs it only when `FLAG`, a test mrt cannot mirror (only existence",
+        "# mrt fix:     op.drop_index(\"ix_a\", table_name=\"a\")",
+    ] {
+        assert!(body.contains(expected), "{expected} not in\n{body}");
+    }
 }

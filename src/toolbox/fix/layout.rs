@@ -103,6 +103,11 @@ fn render_into(
                 ));
                 has_stmt |= render_into(inner, &format!("{indent}{unit}"), unit, g, lines);
             }
+            Item::If(test, inner) => {
+                open = None;
+                lines.push(format!("{indent}if {test}:"));
+                has_stmt |= render_into(inner, &format!("{indent}{unit}"), unit, g, lines);
+            }
         }
     }
     has_stmt

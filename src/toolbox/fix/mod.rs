@@ -18,12 +18,14 @@
 //!
 //! One file per job: [`source_map`] (calls and blocks of the file), [`undo`] (one upgrade
 //! call undone), [`alter`] (`alter_column` back), [`restore`] (dropped tables, indexes and
-//! constraints re-created from the chain), [`raw_sql`] (SQL inverted), [`imported`] (a project
+//! constraints re-created from the chain), [`raw_sql`] (SQL inverted), [`conditions`] (the
+//! mirror of an `if has_table(...)` around a step), [`imported`] (a project
 //! function that forwards to one `op.*` call), [`helpers`] (a function of the migration that
 //! `upgrade()` calls with arguments), [`layout`] (indentation, wrapping, `if` branches
 //! on the dialect and the splice into the file).
 
 mod alter;
+mod conditions;
 mod helpers;
 mod imported;
 mod layout;
@@ -101,6 +103,9 @@ pub(super) enum Item {
     /// Items that run only on these dialects, as the upgrade's step they undo:
     /// `if op.get_context().dialect.name == "sqlite":`.
     Branch(Dialects, Vec<Item>),
+    /// Items that run only when this test holds: the mirror of the upgrade step's own `if`
+    /// ([`conditions`]).
+    If(String, Vec<Item>),
 }
 
 /// Propose (or compute) the fix for one Alembic file.

@@ -11,7 +11,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtIf, StmtWith};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::scanner::alembic::dialect_test;
+use crate::scanner::alembic::{dialect_test, offline_test};
 use crate::scanner::model::{Dialects, Operation};
 
 pub(super) struct Batch<'a> {
@@ -35,6 +35,17 @@ pub(super) struct Index<'a> {
     /// only about the dialect, such as `dialect == "sqlite" and flag` or an inner `if flag:`,
     /// a loop, a `try`, or a helper function whose caller mrt does not see from here).
     dialects: HashMap<TextRange, Option<Dialects>>,
+    /// Statement range → the tests other than on the dialect that decide whether it runs.
+    conditions: HashMap<TextRange, Vec<Cond<'a>>>,
+}
+
+/// A test other than on the dialect that an upgrade step runs under ([`super::conditions`]).
+#[derive(Clone, Copy)]
+pub(super) enum Cond<'a> {
+    /// Branch `k` of this `if` (0: its body, then its `elif`/`else` clauses).
+    Branch(&'a StmtIf, usize),
+    /// After `if test: return` (or `raise`) in the same or an enclosing block: the test was false.
+    Unless(&'a Expr),
 }
 
 impl<'a> Index<'a> {
@@ -44,12 +55,15 @@ impl<'a> Index<'a> {
             calls: Vec::new(),
             batches: Vec::new(),
             dialects: HashMap::new(),
+            conditions: HashMap::new(),
         };
         // A helper function's statements, and the calls of it in upgrade() (`via`).
         for range in ops.iter().flat_map(|op| [Some(op.range), op.via]).flatten() {
             if !index.dialects.contains_key(&range) {
-                let dialects = index.descend(body, range, source);
+                let mut conditions = Vec::new();
+                let dialects = index.descend(body, range, source, &mut conditions);
                 index.dialects.insert(range, dialects);
+                index.conditions.insert(range, conditions);
             }
         }
         // Stable: an outer call stays before the inner call that starts at the same offset.
@@ -63,9 +77,21 @@ impl<'a> Index<'a> {
         self.dialects.get(&range).copied().flatten()
     }
 
+    /// The tests other than on the dialect that the statement at `range` runs under.
+    pub fn conditions(&self, range: TextRange) -> &[Cond<'a>] {
+        self.conditions.get(&range).map_or(&[], Vec::as_slice)
+    }
+
     /// Down to the innermost statement holding `range`: the `with` blocks on the way are
-    /// noted, the calls of that statement read. The dialects of the branches taken.
-    fn descend(&mut self, body: &'a [Stmt], range: TextRange, source: &str) -> Option<Dialects> {
+    /// noted, the calls of that statement read. The dialects of the branches taken; the other
+    /// tests on the way go to `conditions`.
+    fn descend(
+        &mut self,
+        body: &'a [Stmt],
+        range: TextRange,
+        source: &str,
+        conditions: &mut Vec<Cond<'a>>,
+    ) -> Option<Dialects> {
         let mut dialects = Some(Dialects::ALL);
         let mut stmts = body;
         let mut innermost = None;
@@ -75,6 +101,7 @@ impl<'a> Index<'a> {
                 break;
             };
             innermost = Some(stmt);
+            conditions.extend(early_returns(&stmts[..i], source).map(Cond::Unless));
             let mut inner: &'a [Stmt] = &[];
             for (k, child) in blocks(stmt).into_iter().enumerate() {
                 let holds = match (child.first(), child.last()) {
@@ -85,6 +112,10 @@ impl<'a> Index<'a> {
                 };
                 if holds {
                     let this = match stmt {
+                        Stmt::If(s) if no_dialect_test(s, k, source) => {
+                            conditions.push(Cond::Branch(s, k));
+                            Some(Dialects::ALL)
+                        }
                         Stmt::If(s) => branch_dialects(s, k, source),
                         Stmt::With(_) => Some(Dialects::ALL),
                         // upgrade(), or a helper: its caller's branches are added apart.
@@ -170,6 +201,43 @@ fn blocks(stmt: &Stmt) -> Vec<&[Stmt]> {
         Stmt::Match(s) => s.cases.iter().map(|c| c.body.as_slice()).collect(),
         _ => Vec::new(),
     }
+}
+
+/// Do the tests that lead to branch `k` of an `if` say nothing about the dialect (nor about
+/// Alembic's offline mode, which a downgrade run online does not meet either)?
+fn no_dialect_test(s: &StmtIf, k: usize, source: &str) -> bool {
+    std::iter::once(Some(s.test.as_ref()))
+        .chain(s.elif_else_clauses.iter().map(|c| c.test.as_ref()))
+        .take(k + 1)
+        .flatten()
+        .all(|t| dialect_test(t, source).is_none() && !offline_only(t, source))
+}
+
+/// `context.is_offline_mode()`, `migration_context.as_sql`, or `not` one of them.
+fn offline_only(test: &Expr, source: &str) -> bool {
+    match test {
+        Expr::UnaryOp(u) if u.op == ruff_python_ast::UnaryOp::Not => {
+            offline_only(&u.operand, source)
+        }
+        Expr::Attribute(a) => a.attr.as_str() == "as_sql",
+        _ => offline_test(test, source).is_some(),
+    }
+}
+
+/// The tests of `if test: return` (or `raise`) statements among `stmts` that are not about
+/// the dialect: what follows them runs only when the test is false.
+fn early_returns<'a>(stmts: &'a [Stmt], source: &str) -> impl Iterator<Item = &'a Expr> {
+    stmts.iter().filter_map(move |s| match s {
+        Stmt::If(i)
+            if i.elif_else_clauses.is_empty()
+                && matches!(i.body.last(), Some(Stmt::Return(_) | Stmt::Raise(_)))
+                && dialect_test(&i.test, source).is_none()
+                && !offline_only(&i.test, source) =>
+        {
+            Some(i.test.as_ref())
+        }
+        _ => None,
+    })
 }
 
 /// The dialects branch `k` of an `if` (0: its body, then each `elif`/`else`) runs on: its own

@@ -8,6 +8,7 @@ use ruff_python_parser::Parsed;
 use ruff_text_size::{Ranged, TextRange};
 
 use super::Item;
+use super::conditions::Guard;
 use super::layout::{MAX_LINE, wrap_at};
 use super::source_map::Index;
 use crate::scanner::model::{Dialects, OpKind, Operation, Origin};
@@ -43,6 +44,8 @@ pub(super) struct Gen<'a> {
     pub helper_modules: HashMap<PathBuf, Option<Parsed<ModModule>>>,
     /// The module's own functions, by name ([`super::helpers`]).
     pub defs: HashMap<&'a str, &'a StmtFunctionDef>,
+    /// While a helper's operation is undone: the call of it in upgrade() and its arguments.
+    pub calling: Option<(TextRange, HashMap<String, String>)>,
 }
 
 /// Builtins generated code may read besides the module's own names.
@@ -69,6 +72,7 @@ impl<'a> Gen<'a> {
             path: String::new(),
             helper_modules: HashMap::new(),
             defs: HashMap::new(),
+            calling: None,
         }
     }
 
@@ -145,33 +149,50 @@ impl<'a> Gen<'a> {
             } else if let Some(call) = self.call_of(op) {
                 if !done_calls.contains(&(op.via, call.range())) {
                     done_calls.push((op.via, call.range()));
+                    self.calling = helper
+                        .as_ref()
+                        .and_then(|h| Some((h.call.range(), h.args.clone()?)));
                     self.undo_call(op, call);
+                    self.calling = None;
                 }
             } else if op.kind != OpKind::Read {
                 let shown = one_line(op.sql.as_deref().unwrap_or(op.kind.as_str()), 100);
                 self.cannot(&shown, "mrt could not locate this call in the source");
             }
-            let mut produced: Vec<Item> = self.items.drain(before..).collect();
-            let mut site = Where::of(self, op);
-            if let Some(h) = &helper {
-                if inverse.is_some() {
-                    // Only the call is written: it runs where the call ran.
-                    site = Where::call(self, h.call.range());
-                    site.shown = Some(one_line(self.text(h.call.range()), 100));
-                } else {
-                    produced = self.substituted(produced, h);
-                }
-            }
-            let produced = self.runnable(op, &site, produced, reversed);
-            let produced = match &helper {
-                Some(h) if inverse.is_none() => self.noting_call(produced, h),
-                _ => produced,
-            };
+            let produced: Vec<Item> = self.items.drain(before..).collect();
+            let produced = self.placed(op, helper.as_ref(), inverse.is_some(), produced, reversed);
             if !produced.is_empty() {
                 groups.push(produced);
             }
         }
         merge_branches(groups.into_iter().rev().flatten())
+    }
+
+    /// What was generated for `op`, placed where it can run ([`Self::runnable`]); for a
+    /// helper's operation, with the caller's arguments and a note of the call in comments.
+    fn placed(
+        &mut self,
+        op: &Operation,
+        helper: Option<&super::helpers::HelperCall<'a>>,
+        inverse: bool,
+        mut produced: Vec<Item>,
+        reversed: usize,
+    ) -> Vec<Item> {
+        let mut site = Where::of(self, op);
+        match helper {
+            Some(h) if inverse => {
+                // Only the call is written: it runs where the call ran.
+                site = Where::call(self, h.call.range());
+                site.shown = Some(one_line(self.text(h.call.range()), 100));
+                self.runnable(op, &site, produced, reversed)
+            }
+            Some(h) => {
+                produced = self.substituted(produced, h);
+                let produced = self.runnable(op, &site, produced, reversed);
+                self.noting_call(produced, h)
+            }
+            None => self.runnable(op, &site, produced, reversed),
+        }
     }
 
     /// The statements generated for `op`; under an `if` on the same dialects when `op` runs
@@ -182,7 +203,7 @@ impl<'a> Gen<'a> {
     fn runnable(
         &mut self,
         op: &Operation,
-        site: &Where,
+        site: &Where<'_>,
         produced: Vec<Item>,
         reversed: usize,
     ) -> Vec<Item> {
@@ -199,11 +220,22 @@ impl<'a> Gen<'a> {
                 "its undo reads {}, which {it} bound inside upgrade() only; bind {them} here too, then:",
                 unbound.join(", ")
             )
-        } else if site.dialects.is_all() {
-            return produced;
-        } else if site.exact == Some(site.dialects) {
+        } else if let Err(test) = self.mirrored(op, &site.guards) {
+            format!(
+                "upgrade() runs it only when {test}, a test mrt cannot mirror (only existence checks on literal names that downgrade() can call are); undo it under the matching test here:"
+            )
+        } else if site.dialects.is_all() || site.exact == Some(site.dialects) {
+            let guard = self.mirrored(op, &site.guards).ok().flatten();
             // The same branch in the downgrade: `if op.get_context().dialect.name == ...:`.
-            return vec![Item::Branch(site.dialects, produced)];
+            let produced = if site.dialects.is_all() {
+                produced
+            } else {
+                vec![Item::Branch(site.dialects, produced)]
+            };
+            return match guard {
+                Some(test) => vec![Item::If(test, produced)],
+                None => produced,
+            };
         } else {
             "upgrade() runs it only on some databases, under conditions mrt cannot restate as an `if` on the dialect; undo it in the same branch here:".to_string()
         };
@@ -362,11 +394,22 @@ impl<'a> Gen<'a> {
         let Expr::Name(n) = a.value.as_ref() else {
             return None;
         };
+        // In a helper given the caller's batch variable (`_rename_index(batch_op=batch_op)`):
+        // the caller's block around the call.
+        let (var, at) = match &self.calling {
+            Some((via, args)) if !call.range().contains_range(*via) => {
+                match args.get(n.id.as_str()) {
+                    Some(var) => (var.as_str(), *via),
+                    None => (n.id.as_str(), call.range()),
+                }
+            }
+            _ => (n.id.as_str(), call.range()),
+        };
         self.index
             .batches
             .iter()
             .enumerate()
-            .filter(|(_, b)| b.var == n.id.as_str() && b.body.contains_range(call.range()))
+            .filter(|(_, b)| b.var == var && b.body.contains_range(at))
             .min_by_key(|(_, b)| b.body.len())
             .map(|(i, _)| i)
     }
@@ -598,55 +641,81 @@ impl<'a> Gen<'a> {
 /// The dialects an undo runs on: the scanner's (`if` branches on the dialect around the
 /// statement and around the helper call it came through), and the same as exactly restated by
 /// the tests on the way to it (`None` when anything else decides whether it runs).
-pub(super) struct Where {
+pub(super) struct Where<'a> {
     pub dialects: Dialects,
     pub exact: Option<Dialects>,
     /// What a comment names as not reversed, when not the operation's own text.
     pub shown: Option<String>,
+    /// The other tests it runs under ([`super::conditions`]).
+    pub guards: Vec<Guard<'a>>,
 }
 
-impl Where {
-    fn of(g: &Gen<'_>, op: &Operation) -> Self {
-        let exact = match op.via {
+impl<'a> Where<'a> {
+    fn of(g: &Gen<'a>, op: &Operation) -> Self {
+        let own = |args: Option<HashMap<String, String>>| -> Vec<Guard<'a>> {
+            g.index
+                .conditions(op.range)
+                .iter()
+                .map(|c| (*c, args.clone()))
+                .collect()
+        };
+        let (exact, guards) = match op.via {
             // A helper's statement: its branches inside the helper and those around the call.
-            Some(via) if g.helper_call(op).is_some() => g
-                .index
-                .dialects(op.range)
-                .zip(g.index.dialects(via))
-                .map(|(a, b)| a.and(b)),
+            Some(via) if let Some(h) = g.helper_call(op) => {
+                let exact = g
+                    .index
+                    .dialects(op.range)
+                    .zip(g.index.dialects(via))
+                    .map(|(a, b)| a.and(b));
+                let mut guards = own(h.args);
+                guards.extend(g.index.conditions(via).iter().map(|c| (*c, None)));
+                (exact, guards)
+            }
             // A helper's helper: the branches of the one in between are not read.
-            Some(_) => None,
-            None => g.index.dialects(op.range),
+            Some(_) => (None, Vec::new()),
+            None => (g.index.dialects(op.range), own(None)),
         };
         Where {
             dialects: op.dialects,
             exact,
             shown: None,
+            guards,
         }
     }
 
     /// Where the call at `range` in upgrade() runs.
-    fn call(g: &Gen<'_>, range: TextRange) -> Self {
+    fn call(g: &Gen<'a>, range: TextRange) -> Self {
         let exact = g.index.dialects(range);
         Where {
             dialects: exact.unwrap_or(Dialects::ALL),
             exact,
             shown: None,
+            guards: g
+                .index
+                .conditions(range)
+                .iter()
+                .map(|c| (*c, None))
+                .collect(),
         }
     }
 }
 
-/// Consecutive branches on the same dialects as one `if`.
+/// Consecutive branches on the same dialects (or under the same test) as one `if`.
 fn merge_branches(items: impl Iterator<Item = Item>) -> Vec<Item> {
     let mut out: Vec<Item> = Vec::new();
     for item in items {
-        if let (Item::Branch(d, inner), Some(Item::Branch(last, body))) = (&item, out.last_mut())
-            && d == last
-        {
-            body.extend(inner.iter().cloned());
-            continue;
+        match (item, out.last_mut()) {
+            (Item::Branch(d, inner), Some(Item::Branch(last, body))) if d == *last => {
+                body.extend(inner);
+            }
+            (Item::If(t, inner), Some(Item::If(last, body))) if t == *last => body.extend(inner),
+            (item, _) => out.push(item),
         }
-        out.push(item);
+    }
+    for item in &mut out {
+        if let Item::Branch(_, body) | Item::If(_, body) = item {
+            *body = merge_branches(std::mem::take(body).into_iter());
+        }
     }
     out
 }
