@@ -12,10 +12,11 @@ Modes:
   random within a rule), and print them as JSON rows to judge;
 - `--warnings` with `--sample`/`--judged`: the same for WARNING findings (verdicts `useful`,
   `noise`, `false`; default judged file bench/judged_warnings_seed1.json);
-- default, and `--judged FILE`: after the table, precision = real / total over the judged
-  findings of bench/judged_sample.json (or FILE) that still fire as errors, the same weighted
-  by each rule's error count (the sample is stratified by rule), the judged-real findings that
-  no longer fire (lost recall), and the error findings that are not judged yet.
+- default, and `--judged FILE [FILE ...]`: after the table, precision = real / total over the
+  judged findings of bench/judged_sample.json (or the FILEs, pooled) that still fire as
+  errors, the same weighted by each rule's error count (the sample is stratified by rule),
+  the judged-real findings that no longer fire (lost recall), the error findings that are
+  not judged yet and, when none is left, the census over every error finding.
 
 A finding is keyed by (project, revision, rule, line of the statement's first token, object):
 the key survives unrelated edits of the message.
@@ -205,8 +206,13 @@ def sample(rows: list[dict[str, Any]], n: int, seed: int, severity: str) -> list
     ]
 
 
-def precision(rows: list[dict[str, Any]], judged_path: Path) -> None:
-    judged = json.loads(judged_path.read_text())
+def precision(rows: list[dict[str, Any]], judged_paths: list[Path]) -> None:
+    # Several files pool their verdicts; a key judged again in a later file takes that verdict.
+    by_key: dict[str, dict[str, Any]] = {}
+    for path in judged_paths:
+        for j in json.loads(path.read_text()):
+            by_key[j["key"]] = j
+    judged = list(by_key.values())
     firing = {key(f) for f in rows if f["severity"] == "error"}
     still = [j for j in judged if j["key"] in firing]
     real = [j for j in still if j["verdict"] == "real"]
@@ -247,6 +253,16 @@ def precision(rows: list[dict[str, Any]], judged_path: Path) -> None:
     for j in false:
         print(f"  still false: {j['key']} ({j['reason']})")
     print(f"error findings not in the judged sample: {len(unjudged)}")
+    if not unjudged:
+        # Every error is judged: the census, each finding counted with its key's verdict
+        # (findings on one statement can share a key).
+        verdicts = Counter(by_key[key(f)]["verdict"] for f in rows if f["severity"] == "error")
+        n = sum(verdicts.values())
+        print(
+            f"census over all {n} error findings: real {verdicts['real']}, true-but-warning "
+            f"{verdicts['true-but-warning']}, false {verdicts['false']}: "
+            f"precision {verdicts['real'] / n:.0%}"
+        )
 
 
 def warning_precision(rows: list[dict[str, Any]], judged_path: Path) -> None:
@@ -300,8 +316,10 @@ def main() -> int:
     parser.add_argument(
         "--judged",
         type=Path,
-        help="judged sample (JSON) to measure precision (default: bench/judged_sample.json, "
-        "or bench/judged_warnings_seed1.json with --warnings)",
+        nargs="+",
+        help="judged samples (JSON) to measure precision, pooled, later files' verdicts first "
+        "(default: bench/judged_sample.json, or bench/judged_warnings_seed1.json with "
+        "--warnings, whose first file is used)",
     )
     parser.add_argument("--sample", type=int, help="draw this many ERROR findings to judge")
     parser.add_argument(
@@ -327,13 +345,13 @@ def main() -> int:
         return 0
     per_rule(rows, times)
     if args.warnings:
-        judged = args.judged or HERE / "judged_warnings_seed1.json"
+        judged = args.judged[0] if args.judged else HERE / "judged_warnings_seed1.json"
         if judged.exists():
             warning_precision(rows, judged)
         return 0
-    judged = args.judged or HERE / "judged_sample.json"
-    if judged.exists():
-        precision(rows, judged)
+    judged_files = args.judged or [HERE / "judged_sample.json"]
+    if all(p.exists() for p in judged_files):
+        precision(rows, judged_files)
     return 0
 
 

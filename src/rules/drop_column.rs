@@ -33,7 +33,12 @@ declare_rule! {
     /// replaced by a copy renamed to its name (the copy-swap of a type change); or `downgrade()`
     /// re-derives the values from other columns of the same rows that the upgrade keeps
     /// (`SET external_trigger = CASE WHEN run_type = 'manual' ...`). A constant fill is no
-    /// restore.
+    /// restore. Nor when a boolean column is kept as membership: the upgrade copies the rows
+    /// with one value into another table, and `downgrade()` re-adds the column with a server
+    /// default and sets the other value on the rows it picks by that table (airflow
+    /// 5a5d66100783 keeps `dataset.is_orphaned` as the rows of `asset_active`). Nor when the
+    /// chain shows the column is generated (`sa.Computed(...)`): the database computes its
+    /// values from the row, so it holds none of its own.
     ///
     /// ## Severity
     /// An error when `downgrade()` adds the column back (or calls code that may): it claims the

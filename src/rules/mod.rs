@@ -8,7 +8,7 @@ use crate::diagnostic::Diagnostic;
 pub use crate::diagnostic::{ALL, Rule};
 use crate::scanner::django_state::{Node, Seen, State, Step, Visit, replay};
 use crate::scanner::graph::Graph;
-use crate::scanner::model::{BodyKind, MigrationAST, OpKind, Operation, same_name};
+use crate::scanner::model::{BodyKind, MigrationAST, OpKind, Operation, Value, same_name};
 use crate::scanner::state::{Event, Replay, sets_not_null};
 
 /// Declares a rule's struct and captures its doc comment as `DOCS`, so `mrt rules CODE`
@@ -562,6 +562,10 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
                     cleared.push((i, Rule::ColumnTypeNarrowed, *range));
                     cleared.push((i, Rule::ColumnTypeChange, *range));
                 }
+                // A generated column's values are computed again from the row.
+                Event::GeneratedDropped { range } => {
+                    cleared.push((i, Rule::DropColumn, *range));
+                }
                 // Re-creating what was already there leaves nothing behind.
                 Event::AlreadyThere { range } if !facts.opaque => {
                     cleared.push((i, Rule::CreateNotReversed, *range));
@@ -789,6 +793,60 @@ pub(crate) fn column_kept(
         || renamed_aside(up, at, table, column)
         || copied_out(up, at, table, column) && restores_column(down, table, column)
         || rederived(up, down, table, column)
+        || restored_from_membership(up, down, at, table, column)
+}
+
+/// Is a two-valued column kept as membership in another table, and set again from it by
+/// `downgrade()`? The upgrade copies the rows with one value into `t2` (`INSERT INTO
+/// asset_active SELECT name, uri FROM dataset WHERE is_orphaned = false`); the downgrade
+/// re-adds the column as a boolean with a server default and sets the rows picked by their
+/// presence (or absence) in `t2` (`UPDATE dataset SET is_orphaned = true WHERE NOT EXISTS
+/// (SELECT 1 FROM asset_active WHERE ...)`, airflow 0038 5a5d66100783). A column of more than
+/// two values is not restored by one such update, and stays reported.
+fn restored_from_membership(
+    up: &[Operation],
+    down: &[Operation],
+    at: usize,
+    table: &str,
+    column: &str,
+) -> bool {
+    let kept_in: Vec<&str> = up[..at.min(up.len())]
+        .iter()
+        .filter(|op| {
+            op.kind == OpKind::Insert
+                && op
+                    .filter_reads
+                    .iter()
+                    .any(|(t, c)| same_name(t, table) && same_name(c, column))
+        })
+        .filter_map(|op| op.table.as_deref())
+        .filter(|t| !same_name(t, table))
+        .collect();
+    if kept_in.is_empty() {
+        return false;
+    }
+    let boolean = |spec: &crate::scanner::model::ColumnSpec| {
+        let name = match &spec.type_ {
+            Some(Value::Call { name, .. } | Value::Name(name)) => name.as_str(),
+            _ => "",
+        };
+        name.eq_ignore_ascii_case("Boolean") && spec.server_default.is_some()
+    };
+    let re_added = down.iter().any(|d| {
+        d.kind == OpKind::AddColumn
+            && d.table.as_deref().is_some_and(|t| same_name(t, table))
+            && d.columns
+                .iter()
+                .any(|c| same_name(&c.name, column) && boolean(c))
+    });
+    re_added
+        && down.iter().any(|d| {
+            d.kind == OpKind::Update
+                && d.writes_column(table, column)
+                && d.filter_reads
+                    .iter()
+                    .any(|(t, _)| kept_in.iter().any(|k| same_name(t, k)))
+        })
 }
 
 /// A migration of a test-suite app: `<test|tests>/<app>/migrations/<file>.py`, e.g.

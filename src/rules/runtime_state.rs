@@ -118,16 +118,7 @@ mod tests {
             .iter()
             .map(|c| ColumnSpec {
                 name: (*c).to_string(),
-                type_: None,
-                nullable: None,
-                primary_key: false,
-                unique: false,
-                server_default: None,
-                has_default: false,
-                fk_ondelete: None,
-                fk_table: None,
-                index: false,
-                range: TextRange::default(),
+                ..ColumnSpec::default()
             })
             .collect();
         op

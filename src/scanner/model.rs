@@ -249,6 +249,9 @@ pub struct ColumnSpec {
     pub fk_table: Option<String>,
     /// `index=True`: an index with a generated name.
     pub index: bool,
+    /// A generated column (`sa.Computed(...)`, `GENERATED ALWAYS AS (...)`): the database
+    /// computes its values from other columns of the row, so it holds no data of its own.
+    pub generated: bool,
     pub range: TextRange,
 }
 

@@ -142,6 +142,7 @@ pub fn column_spec(call: &ExprCall, source: &str) -> Option<ColumnSpec> {
                     .and_then(literal_str)
                     .and_then(|target| target.rsplit_once('.').map(|(t, _)| t.to_string()));
             }
+            Expr::Call(c) if last_name(&c.func) == Some("Computed") => spec.generated = true,
             _ if spec.type_.is_none() => spec.type_ = Some(eval(a)),
             _ => {}
         }

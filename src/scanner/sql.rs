@@ -397,6 +397,10 @@ fn column_spec(def: &ColumnDef, holes: &[String], range: TextRange) -> ColumnSpe
             ColumnOption::Default(expr) => spec.server_default = Some(expr.to_string()),
             ColumnOption::PrimaryKey(_) => spec.primary_key = true,
             ColumnOption::Unique(_) => spec.unique = true,
+            ColumnOption::Generated {
+                generation_expr: Some(_),
+                ..
+            } => spec.generated = true,
             ColumnOption::ForeignKey(fk) => {
                 spec.fk_ondelete = fk.on_delete.map(|a| referential(a).to_string());
                 spec.fk_table = Some(name_of(&fk.foreign_table, holes));
@@ -679,6 +683,15 @@ fn insert_op(
     };
     if let Some(source) = &i.source {
         query_reads(source, holes, &mut op.reads);
+        // `INSERT INTO t2 SELECT ... FROM t WHERE flag = false`: which rows are copied depends
+        // on the columns the WHERE reads (their values are kept as membership in `t2`).
+        if let SetExpr::Select(select) = source.body.as_ref()
+            && let Some(selection) = &select.selection
+        {
+            let mut scope = Vec::new();
+            scope_of(&select.from, holes, &mut scope);
+            expr_reads(&selection.to_string(), &scope, holes, &mut op.filter_reads);
+        }
     }
     op
 }

@@ -31,6 +31,8 @@ pub struct Column {
     /// Source text of the server default; `None` is "none" only when `default_known`.
     pub default: Option<String>,
     pub default_known: bool,
+    /// Computed by the database from other columns (`sa.Computed`): it holds no data.
+    pub generated: bool,
 }
 
 /// Where the current definition of a column was written: the revision (graph index) whose
@@ -684,6 +686,9 @@ pub enum Event {
         created_by: usize,
         from: Vec<(String, String)>,
     },
+    /// The upgrade drops a generated column (`sa.Computed`): the database computed its values
+    /// from other columns of the row, so dropping it loses no data.
+    GeneratedDropped { range: TextRange },
     /// The operation creates an object that already exists (created by an earlier revision).
     Exists {
         phase: Phase,
@@ -850,6 +855,7 @@ fn column_of(spec: &ColumnSpec, in_create: bool) -> Column {
         },
         default: spec.server_default.clone(),
         default_known: true,
+        generated: spec.generated,
     }
 }
 
@@ -1229,6 +1235,15 @@ impl Sim<'_> {
                 let Some(c) = op.column.as_deref() else {
                     return;
                 };
+                let generated = self
+                    .schema
+                    .table(t)
+                    .and_then(|tb| tb.column(c))
+                    .is_some_and(|col| col.generated);
+                if generated {
+                    self.events
+                        .push(Event::GeneratedDropped { range: op.range });
+                }
                 let k = (t.to_string(), c.to_ascii_lowercase());
                 if let Some(v) = self.schema.copied_values.get(&k)
                     && !v.from.is_empty()
