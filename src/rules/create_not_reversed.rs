@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::scanner::model::{same_name, same_opt, MigrationAST, OpKind, Operation};
+use crate::scanner::model::{convention_base, same_name, same_opt, MigrationAST, OpKind, Operation};
 
 use super::Rule;
 
@@ -54,7 +54,14 @@ fn undone(op: &Operation, down: &[Operation]) -> bool {
     if !known {
         return true;
     }
-    let named = |kinds: &[OpKind]| down.iter().any(|d| kinds.contains(&d.kind) && same_opt(d.name.as_ref(), op.name.as_ref()));
+    // The same name, or its full name under a naming convention (`ck_<table>_<name>`).
+    let named = |kinds: &[OpKind]| {
+        down.iter().any(|d| {
+            kinds.contains(&d.kind)
+                && (same_opt(d.name.as_ref(), op.name.as_ref())
+                    || d.name.as_deref().zip(op.table.as_deref()).and_then(|(n, t)| convention_base(n, t)).zip(op.name.as_deref()).is_some_and(|(base, name)| same_name(base, name)))
+        })
+    };
     match op.kind {
         OpKind::CreateTable => drops_table(down, op.table.as_ref()),
         OpKind::AddColumn => {

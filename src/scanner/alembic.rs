@@ -2263,6 +2263,18 @@ impl Walker<'_, '_> {
                     _ => None,
                 };
                 let where_ = where_clauses(call, &sql);
+                // An expression element hangs the index on the columns it names.
+                for (_, text) in elements
+                    .iter()
+                    .flatten()
+                    .filter(|(expression, _)| *expression)
+                {
+                    for c in super::sql::condition_columns(text) {
+                        if !columns.iter().any(|x| x.eq_ignore_ascii_case(&c)) {
+                            columns.push(c);
+                        }
+                    }
+                }
                 op.constraints.push(ConstraintSpec {
                     kind: ConstraintKind::Index,
                     name: op.name.clone(),
@@ -2308,17 +2320,21 @@ impl Walker<'_, '_> {
                     _ => None,
                 };
                 if let Some(ckind) = constraint {
+                    // `create_check_constraint("ck", "t", "x > 0")`: a literal condition.
+                    let condition = (ckind == ConstraintKind::Check)
+                        .then(|| arg(call, pos(2), "condition").and_then(|e| self.sql_value(e)))
+                        .flatten();
                     let columns = if ckind == ConstraintKind::Check {
-                        Vec::new()
+                        // Python values in the condition leave holes; the column names stay.
+                        arg(call, pos(2), "condition")
+                            .and_then(|e| self.resolve_sql(e, &mut Vec::new()))
+                            .map(|text| super::sql::condition_columns(&text))
+                            .unwrap_or_default()
                     } else {
                         arg(call, pos(2), "columns")
                             .map(|c| strings(&python::eval(c)))
                             .unwrap_or_default()
                     };
-                    // `create_check_constraint("ck", "t", "x > 0")`: a literal condition.
-                    let condition = (ckind == ConstraintKind::Check)
-                        .then(|| arg(call, pos(2), "condition").and_then(|e| self.sql_value(e)))
-                        .flatten();
                     op.constraints.push(ConstraintSpec {
                         kind: ckind,
                         name: op.name.clone(),
@@ -2606,6 +2622,8 @@ fn table_constraint(
         }
         ConstraintKind::Check => {
             spec.detail.condition = args.first().and_then(sql);
+            let condition = spec.detail.condition.as_deref().unwrap_or_default();
+            spec.columns = super::sql::condition_columns(condition);
             spec.detail.whole = spec.detail.condition.is_some()
                 && args.len() == 1
                 && only_keywords(call, &["name"]);

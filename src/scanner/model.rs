@@ -693,6 +693,27 @@ pub fn same_name(a: &str, b: &str) -> bool {
         .eq_ignore_ascii_case(b.trim_matches('"'))
 }
 
+/// The name a constraint or index was given, when `full` is that name under SQLAlchemy's
+/// usual naming convention for `table` (`ck_%(table_name)s_%(constraint_name)s`, and the same
+/// with `uq`, `fk`, `ix`, `pk`): `ck_folders_is_hidden` on `folders` → `is_hidden`. With a
+/// convention on the metadata, Alembic names `op.create_check_constraint("is_hidden", "folders",
+/// ...)` so, and a downgrade drops it by that full name (indico does throughout).
+#[must_use]
+pub fn convention_base<'n>(full: &'n str, table: &str) -> Option<&'n str> {
+    let table = table.rsplit('.').next().unwrap_or(table).trim_matches('"');
+    let full = full.trim_matches('"');
+    let (prefix, rest) = full.split_once('_')?;
+    if !["ck", "uq", "fk", "ix", "pk"]
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(prefix))
+    {
+        return None;
+    }
+    let head = rest.get(..table.len())?;
+    let base = rest.get(table.len()..)?.strip_prefix('_')?;
+    (head.eq_ignore_ascii_case(table) && !base.is_empty()).then_some(base)
+}
+
 /// Compare two optional names.
 #[must_use]
 pub fn same_opt(a: Option<&String>, b: Option<&String>) -> bool {

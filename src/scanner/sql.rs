@@ -265,6 +265,52 @@ const NOT_COLUMNS: &[&str] = &[
     "asc", "desc", "using", "interval", "any", "all", "some", "union", "with", "over",
 ];
 
+/// The columns a CHECK condition names (`verbose_name != ''` → `verbose_name`): every word that
+/// is not a function call, a qualifier, a literal or an operator keyword. A column it names being dropped
+/// drops the constraint with it (PostgreSQL, SQLite's table rebuild). A type name after `::`
+/// may slip in; it only matters if a column of that name is dropped.
+#[must_use]
+pub fn condition_columns(condition: &str) -> Vec<String> {
+    const OPERATORS: [Keyword; 16] = [
+        Keyword::AND,
+        Keyword::OR,
+        Keyword::NOT,
+        Keyword::NULL,
+        Keyword::IS,
+        Keyword::TRUE,
+        Keyword::FALSE,
+        Keyword::IN,
+        Keyword::LIKE,
+        Keyword::BETWEEN,
+        Keyword::CASE,
+        Keyword::WHEN,
+        Keyword::THEN,
+        Keyword::ELSE,
+        Keyword::END,
+        Keyword::AS,
+    ];
+    let Ok(tokens) = Tokenizer::new(&GenericDialect {}, condition).tokenize() else {
+        return Vec::new();
+    };
+    let tokens: Vec<&Token> = tokens
+        .iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let Token::Word(w) = t else { continue };
+        // `lower(name)`: a function; `t.name`, `indico.f(...)`: a qualifier.
+        let call = matches!(tokens.get(i + 1), Some(Token::LParen | Token::Period));
+        if call || OPERATORS.contains(&w.keyword) {
+            continue;
+        }
+        if !out.iter().any(|c| c.eq_ignore_ascii_case(&w.value)) {
+            out.push(w.value.clone());
+        }
+    }
+    out
+}
+
 /// The columns an expression (or a sub-select inside it) reads. Names are matched to the
 /// tables in scope by qualifier or alias; an unqualified name may belong to any of them.
 fn expr_reads(text: &str, scope: &Scope, holes: &[String], out: &mut Vec<(String, String)>) {
@@ -464,7 +510,7 @@ fn constraint_spec(constraint: &TableConstraint, holes: &[String]) -> Option<Con
         TableConstraint::Check(c) => ConstraintSpec {
             kind: ConstraintKind::Check,
             name: c.name.as_ref().map(ident),
-            columns: Vec::new(),
+            columns: condition_columns(&c.expr.to_string()),
             ref_table: None,
             detail: KeyDetail {
                 condition: Some(restore(&c.expr.to_string(), holes)),
@@ -776,14 +822,20 @@ fn create_index_op(
     op.constraints.push(ConstraintSpec {
         kind: ConstraintKind::Index,
         name: op.name.clone(),
+        // An expression element hangs the index on the columns it names.
         columns: i
             .columns
             .iter()
-            .filter_map(|c| match &c.column.expr {
-                Expr::Identifier(id) => Some(restore(&id.value, holes)),
-                _ => None,
+            .flat_map(|c| match &c.column.expr {
+                Expr::Identifier(id) => vec![restore(&id.value, holes)],
+                e => condition_columns(&restore(&e.to_string(), holes)),
             })
-            .collect(),
+            .fold(Vec::new(), |mut all: Vec<String>, c| {
+                if !all.iter().any(|x| x.eq_ignore_ascii_case(&c)) {
+                    all.push(c);
+                }
+                all
+            }),
         ref_table: None,
         detail: KeyDetail {
             unique: i.unique,

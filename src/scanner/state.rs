@@ -18,7 +18,7 @@ use ruff_text_size::TextRange;
 use super::graph::Graph;
 use super::model::{
     BodyKind, ColumnSpec, ConstraintKind, ConstraintSpec, Function, KeyDetail, MigrationAST,
-    OpKind, Operation, Value,
+    OpKind, Operation, Value, convention_base,
 };
 
 /// One column of a table.
@@ -108,11 +108,15 @@ impl Table {
 
     #[must_use]
     pub fn object(&self, name: &str) -> Option<&Object> {
-        self.objects.iter().find(|o| {
-            o.name
-                .as_deref()
-                .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        })
+        let named = |name: &str| {
+            self.objects.iter().find(|o| {
+                o.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            })
+        };
+        // `ck_folders_is_hidden` is `is_hidden` under a naming convention.
+        named(name).or_else(|| convention_base(name, &self.name).and_then(named))
     }
 
     /// Foreign keys known to point at `target` (self references excluded).
@@ -2029,6 +2033,12 @@ impl Sim<'_> {
             // Its rows stay unique on these columns after the drop.
             self.unique_rows.push((key(&table_name), o.columns.clone()));
         }
+        // The name it was created under (a naming convention's full name finds it too).
+        let table = self.schema.table(&table_name).expect("present");
+        let name = table
+            .object(&name)
+            .and_then(|o| o.name.clone())
+            .unwrap_or(name);
         let guarded = op.guarded || op.if_exists;
         let table = self.schema.table_mut(&table_name).expect("present");
         if guarded {
