@@ -12,7 +12,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use super::model::{
     BodyKind, ConstraintKind, ConstraintSpec, DialectHint, Dialects, Function, KeyDetail, OpKind,
-    Operation, Origin, Parents, Value,
+    Operation, Origin, Parents, Value, in_schema,
 };
 use super::models;
 use super::project_modules;
@@ -744,6 +744,8 @@ impl Walker<'_, '_> {
                 if self.is_op_call(call, "batch_alter_table")
                     && let Some(table) = arg(call, Some(0), "table_name").and_then(|t| self.name(t))
                 {
+                    let schema = arg(call, None, "schema").and_then(literal_str);
+                    let table = in_schema(table, schema.as_deref());
                     self.batches.push((var.id.as_str().to_string(), table));
                     pushed += 1;
                     continue;
@@ -1847,7 +1849,11 @@ impl Walker<'_, '_> {
         from_op: bool,
     ) -> bool {
         let mut holes = Vec::new();
-        let resolved = self.resolve_sql(sql_expr, &mut holes);
+        let mut resolved = self.resolve_sql(sql_expr, &mut holes);
+        // `conn.execute("... %s ...", (a, b))`: the driver fills the `%s`.
+        if call.arguments.args.len() > 1 {
+            resolved = resolved.map(|text| sql::driver_params(&text, &mut holes));
+        }
         let mut exec = Operation::new(OpKind::Execute, Origin::Op, range);
         exec.kwargs = kwargs(call, self.module.source);
         match resolved {
@@ -2227,6 +2233,32 @@ impl Walker<'_, '_> {
             }
             _ => {
                 op.name = Some(method.to_string());
+            }
+        }
+        // `schema="users"`: the table is `users.<table>` (indico keeps same-named tables in
+        // several schemas). A batch's table was qualified where the batch began.
+        if batch.is_none() {
+            let own = if kind == OpKind::CreateForeignKey {
+                "source_schema"
+            } else {
+                "schema"
+            };
+            let schema = op
+                .kwarg_value(own)
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            op.table = op.table.take().map(|t| in_schema(t, schema.as_deref()));
+            if kind == OpKind::RenameTable {
+                op.new_name = op.new_name.take().map(|t| in_schema(t, schema.as_deref()));
+            }
+        }
+        let referent = op
+            .kwarg_value("referent_schema")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if let Some(referent) = referent {
+            for c in &mut op.constraints {
+                c.ref_table = c.ref_table.take().map(|t| in_schema(t, Some(&referent)));
             }
         }
         self.ops.push(op);

@@ -686,11 +686,32 @@ pub fn display_name(name: &str) -> String {
     }
 }
 
-/// Case-insensitive name equality, ignoring surrounding quotes.
+/// Case-insensitive name equality, ignoring surrounding quotes. A name qualified by its schema
+/// (`users.tokens`) is the unqualified one (`tokens`), which the search path finds; two
+/// different schemas' tables are not the same (`users.tokens`, `oauth.tokens`).
 #[must_use]
 pub fn same_name(a: &str, b: &str) -> bool {
-    a.trim_matches('"')
-        .eq_ignore_ascii_case(b.trim_matches('"'))
+    let (a, b) = (a.trim_matches('"'), b.trim_matches('"'));
+    if a.eq_ignore_ascii_case(b) {
+        return true;
+    }
+    match (a.rsplit_once('.'), b.rsplit_once('.')) {
+        (Some((_, base)), None) => base.trim_matches('"').eq_ignore_ascii_case(b),
+        (None, Some((_, base))) => base.trim_matches('"').eq_ignore_ascii_case(a),
+        _ => false,
+    }
+}
+
+/// `table` in `schema` (`schema=` of an `op.*` call): `users.tokens`. PostgreSQL's default
+/// schema, a name already qualified, or no schema leave it as it is.
+#[must_use]
+pub fn in_schema(table: String, schema: Option<&str>) -> String {
+    match schema {
+        Some(s) if !s.is_empty() && !s.eq_ignore_ascii_case("public") && !table.contains('.') => {
+            format!("{s}.{table}")
+        }
+        _ => table,
+    }
 }
 
 /// The name a constraint or index was given, when `full` is that name under SQLAlchemy's

@@ -26,6 +26,37 @@ pub fn hole(index: usize) -> String {
     format!("mrt_hole_{index}_")
 }
 
+/// SQL handed to the driver with parameters in its own style (`conn.execute("... VALUES (%s,
+/// %s)", (a, b))`, psycopg2's and PyMySQL's `format` and `pyformat` styles): each `%s` or
+/// `%(name)s` becomes a hole, as an f-string's `{...}` does, and `%%` is a literal `%` (the
+/// driver reads the whole text so, quoted parts too).
+#[must_use]
+pub fn driver_params(text: &str, holes: &mut Vec<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(after) = tail.strip_prefix("%%") {
+            out.push('%');
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("%s") {
+            out.push_str(&hole(holes.len()));
+            holes.push("%s".to_string());
+            rest = after;
+        } else if let Some(end) = tail.strip_prefix("%(").and_then(|t| t.find(")s")) {
+            out.push_str(&hole(holes.len()));
+            holes.push(tail[..end + 4].to_string());
+            rest = &tail[end + 4..];
+        } else {
+            out.push('%');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Put the `{...}` source text back into a name for messages.
 #[must_use]
 pub fn restore(text: &str, holes: &[String]) -> String {
@@ -223,15 +254,19 @@ fn by_keywords(tokens: &[Token], holes: &[String], range: TextRange) -> Option<O
 }
 
 fn name_of(name: &ObjectName, holes: &[String]) -> String {
-    // The last part: `public.users` → `users`, as Alembic calls name tables.
-    let last = name
-        .0
-        .last()
-        .map_or_else(String::new, |p| match p.as_ident() {
-            Some(ident) => ident.value.clone(),
-            None => p.to_string(),
-        });
-    restore(&last, holes)
+    let part = |p: &sqlparser::ast::ObjectNamePart| match p.as_ident() {
+        Some(ident) => ident.value.clone(),
+        None => p.to_string(),
+    };
+    // The name with its schema, as `op.*(..., schema="users")` gives it (`users.tokens`);
+    // PostgreSQL's default schema is left out (`public.users` → `users`), as is a catalog.
+    let mut parts = name.0.iter().rev();
+    let last = parts.next().map_or_else(String::new, part);
+    let table = match parts.next().map(part) {
+        Some(schema) => super::model::in_schema(last, Some(&schema)),
+        None => last,
+    };
+    restore(&table, holes)
 }
 
 fn table_of(t: &TableWithJoins, holes: &[String]) -> Option<String> {
@@ -1206,6 +1241,21 @@ mod tests {
         let (ops, err) = analyse(&sql, &holes, DialectHint::Unknown, TextRange::default());
         assert!(err.is_none());
         assert_eq!(ops[0].table.as_deref(), Some("{table}"));
+    }
+
+    #[test]
+    fn driver_parameters_are_holes() {
+        let mut holes = Vec::new();
+        let sql = driver_params(
+            "UPDATE t SET a = %s, b = %(b)s WHERE c LIKE 'x%%' AND id = %s",
+            &mut holes,
+        );
+        assert_eq!(holes, ["%s", "%(b)s", "%s"]);
+        assert!(sql.ends_with(&format!("LIKE 'x%' AND id = {}", hole(2))));
+        let (ops, err) = analyse(&sql, &holes, DialectHint::Unknown, TextRange::default());
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(ops[0].writes, ["a", "b"]);
+        assert!(ops[0].has_where);
     }
 
     #[test]

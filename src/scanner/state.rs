@@ -199,6 +199,9 @@ pub struct Schema {
     /// computed from other columns (see [`CopiedValues`]). Changed by upgrades only, as
     /// `copied_rows`.
     copied_values: HashMap<(String, String), CopiedValues>,
+    /// Some table was named with its schema (`users.tokens`): names are then looked up with
+    /// and without one (see [`Schema::key_of`]).
+    qualified: bool,
 }
 
 /// A column added empty by an upgrade (`created_by`, a graph index; no server default) whose
@@ -489,17 +492,41 @@ impl Schema {
         holders.next().is_none().then_some(one)
     }
 
+    /// The key `name` is held under: its own, or, when only that one matches, the same table
+    /// named with or without its schema (`users.tokens` / `tokens`; see [`super::model::same_name`]).
+    fn key_of(&self, name: &str) -> String {
+        let k = key(name);
+        if !self.qualified || self.tables.contains_key(&k) {
+            return k;
+        }
+        if let Some((_, base)) = k.rsplit_once('.') {
+            return if self.tables.contains_key(base) {
+                base.to_string()
+            } else {
+                k
+            };
+        }
+        let mut matches = self
+            .tables
+            .keys()
+            .filter(|t| t.rsplit_once('.').is_some_and(|(_, base)| base == k));
+        match (matches.next(), matches.next()) {
+            (Some(one), None) => one.clone(),
+            _ => k,
+        }
+    }
+
     /// The table, when present.
     #[must_use]
     pub fn table(&self, name: &str) -> Option<&Table> {
-        match self.tables.get(&key(name)) {
+        match self.tables.get(&self.key_of(name)) {
             Some(Slot::Present(t)) => Some(t),
             _ => None,
         }
     }
 
     fn table_mut(&mut self, name: &str) -> Option<&mut Table> {
-        let k = key(name);
+        let k = self.key_of(name);
         self.save(Key::Table(k.clone()));
         match self.tables.get_mut(&k) {
             Some(Slot::Present(t)) => Some(t),
@@ -508,7 +535,8 @@ impl Schema {
     }
 
     fn set_table(&mut self, name: &str, slot: Option<Slot<Table>>) {
-        let k = key(name);
+        let k = self.key_of(name);
+        self.qualified |= k.contains('.');
         self.save(Key::Table(k.clone()));
         match slot {
             Some(s) => {
@@ -526,11 +554,20 @@ impl Schema {
     /// Does the table exist here?
     #[must_use]
     pub fn table_exists(&self, name: &str) -> Existence {
-        match self.tables.get(&key(name)) {
+        let k = self.key_of(name);
+        // `roles` with `events.roles` and `categories.roles` present: which one the search
+        // path finds is not known.
+        let twins = self.qualified
+            && !k.contains('.')
+            && self
+                .tables
+                .keys()
+                .any(|t| t.rsplit_once('.').is_some_and(|(_, b)| b == k));
+        match self.tables.get(&k) {
             Some(Slot::Present(t)) if t.sure => Existence::Present,
             Some(Slot::Present(_)) => Existence::Unknown,
             Some(Slot::Gone) => Existence::Absent,
-            None if self.closed => Existence::Absent,
+            None if self.closed && !twins => Existence::Absent,
             None => Existence::Unknown,
         }
     }
