@@ -13,8 +13,9 @@ declare_rule! {
     /// An unrestricted `DELETE` empties the table. Nothing in the migration can bring the rows back.
     ///
     /// Not reported: emptying a table the upgrade created; rows the upgrade copied elsewhere
-    /// first and the downgrade copies back (moved, not lost); a downgrade undoing the upgrade's
-    /// own inserts; a `DELETE` only Alembic's offline mode runs (`if context.is_offline_mode():`
+    /// first and the downgrade copies back (moved, not lost); a downgrade that copies the rows
+    /// back to where the upgrade filled them from, then empties the table; a downgrade undoing
+    /// the upgrade's own inserts; a `DELETE` only Alembic's offline mode runs (`if context.is_offline_mode():`
     /// branches, which emit a SQL script and cannot move data; the online path is what a
     /// rollback runs).
     ///
@@ -69,7 +70,16 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             out.push(message("upgrade", op).with_severity(Severity::Warning));
         }
     }
-    for op in m.downgrade_ops().iter().filter(unrestricted) {
+    let downs = m.downgrade_ops();
+    for (at, op) in downs.iter().enumerate().filter(|(_, op)| unrestricted(op)) {
+        // The downgrade first copies the rows back where the upgrade took them from (indico
+        // a3295d628e3b moves labels from settings into a table, and back): moved, not lost.
+        let moved_back = op.table.as_deref().is_some_and(|t| {
+            super::table_copied_out(downs, at, t) && super::restores_table(m.upgrade_ops(), t)
+        });
+        if moved_back {
+            continue;
+        }
         // Undoing the upgrade's own inserts is what a downgrade is for.
         let inserted = m
             .upgrade_ops()

@@ -32,11 +32,13 @@ declare_rule! {
     /// read and written back in Python) and `downgrade()` copies them back; or the column is
     /// replaced by a copy renamed to its name (the copy-swap of a type change); or `downgrade()`
     /// re-derives the values from other columns of the same rows that the upgrade keeps
-    /// (`SET external_trigger = CASE WHEN run_type = 'manual' ...`). A constant fill is no
-    /// restore. Nor when a boolean column is kept as membership: the upgrade copies the rows
-    /// with one value into another table, and `downgrade()` re-adds the column with a server
-    /// default and sets the other value on the rows it picks by that table (airflow
-    /// 5a5d66100783 keeps `dataset.is_orphaned` as the rows of `asset_active`). Nor when the
+    /// (`SET external_trigger = CASE WHEN run_type = 'manual' ...`, or that CASE split into
+    /// UPDATEs that each set a value on the rows their WHERE picks, the column re-added with a
+    /// server default for the rest). A constant fill of every row is no restore. Nor when a boolean column is kept in other data: the upgrade copies the rows
+    /// with one value into another table, or encodes the value in another column of the row,
+    /// and `downgrade()` re-adds the column with a server default and sets the other value on
+    /// the rows it picks by that data (airflow 5a5d66100783 keeps `dataset.is_orphaned` as the
+    /// rows of `asset_active`; indico ef7a8b2e6737 keeps `registered_only` as `access = 2`). Nor when the
     /// chain shows the column is generated (`sa.Computed(...)`): the database computes its
     /// values from the row, so it holds none of its own.
     ///

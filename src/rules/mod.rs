@@ -796,13 +796,14 @@ pub(crate) fn column_kept(
         || restored_from_membership(up, down, at, table, column)
 }
 
-/// Is a two-valued column kept as membership in another table, and set again from it by
-/// `downgrade()`? The upgrade copies the rows with one value into `t2` (`INSERT INTO
-/// asset_active SELECT name, uri FROM dataset WHERE is_orphaned = false`); the downgrade
-/// re-adds the column as a boolean with a server default and sets the rows picked by their
-/// presence (or absence) in `t2` (`UPDATE dataset SET is_orphaned = true WHERE NOT EXISTS
-/// (SELECT 1 FROM asset_active WHERE ...)`, airflow 0038 5a5d66100783). A column of more than
-/// two values is not restored by one such update, and stays reported.
+/// Is a two-valued column kept in other data, and set again from it by `downgrade()`? The
+/// upgrade copies the rows with one value into `t2` (`INSERT INTO asset_active SELECT name, uri
+/// FROM dataset WHERE is_orphaned = false`, airflow 5a5d66100783), or encodes the value in
+/// another column of the row (`UPDATE menu_entries SET access = 2 WHERE registered_only`,
+/// indico ef7a8b2e6737); the downgrade re-adds the column as a boolean with a server default
+/// and sets the other value on the rows it picks by that data (`... WHERE NOT EXISTS (SELECT 1
+/// FROM asset_active ...)`, `... WHERE access > 1`). A column of more than two values is not
+/// restored by one such update, and stays reported.
 fn restored_from_membership(
     up: &[Operation],
     down: &[Operation],
@@ -810,19 +811,31 @@ fn restored_from_membership(
     table: &str,
     column: &str,
 ) -> bool {
-    let kept_in: Vec<&str> = up[..at.min(up.len())]
-        .iter()
-        .filter(|op| {
-            op.kind == OpKind::Insert
-                && op
-                    .filter_reads
+    // Where the value was kept: another table (its rows), or a column of this one.
+    let mut kept: Vec<(&str, Option<&str>)> = Vec::new();
+    for op in &up[..at.min(up.len())] {
+        let Some(target) = op.table.as_deref() else {
+            continue;
+        };
+        if !op
+            .filter_reads
+            .iter()
+            .any(|(t, c)| same_name(t, table) && same_name(c, column))
+        {
+            continue;
+        }
+        match op.kind {
+            OpKind::Insert if !same_name(target, table) => kept.push((target, None)),
+            OpKind::Update if same_name(target, table) => kept.extend(
+                op.writes
                     .iter()
-                    .any(|(t, c)| same_name(t, table) && same_name(c, column))
-        })
-        .filter_map(|op| op.table.as_deref())
-        .filter(|t| !same_name(t, table))
-        .collect();
-    if kept_in.is_empty() {
+                    .filter(|w| *w != "*" && !same_name(w, column))
+                    .map(|w| (target, Some(w.as_str()))),
+            ),
+            _ => {}
+        }
+    }
+    if kept.is_empty() {
         return false;
     }
     let boolean = |spec: &crate::scanner::model::ColumnSpec| {
@@ -839,13 +852,15 @@ fn restored_from_membership(
                 .iter()
                 .any(|c| same_name(&c.name, column) && boolean(c))
     });
+    let reads_kept = |(t, c): &(String, String)| {
+        kept.iter()
+            .any(|(kt, kc)| same_name(t, kt) && kc.is_none_or(|kc| same_name(c, kc)))
+    };
     re_added
         && down.iter().any(|d| {
             d.kind == OpKind::Update
                 && d.writes_column(table, column)
-                && d.filter_reads
-                    .iter()
-                    .any(|(t, _)| kept_in.iter().any(|k| same_name(t, k)))
+                && d.filter_reads.iter().any(reads_kept)
         })
 }
 
@@ -899,6 +914,13 @@ pub(crate) fn rederived(up: &[Operation], down: &[Operation], table: &str, colum
                 same_name(t, table) && c != "*" && !same_name(c, column) && !dropped(c)
             })
     };
+    let re_added_with_default = down.iter().any(|d| {
+        d.kind == OpKind::AddColumn
+            && d.table.as_deref().is_some_and(|t| same_name(t, table))
+            && d.columns
+                .iter()
+                .any(|c| same_name(&c.name, column) && c.server_default.is_some())
+    });
     down.iter().enumerate().any(|(i, op)| {
         op.writes_column(table, column)
             && (from_kept(&op.reads)
@@ -907,7 +929,11 @@ pub(crate) fn rederived(up: &[Operation], down: &[Operation], table: &str, colum
                 // value follows the row's data; a fill of every row (no WHERE) does not.
                 || op.reads.is_empty()
                     && op.has_where
-                    && down[..i].iter().any(|r| r.kind == OpKind::Read && from_kept(&r.reads)))
+                    && down[..i].iter().any(|r| r.kind == OpKind::Read && from_kept(&r.reads))
+                // A CASE split into statements: the column comes back with a server default
+                // and each UPDATE sets a value on the rows its WHERE picks by other columns
+                // (`SET access = :speakers WHERE speakers_can_access`, indico e47fc6634291).
+                || op.reads.is_empty() && from_kept(&op.filter_reads) && re_added_with_default)
     })
 }
 

@@ -20,7 +20,9 @@ declare_rule! {
     /// (or already gone) and fails. A table rebuild (create `t_new`, copy, drop `t`, rename)
     /// leaves the same tables and runs again. Also an error when the upgrade rewrites every row
     /// of a table: the rollback reports success while the old values are gone. An upgrade that
-    /// only empties a table is a clean-up (MRT004 names the statement). A warning when the upgrade only alters columns (a type
+    /// only empties a table is a clean-up (MRT004 names the statement), and so is one that only
+    /// rewrites some rows, also through a scratch table it creates and drops again (MRT014 names
+    /// the rewrite). A warning when the upgrade only alters columns (a type
     /// widening, a default), adds enum values, or calls a helper whose statements are not
     /// visible in the file, or when every create is guarded (`if not has_table(...)`, `IF NOT
     /// EXISTS`, a swallowing `try`): the rollback and the next upgrade both run, and the
@@ -51,13 +53,22 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     // A data-only clean-up has no schema to restore: what it deletes or rewrites is reported
     // on its own statement (MRT004, MRT014), and an empty downgrade is the honest reverse.
     // A rewrite of every row stays reported here: nothing else says the rollback keeps it.
+    // A scratch table the upgrade creates and drops again (indico 735dc4e8d2f3 builds a
+    // temporary merge map) leaves no schema to restore either.
+    let scratch = |o: &Operation| {
+        o.table.as_deref().is_some_and(|t| {
+            let on = |x: &Operation, kind| x.kind == kind && x.table.as_deref().is_some_and(|n| same_name(n, t));
+            up.ops.iter().any(|c| on(c, OpKind::CreateTable)) && up.ops.iter().any(|d| on(d, OpKind::DropTable))
+        })
+    };
     let data_only = up.ops.iter().all(|o| {
         o.sql_error.is_none()
-            && match o.kind {
+            && (scratch(o)
+                || match o.kind {
                 OpKind::Update | OpKind::Delete => o.has_where,
                 OpKind::Insert | OpKind::BulkInsert | OpKind::Read | OpKind::Execute => true,
                 _ => false,
-            }
+            })
     });
     if data_only {
         return;
