@@ -2071,11 +2071,8 @@ impl Sim<'_> {
             self.unique_rows.push((key(&table_name), o.columns.clone()));
         }
         // The name it was created under (a naming convention's full name finds it too).
-        let table = self.schema.table(&table_name).expect("present");
-        let name = table
-            .object(&name)
-            .and_then(|o| o.name.clone())
-            .unwrap_or(name);
+        let created = self.schema.table(&table_name).and_then(|t| t.object(&name));
+        let name = created.and_then(|o| o.name.clone()).unwrap_or(name);
         let guarded = op.guarded || op.if_exists;
         let table = self.schema.table_mut(&table_name).expect("present");
         if guarded {
