@@ -799,6 +799,23 @@ pub(crate) fn column_kept(
         || restored_from_membership(up, down, at, table, column)
 }
 
+/// Does `downgrade()` add `table.column` back with a server default (the value of the rows no
+/// UPDATE picks), its definition also passing `also`?
+fn re_added_with_default(
+    down: &[Operation],
+    table: &str,
+    column: &str,
+    also: impl Fn(&crate::scanner::model::ColumnSpec) -> bool,
+) -> bool {
+    down.iter().any(|d| {
+        d.kind == OpKind::AddColumn
+            && d.table.as_deref().is_some_and(|t| same_name(t, table))
+            && d.columns
+                .iter()
+                .any(|c| same_name(&c.name, column) && c.server_default.is_some() && also(c))
+    })
+}
+
 /// Is a two-valued column kept in other data, and set again from it by `downgrade()`? The
 /// upgrade copies the rows with one value into `t2` (`INSERT INTO asset_active SELECT name, uri
 /// FROM dataset WHERE is_orphaned = false`, airflow 5a5d66100783), or encodes the value in
@@ -841,20 +858,12 @@ fn restored_from_membership(
     if kept.is_empty() {
         return false;
     }
-    let boolean = |spec: &crate::scanner::model::ColumnSpec| {
-        let name = match &spec.type_ {
-            Some(Value::Call { name, .. } | Value::Name(name)) => name.as_str(),
-            _ => "",
-        };
-        name.eq_ignore_ascii_case("Boolean") && spec.server_default.is_some()
-    };
-    let re_added = down.iter().any(|d| {
-        d.kind == OpKind::AddColumn
-            && d.table.as_deref().is_some_and(|t| same_name(t, table))
-            && d.columns
-                .iter()
-                .any(|c| same_name(&c.name, column) && boolean(c))
-    });
+    let re_added = re_added_with_default(
+        down,
+        table,
+        column,
+        |spec| matches!(&spec.type_, Some(Value::Call { name, .. } | Value::Name(name)) if name.eq_ignore_ascii_case("Boolean")),
+    );
     let reads_kept = |(t, c): &(String, String)| {
         kept.iter()
             .any(|(kt, kc)| same_name(t, kt) && kc.is_none_or(|kc| same_name(c, kc)))
@@ -917,13 +926,7 @@ pub(crate) fn rederived(up: &[Operation], down: &[Operation], table: &str, colum
                 same_name(t, table) && c != "*" && !same_name(c, column) && !dropped(c)
             })
     };
-    let re_added_with_default = down.iter().any(|d| {
-        d.kind == OpKind::AddColumn
-            && d.table.as_deref().is_some_and(|t| same_name(t, table))
-            && d.columns
-                .iter()
-                .any(|c| same_name(&c.name, column) && c.server_default.is_some())
-    });
+    let re_added_with_default = re_added_with_default(down, table, column, |_| true);
     down.iter().enumerate().any(|(i, op)| {
         op.writes_column(table, column)
             && (from_kept(&op.reads)
