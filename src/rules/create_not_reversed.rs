@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::scanner::model::{convention_base, same_name, same_opt, MigrationAST, OpKind, Operation};
+use crate::scanner::model::{same_name, same_object_name, same_opt, MigrationAST, OpKind, Operation};
 
 use super::Rule;
 
@@ -58,8 +58,10 @@ fn undone(op: &Operation, down: &[Operation]) -> bool {
     let named = |kinds: &[OpKind]| {
         down.iter().any(|d| {
             kinds.contains(&d.kind)
-                && (same_opt(d.name.as_ref(), op.name.as_ref())
-                    || d.name.as_deref().zip(op.table.as_deref()).and_then(|(n, t)| convention_base(n, t)).zip(op.name.as_deref()).is_some_and(|(base, name)| same_name(base, name)))
+                && match (op.name.as_deref(), d.name.as_deref(), op.table.as_deref()) {
+                    (Some(created), Some(dropped), Some(table)) => same_object_name(created, dropped, table),
+                    _ => same_opt(d.name.as_ref(), op.name.as_ref()),
+                }
         })
     };
     match op.kind {

@@ -2352,16 +2352,21 @@ impl Walker<'_, '_> {
                     _ => None,
                 };
                 if let Some(ckind) = constraint {
-                    // `create_check_constraint("ck", "t", "x > 0")`: a literal condition.
-                    let condition = (ckind == ConstraintKind::Check)
-                        .then(|| arg(call, pos(2), "condition").and_then(|e| self.sql_value(e)))
+                    // `create_check_constraint("ck", "t", "x > 0")`: the condition, read once.
+                    // Python values in it leave holes: its column names stay, but it is only
+                    // the literal condition when there are none.
+                    let mut holes = Vec::new();
+                    let text = (ckind == ConstraintKind::Check)
+                        .then(|| {
+                            arg(call, pos(2), "condition")
+                                .and_then(|e| self.resolve_sql(e, &mut holes))
+                        })
                         .flatten();
-                    let columns = if ckind == ConstraintKind::Check {
-                        // Python values in the condition leave holes; the column names stay.
-                        arg(call, pos(2), "condition")
-                            .and_then(|e| self.resolve_sql(e, &mut Vec::new()))
-                            .map(|text| super::sql::condition_columns(&text))
-                            .unwrap_or_default()
+                    let condition = text.clone().filter(|_| holes.is_empty());
+                    let columns = if let Some(text) = &text {
+                        super::sql::condition_columns(text)
+                    } else if ckind == ConstraintKind::Check {
+                        Vec::new()
                     } else {
                         arg(call, pos(2), "columns")
                             .map(|c| strings(&python::eval(c)))

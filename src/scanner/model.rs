@@ -735,6 +735,14 @@ pub fn convention_base<'n>(full: &'n str, table: &str) -> Option<&'n str> {
     (head.eq_ignore_ascii_case(table) && !base.is_empty()).then_some(base)
 }
 
+/// Is `dropped` the name `created` was given on `table`: the same name, or its full name under
+/// a naming convention (see [`convention_base`])?
+#[must_use]
+pub fn same_object_name(created: &str, dropped: &str, table: &str) -> bool {
+    same_name(created, dropped)
+        || convention_base(dropped, table).is_some_and(|base| same_name(base, created))
+}
+
 /// Compare two optional names.
 #[must_use]
 pub fn same_opt(a: Option<&String>, b: Option<&String>) -> bool {

@@ -506,14 +506,21 @@ impl Schema {
                 k
             };
         }
-        let mut matches = self
-            .tables
+        let only = {
+            let mut matches = self.in_some_schema(&k);
+            match (matches.next(), matches.next()) {
+                (Some(one), None) => Some(one.clone()),
+                _ => None,
+            }
+        };
+        only.unwrap_or(k)
+    }
+
+    /// The keys of the tables named `base` in some schema (`events.roles` for `roles`).
+    fn in_some_schema<'s>(&'s self, base: &'s str) -> impl Iterator<Item = &'s String> + 's {
+        self.tables
             .keys()
-            .filter(|t| t.rsplit_once('.').is_some_and(|(_, base)| base == k));
-        match (matches.next(), matches.next()) {
-            (Some(one), None) => one.clone(),
-            _ => k,
-        }
+            .filter(move |t| t.rsplit_once('.').is_some_and(|(_, b)| b == base))
     }
 
     /// The table, when present.
@@ -557,17 +564,13 @@ impl Schema {
         let k = self.key_of(name);
         // `roles` with `events.roles` and `categories.roles` present: which one the search
         // path finds is not known.
-        let twins = self.qualified
-            && !k.contains('.')
-            && self
-                .tables
-                .keys()
-                .any(|t| t.rsplit_once('.').is_some_and(|(_, b)| b == k));
+        let twins =
+            || self.qualified && !k.contains('.') && self.in_some_schema(&k).next().is_some();
         match self.tables.get(&k) {
             Some(Slot::Present(t)) if t.sure => Existence::Present,
             Some(Slot::Present(_)) => Existence::Unknown,
             Some(Slot::Gone) => Existence::Absent,
-            None if self.closed && !twins => Existence::Absent,
+            None if self.closed && !twins() => Existence::Absent,
             None => Existence::Unknown,
         }
     }
