@@ -471,7 +471,6 @@ impl PyEngine {
         }
         let matching_rows: HashMap<String, seeder::MatchingRows> = matching
             .iter()
-            .filter(|w| !custom_rows.contains_key(&w.inner.table))
             .map(|w| (w.inner.table.clone(), w.inner.matching.clone()))
             .collect();
         let s = schema.inner.clone();

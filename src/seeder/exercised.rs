@@ -83,7 +83,9 @@ pub fn unmatched_writes(
     let mut order: Vec<UnmatchedWrite> = Vec::new();
     let mut matched: Vec<String> = Vec::new();
     for run in executed {
-        let Some((verb, table)) = write_target(&run.statement) else {
+        // The statement with its drivers' markers made readable, once for what reads it.
+        let text = plain_placeholders(&run.statement);
+        let Some((verb, table)) = write_target(&text) else {
             continue;
         };
         if ignore.iter().any(|t| t.eq_ignore_ascii_case(&table)) {
@@ -103,11 +105,7 @@ pub fn unmatched_writes(
                 order.push(UnmatchedWrite {
                     table,
                     verb,
-                    statement: run
-                        .statement
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" "),
+                    statement: super::one_line(&run.statement),
                     matching: Vec::new(),
                     why: rows.as_ref().err().map(|r| {
                         format!("no row it matches could be made from the statement: {r}")
@@ -119,7 +117,7 @@ pub fn unmatched_writes(
         };
         let write = &mut order[at];
         let Ok(rows) = rows else {
-            for read in tables_read(&plain_placeholders(&run.statement), &write.table) {
+            for read in tables_read(&text, &write.table) {
                 if !write.reads.contains(&read) {
                     write.reads.push(read);
                 }
@@ -151,18 +149,18 @@ fn both(seen: &'static str, verb: &'static str) -> &'static str {
     }
 }
 
-/// The verb and table of one UPDATE or DELETE statement (a data-modifying CTE included);
-/// None for anything else, or for a statement that writes several tables.
-fn write_target(statement: &str) -> Option<(&'static str, String)> {
-    let head = statement.trim_start().get(..6)?.to_ascii_uppercase();
+/// The verb and table of one UPDATE or DELETE statement (a data-modifying CTE included),
+/// its markers already made plain; None for anything else, or for a statement that writes
+/// several tables.
+fn write_target(text: &str) -> Option<(&'static str, String)> {
+    let head = text.trim_start().get(..6)?.to_ascii_uppercase();
     if !matches!(head.as_str(), "UPDATE" | "DELETE") && !head.starts_with("WITH") {
         return None;
     }
-    let text = plain_placeholders(statement);
     if head.starts_with("WITH") {
-        return cte_write_target(&text);
+        return cte_write_target(text);
     }
-    let (ops, _) = sql::analyse(&text, &[], DialectHint::Unknown, TextRange::default());
+    let (ops, _) = sql::analyse(text, &[], DialectHint::Unknown, TextRange::default());
     let mut writes = ops.iter().filter_map(|op| match op.kind {
         OpKind::Update => Some(("UPDATE", op.table.clone()?)),
         OpKind::Delete => Some(("DELETE", op.table.clone()?)),

@@ -198,10 +198,11 @@ fn pinned_rows(
     };
     let mut rows = Vec::new();
     let mut first_reason = None;
+    let backend = conn.backend();
+    let kind_of = |c: &Column, r: &ValueRule| kind_for(plan.schema, backend, c, Some(r));
+    let model = pinned::checks_of(conn, table);
     for values in wanted {
-        let backend = conn.backend();
-        let kind_of = |c: &Column, r: &ValueRule| kind_for(plan.schema, backend, c, Some(r));
-        match pinned::fit(conn, table, values, &kind_of)? {
+        match pinned::fit(conn, table, &model, values, &kind_of)? {
             Ok(row) => rows.push(row),
             Err(why) => {
                 first_reason.get_or_insert(why);
@@ -415,7 +416,7 @@ fn starved_by(
     Ok(None)
 }
 
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

@@ -12,20 +12,27 @@ use crate::dialects::{Dialect, Lit};
 use crate::error::Result;
 use crate::snapshot::schema::{Column, Table};
 
+/// The model of `table`'s CHECK rules that [`fit`] checks values against: built once per
+/// table, however many rows are fitted.
+#[must_use]
+pub fn checks_of(conn: &dyn Dialect, table: &Table) -> Model {
+    let checks: Vec<&str> = table.checks.iter().map(String::as_str).collect();
+    super::checks::model(conn.backend(), &checks, &[])
+}
+
 /// `values` as the columns of `table` hold them, or why they cannot be one row of it.
-/// `kind_of` is the seeder's kind of a column's values under its CHECK rule.
+/// `model` is [`checks_of`] the table; `kind_of` is the seeder's kind of a column's values
+/// under its CHECK rule.
 ///
 /// # Errors
 /// Only the database's (reading a referenced table); a value that does not fit is `Ok(Err)`.
 pub fn fit(
     conn: &mut dyn Dialect,
     table: &Table,
+    model: &Model,
     values: &[(String, Lit)],
     kind_of: &dyn Fn(&Column, &ValueRule) -> Kind,
 ) -> Result<std::result::Result<BTreeMap<String, Lit>, String>> {
-    let backend = conn.backend();
-    let checks: Vec<&str> = table.checks.iter().map(String::as_str).collect();
-    let model: Model = super::checks::model(backend, &checks, &[]);
     let mut row = BTreeMap::new();
     for (name, value) in values {
         let Some(col) = table
