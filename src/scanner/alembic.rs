@@ -463,8 +463,10 @@ thread_local! {
 fn helper_module(project: &Arc<project_modules::Module>) -> Option<&'static Module<'static>> {
     HELPER_MODULES.with(|cache| {
         let mut cache = cache.borrow_mut();
+        // The same text, even when the shared cache parsed it again after a clear: the
+        // module read from it is still the one to use (no second copy is leaked).
         if let Some((known, module)) = cache.get(&project.path)
-            && Arc::ptr_eq(known, project)
+            && (Arc::ptr_eq(known, project) || known.source == project.source)
         {
             return Some(*module);
         }

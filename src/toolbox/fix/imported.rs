@@ -9,13 +9,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use ruff_python_ast::{Expr, ExprCall, PySourceType, Stmt, StmtFunctionDef};
+use ruff_python_ast::{Expr, ExprCall, Stmt, StmtFunctionDef};
 use ruff_text_size::Ranged;
 
 use super::undo::Gen;
 use crate::scanner::model::Operation;
 use crate::scanner::models::module_file;
-use crate::scanner::project_modules::{Calls, Functions};
+use crate::scanner::project_modules::{self, Calls, Functions};
 
 impl Gen<'_> {
     /// Undo `name(...)`, a function imported from the project, as the one `op.*` call it
@@ -39,19 +39,11 @@ impl Gen<'_> {
         let Some(file) = module_file(dir, module) else {
             return false;
         };
-        // Read and parse each helper module once per file, however many calls it serves.
-        self.helper_modules
-            .entry(file.clone())
-            .or_insert_with_key(|file| {
-                let text = std::fs::read_to_string(file).ok()?;
-                let parsed =
-                    ruff_python_parser::parse_unchecked_source(&text, PySourceType::Python);
-                parsed.errors().is_empty().then_some(parsed)
-            });
-        let Some(parsed) = self.helper_modules.get(&file).and_then(Option::as_ref) else {
+        // Read and parsed once per process, as the scan that came before already did.
+        let Some(helpers) = project_modules::cached(&file) else {
             return false;
         };
-        let body = &parsed.syntax().body;
+        let body = helpers.body();
         let Some((method, args)) = forwarded(body, original).and_then(|f| f.with(self, call))
         else {
             return false;

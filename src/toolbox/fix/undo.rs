@@ -1,10 +1,8 @@
 //! One upgrade operation undone: the call found back in the source, its argument text reused.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 
-use ruff_python_ast::{Expr, ExprCall, ModModule, StmtFunctionDef};
-use ruff_python_parser::Parsed;
+use ruff_python_ast::{Expr, ExprCall, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::Item;
@@ -39,9 +37,6 @@ pub(super) struct Gen<'a> {
     pub imports: HashMap<String, (String, String)>,
     /// The file's path, to find the project's modules from.
     pub path: String,
-    /// The project modules read for imported helpers, each parsed once (None: unreadable or
-    /// not valid Python).
-    pub helper_modules: HashMap<PathBuf, Option<Parsed<ModModule>>>,
     /// The module's own functions, by name ([`super::helpers`]).
     pub defs: HashMap<&'a str, &'a StmtFunctionDef>,
     /// While a helper's operation is undone: the call of it in upgrade() and its arguments.
@@ -70,7 +65,6 @@ impl<'a> Gen<'a> {
             bound: HashSet::new(),
             imports: HashMap::new(),
             path: String::new(),
-            helper_modules: HashMap::new(),
             defs: HashMap::new(),
             calling: None,
         }
