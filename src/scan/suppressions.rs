@@ -72,16 +72,25 @@ fn file_findings(
             fix,
         });
     };
+    let losses = folded_losses(scan, settings, suppressions, &lines, &mut usage);
     for d in &scan.diagnostics {
-        if !settings.enabled(d.rule) {
+        if !settings.enabled(d.rule)
+            || losses.is_some() && rules::downgrade_raises::FOLDED.contains(&d.rule)
+        {
             continue;
         }
         let (first, last) = lines.line_span(d.range);
         if !usage.silence(suppressions, first, last, d.rule) {
+            let message = match &losses {
+                Some(losses) if d.rule == Rule::DowngradeRaises => {
+                    rules::downgrade_raises::with_losses(&d.message, losses)
+                }
+                _ => d.message.clone(),
+            };
             emit(
                 d.rule,
                 d.severity,
-                d.message.clone(),
+                message,
                 d.fix.clone(),
                 d.range,
                 &mut out,
@@ -106,6 +115,42 @@ fn file_findings(
     }
     out.sort_by_key(|f| (f.line, f.column, f.rule));
     out
+}
+
+/// A revision whose downgrade raises claims no rollback: what its upgrade destroys is named in
+/// its one DowngradeRaises finding, not statement by statement. The losses of the enabled,
+/// unsilenced folded findings (a silenced one still counts its suppression as used); `None`
+/// when the revision's downgrade does not raise.
+fn folded_losses<'a>(
+    scan: &'a FileScan,
+    settings: &Settings,
+    suppressions: &[Suppression],
+    lines: &Lines,
+    usage: &mut Usage,
+) -> Option<Vec<&'a str>> {
+    if !scan
+        .migration
+        .as_ref()
+        .is_some_and(rules::downgrade_raises::irreversible)
+    {
+        return None;
+    }
+    let mut losses = Vec::new();
+    for d in &scan.diagnostics {
+        if !settings.enabled(d.rule) || !rules::downgrade_raises::FOLDED.contains(&d.rule) {
+            continue;
+        }
+        let (first, last) = lines.line_span(d.range);
+        if usage.silence(suppressions, first, last, d.rule) {
+            continue;
+        }
+        if let Some(loss) = rules::downgrade_raises::loss_of(d.rule, &d.message)
+            && !losses.contains(&loss)
+        {
+            losses.push(loss);
+        }
+    }
+    Some(losses)
 }
 
 /// Which suppression comments of a file silenced something.
