@@ -858,12 +858,7 @@ fn restored_from_membership(
     if kept.is_empty() {
         return false;
     }
-    let re_added = re_added_with_default(
-        down,
-        table,
-        column,
-        |spec| matches!(&spec.type_, Some(Value::Call { name, .. } | Value::Name(name)) if name.eq_ignore_ascii_case("Boolean")),
-    );
+    let re_added = re_added_with_default(down, table, column, is_boolean);
     let reads_kept = |(t, c): &(String, String)| {
         kept.iter()
             .any(|(kt, kc)| same_name(t, kt) && kc.is_none_or(|kc| same_name(c, kc)))
@@ -927,6 +922,15 @@ pub(crate) fn rederived(up: &[Operation], down: &[Operation], table: &str, colum
             })
     };
     let re_added_with_default = re_added_with_default(down, table, column, |_| true);
+    let split_case = |op: &Operation| {
+        op.writes_column(table, column) && op.reads.is_empty() && from_kept(&op.filter_reads)
+    };
+    // A boolean re-added nullable, with TRUE and FALSE each set back by an UPDATE that picks
+    // its rows by other columns: NULL, the fill, is the only value left, and it is the third
+    // (`SET is_approved = TRUE WHERE status = 'approved'`, `... FALSE WHERE status =
+    // 'declined'`, warehouse e1b0e2c4a1e6).
+    let boolean_split = re_added_nullable_boolean(down, table, column)
+        && down.iter().filter(|op| split_case(op)).count() >= 2;
     down.iter().enumerate().any(|(i, op)| {
         op.writes_column(table, column)
             && (from_kept(&op.reads)
@@ -939,8 +943,27 @@ pub(crate) fn rederived(up: &[Operation], down: &[Operation], table: &str, colum
                 // A CASE split into statements: the column comes back with a server default
                 // and each UPDATE sets a value on the rows its WHERE picks by other columns
                 // (`SET access = :speakers WHERE speakers_can_access`, indico e47fc6634291).
-                || op.reads.is_empty() && from_kept(&op.filter_reads) && re_added_with_default)
+                || split_case(op) && (re_added_with_default || boolean_split))
     })
+}
+
+/// Does `downgrade()` add `table.column` back as a nullable boolean without a server default?
+fn re_added_nullable_boolean(down: &[Operation], table: &str, column: &str) -> bool {
+    down.iter().any(|d| {
+        d.kind == OpKind::AddColumn
+            && d.table.as_deref().is_some_and(|t| same_name(t, table))
+            && d.columns.iter().any(|c| {
+                same_name(&c.name, column)
+                    && c.server_default.is_none()
+                    && c.nullable != Some(false)
+                    && is_boolean(c)
+            })
+    })
+}
+
+/// Is the column declared `Boolean` / `BOOLEAN`?
+fn is_boolean(spec: &crate::scanner::model::ColumnSpec) -> bool {
+    matches!(&spec.type_, Some(Value::Call { name, .. } | Value::Name(name)) if name.eq_ignore_ascii_case("Boolean"))
 }
 
 /// Does `downgrade()` put data back into `table.column`: written from data (a copy back, a
