@@ -26,28 +26,52 @@ pub fn hole(index: usize) -> String {
     format!("mrt_hole_{index}_")
 }
 
-/// SQL handed to the driver with parameters in its own style (`conn.execute("... VALUES (%s,
-/// %s)", (a, b))`, psycopg2's and PyMySQL's `format` and `pyformat` styles): each `%s` or
-/// `%(name)s` becomes a hole, as an f-string's `{...}` does, and `%%` is a literal `%` (the
-/// driver reads the whole text so, quoted parts too).
+/// How [`driver_markers`] reads a text handed to the driver with parameters in its own style
+/// (`conn.execute("... VALUES (%s, %s)", (a, b))`, psycopg2's and PyMySQL's `format` and
+/// `pyformat` styles).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum MarkerReading {
+    /// As the driver formats the whole text, quoted parts too: `%%` is a literal `%`, and
+    /// `%(...)s` names anything up to its `)s`.
+    Driver,
+    /// Only the unmistakable markers, `%s` and `%(identifier)s`; every other `%` stays as it is.
+    Unmistakable,
+}
+
+/// `text` with each driver parameter marker (`%s`, `%(name)s`) replaced by what `marker`
+/// makes of it, read as `reading` says.
 #[must_use]
-pub fn driver_params(text: &str, holes: &mut Vec<String>) -> String {
+pub fn driver_markers(
+    text: &str,
+    reading: MarkerReading,
+    mut marker: impl FnMut(&str) -> String,
+) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find('%') {
         out.push_str(&rest[..at]);
         let tail = &rest[at..];
-        if let Some(after) = tail.strip_prefix("%%") {
+        if reading == MarkerReading::Driver
+            && let Some(after) = tail.strip_prefix("%%")
+        {
             out.push('%');
             rest = after;
-        } else if let Some(after) = tail.strip_prefix("%s") {
-            out.push_str(&hole(holes.len()));
-            holes.push("%s".to_string());
-            rest = after;
-        } else if let Some(end) = tail.strip_prefix("%(").and_then(|t| t.find(")s")) {
-            out.push_str(&hole(holes.len()));
-            holes.push(tail[..end + 4].to_string());
-            rest = &tail[end + 4..];
+            continue;
+        }
+        let len = if tail.starts_with("%s") {
+            Some(2)
+        } else {
+            tail.strip_prefix("%(").and_then(|named| {
+                let end = named.find(")s")?;
+                let name = &named[..end];
+                (reading == MarkerReading::Driver
+                    || name.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                .then_some(end + 4)
+            })
+        };
+        if let Some(len) = len {
+            out.push_str(&marker(&tail[..len]));
+            rest = &tail[len..];
         } else {
             out.push('%');
             rest = &tail[1..];
@@ -55,6 +79,16 @@ pub fn driver_params(text: &str, holes: &mut Vec<String>) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The driver's parameter markers in `text` as holes, as an f-string's `{...}` are: each
+/// marker's own text is pushed onto `holes`.
+#[must_use]
+pub fn driver_params(text: &str, holes: &mut Vec<String>) -> String {
+    driver_markers(text, MarkerReading::Driver, |marker| {
+        holes.push(marker.to_string());
+        hole(holes.len() - 1)
+    })
 }
 
 /// Put the `{...}` source text back into a name for messages.
@@ -1256,6 +1290,29 @@ mod tests {
         assert!(err.is_none(), "{err:?}");
         assert_eq!(ops[0].writes, ["a", "b"]);
         assert!(ops[0].has_where);
+    }
+
+    #[test]
+    fn driver_markers_read_the_driver_way_or_only_unmistakable_ones() {
+        let text = "UPDATE t SET a = %(a)s, b = %(b c)s WHERE d LIKE '50%' \
+                    AND e LIKE 'x%%' AND g LIKE '%%s' AND f = %s";
+        let driver = driver_markers(text, MarkerReading::Driver, |_| "?".to_string());
+        assert_eq!(
+            driver,
+            "UPDATE t SET a = ?, b = ? WHERE d LIKE '50%' \
+             AND e LIKE 'x%' AND g LIKE '%s' AND f = ?"
+        );
+        let mut seen = Vec::new();
+        let plain = driver_markers(text, MarkerReading::Unmistakable, |m| {
+            seen.push(m.to_string());
+            "?".to_string()
+        });
+        assert_eq!(
+            plain,
+            "UPDATE t SET a = ?, b = %(b c)s WHERE d LIKE '50%' \
+             AND e LIKE 'x%%' AND g LIKE '%?' AND f = ?"
+        );
+        assert_eq!(seen, ["%(a)s", "%s", "%s"]);
     }
 
     #[test]

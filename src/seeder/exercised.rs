@@ -188,29 +188,9 @@ fn cte_write_target(text: &str) -> Option<(&'static str, String)> {
 
 /// Drivers' parameter markers that SQL parsers do not read (`%(name)s`, `%s`) as `?`.
 fn plain_placeholders(statement: &str) -> String {
-    let mut out = String::with_capacity(statement.len());
-    let mut rest = statement;
-    while let Some(at) = rest.find('%') {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at..];
-        if let Some(named) = tail.strip_prefix("%(")
-            && let Some(end) = named.find(")s")
-            && named[..end]
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '_')
-        {
-            out.push('?');
-            rest = &named[end + 2..];
-        } else if let Some(after) = tail.strip_prefix("%s") {
-            out.push('?');
-            rest = after;
-        } else {
-            out.push('%');
-            rest = &tail[1..];
-        }
-    }
-    out.push_str(rest);
-    out
+    sql::driver_markers(statement, sql::MarkerReading::Unmistakable, |_| {
+        "?".to_string()
+    })
 }
 
 #[cfg(test)]
