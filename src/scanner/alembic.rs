@@ -573,6 +573,13 @@ enum Local {
     Appended(Vec<Local>),
 }
 
+/// One item of a `for` loop the walker unrolls: what its name target (the `String`) holds,
+/// or a literal value bound to its target as an assignment binds it.
+enum LoopItem {
+    Local(String, Local),
+    Value(Value),
+}
+
 /// How many iterations of a `for` loop over a literal are unrolled.
 const MAX_UNROLL: usize = 64;
 /// How deep helper functions may call each other.
@@ -863,45 +870,7 @@ impl Walker<'_, '_> {
     fn for_stmt(&mut self, f: &ruff_python_ast::StmtFor, range: TextRange) {
         // `for row in conn.execute(t.select()):` reads before the body runs.
         self.expr(&f.iter, range);
-        if let (Expr::Name(var), Some((items, maybe))) =
-            (f.target.as_ref(), self.bound_items(&f.iter))
-        {
-            // `for col in columns:` over a helper's `*columns`, or over a list it appended
-            // them to (under conditions: the body may not run for each).
-            let old = self.locals.remove(var.id.as_str());
-            let first = self.ops.len();
-            for item in items {
-                self.locals.insert(var.id.to_string(), item);
-                self.block(&f.body, false);
-            }
-            if maybe {
-                self.guard(first);
-            }
-            match old {
-                Some(l) => self.locals.insert(var.id.to_string(), l),
-                None => self.locals.remove(var.id.as_str()),
-            };
-        } else if let (Expr::Name(var), Some(names)) =
-            (f.target.as_ref(), self.builder_list(&f.iter))
-        {
-            // `for query in [populate_a, populate_b]:` over SQL builders: the body runs once
-            // per builder, `query(...)` being its SQL.
-            let old = self.locals.remove(var.id.as_str());
-            for name in names {
-                self.locals
-                    .insert(var.id.to_string(), Local::Builders(vec![name]));
-                self.block(&f.body, false);
-            }
-            match old {
-                Some(l) => self.locals.insert(var.id.to_string(), l),
-                None => self.locals.remove(var.id.as_str()),
-            };
-        } else if let Some(items) = self.literal_items(&f.iter)
-            && !items.is_empty()
-            && items.len() <= MAX_UNROLL
-        {
-            // `for table in ("a", "b"):` / `for table, col in [("a", "x"), ...]`:
-            // the body runs once per item with the names bound.
+        if let Some((items, maybe)) = self.unrolled_items(f) {
             let saved: Vec<(String, Option<Local>)> = names_in(&f.target)
                 .into_iter()
                 .map(|n| {
@@ -909,9 +878,18 @@ impl Walker<'_, '_> {
                     (n, old)
                 })
                 .collect();
-            for item in &items {
-                self.bind_target(&f.target, item);
+            let first = self.ops.len();
+            for item in items {
+                match item {
+                    LoopItem::Local(name, local) => {
+                        self.locals.insert(name, local);
+                    }
+                    LoopItem::Value(value) => self.bind_target(&f.target, &value),
+                }
                 self.block(&f.body, false);
+            }
+            if maybe {
+                self.guard(first);
             }
             for (n, old) in saved {
                 match old {
@@ -964,6 +942,28 @@ impl Walker<'_, '_> {
         for op in &mut self.ops[first..] {
             op.guarded = true;
         }
+    }
+
+    /// The items of a `for` loop the body runs once per item, and whether the body may not run
+    /// for each (its operations are then guarded): with a plain name as target, a helper's
+    /// `*columns` or a list it appended them to, or a list of SQL builders (`query(...)` being
+    /// each one's SQL); else literal items (`for table, col in [("a", "x"), ...]`).
+    fn unrolled_items(&self, f: &ruff_python_ast::StmtFor) -> Option<(Vec<LoopItem>, bool)> {
+        if let Expr::Name(var) = f.target.as_ref() {
+            let bind = |local| LoopItem::Local(var.id.to_string(), local);
+            if let Some((items, maybe)) = self.bound_items(&f.iter) {
+                return Some((items.into_iter().map(bind).collect(), maybe));
+            }
+            if let Some(names) = self.builder_list(&f.iter) {
+                let builders = names.into_iter().map(|n| Local::Builders(vec![n]));
+                return Some((builders.map(bind).collect(), false));
+            }
+        }
+        let items = self.literal_items(&f.iter)?;
+        if items.is_empty() || items.len() > MAX_UNROLL {
+            return None;
+        }
+        Some((items.into_iter().map(LoopItem::Value).collect(), false))
     }
 
     /// The items of a literal sequence: `("a", "b")`, `[("a", "x"), ...]`, a module-level
