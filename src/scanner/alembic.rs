@@ -1687,7 +1687,7 @@ impl Walker<'_, '_> {
             .ops
             .retain(|o| !(o.kind == OpKind::Read && o.reads.is_empty()));
         if inner.ops.is_empty() {
-            self.inert_call = project_modules::Functions::new(project.body()).changes_nothing(def);
+            self.inert_call = project.changes_nothing(def);
         }
         // The call, not its whole statement (`t = create_table(...)`): where `mrt fix` finds it.
         let range = call.range();

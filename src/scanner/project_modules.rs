@@ -63,6 +63,7 @@ pub struct Module {
     pub path: PathBuf,
     pub source: String,
     parsed: Parsed<ModModule>,
+    functions: Functions,
 }
 
 impl Module {
@@ -109,32 +110,50 @@ fn parse(file: &Path) -> Option<Module> {
     if !parsed.errors().is_empty() {
         return None;
     }
+    let functions = Functions::new(parsed.syntax().body.as_slice());
     Some(Module {
         path: file.to_path_buf(),
         source,
         parsed,
+        functions,
     })
 }
 
-/// A module's functions and the name it binds `alembic.op` to.
-pub struct Functions<'m> {
-    pub defs: HashMap<&'m str, &'m StmtFunctionDef>,
-    pub op: String,
+/// A module's top-level functions by name (the last definition of a name, as Python binds
+/// it; the index into the body) and the name it binds `alembic.op` to, read once per module.
+struct Functions {
+    defs: HashMap<String, usize>,
+    op: String,
 }
 
-impl<'m> Functions<'m> {
-    #[must_use]
-    pub fn new(body: &'m [Stmt]) -> Self {
+impl Functions {
+    fn new(body: &[Stmt]) -> Self {
         Functions {
             defs: body
                 .iter()
-                .filter_map(|s| match s {
-                    Stmt::FunctionDef(f) => Some((f.name.as_str(), f)),
+                .enumerate()
+                .filter_map(|(i, s)| match s {
+                    Stmt::FunctionDef(f) => Some((f.name.to_string(), i)),
                     _ => None,
                 })
                 .collect(),
             op: op_alias(body),
         }
+    }
+}
+
+impl Module {
+    /// The top-level function a call of `name` runs (the last one defined under it).
+    #[must_use]
+    pub fn def(&self, name: &str) -> Option<&StmtFunctionDef> {
+        let at = *self.functions.defs.get(name)?;
+        self.body()[at].as_function_def_stmt()
+    }
+
+    /// The name the module binds `alembic.op` to (default `op`).
+    #[must_use]
+    pub fn op(&self) -> &str {
+        &self.functions.op
     }
 
     /// Does a module function change nothing: no `op.*` call but reads, no `execute`, no
@@ -149,15 +168,14 @@ impl<'m> Functions<'m> {
         if depth > MAX_DEPTH {
             return false;
         }
-        let calls = Calls::of(&def.body, &self.op);
+        let calls = Calls::of(&def.body, self.op());
         let is_parameter = |n: &str| def.parameters.iter().any(|p| p.name().as_str() == n);
         calls.writes.is_empty()
             && !calls.other_writes
             && calls.names.iter().all(|n| {
                 !is_parameter(n)
                     && self
-                        .defs
-                        .get(n.as_str())
+                        .def(n)
                         .is_none_or(|d| d.name != def.name && self.only_reads(d, depth + 1))
             })
     }

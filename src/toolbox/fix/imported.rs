@@ -15,7 +15,7 @@ use ruff_text_size::Ranged;
 use super::undo::Gen;
 use crate::scanner::model::Operation;
 use crate::scanner::models::module_file;
-use crate::scanner::project_modules::{self, Calls, Functions};
+use crate::scanner::project_modules::{self, Calls};
 
 impl Gen<'_> {
     /// Undo `name(...)`, a function imported from the project, as the one `op.*` call it
@@ -43,8 +43,7 @@ impl Gen<'_> {
         let Some(helpers) = project_modules::cached(&file) else {
             return false;
         };
-        let body = helpers.body();
-        let Some((method, args)) = forwarded(body, original).and_then(|f| f.with(self, call))
+        let Some((method, args)) = forwarded(&helpers, original).and_then(|f| f.with(self, call))
         else {
             return false;
         };
@@ -180,10 +179,9 @@ impl Forward<'_> {
 
 /// The function `name` of a module when its only change to the schema is one `op.*` call at
 /// the top of its body (not in a loop or a block), whose arguments are its parameters.
-fn forwarded<'m>(body: &'m [Stmt], name: &str) -> Option<Forward<'m>> {
-    let m = Functions::new(body);
-    let def = *m.defs.get(name)?;
-    let calls = Calls::of(&def.body, &m.op);
+fn forwarded<'m>(m: &'m project_modules::Module, name: &str) -> Option<Forward<'m>> {
+    let def = m.def(name)?;
+    let calls = Calls::of(&def.body, m.op());
     let [write] = calls.writes.as_slice() else {
         return None;
     };
@@ -194,6 +192,6 @@ fn forwarded<'m>(body: &'m [Stmt], name: &str) -> Option<Forward<'m>> {
     let helpers_read = calls
         .names
         .iter()
-        .all(|n| m.defs.get(n.as_str()).is_none_or(|d| m.changes_nothing(d)));
+        .all(|n| m.def(n).is_none_or(|d| m.changes_nothing(d)));
     (top_level && !calls.other_writes && helpers_read).then_some(Forward { def, call: write })
 }
