@@ -234,18 +234,15 @@ impl<'a> Module<'a> {
     /// `from module import name [as bound]`: `op` from alembic, other imports by name.
     fn note_import_from(&mut self, i: &StmtImportFrom) {
         let module = i.module.as_ref().map_or("", |m| m.as_str());
-        for alias in &i.names {
-            let bound = alias
-                .asname
-                .as_ref()
-                .unwrap_or(&alias.name)
-                .as_str()
-                .to_string();
-            if module == "alembic" && alias.name.as_str() == "op" {
-                self.op_names.insert(bound);
-            } else if i.level == 0 && !module.is_empty() {
+        let is_op = |name: &str| module == "alembic" && name == "op";
+        for alias in i.names.iter().filter(|a| is_op(a.name.as_str())) {
+            self.op_names
+                .insert(alias.asname.as_ref().unwrap_or(&alias.name).to_string());
+        }
+        for (bound, module, name) in python::absolute_imports(i) {
+            if !module.is_empty() && !is_op(name) {
                 self.imports
-                    .insert(bound, (module.to_string(), alias.name.to_string()));
+                    .insert(bound, (module.to_string(), name.to_string()));
             }
         }
         self.note_dialect(module);
@@ -670,14 +667,10 @@ impl Walker<'_, '_> {
                 self.guard(first);
             }
             Stmt::Try(t) => self.try_stmt(t, range),
-            Stmt::ImportFrom(i) if i.level == 0 => {
-                let module = i.module.as_ref().map_or("", |m| m.as_str());
-                for alias in &i.names {
-                    let bound = alias.asname.as_ref().unwrap_or(&alias.name).to_string();
-                    self.locals.insert(
-                        bound,
-                        Local::Imported(module.to_string(), alias.name.to_string()),
-                    );
+            Stmt::ImportFrom(i) => {
+                for (bound, module, name) in python::absolute_imports(i) {
+                    let imported = Local::Imported(module.to_string(), name.to_string());
+                    self.locals.insert(bound, imported);
                 }
             }
             Stmt::Match(m) => {

@@ -5,11 +5,28 @@ use std::collections::HashMap;
 
 use ruff_python_ast::{
     Expr, ExprCall, FStringPart, InterpolatedStringElement, Keyword, Number, Operator,
+    StmtImportFrom,
 };
 use ruff_text_size::Ranged;
 
 use super::model::{ColumnSpec, Kwarg, Value};
 use super::sql::hole;
+
+/// What an absolute `from module import name [as alias]` binds, for following the project's
+/// own functions and models: (alias or name, module, name) per name; nothing for a relative
+/// import (`from .utils import f`).
+pub fn absolute_imports(i: &StmtImportFrom) -> impl Iterator<Item = (String, &str, &str)> {
+    let module = i.module.as_ref().map_or("", |m| m.as_str());
+    let names = if i.level == 0 {
+        i.names.as_slice()
+    } else {
+        &[]
+    };
+    names.iter().map(move |a| {
+        let bound = a.asname.as_ref().unwrap_or(&a.name).to_string();
+        (bound, module, a.name.as_str())
+    })
+}
 
 /// The last part of a dotted callee or name: `sa.Column` → `Column`.
 #[must_use]

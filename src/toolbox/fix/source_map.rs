@@ -13,6 +13,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::scanner::alembic::{dialect_test, offline_test};
 use crate::scanner::model::{Dialects, Operation};
+use crate::scanner::python::absolute_imports;
 
 pub(super) struct Batch<'a> {
     pub call: &'a ExprCall,
@@ -323,13 +324,11 @@ pub(super) fn imported_names(body: &[Stmt]) -> HashSet<String> {
 pub(super) fn imported_from(body: &[Stmt]) -> HashMap<String, (String, String)> {
     let mut out = HashMap::new();
     for stmt in body {
-        if let Stmt::ImportFrom(i) = stmt
-            && i.level == 0
-            && let Some(module) = &i.module
-        {
-            for a in &i.names {
-                let bound = a.asname.as_ref().unwrap_or(&a.name).to_string();
-                out.insert(bound, (module.to_string(), a.name.to_string()));
+        if let Stmt::ImportFrom(i) = stmt {
+            for (bound, module, name) in absolute_imports(i) {
+                if !module.is_empty() {
+                    out.insert(bound, (module.to_string(), name.to_string()));
+                }
             }
         }
     }
@@ -403,7 +402,7 @@ pub(super) fn sqlalchemy_alias(body: &[Stmt]) -> Option<String> {
 mod tests {
     use ruff_python_ast::PySourceType;
 
-    use super::imported_names;
+    use super::{imported_from, imported_names};
     use crate::toolbox::chain::root_names;
 
     /// Is every name `expr` starts from bound by an import of `source`?
@@ -432,5 +431,23 @@ mod tests {
             source,
             "sa.Column('a', postgresql.JSONB())"
         ));
+    }
+
+    #[test]
+    fn absolute_from_imports_are_followed_relative_ones_not() {
+        let source = "from shop.utils import create as make, drop\nfrom .local import helper\n\
+                      import shop.other\nfrom alembic import op\n";
+        let module = ruff_python_parser::parse_unchecked_source(source, PySourceType::Python);
+        let mut imports: Vec<_> = imported_from(&module.syntax().body).into_iter().collect();
+        imports.sort();
+        let pair = |m: &str, n: &str| (m.to_string(), n.to_string());
+        assert_eq!(
+            imports,
+            [
+                ("drop".to_string(), pair("shop.utils", "drop")),
+                ("make".to_string(), pair("shop.utils", "create")),
+                ("op".to_string(), pair("alembic", "op")),
+            ]
+        );
     }
 }
