@@ -72,6 +72,14 @@ fn fixed_on_chain_importing(
     new[at + "def downgrade():\n".len()..].to_string()
 }
 
+/// The lines of `body` that are code, not the marked comments `mrt fix` writes, trimmed.
+fn code_lines(body: &str) -> Vec<&str> {
+    body.lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .collect()
+}
+
 #[test]
 fn a_dropped_column_with_a_server_default_comes_back_as_defined() {
     let body = fixed_on_chain(
@@ -160,12 +168,7 @@ fn what_the_state_does_not_know_is_named_not_guessed() {
         ),
         "{body}"
     );
-    let code: Vec<&str> = body
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.starts_with('#'))
-        .collect();
-    assert_eq!(code, ["pass"], "{body}");
+    assert_eq!(code_lines(&body), ["pass"], "{body}");
 }
 
 #[test]
@@ -187,13 +190,7 @@ fn without_its_chain_a_dropped_table_and_index_stay_comments() {
     let src = "import sqlalchemy as sa\nfrom alembic import op\n\nrevision = \"next\"\ndown_revision = \"base\"\n\n\ndef upgrade():\n    op.drop_table(\"model_versions\")\n    op.drop_index(\"ix_model_versions_status\", table_name=\"model_versions\")\n\n\ndef downgrade():\n    pass\n";
     let out = fix_source("nowhere/next.py", src).unwrap().new_source;
     let body = &out[out.rfind("def downgrade():\n").unwrap()..];
-    let code: Vec<&str> = body
-        .lines()
-        .skip(1)
-        .map(str::trim)
-        .filter(|l| !l.starts_with('#'))
-        .collect();
-    assert_eq!(code, ["pass"], "{body}");
+    assert_eq!(code_lines(body), ["def downgrade():", "pass"], "{body}");
     assert!(body.contains("NOT REVERSED: op.drop_index"), "{body}");
 }
 
@@ -315,12 +312,7 @@ fn an_expression_index_stays_a_comment_in_a_file_without_sqlalchemy() {
         "",
         "    op.drop_index(\"ix_mv_lower\", table_name=\"model_versions\")\n",
     );
-    let code: Vec<&str> = body
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.starts_with('#'))
-        .collect();
-    assert_eq!(code, ["pass"], "{body}");
+    assert_eq!(code_lines(&body), ["pass"], "{body}");
     assert!(
         body.contains("NOT REVERSED: op.drop_index(\"ix_mv_lower\""),
         "{body}"
@@ -350,12 +342,7 @@ fn a_table_none_of_whose_columns_this_file_can_write_stays_a_comment() {
     // `create_table("model_versions")` would be a table that never was.
     let body =
         fixed_on_chain_importing("no-sa", None, "", "    op.drop_table(\"model_versions\")\n");
-    let code: Vec<&str> = body
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.starts_with('#'))
-        .collect();
-    assert_eq!(code, ["pass"], "{body}");
+    assert_eq!(code_lines(&body), ["pass"], "{body}");
     assert!(
         body.contains("NOT REVERSIBLE: op.drop_table(\"model_versions\")"),
         "{body}"
@@ -386,12 +373,7 @@ fn dropping_an_index_named_like_a_foreign_key_does_not_re_create_the_key() {
         Some(KEYS),
         "    op.drop_index(\"fk_tags_model\", table_name=\"tags\")\n    op.drop_constraint(\"ix_tags_key\", \"tags\", type_=\"unique\")\n",
     );
-    let code: Vec<&str> = body
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.starts_with('#'))
-        .collect();
-    assert_eq!(code, ["pass"], "{body}");
+    assert_eq!(code_lines(&body), ["pass"], "{body}");
     assert!(
         body.contains("NOT REVERSED: op.drop_index(\"fk_tags_model\""),
         "{body}"
@@ -475,12 +457,7 @@ fn a_dropped_column_made_not_null_in_sql_since_is_not_written_back_as_nullable()
         body.contains("sa.Column(\"run_link\", sa.String(500), nullable=False)"),
         "{body}"
     );
-    let code: Vec<&str> = body
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.starts_with('#'))
-        .collect();
-    assert_eq!(code, ["pass"], "{body}");
+    assert_eq!(code_lines(&body), ["pass"], "{body}");
 }
 
 /// superset's `migrations/shared/utils.py`, cut down: helpers that skip what exists, then make
