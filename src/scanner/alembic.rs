@@ -328,6 +328,12 @@ impl<'a> Module<'a> {
         }
     }
 
+    /// The dialect the SQL this module runs is read with: the calling migration's for a module
+    /// of project helpers, else the file's own.
+    fn sql_hint(&self) -> DialectHint {
+        self.caller_hint.get().unwrap_or(self.hint)
+    }
+
     /// [`sql::analyse`], remembered per text: the operations come back with `range`.
     /// `branch` is the dialect of the `if` branch the text runs in, when it names one: that
     /// dialect reads the text first, before the file's own hint.
@@ -338,7 +344,7 @@ impl<'a> Module<'a> {
         branch: Option<DialectHint>,
         range: TextRange,
     ) -> SqlAnalysis {
-        let hint = branch.unwrap_or(self.caller_hint.get().unwrap_or(self.hint));
+        let hint = branch.unwrap_or(self.sql_hint());
         let key = (text.to_string(), holes.to_vec(), hint);
         if let Some((ops, error)) = self.sql_cache.borrow().get(&key) {
             let ops = ops
