@@ -106,6 +106,11 @@ class _Parent:
     unmatched: list[_core.Failure] = dataclasses.field(default_factory=list)
     """Tables whose every UPDATE/DELETE in the upgrade matched none of their rows."""
 
+    def reseed(self, rebuilt: _Parent) -> None:
+        """Become the parent ``rebuilt`` and seeded again; what the upgrade showed stays."""
+        self.schema, self.rows = rebuilt.schema, rebuilt.rows
+        self.seed_warnings, self.unseeded = rebuilt.seed_warnings, rebuilt.unseeded
+
 
 @dataclasses.dataclass
 class _Upgraded:
@@ -283,10 +288,17 @@ class RollbackChecker:
         before = self._schema(parents)
         self._salt += 2
         self._show("seed")
-        seeded = self._seed(before, before.tables, self._salt)
-        rows = self.engine.fingerprint(before)
+        return self._seeded(before)[0]
+
+    def _seeded(
+        self, schema: _core.Schema, matching: list[_core.UnmatchedWrite] | None = None
+    ) -> tuple[_Parent, _core.SeedOutcome]:
+        """Seed every table of ``schema`` (with rows ``matching`` writes match, when given)
+        and fingerprint every row: the parent as seeded, and how the seeding went."""
+        seeded = self._seed(schema, schema.tables, self._salt, matching)
+        rows = self.engine.fingerprint(schema)
         unseeded = {u.table: u for u in seeded.unseeded}
-        return _Parent(before, rows, seeded.warnings, unseeded)
+        return _Parent(schema, rows, seeded.warnings, unseeded), seeded
 
     def _upgrade(
         self, rev: str, parents: tuple[str, ...], at: _Parent, result: RevisionResult
@@ -370,11 +382,8 @@ class RollbackChecker:
             return
         self._show("rebuild the parent with rows its writes match")
         self._rebuild(parents)
-        at.schema = self.engine.snapshot()
-        seeded = self._seed(at.schema, at.schema.tables, self._salt, list(wanted.values()))
-        at.seed_warnings = seeded.warnings
-        at.unseeded = {u.table: u for u in seeded.unseeded}
-        at.rows = self.engine.fingerprint(at.schema)
+        rebuilt, seeded = self._seeded(self.engine.snapshot(), list(wanted.values()))
+        at.reseed(rebuilt)
         notes = [w.seeded_note() for t, w in wanted.items() if t not in seeded.unmatchable]
         self._show("upgrade (rows its writes match)")
         try:
