@@ -29,7 +29,10 @@ declare_rule! {
     ///
     /// Not reported when the data is followed and survives: the upgrade copies the values
     /// elsewhere first (`UPDATE t SET new = old`, `INSERT INTO t2 SELECT old FROM t`, or rows
-    /// read and written back in Python) and `downgrade()` copies them back; or the column is
+    /// read and written back in Python) and `downgrade()` copies them back, also through a
+    /// `WITH` query or a sub-select in `FROM` (indico 416f9c877300 moves `reservations.event_id`
+    /// with `WITH moved AS (SELECT ...), links AS (INSERT ... SELECT ... FROM moved) UPDATE ...`
+    /// and copies it back `FROM (SELECT id, event_id FROM reservation_links) l`); or the column is
     /// replaced by a copy renamed to its name (the copy-swap of a type change); or `downgrade()`
     /// re-derives the values from other columns of the same rows that the upgrade keeps
     /// (`SET external_trigger = CASE WHEN run_type = 'manual' ...`, or that CASE split into

@@ -310,17 +310,22 @@ fn table_of(t: &TableWithJoins, holes: &[String]) -> Option<String> {
     }
 }
 
-/// The tables a statement reads from, with their aliases.
+/// The tables (and named sub-selects) a statement reads from, with their aliases.
 type Scope = Vec<(String, Option<String>)>;
 
 fn scope_of(tables: &[TableWithJoins], holes: &[String], out: &mut Scope) {
     for t in tables {
         for relation in std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)) {
-            if let TableFactor::Table { name, alias, .. } = relation {
-                out.push((
+            match relation {
+                TableFactor::Table { name, alias, .. } => out.push((
                     name_of(name, holes),
                     alias.as_ref().map(|a| a.name.value.clone()),
-                ));
+                )),
+                // A sub-select, by its alias: `from_subqueries` says what its columns read.
+                TableFactor::Derived {
+                    alias: Some(alias), ..
+                } => out.push((alias.name.value.clone(), None)),
+                _ => {}
             }
         }
     }
@@ -453,7 +458,220 @@ fn expr_reads(text: &str, scope: &Scope, holes: &[String], out: &mut Vec<(String
 
 /// The columns a query reads: its projection over its FROM tables (`*` for every column).
 fn query_reads(q: &sqlparser::ast::Query, holes: &[String], out: &mut Vec<(String, String)>) {
-    set_reads(&q.body, holes, out);
+    let mut reads = Vec::new();
+    set_reads(&q.body, holes, &mut reads);
+    if let Some(with) = &q.with {
+        let derived = ctes(
+            with,
+            holes,
+            &Vec::new(),
+            TextRange::default(),
+            &mut Vec::new(),
+        );
+        through(&derived, &mut reads);
+    }
+    out.extend(reads);
+}
+
+/// The columns of a row source that is not a table (a `WITH` query, a sub-select in `FROM`),
+/// in order, each with the table columns its values come from.
+type Columns = Vec<(String, Vec<(String, String)>)>;
+
+/// Such row sources of a statement, by name.
+type Derived = Vec<(String, Columns)>;
+
+/// Reads of a `WITH` query's or a sub-select's columns become reads of the table columns their
+/// values come from (`WITH moved AS (SELECT id, event_id FROM reservations) INSERT INTO links
+/// SELECT event_id FROM moved` reads `reservations.event_id`). A name the row source does not
+/// have (an unqualified name matched to every table in scope) is no read of it. Only the values
+/// are followed, not a WHERE's reads: `WHERE loc.id = first.id` joins on a key, and read as the
+/// table's own column it would take a choice of rows (indico 8521bce91242's downgrade marks the
+/// first location as the default) for values derived from each row's data.
+fn through(derived: &Derived, reads: &mut Vec<(String, String)>) {
+    if derived.is_empty() {
+        return;
+    }
+    for (table, column) in std::mem::take(reads) {
+        let Some((_, columns)) = derived
+            .iter()
+            .rev()
+            .find(|(name, _)| name.eq_ignore_ascii_case(&table))
+        else {
+            reads.push((table, column));
+            continue;
+        };
+        for (name, sources) in columns {
+            if column != "*" && name != "*" && !name.eq_ignore_ascii_case(&column) {
+                continue;
+            }
+            for (t, c) in sources {
+                // `SELECT *` of a table: the column read is that table's column of the name.
+                let c = if c == "*" { column.clone() } else { c.clone() };
+                if !reads.iter().any(|r| r.0 == *t && r.1 == c) {
+                    reads.push((t.clone(), c));
+                }
+            }
+        }
+    }
+}
+
+/// The `WITH` queries of a statement as row sources, each read through those before it. A
+/// data-modifying one (`WITH moved AS (INSERT ... RETURNING id)`) is a statement of its own,
+/// pushed to `out`.
+fn ctes(
+    with: &sqlparser::ast::With,
+    holes: &[String],
+    outer: &Derived,
+    range: TextRange,
+    out: &mut Vec<Operation>,
+) -> Derived {
+    let mut derived = outer.clone();
+    for cte in &with.cte_tables {
+        if let SetExpr::Insert(s) | SetExpr::Update(s) | SetExpr::Delete(s) =
+            cte.query.body.as_ref()
+        {
+            let mut ops = Vec::new();
+            statement_ops(s, holes, range, &mut ops);
+            for op in &mut ops {
+                through(&derived, &mut op.reads);
+            }
+            out.extend(ops);
+        }
+        let mut columns = output_columns(&cte.query, holes, &derived);
+        // `WITH x (a, b) AS (...)` names the columns by position.
+        for (column, alias) in columns.iter_mut().zip(&cte.alias.columns) {
+            column.0.clone_from(&alias.name.value);
+        }
+        derived.push((cte.alias.name.value.clone(), columns));
+    }
+    derived
+}
+
+/// The sub-selects in a `FROM` list (`FROM (SELECT id, event_id FROM links) AS l`) as row
+/// sources, read through `outer`.
+fn from_subqueries(tables: &[TableWithJoins], holes: &[String], outer: &Derived) -> Derived {
+    let mut derived = Vec::new();
+    for t in tables {
+        for relation in std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)) {
+            if let TableFactor::Derived {
+                subquery,
+                alias: Some(alias),
+                ..
+            } = relation
+            {
+                let mut columns = output_columns(subquery, holes, outer);
+                for (column, name) in columns.iter_mut().zip(&alias.columns) {
+                    column.0.clone_from(&name.name.value);
+                }
+                derived.push((alias.name.value.clone(), columns));
+            }
+        }
+    }
+    derived
+}
+
+/// The columns a query returns, each with the table columns its values come from.
+fn output_columns(q: &sqlparser::ast::Query, holes: &[String], outer: &Derived) -> Columns {
+    let derived = match &q.with {
+        Some(with) => ctes(with, holes, outer, TextRange::default(), &mut Vec::new()),
+        None => outer.clone(),
+    };
+    set_columns(&q.body, holes, &derived)
+}
+
+fn set_columns(body: &SetExpr, holes: &[String], outer: &Derived) -> Columns {
+    match body {
+        SetExpr::Select(select) => {
+            let mut scope = Vec::new();
+            scope_of(&select.from, holes, &mut scope);
+            let mut derived = outer.clone();
+            derived.extend(from_subqueries(&select.from, holes, outer));
+            item_columns(&select.projection, &scope, holes, &derived)
+        }
+        SetExpr::Query(q) => output_columns(q, holes, outer),
+        // A UNION's column takes its values from both sides.
+        SetExpr::SetOperation { left, right, .. } => {
+            let mut columns = set_columns(left, holes, outer);
+            for ((_, sources), (_, more)) in
+                columns.iter_mut().zip(set_columns(right, holes, outer))
+            {
+                sources.extend(more);
+            }
+            columns
+        }
+        // `RETURNING`: the columns of the rows written.
+        SetExpr::Insert(Statement::Insert(i)) => {
+            let scope = vec![(restore(&i.table.to_string(), holes), None)];
+            item_columns(
+                i.returning.as_deref().unwrap_or_default(),
+                &scope,
+                holes,
+                &Vec::new(),
+            )
+        }
+        SetExpr::Update(Statement::Update(u)) => {
+            let mut scope = Vec::new();
+            scope_of(std::slice::from_ref(&u.table), holes, &mut scope);
+            item_columns(
+                u.returning.as_deref().unwrap_or_default(),
+                &scope,
+                holes,
+                &Vec::new(),
+            )
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The columns a projection returns, named as SQL names them (an expression that is neither
+/// aliased nor a column keeps its place under a name no read uses).
+fn item_columns(
+    items: &[SelectItem],
+    scope: &Scope,
+    holes: &[String],
+    derived: &Derived,
+) -> Columns {
+    let mut columns = Columns::new();
+    for item in items {
+        let (name, expr) = match item {
+            SelectItem::ExprWithAlias { expr, alias } => (restore(&alias.value, holes), expr),
+            SelectItem::UnnamedExpr(expr) => {
+                let name = match expr {
+                    Expr::Identifier(i) => restore(&i.value, holes),
+                    Expr::CompoundIdentifier(parts) => parts
+                        .last()
+                        .map_or_else(String::new, |i| restore(&i.value, holes)),
+                    _ => "?column?".to_string(),
+                };
+                (name, expr)
+            }
+            SelectItem::ExprWithAliases { .. } => {
+                columns.push(("?column?".to_string(), Vec::new()));
+                continue;
+            }
+            SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => {
+                // Every column of every table in scope (a qualified one is not told apart).
+                for (table, _) in scope {
+                    match derived
+                        .iter()
+                        .rev()
+                        .find(|(n, _)| n.eq_ignore_ascii_case(table))
+                    {
+                        Some((_, of_derived)) => columns.extend(of_derived.iter().cloned()),
+                        None => {
+                            columns.push(("*".to_string(), vec![(table.clone(), "*".to_string())]));
+                        }
+                    }
+                }
+                continue;
+            }
+        };
+        let mut sources = Vec::new();
+        expr_reads(&expr.to_string(), scope, holes, &mut sources);
+        through(derived, &mut sources);
+        columns.push((name, sources));
+    }
+    columns
 }
 
 fn set_reads(body: &SetExpr, holes: &[String], out: &mut Vec<(String, String)>) {
@@ -461,15 +679,17 @@ fn set_reads(body: &SetExpr, holes: &[String], out: &mut Vec<(String, String)>) 
         SetExpr::Select(select) => {
             let mut scope = Vec::new();
             scope_of(&select.from, holes, &mut scope);
+            let derived = from_subqueries(&select.from, holes, &Vec::new());
+            let mut reads = Vec::new();
             for item in &select.projection {
                 match item {
                     SelectItem::UnnamedExpr(e)
                     | SelectItem::ExprWithAlias { expr: e, .. }
                     | SelectItem::ExprWithAliases { expr: e, .. } => {
-                        expr_reads(&e.to_string(), &scope, holes, out);
+                        expr_reads(&e.to_string(), &scope, holes, &mut reads);
                     }
                     SelectItem::Wildcard(_) => {
-                        out.extend(scope.iter().map(|(t, _)| (t.clone(), "*".to_string())));
+                        reads.extend(scope.iter().map(|(t, _)| (t.clone(), "*".to_string())));
                     }
                     SelectItem::QualifiedWildcard(kind, _) => {
                         let q = match kind {
@@ -484,10 +704,12 @@ fn set_reads(body: &SetExpr, holes: &[String], out: &mut Vec<(String, String)>) 
                             .iter()
                             .find(|(t, a)| a.as_deref() == Some(q.as_str()) || *t == q)
                             .map_or(q.clone(), |(t, _)| t.clone());
-                        out.push((table, "*".to_string()));
+                        reads.push((table, "*".to_string()));
                     }
                 }
             }
+            through(&derived, &mut reads);
+            out.extend(reads);
         }
         SetExpr::Query(q) => query_reads(q, holes, out),
         SetExpr::SetOperation { left, right, .. } => {
@@ -692,7 +914,7 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
             out.push(op);
         }
         Statement::AlterTable(t) => alter_table_ops(stmt, t, holes, range, out),
-        Statement::Query(q) => out.push(query_op(stmt, q, holes, range)),
+        Statement::Query(q) => query_ops(stmt, q, holes, range, out),
         _ => out.push(sql_op(OpKind::Other, range, stmt)),
     }
 }
@@ -754,12 +976,14 @@ fn update_op(
     op.table = table_of(&u.table, holes);
     let mut scope = Vec::new();
     scope_of(std::slice::from_ref(&u.table), holes, &mut scope);
+    let mut derived = Derived::new();
     if let Some(
         sqlparser::ast::UpdateTableFromKind::BeforeSet(from)
         | sqlparser::ast::UpdateTableFromKind::AfterSet(from),
     ) = &u.from
     {
         scope_of(from, holes, &mut scope);
+        derived = from_subqueries(from, holes, &Vec::new());
     }
     for a in &u.assignments {
         match &a.target {
@@ -777,6 +1001,7 @@ fn update_op(
     {
         expr_reads(&selection.to_string(), &scope, holes, &mut op.filter_reads);
     }
+    through(&derived, &mut op.reads);
     op.has_where = u.selection.is_some();
     op.backfill = matches!(u.selection, Some(Expr::IsNull(_)));
     op
@@ -952,6 +1177,37 @@ fn alter_table_ops(
         }
         out.push(op);
     }
+}
+
+/// A query statement: `SELECT`, or `WITH ... INSERT / UPDATE / DELETE`, each data-modifying
+/// `WITH` query a statement of its own, and their reads followed through the `WITH` queries.
+fn query_ops(
+    stmt: &Statement,
+    q: &sqlparser::ast::Query,
+    holes: &[String],
+    range: TextRange,
+    out: &mut Vec<Operation>,
+) {
+    let Some(with) = &q.with else {
+        out.push(query_op(stmt, q, holes, range));
+        return;
+    };
+    let derived = ctes(with, holes, &Vec::new(), range, out);
+    let mut ops = Vec::new();
+    match q.body.as_ref() {
+        SetExpr::Insert(s) | SetExpr::Update(s) | SetExpr::Delete(s) => {
+            statement_ops(s, holes, range, &mut ops);
+        }
+        // `query_reads` follows the WITH queries itself.
+        _ => {
+            out.push(query_op(stmt, q, holes, range));
+            return;
+        }
+    }
+    for op in &mut ops {
+        through(&derived, &mut op.reads);
+    }
+    out.extend(ops);
 }
 
 /// `SELECT`: what it reads; `SELECT setval(...)` moves a sequence, which does not roll back.
@@ -1236,6 +1492,46 @@ mod tests {
         assert_eq!(w, vec!["owner"]);
         assert!(r.contains(&("users".to_string(), "name".to_string())));
         assert!(r.contains(&("t".to_string(), "owner_id".to_string())));
+    }
+
+    /// indico 416f9c877300 moves `reservations.event_id` into `reservation_links` with a
+    /// data-modifying WITH query, and its downgrade copies it back from a sub-select.
+    #[test]
+    fn data_flow_through_with_queries_and_sub_selects() {
+        let sql = "WITH moved AS (SELECT id AS reserv_id, event_id FROM reservations \
+            WHERE event_id IS NOT NULL), links AS (INSERT INTO reservation_links (event_id) \
+            SELECT event_id FROM moved RETURNING id AS link_id) \
+            UPDATE reservations SET link_id = links.link_id FROM links, moved WHERE id = moved.reserv_id";
+        let (ops, err) = analyse(sql, &[], DialectHint::Postgres, TextRange::default());
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(ops.len(), 2);
+        assert_eq!(ops[0].kind, OpKind::Insert);
+        assert_eq!(ops[0].table.as_deref(), Some("reservation_links"));
+        assert_eq!(
+            ops[0].reads,
+            [("reservations".to_string(), "event_id".to_string())]
+        );
+        assert_eq!(ops[1].kind, OpKind::Update);
+        assert_eq!(ops[1].writes, ["link_id"]);
+        assert_eq!(
+            ops[1].reads,
+            [("reservation_links".to_string(), "id".to_string())]
+        );
+        // A column the WITH query does not return is not read through it.
+        let (_, r) = flow("WITH m (a) AS (SELECT x FROM t) INSERT INTO u SELECT a FROM m");
+        assert_eq!(r, [("t".to_string(), "x".to_string())]);
+        let (w, r) = flow(
+            "UPDATE reservations SET event_id = l.event_id \
+             FROM (SELECT id, event_id FROM reservation_links WHERE event_id IS NOT NULL) l \
+             WHERE link_id = l.id",
+        );
+        assert_eq!(w, ["event_id"]);
+        assert_eq!(
+            r,
+            [("reservation_links".to_string(), "event_id".to_string())]
+        );
+        let (_, r) = flow("INSERT INTO u SELECT * FROM (SELECT y AS z FROM t) s");
+        assert_eq!(r, [("t".to_string(), "y".to_string())]);
     }
 
     /// prefect f92143d30c25 fills `has_data` with SQLite's `data IS NOT 'null'`.
