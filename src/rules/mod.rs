@@ -727,10 +727,13 @@ mod tests;
 /// Did `ops[..at]` copy the values of `table.column` somewhere else: a statement that reads
 /// the column and writes another place (`UPDATE t SET new = old`, `INSERT INTO t2 SELECT old
 /// FROM t`), or a read (`SELECT id, old FROM t`) followed by a write (rows copied in Python)?
+/// A read Python takes as one row (`.scalar()`) keeps one value, not the column's (indico
+/// 7a72d63acba9 keeps only the default location's `default_aspect_id`).
 pub(crate) fn copied_out(ops: &[Operation], at: usize, table: &str, column: &str) -> bool {
     let before = &ops[..at.min(ops.len())];
     before.iter().enumerate().any(|(i, op)| {
         op.reads_column(table, column)
+            && !op.one_row
             && ((!op.writes.is_empty() && !op.writes_column(table, column))
                 || before[i + 1..].iter().any(|w| !w.writes.is_empty()))
     })
@@ -936,10 +939,13 @@ pub(crate) fn rederived(up: &[Operation], down: &[Operation], table: &str, colum
             && (from_kept(&op.reads)
                 // Rows read in Python, then written back one by one (`SELECT id, capabilities`,
                 // `UPDATE ... WHERE id = :id SET type = 'STORAGE'`, prefect 33439667aeea): the
-                // value follows the row's data; a fill of every row (no WHERE) does not.
+                // value follows the row's data; a fill of every row (no WHERE) does not, nor
+                // a write to the one row a `.scalar()` read picked.
                 || op.reads.is_empty()
                     && op.has_where
-                    && down[..i].iter().any(|r| r.kind == OpKind::Read && from_kept(&r.reads))
+                    && down[..i]
+                        .iter()
+                        .any(|r| r.kind == OpKind::Read && !r.one_row && from_kept(&r.reads))
                 // A CASE split into statements: the column comes back with a server default
                 // and each UPDATE sets a value on the rows its WHERE picks by other columns
                 // (`SET access = :speakers WHERE speakers_can_access`, indico e47fc6634291).

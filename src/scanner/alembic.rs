@@ -419,6 +419,7 @@ impl<'a> Module<'a> {
             raised: false,
             dialects: Dialects::ALL,
             inert_call: false,
+            loops: 0,
         };
         walker.suite(&def.body);
         let header_end = def.name.range().end();
@@ -602,6 +603,8 @@ struct Walker<'m, 'a> {
     /// The last call read was to a project function that changes nothing (a logging helper):
     /// not an opaque call.
     inert_call: bool,
+    /// How many `for` / `while` bodies enclose the statements being read.
+    loops: usize,
 }
 
 impl Walker<'_, '_> {
@@ -665,10 +668,16 @@ impl Walker<'_, '_> {
             }
             Stmt::With(w) => self.with_stmt(w, range),
             Stmt::If(i) => self.if_stmt(i),
-            Stmt::For(f) => self.for_stmt(f, range),
+            Stmt::For(f) => {
+                self.loops += 1;
+                self.for_stmt(f, range);
+                self.loops -= 1;
+            }
             Stmt::While(w) => {
                 let first = self.ops.len();
+                self.loops += 1;
                 self.block(&w.body, false);
+                self.loops -= 1;
                 self.block(&w.orelse, false);
                 self.guard(first);
             }
@@ -1424,6 +1433,31 @@ impl Walker<'_, '_> {
             return true;
         }
         match call.func.as_ref() {
+            // `conn.execute("SELECT ...").scalar()`: one row of what the query reads.
+            Expr::Attribute(attr)
+                if matches!(
+                    attr.attr.as_str(),
+                    "scalar"
+                        | "scalar_one"
+                        | "scalar_one_or_none"
+                        | "first"
+                        | "fetchone"
+                        | "one"
+                        | "one_or_none"
+                ) && matches!(attr.value.as_ref(), Expr::Call(inner) if matches!(inner.func.as_ref(), Expr::Attribute(e) if matches!(e.attr.as_str(), "execute" | "exec_driver_sql"))) =>
+            {
+                let first = self.ops.len();
+                self.expr(&attr.value, range);
+                if self.loops == 0 {
+                    for op in self.ops[first..]
+                        .iter_mut()
+                        .filter(|o| o.kind == OpKind::Read)
+                    {
+                        op.one_row = true;
+                    }
+                }
+                true
+            }
             Expr::Attribute(attr)
                 if matches!(attr.attr.as_str(), "execute" | "exec_driver_sql") =>
             {
@@ -1679,6 +1713,7 @@ impl Walker<'_, '_> {
             raised: false,
             dialects: self.dialects,
             inert_call: false,
+            loops: 0,
         };
         inner.block(&def.body, false);
         // `op.get_bind()` / `op.get_context()` alone read nothing of the migration's data.

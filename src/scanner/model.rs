@@ -462,6 +462,9 @@ pub struct Operation {
     /// `bulk_insert` of rows written out in the file (a literal list), not rows built from
     /// data read earlier.
     pub literal_rows: bool,
+    /// A read whose result Python takes as one row (`conn.execute(...).scalar()`, `.first()`,
+    /// `.fetchone()`), outside any loop: it keeps one row's values, not a column's.
+    pub one_row: bool,
     /// Made inside a function the file imports from its own project (`create_table(...)` of
     /// `app.migrations.utils`): the name the file calls it by. `range` is that call's.
     pub imported: Option<String>,
@@ -502,6 +505,7 @@ impl Operation {
             offline: false,
             derived: None,
             literal_rows: false,
+            one_row: false,
             imported: None,
             via: None,
         }

@@ -440,8 +440,9 @@ fn expr_reads(text: &str, scope: &Scope, holes: &[String], out: &mut Vec<(String
             let function = matches!(next, Some(Token::LParen));
             let after_from = i > 0
                 && matches!(tokens[i - 1], Token::Word(p) if matches!(p.keyword, Keyword::FROM | Keyword::JOIN | Keyword::AS));
-            // `:id` is a bound parameter (a value from Python), not the column `id`.
-            let parameter = i > 0 && matches!(tokens[i - 1], Token::Colon);
+            // `:id`, `%s` and `%(id)s` are bound parameters (values from Python), not columns.
+            let parameter = i > 0 && matches!(tokens[i - 1], Token::Colon)
+                || restore(&w.value, holes).starts_with("{%");
             if !function
                 && !after_from
                 && !parameter
@@ -1586,6 +1587,15 @@ mod tests {
         assert!(err.is_none(), "{err:?}");
         assert_eq!(ops[0].writes, ["a", "b"]);
         assert!(ops[0].has_where);
+        // A value from Python is no column the statement reads.
+        assert!(ops[0].reads.is_empty(), "{:?}", ops[0].reads);
+        assert_eq!(
+            ops[0].filter_reads,
+            [
+                ("t".to_string(), "c".to_string()),
+                ("t".to_string(), "id".to_string())
+            ]
+        );
     }
 
     #[test]
