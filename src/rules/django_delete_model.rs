@@ -25,7 +25,9 @@ declare_rule! {
     /// An error: reversing the migration brings the table back empty, so the rows are lost
     /// under a claimed restore. A warning in a test-suite app
     /// (`<test|tests>/<app>/migrations/`, such as `wagtail/test/testapp/migrations/`): its rows
-    /// are fixtures, not data anyone keeps.
+    /// are fixtures, not data anyone keeps. A warning in a migration Django cannot unapply
+    /// (a `RunPython` without `reverse_code` or a `RunSQL` without `reverse_sql` anywhere in it,
+    /// which MRT042 / MRT043 report): no rollback recreates the table, so none claims its rows.
     ///
     /// Not reported when the replayed migrations show the model has no table: created with
     /// `managed = False` or as a proxy (wagtail admin 0003 deletes the `managed = False` model
@@ -49,16 +51,19 @@ declare_rule! {
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let test_app = super::test_app(m);
+    let irreversible = super::django_irreversible(m);
     for op in m.upgrade_ops().iter().filter(|o| o.kind == OpKind::DeleteModel) {
+        let model = super::q(op.table.as_ref());
+        let message = if irreversible {
+            format!("DeleteModel drops model {model} and all its rows, though no rollback claims them back (Django cannot unapply this migration)")
+        } else {
+            format!("DeleteModel drops model {model} and all its rows: reversing recreates an empty table")
+        };
         out.push(
-            Diagnostic::new(
-                Rule::DjangoDeleteModel,
-                format!("DeleteModel drops model {} and all its rows: reversing recreates an empty table", super::q(op.table.as_ref())),
-                op.range,
-            )
-            .with_fix("archive the rows and delete the model in a later release"),
+            Diagnostic::new(Rule::DjangoDeleteModel, message, op.range)
+                .with_fix("archive the rows and delete the model in a later release"),
         );
-        if test_app
+        if (test_app || irreversible)
             && let Some(d) = out.last_mut()
         {
             d.severity = Some(Severity::Warning);

@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::scanner::django_state::{Change, Seen};
-use crate::scanner::model::{MigrationAST, OpKind};
+use crate::scanner::model::{MigrationAST, OpKind, Operation};
 
 use super::{DjangoStep, GraphFindings, Rule};
 
@@ -32,18 +32,33 @@ declare_rule! {
     /// rolling back past it restores the values (wagtail 0086 copies
     /// `grouppagepermission.permission_type` into `permission` and back; 0090 removes it).
     /// Nor on a model without a table (`managed = False`, a proxy) or whose options the replay
-    /// cannot read.
+    /// cannot read. Nor on a `ManyToManyField(through=...)`: its links are the rows of the
+    /// `through` model, and removing the field drops no column or table (pretix 0058 removes
+    /// `event.permitted`, whose `EventPermission` rows MRT041 reports when it is deleted).
+    ///
+    /// Nor when a `RunPython` earlier in the same migration has a reverse function that writes
+    /// the field on the model's rows (`row.field = ...`, `setattr(row, name, ...)`,
+    /// `.update(field=...)`, `bulk_update(rows, ["field"])`): Django reverses the `RemoveField`
+    /// first, so the column is back when that function fills it (pretix 0298 turns a team's
+    /// `can_*` flags into permission sets, and its reverse sets each flag from them).
     ///
     /// ## Severity
     /// An error: reversing the migration brings the table back empty, so the rows are lost
     /// under a claimed restore. A warning in a test-suite app
     /// (`<test|tests>/<app>/migrations/`, such as `wagtail/test/testapp/migrations/`): its rows
     /// are fixtures, not data anyone keeps.
+    ///
+    /// A warning in a migration Django cannot unapply (a `RunPython` without `reverse_code` or
+    /// a `RunSQL` without `reverse_sql` anywhere in it, which MRT042 / MRT043 report): Django
+    /// checks every operation before reversing any, so no rollback re-adds the column and none
+    /// claims its data back (netbox extras 0101 copies each webhook's fields into an
+    /// `EventRule` with a one-way `RunPython`, then removes them).
     pub struct DjangoRemoveField;
 }
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let test_app = super::test_app(m);
+    let irreversible = super::django_irreversible(m);
     let ops = m.upgrade_ops();
     for (i, op) in ops.iter().enumerate().filter(|(_, o)| o.kind == OpKind::RemoveField) {
         // The same migration deletes the whole model afterwards: MRT041 reports that loss once.
@@ -51,18 +66,22 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             d.kind == OpKind::DeleteModel
                 && matches!((&d.table, &op.table), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
         });
-        if model_deleted {
+        if model_deleted || refilled_on_reverse(m, op) {
             continue;
         }
-        out.push(
-            Diagnostic::new(
-                Rule::DjangoRemoveField,
-                format!("RemoveField drops {}: its data is lost and reversing only re-adds an empty column", op.target()),
-                op.range,
+        let message = if irreversible {
+            format!(
+                "RemoveField drops {}: its data is lost, though no rollback claims it back (Django cannot unapply this migration)",
+                op.target()
             )
-            .with_fix("stop using the field first and remove it in a later release"),
+        } else {
+            format!("RemoveField drops {}: its data is lost and reversing only re-adds an empty column", op.target())
+        };
+        out.push(
+            Diagnostic::new(Rule::DjangoRemoveField, message, op.range)
+                .with_fix("stop using the field first and remove it in a later release"),
         );
-        if test_app
+        if (test_app || irreversible)
             && let Some(d) = out.last_mut()
         {
             d.severity = Some(Severity::Warning);
@@ -71,16 +90,48 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
 }
 
 /// The field's values live on elsewhere (moved by an earlier `RunPython` whose reverse moves
-/// them back), or the model has no table we know of.
+/// them back, or in the rows of its `through` model), or the model has no table we know of.
 pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
     let Change::RemoveField { model, name } = &s.step.change else {
         return;
     };
-    let moved = match s.state.model(s.app, model) {
-        Seen::Known(m) => m.field(name).is_some_and(|f| f.moved_by.is_some()),
+    // A `through` model holds the links; Django drops no column or table for the field.
+    let moved_or_no_column = match s.state.model(s.app, model) {
+        Seen::Known(m) => m
+            .field(name)
+            .is_some_and(|f| f.moved_by.is_some() || f.facts.through_model),
         _ => false,
     };
-    if moved || s.no_known_table(model) {
+    if moved_or_no_column || s.no_known_table(model) {
         out.cleared.push((s.node, Rule::DjangoRemoveField, s.step.range));
     }
+}
+
+/// A `RunPython` before `op` in this migration whose reverse function writes the removed field
+/// (or fields it names at run time) on the model's rows. Django unapplies operations last to
+/// first: the `RemoveField` re-adds the column, then that function fills it.
+fn refilled_on_reverse(m: &MigrationAST, op: &Operation) -> bool {
+    let (Some(facts), Some(model), Some(field)) = (m.django.as_deref(), &op.table, &op.column)
+    else {
+        return false;
+    };
+    let Some(at) = facts.steps.iter().position(|s| s.range == op.range) else {
+        return false;
+    };
+    // `apps.get_model("app", "Model")` names the model with its app label.
+    let same_model = |written: &str| written.rsplit('.').next().is_some_and(|w| w.eq_ignore_ascii_case(model));
+    // A foreign key is written by its column's name too (`bulk_update(rows, ["owner_id"])`).
+    let same_field = |written: &str| {
+        written.eq_ignore_ascii_case(field)
+            || written
+                .strip_suffix("_id")
+                .is_some_and(|w| w.eq_ignore_ascii_case(field))
+    };
+    facts.steps[..at].iter().any(|s| match &s.change {
+        Change::RunPython { reverse, .. } if s.db => {
+            reverse.writes.iter().any(|(m, f)| same_model(m) && same_field(f))
+                || reverse.computed_writes.iter().any(|m| same_model(m))
+        }
+        _ => false,
+    })
 }

@@ -874,6 +874,22 @@ fn restored_from_membership(
         })
 }
 
+/// Django refuses to unapply this migration: an operation in it has no reverse (a `RunPython`
+/// without `reverse_code`, a `RunSQL` without `reverse_sql`; MRT042 and MRT043 report it). No
+/// rollback re-adds what it drops: the data is gone, but no restore is claimed.
+pub(crate) fn django_irreversible(m: &MigrationAST) -> bool {
+    m.upgrade_ops().iter().any(|op| match op.kind {
+        OpKind::RunPython => !has_reverse(op, "reverse_code"),
+        OpKind::RunSql => !has_reverse(op, "reverse_sql"),
+        _ => false,
+    })
+}
+
+/// `reverse_code=` / `reverse_sql=` given, and not `None`.
+pub(crate) fn has_reverse(op: &Operation, kwarg: &str) -> bool {
+    op.kwarg_value(kwarg).is_some_and(|v| *v != Value::None)
+}
+
 /// A migration of a test-suite app: `<test|tests>/<app>/migrations/<file>.py`, e.g.
 /// `wagtail/test/testapp/migrations/`. Its tables hold fixtures, not data anyone keeps.
 pub(crate) fn test_app(m: &MigrationAST) -> bool {

@@ -1,5 +1,5 @@
 use crate::diagnostic::Diagnostic;
-use crate::scanner::model::{MigrationAST, OpKind, Value};
+use crate::scanner::model::{MigrationAST, OpKind};
 
 use super::Rule;
 
@@ -27,7 +27,7 @@ declare_rule! {
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     for op in m.upgrade_ops().iter().filter(|o| o.kind == OpKind::RunPython) {
-        if op.kwarg_value("reverse_code").is_some_and(|v| *v != Value::None) {
+        if super::has_reverse(op, "reverse_code") {
             continue;
         }
         out.push(

@@ -1302,8 +1302,10 @@ fn field_facts(name: &str, field: &Expr) -> FieldFacts {
     let known = f.arguments.keywords.iter().all(|k| k.arg.is_some())
         && null.is_some()
         && flag("primary_key").is_some();
+    let through_model = class == "ManyToManyField" && arg(f, None, "through").is_some();
     FieldFacts {
         name: name.to_string(),
+        through_model,
         primary_key: flag("primary_key") == Some(true),
         on_delete: arg(f, Some(1), "on_delete")
             .and_then(last_name)

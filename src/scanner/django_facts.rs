@@ -41,6 +41,9 @@ pub struct FieldFacts {
     pub on_delete: Option<String>,
     /// Every argument that matters was a literal (the field is not built by a helper).
     pub known: bool,
+    /// A `ManyToManyField(through=...)`: its rows are those of a model of their own, which
+    /// adding or removing the field leaves alone.
+    pub through_model: bool,
 }
 
 impl FieldFacts {
@@ -58,6 +61,7 @@ impl FieldFacts {
             primary_key: false,
             on_delete: None,
             known: false,
+            through_model: false,
         }
     }
 }
@@ -81,6 +85,9 @@ pub struct DataFlow {
     /// Some call may write rows `writes` does not name (`.delete()`, `.create(...)`, raw SQL,
     /// `.update()` on a model not bound by `apps.get_model`, a helper function).
     pub unattributed: bool,
+    /// Models some of whose fields are written under names computed at run time
+    /// (`setattr(row, name, value)` in a loop over the model's rows): any field may be one.
+    pub computed_writes: Vec<String>,
 }
 
 /// One operation's effect on the project state.

@@ -33,6 +33,8 @@ pub(crate) fn data_flow(
     }
     flow.out.copies.sort();
     flow.out.copies.dedup();
+    flow.out.computed_writes.sort();
+    flow.out.computed_writes.dedup();
     flow.out
 }
 
@@ -211,6 +213,30 @@ impl Flow<'_> {
         }
     }
 
+    /// `setattr(row, "field", value)` on a loop variable over a model's rows: a write of that
+    /// field, or of any field when the name is computed (`setattr(row, name, value)`).
+    fn set_attribute(&mut self, c: &ExprCall) {
+        if !matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "setattr") {
+            return;
+        }
+        let [Expr::Name(var), name, value] = &*c.arguments.args else {
+            return;
+        };
+        let Some(model) = self.rows.get(var.id.as_str()) else {
+            return;
+        };
+        if matches!(value, Expr::NoneLiteral(_)) {
+            return;
+        }
+        match literal_str(name) {
+            Some(field) => self
+                .out
+                .writes
+                .push((model.clone(), field.to_ascii_lowercase())),
+            None => self.out.computed_writes.push(model.clone()),
+        }
+    }
+
     /// A loop variable (of a `for` or a comprehension) over a model's rows.
     fn bind_rows(&mut self, target: &Expr, iter: &Expr) {
         if let Expr::Name(var) = target
@@ -332,6 +358,7 @@ impl<'x> Visitor<'x> for Flow<'_> {
 
     fn visit_expr(&mut self, expr: &'x Expr) {
         if let Expr::Call(c) = expr {
+            self.set_attribute(c);
             self.unattributed(c);
             self.field_writes(expr, c);
             self.copies(c);

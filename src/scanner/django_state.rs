@@ -1246,6 +1246,7 @@ mod tests {
             primary_key: false,
             on_delete: None,
             known: true,
+            through_model: false,
         }
     }
 
