@@ -810,12 +810,24 @@ fn re_added_with_default(
     column: &str,
     also: impl Fn(&crate::scanner::model::ColumnSpec) -> bool,
 ) -> bool {
+    re_added(down, table, column, |c| {
+        c.server_default.is_some() && also(c)
+    })
+}
+
+/// Does `downgrade()` add `table.column` back with a definition that passes `definition`?
+fn re_added(
+    down: &[Operation],
+    table: &str,
+    column: &str,
+    definition: impl Fn(&crate::scanner::model::ColumnSpec) -> bool,
+) -> bool {
     down.iter().any(|d| {
         d.kind == OpKind::AddColumn
             && d.table.as_deref().is_some_and(|t| same_name(t, table))
             && d.columns
                 .iter()
-                .any(|c| same_name(&c.name, column) && c.server_default.is_some() && also(c))
+                .any(|c| same_name(&c.name, column) && definition(c))
     })
 }
 
@@ -971,15 +983,8 @@ pub(crate) fn rederived(up: &[Operation], down: &[Operation], table: &str, colum
 
 /// Does `downgrade()` add `table.column` back as a nullable boolean without a server default?
 fn re_added_nullable_boolean(down: &[Operation], table: &str, column: &str) -> bool {
-    down.iter().any(|d| {
-        d.kind == OpKind::AddColumn
-            && d.table.as_deref().is_some_and(|t| same_name(t, table))
-            && d.columns.iter().any(|c| {
-                same_name(&c.name, column)
-                    && c.server_default.is_none()
-                    && c.nullable != Some(false)
-                    && is_boolean(c)
-            })
+    re_added(down, table, column, |c| {
+        c.server_default.is_none() && c.nullable != Some(false) && is_boolean(c)
     })
 }
 

@@ -493,11 +493,7 @@ fn through(derived: &Derived, reads: &mut Vec<(String, String)>) {
         return;
     }
     for (table, column) in std::mem::take(reads) {
-        let Some((_, columns)) = derived
-            .iter()
-            .rev()
-            .find(|(name, _)| name.eq_ignore_ascii_case(&table))
-        else {
+        let Some(columns) = derived_columns(derived, &table) else {
             reads.push((table, column));
             continue;
         };
@@ -538,14 +534,28 @@ fn ctes(
             }
             out.extend(ops);
         }
-        let mut columns = output_columns(&cte.query, holes, &derived);
-        // `WITH x (a, b) AS (...)` names the columns by position.
-        for (column, alias) in columns.iter_mut().zip(&cte.alias.columns) {
-            column.0.clone_from(&alias.name.value);
-        }
-        derived.push((cte.alias.name.value.clone(), columns));
+        let columns = output_columns(&cte.query, holes, &derived);
+        derived.push(aliased(columns, &cte.alias));
     }
     derived
+}
+
+/// A derived table under its alias: `WITH x (a, b) AS (...)` and `(SELECT ...) AS l (a, b)`
+/// name the columns by position.
+fn aliased(mut columns: Columns, alias: &sqlparser::ast::TableAlias) -> (String, Columns) {
+    for (column, name) in columns.iter_mut().zip(&alias.columns) {
+        column.0.clone_from(&name.name.value);
+    }
+    (alias.name.value.clone(), columns)
+}
+
+/// The columns of the derived table `name` (the innermost one, when a name is reused).
+fn derived_columns<'a>(derived: &'a Derived, name: &str) -> Option<&'a Columns> {
+    derived
+        .iter()
+        .rev()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, columns)| columns)
 }
 
 /// The sub-selects in a `FROM` list (`FROM (SELECT id, event_id FROM links) AS l`) as row
@@ -560,11 +570,7 @@ fn from_subqueries(tables: &[TableWithJoins], holes: &[String], outer: &Derived)
                 ..
             } = relation
             {
-                let mut columns = output_columns(subquery, holes, outer);
-                for (column, name) in columns.iter_mut().zip(&alias.columns) {
-                    column.0.clone_from(&name.name.value);
-                }
-                derived.push((alias.name.value.clone(), columns));
+                derived.push(aliased(output_columns(subquery, holes, outer), alias));
             }
         }
     }
@@ -653,12 +659,8 @@ fn item_columns(
             SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => {
                 // Every column of every table in scope (a qualified one is not told apart).
                 for (table, _) in scope {
-                    match derived
-                        .iter()
-                        .rev()
-                        .find(|(n, _)| n.eq_ignore_ascii_case(table))
-                    {
-                        Some((_, of_derived)) => columns.extend(of_derived.iter().cloned()),
+                    match derived_columns(derived, table) {
+                        Some(of_derived) => columns.extend(of_derived.iter().cloned()),
                         None => {
                             columns.push(("*".to_string(), vec![(table.clone(), "*".to_string())]));
                         }
