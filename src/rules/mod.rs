@@ -960,8 +960,19 @@ pub(crate) fn rederived(up: &[Operation], down: &[Operation], table: &str, colum
     // its rows by other columns: NULL, the fill, is the only value left, and it is the third
     // (`SET is_approved = TRUE WHERE status = 'approved'`, `... FALSE WHERE status =
     // 'declined'`, warehouse e1b0e2c4a1e6).
-    let boolean_split = re_added_nullable_boolean(down, table, column)
-        && down.iter().filter(|op| split_case(op)).count() >= 2;
+    let splits = down.iter().filter(|op| split_case(op)).count();
+    let boolean_split = re_added_nullable_boolean(down, table, column) && splits >= 2;
+    // Two or more UPDATEs set values picked by other columns, then the column is made NOT
+    // NULL again: every row got a derived value, or the downgrade fails loudly on the one
+    // that did not (`SET scope = 'user' WHERE private = TRUE`, `... 'workspace' WHERE private
+    // = FALSE`, then `nullable=False`; zenml f1d723fd723b).
+    let covered_split = splits >= 2
+        && down.iter().enumerate().any(|(i, op)| {
+            sets_not_null(op)
+                && op.table.as_deref().is_some_and(|t| same_name(t, table))
+                && op.column.as_deref().is_some_and(|c| same_name(c, column))
+                && down[..i].iter().filter(|u| split_case(u)).count() >= 2
+        });
     down.iter().enumerate().any(|(i, op)| {
         op.writes_column(table, column)
             && (from_kept(&op.reads)
@@ -977,7 +988,7 @@ pub(crate) fn rederived(up: &[Operation], down: &[Operation], table: &str, colum
                 // A CASE split into statements: the column comes back with a server default
                 // and each UPDATE sets a value on the rows its WHERE picks by other columns
                 // (`SET access = :speakers WHERE speakers_can_access`, indico e47fc6634291).
-                || split_case(op) && (re_added_with_default || boolean_split))
+                || split_case(op) && (re_added_with_default || boolean_split || covered_split))
     })
 }
 
