@@ -653,6 +653,7 @@ impl Walker<'_, '_> {
         match stmt {
             Stmt::Expr(e) => self.expr_stmt(e, range),
             Stmt::Assign(a) => self.assign(a, range),
+            Stmt::AugAssign(a) => self.extend_sql(a),
             Stmt::AnnAssign(a) => {
                 if let (Expr::Name(n), Some(v)) = (a.target.as_ref(), a.value.as_deref()) {
                     self.bind_local(n.id.as_str(), v);
@@ -720,6 +721,44 @@ impl Walker<'_, '_> {
             op.name = Some(n.id.as_str().to_string());
             self.ops.push(op);
         }
+    }
+
+    /// `sql += f"({a}, {b}),"`: a SQL string built piece by piece (the rows of an `INSERT
+    /// ... VALUES`, zenml 6119cd9b93c2). A piece that is not known text becomes a hole, so the
+    /// statement keeps its known head; any other `+=` forgets the name.
+    fn extend_sql(&mut self, a: &ruff_python_ast::StmtAugAssign) {
+        let Expr::Name(n) = a.target.as_ref() else {
+            return;
+        };
+        let Some(Local::Sql(text, holes)) = self.locals.get(n.id.as_str()) else {
+            return;
+        };
+        if a.op != ruff_python_ast::Operator::Add {
+            self.locals.remove(n.id.as_str());
+            return;
+        }
+        let (mut text, mut holes) = (text.clone(), holes.clone());
+        let lookup = |e: &Expr| match e {
+            Expr::Name(n) => match self.locals.get(n.id.as_str()) {
+                Some(Local::Sql(s, h)) if h.is_empty() => Some(s.clone()),
+                Some(_) => None,
+                None => self.module.constants.get(n.id.as_str()).cloned(),
+            },
+            _ => None,
+        };
+        let mut piece_holes = holes.clone();
+        match python::resolve_string(&a.value, self.module.source, &lookup, &mut piece_holes, 0) {
+            Some(piece) => {
+                text.push_str(&piece);
+                holes = piece_holes;
+            }
+            None => {
+                text.push_str(&sql::hole(holes.len()));
+                holes.push(self.module.source[a.value.range()].to_string());
+            }
+        }
+        self.locals
+            .insert(n.id.to_string(), Local::Sql(text, holes));
     }
 
     /// `x = ...` and `a, b = "x", "y"`: bind what the names hold, then read the value.
@@ -1282,12 +1321,13 @@ impl Walker<'_, '_> {
         }
         // `stmt = sa.text(query(batch_size))` then `conn.execute(stmt)`: the text keeps its
         // holes (numbered from 0, so only where nothing else has one yet).
-        if let Expr::Name(n) = expr
-            && holes.is_empty()
-            && let Some(Local::Sql(s, h)) = self.locals.get(n.id.as_str())
+        // `sa.text(stmt)` and `stmt[:-1] + ";"` (a trailing comma cut off SQL built piece by
+        // piece) keep the holes too.
+        if holes.is_empty()
+            && let Some((s, h)) = self.sql_local(expr)
         {
-            holes.extend(h.iter().cloned());
-            return Some(s.clone());
+            holes.extend(h);
+            return Some(s);
         }
         let lookup = |e: &Expr| -> Option<String> {
             match e {
@@ -1303,6 +1343,59 @@ impl Walker<'_, '_> {
             }
         };
         python::resolve_string(expr, self.module.source, &lookup, holes, 0)
+    }
+
+    /// The SQL text and holes of a string local: `stmt`, `sa.text(stmt)`, `stmt[:-k]`, and
+    /// any of those `+` a literal.
+    fn sql_local(&self, expr: &Expr) -> Option<(String, Vec<String>)> {
+        match expr {
+            Expr::Name(n) => match self.locals.get(n.id.as_str()) {
+                Some(Local::Sql(s, h)) => Some((s.clone(), h.clone())),
+                _ => None,
+            },
+            Expr::Call(c)
+                if matches!(last_name(&c.func), Some("text")) && c.arguments.args.len() == 1 =>
+            {
+                self.sql_local(&c.arguments.args[0])
+            }
+            Expr::Subscript(sub) => {
+                let (mut s, h) = self.sql_local(&sub.value)?;
+                let Expr::Slice(slice) = sub.slice.as_ref() else {
+                    return None;
+                };
+                let cut = match (&slice.lower, slice.upper.as_deref(), &slice.step) {
+                    (None, Some(Expr::UnaryOp(u)), None)
+                        if u.op == ruff_python_ast::UnaryOp::USub =>
+                    {
+                        match u.operand.as_ref() {
+                            Expr::NumberLiteral(num) => num.value.as_int()?.as_usize()?,
+                            _ => return None,
+                        }
+                    }
+                    _ => return None,
+                };
+                // Cut known text only; a hole at the end absorbs the cut.
+                let known_tail = match h.len() {
+                    0 => s.len(),
+                    n => {
+                        let last = sql::hole(n - 1);
+                        s.len() - s.rfind(&last).map_or(0, |i| i + last.len())
+                    }
+                };
+                if known_tail >= cut {
+                    s.truncate(s.len() - cut);
+                }
+                Some((s, h))
+            }
+            Expr::BinOp(b) if b.op == ruff_python_ast::Operator::Add => {
+                let (s, h) = self.sql_local(&b.left)?;
+                let Expr::StringLiteral(lit) = b.right.as_ref() else {
+                    return None;
+                };
+                Some((s + lit.value.to_str(), h))
+            }
+            _ => None,
+        }
     }
 
     /// The SQL a call to a builder returns (`sa.text(query(batch_size))` with `query` bound to
