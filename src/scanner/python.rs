@@ -150,6 +150,9 @@ pub fn column_spec(call: &ExprCall, source: &str) -> Option<ColumnSpec> {
             Expr::Name(_) | Expr::Attribute(_) if i == 0 && call.arguments.args.len() > 1 => {
                 spec.name = dotted(a).unwrap_or_default();
             }
+            // `sa.Column(item["name"], item["type"])`: a name looked up at run time (jupyterhub
+            // 3c2384c5aae1 loops over a list of dicts), not a type; unknown, so no rule fires.
+            Expr::Subscript(_) if i == 0 => spec.name = format!("{{{}}}", &source[a.range()]),
             Expr::Call(c) if last_name(&c.func) == Some("ForeignKey") => {
                 spec.fk_ondelete = fk_ondelete(c);
                 spec.fk_table = c
