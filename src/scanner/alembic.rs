@@ -738,16 +738,9 @@ impl Walker<'_, '_> {
             return;
         }
         let (mut text, mut holes) = (text.clone(), holes.clone());
-        let lookup = |e: &Expr| match e {
-            Expr::Name(n) => match self.locals.get(n.id.as_str()) {
-                Some(Local::Sql(s, h)) if h.is_empty() => Some(s.clone()),
-                Some(_) => None,
-                None => self.module.constants.get(n.id.as_str()).cloned(),
-            },
-            _ => None,
-        };
+        // The piece's own holes are numbered after the text's.
         let mut piece_holes = holes.clone();
-        match python::resolve_string(&a.value, self.module.source, &lookup, &mut piece_holes, 0) {
+        match self.resolve_sql(&a.value, &mut piece_holes) {
             Some(piece) => {
                 text.push_str(&piece);
                 holes = piece_holes;
