@@ -421,6 +421,12 @@ impl<'a> Module<'a> {
             inert_call: false,
             loops: 0,
         };
+        for p in def.parameters.iter_non_variadic_params() {
+            let name = p.parameter.name.as_str();
+            if name != "op" {
+                walker.locals.insert(name.to_string(), Local::EnvParam);
+            }
+        }
         walker.suite(&def.body);
         let header_end = def.name.range().end();
         let mut body = body_kind(&def.body);
@@ -575,6 +581,11 @@ enum Local {
     /// `cols = []` filled by `cols.append(col)` (as helpers collect the columns that are not
     /// there yet): what was appended, each maybe (the appends sit under conditions).
     Appended(Vec<Local>),
+    /// A parameter of `upgrade()`/`downgrade()` other than `op`, which the project's env.py
+    /// passes (`context.run_migrations(op=..., tables=..., tester=...)`, read by quay's
+    /// `def upgrade(op, tables, tester):`). Where a table is expected, its attribute names
+    /// the table (`op.bulk_insert(tables.tagkind, ...)`, `tables.mediatype.delete()`).
+    EnvParam,
 }
 
 /// One item of a `for` loop the walker unrolls: what its name target (the `String`) holds,
@@ -1285,6 +1296,13 @@ impl Walker<'_, '_> {
                     return None;
                 };
                 self.module.model_table(n.id.as_str())
+            }
+            // `tables.tagkind` for a collection of tables the environment passes.
+            Expr::Attribute(a)
+                if matches!(a.value.as_ref(), Expr::Name(n)
+                    if matches!(self.locals.get(n.id.as_str()), Some(Local::EnvParam))) =>
+            {
+                Some(a.attr.to_string())
             }
             Expr::Call(c) if matches!(last_name(&c.func), Some("table" | "Table")) => c
                 .arguments
