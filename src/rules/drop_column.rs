@@ -37,7 +37,13 @@ declare_rule! {
     /// re-derives the values from other columns of the same rows that the upgrade keeps
     /// (`SET external_trigger = CASE WHEN run_type = 'manual' ...`, or that CASE split into
     /// UPDATEs that each set a value on the rows their WHERE picks, the column re-added with a
-    /// server default for the rest). A constant fill of every row is no restore. Nor when a boolean column is kept in other data: the upgrade copies the rows
+    /// server default for the rest). A constant fill of every row is no restore. Rows read and
+    /// written in Python include peewee models copied into the migration (fields declared,
+    /// the table named by `Meta.table_name` or the class name lowercased), their rows read
+    /// with `Model.select()` or through a generator of the file that yields them, and values
+    /// computed from a row held in a variable first (quay 34c8ef052ec9 joins
+    /// `external_registry`, `external_namespace` and `external_repository` into
+    /// `external_reference` and its downgrade splits it back). Nor when a boolean column is kept in other data: the upgrade copies the rows
     /// with one value into another table, or encodes the value in another column of the row,
     /// and `downgrade()` re-adds the column with a server default and sets the other value on
     /// the rows it picks by that data (airflow 5a5d66100783 keeps `dataset.is_orphaned` as the

@@ -184,6 +184,17 @@ impl<'a> Module<'a> {
                 _ => {}
             }
         }
+        // peewee models copied into the migration (their fields declared, no `__tablename__`).
+        if m.imports.values().any(|(module, _)| module == "peewee") {
+            for stmt in body {
+                if let Stmt::ClassDef(c) = stmt
+                    && !m.classes.contains_key(c.name.as_str())
+                    && let Some(table) = models::peewee_table(c.name.as_str(), &c.body)
+                {
+                    m.classes.insert(c.name.to_string(), table);
+                }
+            }
+        }
         for stmt in body {
             if let Stmt::ClassDef(c) = stmt {
                 for (owner, attr, target) in models::relationships(c.name.as_str(), &c.body) {
@@ -586,6 +597,10 @@ enum Local {
     /// `def upgrade(op, tables, tester):`). Where a table is expected, its attribute names
     /// the table (`op.bulk_insert(tables.tagkind, ...)`, `tables.mediatype.delete()`).
     EnvParam,
+    /// `repo = "%s/%s" % (row.registry, row.namespace)`, `parts = row.ref.split("/")`: a value
+    /// computed from ORM row values (the table and column of each), written back later
+    /// (`row.ref = repo`).
+    RowValues(Vec<(String, String)>),
 }
 
 /// One item of a `for` loop the walker unrolls: what its name target (the `String`) holds,
@@ -1149,6 +1164,8 @@ impl Walker<'_, '_> {
                 .insert(name.to_string(), Local::Stmt(Box::new(op)));
         } else if let Some(row) = self.orm_rows_or_new(value) {
             self.locals.insert(name.to_string(), row);
+        } else if let Some(reads) = Some(self.orm_values(value)).filter(|r| !r.is_empty()) {
+            self.locals.insert(name.to_string(), Local::RowValues(reads));
         } else if let Expr::Lambda(l) = value {
             self.locals.insert(name.to_string(), lambda(l));
         } else if matches!(value, Expr::List(l) if l.elts.is_empty()) {
@@ -1631,6 +1648,14 @@ impl Walker<'_, '_> {
                         _ => return None,
                     };
                     return Some((table, filtered));
+                }
+                // peewee: `Model.select().where(...)` of a model of this file.
+                "select"
+                    if let Expr::Name(n) = a.value.as_ref()
+                        && !self.locals.contains_key(n.id.as_str())
+                        && let Some(table) = self.module.classes.get(n.id.as_str()) =>
+                {
+                    return Some((table.clone(), filtered));
                 }
                 "filter" | "filter_by" | "where" | "limit" | "first" | "one" | "get"
                 | "one_or_none" => filtered = true,
@@ -2575,6 +2600,28 @@ impl Walker<'_, '_> {
         {
             return Some((table.clone(), *filtered));
         }
+        if let Expr::Call(c) = expr
+            && let Expr::Name(f) = c.func.as_ref()
+            && !self.locals.contains_key(f.id.as_str())
+        {
+            // `list(Model.select()...)`: the same rows, read at once.
+            if f.id.as_str() == "list"
+                && let [inner] = c.arguments.args.as_ref()
+                && c.arguments.keywords.is_empty()
+            {
+                return self.rows_of(inner);
+            }
+            // `_iterate(Model, clause)`: a generator of this file that yields the rows of
+            // `model_class.select()...` for the model it is given (quay's batched loops).
+            if let Some(def) = self.module.helpers.get(f.id.as_str())
+                && let Some((index, name)) = yielded_rows_of_parameter(def)
+                && let Some(Expr::Name(model)) = arg(c, Some(index), &name)
+                && !self.locals.contains_key(model.id.as_str())
+                && let Some(table) = self.module.classes.get(model.id.as_str())
+            {
+                return Some((table.clone(), true));
+            }
+        }
         self.orm_query(expr)
     }
 
@@ -2650,10 +2697,23 @@ impl Walker<'_, '_> {
                     self.out.push(read);
                     return;
                 }
+                if let Expr::Name(n) = expr
+                    && let Some(Local::RowValues(reads)) = self.walker.locals.get(n.id.as_str())
+                {
+                    self.out.extend(reads.iter().cloned());
+                    return;
+                }
                 walk_expr(self, expr);
             }
         }
         Values { walker: self, out }.visit_expr(expr);
+    }
+
+    /// The ORM row values an expression reads.
+    fn orm_values(&self, expr: &Expr) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        self.orm_reads(expr, &mut out);
+        out
     }
 
     /// `row.col = value` for a row of an ORM query: an UPDATE of that row (a WHERE on its
@@ -2718,6 +2778,60 @@ impl Walker<'_, '_> {
         self.ops.extend(ops);
         true
     }
+}
+
+/// A generator function that yields the rows of a model it is given: `for row in
+/// [list(]model_class.select()...[)]: yield row` somewhere in its body, `model_class` one of
+/// its parameters. The parameter's position and name.
+fn yielded_rows_of_parameter(def: &StmtFunctionDef) -> Option<(usize, String)> {
+    fn root_select(expr: &Expr) -> Option<&str> {
+        let mut cur = expr;
+        if let Expr::Call(c) = cur
+            && matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "list")
+            && let [inner] = c.arguments.args.as_ref()
+        {
+            cur = inner;
+        }
+        while let Expr::Call(c) = cur {
+            let Expr::Attribute(a) = c.func.as_ref() else {
+                return None;
+            };
+            if a.attr.as_str() == "select"
+                && let Expr::Name(n) = a.value.as_ref()
+            {
+                return Some(n.id.as_str());
+            }
+            cur = &a.value;
+        }
+        None
+    }
+    fn yields(body: &[Stmt], row: &str) -> bool {
+        body.iter().any(|s| match s {
+            Stmt::Expr(e) => matches!(e.value.as_ref(), Expr::Yield(y)
+                if matches!(y.value.as_deref(), Some(Expr::Name(n)) if n.id.as_str() == row)),
+            Stmt::If(i) => {
+                yields(&i.body, row) || i.elif_else_clauses.iter().any(|c| yields(&c.body, row))
+            }
+            _ => false,
+        })
+    }
+    fn find<'b>(body: &'b [Stmt]) -> Option<&'b str> {
+        body.iter().find_map(|s| match s {
+            Stmt::For(f) => match (f.target.as_ref(), root_select(&f.iter)) {
+                (Expr::Name(row), Some(model)) if yields(&f.body, row.id.as_str()) => Some(model),
+                _ => find(&f.body),
+            },
+            Stmt::While(w) => find(&w.body),
+            Stmt::If(i) => find(&i.body),
+            Stmt::With(w) => find(&w.body),
+            _ => None,
+        })
+    }
+    let model = find(&def.body)?;
+    def.parameters
+        .iter_non_variadic_params()
+        .position(|p| p.parameter.name.as_str() == model)
+        .map(|i| (i, model.to_string()))
 }
 
 /// `sa.ForeignKeyConstraint([...], ["t.id"])`, `sa.PrimaryKeyConstraint(...)`,

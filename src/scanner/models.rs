@@ -33,6 +33,50 @@ pub fn tablename(body: &[Stmt]) -> Option<String> {
     })
 }
 
+/// The table of a peewee model class: `class Meta: table_name = "t"` (`db_table` in peewee
+/// 2), else the class name lowercased with anything but letters, digits and `_` made `_`
+/// (peewee's `legacy_table_names`, its default). A class is a peewee model when the file
+/// imports from `peewee` and the class declares a field (`name = CharField(...)`, any call
+/// whose name ends in `Field`): quay's migrations copy the models they need this way
+/// (34c8ef052ec9's `RepoMirrorConfig(BaseModel)`).
+#[must_use]
+pub fn peewee_table(class: &str, body: &[Stmt]) -> Option<String> {
+    fn assigns(body: &[Stmt]) -> impl Iterator<Item = (&str, &Expr)> {
+        body.iter().filter_map(|stmt| match stmt {
+            Stmt::Assign(a) if a.targets.len() == 1 => match &a.targets[0] {
+                Expr::Name(n) => Some((n.id.as_str(), a.value.as_ref())),
+                _ => None,
+            },
+            _ => None,
+        })
+    }
+    let fields = assigns(body).any(|(_, v)| {
+        matches!(v, Expr::Call(c) if super::python::last_name(&c.func).is_some_and(|n| n.ends_with("Field")))
+    });
+    if !fields {
+        return None;
+    }
+    for stmt in body {
+        if let Stmt::ClassDef(meta) = stmt
+            && meta.name.as_str() == "Meta"
+            && let Some(name) = assigns(&meta.body).find_map(|(k, v)| {
+                matches!(k, "table_name" | "db_table")
+                    .then(|| super::python::literal_str(v))
+                    .flatten()
+            })
+        {
+            return Some(name);
+        }
+    }
+    Some(
+        class
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' })
+            .collect(),
+    )
+}
+
 /// The relationships a model class declares, as (class, attribute, target class) triples:
 /// `alert = relationship("Alert", backref=backref("sql_observer"))` in `SQLObserver` (or
 /// returned by a `@declared_attr` method named `alert`) gives (`SQLObserver`, `alert`,
