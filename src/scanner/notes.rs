@@ -19,6 +19,8 @@ const DERIVED: &[&str] = &[
     "repopulate",
     "repopulated",
     "repopulates",
+    "refill",
+    "refills",
     "refilled",
     "recomputed",
     "recalculated",
@@ -293,6 +295,12 @@ mod tests {
         // Separate sentences of one block: the negation of the first is not the second's.
         let src = "def upgrade():\n    # Drop the old table - it's no longer used by the new code\n    # The new table will be populated automatically by the DAG parsing process\n    op.drop_table(\"t\")\n";
         assert!(note(src, "op.drop_table").is_some());
+        // quay 13411de1c0ff drops a mapping table to rebuild its index.
+        let src = "def upgrade():\n    # we cannot simply alter the index, so instead we simply drop the table entirely and\n    # recreate it with the modified index. The backfill will re-fill this in.\n    op.drop_table(\"t\")\n";
+        assert_eq!(
+            note(src, "op.drop_table").as_deref(),
+            Some("The backfill will re-fill this in")
+        );
         let src = "def upgrade():\n    # It's just easier to delete all the rows from the table\n    # No need to keep any records that may be in there during a major upgrade\n    op.execute(\"DELETE FROM q\")\n";
         assert!(note(src, "op.execute").is_some());
     }
