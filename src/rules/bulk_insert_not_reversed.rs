@@ -29,6 +29,13 @@ declare_rule! {
     /// def downgrade():
     ///     op.execute("DELETE FROM roles WHERE name = 'auditor'")
     /// ```
+    ///
+    /// A downgrade DELETE whose WHERE compares the table object's `.name` deletes nothing:
+    /// `tables.logentrykind.delete().where(tables.logentrykind.name ==
+    /// op.inline_literal("x"))` (quay 2062bbd5ef0e) renders `WHERE 'x' = 'logentrykind'`,
+    /// because `Table.name` is the table's name, not its `name` column (`.c.name`). Only
+    /// where the object is surely a Core table (`tables.x` given by the environment,
+    /// `meta.tables["x"]`); an ORM model's `Model.name` is its column.
     pub struct BulkInsertNotReversed;
 }
 
@@ -42,8 +49,15 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         if op.table.as_deref().is_some_and(|t| m.creates_table(t)) {
             continue;
         }
+        // A DELETE whose WHERE tests the table's name, not a column, deletes nothing.
         let undone = down.iter().any(|d| {
             matches!(d.kind, OpKind::Delete | OpKind::Truncate | OpKind::DropTable)
+                && !d.where_names_table
+                && same_opt(d.table.as_ref(), op.table.as_ref())
+        });
+        let misnamed = down.iter().any(|d| {
+            d.kind == OpKind::Delete
+                && d.where_names_table
                 && same_opt(d.table.as_ref(), op.table.as_ref())
         });
         if !undone {
@@ -59,6 +73,12 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                 )
                 .with_fix("in downgrade(), DELETE the inserted rows (by their keys)"),
             );
+            if misnamed && let Some(d) = out.last_mut() {
+                d.message.push_str(
+                    "; its DELETE compares the table's `.name` (the table's name, a Python \
+                     string) where a column (`.c.name`) was meant: it deletes none of them",
+                );
+            }
         }
     }
 }

@@ -2127,6 +2127,26 @@ impl Walker<'_, '_> {
         Columns { walker: self, out }.visit_expr(expr);
     }
 
+    /// Does a WHERE condition compare the `.name` of a table object (`tables.logentrykind.name
+    /// == op.inline_literal("x")`)? That is the table's name, a Python string, not its `name`
+    /// column (`.c.name`): the condition compares two constants.
+    fn tests_table_name(&self, cond: &Expr) -> bool {
+        // Only where the object is surely a Core table: an attribute of a table collection
+        // the environment passes, or `meta.tables["t"]` (an ORM model's `Model.name` is its
+        // column).
+        let names_table = |e: &Expr| {
+            matches!(e, Expr::Attribute(a) if a.attr.as_str() == "name"
+                && matches!(a.value.as_ref(), Expr::Attribute(_) | Expr::Subscript(_))
+                && self.table_expr(&a.value).is_some())
+        };
+        match cond {
+            Expr::Compare(c) => {
+                names_table(&c.left) || c.comparators.iter().any(|e| names_table(e))
+            }
+            _ => false,
+        }
+    }
+
     /// `t.c.col`, `t.c["col"]`, `Model.col` of a model we can read, or a whole table `t`.
     fn core_column(&self, expr: &Expr) -> Option<(String, String)> {
         match expr {
@@ -2168,11 +2188,16 @@ impl Walker<'_, '_> {
         let mut writes = Vec::new();
         let mut reads = Vec::new();
         let mut filter_reads = Vec::new();
+        let mut where_names_table = false;
         while let Expr::Call(c) = cur {
             match c.func.as_ref() {
                 Expr::Attribute(a) => {
                     let method = a.attr.as_str();
                     methods.push(method);
+                    if method == "where" {
+                        where_names_table |=
+                            c.arguments.args.iter().any(|w| self.tests_table_name(w));
+                    }
                     if matches!(method, "values" | "where" | "filter") {
                         // `.values(x=t.c.y)` reads values; `.where(t.c.name == ...)` the key
                         // of a re-join.
@@ -2260,6 +2285,7 @@ impl Walker<'_, '_> {
         }
         let mut op = Operation::new(kind, Origin::Sql, range);
         op.table = table;
+        op.where_names_table = where_names_table;
         op.has_where = methods
             .iter()
             .any(|m| matches!(*m, "where" | "filter" | "filter_by"));

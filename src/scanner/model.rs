@@ -465,6 +465,10 @@ pub struct Operation {
     /// A read whose result Python takes as one row (`conn.execute(...).scalar()`, `.first()`,
     /// `.fetchone()`), outside any loop: it keeps one row's values, not a column's.
     pub one_row: bool,
+    /// A Core DELETE / UPDATE whose WHERE tests the table object's `.name` (a Python string,
+    /// the table's name) instead of a column (`.c.name`): `tables.logentrykind.name ==
+    /// op.inline_literal("x")` renders `WHERE 'x' = 'logentrykind'`, which no row matches.
+    pub where_names_table: bool,
     /// Made inside a function the file imports from its own project (`create_table(...)` of
     /// `app.migrations.utils`): the name the file calls it by. `range` is that call's.
     pub imported: Option<String>,
@@ -506,6 +510,7 @@ impl Operation {
             derived: None,
             literal_rows: false,
             one_row: false,
+            where_names_table: false,
             imported: None,
             via: None,
         }
