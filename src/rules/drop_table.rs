@@ -51,6 +51,14 @@ declare_rule! {
     /// names the sources so that a reviewer can check. Calls to code defined elsewhere are
     /// not followed.
     ///
+    /// A warning too when the chain shows the table to be a lookup table the migrations seed:
+    /// an upgrade created it empty, every row any upgrade wrote into it was a literal row of a
+    /// `bulk_insert`, and the downgrade creates it again and inserts the same rows in the same
+    /// order (quay d17c695859ea drops `tagkind`, seeded with `tag`, `release` and `channel` by
+    /// 7a525c68eb13, and its downgrade seeds it again). Only rows the application added are
+    /// lost, and the migrations do not show whether it adds any. Some of the rows, or rows
+    /// written any other way, keep the error.
+    ///
     /// A warning when the table the downgrade recreates is runtime state the application
     /// refills: it has a heartbeat column (prefect's `worker`, a registry of live workers with
     /// `last_heartbeat_time`), or it is named a queue and holds only keys and timestamps
@@ -80,6 +88,38 @@ pub(crate) fn copied_from(
     format!(
         "; but every row the migrations wrote into it was copied from {names} (it was created empty by {revision}), and those tables still exist"
     )
+}
+
+/// What MRT002 adds to its message when the dropped table held only the literal rows the
+/// migrations seeded it with (`seeds`, since `created_by` created it) and the downgrade
+/// creates it again and inserts the same rows, in the same order. `None` otherwise.
+pub(crate) fn seeded_again(
+    graph: &crate::scanner::graph::Graph<'_>,
+    m: &MigrationAST,
+    table: &str,
+    created_by: usize,
+    seeds: &[String],
+) -> Option<String> {
+    let down = super::active_downgrade(m)?;
+    let recreated = down
+        .iter()
+        .position(|o| o.kind == OpKind::CreateTable && o.table.as_deref().is_some_and(|t| same_name(t, table)))?;
+    let mut again = Vec::new();
+    for o in &down[recreated + 1..] {
+        let on_table = o.table.as_deref().is_some_and(|t| same_name(t, table));
+        if o.kind == OpKind::BulkInsert && on_table && !o.guarded {
+            again.push(o.literal_row_values.clone()?);
+        } else if on_table && (!o.writes.is_empty() || matches!(o.kind, OpKind::Delete | OpKind::DropTable | OpKind::Truncate)) {
+            return None;
+        }
+    }
+    if again != seeds {
+        return None;
+    }
+    let revision = graph.migs.get(created_by).map_or("?", |m| m.revision.as_str());
+    Some(format!(
+        "; but every row the migrations wrote into it is a literal row of a bulk_insert (it was created by {revision} and seeded there), and the downgrade inserts the same rows again: only rows the application added are lost"
+    ))
 }
 
 /// The tables the upgrade converted every row of `table` into before dropping it at `at`: a

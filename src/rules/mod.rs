@@ -582,6 +582,18 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
                     let why = drop_table::copied_from(graph, *created_by, from);
                     demoted.push((i, Rule::DropTable, *range, why));
                 }
+                // A lookup table the migrations seeded, seeded again by the downgrade.
+                Event::SeededRows {
+                    range,
+                    table,
+                    created_by,
+                    seeds,
+                } => {
+                    if let Some(why) = drop_table::seeded_again(graph, m, table, *created_by, seeds)
+                    {
+                        demoted.push((i, Rule::DropTable, *range, why));
+                    }
+                }
                 // A derived column: its values can be computed again from columns that stay.
                 Event::DerivedValues {
                     range,

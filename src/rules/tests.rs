@@ -185,6 +185,31 @@ fn derived_tables_are_warnings_while_their_sources_exist() {
     assert_eq!(severity("b_shadow.py", "sl_tables"), "warning");
 }
 
+/// A seeded lookup table's drop is a warning only when the downgrade inserts the very rows
+/// the migrations seeded it with; some of them, or none, keep the error.
+#[test]
+fn seeded_tables_are_warnings_when_seeded_again() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/graph/MRT002_seeded_rows");
+    let result = crate::scan::scan(
+        std::slice::from_ref(&dir),
+        &crate::scan::Settings::default(),
+    )
+    .unwrap();
+    let severity = |table: &str| {
+        result
+            .findings
+            .iter()
+            .find(|f| f.rule == Rule::DropTable && f.message.contains(&format!("'{table}'")))
+            .unwrap_or_else(|| panic!("no MRT002 on {table}"))
+            .severity
+            .as_str()
+    };
+    assert_eq!(severity("tagkind"), "warning");
+    assert_eq!(severity("role"), "error");
+    assert_eq!(severity("location"), "error");
+}
+
 /// A derived column's drop is a warning only while its sources exist; a constant, a bound
 /// parameter and a value whose source was dropped first keep the error.
 #[test]

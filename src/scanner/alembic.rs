@@ -2421,6 +2421,7 @@ impl Walker<'_, '_> {
                     arg(call, Some(1), "rows"),
                     Some(Expr::List(_) | Expr::Tuple(_))
                 );
+                op.literal_row_values = arg(call, Some(1), "rows").and_then(literal_row_values);
             }
             _ => {
                 op.name = Some(method.to_string());
@@ -2804,6 +2805,38 @@ impl Walker<'_, '_> {
         self.ops.extend(ops);
         true
     }
+}
+
+/// The rows of a `bulk_insert` written as dicts of literals (`[{"id": 1, "name": "tag"}]`), in
+/// order, each row's entries sorted by key: `id=1,name='tag'`, rows joined by `;`. `None` when
+/// any key or value is not a literal.
+fn literal_row_values(rows: &Expr) -> Option<String> {
+    let items = match rows {
+        Expr::List(l) => &l.elts,
+        Expr::Tuple(t) => &t.elts,
+        _ => return None,
+    };
+    let value = |e: &Expr| -> Option<String> {
+        match python::eval(e) {
+            Value::Str(s) => Some(format!("{s:?}")),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::None => Some("None".to_string()),
+            _ => None,
+        }
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Expr::Dict(d) = item else { return None };
+        let mut entries = Vec::new();
+        for entry in &d.items {
+            let key = entry.key.as_ref().and_then(literal_str)?;
+            entries.push(format!("{key}={}", value(&entry.value)?));
+        }
+        entries.sort();
+        out.push(entries.join(","));
+    }
+    (!out.is_empty()).then(|| out.join(";"))
 }
 
 /// A generator function that yields the rows of a model it is given: `for row in

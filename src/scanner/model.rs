@@ -462,6 +462,10 @@ pub struct Operation {
     /// `bulk_insert` of rows written out in the file (a literal list), not rows built from
     /// data read earlier.
     pub literal_rows: bool,
+    /// For a `bulk_insert` whose rows are dicts of literals only (`[{"id": 1, "name":
+    /// "tag"}]`): those rows, in order, each its entries sorted by key, as one text that
+    /// compares equal for the same rows however they are spelled.
+    pub literal_row_values: Option<String>,
     /// A read whose result Python takes as one row (`conn.execute(...).scalar()`, `.first()`,
     /// `.fetchone()`), outside any loop: it keeps one row's values, not a column's.
     pub one_row: bool,
@@ -509,6 +513,7 @@ impl Operation {
             offline: false,
             derived: None,
             literal_rows: false,
+            literal_row_values: None,
             one_row: false,
             where_names_table: false,
             imported: None,

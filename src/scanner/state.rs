@@ -220,6 +220,9 @@ pub struct CopiedValues {
 pub struct CopiedRows {
     pub created_by: usize,
     pub from: Vec<String>,
+    /// Rows written as literals by `bulk_insert` (see `Operation::literal_row_values`), in
+    /// order: a lookup table the migrations seeded, when `from` is empty.
+    pub seeds: Vec<String>,
 }
 
 fn key(name: &str) -> String {
@@ -723,6 +726,15 @@ pub enum Event {
         created_by: usize,
         from: Vec<String>,
     },
+    /// The upgrade drops a table that an upgrade (`created_by`) created empty and whose every
+    /// row the upgrades wrote was a literal row of a `bulk_insert` (`seeds`, in order): a
+    /// lookup table the migrations seed.
+    SeededRows {
+        range: TextRange,
+        table: String,
+        created_by: usize,
+        seeds: Vec<String>,
+    },
     /// The upgrade drops a column whose values were all computed from other columns (by the
     /// upgrades since `created_by` added it), and those columns still exist.
     DerivedValues {
@@ -1203,6 +1215,7 @@ impl Sim<'_> {
                     let rows = CopiedRows {
                         created_by: self.rev,
                         from: Vec::new(),
+                        seeds: Vec::new(),
                     };
                     self.schema.copied_rows.insert(t, rows);
                 } else {
@@ -1212,6 +1225,7 @@ impl Sim<'_> {
             OpKind::DropTable => {
                 if let Some(rows) = self.schema.copied_rows.get(&t)
                     && !rows.from.is_empty()
+                    && rows.seeds.is_empty()
                     // The upgrade that copied them read them: they exist unless dropped since.
                     && rows.from.iter().all(|f| self.schema.table_exists(f) != Existence::Absent)
                 {
@@ -1219,6 +1233,17 @@ impl Sim<'_> {
                         range: op.range,
                         created_by: rows.created_by,
                         from: rows.from.clone(),
+                    });
+                }
+                if let Some(rows) = self.schema.copied_rows.get(&t)
+                    && rows.from.is_empty()
+                    && !rows.seeds.is_empty()
+                {
+                    self.events.push(Event::SeededRows {
+                        range: op.range,
+                        table: t.clone(),
+                        created_by: rows.created_by,
+                        seeds: rows.seeds.clone(),
                     });
                 }
                 self.dropped.insert(t.clone());
@@ -1382,8 +1407,17 @@ impl Sim<'_> {
             .filter(|r| !r.eq_ignore_ascii_case(t) && usable(Some(r)).is_some())
             .collect();
         if sources.is_empty() {
-            // Rows written from literals: not a copy of anything.
-            self.schema.copied_rows.remove(t);
+            // Rows written from literals: not a copy of anything. Kept when they are a
+            // `bulk_insert` of literal rows: the table may be a lookup table the migrations
+            // seed.
+            match &op.literal_row_values {
+                Some(seed) if op.kind == OpKind::BulkInsert && !op.guarded => {
+                    rows.seeds.push(seed.clone());
+                }
+                _ => {
+                    self.schema.copied_rows.remove(t);
+                }
+            }
             return;
         }
         for src in sources {
