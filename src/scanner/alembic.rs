@@ -1165,7 +1165,8 @@ impl Walker<'_, '_> {
         } else if let Some(row) = self.orm_rows_or_new(value) {
             self.locals.insert(name.to_string(), row);
         } else if let Some(reads) = Some(self.orm_values(value)).filter(|r| !r.is_empty()) {
-            self.locals.insert(name.to_string(), Local::RowValues(reads));
+            self.locals
+                .insert(name.to_string(), Local::RowValues(reads));
         } else if let Expr::Lambda(l) = value {
             self.locals.insert(name.to_string(), lambda(l));
         } else if matches!(value, Expr::List(l) if l.elts.is_empty()) {
@@ -2140,9 +2141,7 @@ impl Walker<'_, '_> {
                 && self.table_expr(&a.value).is_some())
         };
         match cond {
-            Expr::Compare(c) => {
-                names_table(&c.left) || c.comparators.iter().any(|e| names_table(e))
-            }
+            Expr::Compare(c) => names_table(&c.left) || c.comparators.iter().any(names_table),
             _ => false,
         }
     }
@@ -2874,7 +2873,7 @@ fn yielded_rows_of_parameter(def: &StmtFunctionDef) -> Option<(usize, String)> {
             _ => false,
         })
     }
-    fn find<'b>(body: &'b [Stmt]) -> Option<&'b str> {
+    fn find(body: &[Stmt]) -> Option<&str> {
         body.iter().find_map(|s| match s {
             Stmt::For(f) => match (f.target.as_ref(), root_select(&f.iter)) {
                 (Expr::Name(row), Some(model)) if yields(&f.body, row.id.as_str()) => Some(model),

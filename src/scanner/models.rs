@@ -72,7 +72,13 @@ pub fn peewee_table(class: &str, body: &[Stmt]) -> Option<String> {
         class
             .to_lowercase()
             .chars()
-            .map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect(),
     )
 }

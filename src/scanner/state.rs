@@ -1223,29 +1223,7 @@ impl Sim<'_> {
                 }
             }
             OpKind::DropTable => {
-                if let Some(rows) = self.schema.copied_rows.get(&t)
-                    && !rows.from.is_empty()
-                    && rows.seeds.is_empty()
-                    // The upgrade that copied them read them: they exist unless dropped since.
-                    && rows.from.iter().all(|f| self.schema.table_exists(f) != Existence::Absent)
-                {
-                    self.events.push(Event::DerivedRows {
-                        range: op.range,
-                        created_by: rows.created_by,
-                        from: rows.from.clone(),
-                    });
-                }
-                if let Some(rows) = self.schema.copied_rows.get(&t)
-                    && rows.from.is_empty()
-                    && !rows.seeds.is_empty()
-                {
-                    self.events.push(Event::SeededRows {
-                        range: op.range,
-                        table: t.clone(),
-                        created_by: rows.created_by,
-                        seeds: rows.seeds.clone(),
-                    });
-                }
+                self.dropped_rows_event(op, &t);
                 self.dropped.insert(t.clone());
                 if !op.guarded {
                     self.schema.copied_rows.remove(&t);
@@ -1388,6 +1366,32 @@ impl Sim<'_> {
     /// An INSERT or UPDATE into `t`, a table the upgrade created: its rows are copied from
     /// the statement's own source, or from what the last read before it read (`last_read`:
     /// rows copied in Python); written from literals, they are a copy of nothing.
+    /// The upgrade drops table `t`: what the record of its rows says about the loss (every
+    /// row a copy of tables that still exist, or every row a literal seed).
+    fn dropped_rows_event(&mut self, op: &Operation, t: &str) {
+        let Some(rows) = self.schema.copied_rows.get(t) else {
+            return;
+        };
+        if !rows.from.is_empty()
+            && rows.seeds.is_empty()
+            // The upgrade that copied them read them: they exist unless dropped since.
+            && rows.from.iter().all(|f| self.schema.table_exists(f) != Existence::Absent)
+        {
+            self.events.push(Event::DerivedRows {
+                range: op.range,
+                created_by: rows.created_by,
+                from: rows.from.clone(),
+            });
+        } else if rows.from.is_empty() && !rows.seeds.is_empty() {
+            self.events.push(Event::SeededRows {
+                range: op.range,
+                table: t.to_string(),
+                created_by: rows.created_by,
+                seeds: rows.seeds.clone(),
+            });
+        }
+    }
+
     fn track_written_rows(&mut self, op: &Operation, t: &str, last_read: &[String]) {
         let Some(rows) = self.schema.copied_rows.get_mut(t) else {
             return;
