@@ -2231,8 +2231,13 @@ impl Walker<'_, '_> {
                                 None => writes.push("*".to_string()),
                             }
                         }
-                        if !c.arguments.args.is_empty() {
-                            writes.push("*".to_string());
+                        for a in &c.arguments.args {
+                            // `.values({"old": t.c.new})`: the dict's keys name the columns
+                            // (redash 640888ce445d); anything else may write any of them.
+                            match dict_keys(a) {
+                                Some(keys) => writes.extend(keys),
+                                None => writes.push("*".to_string()),
+                            }
                         }
                     }
                     if matches!(method, "update" | "delete" | "insert") {
@@ -3336,4 +3341,18 @@ fn where_is_null(expr: &Expr, source: &str) -> bool {
         cur = &a.value;
     }
     false
+}
+
+/// The column names a dict literal's keys give (`{"old_schedule": ...}`, `{t.c.old: ...}`), or
+/// `None` when one key is anything else (`**kwargs`, a variable).
+fn dict_keys(expr: &Expr) -> Option<Vec<String>> {
+    let Expr::Dict(d) = expr else { return None };
+    d.items
+        .iter()
+        .map(|item| match item.key.as_ref()? {
+            Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+            Expr::Attribute(a) => Some(a.attr.to_string()),
+            _ => None,
+        })
+        .collect()
 }
