@@ -1,7 +1,7 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::scanner::model::{same_name, MigrationAST, OpKind, Operation};
 
-use super::Rule;
+use super::{DjangoStep, GraphFindings, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -82,6 +82,15 @@ declare_rule! {
     /// the migrations: the message names the sources so that a reviewer can check. A value
     /// written from a literal, a bound parameter or rows read in Python is no known source,
     /// and the column stays an error.
+    ///
+    /// A warning too, in a Django project, when the models had given the column up before:
+    /// an earlier migration removed the field in the `state_operations` of a
+    /// `SeparateDatabaseAndState` and left the column in the database, and this `RunSQL`
+    /// drops it (saleor payment 0043 takes `transactionevent.name` out of the model, 0050
+    /// drops the column). That is the two-step removal recommended above: the code of the
+    /// migration before this one no longer reads the column, and only a rollback past the
+    /// first step needs its values. The message names that migration. A column the same
+    /// operation takes out of the state is a one-step removal and stays an error.
     pub struct DropColumn;
 }
 
@@ -169,6 +178,33 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             if let Some(why) = op.column.as_deref().and_then(super::runtime_state::column_reason) {
                 super::runtime_state::warn(d, &why);
             }
+        }
+    }
+}
+
+/// A Django `RunSQL` that drops a column the models had already given up: an earlier
+/// migration removed the field in the `state_operations` of a `SeparateDatabaseAndState` and
+/// left the column in the database (saleor payment 0043 takes `transactionevent.name` out of
+/// the model, 0050 drops the column). The code of the migration before this one no longer
+/// reads it: this is the second step of the two-step removal, a warning that names the first.
+pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
+    let crate::scanner::django_state::Change::RunSql { tables: Some(tables) } = &s.step.change
+    else {
+        return;
+    };
+    let mut seen = std::collections::HashSet::new();
+    for table in tables.iter().filter(|t| seen.insert(t.as_str())) {
+        for left in s.state.left_in_db(table).iter().filter(|l| !l.column.is_empty()) {
+            out.demoted_named.push((
+                s.node,
+                Rule::DropColumn,
+                s.step.range,
+                format!("column {table}.{}:", left.column),
+                format!(
+                    "; but the model had already dropped the field: {} {} removed it from Django's state only (SeparateDatabaseAndState), so the code of the migration before this one no longer reads the column; this is the second step of a two-step removal, and only a rollback past {} needs the values",
+                    left.app, left.migration, left.migration
+                ),
+            ));
         }
     }
 }

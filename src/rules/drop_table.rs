@@ -2,7 +2,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::scanner::model::{same_name, BodyKind, MigrationAST, OpKind, Operation};
 use crate::scanner::state::usable;
 
-use super::Rule;
+use super::{DjangoStep, GraphFindings, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -75,6 +75,13 @@ declare_rule! {
     /// downgrade lacks is the conversion back. Rows moved into a table the same upgrade
     /// creates, or that the downgrade drops, stay an error (prefect b75d279ba985 moves block
     /// names into `block_type`, which its downgrade drops).
+    ///
+    /// A warning, in a Django project, when the models had given the table up before: an
+    /// earlier migration deleted the model (or removed the many-to-many field whose table
+    /// Django made) in the `state_operations` of a `SeparateDatabaseAndState`, and this
+    /// `RunSQL` drops the table (saleor discount 0054 takes the `Sale` models out of the
+    /// state, 0055 drops their tables): the code of the migration before this one no longer
+    /// reads it, and the message names the first step (see MRT001).
     pub struct DropTable;
 }
 
@@ -212,6 +219,34 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                     names.join(", ")
                 ));
             }
+        }
+    }
+}
+
+/// A Django `RunSQL` that drops a table the models had already given up: an earlier migration
+/// deleted the model (or removed a many-to-many field, whose table Django made) in the
+/// `state_operations` of a `SeparateDatabaseAndState` and left the table in the database
+/// (saleor discount 0054 takes the `Sale` models out of the state, 0055 drops their tables).
+/// The code of the migration before this one no longer reads it: a warning that names the
+/// first step.
+pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
+    let crate::scanner::django_state::Change::RunSql { tables: Some(tables) } = &s.step.change
+    else {
+        return;
+    };
+    let mut seen = std::collections::HashSet::new();
+    for table in tables.iter().filter(|t| seen.insert(t.as_str())) {
+        if let Some(left) = s.state.left_in_db(table).iter().find(|l| l.column.is_empty()) {
+            out.demoted_named.push((
+                s.node,
+                Rule::DropTable,
+                s.step.range,
+                format!("table '{table}'"),
+                format!(
+                    "; but the models had already given it up: {} {} removed it from Django's state only (SeparateDatabaseAndState), so the code of the migration before this one no longer reads the table; this is the second step of a two-step removal, and only a rollback past {} needs the rows",
+                    left.app, left.migration, left.migration
+                ),
+            ));
         }
     }
 }

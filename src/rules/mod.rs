@@ -386,6 +386,8 @@ type DjangoCheck = fn(&DjangoStep<'_>, &mut GraphFindings);
 /// Django rules over the project state (every app's migrations replayed in dependency order).
 const DJANGO_CHECKS: &[DjangoCheck] = &[
     django_remove_field::check_state,
+    drop_column::check_state,
+    drop_table::check_state,
     django_delete_model::check_state,
     django_not_null_without_default::check_state,
     django_rename::check_state,
@@ -420,6 +422,7 @@ pub fn check_django(nodes: &[Node<'_>]) -> GraphFindings {
         cleared: Vec::new(),
         cleared_named: Vec::new(),
         demoted: Vec::new(),
+        demoted_named: Vec::new(),
     });
     replay(nodes, &mut run);
     django_squashed::check_nodes(nodes, &mut run.0);
@@ -466,6 +469,10 @@ pub struct GraphFindings {
     /// Per-file findings the replay shows to be warnings: (migration index, rule, range, what
     /// to add to the message).
     pub demoted: Vec<(usize, Rule, ruff_text_size::TextRange, String)>,
+    /// Per-file findings to make warnings when their message names this object (lower-case
+    /// text it contains): a statement drops several, and the replay speaks of one.
+    /// (migration index, rule, range, object, what to add to the message).
+    pub demoted_named: Vec<(usize, Rule, ruff_text_size::TextRange, String, String)>,
 }
 
 impl GraphFindings {
@@ -492,6 +499,23 @@ impl GraphFindings {
             .iter_mut()
             .filter(|d| d.rule == rule && d.range == range)
         {
+            d.severity = Some(crate::diagnostic::Severity::Warning);
+            d.message.push_str(why);
+        }
+    }
+
+    /// Make the finding of `rule` at `range` whose message names `object` (lower-case) a
+    /// warning, adding `why` to its message.
+    pub fn demote_named(
+        diagnostics: &mut [Diagnostic],
+        rule: Rule,
+        range: ruff_text_size::TextRange,
+        object: &str,
+        why: &str,
+    ) {
+        for d in diagnostics.iter_mut().filter(|d| {
+            d.rule == rule && d.range == range && d.message.to_ascii_lowercase().contains(object)
+        }) {
             d.severity = Some(crate::diagnostic::Severity::Warning);
             d.message.push_str(why);
         }
@@ -612,6 +636,7 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
         cleared,
         cleared_named,
         demoted,
+        demoted_named: Vec::new(),
     }
 }
 

@@ -101,6 +101,15 @@ pub(super) fn django_apps(scans: &mut [FileScan]) {
     for (k, rule, range, why) in &result.demoted {
         rules::GraphFindings::demote(&mut scans[idx[*k]].diagnostics, *rule, *range, why);
     }
+    for (k, rule, range, object, why) in &result.demoted_named {
+        rules::GraphFindings::demote_named(
+            &mut scans[idx[*k]].diagnostics,
+            *rule,
+            *range,
+            object,
+            why,
+        );
+    }
     for (k, d) in result.found {
         scans[idx[k]].diagnostics.push(d);
     }

@@ -139,6 +139,24 @@ pub struct State {
     now: usize,
     /// App label → the apps its migrations name in their dependencies.
     depends_on: HashMap<String, HashSet<String>>,
+    /// Tables and columns the models gave up while the database kept them: a `RemoveField` or
+    /// `DeleteModel` in the `state_operations` of a `SeparateDatabaseAndState` (saleor's
+    /// two-step removals). Table (lower-case) → what is left of it.
+    left_in_db: HashMap<String, Vec<LeftInDb>>,
+    /// Models an operation made unknown (the database half of a `SeparateDatabaseAndState`,
+    /// code the replay cannot read), as they were known just before: where their table and
+    /// columns were, for a later state-only removal ([`LeftInDb`]).
+    last_known: HashMap<(String, String), Model>,
+}
+
+/// A column (or a whole table: `column` empty) that the state stopped knowing while the
+/// database kept it, and the migration that did so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeftInDb {
+    /// Lower-case; empty for the table itself.
+    pub column: String,
+    pub app: String,
+    pub migration: String,
 }
 
 fn key(app: &str, model: &str) -> (String, String) {
@@ -211,6 +229,109 @@ impl State {
                 .collect(),
             now: self.now,
             depends_on: self.depends_on.clone(),
+            left_in_db: self.left_in_db.clone(),
+            last_known: self.last_known.clone(),
+        }
+    }
+
+    /// What of `table` a state-only operation took out of the models while the database kept
+    /// it (a column, or the table itself: `column` empty), and nothing declared again since.
+    #[must_use]
+    pub fn left_in_db(&self, table: &str) -> &[LeftInDb] {
+        self.left_in_db
+            .get(&table.to_ascii_lowercase())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// A state-only `RemoveField` / `DeleteModel` of `app`'s migration `mig`: record the
+    /// columns and tables it leaves in the database (the field's column, an auto-created
+    /// many-to-many table; the model's table and its auto-created many-to-many tables).
+    fn record_left_in_db(&mut self, app: &str, mig: &str, change: &Change) {
+        let mut left: Vec<(String, String)> = Vec::new();
+        // Known, or as it was known before an operation made it unknown (the database half of
+        // the same `SeparateDatabaseAndState` altered it).
+        let known = |model: &str| match self.model(app, model) {
+            Seen::Known(m) => Some(m),
+            _ => self.last_known.get(&key(app, model)),
+        };
+        // A model or field the replay cannot read (code it does not follow touched its app, a
+        // field list built by a function): Django's default names, `<app>_<model>` and the
+        // field's name, `<name>_id` for a relation or `<table>_<name>` for a many-to-many, as
+        // they may be.
+        let default_table = |model: &str| format!("{app}_{model}").to_ascii_lowercase();
+        match change {
+            Change::RemoveField { model, name } => {
+                let (table, field) = match known(model) {
+                    Some(m) => (m.table(app), m.field(name)),
+                    None if matches!(self.model(app, model), Seen::Unknown) => {
+                        (Some(default_table(model)), None)
+                    }
+                    None => (None, None),
+                };
+                match (table, field) {
+                    (Some(table), Some(f)) => left.extend(field_place(&table, &f.facts)),
+                    (Some(table), None) => {
+                        let name = name.to_ascii_lowercase();
+                        left.push((format!("{table}_{name}"), String::new()));
+                        left.push((table.clone(), format!("{name}_id")));
+                        left.push((table, name));
+                    }
+                    (None, _) => {}
+                }
+            }
+            Change::DeleteModel { name } => match known(name) {
+                Some(m) => {
+                    if m.tableless() == Some(false)
+                        && let Some(table) = m.table(app)
+                    {
+                        left.push((table.clone(), String::new()));
+                        for f in m.fields.iter().flat_map(HashMap::values) {
+                            if let Some((t, c)) = field_place(&table, &f.facts)
+                                && c.is_empty()
+                            {
+                                left.push((t, c));
+                            }
+                        }
+                    }
+                }
+                None if matches!(self.model(app, name), Seen::Unknown) => {
+                    left.push((default_table(name), String::new()));
+                }
+                None => {}
+            },
+            _ => return,
+        }
+        for (table, column) in left {
+            let entry = self.left_in_db.entry(table).or_default();
+            entry.retain(|l| l.column != column);
+            entry.push(LeftInDb {
+                column,
+                app: app.to_string(),
+                migration: mig.to_string(),
+            });
+        }
+    }
+
+    /// `CreateModel` / `AddField` declare a table or column again: the state knows it.
+    fn redeclared(&mut self, app: &str, change: &Change) {
+        let (model, field) = match change {
+            Change::CreateModel { name, .. } => (name, None),
+            Change::AddField { model, field } => (model, Some(field)),
+            _ => return,
+        };
+        let Seen::Known(m) = self.model(app, model) else {
+            return;
+        };
+        let Some(table) = m.table(app) else { return };
+        let (t, c) = match field {
+            None => (table, String::new()),
+            Some(f) => match field_place(&table, f) {
+                Some(place) => place,
+                None => return,
+            },
+        };
+        if let Some(entry) = self.left_in_db.get_mut(&t) {
+            entry.retain(|l| l.column != c);
         }
     }
 
@@ -244,6 +365,10 @@ impl State {
     }
 
     fn forget(&mut self, (a, m): (String, String)) {
+        if let Seen::Known(model) = self.model(&a, &m) {
+            self.last_known
+                .insert((a.clone(), m.clone()), model.clone());
+        }
         let now = self.now;
         let app = self.app_mut(&a);
         app.models.remove(&m);
@@ -270,6 +395,16 @@ impl State {
 
     /// Apply one step of a migration of `app` (`mig`: its name).
     pub fn apply(&mut self, app: &str, mig: &str, step: &Step) {
+        if step.state && !step.db {
+            self.record_left_in_db(app, mig, &step.change);
+        }
+        self.apply_change(app, mig, step);
+        if step.state {
+            self.redeclared(app, &step.change);
+        }
+    }
+
+    fn apply_change(&mut self, app: &str, mig: &str, step: &Step) {
         if !step.state {
             // The database half of `SeparateDatabaseAndState`: the state does not follow it,
             // so what it touches no longer matches the state.
@@ -579,6 +714,25 @@ fn new_field(facts: FieldFacts, at: usize) -> Field {
 }
 
 /// The model a database-only operation touches.
+/// Where a field keeps its values: (table, column), or (its auto-created table, "") for a
+/// `ManyToManyField` without `through`. `None` for a `through` many-to-many (its rows are
+/// another model's) or a column name that is not a literal.
+fn field_place(table: &str, f: &FieldFacts) -> Option<(String, String)> {
+    let name = f.name.to_ascii_lowercase();
+    if f.class == "ManyToManyField" {
+        return (!f.through_model).then(|| (format!("{table}_{name}"), String::new()));
+    }
+    let column = match &f.db_column {
+        Opt::Known(c) => c.to_ascii_lowercase(),
+        Opt::Unknown => return None,
+        Opt::Absent if matches!(f.class.as_str(), "ForeignKey" | "OneToOneField") => {
+            format!("{name}_id")
+        }
+        Opt::Absent => name,
+    };
+    Some((table.to_string(), column))
+}
+
 fn touched_model(app: &str, change: &Change) -> Option<(String, String)> {
     match change {
         Change::CreateModel { name, .. }
