@@ -21,6 +21,10 @@ declare_rule! {
     /// # Keep the model (unused) for a release, archive the rows, then delete it.
     /// ```
     ///
+    /// Not reported when a `RunPython` earlier in the same migration deleted every row of the
+    /// model (`Model.objects.all().delete()`) and nothing in between may have written rows
+    /// again: there is nothing left to lose (see MRT040).
+    ///
     /// ## Severity
     /// An error: reversing the migration brings the table back empty, so the rows are lost
     /// under a claimed restore. A warning in a test-suite app
@@ -53,6 +57,10 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let test_app = super::test_app(m);
     let irreversible = super::django_irreversible(m);
     for op in m.upgrade_ops().iter().filter(|o| o.kind == OpKind::DeleteModel) {
+        // A `RunPython` before it emptied the model: nothing is left to lose.
+        if super::django_emptied_before(m, op) {
+            continue;
+        }
         let model = super::q(op.table.as_ref());
         let message = if irreversible {
             format!("DeleteModel drops model {model} and all its rows, though no rollback claims them back (Django cannot unapply this migration)")

@@ -42,6 +42,11 @@ declare_rule! {
     /// first, so the column is back when that function fills it (pretix 0298 turns a team's
     /// `can_*` flags into permission sets, and its reverse sets each flag from them).
     ///
+    /// Nor when a `RunPython` earlier in the same migration deleted every row of the model
+    /// (`Model.objects.all().delete()` in its function's body) and nothing in between may
+    /// have written rows again: there is nothing left to lose (pretix 0044 empties
+    /// `CachedTicket`, then removes its `order`).
+    ///
     /// ## Severity
     /// An error: reversing the migration brings the table back empty, so the rows are lost
     /// under a claimed restore. A warning in a test-suite app
@@ -66,7 +71,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             d.kind == OpKind::DeleteModel
                 && matches!((&d.table, &op.table), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
         });
-        if model_deleted || refilled_on_reverse(m, op) {
+        if model_deleted || refilled_on_reverse(m, op) || super::django_emptied_before(m, op) {
             continue;
         }
         let message = if irreversible {

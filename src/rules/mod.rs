@@ -934,6 +934,49 @@ pub(crate) fn django_irreversible(m: &MigrationAST) -> bool {
     })
 }
 
+/// A `RunPython` earlier in the same migration deleted every row of `op`'s model
+/// (`Model.objects.all().delete()` in its function's own body), and nothing between it and `op`
+/// may have written rows again: a `RemoveField` / `DeleteModel` there has nothing left to lose
+/// (pretix 0044 empties `CachedTicket`, then removes its `order`). The Django side of
+/// [`nothing_to_lose`].
+pub(crate) fn django_emptied_before(m: &MigrationAST, op: &Operation) -> bool {
+    use crate::scanner::django_facts::Change;
+    let (Some(facts), Some(model)) = (m.django.as_deref(), &op.table) else {
+        return false;
+    };
+    let Some(at) = facts.steps.iter().position(|s| s.range == op.range) else {
+        return false;
+    };
+    // `apps.get_model("app", "Model")` names the model with its app label.
+    let same = |written: &str| {
+        written
+            .rsplit('.')
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case(model))
+    };
+    for s in facts.steps[..at].iter().rev().filter(|s| s.db) {
+        match &s.change {
+            Change::RunPython { forward, .. } if forward.emptied.iter().any(|e| same(e)) => {
+                return true;
+            }
+            // May write the model's rows again.
+            Change::RunPython { forward, .. }
+                if forward.unattributed
+                    || forward.writes.iter().any(|(w, _)| same(w))
+                    || forward.copies.iter().any(|(_, into)| same(into))
+                    || forward.computed_writes.iter().any(|w| same(w)) =>
+            {
+                return false;
+            }
+            Change::RunSql { .. } | Change::Custom { .. } | Change::Unknown { .. } => {
+                return false;
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// `reverse_code=` / `reverse_sql=` given, and not `None`.
 pub(crate) fn has_reverse(op: &Operation, kwarg: &str) -> bool {
     op.kwarg_value(kwarg).is_some_and(|v| *v != Value::None)

@@ -88,6 +88,9 @@ pub struct DataFlow {
     /// Models some of whose fields are written under names computed at run time
     /// (`setattr(row, name, value)` in a loop over the model's rows): any field may be one.
     pub computed_writes: Vec<String>,
+    /// Models every row of which the function deletes, in a statement of its own body that
+    /// always runs (`Model.objects.all().delete()`), as in [`FieldRef`].
+    pub emptied: Vec<String>,
 }
 
 /// One operation's effect on the project state.

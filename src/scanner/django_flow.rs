@@ -31,6 +31,14 @@ pub(crate) fn data_flow(
     for stmt in &def.body {
         flow.visit_stmt(stmt);
     }
+    flow.out.emptied = def
+        .body
+        .iter()
+        .filter_map(|stmt| match stmt {
+            Stmt::Expr(e) => flow.deletes_all(&e.value),
+            _ => None,
+        })
+        .collect();
     flow.out.copies.sort();
     flow.out.copies.dedup();
     flow.out.computed_writes.sort();
@@ -157,6 +165,39 @@ fn swappable(call: &ExprCall) -> Option<String> {
 }
 
 impl Flow<'_> {
+    /// `Model.objects.all().delete()` (or `Model.objects.delete()`) on a name bound to
+    /// `apps.get_model(...)`: the model, every row of which it deletes.
+    fn deletes_all(&self, expr: &Expr) -> Option<String> {
+        let Expr::Call(delete) = expr else {
+            return None;
+        };
+        let Expr::Attribute(d) = delete.func.as_ref() else {
+            return None;
+        };
+        if d.attr.as_str() != "delete" || !delete.arguments.is_empty() {
+            return None;
+        }
+        // `.all()` with no arguments, or the manager itself.
+        let manager = match d.value.as_ref() {
+            Expr::Call(all) if all.arguments.is_empty() => match all.func.as_ref() {
+                Expr::Attribute(a) if a.attr.as_str() == "all" => a.value.as_ref(),
+                _ => return None,
+            },
+            other => other,
+        };
+        let Expr::Attribute(objects) = manager else {
+            return None;
+        };
+        let Expr::Name(model) = objects.value.as_ref() else {
+            return None;
+        };
+        // A name bound to a queryset (its filters recorded) holds only some rows.
+        if objects.attr.as_str() != "objects" || self.filters.contains_key(model.id.as_str()) {
+            return None;
+        }
+        self.models.get(model.id.as_str()).cloned()
+    }
+
     /// `apps.get_model("app", "Model")` (or `"app.Model"`, or a factory's parameters): the
     /// model, lower-case.
     fn get_model(&self, call: &ExprCall) -> Option<String> {
