@@ -188,13 +188,8 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
 /// the model, 0050 drops the column). The code of the migration before this one no longer
 /// reads it: this is the second step of the two-step removal, a warning that names the first.
 pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
-    let crate::scanner::django_state::Change::RunSql { tables: Some(tables) } = &s.step.change
-    else {
-        return;
-    };
-    let mut seen = std::collections::HashSet::new();
-    for table in tables.iter().filter(|t| seen.insert(t.as_str())) {
-        for left in s.state.left_in_db(table).iter().filter(|l| !l.column.is_empty()) {
+    for (table, left_in_db) in s.run_sql_left_in_db() {
+        for left in left_in_db.iter().filter(|l| !l.column.is_empty()) {
             out.demoted_named.push((
                 s.node,
                 Rule::DropColumn,

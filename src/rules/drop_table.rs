@@ -230,13 +230,8 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
 /// The code of the migration before this one no longer reads it: a warning that names the
 /// first step.
 pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
-    let crate::scanner::django_state::Change::RunSql { tables: Some(tables) } = &s.step.change
-    else {
-        return;
-    };
-    let mut seen = std::collections::HashSet::new();
-    for table in tables.iter().filter(|t| seen.insert(t.as_str())) {
-        if let Some(left) = s.state.left_in_db(table).iter().find(|l| l.column.is_empty()) {
+    for (table, left_in_db) in s.run_sql_left_in_db() {
+        if let Some(left) = left_in_db.iter().find(|l| l.column.is_empty()) {
             out.demoted_named.push((
                 s.node,
                 Rule::DropTable,

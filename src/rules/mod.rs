@@ -370,6 +370,26 @@ pub struct DjangoStep<'a> {
 }
 
 impl DjangoStep<'_> {
+    /// The tables this step's `RunSQL` names, once each, with what state-only operations had
+    /// left of each in the database (`State::left_in_db`): the second step of a two-step
+    /// removal drops them (MRT001, MRT002). Empty for any other step.
+    pub(crate) fn run_sql_left_in_db(
+        &self,
+    ) -> Vec<(&str, &[crate::scanner::django_state::LeftInDb])> {
+        let crate::scanner::django_state::Change::RunSql {
+            tables: Some(tables),
+        } = &self.step.change
+        else {
+            return Vec::new();
+        };
+        let mut seen = std::collections::HashSet::new();
+        tables
+            .iter()
+            .filter(|t| seen.insert(t.as_str()))
+            .map(|t| (t.as_str(), self.state.left_in_db(t)))
+            .collect()
+    }
+
     /// The state shows that `model` has no table (`managed = False`, a proxy), or cannot tell:
     /// an operation on it touches no table we know of.
     pub(crate) fn no_known_table(&self, model: &str) -> bool {

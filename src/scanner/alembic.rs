@@ -1164,7 +1164,7 @@ impl Walker<'_, '_> {
                 .insert(name.to_string(), Local::Stmt(Box::new(op)));
         } else if let Some(row) = self.orm_rows_or_new(value) {
             self.locals.insert(name.to_string(), row);
-        } else if let Some(reads) = Some(self.orm_values(value)).filter(|r| !r.is_empty()) {
+        } else if let Some(reads) = self.orm_values(value) {
             self.locals
                 .insert(name.to_string(), Local::RowValues(reads));
         } else if let Expr::Lambda(l) = value {
@@ -2740,11 +2740,11 @@ impl Walker<'_, '_> {
         Values { walker: self, out }.visit_expr(expr);
     }
 
-    /// The ORM row values an expression reads.
-    fn orm_values(&self, expr: &Expr) -> Vec<(String, String)> {
+    /// The ORM row values an expression reads, if any.
+    fn orm_values(&self, expr: &Expr) -> Option<Vec<(String, String)>> {
         let mut out = Vec::new();
         self.orm_reads(expr, &mut out);
-        out
+        (!out.is_empty()).then_some(out)
     }
 
     /// `row.col = value` for a row of an ORM query: an UPDATE of that row (a WHERE on its

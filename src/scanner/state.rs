@@ -1363,9 +1363,6 @@ impl Sim<'_> {
         }
     }
 
-    /// An INSERT or UPDATE into `t`, a table the upgrade created: its rows are copied from
-    /// the statement's own source, or from what the last read before it read (`last_read`:
-    /// rows copied in Python); written from literals, they are a copy of nothing.
     /// The upgrade drops table `t`: what the record of its rows says about the loss (every
     /// row a copy of tables that still exist, or every row a literal seed).
     fn dropped_rows_event(&mut self, op: &Operation, t: &str) {
@@ -1392,6 +1389,9 @@ impl Sim<'_> {
         }
     }
 
+    /// An INSERT or UPDATE into `t`, a table the upgrade created: its rows are copied from
+    /// the statement's own source, or from what the last read before it read (`last_read`:
+    /// rows copied in Python); written from literals, they are a copy of nothing.
     fn track_written_rows(&mut self, op: &Operation, t: &str, last_read: &[String]) {
         let Some(rows) = self.schema.copied_rows.get_mut(t) else {
             return;
