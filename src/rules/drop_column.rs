@@ -83,6 +83,17 @@ declare_rule! {
     /// written from a literal, a bound parameter or rows read in Python is no known source,
     /// and the column stays an error.
     ///
+    /// A warning too when an earlier revision copied the column's values as they were into
+    /// a column it had added empty, on the same rows, and that column still exists: the
+    /// expand step of an expand/contract change, this revision being the contract (superset
+    /// 33d996bcc382 copies `slices.druid_datasource_id` and `table_id` into `datasource_id`
+    /// in an ORM loop, 3b626e2a6783 drops them). Rolling this revision back keeps the copy;
+    /// only values the application wrote into the old column after the copy are lost, and
+    /// the message names the copy and its revision so that a reviewer can check. A value
+    /// computed from the column (`SET has_data = (data IS NOT NULL)`), a copy of the rows
+    /// some other column picks (`WHERE kind = 'table'`) or a copy dropped first keep the
+    /// error.
+    ///
     /// A warning too, in a Django project, when the models had given the column up before:
     /// an earlier migration removed the field in the `state_operations` of a
     /// `SeparateDatabaseAndState` and left the column in the database, and this `RunSQL`
@@ -103,6 +114,20 @@ pub(crate) fn computed_from(
     let (names, revision) = super::derived_sources(graph, created_by, from, |(t, c)| format!("{t}.{c}"));
     format!(
         "; but every value the migrations wrote into it was computed from {names} (it was added empty by {revision}), and those columns still exist"
+    )
+}
+
+/// What MRT001 adds to its message when an earlier revision (`copied_by`) copied the dropped
+/// column's values as is into `into`, which the rollback of this revision keeps.
+pub(crate) fn values_copied(
+    graph: &crate::scanner::graph::Graph<'_>,
+    copied_by: usize,
+    into: &(String, String),
+) -> String {
+    let revision = graph.migs.get(copied_by).map_or("?", |m| m.revision.as_str());
+    format!(
+        "; but {revision} copied its values as they were into {}.{} (added empty for them), which still exists: rolling this revision back keeps them there, and only values written since that copy are lost",
+        into.0, into.1
     )
 }
 

@@ -59,6 +59,16 @@ declare_rule! {
     /// lost, and the migrations do not show whether it adds any. Some of the rows, or rows
     /// written any other way, keep the error.
     ///
+    /// A warning too when an earlier revision copied every row of the table, all its
+    /// columns as they were (`INSERT INTO copy SELECT * FROM t`, no WHERE), into a table
+    /// created empty for them, and that copy still exists: the expand step of an
+    /// expand/contract change, this revision being the contract (quay 5d463ea1e8a8 copies
+    /// `blob`, `manifest` and five more into the `appr*` tables through its helper
+    /// `copy_table_contents`, and d17c695859ea drops them). Rolling this revision back keeps
+    /// the copy; only rows the application wrote into the old table after it are lost, and
+    /// the message names the copy and its revision. A copy of some rows or some columns
+    /// keeps the error.
+    ///
     /// A warning when the table the downgrade recreates is runtime state the application
     /// refills: it has a heartbeat column (prefect's `worker`, a registry of live workers with
     /// `last_heartbeat_time`), or it is named a queue and holds only keys and timestamps
@@ -94,6 +104,19 @@ pub(crate) fn copied_from(
     let (names, revision) = super::derived_sources(graph, created_by, from, |f| format!("'{f}'"));
     format!(
         "; but every row the migrations wrote into it was copied from {names} (it was created empty by {revision}), and those tables still exist"
+    )
+}
+
+/// What MRT002 adds to its message when an earlier revision (`copied_by`) copied every row
+/// of the dropped table into `into`, which the rollback of this revision keeps.
+pub(crate) fn rows_copied(
+    graph: &crate::scanner::graph::Graph<'_>,
+    copied_by: usize,
+    into: &str,
+) -> String {
+    let revision = graph.migs.get(copied_by).map_or("?", |m| m.revision.as_str());
+    format!(
+        "; but {revision} copied all its rows as they were into '{into}' (created empty for them), which still exists: rolling this revision back keeps them there, and only rows written since that copy are lost"
     )
 }
 

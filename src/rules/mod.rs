@@ -609,6 +609,23 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
                     cleared.push((i, Rule::ColumnTypeNarrowed, *range));
                     cleared.push((i, Rule::ColumnTypeChange, *range));
                 }
+                // Values or rows an earlier revision copied elsewhere, kept by the rollback.
+                Event::ValuesCopied {
+                    range,
+                    copied_by,
+                    into,
+                } => {
+                    let why = drop_column::values_copied(graph, *copied_by, into);
+                    demoted.push((i, Rule::DropColumn, *range, why));
+                }
+                Event::RowsCopied {
+                    range,
+                    copied_by,
+                    into,
+                } => {
+                    let why = drop_table::rows_copied(graph, *copied_by, into);
+                    demoted.push((i, Rule::DropTable, *range, why));
+                }
                 // A generated column's values are computed again from the row.
                 Event::GeneratedDropped { range } => {
                     cleared.push((i, Rule::DropColumn, *range));

@@ -210,6 +210,59 @@ fn seeded_tables_are_warnings_when_seeded_again() {
     assert_eq!(severity("location"), "error");
 }
 
+/// A column or table an earlier revision copied as is into one that stays (expand, then
+/// contract): its drop is a warning. A value computed from it, a copy of some rows or of
+/// some columns, and a copy dropped first keep the error.
+#[test]
+fn drops_of_data_copied_by_an_earlier_revision_are_warnings() {
+    let scan = |case: &str| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/graph")
+            .join(case);
+        crate::scan::scan(
+            std::slice::from_ref(&dir),
+            &crate::scan::Settings::default(),
+        )
+        .unwrap()
+    };
+    let columns = scan("MRT001_copied_earlier");
+    let column = |name: &str| {
+        columns
+            .findings
+            .iter()
+            .find(|f| f.rule == Rule::DropColumn && f.message.contains(&format!(" slices.{name}:")))
+            .unwrap_or_else(|| panic!("no MRT001 on {name}"))
+    };
+    for copied in ["druid_datasource_id", "table_id", "notes"] {
+        assert_eq!(column(copied).severity.as_str(), "warning", "{copied}");
+    }
+    assert!(
+        column("table_id")
+            .message
+            .contains("b2 copied its values as they were into slices.datasource_id")
+    );
+    assert!(column("notes").message.contains("into slices.description"));
+    for kept in ["params", "owner", "legacy"] {
+        assert_eq!(column(kept).severity.as_str(), "error", "{kept}");
+    }
+    let tables = scan("MRT002_copied_earlier");
+    let table = |name: &str| {
+        tables
+            .findings
+            .iter()
+            .find(|f| f.rule == Rule::DropTable && f.message.contains(&format!("'{name}'")))
+            .unwrap_or_else(|| panic!("no MRT002 on {name}"))
+    };
+    assert_eq!(table("blob").severity.as_str(), "warning");
+    assert!(
+        table("blob")
+            .message
+            .contains("b2 copied all its rows as they were into 'apprblob'")
+    );
+    assert_eq!(table("events").severity.as_str(), "error");
+    assert_eq!(table("notes").severity.as_str(), "error");
+}
+
 /// A derived column's drop is a warning only while its sources exist; a constant, a bound
 /// parameter and a value whose source was dropped first keep the error.
 #[test]

@@ -2768,6 +2768,13 @@ impl Walker<'_, '_> {
         op.writes = vec![target.attr.to_string()];
         op.sql = Some(self.module.source[range].to_string());
         self.orm_reads(value, &mut op.reads);
+        // `row.new = row.old`: a verbatim copy within the row.
+        if let Expr::Attribute(source) = value
+            && matches!(source.value.as_ref(), Expr::Name(n) if n.id == row.id)
+            && let Some(read) = self.orm_value(value)
+        {
+            op.copies.push((target.attr.to_string(), read));
+        }
         self.ops.push(op);
     }
 

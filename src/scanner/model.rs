@@ -445,6 +445,10 @@ pub struct Operation {
     /// Data flow: the columns the WHERE of a write reads (the key of a re-join: the rows
     /// written depend on them, the values do not).
     pub filter_reads: Vec<(String, String)>,
+    /// Data flow: the written columns whose new value is another column read as is, as
+    /// (written column, (table, column)): `UPDATE t SET new = old`, or `row.new = row.old`
+    /// for ORM rows. A verbatim copy, unlike `SET flag = (old IS NOT NULL)`.
+    pub copies: Vec<(String, (String, String))>,
     /// Django `RunPython`: the first call in its function that writes rows (`.save()`) and
     /// where it is.
     pub data_write: Option<(String, TextRange)>,
@@ -507,6 +511,7 @@ impl Operation {
             writes: Vec::new(),
             reads: Vec::new(),
             filter_reads: Vec::new(),
+            copies: Vec::new(),
             data_write: None,
             dialects: Dialects::ALL,
             swallowed: None,

@@ -990,7 +990,13 @@ fn update_op(
     }
     for a in &u.assignments {
         match &a.target {
-            AssignmentTarget::ColumnName(c) => op.writes.push(name_of(c, holes)),
+            AssignmentTarget::ColumnName(c) => {
+                let written = name_of(c, holes);
+                if let Some(source) = verbatim_column(&a.value, &scope, holes) {
+                    op.copies.push((written.clone(), source));
+                }
+                op.writes.push(written);
+            }
             AssignmentTarget::Tuple(cs) => {
                 op.writes.extend(cs.iter().map(|c| name_of(c, holes)));
             }
@@ -1008,6 +1014,25 @@ fn update_op(
     op.has_where = u.selection.is_some();
     op.backfill = matches!(u.selection, Some(Expr::IsNull(_)));
     op
+}
+
+/// The column a SET value is, read as is (`SET new = old`, `SET new = CAST(old AS TEXT)`),
+/// if it is nothing more.
+fn verbatim_column(value: &Expr, scope: &Scope, holes: &[String]) -> Option<(String, String)> {
+    let mut value = value;
+    loop {
+        match value {
+            Expr::Nested(inner) | Expr::Cast { expr: inner, .. } => value = inner,
+            Expr::Identifier(_) | Expr::CompoundIdentifier(_) => break,
+            _ => return None,
+        }
+    }
+    let mut reads = Vec::new();
+    expr_reads(&value.to_string(), scope, holes, &mut reads);
+    match reads.as_slice() {
+        [(t, c)] if c != "*" => Some((t.clone(), c.clone())),
+        _ => None,
+    }
 }
 
 /// `INSERT`: the columns it writes, and what an `INSERT ... SELECT` reads.

@@ -199,6 +199,15 @@ pub struct Schema {
     /// computed from other columns (see [`CopiedValues`]). Changed by upgrades only, as
     /// `copied_rows`.
     copied_values: HashMap<(String, String), CopiedValues>,
+    /// (table, column), lower-case → the columns of `copied_values` an upgrade copied its
+    /// values into as is (see [`CopiedValues::verbatim`]): checked against `copied_values` on
+    /// use, never pruned.
+    /// With the revision (graph index) of the copy.
+    copied_into: HashMap<ColumnKey, Vec<(ColumnKey, usize)>>,
+    /// Table, lower-case → the tables of `copied_rows` an upgrade copied all its rows into
+    /// (see [`CopiedRows::whole`]): checked against `copied_rows` on use, never pruned.
+    /// With the revision of the copy.
+    rows_copied_into: HashMap<String, Vec<(String, usize)>>,
     /// Some table was named with its schema (`users.tokens`): names are then looked up with
     /// and without one (see [`Schema::key_of`]).
     qualified: bool,
@@ -211,6 +220,9 @@ pub struct Schema {
 pub struct CopiedValues {
     pub created_by: usize,
     pub from: Vec<(String, String)>,
+    /// The columns of `from` copied into it as is, on the same rows (`UPDATE t SET new =
+    /// old`, `row.new = row.old`): their values are held here too.
+    pub verbatim: Vec<(String, String)>,
 }
 
 /// A table created empty by an upgrade (`created_by`, a graph index) whose rows, as far as
@@ -220,10 +232,16 @@ pub struct CopiedValues {
 pub struct CopiedRows {
     pub created_by: usize,
     pub from: Vec<String>,
+    /// Every write was a copy of all the rows and columns of one table, the only one in
+    /// `from` (`INSERT INTO copy SELECT * FROM t`): the table holds that table's rows.
+    pub whole: bool,
     /// Rows written as literals by `bulk_insert` (see `Operation::literal_row_values`), in
     /// order: a lookup table the migrations seeded, when `from` is empty.
     pub seeds: Vec<String>,
 }
+
+/// (table, column), lower-case.
+type ColumnKey = (String, String);
 
 fn key(name: &str) -> String {
     name.trim_matches('"')
@@ -742,6 +760,20 @@ pub enum Event {
         created_by: usize,
         from: Vec<(String, String)>,
     },
+    /// The upgrade drops a column whose values an earlier revision (`copied_by`) copied as is
+    /// into `into` (table, column), a column it had added empty and which still exists.
+    ValuesCopied {
+        range: TextRange,
+        copied_by: usize,
+        into: (String, String),
+    },
+    /// The upgrade drops a table all of whose rows an earlier revision (`copied_by`) copied
+    /// as they are into `into`, a table created empty for them, which still exists.
+    RowsCopied {
+        range: TextRange,
+        copied_by: usize,
+        into: String,
+    },
     /// The upgrade drops a generated column (`sa.Computed`): the database computed its values
     /// from other columns of the row, so dropping it loses no data.
     GeneratedDropped { range: TextRange },
@@ -1215,6 +1247,7 @@ impl Sim<'_> {
                     let rows = CopiedRows {
                         created_by: self.rev,
                         from: Vec::new(),
+                        whole: true,
                         seeds: Vec::new(),
                     };
                     self.schema.copied_rows.insert(t, rows);
@@ -1268,6 +1301,7 @@ impl Sim<'_> {
                             CopiedValues {
                                 created_by: self.rev,
                                 from: Vec::new(),
+                                verbatim: Vec::new(),
                             },
                         );
                     } else {
@@ -1308,6 +1342,13 @@ impl Sim<'_> {
                         from: v.from.clone(),
                     });
                 }
+                if let Some(kept) = self.copy_kept(&k) {
+                    self.events.push(Event::ValuesCopied {
+                        range: op.range,
+                        copied_by: kept.1,
+                        into: kept.0,
+                    });
+                }
                 self.schema.copied_values.remove(&k);
             }
             OpKind::DropTable | OpKind::RenameTable | OpKind::RenameColumn => {
@@ -1315,6 +1356,43 @@ impl Sim<'_> {
             }
             _ => {}
         }
+    }
+
+    /// Column `k` (lower-case), dropped by this upgrade: another column an earlier revision
+    /// copied its values into as is, which still exists (see [`CopiedValues::verbatim`]),
+    /// with the revision of the copy.
+    fn copy_kept(&self, k: &ColumnKey) -> Option<(ColumnKey, usize)> {
+        self.schema.copied_into.get(k)?.iter().find_map(|(to, by)| {
+            let v = self.schema.copied_values.get(to)?;
+            let kept = to != k
+                && *by != self.rev
+                && v.verbatim.contains(k)
+                // Not dropped since, as far as the chain shows (the record of a column goes
+                // with it; a table the replay does not fully know has no column list).
+                && self.schema.table(&to.0).is_some_and(|tb| !tb.sure || tb.column(&to.1).is_some());
+            kept.then(|| (to.clone(), *by))
+        })
+    }
+
+    /// Table `t` (lower-case), dropped by this upgrade: another table an earlier revision
+    /// copied all its rows into, which still exists (see [`CopiedRows::whole`]), with the
+    /// revision of the copy.
+    fn rows_kept(&self, t: &str) -> Option<(String, usize)> {
+        self.schema
+            .rows_copied_into
+            .get(t)?
+            .iter()
+            .find_map(|(to, by)| {
+                let rows = self.schema.copied_rows.get(to)?;
+                let kept = to != t
+                    && *by != self.rev
+                    && rows.whole
+                    && rows.seeds.is_empty()
+                    && rows.from.len() == 1
+                    && rows.from[0].eq_ignore_ascii_case(t)
+                    && self.schema.table_exists(to) != Existence::Absent;
+                kept.then(|| (to.clone(), *by))
+            })
     }
 
     /// An INSERT or UPDATE of `t`: the tracked columns it writes are computed from what it
@@ -1353,10 +1431,32 @@ impl Sim<'_> {
                 values.remove(&k);
                 continue;
             }
+            // Copied as is, on every row or on those where the source has a value.
+            let verbatim = op
+                .copies
+                .iter()
+                .find(|(w, _)| w.eq_ignore_ascii_case(&k.1))
+                .map(|(_, (st, sc))| (key(st), sc.to_ascii_lowercase()))
+                .filter(|src| {
+                    src.0 == k.0
+                        && op
+                            .filter_reads
+                            .iter()
+                            .all(|(ft, fc)| key(ft) == src.0 && fc.eq_ignore_ascii_case(&src.1))
+                });
             if let Some(v) = values.get_mut(&k) {
                 for src in sources {
                     if !v.from.contains(&src) {
                         v.from.push(src);
+                    }
+                }
+                if let Some(src) = verbatim {
+                    if !v.verbatim.contains(&src) {
+                        v.verbatim.push(src.clone());
+                    }
+                    let into = self.schema.copied_into.entry(src).or_default();
+                    if !into.iter().any(|(to, _)| to == &k) {
+                        into.push((k.clone(), rev));
                     }
                 }
             }
@@ -1366,6 +1466,13 @@ impl Sim<'_> {
     /// The upgrade drops table `t`: what the record of its rows says about the loss (every
     /// row a copy of tables that still exist, or every row a literal seed).
     fn dropped_rows_event(&mut self, op: &Operation, t: &str) {
+        if let Some((into, copied_by)) = self.rows_kept(t) {
+            self.events.push(Event::RowsCopied {
+                range: op.range,
+                into,
+                copied_by,
+            });
+        }
         let Some(rows) = self.schema.copied_rows.get(t) else {
             return;
         };
@@ -1399,6 +1506,7 @@ impl Sim<'_> {
         // The statement's own source, or what the last read before it read (rows
         // copied in Python); the table itself is no source.
         let own: Vec<&String> = op.reads.iter().map(|(r, _)| r).collect();
+        let own_copy = !own.is_empty();
         let sources: Vec<&String> = if !own.is_empty() {
             own
         } else if op.literal_rows {
@@ -1410,12 +1518,20 @@ impl Sim<'_> {
             .into_iter()
             .filter(|r| !r.eq_ignore_ascii_case(t) && usable(Some(r)).is_some())
             .collect();
+        // All the rows and columns of one table, as they are.
+        let whole = own_copy
+            && sources.len() == 1
+            && op.writes.iter().all(|w| w == "*")
+            && op.reads.iter().all(|(_, c)| c == "*")
+            && op.filter_reads.is_empty();
+        rows.whole &= whole;
         if sources.is_empty() {
             // Rows written from literals: not a copy of anything. Kept when they are a
             // `bulk_insert` of literal rows: the table may be a lookup table the migrations
             // seed.
             match &op.literal_row_values {
                 Some(seed) if op.kind == OpKind::BulkInsert && !op.guarded => {
+                    rows.whole = false;
                     rows.seeds.push(seed.clone());
                 }
                 _ => {
@@ -1427,6 +1543,12 @@ impl Sim<'_> {
         for src in sources {
             if !rows.from.iter().any(|f| f.eq_ignore_ascii_case(src)) {
                 rows.from.push(src.clone());
+            }
+            if whole {
+                let into = self.schema.rows_copied_into.entry(key(src)).or_default();
+                if !into.iter().any(|(to, _)| to == t) {
+                    into.push((t.to_string(), self.rev));
+                }
             }
         }
     }
