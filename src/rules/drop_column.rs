@@ -63,7 +63,8 @@ declare_rule! {
     /// A warning, whose message quotes why, when the migration says the data is derived: a
     /// comment at the statement, or a comment or the docstring of the function it is in that
     /// speaks of the data, saying it is regenerated, re-populated, re-filled, recomputed, a cache,
-    /// transient or not worth keeping (airflow 15d84ca19038: "The asset_watcher table will be
+    /// transient or not worth keeping (airflow 29ce7909c52b: "We decided to not migrate/correct
+    /// the data for task_reschedule as we decided the time to do it wasn't worth it"; airflow 15d84ca19038: "The asset_watcher table will be
     /// populated automatically by the DAG parsing process"). A sentence that negates ("cannot
     /// be regenerated", "not a cache") says nothing and the error stays.
     ///

@@ -772,7 +772,7 @@ pub(crate) fn derived_warning(op: &Operation, d: &mut Diagnostic) {
     if let Some(why) = &op.derived {
         d.severity = Some(crate::diagnostic::Severity::Warning);
         d.message.push_str(&format!(
-            "; the migration says the data is derived: \"{why}\""
+            "; the migration says why the data need not come back: \"{why}\""
         ));
     }
 }

@@ -38,6 +38,17 @@ const DERIVED_PHRASES: &[&str] = &[
     "no need to keep",
 ];
 
+/// Phrases that say the data was weighed and judged not worth keeping. Their negation is
+/// their own, and the sentence around them may negate what it decided against ("we decided to
+/// not migrate the data as it wasn't worth it").
+const WEIGHED: &[&str] = &[
+    "not worth",
+    "wasn't worth",
+    "wasnt worth",
+    "isn't worth",
+    "isnt worth",
+];
+
 /// Any of these in a sentence turns it around (`cannot be regenerated`, `not a cache`).
 const NEGATIONS: &[&str] = &[
     "not",
@@ -91,11 +102,12 @@ fn derived_sentence(sentence: &str, names: Option<&[&str]>) -> Says {
         found
     });
     let ws = words(&rest);
-    let keyword = phrase || ws.iter().any(|w| DERIVED.contains(&w.as_str()));
+    let weighed = WEIGHED.iter().any(|p| lower.contains(p));
+    let keyword = phrase || weighed || ws.iter().any(|w| DERIVED.contains(&w.as_str()));
     if !keyword {
         return Says::Nothing;
     }
-    if ws.iter().any(|w| NEGATIONS.contains(&w.as_str())) {
+    if !weighed && ws.iter().any(|w| NEGATIONS.contains(&w.as_str())) {
         return Says::NotDerived;
     }
     if let Some(names) = names
@@ -301,6 +313,9 @@ mod tests {
             note(src, "op.drop_table").as_deref(),
             Some("The backfill will re-fill this in")
         );
+        // airflow 29ce7909c52b weighs the data of task_reschedule and drops try_number.
+        let src = "def upgrade():\n    # We decided to not migrate the data for t as the time to do it wasn't worth it\n    x = 1\n\n    op.drop_column(\"t\", \"c\")\n";
+        assert!(note(src, "op.drop_column").is_some_and(|n| n.contains("wasn't worth it")));
         let src = "def upgrade():\n    # It's just easier to delete all the rows from the table\n    # No need to keep any records that may be in there during a major upgrade\n    op.execute(\"DELETE FROM q\")\n";
         assert!(note(src, "op.execute").is_some());
     }
