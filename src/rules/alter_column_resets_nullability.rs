@@ -18,6 +18,13 @@ declare_rule! {
     /// PostgreSQL and SQLite are not affected, so the rule is quiet when the migration is
     /// known to target one of them, or the call sits in a branch for another dialect.
     ///
+    /// Quiet too when the chain shows the column nullable: restating it cannot make it
+    /// nullable. That includes a column read nullable in a `create_table` that only runs if
+    /// the table is absent (superset's helper checks `has_table`), and one a change for some
+    /// dialects only (`if isinstance(bind.dialect, MySQLDialect):`) restated without
+    /// `nullable=`, which leaves a nullable column nullable everywhere (superset afc69274c25a
+    /// widens `query.sql` to `LONGTEXT` on MySQL and narrows it back in its downgrade).
+    ///
     /// ## Example
     /// ```python
     /// def upgrade():

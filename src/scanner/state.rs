@@ -1857,6 +1857,17 @@ impl Sim<'_> {
             self.forget_table(&t);
             return;
         };
+        let sets_nullable = op.kwarg("nullable").is_some()
+            || matches!(op.kind, OpKind::SetNotNull | OpKind::DropNotNull);
+        // A table created only if absent (superset's `create_table` helper checks
+        // `has_table`) is not known for sure, but the column it was read with is nullable.
+        let read_nullable = |tb: &Table| tb.column(&c).and_then(|col| col.nullable) == Some(true);
+        if !sets_nullable
+            && self.schema.table_exists(&t) == Existence::Unknown
+            && self.schema.table(&t).is_some_and(read_nullable)
+        {
+            self.events.push(Event::KnownNullable { range: op.range });
+        }
         if !self.existing(&t, op) {
             return;
         }
@@ -1869,8 +1880,6 @@ impl Sim<'_> {
             }
             return;
         };
-        let sets_nullable = op.kwarg("nullable").is_some()
-            || matches!(op.kind, OpKind::SetNotNull | OpKind::DropNotNull);
         if col.nullable == Some(true) && !sets_nullable {
             self.events.push(Event::KnownNullable { range: op.range });
         }
@@ -2285,7 +2294,12 @@ pub fn sets_not_null(op: &Operation) -> bool {
 /// `alter_column(...)` / `SET NOT NULL` on a known column.
 fn alter(col: &mut Column, op: &Operation, guarded: bool) {
     if guarded {
-        col.nullable = None;
+        // A change that may run leaves a nullable column nullable unless it sets NOT NULL
+        // (MySQL restates a column without `existing_nullable=` as NULL, which it was).
+        let keeps_null = col.nullable == Some(true)
+            && op.kwarg("nullable").is_none()
+            && op.kind != OpKind::SetNotNull;
+        col.nullable = keeps_null.then_some(true);
         col.type_ = None;
         col.default_known = false;
         return;
