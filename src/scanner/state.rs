@@ -1699,6 +1699,18 @@ impl Sim<'_> {
             self.forget_table(&t);
             return;
         }
+        if self.schema.table_exists(&t) == Existence::Unknown
+            && !op.guarded
+            && let Some(table) = self.schema.table_mut(&t)
+            && table.column(&spec.name).is_none()
+        {
+            // A table not known for sure keeps the columns it is read with (see
+            // `alter_column`).
+            let mut col = column_of(spec, false);
+            col.nullable = spec.nullable.or(Some(true));
+            table.columns.push(col);
+            return;
+        }
         if !self.existing(&t, op) {
             return;
         }
@@ -1859,14 +1871,25 @@ impl Sim<'_> {
         };
         let sets_nullable = op.kwarg("nullable").is_some()
             || matches!(op.kind, OpKind::SetNotNull | OpKind::DropNotNull);
-        // A table created only if absent (superset's `create_table` helper checks
-        // `has_table`) is not known for sure, but the column it was read with is nullable.
-        let read_nullable = |tb: &Table| tb.column(&c).and_then(|col| col.nullable) == Some(true);
-        if !sets_nullable
-            && self.schema.table_exists(&t) == Existence::Unknown
-            && self.schema.table(&t).is_some_and(read_nullable)
-        {
-            self.events.push(Event::KnownNullable { range: op.range });
+        if self.schema.table_exists(&t) == Existence::Unknown {
+            // A table not known for sure (created only if absent, as superset's
+            // `create_table` helper does after `has_table`) keeps the columns it was read
+            // with: what they show of nullability and type counts, and the change is followed.
+            let guarded = op.guarded;
+            let Some(col) = self.schema.table_mut(&t).and_then(|tb| tb.column_mut(&c)) else {
+                self.existing(&t, op);
+                return;
+            };
+            let (nullable, not_narrowed) = (col.nullable == Some(true), not_narrowed(col, op));
+            alter(col, op, guarded);
+            if nullable && !sets_nullable {
+                self.events.push(Event::KnownNullable { range: op.range });
+            }
+            if not_narrowed {
+                self.events
+                    .push(Event::KnownNotNarrowed { range: op.range });
+            }
+            return;
         }
         if !self.existing(&t, op) {
             return;
@@ -1886,13 +1909,7 @@ impl Sim<'_> {
         if col.nullable == Some(false) && self.phase == Phase::Upgrade && sets_not_null(op) {
             self.events.push(Event::KnownNotNull { range: op.range });
         }
-        if let (Some(known), Some(new)) = (col.type_.as_ref(), op.kwarg_value("type_"))
-            && !op.guarded
-            && matches!(
-                super::type_compare::compare(Some(known), new),
-                super::type_compare::Change::Same | super::type_compare::Change::Widening
-            )
-        {
+        if not_narrowed(col, op) {
             self.events
                 .push(Event::KnownNotNarrowed { range: op.range });
         }
@@ -2292,6 +2309,32 @@ pub fn sets_not_null(op: &Operation) -> bool {
 }
 
 /// `alter_column(...)` / `SET NOT NULL` on a known column.
+/// How `op` changes the known type of `col`, if both are known.
+fn type_change(col: &Column, op: &Operation) -> Option<super::type_compare::Change> {
+    // `type_=` of `alter_column`, or the type of raw SQL's `MODIFY` / `ALTER COLUMN TYPE`.
+    let new_type = op
+        .kwarg_value("type_")
+        .or_else(|| op.columns.first().and_then(|c| c.type_.as_ref()));
+    Some(super::type_compare::compare(
+        Some(col.type_.as_ref()?),
+        new_type?,
+    ))
+}
+
+/// Does `op` change `col` to a type that keeps every value the known type holds?
+fn not_narrowed(col: &Column, op: &Operation) -> bool {
+    use super::type_compare::Change;
+    matches!(type_change(col, op), Some(Change::Same | Change::Widening))
+}
+
+/// Does `op` leave `col` in its type's family (`TEXT` to `MEDIUMTEXT`)?
+fn same_type(col: &Column, op: &Operation) -> bool {
+    matches!(
+        type_change(col, op),
+        Some(super::type_compare::Change::Same)
+    )
+}
+
 fn alter(col: &mut Column, op: &Operation, guarded: bool) {
     if guarded {
         // A change that may run leaves a nullable column nullable unless it sets NOT NULL
@@ -2300,7 +2343,10 @@ fn alter(col: &mut Column, op: &Operation, guarded: bool) {
             && op.kwarg("nullable").is_none()
             && op.kind != OpKind::SetNotNull;
         col.nullable = keeps_null.then_some(true);
-        col.type_ = None;
+        // Whether it ran or not, a change within the type's family leaves it there.
+        if !same_type(col, op) {
+            col.type_ = None;
+        }
         col.default_known = false;
         return;
     }
