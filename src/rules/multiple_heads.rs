@@ -7,7 +7,10 @@ declare_rule! {
     /// ## What it does
     /// Reports a revision directory with more than one head once merge revisions are taken into
     /// account (a merge's tuple `down_revision` joins its parents). Independent branches, each
-    /// with its own `branch_labels` and its own base, are not reported.
+    /// with its own `branch_labels` and its own base, are not reported; nor are branches that
+    /// fork from a common revision when each head has a labelled revision of its own after
+    /// the fork (neutron's `expand` and `contract` branches, run with `alembic upgrade
+    /// heads`).
     ///
     /// ## Why is this bad?
     /// `alembic upgrade head` refuses to run ("Multiple head revisions are present"), and which
@@ -26,6 +29,24 @@ declare_rule! {
     pub struct MultipleHeads;
 }
 
+/// Does every head have a revision with `branch_labels` among itself and its ancestors that
+/// no other head descends from (a named branch of its own)?
+fn labelled_after_fork(g: &Graph<'_>, heads: &[usize]) -> bool {
+    let lines: Vec<std::collections::HashSet<usize>> = heads
+        .iter()
+        .map(|&h| std::iter::once(h).chain(g.ancestors(h)).collect())
+        .collect();
+    lines.iter().enumerate().all(|(i, line)| {
+        line.iter().any(|&a| {
+            !g.migs[a].branch_labels.is_empty()
+                && lines
+                    .iter()
+                    .enumerate()
+                    .all(|(j, other)| j == i || !other.contains(&a))
+        })
+    })
+}
+
 pub(crate) fn check(g: &Graph<'_>, out: &mut Vec<(usize, Diagnostic)>) {
     let heads: Vec<usize> = (0..g.migs.len()).filter(|&i| g.children[i].is_empty() && g.is_canonical(i)).collect();
     if heads.len() < 2 {
@@ -40,6 +61,9 @@ pub(crate) fn check(g: &Graph<'_>, out: &mut Vec<(usize, Diagnostic)>) {
     distinct.sort_unstable();
     distinct.dedup();
     if bases.iter().all(Option::is_some) && distinct.len() == heads.len() {
+        return;
+    }
+    if labelled_after_fork(g, &heads) {
         return;
     }
     let ids: Vec<&str> = heads.iter().map(|&h| g.migs[h].revision.as_str()).collect();

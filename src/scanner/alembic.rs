@@ -86,6 +86,32 @@ fn strings(value: &Value) -> Vec<String> {
     }
 }
 
+/// The labels of `branch_labels`: its strings, and a name the file imports for one
+/// (`(cli.EXPAND_BRANCH,)`, as neutron writes them) by that name, so that the revision still
+/// counts as labelled.
+fn labels(expr: &Expr, evaluated: &Value) -> Vec<String> {
+    fn dotted(e: &Expr) -> Option<String> {
+        match e {
+            Expr::Name(n) => Some(n.id.to_string()),
+            Expr::Attribute(a) => Some(format!("{}.{}", dotted(&a.value)?, a.attr)),
+            _ => None,
+        }
+    }
+    let items: Vec<&Expr> = match expr {
+        Expr::Tuple(t) => t.elts.iter().collect(),
+        Expr::List(l) => l.elts.iter().collect(),
+        other => vec![other],
+    };
+    let mut out = strings(evaluated);
+    out.extend(
+        items
+            .into_iter()
+            .filter(|e| !matches!(e, Expr::StringLiteral(_) | Expr::NoneLiteral(_)))
+            .filter_map(dotted),
+    );
+    out
+}
+
 /// `revision`, `down_revision`, `branch_labels`, `depends_on` in both the classic
 /// (`revision = "x"`) and the annotated (`revision: str = "x"`) forms.
 #[must_use]
@@ -129,7 +155,7 @@ pub fn identity(body: &[Stmt]) -> Identity {
                     _ => Parents::None,
                 };
             }
-            "branch_labels" => id.branch_labels = strings(&evaluated),
+            "branch_labels" => id.branch_labels = labels(value, &evaluated),
             "depends_on" => id.depends_on = strings(&evaluated),
             _ => {}
         }

@@ -21,7 +21,9 @@ enum Family {
     Float,
     DateTime,
     Date,
-    Other(String),
+    /// Any other type, by name and its integer arguments (`AutoString(4096)` is not
+    /// `AutoString()`).
+    Other(String, Vec<i64>),
 }
 
 /// `sa.String(50)` / `VARCHAR(50)` / `sa.Text` → a type family.
@@ -69,7 +71,7 @@ fn family(value: &Value) -> Option<Family> {
         }
         "DATETIME" | "TIMESTAMP" | "DATETIMEFIELD" => Family::DateTime,
         "DATE" | "DATEFIELD" => Family::Date,
-        _ => Family::Other(upper),
+        _ => Family::Other(upper, args),
     })
 }
 
@@ -115,8 +117,7 @@ pub(crate) fn compare(old: Option<&Value>, new: &Value) -> Change {
         (Float | Numeric(..), Int(_)) | (DateTime, Date) => Change::Narrowing,
         (Int(_), Numeric(..) | Float | Text(None)) | (Date, DateTime) => Change::Widening,
         // A UUID's text form is 36 characters: a string that long or longer holds every value.
-        (Other(u), Text(n)) if is_uuid(u) && n.is_none_or(|n| n >= 36) => Change::Widening,
-        (Other(a), Other(b)) if a == b => Change::Same,
+        (Other(u, _), Text(n)) if is_uuid(u) && n.is_none_or(|n| n >= 36) => Change::Widening,
         _ => Change::Unknown,
     }
 }
@@ -177,6 +178,21 @@ mod tests {
             Change::Narrowing
         );
         assert_eq!(compare(None, &call("String", &[50])), Change::Unknown);
+        // zenml c1b18cec3a48: SQLModel's AutoString() to AutoString(4096). Not `String`:
+        // AutoString() is VARCHAR(255) on MySQL, so what it does depends on the database.
+        assert_eq!(
+            compare(Some(&call("AutoString", &[])), &call("AutoString", &[4096])),
+            Change::Unknown
+        );
+        // Another type is the same only with the same arguments.
+        assert_eq!(
+            compare(Some(&call("Geometry", &[2])), &call("Geometry", &[3])),
+            Change::Unknown
+        );
+        assert_eq!(
+            compare(Some(&call("Geometry", &[2])), &call("Geometry", &[2])),
+            Change::Same
+        );
         assert_eq!(
             compare(
                 Some(&Value::Name("VARCHAR(20)".into())),
