@@ -27,7 +27,11 @@ declare_rule! {
     /// ```
     ///
     /// Not reported when the values are kept: `downgrade()` copies them back into the dropped
-    /// column, or the new column takes the old one's name (a type change by copy). Nor when
+    /// column, or the new column takes the old one's name (a type change by copy), or the
+    /// upgrade adds the dropped column again and copies the values back from the new one (a
+    /// column rebuilt through a scratch copy: mage-ai 90d978a8aef8 sheds a unique constraint
+    /// that way on SQLite). Nor when the dropped column is a scratch column the same upgrade
+    /// added. Nor when
     /// the column is dropped before the add and the data step, or when nothing before the drop
     /// reads it (the fills take their values elsewhere): that is a plain drop, which DROP
     /// COLUMN (MRT001) reports.

@@ -18,7 +18,9 @@ declare_rule! {
     /// (`generic_find_fk_constraint_name(...)`, `find_name() or "literal"`): that name is
     /// unknown here, and an unknown object never fires a rule. A downgrade that runs SQL mrt
     /// cannot read, or calls a function whose statements it cannot see, may remove anything:
-    /// nothing is reported then. A function made with `CREATE OR REPLACE` is a warning: the
+    /// nothing is reported then. A column the upgrade adds and drops again (a scratch copy), or
+    /// drops first and adds again (a column rebuilt, mage-ai 90d978a8aef8), leaves nothing
+    /// new behind. A function made with `CREATE OR REPLACE` is a warning: the
     /// next upgrade replaces the one left behind without failing.
     ///
     /// ## Example
@@ -227,6 +229,13 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     for (i, op) in up.iter().enumerate() {
         // A scratch table the upgrade itself drops again leaves nothing behind.
         if op.kind == OpKind::CreateTable && drops_table(&up[i + 1..], op.table.as_ref()) {
+            continue;
+        }
+        // So does a scratch column; and one the upgrade dropped before and adds again existed
+        // before it (a column rebuilt through a copy, mage-ai 90d978a8aef8).
+        if op.kind == OpKind::AddColumn
+            && (dropped_column(op, &up[i + 1..]) || dropped_column(op, &up[..i]))
+        {
             continue;
         }
         // Objects on a table created here go away with the table; the table itself is

@@ -32,7 +32,12 @@ declare_rule! {
     /// read and written back in Python) and `downgrade()` copies them back, also through a
     /// `WITH` query or a sub-select in `FROM` (indico 416f9c877300 moves `reservations.event_id`
     /// with `WITH moved AS (SELECT ...), links AS (INSERT ... SELECT ... FROM moved) UPDATE ...`
-    /// and copies it back `FROM (SELECT id, event_id FROM reservation_links) l`); or the column is
+    /// and copies it back `FROM (SELECT id, event_id FROM reservation_links) l`), or no rollback
+    /// claims them back (`downgrade()` raises, or, in OpenStack's contract migrations, does not
+    /// exist: neutron 4ffceebfcdc moves `securitygroups.description` into
+    /// `standardattributes`); or the upgrade itself adds the column again and copies the values
+    /// back (a column rebuilt through a scratch copy), or added it in the first place; or the
+    /// column is
     /// replaced by a copy renamed to its name (the copy-swap of a type change); or `downgrade()`
     /// re-derives the values from other columns of the same rows that the upgrade keeps
     /// (`SET external_trigger = CASE WHEN run_type = 'manual' ...`, or that CASE split into
@@ -165,7 +170,8 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             continue;
         }
         if let (Some(t), Some(c)) = (&op.table, &op.column)
-            && super::column_kept(up, down, i, t, c)
+            && (super::column_kept(up, down, i, t, c)
+                || super::no_rollback(m) && super::copied_out(up, i, t, c))
         {
             // The values were moved, and the downgrade copies them back (or the column is
             // the copy-swap of a type change): nothing is lost.

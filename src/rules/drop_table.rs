@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::scanner::model::{same_name, BodyKind, MigrationAST, OpKind, Operation};
+use crate::scanner::model::{same_name, MigrationAST, OpKind, Operation};
 use crate::scanner::state::usable;
 
 use super::{DjangoStep, GraphFindings, Rule};
@@ -24,14 +24,17 @@ declare_rule! {
     ///     op.rename_table("audit_log", "audit_log_archived")  # drop it in a later release
     /// ```
     ///
-    /// Not reported when the rows are followed and survive: a rebuild that copies the table,
-    /// drops it and renames the copy to its name, or rows copied into another table that
-    /// `downgrade()` copies back, or that stay there because `downgrade()` raises (dagster
-    /// 567bc23fd1ac moves `event_log` into `event_logs` in a base revision that cannot be
-    /// rolled back). Copies written by ORM code over the models declared in the
-    /// migration file count too: `row.col = row.related[0].col` in a loop over
-    /// `session.query(Model)`, and `session.add(Model(col=row.col))` (superset af30ca79208f
-    /// moves each alert's observer into `alerts` and its downgrade re-creates the observers).
+    /// Not reported for `_alembic_tmp_*`, the scratch table Alembic's batch mode builds on
+    /// SQLite, which a failed run leaves behind (open-webui 1af9b942657b drops
+    /// `_alembic_tmp_tag` before its own batch). Not reported either when the rows are followed
+    /// and survive: a rebuild that copies the table, drops it and renames the copy to its
+    /// name, or rows copied into another table that `downgrade()` copies back, or that stay
+    /// there because `downgrade()` raises (dagster 567bc23fd1ac moves `event_log` into
+    /// `event_logs` in a base revision that cannot be rolled back). Copies written by ORM
+    /// code over the models declared in the migration file count too: `row.col =
+    /// row.related[0].col` in a loop over `session.query(Model)`, and
+    /// `session.add(Model(col=row.col))` (superset af30ca79208f moves each alert's observer
+    /// into `alerts` and its downgrade re-creates the observers).
     ///
     /// ## Severity
     /// An error when `downgrade()` creates the table again (or calls code that may): it claims
@@ -198,9 +201,17 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         if super::nothing_to_lose(up, i, op.table.as_ref()) {
             continue;
         }
-        // A downgrade that raises declares the revision irreversible: no rollback claims the
-        // rows back, so rows moved elsewhere first are kept where they went.
-        let raises = m.downgrade.as_ref().is_some_and(|f| f.body == BodyKind::Raises);
+        // Alembic's own scratch table of a batch operation, left behind by a failed run
+        // (open-webui 1af9b942657b clears `_alembic_tmp_tag` first): no data of the project.
+        if op.table.as_deref().is_some_and(|t| {
+            t.trim_matches(['"', '`']).to_ascii_lowercase().starts_with("_alembic_tmp_")
+        }) {
+            continue;
+        }
+        // A downgrade that raises, or none at all, declares the revision irreversible: no
+        // rollback claims the rows back, so rows moved elsewhere first are kept where they
+        // went.
+        let raises = super::no_rollback(m);
         if let Some(t) = &op.table
             && (super::table_swapped_in(up, i, t)
                 || super::table_copied_out(up, i, t) && (raises || super::restores_table(down, t)))

@@ -862,6 +862,58 @@ pub(crate) fn renamed_aside(ops: &[Operation], at: usize, table: &str, column: &
 
 /// Are the values of `table.column`, dropped by `up[at]`, followed and kept: swapped in or
 /// renamed aside (a type change by copy), or moved elsewhere and copied back by `downgrade()`?
+/// `up[at]` drops `table.column`, which this upgrade added before: it did not exist before the
+/// upgrade, so a rollback has nothing of its own to lose (a scratch column; what was copied
+/// into it is reported where its source goes).
+fn added_earlier(up: &[Operation], at: usize, table: &str, column: &str) -> bool {
+    up[..at].iter().any(|a| {
+        a.kind == OpKind::AddColumn
+            && a.table.as_deref().is_some_and(|t| same_name(t, table))
+            && a.column.as_deref().is_some_and(|c| same_name(c, column))
+    })
+}
+
+/// `up[at]` drops `table.column` after copying it as is into another column of the table,
+/// then adds it again and copies the values back (a column rebuilt through a scratch copy,
+/// as mage-ai 90d978a8aef8 does to shed a unique constraint on SQLite): the values come back.
+fn refilled_from_copy(up: &[Operation], at: usize, table: &str, column: &str) -> bool {
+    let on = |o: &Operation| o.table.as_deref().is_some_and(|t| same_name(t, table));
+    let copy = |o: &Operation, to: &str, from: &str| {
+        o.kind == OpKind::Update
+            && on(o)
+            && o.copies.iter().any(|(w, (st, sc))| {
+                same_name(w, to) && same_name(st, table) && same_name(sc, from)
+            })
+    };
+    let Some(readd) = up[at + 1..].iter().position(|a| {
+        a.kind == OpKind::AddColumn
+            && on(a)
+            && a.column.as_deref().is_some_and(|c| same_name(c, column))
+    }) else {
+        return false;
+    };
+    let readd = at + 1 + readd;
+    up[..at]
+        .iter()
+        .filter_map(|o| {
+            o.copies
+                .iter()
+                .find(|(_, (st, sc))| same_name(st, table) && same_name(sc, column))
+                .map(|(w, _)| (o, w))
+        })
+        .filter(|(o, _)| o.kind == OpKind::Update && on(o))
+        .any(|(_, scratch)| up[readd + 1..].iter().any(|o| copy(o, column, scratch)))
+}
+
+/// Is the revision irreversible by declaration: `downgrade()` raises, or an Alembic revision
+/// has none (OpenStack's contract migrations)? No rollback then claims data back.
+pub(crate) fn no_rollback(m: &MigrationAST) -> bool {
+    match &m.downgrade {
+        Some(f) => f.body == BodyKind::Raises,
+        None => m.framework == crate::scanner::model::Framework::Alembic,
+    }
+}
+
 pub(crate) fn column_kept(
     up: &[Operation],
     down: &[Operation],
@@ -869,7 +921,9 @@ pub(crate) fn column_kept(
     table: &str,
     column: &str,
 ) -> bool {
-    swapped_in(up, at, table, column)
+    added_earlier(up, at, table, column)
+        || refilled_from_copy(up, at, table, column)
+        || swapped_in(up, at, table, column)
         || renamed_aside(up, at, table, column)
         || copied_out(up, at, table, column) && restores_column(down, table, column)
         || rederived(up, down, table, column)

@@ -1075,6 +1075,16 @@ impl Walker<'_, '_> {
             }
             return Some(items);
         }
+        // `[name for name in COLUMNS if exists(name)]`: some of the items, each maybe (the
+        // loop that walks them guards its statements).
+        if let Expr::ListComp(comp) = expr
+            && let [generator] = &*comp.generators
+            && !generator.is_async
+            && let (Expr::Name(elt), Expr::Name(target)) = (comp.elt.as_ref(), &generator.target)
+            && elt.id == target.id
+        {
+            return self.literal_items(&generator.iter);
+        }
         let value = match expr {
             Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) => python::eval(expr),
             Expr::Name(n) => match self.locals.get(n.id.as_str()) {
@@ -1195,6 +1205,10 @@ impl Walker<'_, '_> {
                 .insert(name.to_string(), Local::RowValues(reads));
         } else if let Expr::Lambda(l) = value {
             self.locals.insert(name.to_string(), lambda(l));
+        } else if let Expr::ListComp(_) = value
+            && let Some(items) = self.literal_items(value)
+        {
+            self.locals.insert(name.to_string(), Local::Tuple(items));
         } else if matches!(value, Expr::List(l) if l.elts.is_empty()) {
             self.locals
                 .insert(name.to_string(), Local::Appended(Vec::new()));
