@@ -10,7 +10,10 @@ declare_rule! {
     /// `ADD CONSTRAINT ... UNIQUE`, `CREATE UNIQUE INDEX`. Not flagged when its columns include
     /// those of a unique constraint, unique index or primary key the revision chain shows the
     /// rows already satisfy (still there, or dropped earlier in the same upgrade with nothing
-    /// writing rows since): rows unique on fewer columns cannot collide on more.
+    /// writing rows since): rows unique on fewer columns cannot collide on more. That holds for
+    /// a table the chain only knows as read too (created behind `has_table()`, as langflow
+    /// does), with the primary key it was read with (langflow 006b3990db50 adds `uq_apikey_id`
+    /// on `apikey.id`).
     ///
     /// ## Why is this bad?
     /// If the production data already holds duplicates the migration fails there, although it

@@ -2050,7 +2050,7 @@ impl Sim<'_> {
     /// A unique constraint or index whose columns include a set the rows are already unique
     /// on (a unique object of the table, or one dropped since nothing wrote rows): it cannot
     /// fail on duplicates.
-    fn note_implied_unique(&mut self, t: &str, object: &Object, op: &Operation) {
+    fn note_implied_unique(&mut self, t: &str, object: &Object, op: &Operation, read: bool) {
         let unique = enforces_unique(object) || (object.kind == ConstraintKind::Index && op.unique);
         let (true, Phase::Upgrade, Some(name)) = (unique, self.phase, object.name.as_ref()) else {
             return;
@@ -2064,14 +2064,14 @@ impl Sim<'_> {
                     .iter()
                     .all(|c| object.columns.iter().any(|oc| oc.eq_ignore_ascii_case(c)))
         };
-        let implied = table
-            .objects
+        let implied = table.objects.iter().any(|o| {
+            (o.sure || read && o.kind == ConstraintKind::PrimaryKey)
+                && enforces_unique(o)
+                && within(&o.columns)
+        }) || self
+            .unique_rows
             .iter()
-            .any(|o| o.sure && enforces_unique(o) && within(&o.columns))
-            || self
-                .unique_rows
-                .iter()
-                .any(|(rt, cols)| *rt == key(t) && within(cols));
+            .any(|(rt, cols)| *rt == key(t) && within(cols));
         if implied {
             self.events.push(Event::UniqueImplied {
                 range: op.range,
@@ -2080,8 +2080,19 @@ impl Sim<'_> {
         }
     }
 
+    /// A table known only as read (created behind `has_table()`): a unique constraint over
+    /// the primary key it was read with cannot fail either.
+    fn note_read_unique(&mut self, t: &str, op: &Operation) {
+        if self.schema.table_exists(t) == Existence::Unknown
+            && let Some(object) = op.constraints.first().map(object_of)
+        {
+            self.note_implied_unique(t, &object, op, true);
+        }
+    }
+
     fn create_object(&mut self, op: &Operation) {
         let Some(t) = self.target(op) else { return };
+        self.note_read_unique(&t, op);
         if !self.existing(&t, op) {
             return;
         }
@@ -2112,7 +2123,7 @@ impl Sim<'_> {
         object.name.clone_from(&name);
         object.sure = !guarded;
         let phase = self.phase;
-        self.note_implied_unique(&t, &object, op);
+        self.note_implied_unique(&t, &object, op, false);
         let touched = name
             .as_deref()
             .is_some_and(|n| self.touched_objects.contains(&key(n)));
