@@ -38,6 +38,9 @@ pub struct Module<'a> {
     constants: Constants,
     /// `users = sa.table("users", ...)` at module level: variable → table name.
     tables: HashMap<String, String>,
+    /// The same table objects' declared columns, in order, by table name (lower-case): what
+    /// `row[1]` of a query over one reads.
+    declared: HashMap<String, Vec<String>>,
     /// Module-level literal lists and tuples (`TABLES = ("a", "b")`), for `for` loops.
     values: HashMap<String, Value>,
     /// The same lists as written, for items that are table objects
@@ -174,6 +177,7 @@ impl<'a> Module<'a> {
             sql_builders: HashMap::new(),
             constants: Constants::new(),
             tables: HashMap::new(),
+            declared: HashMap::new(),
             values: HashMap::new(),
             lists: HashMap::new(),
             classes: HashMap::new(),
@@ -320,7 +324,11 @@ impl<'a> Module<'a> {
                 self.lists
                     .insert(n.id.as_str().to_string(), a.value.as_ref());
             }
-            if let Some(table) = table_object_name(&a.value) {
+            if let Some(table) = table_object_name(&a.value, &self.constants) {
+                if let Expr::Call(call) = a.value.as_ref() {
+                    self.declared
+                        .insert(table.to_ascii_lowercase(), declared_columns(call));
+                }
                 self.tables.insert(n.id.as_str().to_string(), table);
             }
             let mut holes = Vec::new();
@@ -329,6 +337,19 @@ impl<'a> Module<'a> {
             {
                 self.constants.insert(n.id.as_str().to_string(), s);
             }
+        }
+    }
+
+    /// What reading whole rows of `table` reads: the columns its table object declares
+    /// (neutron's `sa.Table(TABLE, ..., sa.Column("id"), sa.Column("description"))`), else
+    /// every column.
+    fn whole_rows(&self, table: &str) -> Vec<(String, String)> {
+        match self.declared.get(&table.to_ascii_lowercase()) {
+            Some(columns) if !columns.is_empty() => columns
+                .iter()
+                .map(|c| (table.to_string(), c.clone()))
+                .collect(),
+            _ => vec![(table.to_string(), "*".to_string())],
         }
     }
 
@@ -1658,7 +1679,7 @@ impl Walker<'_, '_> {
                     return false;
                 };
                 let mut op = Operation::new(OpKind::Read, Origin::Op, range);
-                op.reads.push((table, "*".to_string()));
+                op.reads = self.module.whole_rows(&table);
                 self.ops.push(op);
                 true
             }
@@ -2159,6 +2180,12 @@ impl Walker<'_, '_> {
                     && let Some(read) = self.walker.core_column(expr)
                     && read.1 != "*"
                 {
+                    self.out.push(read);
+                    return;
+                }
+                // A value of a row read in Python (`description=row[1]` in a loop over
+                // `session.query(table)`).
+                if let Some(read) = self.walker.orm_value(expr) {
                     self.out.push(read);
                     return;
                 }
@@ -2728,6 +2755,20 @@ impl Walker<'_, '_> {
     /// A value read from an ORM row: `row.col` is (the row's table, `col`); `row.rel[0].col`
     /// and `row.rel.col` read `col` of the related table.
     fn orm_value(&self, expr: &Expr) -> Option<(String, String)> {
+        // `row[1]` of a query over a table object: its second declared column.
+        if let Expr::Subscript(s) = expr
+            && let Expr::Name(n) = s.value.as_ref()
+            && let Some(Local::Rows { table, .. }) = self.locals.get(n.id.as_str())
+            && let Expr::NumberLiteral(i) = s.slice.as_ref()
+            && let Some(i) = i.value.as_int().and_then(ruff_python_ast::Int::as_usize)
+        {
+            let column = self
+                .module
+                .declared
+                .get(&table.to_ascii_lowercase())?
+                .get(i)?;
+            return Some((table.clone(), column.clone()));
+        }
         let Expr::Attribute(a) = expr else {
             return None;
         };
@@ -3199,16 +3240,40 @@ fn names_in(target: &Expr) -> Vec<String> {
 }
 
 /// `sa.table("users", ...)` / `Table("users", metadata, ...)` → `users`.
-fn table_object_name(expr: &Expr) -> Option<String> {
+/// The columns `sa.Table(name, metadata, sa.Column("a", ...), ...)` declares, in order
+/// (empty when one of them is not named by a literal: positions would not match).
+fn declared_columns(call: &ExprCall) -> Vec<String> {
+    let mut out = Vec::new();
+    for arg in &call.arguments.args {
+        let Expr::Call(c) = arg else { continue };
+        if !matches!(last_name(&c.func), Some("Column" | "column")) {
+            continue;
+        }
+        match c
+            .arguments
+            .args
+            .first()
+            .and_then(|a| a.as_string_literal_expr())
+        {
+            Some(name) => out.push(name.value.to_str().to_string()),
+            None => return Vec::new(),
+        }
+    }
+    out
+}
+
+fn table_object_name(expr: &Expr, constants: &Constants) -> Option<String> {
     let Expr::Call(call) = expr else { return None };
     if !matches!(last_name(&call.func), Some("table" | "Table")) {
         return None;
     }
-    call.arguments
-        .args
-        .first()
-        .and_then(|a| a.as_string_literal_expr())
-        .map(|s| s.value.to_str().to_string())
+    // `sa.Table(TABLE, ...)` with `TABLE = "address_groups"` above it (neutron).
+    match call.arguments.args.first()? {
+        Expr::Name(n) => constants.get(n.id.as_str()).cloned(),
+        first => first
+            .as_string_literal_expr()
+            .map(|s| s.value.to_str().to_string()),
+    }
 }
 
 /// `Some(true)` when an `if` test is `context.is_offline_mode()` (any receiver), `Some(false)`
