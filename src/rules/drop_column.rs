@@ -90,7 +90,9 @@ declare_rule! {
     /// and the column stays an error.
     ///
     /// A warning too when an earlier revision copied the column's values as they were into
-    /// a column it had added empty, on the same rows, and that column still exists: the
+    /// a column it had added empty, on the same rows or into another table with each row's
+    /// primary key beside them (`INSERT INTO translation (config_id, title) SELECT id, title
+    /// FROM config`, fides 14acee6f5459), and that column still exists: the
     /// expand step of an expand/contract change, this revision being the contract (superset
     /// 33d996bcc382 copies `slices.druid_datasource_id` and `table_id` into `datasource_id`
     /// in an ORM loop, 3b626e2a6783 drops them). Rolling this revision back keeps the copy;

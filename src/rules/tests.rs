@@ -242,7 +242,14 @@ fn drops_of_data_copied_by_an_earlier_revision_are_warnings() {
             .contains("b2 copied its values as they were into slices.datasource_id")
     );
     assert!(column("notes").message.contains("into slices.description"));
-    for kept in ["params", "owner", "legacy"] {
+    // Into another table with each row's key beside them, from a function defined inside one.
+    assert_eq!(column("caption").severity.as_str(), "warning");
+    assert!(
+        column("caption")
+            .message
+            .contains("into slice_text.caption")
+    );
+    for kept in ["params", "owner", "legacy", "summary"] {
         assert_eq!(column(kept).severity.as_str(), "error", "{kept}");
     }
     let tables = scan("MRT002_copied_earlier");

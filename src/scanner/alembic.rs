@@ -214,6 +214,9 @@ impl<'a> Module<'a> {
                 _ => {}
             }
         }
+        for (name, def) in nested_functions(body, source) {
+            m.helpers.entry(name).or_insert(def);
+        }
         // peewee models copied into the migration (their fields declared, no `__tablename__`).
         if m.imports.values().any(|(module, _)| module == "peewee") {
             for stmt in body {
@@ -3240,6 +3243,28 @@ fn names_in(target: &Expr) -> Vec<String> {
 }
 
 /// `sa.table("users", ...)` / `Table("users", metadata, ...)` → `users`.
+/// Functions defined inside module-level functions (fides 14acee6f5459 defines
+/// `create_experience_translations` inside `migrate_experiences` and calls it there), by name:
+/// read as helpers of the file. Two of them under one name with different code are left out.
+fn nested_functions<'a>(body: &'a [Stmt], source: &str) -> HashMap<String, &'a StmtFunctionDef> {
+    let mut nested: HashMap<String, Option<&'a StmtFunctionDef>> = HashMap::new();
+    let outer = body.iter().filter_map(Stmt::as_function_def_stmt);
+    for inner in outer.flat_map(|f| f.body.iter().filter_map(Stmt::as_function_def_stmt)) {
+        nested
+            .entry(inner.name.to_string())
+            .and_modify(|known| {
+                if known.is_some_and(|k| source[k.range()] != source[inner.range()]) {
+                    *known = None;
+                }
+            })
+            .or_insert(Some(inner));
+    }
+    nested
+        .into_iter()
+        .filter_map(|(name, def)| Some((name, def?)))
+        .collect()
+}
+
 /// The columns `sa.Table(name, metadata, sa.Column("a", ...), ...)` declares, in order
 /// (empty when one of them is not named by a literal: positions would not match).
 fn declared_columns(call: &ExprCall) -> Vec<String> {

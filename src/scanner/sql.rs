@@ -1053,12 +1053,24 @@ fn insert_op(
         query_reads(source, holes, &mut op.reads);
         // `INSERT INTO t2 SELECT ... FROM t WHERE flag = false`: which rows are copied depends
         // on the columns the WHERE reads (their values are kept as membership in `t2`).
-        if let SetExpr::Select(select) = source.body.as_ref()
-            && let Some(selection) = &select.selection
-        {
+        if let SetExpr::Select(select) = source.body.as_ref() {
             let mut scope = Vec::new();
             scope_of(&select.from, holes, &mut scope);
-            expr_reads(&selection.to_string(), &scope, holes, &mut op.filter_reads);
+            if let Some(selection) = &select.selection {
+                expr_reads(&selection.to_string(), &scope, holes, &mut op.filter_reads);
+            }
+            // `INSERT INTO t2 (a, b) SELECT x, y FROM t`: each column a plain column of the
+            // source is a verbatim copy of it.
+            if source.with.is_none() && op.writes.len() == select.projection.len() {
+                for (written, item) in op.writes.iter().zip(&select.projection) {
+                    if let sqlparser::ast::SelectItem::UnnamedExpr(e)
+                    | sqlparser::ast::SelectItem::ExprWithAlias { expr: e, .. } = item
+                        && let Some(read) = verbatim_column(e, &scope, holes)
+                    {
+                        op.copies.push((written.clone(), read));
+                    }
+                }
+            }
         }
     }
     op

@@ -221,7 +221,8 @@ pub struct CopiedValues {
     pub created_by: usize,
     pub from: Vec<(String, String)>,
     /// The columns of `from` copied into it as is, on the same rows (`UPDATE t SET new =
-    /// old`, `row.new = row.old`): their values are held here too.
+    /// old`, `row.new = row.old`) or with their row's primary key beside them (`INSERT INTO
+    /// t2 (t_id, new) SELECT id, old FROM t`): their values are held here too.
     pub verbatim: Vec<(String, String)>,
 }
 
@@ -1241,8 +1242,9 @@ impl Sim<'_> {
         self.track_values(op, &t);
         match op.kind {
             OpKind::CreateTable => {
-                let fresh =
-                    self.schema.table_exists(&t) == Existence::Absent || self.dropped.contains(&t);
+                let fresh = self.schema.table_exists(&t) == Existence::Absent
+                    || self.dropped.contains(&t)
+                    || !op.guarded && !op.if_exists;
                 if fresh {
                     let rows = CopiedRows {
                         created_by: self.rev,
@@ -1288,9 +1290,11 @@ impl Sim<'_> {
     fn track_values(&mut self, op: &Operation, t: &str) {
         match op.kind {
             OpKind::CreateTable | OpKind::AddColumn => {
+                // An unconditional CREATE TABLE fails on a table that exists: it is new.
                 let fresh_table = op.kind == OpKind::AddColumn
                     || self.schema.table_exists(t) == Existence::Absent
-                    || self.dropped.contains(t);
+                    || self.dropped.contains(t)
+                    || !op.guarded && !op.if_exists;
                 let values = &mut self.schema.copied_values;
                 for c in &op.columns {
                     let k = (t.to_string(), c.name.to_ascii_lowercase());
@@ -1400,6 +1404,7 @@ impl Sim<'_> {
     fn track_written_values(&mut self, op: &Operation, t: &str) {
         let any = op.writes.iter().any(|w| w == "*");
         let rev = self.rev;
+        let linked = self.linked_sources(op);
         let values = &mut self.schema.copied_values;
         if any {
             values.retain(|(vt, _), _| vt != t);
@@ -1438,11 +1443,21 @@ impl Sim<'_> {
                 .find(|(w, _)| w.eq_ignore_ascii_case(&k.1))
                 .map(|(_, (st, sc))| (key(st), sc.to_ascii_lowercase()))
                 .filter(|src| {
-                    src.0 == k.0
-                        && op
-                            .filter_reads
-                            .iter()
-                            .all(|(ft, fc)| key(ft) == src.0 && fc.eq_ignore_ascii_case(&src.1))
+                    // On the same rows; or, into another table, with the source's key beside
+                    // it, the rows picked by nothing but that key.
+                    let keys: &[String] = if src.0 == k.0 {
+                        &[]
+                    } else {
+                        match linked.iter().find(|(lt, _)| *lt == src.0) {
+                            Some((_, keys)) => keys,
+                            None => return false,
+                        }
+                    };
+                    op.filter_reads.iter().all(|(ft, fc)| {
+                        key(ft) == src.0
+                            && (fc.eq_ignore_ascii_case(&src.1)
+                                || keys.iter().any(|kc| kc.eq_ignore_ascii_case(fc)))
+                    })
                 });
             if let Some(v) = values.get_mut(&k) {
                 for src in sources {
@@ -1461,6 +1476,30 @@ impl Sim<'_> {
                 }
             }
         }
+    }
+
+    /// The source tables whose primary key `op` copies as is (`INSERT INTO translation
+    /// (config_id, title) SELECT id, title FROM config`), with that key's columns: their other
+    /// columns it copies can be found again by that key.
+    fn linked_sources(&self, op: &Operation) -> Vec<(String, Vec<String>)> {
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        for (_, (st, sc)) in &op.copies {
+            let t = key(st);
+            let Some(table) = self.schema.table(&t) else {
+                continue;
+            };
+            let keys: Vec<String> = table
+                .objects
+                .iter()
+                .filter(|o| o.kind == ConstraintKind::PrimaryKey)
+                .flat_map(|o| o.columns.iter().map(|c| c.to_ascii_lowercase()))
+                .collect();
+            if keys.iter().any(|k| k.eq_ignore_ascii_case(sc)) && !out.iter().any(|(o, _)| *o == t)
+            {
+                out.push((t, keys));
+            }
+        }
+        out
     }
 
     /// The upgrade drops table `t`: what the record of its rows says about the loss (every
