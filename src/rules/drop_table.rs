@@ -28,7 +28,8 @@ declare_rule! {
     /// SQLite, which a failed run leaves behind (open-webui 1af9b942657b drops
     /// `_alembic_tmp_tag` before its own batch). Not reported either when the rows are followed
     /// and survive: a rebuild that copies the table, drops it and renames the copy to its
-    /// name, or rows copied into another table that `downgrade()` copies back, or that stay
+    /// name (also a copy through Python: rows fetched, then inserted one by one, open-webui
+    /// 374d2f66af06), or rows copied into another table that `downgrade()` copies back, or that stay
     /// there because `downgrade()` raises (dagster 567bc23fd1ac moves `event_log` into
     /// `event_logs` in a base revision that cannot be rolled back). Copies written by ORM
     /// code over the models declared in the migration file count too: `row.col =

@@ -1212,16 +1212,24 @@ pub(crate) fn restores_table(down: &[Operation], table: &str) -> bool {
 }
 
 /// Does a later statement of the upgrade rename a table it filled from `table` to `table`
-/// (the table rebuild: create `t_new`, copy, drop `t`, rename `t_new` to `t`)?
+/// (the table rebuild: create `t_new`, copy, drop `t`, rename `t_new` to `t`)? The copy may go
+/// through Python: rows of `table` read first, then written into `t_new` from values the
+/// statement does not read itself (open-webui 374d2f66af06 fetches the prompts and inserts
+/// each into `prompt_new`).
 pub(crate) fn table_swapped_in(ops: &[Operation], at: usize, table: &str) -> bool {
+    let reads_table = |o: &Operation| o.reads.iter().any(|(src, _)| same_name(src, table));
     ops.iter().skip(at + 1).any(|r| {
         r.kind == OpKind::RenameTable
             && r.new_name.as_deref().is_some_and(|n| same_name(n, table))
             && r.table.as_deref().is_some_and(|tmp| {
-                ops[..at].iter().any(|w| {
+                ops[..at].iter().enumerate().any(|(i, w)| {
                     w.table.as_deref().is_some_and(|t| same_name(t, tmp))
                         && !w.writes.is_empty()
-                        && w.reads.iter().any(|(src, _)| same_name(src, table))
+                        && (reads_table(w)
+                            || w.reads.is_empty()
+                                && ops[..i]
+                                    .iter()
+                                    .any(|o| o.kind == OpKind::Read && reads_table(o)))
                 })
             })
     })

@@ -1137,7 +1137,11 @@ impl Walker<'_, '_> {
                     .collect(),
                 false,
             )),
-            Local::Appended(items) if items.len() <= MAX_UNROLL => Some((items.clone(), true)),
+            // An empty list may be one branch's value (`except Exception: rows = []` after
+            // `rows = conn.execute(...).fetchall()`): the loop is not unrolled over nothing.
+            Local::Appended(items) if !items.is_empty() && items.len() <= MAX_UNROLL => {
+                Some((items.clone(), true))
+            }
             _ => None,
         }
     }
