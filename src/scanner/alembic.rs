@@ -3250,7 +3250,10 @@ fn names_in(target: &Expr) -> Vec<String> {
 /// Functions defined inside module-level functions (fides 14acee6f5459 defines
 /// `create_experience_translations` inside `migrate_experiences` and calls it there), by name:
 /// read as helpers of the file. Two of them under one name with different code are left out.
-fn nested_functions<'a>(body: &'a [Stmt], source: &str) -> HashMap<String, &'a StmtFunctionDef> {
+pub(crate) fn nested_functions<'a>(
+    body: &'a [Stmt],
+    source: &str,
+) -> HashMap<String, &'a StmtFunctionDef> {
     let mut nested: HashMap<String, Option<&'a StmtFunctionDef>> = HashMap::new();
     let outer = body.iter().filter_map(Stmt::as_function_def_stmt);
     for inner in outer.flat_map(|f| f.body.iter().filter_map(Stmt::as_function_def_stmt)) {

@@ -391,6 +391,25 @@ fn a_helper_with_parameters_is_undone_per_call_with_the_callers_arguments() {
 }
 
 #[test]
+fn a_function_defined_inside_upgrade_is_undone_statement_by_statement() {
+    // mlflow 1b5f0d9ad7c1 defines `_create_workspace_indexes()` inside upgrade() and calls it;
+    // its inverse, defined inside the old downgrade(), is not callable from a new one.
+    let (_, new) = fixed(
+        "    def _create_workspace_indexes():\n        op.create_index(\"idx_experiments_workspace\", \"experiments\", [\"workspace\"])\n        op.create_index(\"idx_secrets_workspace\", \"secrets\", [\"workspace\"])\n\n    _create_workspace_indexes()\n",
+        "def downgrade():\n    pass\n",
+    );
+    let body = down(&new);
+    assert_eq!(
+        code_lines(body),
+        [
+            "    op.drop_index(\"idx_secrets_workspace\", table_name=\"secrets\")",
+            "    op.drop_index(\"idx_experiments_workspace\", table_name=\"experiments\")",
+        ],
+        "{body}"
+    );
+}
+
+#[test]
 fn a_helper_with_an_inverse_in_the_file_is_undone_by_calling_it() {
     // mlflow 75868b020152: `_add_analytics_columns()` / `_drop_analytics_columns()`; with a
     // parameter, the caller's argument text goes to the inverse.

@@ -71,7 +71,10 @@ impl<'a> Gen<'a> {
         let Expr::Name(name) = call.func.as_ref() else {
             return None;
         };
-        let def = *self.defs.get(name.id.as_str())?;
+        let def = match self.defs.get(name.id.as_str()) {
+            Some(def) => *def,
+            None => *self.nested_defs.get(name.id.as_str())?,
+        };
         let args = self.bind(def, call);
         Some(HelperCall { def, call, args })
     }

@@ -139,6 +139,7 @@ pub fn fix_source(path: &str, source: &str) -> Result<Outcome, Error> {
             _ => None,
         })
         .collect();
+    g.nested_defs = crate::scanner::alembic::nested_functions(body, source);
     let items = g.undo_upgrade(&upgrade.ops);
 
     // Layout: indentation unit and line ending of the file.

@@ -39,6 +39,10 @@ pub(super) struct Gen<'a> {
     pub path: String,
     /// The module's own functions, by name ([`super::helpers`]).
     pub defs: HashMap<&'a str, &'a StmtFunctionDef>,
+    /// Functions defined inside the module's functions, as the scanner reads them
+    /// (mlflow 1b5f0d9ad7c1's `_create_workspace_indexes_and_catalog` inside `upgrade()`):
+    /// their statements are undone one by one; never called from the downgrade.
+    pub nested_defs: HashMap<String, &'a StmtFunctionDef>,
     /// While a helper's operation is undone: the call of it in upgrade() and its arguments.
     pub calling: Option<(TextRange, HashMap<String, String>)>,
 }
@@ -66,6 +70,7 @@ impl<'a> Gen<'a> {
             imports: HashMap::new(),
             path: String::new(),
             defs: HashMap::new(),
+            nested_defs: HashMap::new(),
             calling: None,
         }
     }
