@@ -186,8 +186,9 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             Diagnostic::new(
                 Rule::DropColumn,
                 format!(
-                    "upgrade() drops column {}: its data is lost and a downgrade can only bring the column back empty",
-                    op.target()
+                    "upgrade() drops column {}: its data is lost and {}",
+                    op.target(),
+                    super::no_downgrade_to(m, "a downgrade can only bring the column back empty")
                 ),
                 op.range,
             )

@@ -227,8 +227,9 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             Diagnostic::new(
                 Rule::DropTable,
                 format!(
-                    "upgrade() drops table {}: every row is lost and a downgrade can only recreate it empty",
-                    super::q(op.table.as_ref())
+                    "upgrade() drops table {}: every row is lost and {}",
+                    super::q(op.table.as_ref()),
+                    super::no_downgrade_to(m, "a downgrade can only recreate it empty")
                 ),
                 op.range,
             )

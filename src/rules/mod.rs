@@ -905,6 +905,16 @@ fn refilled_from_copy(up: &[Operation], at: usize, table: &str, column: &str) ->
         .any(|(_, scratch)| up[readd + 1..].iter().any(|o| copy(o, column, scratch)))
 }
 
+/// How a loss message ends: `usual` (what a downgrade can do), or, for an Alembic revision
+/// with no `downgrade()` at all (OpenStack's contract migrations), that none can run.
+pub(crate) fn no_downgrade_to(m: &MigrationAST, usual: &'static str) -> &'static str {
+    if m.downgrade.is_none() && m.framework == crate::scanner::model::Framework::Alembic {
+        "the revision has no downgrade() to run (MRT006): only a backup brings it back"
+    } else {
+        usual
+    }
+}
+
 /// Is the revision irreversible by declaration: `downgrade()` raises, or an Alembic revision
 /// has none (OpenStack's contract migrations)? No rollback then claims data back.
 pub(crate) fn no_rollback(m: &MigrationAST) -> bool {
