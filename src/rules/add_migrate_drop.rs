@@ -45,8 +45,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     // its statements never combine with the online ones (airflow 808787349f22).
     for (i, drop) in up.iter().enumerate().filter(|(_, o)| o.kind == OpKind::DropColumn && !o.offline) {
         if let (Some(t), Some(c)) = (&drop.table, &drop.column)
-            && (super::column_kept(up, down, i, t, c)
-                || super::no_rollback(m) && super::copied_out(up, i, t, c))
+            && super::column_kept(m, up, down, i, t, c)
         {
             // A type change by copy, or values the downgrade copies back: it can be undone.
             continue;

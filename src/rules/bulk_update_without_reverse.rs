@@ -96,8 +96,6 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// A Django backfill: every write of the function goes to a field the state shows was added by
-/// `AddField` and not written since.
 /// Does `up[at]` only write columns that the upgrade added to its table (or created with
 /// it) before, and does not rename into place later (a copy-swap transforms the old values)?
 /// Filling a new column changes no value a rollback should restore: the downgrade drops it.
@@ -126,6 +124,8 @@ fn fills_new_columns(up: &[Operation], at: usize) -> bool {
         })
 }
 
+/// A Django backfill: every write of the function goes to a field the state shows was added by
+/// `AddField` and not written since.
 pub(crate) fn check_state(s: &super::DjangoStep<'_>, out: &mut super::GraphFindings) {
     use crate::scanner::django_state::{Change, Seen};
     let Change::RunPython {

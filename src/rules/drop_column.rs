@@ -132,7 +132,7 @@ pub(crate) fn values_copied(
     copied_by: usize,
     into: &(String, String),
 ) -> String {
-    let revision = graph.migs.get(copied_by).map_or("?", |m| m.revision.as_str());
+    let revision = super::revision_name(graph, copied_by);
     format!(
         "; but {revision} copied its values as they were into {}.{} (added empty for them), which still exists: rolling this revision back keeps them there, and only values written since that copy are lost",
         into.0, into.1
@@ -172,8 +172,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             continue;
         }
         if let (Some(t), Some(c)) = (&op.table, &op.column)
-            && (super::column_kept(up, down, i, t, c)
-                || super::no_rollback(m) && super::copied_out(up, i, t, c))
+            && super::column_kept(m, up, down, i, t, c)
         {
             // The values were moved, and the downgrade copies them back (or the column is
             // the copy-swap of a type change): nothing is lost.

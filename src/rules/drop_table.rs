@@ -118,7 +118,7 @@ pub(crate) fn rows_copied(
     copied_by: usize,
     into: &str,
 ) -> String {
-    let revision = graph.migs.get(copied_by).map_or("?", |m| m.revision.as_str());
+    let revision = super::revision_name(graph, copied_by);
     format!(
         "; but {revision} copied all its rows as they were into '{into}' (created empty for them), which still exists: rolling this revision back keeps them there, and only rows written since that copy are lost"
     )
@@ -150,7 +150,7 @@ pub(crate) fn seeded_again(
     if again != seeds {
         return None;
     }
-    let revision = graph.migs.get(created_by).map_or("?", |m| m.revision.as_str());
+    let revision = super::revision_name(graph, created_by);
     Some(format!(
         "; but every row the migrations wrote into it is a literal row of a bulk_insert (it was created by {revision} and seeded there), and the downgrade inserts the same rows again: only rows the application added are lost"
     ))

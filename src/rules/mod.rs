@@ -709,11 +709,12 @@ pub(crate) fn derived_sources<'g, T>(
     if sources.len() > 4 {
         names.push(format!("{} more", sources.len() - 4));
     }
-    let revision = graph
-        .migs
-        .get(created_by)
-        .map_or("?", |m| m.revision.as_str());
-    (names.join(", "), revision)
+    (names.join(", "), revision_name(graph, created_by))
+}
+
+/// A revision's id for messages, by graph index.
+pub(crate) fn revision_name<'g>(graph: &'g Graph<'_>, index: usize) -> &'g str {
+    graph.migs.get(index).map_or("?", |m| m.revision.as_str())
 }
 
 /// The downgrade's operations when it actually does something (not missing, empty or raising:
@@ -860,8 +861,6 @@ pub(crate) fn renamed_aside(ops: &[Operation], at: usize, table: &str, column: &
     })
 }
 
-/// Are the values of `table.column`, dropped by `up[at]`, followed and kept: swapped in or
-/// renamed aside (a type change by copy), or moved elsewhere and copied back by `downgrade()`?
 /// `up[at]` drops `table.column`, which this upgrade added before: it did not exist before the
 /// upgrade, so a rollback has nothing of its own to lose (a scratch column; what was copied
 /// into it is reported where its source goes).
@@ -908,7 +907,7 @@ fn refilled_from_copy(up: &[Operation], at: usize, table: &str, column: &str) ->
 /// How a loss message ends: `usual` (what a downgrade can do), or, for an Alembic revision
 /// with no `downgrade()` at all (OpenStack's contract migrations), that none can run.
 pub(crate) fn no_downgrade_to(m: &MigrationAST, usual: &'static str) -> &'static str {
-    if m.downgrade.is_none() && m.framework == crate::scanner::model::Framework::Alembic {
+    if downgrade_missing(m) {
         "the revision has no downgrade() to run (MRT006): only a backup brings it back"
     } else {
         usual
@@ -918,20 +917,31 @@ pub(crate) fn no_downgrade_to(m: &MigrationAST, usual: &'static str) -> &'static
 /// Is the revision irreversible by declaration: `downgrade()` raises, or an Alembic revision
 /// has none (OpenStack's contract migrations)? No rollback then claims data back.
 pub(crate) fn no_rollback(m: &MigrationAST) -> bool {
-    match &m.downgrade {
-        Some(f) => f.body == BodyKind::Raises,
-        None => m.framework == crate::scanner::model::Framework::Alembic,
-    }
+    downgrade_missing(m)
+        || m.downgrade
+            .as_ref()
+            .is_some_and(|f| f.body == BodyKind::Raises)
 }
 
+/// An Alembic revision with no `downgrade()` at all (a Django migration has none to write).
+fn downgrade_missing(m: &MigrationAST) -> bool {
+    m.downgrade.is_none() && m.framework == crate::scanner::model::Framework::Alembic
+}
+
+/// Are the values of `table.column`, dropped by `up[at]` of `m`, followed and kept: swapped in
+/// or renamed aside (a type change by copy), moved elsewhere and copied back by `downgrade()`
+/// (or by no rollback at all, see [`no_rollback`]), added by this upgrade in the first place,
+/// or copied aside and back into the column added again?
 pub(crate) fn column_kept(
+    m: &MigrationAST,
     up: &[Operation],
     down: &[Operation],
     at: usize,
     table: &str,
     column: &str,
 ) -> bool {
-    added_earlier(up, at, table, column)
+    no_rollback(m) && copied_out(up, at, table, column)
+        || added_earlier(up, at, table, column)
         || refilled_from_copy(up, at, table, column)
         || swapped_in(up, at, table, column)
         || renamed_aside(up, at, table, column)

@@ -93,13 +93,6 @@ fn strings(value: &Value) -> Vec<String> {
 /// (`(cli.EXPAND_BRANCH,)`, as neutron writes them) by that name, so that the revision still
 /// counts as labelled.
 fn labels(expr: &Expr, evaluated: &Value) -> Vec<String> {
-    fn dotted(e: &Expr) -> Option<String> {
-        match e {
-            Expr::Name(n) => Some(n.id.to_string()),
-            Expr::Attribute(a) => Some(format!("{}.{}", dotted(&a.value)?, a.attr)),
-            _ => None,
-        }
-    }
     let items: Vec<&Expr> = match expr {
         Expr::Tuple(t) => t.elts.iter().collect(),
         Expr::List(l) => l.elts.iter().collect(),
@@ -110,7 +103,7 @@ fn labels(expr: &Expr, evaluated: &Value) -> Vec<String> {
         items
             .into_iter()
             .filter(|e| !matches!(e, Expr::StringLiteral(_) | Expr::NoneLiteral(_)))
-            .filter_map(dotted),
+            .filter_map(python::dotted),
     );
     out
 }
@@ -3246,7 +3239,6 @@ fn names_in(target: &Expr) -> Vec<String> {
     }
 }
 
-/// `sa.table("users", ...)` / `Table("users", metadata, ...)` → `users`.
 /// Functions defined inside module-level functions (fides 14acee6f5459 defines
 /// `create_experience_translations` inside `migrate_experiences` and calls it there), by name:
 /// read as helpers of the file. Two of them under one name with different code are left out.
@@ -3294,6 +3286,8 @@ fn declared_columns(call: &ExprCall) -> Vec<String> {
     out
 }
 
+/// `sa.table("users", ...)` / `Table("users", metadata, ...)` → `users`; the name may be a
+/// module constant.
 fn table_object_name(expr: &Expr, constants: &Constants) -> Option<String> {
     let Expr::Call(call) = expr else { return None };
     if !matches!(last_name(&call.func), Some("table" | "Table")) {
@@ -3405,8 +3399,6 @@ pub(crate) fn dialect_test(test: &Expr, source: &str) -> Option<Dialects> {
     }
 }
 
-/// An `except` body that carries on as if nothing happened: `pass`, `continue`, `...`, a log or
-/// print call; nothing re-raised.
 /// A `lambda` as a local: `lambda current, total: logger.info(...)` only logs.
 fn lambda(l: &ruff_python_ast::ExprLambda) -> Local {
     let only_logs = match l.body.as_ref() {
@@ -3452,6 +3444,8 @@ fn may_leave(stmt: &Stmt, source: &str) -> bool {
     leaves.0
 }
 
+/// An `except` body that carries on as if nothing happened: `pass`, `continue`, `...`, a log or
+/// print call; nothing re-raised.
 fn swallows(body: &[Stmt]) -> bool {
     body.iter().all(|stmt| match stmt {
         Stmt::Pass(_) | Stmt::Continue(_) => true,

@@ -200,13 +200,12 @@ pub struct Schema {
     /// `copied_rows`.
     copied_values: HashMap<(String, String), CopiedValues>,
     /// (table, column), lower-case → the columns of `copied_values` an upgrade copied its
-    /// values into as is (see [`CopiedValues::verbatim`]): checked against `copied_values` on
-    /// use, never pruned.
-    /// With the revision (graph index) of the copy.
+    /// values into as is (see [`CopiedValues::verbatim`]), each with the revision (graph
+    /// index) of the copy: checked against `copied_values` on use, never pruned.
     copied_into: HashMap<ColumnKey, Vec<(ColumnKey, usize)>>,
     /// Table, lower-case → the tables of `copied_rows` an upgrade copied all its rows into
-    /// (see [`CopiedRows::whole`]): checked against `copied_rows` on use, never pruned.
-    /// With the revision of the copy.
+    /// (see [`CopiedRows::whole`]), each with the revision of the copy: checked against
+    /// `copied_rows` on use, never pruned.
     rows_copied_into: HashMap<String, Vec<(String, usize)>>,
     /// Some table was named with its schema (`users.tokens`): names are then looked up with
     /// and without one (see [`Schema::key_of`]).
@@ -1242,10 +1241,7 @@ impl Sim<'_> {
         self.track_values(op, &t);
         match op.kind {
             OpKind::CreateTable => {
-                let fresh = self.schema.table_exists(&t) == Existence::Absent
-                    || self.dropped.contains(&t)
-                    || !op.guarded && !op.if_exists;
-                if fresh {
+                if self.creates_fresh(op, &t) {
                     let rows = CopiedRows {
                         created_by: self.rev,
                         from: Vec::new(),
@@ -1290,11 +1286,7 @@ impl Sim<'_> {
     fn track_values(&mut self, op: &Operation, t: &str) {
         match op.kind {
             OpKind::CreateTable | OpKind::AddColumn => {
-                // An unconditional CREATE TABLE fails on a table that exists: it is new.
-                let fresh_table = op.kind == OpKind::AddColumn
-                    || self.schema.table_exists(t) == Existence::Absent
-                    || self.dropped.contains(t)
-                    || !op.guarded && !op.if_exists;
+                let fresh_table = op.kind == OpKind::AddColumn || self.creates_fresh(op, t);
                 let values = &mut self.schema.copied_values;
                 for c in &op.columns {
                     let k = (t.to_string(), c.name.to_ascii_lowercase());
@@ -1362,6 +1354,14 @@ impl Sim<'_> {
         }
     }
 
+    /// Does CREATE TABLE `op` make `t` (lower-case) anew, empty: it was absent or dropped, or the
+    /// statement is unconditional (it fails on a table that exists)?
+    fn creates_fresh(&self, op: &Operation, t: &str) -> bool {
+        self.schema.table_exists(t) == Existence::Absent
+            || self.dropped.contains(t)
+            || !op.guarded && !op.if_exists
+    }
+
     /// Column `k` (lower-case), dropped by this upgrade: another column an earlier revision
     /// copied its values into as is, which still exists (see [`CopiedValues::verbatim`]),
     /// with the revision of the copy.
@@ -1391,7 +1391,6 @@ impl Sim<'_> {
                 let kept = to != t
                     && *by != self.rev
                     && rows.whole
-                    && rows.seeds.is_empty()
                     && rows.from.len() == 1
                     && rows.from[0].eq_ignore_ascii_case(t)
                     && self.schema.table_exists(to) != Existence::Absent;
@@ -1745,9 +1744,7 @@ impl Sim<'_> {
         {
             // A table not known for sure keeps the columns it is read with (see
             // `alter_column`).
-            let mut col = column_of(spec, false);
-            col.nullable = spec.nullable.or(Some(true));
-            table.columns.push(col);
+            table.columns.push(added_column(spec));
             return;
         }
         if !self.existing(&t, op) {
@@ -1770,9 +1767,7 @@ impl Sim<'_> {
             }
             return;
         }
-        let mut col = column_of(spec, false);
-        col.nullable = spec.nullable.or(Some(true));
-        table.columns.push(col);
+        table.columns.push(added_column(spec));
         for mut o in inline_objects(spec) {
             if o.name.is_none() && o.kind != ConstraintKind::PrimaryKey {
                 table.generated_names = true;
@@ -1910,42 +1905,38 @@ impl Sim<'_> {
         };
         let sets_nullable = op.kwarg("nullable").is_some()
             || matches!(op.kind, OpKind::SetNotNull | OpKind::DropNotNull);
-        if self.schema.table_exists(&t) == Existence::Unknown {
-            // A table not known for sure (created only if absent, as superset's
-            // `create_table` helper does after `has_table`) keeps the columns it was read
-            // with: what they show of nullability and type counts, and the change is followed.
-            let guarded = op.guarded;
-            let Some(col) = self.schema.table_mut(&t).and_then(|tb| tb.column_mut(&c)) else {
-                self.existing(&t, op);
+        // A table not known for sure (created only if absent, as superset's `create_table`
+        // helper does after `has_table`) keeps the columns it was read with: what they show
+        // of nullability and type counts, and the change is followed.
+        let read = self.schema.table_exists(&t) == Existence::Unknown
+            && self
+                .schema
+                .table(&t)
+                .is_some_and(|tb| tb.column(&c).is_some());
+        if !read {
+            if !self.existing(&t, op) {
                 return;
-            };
-            let (nullable, not_narrowed) = (col.nullable == Some(true), not_narrowed(col, op));
-            alter(col, op, guarded);
-            if nullable && !sets_nullable {
-                self.events.push(Event::KnownNullable { range: op.range });
             }
-            if not_narrowed {
-                self.events
-                    .push(Event::KnownNotNarrowed { range: op.range });
+            let touched = self.touched.contains(&key(&t));
+            let table = self.schema.table(&t).expect("present");
+            if table.column(&c).is_none() {
+                if table.complete && !touched {
+                    let name = format!("{}.{c}", table.name);
+                    self.missing(What::Column, &name, Some(&t), op);
+                }
+                return;
             }
-            return;
         }
-        if !self.existing(&t, op) {
-            return;
-        }
-        let touched = self.touched.contains(&key(&t));
-        let table = self.schema.table(&t).expect("present");
-        let Some(col) = table.column(&c) else {
-            if table.complete && !touched {
-                let name = format!("{}.{c}", table.name);
-                self.missing(What::Column, &name, Some(&t), op);
-            }
-            return;
-        };
+        let col = self
+            .schema
+            .table(&t)
+            .and_then(|tb| tb.column(&c))
+            .expect("present");
         if col.nullable == Some(true) && !sets_nullable {
             self.events.push(Event::KnownNullable { range: op.range });
         }
-        if col.nullable == Some(false) && self.phase == Phase::Upgrade && sets_not_null(op) {
+        if !read && col.nullable == Some(false) && self.phase == Phase::Upgrade && sets_not_null(op)
+        {
             self.events.push(Event::KnownNotNull { range: op.range });
         }
         if not_narrowed(col, op) {
@@ -2358,7 +2349,13 @@ pub fn sets_not_null(op: &Operation) -> bool {
             && op.kwarg_value("nullable") == Some(&Value::Bool(false)))
 }
 
-/// `alter_column(...)` / `SET NOT NULL` on a known column.
+/// The column `add_column` adds: nullable unless it says otherwise.
+fn added_column(spec: &ColumnSpec) -> Column {
+    let mut col = column_of(spec, false);
+    col.nullable = spec.nullable.or(Some(true));
+    col
+}
+
 /// How `op` changes the known type of `col`, if both are known.
 fn type_change(col: &Column, op: &Operation) -> Option<super::type_compare::Change> {
     // `type_=` of `alter_column`, or the type of raw SQL's `MODIFY` / `ALTER COLUMN TYPE`.
@@ -2385,6 +2382,7 @@ fn same_type(col: &Column, op: &Operation) -> bool {
     )
 }
 
+/// `alter_column(...)` / `SET NOT NULL` on a known column.
 fn alter(col: &mut Column, op: &Operation, guarded: bool) {
     if guarded {
         // A change that may run leaves a nullable column nullable unless it sets NOT NULL
