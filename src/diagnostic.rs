@@ -100,6 +100,7 @@ macro_rules! rule_table {
             UnanalysableSql => unanalysable_sql, "MRT015", "unanalysable-sql", "could not analyse SQL", Warning, ["Raw op.execute()", "op.execute() with raw SQL"];
             DropIndexNotRecreated => drop_index_not_recreated, "MRT016", "drop-index-not-recreated", "DROP INDEX without recreating", Warning, [];
             DropConstraintNotRecreated => drop_constraint_not_recreated, "MRT017", "drop-constraint-not-recreated", "DROP CONSTRAINT without recreating", Warning, [];
+            DropColumnObject => drop_column_object, "MRT018", "drop-column-object", "drop_column given a Column", Error, [];
             NotNullWithoutDefault => not_null_without_default, "MRT020", "not-null-without-default", "NOT NULL without server_default", Warning, ["NOT NULL without default"];
             ColumnTypeChange => column_type_change, "MRT021", "column-type-change", "Column type change", Warning, ["ALTER COLUMN type_=..."];
             ColumnTypeNarrowed => column_type_narrowed, "MRT022", "column-type-narrowed", "Column type narrowed", Error, ["narrowing type change"];

@@ -166,7 +166,8 @@ fn needs_empty_table(m: &MigrationAST, up: &[Operation], table: &str) -> Option<
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let up = m.upgrade_ops();
     let down = m.downgrade_ops();
-    for (i, op) in up.iter().enumerate().filter(|(_, op)| op.kind == OpKind::DropColumn) {
+    // A drop given a `Column` object raises before it drops anything (MRT018).
+    for (i, op) in up.iter().enumerate().filter(|(_, op)| op.kind == OpKind::DropColumn && !op.column_object) {
         // A table created or emptied earlier in this upgrade has no data in the column.
         if super::nothing_to_lose(up, i, op.table.as_ref()) {
             continue;

@@ -2420,7 +2420,15 @@ impl Walker<'_, '_> {
             }
             OpKind::DropColumn => {
                 op.table = table_at(0, "table_name");
-                op.column = self.name_arg(call, pos(1), "column_name").ok().flatten();
+                if let Some(Expr::Call(col)) = arg(call, pos(1), "column_name")
+                    && let Some(spec) = self.column(col)
+                {
+                    // `op.drop_column("t", sa.Column("x"))`: Alembic raises (MRT018).
+                    op.column_object = true;
+                    op.column = Some(spec.name).filter(|n| !n.is_empty());
+                } else {
+                    op.column = self.name_arg(call, pos(1), "column_name").ok().flatten();
+                }
             }
             OpKind::AlterColumn => {
                 op.table = table_at(0, "table_name");

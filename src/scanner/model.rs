@@ -483,6 +483,10 @@ pub struct Operation {
     /// Made inside a function of the module that `upgrade()` calls: the range of that call in
     /// `upgrade()` (the outermost one when such functions call each other).
     pub via: Option<TextRange>,
+    /// `drop_column` given a `Column` object (`sa.Column("x")`) where Alembic wants the
+    /// column's name: Alembic raises a `TypeError` at run time. `column` holds the name the
+    /// object was given, so that other rules read the intent and only MRT018 reports it.
+    pub column_object: bool,
 }
 
 impl Operation {
@@ -523,6 +527,7 @@ impl Operation {
             where_names_table: false,
             imported: None,
             via: None,
+            column_object: false,
         }
     }
 
