@@ -1046,30 +1046,47 @@ pub(crate) fn django_irreversible(m: &MigrationAST) -> bool {
     })
 }
 
-/// A `RunPython` earlier in the same migration deleted every row of `op`'s model
-/// (`Model.objects.all().delete()` in its function's own body), and nothing between it and `op`
-/// may have written rows again: a `RemoveField` / `DeleteModel` there has nothing left to lose
-/// (pretix 0044 empties `CachedTicket`, then removes its `order`). The Django side of
-/// [`nothing_to_lose`].
+/// Earlier in the same migration the model's rows were deleted (`Model.objects.all().delete()`
+/// in a `RunPython` function's own body), or its table was created (`CreateModel`), or, for a
+/// `RemoveField`, its column was added (`AddField`), and nothing between that and `op` may have
+/// written rows again: a `RemoveField` / `DeleteModel` there has nothing left to lose (pretix
+/// 0044 empties `CachedTicket`, then removes its `order`; label-studio's squashed migrations
+/// create models and remove some of their fields further down the same list). The Django side
+/// of [`nothing_to_lose`].
 pub(crate) fn django_emptied_before(m: &MigrationAST, op: &Operation) -> bool {
     use crate::scanner::django_facts::Change;
-    let (Some(facts), Some(model)) = (m.django.as_deref(), &op.table) else {
+    let (Some(facts), Some(op_model)) = (m.django.as_deref(), &op.table) else {
         return false;
     };
     let Some(at) = facts.steps.iter().position(|s| s.range == op.range) else {
         return false;
     };
-    // `apps.get_model("app", "Model")` names the model with its app label.
-    let same = |written: &str| {
-        written
-            .rsplit('.')
-            .next()
-            .is_some_and(|w| w.eq_ignore_ascii_case(model))
-    };
+    // The names the model and the field had at each earlier step (renames walked back).
+    let mut model = op_model.as_str();
+    let mut field = op.column.as_deref();
     for s in facts.steps[..at].iter().rev().filter(|s| s.db) {
+        // `apps.get_model("app", "Model")` names the model with its app label.
+        let same = |written: &str| {
+            written
+                .rsplit('.')
+                .next()
+                .is_some_and(|w| w.eq_ignore_ascii_case(model))
+        };
         match &s.change {
             Change::RunPython { forward, .. } if forward.emptied.iter().any(|e| same(e)) => {
                 return true;
+            }
+            Change::CreateModel { name, .. } if same(name) => return true,
+            Change::AddField { model: m, field: f }
+                if same(m) && field.is_some_and(|c| f.name.eq_ignore_ascii_case(c)) =>
+            {
+                return true;
+            }
+            Change::RenameModel { old, new } if same(new) => model = old,
+            Change::RenameField { model: m, old, new }
+                if same(m) && field.is_some_and(|c| new.eq_ignore_ascii_case(c)) =>
+            {
+                field = Some(old);
             }
             // May write the model's rows again.
             Change::RunPython { forward, .. }
