@@ -1,6 +1,7 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::scanner::model::{same_name, same_object_name, same_opt, MigrationAST, OpKind, Operation};
 
+use super::drop_object_not_recreated::renamed_to;
 use super::Rule;
 
 declare_rule! {
@@ -93,7 +94,18 @@ fn undone(op: &Operation, down: &[Operation]) -> bool {
         }
         OpKind::CreateView => named(&[OpKind::DropView]),
         OpKind::CreateTrigger => named(&[OpKind::DropTrigger]) || drops_table(down, op.table.as_ref()),
-        OpKind::CreateType => named(&[OpKind::DropType]),
+        // Dropped by name, or renamed aside and dropped under the new name (an enum swap).
+        OpKind::CreateType => {
+            named(&[OpKind::DropType])
+                || down.iter().enumerate().any(|(j, d)| {
+                    d.kind == OpKind::RenameType
+                        && same_opt(d.name.as_ref(), op.name.as_ref())
+                        && down[j + 1..].iter().any(|x| {
+                            x.kind == OpKind::DropType
+                                && same_opt(x.name.as_ref(), renamed_to(&down[j..], op.name.clone()).as_ref())
+                        })
+                })
+        }
         OpKind::CreateSequence => named(&[OpKind::DropSequence]),
         OpKind::CreateFunction => named(&[OpKind::DropFunction]),
         _ => true,
@@ -109,6 +121,14 @@ fn recreated(up: &[Operation], at: usize) -> bool {
         OpKind::CreateTable => {
             return super::known(op.table.as_ref())
                 && up[..at].iter().any(|d| d.kind == OpKind::DropTable && same_opt(d.table.as_ref(), op.table.as_ref()));
+        }
+        // A type renamed aside or dropped earlier in the upgrade, and created anew under its
+        // name (an enum swap): the name existed before, and the downgrade swaps it back.
+        OpKind::CreateType => {
+            return super::known(op.name.as_ref())
+                && up[..at].iter().any(|d| {
+                    matches!(d.kind, OpKind::RenameType | OpKind::DropType) && same_opt(d.name.as_ref(), op.name.as_ref())
+                });
         }
         OpKind::CreateIndex => OpKind::DropIndex,
         OpKind::CreateUniqueConstraint
@@ -192,6 +212,17 @@ fn undone_renamed(up: &[Operation], at: usize, down: &[Operation]) -> bool {
                         && same_opt(d.column.as_ref(), Some(&name))
                         && matches!(d.kind, OpKind::DropColumn | OpKind::RenameColumn)
                 })
+        }
+        // Created under a scratch name and renamed into place (`CREATE TYPE mood_new ...`, then
+        // `ALTER TYPE mood_new RENAME TO mood`): it replaces a type the upgrade dropped or
+        // renamed aside, or the downgrade removes it under its final name.
+        OpKind::CreateType => {
+            let name = renamed_to(&up[at + 1..], op.name.clone());
+            let renamed = !same_opt(name.as_ref(), op.name.as_ref());
+            let replaced = up.iter().any(|d| {
+                matches!(d.kind, OpKind::DropType | OpKind::RenameType) && same_opt(d.name.as_ref(), name.as_ref())
+            });
+            renamed && (replaced || down.iter().any(|d| d.kind == OpKind::DropType && same_opt(d.name.as_ref(), name.as_ref())))
         }
         _ => false,
     }

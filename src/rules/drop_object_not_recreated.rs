@@ -1,5 +1,5 @@
 use crate::diagnostic::Diagnostic;
-use crate::scanner::model::{same_opt, MigrationAST, OpKind};
+use crate::scanner::model::{same_opt, MigrationAST, OpKind, Operation};
 
 use super::Rule;
 
@@ -40,20 +40,47 @@ fn creator(kind: OpKind) -> Option<(OpKind, &'static str)> {
     })
 }
 
+/// The name an object had before `ops` renamed it to `name` (types only: `ALTER TYPE ... RENAME
+/// TO`).
+fn renamed_from(ops: &[Operation], mut name: Option<String>) -> Option<String> {
+    for r in ops.iter().rev().filter(|r| r.kind == OpKind::RenameType) {
+        if same_opt(r.new_name.as_ref(), name.as_ref()) {
+            name.clone_from(&r.name);
+        }
+    }
+    name
+}
+
+/// The name `ops` rename an object called `name` to (types only).
+pub(crate) fn renamed_to(ops: &[Operation], mut name: Option<String>) -> Option<String> {
+    for r in ops.iter().filter(|r| r.kind == OpKind::RenameType) {
+        if same_opt(r.name.as_ref(), name.as_ref()) {
+            name.clone_from(&r.new_name);
+        }
+    }
+    name
+}
+
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let Some(down) = super::active_downgrade(m) else { return };
     if down.iter().any(|d| d.kind == OpKind::Execute && d.sql_error.is_some()) {
         return;
     }
     let up = m.upgrade_ops();
-    for op in up {
+    for (i, op) in up.iter().enumerate() {
         if !super::known(op.name.as_ref()) {
             continue;
         }
         let Some((create, what)) = creator(op.kind) else { continue };
-        // Dropped and recreated in the upgrade itself (a view rebuilt around a column change).
-        let rebuilt = up.iter().any(|u| u.kind == create && same_opt(u.name.as_ref(), op.name.as_ref()));
-        let recreated = down.iter().any(|d| d.kind == create && same_opt(d.name.as_ref(), op.name.as_ref()));
+        // The name the object had before the upgrade: an enum swap renames the old type aside
+        // (`ALTER TYPE mood RENAME TO mood_old`) before it drops it.
+        let original = renamed_from(&up[..i], op.name.clone());
+        // Dropped and recreated in the upgrade itself (a view rebuilt around a column change, a
+        // type swapped for a new one created under its name or renamed into it).
+        let rebuilt = up.iter().enumerate().any(|(j, u)| {
+            u.kind == create && same_opt(renamed_to(&up[j + 1..], u.name.clone()).as_ref(), original.as_ref())
+        });
+        let recreated = down.iter().any(|d| d.kind == create && same_opt(d.name.as_ref(), original.as_ref()));
         if !rebuilt && !recreated {
             let name = op.name.as_deref().unwrap_or("?");
             out.push(

@@ -82,6 +82,8 @@ pub enum OpKind {
     CreateType,
     DropType,
     AlterTypeAddValue,
+    /// `ALTER TYPE old RENAME TO new`: `name` → `new_name`.
+    RenameType,
     CreateSequence,
     DropSequence,
     AlterSequence,
@@ -147,6 +149,7 @@ impl OpKind {
             OpKind::CreateType => "create_type",
             OpKind::DropType => "drop_type",
             OpKind::AlterTypeAddValue => "alter_type_add_value",
+            OpKind::RenameType => "rename_type",
             OpKind::CreateSequence => "create_sequence",
             OpKind::DropSequence => "drop_sequence",
             OpKind::AlterSequence => "alter_sequence",

@@ -901,9 +901,16 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
         Statement::AlterType(t) => {
             let mut op = sql_op(OpKind::Other, range, stmt);
             op.name = Some(name_of(&t.name, holes));
-            if let AlterTypeOperation::AddValue(add) = &t.operation {
-                op.kind = OpKind::AlterTypeAddValue;
-                op.new_name = Some(restore(&add.value.value, holes));
+            match &t.operation {
+                AlterTypeOperation::AddValue(add) => {
+                    op.kind = OpKind::AlterTypeAddValue;
+                    op.new_name = Some(restore(&add.value.value, holes));
+                }
+                AlterTypeOperation::Rename(rename) => {
+                    op.kind = OpKind::RenameType;
+                    op.new_name = Some(restore(&rename.new_name.value, holes));
+                }
+                AlterTypeOperation::RenameValue(_) => {}
             }
             out.push(op);
         }
@@ -1482,6 +1489,10 @@ mod tests {
         assert_eq!(
             kinds("ALTER TYPE mood ADD VALUE 'meh'"),
             vec![OpKind::AlterTypeAddValue]
+        );
+        assert_eq!(
+            kinds("ALTER TYPE mood RENAME TO mood_old"),
+            vec![OpKind::RenameType]
         );
         assert_eq!(
             kinds("SELECT setval('users_id_seq', 10)"),

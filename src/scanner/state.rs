@@ -1622,6 +1622,7 @@ impl Sim<'_> {
                 self.create_other(op);
             }
             OpKind::RenameIndex => self.rename_object(op),
+            OpKind::RenameType => self.rename_other(op),
             OpKind::Other => self.alter_unmodelled(op),
             OpKind::DropView | OpKind::DropType | OpKind::DropSequence => self.drop_other(op),
             _ => {}
@@ -1972,6 +1973,33 @@ impl Sim<'_> {
                     created_by: rev,
                 })),
             );
+        }
+    }
+
+    /// `ALTER TYPE old RENAME TO new`: the type moves to its new name (the enum swap renames
+    /// the old type aside, creates the new one under the name and drops the old).
+    fn rename_other(&mut self, op: &Operation) {
+        let kind = other_kind(op.kind);
+        let (Some(old), Some(new)) = (
+            usable(op.name.as_ref()).map(str::to_string),
+            usable(op.new_name.as_ref()).map(str::to_string),
+        ) else {
+            self.schema.closed = false;
+            return;
+        };
+        self.touched_objects.insert(key(&old));
+        self.touched_objects.insert(key(&new));
+        let slot = self.schema.others.get(&(kind, key(&old))).cloned();
+        if op.guarded || op.if_exists {
+            let unsure = Slot::Present(Other {
+                sure: false,
+                created_by: self.rev,
+            });
+            self.schema.set_other(kind, &old, Some(unsure.clone()));
+            self.schema.set_other(kind, &new, Some(unsure));
+        } else {
+            self.schema.set_other(kind, &old, Some(Slot::Gone));
+            self.schema.set_other(kind, &new, slot);
         }
     }
 
@@ -2327,7 +2355,7 @@ impl Sim<'_> {
 fn other_kind(kind: OpKind) -> OtherKind {
     match kind {
         OpKind::CreateView | OpKind::DropView => OtherKind::View,
-        OpKind::CreateType | OpKind::DropType => OtherKind::Type,
+        OpKind::CreateType | OpKind::DropType | OpKind::RenameType => OtherKind::Type,
         _ => OtherKind::Sequence,
     }
 }

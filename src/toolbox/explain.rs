@@ -150,6 +150,7 @@ pub fn describe(op: &Operation) -> String {
         | OpKind::CreateType
         | OpKind::DropType
         | OpKind::AlterTypeAddValue
+        | OpKind::RenameType
         | OpKind::CreateSequence
         | OpKind::DropSequence
         | OpKind::AlterSequence
@@ -348,6 +349,11 @@ fn describe_named_object(op: &Operation) -> String {
             "Adds value {} to enum type {}",
             op.new_name.as_deref().unwrap_or("?"),
             name_or(op, "?")
+        ),
+        OpKind::RenameType => format!(
+            "Renames type {} to '{}'",
+            name_or(op, "?"),
+            op.new_name.as_deref().unwrap_or("?")
         ),
         OpKind::CreateSequence => format!("Creates sequence {}", name_or(op, "?")),
         OpKind::DropSequence => format!("Drops sequence {}", name_or(op, "?")),
