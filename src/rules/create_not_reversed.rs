@@ -70,11 +70,17 @@ fn undone(op: &Operation, down: &[Operation]) -> bool {
     match op.kind {
         OpKind::CreateTable => drops_table(down, op.table.as_ref()),
         OpKind::AddColumn => {
+            // Dropped by name, or renamed aside first and dropped under the new name (fides
+            // 2f6aa5fe797a's downgrade moves `service_type` to `service_type_old`, refills a
+            // new `service_type` from it, then drops the old one).
+            let mut name = op.column.clone();
             drops_table(down, op.table.as_ref())
                 || down.iter().any(|d| {
-                    d.kind == OpKind::DropColumn
-                        && same_opt(d.table.as_ref(), op.table.as_ref())
-                        && same_opt(d.column.as_ref(), op.column.as_ref())
+                    let here = same_opt(d.table.as_ref(), op.table.as_ref()) && same_opt(d.column.as_ref(), name.as_ref());
+                    if here && d.kind == OpKind::RenameColumn {
+                        name.clone_from(&d.new_name);
+                    }
+                    here && d.kind == OpKind::DropColumn
                 })
         }
         OpKind::CreateIndex => {
