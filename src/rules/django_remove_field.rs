@@ -45,7 +45,9 @@ declare_rule! {
     /// Nor when a `RunPython` earlier in the same migration deleted every row of the model
     /// (`Model.objects.all().delete()` in its function's body) and nothing in between may
     /// have written rows again: there is nothing left to lose (pretix 0044 empties
-    /// `CachedTicket`, then removes its `order`).
+    /// `CachedTicket`, then removes its `order`). Nor when the model was created, or the field
+    /// added, earlier in the same migration with no data step in between: it is empty
+    /// (label-studio's squashed migrations).
     ///
     /// ## Severity
     /// An error: reversing the migration brings the table back empty, so the rows are lost
@@ -58,6 +60,11 @@ declare_rule! {
     /// checks every operation before reversing any, so no rollback re-adds the column and none
     /// claims its data back (netbox extras 0101 copies each webhook's fields into an
     /// `EventRule` with a one-way `RunPython`, then removes them).
+    ///
+    /// A warning for django-mptt's tree fields (`lft`, `rght`, `tree_id`, `level`) removed
+    /// together: they are computed from the parent links, which stay, and
+    /// `Model.objects.rebuild()` recomputes them after a rollback (nautobot moved from mptt to
+    /// tree-queries this way).
     pub struct DjangoRemoveField;
 }
 
@@ -72,6 +79,21 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                 && matches!((&d.table, &op.table), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
         });
         if model_deleted || refilled_on_reverse(m, op) || super::django_emptied_before(m, op) {
+            continue;
+        }
+        if mptt_bookkeeping(ops, op) {
+            out.push(
+                Diagnostic::new(
+                    Rule::DjangoRemoveField,
+                    format!(
+                        "RemoveField drops {}, part of django-mptt's tree bookkeeping: derived from the tree's parent links, it comes back empty or at its default until `Model.objects.rebuild()` runs",
+                        op.target()
+                    ),
+                    op.range,
+                )
+                .with_severity(Severity::Warning)
+                .with_fix("run the model's `objects.rebuild()` in a RunPython reverse, or after rolling back"),
+            );
             continue;
         }
         let message = if irreversible {
@@ -110,6 +132,23 @@ pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
     if moved_or_no_column || s.no_known_table(model) {
         out.cleared.push((s.node, Rule::DjangoRemoveField, s.step.range));
     }
+}
+
+/// `op` removes one of django-mptt's tree fields (`lft`, `rght`, `tree_id`, `level`), and the
+/// migration removes `lft`, `rght` and `tree_id` of the same model: the nested-set numbers
+/// are computed from the parent links, so none of them holds data of its own (nautobot
+/// 0025_mptt_to_tree_queries).
+fn mptt_bookkeeping(ops: &[Operation], op: &Operation) -> bool {
+    const TREE: [&str; 4] = ["lft", "rght", "tree_id", "level"];
+    let removed = |field: &str| {
+        ops.iter().any(|o| {
+            o.kind == OpKind::RemoveField
+                && o.column.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(field))
+                && matches!((&o.table, &op.table), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
+        })
+    };
+    op.column.as_deref().is_some_and(|c| TREE.iter().any(|t| t.eq_ignore_ascii_case(c)))
+        && TREE[..3].iter().all(|t| removed(t))
 }
 
 /// A `RunPython` before `op` in this migration whose reverse function writes the removed field
