@@ -751,6 +751,10 @@ fn model_columns(call: &ExprCall) -> Vec<ColumnSpec> {
 fn run_python_op(call: &ExprCall, ctx: &Ctx<'_>, op: &mut Operation) {
     if let Some(reverse) = arg(call, Some(1), "reverse_code") {
         set_kwarg(op, "reverse_code", reverse, ctx.source);
+    } else if let Some(star) = call.arguments.args.iter().find(|a| a.is_starred_expr()) {
+        // `RunPython(*make_sql_migration(...))`: the pair may well hold the reverse
+        // (label-studio tasks 0059); unknown, so no rule claims it is missing.
+        set_kwarg(op, "reverse_code", star, ctx.source);
     }
     if let Some(Expr::Name(code)) = arg(call, Some(0), "code") {
         let mut visiting = vec![code.id.to_string()];
