@@ -73,6 +73,11 @@ declare_rule! {
     /// populated automatically by the DAG parsing process"). A sentence that negates ("cannot
     /// be regenerated", "not a cache") says nothing and the error stays.
     ///
+    /// A warning too when an earlier `DELETE` of the upgrade removed every row where the column
+    /// was set (`DELETE FROM t WHERE c IS NOT NULL OR d IS NOT NULL`) and nothing wrote the table
+    /// since: the column is empty when dropped, and the message points at the deleted rows,
+    /// which are the loss (fides 81226042d7d4).
+    ///
     /// A warning too when the column's name says it is runtime state the application sets
     /// again: a lock or a heartbeat (airflow 486ac7936b78 drops the flag `dag.scheduler_lock`),
     /// or a hash computed from other data (airflow 2b47dc6bc8df drops `dag_run.dag_hash`; a
@@ -208,6 +213,17 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                 "; but the same upgrade adds NOT NULL column {added} without a default (MRT020), so on SQLite and PostgreSQL it only runs on an empty table, with nothing to lose (MySQL fills a default and loses the values)"
             ));
         }
+        if let Some(d) = out.last_mut()
+            && let (Some(t), Some(c)) = (&op.table, &op.column)
+            && let Some(delete) = emptied_by_delete(up, i, t, c)
+        {
+            d.severity = Some(Severity::Warning);
+            d.message = format!(
+                "upgrade() drops column {} after an earlier DELETE FROM {} removed every row where it was set: the column holds nothing by then, but those rows are lost and no downgrade brings them back",
+                op.target(),
+                delete.table.as_deref().unwrap_or(t)
+            );
+        }
         if let Some(d) = out.last_mut() {
             super::derived_warning(op, d);
             if let Some(why) = op.column.as_deref().and_then(super::runtime_state::column_reason) {
@@ -215,6 +231,46 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// A `DELETE FROM t WHERE c IS NOT NULL [OR d IS NOT NULL ...]` earlier in the upgrade, with
+/// nothing writing `t` in between: every row left has `c` NULL, so dropping `c` loses nothing
+/// more; the rows the DELETE removed are the loss (fides 81226042d7d4 deletes the consent
+/// records saved against a purpose, vendor or system, then drops those columns).
+fn emptied_by_delete<'a>(up: &'a [Operation], at: usize, table: &str, column: &str) -> Option<&'a Operation> {
+    for o in up[..at].iter().rev() {
+        if !o.table.as_deref().is_some_and(|t| same_name(t, table)) {
+            continue;
+        }
+        if o.kind == OpKind::Delete && !o.guarded && o.sql.as_deref().is_some_and(|s| set_columns_deleted(s).iter().any(|c| same_name(c, column))) {
+            return Some(o);
+        }
+        if !o.writes.is_empty() || matches!(o.kind, OpKind::Insert | OpKind::Update | OpKind::BulkInsert | OpKind::Execute | OpKind::Other | OpKind::RenameColumn) {
+            return None;
+        }
+    }
+    None
+}
+
+/// The columns `c` of a `DELETE ... WHERE c IS NOT NULL OR d IS NOT NULL ...`: a WHERE made only
+/// of `OR`-ed tests, so each row kept fails every one and holds NULL in those columns. Empty for
+/// any other WHERE.
+fn set_columns_deleted(sql: &str) -> Vec<String> {
+    let upper = sql.to_ascii_uppercase();
+    let Some(at) = upper.find(" WHERE ") else { return Vec::new() };
+    let clause = upper[at + 7..].trim().trim_end_matches(';').trim();
+    if clause.contains(" AND ") || clause.contains('(') || clause.contains(')') {
+        return Vec::new();
+    }
+    let mut columns = Vec::new();
+    for test in clause.split(" OR ") {
+        let words: Vec<&str> = test.split_whitespace().collect();
+        if let [column, "IS", "NOT", "NULL"] = words.as_slice() {
+            let name = column.rsplit('.').next().unwrap_or(column).trim_matches('"');
+            columns.push(name.to_ascii_lowercase());
+        }
+    }
+    columns
 }
 
 /// A Django `RunSQL` that drops a column the models had already given up: an earlier
