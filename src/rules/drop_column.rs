@@ -35,7 +35,8 @@ declare_rule! {
     /// and copies it back `FROM (SELECT id, event_id FROM reservation_links) l`), or no rollback
     /// claims them back (`downgrade()` raises, or, in OpenStack's contract migrations, does not
     /// exist: neutron 4ffceebfcdc moves `securitygroups.description` into
-    /// `standardattributes`); or the upgrade itself adds the column again and copies the values
+    /// `standardattributes`), or none removes them (`downgrade()` does nothing, which MRT005
+    /// reports: pgadmin4 f656e56dfdc8 folds the SSL columns into `connection_params`); or the upgrade itself adds the column again and copies the values
     /// back (a column rebuilt through a scratch copy), or added it in the first place; or the
     /// column is
     /// replaced by a copy renamed to its name (the copy-swap of a type change); or `downgrade()`

@@ -29,9 +29,12 @@ declare_rule! {
     /// `_alembic_tmp_tag` before its own batch). Not reported either when the rows are followed
     /// and survive: a rebuild that copies the table, drops it and renames the copy to its
     /// name (also a copy through Python: rows fetched, then inserted one by one, open-webui
-    /// 374d2f66af06), or rows copied into another table that `downgrade()` copies back, or that stay
-    /// there because `downgrade()` raises (dagster 567bc23fd1ac moves `event_log` into
-    /// `event_logs` in a base revision that cannot be rolled back). Copies written by ORM
+    /// 374d2f66af06), or a table rebuilt in place (rows fetched, the table dropped and created
+    /// again under its name, the rows inserted back: pgadmin4 ac2c2e27dc2d), or rows copied
+    /// into another table that `downgrade()` copies back, or that stay there because
+    /// `downgrade()` raises or does nothing (dagster 567bc23fd1ac moves `event_log` into
+    /// `event_logs` in a base revision that cannot be rolled back; a `pass` downgrade is MRT005's
+    /// finding). Copies written by ORM
     /// code over the models declared in the migration file count too: `row.col =
     /// row.related[0].col` in a loop over `session.query(Model)`, and
     /// `session.add(Model(col=row.col))` (superset af30ca79208f moves each alert's observer
@@ -209,13 +212,13 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         }) {
             continue;
         }
-        // A downgrade that raises, or none at all, declares the revision irreversible: no
-        // rollback claims the rows back, so rows moved elsewhere first are kept where they
-        // went.
-        let raises = super::no_rollback(m);
+        // A downgrade that raises, does nothing, or none at all: no rollback claims the rows
+        // back, so rows moved elsewhere first are kept where they went.
+        let stays = super::moved_data_stays(m);
         if let Some(t) = &op.table
             && (super::table_swapped_in(up, i, t)
-                || super::table_copied_out(up, i, t) && (raises || super::restores_table(down, t)))
+                || super::table_rebuilt_in_place(up, i, t)
+                || super::table_copied_out(up, i, t) && (stays || super::restores_table(down, t)))
         {
             // A table rebuild (copy, drop, rename the copy), or rows moved and copied back.
             continue;

@@ -924,6 +924,18 @@ pub(crate) fn no_rollback(m: &MigrationAST) -> bool {
             .is_some_and(|f| f.body == BodyKind::Raises)
 }
 
+/// Does no rollback touch data the upgrade moved: the revision is irreversible by declaration
+/// ([`no_rollback`]), or its `downgrade()` does nothing (`pass`, which MRT005 reports)? Values
+/// copied elsewhere then stay where they went (pgadmin4 f656e56dfdc8 folds a server's SSL
+/// columns into `connection_params` under a `pass` downgrade).
+pub(crate) fn moved_data_stays(m: &MigrationAST) -> bool {
+    no_rollback(m)
+        || m.framework == crate::scanner::model::Framework::Alembic
+            && m.downgrade
+                .as_ref()
+                .is_some_and(|f| f.body == BodyKind::Empty)
+}
+
 /// An Alembic revision with no `downgrade()` at all (a Django migration has none to write).
 fn downgrade_missing(m: &MigrationAST) -> bool {
     m.downgrade.is_none() && m.framework == crate::scanner::model::Framework::Alembic
@@ -931,7 +943,7 @@ fn downgrade_missing(m: &MigrationAST) -> bool {
 
 /// Are the values of `table.column`, dropped by `up[at]` of `m`, followed and kept: swapped in
 /// or renamed aside (a type change by copy), moved elsewhere and copied back by `downgrade()`
-/// (or by no rollback at all, see [`no_rollback`]), added by this upgrade in the first place,
+/// (or by no rollback at all, see [`moved_data_stays`]), added by this upgrade in the first place,
 /// or copied aside and back into the column added again?
 pub(crate) fn column_kept(
     m: &MigrationAST,
@@ -941,7 +953,7 @@ pub(crate) fn column_kept(
     table: &str,
     column: &str,
 ) -> bool {
-    no_rollback(m) && copied_out(up, at, table, column)
+    moved_data_stays(m) && copied_out(up, at, table, column)
         || added_earlier(up, at, table, column)
         || refilled_from_copy(up, at, table, column)
         || swapped_in(up, at, table, column)
@@ -1246,6 +1258,32 @@ pub(crate) fn restores_table(down: &[Operation], table: &str) -> bool {
             || op.kind == OpKind::RenameTable
                 && op.new_name.as_deref().is_some_and(|n| same_name(n, table))
                 && op.table.as_deref().is_some_and(into)
+    })
+}
+
+/// Is `table` rebuilt in place through Python: every row read first (nothing restricts them), the table
+/// dropped at `at`, created again under its name, and rows built from values the statement
+/// does not read itself inserted into it (pgadmin4 ac2c2e27dc2d fetches the macros, drops and
+/// recreates `macros`, and `bulk_insert`s them back)?
+pub(crate) fn table_rebuilt_in_place(ops: &[Operation], at: usize, table: &str) -> bool {
+    let on = |o: &Operation| o.table.as_deref().is_some_and(|t| same_name(t, table));
+    let read = ops[..at].iter().any(|o| {
+        o.kind == OpKind::Read
+            && !o.has_where
+            && o.reads.iter().any(|(src, _)| same_name(src, table))
+    });
+    let Some(created) = ops[at + 1..]
+        .iter()
+        .position(|o| o.kind == OpKind::CreateTable && on(o))
+    else {
+        return false;
+    };
+    read && ops[at + 1 + created + 1..].iter().any(|o| {
+        on(o)
+            && matches!(o.kind, OpKind::Insert | OpKind::BulkInsert)
+            && !o.literal_rows
+            && o.reads.is_empty()
+            && !o.guarded
     })
 }
 

@@ -2118,6 +2118,8 @@ impl Walker<'_, '_> {
     /// that Python may write elsewhere next).
     fn core_select(&self, expr: &Expr, range: TextRange) -> Option<Operation> {
         let mut cur = expr;
+        // A `.where(...)`, `.limit(...)` or join on the way: only some rows are read.
+        let mut restricted = false;
         loop {
             // `page.limit(250)` / `page` where `page = sa.select(...)` earlier.
             if let Expr::Name(n) = cur
@@ -2126,6 +2128,7 @@ impl Walker<'_, '_> {
             {
                 let mut op = op.as_ref().clone();
                 op.range = range;
+                op.has_where |= restricted;
                 return Some(op);
             }
             let Expr::Call(c) = cur else {
@@ -2136,8 +2139,22 @@ impl Walker<'_, '_> {
                 Expr::Name(n) => (n.id.as_str(), None),
                 _ => return None,
             };
+            restricted |= matches!(
+                method,
+                "where"
+                    | "filter"
+                    | "filter_by"
+                    | "limit"
+                    | "offset"
+                    | "fetch"
+                    | "join"
+                    | "outerjoin"
+                    | "having"
+                    | "distinct"
+            );
             if method == "select" {
                 let mut op = Operation::new(OpKind::Read, Origin::Sql, range);
+                op.has_where = restricted;
                 match receiver {
                     Some(r) if !is_module_name(r) => {
                         if let Some(t) = self.table_expr(r) {
@@ -2217,8 +2234,9 @@ impl Walker<'_, '_> {
     fn core_column(&self, expr: &Expr) -> Option<(String, String)> {
         match expr {
             Expr::Attribute(a) => {
+                // `t.c.x`, or its long form `t.columns.x` (pgadmin4).
                 if let Expr::Attribute(c) = a.value.as_ref()
-                    && c.attr.as_str() == "c"
+                    && matches!(c.attr.as_str(), "c" | "columns")
                 {
                     return Some((self.table_expr(&c.value)?, a.attr.to_string()));
                 }
@@ -2231,7 +2249,7 @@ impl Walker<'_, '_> {
                 let Expr::Attribute(c) = s.value.as_ref() else {
                     return None;
                 };
-                if c.attr.as_str() != "c" {
+                if !matches!(c.attr.as_str(), "c" | "columns") {
                     return None;
                 }
                 Some((self.table_expr(&c.value)?, literal_str(&s.slice)?))
