@@ -848,6 +848,9 @@ pub(crate) fn swapped_in(ops: &[Operation], at: usize, table: &str, column: &str
 
 /// Was the column renamed aside earlier in the upgrade (`value` → `value_old`), and its
 /// values copied into a new column under the old name (the copy-swap SQLite batch mode needs)?
+/// The copy may go through Python: rows read from the column, then written one by one with
+/// values the statement does not read itself (fides 2f6aa5fe797a `SELECT LOWER(kind_old), id`,
+/// then `UPDATE ... SET kind = '{row[0]}' WHERE id = '{row[1]}'` per row).
 pub(crate) fn renamed_aside(ops: &[Operation], at: usize, table: &str, column: &str) -> bool {
     let before = &ops[..at.min(ops.len())];
     before.iter().enumerate().any(|(j, r)| {
@@ -855,9 +858,17 @@ pub(crate) fn renamed_aside(ops: &[Operation], at: usize, table: &str, column: &
             && r.table.as_deref().is_some_and(|t| same_name(t, table))
             && r.new_name.as_deref().is_some_and(|n| same_name(n, column))
             && r.column.as_deref().is_some_and(|orig| {
-                before[j + 1..]
-                    .iter()
-                    .any(|w| w.writes_column(table, orig) && w.reads_column(table, column))
+                let after = &before[j + 1..];
+                after.iter().enumerate().any(|(k, w)| {
+                    w.writes_column(table, orig)
+                        && (w.reads_column(table, column)
+                            || w.reads.is_empty()
+                                && after[..k].iter().any(|o| {
+                                    o.kind == OpKind::Read
+                                        && !o.one_row
+                                        && o.reads_column(table, column)
+                                }))
+                })
             })
     })
 }
