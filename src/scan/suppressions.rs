@@ -113,8 +113,42 @@ fn file_findings(
             );
         }
     }
+    one_finding_per_drop(&mut out);
     out.sort_by_key(|f| (f.line, f.column, f.rule));
     out
+}
+
+/// MRT012 (add + migrate + drop) is MRT001 (drop column) said more precisely: where both
+/// report the same statement, one finding stays. MRT012, unless MRT001 ranks lower (a drop
+/// MRT001 demoted to a warning, with the reason in its message).
+fn one_finding_per_drop(out: &mut Vec<Finding>) {
+    let span = |f: &Finding| (f.line, f.column, f.end_line, f.end_column);
+    let pairs: Vec<(usize, usize)> = out
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.rule == Rule::AddMigrateDrop)
+        .filter_map(|(i, combined)| {
+            out.iter()
+                .position(|f| f.rule == Rule::DropColumn && span(f) == span(combined))
+                .map(|j| (i, j))
+        })
+        .collect();
+    if pairs.is_empty() {
+        return;
+    }
+    let mut gone = HashSet::new();
+    for (combined, drop) in pairs {
+        if out[drop].severity == Severity::Warning && out[combined].severity == Severity::Error {
+            gone.insert(combined);
+        } else {
+            gone.insert(drop);
+        }
+    }
+    let mut i = 0;
+    out.retain(|_| {
+        i += 1;
+        !gone.contains(&(i - 1))
+    });
 }
 
 /// A revision whose downgrade raises claims no rollback: what its upgrade destroys is named in
