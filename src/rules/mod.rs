@@ -504,9 +504,14 @@ impl GraphFindings {
         range: ruff_text_size::TextRange,
         name: &str,
     ) {
+        // Objects are quoted (`'ix_name'`); a dropped column is named `column t.c:`.
         let quoted = format!("'{name}'");
-        diagnostics
-            .retain(|d| !(d.rule == rule && d.range == range && d.message.contains(&quoted)));
+        let column = format!("column {name}:");
+        diagnostics.retain(|d| {
+            !(d.rule == rule
+                && d.range == range
+                && (d.message.contains(&quoted) || d.message.contains(&column)))
+        });
     }
 
     /// Make the finding of `rule` at `range` a warning, adding `why` to its message.
@@ -603,6 +608,9 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
                     ] {
                         cleared_named.push((i, rule, *range, name.clone()));
                     }
+                }
+                Event::AbsentColumnNotDropped { range, column } => {
+                    cleared_named.push((i, Rule::DropColumn, *range, column.clone()));
                 }
                 // The chain shows the column's type: the change does not narrow it, so
                 // no value is cut or refused either.

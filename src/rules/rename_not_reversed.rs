@@ -30,6 +30,10 @@ declare_rule! {
     ///     with op.batch_alter_table("posts") as batch:
     ///         batch.alter_column("content", new_column_name="body")
     /// ```
+    ///
+    /// Not reported for a table or column renamed aside and dropped later in the same upgrade
+    /// (`Token` → `Token_old`, rebuilt, dropped): nothing is left to rename back, and MRT001 /
+    /// MRT002 follow the data.
     pub struct RenameNotReversed;
 }
 
@@ -56,6 +60,16 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             && up[i + 1..].iter().any(|d| {
                 d.kind == OpKind::DropColumn && same_opt(d.table.as_ref(), op.table.as_ref()) && same_opt(d.column.as_ref(), op.new_name.as_ref())
             })
+        {
+            continue;
+        }
+        // Nor a table renamed aside and dropped later in this upgrade (privacyidea
+        // 4f32a4e1bf33 renames `Token` to `Token_old`, rebuilds `Token` and drops the old one):
+        // there is nothing left to rename back, and `drop-table` follows its rows.
+        if op.kind == OpKind::RenameTable
+            && up[i + 1..]
+                .iter()
+                .any(|d| d.kind == OpKind::DropTable && same_opt(d.table.as_ref(), op.new_name.as_ref()))
         {
             continue;
         }

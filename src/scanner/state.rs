@@ -804,8 +804,13 @@ pub enum Event {
     /// does not have (airflow 05234396c6fc drops legacy FK names `IF EXISTS`): nothing is
     /// dropped, so there is nothing for the downgrade to recreate.
     AbsentNotDropped { range: TextRange, name: String },
+    /// The upgrade drops, under a guard (`try:`, `if`), a column the chain shows the table does
+    /// not have (privacyidea 4238eac8ccab drops `usercache.realm` inside a `try` although no
+    /// revision created it): nothing is dropped, nothing is lost. `column` is `table.column`.
+    AbsentColumnNotDropped { range: TextRange, column: String },
     /// The upgrade creates an index or constraint that was already there (batch mode on
-    /// SQLite restates it): leaving it after the downgrade restores the state before.
+    /// SQLite restates it), or a table only if missing while an earlier revision's table is
+    /// there: leaving it after the downgrade restores the state before.
     AlreadyThere { range: TextRange },
 }
 
@@ -1798,6 +1803,12 @@ impl Sim<'_> {
         if table.column(&c).is_none() {
             if table.complete && !touched {
                 let name = format!("{}.{c}", table.name);
+                if self.phase == Phase::Upgrade && (op.guarded || op.if_exists) {
+                    self.events.push(Event::AbsentColumnNotDropped {
+                        range: op.range,
+                        column: name.clone(),
+                    });
+                }
                 self.missing(What::Column, &name, Some(&t), op);
             }
             return;
@@ -2056,6 +2067,22 @@ impl Sim<'_> {
         let Some(t) = self.target(op) else { return };
         let k = key(&t);
         let guarded = op.guarded || op.if_exists;
+        // Created only if missing (`try:`, `if not has_table`, `IF NOT EXISTS`) while an earlier
+        // revision's table is there: nothing is created, the table stays the earlier one's
+        // (privacyidea d2ae8e54b628 repairs installs where the first create failed).
+        if guarded
+            && self.phase == Phase::Upgrade
+            && self.schema.table_exists(&t) == Existence::Present
+            && !self.touched.contains(&k)
+            && self
+                .schema
+                .table(&t)
+                .is_some_and(|tab| tab.sure && tab.created_by != self.rev)
+        {
+            self.events.push(Event::AlreadyThere { range: op.range });
+            self.touched.insert(k);
+            return;
+        }
         if self.schema.table_exists(&t) == Existence::Present
             && !guarded
             && !self.touched.contains(&k)
