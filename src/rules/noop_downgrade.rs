@@ -5,8 +5,9 @@ use super::Rule;
 
 declare_rule! {
     /// ## What it does
-    /// Flags a `downgrade()` whose body does nothing (`pass`, a docstring, `...`) while
-    /// `upgrade()` changes the database.
+    /// Flags a `downgrade()` whose body does nothing (`pass`, a docstring, `...`, or only
+    /// `print()` and logging calls saying it is not supported) while `upgrade()` changes the
+    /// database.
     ///
     /// ## Why is this bad?
     /// `alembic downgrade` succeeds and records the rollback, but the schema and data stay as the

@@ -584,6 +584,8 @@ pub fn body_kind(body: &[Stmt]) -> BodyKind {
                 if r.value
                     .as_deref()
                     .is_none_or(|v| matches!(v, Expr::NoneLiteral(_))) => {}
+            // `print("downgrade not supported")`, `logger.info(...)`: words, no change.
+            Stmt::Expr(e) if logs_only(&e.value) => {}
             Stmt::Raise(_) => return BodyKind::Raises,
             _ => return BodyKind::Active,
         }
@@ -3422,6 +3424,22 @@ pub(crate) fn dialect_test(test: &Expr, source: &str) -> Option<Dialects> {
             }
         }
         _ => None,
+    }
+}
+
+/// `print(...)`, or a logging call on a logger (`logger.info(...)`, `logging.warning(...)`,
+/// `log.debug(...)`): it says something and changes nothing.
+fn logs_only(expr: &Expr) -> bool {
+    let Expr::Call(c) = expr else { return false };
+    match c.func.as_ref() {
+        Expr::Name(n) => n.id.as_str() == "print",
+        Expr::Attribute(a) => {
+            matches!(
+                a.attr.as_str(),
+                "info" | "debug" | "warning" | "warn" | "error" | "exception" | "critical" | "log"
+            ) && last_name(&a.value).is_some_and(|r| r.to_ascii_lowercase().contains("log"))
+        }
+        _ => false,
     }
 }
 
