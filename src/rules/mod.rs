@@ -1128,6 +1128,10 @@ pub(crate) fn django_emptied_before(m: &MigrationAST, op: &Operation) -> bool {
             {
                 return false;
             }
+            // SQL that names no table of the model (`SET CONSTRAINTS ALL IMMEDIATE`) writes none.
+            Change::RunSql {
+                tables: Some(tables),
+            } if !tables.iter().any(|t| same(t)) => {}
             Change::RunSql { .. } | Change::Custom { .. } | Change::Unknown { .. } => {
                 return false;
             }

@@ -89,7 +89,8 @@ pub struct DataFlow {
     /// (`setattr(row, name, value)` in a loop over the model's rows): any field may be one.
     pub computed_writes: Vec<String>,
     /// Models every row of which the function deletes, in a statement of its own body that
-    /// always runs (`Model.objects.all().delete()`), as in [`FieldRef`].
+    /// always runs (`Model.objects.all().delete()`), or whose rows make it raise (`if
+    /// Model.objects.exists(): raise ...`): empty past this step, as in [`FieldRef`].
     pub emptied: Vec<String>,
 }
 

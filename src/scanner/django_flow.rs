@@ -36,6 +36,7 @@ pub(crate) fn data_flow(
         .iter()
         .filter_map(|stmt| match stmt {
             Stmt::Expr(e) => flow.deletes_all(&e.value),
+            Stmt::If(check) => flow.refuses_rows(check),
             _ => None,
         })
         .collect();
@@ -167,6 +168,43 @@ fn swappable(call: &ExprCall) -> Option<String> {
 impl Flow<'_> {
     /// `Model.objects.all().delete()` (or `Model.objects.delete()`) on a name bound to
     /// `apps.get_model(...)`: the model, every row of which it deletes.
+    /// `if Model.objects.exists(): raise ...` (or `.count()`, `.all().exists()`) in the
+    /// function's own body: past this step the table is empty, or the migration stopped
+    /// (pulpcore 0104 checks that no `Label` is left before it deletes the model).
+    fn refuses_rows(&self, check: &ruff_python_ast::StmtIf) -> Option<String> {
+        if !check.elif_else_clauses.is_empty() || !matches!(check.body.as_slice(), [Stmt::Raise(_)])
+        {
+            return None;
+        }
+        let Expr::Call(test) = check.test.as_ref() else {
+            return None;
+        };
+        let Expr::Attribute(method) = test.func.as_ref() else {
+            return None;
+        };
+        if !matches!(method.attr.as_str(), "exists" | "count") || !test.arguments.is_empty() {
+            return None;
+        }
+        // `.all()` with no arguments, or the manager itself.
+        let manager = match method.value.as_ref() {
+            Expr::Call(all) if all.arguments.is_empty() => match all.func.as_ref() {
+                Expr::Attribute(a) if a.attr.as_str() == "all" => a.value.as_ref(),
+                _ => return None,
+            },
+            other => other,
+        };
+        let Expr::Attribute(objects) = manager else {
+            return None;
+        };
+        let Expr::Name(model) = objects.value.as_ref() else {
+            return None;
+        };
+        if objects.attr.as_str() != "objects" || self.filters.contains_key(model.id.as_str()) {
+            return None;
+        }
+        self.models.get(model.id.as_str()).cloned()
+    }
+
     fn deletes_all(&self, expr: &Expr) -> Option<String> {
         let Expr::Call(delete) = expr else {
             return None;
