@@ -35,6 +35,10 @@ declare_rule! {
     /// the column is dropped before the add and the data step, or when nothing before the drop
     /// reads it (the fills take their values elsewhere): that is a plain drop, which DROP
     /// COLUMN (MRT001) reports.
+    ///
+    /// Where this rule reports a drop, it takes the place of MRT001 on the same statement: one
+    /// finding per dropped column. Unless MRT001 made that drop a warning (the migration says the
+    /// data is derived, the drop is guarded, ...): then MRT001's warning, with its reason, stays.
     pub struct AddMigrateDrop;
 }
 
@@ -43,7 +47,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let down = m.downgrade_ops();
     // Offline mode (`if context.is_offline_mode():`) is another path through the upgrade:
     // its statements never combine with the online ones (airflow 808787349f22).
-    for (i, drop) in up.iter().enumerate().filter(|(_, o)| o.kind == OpKind::DropColumn && !o.offline) {
+    for (i, drop) in up.iter().enumerate().filter(|(_, o)| o.kind == OpKind::DropColumn && !o.offline && !o.column_object) {
         if let (Some(t), Some(c)) = (&drop.table, &drop.column)
             && super::column_kept(m, up, down, i, t, c)
         {

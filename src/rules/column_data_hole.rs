@@ -35,7 +35,7 @@ fn key(table: &str, column: &str) -> (String, String) {
 pub(crate) fn check(g: &Graph<'_>, out: &mut Vec<(usize, Diagnostic)>) {
     let mut drops: HashMap<(String, String), Vec<usize>> = HashMap::new();
     for (i, m) in g.migs.iter().enumerate() {
-        for op in m.upgrade_ops().iter().filter(|o| o.kind == OpKind::DropColumn) {
+        for op in m.upgrade_ops().iter().filter(|o| o.kind == OpKind::DropColumn && !o.column_object) {
             if let (Some(t), Some(c)) = (&op.table, &op.column) {
                 drops.entry(key(t, c)).or_default().push(i);
             }

@@ -24,6 +24,13 @@ declare_rule! {
     /// new behind. A function made with `CREATE OR REPLACE` is a warning: the
     /// next upgrade replaces the one left behind without failing.
     ///
+    /// Also removed, for this rule: a column the downgrade renames aside and drops under its
+    /// new name; a partition (`CREATE TABLE p_1 PARTITION OF p`) of a table the downgrade
+    /// drops; a type the downgrade renames aside and drops. Not new: a type created under the
+    /// name of one the upgrade renamed aside or dropped (a PostgreSQL enum swap), or created
+    /// under a scratch name and renamed into place; and a table created only if missing
+    /// (`try:`, `if not has_table`) while an earlier revision's table is there.
+    ///
     /// ## Example
     /// ```python
     /// def upgrade():
@@ -120,7 +127,8 @@ fn undone(op: &Operation, down: &[Operation]) -> bool {
 }
 
 /// `up[at]` creates an index or constraint that an earlier statement of the upgrade dropped
-/// under the same name on the same table.
+/// under the same name on the same table, or a table or type that the upgrade dropped (or,
+/// for a type, renamed aside) earlier: the name existed before the upgrade.
 fn recreated(up: &[Operation], at: usize) -> bool {
     let op = &up[at];
     let drop = match op.kind {
@@ -130,7 +138,9 @@ fn recreated(up: &[Operation], at: usize) -> bool {
                 && up[..at].iter().any(|d| d.kind == OpKind::DropTable && same_opt(d.table.as_ref(), op.table.as_ref()));
         }
         // A type renamed aside or dropped earlier in the upgrade, and created anew under its
-        // name (an enum swap): the name existed before, and the downgrade swaps it back.
+        // name (an enum swap): the name existed before the upgrade, so the downgrade must not
+        // remove it, as with a table rebuilt under its own name. Whether the old definition
+        // comes back is not this rule's question.
         OpKind::CreateType => {
             return super::known(op.name.as_ref())
                 && up[..at].iter().any(|d| {

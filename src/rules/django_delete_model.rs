@@ -21,9 +21,10 @@ declare_rule! {
     /// # Keep the model (unused) for a release, archive the rows, then delete it.
     /// ```
     ///
-    /// Not reported when a `RunPython` earlier in the same migration deleted every row of the
-    /// model (`Model.objects.all().delete()`) and nothing in between may have written rows
-    /// again: there is nothing left to lose (see MRT040).
+    /// Not reported when the model was created earlier in the same migration, or when a
+    /// `RunPython` before it deleted every row (`Model.objects.all().delete()`) or raises if
+    /// any is left (`if Model.objects.exists(): raise ...`, pulpcore 0104), with nothing in
+    /// between that may write rows again: there is nothing left to lose (see MRT040).
     ///
     /// ## Severity
     /// An error: reversing the migration brings the table back empty, so the rows are lost

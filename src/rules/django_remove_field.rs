@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::scanner::django_state::{Change, Seen};
-use crate::scanner::model::{MigrationAST, OpKind, Operation};
+use crate::scanner::model::{same_opt, MigrationAST, OpKind, Operation};
 
 use super::{DjangoStep, GraphFindings, Rule};
 
@@ -137,18 +137,20 @@ pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
 /// `op` removes one of django-mptt's tree fields (`lft`, `rght`, `tree_id`, `level`), and the
 /// migration removes `lft`, `rght` and `tree_id` of the same model: the nested-set numbers
 /// are computed from the parent links, so none of them holds data of its own (nautobot
-/// 0025_mptt_to_tree_queries).
+/// 0025_mptt_to_tree_queries). Not when the migration removes `parent` too: nothing would be
+/// left to compute them from.
 fn mptt_bookkeeping(ops: &[Operation], op: &Operation) -> bool {
     const TREE: [&str; 4] = ["lft", "rght", "tree_id", "level"];
     let removed = |field: &str| {
         ops.iter().any(|o| {
             o.kind == OpKind::RemoveField
                 && o.column.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(field))
-                && matches!((&o.table, &op.table), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
+                && same_opt(o.table.as_ref(), op.table.as_ref())
         })
     };
     op.column.as_deref().is_some_and(|c| TREE.iter().any(|t| t.eq_ignore_ascii_case(c)))
         && TREE[..3].iter().all(|t| removed(t))
+        && !removed("parent")
 }
 
 /// A `RunPython` before `op` in this migration whose reverse function writes the removed field

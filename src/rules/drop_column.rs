@@ -36,10 +36,10 @@ declare_rule! {
     /// claims them back (`downgrade()` raises, or, in OpenStack's contract migrations, does not
     /// exist: neutron 4ffceebfcdc moves `securitygroups.description` into
     /// `standardattributes`), or none removes them (`downgrade()` does nothing, which MRT005
-    /// reports: pgadmin4 f656e56dfdc8 folds the SSL columns into `connection_params`); or the upgrade itself adds the column again and copies the values
-    /// back (a column rebuilt through a scratch copy), or added it in the first place; or the
-    /// column is
-    /// replaced by a copy renamed to its name (the copy-swap of a type change); or `downgrade()`
+    /// reports: pgadmin4 f656e56dfdc8 folds the SSL columns into `connection_params`); or the
+    /// upgrade itself adds the column again and copies the values back (a column rebuilt
+    /// through a scratch copy), or added it in the first place; or the column is replaced by a
+    /// copy renamed to its name (the copy-swap of a type change); or `downgrade()`
     /// re-derives the values from other columns of the same rows that the upgrade keeps
     /// (`SET external_trigger = CASE WHEN run_type = 'manual' ...`, or that CASE split into
     /// UPDATEs that each set a value on the rows their WHERE picks, the column re-added with a
@@ -56,6 +56,11 @@ declare_rule! {
     /// rows of `asset_active`; indico ef7a8b2e6737 keeps `registered_only` as `access = 2`). Nor when the
     /// chain shows the column is generated (`sa.Computed(...)`): the database computes its
     /// values from the row, so it holds none of its own.
+    ///
+    /// Nor for a drop given a `Column` object, which raises before it drops anything (MRT018
+    /// reports it), nor for a guarded drop (`try:`, `if has_column`) of a column the replayed
+    /// chain shows the table does not have. Where MRT012 reports the same statement as an
+    /// add + migrate + drop, its finding takes this one's place.
     ///
     /// ## Severity
     /// An error when `downgrade()` adds the column back (or calls code that may): it claims the
@@ -219,11 +224,10 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             && let Some(delete) = emptied_by_delete(up, i, t, c)
         {
             d.severity = Some(Severity::Warning);
-            d.message = format!(
-                "upgrade() drops column {} after an earlier DELETE FROM {} removed every row where it was set: the column holds nothing by then, but those rows are lost and no downgrade brings them back",
-                op.target(),
+            d.message.push_str(&format!(
+                "; but an earlier DELETE FROM {} removed every row where it was set: the column holds nothing by then, and the loss is those rows, which no downgrade brings back",
                 delete.table.as_deref().unwrap_or(t)
-            );
+            ));
         }
         if let Some(d) = out.last_mut() {
             super::derived_warning(op, d);
@@ -239,11 +243,17 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
 /// more; the rows the DELETE removed are the loss (fides 81226042d7d4 deletes the consent
 /// records saved against a purpose, vendor or system, then drops those columns).
 fn emptied_by_delete<'a>(up: &'a [Operation], at: usize, table: &str, column: &str) -> Option<&'a Operation> {
-    for o in up[..at].iter().rev() {
+    // What only runs in offline mode empties nothing for the online drop.
+    let offline = up[at].offline;
+    for o in up[..at].iter().rev().filter(|o| offline || !o.offline) {
+        // SQL we could not read, or code we cannot see, may have written the table.
+        if o.table.is_none() && (matches!(o.kind, OpKind::Call | OpKind::Other) || o.sql_error.is_some()) {
+            return None;
+        }
         if !o.table.as_deref().is_some_and(|t| same_name(t, table)) {
             continue;
         }
-        if o.kind == OpKind::Delete && !o.guarded && o.sql.as_deref().is_some_and(|s| set_columns_deleted(s).iter().any(|c| same_name(c, column))) {
+        if o.kind == OpKind::Delete && !o.guarded && o.sql.as_deref().is_some_and(|s| set_columns_deleted(s, table).iter().any(|c| same_name(c, column))) {
             return Some(o);
         }
         if !o.writes.is_empty() || matches!(o.kind, OpKind::Insert | OpKind::Update | OpKind::BulkInsert | OpKind::Execute | OpKind::Other | OpKind::RenameColumn) {
@@ -253,23 +263,29 @@ fn emptied_by_delete<'a>(up: &'a [Operation], at: usize, table: &str, column: &s
     None
 }
 
-/// The columns `c` of a `DELETE ... WHERE c IS NOT NULL OR d IS NOT NULL ...`: a WHERE made only
-/// of `OR`-ed tests, so each row kept fails every one and holds NULL in those columns. Empty for
-/// any other WHERE.
-fn set_columns_deleted(sql: &str) -> Vec<String> {
+/// The columns `c` of a `DELETE FROM table WHERE c IS NOT NULL OR d IS NOT NULL ...`: a WHERE
+/// made only of `OR`-ed `IS NOT NULL` tests on the table's own columns, so each row kept fails
+/// every one and holds NULL in those columns. Empty for any other WHERE (an `AND`, a `LIMIT`,
+/// another table's column, a `USING` join).
+fn set_columns_deleted(sql: &str, table: &str) -> Vec<String> {
     let upper = sql.to_ascii_uppercase();
     let Some(at) = upper.find(" WHERE ") else { return Vec::new() };
-    let clause = upper[at + 7..].trim().trim_end_matches(';').trim();
-    if clause.contains(" AND ") || clause.contains('(') || clause.contains(')') {
+    if upper[..at].contains(" USING ") {
         return Vec::new();
     }
+    let clause = upper[at + 7..].trim().trim_end_matches(';').trim();
     let mut columns = Vec::new();
     for test in clause.split(" OR ") {
         let words: Vec<&str> = test.split_whitespace().collect();
-        if let [column, "IS", "NOT", "NULL"] = words.as_slice() {
-            let name = column.rsplit('.').next().unwrap_or(column).trim_matches('"');
-            columns.push(name.to_ascii_lowercase());
+        let [column, "IS", "NOT", "NULL"] = words.as_slice() else {
+            return Vec::new();
+        };
+        let mut parts = column.rsplit('.').map(|p| p.trim_matches(['"', '`']));
+        let name = parts.next().unwrap_or_default();
+        if name.is_empty() || name.contains(['(', ')']) || parts.next().is_some_and(|t| !same_name(t, table)) {
+            return Vec::new();
         }
+        columns.push(name.to_ascii_lowercase());
     }
     columns
 }

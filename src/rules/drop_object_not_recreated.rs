@@ -26,6 +26,9 @@ declare_rule! {
     /// def downgrade():
     ///     op.execute("CREATE VIEW active_users AS SELECT * FROM users WHERE active")
     /// ```
+    ///
+    /// Not reported for an enum swap: the old type renamed aside (`ALTER TYPE mood RENAME TO
+    /// mood_old`) and dropped once a new one is created under its name, or renamed into it.
     pub struct DropObjectNotRecreated;
 }
 

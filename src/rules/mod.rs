@@ -1128,10 +1128,6 @@ pub(crate) fn django_emptied_before(m: &MigrationAST, op: &Operation) -> bool {
             {
                 return false;
             }
-            // SQL that names no table of the model (`SET CONSTRAINTS ALL IMMEDIATE`) writes none.
-            Change::RunSql {
-                tables: Some(tables),
-            } if !tables.iter().any(|t| same(t)) => {}
             Change::RunSql { .. } | Change::Custom { .. } | Change::Unknown { .. } => {
                 return false;
             }
@@ -1293,6 +1289,7 @@ pub(crate) fn table_rebuilt_in_place(ops: &[Operation], at: usize, table: &str) 
     let read = ops[..at].iter().any(|o| {
         o.kind == OpKind::Read
             && !o.has_where
+            && !o.one_row
             && o.reads.iter().any(|(src, _)| same_name(src, table))
     });
     let Some(created) = ops[at + 1..]

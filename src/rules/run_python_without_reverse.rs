@@ -22,6 +22,9 @@ declare_rule! {
     /// ```python
     /// migrations.RunPython(fill_slugs, reverse_code=clear_slugs)
     /// ```
+    ///
+    /// Not reported for `RunPython(*pair)`: the starred arguments may well hold the reverse
+    /// (label-studio's `RunPython(*make_sql_migration(...))`), and mrt cannot see them.
     pub struct RunPythonWithoutReverse;
 }
 

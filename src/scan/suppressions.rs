@@ -114,12 +114,16 @@ fn file_findings(
         }
     }
     one_finding_per_drop(&mut out);
+    in_order_once(&mut out);
+    out
+}
+
+/// In source order, each finding once: a statement unrolled from a loop over a literal list
+/// repeats a finding whose name the scanner could not resolve (jupyterhub 3c2384c5aae1).
+fn in_order_once(out: &mut Vec<Finding>) {
     out.sort_by_key(|f| (f.line, f.column, f.rule));
-    // A statement unrolled from a loop over a literal list repeats a finding whose name the
-    // scanner could not resolve (jupyterhub 3c2384c5aae1): say it once.
     let mut seen = HashSet::new();
     out.retain(|f| seen.insert((f.line, f.column, f.rule, f.message.clone())));
-    out
 }
 
 /// MRT012 (add + migrate + drop) is MRT001 (drop column) said more precisely: where both

@@ -166,8 +166,6 @@ fn swappable(call: &ExprCall) -> Option<String> {
 }
 
 impl Flow<'_> {
-    /// `Model.objects.all().delete()` (or `Model.objects.delete()`) on a name bound to
-    /// `apps.get_model(...)`: the model, every row of which it deletes.
     /// `if Model.objects.exists(): raise ...` (or `.count()`, `.all().exists()`) in the
     /// function's own body: past this step the table is empty, or the migration stopped
     /// (pulpcore 0104 checks that no `Label` is left before it deletes the model).
@@ -185,26 +183,11 @@ impl Flow<'_> {
         if !matches!(method.attr.as_str(), "exists" | "count") || !test.arguments.is_empty() {
             return None;
         }
-        // `.all()` with no arguments, or the manager itself.
-        let manager = match method.value.as_ref() {
-            Expr::Call(all) if all.arguments.is_empty() => match all.func.as_ref() {
-                Expr::Attribute(a) if a.attr.as_str() == "all" => a.value.as_ref(),
-                _ => return None,
-            },
-            other => other,
-        };
-        let Expr::Attribute(objects) = manager else {
-            return None;
-        };
-        let Expr::Name(model) = objects.value.as_ref() else {
-            return None;
-        };
-        if objects.attr.as_str() != "objects" || self.filters.contains_key(model.id.as_str()) {
-            return None;
-        }
-        self.models.get(model.id.as_str()).cloned()
+        self.whole_model(&method.value)
     }
 
+    /// `Model.objects.all().delete()` (or `Model.objects.delete()`) on a name bound to
+    /// `apps.get_model(...)`: the model, every row of which it deletes.
     fn deletes_all(&self, expr: &Expr) -> Option<String> {
         let Expr::Call(delete) = expr else {
             return None;
@@ -215,8 +198,14 @@ impl Flow<'_> {
         if d.attr.as_str() != "delete" || !delete.arguments.is_empty() {
             return None;
         }
+        self.whole_model(&d.value)
+    }
+
+    /// `Model.objects.all()` or `Model.objects` on a name bound to `apps.get_model(...)`, not
+    /// to a filtered queryset: the model, all of whose rows it stands for.
+    fn whole_model(&self, expr: &Expr) -> Option<String> {
         // `.all()` with no arguments, or the manager itself.
-        let manager = match d.value.as_ref() {
+        let manager = match expr {
             Expr::Call(all) if all.arguments.is_empty() => match all.func.as_ref() {
                 Expr::Attribute(a) if a.attr.as_str() == "all" => a.value.as_ref(),
                 _ => return None,
