@@ -1,0 +1,109 @@
+"""Download the judged out-of-sample projects that PyPI serves, and scan them; asserts nothing.
+
+    .venv/bin/python bench/oos_fetch.py                 # download, extract, scan
+    .venv/bin/python bench/oos_precision.py --judged bench/judged_oos.json bench/.cache/oos/scans
+
+Nine of the twelve projects judged in `judged_oos.json` ship their migrations on PyPI, pinned
+here to the versions that were judged. `pip download` fetches them into
+`bench/.cache/oos/dist`; they are extracted under `bench/.cache/oos/<project>/`, and
+`python -m pytest_mrt check --format json` writes one `<project>.json` per project into
+`bench/.cache/oos/scans`, named as `judged_oos.json` names the project. CTFd, mealie and lemur
+were judged from GitHub snapshots, which no script here downloads.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE / ".cache" / "oos"
+DIST = ROOT / "dist"
+SCANS = ROOT / "scans"
+
+# Project name in judged_oos.json → (pip requirement, "alembic" or "django", sdist only).
+PROJECTS: dict[str, tuple[str, str, bool]] = {
+    "label_studio": ("label-studio==1.23.2", "django", False),
+    "pulpcore": ("pulpcore==3.123.1", "django", False),
+    "nautobot": ("nautobot==3.2.7", "django", False),
+    "pgadmin4": ("pgadmin4==9.18", "alembic", False),
+    "ethyca_fides": ("ethyca-fides==2.78.2", "alembic", False),
+    "mailman": ("mailman==3.3.10", "alembic", False),
+    "ihatemoney": ("ihatemoney==7.2.1", "alembic", False),
+    "privacyidea": ("privacyidea==3.14", "alembic", False),
+    "gramps-webapi": ("gramps-webapi==3.24.0", "alembic", True),
+}
+
+
+def archive(requirement: str, sdist: bool) -> Path:
+    """The project's wheel (or sdist) in DIST, downloaded if missing."""
+    name, version = requirement.split("==")
+    stem = name.replace("-", "_")
+    pattern = f"{stem}-{version}*.tar.gz" if sdist else f"{stem}-{version}-*.whl"
+    found = sorted(DIST.glob(pattern))
+    if not found:
+        kind = "--no-binary" if sdist else "--only-binary"
+        print(f"downloading {requirement} ...", file=sys.stderr, flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", kind, ":all:",
+             "-d", str(DIST), requirement],
+            check=True,
+        )  # fmt: skip
+        found = sorted(DIST.glob(pattern))
+    return found[0]
+
+
+def extract(project: str, path: Path) -> Path:
+    """The project's Python files, extracted once under ROOT/<project>."""
+    target = ROOT / project
+    if target.exists():
+        return target
+    target.mkdir(parents=True)
+    if path.suffix == ".whl":
+        with zipfile.ZipFile(path) as zf:
+            zf.extractall(target, [m for m in zf.namelist() if m.endswith(".py")])
+    else:
+        with tarfile.open(path) as tf:
+            members = [m for m in tf.getmembers() if m.isfile() and m.name.endswith(".py")]
+            tf.extractall(target, members, filter="data")
+    return target
+
+
+def folders(tree: Path, framework: str) -> list[Path]:
+    """Alembic: every `versions` folder not inside another. Django: every `migrations`
+    folder outside test suites."""
+    if framework == "alembic":
+        found = [p for p in tree.rglob("versions") if p.is_dir()]
+        return sorted(p for p in found if not any(q in p.parents for q in found))
+    found = tree.rglob("migrations")
+    return sorted(p for p in found if p.is_dir() and "tests" not in p.parts)
+
+
+def main() -> int:
+    DIST.mkdir(parents=True, exist_ok=True)
+    SCANS.mkdir(parents=True, exist_ok=True)
+    for project, (requirement, framework, sdist) in PROJECTS.items():
+        tree = extract(project, archive(requirement, sdist))
+        dirs = folders(tree, framework)
+        if not dirs:
+            print(f"{project}: no migration folder found", file=sys.stderr)
+            return 1
+        out = SCANS / f"{project}.json"
+        with out.open("w") as fh:
+            done = subprocess.run(
+                [sys.executable, "-m", "pytest_mrt", "check", *map(str, dirs), "--format", "json"],
+                stdout=fh,
+                check=False,
+            )
+        if done.returncode not in (0, 1):
+            print(f"{project}: mrt check exited {done.returncode}", file=sys.stderr)
+            return 1
+        print(f"{project}: {len(dirs)} folder(s) scanned into {out.relative_to(HERE.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
