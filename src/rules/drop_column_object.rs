@@ -36,7 +36,7 @@ declare_rule! {
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     for (func, ops) in [("upgrade", m.upgrade_ops()), ("downgrade", m.downgrade_ops())] {
         for op in ops.iter().filter(|o| o.column_object) {
-            let column = op.column.as_deref().filter(|c| !c.starts_with('{'));
+            let column = op.column.as_deref().filter(|_| super::known(op.column.as_ref()));
             let what = match column {
                 Some(c) => format!("`Column({c:?})`"),
                 None => "a `Column` object".to_string(),

@@ -165,9 +165,7 @@ pub(crate) fn seeded_again(
 /// from. Empty when there is none.
 fn converted_into<'a>(m: &MigrationAST, up: &'a [Operation], down: &[Operation], at: usize, table: &str) -> Vec<&'a str> {
     let before = &up[..at.min(up.len())];
-    let Some(read) = before.iter().position(|o| {
-        o.kind == OpKind::Read && !o.has_where && o.reads.iter().any(|(t, _)| same_name(t, table))
-    }) else {
+    let Some(read) = before.iter().position(|o| super::reads_every_row(o, table)) else {
         return Vec::new();
     };
     let kept = |target: &str| {

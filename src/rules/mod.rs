@@ -1280,18 +1280,20 @@ pub(crate) fn restores_table(down: &[Operation], table: &str) -> bool {
     })
 }
 
+/// A read (`SELECT`, a Core `select`) of `table` that nothing restricts: every row.
+pub(crate) fn reads_every_row(o: &Operation, table: &str) -> bool {
+    o.kind == OpKind::Read && !o.has_where && o.reads.iter().any(|(src, _)| same_name(src, table))
+}
+
 /// Is `table` rebuilt in place through Python: every row read first (nothing restricts them), the table
 /// dropped at `at`, created again under its name, and rows built from values the statement
 /// does not read itself inserted into it (pgadmin4 ac2c2e27dc2d fetches the macros, drops and
 /// recreates `macros`, and `bulk_insert`s them back)?
 pub(crate) fn table_rebuilt_in_place(ops: &[Operation], at: usize, table: &str) -> bool {
     let on = |o: &Operation| o.table.as_deref().is_some_and(|t| same_name(t, table));
-    let read = ops[..at].iter().any(|o| {
-        o.kind == OpKind::Read
-            && !o.has_where
-            && !o.one_row
-            && o.reads.iter().any(|(src, _)| same_name(src, table))
-    });
+    let read = ops[..at]
+        .iter()
+        .any(|o| reads_every_row(o, table) && !o.one_row);
     let Some(created) = ops[at + 1..]
         .iter()
         .position(|o| o.kind == OpKind::CreateTable && on(o))
