@@ -24,7 +24,9 @@ declare_rule! {
     /// Not reported when the model was created earlier in the same migration, or when a
     /// `RunPython` before it deleted every row (`Model.objects.all().delete()`) or raises if
     /// any is left (`if Model.objects.exists(): raise ...`, pulpcore 0104), with nothing in
-    /// between that may write rows again: there is nothing left to lose (see MRT040).
+    /// between that may write rows again: there is nothing left to lose (see MRT040). A
+    /// `RunSQL` that only sets the session (pulpcore's `SET CONSTRAINTS ALL IMMEDIATE`)
+    /// writes no row.
     ///
     /// ## Severity
     /// An error: reversing the migration brings the table back empty, so the rows are lost

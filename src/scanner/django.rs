@@ -1103,8 +1103,13 @@ fn step(call: &ExprCall, ctx: &Ctx<'_>, half: (bool, bool), out: &mut Vec<Step>)
             if !db {
                 return;
             }
-            Change::RunSql {
-                tables: arg(call, Some(0), "sql").and_then(|e| sql_tables(e, ctx.source)),
+            let sql = arg(call, Some(0), "sql");
+            if sql.is_some_and(|e| sql_writes_no_rows(e, ctx.source)) {
+                Change::Other
+            } else {
+                Change::RunSql {
+                    tables: sql.and_then(|e| sql_tables(e, ctx.source)),
+                }
             }
         }
         n if STATELESS.contains(&n) => stateless_change(call, n),
@@ -1244,6 +1249,22 @@ fn custom_change(call: &ExprCall) -> Change {
         }
     }
     Change::Custom { models }
+}
+
+/// The SQL of a `RunSQL` (a string or a list of them) only sets how the session behaves,
+/// as `SET CONSTRAINTS ALL IMMEDIATE` does: it writes no row ([`sql::writes_no_rows`]).
+fn sql_writes_no_rows(expr: &Expr, source: &str) -> bool {
+    let texts: Vec<&Expr> = match expr {
+        Expr::List(l) => l.elts.iter().collect(),
+        Expr::Tuple(t) => t.elts.iter().collect(),
+        other => vec![other],
+    };
+    !texts.is_empty()
+        && texts.iter().all(|e| {
+            let mut holes = Vec::new();
+            resolve_string(e, source, &|_| None, &mut holes, 0)
+                .is_some_and(|text| holes.is_empty() && sql::writes_no_rows(&text))
+        })
 }
 
 /// The tables raw SQL touches, lower-case; `None` when the SQL cannot be read.

@@ -195,6 +195,32 @@ pub fn analyse(
     (ops, error)
 }
 
+/// Every statement of `sql` only sets how the session behaves (`SET CONSTRAINTS ALL
+/// IMMEDIATE`, `SET search_path = x`, `SET LOCAL lock_timeout = '5s'`) or refreshes the
+/// planner's statistics (`ANALYZE t`): it writes no row. A statement with a parenthesis may
+/// call a function or run a query (MySQL's `SET @x = (SELECT ...)`), so it is not one of them;
+/// an empty text or one that does not tokenize neither.
+#[must_use]
+pub fn writes_no_rows(sql: &str) -> bool {
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
+        return false;
+    };
+    let mut statements = 0;
+    for chunk in tokens.split(|t| matches!(t, Token::SemiColon)) {
+        let mut significant = chunk.iter().filter(|t| !matches!(t, Token::Whitespace(_)));
+        let Some(first) = significant.next() else {
+            continue;
+        };
+        let settles =
+            matches!(first, Token::Word(w) if matches!(w.keyword, Keyword::SET | Keyword::ANALYZE));
+        if !settles || chunk.iter().any(|t| matches!(t, Token::LParen)) {
+            return false;
+        }
+        statements += 1;
+    }
+    statements > 0
+}
+
 /// SQLite's `x IS 'v'` and `x IS NOT 'v'` compare with any value, not only NULL; the parser
 /// reads only the standard spelling of the same comparison, `IS [NOT] DISTINCT FROM`. The
 /// statement with every such comparison spelled that way; `None` when it has none.
@@ -1474,6 +1500,19 @@ mod tests {
         let (ops, err) = analyse(sql, &[], DialectHint::Unknown, TextRange::default());
         assert!(err.is_none(), "{err:?}");
         ops.iter().map(|o| o.kind).collect()
+    }
+
+    #[test]
+    fn session_settings_write_no_rows() {
+        assert!(writes_no_rows("SET CONSTRAINTS ALL IMMEDIATE;"));
+        assert!(writes_no_rows(
+            "SET LOCAL lock_timeout = '5s'; ANALYZE users"
+        ));
+        assert!(!writes_no_rows("SET @n = (SELECT COUNT(*) FROM users)"));
+        assert!(!writes_no_rows(
+            "SET search_path = x; UPDATE users SET a = 1"
+        ));
+        assert!(!writes_no_rows("  ;  "));
     }
 
     #[test]
