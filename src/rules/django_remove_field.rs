@@ -28,9 +28,13 @@ declare_rule! {
     ///
     /// Not reported when the replayed migrations show the data was moved, not lost: an earlier
     /// `RunPython` copied the field's values into another field of the model (`F("field")` in
-    /// its `.update(...)`), and that migration's reverse function writes the field back, so
-    /// rolling back past it restores the values (wagtail 0086 copies
-    /// `grouppagepermission.permission_type` into `permission` and back; 0090 removes it).
+    /// its `.update(...)`, or `row.field` read in a loop that sets another field of the row),
+    /// and that migration's reverse function writes the field back with a value, not a
+    /// constant, so rolling back past it restores the values (wagtail 0086 copies
+    /// `grouppagepermission.permission_type` into `permission` and back; 0090 removes it;
+    /// nautobot extras 0118 turns `job.task_queues` into job queues and back). Only for a
+    /// field that is nullable or has a default: a NOT NULL field without one cannot be added
+    /// back to a table with rows, so the rollback fails before the values return.
     /// Nor on a model without a table (`managed = False`, a proxy) or whose options the replay
     /// cannot read. Nor on a `ManyToManyField(through=...)`: its links are the rows of the
     /// `through` model, and removing the field drops no column or table (pretix 0058 removes
@@ -126,7 +130,7 @@ pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
     let moved_or_no_column = match s.state.model(s.app, model) {
         Seen::Known(m) => m
             .field(name)
-            .is_some_and(|f| f.moved_by.is_some() || f.facts.through_model),
+            .is_some_and(|f| (f.moved_by.is_some() && re_added_empty(&f.facts)) || f.facts.through_model),
         _ => false,
     };
     if moved_or_no_column || s.no_known_table(model) {
@@ -151,6 +155,14 @@ fn mptt_bookkeeping(ops: &[Operation], op: &Operation) -> bool {
     op.column.as_deref().is_some_and(|c| TREE.iter().any(|t| t.eq_ignore_ascii_case(c)))
         && TREE[..3].iter().all(|t| removed(t))
         && !removed("parent")
+}
+
+/// Reversing the `RemoveField` adds the column back on a table with rows: it works when the
+/// field is nullable or has a default (Django's effective default). A NOT NULL field without
+/// one fails there (nautobot extras 0093 `scheduledjob.job_class`), before any reverse
+/// function could write the values back.
+fn re_added_empty(field: &crate::scanner::django_facts::FieldFacts) -> bool {
+    field.null == Some(true) || field.has_default
 }
 
 /// A `RunPython` before `op` in this migration whose reverse function writes the removed field

@@ -76,7 +76,11 @@ pub struct DataFlow {
     /// Fields written with a value (`Model.objects.update(f=...)`, `bulk_update(objs, ["f"])`,
     /// `obj.f = ...` in a loop over `Model.objects`).
     pub writes: Vec<FieldRef>,
-    /// Fields read into those writes (`F("f")` inside the writing call).
+    /// Fields written with a literal constant (`row.f = ""`, `.update(f=0)`), as in `writes`:
+    /// such a write fills the column, but brings no value back.
+    pub literal_writes: Vec<FieldRef>,
+    /// Fields read into those writes (`F("f")` inside the writing call), and fields read off
+    /// the rows of a loop over a model (`task_queues = job.task_queues`).
     pub reads: Vec<FieldRef>,
     /// Whole models whose rows were copied into another model: (source, target), as in
     /// [`FieldRef`] (`for flt in Filter.objects.all(): Rendition...update(spec=flt.spec)`,

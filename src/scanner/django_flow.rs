@@ -26,6 +26,8 @@ pub(crate) fn data_flow(
         filters: HashMap::new(),
         models: HashMap::new(),
         rows: HashMap::new(),
+        conditions: 0,
+        chosen_rows: Vec::new(),
         out: DataFlow::default(),
     };
     for stmt in &def.body {
@@ -56,6 +58,11 @@ struct Flow<'f> {
     filters: HashMap<String, Vec<FieldRef>>,
     /// Loop variables over a model's rows: variable → model.
     rows: HashMap<String, String>,
+    /// How many `if`s the statement being read sits in: a constant written under one is
+    /// chosen by the condition (`if row.kind == "pool": row.is_pool = True`).
+    conditions: usize,
+    /// Loop variables over rows a filter picks (`for p in Prefix.objects.filter(...)`).
+    chosen_rows: Vec<String>,
     out: DataFlow,
 }
 
@@ -276,6 +283,10 @@ impl Flow<'_> {
                 && !matches!(a.value.as_ref(), Expr::NoneLiteral(_))
             {
                 let write = (model.clone(), attr.attr.as_str().to_ascii_lowercase());
+                let chosen = self.conditions > 0 || self.chosen_rows.contains(&var.id.to_string());
+                if !chosen && is_literal(&a.value) {
+                    self.out.literal_writes.push(write.clone());
+                }
                 self.out.writes.push(write);
             }
         }
@@ -305,11 +316,28 @@ impl Flow<'_> {
         }
     }
 
+    /// The model whose rows `expr` loops over, when it is a loop variable.
+    fn row_model(&self, expr: &Expr) -> Option<&String> {
+        match expr {
+            Expr::Name(var) => self.rows.get(var.id.as_str()),
+            _ => None,
+        }
+    }
+
     /// A loop variable (of a `for` or a comprehension) over a model's rows.
     fn bind_rows(&mut self, target: &Expr, iter: &Expr) {
         if let Expr::Name(var) = target
             && let Some(model) = root_model(iter, &self.models).cloned()
         {
+            let mut filters = self
+                .filters
+                .get(root_name(iter))
+                .cloned()
+                .unwrap_or_default();
+            filter_refs(iter, &model, &mut filters);
+            if !filters.is_empty() {
+                self.chosen_rows.push(var.id.to_string());
+            }
             self.rows.insert(var.id.to_string(), model);
         }
     }
@@ -350,11 +378,22 @@ impl Flow<'_> {
         };
         match a.attr.as_str() {
             "update" if c.arguments.args.is_empty() => {
+                let mut chosen = self
+                    .filters
+                    .get(root_name(&a.value))
+                    .cloned()
+                    .unwrap_or_default();
+                filter_refs(&a.value, &model, &mut chosen);
                 for kw in &c.arguments.keywords {
                     if let Some(field) = &kw.arg
                         && !matches!(kw.value, Expr::NoneLiteral(_))
                     {
                         let write = (model.clone(), field.as_str().to_ascii_lowercase());
+                        // A constant on rows a filter picks is chosen by that filter
+                        // (`.filter(type=POOL).update(is_pool=True)`).
+                        if chosen.is_empty() && is_literal(&kw.value) {
+                            self.out.literal_writes.push(write.clone());
+                        }
                         self.out.writes.push(write);
                     }
                 }
@@ -414,6 +453,12 @@ impl<'x> Visitor<'x> for Flow<'_> {
             Stmt::FunctionDef(_) | Stmt::ClassDef(_) => return,
             Stmt::Assign(a) => self.assign(a),
             Stmt::For(f) => self.bind_rows(&f.target, &f.iter),
+            Stmt::If(_) => {
+                self.conditions += 1;
+                walk_stmt(self, stmt);
+                self.conditions -= 1;
+                return;
+            }
             _ => {}
         }
         walk_stmt(self, stmt);
@@ -430,6 +475,21 @@ impl<'x> Visitor<'x> for Flow<'_> {
             self.unattributed(c);
             self.field_writes(expr, c);
             self.copies(c);
+            // `row.save()`: a method of the row, not a field read off it.
+            if let Expr::Attribute(method) = c.func.as_ref()
+                && self.row_model(&method.value).is_some()
+            {
+                self.visit_arguments(&c.arguments);
+                return;
+            }
+        }
+        // `row.field` read off a loop variable over a model's rows.
+        if let Expr::Attribute(a) = expr
+            && a.ctx.is_load()
+            && let Some(model) = self.row_model(&a.value)
+        {
+            let read = (model.clone(), a.attr.as_str().to_ascii_lowercase());
+            self.out.reads.push(read);
         }
         // A comprehension binds its loop variables before its element is read.
         match expr {
@@ -453,5 +513,17 @@ impl<'x> Visitor<'x> for Flow<'_> {
             }
             _ => walk_expr(self, expr),
         }
+    }
+}
+
+/// A constant written as it is: a string, number or bool literal, or an empty list, tuple or
+/// dict.
+fn is_literal(expr: &Expr) -> bool {
+    match expr {
+        Expr::StringLiteral(_) | Expr::NumberLiteral(_) | Expr::BooleanLiteral(_) => true,
+        Expr::List(l) => l.elts.is_empty(),
+        Expr::Tuple(t) => t.elts.is_empty(),
+        Expr::Dict(d) => d.items.is_empty(),
+        _ => false,
     }
 }

@@ -563,13 +563,13 @@ impl State {
                 model.copied_by = Some((app.to_string(), mig.to_string(), into.clone()));
             }
         }
-        // Values read into another field, and written back by the reverse: moved.
+        // Values read into another field, and written back by the reverse (with a value, not
+        // a constant): moved.
         for (model, field) in &forward.reads {
+            let read = (model.clone(), field.clone());
+            let count = |writes: &[FieldRef]| writes.iter().filter(|w| **w == read).count();
             let moved = forward.writes.iter().any(|(m, f)| m == model && f != field)
-                && reverse
-                    .writes
-                    .iter()
-                    .any(|w| w == &(model.clone(), field.clone()));
+                && count(&reverse.writes) > count(&reverse.literal_writes);
             if moved && let Some(f) = self.field_mut(app, model, field) {
                 f.moved_by = Some((app.to_string(), mig.to_string()));
             }
