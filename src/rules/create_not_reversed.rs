@@ -76,7 +76,7 @@ fn undone(op: &Operation, down: &[Operation]) -> bool {
     };
     match op.kind {
         // A partition goes with its parent table (`CREATE TABLE p_1 PARTITION OF p ...`).
-        OpKind::CreateTable => drops_table(down, op.table.as_ref()) || partition_of(op).is_some_and(|p| drops_table(down, Some(&p))),
+        OpKind::CreateTable => drops_table(down, op.table.as_ref()) || op.partition_of.as_ref().is_some_and(|p| drops_table(down, Some(p))),
         OpKind::AddColumn => {
             // Dropped by name, or renamed aside first and dropped under the new name (fides
             // 2f6aa5fe797a's downgrade moves `service_type` to `service_type_old`, refills a
@@ -243,18 +243,6 @@ fn undone_renamed(up: &[Operation], at: usize, down: &[Operation]) -> bool {
         }
         _ => false,
     }
-}
-
-/// The parent table of `CREATE TABLE child PARTITION OF parent ...` (PostgreSQL).
-fn partition_of(op: &Operation) -> Option<String> {
-    let sql = op.sql.as_deref()?;
-    let words: Vec<&str> = sql.split_whitespace().collect();
-    let at = words
-        .windows(2)
-        .position(|w| w[0].eq_ignore_ascii_case("PARTITION") && w[1].eq_ignore_ascii_case("OF"))?;
-    let parent = words.get(at + 2)?.trim_matches(|c: char| c == '"' || c == '(' || c == ';');
-    let parent = parent.rsplit('.').next()?.trim_matches('"');
-    (!parent.is_empty()).then(|| parent.to_string())
 }
 
 fn dropped_column(op: &Operation, down: &[Operation]) -> bool {

@@ -253,7 +253,7 @@ fn emptied_by_delete<'a>(up: &'a [Operation], at: usize, table: &str, column: &s
         if !o.table.as_deref().is_some_and(|t| same_name(t, table)) {
             continue;
         }
-        if o.kind == OpKind::Delete && !o.guarded && o.sql.as_deref().is_some_and(|s| set_columns_deleted(s, table).iter().any(|c| same_name(c, column))) {
+        if o.kind == OpKind::Delete && !o.guarded && o.nulled.iter().any(|c| same_name(c, column)) {
             return Some(o);
         }
         if !o.writes.is_empty() || matches!(o.kind, OpKind::Insert | OpKind::Update | OpKind::BulkInsert | OpKind::Execute | OpKind::Other | OpKind::RenameColumn) {
@@ -261,33 +261,6 @@ fn emptied_by_delete<'a>(up: &'a [Operation], at: usize, table: &str, column: &s
         }
     }
     None
-}
-
-/// The columns `c` of a `DELETE FROM table WHERE c IS NOT NULL OR d IS NOT NULL ...`: a WHERE
-/// made only of `OR`-ed `IS NOT NULL` tests on the table's own columns, so each row kept fails
-/// every one and holds NULL in those columns. Empty for any other WHERE (an `AND`, a `LIMIT`,
-/// another table's column, a `USING` join).
-fn set_columns_deleted(sql: &str, table: &str) -> Vec<String> {
-    let upper = sql.to_ascii_uppercase();
-    let Some(at) = upper.find(" WHERE ") else { return Vec::new() };
-    if upper[..at].contains(" USING ") {
-        return Vec::new();
-    }
-    let clause = upper[at + 7..].trim().trim_end_matches(';').trim();
-    let mut columns = Vec::new();
-    for test in clause.split(" OR ") {
-        let words: Vec<&str> = test.split_whitespace().collect();
-        let [column, "IS", "NOT", "NULL"] = words.as_slice() else {
-            return Vec::new();
-        };
-        let mut parts = column.rsplit('.').map(|p| p.trim_matches(['"', '`']));
-        let name = parts.next().unwrap_or_default();
-        if name.is_empty() || name.contains(['(', ')']) || parts.next().is_some_and(|t| !same_name(t, table)) {
-            return Vec::new();
-        }
-        columns.push(name.to_ascii_lowercase());
-    }
-    columns
 }
 
 /// A Django `RunSQL` that drops a column the models had already given up: an earlier

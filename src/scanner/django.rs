@@ -774,13 +774,8 @@ fn run_python_op(call: &ExprCall, ctx: &Ctx<'_>, op: &mut Operation) {
 /// The statements of a `RunSQL`'s SQL (a string or a list of them), as parsed; the first parse
 /// error goes on `op`.
 fn run_sql_ops(sql_expr: &Expr, source: &str, op: &mut Operation) -> Vec<Operation> {
-    let texts: Vec<&Expr> = match sql_expr {
-        Expr::List(l) => l.elts.iter().collect(),
-        Expr::Tuple(t) => t.elts.iter().collect(),
-        other => vec![other],
-    };
     let mut parsed = Vec::new();
-    for text_expr in texts {
+    for text_expr in sql_texts(sql_expr) {
         let mut holes = Vec::new();
         if let Some(text) = resolve_string(text_expr, source, &|_| None, &mut holes, 0) {
             let (ops, error) = sql::analyse(&text, &holes, DialectHint::Unknown, op.range);
@@ -1251,14 +1246,19 @@ fn custom_change(call: &ExprCall) -> Change {
     Change::Custom { models }
 }
 
-/// The SQL of a `RunSQL` (a string or a list of them) only sets how the session behaves,
-/// as `SET CONSTRAINTS ALL IMMEDIATE` does: it writes no row ([`sql::writes_no_rows`]).
-fn sql_writes_no_rows(expr: &Expr, source: &str) -> bool {
-    let texts: Vec<&Expr> = match expr {
+/// The texts of a `RunSQL`'s SQL: one string, or a list or tuple of them.
+fn sql_texts(expr: &Expr) -> Vec<&Expr> {
+    match expr {
         Expr::List(l) => l.elts.iter().collect(),
         Expr::Tuple(t) => t.elts.iter().collect(),
         other => vec![other],
-    };
+    }
+}
+
+/// The SQL of a `RunSQL` (a string or a list of them) only sets how the session behaves,
+/// as `SET CONSTRAINTS ALL IMMEDIATE` does: it writes no row ([`sql::writes_no_rows`]).
+fn sql_writes_no_rows(expr: &Expr, source: &str) -> bool {
+    let texts = sql_texts(expr);
     !texts.is_empty()
         && texts.iter().all(|e| {
             let mut holes = Vec::new();
@@ -1269,11 +1269,7 @@ fn sql_writes_no_rows(expr: &Expr, source: &str) -> bool {
 
 /// The tables raw SQL touches, lower-case; `None` when the SQL cannot be read.
 fn sql_tables(expr: &Expr, source: &str) -> Option<Vec<String>> {
-    let texts: Vec<&Expr> = match expr {
-        Expr::List(l) => l.elts.iter().collect(),
-        Expr::Tuple(t) => t.elts.iter().collect(),
-        other => vec![other],
-    };
+    let texts = sql_texts(expr);
     let mut tables = Vec::new();
     for e in texts {
         let mut holes = Vec::new();

@@ -3,7 +3,7 @@
 //! models whose rows it copies into another model. Models are the names bound to
 //! `apps.get_model("app", "Model")` / `apps.get_model("app.Model")`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{Comprehension, Expr, ExprCall, Stmt, StmtAssign, StmtFunctionDef};
@@ -27,7 +27,7 @@ pub(crate) fn data_flow(
         models: HashMap::new(),
         rows: HashMap::new(),
         conditions: 0,
-        chosen_rows: Vec::new(),
+        chosen_rows: HashSet::new(),
         out: DataFlow::default(),
     };
     for stmt in &def.body {
@@ -62,7 +62,7 @@ struct Flow<'f> {
     /// chosen by the condition (`if row.kind == "pool": row.is_pool = True`).
     conditions: usize,
     /// Loop variables over rows a filter picks (`for p in Prefix.objects.filter(...)`).
-    chosen_rows: Vec<String>,
+    chosen_rows: HashSet<String>,
     out: DataFlow,
 }
 
@@ -266,12 +266,7 @@ impl Flow<'_> {
                 self.models.insert(target.id.to_string(), model);
             } else if let Some(model) = root_model(&a.value, &self.models).cloned() {
                 // A queryset of the model, and the fields its filters read.
-                let mut reads = self
-                    .filters
-                    .get(root_name(&a.value))
-                    .cloned()
-                    .unwrap_or_default();
-                filter_refs(&a.value, &model, &mut reads);
+                let reads = self.filters_of(&a.value, &model);
                 self.filters.insert(target.id.to_string(), reads);
                 self.models.insert(target.id.to_string(), model);
             }
@@ -283,7 +278,7 @@ impl Flow<'_> {
                 && !matches!(a.value.as_ref(), Expr::NoneLiteral(_))
             {
                 let write = (model.clone(), attr.attr.as_str().to_ascii_lowercase());
-                let chosen = self.conditions > 0 || self.chosen_rows.contains(&var.id.to_string());
+                let chosen = self.conditions > 0 || self.chosen_rows.contains(var.id.as_str());
                 if !chosen && is_literal(&a.value) {
                     self.out.literal_writes.push(write.clone());
                 }
@@ -316,6 +311,18 @@ impl Flow<'_> {
         }
     }
 
+    /// The fields the filters of a query chain on `model` read: those of the queryset it
+    /// starts from (a name bound earlier) and its own `.filter(...)`/`.exclude(...)`.
+    fn filters_of(&self, query: &Expr, model: &str) -> Vec<FieldRef> {
+        let mut reads = self
+            .filters
+            .get(root_name(query))
+            .cloned()
+            .unwrap_or_default();
+        filter_refs(query, model, &mut reads);
+        reads
+    }
+
     /// The model whose rows `expr` loops over, when it is a loop variable.
     fn row_model(&self, expr: &Expr) -> Option<&String> {
         match expr {
@@ -329,14 +336,8 @@ impl Flow<'_> {
         if let Expr::Name(var) = target
             && let Some(model) = root_model(iter, &self.models).cloned()
         {
-            let mut filters = self
-                .filters
-                .get(root_name(iter))
-                .cloned()
-                .unwrap_or_default();
-            filter_refs(iter, &model, &mut filters);
-            if !filters.is_empty() {
-                self.chosen_rows.push(var.id.to_string());
+            if !self.filters_of(iter, &model).is_empty() {
+                self.chosen_rows.insert(var.id.to_string());
             }
             self.rows.insert(var.id.to_string(), model);
         }
@@ -378,12 +379,7 @@ impl Flow<'_> {
         };
         match a.attr.as_str() {
             "update" if c.arguments.args.is_empty() => {
-                let mut chosen = self
-                    .filters
-                    .get(root_name(&a.value))
-                    .cloned()
-                    .unwrap_or_default();
-                filter_refs(&a.value, &model, &mut chosen);
+                let chosen = self.filters_of(&a.value, &model);
                 for kw in &c.arguments.keywords {
                     if let Some(field) = &kw.arg
                         && !matches!(kw.value, Expr::NoneLiteral(_))
@@ -400,10 +396,7 @@ impl Flow<'_> {
                 f_refs(expr, &model, &mut self.out.reads);
                 // The rows it writes are chosen by the fields its filters read:
                 // `.filter(filter=flt).update(filter_spec=flt.spec)` derives one from the other.
-                filter_refs(&a.value, &model, &mut self.out.reads);
-                if let Some(reads) = self.filters.get(root_name(&a.value)) {
-                    self.out.reads.extend(reads.iter().cloned());
-                }
+                self.out.reads.extend(chosen);
             }
             "bulk_update" => {
                 if let Some(Value::List(fields)) = arg(c, Some(1), "fields").map(eval) {

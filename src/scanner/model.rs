@@ -490,6 +490,12 @@ pub struct Operation {
     /// column's name: Alembic raises a `TypeError` at run time. `column` holds the name the
     /// object was given, so that other rules read the intent and only MRT018 reports it.
     pub column_object: bool,
+    /// For SQL `CREATE TABLE child PARTITION OF parent` (PostgreSQL): the parent table.
+    pub partition_of: Option<String>,
+    /// For a SQL DELETE whose WHERE only ORs `IS NOT NULL` tests on the table's own columns
+    /// (`WHERE c IS NOT NULL OR d IS NOT NULL`): those columns, lower-case. Every row it keeps
+    /// holds NULL in each of them.
+    pub nulled: Vec<String>,
 }
 
 impl Operation {
@@ -531,6 +537,8 @@ impl Operation {
             imported: None,
             via: None,
             column_object: false,
+            partition_of: None,
+            nulled: Vec::new(),
         }
     }
 

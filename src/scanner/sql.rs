@@ -5,8 +5,8 @@
 use ruff_text_size::TextRange;
 use sqlparser::ast::{
     AlterColumnOperation, AlterIndexOperation, AlterTableOperation, AlterTypeOperation,
-    AssignmentTarget, ColumnDef, ColumnOption, DeferrableInitial, Expr, FromTable, ObjectName,
-    ObjectType, ReferentialAction, RenameTableNameKind, SelectItem, SetExpr, Statement,
+    AssignmentTarget, BinaryOperator, ColumnDef, ColumnOption, DeferrableInitial, Expr, FromTable,
+    ObjectName, ObjectType, ReferentialAction, RenameTableNameKind, SelectItem, SetExpr, Statement,
     TableConstraint, TableFactor, TableWithJoins,
 };
 use sqlparser::dialect::{Dialect, GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
@@ -18,6 +18,7 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 pub use super::model::DialectHint;
 use super::model::{
     ColumnSpec, ConstraintKind, ConstraintSpec, KeyDetail, OpKind, Operation, Origin, Value,
+    same_name,
 };
 
 /// The placeholder an f-string hole `{...}` becomes: an identifier the parser accepts.
@@ -884,6 +885,36 @@ fn named_op(
     op
 }
 
+/// The columns `c` of a DELETE's `WHERE c IS NOT NULL OR d IS NOT NULL ...` on `table`'s own
+/// columns (unqualified, or qualified by `table`): every row it keeps holds NULL in each.
+/// `None` for any other condition (an `AND`, parentheses, another table's column).
+fn nulled_columns(condition: &Expr, table: &str, holes: &[String]) -> Option<Vec<String>> {
+    match condition {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Or,
+            right,
+        } => {
+            let mut columns = nulled_columns(left, table, holes)?;
+            columns.extend(nulled_columns(right, table, holes)?);
+            Some(columns)
+        }
+        Expr::IsNotNull(tested) => {
+            let column = match tested.as_ref() {
+                Expr::Identifier(c) => c,
+                Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+                    [.., qualifier, c] if same_name(&restore(&qualifier.value, holes), table) => c,
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            let name = restore(&column.value, holes);
+            (!name.is_empty()).then(|| vec![name.to_ascii_lowercase()])
+        }
+        _ => None,
+    }
+}
+
 /// The operations one parsed statement makes, pushed to `out` (a `DROP` or `ALTER TABLE` of
 /// several objects makes one each).
 fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut Vec<Operation>) {
@@ -900,6 +931,17 @@ fn statement_ops(stmt: &Statement, holes: &[String], range: TextRange, out: &mut
             let mut op = sql_op(OpKind::Delete, range, stmt);
             op.table = tables.first().and_then(|t| table_of(t, holes));
             op.has_where = d.selection.is_some() || d.limit.is_some();
+            if let (Some(table), Some(selection), [_], None, None, []) = (
+                &op.table,
+                &d.selection,
+                tables.as_slice(),
+                &d.using,
+                &d.limit,
+                d.order_by.as_slice(),
+            ) && tables[0].joins.is_empty()
+            {
+                op.nulled = nulled_columns(selection, table, holes).unwrap_or_default();
+            }
             out.push(op);
         }
         Statement::Insert(i) => out.push(insert_op(stmt, i, holes, range)),
@@ -1129,6 +1171,7 @@ fn create_table_op(
         .filter_map(|c| constraint_spec(c, holes))
         .collect();
     op.if_exists = t.if_not_exists;
+    op.partition_of = t.partition_of.as_ref().map(|p| name_of(p, holes));
     if let Some(query) = &t.query {
         // `CREATE TABLE new AS SELECT ... FROM old`: a copy.
         op.writes = vec!["*".to_string()];
