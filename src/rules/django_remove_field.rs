@@ -65,6 +65,19 @@ declare_rule! {
     /// claims its data back (netbox extras 0101 copies each webhook's fields into an
     /// `EventRule` with a one-way `RunPython`, then removes them).
     ///
+    /// A warning, whose message names the copy, when an earlier `RunPython` copied every value
+    /// of the field as it was into another field of the same rows, and that field still
+    /// exists: `row.enc_args = row.args` in a loop over the model's rows (pulpcore 0114), or
+    /// `.update(created_datetimefield=F("created"))` (nautobot dcim 0051). This is the expand
+    /// step of an expand/contract change, and the removal is the contract step. Rolling the
+    /// removal back keeps the copy; only values written into the old field after the copy are
+    /// lost. The copy must reach every row where the field is set: on all rows, or on rows a
+    /// filter picks only because the field is set (`.filter(Q(args__isnull=False) |
+    /// Q(kwargs__isnull=False))`). It must not sit under an `if`, and nothing may write the
+    /// field after it. Any other filter (`.filter(kind="report")`), a copy field removed and
+    /// added again since, or a NOT NULL field without a default (it cannot be added back)
+    /// keeps the error.
+    ///
     /// A warning for django-mptt's tree fields (`lft`, `rght`, `tree_id`, `level`) removed
     /// together: they are computed from the parent links, which stay, and
     /// `Model.objects.rebuild()` recomputes them after a rollback (nautobot moved from mptt to
@@ -135,7 +148,30 @@ pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
     };
     if moved_or_no_column || s.no_known_table(model) {
         out.cleared.push((s.node, Rule::DjangoRemoveField, s.step.range));
+    } else if let Some(why) = copy_kept(s, model, name) {
+        out.demoted.push((s.node, Rule::DjangoRemoveField, s.step.range, why));
     }
+}
+
+/// What MRT040 adds to its message when an earlier `RunPython` copied every value of the
+/// removed field as it was into another field of the same rows, which still holds them
+/// (pulpcore 0114 copies `task.args` into `enc_args`, then removes `args`): the expand step
+/// of an expand/contract change. Only for a field that can be added back to a table with rows.
+fn copy_kept(s: &DjangoStep<'_>, model: &str, name: &str) -> Option<String> {
+    let Seen::Known(m) = s.state.model(s.app, model) else {
+        return None;
+    };
+    let field = m.field(name)?;
+    let copy = field.copied_into.as_ref()?;
+    let kept = m.field(&copy.field).is_some_and(|t| t.born == copy.born);
+    (kept && re_added_empty(&field.facts)).then(|| {
+        format!(
+            "; but {}.{} copied its values as they were into {model}.{}, which still exists: rolling this migration back keeps them there, and only values written since that copy are lost",
+            copy.by.0,
+            copy.by.1,
+            copy.field
+        )
+    })
 }
 
 /// `op` removes one of django-mptt's tree fields (`lft`, `rght`, `tree_id`, `level`), and the

@@ -135,10 +135,11 @@ fn graph_fixtures() {
         for f in &result.findings {
             let fname = rel(&dir, &f.file);
             shown.push(format!(
-                "{fname}:{}:{} {} {}",
+                "{fname}:{}:{} {} [{}] {}",
                 f.line,
                 f.column,
                 f.rule.code(),
+                f.severity.as_str(),
                 f.message.replace(&format!("{}/", dir.display()), "")
             ));
             got.insert((fname, f.line, f.rule.code().to_string()));

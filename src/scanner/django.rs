@@ -1215,15 +1215,15 @@ fn run_python_change(call: &ExprCall, ctx: &Ctx<'_>) -> Change {
         flow(arg(call, Some(1), "reverse_code")),
     ) {
         (Some(forward), Some(reverse)) => Change::RunPython {
-            forward,
-            reverse,
+            forward: Box::new(forward),
+            reverse: Box::new(reverse),
             finding,
         },
         // A function we cannot read may write any row of its app.
         (None, _) => Change::RunSql { tables: None },
         (Some(forward), None) => Change::RunPython {
-            forward,
-            reverse: DataFlow::default(),
+            forward: Box::new(forward),
+            reverse: Box::default(),
             finding,
         },
     }

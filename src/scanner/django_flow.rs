@@ -28,6 +28,7 @@ pub(crate) fn data_flow(
         rows: HashMap::new(),
         conditions: 0,
         chosen_rows: HashSet::new(),
+        row_picks: HashMap::new(),
         out: DataFlow::default(),
     };
     for stmt in &def.body {
@@ -44,6 +45,8 @@ pub(crate) fn data_flow(
         .collect();
     flow.out.copies.sort();
     flow.out.copies.dedup();
+    flow.out.copied_fields.sort();
+    flow.out.copied_fields.dedup();
     flow.out.computed_writes.sort();
     flow.out.computed_writes.dedup();
     flow.out
@@ -63,6 +66,9 @@ struct Flow<'f> {
     conditions: usize,
     /// Loop variables over rows a filter picks (`for p in Prefix.objects.filter(...)`).
     chosen_rows: HashSet<String>,
+    /// Loop variables over a model's rows, with the fields whose being set alone picks them
+    /// (empty: every row); `None` when something else picks them ([`set_fields_picked`]).
+    row_picks: HashMap<String, Option<Vec<String>>>,
     out: DataFlow,
 }
 
@@ -282,6 +288,14 @@ impl Flow<'_> {
                 if !chosen && is_literal(&a.value) {
                     self.out.literal_writes.push(write.clone());
                 }
+                // `row.to = row.from`: the value copied as it is.
+                if let Expr::Attribute(src) = a.value.as_ref()
+                    && matches!(src.value.as_ref(), Expr::Name(v) if v.id == var.id)
+                {
+                    let from = src.attr.as_str().to_ascii_lowercase();
+                    let picks = self.row_picks.get(var.id.as_str()).cloned().flatten();
+                    self.copied(&write.0, &from, &write.1, picks.as_deref());
+                }
                 self.out.writes.push(write);
             }
         }
@@ -323,6 +337,59 @@ impl Flow<'_> {
         reads
     }
 
+    /// Record `from` copied into `to` on `model`'s rows when every row where `from` is set
+    /// gets it: the rows `picks` names are all rows, or those where `from` (or another field
+    /// copied alike) is set; and no `if` chooses among them.
+    fn copied(&mut self, model: &str, from: &str, to: &str, picks: Option<&[String]>) {
+        let every_row = picks.is_some_and(|p| p.is_empty() || p.iter().any(|f| f == from));
+        if every_row && from != to && self.conditions == 0 {
+            let copy = (model.to_string(), from.to_string(), to.to_string());
+            self.out.copied_fields.push(copy);
+        }
+    }
+
+    /// The fields whose being set picks the rows of a query chain (`.filter(a__isnull=False)`,
+    /// `.filter(Q(a__isnull=False) | Q(b__isnull=False))`): empty when the chain takes every
+    /// row, `None` when it picks them any other way (another lookup, `.exclude`, a slice, a
+    /// queryset bound with filters of its own).
+    fn set_fields_picked(&self, query: &Expr) -> Option<Vec<String>> {
+        match query {
+            Expr::Name(n) => self
+                .filters
+                .get(n.id.as_str())
+                .is_none_or(Vec::is_empty)
+                .then(Vec::new),
+            Expr::Attribute(a) => self.set_fields_picked(&a.value),
+            Expr::Call(c) => {
+                let Expr::Attribute(a) = c.func.as_ref() else {
+                    return None;
+                };
+                let picked = self.set_fields_picked(&a.value)?;
+                match a.attr.as_str() {
+                    "all" | "iterator" | "only" | "defer" | "select_related"
+                    | "prefetch_related" | "order_by" | "using" => Some(picked),
+                    // One test, or tests joined by `|`: a row is picked when any is set.
+                    "filter" if picked.is_empty() => {
+                        let mut tests = c.arguments.args.iter().map(not_null_tests).chain(
+                            c.arguments.keywords.iter().map(|kw| {
+                                kw.arg
+                                    .as_ref()
+                                    .and_then(|k| not_null_test(k, &kw.value))
+                                    .map(|f| vec![f])
+                            }),
+                        );
+                        match (tests.next(), tests.next()) {
+                            (Some(only), None) => only,
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
     /// The model whose rows `expr` loops over, when it is a loop variable.
     fn row_model(&self, expr: &Expr) -> Option<&String> {
         match expr {
@@ -339,6 +406,8 @@ impl Flow<'_> {
             if !self.filters_of(iter, &model).is_empty() {
                 self.chosen_rows.insert(var.id.to_string());
             }
+            let picks = self.set_fields_picked(iter);
+            self.row_picks.insert(var.id.to_string(), picks);
             self.rows.insert(var.id.to_string(), model);
         }
     }
@@ -389,6 +458,10 @@ impl Flow<'_> {
                         // (`.filter(type=POOL).update(is_pool=True)`).
                         if chosen.is_empty() && is_literal(&kw.value) {
                             self.out.literal_writes.push(write.clone());
+                        }
+                        if let Some(from) = f_field(&kw.value) {
+                            let picks = self.set_fields_picked(&a.value);
+                            self.copied(&model, &from, &write.1, picks.as_deref());
                         }
                         self.out.writes.push(write);
                     }
@@ -519,4 +592,40 @@ fn is_literal(expr: &Expr) -> bool {
         Expr::Dict(d) => d.items.is_empty(),
         _ => false,
     }
+}
+
+/// `field__isnull=False` (also `is_null`, as some projects spell it): the field it tests.
+fn not_null_test(keyword: &str, value: &Expr) -> Option<String> {
+    let (field, lookup) = keyword.split_once("__")?;
+    (matches!(lookup, "isnull" | "is_null") && matches!(value, Expr::BooleanLiteral(b) if !b.value))
+        .then(|| field.to_ascii_lowercase())
+}
+
+/// The fields of `Q(a__isnull=False)`, or of such `Q`s joined by `|`.
+fn not_null_tests(expr: &Expr) -> Option<Vec<String>> {
+    match expr {
+        Expr::Call(c) if last_name(&c.func) == Some("Q") && c.arguments.args.is_empty() => {
+            match &*c.arguments.keywords {
+                [kw] => Some(vec![not_null_test(kw.arg.as_ref()?, &kw.value)?]),
+                _ => None,
+            }
+        }
+        Expr::BinOp(b) if b.op == ruff_python_ast::Operator::BitOr => {
+            let mut fields = not_null_tests(&b.left)?;
+            fields.extend(not_null_tests(&b.right)?);
+            Some(fields)
+        }
+        _ => None,
+    }
+}
+
+/// The field `F("field")` names, when the expression is just that.
+fn f_field(expr: &Expr) -> Option<String> {
+    let Expr::Call(c) = expr else { return None };
+    let [arg] = &*c.arguments.args else {
+        return None;
+    };
+    let field = literal_str(arg)?;
+    (last_name(&c.func) == Some("F") && c.arguments.keywords.is_empty() && !field.contains("__"))
+        .then(|| field.to_ascii_lowercase())
 }

@@ -32,6 +32,9 @@ pub struct Field {
     /// An earlier `RunPython` copied its values into another field of the model, and that
     /// migration's reverse writes them back: (app, migration) of that migration.
     pub moved_by: Option<(String, String)>,
+    /// An earlier `RunPython` copied its every value as it was into another field of the same
+    /// rows, and its reverse does not write them back: where they live on after a rollback.
+    pub copied_into: Option<Box<CopiedInto>>,
     /// The migration (index among the replayed nodes) whose `CreateModel` or `AddField` made
     /// it: at a merge, a field one branch added since the branches parted is that branch's.
     pub born: usize,
@@ -41,6 +44,17 @@ pub struct Field {
     /// The names `RenameField` gave it before (lower-case, oldest first): at a merge, the
     /// other branch may still hold it under one of them.
     pub former_names: Vec<String>,
+}
+
+/// Where a `RunPython` copied a field's values ([`Field::copied_into`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopiedInto {
+    /// (app, migration) of the `RunPython`.
+    pub by: (String, String),
+    /// The field the values went to, lower-case, and the migration that made it then
+    /// ([`Field::born`]): a field of that name made since is another, empty one.
+    pub field: String,
+    pub born: usize,
 }
 
 /// A model as the state knows it.
@@ -525,6 +539,7 @@ impl State {
             (false, Some(old)) => {
                 f.data_unknown = old.data_unknown;
                 f.moved_by = old.moved_by;
+                f.copied_into = old.copied_into;
                 f.filled = old.filled && field.null != Some(true);
                 f.fresh = old.fresh;
                 f.born = old.born;
@@ -554,6 +569,26 @@ impl State {
             if let Some(f) = self.field_mut(app, model, field) {
                 f.filled = true;
                 f.fresh = false;
+                // New values: an older copy no longer holds them all.
+                f.copied_into = None;
+            }
+        }
+        // Values copied as they were into another field of the same rows, and not written
+        // back by the reverse: that field keeps them when this migration is rolled back.
+        for (model, from, to) in &forward.copied_fields {
+            let written_back = reverse.writes.iter().any(|(m, f)| m == model && f == from);
+            let Seen::Known(target) = self.named(app, model) else {
+                continue;
+            };
+            let Some(born) = target.field(to).map(|t| t.born) else {
+                continue;
+            };
+            if !written_back && let Some(f) = self.field_mut(app, model, from) {
+                f.copied_into = Some(Box::new(CopiedInto {
+                    by: (app.to_string(), mig.to_string()),
+                    field: to.clone(),
+                    born,
+                }));
             }
         }
         // Whole models whose rows were copied into another model.
@@ -707,6 +742,7 @@ fn new_field(facts: FieldFacts, at: usize) -> Field {
         fresh: false,
         data_unknown: false,
         moved_by: None,
+        copied_into: None,
         born: at,
         declared: at,
         former_names: Vec::new(),
@@ -1292,7 +1328,7 @@ fn merge_model(a: &Model, b: &Model, fork: Option<&Fork>, at: usize) -> Option<M
         let f = match (x, y) {
             (Some(x), Some(y)) if x.facts == y.facts => merge_field(x, y),
             _ => match fork.and_then(|fork| pick(x, y, fork)) {
-                Some(Picked::Kept(f)) => f,
+                Some(Picked::Kept(f)) => *f,
                 Some(Picked::Removed) => continue,
                 None => unknown_field(x.or(y).map_or(k.as_str(), |f| f.facts.name.as_str()), at),
             },
@@ -1324,7 +1360,7 @@ fn former<'m>(
 
 /// What a merge keeps of a field the sides leave differently.
 enum Picked {
-    Kept(Field),
+    Kept(Box<Field>),
     /// Removed by the side that changed it.
     Removed,
 }
@@ -1341,15 +1377,15 @@ fn pick(mine: Option<&Field>, theirs: Option<&Field>, fork: &Fork) -> Option<Pic
     };
     match (mine, theirs) {
         (Some(x), Some(y)) => match (fork.mine_since(x.declared), fork.theirs_since(y.declared)) {
-            (true, false) => Some(Picked::Kept(taken(x, y))),
-            (false, true) => Some(Picked::Kept(taken(y, x))),
+            (true, false) => Some(Picked::Kept(Box::new(taken(x, y)))),
+            (false, true) => Some(Picked::Kept(Box::new(taken(y, x)))),
             _ => None,
         },
         // Added by that side since the sides parted, or there before and removed by the
         // other side (which this side left as it was).
-        (Some(x), None) if fork.mine_since(x.born) => Some(Picked::Kept(x.clone())),
+        (Some(x), None) if fork.mine_since(x.born) => Some(Picked::Kept(Box::new(x.clone()))),
         (Some(x), None) if !fork.mine_since(x.declared) => Some(Picked::Removed),
-        (None, Some(y)) if fork.theirs_since(y.born) => Some(Picked::Kept(y.clone())),
+        (None, Some(y)) if fork.theirs_since(y.born) => Some(Picked::Kept(Box::new(y.clone()))),
         (None, Some(y)) if !fork.theirs_since(y.declared) => Some(Picked::Removed),
         _ => None,
     }
@@ -1365,6 +1401,11 @@ fn merge_field(a: &Field, b: &Field) -> Field {
         data_unknown: a.data_unknown || b.data_unknown,
         moved_by: if a.moved_by == b.moved_by {
             a.moved_by.clone()
+        } else {
+            None
+        },
+        copied_into: if a.copied_into == b.copied_into {
+            a.copied_into.clone()
         } else {
             None
         },
