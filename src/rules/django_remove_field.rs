@@ -73,8 +73,8 @@ declare_rule! {
     /// removal back keeps the copy; only values written into the old field after the copy are
     /// lost. The copy must reach every row where the field is set: on all rows, or on rows a
     /// filter picks only because the field is set (`.filter(Q(args__isnull=False) |
-    /// Q(kwargs__isnull=False))`). It must not sit under an `if`, and nothing may write the
-    /// field after it. Any other filter (`.filter(kind="report")`), a copy field removed and
+    /// Q(kwargs__isnull=False))`). It must not sit under an `if`, nor in a loop that may skip
+    /// rows (`continue`, `break`), and nothing may write the field after it. Any other filter (`.filter(kind="report")`), a copy field removed and
     /// added again since, or a NOT NULL field without a default (it cannot be added back)
     /// keeps the error.
     ///

@@ -518,7 +518,15 @@ impl<'x> Visitor<'x> for Flow<'_> {
         match stmt {
             Stmt::FunctionDef(_) | Stmt::ClassDef(_) => return,
             Stmt::Assign(a) => self.assign(a),
-            Stmt::For(f) => self.bind_rows(&f.target, &f.iter),
+            Stmt::For(f) => {
+                self.bind_rows(&f.target, &f.iter);
+                // `if ...: continue` skips rows as an `if` around the copy would.
+                if let Expr::Name(var) = f.target.as_ref()
+                    && skips_rows(&f.body)
+                {
+                    self.row_picks.insert(var.id.to_string(), None);
+                }
+            }
             Stmt::If(_) => {
                 self.conditions += 1;
                 walk_stmt(self, stmt);
@@ -628,4 +636,25 @@ fn f_field(expr: &Expr) -> Option<String> {
     let field = literal_str(arg)?;
     (last_name(&c.func) == Some("F") && c.arguments.keywords.is_empty() && !field.contains("__"))
         .then(|| field.to_ascii_lowercase())
+}
+
+/// A loop body that may leave some rows out: a `continue`, `break` or `return` in it, also
+/// under an `if`, `with` or `try` (not in a loop of its own).
+fn skips_rows(body: &[Stmt]) -> bool {
+    body.iter().any(|stmt| match stmt {
+        Stmt::Continue(_) | Stmt::Break(_) | Stmt::Return(_) => true,
+        Stmt::If(i) => {
+            skips_rows(&i.body) || i.elif_else_clauses.iter().any(|c| skips_rows(&c.body))
+        }
+        Stmt::With(w) => skips_rows(&w.body),
+        Stmt::Try(t) => {
+            skips_rows(&t.body)
+                || skips_rows(&t.orelse)
+                || skips_rows(&t.finalbody)
+                || t.handlers.iter().any(|h| match h {
+                    ruff_python_ast::ExceptHandler::ExceptHandler(h) => skips_rows(&h.body),
+                })
+        }
+        _ => false,
+    })
 }
