@@ -66,17 +66,20 @@ declare_rule! {
     /// `EventRule` with a one-way `RunPython`, then removes them).
     ///
     /// A warning, whose message names the copy, when an earlier `RunPython` copied every value
-    /// of the field as it was into another field of the same rows, and that field still
-    /// exists: `row.enc_args = row.args` in a loop over the model's rows (pulpcore 0114), or
-    /// `.update(created_datetimefield=F("created"))` (nautobot dcim 0051). This is the expand
-    /// step of an expand/contract change, and the removal is the contract step. Rolling the
-    /// removal back keeps the copy; only values written into the old field after the copy are
-    /// lost. The copy must reach every row where the field is set: on all rows, or on rows a
-    /// filter picks only because the field is set (`.filter(Q(args__isnull=False) |
-    /// Q(kwargs__isnull=False))`). It must not sit under an `if`, nor in a loop that may skip
-    /// rows (`continue`, `break`), and nothing may write the field after it. Any other filter (`.filter(kind="report")`), a copy field removed and
-    /// added again since, or a NOT NULL field without a default (it cannot be added back)
-    /// keeps the error.
+    /// of the field as it was into another field that still exists: of the same rows
+    /// (`row.enc_args = row.args` in a loop over the model's rows, pulpcore 0114;
+    /// `.update(created_datetimefield=F("created"))`, nautobot dcim 0051), or of new rows of
+    /// another model that link back to the row they came from
+    /// (`DeviceClusterAssignment(device=device, cluster=device.cluster)` in a loop over
+    /// devices, nautobot dcim 0077). This is the expand step of an expand/contract change, and
+    /// the removal is the contract step. Rolling the removal back keeps the copy; only values
+    /// written into the old field after the copy are lost. The copy must reach every row
+    /// where the field is set: all rows, or rows a filter picks only because the field is set
+    /// (`.filter(Q(args__isnull=False) | Q(kwargs__isnull=False))`). It must not sit under an
+    /// `if`, nor in a loop that may skip rows (`continue`, `break`), and nothing may write the
+    /// field after it. Any other filter (`.filter(kind="report")`), a copy field removed and
+    /// added again since, new rows that do not link back, or a NOT NULL field without a
+    /// default (it cannot be added back) keeps the error.
     ///
     /// A warning for django-mptt's tree fields (`lft`, `rght`, `tree_id`, `level`) removed
     /// together: they are computed from the parent links, which stay, and
@@ -163,12 +166,21 @@ fn copy_kept(s: &DjangoStep<'_>, model: &str, name: &str) -> Option<String> {
     };
     let field = m.field(name)?;
     let copy = field.copied_into.as_ref()?;
-    let kept = m.field(&copy.field).is_some_and(|t| t.born == copy.born);
+    let Seen::Known(into) = s.state.model(&copy.model.0, &copy.model.1) else {
+        return None;
+    };
+    let kept = into.field(&copy.field).is_some_and(|t| t.born == copy.born);
+    let rows = if std::ptr::eq(into, m) {
+        String::new()
+    } else {
+        format!(" (a new row for each {model} row, linked to it)")
+    };
     (kept && re_added_empty(&field.facts)).then(|| {
         format!(
-            "; but {}.{} copied its values as they were into {model}.{}, which still exists: rolling this migration back keeps them there, and only values written since that copy are lost",
+            "; but {}.{} copied its values as they were into {}.{}{rows}, which still exists: rolling this migration back keeps them there, and only values written since that copy are lost",
             copy.by.0,
             copy.by.1,
+            into.name.to_ascii_lowercase(),
             copy.field
         )
     })

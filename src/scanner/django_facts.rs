@@ -86,11 +86,13 @@ pub struct DataFlow {
     /// [`FieldRef`] (`for flt in Filter.objects.all(): Rendition...update(spec=flt.spec)`,
     /// `Target.objects.create(name=row.name)` over a source's rows).
     pub copies: Vec<(String, String)>,
-    /// Fields whose every value was written as it is into another field of the same row:
-    /// (model, from, to), as in [`FieldRef`] (`row.enc_args = row.args` in a loop over the
-    /// model's rows, `.update(new=F("old"))`), on every row, or on the rows a filter picks
-    /// only because `from` is set (`.filter(args__isnull=False)`); not under an `if`.
-    pub copied_fields: Vec<(String, String, String)>,
+    /// Fields whose every value was written as it is into another field: (model, from,
+    /// into model, to), as in [`FieldRef`]. Into the same row (`row.enc_args = row.args` in a
+    /// loop over the model's rows, `.update(new=F("old"))`), or into a new row of another
+    /// model that links back to the row (`Assignment(device=device, cluster=device.cluster)`
+    /// in a loop over devices). On every row, or on the rows a filter picks only because
+    /// `from` is set (`.filter(args__isnull=False)`); not under an `if`.
+    pub copied_fields: Vec<(String, String, String, String)>,
     /// Some call may write rows `writes` does not name (`.delete()`, `.create(...)`, raw SQL,
     /// `.update()` on a model not bound by `apps.get_model`, a helper function).
     pub unattributed: bool,

@@ -29,6 +29,7 @@ pub(crate) fn data_flow(
         conditions: 0,
         chosen_rows: HashSet::new(),
         row_picks: HashMap::new(),
+        queryset_picks: HashMap::new(),
         out: DataFlow::default(),
     };
     for stmt in &def.body {
@@ -69,6 +70,9 @@ struct Flow<'f> {
     /// Loop variables over a model's rows, with the fields whose being set alone picks them
     /// (empty: every row); `None` when something else picks them ([`set_fields_picked`]).
     row_picks: HashMap<String, Option<Vec<String>>>,
+    /// Querysets bound to names, with the fields whose being set alone picks their rows, as
+    /// in `row_picks`.
+    queryset_picks: HashMap<String, Option<Vec<String>>>,
     out: DataFlow,
 }
 
@@ -273,7 +277,9 @@ impl Flow<'_> {
             } else if let Some(model) = root_model(&a.value, &self.models).cloned() {
                 // A queryset of the model, and the fields its filters read.
                 let reads = self.filters_of(&a.value, &model);
+                let picks = self.set_fields_picked(&a.value);
                 self.filters.insert(target.id.to_string(), reads);
+                self.queryset_picks.insert(target.id.to_string(), picks);
                 self.models.insert(target.id.to_string(), model);
             }
         }
@@ -294,7 +300,7 @@ impl Flow<'_> {
                 {
                     let from = src.attr.as_str().to_ascii_lowercase();
                     let picks = self.row_picks.get(var.id.as_str()).cloned().flatten();
-                    self.copied(&write.0, &from, &write.1, picks.as_deref());
+                    self.copied(&write.0, &from, (&write.0, &write.1), picks.as_deref());
                 }
                 self.out.writes.push(write);
             }
@@ -340,11 +346,43 @@ impl Flow<'_> {
     /// Record `from` copied into `to` on `model`'s rows when every row where `from` is set
     /// gets it: the rows `picks` names are all rows, or those where `from` (or another field
     /// copied alike) is set; and no `if` chooses among them.
-    fn copied(&mut self, model: &str, from: &str, to: &str, picks: Option<&[String]>) {
+    fn copied(&mut self, model: &str, from: &str, into: (&str, &str), picks: Option<&[String]>) {
         let every_row = picks.is_some_and(|p| p.is_empty() || p.iter().any(|f| f == from));
-        if every_row && from != to && self.conditions == 0 {
-            let copy = (model.to_string(), from.to_string(), to.to_string());
+        let (into_model, to) = into;
+        if every_row && (from != to || model != into_model) && self.conditions == 0 {
+            let copy = (
+                model.to_string(),
+                from.to_string(),
+                into_model.to_string(),
+                to.to_string(),
+            );
             self.out.copied_fields.push(copy);
+        }
+    }
+
+    /// `Target(link=row, to=row.from)` (also `.create(...)`) in a loop over a model's rows:
+    /// each row's value copied into a new row of `target` that links back to it.
+    fn copied_into_rows(&mut self, c: &ExprCall, target: &str) {
+        let kws = &c.arguments.keywords;
+        for kw in kws {
+            let (Some(to), Expr::Attribute(src)) = (&kw.arg, &kw.value) else {
+                continue;
+            };
+            let Expr::Name(var) = src.value.as_ref() else {
+                continue;
+            };
+            let Some(model) = self.rows.get(var.id.as_str()).cloned() else {
+                continue;
+            };
+            let linked = kws
+                .iter()
+                .any(|k| matches!(&k.value, Expr::Name(n) if n.id == var.id));
+            if linked && model != target {
+                let from = src.attr.as_str().to_ascii_lowercase();
+                let picks = self.row_picks.get(var.id.as_str()).cloned().flatten();
+                let to = to.as_str().to_ascii_lowercase();
+                self.copied(&model, &from, (target, &to), picks.as_deref());
+            }
         }
     }
 
@@ -354,11 +392,10 @@ impl Flow<'_> {
     /// queryset bound with filters of its own).
     fn set_fields_picked(&self, query: &Expr) -> Option<Vec<String>> {
         match query {
-            Expr::Name(n) => self
-                .filters
-                .get(n.id.as_str())
-                .is_none_or(Vec::is_empty)
-                .then(Vec::new),
+            Expr::Name(n) => match self.queryset_picks.get(n.id.as_str()) {
+                Some(picks) => picks.clone(),
+                None => Some(Vec::new()),
+            },
             Expr::Attribute(a) => self.set_fields_picked(&a.value),
             Expr::Call(c) => {
                 let Expr::Attribute(a) = c.func.as_ref() else {
@@ -461,7 +498,7 @@ impl Flow<'_> {
                         }
                         if let Some(from) = f_field(&kw.value) {
                             let picks = self.set_fields_picked(&a.value);
-                            self.copied(&model, &from, &write.1, picks.as_deref());
+                            self.copied(&model, &from, (&model, &write.1), picks.as_deref());
                         }
                         self.out.writes.push(write);
                     }
@@ -503,6 +540,13 @@ impl Flow<'_> {
         let Some(target) = target.cloned() else {
             return;
         };
+        let creates_row = match c.func.as_ref() {
+            Expr::Attribute(a) => a.attr.as_str() == "create",
+            _ => true,
+        };
+        if creates_row {
+            self.copied_into_rows(c, &target);
+        }
         for name in read_objects(c) {
             if let Some(source) = self.rows.get(name)
                 && *source != target

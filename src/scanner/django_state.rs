@@ -51,6 +51,9 @@ pub struct Field {
 pub struct CopiedInto {
     /// (app, migration) of the `RunPython`.
     pub by: (String, String),
+    /// The model the values went to, as (app, model), lower-case: the same model (the same
+    /// rows), or another whose new rows link back to the rows copied.
+    pub model: (String, String),
     /// The field the values went to, lower-case, and the migration that made it then
     /// ([`Field::born`]): a field of that name made since is another, empty one.
     pub field: String,
@@ -575,9 +578,9 @@ impl State {
         }
         // Values copied as they were into another field of the same rows, and not written
         // back by the reverse: that field keeps them when this migration is rolled back.
-        for (model, from, to) in &forward.copied_fields {
+        for (model, from, into, to) in &forward.copied_fields {
             let written_back = reverse.writes.iter().any(|(m, f)| m == model && f == from);
-            let Seen::Known(target) = self.named(app, model) else {
+            let Seen::Known(target) = self.named(app, into) else {
                 continue;
             };
             let Some(born) = target.field(to).map(|t| t.born) else {
@@ -586,6 +589,7 @@ impl State {
             if !written_back && let Some(f) = self.field_mut(app, model, from) {
                 f.copied_into = Some(Box::new(CopiedInto {
                     by: (app.to_string(), mig.to_string()),
+                    model: Self::resolve(app, into),
                     field: to.clone(),
                     born,
                 }));
