@@ -43,7 +43,10 @@ declare_rule! {
     /// A warning when an earlier `RunPython` (of any app) copied the model's rows into another
     /// model, reading their values in a loop over them (wagtail images 0015 copies each
     /// `Filter`'s spec into `Rendition.filter_spec`; 0019 deletes `Filter`): the message names
-    /// that migration, whose copy is what a rollback should be checked against.
+    /// that migration, whose copy is what a rollback should be checked against. The copy may
+    /// sit in a function of the migration's module that the `RunPython` calls, when that
+    /// function binds its models itself (`apps.get_model` in its body; nautobot dcim 0034
+    /// copies each `Site` into a `Location` that way, and 0040 deletes `Site`).
     /// A warning, too, when an app built on this one (its migrations depend on this app's)
     /// created a model of the same name with every field the deleted one still has (same
     /// names and classes, the key aside): the model was moved between apps (wagtail's

@@ -12,17 +12,33 @@ use super::django_state::{DataFlow, FieldRef};
 use super::model::Value;
 use super::python::{arg, eval, last_name, literal_str};
 
-/// Read a `RunPython` function. `functions`: the functions of its module (a call to one may
-/// write anything); `bindings`: names that stand for string literals (a factory's parameters).
+/// How deep calls to the module's functions are followed; deeper, a call may write anything.
+const FOLLOWED_CALLS: usize = 3;
+
+/// Read a `RunPython` function. `functions`: the functions of its module (a call to one is
+/// read as part of the function, up to [`FOLLOWED_CALLS`] deep); `bindings`: names that stand
+/// for string literals (a factory's parameters).
 #[must_use]
 pub(crate) fn data_flow(
     def: &StmtFunctionDef,
     functions: &HashMap<&str, &StmtFunctionDef>,
     bindings: &HashMap<String, String>,
 ) -> DataFlow {
+    flow_of(def, functions, bindings, vec![def.name.to_string()])
+}
+
+/// [`data_flow`] of `def`, called through `following` (the functions being read, outermost
+/// first).
+fn flow_of(
+    def: &StmtFunctionDef,
+    functions: &HashMap<&str, &StmtFunctionDef>,
+    bindings: &HashMap<String, String>,
+    following: Vec<String>,
+) -> DataFlow {
     let mut flow = Flow {
         functions,
         bindings,
+        following,
         filters: HashMap::new(),
         models: HashMap::new(),
         rows: HashMap::new(),
@@ -56,6 +72,8 @@ pub(crate) fn data_flow(
 struct Flow<'f> {
     functions: &'f HashMap<&'f str, &'f StmtFunctionDef>,
     bindings: &'f HashMap<String, String>,
+    /// The functions being read, outermost first: a call to one of them again is not followed.
+    following: Vec<String>,
     /// Names bound to a model or a queryset of one: name → model.
     models: HashMap<String, String>,
     /// Querysets bound to names: the fields their filters read.
@@ -449,12 +467,38 @@ impl Flow<'_> {
         }
     }
 
+    /// A call to `name`, a function of the module: what it does to rows is what this function
+    /// does. The models it binds itself (`apps.get_model` in its body) are followed; a model
+    /// it is given as an argument is not, so its writes through one stay unattributed. What
+    /// it empties is not counted (it may run under a condition here), nor are its copies
+    /// when the call sits under an `if`. Too deep, or recursive: it may write anything.
+    fn follow(&mut self, name: &str) {
+        let def = self.functions[name];
+        if self.following.len() > FOLLOWED_CALLS || self.following.iter().any(|f| f == name) {
+            self.out.unattributed = true;
+            return;
+        }
+        let mut following = self.following.clone();
+        following.push(name.to_string());
+        let sub = flow_of(def, self.functions, self.bindings, following);
+        let out = &mut self.out;
+        out.writes.extend(sub.writes);
+        out.literal_writes.extend(sub.literal_writes);
+        out.reads.extend(sub.reads);
+        out.copies.extend(sub.copies);
+        if self.conditions == 0 {
+            out.copied_fields.extend(sub.copied_fields);
+        }
+        out.computed_writes.extend(sub.computed_writes);
+        out.unattributed |= sub.unattributed;
+    }
+
     /// Calls that may write rows the flow does not attribute to a field.
     fn unattributed(&mut self, c: &ExprCall) {
         match c.func.as_ref() {
-            // A helper of the module: what it writes is not followed here.
+            // A helper of the module: read as part of this function.
             Expr::Name(n) if self.functions.contains_key(n.id.as_str()) => {
-                self.out.unattributed = true;
+                self.follow(n.id.as_str());
             }
             Expr::Attribute(a) => {
                 let attributed = match a.attr.as_str() {
