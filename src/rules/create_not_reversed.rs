@@ -29,7 +29,12 @@ declare_rule! {
     /// drops; a type the downgrade renames aside and drops. Not new: a type created under the
     /// name of one the upgrade renamed aside or dropped (a PostgreSQL enum swap), or created
     /// under a scratch name and renamed into place; and a table created only if missing
-    /// (`try:`, `if not has_table`) while an earlier revision's table is there.
+    /// (`try:`, `if not has_table`) while an earlier revision's table is there. That holds
+    /// too when the earlier create ran only if missing itself, inside a swallowing `try` or
+    /// `IF NOT EXISTS`, on every database and under no condition: either way the table is
+    /// there after it (privacyidea 2c9430cfc66b creates `periodictasklastrun` so, and
+    /// d2ae8e54b628 creates it again in a `try`). A table an earlier revision made under an
+    /// `if` or on one database only stays new for this one.
     ///
     /// ## Example
     /// ```python

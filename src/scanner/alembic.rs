@@ -1044,7 +1044,10 @@ impl Walker<'_, '_> {
             self.block(&h.body, false);
         }
         self.block(&t.orelse, false);
-        self.guard(first);
+        // A `try` guards what it holds, but sets no condition on it.
+        for op in &mut self.ops[first..] {
+            op.guarded = true;
+        }
         self.block(&t.finalbody, false);
     }
 
@@ -1052,6 +1055,7 @@ impl Walker<'_, '_> {
     fn guard(&mut self, first: usize) {
         for op in &mut self.ops[first..] {
             op.guarded = true;
+            op.conditional = true;
         }
     }
 
@@ -1809,6 +1813,7 @@ impl Walker<'_, '_> {
             op.if_exists = true;
             // `checkfirst`: each table only if it is there (or not there): conditional.
             op.guarded = true;
+            op.conditional = true;
             op.sql = Some(self.module.source[call.range()].to_string());
             self.ops.push(op);
         }
@@ -1927,6 +1932,7 @@ impl Walker<'_, '_> {
                 let mut call = Operation::new(OpKind::Call, Origin::Op, range);
                 call.name = Some(name.to_string());
                 call.guarded = op.guarded;
+                call.conditional = op.conditional;
                 call.dialects = op.dialects;
                 call.imported = op.imported;
                 op = call;

@@ -437,6 +437,9 @@ pub struct Operation {
     pub constraints: Vec<ConstraintSpec>,
     /// Under an `if`, `try`, loop or `match`: it may not run.
     pub guarded: bool,
+    /// Guarded by a condition, a loop, a `match` or a dialect branch, not only by a `try`: it
+    /// may not run even when nothing fails.
+    pub conditional: bool,
     /// `IF EXISTS` / `IF NOT EXISTS` (SQL) or `if_exists=True` / `if_not_exists=True`.
     pub if_exists: bool,
     /// Data flow: the columns of `table` this statement writes (`UPDATE t SET a = ...` → `a`,
@@ -520,6 +523,7 @@ impl Operation {
             sql_error: None,
             constraints: Vec::new(),
             guarded: false,
+            conditional: false,
             if_exists: false,
             writes: Vec::new(),
             reads: Vec::new(),

@@ -90,6 +90,11 @@ pub struct Table {
     pub objects: Vec<Object>,
     /// The revision (graph index) whose upgrade created it.
     pub created_by: usize,
+    /// Created only if missing, on every dialect and under no condition: by a `CREATE` in a
+    /// `try` that swallows its error, or `IF NOT EXISTS`. The table is there afterwards either
+    /// way, created then or there before, though its shape is not known (privacyidea creates
+    /// its tables so, for installs made before its migrations).
+    pub only_if_missing: bool,
 }
 
 impl Table {
@@ -649,6 +654,7 @@ impl Schema {
             if let Some(t) = self.table_mut(&name) {
                 t.sure = false;
                 t.complete = false;
+                t.only_if_missing = false;
             } else {
                 self.set_table(&name, None);
             }
@@ -1144,6 +1150,7 @@ impl Sim<'_> {
                 columns: Vec::new(),
                 objects: Vec::new(),
                 created_by: rev,
+                only_if_missing: false,
             })),
         );
     }
@@ -1156,6 +1163,7 @@ impl Sim<'_> {
         if !op.guarded && (!op.dialects.is_all() || op.swallowed.is_some()) {
             let mut maybe = op.clone();
             maybe.guarded = true;
+            maybe.conditional |= !op.dialects.is_all();
             self.apply_op(&maybe);
         } else {
             self.apply_op(op);
@@ -1603,6 +1611,7 @@ impl Sim<'_> {
                 if let Some(table) = self.schema.table_mut(t) {
                     table.complete = false;
                     table.sure = false;
+                    table.only_if_missing = false;
                 }
             } else {
                 self.schema.closed = false;
@@ -1665,6 +1674,7 @@ impl Sim<'_> {
         if op.guarded {
             if let Some(table) = self.schema.table_mut(&t) {
                 table.sure = false;
+                table.only_if_missing = false;
             }
         } else {
             self.schema.set_table(&t, Some(Slot::Gone));
@@ -1692,9 +1702,11 @@ impl Sim<'_> {
             columns: Vec::new(),
             objects: Vec::new(),
             created_by: self.rev,
+            only_if_missing: false,
         });
         moved.name.clone_from(&new);
         moved.sure = moved.sure && present && !op.guarded;
+        moved.only_if_missing = moved.only_if_missing && present && !op.guarded;
         self.schema.set_table(&new, Some(Slot::Present(moved)));
         self.follow_foreign_keys(&t, &new);
     }
@@ -2071,14 +2083,18 @@ impl Sim<'_> {
         // Created only if missing (`try:`, `if not has_table`, `IF NOT EXISTS`) while an earlier
         // revision's table is there: nothing is created, the table stays the earlier one's
         // (privacyidea d2ae8e54b628 repairs installs where the first create failed).
+        // An earlier create that ran only if the table was missing left it there either way.
+        let earlier = self
+            .schema
+            .table(&t)
+            .filter(|tab| (tab.sure || tab.only_if_missing) && tab.created_by != self.rev);
+        let there = self.schema.table_exists(&t) == Existence::Present
+            || earlier.is_some_and(|tab| tab.only_if_missing);
         if guarded
             && self.phase == Phase::Upgrade
-            && self.schema.table_exists(&t) == Existence::Present
+            && there
+            && earlier.is_some()
             && !self.touched.contains(&k)
-            && self
-                .schema
-                .table(&t)
-                .is_some_and(|tab| tab.sure && tab.created_by != self.rev)
         {
             self.events.push(Event::AlreadyThere { range: op.range });
             self.touched.insert(k);
@@ -2110,6 +2126,9 @@ impl Sim<'_> {
             columns: op.columns.iter().map(|c| column_of(c, true)).collect(),
             objects: Vec::new(),
             created_by: self.rev,
+            only_if_missing: (op.swallowed.is_some() || op.if_exists)
+                && !op.conditional
+                && op.dialects.is_all(),
         };
         for spec in &op.columns {
             table.objects.extend(inline_objects(spec));
