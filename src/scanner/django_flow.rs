@@ -15,6 +15,10 @@ use super::python::{arg, eval, last_name, literal_str};
 /// How deep calls to the module's functions are followed; deeper, a call may write anything.
 const FOLLOWED_CALLS: usize = 3;
 
+/// How many calls one `RunPython` function's reading follows in all (each call is read anew):
+/// past it, a call may write anything, and the work stays linear in the module's size.
+const FOLLOW_BUDGET: usize = 64;
+
 /// Read a `RunPython` function. `functions`: the functions of its module (a call to one is
 /// read as part of the function, up to [`FOLLOWED_CALLS`] deep); `bindings`: names that stand
 /// for string literals (a factory's parameters).
@@ -24,7 +28,14 @@ pub(crate) fn data_flow(
     functions: &HashMap<&str, &StmtFunctionDef>,
     bindings: &HashMap<String, String>,
 ) -> DataFlow {
-    flow_of(def, functions, bindings, vec![def.name.to_string()])
+    let budget = std::cell::Cell::new(FOLLOW_BUDGET);
+    flow_of(
+        def,
+        functions,
+        bindings,
+        vec![def.name.to_string()],
+        &budget,
+    )
 }
 
 /// [`data_flow`] of `def`, called through `following` (the functions being read, outermost
@@ -34,11 +45,13 @@ fn flow_of(
     functions: &HashMap<&str, &StmtFunctionDef>,
     bindings: &HashMap<String, String>,
     following: Vec<String>,
+    budget: &std::cell::Cell<usize>,
 ) -> DataFlow {
     let mut flow = Flow {
         functions,
         bindings,
         following,
+        budget,
         filters: HashMap::new(),
         models: HashMap::new(),
         rows: HashMap::new(),
@@ -74,6 +87,8 @@ struct Flow<'f> {
     bindings: &'f HashMap<String, String>,
     /// The functions being read, outermost first: a call to one of them again is not followed.
     following: Vec<String>,
+    /// Calls still to follow ([`FOLLOW_BUDGET`]), shared by every function read.
+    budget: &'f std::cell::Cell<usize>,
     /// Names bound to a model or a queryset of one: name → model.
     models: HashMap<String, String>,
     /// Querysets bound to names: the fields their filters read.
@@ -471,16 +486,21 @@ impl Flow<'_> {
     /// does. The models it binds itself (`apps.get_model` in its body) are followed; a model
     /// it is given as an argument is not, so its writes through one stay unattributed. What
     /// it empties is not counted (it may run under a condition here), nor are its copies
-    /// when the call sits under an `if`. Too deep, or recursive: it may write anything.
+    /// when the call sits under an `if`. Too deep, recursive, or past the budget: it may write
+    /// anything.
     fn follow(&mut self, name: &str) {
         let def = self.functions[name];
-        if self.following.len() > FOLLOWED_CALLS || self.following.iter().any(|f| f == name) {
+        if self.following.len() > FOLLOWED_CALLS
+            || self.following.iter().any(|f| f == name)
+            || self.budget.get() == 0
+        {
             self.out.unattributed = true;
             return;
         }
+        self.budget.set(self.budget.get() - 1);
         let mut following = self.following.clone();
         following.push(name.to_string());
-        let sub = flow_of(def, self.functions, self.bindings, following);
+        let sub = flow_of(def, self.functions, self.bindings, following, self.budget);
         let out = &mut self.out;
         out.writes.extend(sub.writes);
         out.literal_writes.extend(sub.literal_writes);
