@@ -176,13 +176,9 @@ fn copy_kept(s: &DjangoStep<'_>, model: &str, name: &str) -> Option<String> {
         format!(" (a new row for each {model} row, linked to it)")
     };
     (kept && re_added_empty(&field.facts)).then(|| {
-        format!(
-            "; but {}.{} copied its values as they were into {}.{}{rows}, which still exists: rolling this migration back keeps them there, and only values written since that copy are lost",
-            copy.by.0,
-            copy.by.1,
-            into.name.to_ascii_lowercase(),
-            copy.field
-        )
+        let by = format!("{}.{}", copy.by.0, copy.by.1);
+        let target = format!("{}.{}{rows}", into.name.to_ascii_lowercase(), copy.field);
+        super::drop_column::values_kept(&by, &target, "migration")
     })
 }
 

@@ -144,9 +144,14 @@ pub(crate) fn values_copied(
     into: &(String, String),
 ) -> String {
     let revision = super::revision_name(graph, copied_by);
+    values_kept(revision, &format!("{}.{} (added empty for them)", into.0, into.1), "revision")
+}
+
+/// The note MRT001 and MRT040 add when an earlier step (`by`) copied the dropped values as
+/// they were into `into`, which rolling back this `step` ("revision", "migration") keeps.
+pub(crate) fn values_kept(by: &str, into: &str, step: &str) -> String {
     format!(
-        "; but {revision} copied its values as they were into {}.{} (added empty for them), which still exists: rolling this revision back keeps them there, and only values written since that copy are lost",
-        into.0, into.1
+        "; but {by} copied its values as they were into {into}, which still exists: rolling this {step} back keeps them there, and only values written since that copy are lost"
     )
 }
 

@@ -47,11 +47,11 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         OpKind::CreatePrimaryKey,
         OpKind::CreateIndex,
     ];
-    for op in up.iter().filter(|o| o.kind == OpKind::DropConstraint && super::known(o.name.as_ref())) {
+    for (at, op) in up.iter().enumerate().filter(|(_, o)| o.kind == OpKind::DropConstraint && super::known(o.name.as_ref())) {
         let table_dropped = up.iter().any(|u| u.kind == OpKind::DropTable && same_opt(u.table.as_ref(), op.table.as_ref()));
         let rebuilt = up.iter().any(|u| creates.contains(&u.kind) && same_opt(u.name.as_ref(), op.name.as_ref()));
         let recreated = down.iter().any(|d| creates.contains(&d.kind) && same_opt(d.name.as_ref(), op.name.as_ref()));
-        if !table_dropped && !rebuilt && !recreated && !primary_key_replaced(up, down, op) {
+        if !table_dropped && !rebuilt && !recreated && !primary_key_replaced(up, down, at) {
             out.push(
                 Diagnostic::new(
                     Rule::DropConstraintNotRecreated,
@@ -68,13 +68,14 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// `dropped` is the table's primary key (`type_="primary"`, or a name such as `todr_pkey`),
-/// the upgrade gives the table a new primary key after dropping it, and the downgrade gives
-/// the table (or the name it renames it back to) a primary key again: a renamed key, whose
-/// guarantee the rollback restores under the downgrade's name (airflow 05234396c6fc drops
-/// `task_outlet_dataset_reference_pkey` or `todr_pkey` and creates `toar_pkey`; its
-/// downgrade creates `todr_pkey`).
-fn primary_key_replaced(up: &[Operation], down: &[Operation], dropped: &Operation) -> bool {
+/// The constraint `up[at]` drops is the table's primary key (`type_="primary"`, or a name
+/// such as `todr_pkey`), the upgrade gives the table a new primary key after dropping it, and
+/// the downgrade gives the table (or the name it renames it back to) a primary key again: a
+/// renamed key, whose guarantee the rollback restores under the downgrade's name (airflow
+/// 05234396c6fc drops `task_outlet_dataset_reference_pkey` or `todr_pkey` and creates
+/// `toar_pkey`; its downgrade creates `todr_pkey`).
+fn primary_key_replaced(up: &[Operation], down: &[Operation], at: usize) -> bool {
+    let dropped = &up[at];
     let Some(table) = dropped.table.as_deref() else {
         return false;
     };
@@ -84,7 +85,6 @@ fn primary_key_replaced(up: &[Operation], down: &[Operation], dropped: &Operatio
         n.ends_with("pkey") || n.ends_with("_pk") || n.starts_with("pk_")
     });
     let on = |o: &Operation, t: &str| o.kind == OpKind::CreatePrimaryKey && o.table.as_deref().is_some_and(|x| same_name(x, t));
-    let at = up.iter().position(|o| std::ptr::eq(o, dropped)).unwrap_or(up.len());
     let replaced = up[at..].iter().any(|o| on(o, table));
     // The downgrade renames the table back before it recreates the key.
     let names: Vec<&str> = std::iter::once(table)

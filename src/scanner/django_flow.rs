@@ -332,7 +332,7 @@ impl Flow<'_> {
                     && matches!(src.value.as_ref(), Expr::Name(v) if v.id == var.id)
                 {
                     let from = src.attr.as_str().to_ascii_lowercase();
-                    let picks = self.row_picks.get(var.id.as_str()).cloned().flatten();
+                    let picks = self.row_picks_of(var.id.as_str());
                     self.copied(&write.0, &from, (&write.0, &write.1), picks.as_deref());
                 }
                 self.out.writes.push(write);
@@ -412,7 +412,7 @@ impl Flow<'_> {
                 .any(|k| matches!(&k.value, Expr::Name(n) if n.id == var.id));
             if linked && model != target {
                 let from = src.attr.as_str().to_ascii_lowercase();
-                let picks = self.row_picks.get(var.id.as_str()).cloned().flatten();
+                let picks = self.row_picks_of(var.id.as_str());
                 let to = to.as_str().to_ascii_lowercase();
                 self.copied(&model, &from, (target, &to), picks.as_deref());
             }
@@ -458,6 +458,11 @@ impl Flow<'_> {
             }
             _ => None,
         }
+    }
+
+    /// What picks the rows a loop variable goes over, as in `row_picks`.
+    fn row_picks_of(&self, var: &str) -> Option<Vec<String>> {
+        self.row_picks.get(var).cloned().flatten()
     }
 
     /// The model whose rows `expr` loops over, when it is a loop variable.

@@ -580,7 +580,8 @@ impl State {
         // back by the reverse: that field keeps them when this migration is rolled back.
         for (model, from, into, to) in &forward.copied_fields {
             let written_back = reverse.writes.iter().any(|(m, f)| m == model && f == from);
-            let Seen::Known(target) = self.named(app, into) else {
+            let into = Self::resolve(app, into);
+            let Seen::Known(target) = self.model(&into.0, &into.1) else {
                 continue;
             };
             let Some(born) = target.field(to).map(|t| t.born) else {
@@ -589,7 +590,7 @@ impl State {
             if !written_back && let Some(f) = self.field_mut(app, model, from) {
                 f.copied_into = Some(Box::new(CopiedInto {
                     by: (app.to_string(), mig.to_string()),
-                    model: Self::resolve(app, into),
+                    model: into,
                     field: to.clone(),
                     born,
                 }));

@@ -2088,11 +2088,8 @@ impl Sim<'_> {
             .schema
             .table(&t)
             .filter(|tab| (tab.sure || tab.only_if_missing) && tab.created_by != self.rev);
-        let there = self.schema.table_exists(&t) == Existence::Present
-            || earlier.is_some_and(|tab| tab.only_if_missing);
         if guarded
             && self.phase == Phase::Upgrade
-            && there
             && earlier.is_some()
             && !self.touched.contains(&k)
         {
