@@ -36,6 +36,15 @@ declare_rule! {
     /// d2ae8e54b628 creates it again in a `try`). A table an earlier revision made under an
     /// `if` or on one database only stays new for this one.
     ///
+    /// A warning when the upgrade creates the object only if it is missing (`IF NOT EXISTS`,
+    /// `if_not_exists=True`, or under `if "status" not in columns:` / `if not
+    /// inspector.has_table("t"):`) and it is a table, a non-unique index, or a column the older
+    /// code's INSERTs need not fill (nullable, or with a server default): the next upgrade skips
+    /// it instead of failing, and the older code does not notice it (open-webui 2f1211949ecc
+    /// leaves `channel_member.status`). A column NOT NULL without a server default stays an
+    /// error: the older code's INSERTs, which do not name it, fail (`channel_member.joined_at`
+    /// there). So do a unique index and a constraint.
+    ///
     /// ## Example
     /// ```python
     /// def upgrade():
@@ -271,6 +280,31 @@ fn what(op: &Operation) -> String {
     }
 }
 
+/// Why an object the upgrade creates only if it is missing (`IF NOT EXISTS`, `if "c" not in
+/// columns:`) does no harm when the rollback leaves it: the next upgrade skips it, and the older
+/// code does not notice a table, a plain index, or a column its INSERTs need not fill. A column
+/// NOT NULL without a server default, a unique index or a constraint can make the older code's
+/// writes fail, and stays an error.
+fn left_harmlessly(op: &Operation) -> Option<&'static str> {
+    if !op.if_exists {
+        return None;
+    }
+    match op.kind {
+        OpKind::CreateTable => Some(", though the upgrade creates it only if it is missing: the next upgrade skips it"),
+        OpKind::CreateIndex if !op.unique => {
+            Some(", though the upgrade creates it only if it is missing: the next upgrade skips it, and a plain index changes no result")
+        }
+        OpKind::AddColumn => {
+            let spec = op.columns.first()?;
+            let must_fill = spec.nullable == Some(false) && spec.server_default.is_none();
+            (!must_fill && !spec.primary_key && !spec.unique).then_some(
+                ", though the upgrade adds it only if it is missing: the next upgrade skips it, and the older code's INSERTs need not fill it",
+            )
+        }
+        _ => None,
+    }
+}
+
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let Some(down) = super::active_downgrade(m) else { return };
     // SQL we could not read, or a call to code outside the file (a project helper mrt could
@@ -313,6 +347,9 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             if op.kind == OpKind::CreateFunction && replaces {
                 // The next upgrade replaces the function it finds: it is left, nothing fails.
                 d.message.push_str(", though the next upgrade's CREATE OR REPLACE runs over it without failing");
+                d = d.with_severity(Severity::Warning);
+            } else if let Some(why) = left_harmlessly(op) {
+                d.message.push_str(why);
                 d = d.with_severity(Severity::Warning);
             }
             out.push(d);

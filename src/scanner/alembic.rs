@@ -906,6 +906,13 @@ impl Walker<'_, '_> {
         self.block(&i.body, false);
         let offline = offline_test(&i.test, self.module.source);
         let body_end = self.ops.len();
+        if let Some(missing) = missing_test(&i.test) {
+            for op in &mut self.ops[first..body_end] {
+                if op.creates_named(&missing) {
+                    op.if_exists = true;
+                }
+            }
+        }
         if offline == Some(true) {
             for op in &mut self.ops[first..body_end] {
                 op.offline = true;
@@ -3346,6 +3353,30 @@ pub(crate) fn offline_test(test: &Expr, source: &str) -> Option<bool> {
         Expr::Call(c) if c.arguments.is_empty() => {
             let callee = &source[c.func.range()];
             callee.ends_with("is_offline_mode").then_some(true)
+        }
+        _ => None,
+    }
+}
+
+/// The name an `if` test finds missing, when the test says that object does not exist yet:
+/// `"status" not in columns` (a list the migration reflected), `not inspector.has_table("t")`,
+/// `not column_exists("t", "c")` (the last string argument of a `has_*` / `*_exists` call).
+/// A statement under it that creates the object so named runs only if the object is missing,
+/// as `IF NOT EXISTS` would.
+pub(crate) fn missing_test(test: &Expr) -> Option<String> {
+    use ruff_python_ast::{CmpOp, UnaryOp};
+    match test {
+        Expr::Compare(c) if c.ops.as_ref() == [CmpOp::NotIn] => literal_str(&c.left),
+        Expr::UnaryOp(u) if u.op == UnaryOp::Not => {
+            let Expr::Call(call) = u.operand.as_ref() else {
+                return None;
+            };
+            let name = last_name(&call.func)?;
+            let asks_existence = name.starts_with("has_") || name.ends_with("_exists");
+            if !asks_existence {
+                return None;
+            }
+            call.arguments.args.iter().rev().find_map(literal_str)
         }
         _ => None,
     }

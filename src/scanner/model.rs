@@ -588,6 +588,23 @@ impl Operation {
         self.kwarg(name).map(|k| &k.value)
     }
 
+    /// Does this statement create the object called `name`: the table of a CREATE TABLE, the
+    /// column of an ADD COLUMN, the index or constraint of a CREATE INDEX / ADD CONSTRAINT?
+    #[must_use]
+    pub fn creates_named(&self, name: &str) -> bool {
+        let created = match self.kind {
+            OpKind::CreateTable => self.table.as_deref(),
+            OpKind::AddColumn => self.column.as_deref(),
+            OpKind::CreateIndex
+            | OpKind::CreateUniqueConstraint
+            | OpKind::CreateForeignKey
+            | OpKind::CreateCheckConstraint
+            | OpKind::CreatePrimaryKey => self.name.as_deref(),
+            _ => None,
+        };
+        created.is_some_and(|c| same_name(c, name))
+    }
+
     /// `table.column` (or just one of them) for messages.
     #[must_use]
     pub fn target(&self) -> String {
