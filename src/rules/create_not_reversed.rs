@@ -38,9 +38,10 @@ declare_rule! {
     ///
     /// A warning when the upgrade creates the object only if it is missing (`IF NOT EXISTS`,
     /// `if_not_exists=True`, or under `if "status" not in columns:` / `if not
-    /// inspector.has_table("t"):`) and it is a table, a non-unique index, or a column the older
-    /// code's INSERTs need not fill (nullable, or with a server default): the next upgrade skips
-    /// it instead of failing, and the older code does not notice it (open-webui 2f1211949ecc
+    /// inspector.has_table("t"):`, `mood.create(bind, checkfirst=True)`) and it is a table, a
+    /// type, a non-unique index, or a column the older code's INSERTs need not fill (nullable,
+    /// or with a server default): the next upgrade skips it instead of failing, and the older
+    /// code does not notice it (open-webui 2f1211949ecc
     /// leaves `channel_member.status`). A column NOT NULL without a server default stays an
     /// error: the older code's INSERTs, which do not name it, fail (`channel_member.joined_at`
     /// there). So do a unique index and a constraint.
@@ -290,7 +291,9 @@ fn left_harmlessly(op: &Operation) -> Option<&'static str> {
         return None;
     }
     match op.kind {
-        OpKind::CreateTable => Some(", though the upgrade creates it only if it is missing: the next upgrade skips it"),
+        OpKind::CreateTable | OpKind::CreateType => {
+            Some(", though the upgrade creates it only if it is missing: the next upgrade skips it")
+        }
         OpKind::CreateIndex if !op.unique => {
             Some(", though the upgrade creates it only if it is missing: the next upgrade skips it, and a plain index changes no result")
         }

@@ -646,6 +646,9 @@ enum Local {
     /// computed from ORM row values (the table and column of each), written back later
     /// (`row.ref = repo`).
     RowValues(Vec<(String, String)>),
+    /// `mood = postgresql.ENUM("happy", "sad", name="mood")`: a type object whose
+    /// `.create(bind)` / `.drop(bind)` creates or drops the type so named.
+    EnumType(String),
 }
 
 /// One item of a `for` loop the walker unrolls: what its name target (the `String`) holds,
@@ -1232,6 +1235,9 @@ impl Walker<'_, '_> {
         {
             self.locals
                 .insert(name.to_string(), Local::Stmt(Box::new(op)));
+        } else if let Some(type_name) = self.enum_type(value) {
+            self.locals
+                .insert(name.to_string(), Local::EnumType(type_name));
         } else if let Some(row) = self.orm_rows_or_new(value) {
             self.locals.insert(name.to_string(), row);
         } else if let Some(reads) = self.orm_values(value) {
@@ -1664,6 +1670,13 @@ impl Walker<'_, '_> {
                 false
             }
             Expr::Attribute(attr) if attr.attr.as_str() == "append" => self.append(call),
+            Expr::Attribute(attr)
+                if matches!(attr.attr.as_str(), "create" | "drop")
+                    && let Some(name) = self.enum_type(&attr.value) =>
+            {
+                self.type_object_call(call, attr.attr.as_str(), name, range);
+                true
+            }
             Expr::Attribute(attr) if matches!(attr.attr.as_str(), "delete" | "update") => {
                 self.orm_write(call, attr.attr.as_str(), range)
             }
@@ -1686,18 +1699,53 @@ impl Walker<'_, '_> {
                         | "filter_by"
                 ) =>
             {
-                // `session.query(Model).all()`: rows read into Python (and maybe written
-                // elsewhere next).
-                let Some((table, _)) = self.orm_query(&Expr::Call(call.clone())) else {
-                    return false;
-                };
-                let mut op = Operation::new(OpKind::Read, Origin::Op, range);
-                op.reads = self.module.whole_rows(&table);
-                self.ops.push(op);
-                true
+                self.orm_read(call, range)
             }
             Expr::Name(n) => self.helper(n.id.as_str(), call, range),
             _ => false,
+        }
+    }
+
+    /// `session.query(Model).all()`: rows read into Python (and maybe written elsewhere next).
+    fn orm_read(&mut self, call: &ExprCall, range: TextRange) -> bool {
+        let Some((table, _)) = self.orm_query(&Expr::Call(call.clone())) else {
+            return false;
+        };
+        let mut op = Operation::new(OpKind::Read, Origin::Op, range);
+        op.reads = self.module.whole_rows(&table);
+        self.ops.push(op);
+        true
+    }
+
+    /// `mood.create(bind)` / `mood.drop(bind)` of a type object (see [`Self::enum_type`]): a
+    /// CREATE TYPE / DROP TYPE, only if missing (or present) with `checkfirst=True`.
+    fn type_object_call(&mut self, call: &ExprCall, method: &str, name: String, range: TextRange) {
+        let kind = if method == "create" {
+            OpKind::CreateType
+        } else {
+            OpKind::DropType
+        };
+        let mut op = Operation::new(kind, Origin::Op, range);
+        op.name = Some(name);
+        op.if_exists = matches!(
+            arg(call, None, "checkfirst"),
+            Some(Expr::BooleanLiteral(b)) if b.value
+        );
+        self.ops.push(op);
+    }
+
+    /// The name of the type an expression builds: `sa.Enum(..., name="mood")`,
+    /// `postgresql.ENUM(..., name="mood")`, or a variable bound to one.
+    fn enum_type(&self, expr: &Expr) -> Option<String> {
+        match expr {
+            Expr::Call(c) if matches!(last_name(&c.func), Some("Enum" | "ENUM")) => {
+                self.name(arg(c, None, "name")?)
+            }
+            Expr::Name(n) => match self.locals.get(n.id.as_str()) {
+                Some(Local::EnumType(name)) => Some(name.clone()),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
