@@ -1110,6 +1110,38 @@ fn verbatim_column(value: &Expr, scope: &Scope, holes: &[String]) -> Option<(Str
     }
 }
 
+/// The column a `WHERE` equates with the bound parameter `param` (`:id`, `%(id)s`) in one of
+/// its `AND`ed terms: `WHERE id = :id AND ...` → `id`.
+fn column_bound_to<'e>(selection: &'e Expr, param: &str) -> Option<&'e Expr> {
+    let is_param = |e: &Expr| {
+        let text = e.to_string();
+        text == param && (text.starts_with(':') || text.starts_with("%("))
+    };
+    let is_column = |e: &Expr| matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_));
+    match selection {
+        Expr::Nested(inner) => column_bound_to(inner, param),
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => column_bound_to(left, param).or_else(|| column_bound_to(right, param)),
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } => {
+            if is_param(left) && is_column(right) {
+                Some(right)
+            } else if is_param(right) && is_column(left) {
+                Some(left)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
 /// `INSERT`: the columns it writes, and what an `INSERT ... SELECT` reads.
 fn insert_op(
     stmt: &Statement,
@@ -1140,9 +1172,17 @@ fn insert_op(
                 for (written, item) in op.writes.iter().zip(&select.projection) {
                     if let sqlparser::ast::SelectItem::UnnamedExpr(e)
                     | sqlparser::ast::SelectItem::ExprWithAlias { expr: e, .. } = item
-                        && let Some(read) = verbatim_column(e, &scope, holes)
                     {
-                        op.copies.push((written.clone(), read));
+                        // A bound parameter the WHERE equates with a column
+                        // (`SELECT :notice_id, ... WHERE id = :notice_id`) is that column.
+                        let e = select
+                            .selection
+                            .as_ref()
+                            .and_then(|w| column_bound_to(w, &e.to_string()))
+                            .unwrap_or(e);
+                        if let Some(read) = verbatim_column(e, &scope, holes) {
+                            op.copies.push((written.clone(), read));
+                        }
                     }
                 }
             }
