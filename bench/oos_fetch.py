@@ -3,7 +3,7 @@
     .venv/bin/python bench/oos_fetch.py                 # download, extract, scan
     .venv/bin/python bench/oos_precision.py --judged bench/judged_oos.json bench/.cache/oos/scans
 
-Nine of the twelve projects judged in `judged_oos.json` ship their migrations on PyPI, pinned
+Eleven of the fourteen projects judged in `judged_oos.json` ship their migrations on PyPI, pinned
 here to the versions that were judged. `pip download` fetches them into
 `bench/.cache/oos/dist`; they are extracted under `bench/.cache/oos/<project>/`, and
 `python -m pytest_mrt check --format json` writes one `<project>.json` per project into
@@ -35,6 +35,8 @@ PROJECTS: dict[str, tuple[str, str, bool]] = {
     "ihatemoney": ("ihatemoney==7.2.1", "alembic", False),
     "privacyidea": ("privacyidea==3.14", "alembic", False),
     "gramps-webapi": ("gramps-webapi==3.24.0", "alembic", True),
+    "open_webui": ("open-webui==0.12.4", "alembic", False),
+    "langflow_base": ("langflow-base==1.13.0", "alembic", False),
 }
 
 
