@@ -24,7 +24,10 @@ declare_rule! {
     /// Not reported when the model was created earlier in the same migration, or when a
     /// `RunPython` before it deleted every row (`Model.objects.all().delete()`) or raises if
     /// any is left (`if Model.objects.exists(): raise ...`, pulpcore 0104), with nothing in
-    /// between that may write rows again: there is nothing left to lose (see MRT040). A
+    /// between that may write rows again: there is nothing left to lose (see MRT040). Nor when
+    /// a `RunPython` before it has a reverse function that creates the model's rows again from
+    /// another model's rows: unapplied last to first, the table comes back, then that function
+    /// fills it (django-cms 0038 rebuilds `TreeNode` from the tree fields `Page` kept). A
     /// `RunSQL` that only sets the session (pulpcore's `SET CONSTRAINTS ALL IMMEDIATE`)
     /// writes no row.
     ///
@@ -63,8 +66,9 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let test_app = super::test_app(m);
     let irreversible = super::django_irreversible(m);
     for op in m.upgrade_ops().iter().filter(|o| o.kind == OpKind::DeleteModel) {
-        // A `RunPython` before it emptied the model: nothing is left to lose.
-        if super::django_emptied_before(m, op) {
+        // A `RunPython` before it emptied the model: nothing is left to lose. One whose
+        // reverse creates the model's rows again refills the table the reverse recreates.
+        if super::django_emptied_before(m, op) || refilled_on_reverse(m, op) {
             continue;
         }
         let model = super::q(op.table.as_ref());
@@ -83,6 +87,27 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             d.severity = Some(Severity::Warning);
         }
     }
+}
+
+/// A `RunPython` before `op` in this migration whose reverse function creates rows of the
+/// deleted model from another model's rows (`TreeNode.objects.create(path=page.path, ...)` in
+/// a loop over pages). Django unapplies operations last to first: the `DeleteModel` recreates
+/// the table, then that function fills it (django-cms 0038 rebuilds `TreeNode` from the tree
+/// fields 0037 copied onto `Page`).
+fn refilled_on_reverse(m: &MigrationAST, op: &crate::scanner::model::Operation) -> bool {
+    use crate::scanner::django_facts::Change;
+    let (Some(facts), Some(model)) = (m.django.as_deref(), &op.table) else {
+        return false;
+    };
+    let Some(at) = facts.steps.iter().position(|s| s.range == op.range) else {
+        return false;
+    };
+    // `apps.get_model("app", "Model")` names the model with its app label.
+    let same_model = |written: &str| written.rsplit('.').next().is_some_and(|w| w.eq_ignore_ascii_case(model));
+    facts.steps[..at].iter().any(|s| match &s.change {
+        Change::RunPython { reverse, .. } if s.db => reverse.copies.iter().any(|(_, into)| same_model(into)),
+        _ => false,
+    })
 }
 
 /// The project state shows the deleted model has no table (or cannot tell): nothing is

@@ -88,7 +88,9 @@ declare_rule! {
     /// again: a lock or a heartbeat (airflow 486ac7936b78 drops the flag `dag.scheduler_lock`),
     /// or a hash computed from other data (airflow 2b47dc6bc8df drops `dag_run.dag_hash`; a
     /// password's hash stays an error).
-    /// Whole words only: `work_pool_queue_id` or `unlocked_at` are not.
+    /// Whole words only: `work_pool_queue_id` or `unlocked_at` are not. And when its table is
+    /// named a cache (`usercache`, `auth_cache`): the rows are copies the application makes
+    /// again (privacyidea 4238eac8ccab drops `usercache.realm`).
     ///
     /// A warning too when the chain shows the column to be derived: an upgrade added it empty
     /// (no server default) and every value any upgrade wrote into it was computed from other
@@ -236,7 +238,8 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         }
         if let Some(d) = out.last_mut() {
             super::derived_warning(op, d);
-            if let Some(why) = op.column.as_deref().and_then(super::runtime_state::column_reason) {
+            let why = op.column.as_deref().and_then(super::runtime_state::column_reason);
+            if let Some(why) = why.or_else(|| op.table.as_deref().and_then(super::runtime_state::cache_reason)) {
                 super::runtime_state::warn(d, &why);
             }
         }

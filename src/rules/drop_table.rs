@@ -81,7 +81,9 @@ declare_rule! {
     /// `last_heartbeat_time`), or it is named a queue and holds only keys and timestamps
     /// (prefect's `flow_run_notification_queue`: pending notifications pointing at policies
     /// and states). A queue with settings of its own (prefect's `work_pool_queue`: name,
-    /// priority, concurrency) is configuration, and its drop stays an error.
+    /// priority, concurrency) is configuration, and its drop stays an error. A table named a
+    /// cache (`usercache`, `auth_cache`) is a warning too: its rows are copies the application
+    /// makes again.
     ///
     /// A warning that names where the rows went when the upgrade converted them before the
     /// drop: it reads every row of the table (a `SELECT` with no WHERE, join or limit), then
@@ -244,7 +246,10 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         }
         if let Some(d) = out.last_mut() {
             super::derived_warning(op, d);
-            if let Some(why) = op.table.as_deref().and_then(|t| super::runtime_state::table_reason(down, t)) {
+            let why = op.table.as_deref().and_then(|t| {
+                super::runtime_state::table_reason(down, t).or_else(|| super::runtime_state::cache_reason(t))
+            });
+            if let Some(why) = why {
                 super::runtime_state::warn(d, &why);
             }
             let into = op.table.as_deref().map(|t| converted_into(m, up, down, i, t)).unwrap_or_default();

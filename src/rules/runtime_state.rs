@@ -14,6 +14,9 @@
 //! - A column named a lock or a heartbeat (`dag.scheduler_lock`) is a flag or a time stamp
 //!   the running application sets again; one named a hash (`dag_run.dag_hash`) is computed
 //!   from other data (not a password's hash: that is the only copy).
+//! - A table named a cache (`usercache`, `auth_cache`) holds copies the application makes
+//!   again, and so do its columns (privacyidea 4238eac8ccab drops `usercache.realm`). A column
+//!   named so (`enable_cache`) is a setting, not a cache.
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::scanner::model::{ColumnSpec, OpKind, Operation, same_name};
@@ -96,6 +99,13 @@ pub(crate) fn column_reason(column: &str) -> Option<String> {
     None
 }
 
+/// Why the rows of `table` are copies the application makes again: it is named a cache.
+pub(crate) fn cache_reason(table: &str) -> Option<String> {
+    let name = table.to_ascii_lowercase();
+    (name.ends_with("cache") || name.ends_with("caches"))
+        .then(|| format!("'{table}' is named a cache: it holds copies the application makes again"))
+}
+
 /// Make `d` a warning that says why the data is runtime state.
 pub(crate) fn warn(d: &mut Diagnostic, why: &str) {
     if d.severity == Some(Severity::Warning) {
@@ -122,6 +132,15 @@ mod tests {
             })
             .collect();
         op
+    }
+
+    #[test]
+    fn tables_named_a_cache_hold_copies() {
+        assert!(cache_reason("usercache").is_some());
+        assert!(cache_reason("auth_cache").is_some());
+        assert!(cache_reason("query_caches").is_some());
+        assert!(cache_reason("cached_report").is_none());
+        assert!(cache_reason("step_run").is_none());
     }
 
     #[test]
