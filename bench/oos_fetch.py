@@ -3,7 +3,7 @@
     .venv/bin/python bench/oos_fetch.py                 # download, extract, scan
     .venv/bin/python bench/oos_precision.py --judged bench/judged_oos.json bench/.cache/oos/scans
 
-Eleven of the fourteen projects judged in `judged_oos.json` ship their migrations on PyPI, pinned
+Seventeen of the twenty projects judged in `judged_oos.json` ship their migrations on PyPI, pinned
 here to the versions that were judged. `pip download` fetches them into
 `bench/.cache/oos/dist`; they are extracted under `bench/.cache/oos/<project>/`, and
 `python -m pytest_mrt check --format json` writes one `<project>.json` per project into
@@ -37,6 +37,12 @@ PROJECTS: dict[str, tuple[str, str, bool]] = {
     "gramps-webapi": ("gramps-webapi==3.24.0", "alembic", True),
     "open_webui": ("open-webui==0.12.4", "alembic", False),
     "langflow_base": ("langflow-base==1.13.0", "alembic", False),
+    "ckan": ("ckan==2.12.0", "alembic", False),
+    "jupyterhub": ("jupyterhub==6.1.1", "alembic", False),
+    "buildbot": ("buildbot==4.3.0", "alembic", False),
+    "mage_ai": ("mage-ai==0.9.80", "alembic", False),
+    "django_cms": ("django-cms==5.1.3", "django", False),
+    "weblate": ("weblate==5.14.3", "django", False),
 }
 
 
@@ -76,12 +82,19 @@ def extract(project: str, path: Path) -> Path:
 
 def folders(tree: Path, framework: str) -> list[Path]:
     """Alembic: every `versions` folder not inside another. Django: every `migrations`
-    folder outside test suites."""
+    folder outside test suites that holds a migration."""
     if framework == "alembic":
         found = [p for p in tree.rglob("versions") if p.is_dir()]
         return sorted(p for p in found if not any(q in p.parents for q in found))
     found = tree.rglob("migrations")
-    return sorted(p for p in found if p.is_dir() and "tests" not in p.parts)
+    # An app without migrations still has the package (`__init__.py` alone).
+    return sorted(
+        p
+        for p in found
+        if p.is_dir()
+        and "tests" not in p.parts
+        and any(f.name != "__init__.py" for f in p.glob("*.py"))
+    )
 
 
 def main() -> int:

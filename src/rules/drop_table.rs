@@ -38,7 +38,10 @@ declare_rule! {
     /// code over the models declared in the migration file count too: `row.col =
     /// row.related[0].col` in a loop over `session.query(Model)`, and
     /// `session.add(Model(col=row.col))` (superset af30ca79208f moves each alert's observer
-    /// into `alerts` and its downgrade re-creates the observers).
+    /// into `alerts` and its downgrade re-creates the observers). Nor when nothing is left to
+    /// lose: the upgrade created the table, emptied it (`DELETE` with no `WHERE`, `TRUNCATE`),
+    /// or runs the drop only when a count found no rows (`n = conn.execute(text("SELECT
+    /// COUNT(*) FROM related")).fetchone()`, then `if n[0] > 0: return`, ckan 083).
     ///
     /// ## Severity
     /// An error when `downgrade()` creates the table again (or calls code that may): it claims

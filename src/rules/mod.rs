@@ -766,7 +766,8 @@ pub(crate) fn nothing_to_lose(ops: &[Operation], at: usize, table: Option<&Strin
             name = old;
         } else if on_name
             && (matches!(o.kind, OpKind::CreateTable | OpKind::Truncate)
-                || (o.kind == OpKind::Delete && !o.has_where))
+                || (o.kind == OpKind::Delete && !o.has_where)
+                || (o.kind == OpKind::Read && o.asserts_empty))
         {
             return true;
         }

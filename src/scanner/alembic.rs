@@ -474,6 +474,7 @@ impl<'a> Module<'a> {
             dialects: Dialects::ALL,
             inert_call: false,
             loops: 0,
+            counts: HashMap::new(),
         };
         for p in def.parameters.iter_non_variadic_params() {
             let name = p.parameter.name.as_str();
@@ -679,6 +680,9 @@ struct Walker<'m, 'a> {
     inert_call: bool,
     /// How many `for` / `while` bodies enclose the statements being read.
     loops: usize,
+    /// Variables holding the result of a `SELECT COUNT(*) FROM t` with no WHERE: the index of
+    /// its read in `ops`.
+    counts: HashMap<String, usize>,
 }
 
 impl Walker<'_, '_> {
@@ -707,6 +711,7 @@ impl Walker<'_, '_> {
             }
             if may_leave(stmt, self.module.source) {
                 may_have_left = true;
+                self.leaves_unless_empty(stmt);
             }
             match stmt {
                 Stmt::Raise(_) => {
@@ -720,6 +725,27 @@ impl Walker<'_, '_> {
             }
         }
         self.dialects = outer;
+    }
+
+    /// `if n[0] > 0: return` (or `raise`), where `n` holds a `SELECT COUNT(*) FROM t`: what
+    /// follows runs only when `t` has no rows (ckan 083 drops `related` only when it is
+    /// empty). The count's read is marked so.
+    fn leaves_unless_empty(&mut self, stmt: &Stmt) {
+        let Stmt::If(i) = stmt else {
+            return;
+        };
+        let leaves = matches!(i.body.last(), Some(Stmt::Return(_) | Stmt::Raise(_)));
+        if !leaves || !i.elif_else_clauses.is_empty() {
+            return;
+        }
+        if let Some(name) = tests_for_rows(&i.test)
+            && let Some(&at) = self.counts.get(name)
+            && let Some(table) = counted_table(&self.ops[at])
+        {
+            let read = &mut self.ops[at];
+            read.table = Some(table);
+            read.asserts_empty = true;
+        }
     }
 
     fn stmt(&mut self, stmt: &Stmt) {
@@ -853,7 +879,20 @@ impl Walker<'_, '_> {
             [Expr::Attribute(t)] => self.orm_set(t, &a.value, range),
             _ => {}
         }
+        let first = self.ops.len();
         self.expr(&a.value, range);
+        if let [Expr::Name(n)] = a.targets.as_slice() {
+            self.counts.remove(n.id.as_str());
+            // The statement (`Execute`) and what it reads.
+            let reads: Vec<usize> = (first..self.ops.len())
+                .filter(|&i| self.ops[i].kind == OpKind::Read)
+                .collect();
+            if let [at] = reads.as_slice()
+                && counted_table(&self.ops[*at]).is_some()
+            {
+                self.counts.insert(n.id.to_string(), *at);
+            }
+        }
     }
 
     /// `with op.batch_alter_table("t") as batch:` names the batch's table;
@@ -1967,6 +2006,7 @@ impl Walker<'_, '_> {
             dialects: self.dialects,
             inert_call: false,
             loops: 0,
+            counts: HashMap::new(),
         };
         inner.block(&def.body, false);
         // `op.get_bind()` / `op.get_context()` alone read nothing of the migration's data.
@@ -3538,6 +3578,61 @@ fn lambda(l: &ruff_python_ast::ExprLambda) -> Local {
         _ => false,
     };
     Local::Lambda { only_logs }
+}
+
+/// The table a read counts the rows of, when it is `SELECT COUNT(*) FROM t` with no WHERE or
+/// join (`COUNT(1)` and `COUNT(id)` too).
+fn counted_table(read: &Operation) -> Option<String> {
+    if read.kind != OpKind::Read || read.has_where {
+        return None;
+    }
+    let words: Vec<&str> = read.sql.as_deref()?.split_whitespace().collect();
+    // `SELECT COUNT(*) FROM t`, nothing after the table but a `;`.
+    let [select, count, from, table] = words.as_slice() else {
+        return None;
+    };
+    let counts = select.eq_ignore_ascii_case("SELECT")
+        && count.to_ascii_uppercase().starts_with("COUNT(")
+        && from.eq_ignore_ascii_case("FROM");
+    let name = table.trim_end_matches(';').trim_matches('"');
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+    (counts && plain).then(|| name.to_string())
+}
+
+/// The variable an `if` test checks for rows: `n[0] > 0`, `n > 0`, `n != 0`, `n >= 1`, or `n`
+/// (or `n[0]`) alone.
+fn tests_for_rows(test: &Expr) -> Option<&str> {
+    use ruff_python_ast::CmpOp;
+    fn subject(e: &Expr) -> Option<&str> {
+        match e {
+            Expr::Name(n) => Some(n.id.as_str()),
+            Expr::Subscript(s) if matches!(s.slice.as_ref(), Expr::NumberLiteral(i) if i.value.as_int().and_then(ruff_python_ast::Int::as_u8) == Some(0)) => {
+                match s.value.as_ref() {
+                    Expr::Name(n) => Some(n.id.as_str()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+    let number = |e: &Expr| match e {
+        Expr::NumberLiteral(i) => i.value.as_int().and_then(ruff_python_ast::Int::as_u8),
+        _ => None,
+    };
+    match test {
+        Expr::Compare(c) if c.ops.len() == 1 && c.comparators.len() == 1 => {
+            let n = number(&c.comparators[0])?;
+            let holds = matches!(
+                (c.ops[0], n),
+                (CmpOp::Gt | CmpOp::NotEq, 0) | (CmpOp::GtE, 1)
+            );
+            if holds { subject(&c.left) } else { None }
+        }
+        other => subject(other),
+    }
 }
 
 /// May a statement end the function before the statements after it run: a `return` or

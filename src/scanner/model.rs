@@ -476,6 +476,9 @@ pub struct Operation {
     /// "tag"}]`): those rows, in order, each its entries sorted by key, as one text that
     /// compares equal for the same rows however they are spelled.
     pub literal_row_values: Option<String>,
+    /// A `SELECT COUNT(*) FROM t` whose result makes the code leave when it is not zero
+    /// (`if n[0] > 0: return`): past it, `table` has no rows.
+    pub asserts_empty: bool,
     /// A read whose result Python takes as one row (`conn.execute(...).scalar()`, `.first()`,
     /// `.fetchone()`), outside any loop: it keeps one row's values, not a column's.
     pub one_row: bool,
@@ -522,6 +525,7 @@ impl Operation {
             range,
             sql_error: None,
             constraints: Vec::new(),
+            asserts_empty: false,
             guarded: false,
             conditional: false,
             if_exists: false,
