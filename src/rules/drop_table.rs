@@ -41,7 +41,11 @@ declare_rule! {
     /// into `alerts` and its downgrade re-creates the observers). Nor when nothing is left to
     /// lose: the upgrade created the table, emptied it (`DELETE` with no `WHERE`, `TRUNCATE`),
     /// or runs the drop only when a count found no rows (`n = conn.execute(text("SELECT
-    /// COUNT(*) FROM related")).fetchone()`, then `if n[0] > 0: return`, ckan 083).
+    /// COUNT(*) FROM related")).fetchone()`, then `if n[0] > 0: return`, ckan 083). Nor
+    /// for a guarded drop (`IF EXISTS`, `try:`, `if has_table`, `drop_all` with its check) of a
+    /// table the replayed chain shows is not there: no revision created it, or one dropped it
+    /// (ckan 090 drops `migrate_version`, the version table of the tool used before Alembic,
+    /// `IF EXISTS`). Nothing of the chain's is dropped.
     ///
     /// ## Severity
     /// An error when `downgrade()` creates the table again (or calls code that may): it claims

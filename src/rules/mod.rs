@@ -612,6 +612,9 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
                 Event::AbsentColumnNotDropped { range, column } => {
                     cleared_named.push((i, Rule::DropColumn, *range, column.clone()));
                 }
+                Event::AbsentTableNotDropped { range, table } => {
+                    cleared_named.push((i, Rule::DropTable, *range, table.clone()));
+                }
                 // The chain shows the column's type: the change does not narrow it, so
                 // no value is cut or refused either.
                 Event::KnownNotNarrowed { range } => {

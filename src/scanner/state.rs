@@ -814,6 +814,10 @@ pub enum Event {
     /// not have (privacyidea 4238eac8ccab drops `usercache.realm` inside a `try` although no
     /// revision created it): nothing is dropped, nothing is lost. `column` is `table.column`.
     AbsentColumnNotDropped { range: TextRange, column: String },
+    /// A guarded upgrade (`IF EXISTS`, `try:`, `if has_table`) drops a table the replayed
+    /// chain shows is not there: no revision created it, or one dropped it (ckan 090 drops
+    /// sqlalchemy-migrate's `migrate_version IF EXISTS`). Nothing of the chain's is lost.
+    AbsentTableNotDropped { range: TextRange, table: String },
     /// The upgrade creates an index or constraint that was already there (batch mode on
     /// SQLite restates it), or a table only if missing while an earlier revision's table is
     /// there: leaving it after the downgrade restores the state before.
@@ -1647,6 +1651,17 @@ impl Sim<'_> {
     fn drop_table(&mut self, op: &Operation) {
         let Some(t) = self.target(op) else { return };
         let k = key(&t);
+        if self.phase == Phase::Upgrade
+            && (op.guarded || op.if_exists)
+            && !self.touched.contains(&k)
+            && self.schema.table_exists(&t) == Existence::Absent
+        {
+            // Named as the statement spells it, as MRT002's message does.
+            self.events.push(Event::AbsentTableNotDropped {
+                range: op.range,
+                table: op.table.clone().unwrap_or_default(),
+            });
+        }
         if self.existing(&t, op) && !op.guarded {
             let cascade = op
                 .sql
