@@ -71,14 +71,17 @@ declare_rule! {
     /// `.update(created_datetimefield=F("created"))`, nautobot dcim 0051), or of new rows of
     /// another model that link back to the row they came from
     /// (`DeviceClusterAssignment(device=device, cluster=device.cluster)` in a loop over
-    /// devices, nautobot dcim 0077). This is the expand step of an expand/contract change, and
+    /// devices, nautobot dcim 0077), or of every row of another model that links to it
+    /// (`page.title_set.update(template=page.template)` in a loop over pages, django-cms
+    /// 0030, through Django's default `<model>_set` accessor). This is the expand step of an expand/contract change, and
     /// the removal is the contract step. Rolling the removal back keeps the copy; only values
     /// written into the old field after the copy are lost. The copy must reach every row
     /// where the field is set: all rows, or rows a filter picks only because the field is set
     /// (`.filter(Q(args__isnull=False) | Q(kwargs__isnull=False))`). It must not sit under an
     /// `if`, nor in a loop that may skip rows (`continue`, `break`), and nothing may write the
     /// field after it. Any other filter (`.filter(kind="report")`), a copy field removed and
-    /// added again since, new rows that do not link back, or a NOT NULL field without a
+    /// added again since, new rows that do not link back, related rows a filter picks
+    /// (`page.title_set.filter(language="en")`), or a NOT NULL field without a
     /// default (it cannot be added back) keeps the error.
     ///
     /// A warning for django-mptt's tree fields (`lft`, `rght`, `tree_id`, `level`) removed
@@ -173,7 +176,7 @@ fn copy_kept(s: &DjangoStep<'_>, model: &str, name: &str) -> Option<String> {
     let rows = if std::ptr::eq(into, m) {
         String::new()
     } else {
-        format!(" (a new row for each {model} row, linked to it)")
+        format!(" (on rows of it linked to each {model} row)")
     };
     (kept && re_added_empty(&field.facts)).then(|| {
         let by = format!("{}.{}", copy.by.0, copy.by.1);

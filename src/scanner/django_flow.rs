@@ -419,6 +419,42 @@ impl Flow<'_> {
         }
     }
 
+    /// `row.title_set.update(to=row.from)` in a loop over a model's rows: each row's value
+    /// copied into every row of the related model that links to it (django-cms 0030 copies
+    /// `page.template` into each of the page's titles). Only Django's default accessor
+    /// (`<model>_set`) names the related model.
+    fn copied_into_related(&mut self, c: &ExprCall) {
+        let Expr::Attribute(update) = c.func.as_ref() else {
+            return;
+        };
+        let Expr::Attribute(accessor) = update.value.as_ref() else {
+            return;
+        };
+        let Expr::Name(var) = accessor.value.as_ref() else {
+            return;
+        };
+        let (Some(target), Some(model)) = (
+            accessor.attr.as_str().strip_suffix("_set"),
+            self.rows.get(var.id.as_str()).cloned(),
+        ) else {
+            return;
+        };
+        if update.attr.as_str() != "update" || target.is_empty() {
+            return;
+        }
+        let picks = self.row_picks_of(var.id.as_str());
+        for kw in &c.arguments.keywords {
+            let (Some(to), Expr::Attribute(src)) = (&kw.arg, &kw.value) else {
+                continue;
+            };
+            if matches!(src.value.as_ref(), Expr::Name(n) if n.id == var.id) {
+                let from = src.attr.as_str().to_ascii_lowercase();
+                let to = to.as_str().to_ascii_lowercase();
+                self.copied(&model, &from, (target, &to), picks.as_deref());
+            }
+        }
+    }
+
     /// The fields whose being set picks the rows of a query chain (`.filter(a__isnull=False)`,
     /// `.filter(Q(a__isnull=False) | Q(b__isnull=False))`): empty when the chain takes every
     /// row, `None` when it picks them any other way (another lookup, `.exclude`, a slice, a
@@ -594,6 +630,7 @@ impl Flow<'_> {
     /// `bulk_create`, or a new instance `Target(...)`) whose values are read from the rows
     /// of another model being looped over (`spec=flt.spec`): that model's rows are copied.
     fn copies(&mut self, c: &ExprCall) {
+        self.copied_into_related(c);
         let target = match c.func.as_ref() {
             Expr::Attribute(a)
                 if matches!(
