@@ -73,14 +73,18 @@ declare_rule! {
     /// (`DeviceClusterAssignment(device=device, cluster=device.cluster)` in a loop over
     /// devices, nautobot dcim 0077), or of every row of another model that links to it
     /// (`page.title_set.update(template=page.template)` in a loop over pages, django-cms
-    /// 0030, through Django's default `<model>_set` accessor). This is the expand step of an expand/contract change, and
+    /// 0030, through Django's default `<model>_set` accessor), or of a new row made for it in
+    /// the loop that the two rows link (`base = ExerciseBase.objects.create(...)`, `base.status
+    /// = exercise.status`, `exercise.exercise_base = base`, wger exercises 0009). This is the
+    /// expand step of an expand/contract change, and
     /// the removal is the contract step. Rolling the removal back keeps the copy; only values
     /// written into the old field after the copy are lost. The copy must reach every row
     /// where the field is set: all rows, or rows a filter picks only because the field is set
     /// (`.filter(Q(args__isnull=False) | Q(kwargs__isnull=False))`). It must not sit under an
     /// `if`, nor in a loop that may skip rows (`continue`, `break`), and nothing may write the
     /// field after it. Any other filter (`.filter(kind="report")`), a copy field removed and
-    /// added again since, new rows that do not link back, related rows a filter picks
+    /// added again since, or removed by this migration too (wger exercises 0019 removes
+    /// `exercise.status` and the `exercisebase.status` 0009 copied it into), new rows that do not link back, related rows a filter picks
     /// (`page.title_set.filter(language="en")`), or a NOT NULL field without a
     /// default (it cannot be added back) keeps the error.
     ///
@@ -172,7 +176,20 @@ fn copy_kept(s: &DjangoStep<'_>, model: &str, name: &str) -> Option<String> {
     let Seen::Known(into) = s.state.model(&copy.model.0, &copy.model.1) else {
         return None;
     };
-    let kept = into.field(&copy.field).is_some_and(|t| t.born == copy.born);
+    // The copy outlives this migration: a later step of it does not remove the field (or
+    // its model) the values went into (wger exercises 0019 removes `exercise.status`, then
+    // `exercisebase.status`, where 0009 had copied it); rolling back brings both back empty.
+    let removed_later = s.steps.iter().skip_while(|x| x.range != s.step.range).skip(1).any(|x| {
+        x.db && copy.model.0.eq_ignore_ascii_case(s.app)
+            && match &x.change {
+                Change::RemoveField { model, name } => {
+                    model.eq_ignore_ascii_case(&copy.model.1) && name.eq_ignore_ascii_case(&copy.field)
+                }
+                Change::DeleteModel { name } => name.eq_ignore_ascii_case(&copy.model.1),
+                _ => false,
+            }
+    });
+    let kept = !removed_later && into.field(&copy.field).is_some_and(|t| t.born == copy.born);
     let rows = if std::ptr::eq(into, m) {
         String::new()
     } else {
@@ -207,9 +224,10 @@ fn mptt_bookkeeping(ops: &[Operation], op: &Operation) -> bool {
 /// Reversing the `RemoveField` adds the column back on a table with rows: it works when the
 /// field is nullable or has a default (Django's effective default). A NOT NULL field without
 /// one fails there (nautobot extras 0093 `scheduledjob.job_class`), before any reverse
-/// function could write the values back.
+/// function could write the values back. A many-to-many field has no column: its link table
+/// comes back empty.
 fn re_added_empty(field: &crate::scanner::django_facts::FieldFacts) -> bool {
-    field.null == Some(true) || field.has_default
+    field.null == Some(true) || field.has_default || field.class == "ManyToManyField"
 }
 
 /// A `RunPython` before `op` in this migration whose reverse function writes the removed field

@@ -112,8 +112,8 @@ declare_rule! {
     /// only values the application wrote into the old column after the copy are lost, and
     /// the message names the copy and its revision so that a reviewer can check. A value
     /// computed from the column (`SET has_data = (data IS NOT NULL)`), a copy of the rows
-    /// some other column picks (`WHERE kind = 'table'`) or a copy dropped first keep the
-    /// error.
+    /// some other column picks (`WHERE kind = 'table'`), a copy dropped first, or one this
+    /// revision drops too (its rollback brings both back empty) keep the error.
     ///
     /// A warning too, in a Django project, when the models had given the column up before:
     /// an earlier migration removed the field in the `state_operations` of a

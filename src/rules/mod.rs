@@ -367,6 +367,8 @@ pub struct DjangoStep<'a> {
     /// The migration's name (`0002_page_title`).
     pub name: &'a str,
     pub step: &'a Step,
+    /// Every step of the migration, `step` among them.
+    pub steps: &'a [Step],
     pub state: &'a State,
 }
 
@@ -431,6 +433,7 @@ pub fn check_django(nodes: &[Node<'_>]) -> GraphFindings {
                 app: &nodes[node].app,
                 name: &nodes[node].name,
                 step,
+                steps: &nodes[node].facts.steps,
                 state,
             };
             for check in DJANGO_CHECKS {

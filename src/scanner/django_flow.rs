@@ -59,10 +59,18 @@ fn flow_of(
         chosen_rows: HashSet::new(),
         row_picks: HashMap::new(),
         queryset_picks: HashMap::new(),
+        new_rows: HashMap::new(),
+        copies_into_new: Vec::new(),
         out: DataFlow::default(),
     };
     for stmt in &def.body {
         flow.visit_stmt(stmt);
+    }
+    for (new, model, from, to) in std::mem::take(&mut flow.copies_into_new) {
+        if let Some(row) = flow.new_rows.get(&new).filter(|r| r.linked) {
+            let copy = (model, from, row.model.clone(), to);
+            flow.out.copied_fields.push(copy);
+        }
     }
     flow.out.emptied = def
         .body
@@ -106,7 +114,22 @@ struct Flow<'f> {
     /// Querysets bound to names, with the fields whose being set alone picks their rows, as
     /// in `row_picks`.
     queryset_picks: HashMap<String, Option<Vec<String>>>,
+    /// New rows bound to names in a loop over another model's rows (`base =
+    /// ExerciseBase.objects.create(...)`), as in [`NewRow`].
+    new_rows: HashMap<String, NewRow>,
+    /// Values of a loop's rows copied into such a new row (`base.status = row.status`, or a
+    /// keyword of its `create`): (the new row's name, model, from, to), kept when the new row
+    /// is linked to its source row; each unconditional, on every row its loop picks.
+    copies_into_new: Vec<(String, String, String, String)>,
     out: DataFlow,
+}
+
+/// A new row of `model` made for each row of the loop variable `source`: `linked` once one
+/// of them points at the other (`Base(exercise=row)`, or `row.base = base` later).
+struct NewRow {
+    model: String,
+    source: String,
+    linked: bool,
 }
 
 /// The model a query expression starts from: `Model.objects.filter(...)...`.
@@ -302,6 +325,7 @@ impl Flow<'_> {
     /// `Model = apps.get_model(...)`, `rows = Model.objects.filter(...)`, and
     /// `row.field = value` in a loop over a model's rows.
     fn assign(&mut self, a: &StmtAssign) {
+        self.new_row_copies(a);
         if let [Expr::Name(target)] = a.targets.as_slice() {
             if let Expr::Call(c) = a.value.as_ref()
                 && let Some(model) = self.get_model(c)
@@ -337,6 +361,132 @@ impl Flow<'_> {
                 }
                 self.out.writes.push(write);
             }
+        }
+    }
+
+    /// The extract-model step (wger exercises 0009): in a loop over a model's rows, `base =
+    /// ExerciseBase.objects.create(category=row.category)` (or `ExerciseBase(...)`), then
+    /// `base.status = row.status`, and `row.exercise_base = base` links the two. Each value
+    /// copied so into the new row is a copy of the field into a row linked to its source,
+    /// as `Target(link=row, to=row.from)` is; one unlinked new row copies nothing.
+    fn new_row_copies(&mut self, a: &StmtAssign) {
+        let [target] = a.targets.as_slice() else {
+            return;
+        };
+        match (target, a.value.as_ref()) {
+            (Expr::Name(var), Expr::Call(c)) => {
+                self.new_rows.remove(var.id.as_str());
+                let model = match c.func.as_ref() {
+                    Expr::Attribute(f) if f.attr.as_str() == "create" => {
+                        root_model(&f.value, &self.models)
+                    }
+                    Expr::Name(n) => self.models.get(n.id.as_str()),
+                    _ => None,
+                };
+                let Some(model) = model.cloned() else {
+                    return;
+                };
+                // The loop row it is made for: the one its keywords read, or the only one.
+                let read = c.arguments.keywords.iter().find_map(|k| match &k.value {
+                    Expr::Attribute(v) => match v.value.as_ref() {
+                        Expr::Name(n) if self.rows.contains_key(n.id.as_str()) => {
+                            Some(n.id.to_string())
+                        }
+                        _ => None,
+                    },
+                    Expr::Name(n) if self.rows.contains_key(n.id.as_str()) => {
+                        Some(n.id.to_string())
+                    }
+                    _ => None,
+                });
+                let only = (self.rows.len() == 1)
+                    .then(|| self.rows.keys().next().cloned())
+                    .flatten();
+                let Some(source) = read.or(only) else {
+                    return;
+                };
+                let linked = c
+                    .arguments
+                    .keywords
+                    .iter()
+                    .any(|k| matches!(&k.value, Expr::Name(n) if n.id.as_str() == source));
+                for k in &c.arguments.keywords {
+                    if let Some(to) = &k.arg {
+                        self.copy_into_new(var.id.as_str(), &source, to.as_str(), &k.value);
+                    }
+                }
+                let row = NewRow {
+                    model,
+                    source,
+                    linked,
+                };
+                self.new_rows.insert(var.id.to_string(), row);
+            }
+            // `base.status = row.status`
+            (Expr::Attribute(t), value) if let Expr::Name(new) = t.value.as_ref() => {
+                if let Some(source) = self.new_rows.get(new.id.as_str()).map(|r| r.source.clone()) {
+                    self.copy_into_new(new.id.as_str(), &source, t.attr.as_str(), value);
+                }
+                // `row.exercise_base = base`: the source row now points at its new row.
+                if let Expr::Name(v) = value
+                    && let Some(row) = self.new_rows.get_mut(v.id.as_str())
+                    && row.source == new.id.as_str()
+                {
+                    row.linked = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `base.equipment.set(row.equipment.all())`: the links of a many-to-many field copied
+    /// into a new row made for the loop row (see [`Self::new_row_copies`]).
+    fn links_into_new(&mut self, c: &ExprCall) {
+        let Expr::Attribute(set) = c.func.as_ref() else {
+            return;
+        };
+        let Expr::Attribute(field) = set.value.as_ref() else {
+            return;
+        };
+        let (Expr::Name(new), [value]) = (field.value.as_ref(), &*c.arguments.args) else {
+            return;
+        };
+        if set.attr.as_str() != "set" {
+            return;
+        }
+        let Some(source) = self.new_rows.get(new.id.as_str()).map(|r| r.source.clone()) else {
+            return;
+        };
+        // `row.equipment.all()` or `row.equipment`
+        let links = match value {
+            Expr::Call(all) if all.arguments.is_empty() => match all.func.as_ref() {
+                Expr::Attribute(a) if a.attr.as_str() == "all" => a.value.as_ref(),
+                _ => return,
+            },
+            other => other,
+        };
+        self.copy_into_new(new.id.as_str(), &source, field.attr.as_str(), links);
+    }
+
+    /// `to=row.from` into the new row `new` made for the loop row `source`: kept for the end
+    /// of the function, when whether the two rows are linked is known.
+    fn copy_into_new(&mut self, new: &str, source: &str, to: &str, value: &Expr) {
+        let Expr::Attribute(src) = value else {
+            return;
+        };
+        if !matches!(src.value.as_ref(), Expr::Name(n) if n.id.as_str() == source) {
+            return;
+        }
+        let Some(model) = self.rows.get(source).cloned() else {
+            return;
+        };
+        let from = src.attr.as_str().to_ascii_lowercase();
+        let picks = self.row_picks_of(source);
+        let every_row = picks.is_some_and(|p| p.is_empty() || p.contains(&from));
+        if every_row && self.conditions == 0 {
+            let to = to.to_ascii_lowercase();
+            self.copies_into_new
+                .push((new.to_string(), model, from, to));
         }
     }
 
@@ -696,6 +846,7 @@ impl<'x> Visitor<'x> for Flow<'_> {
     fn visit_expr(&mut self, expr: &'x Expr) {
         if let Expr::Call(c) = expr {
             self.set_attribute(c);
+            self.links_into_new(c);
             self.unattributed(c);
             self.field_writes(expr, c);
             self.copies(c);

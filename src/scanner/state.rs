@@ -2610,6 +2610,16 @@ fn replay_revision(schema: &mut Schema, m: &MigrationAST, rev: usize) -> Revisio
         sim.apply(op);
     }
     sim.schema.note_definitions(up_ops, rev);
+    // A copy the same upgrade drops after the original does not outlive it: rolling the
+    // revision back brings both back empty.
+    let schema = &sim.schema;
+    sim.events.retain(|e| match e {
+        Event::ValuesCopied { into: (t, c), .. } => schema
+            .table(t)
+            .is_some_and(|tb| !tb.sure || tb.column(c).is_some()),
+        Event::RowsCopied { into, .. } => schema.table_exists(into) != Existence::Absent,
+        _ => true,
+    });
     let mut events = std::mem::take(&mut sim.events);
     let mut opaque = sim.opaque;
     let up_journal = sim.schema.take_journal();
