@@ -3,7 +3,7 @@
     .venv/bin/python bench/oos_fetch.py                 # download, extract, scan
     .venv/bin/python bench/oos_precision.py --judged bench/judged_oos.json bench/.cache/oos/scans
 
-Seventeen of the twenty projects judged in `judged_oos.json` ship their migrations on PyPI, pinned
+Twenty-one of the twenty-four projects judged in `judged_oos.json` ship their migrations on PyPI, pinned
 here to the versions that were judged. `pip download` fetches them into
 `bench/.cache/oos/dist`; they are extracted under `bench/.cache/oos/<project>/`, and
 `python -m pytest_mrt check --format json` writes one `<project>.json` per project into
@@ -43,6 +43,10 @@ PROJECTS: dict[str, tuple[str, str, bool]] = {
     "mage_ai": ("mage-ai==0.9.80", "alembic", False),
     "django_cms": ("django-cms==5.1.3", "django", False),
     "weblate": ("weblate==5.14.3", "django", False),
+    "aim": ("aim==3.29.1", "alembic", False),
+    "fittrackee": ("fittrackee==1.3.6", "alembic", False),
+    "misago": ("misago==0.39.6", "django", False),
+    "wger": ("wger==2.1", "django", False),
 }
 
 
