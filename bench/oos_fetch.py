@@ -3,8 +3,8 @@
     .venv/bin/python bench/oos_fetch.py                 # download, extract, scan
     .venv/bin/python bench/oos_precision.py --judged bench/judged_oos.json bench/.cache/oos/scans
 
-Twenty-one of the twenty-four projects judged in `judged_oos.json` ship their migrations on PyPI, pinned
-here to the versions that were judged. `pip download` fetches them into
+Twenty-one of the twenty-four projects judged in `judged_oos.json` ship their migrations on
+PyPI, pinned here to the versions that were judged. `pip download` fetches them into
 `bench/.cache/oos/dist`; they are extracted under `bench/.cache/oos/<project>/`, and
 `python -m pytest_mrt check --format json` writes one `<project>.json` per project into
 `bench/.cache/oos/scans`, named as `judged_oos.json` names the project. CTFd, mealie and lemur
