@@ -88,6 +88,10 @@ declare_rule! {
     /// (`page.title_set.filter(language="en")`), or a NOT NULL field without a
     /// default (it cannot be added back) keeps the error.
     ///
+    /// When the replay shows the field NOT NULL with no default (nor an effective one), the
+    /// message says that reversing the removal fails on a table with rows, on PostgreSQL and
+    /// SQLite: Django cannot add the column back (misago threads 0010's IP fields).
+    ///
     /// A warning for django-mptt's tree fields (`lft`, `rght`, `tree_id`, `level`) removed
     /// together: they are computed from the parent links, which stay, and
     /// `Model.objects.rebuild()` recomputes them after a rollback (nautobot moved from mptt to
@@ -160,7 +164,24 @@ pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
         out.cleared.push((s.node, Rule::DjangoRemoveField, s.step.range));
     } else if let Some(why) = copy_kept(s, model, name) {
         out.demoted.push((s.node, Rule::DjangoRemoveField, s.step.range, why));
+    } else if let Seen::Known(m) = s.state.model(s.app, model)
+        && m.field(name).is_some_and(|f| cannot_be_added_back(&f.facts))
+    {
+        let more = "; worse, on PostgreSQL and SQLite reversing fails on a table with rows: the field is NOT NULL without a default, so Django cannot add its column back";
+        out.completed.push((s.node, Rule::DjangoRemoveField, s.step.range, more.to_string()));
     }
+}
+
+/// A field whose column Django cannot add back to a table with rows: NOT NULL and no effective
+/// default (`has_default` counts `default=`, `db_default=`, `auto_now` and a `blank` text
+/// field's `''`), read from literals, not a key and not many-to-many (misago threads 0010's
+/// IP fields, django-cms 0031 `title.path`). MySQL would fill the type's zero value instead.
+fn cannot_be_added_back(field: &crate::scanner::django_facts::FieldFacts) -> bool {
+    field.known
+        && field.null == Some(false)
+        && !field.has_default
+        && !field.primary_key
+        && field.class != "ManyToManyField"
 }
 
 /// What MRT040 adds to its message when an earlier `RunPython` copied every value of the

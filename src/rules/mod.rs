@@ -447,6 +447,7 @@ pub fn check_django(nodes: &[Node<'_>]) -> GraphFindings {
         cleared_named: Vec::new(),
         demoted: Vec::new(),
         demoted_named: Vec::new(),
+        completed: Vec::new(),
     });
     replay(nodes, &mut run);
     django_squashed::check_nodes(nodes, &mut run.0);
@@ -497,6 +498,9 @@ pub struct GraphFindings {
     /// text it contains): a statement drops several, and the replay speaks of one.
     /// (migration index, rule, range, object, what to add to the message).
     pub demoted_named: Vec<(usize, Rule, ruff_text_size::TextRange, String, String)>,
+    /// Per-file findings whose message the replay completes, their severity kept:
+    /// (migration index, rule, range, what to add to the message).
+    pub completed: Vec<(usize, Rule, ruff_text_size::TextRange, String)>,
 }
 
 impl GraphFindings {
@@ -530,6 +534,21 @@ impl GraphFindings {
         {
             d.severity = Some(crate::diagnostic::Severity::Warning);
             d.message.push_str(why);
+        }
+    }
+
+    /// Add `more` to the message of the finding of `rule` at `range`.
+    pub fn complete(
+        diagnostics: &mut [Diagnostic],
+        rule: Rule,
+        range: ruff_text_size::TextRange,
+        more: &str,
+    ) {
+        for d in diagnostics
+            .iter_mut()
+            .filter(|d| d.rule == rule && d.range == range)
+        {
+            d.message.push_str(more);
         }
     }
 
@@ -689,6 +708,7 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
         cleared_named,
         demoted,
         demoted_named: Vec::new(),
+        completed: Vec::new(),
     }
 }
 
@@ -1076,7 +1096,8 @@ fn restored_from_membership(
 /// Django refuses to unapply this migration: an operation in it has no reverse (a `RunPython`
 /// without `reverse_code`, a `RunSQL` without `reverse_sql`; MRT042 and MRT043 report it). No
 /// rollback re-adds what it drops: the data is gone, but no restore is claimed.
-pub(crate) fn django_irreversible(m: &MigrationAST) -> bool {
+#[must_use]
+pub fn django_irreversible(m: &MigrationAST) -> bool {
     m.upgrade_ops().iter().any(|op| match op.kind {
         OpKind::RunPython => !has_reverse(op, "reverse_code"),
         OpKind::RunSql => !has_reverse(op, "reverse_sql"),

@@ -90,6 +90,12 @@ pub(super) fn django_apps(scans: &mut [FileScan]) {
         }
         rules::check_django(&nodes)
     };
+    apply_django(scans, &idx, result);
+}
+
+/// The Django state rules' findings into the scans of the migrations they belong to (`idx`:
+/// node → scan): new ones added, per-file ones withdrawn, demoted or completed.
+fn apply_django(scans: &mut [FileScan], idx: &[usize], result: rules::GraphFindings) {
     for (k, rule, range) in result.cleared {
         scans[idx[k]]
             .diagnostics
@@ -100,6 +106,19 @@ pub(super) fn django_apps(scans: &mut [FileScan]) {
     }
     for (k, rule, range, why) in &result.demoted {
         rules::GraphFindings::demote(&mut scans[idx[*k]].diagnostics, *rule, *range, why);
+    }
+    for (k, rule, range, more) in &result.completed {
+        let scan = &mut scans[idx[*k]];
+        // Completions speak of reversing the migration: Django never reverses one it cannot
+        // unapply (a `RunPython` without `reverse_code`, MRT042).
+        if scan
+            .migration
+            .as_ref()
+            .is_some_and(rules::django_irreversible)
+        {
+            continue;
+        }
+        rules::GraphFindings::complete(&mut scan.diagnostics, *rule, *range, more);
     }
     for (k, rule, range, object, why) in &result.demoted_named {
         rules::GraphFindings::demote_named(
