@@ -43,7 +43,9 @@ declare_rule! {
     /// re-derives the values from other columns of the same rows that the upgrade keeps
     /// (`SET external_trigger = CASE WHEN run_type = 'manual' ...`, or that CASE split into
     /// UPDATEs that each set a value on the rows their WHERE picks, the column re-added with a
-    /// server default for the rest). A constant fill of every row is no restore. Rows read and
+    /// server default for the rest, or a literal lookup table joined on such a column: `UPDATE
+    /// sports AS s SET img = si.img FROM (VALUES ...) AS si(label, img) WHERE si.label =
+    /// s.label`, fittrackee 080acc8ee956). A constant fill of every row is no restore. Rows read and
     /// written in Python include peewee models copied into the migration (fields declared,
     /// the table named by `Meta.table_name` or the class name lowercased), their rows read
     /// with `Model.select()` or through a generator of the file that yields them, and values

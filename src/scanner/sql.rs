@@ -1055,6 +1055,7 @@ fn update_op(
     let mut scope = Vec::new();
     scope_of(std::slice::from_ref(&u.table), holes, &mut scope);
     let mut derived = Derived::new();
+    let mut lookups = Vec::new();
     if let Some(
         sqlparser::ast::UpdateTableFromKind::BeforeSet(from)
         | sqlparser::ast::UpdateTableFromKind::AfterSet(from),
@@ -1062,6 +1063,7 @@ fn update_op(
     {
         scope_of(from, holes, &mut scope);
         derived = from_subqueries(from, holes, &Vec::new());
+        lookups = literal_tables(from);
     }
     for a in &u.assignments {
         match &a.target {
@@ -1085,10 +1087,98 @@ fn update_op(
     {
         expr_reads(&selection.to_string(), &scope, holes, &mut op.filter_reads);
     }
+    // A literal lookup table (`FROM (VALUES ('Hiking', '/img/hiking.png'), ...) AS si(label,
+    // img) WHERE si.label = s.label`, fittrackee 080acc8ee956): the value it gives each row is
+    // a function of the row's own column it is joined on.
+    if let (Some(target), Some(selection)) = (&op.table, &u.selection)
+        && op
+            .reads
+            .iter()
+            .any(|(t, _)| lookups.iter().any(|l| l.eq_ignore_ascii_case(t)))
+    {
+        let keys = lookup_keys(selection, &lookups, target, &scope, holes);
+        if !keys.is_empty() {
+            let literal =
+                |(t, _): &(String, String)| lookups.iter().any(|l| l.eq_ignore_ascii_case(t));
+            op.reads.retain(|r| !literal(r));
+            op.filter_reads.retain(|r| !literal(r));
+            op.reads.extend(keys);
+        }
+    }
     through(&derived, &mut op.reads);
     op.has_where = u.selection.is_some();
     op.backfill = matches!(u.selection, Some(Expr::IsNull(_)));
     op
+}
+
+/// The aliases of `FROM (VALUES ...) AS v(...)` tables: rows of literals.
+fn literal_tables(from: &[TableWithJoins]) -> Vec<String> {
+    from.iter()
+        .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
+        .filter_map(|relation| match relation {
+            TableFactor::Derived {
+                subquery,
+                alias: Some(alias),
+                ..
+            } if matches!(subquery.body.as_ref(), SetExpr::Values(_)) => {
+                Some(alias.name.value.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The columns of `target` that a `WHERE` equates with a column of a lookup table, in its
+/// `AND`ed terms (`si.label = s.label` → `sports.label`).
+fn lookup_keys(
+    selection: &Expr,
+    lookups: &[String],
+    target: &str,
+    scope: &Scope,
+    holes: &[String],
+) -> Vec<(String, String)> {
+    let of_lookup = |e: &Expr| {
+        matches!(e, Expr::CompoundIdentifier(parts)
+            if parts.len() == 2 && lookups.iter().any(|l| l.eq_ignore_ascii_case(&parts[0].value)))
+    };
+    let target_column = |e: &Expr| -> Option<(String, String)> {
+        if !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) || of_lookup(e) {
+            return None;
+        }
+        let mut reads = Vec::new();
+        expr_reads(&e.to_string(), scope, holes, &mut reads);
+        match reads.as_slice() {
+            [(t, c)] if t.eq_ignore_ascii_case(target) && c != "*" => Some((t.clone(), c.clone())),
+            _ => None,
+        }
+    };
+    match selection {
+        Expr::Nested(inner) => lookup_keys(inner, lookups, target, scope, holes),
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => {
+            let mut keys = lookup_keys(left, lookups, target, scope, holes);
+            keys.extend(lookup_keys(right, lookups, target, scope, holes));
+            keys
+        }
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } => {
+            let key = if of_lookup(left) {
+                target_column(right)
+            } else if of_lookup(right) {
+                target_column(left)
+            } else {
+                None
+            };
+            key.into_iter().collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// The column a SET value is, read as is (`SET new = old`, `SET new = CAST(old AS TEXT)`),
