@@ -521,6 +521,17 @@ impl GraphFindings {
         });
     }
 
+    /// The findings of `rule` at `range`.
+    fn at(
+        diagnostics: &mut [Diagnostic],
+        rule: Rule,
+        range: ruff_text_size::TextRange,
+    ) -> impl Iterator<Item = &mut Diagnostic> {
+        diagnostics
+            .iter_mut()
+            .filter(move |d| d.rule == rule && d.range == range)
+    }
+
     /// Make the finding of `rule` at `range` a warning, adding `why` to its message.
     pub fn demote(
         diagnostics: &mut [Diagnostic],
@@ -528,10 +539,7 @@ impl GraphFindings {
         range: ruff_text_size::TextRange,
         why: &str,
     ) {
-        for d in diagnostics
-            .iter_mut()
-            .filter(|d| d.rule == rule && d.range == range)
-        {
+        for d in Self::at(diagnostics, rule, range) {
             d.severity = Some(crate::diagnostic::Severity::Warning);
             d.message.push_str(why);
         }
@@ -544,10 +552,7 @@ impl GraphFindings {
         range: ruff_text_size::TextRange,
         more: &str,
     ) {
-        for d in diagnostics
-            .iter_mut()
-            .filter(|d| d.rule == rule && d.range == range)
-        {
+        for d in Self::at(diagnostics, rule, range) {
             d.message.push_str(more);
         }
     }
