@@ -95,19 +95,11 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
 /// the table, then that function fills it (django-cms 0038 rebuilds `TreeNode` from the tree
 /// fields 0037 copied onto `Page`).
 fn refilled_on_reverse(m: &MigrationAST, op: &crate::scanner::model::Operation) -> bool {
-    use crate::scanner::django_facts::Change;
-    let (Some(facts), Some(model)) = (m.django.as_deref(), &op.table) else {
+    let Some(model) = &op.table else {
         return false;
     };
-    let Some(at) = facts.steps.iter().position(|s| s.range == op.range) else {
-        return false;
-    };
-    // `apps.get_model("app", "Model")` names the model with its app label.
-    let same_model = |written: &str| written.rsplit('.').next().is_some_and(|w| w.eq_ignore_ascii_case(model));
-    facts.steps[..at].iter().any(|s| match &s.change {
-        Change::RunPython { reverse, .. } if s.db => reverse.copies.iter().any(|(_, into)| same_model(into)),
-        _ => false,
-    })
+    super::reverses_before(m, op)
+        .any(|reverse| reverse.copies.iter().any(|(_, into)| super::names_model(into, model)))
 }
 
 /// The project state shows the deleted model has no table (or cannot tell): nothing is

@@ -255,15 +255,9 @@ fn re_added_empty(field: &crate::scanner::django_facts::FieldFacts) -> bool {
 /// (or fields it names at run time) on the model's rows. Django unapplies operations last to
 /// first: the `RemoveField` re-adds the column, then that function fills it.
 fn refilled_on_reverse(m: &MigrationAST, op: &Operation) -> bool {
-    let (Some(facts), Some(model), Some(field)) = (m.django.as_deref(), &op.table, &op.column)
-    else {
+    let (Some(model), Some(field)) = (&op.table, &op.column) else {
         return false;
     };
-    let Some(at) = facts.steps.iter().position(|s| s.range == op.range) else {
-        return false;
-    };
-    // `apps.get_model("app", "Model")` names the model with its app label.
-    let same_model = |written: &str| written.rsplit('.').next().is_some_and(|w| w.eq_ignore_ascii_case(model));
     // A foreign key is written by its column's name too (`bulk_update(rows, ["owner_id"])`).
     let same_field = |written: &str| {
         written.eq_ignore_ascii_case(field)
@@ -271,11 +265,8 @@ fn refilled_on_reverse(m: &MigrationAST, op: &Operation) -> bool {
                 .strip_suffix("_id")
                 .is_some_and(|w| w.eq_ignore_ascii_case(field))
     };
-    facts.steps[..at].iter().any(|s| match &s.change {
-        Change::RunPython { reverse, .. } if s.db => {
-            reverse.writes.iter().any(|(m, f)| same_model(m) && same_field(f))
-                || reverse.computed_writes.iter().any(|m| same_model(m))
-        }
-        _ => false,
+    super::reverses_before(m, op).any(|reverse| {
+        reverse.writes.iter().any(|(m, f)| super::names_model(m, model) && same_field(f))
+            || reverse.computed_writes.iter().any(|m| super::names_model(m, model))
     })
 }

@@ -1110,6 +1110,29 @@ pub fn django_irreversible(m: &MigrationAST) -> bool {
     })
 }
 
+/// The reverse functions of the `RunPython` steps before `op` in its migration, which Django
+/// runs after undoing `op` (it unapplies operations last to first).
+pub(crate) fn reverses_before<'m>(
+    m: &'m MigrationAST,
+    op: &Operation,
+) -> impl Iterator<Item = &'m crate::scanner::django_facts::DataFlow> {
+    use crate::scanner::django_facts::Change;
+    let steps = m.django.as_deref().map_or(&[][..], |f| f.steps.as_slice());
+    let at = steps.iter().position(|s| s.range == op.range).unwrap_or(0);
+    steps[..at].iter().filter_map(|s| match &s.change {
+        Change::RunPython { reverse, .. } if s.db => Some(reverse.as_ref()),
+        _ => None,
+    })
+}
+
+/// Does `written` (`"Model"`, or `"app.Model"` as `apps.get_model` names it) name `model`?
+pub(crate) fn names_model(written: &str, model: &str) -> bool {
+    written
+        .rsplit('.')
+        .next()
+        .is_some_and(|w| w.eq_ignore_ascii_case(model))
+}
+
 /// Earlier in the same migration the model's rows were deleted (`Model.objects.all().delete()`
 /// in a `RunPython` function's own body), or its table was created (`CreateModel`), or, for a
 /// `RemoveField`, its column was added (`AddField`), and nothing between that and `op` may have
@@ -1130,12 +1153,7 @@ pub(crate) fn django_emptied_before(m: &MigrationAST, op: &Operation) -> bool {
     let mut field = op.column.as_deref();
     for s in facts.steps[..at].iter().rev().filter(|s| s.db) {
         // `apps.get_model("app", "Model")` names the model with its app label.
-        let same = |written: &str| {
-            written
-                .rsplit('.')
-                .next()
-                .is_some_and(|w| w.eq_ignore_ascii_case(model))
-        };
+        let same = |written: &str| names_model(written, model);
         match &s.change {
             Change::RunPython { forward, .. } if forward.emptied.iter().any(|e| same(e)) => {
                 return true;

@@ -681,8 +681,8 @@ struct Walker<'m, 'a> {
     /// How many `for` / `while` bodies enclose the statements being read.
     loops: usize,
     /// Variables holding the result of a `SELECT COUNT(*) FROM t` with no WHERE: the index of
-    /// its read in `ops`.
-    counts: HashMap<String, usize>,
+    /// its read in `ops`, and `t`.
+    counts: HashMap<String, (usize, String)>,
 }
 
 impl Walker<'_, '_> {
@@ -739,11 +739,10 @@ impl Walker<'_, '_> {
             return;
         }
         if let Some(name) = tests_for_rows(&i.test)
-            && let Some(&at) = self.counts.get(name)
-            && let Some(table) = counted_table(&self.ops[at])
+            && let Some((at, table)) = self.counts.get(name)
         {
-            let read = &mut self.ops[at];
-            read.table = Some(table);
+            let read = &mut self.ops[*at];
+            read.table = Some(table.clone());
             read.asserts_empty = true;
         }
     }
@@ -888,9 +887,9 @@ impl Walker<'_, '_> {
                 .filter(|&i| self.ops[i].kind == OpKind::Read)
                 .collect();
             if let [at] = reads.as_slice()
-                && counted_table(&self.ops[*at]).is_some()
+                && let Some(table) = counted_table(&self.ops[*at])
             {
-                self.counts.insert(n.id.to_string(), *at);
+                self.counts.insert(n.id.to_string(), (*at, table));
             }
         }
     }

@@ -352,10 +352,7 @@ impl Flow<'_> {
                     self.out.literal_writes.push(write.clone());
                 }
                 // `row.to = row.from`: the value copied as it is.
-                if let Expr::Attribute(src) = a.value.as_ref()
-                    && matches!(src.value.as_ref(), Expr::Name(v) if v.id == var.id)
-                {
-                    let from = src.attr.as_str().to_ascii_lowercase();
+                if let Some(from) = field_of(&a.value, var.id.as_str()) {
                     let picks = self.row_picks_of(var.id.as_str());
                     self.copied(&write.0, &from, (&write.0, &write.1), picks.as_deref());
                 }
@@ -471,19 +468,11 @@ impl Flow<'_> {
     /// `to=row.from` into the new row `new` made for the loop row `source`: kept for the end
     /// of the function, when whether the two rows are linked is known.
     fn copy_into_new(&mut self, new: &str, source: &str, to: &str, value: &Expr) {
-        let Expr::Attribute(src) = value else {
+        let (Some(from), Some(model)) = (field_of(value, source), self.rows.get(source).cloned())
+        else {
             return;
         };
-        if !matches!(src.value.as_ref(), Expr::Name(n) if n.id.as_str() == source) {
-            return;
-        }
-        let Some(model) = self.rows.get(source).cloned() else {
-            return;
-        };
-        let from = src.attr.as_str().to_ascii_lowercase();
-        let picks = self.row_picks_of(source);
-        let every_row = picks.is_some_and(|p| p.is_empty() || p.contains(&from));
-        if every_row && self.conditions == 0 {
+        if self.reaches_every_row(&from, self.row_picks_of(source).as_deref()) {
             let to = to.to_ascii_lowercase();
             self.copies_into_new
                 .push((new.to_string(), model, from, to));
@@ -530,9 +519,8 @@ impl Flow<'_> {
     /// gets it: the rows `picks` names are all rows, or those where `from` (or another field
     /// copied alike) is set; and no `if` chooses among them.
     fn copied(&mut self, model: &str, from: &str, into: (&str, &str), picks: Option<&[String]>) {
-        let every_row = picks.is_some_and(|p| p.is_empty() || p.iter().any(|f| f == from));
         let (into_model, to) = into;
-        if every_row && (from != to || model != into_model) && self.conditions == 0 {
+        if self.reaches_every_row(from, picks) && (from != to || model != into_model) {
             let copy = (
                 model.to_string(),
                 from.to_string(),
@@ -541,6 +529,13 @@ impl Flow<'_> {
             );
             self.out.copied_fields.push(copy);
         }
+    }
+
+    /// Does a copy of `from` here reach every row where it is set: the rows `picks` names are
+    /// all rows, or those where `from` (or another field copied alike) is set, and no `if`
+    /// chooses among them?
+    fn reaches_every_row(&self, from: &str, picks: Option<&[String]>) -> bool {
+        self.conditions == 0 && picks.is_some_and(|p| p.is_empty() || p.iter().any(|f| f == from))
     }
 
     /// `Target(link=row, to=row.from)` (also `.create(...)`) in a loop over a model's rows:
@@ -594,11 +589,7 @@ impl Flow<'_> {
         }
         let picks = self.row_picks_of(var.id.as_str());
         for kw in &c.arguments.keywords {
-            let (Some(to), Expr::Attribute(src)) = (&kw.arg, &kw.value) else {
-                continue;
-            };
-            if matches!(src.value.as_ref(), Expr::Name(n) if n.id == var.id) {
-                let from = src.attr.as_str().to_ascii_lowercase();
+            if let (Some(to), Some(from)) = (&kw.arg, field_of(&kw.value, var.id.as_str())) {
                 let to = to.as_str().to_ascii_lowercase();
                 self.copied(&model, &from, (target, &to), picks.as_deref());
             }
@@ -900,6 +891,16 @@ fn is_literal(expr: &Expr) -> bool {
         Expr::Tuple(t) => t.elts.is_empty(),
         Expr::Dict(d) => d.items.is_empty(),
         _ => false,
+    }
+}
+
+/// The field `var.field` reads off the name `var`, lower-case.
+fn field_of(expr: &Expr, var: &str) -> Option<String> {
+    match expr {
+        Expr::Attribute(a) if matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == var) => {
+            Some(a.attr.as_str().to_ascii_lowercase())
+        }
+        _ => None,
     }
 }
 

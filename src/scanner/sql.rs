@@ -1152,31 +1152,38 @@ fn lookup_keys(
             _ => None,
         }
     };
-    match selection {
-        Expr::Nested(inner) => lookup_keys(inner, lookups, target, scope, holes),
-        Expr::BinaryOp {
-            left,
-            op: BinaryOperator::And,
-            right,
-        } => {
-            let mut keys = lookup_keys(left, lookups, target, scope, holes);
-            keys.extend(lookup_keys(right, lookups, target, scope, holes));
-            keys
-        }
-        Expr::BinaryOp {
-            left,
-            op: BinaryOperator::Eq,
-            right,
-        } => {
-            let key = if of_lookup(left) {
+    equalities(selection)
+        .into_iter()
+        .filter_map(|(left, right)| {
+            if of_lookup(left) {
                 target_column(right)
             } else if of_lookup(right) {
                 target_column(left)
             } else {
                 None
-            };
-            key.into_iter().collect()
+            }
+        })
+        .collect()
+}
+
+/// The `a = b` terms a `WHERE` joins with `AND` (parentheses looked through).
+fn equalities(selection: &Expr) -> Vec<(&Expr, &Expr)> {
+    match selection {
+        Expr::Nested(inner) => equalities(inner),
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => {
+            let mut terms = equalities(left);
+            terms.extend(equalities(right));
+            terms
         }
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } => vec![(left.as_ref(), right.as_ref())],
         _ => Vec::new(),
     }
 }
@@ -1208,28 +1215,15 @@ fn column_bound_to<'e>(selection: &'e Expr, param: &str) -> Option<&'e Expr> {
         text == param && (text.starts_with(':') || text.starts_with("%("))
     };
     let is_column = |e: &Expr| matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_));
-    match selection {
-        Expr::Nested(inner) => column_bound_to(inner, param),
-        Expr::BinaryOp {
-            left,
-            op: BinaryOperator::And,
-            right,
-        } => column_bound_to(left, param).or_else(|| column_bound_to(right, param)),
-        Expr::BinaryOp {
-            left,
-            op: BinaryOperator::Eq,
-            right,
-        } => {
-            if is_param(left) && is_column(right) {
-                Some(right)
-            } else if is_param(right) && is_column(left) {
-                Some(left)
-            } else {
-                None
-            }
+    equalities(selection).into_iter().find_map(|(left, right)| {
+        if is_param(left) && is_column(right) {
+            Some(right)
+        } else if is_param(right) && is_column(left) {
+            Some(left)
+        } else {
+            None
         }
-        _ => None,
-    }
+    })
 }
 
 /// `INSERT`: the columns it writes, and what an `INSERT ... SELECT` reads.

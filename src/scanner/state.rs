@@ -584,6 +584,14 @@ impl Schema {
         }
     }
 
+    /// Is column `(table, column)` there, as far as the chain shows? Dropped columns go
+    /// with their record; a table the replay does not fully know has no column list, so any
+    /// column may be there.
+    fn may_have_column(&self, (table, column): &ColumnKey) -> bool {
+        self.table(table)
+            .is_some_and(|tb| !tb.sure || tb.column(column).is_some())
+    }
+
     /// Does the table exist here?
     #[must_use]
     pub fn table_exists(&self, name: &str) -> Existence {
@@ -1388,9 +1396,7 @@ impl Sim<'_> {
             let kept = to != k
                 && *by != self.rev
                 && v.verbatim.contains(k)
-                // Not dropped since, as far as the chain shows (the record of a column goes
-                // with it; a table the replay does not fully know has no column list).
-                && self.schema.table(&to.0).is_some_and(|tb| !tb.sure || tb.column(&to.1).is_some());
+                && self.schema.may_have_column(to);
             kept.then(|| (to.clone(), *by))
         })
     }
@@ -2614,9 +2620,7 @@ fn replay_revision(schema: &mut Schema, m: &MigrationAST, rev: usize) -> Revisio
     // revision back brings both back empty.
     let schema = &sim.schema;
     sim.events.retain(|e| match e {
-        Event::ValuesCopied { into: (t, c), .. } => schema
-            .table(t)
-            .is_some_and(|tb| !tb.sure || tb.column(c).is_some()),
+        Event::ValuesCopied { into, .. } => schema.may_have_column(into),
         Event::RowsCopied { into, .. } => schema.table_exists(into) != Existence::Absent,
         _ => true,
     });
