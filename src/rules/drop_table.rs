@@ -41,7 +41,10 @@ declare_rule! {
     /// into `alerts` and its downgrade re-creates the observers). Nor when nothing is left to
     /// lose: the upgrade created the table, emptied it (`DELETE` with no `WHERE`, `TRUNCATE`),
     /// or runs the drop only when a count found no rows (`n = conn.execute(text("SELECT
-    /// COUNT(*) FROM related")).fetchone()`, then `if n[0] > 0: return`, ckan 083). Nor
+    /// COUNT(*) FROM related")).fetchone()`, then `if n[0] > 0: return`, ckan 083), or drops a
+    /// table each of whose rows needs a row of such an empty table: the downgrade declares it
+    /// with a foreign key on NOT NULL columns to it (ckan 083's `related_dataset.related_id`;
+    /// on SQLite this trusts that foreign keys were enforced). Nor
     /// for a guarded drop (`IF EXISTS`, `try:`, `if has_table`, `drop_all` with its check) of a
     /// table the replayed chain shows is not there: no revision created it, or one dropped it
     /// (ckan 090 drops `migrate_version`, the version table of the tool used before Alembic,
@@ -90,7 +93,10 @@ declare_rule! {
     /// and states). A queue with settings of its own (prefect's `work_pool_queue`: name,
     /// priority, concurrency) is configuration, and its drop stays an error. A table named a
     /// cache (`usercache`, `auth_cache`) is a warning too: its rows are copies the application
-    /// makes again.
+    /// makes again. So is the version table of the migration tool a project used before,
+    /// known by its exact name (`migrate_version` of sqlalchemy-migrate, `south_migrationhistory`,
+    /// `flyway_schema_history`, ...): it records which of that tool's migrations ran (ckan 090
+    /// drops `migrate_version` on databases that came from sqlalchemy-migrate).
     ///
     /// A warning that names where the rows went when the upgrade converted them before the
     /// drop: it reads every row of the table (a `SELECT` with no WHERE, join or limit), then
@@ -203,13 +209,58 @@ fn converted_into<'a>(m: &MigrationAST, up: &'a [Operation], down: &[Operation],
     into
 }
 
+/// Every row of `table` references a row of a table with nothing in it at `at`: the
+/// downgrade, which restores the table as it was, gives it a foreign key on NOT NULL columns
+/// to a table [`super::nothing_to_lose`] shows empty there (ckan 083 counts `related`, returns
+/// when it has rows, then drops `related_dataset`, whose `related_id` is a NOT NULL key to
+/// it). A nullable key, or one the downgrade does not declare, says nothing.
+fn needs_rows_of_empty(up: &[Operation], down: &[Operation], at: usize, table: &str) -> bool {
+    use crate::scanner::model::ConstraintKind;
+    let Some(created) = down
+        .iter()
+        .find(|d| d.kind == OpKind::CreateTable && d.table.as_deref().is_some_and(|t| same_name(t, table)))
+    else {
+        return false;
+    };
+    let not_null = |column: &str| {
+        created.columns.iter().any(|c| {
+            same_name(&c.name, column) && (c.nullable == Some(false) || c.primary_key)
+        })
+    };
+    let inline = created
+        .columns
+        .iter()
+        .filter_map(|c| Some((vec![c.name.clone()], c.fk_table.clone()?)));
+    let declared = created
+        .constraints
+        .iter()
+        .chain(
+            down.iter()
+                .filter(|d| {
+                    d.kind == OpKind::CreateForeignKey
+                        && d.table.as_deref().is_some_and(|t| same_name(t, table))
+                })
+                .flat_map(|d| d.constraints.iter()),
+        )
+        .filter(|k| k.kind == ConstraintKind::ForeignKey)
+        .filter_map(|k| Some((k.columns.clone(), k.ref_table.clone()?)));
+    inline.chain(declared).any(|(columns, parent)| {
+        !columns.is_empty()
+            && columns.iter().all(|c| not_null(c))
+            && !same_name(&parent, table)
+            && super::nothing_to_lose(up, at, Some(&parent))
+    })
+}
+
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     let up = m.upgrade_ops();
     let down = m.downgrade_ops();
     for (i, op) in up.iter().enumerate().filter(|(_, op)| op.kind == OpKind::DropTable) {
         // A scratch table created (or a table emptied) earlier in this upgrade holds nothing a
         // rollback could lose.
-        if super::nothing_to_lose(up, i, op.table.as_ref()) {
+        if super::nothing_to_lose(up, i, op.table.as_ref())
+            || op.table.as_deref().is_some_and(|t| needs_rows_of_empty(up, down, i, t))
+        {
             continue;
         }
         // Alembic's own scratch table of a batch operation, left behind by a failed run
@@ -254,7 +305,9 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         if let Some(d) = out.last_mut() {
             super::derived_warning(op, d);
             let why = op.table.as_deref().and_then(|t| {
-                super::runtime_state::table_reason(down, t).or_else(|| super::runtime_state::cache_reason(t))
+                super::runtime_state::table_reason(down, t)
+                    .or_else(|| super::runtime_state::cache_reason(t))
+                    .or_else(|| super::runtime_state::bookkeeping_reason(t))
             });
             if let Some(why) = why {
                 super::runtime_state::warn(d, &why);

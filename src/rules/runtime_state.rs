@@ -17,6 +17,9 @@
 //! - A table named a cache (`usercache`, `auth_cache`) holds copies the application makes
 //!   again, and so do its columns (privacyidea 4238eac8ccab drops `usercache.realm`). A column
 //!   named so (`enable_cache`) is a setting, not a cache.
+//! - A table with the exact name another migration tool gives its version table
+//!   (`migrate_version`, `south_migrationhistory`, `flyway_schema_history`, ...) records which
+//!   of that tool's migrations ran: bookkeeping a project drops once it moved to Alembic.
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::scanner::model::{ColumnSpec, OpKind, Operation, same_name};
@@ -106,6 +109,35 @@ pub(crate) fn cache_reason(table: &str) -> Option<String> {
         .then(|| format!("'{table}' is named a cache: it holds copies the application makes again"))
 }
 
+/// The version tables other migration tools keep, and the tool: what they hold records which
+/// of that tool's migrations ran, not the project's data.
+const VERSION_TABLES: [(&str, &str); 7] = [
+    ("migrate_version", "sqlalchemy-migrate"),
+    ("south_migrationhistory", "South"),
+    ("schema_migrations", "Rails, golang-migrate and dbmate"),
+    ("flyway_schema_history", "Flyway"),
+    ("goose_db_version", "goose"),
+    ("databasechangelog", "Liquibase"),
+    ("databasechangeloglock", "Liquibase"),
+];
+
+/// Why the rows of `table` are the bookkeeping of the migration tool a project used before:
+/// it has the exact name that tool gives its version table (ckan 090 drops
+/// sqlalchemy-migrate's `migrate_version`).
+pub(crate) fn bookkeeping_reason(table: &str) -> Option<String> {
+    let name = table
+        .rsplit('.')
+        .next()
+        .unwrap_or(table)
+        .trim_matches(['"', '`']);
+    VERSION_TABLES
+        .iter()
+        .find(|(t, _)| t.eq_ignore_ascii_case(name))
+        .map(|(t, tool)| {
+            format!("'{t}' is the version table of {tool}: it records which of that tool's migrations ran, not the project's data")
+        })
+}
+
 /// Make `d` a warning that says why the data is runtime state.
 pub(crate) fn warn(d: &mut Diagnostic, why: &str) {
     if d.severity == Some(Severity::Warning) {
@@ -141,6 +173,19 @@ mod tests {
         assert!(cache_reason("query_caches").is_some());
         assert!(cache_reason("cached_report").is_none());
         assert!(cache_reason("step_run").is_none());
+    }
+
+    #[test]
+    fn other_tools_version_tables_are_bookkeeping() {
+        assert!(
+            bookkeeping_reason("migrate_version")
+                .unwrap()
+                .contains("sqlalchemy-migrate")
+        );
+        assert!(bookkeeping_reason("public.\"schema_migrations\"").is_some());
+        assert_eq!(bookkeeping_reason("version"), None);
+        assert_eq!(bookkeeping_reason("document_version"), None);
+        assert_eq!(bookkeeping_reason("alembic_version"), None);
     }
 
     #[test]
