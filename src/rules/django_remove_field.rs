@@ -88,9 +88,12 @@ declare_rule! {
     /// (`page.title_set.filter(language="en")`), or a NOT NULL field without a
     /// default (it cannot be added back) keeps the error.
     ///
-    /// When the replay shows the field NOT NULL with no default (nor an effective one), the
-    /// message says that reversing the removal fails on a table with rows, on PostgreSQL and
-    /// SQLite: Django cannot add the column back (misago threads 0010's IP fields).
+    /// The message says what reversing puts in the re-added column, as the replayed field
+    /// declares it: the field's default (`default=`, `db_default=`, or a `blank` text field's
+    /// `''`), NULL, or an empty link table for a many-to-many field. When the replay shows the
+    /// field NOT NULL with no default (nor an effective one), it says that reversing the
+    /// removal fails on a table with rows, on PostgreSQL and SQLite: Django cannot add the
+    /// column back (misago threads 0010's IP fields).
     ///
     /// A warning for django-mptt's tree fields (`lft`, `rght`, `tree_id`, `level`) removed
     /// together: they are computed from the parent links, which stay, and
@@ -133,7 +136,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                 op.target()
             )
         } else {
-            format!("RemoveField drops {}: its data is lost and reversing only re-adds an empty column", op.target())
+            format!("RemoveField drops {}: its data is lost and reversing only re-adds the column, without its values", op.target())
         };
         out.push(
             Diagnostic::new(Rule::DjangoRemoveField, message, op.range)
@@ -165,10 +168,33 @@ pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
     } else if let Some(why) = copy_kept(s, model, name) {
         out.demoted.push((s.node, Rule::DjangoRemoveField, s.step.range, why));
     } else if let Seen::Known(m) = s.state.model(s.app, model)
-        && m.field(name).is_some_and(|f| cannot_be_added_back(&f.facts))
+        && let Some(more) = m.field(name).and_then(|f| what_comes_back(&f.facts))
     {
-        let more = "; worse, on PostgreSQL and SQLite reversing fails on a table with rows: the field is NOT NULL without a default, so Django cannot add its column back";
-        out.completed.push((s.node, Rule::DjangoRemoveField, s.step.range, more.to_string()));
+        let object = format!("drops {}.{}:", model.to_ascii_lowercase(), name.to_ascii_lowercase());
+        out.completed.push((s.node, Rule::DjangoRemoveField, s.step.range, object, more.to_string()));
+    }
+}
+
+/// What reversing the removal puts in the re-added column, as the replayed field says, for
+/// MRT040's message: its default, NULL, an empty link table, or nothing at all because the
+/// column cannot be added back. `None` when the field's definition is not known.
+fn what_comes_back(field: &crate::scanner::django_facts::FieldFacts) -> Option<&'static str> {
+    if cannot_be_added_back(field) {
+        return Some(
+            "; worse, on PostgreSQL and SQLite reversing fails on a table with rows: the field is NOT NULL without a default, so Django cannot add its column back",
+        );
+    }
+    if !field.known || field.primary_key {
+        return None;
+    }
+    if field.class == "ManyToManyField" {
+        Some("; its link table comes back empty")
+    } else if field.has_default {
+        Some("; every row gets the field's default instead")
+    } else if field.null == Some(true) {
+        Some("; every row gets NULL instead")
+    } else {
+        None
     }
 }
 

@@ -498,9 +498,10 @@ pub struct GraphFindings {
     /// text it contains): a statement drops several, and the replay speaks of one.
     /// (migration index, rule, range, object, what to add to the message).
     pub demoted_named: Vec<(usize, Rule, ruff_text_size::TextRange, String, String)>,
-    /// Per-file findings whose message the replay completes, their severity kept:
-    /// (migration index, rule, range, what to add to the message).
-    pub completed: Vec<(usize, Rule, ruff_text_size::TextRange, String)>,
+    /// Per-file findings whose message the replay completes, their severity kept, when their
+    /// message names this object (lower-case text it contains; a helper's statement has one
+    /// range for several findings): (migration index, rule, range, object, what to add).
+    pub completed: Vec<(usize, Rule, ruff_text_size::TextRange, String, String)>,
 }
 
 impl GraphFindings {
@@ -545,15 +546,19 @@ impl GraphFindings {
         }
     }
 
-    /// Add `more` to the message of the finding of `rule` at `range`.
+    /// Add `more` to the message of the finding of `rule` at `range` that names `object`
+    /// (lower-case).
     pub fn complete(
         diagnostics: &mut [Diagnostic],
         rule: Rule,
         range: ruff_text_size::TextRange,
+        object: &str,
         more: &str,
     ) {
         for d in Self::at(diagnostics, rule, range) {
-            d.message.push_str(more);
+            if d.message.to_ascii_lowercase().contains(object) {
+                d.message.push_str(more);
+            }
         }
     }
 

@@ -107,7 +107,7 @@ fn apply_django(scans: &mut [FileScan], idx: &[usize], result: rules::GraphFindi
     for (k, rule, range, why) in &result.demoted {
         rules::GraphFindings::demote(&mut scans[idx[*k]].diagnostics, *rule, *range, why);
     }
-    for (k, rule, range, more) in &result.completed {
+    for (k, rule, range, object, more) in &result.completed {
         let scan = &mut scans[idx[*k]];
         // Completions speak of reversing the migration: Django never reverses one it cannot
         // unapply (a `RunPython` without `reverse_code`, MRT042).
@@ -118,7 +118,7 @@ fn apply_django(scans: &mut [FileScan], idx: &[usize], result: rules::GraphFindi
         {
             continue;
         }
-        rules::GraphFindings::complete(&mut scan.diagnostics, *rule, *range, more);
+        rules::GraphFindings::complete(&mut scan.diagnostics, *rule, *range, object, more);
     }
     for (k, rule, range, object, why) in &result.demoted_named {
         rules::GraphFindings::demote_named(
