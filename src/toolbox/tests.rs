@@ -492,3 +492,14 @@ fn a_test_that_cannot_be_mirrored_keeps_the_undo_a_comment() {
         assert!(body.contains(expected), "{expected} not in\n{body}");
     }
 }
+
+#[test]
+fn a_byte_order_mark_is_kept_and_does_not_shift_the_downgrade() {
+    // The fuzzer's case: a file that starts with a BOM and has no downgrade().
+    let plain = "import sqlalchemy as sa\nfrom alembic import op\n\nrevision = \"r9\"\ndown_revision = None\n\n\ndef upgrade():\n    op.add_column(\"ports\", sa.Column(\"c9\", sa.Integer(), nullable=True))\n";
+    let with_bom = format!("\u{feff}{plain}");
+    let out = fix_source("m.py", plain).expect("fix");
+    let out_bom = fix_source("m.py", &with_bom).expect("fix with a BOM");
+    assert_eq!(out_bom.new_source, format!("\u{feff}{}", out.new_source));
+    assert!(out.new_source.contains("op.drop_column(\"ports\", \"c9\")"));
+}

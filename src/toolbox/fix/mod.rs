@@ -110,6 +110,19 @@ pub(super) enum Item {
 
 /// Propose (or compute) the fix for one Alembic file.
 pub fn fix_source(path: &str, source: &str) -> Result<Outcome, Error> {
+    // A byte order mark is no code (Python skips it, and so does the scanner): fix the text
+    // after it, and give it back in front.
+    match source.strip_prefix('\u{feff}') {
+        Some(text) => fix_text(path, text).map(|mut out| {
+            out.new_source.insert(0, '\u{feff}');
+            out
+        }),
+        None => fix_text(path, source),
+    }
+}
+
+/// [`fix_source`] of a text without a byte order mark.
+fn fix_text(path: &str, source: &str) -> Result<Outcome, Error> {
     let (_file, m, parsed) = scan_one_with_syntax(path, source)?;
     if m.framework == Framework::Django {
         return Err(Error::Usage(format!(
