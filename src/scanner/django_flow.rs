@@ -238,6 +238,27 @@ fn swappable(call: &ExprCall) -> Option<String> {
     }
 }
 
+/// `settings.AUTH_USER_MODEL`, `oauth2_settings.APPLICATION_MODEL`: a setting that names a
+/// swappable model, read as the model its name spells (`APPLICATION_MODEL` → `application`,
+/// `ACCESS_TOKEN_MODEL` → `accesstoken`; Django's own `AUTH_USER_MODEL` → `user`), without an
+/// app: a project that swaps it names another model, which a migration written for the
+/// default guards against (django-oauth-toolkit 0019 returns early for a custom application).
+fn swappable_setting(expr: &Expr) -> Option<String> {
+    let Expr::Attribute(a) = expr else {
+        return None;
+    };
+    let name = a.attr.as_str().strip_suffix("_MODEL")?;
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
+        return None;
+    }
+    let model = if name == "AUTH_USER" {
+        "user".to_string()
+    } else {
+        name.replace('_', "")
+    };
+    Some(model.to_ascii_lowercase())
+}
+
 impl Flow<'_> {
     /// `if Model.objects.exists(): raise ...` (or `.count()`, `.all().exists()`) in the
     /// function's own body: past this step the table is empty, or the migration stopped
@@ -298,8 +319,8 @@ impl Flow<'_> {
         self.models.get(model.id.as_str()).cloned()
     }
 
-    /// `apps.get_model("app", "Model")` (or `"app.Model"`, or a factory's parameters): the
-    /// model, lower-case.
+    /// `apps.get_model("app", "Model")` (or `"app.Model"`, a factory's parameters, or a
+    /// swappable model's setting, [`swappable_setting`]): the model, lower-case.
     fn get_model(&self, call: &ExprCall) -> Option<String> {
         if last_name(&call.func) != Some("get_model") {
             return None;
@@ -314,9 +335,10 @@ impl Flow<'_> {
                 other => literal_str(other),
             })
             .collect();
-        let model = match parts.as_slice() {
-            [label] if label.contains('.') => label.clone(),
-            [app, model] => format!("{app}.{model}"),
+        let model = match (parts.as_slice(), call.arguments.args.as_ref()) {
+            ([label], _) if label.contains('.') => label.clone(),
+            ([app, model], _) => format!("{app}.{model}"),
+            ([], [setting]) => swappable_setting(setting)?,
             _ => return None,
         };
         Some(model.to_ascii_lowercase())
