@@ -3,8 +3,9 @@
     .venv/bin/python bench/oos_fetch.py                 # download, extract, scan
     .venv/bin/python bench/oos_precision.py --judged bench/judged_oos.json bench/.cache/oos/scans
 
-Twenty-one of the twenty-four projects judged in `judged_oos.json` ship their migrations on
-PyPI, pinned here to the versions that were judged. `pip download` fetches them into
+Twenty-nine of the thirty-two projects judged in `judged_oos.json` ship their migrations on
+PyPI, pinned here to the versions that were judged (ironic, keystone, django-allauth and
+django-filer have no error to judge: their scans are listed, and counted nowhere). `pip download` fetches them into
 `bench/.cache/oos/dist`; they are extracted under `bench/.cache/oos/<project>/`, and
 `python -m pytest_mrt check --format json` writes one `<project>.json` per project into
 `bench/.cache/oos/scans`, named as `judged_oos.json` names the project. CTFd, mealie and lemur
@@ -47,6 +48,15 @@ PROJECTS: dict[str, tuple[str, str, bool]] = {
     "fittrackee": ("fittrackee==1.3.6", "alembic", False),
     "misago": ("misago==0.39.6", "django", False),
     "wger": ("wger==2.1", "django", False),
+    # judged_oos10.md: OpenStack's forward-only histories, and four reusable Django apps.
+    "neutron": ("neutron==29.0.0", "alembic", False),
+    "octavia": ("octavia==19.0.0", "alembic", False),
+    "ironic": ("ironic==39.0.0", "alembic", False),
+    "keystone": ("keystone==30.0.0", "alembic", False),
+    "django_oauth_toolkit": ("django-oauth-toolkit==3.4.1", "django", False),
+    "django_celery_beat": ("django-celery-beat==2.9.0", "django", False),
+    "django_allauth": ("django-allauth==65.22.1", "django", False),
+    "django_filer": ("django-filer==3.6.0", "django", False),
 }
 
 
