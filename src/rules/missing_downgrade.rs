@@ -1,5 +1,5 @@
 use crate::diagnostic::Diagnostic;
-use crate::scanner::model::{Framework, MigrationAST};
+use crate::scanner::model::{BodyKind, Framework, MigrationAST};
 
 use super::Rule;
 
@@ -26,15 +26,18 @@ declare_rule! {
     ///
     /// ## Severity
     /// An error. A warning, whose message says so, in a history that migrates forward only:
-    /// at least [`FORWARD_ONLY_HISTORY`] revisions, of which at most one in twenty has a
-    /// `downgrade()` (OpenStack's neutron, ironic, octavia and keystone write none, by
-    /// policy). There the revision is no exception to fix: rolling back means restoring a
-    /// backup, for every revision alike.
+    /// at least five revisions, of which at most one in twenty has a `downgrade()` that does
+    /// something (`pass` does not). Alembic's template writes one into every revision, so such
+    /// a history removed them on purpose: OpenStack's neutron, ironic, octavia, keystone,
+    /// nova and cinder write none, by policy. There the revision is no exception to fix:
+    /// rolling back means restoring a backup, for every revision alike.
     pub struct MissingDowngrade;
 }
 
-/// How many revisions a history needs before their missing downgrades read as a policy.
-const FORWARD_ONLY_HISTORY: usize = 10;
+/// How many revisions a history needs before their missing downgrades read as a policy:
+/// Alembic's template writes a `downgrade()` into every revision, so five in a row without one
+/// were removed on purpose (cinder's eight revisions have none).
+const FORWARD_ONLY_HISTORY: usize = 5;
 
 /// MRT006's findings in a history that migrates forward only, to demote: (migration index,
 /// range, what to add to the message). Empty when the history has downgrades.
@@ -42,14 +45,19 @@ pub(crate) fn forward_only(
     graph: &crate::scanner::graph::Graph<'_>,
 ) -> Vec<(usize, ruff_text_size::TextRange, String)> {
     let total = graph.migs.len();
-    let with_downgrade = graph.migs.iter().filter(|m| m.downgrade.is_some()).count();
+    // A `downgrade()` that only says `pass` undoes nothing either (nova's initial versions).
+    let with_downgrade = graph
+        .migs
+        .iter()
+        .filter(|m| m.downgrade.as_ref().is_some_and(|d| d.body != BodyKind::Empty))
+        .count();
     if total < FORWARD_ONLY_HISTORY || with_downgrade * 20 > total {
         return Vec::new();
     }
     let some = if with_downgrade == 0 {
-        format!("none of the {total} revisions of this history has one")
+        format!("none of the {total} revisions of this history has one that does something")
     } else {
-        format!("only {with_downgrade} of the {total} revisions of this history have one")
+        format!("only {with_downgrade} of the {total} revisions of this history have one that does something")
     };
     let why = format!(
         "; but {some}: the project migrates forward only, so rolling back past any of them means restoring a backup"
