@@ -1450,8 +1450,73 @@ impl Walker<'_, '_> {
             Expr::Subscript(sub) if matches!(sub.value.as_ref(), Expr::Attribute(a) if a.attr.as_str() == "tables") => {
                 self.name(&sub.slice).filter(|n| !n.starts_with('{'))
             }
+            // `t = op.create_table("share_instances", ...)`: Alembic returns the new table.
+            Expr::Call(c) if last_name(&c.func) == Some("create_table") => c
+                .arguments
+                .args
+                .first()
+                .and_then(|a| self.name(a))
+                .filter(|n| !n.starts_with('{')),
+            Expr::Call(c) => self.returned_table(c),
             _ => None,
         }
+    }
+
+    /// A call of a function that returns a table object for the name it is given, as
+    /// manila's `utils.load_table(name, connection)` does (`return sa.Table(name,
+    /// sa.MetaData(), autoload_with=connection)`): the table the call's argument names. The
+    /// function is one of the module's, or one it imports from its project (`from
+    /// manila.db.migrations import utils`, then `utils.load_table(...)`).
+    fn returned_table(&self, call: &ExprCall) -> Option<String> {
+        let project;
+        let def: &StmtFunctionDef = match call.func.as_ref() {
+            Expr::Name(n) if self.module.helpers.contains_key(n.id.as_str()) => {
+                self.module.helpers.get(n.id.as_str())?
+            }
+            Expr::Name(n) => {
+                let (module, original) = self.module.imports.get(n.id.as_str())?;
+                project = self.project_module(module)?;
+                project.function(original)?
+            }
+            Expr::Attribute(a) => {
+                let Expr::Name(base) = a.value.as_ref() else {
+                    return None;
+                };
+                let (package, module) = self.module.imports.get(base.id.as_str())?;
+                project = self.project_module(&format!("{package}.{module}"))?;
+                project.function(a.attr.as_str())?
+            }
+            _ => return None,
+        };
+        // The function's one `return`: a table object built from one of its parameters.
+        let [.., Stmt::Return(ret)] = def.body.as_slice() else {
+            return None;
+        };
+        let Some(Expr::Call(table)) = ret.value.as_deref() else {
+            return None;
+        };
+        if !matches!(last_name(&table.func), Some("table" | "Table")) {
+            return None;
+        }
+        let Some(Expr::Name(param)) = table.arguments.args.first() else {
+            return None;
+        };
+        let position = def
+            .parameters
+            .iter_non_variadic_params()
+            .position(|p| p.parameter.name.as_str() == param.id.as_str())?;
+        let given = call.arguments.args.get(position).or_else(|| {
+            call.arguments
+                .find_keyword(param.id.as_str())
+                .map(|k| &k.value)
+        })?;
+        self.name(given).filter(|n| !n.starts_with('{'))
+    }
+
+    /// The project module `module` (dotted), found above the migration on disk.
+    fn project_module(&self, module: &str) -> Option<Arc<project_modules::Module>> {
+        let dir = self.module.path.as_deref()?.parent()?;
+        project_modules::cached(&project_modules::module_file(dir, module, 0)?)
     }
 
     /// SQL given as a Python expression (a literal, `sa.text("...")`, module constants and
