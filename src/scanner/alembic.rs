@@ -600,6 +600,8 @@ enum Local {
     Sql(String, Vec<String>),
     /// `conn = op.get_bind()` and friends.
     Bind,
+    /// `expr = sa.Computed("...")`: what makes a column generated.
+    Computed,
     /// `users = sa.table("users", ...)`: the table's name.
     Table(String),
     /// `for x in (...)` over tuples: one value per target name is bound separately; a tuple
@@ -1281,6 +1283,10 @@ impl Walker<'_, '_> {
         } else if let Some(reads) = self.orm_values(value) {
             self.locals
                 .insert(name.to_string(), Local::RowValues(reads));
+        } else if let Expr::Call(c) = value
+            && last_name(&c.func) == Some("Computed")
+        {
+            self.locals.insert(name.to_string(), Local::Computed);
         } else if let Expr::Lambda(l) = value {
             self.locals.insert(name.to_string(), lambda(l));
         } else if let Expr::ListComp(_) = value
@@ -1370,6 +1376,19 @@ impl Walker<'_, '_> {
             && let Some(name) = self.name(first)
         {
             spec.name = name;
+        }
+        // `sa.Column("vnfd_ids", type, vnfd_ids)` with `vnfd_ids = sa.Computed(...)` bound in
+        // each dialect's branch (tacker c31f65e0d099): a generated column.
+        for (i, a) in call.arguments.args.iter().enumerate().skip(1) {
+            if let Expr::Name(n) = a
+                && matches!(self.locals.get(n.id.as_str()), Some(Local::Computed))
+            {
+                spec.generated = true;
+                // Taken for the type when it came first.
+                if i == 1 {
+                    spec.type_ = call.arguments.args.get(2).map(python::eval);
+                }
+            }
         }
         Some(spec)
     }
