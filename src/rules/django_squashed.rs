@@ -20,6 +20,13 @@ declare_rule! {
     /// Not reported once none of the replaced migrations is left in the app (its other
     /// migrations were scanned and the originals are gone): every database takes the one path.
     ///
+    /// The errors other rules report on a migration a squash replaces become warnings that
+    /// name the squash: once every migration it replaces is applied (or none is), Django
+    /// unapplies the squash instead, and the squash's own operations are checked where it is
+    /// (galaxy_ng's `squash_0012_...` replaces 0012's irreversible `RunSQL` with no operation
+    /// at all; django-cms `0035_..._squashed_0036` replaces a `RemoveField` that 0036 undoes).
+    /// Only a database stopped part-way through the replaced migrations still takes them.
+    ///
     /// ## Example
     /// ```python
     /// class Migration(migrations.Migration):
@@ -47,8 +54,28 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Withdraw the finding on a squash whose originals are all gone from its scanned app.
+/// The migrations of the scan that a squash replaces, with that squash (`app.name`).
+fn superseded(nodes: &[Node<'_>]) -> Vec<(usize, String)> {
+    let index: HashMap<(String, &str), usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| ((n.app.to_ascii_lowercase(), n.name.as_str()), i))
+        .collect();
+    let mut out = Vec::new();
+    for node in nodes {
+        for (app, name) in &node.facts.replaces {
+            if let Some(&i) = index.get(&(app.to_ascii_lowercase(), name.as_str())) {
+                out.push((i, format!("{}.{}", node.app, node.name)));
+            }
+        }
+    }
+    out
+}
+
+/// Withdraw the finding on a squash whose originals are all gone from its scanned app, and
+/// name the squash in the findings of the migrations it replaces.
 pub(crate) fn check_nodes(nodes: &[Node<'_>], out: &mut GraphFindings) {
+    out.superseded.extend(superseded(nodes));
     let present: HashSet<(String, &str)> = nodes
         .iter()
         .map(|n| (n.app.to_ascii_lowercase(), n.name.as_str()))

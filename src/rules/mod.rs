@@ -448,6 +448,7 @@ pub fn check_django(nodes: &[Node<'_>]) -> GraphFindings {
         demoted: Vec::new(),
         demoted_named: Vec::new(),
         completed: Vec::new(),
+        superseded: Vec::new(),
     });
     replay(nodes, &mut run);
     django_squashed::check_nodes(nodes, &mut run.0);
@@ -502,6 +503,9 @@ pub struct GraphFindings {
     /// message names this object (lower-case text it contains; a helper's statement has one
     /// range for several findings): (migration index, rule, range, object, what to add).
     pub completed: Vec<(usize, Rule, ruff_text_size::TextRange, String, String)>,
+    /// Migrations a Django squash replaces: (migration index, the squash as `app.name`). Their
+    /// errors become warnings that name the squash ([`django_squashed::superseded`]).
+    pub superseded: Vec<(usize, String)>,
 }
 
 impl GraphFindings {
@@ -722,6 +726,7 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
         demoted,
         demoted_named: Vec::new(),
         completed: Vec::new(),
+        superseded: Vec::new(),
     }
 }
 

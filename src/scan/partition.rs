@@ -132,6 +132,24 @@ fn apply_django(scans: &mut [FileScan], idx: &[usize], result: rules::GraphFindi
     for (k, d) in result.found {
         scans[idx[k]].diagnostics.push(d);
     }
+    demote_superseded(scans, idx, &result.superseded);
+}
+
+/// The errors of migrations a squash replaces become warnings that name the squash (see
+/// MRT047's doc comment).
+fn demote_superseded(scans: &mut [FileScan], idx: &[usize], superseded: &[(usize, String)]) {
+    use crate::diagnostic::Severity;
+    for (k, squash) in superseded {
+        let why = format!(
+            "; but the squashed migration {squash} replaces this one: once every migration it replaces is applied, Django unapplies the squash instead, whose own findings are reported there"
+        );
+        for d in &mut scans[idx[*k]].diagnostics {
+            if d.severity.unwrap_or(d.rule.default_severity()) == Severity::Error {
+                d.severity = Some(Severity::Warning);
+                d.message.push_str(&why);
+            }
+        }
+    }
 }
 
 /// The revision graphs under one input path. Subfolders normally split one history
