@@ -30,7 +30,9 @@ declare_rule! {
     /// something (`pass` does not). Alembic's template writes one into every revision, so such
     /// a history removed them on purpose: OpenStack's neutron, ironic, octavia, keystone,
     /// nova and cinder write none, by policy. There the revision is no exception to fix:
-    /// rolling back means restoring a backup, for every revision alike.
+    /// rolling back means restoring a backup, for every revision alike. A `downgrade()` that
+    /// only says `pass` in such a history (MRT005) is the same policy written out, and a
+    /// warning too.
     pub struct MissingDowngrade;
 }
 
@@ -39,11 +41,13 @@ declare_rule! {
 /// were removed on purpose (cinder's eight revisions have none).
 const FORWARD_ONLY_HISTORY: usize = 5;
 
-/// MRT006's findings in a history that migrates forward only, to demote: (migration index,
-/// range, what to add to the message). Empty when the history has downgrades.
+/// The findings to demote in a history that migrates forward only: MRT006 on each revision
+/// without a `downgrade()`, and MRT005 on each whose `downgrade()` only says `pass` (nova's
+/// initial versions: the same policy, written out). (migration index, rule, range, what to
+/// add to the message); empty when the history has downgrades.
 pub(crate) fn forward_only(
     graph: &crate::scanner::graph::Graph<'_>,
-) -> Vec<(usize, ruff_text_size::TextRange, String)> {
+) -> Vec<(usize, Rule, ruff_text_size::TextRange, String)> {
     let total = graph.migs.len();
     // A `downgrade()` that only says `pass` undoes nothing either (nova's initial versions).
     let with_downgrade = graph
@@ -66,8 +70,13 @@ pub(crate) fn forward_only(
         .migs
         .iter()
         .enumerate()
-        .filter(|(_, m)| m.downgrade.is_none())
-        .filter_map(|(i, m)| Some((i, m.upgrade.as_ref()?.header, why.clone())))
+        .filter_map(|(i, m)| match &m.downgrade {
+            None => Some((i, Rule::MissingDowngrade, m.upgrade.as_ref()?.header, why.clone())),
+            Some(d) if d.body == BodyKind::Empty => {
+                Some((i, Rule::NoopDowngrade, d.header, why.clone()))
+            }
+            Some(_) => None,
+        })
         .collect()
 }
 

@@ -601,10 +601,7 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
     }
     let mut cleared = Vec::new();
     let mut cleared_named = Vec::new();
-    let mut demoted: Vec<_> = missing_downgrade::forward_only(graph)
-        .into_iter()
-        .map(|(i, range, why)| (i, Rule::MissingDowngrade, range, why))
-        .collect();
+    let mut demoted = missing_downgrade::forward_only(graph);
     for &i in &replay.order {
         let facts = &replay.facts[i];
         let m = graph.migs[i];

@@ -27,7 +27,9 @@ declare_rule! {
     /// widening, a default), adds enum values, or calls a helper whose statements are not
     /// visible in the file, or when every create is guarded (`if not has_table(...)`, `IF NOT
     /// EXISTS`, a swallowing `try`): the rollback and the next upgrade both run, and the
-    /// schema left in place needs a human look rather than failing anything.
+    /// schema left in place needs a human look rather than failing anything. A warning too in
+    /// a history that migrates forward only (see MRT006: nova's initial versions say `pass`
+    /// where its other revisions have no `downgrade()` at all).
     ///
     /// ## Example
     /// ```python
