@@ -3,9 +3,10 @@
     .venv/bin/python bench/oos_fetch.py                 # download, extract, scan
     .venv/bin/python bench/oos_precision.py --judged bench/judged_oos.json bench/.cache/oos/scans
 
-Twenty-nine of the thirty-two projects judged in `judged_oos.json` ship their migrations on
-PyPI, pinned here to the versions that were judged (ironic, keystone, django-allauth and
-django-filer have no error to judge: their scans are listed, and counted nowhere). `pip download` fetches them into
+Thirty-nine of the forty-two projects judged in `judged_oos.json` ship their migrations on
+PyPI, pinned here to the versions that were judged (ironic, keystone, cinder, aodh,
+django-allauth and django-filer have no error to judge: their scans are listed, and counted
+nowhere). `pip download` fetches them into
 `bench/.cache/oos/dist`; they are extracted under `bench/.cache/oos/<project>/`, and
 `python -m pytest_mrt check --format json` writes one `<project>.json` per project into
 `bench/.cache/oos/scans`, named as `judged_oos.json` names the project. CTFd, mealie and lemur
@@ -57,6 +58,17 @@ PROJECTS: dict[str, tuple[str, str, bool]] = {
     "django_celery_beat": ("django-celery-beat==2.9.0", "django", False),
     "django_allauth": ("django-allauth==65.22.1", "django", False),
     "django_filer": ("django-filer==3.6.0", "django", False),
+    # judged_oos11.md: more OpenStack histories, and Django projects with long chains.
+    "manila": ("manila==23.0.1", "alembic", False),
+    "nova": ("nova==34.0.0", "alembic", False),
+    "mistral": ("mistral==23.0.0", "alembic", False),
+    "tacker": ("tacker==16.0.0", "alembic", False),
+    "cinder": ("cinder==29.0.0", "alembic", False),
+    "aodh": ("aodh==23.0.0", "alembic", False),
+    "pretalx": ("pretalx==2025.2.2", "django", False),
+    "pulp_rpm": ("pulp-rpm==3.39.4", "django", False),
+    "pulp_container": ("pulp-container==2.30.0", "django", False),
+    "galaxy_ng": ("galaxy-ng==4.9.2", "django", False),
 }
 
 
