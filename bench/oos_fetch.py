@@ -3,14 +3,14 @@
     .venv/bin/python bench/oos_fetch.py                 # download, extract, scan
     .venv/bin/python bench/oos_precision.py --judged bench/judged_oos.json bench/.cache/oos/scans
 
-Thirty-nine of the forty-two projects judged in `judged_oos.json` ship their migrations on
-PyPI, pinned here to the versions that were judged (ironic, keystone, cinder, aodh,
-django-allauth and django-filer have no error to judge: their scans are listed, and counted
-nowhere). `pip download` fetches them into
+The out-of-sample projects that ship their migrations on PyPI (39), pinned here to the
+versions that were judged. 32 of them have their errors judged in `judged_oos.json`;
+gramps-webapi, ironic, keystone, cinder, aodh, django-allauth and django-filer had none to
+judge, so their scans are listed and counted nowhere. CTFd, mealie and lemur were judged from
+GitHub snapshots, which no script here downloads. `pip download` fetches the wheels into
 `bench/.cache/oos/dist`; they are extracted under `bench/.cache/oos/<project>/`, and
 `python -m pytest_mrt check --format json` writes one `<project>.json` per project into
-`bench/.cache/oos/scans`, named as `judged_oos.json` names the project. CTFd, mealie and lemur
-were judged from GitHub snapshots, which no script here downloads.
+`bench/.cache/oos/scans`, named as `judged_oos.json` names the project.
 """
 
 from __future__ import annotations
