@@ -245,7 +245,13 @@ fn copy_kept(s: &DjangoStep<'_>, model: &str, name: &str) -> Option<String> {
     (kept && re_added_empty(&field.facts)).then(|| {
         let by = format!("{}.{}", copy.by.0, copy.by.1);
         let target = format!("{}.{}{rows}", into.name.to_ascii_lowercase(), copy.field);
-        super::drop_column::values_kept(&by, &target, "migration")
+        if copy.converted {
+            format!(
+                "; but {by} converted its values into {target} (computed from them, not copied as they were), which still exists: rolling this migration back keeps that conversion, and only values written since are lost"
+            )
+        } else {
+            super::drop_column::values_kept(&by, &target, "migration")
+        }
     })
 }
 

@@ -93,6 +93,11 @@ pub struct DataFlow {
     /// in a loop over devices). On every row, or on the rows a filter picks only because
     /// `from` is set (`.filter(args__isnull=False)`); not under an `if`.
     pub copied_fields: Vec<(String, String, String, String)>,
+    /// Fields whose every value went, computed, into another field of the same row: (model,
+    /// from, to), as in [`FieldRef`] (`row.target_group = logic[(row.include_submitters,
+    /// row.exclude_unconfirmed)]` in a loop over every row, pretalx person 0024). Not under
+    /// an `if`, and on every row as for `copied_fields`.
+    pub converted_fields: Vec<(String, String, String)>,
     /// Some call may write rows `writes` does not name (`.delete()`, `.create(...)`, raw SQL,
     /// `.update()` on a model not bound by `apps.get_model`, a helper function).
     pub unattributed: bool,

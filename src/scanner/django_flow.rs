@@ -85,6 +85,8 @@ fn flow_of(
     flow.out.copies.dedup();
     flow.out.copied_fields.sort();
     flow.out.copied_fields.dedup();
+    flow.out.converted_fields.sort();
+    flow.out.converted_fields.dedup();
     flow.out.computed_writes.sort();
     flow.out.computed_writes.dedup();
     flow.out
@@ -374,9 +376,17 @@ impl Flow<'_> {
                     self.out.literal_writes.push(write.clone());
                 }
                 // `row.to = row.from`: the value copied as it is.
+                let picks = self.row_picks_of(var.id.as_str());
                 if let Some(from) = field_of(&a.value, var.id.as_str()) {
-                    let picks = self.row_picks_of(var.id.as_str());
                     self.copied(&write.0, &from, (&write.0, &write.1), picks.as_deref());
+                } else {
+                    // `row.to = logic[(row.a, row.b)]`: computed from the row's own fields.
+                    for from in fields_read(&a.value, var.id.as_str()) {
+                        if from != write.1 && self.reaches_every_row(&from, picks.as_deref()) {
+                            let conversion = (write.0.clone(), from, write.1.clone());
+                            self.out.converted_fields.push(conversion);
+                        }
+                    }
                 }
                 self.out.writes.push(write);
             }
@@ -914,6 +924,32 @@ fn is_literal(expr: &Expr) -> bool {
         Expr::Dict(d) => d.items.is_empty(),
         _ => false,
     }
+}
+
+/// Every field `var.field` an expression reads off the name `var`, lower-case, in order.
+/// A key (`var.pk`, `var.id`) names the row, not a value of it.
+fn fields_read(expr: &Expr, var: &str) -> Vec<String> {
+    struct Reads<'v> {
+        var: &'v str,
+        out: Vec<String>,
+    }
+    impl<'x> Visitor<'x> for Reads<'_> {
+        fn visit_expr(&mut self, expr: &'x Expr) {
+            if let Some(field) = field_of(expr, self.var) {
+                if !matches!(field.as_str(), "pk" | "id") && !self.out.contains(&field) {
+                    self.out.push(field);
+                }
+                return;
+            }
+            walk_expr(self, expr);
+        }
+    }
+    let mut reads = Reads {
+        var,
+        out: Vec::new(),
+    };
+    reads.visit_expr(expr);
+    reads.out
 }
 
 /// The field `var.field` reads off the name `var`, lower-case.

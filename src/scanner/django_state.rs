@@ -58,6 +58,8 @@ pub struct CopiedInto {
     /// ([`Field::born`]): a field of that name made since is another, empty one.
     pub field: String,
     pub born: usize,
+    /// The values went in computed from the field (and maybe others), not as they were.
+    pub converted: bool,
 }
 
 /// A model as the state knows it.
@@ -593,6 +595,31 @@ impl State {
                     model: into,
                     field: to.clone(),
                     born,
+                    converted: false,
+                }));
+            }
+        }
+        // Values that went, computed, into another field of the same rows, and that the
+        // reverse does not write back: the conversion stays after a rollback.
+        for (model, from, to) in &forward.converted_fields {
+            let written_back = reverse.writes.iter().any(|(m, f)| m == model && f == from);
+            let into = Self::resolve(app, model);
+            let Seen::Known(target) = self.model(&into.0, &into.1) else {
+                continue;
+            };
+            let Some(born) = target.field(to).map(|t| t.born) else {
+                continue;
+            };
+            if !written_back
+                && let Some(f) = self.field_mut(app, model, from)
+                && f.copied_into.is_none()
+            {
+                f.copied_into = Some(Box::new(CopiedInto {
+                    by: (app.to_string(), mig.to_string()),
+                    model: into,
+                    field: to.clone(),
+                    born,
+                    converted: true,
                 }));
             }
         }
