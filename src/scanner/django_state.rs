@@ -578,9 +578,19 @@ impl State {
                 f.copied_into = None;
             }
         }
-        // Values copied as they were into another field of the same rows, and not written
-        // back by the reverse: that field keeps them when this migration is rolled back.
-        for (model, from, into, to) in &forward.copied_fields {
+        // Values copied as they were into another field (of the same rows, or of rows linked
+        // to them), or computed into another field of the same rows, and not written back by
+        // the reverse: that field keeps them when this migration is rolled back. A verbatim
+        // copy outranks a conversion.
+        let copies = forward
+            .copied_fields
+            .iter()
+            .map(|(model, from, into, to)| (model, from, into, to, false));
+        let conversions = forward
+            .converted_fields
+            .iter()
+            .map(|(model, from, to)| (model, from, model, to, true));
+        for (model, from, into, to, converted) in copies.chain(conversions) {
             let written_back = reverse.writes.iter().any(|(m, f)| m == model && f == from);
             let into = Self::resolve(app, into);
             let Seen::Known(target) = self.model(&into.0, &into.1) else {
@@ -589,37 +599,16 @@ impl State {
             let Some(born) = target.field(to).map(|t| t.born) else {
                 continue;
             };
-            if !written_back && let Some(f) = self.field_mut(app, model, from) {
-                f.copied_into = Some(Box::new(CopiedInto {
-                    by: (app.to_string(), mig.to_string()),
-                    model: into,
-                    field: to.clone(),
-                    born,
-                    converted: false,
-                }));
-            }
-        }
-        // Values that went, computed, into another field of the same rows, and that the
-        // reverse does not write back: the conversion stays after a rollback.
-        for (model, from, to) in &forward.converted_fields {
-            let written_back = reverse.writes.iter().any(|(m, f)| m == model && f == from);
-            let into = Self::resolve(app, model);
-            let Seen::Known(target) = self.model(&into.0, &into.1) else {
-                continue;
-            };
-            let Some(born) = target.field(to).map(|t| t.born) else {
-                continue;
-            };
             if !written_back
                 && let Some(f) = self.field_mut(app, model, from)
-                && f.copied_into.is_none()
+                && !(converted && f.copied_into.is_some())
             {
                 f.copied_into = Some(Box::new(CopiedInto {
                     by: (app.to_string(), mig.to_string()),
                     model: into,
                     field: to.clone(),
                     born,
-                    converted: true,
+                    converted,
                 }));
             }
         }
