@@ -79,7 +79,7 @@ impl Chain {
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let siblings = scan_siblings(dir, &file.canonicalize().ok()?)?;
+        let siblings = scan_siblings(history_root(dir), &file.canonicalize().ok()?)?;
         let mut migs: Vec<&MigrationAST> = Vec::with_capacity(siblings.len() + 1);
         let mut files = Vec::with_capacity(siblings.len() + 1);
         for (i, scan) in siblings.iter().enumerate() {
@@ -243,6 +243,20 @@ impl Chain {
 }
 
 /// Every migration file under `dir` but `target`, scanned on the scanner's threads.
+/// The folder that holds a migration's whole history: the nearest `versions` folder at
+/// `dir` or up to two levels above it (Alembic's `recursive_version_locations`, neutron's
+/// `versions/2024.1/expand/`), else `dir` itself. A Django `migrations` folder is its app's
+/// whole history.
+pub(crate) fn history_root(dir: &Path) -> &Path {
+    if dir.file_name().is_some_and(|n| n == "migrations") {
+        return dir;
+    }
+    dir.ancestors()
+        .take(3)
+        .find(|d| d.file_name().is_some_and(|n| n == "versions"))
+        .unwrap_or(dir)
+}
+
 fn scan_siblings(dir: &Path, target: &Path) -> Option<Vec<FileScan>> {
     let found = discover(&[dir.to_path_buf()]).ok()?;
     let paths: Vec<PathBuf> = found

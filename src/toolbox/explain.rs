@@ -769,7 +769,8 @@ fn chain_findings(path: &str, source: &str, settings: &Settings) -> Option<Vec<F
     }
     let dir = file.parent().filter(|d| !d.as_os_str().is_empty())?;
     let wanted = file.canonicalize().ok()?;
-    let result = scan::scan(&[dir.to_path_buf()], settings).ok()?;
+    let root = super::chain::history_root(dir);
+    let result = scan::scan(&[root.to_path_buf()], settings).ok()?;
     let mut found: Vec<Finding> = result
         .findings
         .into_iter()

@@ -558,3 +558,27 @@ fn a_step_for_one_dialect_is_told_by_its_own_existing_type() {
         "{body}"
     );
 }
+
+#[test]
+fn a_history_in_nested_version_folders_is_read_whole() {
+    // neutron keeps its revisions in `versions/<release>/<branch>/`: the parent of a file is
+    // often in another folder under `versions`.
+    let root = std::env::temp_dir().join(format!("mrt-nested-{}", std::process::id()));
+    let (older, newer) = (
+        root.join("versions/2023.2/expand"),
+        root.join("versions/2024.1/expand"),
+    );
+    std::fs::create_dir_all(&older).unwrap();
+    std::fs::create_dir_all(&newer).unwrap();
+    std::fs::write(older.join("base.py"), BASE).unwrap();
+    let src = "import sqlalchemy as sa\nfrom alembic import op\n\nrevision = \"next\"\ndown_revision = \"base\"\n\n\ndef upgrade():\n    op.drop_column(\"model_versions\", \"run_link\")\n\n\ndef downgrade():\n    pass\n";
+    let path = newer.join("next.py");
+    std::fs::write(&path, src).unwrap();
+    let path = path.to_string_lossy().into_owned();
+    let fixed = fix_source(&path, src).expect("fix").new_source;
+    let explained = crate::toolbox::explain::explain_source(&path, src, &[]).unwrap();
+    std::fs::remove_dir_all(&root).unwrap();
+    // The column's definition comes from the base revision, in the other folder.
+    assert!(fixed.contains("sa.String(500)"), "{fixed}");
+    assert!(!explained.contains("MRT061"), "{explained}");
+}
