@@ -1,5 +1,5 @@
 use crate::diagnostic::Diagnostic;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::scanner::django_state::Node;
 use crate::scanner::model::MigrationAST;
@@ -54,32 +54,23 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The migrations of the scan that a squash replaces, with that squash (`app.name`).
-fn superseded(nodes: &[Node<'_>]) -> Vec<(usize, String)> {
+/// Withdraw the finding on a squash whose originals are all gone from its scanned app, and
+/// name the squash in the findings of the migrations it replaces (`out.superseded`).
+pub(crate) fn check_nodes(nodes: &[Node<'_>], out: &mut GraphFindings) {
+    // (app, migration) → node, for the migrations a squash names in `replaces`.
     let index: HashMap<(String, &str), usize> = nodes
         .iter()
         .enumerate()
         .map(|(i, n)| ((n.app.to_ascii_lowercase(), n.name.as_str()), i))
         .collect();
-    let mut out = Vec::new();
+    let replaced = |app: &str, name: &str| index.get(&(app.to_ascii_lowercase(), name)).copied();
     for node in nodes {
         for (app, name) in &node.facts.replaces {
-            if let Some(&i) = index.get(&(app.to_ascii_lowercase(), name.as_str())) {
-                out.push((i, format!("{}.{}", node.app, node.name)));
+            if let Some(i) = replaced(app, name) {
+                out.superseded.push((i, format!("{}.{}", node.app, node.name)));
             }
         }
     }
-    out
-}
-
-/// Withdraw the finding on a squash whose originals are all gone from its scanned app, and
-/// name the squash in the findings of the migrations it replaces.
-pub(crate) fn check_nodes(nodes: &[Node<'_>], out: &mut GraphFindings) {
-    out.superseded.extend(superseded(nodes));
-    let present: HashSet<(String, &str)> = nodes
-        .iter()
-        .map(|n| (n.app.to_ascii_lowercase(), n.name.as_str()))
-        .collect();
     let mut per_app: HashMap<String, usize> = HashMap::new();
     for n in nodes {
         *per_app.entry(n.app.to_ascii_lowercase()).or_default() += 1;
@@ -92,7 +83,7 @@ pub(crate) fn check_nodes(nodes: &[Node<'_>], out: &mut GraphFindings) {
             && app_scanned
             && replaces
                 .iter()
-                .all(|(a, m)| !present.contains(&(a.to_ascii_lowercase(), m.as_str())))
+                .all(|(a, m)| replaced(a, m).is_none())
         {
             out.cleared
                 .push((i, Rule::DjangoSquashed, node.facts.header));

@@ -153,9 +153,7 @@ pub(crate) fn seeded_again(
     seeds: &[String],
 ) -> Option<String> {
     let down = super::active_downgrade(m)?;
-    let recreated = down
-        .iter()
-        .position(|o| o.kind == OpKind::CreateTable && o.table.as_deref().is_some_and(|t| same_name(t, table)))?;
+    let recreated = super::creation_of(down, table)?;
     let mut again = Vec::new();
     for o in &down[recreated + 1..] {
         let on_table = o.table.as_deref().is_some_and(|t| same_name(t, table));
@@ -216,10 +214,7 @@ fn converted_into<'a>(m: &MigrationAST, up: &'a [Operation], down: &[Operation],
 /// it). A nullable key, or one the downgrade does not declare, says nothing.
 fn needs_rows_of_empty(up: &[Operation], down: &[Operation], at: usize, table: &str) -> bool {
     use crate::scanner::model::ConstraintKind;
-    let Some(created) = down
-        .iter()
-        .find(|d| d.kind == OpKind::CreateTable && d.table.as_deref().is_some_and(|t| same_name(t, table)))
-    else {
+    let Some(created) = super::creation_of(down, table).map(|i| &down[i]) else {
         return false;
     };
     let not_null = |column: &str| {

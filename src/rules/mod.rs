@@ -504,7 +504,7 @@ pub struct GraphFindings {
     /// range for several findings): (migration index, rule, range, object, what to add).
     pub completed: Vec<(usize, Rule, ruff_text_size::TextRange, String, String)>,
     /// Migrations a Django squash replaces: (migration index, the squash as `app.name`). Their
-    /// errors become warnings that name the squash ([`django_squashed::superseded`]).
+    /// errors become warnings that name the squash ([`django_squashed::check_nodes`]).
     pub superseded: Vec<(usize, String)>,
 }
 
@@ -1215,6 +1215,13 @@ pub(crate) fn test_app(m: &MigrationAST) -> bool {
     let app = migrations.and_then(std::path::Path::parent);
     let suite = app.and_then(std::path::Path::parent);
     name(migrations) == Some("migrations") && matches!(name(suite), Some("test" | "tests"))
+}
+
+/// Where `ops` create `table` (`op.create_table` or `CREATE TABLE`): the first such operation.
+pub(crate) fn creation_of(ops: &[Operation], table: &str) -> Option<usize> {
+    ops.iter().position(|o| {
+        o.kind == OpKind::CreateTable && o.table.as_deref().is_some_and(|t| same_name(t, table))
+    })
 }
 
 /// Does `downgrade()` bring `table` (or `table.column`) back, and so claim to restore what the

@@ -22,7 +22,7 @@
 //!   of that tool's migrations ran: bookkeeping a project drops once it moved to Alembic.
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::scanner::model::{ColumnSpec, OpKind, Operation, same_name};
+use crate::scanner::model::{ColumnSpec, Operation};
 
 /// The `_`-separated words of a name, lower case.
 fn words(name: &str) -> impl Iterator<Item = String> + '_ {
@@ -44,11 +44,8 @@ fn key_or_timestamp(column: &str) -> bool {
 
 /// The columns `downgrade()` gives `table` when it creates it again.
 fn recreated_columns<'d>(down: &'d [Operation], table: &str) -> Option<&'d [ColumnSpec]> {
-    down.iter()
-        .find(|d| {
-            d.kind == OpKind::CreateTable && d.table.as_deref().is_some_and(|t| same_name(t, table))
-        })
-        .map(|d| d.columns.as_slice())
+    super::creation_of(down, table)
+        .map(|i| down[i].columns.as_slice())
         .filter(|c| !c.is_empty())
 }
 
@@ -150,7 +147,7 @@ pub(crate) fn warn(d: &mut Diagnostic, why: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scanner::model::Origin;
+    use crate::scanner::model::{OpKind, Origin};
     use ruff_text_size::TextRange;
 
     fn table(name: &str, columns: &[&str]) -> Operation {

@@ -1459,23 +1459,20 @@ impl Walker<'_, '_> {
             {
                 Some(a.attr.to_string())
             }
-            Expr::Call(c) if matches!(last_name(&c.func), Some("table" | "Table")) => c
-                .arguments
-                .args
-                .first()
-                .and_then(|a| self.name(a))
-                .filter(|n| !n.starts_with('{')),
+            // `t = op.create_table("share_instances", ...)`: Alembic returns the new table.
+            Expr::Call(c)
+                if matches!(last_name(&c.func), Some("table" | "Table" | "create_table")) =>
+            {
+                c.arguments
+                    .args
+                    .first()
+                    .and_then(|a| self.name(a))
+                    .filter(|n| !n.starts_with('{'))
+            }
             // `meta.tables["block_schema"]` after `meta.reflect(...)`: the reflected table.
             Expr::Subscript(sub) if matches!(sub.value.as_ref(), Expr::Attribute(a) if a.attr.as_str() == "tables") => {
                 self.name(&sub.slice).filter(|n| !n.starts_with('{'))
             }
-            // `t = op.create_table("share_instances", ...)`: Alembic returns the new table.
-            Expr::Call(c) if last_name(&c.func) == Some("create_table") => c
-                .arguments
-                .args
-                .first()
-                .and_then(|a| self.name(a))
-                .filter(|n| !n.starts_with('{')),
             Expr::Call(c) => self.returned_table(c),
             _ => None,
         }
@@ -1489,14 +1486,14 @@ impl Walker<'_, '_> {
     fn returned_table(&self, call: &ExprCall) -> Option<String> {
         let project;
         let def: &StmtFunctionDef = match call.func.as_ref() {
-            Expr::Name(n) if self.module.helpers.contains_key(n.id.as_str()) => {
-                self.module.helpers.get(n.id.as_str())?
-            }
-            Expr::Name(n) => {
-                let (module, original) = self.module.imports.get(n.id.as_str())?;
-                project = self.project_module(module)?;
-                project.function(original)?
-            }
+            Expr::Name(n) => match self.module.helpers.get(n.id.as_str()) {
+                Some(def) => def,
+                None => {
+                    let (module, original) = self.module.imports.get(n.id.as_str())?;
+                    project = self.project_module(module)?;
+                    project.function(original)?
+                }
+            },
             Expr::Attribute(a) => {
                 let Expr::Name(base) = a.value.as_ref() else {
                     return None;
@@ -2045,24 +2042,13 @@ impl Walker<'_, '_> {
                 None => return false,
             },
         };
-        let Some(dir) = self
-            .module
-            .path
-            .as_deref()
-            .and_then(std::path::Path::parent)
-        else {
+        let Some(project) = self.project_module(module) else {
             return false;
         };
-        let Some(file) = project_modules::module_file(dir, module, 0) else {
-            return false;
-        };
-        let key = format!("{}:{original}", file.display());
+        let key = format!("{}:{original}", project.path.display());
         if self.visiting.contains(&key) {
             return false;
         }
-        let Some(project) = project_modules::cached(&file) else {
-            return false;
-        };
         let Some(def) = project.function(original) else {
             return false;
         };
