@@ -31,6 +31,13 @@ declare_rule! {
     /// a history that migrates forward only (see MRT006: nova's initial versions say `pass`
     /// where its other revisions have no `downgrade()` at all).
     ///
+    /// A warning too, whose message quotes why, when the `downgrade()` says in a comment or
+    /// its docstring that the upgrade repairs a bug or an inconsistency, so that the old state
+    /// is not one to go back to (airflow 686269002441: "NO downgrade because this is to make
+    /// ORM consistent with the database"). Whether the repair leaves the old revision's code
+    /// working needs the project's knowledge; the quote lets a reviewer check. A sentence that
+    /// says the rollback cannot be done, or a TODO, is no such reason and keeps the error.
+    ///
     /// ## Example
     /// ```python
     /// def upgrade():
@@ -87,8 +94,35 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     } else {
         "changes the database".to_string()
     };
-    let reupgrade_fails = up.ops.iter().enumerate().any(|(i, o)| {
-        !rebuild_step(&up.ops, i)
+    let reupgrade_fails = reupgrade_fails(&up.ops);
+    let mut d = Diagnostic::new(
+        Rule::NoopDowngrade,
+        format!("downgrade() does nothing while upgrade() {what}: the rollback is silently a no-op"),
+        down.header,
+    );
+    let inverse = inverse_ops(m);
+    d = if inverse.is_empty() {
+        d.with_fix("implement downgrade() so that it undoes every operation of upgrade()")
+    } else {
+        d.with_fix(format!("implement downgrade(): {}", inverse.join("; ")))
+    };
+    if !reupgrade_fails {
+        d = d.with_severity(Severity::Warning);
+    }
+    if let Some(why) = &down.repair_note {
+        d = d.with_severity(Severity::Warning);
+        d.message.push_str(&format!(
+            "; the migration says why there is nothing to undo: \"{why}\""
+        ));
+    }
+    out.push(d);
+}
+
+/// Would the next `alembic upgrade` fail after an empty rollback: the upgrade creates, drops or
+/// renames a schema object unconditionally (outside a table rebuild), or rewrites every row?
+fn reupgrade_fails(ops: &[Operation]) -> bool {
+    ops.iter().enumerate().any(|(i, o)| {
+        !rebuild_step(ops, i)
             && !o.guarded
             && !o.if_exists
             && o.swallowed.is_none()
@@ -117,22 +151,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                     | OpKind::Truncate
             )
             || (o.kind == OpKind::Update && !o.has_where && !o.guarded)
-    });
-    let mut d = Diagnostic::new(
-        Rule::NoopDowngrade,
-        format!("downgrade() does nothing while upgrade() {what}: the rollback is silently a no-op"),
-        down.header,
-    );
-    let inverse = inverse_ops(m);
-    d = if inverse.is_empty() {
-        d.with_fix("implement downgrade() so that it undoes every operation of upgrade()")
-    } else {
-        d.with_fix(format!("implement downgrade(): {}", inverse.join("; ")))
-    };
-    if !reupgrade_fails {
-        d = d.with_severity(Severity::Warning);
-    }
-    out.push(d);
+    })
 }
 
 /// A step of a table rebuild (create `t_new`, copy, drop `t`, rename `t_new` to `t`, as SQLite

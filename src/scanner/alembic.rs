@@ -430,14 +430,7 @@ impl<'a> Module<'a> {
             .find(|d| d.range.contains_range(op.range));
         let claims: &[String] = match def {
             Some(d) => claims.entry(d.range.start()).or_insert_with(|| {
-                let doc = match d.body.first() {
-                    Some(Stmt::Expr(e)) => match e.value.as_ref() {
-                        Expr::StringLiteral(s) => Some(s.value.to_str()),
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                super::notes::function_claims(self.source, d.range, doc)
+                super::notes::function_claims(self.source, d.range, docstring(&d.body))
             }),
             None => &[],
         };
@@ -501,11 +494,15 @@ impl<'a> Module<'a> {
                 op.derived = self.derived_note(op, &mut claims);
             }
         }
+        let repair_note = (body == BodyKind::Empty)
+            .then(|| super::notes::repair_note(self.source, def.range, docstring(&def.body)))
+            .flatten();
         Some(Function {
             header: TextRange::new(def.range.start(), header_end),
             body,
             is_async: def.is_async,
             ops,
+            repair_note,
         })
     }
 }
@@ -572,6 +569,17 @@ const BUILTINS: &[&str] = &[
 
 /// What a body amounts to: nothing (`pass`, docstring, `...`), a `raise`, or real work.
 #[must_use]
+/// The docstring of a function body, if it starts with one.
+fn docstring(body: &[Stmt]) -> Option<&str> {
+    match body.first() {
+        Some(Stmt::Expr(e)) => match e.value.as_ref() {
+            Expr::StringLiteral(s) => Some(s.value.to_str()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 pub fn body_kind(body: &[Stmt]) -> BodyKind {
     for stmt in body {
         match stmt {

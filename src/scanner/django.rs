@@ -52,6 +52,7 @@ impl DjangoMigration {
                 body: BodyKind::Empty,
                 is_async: false,
                 ops: Vec::new(),
+                repair_note: None,
             },
             atomic: true,
             replaces: 0,

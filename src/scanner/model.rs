@@ -643,6 +643,9 @@ pub struct Function {
     pub body: BodyKind,
     pub is_async: bool,
     pub ops: Vec<Operation>,
+    /// When the body does nothing: its own words that nothing needs undoing, because the
+    /// upgrade repairs a bug or an inconsistency ([`super::notes::repair_note`]).
+    pub repair_note: Option<String>,
 }
 
 impl Function {

@@ -117,13 +117,7 @@ fn derived_sentence(sentence: &str, names: Option<&[&str]>) -> Says {
     {
         return Says::Nothing;
     }
-    let text = sentence.split_whitespace().collect::<Vec<_>>().join(" ");
-    let text = text.trim_end_matches(['.', ',', ';', ':']).to_string();
-    Says::Derived(if text.chars().count() > 160 {
-        format!("{}...", text.chars().take(157).collect::<String>())
-    } else {
-        text
-    })
+    Says::Derived(quoted(sentence))
 }
 
 /// Split prose into sentences (comment blocks are joined first: a sentence may wrap).
@@ -275,6 +269,67 @@ pub fn derived_note(
         })
 }
 
+/// Words that say an upgrade repairs something: a bug, or a schema out of step with the
+/// models. An empty `downgrade()` that says so has nothing to put back.
+const REPAIR: &[&str] = &[
+    "bug",
+    "bugs",
+    "bugfix",
+    "inconsistency",
+    "inconsistencies",
+    "inconsistent",
+    "consistent",
+    "sync",
+];
+
+/// Words that say the rollback is impossible or unfinished, not needless: such a sentence
+/// gives no repair as the reason, whatever else it says.
+const NOT_NEEDLESS: &[&str] = &[
+    "cannot",
+    "can't",
+    "cant",
+    "unable",
+    "impossible",
+    "unsupported",
+    "todo",
+    "fixme",
+];
+
+/// Why a function that does nothing has nothing to undo, in its own words (a comment or its
+/// `docstring`): a sentence saying the upgrade repairs a bug or makes the database consistent
+/// with the models (airflow 686269002441: "NO downgrade because this is to make ORM consistent
+/// with the database"; manila 829a09b0ddd4: "no need to implement old behaviour as it was
+/// bug"). "Cannot be downgraded" or a TODO gives no such reason and yields `None`.
+#[must_use]
+pub fn repair_note(source: &str, function: TextRange, docstring: Option<&str>) -> Option<String> {
+    let start = line_start(source, function.start());
+    let end = line_end(source, function.end());
+    let mut texts = comment_blocks(source[start..end].lines());
+    if let Some(doc) = docstring {
+        texts.push(doc.to_string());
+    }
+    texts.iter().find_map(|t| {
+        sentences(t)
+            .find(|s| {
+                let ws = words(s);
+                ws.iter().any(|w| REPAIR.contains(&w.as_str()))
+                    && !ws.iter().any(|w| NOT_NEEDLESS.contains(&w.as_str()))
+            })
+            .map(quoted)
+    })
+}
+
+/// A sentence as a message quotes it: one line, no closing punctuation, at most 160 characters.
+fn quoted(sentence: &str) -> String {
+    let text = sentence.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = text.trim_end_matches(['.', ',', ';', ':']).to_string();
+    if text.chars().count() > 160 {
+        format!("{}...", text.chars().take(157).collect::<String>())
+    } else {
+        text
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,5 +409,27 @@ mod tests {
             derived_note(src, TextRange::new(19.into(), 60.into()), &[], &["t"]),
             None
         );
+    }
+
+    #[test]
+    fn a_repair_is_the_reason_only_when_the_rollback_is_needless() {
+        let whole = |src: &str| TextRange::new(0.into(), TextSize::try_from(src.len()).unwrap());
+        let src = "def downgrade():\n    # NOTE: no need to implement old behaviour as it was bug.\n    pass\n";
+        assert_eq!(
+            repair_note(src, whole(src), None).as_deref(),
+            Some("NOTE: no need to implement old behaviour as it was bug")
+        );
+        let doc = "NO downgrade because this is to make ORM consistent with the database.";
+        let src = "def downgrade():\n    pass\n";
+        assert!(repair_note(src, whole(src), Some(doc)).is_some());
+        for comment in [
+            "# This cannot safely be downgraded: the bug would come back",
+            "# TODO: fix the inconsistency on downgrade",
+            "# the downgrade is not implemented",
+            "# debug output only",
+        ] {
+            let src = format!("def downgrade():\n    {comment}\n    pass\n");
+            assert_eq!(repair_note(&src, whole(&src), None), None, "{comment}");
+        }
     }
 }
