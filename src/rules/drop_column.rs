@@ -104,6 +104,11 @@ declare_rule! {
     /// written from a literal, a bound parameter or rows read in Python is no known source,
     /// and the column stays an error.
     ///
+    /// A warning too when the revision that added the column empty says in its message that
+    /// it materializes or denormalizes it (superset e46f2d27a08e, "materialize perms", adds
+    /// `dbs.perm`, which a72cb0ebeb22 drops), and no migration wrote it since: a stored copy
+    /// of what the application computes from other data. The message must name the column.
+    ///
     /// A warning too when an earlier revision copied the column's values as they were into
     /// a column it had added empty, on the same rows or into another table with each row's
     /// primary key beside them (`INSERT INTO translation (config_id, title) SELECT id, title
@@ -138,6 +143,24 @@ pub(crate) fn computed_from(
     format!(
         "; but every value the migrations wrote into it was computed from {names} (it was added empty by {revision}), and those columns still exist"
     )
+}
+
+/// What MRT001 adds to its message when the revision that added `column` empty (`created_by`),
+/// none writing it since, says in its message that it materializes or denormalizes it
+/// (superset e46f2d27a08e "materialize perms" adds `dbs.perm`); `None` when it does not.
+pub(crate) fn materialized(
+    graph: &crate::scanner::graph::Graph<'_>,
+    created_by: usize,
+    column: &str,
+) -> Option<String> {
+    let title = &graph.migs.get(created_by)?.title;
+    crate::scanner::notes::materializes(title, column).then(|| {
+        format!(
+            "; but {} added it empty as a computed copy (\"{}\") and no migration wrote it since: the application computes its values from data that stays",
+            super::revision_name(graph, created_by),
+            title.trim()
+        )
+    })
 }
 
 /// What MRT001 adds to its message when an earlier revision (`copied_by`) copied the dropped

@@ -703,6 +703,16 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
                         demoted.push((i, Rule::DropTable, *range, why));
                     }
                 }
+                // A column its creator called a materialized copy, never written since.
+                Event::NeverWritten {
+                    range,
+                    created_by,
+                    column,
+                } => {
+                    if let Some(why) = drop_column::materialized(graph, *created_by, column) {
+                        demoted.push((i, Rule::DropColumn, *range, why));
+                    }
+                }
                 // A derived column: its values can be computed again from columns that stay.
                 Event::DerivedValues {
                     range,

@@ -319,6 +319,26 @@ pub fn repair_note(source: &str, function: TextRange, docstring: Option<&str>) -
     })
 }
 
+/// Does a revision's message say it stores `column` as a computed copy: a word that starts
+/// with "materializ"/"denormaliz" (or the British "-is"), beside the column's name, singular or
+/// plural ("materialize perms" for `perm`)?
+#[must_use]
+pub fn materializes(message: &str, column: &str) -> bool {
+    let ws = words(message);
+    let claims = ws.iter().any(|w| {
+        ["materializ", "materialis", "denormaliz", "denormalis"]
+            .iter()
+            .any(|p| w.starts_with(p))
+    });
+    let column = column.to_ascii_lowercase();
+    claims
+        && ws.iter().any(|w| {
+            *w == column
+                || w.strip_suffix('s')
+                    .is_some_and(|w| w == column || w.strip_suffix('e') == Some(&column))
+        })
+}
+
 /// A sentence as a message quotes it: one line, no closing punctuation, at most 160 characters.
 fn quoted(sentence: &str) -> String {
     let text = sentence.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -431,5 +451,15 @@ mod tests {
             let src = format!("def downgrade():\n    {comment}\n    pass\n");
             assert_eq!(repair_note(&src, whole(&src), None), None, "{comment}");
         }
+    }
+
+    #[test]
+    fn a_materialized_column_is_named_by_the_message() {
+        assert!(materializes("materialize perms", "perm"));
+        assert!(materializes("Denormalise the address boxes", "boxes"));
+        assert!(materializes("denormalized counts of children", "count"));
+        assert!(!materializes("Materializing permission", "perm"));
+        assert!(!materializes("add perms", "perm"));
+        assert!(!materializes("materialize views", "perm"));
     }
 }

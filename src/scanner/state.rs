@@ -788,6 +788,13 @@ pub enum Event {
         copied_by: usize,
         into: String,
     },
+    /// The upgrade drops a column that an upgrade (`created_by`) added empty and that no
+    /// upgrade wrote since: whatever it holds, the application wrote.
+    NeverWritten {
+        range: TextRange,
+        created_by: usize,
+        column: String,
+    },
     /// The upgrade drops a generated column (`sa.Computed`): the database computed its values
     /// from other columns of the row, so dropping it loses no data.
     GeneratedDropped { range: TextRange },
@@ -1361,6 +1368,16 @@ impl Sim<'_> {
                         range: op.range,
                         created_by: v.created_by,
                         from: v.from.clone(),
+                    });
+                }
+                if let Some(v) = self.schema.copied_values.get(&k)
+                    && v.from.is_empty()
+                    && v.created_by != self.rev
+                {
+                    self.events.push(Event::NeverWritten {
+                        range: op.range,
+                        created_by: v.created_by,
+                        column: c.to_string(),
                     });
                 }
                 if let Some(kept) = self.copy_kept(&k) {
