@@ -471,6 +471,7 @@ pub const STATE_RULES: &[Rule] = &[
     Rule::DropReferencedTable,
     Rule::DowngradeSchemaDrift,
     Rule::CreateExistingObject,
+    Rule::BatchCopiesGenerated,
 ];
 
 type StateCheck = fn(&Graph<'_>, &Replay, &mut Vec<(usize, Diagnostic)>);
@@ -481,6 +482,7 @@ const STATE_CHECKS: &[StateCheck] = &[
     drop_referenced_table::check,
     downgrade_schema_drift::check,
     create_existing_object::check,
+    batch_copies_generated::check,
 ];
 
 /// What the graph rules found, and the per-file findings the replay proves false.

@@ -11,8 +11,8 @@ use ruff_python_ast::{
 use ruff_text_size::{Ranged, TextRange};
 
 use super::model::{
-    BodyKind, ConstraintKind, ConstraintSpec, DialectHint, Dialects, Function, KeyDetail, OpKind,
-    Operation, Origin, Parents, Value, in_schema,
+    BatchBlock, BodyKind, ConstraintKind, ConstraintSpec, DialectHint, Dialects, Function,
+    KeyDetail, OpKind, Operation, Origin, Parents, Recreate, Value, in_schema,
 };
 use super::models;
 use super::project_modules;
@@ -507,6 +507,9 @@ impl<'a> Module<'a> {
     }
 }
 
+/// A batch block in scope: its variable, its table, and how it runs (`None`: not known).
+type Batch = (String, String, Option<BatchBlock>);
+
 /// How many modules of project helpers each scanning thread keeps read.
 const MAX_HELPER_MODULES: usize = 64;
 
@@ -676,8 +679,8 @@ const MAX_HELPER_DEPTH: usize = 8;
 
 struct Walker<'m, 'a> {
     module: &'m Module<'a>,
-    /// `with op.batch_alter_table("t") as b:` → ("b", "t").
-    batches: Vec<(String, String)>,
+    /// `with op.batch_alter_table("t") as b:` → ("b", "t", the block).
+    batches: Vec<Batch>,
     locals: HashMap<String, Local>,
     ops: Vec<Operation>,
     visiting: Vec<String>,
@@ -917,7 +920,20 @@ impl Walker<'_, '_> {
                 {
                     let schema = arg(call, None, "schema").and_then(literal_str);
                     let table = in_schema(table, schema.as_deref());
-                    self.batches.push((var.id.as_str().to_string(), table));
+                    let recreate = match arg(call, None, "recreate").map(literal_str) {
+                        None => Some(Recreate::Auto),
+                        Some(Some(r)) if r == "auto" => Some(Recreate::Auto),
+                        Some(Some(r)) if r == "always" => Some(Recreate::Always),
+                        Some(Some(r)) if r == "never" => Some(Recreate::Never),
+                        // Not a literal: nothing is known of how the block runs.
+                        Some(_) => None,
+                    };
+                    let block = recreate.map(|recreate| BatchBlock {
+                        call: call.range(),
+                        recreate,
+                    });
+                    self.batches
+                        .push((var.id.as_str().to_string(), table, block));
                     pushed += 1;
                     continue;
                 }
@@ -1712,7 +1728,7 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn batch_table(&self, call: &ExprCall) -> Option<(String, String)> {
+    fn batch_table(&self, call: &ExprCall) -> Option<(String, String, Option<BatchBlock>)> {
         let Expr::Attribute(attr) = call.func.as_ref() else {
             return None;
         };
@@ -1722,8 +1738,8 @@ impl Walker<'_, '_> {
         self.batches
             .iter()
             .rev()
-            .find(|(var, _)| var == n.id.as_str())
-            .map(|(_, table)| (attr.attr.as_str().to_string(), table.clone()))
+            .find(|(var, _, _)| var == n.id.as_str())
+            .map(|(_, table, block)| (attr.attr.as_str().to_string(), table.clone(), *block))
     }
 
     /// Visit an expression: recognised calls become operations; other calls are searched
@@ -1757,8 +1773,10 @@ impl Walker<'_, '_> {
             self.op_call(&method, call, None, range);
             return true;
         }
-        if let Some((method, table)) = self.batch_table(call) {
+        if let Some((method, table, block)) = self.batch_table(call) {
+            let first = self.ops.len();
             self.op_call(&method, call, Some(table), range);
+            self.ops[first..].iter_mut().for_each(|op| op.batch = block);
             return true;
         }
         match call.func.as_ref() {
@@ -2124,7 +2142,7 @@ impl Walker<'_, '_> {
         &self,
         def: &StmtFunctionDef,
         call: &ExprCall,
-    ) -> (HashMap<String, Local>, Vec<(String, String)>) {
+    ) -> (HashMap<String, Local>, Vec<Batch>) {
         let params: Vec<&ruff_python_ast::ParameterWithDefault> =
             def.parameters.iter_non_variadic_params().collect();
         let mut bound: Vec<(String, &Expr)> = Vec::new();
@@ -2161,13 +2179,13 @@ impl Walker<'_, '_> {
         let mut batches = Vec::new();
         for (param, value) in bound {
             if let Expr::Name(v) = value
-                && let Some((_, table)) = self
+                && let Some((_, table, block)) = self
                     .batches
                     .iter()
                     .rev()
-                    .find(|(var, _)| var == v.id.as_str())
+                    .find(|(var, _, _)| var == v.id.as_str())
             {
-                batches.push((param, table.clone()));
+                batches.push((param, table.clone(), *block));
                 continue;
             }
             if let Some(table) = self.table_expr(value) {

@@ -502,6 +502,8 @@ pub struct Operation {
     /// (`WHERE c IS NOT NULL OR d IS NOT NULL`): those columns, lower-case. Every row it keeps
     /// holds NULL in each of them.
     pub nulled: Vec<String>,
+    /// The `with op.batch_alter_table(...)` block the operation belongs to, if any.
+    pub batch: Option<BatchBlock>,
 }
 
 impl Operation {
@@ -547,6 +549,7 @@ impl Operation {
             column_object: false,
             partition_of: None,
             nulled: Vec::new(),
+            batch: None,
         }
     }
 
@@ -659,6 +662,24 @@ impl Function {
                 .iter()
                 .any(|op| !op.kind.is_inert() || op.sql_error.is_some())
     }
+}
+
+/// A `with op.batch_alter_table(...)` block: on SQLite, Alembic runs most of its operations
+/// by copying the table into a new one (a "move and copy").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchBlock {
+    /// The `batch_alter_table(...)` call: one per block, where findings about it point.
+    pub call: TextRange,
+    pub recreate: Recreate,
+}
+
+/// The block's `recreate=` argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recreate {
+    /// `"auto"` (the default): copy the table when an operation needs it.
+    Auto,
+    Always,
+    Never,
 }
 
 /// A `# mrt: ignore[...]` / `# noqa: MRT...` comment.

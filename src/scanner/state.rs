@@ -17,8 +17,8 @@ use ruff_text_size::TextRange;
 
 use super::graph::Graph;
 use super::model::{
-    BodyKind, ColumnSpec, ConstraintKind, ConstraintSpec, Function, KeyDetail, MigrationAST,
-    OpKind, Operation, Value, convention_base,
+    BatchBlock, BodyKind, ColumnSpec, ConstraintKind, ConstraintSpec, Function, KeyDetail,
+    MigrationAST, OpKind, Operation, Recreate, Value, convention_base,
 };
 
 /// One column of a table.
@@ -795,6 +795,15 @@ pub enum Event {
         created_by: usize,
         column: String,
     },
+    /// A batch block that SQLite runs by copying its table, which holds generated columns the
+    /// block does not drop (`columns`): the copy inserts into them, and SQLite refuses.
+    BatchCopiesGenerated {
+        phase: Phase,
+        /// The first operation of the block that makes Alembic copy the table.
+        range: TextRange,
+        table: String,
+        columns: Vec<String>,
+    },
     /// The upgrade drops a generated column (`sa.Computed`): the database computed its values
     /// from other columns of the row, so dropping it loses no data.
     GeneratedDropped { range: TextRange },
@@ -1047,9 +1056,82 @@ struct Sim<'s> {
     created: &'s [(String, What, String)],
     opaque: bool,
     sqlite: bool,
+    /// The revision targets PostgreSQL or MySQL only: batch blocks never copy tables there.
+    other_dialect: bool,
 }
 
 impl Sim<'_> {
+    /// Apply one function's operations in order, checking each batch block as it starts.
+    fn apply_all(&mut self, ops: &[Operation]) {
+        for (i, op) in ops.iter().enumerate() {
+            if let Some(block) = op.batch
+                && (i == 0 || ops[i - 1].batch != Some(block))
+            {
+                let len = ops[i..]
+                    .iter()
+                    .take_while(|o| o.batch == Some(block))
+                    .count();
+                self.check_batch_copy(&ops[i..i + len], block);
+            }
+            self.apply(op);
+        }
+    }
+
+    /// A batch block SQLite runs by copying the table ([`Event::BatchCopiesGenerated`]).
+    /// Alembic copies the table for every operation but `add_column`, `create_index` and
+    /// `drop_index` (with `recreate="auto"`); the copy inserts every column it keeps.
+    fn check_batch_copy(&mut self, block: &[Operation], batch: BatchBlock) {
+        if self.other_dialect {
+            return;
+        }
+        let copies = |o: &Operation| {
+            matches!(
+                o.kind,
+                OpKind::DropColumn
+                    | OpKind::AlterColumn
+                    | OpKind::RenameColumn
+                    | OpKind::CreateForeignKey
+                    | OpKind::CreateUniqueConstraint
+                    | OpKind::CreateCheckConstraint
+                    | OpKind::CreatePrimaryKey
+                    | OpKind::DropConstraint
+            )
+        };
+        let first = match batch.recreate {
+            Recreate::Never => None,
+            Recreate::Always => block.first(),
+            Recreate::Auto => block.iter().find(|o| copies(o)),
+        };
+        let (Some(first), Some(t)) = (first, block[0].table.as_deref()) else {
+            return;
+        };
+        let Some(table) = self.schema.table(&key(t)) else {
+            return;
+        };
+        let dropped = |c: &str| {
+            block.iter().any(|o| {
+                o.kind == OpKind::DropColumn
+                    && o.column
+                        .as_deref()
+                        .is_some_and(|d| d.eq_ignore_ascii_case(c))
+            })
+        };
+        let columns: Vec<String> = table
+            .columns
+            .iter()
+            .filter(|c| c.generated && !dropped(&c.name))
+            .map(|c| c.name.clone())
+            .collect();
+        if !columns.is_empty() {
+            self.events.push(Event::BatchCopiesGenerated {
+                phase: self.phase,
+                range: first.range,
+                table: t.to_string(),
+                columns,
+            });
+        }
+    }
+
     fn missing(&mut self, what: What, name: &str, table: Option<&str>, op: &Operation) {
         self.missing_in(what, name, table, false, op);
     }
@@ -2628,10 +2710,12 @@ fn replay_revision(schema: &mut Schema, m: &MigrationAST, rev: usize) -> Revisio
         created: &created,
         opaque: false,
         sqlite,
+        other_dialect: matches!(
+            m.dialect,
+            super::model::DialectHint::Postgres | super::model::DialectHint::MySql
+        ),
     };
-    for op in up_ops {
-        sim.apply(op);
-    }
+    sim.apply_all(up_ops);
     sim.schema.note_definitions(up_ops, rev);
     // A copy the same upgrade drops after the original does not outlive it: rolling the
     // revision back brings both back empty.
@@ -2662,9 +2746,7 @@ fn replay_revision(schema: &mut Schema, m: &MigrationAST, rev: usize) -> Revisio
         sim.touched_objects.clear();
         sim.unique_rows.clear();
         sim.opaque = false;
-        for op in &down.ops {
-            sim.apply(op);
-        }
+        sim.apply_all(&down.ops);
         events.append(&mut sim.events);
         opaque |= sim.opaque;
         let down_journal = sim.schema.take_journal();
