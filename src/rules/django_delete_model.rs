@@ -22,7 +22,8 @@ declare_rule! {
     /// ```
     ///
     /// Not reported when the model was created earlier in the same migration, or when a
-    /// `RunPython` before it deleted every row (`Model.objects.all().delete()`) or raises if
+    /// `RunPython` before it deleted every row (`Model.objects.all().delete()`, or
+    /// `row.delete()` in a loop over `Model.objects.all()` that skips none) or raises if
     /// any is left (`if Model.objects.exists(): raise ...`, pulpcore 0104), with nothing in
     /// between that may write rows again: there is nothing left to lose (see MRT040). Nor when
     /// a `RunPython` before it has a reverse function that creates the model's rows again from
@@ -50,6 +51,11 @@ declare_rule! {
     /// sit in a function of the migration's module that the `RunPython` calls, when that
     /// function binds its models itself (`apps.get_model` in its body; nautobot dcim 0034
     /// copies each `Site` into a `Location` that way, and 0040 deletes `Site`).
+    /// A warning when an earlier migration's `RunPython` (of any app) deleted every row of the
+    /// model, in one statement or one row at a time in a loop over all of them, and nothing
+    /// since may have written one (django-helpdesk 0009 turns each `QueueMembership` into
+    /// permissions and deletes it; 0010 deletes the model): the table is empty unless the
+    /// application wrote rows between the two migrations, which the message says.
     /// A warning, too, when an app built on this one (its migrations depend on this app's)
     /// created a model of the same name with every field the deleted one still has (same
     /// names and classes, the key aside): the model was moved between apps (wagtail's
@@ -116,6 +122,14 @@ pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
         let why = format!(
             "; but its rows were copied into {} by the RunPython of {app}.{mig}: check they are kept there",
             super::q(Some(into))
+        );
+        out.demoted.push((s.node, Rule::DjangoDeleteModel, s.step.range, why));
+    } else if let Seen::Known(m) = s.state.model(s.app, name)
+        && let Some((app, mig)) = &m.emptied_by
+        && !(app.eq_ignore_ascii_case(s.app) && mig == s.name)
+    {
+        let why = format!(
+            "; but the RunPython of {app}.{mig} deleted every row and no migration wrote the model since: only rows the application wrote after {mig} are lost"
         );
         out.demoted.push((s.node, Rule::DjangoDeleteModel, s.step.range, why));
     } else if let Seen::Known(m) = s.state.model(s.app, name)

@@ -78,6 +78,7 @@ fn flow_of(
         .filter_map(|stmt| match stmt {
             Stmt::Expr(e) => flow.deletes_all(&e.value),
             Stmt::If(check) => flow.refuses_rows(check),
+            Stmt::For(each) => flow.deletes_each(each),
             _ => None,
         })
         .collect();
@@ -297,14 +298,48 @@ impl Flow<'_> {
         self.whole_model(&d.value)
     }
 
-    /// `Model.objects.all()` or `Model.objects` on a name bound to `apps.get_model(...)`, not
-    /// to a filtered queryset: the model, all of whose rows it stands for.
+    /// `for row in Model.objects.all(): ... row.delete()`, the delete a statement of the loop
+    /// itself and nothing skipping rows (`continue`, `break`, `return`): the model, every row
+    /// of which it deletes one by one (django-helpdesk 0009 turns each `QueueMembership` into
+    /// permissions, then deletes it).
+    fn deletes_each(&self, each: &ruff_python_ast::StmtFor) -> Option<String> {
+        let Expr::Name(row) = each.target.as_ref() else {
+            return None;
+        };
+        if !each.orelse.is_empty() || skips_rows(&each.body) {
+            return None;
+        }
+        let deletes = each.body.iter().any(|stmt| {
+            matches!(stmt, Stmt::Expr(e) if matches!(e.value.as_ref(), Expr::Call(c)
+                if c.arguments.is_empty()
+                    && matches!(c.func.as_ref(), Expr::Attribute(a)
+                        if a.attr.as_str() == "delete"
+                            && matches!(a.value.as_ref(), Expr::Name(n) if n.id == row.id))))
+        });
+        if deletes {
+            self.whole_model(&each.iter)
+        } else {
+            None
+        }
+    }
+
+    /// `Model.objects.all()` or `Model.objects` (through `.using(alias)` too) on a name bound to
+    /// `apps.get_model(...)`, not to a filtered queryset: the model, all of whose rows it
+    /// stands for.
     fn whole_model(&self, expr: &Expr) -> Option<String> {
         // `.all()` with no arguments, or the manager itself.
         let manager = match expr {
             Expr::Call(all) if all.arguments.is_empty() => match all.func.as_ref() {
                 Expr::Attribute(a) if a.attr.as_str() == "all" => a.value.as_ref(),
                 _ => return None,
+            },
+            other => other,
+        };
+        // `.using(alias)` picks the database, not rows.
+        let manager = match manager {
+            Expr::Call(using) if using.arguments.len() == 1 => match using.func.as_ref() {
+                Expr::Attribute(u) if u.attr.as_str() == "using" => u.value.as_ref(),
+                _ => manager,
             },
             other => other,
         };

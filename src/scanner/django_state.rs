@@ -78,6 +78,9 @@ pub struct Model {
     /// An earlier `RunPython` (of any app) copied its rows into another model: that
     /// migration's (app, name) and the target model as written.
     pub copied_by: Option<(String, String, String)>,
+    /// An earlier `RunPython` (of any app) deleted every row, and no step since may have
+    /// written one: that migration's (app, name).
+    pub emptied_by: Option<(String, String)>,
 }
 
 impl Model {
@@ -106,6 +109,7 @@ impl Model {
 
     /// Code we cannot read may have changed any of its rows.
     fn rows_changed(&mut self) {
+        self.emptied_by = None;
         match self.fields.as_mut() {
             Some(fs) => fs.values_mut().for_each(|f| {
                 f.data_unknown = true;
@@ -525,6 +529,7 @@ impl State {
                 data_unknown: false,
                 created_in: mig.to_string(),
                 copied_by: None,
+                emptied_by: None,
             },
         );
     }
@@ -570,6 +575,7 @@ impl State {
     }
 
     fn run_python(&mut self, app: &str, mig: &str, forward: &DataFlow, reverse: &DataFlow) {
+        self.track_emptied(app, mig, forward);
         for (model, field) in &forward.writes {
             if let Some(f) = self.field_mut(app, model, field) {
                 f.filled = true;
@@ -628,6 +634,37 @@ impl State {
                 && count(&reverse.writes) > count(&reverse.literal_writes);
             if moved && let Some(f) = self.field_mut(app, model, field) {
                 f.moved_by = Some((app.to_string(), mig.to_string()));
+            }
+        }
+    }
+
+    /// Which models a `RunPython` leaves without rows ([`Model::emptied_by`]): those its
+    /// forward function deletes every row of; a model it may write rows of is no longer known
+    /// to be empty, nor is any model when it writes through code the replay cannot attribute.
+    fn track_emptied(&mut self, app: &str, mig: &str, forward: &DataFlow) {
+        let names: Vec<String> = forward
+            .writes
+            .iter()
+            .map(|(m, _)| m.clone())
+            .chain(forward.copies.iter().map(|(_, into)| into.clone()))
+            .chain(forward.computed_writes.iter().cloned())
+            .collect();
+        if forward.unattributed {
+            for state in self.apps.values_mut() {
+                state.models.values_mut().for_each(|m| m.emptied_by = None);
+            }
+        } else {
+            for name in &names {
+                let (a, m) = Self::resolve(app, name);
+                if let Some(model) = self.model_mut(&a, &m) {
+                    model.emptied_by = None;
+                }
+            }
+        }
+        for name in &forward.emptied {
+            let (a, m) = Self::resolve(app, name);
+            if let Some(model) = self.model_mut(&a, &m) {
+                model.emptied_by = Some((app.to_string(), mig.to_string()));
             }
         }
     }
@@ -1360,6 +1397,11 @@ fn merge_model(a: &Model, b: &Model, fork: Option<&Fork>, at: usize) -> Option<M
         fields: Some(fields),
         data_unknown: a.data_unknown || b.data_unknown,
         copied_by: a.copied_by.clone().or_else(|| b.copied_by.clone()),
+        // Empty only if empty whichever arm ran.
+        emptied_by: a
+            .emptied_by
+            .clone()
+            .filter(|_| a.emptied_by == b.emptied_by),
         ..a.clone()
     })
 }
