@@ -362,9 +362,23 @@ impl Flow<'_> {
         if last_name(&call.func) != Some("get_model") {
             return None;
         }
-        let parts: Vec<String> = call
+        // `get_model(app_label=..., model_name=...)` names the same two parts (mayan-edms
+        // writes every call so).
+        let keyword = |name: &str| {
+            call.arguments
+                .keywords
+                .iter()
+                .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
+                .map(|k| &k.value)
+        };
+        let given: Vec<&Expr> = call
             .arguments
             .args
+            .iter()
+            .chain(keyword("app_label"))
+            .chain(keyword("model_name"))
+            .collect();
+        let parts: Vec<String> = given
             .iter()
             .filter_map(|a| match a {
                 Expr::Name(n) => self.bindings.get(n.id.as_str()).cloned(),
@@ -372,7 +386,7 @@ impl Flow<'_> {
                 other => literal_str(other),
             })
             .collect();
-        let model = match (parts.as_slice(), call.arguments.args.as_ref()) {
+        let model = match (parts.as_slice(), given.as_slice()) {
             ([label], _) if label.contains('.') => label.clone(),
             ([app, model], _) => format!("{app}.{model}"),
             ([], [setting]) => swappable_setting(setting)?,
