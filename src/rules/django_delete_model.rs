@@ -61,6 +61,9 @@ declare_rule! {
     /// names and classes, the key aside): the model was moved between apps (wagtail's
     /// `search_promotions` 0003 recreates `Query` and `QueryDailyHits` of `wagtailsearch`,
     /// which its 0008 deletes; the copy of the rows was a data migration since emptied).
+    /// A warning on a model whose only field is its primary key (mayan-edms's
+    /// `CreatorSingleton` and `AnonymousUserSingleton`, marker rows with nothing in them):
+    /// the rows hold no values, only that they exist.
     /// A warning on a model whose rows hold only uploaded files (`FileField`, `ImageField`)
     /// and an optional uploader (a nullable `ForeignKey` with `on_delete=SET_NULL`): staging
     /// records of uploads, whose files stay in storage (wagtail's `UploadedImage` and
@@ -140,11 +143,41 @@ pub(crate) fn check_state(s: &DjangoStep<'_>, out: &mut GraphFindings) {
         );
         out.demoted.push((s.node, Rule::DjangoDeleteModel, s.step.range, why));
     } else if let Seen::Known(m) = s.state.model(s.app, name)
+        && key_only(m)
+        && !fields_removed_first(s, name)
+    {
+        let why = "; but its only field is its primary key: the rows hold no values, only that they exist".to_string();
+        out.demoted.push((s.node, Rule::DjangoDeleteModel, s.step.range, why));
+    } else if let Seen::Known(m) = s.state.model(s.app, name)
         && upload_staging(m)
     {
         let why = "; but it holds only uploaded files and an optional uploader (staging rows of uploads): the files stay in storage".to_string();
         out.demoted.push((s.node, Rule::DjangoDeleteModel, s.step.range, why));
     }
+}
+
+/// The model's fields are known, and the primary key is all of them, a key of its own rather
+/// than a link (mayan-edms's `CreatorSingleton`: a marker row with nothing in it). A child
+/// model whose only field is the link to its parent (`source_ptr`) records which parent rows
+/// are of its kind: that is data.
+fn key_only(m: &Model) -> bool {
+    m.fields.as_ref().is_some_and(|fields| {
+        !fields.is_empty()
+            && fields.values().all(|f| {
+                f.facts.known
+                    && f.facts.primary_key
+                    && !matches!(f.facts.class.as_str(), "OneToOneField" | "ForeignKey")
+            })
+    })
+}
+
+/// Did this migration remove fields of `model` before deleting it (galaxy_ng 0023 removes
+/// `ContainerSyncTask`'s links, then the model): the key was not all it held.
+fn fields_removed_first(s: &DjangoStep<'_>, model: &str) -> bool {
+    s.steps
+        .iter()
+        .take_while(|other| other.range != s.step.range)
+        .any(|other| matches!(&other.change, Change::RemoveField { model: m, .. } if m.eq_ignore_ascii_case(model)))
 }
 
 /// Every field beside the key is a file (`FileField`, `ImageField`) or an optional link that
