@@ -171,6 +171,11 @@ fn class_stmt(stmt: &Stmt, ctx: &Ctx<'_>, out: &mut DjangoMigration) {
                 out.facts.replaces = pairs(&items);
             }
         }
+        "run_before" => {
+            if let Value::List(items) = eval(value) {
+                out.facts.run_before = pairs(&items);
+            }
+        }
         "dependencies" => {
             if let Value::List(items) = eval(value) {
                 out.facts.dependencies = pairs(&items);

@@ -205,6 +205,9 @@ pub struct Step {
 pub struct DjangoFacts {
     /// `dependencies = [("app", "0001_initial"), ...]`.
     pub dependencies: Vec<(String, String)>,
+    /// `run_before = [("app", "0006_remove_x"), ...]`: migrations that must wait for this one
+    /// (Django orders them as if they depended on it).
+    pub run_before: Vec<(String, String)>,
     /// `replaces = [("app", "0001_initial"), ...]` of a squashed migration.
     pub replaces: Vec<(String, String)>,
     pub steps: Vec<Step>,

@@ -1073,6 +1073,20 @@ impl Plan {
             }
             plan.parents[i].append(&mut extra[i]);
         }
+        // `run_before`: the named migration waits for this one, as if it depended on it
+        // (mayan-edms ocr 0003 copies a field documents 0006 then removes).
+        for (i, node) in nodes.iter().enumerate() {
+            for (a, m) in &node.facts.run_before {
+                if let Some(mut later) = names.find(a, m) {
+                    if let Some(&s) = replaced_by.get(&later) {
+                        later = s;
+                    }
+                    if later != i && !plan.parents[later].contains(&i) {
+                        plan.parents[later].push(i);
+                    }
+                }
+            }
+        }
         plan.order = topological_order(&plan.parents);
         plan.own_parents = (0..n)
             .map(|i| {
@@ -1545,9 +1559,63 @@ mod tests {
     }
 
     /// Dependencies, not file order, decide; an app's model is seen from another app's node.
+    /// `run_before` orders the named migration after the one that says it, though the named
+    /// one does not depend on it (mayan-edms ocr 0003 runs before documents 0006).
+    #[test]
+    fn run_before_orders_the_named_migration_later() {
+        struct Order(Vec<usize>);
+        impl Visit for Order {
+            fn before(&mut self, node: usize, _: &[Node<'_>], _: &Step, _: &State) {
+                self.0.push(node);
+            }
+        }
+        let facts = |deps: Vec<(String, String)>, run_before: Vec<(String, String)>| DjangoFacts {
+            run_before,
+            dependencies: deps,
+            replaces: vec![],
+            header: TextRange::default(),
+            steps: vec![step(Change::Other)],
+        };
+        let remove = facts(vec![], vec![]);
+        let copy = facts(vec![], vec![("documents".into(), "0006_remove".into())]);
+        let nodes = vec![
+            Node {
+                app: "documents".into(),
+                name: "0006_remove".into(),
+                facts: &remove,
+            },
+            Node {
+                app: "ocr".into(),
+                name: "0003_copy".into(),
+                facts: &copy,
+            },
+        ];
+        let mut seen = Order(Vec::new());
+        replay(&nodes, &mut seen);
+        assert_eq!(seen.0, vec![1, 0]);
+        // Without it, the listed order stands.
+        let copy = facts(vec![], vec![]);
+        let nodes = vec![
+            Node {
+                app: "documents".into(),
+                name: "0006_remove".into(),
+                facts: &remove,
+            },
+            Node {
+                app: "ocr".into(),
+                name: "0003_copy".into(),
+                facts: &copy,
+            },
+        ];
+        let mut seen = Order(Vec::new());
+        replay(&nodes, &mut seen);
+        assert_eq!(seen.0, vec![0, 1]);
+    }
+
     #[test]
     fn replays_in_dependency_order_across_apps() {
         let create = DjangoFacts {
+            run_before: vec![],
             dependencies: vec![],
             replaces: vec![],
             header: TextRange::default(),
@@ -1558,6 +1626,7 @@ mod tests {
             })],
         };
         let alter = DjangoFacts {
+            run_before: vec![],
             dependencies: vec![("core".into(), "0002_b".into())],
             replaces: vec![],
             header: TextRange::default(),
@@ -1567,6 +1636,7 @@ mod tests {
             })],
         };
         let tighten = DjangoFacts {
+            run_before: vec![],
             dependencies: vec![("core".into(), "0001_a".into())],
             replaces: vec![],
             header: TextRange::default(),
@@ -1603,6 +1673,7 @@ mod tests {
     #[test]
     fn merge_keeps_what_the_branches_agree_on() {
         let facts = |deps: &[&str], steps: Vec<Step>| DjangoFacts {
+            run_before: vec![],
             dependencies: deps.iter().map(|d| ("core".into(), (*d).into())).collect(),
             replaces: vec![],
             header: TextRange::default(),
@@ -1653,6 +1724,7 @@ mod tests {
     #[test]
     fn merge_is_field_by_field() {
         let facts = |deps: &[&str], steps: Vec<Step>| DjangoFacts {
+            run_before: vec![],
             dependencies: deps.iter().map(|d| ("core".into(), (*d).into())).collect(),
             replaces: vec![],
             header: TextRange::default(),
@@ -1706,6 +1778,7 @@ mod tests {
     #[test]
     fn merge_carries_a_rename() {
         let facts = |deps: &[&str], steps: Vec<Step>| DjangoFacts {
+            run_before: vec![],
             dependencies: deps.iter().map(|d| ("core".into(), (*d).into())).collect(),
             replaces: vec![],
             header: TextRange::default(),
@@ -1797,6 +1870,7 @@ mod tests {
     fn ten_thousand_migrations() {
         let facts: Vec<DjangoFacts> = (0..10_000)
             .map(|i| DjangoFacts {
+                run_before: vec![],
                 dependencies: if i == 0 {
                     vec![]
                 } else {
