@@ -3,10 +3,11 @@
     .venv/bin/python bench/oos_fetch.py                 # download, extract, scan
     .venv/bin/python bench/oos_precision.py --judged bench/judged_oos.json bench/.cache/oos/scans
 
-The out-of-sample projects that ship their migrations on PyPI (39), pinned here to the
-versions that were judged. 32 of them have their errors judged in `judged_oos.json`;
-gramps-webapi, ironic, keystone, cinder, aodh, django-allauth and django-filer had none to
-judge, so their scans are listed and counted nowhere. CTFd, mealie and lemur were judged from
+The out-of-sample projects that ship their migrations on PyPI (47), pinned here to the
+versions that were judged. 36 of them have their errors judged in `judged_oos.json`;
+gramps-webapi, ironic, keystone, cinder, aodh, django-allauth, django-filer, optuna,
+arize-phoenix, argilla-server and apache-airflow-providers-fab had none to judge, so their
+scans are listed and counted nowhere. CTFd, mealie and lemur were judged from
 GitHub snapshots, which no script here downloads. `pip download` fetches the wheels into
 `bench/.cache/oos/dist`; they are extracted under `bench/.cache/oos/<project>/`, and
 `python -m pytest_mrt check --format json` writes one `<project>.json` per project into
@@ -69,6 +70,15 @@ PROJECTS: dict[str, tuple[str, str, bool]] = {
     "pulp_rpm": ("pulp-rpm==3.39.4", "django", False),
     "pulp_container": ("pulp-container==2.30.0", "django", False),
     "galaxy_ng": ("galaxy-ng==4.9.2", "django", False),
+    # judged_oos12.md: projects new to the tool, Alembic and Django.
+    "optuna": ("optuna==4.6.0", "alembic", False),
+    "arize_phoenix": ("arize-phoenix==12.16.0", "alembic", False),
+    "argilla_server": ("argilla-server==2.8.0", "alembic", False),
+    "airflow_fab": ("apache-airflow-providers-fab==3.0.1", "alembic", False),
+    "nbgrader": ("nbgrader==0.9.5", "alembic", False),
+    "glance": ("glance==31.0.0", "alembic", False),
+    "django_helpdesk": ("django-helpdesk==1.1.0", "django", False),
+    "mayan_edms": ("mayan-edms==4.9", "django", False),
 }
 
 
