@@ -1577,39 +1577,27 @@ mod tests {
             steps: vec![step(Change::Other)],
         };
         let remove = facts(vec![], vec![]);
+        let order = |copy: &DjangoFacts| {
+            let nodes = vec![
+                Node {
+                    app: "documents".into(),
+                    name: "0006_remove".into(),
+                    facts: &remove,
+                },
+                Node {
+                    app: "ocr".into(),
+                    name: "0003_copy".into(),
+                    facts: copy,
+                },
+            ];
+            let mut seen = Order(Vec::new());
+            replay(&nodes, &mut seen);
+            seen.0
+        };
         let copy = facts(vec![], vec![("documents".into(), "0006_remove".into())]);
-        let nodes = vec![
-            Node {
-                app: "documents".into(),
-                name: "0006_remove".into(),
-                facts: &remove,
-            },
-            Node {
-                app: "ocr".into(),
-                name: "0003_copy".into(),
-                facts: &copy,
-            },
-        ];
-        let mut seen = Order(Vec::new());
-        replay(&nodes, &mut seen);
-        assert_eq!(seen.0, vec![1, 0]);
+        assert_eq!(order(&copy), vec![1, 0]);
         // Without it, the listed order stands.
-        let copy = facts(vec![], vec![]);
-        let nodes = vec![
-            Node {
-                app: "documents".into(),
-                name: "0006_remove".into(),
-                facts: &remove,
-            },
-            Node {
-                app: "ocr".into(),
-                name: "0003_copy".into(),
-                facts: &copy,
-            },
-        ];
-        let mut seen = Order(Vec::new());
-        replay(&nodes, &mut seen);
-        assert_eq!(seen.0, vec![0, 1]);
+        assert_eq!(order(&facts(vec![], vec![])), vec![0, 1]);
     }
 
     #[test]
