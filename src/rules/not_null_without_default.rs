@@ -1,5 +1,5 @@
 use crate::diagnostic::Diagnostic;
-use crate::scanner::model::{same_opt, MigrationAST, OpKind, Origin, Value};
+use crate::scanner::model::{same_name, same_opt, MigrationAST, OpKind, Operation, Origin, Value};
 
 use super::Rule;
 
@@ -12,7 +12,9 @@ declare_rule! {
     /// are tables the same function empties first (`DELETE` without `WHERE`, `TRUNCATE`), nor
     /// columns the revision chain shows NOT NULL already.
     /// `downgrade()` is read too: re-adding a dropped NOT NULL column without a default makes
-    /// the rollback itself fail once the table has rows.
+    /// the rollback itself fail once the table has rows, and so does setting back to NOT NULL
+    /// a column the upgrade made nullable, with no `UPDATE` or `DELETE` of the rows that hold
+    /// NULL first: the application may have written them since (prefect 05ea6f882b1d).
     ///
     /// ## Why is this bad?
     /// On a table that has rows, the database has no value to put in the new column: the
@@ -86,6 +88,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     // The downgrade re-adding a column the upgrade dropped: the rollback itself fails on a
     // table with rows.
     let down = m.downgrade_ops();
+    renarrowed(up, down, out);
     for (i, op) in down.iter().enumerate().filter(|(_, o)| o.kind == OpKind::AddColumn) {
         let Some(table) = &op.table else { continue };
         let created = down[..i]
@@ -108,6 +111,48 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                     .with_fix("add the column with a server_default (or nullable, backfill, then set NOT NULL)"),
                 );
             }
+        }
+    }
+}
+
+/// The downgrade sets back to NOT NULL a column the upgrade made nullable, with no `UPDATE`
+/// of its table before it: rows the application wrote since with NULL make the rollback
+/// itself fail (prefect 05ea6f882b1d makes `task_run.flow_run_id` nullable; its downgrade
+/// fails on SQLite and PostgreSQL as soon as a task run has no flow run).
+fn renarrowed(up: &[Operation], down: &[Operation], out: &mut Vec<Diagnostic>) {
+    let sets = |o: &Operation, nullable: bool| {
+        o.kind == OpKind::AlterColumn
+            && o.origin == Origin::Op
+            && o.kwarg_value("nullable") == Some(&Value::Bool(nullable))
+    };
+    for (i, op) in down.iter().enumerate() {
+        let (Some(table), Some(column)) = (&op.table, &op.column) else {
+            continue;
+        };
+        if !sets(op, false) || op.kwarg("server_default").is_some() {
+            continue;
+        }
+        let widened = up.iter().any(|u| {
+            sets(u, true)
+                && same_opt(u.table.as_ref(), Some(table))
+                && u.column.as_deref().is_some_and(|c| same_name(c, column))
+        });
+        let backfilled = down[..i].iter().any(|d| {
+            matches!(d.kind, OpKind::Update | OpKind::Delete | OpKind::Execute)
+                && (d.sql_error.is_some() || same_opt(d.table.as_ref(), Some(table)))
+        });
+        if widened && !backfilled {
+            out.push(
+                Diagnostic::new(
+                    Rule::NotNullWithoutDefault,
+                    format!(
+                        "downgrade() sets {} back to NOT NULL without a backfill: the upgrade made it nullable, so rows written since with NULL make the rollback fail",
+                        op.target()
+                    ),
+                    op.range,
+                )
+                .with_fix("UPDATE (or DELETE) the rows that hold NULL before setting nullable=False again"),
+            );
         }
     }
 }
