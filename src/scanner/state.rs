@@ -2696,6 +2696,20 @@ fn replay_revision(schema: &mut Schema, m: &MigrationAST, rev: usize) -> Revisio
     let sqlite = m.dialect == super::model::DialectHint::Sqlite;
     let up_ops = ops_of(m.upgrade.as_ref());
     let created = created_objects(up_ops);
+    // A repair is told from an upgrade the replay could not follow only where the replay knows
+    // what the upgrade works on: a change to a table or column it does not know leaves nothing
+    // to compare (mlflow's base starts on tables no revision creates: widening `params.value`
+    // looked like a repair, and its empty downgrade went unreported).
+    let tables_known = up_ops.iter().all(|o| {
+        o.table.as_deref().is_none_or(|t| {
+            let t = key(t);
+            // A table created only if absent is known by the columns it was read with.
+            schema.table_exists(&t) == Existence::Present
+                || schema
+                    .table(&t)
+                    .is_some_and(|tb| o.column.as_deref().is_some_and(|c| tb.column(c).is_some()))
+        })
+    });
     schema.start_journal();
     let mut sim = Sim {
         schema,
@@ -2729,6 +2743,7 @@ fn replay_revision(schema: &mut Schema, m: &MigrationAST, rev: usize) -> Revisio
     let mut opaque = sim.opaque;
     let up_journal = sim.schema.take_journal();
     let schema_unchanged = !opaque
+        && tables_known
         && modelled(up_ops)
         && repair_shaped(up_ops)
         && up_journal.iter().all(|s| match s {
