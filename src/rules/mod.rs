@@ -322,6 +322,7 @@ const FILE_CHECKS: &[FileCheck] = &[
     unanalysable_sql::check,
     drop_index_not_recreated::check,
     drop_constraint_not_recreated::check,
+    foreign_key_restored::check,
     drop_column_object::check,
     not_null_without_default::check,
     column_type_change::check,
