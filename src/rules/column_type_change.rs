@@ -9,7 +9,8 @@ declare_rule! {
     /// Flags column type changes whose safety the types do not tell: `alter_column(type_=...)`
     /// without `existing_type`, or between unrelated types, and `ALTER COLUMN ... TYPE` in raw
     /// SQL. Also flags a `downgrade()` that narrows a column back (values written after the
-    /// upgrade may not fit). Pure widenings are not reported, also where the old type comes
+    /// upgrade may not fit), taking the old type from `existing_type=` or, without one, from
+    /// the type the upgrade gave the column (airflow d75389605139). Pure widenings are not reported, also where the old type comes
     /// from the revision chain rather than `existing_type`; narrowings in `upgrade()` are
     /// reported by `column-type-narrowed`.
     ///
@@ -57,6 +58,9 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     }
     for op in m.downgrade_ops() {
         let Some((old, new)) = types(op) else { continue };
+        // Without `existing_type=`, the type the upgrade gave the column is the one narrowed
+        // (airflow d75389605139 widens `log.event` to String(60), its downgrade sets String(30)).
+        let old = old.or_else(|| upgraded_type(m, op));
         if compare(old, new) == Change::Narrowing {
             out.push(
                 Diagnostic::new(
@@ -73,4 +77,17 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+}
+
+/// The type `upgrade()` last gave the column `op` alters (`alter_column(..., type_=...)`).
+fn upgraded_type<'m>(m: &'m MigrationAST, op: &Operation) -> Option<&'m Value> {
+    m.upgrade_ops()
+        .iter()
+        .rev()
+        .filter(|u| {
+            u.kind == OpKind::AlterColumn
+                && crate::scanner::model::same_opt(u.table.as_ref(), op.table.as_ref())
+                && crate::scanner::model::same_opt(u.column.as_ref(), op.column.as_ref())
+        })
+        .find_map(|u| u.kwarg_value("type_"))
 }
