@@ -8,7 +8,8 @@ declare_rule! {
     /// Flags a `downgrade()` that creates again a foreign key its `upgrade()` dropped (by the
     /// same name), with no `DELETE` or `UPDATE` of the table before it. Not when the upgrade
     /// links the table again itself (a foreign key created on it, or on the name it renames it
-    /// to): its rows were checked all along.
+    /// to): its rows were checked all along. Nor when the downgrade first adds the column back
+    /// (every value NULL, which no foreign key refuses) or creates the table again, empty.
     ///
     /// ## Why is this bad?
     /// Dropping a foreign key is usually how an upgrade lets rows outlive what they point at
