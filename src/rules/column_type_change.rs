@@ -1,5 +1,5 @@
 use crate::diagnostic::Diagnostic;
-use crate::scanner::model::{ColumnSpec, MigrationAST, OpKind, Operation, Value};
+use crate::scanner::model::{same_opt, ColumnSpec, MigrationAST, OpKind, Operation, Value};
 
 use crate::scanner::type_compare::{compare, show, Change};
 use super::Rule;
@@ -10,9 +10,9 @@ declare_rule! {
     /// without `existing_type`, or between unrelated types, and `ALTER COLUMN ... TYPE` in raw
     /// SQL. Also flags a `downgrade()` that narrows a column back (values written after the
     /// upgrade may not fit), taking the old type from `existing_type=` or, without one, from
-    /// the type the upgrade gave the column (airflow d75389605139). Pure widenings are not reported, also where the old type comes
-    /// from the revision chain rather than `existing_type`; narrowings in `upgrade()` are
-    /// reported by `column-type-narrowed`.
+    /// the type the upgrade gave the column (airflow d75389605139). Pure widenings are not
+    /// reported, also where the old type comes from the revision chain rather than
+    /// `existing_type`; narrowings in `upgrade()` are reported by `column-type-narrowed`.
     ///
     /// ## Why is this bad?
     /// A conversion may be lossy (text to integer, timestamp to date), may fail on existing
@@ -86,8 +86,8 @@ fn upgraded_type<'m>(m: &'m MigrationAST, op: &Operation) -> Option<&'m Value> {
         .rev()
         .filter(|u| {
             u.kind == OpKind::AlterColumn
-                && crate::scanner::model::same_opt(u.table.as_ref(), op.table.as_ref())
-                && crate::scanner::model::same_opt(u.column.as_ref(), op.column.as_ref())
+                && same_opt(u.table.as_ref(), op.table.as_ref())
+                && same_opt(u.column.as_ref(), op.column.as_ref())
         })
         .find_map(|u| u.kwarg_value("type_"))
 }

@@ -1,5 +1,5 @@
 use crate::diagnostic::Diagnostic;
-use crate::scanner::model::{same_name, same_opt, DialectHint, MigrationAST, OpKind};
+use crate::scanner::model::{same_name, same_opt, DialectHint, MigrationAST, OpKind, Operation};
 
 use super::Rule;
 
@@ -54,10 +54,12 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     }
     let up = m.upgrade_ops();
     for (at, op) in down.iter().enumerate() {
+        let Some(table) = op.table.as_deref() else { continue };
         if op.kind != OpKind::CreateForeignKey || !super::known(op.name.as_ref()) {
             continue;
         }
-        let same = |o: &crate::scanner::model::Operation| same_opt(o.name.as_ref(), op.name.as_ref());
+        let same = |o: &Operation| same_opt(o.name.as_ref(), op.name.as_ref());
+        let on_table = |o: &Operation| o.table.as_deref().is_some_and(|t| same_name(t, table));
         let dropped = up.iter().any(|u| u.kind == OpKind::DropConstraint && same(u));
         // Created again by the upgrade, under this name or another, on the table or the name
         // the upgrade renames it to (airflow 05234396c6fc renames `dataset_*` to `asset_*`
@@ -65,23 +67,20 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         let renamed_to = |t: &str| {
             up.iter().any(|u| {
                 u.kind == OpKind::RenameTable
-                    && op.table.as_deref().is_some_and(|old| u.table.as_deref().is_some_and(|x| same_name(x, old)))
+                    && on_table(u)
                     && u.new_name.as_deref().is_some_and(|n| same_name(n, t))
             })
         };
         let rebuilt = up.iter().any(|u| {
             u.kind == OpKind::CreateForeignKey
-                && (same(u)
-                    || u.table.as_deref().is_some_and(|t| {
-                        op.table.as_deref().is_some_and(|own| same_name(t, own)) || renamed_to(t)
-                    }))
+                && (same(u) || on_table(u) || u.table.as_deref().is_some_and(renamed_to))
         });
         // Rows picked or cleared first, a table the downgrade (re)creates empty, or a column
         // it adds back before linking it (superset 3e1b21cd94a4: every value NULL, which no
         // foreign key refuses).
         let prepared = down[..at].iter().any(|d| {
             (matches!(d.kind, OpKind::Delete | OpKind::Update | OpKind::CreateTable | OpKind::AddColumn)
-                && same_opt(d.table.as_ref(), op.table.as_ref()))
+                && on_table(d))
                 || (d.kind == OpKind::Execute && d.sql_error.is_some())
         });
         if dropped && !rebuilt && !prepared {

@@ -1195,10 +1195,7 @@ pub(crate) fn django_emptied_before(m: &MigrationAST, op: &Operation) -> bool {
             }
             // May write the model's rows again.
             Change::RunPython { forward, .. }
-                if forward.unattributed
-                    || forward.writes.iter().any(|(w, _)| same(w))
-                    || forward.copies.iter().any(|(_, into)| same(into))
-                    || forward.computed_writes.iter().any(|w| same(w)) =>
+                if forward.unattributed || forward.written_models().any(same) =>
             {
                 return false;
             }

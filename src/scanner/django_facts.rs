@@ -110,6 +110,19 @@ pub struct DataFlow {
     pub emptied: Vec<String>,
 }
 
+impl DataFlow {
+    /// The models whose rows the function writes, as its code names them: fields written,
+    /// rows copied into, fields written under computed names. With [`DataFlow::unattributed`]
+    /// it may write others too.
+    pub fn written_models(&self) -> impl Iterator<Item = &str> {
+        self.writes
+            .iter()
+            .map(|(m, _)| m.as_str())
+            .chain(self.copies.iter().map(|(_, into)| into.as_str()))
+            .chain(self.computed_writes.iter().map(String::as_str))
+    }
+}
+
 /// One operation's effect on the project state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {

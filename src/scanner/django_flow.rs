@@ -309,14 +309,20 @@ impl Flow<'_> {
         if !each.orelse.is_empty() || skips_rows(&each.body) {
             return None;
         }
-        let deletes = each.body.iter().any(|stmt| {
-            matches!(stmt, Stmt::Expr(e) if matches!(e.value.as_ref(), Expr::Call(c)
-                if c.arguments.is_empty()
-                    && matches!(c.func.as_ref(), Expr::Attribute(a)
-                        if a.attr.as_str() == "delete"
-                            && matches!(a.value.as_ref(), Expr::Name(n) if n.id == row.id))))
-        });
-        if deletes {
+        // `row.delete()`: a call with no arguments of the loop variable's `delete`.
+        let deletes_row = |stmt: &Stmt| {
+            let Stmt::Expr(e) = stmt else { return false };
+            let Expr::Call(c) = e.value.as_ref() else {
+                return false;
+            };
+            let Expr::Attribute(a) = c.func.as_ref() else {
+                return false;
+            };
+            c.arguments.is_empty()
+                && a.attr.as_str() == "delete"
+                && matches!(a.value.as_ref(), Expr::Name(n) if n.id == row.id)
+        };
+        if each.body.iter().any(deletes_row) {
             self.whole_model(&each.iter)
         } else {
             None

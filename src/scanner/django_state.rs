@@ -642,19 +642,12 @@ impl State {
     /// forward function deletes every row of; a model it may write rows of is no longer known
     /// to be empty, nor is any model when it writes through code the replay cannot attribute.
     fn track_emptied(&mut self, app: &str, mig: &str, forward: &DataFlow) {
-        let names: Vec<String> = forward
-            .writes
-            .iter()
-            .map(|(m, _)| m.clone())
-            .chain(forward.copies.iter().map(|(_, into)| into.clone()))
-            .chain(forward.computed_writes.iter().cloned())
-            .collect();
         if forward.unattributed {
             for state in self.apps.values_mut() {
                 state.models.values_mut().for_each(|m| m.emptied_by = None);
             }
         } else {
-            for name in &names {
+            for name in forward.written_models() {
                 let (a, m) = Self::resolve(app, name);
                 if let Some(model) = self.model_mut(&a, &m) {
                     model.emptied_by = None;

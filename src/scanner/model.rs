@@ -668,7 +668,7 @@ impl Function {
 /// by copying the table into a new one (a "move and copy").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BatchBlock {
-    /// The `batch_alter_table(...)` call: one per block, where findings about it point.
+    /// The `batch_alter_table(...)` call: one per block, so it tells the blocks apart.
     pub call: TextRange,
     pub recreate: Recreate,
 }

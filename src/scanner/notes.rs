@@ -213,11 +213,8 @@ fn statement_comments(source: &str, stmt: TextRange) -> Vec<String> {
     blocks
 }
 
-/// The sentences of a function (its comments and its `docstring`) that say data is derived,
-/// without naming what: read once per function, matched per statement by
-/// [`derived_note`].
-#[must_use]
-pub fn function_claims(source: &str, function: TextRange, docstring: Option<&str>) -> Vec<String> {
+/// The prose of a function: its comment blocks, then its `docstring`.
+fn function_texts(source: &str, function: TextRange, docstring: Option<&str>) -> Vec<String> {
     let start = line_start(source, function.start());
     let end = line_end(source, function.end());
     let mut texts = comment_blocks(source[start..end].lines());
@@ -225,6 +222,14 @@ pub fn function_claims(source: &str, function: TextRange, docstring: Option<&str
         texts.push(doc.to_string());
     }
     texts
+}
+
+/// The sentences of a function (its comments and its `docstring`) that say data is derived,
+/// without naming what: read once per function, matched per statement by
+/// [`derived_note`].
+#[must_use]
+pub fn function_claims(source: &str, function: TextRange, docstring: Option<&str>) -> Vec<String> {
+    function_texts(source, function, docstring)
         .iter()
         .flat_map(|t| {
             sentences(t)
@@ -302,21 +307,17 @@ const NOT_NEEDLESS: &[&str] = &[
 /// bug"). "Cannot be downgraded" or a TODO gives no such reason and yields `None`.
 #[must_use]
 pub fn repair_note(source: &str, function: TextRange, docstring: Option<&str>) -> Option<String> {
-    let start = line_start(source, function.start());
-    let end = line_end(source, function.end());
-    let mut texts = comment_blocks(source[start..end].lines());
-    if let Some(doc) = docstring {
-        texts.push(doc.to_string());
-    }
-    texts.iter().find_map(|t| {
-        sentences(t)
-            .find(|s| {
-                let ws = words(s);
-                ws.iter().any(|w| REPAIR.contains(&w.as_str()))
-                    && !ws.iter().any(|w| NOT_NEEDLESS.contains(&w.as_str()))
-            })
-            .map(quoted)
-    })
+    function_texts(source, function, docstring)
+        .iter()
+        .find_map(|t| {
+            sentences(t)
+                .find(|s| {
+                    let ws = words(s);
+                    ws.iter().any(|w| REPAIR.contains(&w.as_str()))
+                        && !ws.iter().any(|w| NOT_NEEDLESS.contains(&w.as_str()))
+                })
+                .map(quoted)
+        })
 }
 
 /// Does a revision's message say it stores `column` as a computed copy: a word that starts
