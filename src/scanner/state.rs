@@ -818,6 +818,12 @@ pub enum Event {
     },
     /// The operation alters a column the chain shows nullable, without changing that.
     KnownNullable { range: TextRange },
+    /// The operation restates a column whose nullability the chain does not show: its table
+    /// comes from outside the chain (dagster and mlflow create theirs from the ORM before the
+    /// first revision, `has_table` guards the rest) or the column was never seen. SQLAlchemy
+    /// makes a column nullable unless told otherwise, so a guess of NOT NULL would be wrong
+    /// more often than right (dagster's 60 restated `Text` columns are all nullable).
+    NullabilityUnseen { range: TextRange },
     /// The operation makes NOT NULL a column the chain shows NOT NULL already: no row can
     /// hold NULL, and there is no nullability for a downgrade to restore.
     KnownNotNull { range: TextRange },
@@ -1972,19 +1978,31 @@ impl Sim<'_> {
             return;
         };
         if !self.existing(&t, op) {
+            self.events
+                .push(Event::NullabilityUnseen { range: op.range });
             return;
         }
         let touched = self.touched.contains(&key(&t));
         let table = self.schema.table(&t).expect("present");
         if table.column(&c).is_none() {
+            // An arm for another dialect renamed it already (`if sqlite: ... elif mysql:`).
+            let nullable = table.column(&new).and_then(|col| col.nullable);
+            if nullable != Some(false) {
+                self.events
+                    .push(Event::NullabilityUnseen { range: op.range });
+            }
             if table.complete && !touched && table.column(&new).is_none() {
                 let name = format!("{}.{c}", table.name);
                 self.missing(What::Column, &name, Some(&t), op);
             }
             return;
         }
-        if table.column(&c).and_then(|col| col.nullable) == Some(true) {
-            self.events.push(Event::KnownNullable { range: op.range });
+        match table.column(&c).and_then(|col| col.nullable) {
+            Some(true) => self.events.push(Event::KnownNullable { range: op.range }),
+            None => self
+                .events
+                .push(Event::NullabilityUnseen { range: op.range }),
+            Some(false) => {}
         }
         let table = self.schema.table_mut(&t).expect("present");
         if let Some(col) = table.column_mut(&c) {
@@ -2060,11 +2078,15 @@ impl Sim<'_> {
                 .is_some_and(|tb| tb.column(&c).is_some());
         if !read {
             if !self.existing(&t, op) {
+                self.events
+                    .push(Event::NullabilityUnseen { range: op.range });
                 return;
             }
             let touched = self.touched.contains(&key(&t));
             let table = self.schema.table(&t).expect("present");
             if table.column(&c).is_none() {
+                self.events
+                    .push(Event::NullabilityUnseen { range: op.range });
                 if table.complete && !touched {
                     let name = format!("{}.{c}", table.name);
                     self.missing(What::Column, &name, Some(&t), op);
@@ -2077,8 +2099,14 @@ impl Sim<'_> {
             .table(&t)
             .and_then(|tb| tb.column(&c))
             .expect("present");
-        if col.nullable == Some(true) && !sets_nullable {
-            self.events.push(Event::KnownNullable { range: op.range });
+        if !sets_nullable {
+            match col.nullable {
+                Some(true) => self.events.push(Event::KnownNullable { range: op.range }),
+                None => self
+                    .events
+                    .push(Event::NullabilityUnseen { range: op.range }),
+                Some(false) => {}
+            }
         }
         if !read && col.nullable == Some(false) && self.phase == Phase::Upgrade && sets_not_null(op)
         {
