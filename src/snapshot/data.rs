@@ -315,12 +315,15 @@ pub enum RowProblem {
     RowsLost { table: String, lost: u64, of: u64 },
     /// Without a primary key a changed row looks like a lost one plus a new one.
     LostOrChanged { table: String, lost: u64, of: u64 },
-    /// `rows` rows hold other values in `column`; `now_null`: each of them is NULL now.
+    /// `rows` rows hold other values in `column`; `now_null`: each of them is NULL now;
+    /// `was_null`: each of them was NULL before the upgrade (a backfill the rollback kept,
+    /// which the line says, so a reader tells it from a value overwritten).
     ValuesChanged {
         table: String,
         column: String,
         rows: u64,
         now_null: bool,
+        was_null: bool,
     },
     /// Every row came back with the same content, but `rows` of them under other values of
     /// the primary key `key`: the rollback renumbered a surrogate key, and whatever referred
@@ -387,9 +390,12 @@ impl std::fmt::Display for RowProblem {
                 column,
                 rows: n,
                 now_null,
+                was_null,
             } => {
                 let now_null = if *now_null {
                     ", data lost: now NULL"
+                } else if *was_null {
+                    ", each NULL before the upgrade: now filled"
                 } else {
                     ""
                 };
@@ -558,6 +564,7 @@ fn compare_keyed(
     let mut lost = 0u64;
     let mut changed = vec![0u64; pairs.len()];
     let mut now_null = vec![0u64; pairs.len()];
+    let mut was_null = vec![0u64; pairs.len()];
     for (key, row) in &before.keyed {
         match now.keyed.get(key) {
             None => lost += 1,
@@ -567,6 +574,9 @@ fn compare_keyed(
                         changed[p] += 1;
                         if new_row[*j] == NULL_HASH {
                             now_null[p] += 1;
+                        }
+                        if row[*i] == NULL_HASH {
+                            was_null[p] += 1;
                         }
                     }
                 }
@@ -605,6 +615,7 @@ fn compare_keyed(
                 column: col.clone(),
                 rows: changed[p],
                 now_null: now_null[p] == changed[p],
+                was_null: was_null[p] == changed[p],
             });
         }
     }
@@ -662,6 +673,37 @@ mod tests {
         let ignore = after.added_since(&before);
         assert_eq!(lines(before.compare(&after, Some(&ignore))).len(), 2);
         assert!(lines(before.compare(&before.clone(), None)).is_empty());
+    }
+
+    #[test]
+    fn says_when_every_changed_value_was_null_before() {
+        // airflow 888b59e02a5b: `UPDATE connection SET is_encrypted = FALSE WHERE ... IS NULL`
+        // in the upgrade, nullability alone restored by the downgrade.
+        let before = fp(table(&[
+            [Some("1"), None],
+            [Some("2"), None],
+            [Some("3"), Some("c")],
+        ]));
+        let filled = fp(table(&[
+            [Some("1"), Some("x")],
+            [Some("2"), Some("x")],
+            [Some("3"), Some("c")],
+        ]));
+        assert_eq!(
+            lines(before.compare(&filled, None)),
+            vec![
+                "Column 'users.name': values changed after rollback (2 rows, each NULL before the upgrade: now filled)"
+            ]
+        );
+        let overwritten = fp(table(&[
+            [Some("1"), Some("x")],
+            [Some("2"), Some("x")],
+            [Some("3"), Some("x")],
+        ]));
+        assert_eq!(
+            lines(before.compare(&overwritten, None)),
+            vec!["Column 'users.name': values changed after rollback (3 rows)"]
+        );
     }
 
     #[test]
