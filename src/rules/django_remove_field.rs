@@ -81,8 +81,11 @@ declare_rule! {
     /// written into the old field after the copy are lost. The copy must reach every row
     /// where the field is set: all rows, or rows a filter picks only because the field is set
     /// (`.filter(Q(args__isnull=False) | Q(kwargs__isnull=False))`). It must not sit under an
-    /// `if`, nor in a loop that may skip rows (`continue`, `break`), and nothing may write the
-    /// field after it. Any other filter (`.filter(kind="report")`), a copy field removed and
+    /// `if`, but for one that only tests the field is set (`if row.f:`; pulpcore core 0123
+    /// converts `pulp_label_select` into `q_select` so), nor in a loop that may skip rows
+    /// (`continue`, `break`), and nothing may write the field after it. A boolean field kept
+    /// as a constant written on the rows it picks (`.filter(required=True)
+    /// .update(question_required="required")`, pretalx submission 0058) counts as converted. Any other filter (`.filter(kind="report")`), a copy field removed and
     /// added again since, or removed by this migration too (wger exercises 0019 removes
     /// `exercise.status` and the `exercisebase.status` 0009 copied it into), new rows that do not link back, related rows a filter picks
     /// (`page.title_set.filter(language="en")`), or a NOT NULL field without a

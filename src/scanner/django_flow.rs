@@ -56,6 +56,7 @@ fn flow_of(
         models: HashMap::new(),
         rows: HashMap::new(),
         conditions: 0,
+        set_tests: Vec::new(),
         chosen_rows: HashSet::new(),
         row_picks: HashMap::new(),
         queryset_picks: HashMap::new(),
@@ -109,6 +110,11 @@ struct Flow<'f> {
     /// How many `if`s the statement being read sits in: a constant written under one is
     /// chosen by the condition (`if row.kind == "pool": row.is_pool = True`).
     conditions: usize,
+    /// The fields tested set by those `if`s that test only that (`if row.f:`, `if row.f is
+    /// not None:`, with no `else`): a value computed from `f` under them reaches every row
+    /// where `f` holds something (pulpcore core 0123 converts `pulp_label_select` into
+    /// `q_select` under `if upstream.pulp_label_select:`).
+    set_tests: Vec<String>,
     /// Loop variables over rows a filter picks (`for p in Prefix.objects.filter(...)`).
     chosen_rows: HashSet<String>,
     /// Loop variables over a model's rows, with the fields whose being set alone picks them
@@ -622,7 +628,31 @@ impl Flow<'_> {
     /// all rows, or those where `from` (or another field copied alike) is set, and no `if`
     /// chooses among them?
     fn reaches_every_row(&self, from: &str, picks: Option<&[String]>) -> bool {
-        self.conditions == 0 && picks.is_some_and(|p| p.is_empty() || p.iter().any(|f| f == from))
+        let unconditional = self.conditions == self.set_tests.len()
+            && self.set_tests.iter().all(|tested| tested == from);
+        unconditional && picks.is_some_and(|p| p.is_empty() || p.iter().any(|f| f == from))
+    }
+
+    /// The field `if row.f:` or `if row.f is not None:` tests, for a loop variable over a
+    /// model's rows, when the `if` has no `elif`/`else`.
+    fn set_test(&self, stmt: &ruff_python_ast::StmtIf) -> Option<String> {
+        if !stmt.elif_else_clauses.is_empty() {
+            return None;
+        }
+        let tested = match stmt.test.as_ref() {
+            Expr::Compare(c)
+                if matches!(&*c.ops, [ruff_python_ast::CmpOp::IsNot])
+                    && matches!(&*c.comparators, [Expr::NoneLiteral(_)]) =>
+            {
+                c.left.as_ref()
+            }
+            other => other,
+        };
+        let Expr::Attribute(a) = tested else {
+            return None;
+        };
+        self.row_model(&a.value)?;
+        Some(a.attr.as_str().to_ascii_lowercase())
     }
 
     /// `Target(link=row, to=row.from)` (also `.create(...)`) in a loop over a model's rows:
@@ -833,6 +863,16 @@ impl Flow<'_> {
                             let picks = self.set_fields_picked(&a.value);
                             self.copied(&model, &from, (&model, &write.1), picks.as_deref());
                         }
+                        // `.filter(required=True).update(question_required="required")`: the
+                        // flag's value is kept in the other field of the same rows.
+                        if is_literal(&kw.value)
+                            && self.conditions == 0
+                            && let Some(flag) = flag_picked(&a.value, &self.models)
+                            && flag != write.1
+                        {
+                            let conversion = (model.clone(), flag, write.1.clone());
+                            self.out.converted_fields.push(conversion);
+                        }
                         self.out.writes.push(write);
                     }
                 }
@@ -905,9 +945,17 @@ impl<'x> Visitor<'x> for Flow<'_> {
                     self.row_picks.insert(var.id.to_string(), None);
                 }
             }
-            Stmt::If(_) => {
+            Stmt::If(i) => {
+                let tested = self.set_test(i);
                 self.conditions += 1;
-                walk_stmt(self, stmt);
+                if let Some(field) = tested {
+                    self.visit_expr(&i.test);
+                    self.set_tests.push(field);
+                    self.visit_body(&i.body);
+                    self.set_tests.pop();
+                } else {
+                    walk_stmt(self, stmt);
+                }
                 self.conditions -= 1;
                 return;
             }
@@ -1040,6 +1088,38 @@ fn not_null_tests(expr: &Expr) -> Option<Vec<String>> {
         }
         _ => None,
     }
+}
+
+/// The boolean field whose one value alone picks the rows of `Model.objects.filter(f=True)`
+/// (or `False`; `.all()` before it changes nothing): a write of a constant on those rows keeps
+/// the flag in the field written (pretalx submission 0058 turns `required` into
+/// `question_required = "required"`).
+fn flag_picked(query: &Expr, models: &HashMap<String, String>) -> Option<String> {
+    let Expr::Call(c) = query else { return None };
+    let Expr::Attribute(filter) = c.func.as_ref() else {
+        return None;
+    };
+    let [kw] = &*c.arguments.keywords else {
+        return None;
+    };
+    let field = kw.arg.as_ref()?.as_str();
+    let mut base = filter.value.as_ref();
+    if let Expr::Call(all) = base
+        && let Expr::Attribute(a) = all.func.as_ref()
+        && a.attr.as_str() == "all"
+        && all.arguments.is_empty()
+    {
+        base = a.value.as_ref();
+    }
+    let from_model = matches!(base, Expr::Attribute(o)
+        if o.attr.as_str() == "objects"
+            && matches!(o.value.as_ref(), Expr::Name(n) if models.contains_key(n.id.as_str())));
+    (filter.attr.as_str() == "filter"
+        && c.arguments.args.is_empty()
+        && from_model
+        && matches!(kw.value, Expr::BooleanLiteral(_))
+        && !field.contains("__"))
+    .then(|| field.to_ascii_lowercase())
 }
 
 /// The field `F("field")` names, when the expression is just that.
