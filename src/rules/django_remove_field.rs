@@ -71,7 +71,8 @@ declare_rule! {
     /// `.update(created_datetimefield=F("created"))`, nautobot dcim 0051), or of new rows of
     /// another model that link back to the row they came from
     /// (`DeviceClusterAssignment(device=device, cluster=device.cluster)` in a loop over
-    /// devices, nautobot dcim 0077), or of every row of another model that links to it
+    /// devices, nautobot dcim 0077; also as text, `Subject(user=user, sub=str(user.sso_id))`,
+    /// misago oauth2 0002), or of every row of another model that links to it
     /// (`page.title_set.update(template=page.template)` in a loop over pages, django-cms
     /// 0030, through Django's default `<model>_set` accessor), or of a new row made for it in
     /// the loop that the two rows link (`base = ExerciseBase.objects.create(...)`, `base.status

@@ -660,7 +660,7 @@ impl Flow<'_> {
     fn copied_into_rows(&mut self, c: &ExprCall, target: &str) {
         let kws = &c.arguments.keywords;
         for kw in kws {
-            let (Some(to), Expr::Attribute(src)) = (&kw.arg, &kw.value) else {
+            let (Some(to), Expr::Attribute(src)) = (&kw.arg, as_text(&kw.value)) else {
                 continue;
             };
             let Expr::Name(var) = src.value.as_ref() else {
@@ -1120,6 +1120,24 @@ fn flag_picked(query: &Expr, models: &HashMap<String, String>) -> Option<String>
         && matches!(kw.value, Expr::BooleanLiteral(_))
         && !field.contains("__"))
     .then(|| field.to_ascii_lowercase())
+}
+
+/// `x` for `str(x)`: the value as text keeps all of it (misago oauth2 0002 copies each
+/// user's `sso_id` into `Subject(sub=str(user.sso_id), user=user)`); any other expression as
+/// it is.
+fn as_text(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Call(c)
+            if matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "str")
+                && c.arguments.keywords.is_empty() =>
+        {
+            match &*c.arguments.args {
+                [only] => only,
+                _ => expr,
+            }
+        }
+        _ => expr,
+    }
 }
 
 /// The field `F("field")` names, when the expression is just that.
