@@ -1913,7 +1913,7 @@ impl Walker<'_, '_> {
                             .unwrap_or_else(|| {
                                 python::unresolved(&format!("{}.__tablename__", n.id))
                             }),
-                        _ => return None,
+                        _ => self.queried_columns_table(&c.arguments.args)?,
                     };
                     return Some((table, filtered));
                 }
@@ -1932,6 +1932,33 @@ impl Walker<'_, '_> {
             cur = &a.value;
         }
         None
+    }
+
+    /// The table of `session.query(t.c.a, t.c.b)`: columns of one table object (manila
+    /// 56cdbe267881 reads `share_export_locations` so in its downgrade), aggregates over them
+    /// (`func.min(t.c.updated_at)`) left aside.
+    fn queried_columns_table(&self, args: &[Expr]) -> Option<String> {
+        let mut found: Option<String> = None;
+        for a in args {
+            let Expr::Attribute(col) = a else {
+                if matches!(a, Expr::Call(_)) {
+                    continue;
+                }
+                return None;
+            };
+            let owner = match col.value.as_ref() {
+                Expr::Attribute(c) if c.attr.as_str() == "c" || c.attr.as_str() == "columns" => {
+                    c.value.as_ref()
+                }
+                other => other,
+            };
+            let table = self.table_expr(owner)?;
+            match &found {
+                Some(t) if *t != table => return None,
+                _ => found = Some(table),
+            }
+        }
+        found
     }
 
     /// ORM writes: `session.query(Model)...delete()` / `.update({...})`, and
