@@ -891,9 +891,11 @@ pub(crate) fn table_copied_out(ops: &[Operation], at: usize, table: &str) -> boo
 }
 
 /// Values written from data (a statement that reads, or that follows a read in Python): not a
-/// constant fill.
+/// constant fill. A Core `.values(col="x")` of literals only is a constant fill whatever was
+/// read before it.
 fn writes_data(ops: &[Operation], i: usize) -> bool {
-    !ops[i].reads.is_empty() || ops[..i].iter().any(|o| !o.reads.is_empty())
+    !ops[i].reads.is_empty()
+        || (!ops[i].constant_values && ops[..i].iter().any(|o| !o.reads.is_empty()))
 }
 
 /// Does a later statement give `table` a column named `column` again, renamed from one the

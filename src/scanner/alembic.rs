@@ -2498,6 +2498,7 @@ impl Walker<'_, '_> {
         let mut reads = Vec::new();
         let mut filter_reads = Vec::new();
         let mut where_names_table = false;
+        let mut constant_values = true;
         while let Expr::Call(c) = cur {
             match c.func.as_ref() {
                 Expr::Attribute(a) => {
@@ -2535,6 +2536,8 @@ impl Walker<'_, '_> {
                         }
                     }
                     if method == "values" {
+                        constant_values &= c.arguments.args.is_empty()
+                            && c.arguments.keywords.iter().all(|k| is_constant(&k.value));
                         for k in &c.arguments.keywords {
                             match &k.arg {
                                 Some(name) => writes.push(name.to_string()),
@@ -2580,6 +2583,11 @@ impl Walker<'_, '_> {
             op.has_where |= methods
                 .iter()
                 .any(|m| matches!(*m, "where" | "filter" | "filter_by"));
+            if methods.contains(&"values") {
+                // Constant when what this adds is, and what the bound statement set was.
+                op.constant_values =
+                    constant_values && (base.writes.is_empty() || base.constant_values);
+            }
             op.reads.extend(reads);
             op.filter_reads.extend(filter_reads);
             op.writes.extend(writes);
@@ -2605,6 +2613,8 @@ impl Walker<'_, '_> {
             .any(|m| matches!(*m, "where" | "filter" | "filter_by"));
         // `.where(t.c.x.is_(None))` / `.where(t.c.x == None)`: a backfill of NULLs.
         op.backfill = kind == OpKind::Update && where_is_null(expr, self.module.source);
+        op.constant_values =
+            kind == OpKind::Update && constant_values && methods.contains(&"values");
         op.reads = reads;
         op.filter_reads = filter_reads;
         op.writes = if kind == OpKind::Insert && writes.is_empty() {
@@ -3148,6 +3158,17 @@ impl Walker<'_, '_> {
         self.ops.extend(ops);
         true
     }
+}
+
+/// A literal the statement sets as it is: a string, number, boolean or `None`.
+fn is_constant(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::StringLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::NoneLiteral(_)
+    )
 }
 
 /// The rows of a `bulk_insert` written as dicts of literals (`[{"id": 1, "name": "tag"}]`), in

@@ -429,6 +429,9 @@ pub struct Operation {
     pub unique: bool,
     /// For UPDATE: restricted to rows where a column IS NULL (a backfill).
     pub backfill: bool,
+    /// For a SQLAlchemy Core UPDATE: every value it sets is a literal constant
+    /// (`.values(state="gone")`), whatever Python read before it.
+    pub constant_values: bool,
     /// Statement range: suppressions on any of its lines apply.
     pub range: TextRange,
     /// When raw SQL could not be analysed: the parser's complaint.
@@ -524,6 +527,7 @@ impl Operation {
             concurrently: false,
             unique: false,
             backfill: false,
+            constant_values: false,
             range,
             sql_error: None,
             constraints: Vec::new(),
