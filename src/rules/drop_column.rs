@@ -30,8 +30,8 @@ declare_rule! {
     /// Not reported when the data is followed and survives: the upgrade copies the values
     /// elsewhere first (`UPDATE t SET new = old`, `INSERT INTO t2 SELECT old FROM t`, or rows
     /// read and written back in Python, also read as columns of one table,
-    /// `session.query(t.c.key, t.c.path)`, manila 56cdbe267881) and `downgrade()` copies them
-    /// back, also through a
+    /// `session.query(t.c.key, t.c.path)`, manila 56cdbe267881, or written through a lambda
+    /// bound in the function, manila 2d708a9a3ba9) and `downgrade()` copies them back, also through a
     /// `WITH` query or a sub-select in `FROM` (indico 416f9c877300 moves `reservations.event_id`
     /// with `WITH moved AS (SELECT ...), links AS (INSERT ... SELECT ... FROM moved) UPDATE ...`
     /// and copies it back `FROM (SELECT id, event_id FROM reservation_links) l`), or no rollback

@@ -644,8 +644,13 @@ enum Local {
     Unknown(String),
     /// `from app.utils import drop_fks` inside the function: (module, imported name).
     Imported(String, String),
-    /// A `lambda`: whether it only logs or prints (a progress callback handed to a helper).
-    Lambda { only_logs: bool },
+    /// A `lambda`: whether it only logs or prints (a progress callback handed to a helper),
+    /// and, bound in the function that calls it, the lambda itself (manila 2d708a9a3ba9's
+    /// `set_az_id_in_table = lambda table, id, name: op.execute(table.update()...)`).
+    Lambda {
+        only_logs: bool,
+        def: Option<Box<ruff_python_ast::ExprLambda>>,
+    },
     /// One of a helper's `*columns` (`for col in columns:`): the caller's column.
     Column(Box<super::model::ColumnSpec>),
     /// `cols = []` filled by `cols.append(col)` (as helpers collect the columns that are not
@@ -826,7 +831,10 @@ impl Walker<'_, '_> {
             && !BUILTINS.contains(&n.id.as_str())
             && !matches!(
                 self.locals.get(n.id.as_str()),
-                Some(Local::Lambda { only_logs: true })
+                Some(Local::Lambda {
+                    only_logs: true,
+                    ..
+                })
             )
         {
             let mut op = Operation::new(OpKind::Call, Origin::Op, range);
@@ -1147,12 +1155,34 @@ impl Walker<'_, '_> {
                 let builders = names.into_iter().map(|n| Local::Builders(vec![n]));
                 return Some((builders.map(bind).collect(), false));
             }
+            if let Some(tables) = self.table_objects(&f.iter) {
+                return Some((tables.into_iter().map(bind).collect(), false));
+            }
         }
         let items = self.literal_items(&f.iter)?;
         if items.is_empty() || items.len() > MAX_UNROLL {
             return None;
         }
         Some((items.into_iter().map(LoopItem::Value).collect(), false))
+    }
+
+    /// `[services_table, share_instances_table]`: a literal list of names bound to table
+    /// objects (manila 1f0bd302c1a6 loops over two so), one table per item.
+    fn table_objects(&self, expr: &Expr) -> Option<Vec<Local>> {
+        let elts = match expr {
+            Expr::List(l) => &l.elts,
+            Expr::Tuple(t) => &t.elts,
+            _ => return None,
+        };
+        if elts.is_empty() || elts.len() > MAX_UNROLL {
+            return None;
+        }
+        elts.iter()
+            .map(|e| match e {
+                Expr::Name(_) => self.table_expr(e).map(Local::Table),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The items of a literal sequence: `("a", "b")`, `[("a", "x"), ...]`, a module-level
@@ -2051,9 +2081,13 @@ impl Walker<'_, '_> {
     /// parameters bound to the call's arguments (strings, tables, connections, batch
     /// contexts) and to their defaults. A function imported from the project is read the same
     /// way ([`Self::imported_helper`]).
-    fn helper(&mut self, name: &str, call: &ExprCall, _range: TextRange) -> bool {
+    fn helper(&mut self, name: &str, call: &ExprCall, range: TextRange) -> bool {
         if self.visiting.len() > MAX_HELPER_DEPTH {
             return false;
+        }
+        if let Some(Local::Lambda { def: Some(l), .. }) = self.locals.get(name) {
+            let l = l.clone();
+            return self.call_lambda(name, &l, call, range);
         }
         let Some(def) = self.module.helpers.get(name) else {
             return self.imported_helper(name, call);
@@ -2061,7 +2095,7 @@ impl Walker<'_, '_> {
         if self.visiting.iter().any(|v| v == name) {
             return false;
         }
-        let (locals, batches) = self.bind_arguments(def, call);
+        let (locals, batches) = self.bind_arguments(&def.parameters, call);
         self.visiting.push(name.to_string());
         let saved = std::mem::replace(&mut self.locals, locals);
         let pushed = batches.len();
@@ -2115,7 +2149,7 @@ impl Walker<'_, '_> {
         };
         // The SQL it runs is the migration's: read with the migration's dialect.
         helpers.caller_hint.set(Some(self.module.hint));
-        let (locals, batches) = self.bind_arguments(def, call);
+        let (locals, batches) = self.bind_arguments(&def.parameters, call);
         let mut visiting = self.visiting.clone();
         visiting.push(key);
         let mut inner = Walker {
@@ -2159,6 +2193,45 @@ impl Walker<'_, '_> {
         true
     }
 
+    /// A call to a `lambda` bound in this function: its body read with its parameters bound
+    /// to the arguments, in the caller's scope (a lambda sees the names around it).
+    fn call_lambda(
+        &mut self,
+        name: &str,
+        l: &ruff_python_ast::ExprLambda,
+        call: &ExprCall,
+        range: TextRange,
+    ) -> bool {
+        if self.visiting.iter().any(|v| v == name) {
+            return false;
+        }
+        let empty = ruff_python_ast::Parameters::default();
+        let (bound, batches) = self.bind_arguments(l.parameters.as_deref().unwrap_or(&empty), call);
+        let mut locals = self.locals.clone();
+        if let Some(parameters) = l.parameters.as_deref() {
+            // A parameter the call leaves unbound must not read the caller's name.
+            for p in parameters.iter_non_variadic_params() {
+                locals.remove(p.parameter.name.as_str());
+            }
+        }
+        locals.extend(bound);
+        self.visiting.push(name.to_string());
+        let saved = std::mem::replace(&mut self.locals, locals);
+        let pushed = batches.len();
+        self.batches.extend(batches);
+        let first = self.ops.len();
+        self.expr(&l.body, range);
+        for op in &mut self.ops[first..] {
+            op.via = Some(call.range());
+        }
+        for _ in 0..pushed {
+            self.batches.pop();
+        }
+        self.locals = saved;
+        self.visiting.pop();
+        true
+    }
+
     /// A helper's parameters bound to what `call` passes (evaluated in the caller's scope) and
     /// to their defaults: the locals the helper's body starts with, and the batch contexts
     /// it is handed.
@@ -2167,11 +2240,11 @@ impl Walker<'_, '_> {
     #[allow(clippy::too_many_lines)]
     fn bind_arguments(
         &self,
-        def: &StmtFunctionDef,
+        parameters: &ruff_python_ast::Parameters,
         call: &ExprCall,
     ) -> (HashMap<String, Local>, Vec<Batch>) {
         let params: Vec<&ruff_python_ast::ParameterWithDefault> =
-            def.parameters.iter_non_variadic_params().collect();
+            parameters.iter_non_variadic_params().collect();
         let mut bound: Vec<(String, &Expr)> = Vec::new();
         let mut extra: Option<Vec<&Expr>> = Some(Vec::new());
         for (i, a) in call.arguments.args.iter().enumerate() {
@@ -2265,7 +2338,7 @@ impl Walker<'_, '_> {
         }
         // `def create_table(table_name, *columns)`: what the caller passes past the named
         // parameters, when every item is a string or every item a column or constraint.
-        if let (Some(vararg), Some(extra)) = (def.parameters.vararg.as_ref(), extra)
+        if let (Some(vararg), Some(extra)) = (parameters.vararg.as_ref(), extra)
             && !extra.is_empty()
         {
             let values: Vec<Value> = extra.iter().map(|e| python::eval(e)).collect();
@@ -3711,7 +3784,8 @@ fn logs_only(expr: &Expr) -> bool {
     }
 }
 
-/// A `lambda` as a local: `lambda current, total: logger.info(...)` only logs.
+/// A `lambda` as a local: `lambda current, total: logger.info(...)` only logs; any other is
+/// kept to be read where it is called.
 fn lambda(l: &ruff_python_ast::ExprLambda) -> Local {
     let only_logs = match l.body.as_ref() {
         Expr::Call(c) => matches!(
@@ -3720,7 +3794,10 @@ fn lambda(l: &ruff_python_ast::ExprLambda) -> Local {
         ),
         _ => false,
     };
-    Local::Lambda { only_logs }
+    Local::Lambda {
+        only_logs,
+        def: (!only_logs).then(|| Box::new(l.clone())),
+    }
 }
 
 /// The table a read counts the rows of, when it is `SELECT COUNT(*) FROM t` with no WHERE or
