@@ -61,6 +61,12 @@ declare_rule! {
     /// chain shows the column is generated (`sa.Computed(...)`): the database computes its
     /// values from the row, so it holds none of its own.
     ///
+    /// A warning, saying so, when `downgrade()` sets the column again from a column of another
+    /// table the upgrade leaves alone, matched on a kept column of each row (`UPDATE members
+    /// SET zone = (SELECT s.zone FROM services s WHERE s.host = members.host)`, or a loop over
+    /// that table's rows, manila 03da71c0e321): the author holds it for a copy of that column;
+    /// only values that differed from it are lost.
+    ///
     /// Nor for a drop given a `Column` object, which raises before it drops anything (MRT018
     /// reports it), nor for a guarded drop (`try:`, `if has_column`) of a column the replayed
     /// chain shows the table does not have. Where MRT012 reports the same statement as an
@@ -263,6 +269,15 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                 delete.table.as_deref().unwrap_or(t)
             ));
         }
+        if let Some(d) = out.last_mut()
+            && let (Some(t), Some(c)) = (&op.table, &op.column)
+            && let Some(source) = rejoined_from(up, down, t, c)
+        {
+            d.severity = Some(Severity::Warning);
+            d.message.push_str(&format!(
+                "; but downgrade() sets it again from {source}, matched on each row: if it was a copy of that, the rollback restores it; values that differed from it are lost"
+            ));
+        }
         if let Some(d) = out.last_mut() {
             super::derived_warning(op, d);
             let why = op.column.as_deref().and_then(super::runtime_state::column_reason);
@@ -271,6 +286,57 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// Does `downgrade()` set `table.column` again from a column of another table the upgrade
+/// leaves alone (neither creates, drops nor writes), matched on a kept column of each row (`UPDATE members SET
+/// share_type_id = si.share_type_id ... WHERE members.share_instance_id = si.id`, manila
+/// 03da71c0e321 in a loop over `share_instances`)? Then the column was a copy of that one
+/// (denormalized), as far as the migration's author knows: `other_table.column`.
+fn rejoined_from(up: &[Operation], down: &[Operation], table: &str, column: &str) -> Option<String> {
+    // A table the upgrade creates, drops, renames or writes rows into is where the values
+    // may have been moved: the copy-back rules judge that, not this one.
+    let touched = |t: &str| {
+        up.iter().any(|u| {
+            matches!(
+                u.kind,
+                OpKind::CreateTable
+                    | OpKind::DropTable
+                    | OpKind::RenameTable
+                    | OpKind::Insert
+                    | OpKind::Update
+                    | OpKind::Delete
+                    | OpKind::BulkInsert
+            ) && u.table.as_deref().is_some_and(|ut| same_name(ut, t))
+        })
+    };
+    // The downgrade may rename the table back first (manila 03da71c0e321 renames
+    // `share_group_snapshot_members` to `cgsnapshot_members`, then fills it).
+    let mut names = vec![table.to_string()];
+    for d in down.iter().filter(|d| d.kind == OpKind::RenameTable) {
+        if let (Some(old), Some(new)) = (&d.table, &d.new_name)
+            && names.iter().any(|n| same_name(n, old))
+        {
+            names.push(new.clone());
+        }
+    }
+    let ours = |t: &str| names.iter().any(|n| same_name(n, t));
+    down.iter().filter(|d| d.kind == OpKind::Update && names.iter().any(|n| d.writes_column(n, column))).find_map(|d| {
+        let mine = |(t, _): &&(String, String)| ours(t);
+        // Matched on a kept column of the row: a WHERE of the statement (Core), or, in SQL,
+        // a column named with its table (`WHERE s.host = members.host`); a bare name read in
+        // a sub-select may be any table's.
+        let kept = |c: &str| c != "*" && !same_name(c, column);
+        let sql = d.sql.as_deref().unwrap_or("").to_ascii_lowercase();
+        let keyed = d.filter_reads.iter().filter(mine).any(|(_, c)| kept(c))
+            || d.reads.iter().filter(mine).any(|(t, c)| {
+                kept(c) && sql.contains(&format!("{t}.{c}").to_ascii_lowercase())
+            });
+        let own_value = d.reads.iter().filter(mine).any(|(_, c)| c == "*" || same_name(c, column));
+        let (other, other_column) = d.reads.iter().find(|(t, c)| !ours(t) && c != "*")?;
+        let others_kept = d.reads.iter().chain(&d.filter_reads).all(|(t, _)| ours(t) || !touched(t));
+        (keyed && !own_value && others_kept).then(|| format!("{other}.{other_column}"))
+    })
 }
 
 /// A `DELETE FROM t WHERE c IS NOT NULL [OR d IS NOT NULL ...]` earlier in the upgrade, with

@@ -3054,6 +3054,17 @@ impl Walker<'_, '_> {
                 return Some((table.clone(), true));
             }
         }
+        // `connection.execute(t.select())`: the rows of the one table a Core SELECT reads.
+        if let Expr::Call(c) = expr
+            && let Expr::Attribute(a) = c.func.as_ref()
+            && a.attr.as_str() == "execute"
+            && let Some(first) = c.arguments.args.first()
+            && let Some(read) = self.core_select(first, first.range())
+            && let Some((table, _)) = read.reads.first()
+            && read.reads.iter().all(|(t, _)| t == table)
+        {
+            return Some((table.clone(), read.has_where));
+        }
         self.orm_query(expr)
     }
 
