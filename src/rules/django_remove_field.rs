@@ -32,7 +32,9 @@ declare_rule! {
     /// and that migration's reverse function writes the field back with a value, not a
     /// constant, so rolling back past it restores the values (wagtail 0086 copies
     /// `grouppagepermission.permission_type` into `permission` and back; 0090 removes it;
-    /// nautobot extras 0118 turns `job.task_queues` into job queues and back). Only for a
+    /// nautobot extras 0118 turns `job.task_queues` into job queues and back; weblate trans
+    /// 0040 sets `unit.pending` False on every row that held True, and its reverse sets it
+    /// True again). Only for a
     /// field that is nullable or has a default: a NOT NULL field without one cannot be added
     /// back to a table with rows, so the rollback fails before the values return.
     /// Nor on a model without a table (`managed = False`, a proxy) or whose options the replay

@@ -98,6 +98,10 @@ pub struct DataFlow {
     /// row.exclude_unconfirmed)]` in a loop over every row, pretalx person 0024). Not under
     /// an `if`, and on every row as for `copied_fields`.
     pub converted_fields: Vec<(String, String, String)>,
+    /// Boolean fields set to one value on every row that held the other
+    /// (`Unit.objects.filter(pending=True).update(pending=False)`, weblate trans 0040): each
+    /// row holds that one value afterwards. (model, field), as in [`FieldRef`].
+    pub reset_fields: Vec<FieldRef>,
     /// Some call may write rows `writes` does not name (`.delete()`, `.create(...)`, raw SQL,
     /// `.update()` on a model not bound by `apps.get_model`, a helper function).
     pub unattributed: bool,

@@ -60,6 +60,7 @@ fn flow_of(
         chosen_rows: HashSet::new(),
         row_picks: HashMap::new(),
         queryset_picks: HashMap::new(),
+        queryset_flags: HashMap::new(),
         new_rows: HashMap::new(),
         copies_into_new: Vec::new(),
         out: DataFlow::default(),
@@ -89,6 +90,8 @@ fn flow_of(
     flow.out.copied_fields.dedup();
     flow.out.converted_fields.sort();
     flow.out.converted_fields.dedup();
+    flow.out.reset_fields.sort();
+    flow.out.reset_fields.dedup();
     flow.out.computed_writes.sort();
     flow.out.computed_writes.dedup();
     flow.out
@@ -123,6 +126,9 @@ struct Flow<'f> {
     /// Querysets bound to names, with the fields whose being set alone picks their rows, as
     /// in `row_picks`.
     queryset_picks: HashMap<String, Option<Vec<String>>>,
+    /// Querysets bound to names whose one filter picks the rows where a boolean field holds
+    /// a value (`pending_units = Unit.objects.filter(pending=True)`): (field, value).
+    queryset_flags: HashMap<String, (String, bool)>,
     /// New rows bound to names in a loop over another model's rows (`base =
     /// ExerciseBase.objects.create(...)`), as in [`NewRow`].
     new_rows: HashMap<String, NewRow>,
@@ -420,6 +426,10 @@ impl Flow<'_> {
                 // A queryset of the model, and the fields its filters read.
                 let reads = self.filters_of(&a.value, &model);
                 let picks = self.set_fields_picked(&a.value);
+                match flag_picked(&a.value, &self.models) {
+                    Some(flag) => self.queryset_flags.insert(target.id.to_string(), flag),
+                    None => self.queryset_flags.remove(target.id.as_str()),
+                };
                 self.filters.insert(target.id.to_string(), reads);
                 self.queryset_picks.insert(target.id.to_string(), picks);
                 self.models.insert(target.id.to_string(), model);
@@ -865,13 +875,22 @@ impl Flow<'_> {
                         }
                         // `.filter(required=True).update(question_required="required")`: the
                         // flag's value is kept in the other field of the same rows.
+                        let flag = match a.value.as_ref() {
+                            Expr::Name(n) => self.queryset_flags.get(n.id.as_str()).cloned(),
+                            query => flag_picked(query, &self.models),
+                        };
                         if is_literal(&kw.value)
                             && self.conditions == 0
-                            && let Some(flag) = flag_picked(&a.value, &self.models)
-                            && flag != write.1
+                            && let Some((flag, picked)) = flag
                         {
-                            let conversion = (model.clone(), flag, write.1.clone());
-                            self.out.converted_fields.push(conversion);
+                            if flag != write.1 {
+                                let conversion = (model.clone(), flag, write.1.clone());
+                                self.out.converted_fields.push(conversion);
+                            } else if matches!(&kw.value, Expr::BooleanLiteral(b) if b.value != picked)
+                            {
+                                // `.filter(f=True).update(f=False)`: every row holds False now.
+                                self.out.reset_fields.push(write.clone());
+                            }
                         }
                         self.out.writes.push(write);
                     }
@@ -1094,7 +1113,7 @@ fn not_null_tests(expr: &Expr) -> Option<Vec<String>> {
 /// (or `False`; `.all()` before it changes nothing): a write of a constant on those rows keeps
 /// the flag in the field written (pretalx submission 0058 turns `required` into
 /// `question_required = "required"`).
-fn flag_picked(query: &Expr, models: &HashMap<String, String>) -> Option<String> {
+fn flag_picked(query: &Expr, models: &HashMap<String, String>) -> Option<(String, bool)> {
     let Expr::Call(c) = query else { return None };
     let Expr::Attribute(filter) = c.func.as_ref() else {
         return None;
@@ -1114,12 +1133,14 @@ fn flag_picked(query: &Expr, models: &HashMap<String, String>) -> Option<String>
     let from_model = matches!(base, Expr::Attribute(o)
         if o.attr.as_str() == "objects"
             && matches!(o.value.as_ref(), Expr::Name(n) if models.contains_key(n.id.as_str())));
+    let Expr::BooleanLiteral(value) = &kw.value else {
+        return None;
+    };
     (filter.attr.as_str() == "filter"
         && c.arguments.args.is_empty()
         && from_model
-        && matches!(kw.value, Expr::BooleanLiteral(_))
         && !field.contains("__"))
-    .then(|| field.to_ascii_lowercase())
+    .then(|| (field.to_ascii_lowercase(), value.value))
 }
 
 /// `x` for `str(x)`: the value as text keeps all of it (misago oauth2 0002 copies each

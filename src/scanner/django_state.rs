@@ -625,6 +625,15 @@ impl State {
                 model.copied_by = Some((app.to_string(), mig.to_string(), into.clone()));
             }
         }
+        // A boolean reset to one value on every row, and written again by the reverse: the
+        // field holds nothing else afterwards, and rolling back past this migration sets it
+        // back (weblate trans 0040 clears `unit.pending` once the changes are moved).
+        for (model, field) in &forward.reset_fields {
+            let written_back = reverse.writes.iter().any(|(m, f)| m == model && f == field);
+            if written_back && let Some(f) = self.field_mut(app, model, field) {
+                f.moved_by = Some((app.to_string(), mig.to_string()));
+            }
+        }
         // Values read into another field, and written back by the reverse (with a value, not
         // a constant): moved.
         for (model, field) in &forward.reads {
