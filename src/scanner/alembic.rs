@@ -2096,12 +2096,26 @@ impl Walker<'_, '_> {
             return false;
         }
         let (locals, batches) = self.bind_arguments(&def.parameters, call);
+        self.in_call(name, locals, batches, call, |w| w.block(&def.body, false));
+        true
+    }
+
+    /// Read a called body (`read`) with `locals` and `batches` as its scope, then restore the
+    /// caller's; what it does is reached through `call`.
+    fn in_call(
+        &mut self,
+        name: &str,
+        locals: HashMap<String, Local>,
+        batches: Vec<Batch>,
+        call: &ExprCall,
+        read: impl FnOnce(&mut Self),
+    ) {
         self.visiting.push(name.to_string());
         let saved = std::mem::replace(&mut self.locals, locals);
         let pushed = batches.len();
         self.batches.extend(batches);
         let first = self.ops.len();
-        self.block(&def.body, false);
+        read(self);
         // The outermost call wins: a helper's helper is reached through this call too.
         for op in &mut self.ops[first..] {
             op.via = Some(call.range());
@@ -2111,7 +2125,6 @@ impl Walker<'_, '_> {
         }
         self.locals = saved;
         self.visiting.pop();
-        true
     }
 
     /// A function the file imports from its own project (`from app.migrations.utils import
@@ -2215,20 +2228,7 @@ impl Walker<'_, '_> {
             }
         }
         locals.extend(bound);
-        self.visiting.push(name.to_string());
-        let saved = std::mem::replace(&mut self.locals, locals);
-        let pushed = batches.len();
-        self.batches.extend(batches);
-        let first = self.ops.len();
-        self.expr(&l.body, range);
-        for op in &mut self.ops[first..] {
-            op.via = Some(call.range());
-        }
-        for _ in 0..pushed {
-            self.batches.pop();
-        }
-        self.locals = saved;
-        self.visiting.pop();
+        self.in_call(name, locals, batches, call, |w| w.expr(&l.body, range));
         true
     }
 
