@@ -321,7 +321,8 @@ fn rejoined_from(up: &[Operation], down: &[Operation], table: &str, column: &str
         }
     }
     let ours = |t: &str| names.iter().any(|n| same_name(n, t));
-    down.iter().filter(|d| d.kind == OpKind::Update && names.iter().any(|n| d.writes_column(n, column))).find_map(|d| {
+    let sets_it = |d: &&Operation| d.kind == OpKind::Update && names.iter().any(|n| d.writes_column(n, column));
+    down.iter().filter(sets_it).find_map(|d| {
         let mine = |(t, _): &&(String, String)| ours(t);
         // Matched on a kept column of the row: a WHERE of the statement (Core), or, in SQL,
         // a column named with its table (`WHERE s.host = members.host`); a bare name read in

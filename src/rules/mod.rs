@@ -616,8 +616,9 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
         }
         for event in &replay.facts[i].events {
             match event {
-                // Restating a column the chain shows nullable cannot make it nullable.
-                Event::KnownNullable { range } | Event::NullabilityUnseen { range } => {
+                // Restating a column the chain shows nullable cannot make it nullable; one it
+                // does not know is more likely nullable than not.
+                Event::NotKnownNotNull { range } => {
                     cleared.push((i, Rule::AlterColumnResetsNullability, *range));
                 }
                 // NOT NULL on a column the chain shows NOT NULL already: no NULL row can

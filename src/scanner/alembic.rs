@@ -1976,13 +1976,11 @@ impl Walker<'_, '_> {
                 }
                 return None;
             };
-            let owner = match col.value.as_ref() {
-                Expr::Attribute(c) if c.attr.as_str() == "c" || c.attr.as_str() == "columns" => {
-                    c.value.as_ref()
-                }
-                other => other,
+            // `t.c.x` (as `core_column` reads it), or `t.x` of a table object.
+            let table = match self.core_column(a) {
+                Some((table, _)) => table,
+                None => self.table_expr(&col.value)?,
             };
-            let table = self.table_expr(owner)?;
             match &found {
                 Some(t) if *t != table => return None,
                 _ => found = Some(table),

@@ -816,14 +816,13 @@ pub enum Event {
         created_by: usize,
         range: TextRange,
     },
-    /// The operation alters a column the chain shows nullable, without changing that.
-    KnownNullable { range: TextRange },
-    /// The operation restates a column whose nullability the chain does not show: its table
-    /// comes from outside the chain (dagster and mlflow create theirs from the ORM before the
-    /// first revision, `has_table` guards the rest) or the column was never seen. SQLAlchemy
-    /// makes a column nullable unless told otherwise, so a guess of NOT NULL would be wrong
-    /// more often than right (dagster's 60 restated `Text` columns are all nullable).
-    NullabilityUnseen { range: TextRange },
+    /// The operation alters, without changing its nullability, a column the chain does not
+    /// show NOT NULL: nullable, or not known (a table from outside the chain: dagster and
+    /// mlflow create theirs from the ORM before the first revision, `has_table` guards the
+    /// rest; or a column never seen). SQLAlchemy makes a column nullable unless told
+    /// otherwise, so a guess of NOT NULL would be wrong more often than right (dagster's 60
+    /// restated `Text` columns are all nullable).
+    NotKnownNotNull { range: TextRange },
     /// The operation makes NOT NULL a column the chain shows NOT NULL already: no row can
     /// hold NULL, and there is no nullability for a downgrade to restore.
     KnownNotNull { range: TextRange },
@@ -1967,6 +1966,14 @@ impl Sim<'_> {
             .retain(|o| !o.columns.iter().any(|oc| oc.eq_ignore_ascii_case(&c)));
     }
 
+    /// A column restated by `op` that the chain does not show NOT NULL (see
+    /// [`Event::NotKnownNotNull`]).
+    fn note_nullability(&mut self, nullable: Option<bool>, op: &Operation) {
+        if nullable != Some(false) {
+            self.events.push(Event::NotKnownNotNull { range: op.range });
+        }
+    }
+
     /// `op.alter_column(new_column_name=...)` / `RENAME COLUMN`.
     fn rename_column(&mut self, op: &Operation) {
         let Some(t) = self.target(op) else { return };
@@ -1978,8 +1985,7 @@ impl Sim<'_> {
             return;
         };
         if !self.existing(&t, op) {
-            self.events
-                .push(Event::NullabilityUnseen { range: op.range });
+            self.note_nullability(None, op);
             return;
         }
         let touched = self.touched.contains(&key(&t));
@@ -1987,23 +1993,16 @@ impl Sim<'_> {
         if table.column(&c).is_none() {
             // An arm for another dialect renamed it already (`if sqlite: ... elif mysql:`).
             let nullable = table.column(&new).and_then(|col| col.nullable);
-            if nullable != Some(false) {
-                self.events
-                    .push(Event::NullabilityUnseen { range: op.range });
-            }
-            if table.complete && !touched && table.column(&new).is_none() {
-                let name = format!("{}.{c}", table.name);
+            let missing = table.complete && !touched && table.column(&new).is_none();
+            let name = format!("{}.{c}", table.name);
+            self.note_nullability(nullable, op);
+            if missing {
                 self.missing(What::Column, &name, Some(&t), op);
             }
             return;
         }
-        match table.column(&c).and_then(|col| col.nullable) {
-            Some(true) => self.events.push(Event::KnownNullable { range: op.range }),
-            None => self
-                .events
-                .push(Event::NullabilityUnseen { range: op.range }),
-            Some(false) => {}
-        }
+        let nullable = table.column(&c).and_then(|col| col.nullable);
+        self.note_nullability(nullable, op);
         let table = self.schema.table_mut(&t).expect("present");
         if let Some(col) = table.column_mut(&c) {
             col.name.clone_from(&new);
@@ -2078,15 +2077,13 @@ impl Sim<'_> {
                 .is_some_and(|tb| tb.column(&c).is_some());
         if !read {
             if !self.existing(&t, op) {
-                self.events
-                    .push(Event::NullabilityUnseen { range: op.range });
+                self.note_nullability(None, op);
                 return;
             }
             let touched = self.touched.contains(&key(&t));
             let table = self.schema.table(&t).expect("present");
             if table.column(&c).is_none() {
-                self.events
-                    .push(Event::NullabilityUnseen { range: op.range });
+                self.events.push(Event::NotKnownNotNull { range: op.range });
                 if table.complete && !touched {
                     let name = format!("{}.{c}", table.name);
                     self.missing(What::Column, &name, Some(&t), op);
@@ -2099,14 +2096,8 @@ impl Sim<'_> {
             .table(&t)
             .and_then(|tb| tb.column(&c))
             .expect("present");
-        if !sets_nullable {
-            match col.nullable {
-                Some(true) => self.events.push(Event::KnownNullable { range: op.range }),
-                None => self
-                    .events
-                    .push(Event::NullabilityUnseen { range: op.range }),
-                Some(false) => {}
-            }
+        if !sets_nullable && col.nullable != Some(false) {
+            self.events.push(Event::NotKnownNotNull { range: op.range });
         }
         if !read && col.nullable == Some(false) && self.phase == Phase::Upgrade && sets_not_null(op)
         {
