@@ -134,6 +134,7 @@ macro_rules! rule_table {
             CreateExistingObject => create_existing_object, "MRT069", "create-existing-object", "Creates an existing object", Error, [];
             BatchCopiesGenerated => batch_copies_generated, "MRT070", "batch-copies-generated", "Batch copy inserts into a generated column", Error, [];
             ForeignKeyRestored => foreign_key_restored, "MRT071", "foreign-key-restored", "Downgrade restores a dropped foreign key", Warning, [];
+            DropNeededByForeignKey => drop_needed_by_foreign_key, "MRT072", "drop-needed-by-foreign-key", "Downgrade drops what a foreign key needs (MySQL)", Error, [];
             SyntaxError => syntax_error, "MRT090", "syntax-error", "Syntax error", Error, [];
             UnreadableFile => unreadable_file, "MRT091", "unreadable-file", "Unreadable file", Error, [];
             UnusedSuppression => unused_suppression, "MRT092", "unused-suppression", "Unused suppression", Warning, [];

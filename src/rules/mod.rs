@@ -473,6 +473,7 @@ pub const STATE_RULES: &[Rule] = &[
     Rule::DowngradeSchemaDrift,
     Rule::CreateExistingObject,
     Rule::BatchCopiesGenerated,
+    Rule::DropNeededByForeignKey,
 ];
 
 type StateCheck = fn(&Graph<'_>, &Replay, &mut Vec<(usize, Diagnostic)>);
@@ -484,6 +485,7 @@ const STATE_CHECKS: &[StateCheck] = &[
     downgrade_schema_drift::check,
     create_existing_object::check,
     batch_copies_generated::check,
+    drop_needed_by_foreign_key::check,
 ];
 
 /// What the graph rules found, and the per-file findings the replay proves false.

@@ -807,6 +807,19 @@ pub enum Event {
     /// The upgrade drops a generated column (`sa.Computed`): the database computed its values
     /// from other columns of the row, so dropping it loses no data.
     GeneratedDropped { range: TextRange },
+    /// The operation drops what a foreign key of `table` (on `columns`) still needs: the only
+    /// index whose first columns are the key's (`what` is an index), or one of the key's
+    /// columns (`what` is a column). MySQL and MariaDB refuse (error 1553, or 1828 on MySQL 8
+    /// for a column), as InnoDB keeps an index on the columns of every foreign key.
+    ForeignKeyNeedsIt {
+        phase: Phase,
+        range: TextRange,
+        table: String,
+        what: What,
+        name: String,
+        fk: Option<String>,
+        columns: Vec<String>,
+    },
     /// The operation creates an object that already exists (created by an earlier revision).
     Exists {
         phase: Phase,
@@ -1951,12 +1964,30 @@ impl Sim<'_> {
             }
             return;
         }
-        let guarded = op.guarded;
-        let table = self.schema.table_mut(&t).expect("present");
-        if guarded {
-            table.complete = false;
+        if op.guarded {
+            self.schema.table_mut(&t).expect("present").complete = false;
             return;
         }
+        let table = self.schema.table(&t).expect("present");
+        if let Some(fk) = table.objects.iter().find(|o| {
+            o.kind == ConstraintKind::ForeignKey
+                && o.sure
+                && table.sure
+                && o.columns.iter().any(|oc| oc.eq_ignore_ascii_case(&c))
+        }) {
+            // PostgreSQL and SQLite drop the key with its column; MySQL refuses.
+            let event = Event::ForeignKeyNeedsIt {
+                phase: self.phase,
+                range: op.range,
+                table: table.name.clone(),
+                what: What::Column,
+                name: c.clone(),
+                fk: fk.name.clone(),
+                columns: fk.columns.clone(),
+            };
+            self.events.push(event);
+        }
+        let table = self.schema.table_mut(&t).expect("present");
         table
             .columns
             .retain(|col| !col.name.eq_ignore_ascii_case(&c));
@@ -2511,6 +2542,7 @@ impl Sim<'_> {
             // Its rows stay unique on these columns after the drop.
             self.unique_rows.push((key(&table_name), o.columns.clone()));
         }
+        self.check_fk_index(&table_name, &name, op);
         // The name it was created under (a naming convention's full name finds it too).
         let created = self.schema.table(&table_name).and_then(|t| t.object(&name));
         let name = created.and_then(|o| o.name.clone()).unwrap_or(name);
@@ -2530,6 +2562,63 @@ impl Sim<'_> {
                 !o.name
                     .as_deref()
                     .is_some_and(|n| n.eq_ignore_ascii_case(&name))
+            });
+        }
+    }
+}
+
+impl Sim<'_> {
+    /// An unconditional drop of index (or unique constraint) `name` of `table_name` that is
+    /// the last one a foreign key of the table can use ([`Event::ForeignKeyNeedsIt`]).
+    fn check_fk_index(&mut self, table_name: &str, name: &str, op: &Operation) {
+        if op.guarded || op.if_exists {
+            return;
+        }
+        let Some(table) = self
+            .schema
+            .table(table_name)
+            .filter(|t| t.sure && t.complete)
+        else {
+            return;
+        };
+        let Some(index) = table
+            .object(name)
+            .filter(|o| o.sure && matches!(o.kind, ConstraintKind::Index | ConstraintKind::Unique))
+        else {
+            return;
+        };
+        let serves = |o: &Object, fk: &Object| {
+            o.columns.len() >= fk.columns.len()
+                && o.columns
+                    .iter()
+                    .zip(&fk.columns)
+                    .all(|(a, b)| a.eq_ignore_ascii_case(b))
+        };
+        let needing = table.objects.iter().find(|fk| {
+            fk.kind == ConstraintKind::ForeignKey
+                && fk.sure
+                && !fk.columns.is_empty()
+                && serves(index, fk)
+                && !table.objects.iter().any(|o| {
+                    !std::ptr::eq(o, index)
+                        && matches!(
+                            o.kind,
+                            ConstraintKind::Index
+                                | ConstraintKind::Unique
+                                | ConstraintKind::PrimaryKey
+                        )
+                        && serves(o, fk)
+                })
+        });
+        if let Some(fk) = needing {
+            self.events.push(Event::ForeignKeyNeedsIt {
+                phase: self.phase,
+                range: op.range,
+                table: table.name.clone(),
+                what: What::Index,
+                name: index.name.clone().unwrap_or_else(|| name.to_string()),
+                fk: fk.name.clone(),
+                columns: fk.columns.clone(),
             });
         }
     }
@@ -2999,7 +3088,7 @@ mod tests {
         (migs, replay)
     }
 
-    const BASE: &str = "revision = 'a'\ndown_revision = None\nfrom alembic import op\nimport sqlalchemy as sa\n\ndef upgrade():\n    op.create_table('parent', sa.Column('id', sa.Integer, primary_key=True), sa.Column('name', sa.String(50), nullable=False))\n    op.create_table('child', sa.Column('id', sa.Integer, primary_key=True), sa.Column('parent_id', sa.Integer, sa.ForeignKey('parent.id')))\n    op.create_index('ix_child_parent', 'child', ['parent_id'])\n\ndef downgrade():\n    op.drop_index('ix_child_parent', table_name='child')\n    op.drop_table('child')\n    op.drop_table('parent')\n";
+    const BASE: &str = "revision = 'a'\ndown_revision = None\nfrom alembic import op\nimport sqlalchemy as sa\n\ndef upgrade():\n    op.create_table('parent', sa.Column('id', sa.Integer, primary_key=True), sa.Column('name', sa.String(50), nullable=False))\n    op.create_table('child', sa.Column('id', sa.Integer, primary_key=True), sa.Column('parent_id', sa.Integer, sa.ForeignKey('parent.id')))\n    op.create_index('ix_child_parent', 'child', ['id', 'parent_id'])\n\ndef downgrade():\n    op.drop_index('ix_child_parent', table_name='child')\n    op.drop_table('child')\n    op.drop_table('parent')\n";
 
     #[test]
     fn a_clean_chain_has_no_events() {
