@@ -8,11 +8,11 @@ use super::Rule;
 declare_rule! {
     /// ## What it does
     /// Replays the revision chain into a symbolic schema and flags a `downgrade()` that drops
-    /// what a foreign key of the table still needs on MySQL and MariaDB:
-    /// - the only index the key can use: an index (or unique constraint) whose first columns
-    ///   are the key's, in order, while no other index, unique constraint or primary key of
-    ///   the table starts with them;
-    /// - a column of the key, while the key is still there.
+    /// what a foreign key still needs on MySQL and MariaDB: the only index the key can use,
+    /// or one of the key's columns while the key stays.
+    ///
+    /// An index serves a key when its first columns are the key's, in order; the finding
+    /// needs that no other index, unique constraint or primary key of the table does.
     ///
     /// Only objects the replay knows for certain are checked (for an index, every index and
     /// constraint of the table must be known), only statements that run unconditionally,
