@@ -57,7 +57,9 @@ declare_rule! {
     /// with one value into another table, or encodes the value in another column of the row,
     /// and `downgrade()` re-adds the column with a server default and sets the other value on
     /// the rows it picks by that data (airflow 5a5d66100783 keeps `dataset.is_orphaned` as the
-    /// rows of `asset_active`; indico ef7a8b2e6737 keeps `registered_only` as `access = 2`). Nor when the
+    /// rows of `asset_active`; indico ef7a8b2e6737 keeps `registered_only` as `access = 2`;
+    /// rows read in Python, `select(t.c.id).where(t.c.flag == True)`, inserted one per row
+    /// read and set back row by row from a read of every kept row count too). Nor when the
     /// chain shows the column is generated (`sa.Computed(...)`): the database computes its
     /// values from the row, so it holds none of its own.
     ///
@@ -65,7 +67,10 @@ declare_rule! {
     /// table the upgrade leaves alone, matched on a kept column of each row (`UPDATE members
     /// SET zone = (SELECT s.zone FROM services s WHERE s.host = members.host)`, or a loop over
     /// that table's rows, manila 03da71c0e321): the author holds it for a copy of that column;
-    /// only values that differed from it are lost.
+    /// only values that differed from it are lost. A warning too when a boolean is kept as rows
+    /// of another table and set back from them, as above, but re-added with no server
+    /// default: the rows the upgrade did not pick come back NULL (open-webui 4de81c2a3af1
+    /// keeps pinned notes as rows of `pinned_note`).
     ///
     /// Nor for a drop given a `Column` object, which raises before it drops anything (MRT018
     /// reports it), nor for a guarded drop (`try:`, `if has_column`) of a column the replayed
@@ -271,6 +276,15 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
         }
         if let Some(d) = out.last_mut()
             && let (Some(t), Some(c)) = (&op.table, &op.column)
+            && let Some(rows) = pinned_by_rows(up, down, i, t, c)
+        {
+            d.severity = Some(Severity::Warning);
+            d.message.push_str(&format!(
+                "; but the upgrade keeps the rows it picked by it as rows of '{rows}', and downgrade() sets it again on each row those name: the other rows come back NULL, not with their old value"
+            ));
+        }
+        if let Some(d) = out.last_mut()
+            && let (Some(t), Some(c)) = (&op.table, &op.column)
             && let Some(source) = rejoined_from(up, down, t, c)
         {
             d.severity = Some(Severity::Warning);
@@ -286,6 +300,23 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// A boolean kept as rows of another table ([`super::kept_as_rows`]) and set again from them
+/// by `downgrade()` ([`super::set_from_rows`]), re-added with no server default: the rows
+/// the upgrade picked get their value back, the others NULL. That table's name.
+fn pinned_by_rows<'o>(
+    up: &'o [Operation],
+    down: &[Operation],
+    at: usize,
+    table: &str,
+    column: &str,
+) -> Option<&'o str> {
+    let rows = super::kept_as_rows(up, at, table, column);
+    (!rows.is_empty()
+        && super::re_added(down, table, column, super::is_boolean)
+        && super::set_from_rows(down, table, column, &rows))
+    .then(|| rows[0])
 }
 
 /// Does `downgrade()` set `table.column` again from a column of another table the upgrade

@@ -1056,7 +1056,7 @@ fn re_added_with_default(
 }
 
 /// Does `downgrade()` add `table.column` back with a definition that passes `definition`?
-fn re_added(
+pub(crate) fn re_added(
     down: &[Operation],
     table: &str,
     column: &str,
@@ -1110,10 +1110,15 @@ fn restored_from_membership(
             _ => {}
         }
     }
+    let rows = kept_as_rows(up, at, table, column);
+    kept.extend(rows.iter().map(|t| (*t, None)));
     if kept.is_empty() {
         return false;
     }
     let re_added = re_added_with_default(down, table, column, is_boolean);
+    if re_added && set_from_rows(down, table, column, &rows) {
+        return true;
+    }
     let reads_kept = |(t, c): &(String, String)| {
         kept.iter()
             .any(|(kt, kc)| same_name(t, kt) && kc.is_none_or(|kc| same_name(c, kc)))
@@ -1124,6 +1129,82 @@ fn restored_from_membership(
                 && d.writes_column(table, column)
                 && d.filter_reads.iter().any(reads_kept)
         })
+}
+
+/// The tables into which the upgrade, before `up[at]`, inserted rows built in Python from
+/// rows of `table` it read picked by `column` alone (`select(note.c.id).where(note.c.is_pinned
+/// == True)`, then `insert(pinned_note)` with one row per row read: open-webui 4de81c2a3af1
+/// keeps which notes were pinned so). Each such row stands for a row where the column held
+/// the value the read picked.
+pub(crate) fn kept_as_rows<'o>(
+    up: &'o [Operation],
+    at: usize,
+    table: &str,
+    column: &str,
+) -> Vec<&'o str> {
+    let mut out = Vec::new();
+    let mut last_read: Option<&Operation> = None;
+    for op in &up[..at.min(up.len())] {
+        match op.kind {
+            OpKind::Read => last_read = Some(op),
+            // `conn.execute(...)` around a statement: not a statement of its own.
+            OpKind::Execute => {}
+            OpKind::Insert if op.reads.is_empty() => {
+                if let (Some(read), Some(into)) = (last_read, op.table.as_deref())
+                    && !same_name(into, table)
+                    && read.reads.iter().any(|(t, _)| same_name(t, table))
+                    && !read.filter_reads.is_empty()
+                    && read
+                        .filter_reads
+                        .iter()
+                        .all(|(t, c)| same_name(t, table) && same_name(c, column))
+                {
+                    out.push(into);
+                }
+                last_read = None;
+            }
+            _ => last_read = None,
+        }
+    }
+    out
+}
+
+/// Does `downgrade()` set `table.column` to one constant, row by row, on the rows named by
+/// every row of one of `kept` it read just before (`for note in conn.execute(select(
+/// pinned_note.c.note_id)).fetchall(): conn.execute(update(note).where(note.c.id == note[0])
+/// .values(is_pinned=True))`)?
+pub(crate) fn set_from_rows(down: &[Operation], table: &str, column: &str, kept: &[&str]) -> bool {
+    let mut last_read: Option<&Operation> = None;
+    for op in down {
+        match op.kind {
+            OpKind::Read => last_read = Some(op),
+            OpKind::Execute => {}
+            OpKind::Update
+                if op.writes_column(table, column)
+                    && op.writes.len() == 1
+                    && op.constant_values
+                    && op.guarded =>
+            {
+                let keyed = !op.filter_reads.is_empty()
+                    && op
+                        .filter_reads
+                        .iter()
+                        .all(|(t, c)| same_name(t, table) && !same_name(c, column));
+                if keyed
+                    && let Some(read) = last_read
+                    && !read.has_where
+                    && read
+                        .reads
+                        .iter()
+                        .any(|(t, _)| kept.iter().any(|k| same_name(k, t)))
+                {
+                    return true;
+                }
+            }
+            _ => last_read = None,
+        }
+    }
+    false
 }
 
 /// Django refuses to unapply this migration: an operation in it has no reverse (a `RunPython`
@@ -1323,7 +1404,7 @@ fn re_added_nullable_boolean(down: &[Operation], table: &str, column: &str) -> b
 }
 
 /// Is the column declared `Boolean` / `BOOLEAN`?
-fn is_boolean(spec: &crate::scanner::model::ColumnSpec) -> bool {
+pub(crate) fn is_boolean(spec: &crate::scanner::model::ColumnSpec) -> bool {
     matches!(&spec.type_, Some(Value::Call { name, .. } | Value::Name(name)) if name.eq_ignore_ascii_case("Boolean"))
 }
 

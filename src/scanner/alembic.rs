@@ -2416,6 +2416,8 @@ impl Walker<'_, '_> {
         let mut cur = expr;
         // A `.where(...)`, `.limit(...)` or join on the way: only some rows are read.
         let mut restricted = false;
+        // The columns a `.where(...)` tests: they pick the rows read.
+        let mut filter_reads = Vec::new();
         loop {
             // `page.limit(250)` / `page` where `page = sa.select(...)` earlier.
             if let Expr::Name(n) = cur
@@ -2435,6 +2437,11 @@ impl Walker<'_, '_> {
                 Expr::Name(n) => (n.id.as_str(), None),
                 _ => return None,
             };
+            if matches!(method, "where" | "filter") {
+                for a in &c.arguments.args {
+                    self.core_reads(a, &mut filter_reads);
+                }
+            }
             restricted |= matches!(
                 method,
                 "where"
@@ -2451,6 +2458,7 @@ impl Walker<'_, '_> {
             if method == "select" {
                 let mut op = Operation::new(OpKind::Read, Origin::Sql, range);
                 op.has_where = restricted;
+                op.filter_reads = std::mem::take(&mut filter_reads);
                 match receiver {
                     Some(r) if !is_module_name(r) => {
                         if let Some(t) = self.table_expr(r) {
