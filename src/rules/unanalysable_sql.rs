@@ -29,8 +29,14 @@ declare_rule! {
 
 pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
     for (func, ops) in [("upgrade", m.upgrade_ops()), ("downgrade", m.downgrade_ops())] {
+        // A loop read once per item repeats the call: it is reported once.
+        let mut seen = Vec::new();
         for op in ops.iter().filter(|o| matches!(o.kind, OpKind::Execute | OpKind::RunSql)) {
             let Some(error) = &op.sql_error else { continue };
+            if seen.contains(&op.range) {
+                continue;
+            }
+            seen.push(op.range);
             let func = if op.kind == OpKind::RunSql { "RunSQL" } else { func };
             out.push(
                 Diagnostic::new(

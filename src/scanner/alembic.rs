@@ -642,6 +642,9 @@ enum Local {
     /// A helper's parameter given an expression only known at run time: its text in the
     /// caller, so that names built from it read `{caller_expr}`, not the parameter's name.
     Unknown(String),
+    /// A helper's parameter given `True` or `False` (`_copy_records(..., up_migration=True)`):
+    /// the branch a conditional expression on it takes.
+    Flag(bool),
     /// `from app.utils import drop_fks` inside the function: (module, imported name).
     Imported(String, String),
     /// A `lambda`: whether it only logs or prints (a progress callback handed to a helper),
@@ -879,8 +882,10 @@ impl Walker<'_, '_> {
         match a.targets.as_slice() {
             [Expr::Name(n)] => self.bind_local(n.id.as_str(), &a.value),
             [Expr::Tuple(t)] => {
-                // `a, b = "x", "y"`
-                if let Expr::Tuple(values) = a.value.as_ref()
+                // `a, b = "x", "y"`, or `a, b = (x, y) if flag else (y, x)` with `flag` a
+                // helper's parameter given `True` or `False`.
+                let value = self.taken_branch(&a.value).unwrap_or(&a.value);
+                if let Expr::Tuple(values) = value
                     && values.elts.len() == t.elts.len()
                 {
                     for (target, value) in t.elts.iter().zip(&values.elts) {
@@ -1304,6 +1309,20 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// The branch `body if flag else orelse` takes when `flag` is a parameter given `True` or
+    /// `False`.
+    fn taken_branch<'e>(&self, expr: &'e Expr) -> Option<&'e Expr> {
+        let Expr::If(i) = expr else { return None };
+        let Expr::Name(test) = i.test.as_ref() else {
+            return None;
+        };
+        match self.locals.get(test.id.as_str()) {
+            Some(Local::Flag(true)) => Some(&i.body),
+            Some(Local::Flag(false)) => Some(&i.orelse),
+            _ => None,
+        }
+    }
+
     fn bind_local(&mut self, name: &str, value: &Expr) {
         let mut holes = Vec::new();
         if let Some(names) = self.builder_list(value) {
@@ -1350,6 +1369,14 @@ impl Walker<'_, '_> {
         } else if matches!(value, Expr::List(l) if l.elts.is_empty()) {
             self.locals
                 .insert(name.to_string(), Local::Appended(Vec::new()));
+        } else if let Some(items) = string_tuple(value) {
+            // `old = ("volume", "")`: pieces of names built later (`old[0] + "_types"`).
+            self.locals.insert(name.to_string(), Local::Tuple(items));
+        } else if let Expr::Name(other) = value
+            && let Some(Local::Tuple(items)) = self.locals.get(other.id.as_str())
+        {
+            let items = items.clone();
+            self.locals.insert(name.to_string(), Local::Tuple(items));
         } else {
             // Rebound to something we cannot see (a reflection, a query): forget the old value.
             self.locals.remove(name);
@@ -1621,6 +1648,17 @@ impl Walker<'_, '_> {
                     None => self.module.constants.get(n.id.as_str()).cloned(),
                 },
                 Expr::Attribute(_) => self.model_attr(e),
+                // `old[0]` of `old = ("volume", "")`.
+                Expr::Subscript(sub) => match (sub.value.as_ref(), sub.slice.as_ref()) {
+                    (Expr::Name(n), Expr::NumberLiteral(i)) => {
+                        let Some(Local::Tuple(items)) = self.locals.get(n.id.as_str()) else {
+                            return None;
+                        };
+                        let i = i.value.as_int()?.as_usize()?;
+                        items.get(i)?.as_str().map(str::to_string)
+                    }
+                    _ => None,
+                },
                 _ => None,
             }
         };
@@ -2309,6 +2347,10 @@ impl Walker<'_, '_> {
             }
             if let Expr::Lambda(l) = value {
                 locals.insert(param, lambda(l));
+                continue;
+            }
+            if let Expr::BooleanLiteral(b) = value {
+                locals.insert(param, Local::Flag(b.value));
                 continue;
             }
             if matches!(value, Expr::List(_) | Expr::Tuple(_)) {
@@ -3803,6 +3845,19 @@ fn logs_only(expr: &Expr) -> bool {
 
 /// A `lambda` as a local: `lambda current, total: logger.info(...)` only logs; any other is
 /// kept to be read where it is called.
+/// A tuple or list of string literals only (`("volume", "")`).
+fn string_tuple(expr: &Expr) -> Option<Vec<Value>> {
+    if !matches!(expr, Expr::Tuple(_) | Expr::List(_)) {
+        return None;
+    }
+    match python::eval(expr) {
+        Value::List(items) if !items.is_empty() && items.iter().all(|v| v.as_str().is_some()) => {
+            Some(items)
+        }
+        _ => None,
+    }
+}
+
 fn lambda(l: &ruff_python_ast::ExprLambda) -> Local {
     let only_logs = match l.body.as_ref() {
         Expr::Call(c) => matches!(

@@ -238,7 +238,7 @@ pub fn resolve_string(
                 _ => None,
             }
         }
-        Expr::Name(_) | Expr::Attribute(_) => names(expr),
+        Expr::Name(_) | Expr::Attribute(_) | Expr::Subscript(_) => names(expr),
         _ => None,
     }
 }
