@@ -2454,6 +2454,23 @@ impl Walker<'_, '_> {
 
     /// `sa.select(t.c.id, t.c.value).where(...)`, `t.select()`: a read of those columns (data
     /// that Python may write elsewhere next).
+    /// The tables of `a.join(b, ...)` (or `outerjoin`, chained), when each is known.
+    fn joined_tables(&self, expr: &Expr) -> Option<Vec<String>> {
+        let Expr::Call(c) = expr else { return None };
+        let Expr::Attribute(a) = c.func.as_ref() else {
+            return None;
+        };
+        if !matches!(a.attr.as_str(), "join" | "outerjoin") {
+            return None;
+        }
+        let mut tables = match self.table_expr(&a.value) {
+            Some(t) => vec![t],
+            None => self.joined_tables(&a.value)?,
+        };
+        tables.push(self.table_expr(c.arguments.args.first()?)?);
+        Some(tables)
+    }
+
     fn core_select(&self, expr: &Expr, range: TextRange) -> Option<Operation> {
         let mut cur = expr;
         // A `.where(...)`, `.limit(...)` or join on the way: only some rows are read.
@@ -2505,6 +2522,12 @@ impl Walker<'_, '_> {
                     Some(r) if !is_module_name(r) => {
                         if let Some(t) = self.table_expr(r) {
                             op.reads.push((t, "*".to_string()));
+                        } else if let Some(tables) = self.joined_tables(r) {
+                            // `a.join(b, on).select()`: every column of both, on the rows
+                            // the join pairs.
+                            op.has_where = true;
+                            op.reads
+                                .extend(tables.into_iter().map(|t| (t, "*".to_string())));
                         }
                     }
                     _ => {
