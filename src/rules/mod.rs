@@ -1131,6 +1131,21 @@ fn restored_from_membership(
         })
 }
 
+/// Each statement of `ops` with the read just before it, if the statement came right after
+/// one (`conn.execute(...)` around a statement is not one of its own): rows Python fetched
+/// and then wrote elsewhere, one statement per row.
+fn after_reads(ops: &[Operation]) -> impl Iterator<Item = (Option<&Operation>, &Operation)> {
+    let mut last_read: Option<&Operation> = None;
+    ops.iter().filter_map(move |op| match op.kind {
+        OpKind::Read => {
+            last_read = Some(op);
+            None
+        }
+        OpKind::Execute => None,
+        _ => Some((last_read.take(), op)),
+    })
+}
+
 /// The tables into which the upgrade, before `up[at]`, inserted rows built in Python from
 /// rows of `table` it read picked by `column` alone (`select(note.c.id).where(note.c.is_pinned
 /// == True)`, then `insert(pinned_note)` with one row per row read: open-webui 4de81c2a3af1
@@ -1142,31 +1157,21 @@ pub(crate) fn kept_as_rows<'o>(
     table: &str,
     column: &str,
 ) -> Vec<&'o str> {
-    let mut out = Vec::new();
-    let mut last_read: Option<&Operation> = None;
-    for op in &up[..at.min(up.len())] {
-        match op.kind {
-            OpKind::Read => last_read = Some(op),
-            // `conn.execute(...)` around a statement: not a statement of its own.
-            OpKind::Execute => {}
-            OpKind::Insert if op.reads.is_empty() => {
-                if let (Some(read), Some(into)) = (last_read, op.table.as_deref())
-                    && !same_name(into, table)
-                    && read.reads.iter().any(|(t, _)| same_name(t, table))
-                    && !read.filter_reads.is_empty()
-                    && read
-                        .filter_reads
-                        .iter()
-                        .all(|(t, c)| same_name(t, table) && same_name(c, column))
-                {
-                    out.push(into);
-                }
-                last_read = None;
-            }
-            _ => last_read = None,
-        }
-    }
-    out
+    after_reads(&up[..at.min(up.len())])
+        .filter_map(|(read, op)| {
+            let (read, into) = (read?, op.table.as_deref()?);
+            (op.kind == OpKind::Insert
+                && op.reads.is_empty()
+                && !same_name(into, table)
+                && read.reads.iter().any(|(t, _)| same_name(t, table))
+                && !read.filter_reads.is_empty()
+                && read
+                    .filter_reads
+                    .iter()
+                    .all(|(t, c)| same_name(t, table) && same_name(c, column)))
+            .then_some(into)
+        })
+        .collect()
 }
 
 /// Does `downgrade()` set `table.column` to one constant, row by row, on the rows named by
@@ -1174,37 +1179,25 @@ pub(crate) fn kept_as_rows<'o>(
 /// pinned_note.c.note_id)).fetchall(): conn.execute(update(note).where(note.c.id == note[0])
 /// .values(is_pinned=True))`)?
 pub(crate) fn set_from_rows(down: &[Operation], table: &str, column: &str, kept: &[&str]) -> bool {
-    let mut last_read: Option<&Operation> = None;
-    for op in down {
-        match op.kind {
-            OpKind::Read => last_read = Some(op),
-            OpKind::Execute => {}
-            OpKind::Update
-                if op.writes_column(table, column)
-                    && op.writes.len() == 1
-                    && op.constant_values
-                    && op.guarded =>
-            {
-                let keyed = !op.filter_reads.is_empty()
-                    && op
-                        .filter_reads
-                        .iter()
-                        .all(|(t, c)| same_name(t, table) && !same_name(c, column));
-                if keyed
-                    && let Some(read) = last_read
-                    && !read.has_where
+    after_reads(down).any(|(read, op)| {
+        op.kind == OpKind::Update
+            && op.writes_column(table, column)
+            && op.writes.len() == 1
+            && op.constant_values
+            && op.guarded
+            && !op.filter_reads.is_empty()
+            && op
+                .filter_reads
+                .iter()
+                .all(|(t, c)| same_name(t, table) && !same_name(c, column))
+            && read.is_some_and(|read| {
+                !read.has_where
                     && read
                         .reads
                         .iter()
                         .any(|(t, _)| kept.iter().any(|k| same_name(k, t)))
-                {
-                    return true;
-                }
-            }
-            _ => last_read = None,
-        }
-    }
-    false
+            })
+    })
 }
 
 /// Django refuses to unapply this migration: an operation in it has no reverse (a `RunPython`

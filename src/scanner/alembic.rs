@@ -2452,8 +2452,6 @@ impl Walker<'_, '_> {
         }
     }
 
-    /// `sa.select(t.c.id, t.c.value).where(...)`, `t.select()`: a read of those columns (data
-    /// that Python may write elsewhere next).
     /// The tables of `a.join(b, ...)` (or `outerjoin`, chained), when each is known.
     fn joined_tables(&self, expr: &Expr) -> Option<Vec<String>> {
         let Expr::Call(c) = expr else { return None };
@@ -2471,6 +2469,8 @@ impl Walker<'_, '_> {
         Some(tables)
     }
 
+    /// `sa.select(t.c.id, t.c.value).where(...)`, `t.select()`: a read of those columns (data
+    /// that Python may write elsewhere next).
     fn core_select(&self, expr: &Expr, range: TextRange) -> Option<Operation> {
         let mut cur = expr;
         // A `.where(...)`, `.limit(...)` or join on the way: only some rows are read.
@@ -3866,8 +3866,6 @@ fn logs_only(expr: &Expr) -> bool {
     }
 }
 
-/// A `lambda` as a local: `lambda current, total: logger.info(...)` only logs; any other is
-/// kept to be read where it is called.
 /// A tuple or list of string literals only (`("volume", "")`).
 fn string_tuple(expr: &Expr) -> Option<Vec<Value>> {
     if !matches!(expr, Expr::Tuple(_) | Expr::List(_)) {
@@ -3881,6 +3879,8 @@ fn string_tuple(expr: &Expr) -> Option<Vec<Value>> {
     }
 }
 
+/// A `lambda` as a local: `lambda current, total: logger.info(...)` only logs; any other is
+/// kept to be read where it is called.
 fn lambda(l: &ruff_python_ast::ExprLambda) -> Local {
     let only_logs = match l.body.as_ref() {
         Expr::Call(c) => matches!(

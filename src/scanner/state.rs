@@ -2565,9 +2565,7 @@ impl Sim<'_> {
             });
         }
     }
-}
 
-impl Sim<'_> {
     /// An unconditional drop of index (or unique constraint) `name` of `table_name` that is
     /// the last one a foreign key of the table can use ([`Event::ForeignKeyNeedsIt`]).
     fn check_fk_index(&mut self, table_name: &str, name: &str, op: &Operation) {
