@@ -135,6 +135,8 @@ macro_rules! rule_table {
             BatchCopiesGenerated => batch_copies_generated, "MRT070", "batch-copies-generated", "Batch copy inserts into a generated column", Error, [];
             ForeignKeyRestored => foreign_key_restored, "MRT071", "foreign-key-restored", "Downgrade restores a dropped foreign key", Warning, [];
             DropNeededByForeignKey => drop_needed_by_foreign_key, "MRT072", "drop-needed-by-foreign-key", "Downgrade drops what a foreign key needs (MySQL)", Error, [];
+            SqliteAlterOutsideBatch => sqlite_alter_outside_batch, "MRT073", "sqlite-alter-outside-batch", "Downgrade alters outside batch mode (SQLite)", Error, [];
+            MysqlAlterNeedsType => mysql_alter_needs_type, "MRT074", "mysql-alter-needs-type", "Downgrade alters without the type MySQL needs", Error, [];
             SyntaxError => syntax_error, "MRT090", "syntax-error", "Syntax error", Error, [];
             UnreadableFile => unreadable_file, "MRT091", "unreadable-file", "Unreadable file", Error, [];
             UnusedSuppression => unused_suppression, "MRT092", "unused-suppression", "Unused suppression", Warning, [];

@@ -3,7 +3,7 @@ use crate::scanner::graph::Graph;
 use crate::scanner::model::DialectHint;
 use crate::scanner::state::{Event, Phase, Replay, What};
 
-use super::Rule;
+use super::{Rule, runs_on};
 
 declare_rule! {
     /// ## What it does
@@ -53,19 +53,6 @@ declare_rule! {
     pub struct DropNeededByForeignKey;
 }
 
-/// Some revision of the chain shows that it runs on MySQL or MariaDB: a file that imports
-/// SQLAlchemy's MySQL dialect, a branch for it (`if dialect == "mysql":`), or a `mysql_*`
-/// argument.
-fn runs_on_mysql(g: &Graph<'_>) -> bool {
-    g.migs.iter().any(|m| {
-        m.dialect == DialectHint::MySql
-            || m.upgrade_ops().iter().chain(m.downgrade_ops()).any(|o| {
-                o.dialects.only() == Some(DialectHint::MySql)
-                    || o.kwargs.iter().any(|k| k.name.starts_with("mysql_"))
-            })
-    })
-}
-
 pub(crate) fn check(g: &Graph<'_>, replay: &Replay, out: &mut Vec<(usize, Diagnostic)>) {
     let mut mysql = None;
     for (i, event) in replay.known_events() {
@@ -81,7 +68,7 @@ pub(crate) fn check(g: &Graph<'_>, replay: &Replay, out: &mut Vec<(usize, Diagno
         else {
             continue;
         };
-        if !*mysql.get_or_insert_with(|| runs_on_mysql(g)) {
+        if !*mysql.get_or_insert_with(|| runs_on(g, DialectHint::MySql)) {
             continue;
         }
         let columns = columns.join(", ");

@@ -8,7 +8,9 @@ use crate::diagnostic::Diagnostic;
 pub use crate::diagnostic::{ALL, Rule};
 use crate::scanner::django_state::{Node, Seen, State, Step, Visit, replay};
 use crate::scanner::graph::Graph;
-use crate::scanner::model::{BodyKind, MigrationAST, OpKind, Operation, Value, same_name};
+use crate::scanner::model::{
+    BodyKind, DialectHint, MigrationAST, OpKind, Operation, Value, same_name,
+};
 use crate::scanner::state::{Event, Replay, sets_not_null};
 
 /// Declares a rule's struct and captures its doc comment as `DOCS`, so `mrt rules CODE`
@@ -474,6 +476,8 @@ pub const STATE_RULES: &[Rule] = &[
     Rule::CreateExistingObject,
     Rule::BatchCopiesGenerated,
     Rule::DropNeededByForeignKey,
+    Rule::SqliteAlterOutsideBatch,
+    Rule::MysqlAlterNeedsType,
 ];
 
 type StateCheck = fn(&Graph<'_>, &Replay, &mut Vec<(usize, Diagnostic)>);
@@ -486,6 +490,8 @@ const STATE_CHECKS: &[StateCheck] = &[
     create_existing_object::check,
     batch_copies_generated::check,
     drop_needed_by_foreign_key::check,
+    sqlite_alter_outside_batch::check,
+    mysql_alter_needs_type::check,
 ];
 
 /// What the graph rules found, and the per-file findings the replay proves false.
@@ -781,6 +787,25 @@ pub(crate) fn derived_sources<'g, T>(
 /// A revision's id for messages, by graph index.
 pub(crate) fn revision_name<'g>(graph: &'g Graph<'_>, index: usize) -> &'g str {
     graph.migs.get(index).map_or("?", |m| m.revision.as_str())
+}
+
+/// Some revision of the chain shows that it runs on `dialect`: a file that imports
+/// SQLAlchemy's dialect module for it, a branch for it (`if dialect == "mysql":`), or an
+/// argument only it reads (`mysql_*`, `sqlite_*`, `postgresql_*`).
+pub(crate) fn runs_on(g: &Graph<'_>, dialect: DialectHint) -> bool {
+    let prefix = match dialect {
+        DialectHint::MySql => "mysql_",
+        DialectHint::Sqlite => "sqlite_",
+        DialectHint::Postgres => "postgresql_",
+        DialectHint::Unknown => return false,
+    };
+    g.migs.iter().any(|m| {
+        m.dialect == dialect
+            || m.upgrade_ops().iter().chain(m.downgrade_ops()).any(|o| {
+                o.dialects.only() == Some(dialect)
+                    || o.kwargs.iter().any(|k| k.name.starts_with(prefix))
+            })
+    })
 }
 
 /// The downgrade's operations when it actually does something (not missing, empty or raising:

@@ -484,6 +484,13 @@ impl<'a> Module<'a> {
             body = BodyKind::Raises;
         }
         let mut ops = walker.ops;
+        // `@skip_if_sqlite def downgrade():`: the decorator decides whether the body runs.
+        if !def.decorator_list.is_empty() {
+            for op in &mut ops {
+                op.guarded = true;
+                op.conditional = true;
+            }
+        }
         // Only where a data-loss rule may ask: the comments are read per statement.
         let mut claims = HashMap::new();
         for op in &mut ops {
@@ -733,6 +740,13 @@ impl Walker<'_, '_> {
             if may_leave(stmt, self.module.source) {
                 may_have_left = true;
                 self.leaves_unless_empty(stmt);
+            }
+            // `if dialect == "sqlite": ...; return`: the rest runs on the other dialects.
+            if let Stmt::If(i) = stmt
+                && matches!(i.body.last(), Some(Stmt::Return(_) | Stmt::Raise(_)))
+                && let Some(test) = dialect_test(&i.test, self.module.source)
+            {
+                self.dialects = self.dialects.and(test.complement());
             }
             match stmt {
                 Stmt::Raise(_) => {
@@ -2791,6 +2805,8 @@ impl Walker<'_, '_> {
         let kind = op_kind(method);
         let mut op = Operation::new(kind, Origin::Op, range);
         op.kwargs = kwargs(call, source);
+        op.spread = call.arguments.keywords.iter().any(|k| k.arg.is_none())
+            || call.arguments.args.iter().any(Expr::is_starred_expr);
         op.sql = Some(source[call.range()].to_string());
         if let Some(Value::Bool(true)) = op.kwarg_value("postgresql_concurrently") {
             op.concurrently = true;
@@ -3008,10 +3024,21 @@ impl Walker<'_, '_> {
             | OpKind::DropConstraint => {
                 self.named(op, call);
                 op.table = table_at(1, "table_name");
+                // `type_=` or the third argument (`drop_constraint("fk", "t", "foreignkey")`),
+                // kept as `type_=` either way.
                 if kind == OpKind::DropConstraint
-                    && let Some(t) = op.kwarg_value("type_").and_then(Value::as_str)
+                    && let Some(t) = arg(call, pos(2), "type_")
                 {
-                    op.new_name = Some(t.to_string());
+                    if let Expr::StringLiteral(s) = t {
+                        op.new_name = Some(s.value.to_str().to_string());
+                    }
+                    if op.kwarg_value("type_").is_none() {
+                        op.kwargs.push(super::model::Kwarg {
+                            name: "type_".to_string(),
+                            text: self.module.source[t.range()].to_string(),
+                            value: python::eval(t),
+                        });
+                    }
                 }
                 let constraint = match kind {
                     OpKind::CreateUniqueConstraint => Some(ConstraintKind::Unique),

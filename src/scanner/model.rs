@@ -507,6 +507,9 @@ pub struct Operation {
     pub nulled: Vec<String>,
     /// The `with op.batch_alter_table(...)` block the operation belongs to, if any.
     pub batch: Option<BatchBlock>,
+    /// An `op.*` call that spreads arguments (`*args`, `**kwargs`): which of them it passes is
+    /// not in the source.
+    pub spread: bool,
 }
 
 impl Operation {
@@ -554,6 +557,7 @@ impl Operation {
             partition_of: None,
             nulled: Vec::new(),
             batch: None,
+            spread: false,
         }
     }
 

@@ -1,0 +1,158 @@
+use crate::diagnostic::Diagnostic;
+use crate::scanner::graph::Graph;
+use crate::scanner::model::{DialectHint, Dialects, OpKind, Operation, Origin, Value};
+use crate::scanner::state::Replay;
+
+use super::{Rule, active_downgrade, q, runs_on};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags a `downgrade()` that, outside batch mode, alters what SQLite cannot alter in
+    /// place: a column's type, nullability or default (`op.alter_column`), or a table's
+    /// constraints (`op.create_foreign_key`, `op.create_unique_constraint`,
+    /// `op.create_check_constraint`, `op.create_primary_key`, `op.drop_constraint`).
+    ///
+    /// Only chains that run on SQLite are checked: some revision shows it (a file that
+    /// imports SQLAlchemy's SQLite dialect, an `if dialect == "sqlite":` branch, a
+    /// `sqlite_*` argument). Batch mode alone is not taken as a sign, since projects use it
+    /// on PostgreSQL-only folders too. Statements under a condition, in a dialect branch or
+    /// in a `try` that swallows the error are left alone.
+    ///
+    /// ## Why is this bad?
+    /// SQLite's `ALTER TABLE` can rename and add, and drop a plain column, nothing else.
+    /// Alembic raises `NotImplementedError` for a constraint change outside batch mode, and
+    /// SQLite rejects `ALTER COLUMN` as a syntax error. Upgrades are run and fixed; a
+    /// downgrade written by hand is usually run first in production, so it stops there on
+    /// every SQLite database (superset 7e67aecbf3f1 creates a check constraint in batch mode
+    /// and drops it with a plain `op.drop_constraint`).
+    ///
+    /// ## Example
+    /// ```python
+    /// def downgrade():
+    ///     op.drop_constraint("ck_chart_datasource", "slices", type_="check")
+    ///     op.alter_column("url", "created_on", existing_type=sa.DateTime(), nullable=True)
+    /// ```
+    ///
+    /// Use instead:
+    /// ```python
+    /// def downgrade():
+    ///     with op.batch_alter_table("slices") as batch_op:
+    ///         batch_op.drop_constraint("ck_chart_datasource", type_="check")
+    ///     with op.batch_alter_table("url") as batch_op:
+    ///         batch_op.alter_column("created_on", existing_type=sa.DateTime(), nullable=True)
+    /// ```
+    pub struct SqliteAlterOutsideBatch;
+}
+
+pub(crate) fn check(g: &Graph<'_>, _replay: &Replay, out: &mut Vec<(usize, Diagnostic)>) {
+    let mut sqlite = None;
+    for (i, m) in g.migs.iter().enumerate() {
+        let Some(down) = active_downgrade(m) else {
+            continue;
+        };
+        for op in down {
+            let Some(what) = refused(op) else {
+                continue;
+            };
+            if !*sqlite.get_or_insert_with(|| runs_on(g, DialectHint::Sqlite)) {
+                return;
+            }
+            let table = q(op.table.as_ref());
+            let (message, why) = match what {
+                Refused::Column(changes) => (
+                    format!(
+                        "downgrade() of '{}' changes the {changes} of {} with op.alter_column outside batch mode",
+                        m.revision,
+                        column_of(op),
+                    ),
+                    "SQLite has no ALTER COLUMN",
+                ),
+                Refused::Constraint(method) => (
+                    format!(
+                        "downgrade() of '{}' runs op.{method}({}) on {table} outside batch mode",
+                        m.revision,
+                        op.name.as_deref().map_or(String::new(), |n| format!("'{n}'")),
+                    ),
+                    "SQLite cannot alter a table's constraints (Alembic raises NotImplementedError)",
+                ),
+            };
+            out.push((
+                i,
+                Diagnostic::new(
+                    Rule::SqliteAlterOutsideBatch,
+                    format!("{message}: {why}, so the rollback fails on SQLite"),
+                    op.range,
+                )
+                .with_fix(format!(
+                    "run it in `with op.batch_alter_table({table}) as batch_op:`, which copies the table on SQLite"
+                )),
+            ));
+        }
+    }
+}
+
+/// What SQLite refuses in a statement.
+enum Refused {
+    /// `alter_column`: the changes it makes ("nullability", "type", "default").
+    Column(String),
+    /// A constraint operation: its `op.` method.
+    Constraint(&'static str),
+}
+
+/// What `op` asks of SQLite that it cannot do in place, when it surely runs there: an
+/// unconditional `op.*` call outside batch mode.
+fn refused(op: &Operation) -> Option<Refused> {
+    if op.origin != Origin::Op
+        || op.batch.is_some()
+        || op.conditional
+        || op.swallowed.is_some()
+        || op.offline
+        || op.imported.is_some()
+        || !op.dialects.meets(Dialects::SQLITE)
+    {
+        return None;
+    }
+    let method = match op.kind {
+        OpKind::AlterColumn => {
+            let changes = column_changes(op);
+            return (!changes.is_empty()).then(|| Refused::Column(changes.join(", ")));
+        }
+        // `drop_constraint(None, ...)` fails everywhere: MRT013 says so.
+        OpKind::DropConstraint if !op.name_is_none => "drop_constraint",
+        OpKind::CreateForeignKey => "create_foreign_key",
+        OpKind::CreateUniqueConstraint => "create_unique_constraint",
+        OpKind::CreateCheckConstraint => "create_check_constraint",
+        OpKind::CreatePrimaryKey => "create_primary_key",
+        _ => return None,
+    };
+    Some(Refused::Constraint(method))
+}
+
+/// What an `alter_column` changes besides the name: `nullable=` and `type_=` other than
+/// `None`, and `server_default=` other than `False` (`None` drops the default).
+fn column_changes(op: &Operation) -> Vec<&'static str> {
+    let mut changes = Vec::new();
+    let set = |name: &str, unchanged: &Value| {
+        op.kwargs
+            .iter()
+            .any(|k| k.name == name && k.value != *unchanged)
+    };
+    if set("type_", &Value::None) {
+        changes.push("type");
+    }
+    if set("nullable", &Value::None) {
+        changes.push("nullability");
+    }
+    if set("server_default", &Value::Bool(false)) {
+        changes.push("default");
+    }
+    changes
+}
+
+/// `'table.column'`, or the column alone when the table is not known.
+fn column_of(op: &Operation) -> String {
+    match (&op.table, &op.column) {
+        (Some(t), Some(c)) => format!("'{t}.{c}'"),
+        (_, c) => q(c.as_ref()),
+    }
+}
