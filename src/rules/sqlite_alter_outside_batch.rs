@@ -1,16 +1,20 @@
 use crate::diagnostic::Diagnostic;
 use crate::scanner::graph::Graph;
-use crate::scanner::model::{DialectHint, Dialects, OpKind, Operation, Origin, Value};
-use crate::scanner::state::Replay;
+use crate::scanner::model::{
+    ConstraintKind, DialectHint, Dialects, OpKind, Operation, Origin, Value,
+};
+use crate::scanner::state::{Event, Phase, Replay};
 
 use super::{Rule, active_downgrade, q, runs_on};
 
 declare_rule! {
     /// ## What it does
     /// Flags a `downgrade()` that, outside batch mode, alters what SQLite cannot alter in
-    /// place: a column's type, nullability or default (`op.alter_column`), or a table's
+    /// place: a column's type, nullability or default (`op.alter_column`), a table's
     /// constraints (`op.create_foreign_key`, `op.create_unique_constraint`,
-    /// `op.create_check_constraint`, `op.create_primary_key`, `op.drop_constraint`).
+    /// `op.create_check_constraint`, `op.create_primary_key`, `op.drop_constraint`), or a
+    /// column that an index, a unique constraint or the primary key still holds
+    /// (`op.drop_column`; the replay shows what holds it).
     ///
     /// Only chains that run on SQLite are checked: some revision shows it (a file that
     /// imports SQLAlchemy's SQLite dialect, an `if dialect == "sqlite":` branch, a
@@ -19,7 +23,8 @@ declare_rule! {
     /// in a `try` that swallows the error are left alone.
     ///
     /// ## Why is this bad?
-    /// SQLite's `ALTER TABLE` can rename and add, and drop a plain column, nothing else.
+    /// SQLite's `ALTER TABLE` can rename and add, and drop a column nothing else holds, no
+    /// more.
     /// Alembic raises `NotImplementedError` for a constraint change outside batch mode, and
     /// SQLite rejects `ALTER COLUMN` as a syntax error. Upgrades are run and fixed; a
     /// downgrade written by hand is usually run first in production, so it stops there on
@@ -44,8 +49,44 @@ declare_rule! {
     pub struct SqliteAlterOutsideBatch;
 }
 
-pub(crate) fn check(g: &Graph<'_>, _replay: &Replay, out: &mut Vec<(usize, Diagnostic)>) {
+pub(crate) fn check(g: &Graph<'_>, replay: &Replay, out: &mut Vec<(usize, Diagnostic)>) {
     let mut sqlite = None;
+    for (i, event) in replay.known_events() {
+        let Event::SqliteCannotDropColumn {
+            phase: Phase::Downgrade,
+            range,
+            table,
+            column,
+            kind,
+            holder,
+        } = event
+        else {
+            continue;
+        };
+        if !*sqlite.get_or_insert_with(|| runs_on(g, DialectHint::Sqlite)) {
+            return;
+        }
+        let named = holder.as_deref().map_or(String::new(), |n| format!(" '{n}'"));
+        let what = match kind {
+            ConstraintKind::Index => format!("index{named}"),
+            ConstraintKind::PrimaryKey => "the primary key".to_string(),
+            _ => format!("unique constraint{named}"),
+        };
+        out.push((
+            i,
+            Diagnostic::new(
+                Rule::SqliteAlterOutsideBatch,
+                format!(
+                    "downgrade() of '{}' drops column '{table}.{column}' with op.drop_column outside batch mode while {what} still holds it: SQLite refuses to drop such a column, so the rollback fails on SQLite",
+                    g.migs[i].revision
+                ),
+                *range,
+            )
+            .with_fix(format!(
+                "drop the {what} first, or drop the column in `with op.batch_alter_table('{table}') as batch_op:`"
+            )),
+        ));
+    }
     for (i, m) in g.migs.iter().enumerate() {
         let Some(down) = active_downgrade(m) else {
             continue;

@@ -17,8 +17,8 @@ use ruff_text_size::TextRange;
 
 use super::graph::Graph;
 use super::model::{
-    BatchBlock, BodyKind, ColumnSpec, ConstraintKind, ConstraintSpec, Function, KeyDetail,
-    MigrationAST, OpKind, Operation, Recreate, Value, convention_base,
+    BatchBlock, BodyKind, ColumnSpec, ConstraintKind, ConstraintSpec, Dialects, Function,
+    KeyDetail, MigrationAST, OpKind, Operation, Origin, Recreate, Value, convention_base,
 };
 
 /// One column of a table.
@@ -819,6 +819,18 @@ pub enum Event {
         name: String,
         fk: Option<String>,
         columns: Vec<String>,
+    },
+    /// A plain `op.drop_column` (outside batch mode) of a column that an index, a unique
+    /// constraint or the primary key of the table still holds: SQLite's `DROP COLUMN` refuses
+    /// ("error in index ... after drop column", "cannot drop UNIQUE column").
+    SqliteCannotDropColumn {
+        phase: Phase,
+        range: TextRange,
+        table: String,
+        column: String,
+        kind: ConstraintKind,
+        /// The index or constraint, when it has a name.
+        holder: Option<String>,
     },
     /// The operation creates an object that already exists (created by an earlier revision).
     Exists {
@@ -1969,6 +1981,30 @@ impl Sim<'_> {
             return;
         }
         let table = self.schema.table(&t).expect("present");
+        if op.origin == Origin::Op
+            && op.batch.is_none()
+            && !op.conditional
+            && op.swallowed.is_none()
+            && !op.offline
+            && op.imported.is_none()
+            && op.dialects.meets(Dialects::SQLITE)
+            && table.sure
+            && let Some(holder) = table.objects.iter().find(|o| {
+                o.sure
+                    && o.kind != ConstraintKind::ForeignKey
+                    && o.kind != ConstraintKind::Check
+                    && o.columns.iter().any(|oc| oc.eq_ignore_ascii_case(&c))
+            })
+        {
+            self.events.push(Event::SqliteCannotDropColumn {
+                phase: self.phase,
+                range: op.range,
+                table: table.name.clone(),
+                column: c.clone(),
+                kind: holder.kind,
+                holder: holder.name.clone(),
+            });
+        }
         if let Some(fk) = table.objects.iter().find(|o| {
             o.kind == ConstraintKind::ForeignKey
                 && o.sure
