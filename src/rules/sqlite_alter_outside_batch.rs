@@ -12,7 +12,9 @@ declare_rule! {
     /// Flags a `downgrade()` that, outside batch mode, alters what SQLite cannot alter in
     /// place: a column's type, nullability or default (`op.alter_column`), a table's
     /// constraints (`op.create_foreign_key`, `op.create_unique_constraint`,
-    /// `op.create_check_constraint`, `op.create_primary_key`, `op.drop_constraint`), or a
+    /// `op.create_check_constraint`, `op.create_primary_key`, `op.drop_constraint`, and
+    /// `op.add_column` of a column with a `ForeignKey` or `unique=True`, whose constraint
+    /// Alembic adds after the column), or a
     /// column that an index, a unique constraint or the primary key still holds
     /// (`op.drop_column`; the replay shows what holds it).
     ///
@@ -50,7 +52,15 @@ declare_rule! {
 }
 
 pub(crate) fn check(g: &Graph<'_>, replay: &Replay, out: &mut Vec<(usize, Diagnostic)>) {
-    let mut sqlite = None;
+    if !runs_on(g, DialectHint::Sqlite) {
+        return;
+    }
+    dropped_columns(g, replay, out);
+    altered(g, out);
+}
+
+/// `op.drop_column` of a column an index, a unique constraint or the primary key holds.
+fn dropped_columns(g: &Graph<'_>, replay: &Replay, out: &mut Vec<(usize, Diagnostic)>) {
     for (i, event) in replay.known_events() {
         let Event::SqliteCannotDropColumn {
             phase: Phase::Downgrade,
@@ -63,9 +73,6 @@ pub(crate) fn check(g: &Graph<'_>, replay: &Replay, out: &mut Vec<(usize, Diagno
         else {
             continue;
         };
-        if !*sqlite.get_or_insert_with(|| runs_on(g, DialectHint::Sqlite)) {
-            return;
-        }
         let named = holder.as_deref().map_or(String::new(), |n| format!(" '{n}'"));
         let what = match kind {
             ConstraintKind::Index => format!("index{named}"),
@@ -87,6 +94,10 @@ pub(crate) fn check(g: &Graph<'_>, replay: &Replay, out: &mut Vec<(usize, Diagno
             )),
         ));
     }
+}
+
+/// Column and constraint changes SQLite cannot make in place.
+fn altered(g: &Graph<'_>, out: &mut Vec<(usize, Diagnostic)>) {
     for (i, m) in g.migs.iter().enumerate() {
         let Some(down) = active_downgrade(m) else {
             continue;
@@ -95,9 +106,6 @@ pub(crate) fn check(g: &Graph<'_>, replay: &Replay, out: &mut Vec<(usize, Diagno
             let Some(what) = refused(op) else {
                 continue;
             };
-            if !*sqlite.get_or_insert_with(|| runs_on(g, DialectHint::Sqlite)) {
-                return;
-            }
             let table = q(op.table.as_ref());
             let (message, why) = match what {
                 Refused::Column(changes) => (
@@ -107,6 +115,14 @@ pub(crate) fn check(g: &Graph<'_>, replay: &Replay, out: &mut Vec<(usize, Diagno
                         column_of(op),
                     ),
                     "SQLite has no ALTER COLUMN",
+                ),
+                Refused::AddedWith(constraint) => (
+                    format!(
+                        "downgrade() of '{}' adds column {} with {constraint} outside batch mode",
+                        m.revision,
+                        column_of(op),
+                    ),
+                    "Alembic then adds the constraint, which SQLite cannot do (NotImplementedError)",
                 ),
                 Refused::Constraint(method) => (
                     format!(
@@ -138,6 +154,8 @@ enum Refused {
     Column(String),
     /// A constraint operation: its `op.` method.
     Constraint(&'static str),
+    /// `add_column` of a column that declares a constraint: which.
+    AddedWith(&'static str),
 }
 
 /// What `op` asks of SQLite that it cannot do in place, when it surely runs there: an
@@ -157,6 +175,17 @@ fn refused(op: &Operation) -> Option<Refused> {
         OpKind::AlterColumn => {
             let changes = column_changes(op);
             return (!changes.is_empty()).then(|| Refused::Column(changes.join(", ")));
+        }
+        // Alembic adds the column's foreign key or unique constraint after the column.
+        OpKind::AddColumn => {
+            let c = op.columns.first()?;
+            return if c.fk_table.is_some() {
+                Some(Refused::AddedWith("a foreign key"))
+            } else if c.unique {
+                Some(Refused::AddedWith("a unique constraint"))
+            } else {
+                None
+            };
         }
         // `drop_constraint(None, ...)` fails everywhere: MRT013 says so.
         OpKind::DropConstraint if !op.name_is_none => "drop_constraint",
