@@ -137,6 +137,8 @@ macro_rules! rule_table {
             DropNeededByForeignKey => drop_needed_by_foreign_key, "MRT072", "drop-needed-by-foreign-key", "Downgrade drops what a foreign key needs (MySQL)", Error, [];
             SqliteAlterOutsideBatch => sqlite_alter_outside_batch, "MRT073", "sqlite-alter-outside-batch", "Downgrade alters outside batch mode (SQLite)", Error, [];
             MysqlAlterNeedsType => mysql_alter_needs_type, "MRT074", "mysql-alter-needs-type", "Downgrade alters without the type MySQL needs", Error, [];
+            TypeRejectsArguments => type_rejects_arguments, "MRT075", "type-rejects-arguments", "Column type called with arguments it does not take", Error, [];
+            EnumTypeLeftBehind => enum_type_left_behind, "MRT076", "enum-type-left-behind", "Downgrade leaves a table's enum type (PostgreSQL)", Error, [];
             SyntaxError => syntax_error, "MRT090", "syntax-error", "Syntax error", Error, [];
             UnreadableFile => unreadable_file, "MRT091", "unreadable-file", "Unreadable file", Error, [];
             UnusedSuppression => unused_suppression, "MRT092", "unused-suppression", "Unused suppression", Warning, [];

@@ -326,6 +326,7 @@ const FILE_CHECKS: &[FileCheck] = &[
     drop_constraint_not_recreated::check,
     foreign_key_restored::check,
     drop_column_object::check,
+    type_rejects_arguments::check,
     not_null_without_default::check,
     column_type_change::check,
     column_type_narrowed::check,
@@ -478,6 +479,7 @@ pub const STATE_RULES: &[Rule] = &[
     Rule::DropNeededByForeignKey,
     Rule::SqliteAlterOutsideBatch,
     Rule::MysqlAlterNeedsType,
+    Rule::EnumTypeLeftBehind,
 ];
 
 type StateCheck = fn(&Graph<'_>, &Replay, &mut Vec<(usize, Diagnostic)>);
@@ -492,6 +494,7 @@ const STATE_CHECKS: &[StateCheck] = &[
     drop_needed_by_foreign_key::check,
     sqlite_alter_outside_batch::check,
     mysql_alter_needs_type::check,
+    enum_type_left_behind::check,
 ];
 
 /// What the graph rules found, and the per-file findings the replay proves false.

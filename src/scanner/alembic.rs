@@ -510,6 +510,10 @@ impl<'a> Module<'a> {
             is_async: def.is_async,
             ops,
             repair_note,
+            may_drop_types: {
+                let text = self.source.to_ascii_lowercase();
+                text.contains(".drop(") || text.contains("drop type")
+            },
         })
     }
 }
@@ -726,6 +730,8 @@ impl Walker<'_, '_> {
     fn block(&mut self, body: &[Stmt], top: bool) {
         let outer = self.dialects;
         let mut may_have_left = false;
+        // `if has_table("t"): return`: what follows creates `t` only when it is missing.
+        let mut created_if_missing: Vec<String> = Vec::new();
         for stmt in body {
             let first = self.ops.len();
             self.stmt(stmt);
@@ -733,6 +739,14 @@ impl Walker<'_, '_> {
                 for op in &mut self.ops[first..] {
                     op.dialects = op.dialects.and(self.dialects);
                 }
+            }
+            for op in &mut self.ops[first..] {
+                if created_if_missing.iter().any(|n| op.creates_named(n)) {
+                    op.if_exists = true;
+                }
+            }
+            if let Some(name) = self.leaves_if_exists(stmt) {
+                created_if_missing.push(name);
             }
             if may_have_left {
                 self.guard(first);
@@ -760,6 +774,27 @@ impl Walker<'_, '_> {
             }
         }
         self.dialects = outer;
+    }
+
+    /// `if has_table("t"): return` (or `raise`, or `if inspector.has_table(t):` with `t` bound):
+    /// the name whose existence makes the block leave.
+    fn leaves_if_exists(&self, stmt: &Stmt) -> Option<String> {
+        let Stmt::If(i) = stmt else { return None };
+        if !i.elif_else_clauses.is_empty()
+            || !matches!(i.body.last(), Some(Stmt::Return(_) | Stmt::Raise(_)))
+        {
+            return None;
+        }
+        let Expr::Call(call) = i.test.as_ref() else {
+            return None;
+        };
+        let callee = last_name(&call.func)?;
+        if !(callee.starts_with("has_") || callee.ends_with("_exists")) {
+            return None;
+        }
+        let args = call.arguments.args.iter();
+        let keywords = call.arguments.keywords.iter().map(|k| &k.value);
+        args.chain(keywords).rev().find_map(|a| self.name(a))
     }
 
     /// `if n[0] > 0: return` (or `raise`), where `n` holds a `SELECT COUNT(*) FROM t`: what

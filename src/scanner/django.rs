@@ -53,6 +53,7 @@ impl DjangoMigration {
                 is_async: false,
                 ops: Vec::new(),
                 repair_note: None,
+                may_drop_types: false,
             },
             atomic: true,
             replaces: 0,

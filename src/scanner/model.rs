@@ -255,6 +255,13 @@ pub struct ColumnSpec {
     /// A generated column (`sa.Computed(...)`, `GENERATED ALWAYS AS (...)`): the database
     /// computes its values from other columns of the row, so it holds no data of its own.
     pub generated: bool,
+    /// The native enum type PostgreSQL creates with the table for this column
+    /// (`sa.Enum("a", "b", name="kind")`), unless told not to (`create_type=False`,
+    /// `native_enum=False`).
+    pub pg_enum: Option<String>,
+    /// The type is a generic SQLAlchemy one called with arguments it does not take
+    /// (`sa.Integer(display_width=1)`): building the column raises `TypeError`. Its text.
+    pub rejected_type: Option<String>,
     pub range: TextRange,
 }
 
@@ -657,6 +664,9 @@ pub struct Function {
     /// When the body does nothing: its own words that nothing needs undoing, because the
     /// upgrade repairs a bug or an inconsistency ([`super::notes::repair_note`]).
     pub repair_note: Option<String>,
+    /// The module calls `.drop(...)` on something or runs `DROP TYPE`: it may drop enum
+    /// types (`sa.Enum(name="kind").drop(bind)` is not an operation the scanner reads).
+    pub may_drop_types: bool,
 }
 
 impl Function {

@@ -163,7 +163,10 @@ pub fn column_spec(call: &ExprCall, source: &str) -> Option<ColumnSpec> {
                     .and_then(|target| target.rsplit_once('.').map(|(t, _)| t.to_string()));
             }
             Expr::Call(c) if last_name(&c.func) == Some("Computed") => spec.generated = true,
-            _ if spec.type_.is_none() => spec.type_ = Some(eval(a)),
+            _ if spec.type_.is_none() => {
+                spec.type_ = Some(eval(a));
+                read_type_call(a, source, &mut spec);
+            }
             _ => {}
         }
     }
@@ -173,7 +176,10 @@ pub fn column_spec(call: &ExprCall, source: &str) -> Option<ColumnSpec> {
         };
         match name {
             "name" => spec.name = literal_str(&kw.value).unwrap_or_default(),
-            "type_" => spec.type_ = Some(eval(&kw.value)),
+            "type_" => {
+                spec.type_ = Some(eval(&kw.value));
+                read_type_call(&kw.value, source, &mut spec);
+            }
             "nullable" => spec.nullable = eval(&kw.value).as_bool(),
             "primary_key" => spec.primary_key = eval(&kw.value).as_bool() == Some(true),
             "unique" => spec.unique = eval(&kw.value).as_bool() == Some(true),
@@ -186,6 +192,34 @@ pub fn column_spec(call: &ExprCall, source: &str) -> Option<ColumnSpec> {
         }
     }
     Some(spec)
+}
+
+/// What a column's type call tells beyond its value: the enum type PostgreSQL creates for it,
+/// and arguments a generic SQLAlchemy type does not take.
+fn read_type_call(expr: &Expr, source: &str, spec: &mut ColumnSpec) {
+    let Expr::Call(call) = expr else { return };
+    match last_name(&call.func) {
+        Some("Enum" | "ENUM") => {
+            let off = |k: &str| {
+                arg(call, None, k).is_some_and(|v| matches!(v, Expr::BooleanLiteral(b) if !b.value))
+            };
+            if !off("create_type") && !off("native_enum") {
+                spec.pg_enum = arg(call, None, "name").and_then(literal_str);
+            }
+        }
+        // Generic types that take no arguments (`sa.Integer(display_width=1)` is MySQL's
+        // `INTEGER`'s argument); only `sa.`/`sqlalchemy.` ones, as a dialect's may take them.
+        Some("Integer" | "SmallInteger" | "BigInteger" | "Date")
+            if (!call.arguments.args.is_empty() || !call.arguments.keywords.is_empty())
+                && matches!(
+                    call.func.as_ref(),
+                    Expr::Attribute(a) if matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == "sa" || n.id.as_str() == "sqlalchemy")
+                ) =>
+        {
+            spec.rejected_type = Some(source[call.range()].to_string());
+        }
+        _ => {}
+    }
 }
 
 fn fk_ondelete(call: &ExprCall) -> Option<String> {
