@@ -616,6 +616,7 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
     let mut cleared = Vec::new();
     let mut cleared_named = Vec::new();
     let mut demoted = missing_downgrade::forward_only(graph);
+    let mut demoted_named = Vec::new();
     for &i in &replay.order {
         let facts = &replay.facts[i];
         let m = graph.migs[i];
@@ -698,13 +699,21 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
                     cleared.push((i, Rule::CreateNotReversed, *range));
                 }
                 // A derived table: its rows are still in the tables they were copied from.
+                // Named: one statement may drop several tables (a loop over names).
                 Event::DerivedRows {
                     range,
+                    table,
                     created_by,
                     from,
                 } => {
                     let why = drop_table::copied_from(graph, *created_by, from);
-                    demoted.push((i, Rule::DropTable, *range, why));
+                    demoted_named.push((
+                        i,
+                        Rule::DropTable,
+                        *range,
+                        format!("table '{table}'"),
+                        why,
+                    ));
                 }
                 // A lookup table the migrations seeded, seeded again by the downgrade.
                 Event::SeededRows {
@@ -715,7 +724,13 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
                 } => {
                     if let Some(why) = drop_table::seeded_again(graph, m, table, *created_by, seeds)
                     {
-                        demoted.push((i, Rule::DropTable, *range, why));
+                        demoted_named.push((
+                            i,
+                            Rule::DropTable,
+                            *range,
+                            format!("table '{table}'"),
+                            why,
+                        ));
                     }
                 }
                 // A column its creator called a materialized copy, never written since.
@@ -746,7 +761,7 @@ pub fn check_graph(graph: &Graph<'_>) -> GraphFindings {
         cleared,
         cleared_named,
         demoted,
-        demoted_named: Vec::new(),
+        demoted_named,
         completed: Vec::new(),
         superseded: Vec::new(),
     }

@@ -239,6 +239,15 @@ fn graph_check(scans: &mut [FileScan], idx: &[usize]) {
                 why,
             );
         }
+        for (k, rule, range, object, why) in &result.demoted_named {
+            rules::GraphFindings::demote_named(
+                &mut scans[with_migration[*k]].diagnostics,
+                *rule,
+                *range,
+                object,
+                why,
+            );
+        }
         for (k, d) in result.found {
             scans[with_migration[k]].diagnostics.push(d);
         }
@@ -266,6 +275,9 @@ pub fn check_alone(file: &mut FileScan, folder_rules: bool) {
     }
     for (_, rule, range, why) in &result.demoted {
         rules::GraphFindings::demote(&mut file.diagnostics, *rule, *range, why);
+    }
+    for (_, rule, range, object, why) in &result.demoted_named {
+        rules::GraphFindings::demote_named(&mut file.diagnostics, *rule, *range, object, why);
     }
     file.diagnostics.extend(
         result

@@ -745,13 +745,15 @@ impl Walker<'_, '_> {
                     op.if_exists = true;
                 }
             }
-            if let Some(name) = self.leaves_if_exists(stmt) {
-                created_if_missing.push(name);
-            }
+            let existence_guard = self.leaves_if_exists(stmt);
             if may_have_left {
                 self.guard(first);
             }
-            if may_leave(stmt, self.module.source) {
+            // An existence guard leaves only where the object already is: what follows runs
+            // on every database the chain built, and creates the object only if missing.
+            if let Some(name) = existence_guard {
+                created_if_missing.push(name);
+            } else if may_leave(stmt, self.module.source) {
                 may_have_left = true;
                 self.leaves_unless_empty(stmt);
             }

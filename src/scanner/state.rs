@@ -243,6 +243,8 @@ pub struct CopiedRows {
     /// Rows written as literals by `bulk_insert` (see `Operation::literal_row_values`), in
     /// order: a lookup table the migrations seeded, when `from` is empty.
     pub seeds: Vec<String>,
+    /// Some write added rows (an INSERT, not only UPDATEs of rows the application wrote).
+    pub inserted: bool,
 }
 
 /// (table, column), lower-case.
@@ -755,6 +757,7 @@ pub enum Event {
     /// of `created_by`), and those tables still exist: nothing is lost that they do not hold.
     DerivedRows {
         range: TextRange,
+        table: String,
         created_by: usize,
         from: Vec<String>,
     },
@@ -1391,6 +1394,7 @@ impl Sim<'_> {
                         from: Vec::new(),
                         whole: true,
                         seeds: Vec::new(),
+                        inserted: false,
                     };
                     self.schema.copied_rows.insert(t, rows);
                 } else {
@@ -1667,12 +1671,14 @@ impl Sim<'_> {
             return;
         };
         if !rows.from.is_empty()
+            && rows.inserted
             && rows.seeds.is_empty()
             // The upgrade that copied them read them: they exist unless dropped since.
             && rows.from.iter().all(|f| self.schema.table_exists(f) != Existence::Absent)
         {
             self.events.push(Event::DerivedRows {
                 range: op.range,
+                table: t.to_string(),
                 created_by: rows.created_by,
                 from: rows.from.clone(),
             });
@@ -1693,6 +1699,7 @@ impl Sim<'_> {
         let Some(rows) = self.schema.copied_rows.get_mut(t) else {
             return;
         };
+        rows.inserted |= op.kind != OpKind::Update;
         // The statement's own source, or what the last read before it read (rows
         // copied in Python); the table itself is no source.
         let own: Vec<&String> = op.reads.iter().map(|(r, _)| r).collect();
@@ -2317,6 +2324,14 @@ impl Sim<'_> {
                 range: op.range,
             });
         }
+        // Created only if missing (`if has_table(t): return`, `IF NOT EXISTS`) where no
+        // revision made it before: on a database the chain built, this create runs.
+        let first = op.if_exists
+            && !op.guarded
+            && op.swallowed.is_none()
+            && earlier.is_none()
+            && self.schema.table_exists(&t) == Existence::Absent;
+        let guarded = guarded && !first;
         self.touched.insert(k);
         let complete = !op.columns.is_empty()
             && op.columns.iter().all(|c| usable(Some(&c.name)).is_some())
