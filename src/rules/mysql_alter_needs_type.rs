@@ -58,18 +58,15 @@ pub(crate) fn check(g: &Graph<'_>, _replay: &Replay, out: &mut Vec<(usize, Diagn
             }
             let (what, error, fix) = match missing {
                 Missing::ColumnType(change) => (
-                    format!(
-                        "{change} {} without type_ or existing_type",
-                        column_of(op)
-                    ),
+                    format!("{change} '{}' without type_ or existing_type", op.target()),
                     "Alembic raises \"All MySQL CHANGE/MODIFY COLUMN operations require the existing type\"",
                     "pass existing_type= with the column's current type".to_string(),
                 ),
                 Missing::ConstraintType => (
                     format!(
                         "drops constraint {} of {} without type_",
-                        name_of(op),
-                        table_of(op)
+                        super::q(op.name.as_ref()),
+                        super::q(op.table.as_ref())
                     ),
                     "Alembic raises \"No generic 'DROP CONSTRAINT' in MySQL\"",
                     "pass type_= (\"foreignkey\", \"unique\", \"primary\" or \"check\")".to_string(),
@@ -148,19 +145,4 @@ fn missing_type(op: &Operation) -> Option<Missing> {
         }
         _ => None,
     }
-}
-
-fn column_of(op: &Operation) -> String {
-    match (&op.table, &op.column) {
-        (Some(t), Some(c)) => format!("'{t}.{c}'"),
-        (_, c) => super::q(c.as_ref()),
-    }
-}
-
-fn name_of(op: &Operation) -> String {
-    super::q(op.name.as_ref())
-}
-
-fn table_of(op: &Operation) -> String {
-    super::q(op.table.as_ref())
 }

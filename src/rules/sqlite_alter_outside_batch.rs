@@ -110,17 +110,17 @@ fn altered(g: &Graph<'_>, out: &mut Vec<(usize, Diagnostic)>) {
             let (message, why) = match what {
                 Refused::Column(changes) => (
                     format!(
-                        "downgrade() of '{}' changes the {changes} of {} with op.alter_column outside batch mode",
+                        "downgrade() of '{}' changes the {changes} of '{}' with op.alter_column outside batch mode",
                         m.revision,
-                        column_of(op),
+                        op.target(),
                     ),
                     "SQLite has no ALTER COLUMN",
                 ),
                 Refused::AddedWith(constraint) => (
                     format!(
-                        "downgrade() of '{}' adds column {} with {constraint} outside batch mode",
+                        "downgrade() of '{}' adds column '{}' with {constraint} outside batch mode",
                         m.revision,
-                        column_of(op),
+                        op.target(),
                     ),
                     "Alembic then adds the constraint, which SQLite cannot do (NotImplementedError)",
                 ),
@@ -217,12 +217,4 @@ fn column_changes(op: &Operation) -> Vec<&'static str> {
         changes.push("default");
     }
     changes
-}
-
-/// `'table.column'`, or the column alone when the table is not known.
-fn column_of(op: &Operation) -> String {
-    match (&op.table, &op.column) {
-        (Some(t), Some(c)) => format!("'{t}.{c}'"),
-        (_, c) => q(c.as_ref()),
-    }
 }
