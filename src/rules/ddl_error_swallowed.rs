@@ -45,7 +45,7 @@ pub(crate) fn check(m: &MigrationAST, out: &mut Vec<Diagnostic>) {
                 Diagnostic::new(
                     Rule::DdlErrorSwallowed,
                     format!(
-                        "{func}() runs {} on {} inside try/except that swallows the error: if it fails, the revision is recorded as applied anyway",
+                        "{func}() runs {} on {} inside try/except that swallows the error: if it fails, the revision is recorded as applied anyway (on PostgreSQL the failure aborts the transaction, and the migration stops at its next statement)",
                         op.kind.as_str(),
                         super::q(op.table.as_ref().or(op.name.as_ref()))
                     ),
