@@ -1,6 +1,6 @@
 use crate::diagnostic::Diagnostic;
 use crate::scanner::graph::Graph;
-use crate::scanner::model::{DialectHint, Dialects, OpKind, Operation, Origin, Recreate, Value};
+use crate::scanner::model::{DialectHint, Dialects, OpKind, Operation, Recreate, Value};
 use crate::scanner::state::Replay;
 
 use super::{Rule, active_downgrade, runs_on};
@@ -98,14 +98,9 @@ enum Missing {
 
 /// What `op`, an unconditional `op.*` call that reaches MySQL as an `ALTER`, lacks.
 fn missing_type(op: &Operation) -> Option<Missing> {
-    if op.origin != Origin::Op
-        || op.spread
-        || op.conditional
-        || op.swallowed.is_some()
-        || op.offline
-        || op.imported.is_some()
+    if op.spread
         || op.batch.is_some_and(|b| b.recreate == Recreate::Always)
-        || !op.dialects.meets(Dialects::MYSQL)
+        || !op.surely_runs_on(Dialects::MYSQL)
     {
         return None;
     }

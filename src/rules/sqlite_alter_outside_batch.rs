@@ -1,7 +1,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::scanner::graph::Graph;
 use crate::scanner::model::{
-    ConstraintKind, DialectHint, Dialects, OpKind, Operation, Origin, Value,
+    ConstraintKind, DialectHint, Dialects, OpKind, Operation, Value,
 };
 use crate::scanner::state::{Event, Phase, Replay};
 
@@ -161,14 +161,7 @@ enum Refused {
 /// What `op` asks of SQLite that it cannot do in place, when it surely runs there: an
 /// unconditional `op.*` call outside batch mode.
 fn refused(op: &Operation) -> Option<Refused> {
-    if op.origin != Origin::Op
-        || op.batch.is_some()
-        || op.conditional
-        || op.swallowed.is_some()
-        || op.offline
-        || op.imported.is_some()
-        || !op.dialects.meets(Dialects::SQLITE)
-    {
+    if op.batch.is_some() || !op.surely_runs_on(Dialects::SQLITE) {
         return None;
     }
     let method = match op.kind {

@@ -59,6 +59,8 @@ pub struct Module<'a> {
     /// The hint only comes from `postgresql_*` arguments: other dialects ignore them, so a
     /// file written for every database (or copied from a PostgreSQL twin) may carry them.
     hint_from_arguments: bool,
+    /// See [`Function::may_drop_types`]; read once per module.
+    may_drop_types: bool,
     /// Parsed SQL by text: helpers called several times share one analysis.
     sql_cache: RefCell<HashMap<SqlKey, SqlAnalysis>>,
     /// For a module of project helpers: the dialect of the migration calling them now (the
@@ -179,6 +181,7 @@ impl<'a> Module<'a> {
             path: None,
             hint: DialectHint::Unknown,
             hint_from_arguments: false,
+            may_drop_types: mentions_type_drop(source),
             sql_cache: RefCell::new(HashMap::new()),
             caller_hint: std::cell::Cell::new(None),
         };
@@ -510,10 +513,7 @@ impl<'a> Module<'a> {
             is_async: def.is_async,
             ops,
             repair_note,
-            may_drop_types: {
-                let text = self.source.to_ascii_lowercase();
-                text.contains(".drop(") || text.contains("drop type")
-            },
+            may_drop_types: self.may_drop_types,
         })
     }
 }
@@ -759,7 +759,7 @@ impl Walker<'_, '_> {
             }
             // `if dialect == "sqlite": ...; return`: the rest runs on the other dialects.
             if let Stmt::If(i) = stmt
-                && matches!(i.body.last(), Some(Stmt::Return(_) | Stmt::Raise(_)))
+                && ends_by_leaving(&i.body)
                 && let Some(test) = dialect_test(&i.test, self.module.source)
             {
                 self.dialects = self.dialects.and(test.complement());
@@ -782,16 +782,13 @@ impl Walker<'_, '_> {
     /// the name whose existence makes the block leave.
     fn leaves_if_exists(&self, stmt: &Stmt) -> Option<String> {
         let Stmt::If(i) = stmt else { return None };
-        if !i.elif_else_clauses.is_empty()
-            || !matches!(i.body.last(), Some(Stmt::Return(_) | Stmt::Raise(_)))
-        {
+        if !i.elif_else_clauses.is_empty() || !ends_by_leaving(&i.body) {
             return None;
         }
         let Expr::Call(call) = i.test.as_ref() else {
             return None;
         };
-        let callee = last_name(&call.func)?;
-        if !(callee.starts_with("has_") || callee.ends_with("_exists")) {
+        if !asks_existence(last_name(&call.func)?) {
             return None;
         }
         let args = call.arguments.args.iter();
@@ -806,7 +803,7 @@ impl Walker<'_, '_> {
         let Stmt::If(i) = stmt else {
             return;
         };
-        let leaves = matches!(i.body.last(), Some(Stmt::Return(_) | Stmt::Raise(_)));
+        let leaves = ends_by_leaving(&i.body);
         if !leaves || !i.elif_else_clauses.is_empty() {
             return;
         }
@@ -3808,6 +3805,28 @@ pub(crate) fn offline_test(test: &Expr, source: &str) -> Option<bool> {
     }
 }
 
+/// Does a call of this name ask whether something exists (`has_table`, `index_exists`)?
+fn asks_existence(callee: &str) -> bool {
+    callee.starts_with("has_") || callee.ends_with("_exists")
+}
+
+/// Does the block end with a `return` or `raise`, leaving whatever encloses it?
+fn ends_by_leaving(body: &[Stmt]) -> bool {
+    matches!(body.last(), Some(Stmt::Return(_) | Stmt::Raise(_)))
+}
+
+/// Does the module drop types in a way the scanner does not read as an operation: a
+/// `.drop(...)` call (`sa.Enum(name="kind").drop(bind)`) or `DROP TYPE` in any casing.
+fn mentions_type_drop(source: &str) -> bool {
+    let has = |needle: &[u8]| {
+        source
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    };
+    has(b".drop(") || has(b"drop type")
+}
+
 /// The name an `if` test finds missing, when the test says that object does not exist yet:
 /// `"status" not in columns` (a list the migration reflected), `not inspector.has_table("t")`,
 /// `not column_exists("t", "c")` (the last string argument of a `has_*` / `*_exists` call).
@@ -3821,9 +3840,7 @@ pub(crate) fn missing_test(test: &Expr) -> Option<String> {
             let Expr::Call(call) = u.operand.as_ref() else {
                 return None;
             };
-            let name = last_name(&call.func)?;
-            let asks_existence = name.starts_with("has_") || name.ends_with("_exists");
-            if !asks_existence {
+            if !asks_existence(last_name(&call.func)?) {
                 return None;
             }
             call.arguments.args.iter().rev().find_map(literal_str)

@@ -610,6 +610,20 @@ impl Operation {
         self.kwarg(name).map(|k| &k.value)
     }
 
+    /// An `op.*` call of the migration's own (not a project helper's) that runs whenever the
+    /// function does on `dialect`: under no condition or dialect branch that excludes it, not
+    /// in a `try` that swallows its error, not only in offline mode. The statements a rule
+    /// can say a database refuses.
+    #[must_use]
+    pub fn surely_runs_on(&self, dialect: Dialects) -> bool {
+        self.origin == Origin::Op
+            && !self.conditional
+            && self.swallowed.is_none()
+            && !self.offline
+            && self.imported.is_none()
+            && self.dialects.meets(dialect)
+    }
+
     /// Does this statement create the object called `name`: the table of a CREATE TABLE, the
     /// column of an ADD COLUMN, the index or constraint of a CREATE INDEX / ADD CONSTRAINT?
     #[must_use]

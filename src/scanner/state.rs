@@ -18,7 +18,7 @@ use ruff_text_size::TextRange;
 use super::graph::Graph;
 use super::model::{
     BatchBlock, BodyKind, ColumnSpec, ConstraintKind, ConstraintSpec, Dialects, Function,
-    KeyDetail, MigrationAST, OpKind, Operation, Origin, Recreate, Value, convention_base,
+    KeyDetail, MigrationAST, OpKind, Operation, Recreate, Value, convention_base,
 };
 
 /// One column of a table.
@@ -1988,13 +1988,8 @@ impl Sim<'_> {
             return;
         }
         let table = self.schema.table(&t).expect("present");
-        if op.origin == Origin::Op
-            && op.batch.is_none()
-            && !op.conditional
-            && op.swallowed.is_none()
-            && !op.offline
-            && op.imported.is_none()
-            && op.dialects.meets(Dialects::SQLITE)
+        if op.batch.is_none()
+            && op.surely_runs_on(Dialects::SQLITE)
             && table.sure
             && let Some(holder) = table.objects.iter().find(|o| {
                 o.sure
